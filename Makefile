@@ -1,0 +1,30 @@
+# The two commands of the README, and a few more.
+#   make demo    configure into build/, build, run every case, write results/summary.md
+#   make check   configure, build, run the CTest suite
+#   make bench   full-size runs recorded in docs/results/
+# Options: make demo CMAKE_FLAGS="-DCS_NATIVE=OFF" BUILD=build-portable
+BUILD ?= build
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all configure build demo check bench clean
+
+all: build
+
+configure:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@BUILD=$(BUILD) bash tools/run_demo.sh results
+
+check: build
+	@cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+bench: build
+	@BUILD=$(BUILD) bash tools/run_bench.sh docs/results
+
+clean:
+	rm -rf $(BUILD) results

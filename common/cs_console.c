@@ -1,0 +1,143 @@
+/* What the student sees. Three rules keep the output readable everywhere:
+ *  - narration and headings go to stdout, problems to stderr (so
+ *    `case > log.txt` still shows errors);
+ *  - colour only when the stream is a terminal and NO_COLOR is not set
+ *    (https://no-color.org: any non-empty value disables it);
+ *  - progress lines (rewritten in place with \r) only on a terminal, so
+ *    logs and CI output never fill with half-lines.
+ * Warnings and errors are one line: a newline is added when the format has
+ * none. Narration (cs_say) prints exactly what it is given, so a line can be
+ * built from several calls. */
+#include "cs_console.h"
+
+#include <errno.h>   /* program_invocation_short_name (glibc, _GNU_SOURCE) */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *prog_name;   /* NULL until cs_console_init */
+static int brief_mode;
+static int progress_width;      /* characters of the progress line now shown */
+
+void cs_console_init(const char *prog, int brief) {
+    prog_name = prog;
+    brief_mode = brief != 0;
+}
+
+const char *cs_prog(void) {
+    /* Before init (or in a test), the executable's own name: glibc keeps it. */
+    if (prog_name != NULL && prog_name[0] != '\0') return prog_name;
+    return program_invocation_short_name;
+}
+
+int cs_brief(void) { return brief_mode; }
+
+static int colour_on(FILE *stream) {
+    const char *no_color = getenv("NO_COLOR");
+    if (no_color != NULL && no_color[0] != '\0') return 0;
+    return isatty(fileno(stream));
+}
+
+/* ANSI SGR escapes; "" when stdout is not a colour terminal. */
+static const char *sgr(const char *code) { return colour_on(stdout) ? code : ""; }
+const char *cs_col_pass(void) { return sgr("\033[32m"); }
+const char *cs_col_fail(void) { return sgr("\033[31m"); }
+const char *cs_col_bold(void) { return sgr("\033[1m"); }
+const char *cs_col_dim(void) { return sgr("\033[2m"); }
+const char *cs_col_reset(void) { return sgr("\033[0m"); }
+
+static int ends_with_newline(const char *fmt) {
+    size_t n = strlen(fmt);
+    return n > 0 && fmt[n - 1] == '\n';
+}
+
+/* "prog: [label]message\n" on stderr. A progress line on the terminal is
+ * cleared first, so the message does not land in the middle of it. */
+static void vmessage(const char *label, const char *fmt, va_list ap) {
+    cs_progress_done();
+    fflush(stdout);   /* keep stdout and stderr in order on a shared terminal */
+    fprintf(stderr, "%s: %s", cs_prog(), label);
+    vfprintf(stderr, fmt, ap);
+    if (!ends_with_newline(fmt)) fputc('\n', stderr);
+}
+
+void cs_step(int number, const char *title) {
+    if (brief_mode) return;
+    printf("\n%s== %d. %s ==%s\n", cs_col_bold(), number, title, cs_col_reset());
+}
+
+void cs_say(const char *fmt, ...) {
+    if (brief_mode) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void cs_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void cs_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("", fmt, ap);
+    va_end(ap);
+}
+
+void cs_die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage("", fmt, ap);
+    va_end(ap);
+    exit(code);
+}
+
+void cs_progress(const char *fmt, ...) {
+    if (!isatty(STDERR_FILENO)) return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    line[strcspn(line, "\n")] = '\0';   /* one line: it is rewritten in place */
+    int width = (int)strlen(line);
+    /* Pad with spaces over the rest of a longer previous line. */
+    int pad = progress_width > width ? progress_width - width : 0;
+    fprintf(stderr, "\r%s%*s", line, pad, "");
+    fflush(stderr);
+    progress_width = width + pad;
+}
+
+void cs_progress_done(void) {
+    if (progress_width == 0) return;
+    fprintf(stderr, "\r%*s\r", progress_width, "");
+    fflush(stderr);
+    progress_width = 0;
+}
+
+char *cs_format_time(double seconds, char *buf, size_t len) {
+    static const char *const units[] = {"ns", "us", "ms", "s"};
+    if (buf == NULL || len == 0) return buf;
+    if (isnan(seconds)) { snprintf(buf, len, "n/a"); return buf; }
+    if (seconds == 0.0) { snprintf(buf, len, "0 s"); return buf; }
+    double mag = fabs(seconds);
+    /* Pick the unit that puts the value in [1, 1000); thresholds are 999.5
+     * of the smaller unit so that rounding never prints "1000 ms". */
+    int u;
+    double v;
+    if (mag >= 0.9995)        { u = 3; v = seconds; }
+    else if (mag >= 0.9995e-3) { u = 2; v = seconds * 1e3; }
+    else if (mag >= 0.9995e-6) { u = 1; v = seconds * 1e6; }
+    else                        { u = 0; v = seconds * 1e9; }
+    /* Three significant digits: decimals depend on the rounded magnitude. */
+    double a = fabs(v);
+    int decimals = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;
+    snprintf(buf, len, "%.*f %s", decimals, v, units[u]);
+    return buf;
+}

@@ -1,0 +1,40 @@
+/* What the student sees: the seven step headings, narration, warnings and
+ * errors, progress lines, and colour (only on a terminal, never when NO_COLOR
+ * is set). In --brief mode narration and headings are suppressed and only
+ * the final table is printed. */
+#ifndef CS_CONSOLE_H
+#define CS_CONSOLE_H
+
+#include <stdio.h>
+
+/* Call once at start: the program name for messages and the brief flag. */
+void cs_console_init(const char *prog, int brief);
+const char *cs_prog(void);
+int cs_brief(void);
+
+/* "\n== 2. Initial profiling ==" (bold on a terminal); nothing when brief. */
+void cs_step(int number, const char *title);
+/* Narration to stdout; nothing when brief. */
+void cs_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: warning: ..." on stderr (always). */
+void cs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: ..." on stderr and exit(code). */
+void cs_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* "prog: ..." on stderr, no exit (callers return their own code). */
+void cs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Progress on stderr, overwritten in place, only when stderr is a terminal;
+ * cs_progress_done() clears the line. */
+void cs_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cs_progress_done(void);
+
+/* Colour escapes for stdout, or "" when colour is off. */
+const char *cs_col_pass(void);   /* green */
+const char *cs_col_fail(void);   /* red */
+const char *cs_col_bold(void);
+const char *cs_col_dim(void);
+const char *cs_col_reset(void);
+
+/* Seconds as a short human string: "812 us", "12.3 ms", "4.56 s". */
+char *cs_format_time(double seconds, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,407 @@
+/* Charts as gnuplot scripts. Each chart is two small text files a student
+ * can read and edit: NAME.dat (the numbers) and NAME.gp (how to draw them),
+ * run from the output folder with `gnuplot NAME.gp`. Rendering the PNG is a
+ * convenience on top: when gnuplot is missing, the run still succeeds and
+ * says how to render later.
+ *
+ * Quoting, because two different languages are written here:
+ *  - in NAME.gp, text goes in single quotes, where gnuplot takes every
+ *    character literally except '' (a doubled quote is one quote);
+ *  - in NAME.dat, labels go in double quotes so spaces work. gnuplot's data
+ *    reader has no escape for a double quote inside such a string, so a "
+ *    in a label is written as ' (and tabs/newlines as spaces).
+ * Missing values (NaN, or a value a log axis cannot show) are written as
+ * "?", which the scripts declare with `set datafile missing "?"`. */
+#include "cs_plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cs_console.h"
+#include "cs_outfile.h"
+
+static int render_on = 1;
+
+void cs_plot_set_render(int on) { render_on = on != 0; }
+
+/* ---- writing the two files ---------------------------------------------- */
+
+/* 'text' for a gnuplot script: single quotes, an embedded ' doubled. */
+static void gp_quote(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; s && *s; s++) {
+        if (*s == '\'') fputc('\'', f);
+        fputc(*s == '\n' || *s == '\t' ? ' ' : *s, f);
+    }
+    fputc('\'', f);
+}
+
+/* "label" for a data file: " becomes ' (see the top of the file). */
+static void dat_quote(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        char c = *s;
+        if (c == '"') c = '\'';
+        else if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* A number, or "?" when it cannot be drawn (NaN, Inf, or <= 0 on a log axis). */
+static void dat_value(FILE *f, double v, int log_axis) {
+    if (!isfinite(v) || (log_axis && v <= 0)) fputs("?", f);
+    else fprintf(f, "%.9g", v);
+}
+
+/* The lines every script starts with. cs_png lets the renderer send the
+ * picture to a temporary name; run by hand, the script writes NAME.png. */
+static void gp_header(FILE *f, const char *name, const char *title) {
+    fprintf(f, "# %s.gp: run from this folder with `gnuplot %s.gp` (writes %s.png)\n", name, name, name);
+    fprintf(f, "set terminal pngcairo size 1000,600 noenhanced font \"sans,11\"\n");
+    fprintf(f, "if (!exists(\"cs_png\")) cs_png = ");
+    char png[CS_PATH_MAX];
+    snprintf(png, sizeof png, "%s.png", name);
+    gp_quote(f, png);
+    fprintf(f, "\nset output cs_png\n");
+    fprintf(f, "set datafile missing \"?\"\n");
+    fprintf(f, "set title ");
+    gp_quote(f, title ? title : name);
+    fputc('\n', f);
+}
+
+static void gp_label(FILE *f, const char *axis, const char *text) {
+    if (!text || !*text) return;
+    fprintf(f, "set %slabel ", axis);
+    gp_quote(f, text);
+    fputc('\n', f);
+}
+
+/* The data file's name as a quoted gnuplot string. */
+static void gp_datafile(FILE *f, const char *name) {
+    char dat[CS_PATH_MAX];
+    snprintf(dat, sizeof dat, "%s.dat", name);
+    gp_quote(f, dat);
+}
+
+/* Opens dir/name.EXT for an atomic write. */
+static int open_chart_file(cs_outfile *o, const char *dir, const char *name, const char *ext) {
+    char file[CS_PATH_MAX], path[CS_PATH_MAX];
+    snprintf(file, sizeof file, "%s.%s", name, ext);
+    cs_path_join(path, sizeof path, dir, file);
+    return cs_outfile_open(o, path);
+}
+
+/* Smallest and largest positive finite values (for a log axis's range);
+ * returns 0 when there is none. */
+static int positive_range(const double *v, int n, double *lo, double *hi) {
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i]) || v[i] <= 0) continue;
+        if (!found || v[i] < *lo) *lo = v[i];
+        if (!found || v[i] > *hi) *hi = v[i];
+        found = 1;
+    }
+    return found;
+}
+
+int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
+                 int logy, const char *const *labels, const double *values,
+                 const char *const *annotations, int n) {
+    cs_outfile dat, gp;
+    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
+    fprintf(dat.f, "# %s.dat: label, value%s\n", name, annotations ? ", annotation" : "");
+    for (int i = 0; i < n; i++) {
+        dat_quote(dat.f, labels[i]);
+        fputc(' ', dat.f);
+        dat_value(dat.f, values[i], logy);
+        if (annotations) {
+            fputc(' ', dat.f);
+            dat_quote(dat.f, annotations[i] ? annotations[i] : "");
+        }
+        fputc('\n', dat.f);
+    }
+    if (cs_outfile_commit(&dat) != 0) return -1;
+
+    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    FILE *f = gp.f;
+    gp_header(f, name, title);
+    gp_label(f, "y", ylabel);
+    fprintf(f, "set grid ytics\n");
+    fprintf(f, "set key off\n");
+    fprintf(f, "set style fill solid 0.8 border -1\n");
+    fprintf(f, "set boxwidth 0.6\n");
+    fprintf(f, "set xrange [-0.5:%d.5]\n", n > 0 ? n - 1 : 0);
+    if (n > 8) fprintf(f, "set xtics rotate by -30\n");   /* many labels: slant them */
+    /* Head room above the tallest bar for its annotation. */
+    fprintf(f, "set offsets 0, 0, graph 0.1, 0\n");
+    double lo = 1, hi = 1;
+    if (logy) {
+        fprintf(f, "set logscale y\n");
+        /* Bars rise from the bottom of the graph; start it below the
+         * smallest bar so that one stays visible. */
+        if (positive_range(values, n, &lo, &hi))
+            fprintf(f, "set yrange [%.6g:*]\n", lo / 3);
+    } else {
+        fprintf(f, "set yrange [0:*]\n");
+    }
+    fprintf(f, "plot ");
+    gp_datafile(f, name);
+    fprintf(f, " using 0:2:xtic(1) with boxes lc rgb \"#4477aa\" notitle");
+    if (annotations)
+        fprintf(f, ", \\\n     '' using 0:2:3 with labels offset 0,1 notitle");
+    fputc('\n', f);
+    return cs_outfile_commit(&gp);
+}
+
+int cs_plot_lines(const char *dir, const char *name, const char *title,
+                  const char *xlabel, const char *ylabel, int logx, int logy,
+                  const char *const *series, int nseries,
+                  const double *x, const double *y, int npoints, const char *extra_gp) {
+    cs_outfile dat, gp;
+    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
+    fprintf(dat.f, "# %s.dat: x", name);
+    for (int s = 0; s < nseries; s++) {
+        fputc(' ', dat.f);
+        dat_quote(dat.f, series[s]);
+    }
+    fputc('\n', dat.f);
+    for (int p = 0; p < npoints; p++) {
+        dat_value(dat.f, x[p], logx);
+        for (int s = 0; s < nseries; s++) {
+            fputc(' ', dat.f);
+            dat_value(dat.f, y[(size_t)s * npoints + p], logy);
+        }
+        fputc('\n', dat.f);
+    }
+    if (cs_outfile_commit(&dat) != 0) return -1;
+
+    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    FILE *f = gp.f;
+    gp_header(f, name, title);
+    gp_label(f, "x", xlabel);
+    gp_label(f, "y", ylabel);
+    fprintf(f, "set grid\n");
+    fprintf(f, "set key top left\n");
+    if (logx) fprintf(f, "set logscale x\n");
+    if (logy) fprintf(f, "set logscale y\n");
+    if (extra_gp && *extra_gp) {
+        fputs(extra_gp, f);
+        if (extra_gp[strlen(extra_gp) - 1] != '\n') fputc('\n', f);
+    }
+    fprintf(f, "plot ");
+    for (int s = 0; s < nseries; s++) {
+        if (s == 0) gp_datafile(f, name);
+        else fprintf(f, ", \\\n     ''");
+        fprintf(f, " using 1:%d with linespoints lw 2 pt 7 title ", s + 2);
+        gp_quote(f, series[s]);
+    }
+    if (nseries == 0) fprintf(f, "NaN notitle");   /* a valid, empty plot */
+    fputc('\n', f);
+    return cs_outfile_commit(&gp);
+}
+
+int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel,
+                    const char *const *groups, int ngroups,
+                    const char *const *parts, int nparts, const double *v) {
+    cs_outfile dat, gp;
+    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
+    fprintf(dat.f, "# %s.dat: group", name);
+    for (int p = 0; p < nparts; p++) {
+        fputc(' ', dat.f);
+        dat_quote(dat.f, parts[p]);
+    }
+    fputc('\n', dat.f);
+    for (int g = 0; g < ngroups; g++) {
+        dat_quote(dat.f, groups[g]);
+        for (int p = 0; p < nparts; p++) {
+            double val = v[(size_t)g * nparts + p];
+            /* A part a group does not have adds nothing to its bar: 0, not
+             * "?" (a missing cell would leave a hole in the stack). */
+            fprintf(dat.f, " %.9g", isfinite(val) ? val : 0.0);
+        }
+        fputc('\n', dat.f);
+    }
+    if (cs_outfile_commit(&dat) != 0) return -1;
+
+    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    FILE *f = gp.f;
+    gp_header(f, name, title);
+    gp_label(f, "y", ylabel);
+    fprintf(f, "set grid ytics\n");
+    fprintf(f, "set style data histograms\n");
+    fprintf(f, "set style histogram rowstacked\n");
+    fprintf(f, "set style fill solid 0.8 border -1\n");
+    fprintf(f, "set boxwidth 0.6\n");
+    fprintf(f, "set key outside right\n");
+    fprintf(f, "set yrange [0:*]\n");
+    if (ngroups > 8) fprintf(f, "set xtics rotate by -30\n");
+    fprintf(f, "plot ");
+    for (int p = 0; p < nparts; p++) {
+        if (p == 0) gp_datafile(f, name);
+        else fprintf(f, ", \\\n     ''");
+        if (p == 0) fprintf(f, " using 2:xtic(1) title ");
+        else fprintf(f, " using %d title ", p + 2);
+        gp_quote(f, parts[p]);
+    }
+    if (nparts == 0) fprintf(f, "NaN notitle");
+    fputc('\n', f);
+    return cs_outfile_commit(&gp);
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+int cs_have_gnuplot(void) {
+    /* The PATH search execvp would do, done here without running anything. */
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    const char *p = path;
+    for (;;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        char file[CS_PATH_MAX];
+        if (len == 0) snprintf(file, sizeof file, "gnuplot");   /* empty entry: current folder */
+        else snprintf(file, sizeof file, "%.*s/gnuplot", (int)len, p);
+        struct stat st;
+        if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0) return 1;
+        if (!colon) return 0;
+        p = colon + 1;
+    }
+}
+
+/* Runs `gnuplot -e "cs_png='TMP'" NAME.gp` inside dir, without a shell (no
+ * quoting problems with odd folder names, nothing for a shell to expand).
+ * gnuplot's stderr is read through a pipe so that a failure can be shown
+ * in one line; its stdout goes to /dev/null. Returns the exit status, or
+ * -1 when it could not be started; err holds the first line gnuplot wrote. */
+static int run_gnuplot(const char *dir, const char *script, const char *tmp_png,
+                       char *err, size_t errlen) {
+    /* gnuplot -e takes a command: the name in a single-quoted string. */
+    char assign[CS_PATH_MAX + 16];
+    size_t k = (size_t)snprintf(assign, sizeof assign, "cs_png='");
+    for (const char *s = tmp_png; *s && k + 3 < sizeof assign; s++) {
+        if (*s == '\'') assign[k++] = '\'';
+        assign[k++] = *s;
+    }
+    assign[k++] = '\'';
+    assign[k] = '\0';
+
+    int fds[2];
+    if (pipe(fds) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Child: only async-signal-safe calls until exec. */
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
+        if (chdir(dir) != 0) {
+            static const char msg[] = "cannot enter the output folder\n";
+            (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+            _exit(127);
+        }
+        char *argv[] = {"gnuplot", "-e", assign, (char *)script, NULL};
+        execvp("gnuplot", argv);
+        static const char msg[] = "cannot run gnuplot\n";
+        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+        _exit(127);
+    }
+
+    /* Parent: keep the first errlen-1 bytes of stderr, drain the rest so
+     * gnuplot never blocks on a full pipe. */
+    close(fds[1]);
+    size_t got = 0;
+    char chunk[512];
+    for (;;) {
+        ssize_t r = read(fds[0], chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        for (ssize_t i = 0; i < r && got + 1 < errlen; i++) err[got++] = chunk[i];
+    }
+    close(fds[0]);
+    err[got] = '\0';
+
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, errlen, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    snprintf(err, errlen, "gnuplot killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return -1;
+}
+
+/* The most telling line of gnuplot's messages, on one line: the last one
+ * that is not blank (gnuplot ends with the error after echoing the
+ * command and a caret). */
+static const char *last_line(char *text) {
+    char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r')) *--end = '\0';
+    char *nl = strrchr(text, '\n');
+    const char *line = nl ? nl + 1 : text;
+    while (*line == ' ' || *line == '\t') line++;
+    return *line ? line : "no message";
+}
+
+int cs_plot_render(const char *dir, const char *name) {
+    if (!render_on) return 0;
+    if (!cs_have_gnuplot()) {
+        if (!cs_brief())
+            printf("  chart %s: gnuplot not found; render it with: cd %s && gnuplot %s.gp"
+                   "   (apt-get install gnuplot-nox)\n", name, dir, name);
+        return 0;
+    }
+
+    char script[CS_PATH_MAX], png[CS_PATH_MAX], tmp[CS_PATH_MAX];
+    char png_path[CS_PATH_MAX], tmp_path[CS_PATH_MAX];
+    snprintf(script, sizeof script, "%s.gp", name);
+    snprintf(png, sizeof png, "%s.png", name);
+    snprintf(tmp, sizeof tmp, "%s.png.tmp", name);
+    cs_path_join(png_path, sizeof png_path, dir, png);
+    cs_path_join(tmp_path, sizeof tmp_path, dir, tmp);
+
+    /* gnuplot writes its output file while it draws, so it draws to a
+     * temporary name that is renamed only when it finished well. */
+    char err[1024];
+    int rc = run_gnuplot(dir, script, tmp, err, sizeof err);
+    struct stat st;
+    int tmp_ok = stat(tmp_path, &st) == 0 && st.st_size > 0;
+    int rename_errno = 0;
+    if (rc == 0 && tmp_ok) {
+        if (rename(tmp_path, png_path) == 0) {
+            if (!cs_brief()) printf("  chart: %s\n", png_path);
+            return 0;
+        }
+        rename_errno = errno;
+    }
+    unlink(tmp_path);
+    if (rc == 0) {
+        if (tmp_ok) cs_error("chart %s: cannot rename to %s: %s", name, png_path, strerror(rename_errno));
+        else cs_error("chart %s: gnuplot wrote no picture (%s)", name, last_line(err));
+    } else if (rc > 0) {
+        cs_error("chart %s: gnuplot failed (exit %d): %s", name, rc, last_line(err));
+    } else {
+        cs_error("chart %s: %s", name, last_line(err));
+    }
+    return -1;
+}

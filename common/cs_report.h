@@ -1,0 +1,64 @@
+/* The before/after table and the result files of a case.
+ *
+ * A case adds one cs_result per variant (run or skipped), then calls
+ * cs_report_finish(): speedups are computed against the baseline variant
+ * (the first row that ran, normally the slow one) as median / median, and the
+ * table is printed; cs_report_write() writes results.csv and results.json. */
+#ifndef CS_REPORT_H
+#define CS_REPORT_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "cs_runner.h"
+#include "cs_compare.h"
+#include "cs_sysinfo.h"
+
+#define CS_REPORT_MAX_ROWS 32
+#define CS_REPORT_MAX_CONFIG 32
+
+typedef struct {
+    char variant[48];
+    char device[8];           /* "cpu" or "gpu" */
+    int ran;                  /* 0: skipped (skip_reason says why) */
+    char skip_reason[200];
+    cs_timing timing;         /* seconds per run */
+    double work;              /* units of work per run (for throughput) */
+    double throughput;        /* work / median (filled by cs_report_finish) */
+    char unit[24];            /* e.g. "GFLOP/s" (work is then counted in GFLOP) */
+    double ceiling;           /* this machine's ceiling in the same unit (0: none) */
+    char ceiling_name[48];    /* e.g. "OpenBLAS SGEMM" or "cuBLAS SGEMM" */
+    double speedup;           /* baseline median / this median (cs_report_finish) */
+    size_t peak_mem;          /* bytes: tracked host (or device) peak of this variant */
+    cs_check check;
+} cs_result;
+
+typedef struct {
+    char case_name[64];
+    char baseline[48];        /* variant the speedups are against ("" = first that ran) */
+    cs_result rows[CS_REPORT_MAX_ROWS];
+    int n;
+    char config_key[CS_REPORT_MAX_CONFIG][32];
+    char config_val[CS_REPORT_MAX_CONFIG][96];
+    int n_config;
+} cs_report;
+
+void cs_report_init(cs_report *r, const char *case_name);
+/* Adds a configuration entry (written to both files). */
+void cs_report_config(cs_report *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds a row (copied); returns a pointer to the stored row. */
+cs_result *cs_report_add(cs_report *r, const cs_result *row);
+/* A skipped row. */
+cs_result *cs_report_skip(cs_report *r, const char *variant, const char *device, const char *reason);
+/* Computes throughput and speedups. */
+void cs_report_finish(cs_report *r);
+/* The before/after table: variant, device, median, min..max, throughput,
+ * % of ceiling, speedup, check, error. */
+void cs_report_print(FILE *f, const cs_report *r);
+/* Writes dir/results.csv and dir/results.json atomically. Returns 0 or -1. */
+int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir);
+/* 1 when any row that ran has check FAIL. */
+int cs_report_any_fail(const cs_report *r);
+/* Row by variant name, or NULL. */
+const cs_result *cs_report_find(const cs_report *r, const char *variant);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs a command and checks how it ended. Used by the CTest tests of every case.
+#   run_expect.sh [checks...] -- COMMAND ARGS...
+# checks:
+#   --code N            exit code must be N (default 0)
+#   --stdout REGEX      stdout must match (grep -E), repeatable
+#   --stderr REGEX      stderr must match, repeatable
+#   --no-stdout REGEX   stdout must not match
+#   --stderr-lines N    stderr must have exactly N lines (a one-line error)
+#   --file PATH         PATH must exist and be non-empty after the run
+#   --absent PATH       PATH must not exist after the run (no half-written output)
+#   --skip-if REGEX     exit 77 (skipped) when stderr matches (e.g. no GPU)
+#   --env NAME=VALUE    set in the command's environment
+#   --rm PATH           remove PATH before the run
+set -u
+code=0
+declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=()
+skip_re=""
+err_lines=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --code) code=$2; shift 2 ;;
+    --stdout) out_re+=("$2"); shift 2 ;;
+    --stderr) err_re+=("$2"); shift 2 ;;
+    --no-stdout) no_out_re+=("$2"); shift 2 ;;
+    --stderr-lines) err_lines=$2; shift 2 ;;
+    --file) files+=("$2"); shift 2 ;;
+    --absent) absent+=("$2"); shift 2 ;;
+    --skip-if) skip_re=$2; shift 2 ;;
+    --env) envs+=("$2"); shift 2 ;;
+    --rm) rm -rf -- "$2"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "run_expect.sh: unknown check '$1'" >&2; exit 2 ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "run_expect.sh: no command" >&2; exit 2; }
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+env "${envs[@]}" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+fail=0
+say() { echo "run_expect: $*" >&2; fail=1; }
+if [ -n "$skip_re" ] && grep -Eq -- "$skip_re" "$tmp/err"; then
+  echo "skipped: $(head -n1 "$tmp/err")"
+  exit 77
+fi
+[ "$rc" -eq "$code" ] || say "exit code $rc, expected $code"
+for r in "${out_re[@]}"; do grep -Eq -- "$r" "$tmp/out" || say "stdout does not match: $r"; done
+for r in "${no_out_re[@]}"; do ! grep -Eq -- "$r" "$tmp/out" || say "stdout matches (must not): $r"; done
+for r in "${err_re[@]}"; do grep -Eq -- "$r" "$tmp/err" || say "stderr does not match: $r"; done
+if [ -n "$err_lines" ]; then
+  n=$(wc -l <"$tmp/err")
+  [ "$n" -eq "$err_lines" ] || say "stderr has $n lines, expected $err_lines"
+fi
+for f in "${files[@]}"; do [ -s "$f" ] || say "missing or empty file: $f"; done
+for f in "${absent[@]}"; do [ ! -e "$f" ] || say "must not exist: $f"; done
+if [ "$fail" -ne 0 ]; then
+  echo "---- command: $*" >&2
+  echo "---- stdout (last 40 lines):" >&2; tail -n 40 "$tmp/out" >&2
+  echo "---- stderr:" >&2; cat "$tmp/err" >&2
+  exit 1
+fi
+echo "ok: exit $rc"
+exit 0

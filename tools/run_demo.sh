@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make demo`: run every case that was built, in its default mode, then put
+# one table across the cases on the screen and in RESULTS/summary.md.
+# Usage: tools/run_demo.sh [RESULTS_DIR]   (BUILD=build, DEMO_ARGS="--quick")
+set -u
+out=${1:-results}
+build=${BUILD:-build}
+mkdir -p "$out" || exit 2
+status=0
+ran=0
+for c in case01_training_loop case02_data_pipeline case03_gpu_migration lab_resnet; do
+  exe="$build/$c/$c"
+  if [ ! -x "$exe" ]; then
+    continue
+  fi
+  echo
+  echo "################ $c ################"
+  # shellcheck disable=SC2086  # DEMO_ARGS is a list of options
+  "$exe" --out "$out/$c" ${DEMO_ARGS:-}
+  rc=$?
+  ran=$((ran + 1))
+  if [ "$rc" -ne 0 ]; then
+    echo "$c exited with code $rc" >&2
+    status=1
+  fi
+done
+if [ "$ran" -eq 0 ]; then
+  echo "no case executables under $build/ (run: make build)" >&2
+  exit 2
+fi
+echo
+"$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
+exit $status
