@@ -158,10 +158,12 @@ void c3_bias_relu_scale_rowsum(const float *z, const float *bias, float scale, i
         float *xi = x + (size_t)i * n;
         float sum = 0.0f;
         /* One pass: the row is read once and stays in L1 for the sum. The
-         * loop has no branches (fmaxf), so the compiler vectorizes it. */
+         * select compiles to a vector max (fmaxf would not vectorize
+         * without -ffast-math: its NaN rules differ). */
         #pragma omp simd reduction(+ : sum)
         for (int j = 0; j < n; j++) {
-            float v = scale * fmaxf(zi[j] + bias[j], 0.0f);
+            float t = zi[j] + bias[j];
+            float v = scale * (t > 0.0f ? t : 0.0f);
             xi[j] = v;
             sum += v;
         }

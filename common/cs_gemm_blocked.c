@@ -7,14 +7,16 @@
  * arithmetic so that almost every operand comes from a register or from the
  * L1 cache. Five loops around a micro-kernel, outermost first:
  *
- *   jc: columns of C in steps of NC    a KC x NC block of op(B) -> L3
- *   pc: the K dimension in steps of KC   (packed once, shared by all threads)
- *   ic: rows of C in steps of MC       an MC x KC block of op(A) -> L2
- *                                        (packed by each thread for itself)
- *   jr: columns in steps of NR         a KC x NR sliver of packed B -> L1
+ *   jc: columns of C in steps of NC    pack a KC x NC block of op(B) (L3)
+ *   pc: the K dimension in steps of KC
+ *   ic: rows of C in steps of MC       pack an MC x KC block of op(A) (L2)
+ *   jr: columns in steps of NR         a KC x NR sliver of packed B (L1)
  *   ir: rows in steps of MR            a KC x MR sliver of packed A
  *       micro-kernel: an MR x NR block of C, accumulated in registers over
  *       the whole KC loop, then written back once.
+ *
+ * Each element of C is loaded and stored once per KC steps of k instead of
+ * once per step, and each element of B fetched into L1 is used MC times.
  *
  * Packing copies a block into the exact order the micro-kernel reads it, so
  * all its loads are contiguous and aligned whatever the strides and
@@ -24,9 +26,9 @@
  * that lies inside C. alpha and beta are applied at write-back: beta on the
  * first pass over K, 1 afterwards (the partial sums already sit in C).
  *
- * OpenMP: one parallel region per call. The threads pack the shared B block
- * together, then divide the ic blocks (rows of C) among themselves; each
- * thread owns its packed-A buffer, and no two threads write the same C. */
+ * OpenMP: C is cut into one rectangle per thread (see cs_gemm_blocked at
+ * the end); each thread runs the five loops on its rectangle with its own
+ * packed buffers. */
 #include "cs_gemm.h"
 
 #include <stdio.h>
@@ -62,15 +64,16 @@
  * KC: a KC x NR sliver of packed B (KC * NR * 4 bytes = 16 KiB for AVX2)
  *     plus a KC x MR sliver of A must stay in a 32 KiB L1 data cache while
  *     the kernel sweeps the A block: KC = 256.
+ *     (With AVX-512, NR = 32 makes the sliver 32 KiB: the 48 KiB L1 of
+ *     recent AVX-512 cores still holds it.)
  * MC: the MC x KC packed block of A (144 * 256 * 4 = 144 KiB) stays in L2
- *     (256 KiB .. 2 MiB per core on current x86 and Arm cores) while every
- *     B sliver streams past it. Reduced per call so that the threads get
- *     equal shares of rows (see choose_mc).
- * NC: the KC x NC packed block of B (256 * 4080 * 4 = 4 MiB) lives in the
- *     shared L3. A multiple of NR. */
+ *     (256 KiB .. 2 MiB per core on current x86 and Arm cores; 512 KiB on
+ *     Zen 3) while every B sliver streams past it. A multiple of MR.
+ * NC: the KC x NC packed block of B (256 * 4096 * 4 = 4 MiB) lives in the
+ *     L3 (shared, several MiB). A multiple of NR. */
 #define KC 256
 #define MC 144
-#define NC 4080
+#define NC 4096
 
 /* Packed buffers are aligned to a cache line (64 bytes), which is also the
  * widest vector, so the kernel's vector loads never split cache lines. */
@@ -81,9 +84,9 @@
  * widest SIMD instructions it targets. Plain loops would be simpler to read,
  * and were tried first: the same kernel with `float c[MR][NR]` and loops
  * over i and j reached only about 65 GFLOP/s at n = 1024 on 2 Zen 3 cores
- * (this version: about 155), because GCC 12 does not keep a plain array of
- * accumulators in registers across the k loop: it shuffles and spills part
- * of it to the stack on every step. */
+ * (this version: about 160; OpenBLAS: about 175), because GCC 12 does not
+ * keep a plain array of accumulators in registers across the k loop: it
+ * shuffles and spills part of it to the stack on every step. */
 typedef float vfloat __attribute__((vector_size(VEC_BYTES)));
 
 /* `c += a * b` should compile to one fused multiply-add (FMA) instruction,
@@ -139,41 +142,81 @@ static void write_back(int mr, int nr, const float acc[MR][NR], float alpha,
     }
 }
 
+/* Both packers read the source matrix along its rows, the order in which
+ * it is stored: each read is sequential, so the hardware prefetcher streams
+ * it in. (Reading a narrow panel of a row-major matrix top to bottom would
+ * touch a new page on every row, a TLB miss and a cache miss each time;
+ * that made packing a fifth of the run time.) The scattered writes land in
+ * the packed buffer, which is small enough to stay in cache. */
+
 /* Packs rows [ic, ic+mc) x columns [pc, pc+kc) of op(A) into row panels of
  * height MR: panel r holds, for each p, the MR elements of column p in rows
- * ic + r*MR ...; rows past mc are zeros. */
+ * ic + r ... ic + r + MR - 1 (Ap[r * kc + p * MR + i]); rows past mc are
+ * zeros. */
 static void pack_a(int transA, const float *A, int lda, int ic, int pc, int mc,
-                   int kc, float *restrict dst)
+                   int kc, float *restrict Ap)
 {
-    for (int r = 0; r < mc; r += MR) {
-        int rows = mc - r < MR ? mc - r : MR;
-        for (int p = 0; p < kc; p++) {
-            float *d = dst + (size_t)p * MR;
-            for (int i = 0; i < rows; i++) {
-                size_t row = (size_t)(ic + r + i), col = (size_t)(pc + p);
-                d[i] = transA ? A[col * lda + row] : A[row * lda + col];
+    int mc_padded = (mc + MR - 1) / MR * MR;
+    if (!transA) {
+        /* a row of A is a row of op(A): copy it down its panel's column i */
+        for (int r = 0; r < mc_padded; r += MR) {
+            float *panel = Ap + (size_t)r * kc;
+            for (int i = 0; i < MR; i++) {
+                if (r + i < mc) {
+                    const float *src = A + (size_t)(ic + r + i) * lda + pc;
+                    for (int p = 0; p < kc; p++) panel[(size_t)p * MR + i] = src[p];
+                } else {
+                    for (int p = 0; p < kc; p++) panel[(size_t)p * MR + i] = 0.0f;
+                }
             }
-            for (int i = rows; i < MR; i++) d[i] = 0.0f;
         }
-        dst += (size_t)kc * MR;
+    } else {
+        /* A is K x M: its row p is column p of op(A), cut into MR-long pieces */
+        for (int p = 0; p < kc; p++) {
+            const float *src = A + (size_t)(pc + p) * lda + ic;
+            for (int r = 0; r < mc_padded; r += MR) {
+                float *d = Ap + (size_t)r * kc + (size_t)p * MR;
+                for (int i = 0; i < MR; i++) d[i] = r + i < mc ? src[r + i] : 0.0f;
+            }
+        }
     }
 }
 
-/* Packs one column panel of op(B): rows [pc, pc+kc) x columns
- * [jc, jc+cols) (cols <= NR), NR floats per row, padded with zeros. */
-static void pack_b_panel(int transB, const float *B, int ldb, int pc, int jc,
-                         int kc, int cols, float *restrict dst)
+/* Packs rows [pc, pc+kc) x columns [jc, jc+nc) of op(B) into column panels
+ * of width NR: panel jr holds, for each p, the NR elements of row p in
+ * columns jc + jr ... jc + jr + NR - 1 (Bp[jr * kc + p * NR + j]); columns
+ * past nc are zeros. */
+static void pack_b(int transB, const float *B, int ldb, int pc, int jc, int kc,
+                   int nc, float *restrict Bp)
 {
-    for (int p = 0; p < kc; p++) {
-        float *d = dst + (size_t)p * NR;
-        size_t row = (size_t)(pc + p);
-        if (!transB) {
-            const float *src = B + row * ldb + jc;   /* contiguous */
-            for (int j = 0; j < cols; j++) d[j] = src[j];
-        } else {
-            for (int j = 0; j < cols; j++) d[j] = B[(size_t)(jc + j) * ldb + row];
+    int nc_padded = (nc + NR - 1) / NR * NR;
+    if (!transB) {
+        /* a row of B is a row of op(B), cut into NR-wide pieces */
+        for (int p = 0; p < kc; p++) {
+            const float *src = B + (size_t)(pc + p) * ldb + jc;
+            for (int jr = 0; jr < nc_padded; jr += NR) {
+                float *d = Bp + (size_t)jr * kc + (size_t)p * NR;
+                if (jr + NR <= nc) {   /* the common case: a fixed-size copy */
+                    for (int j = 0; j < NR; j++) d[j] = src[jr + j];
+                } else {
+                    for (int j = 0; j < NR; j++) d[j] = jr + j < nc ? src[jr + j] : 0.0f;
+                }
+            }
         }
-        for (int j = cols; j < NR; j++) d[j] = 0.0f;
+    } else {
+        /* B is N x K: its row j is column j of op(B): copy it down column j
+         * of its panel */
+        for (int jr = 0; jr < nc_padded; jr += NR) {
+            float *panel = Bp + (size_t)jr * kc;
+            for (int j = 0; j < NR; j++) {
+                if (jr + j < nc) {
+                    const float *src = B + (size_t)(jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) panel[(size_t)p * NR + j] = src[p];
+                } else {
+                    for (int p = 0; p < kc; p++) panel[(size_t)p * NR + j] = 0.0f;
+                }
+            }
+        }
     }
 }
 
@@ -188,24 +231,21 @@ static void macro_kernel(int mc, int nc, int kc, float alpha, const float *Ap,
         const float *b = Bp + (size_t)jr * kc;
         for (int ir = 0; ir < mc; ir += MR) {      /* A block streams from L2 */
             int mr = mc - ir < MR ? mc - ir : MR;
+            float *c = C + (size_t)ir * ldc + jr;
+            /* Ask for the C block's cache lines now: they arrive while the
+             * kernel computes, instead of stalling the write-back (without
+             * this, about a fifth of the time went to waiting for C). */
+            for (int i = 0; i < mr; i++) {
+                __builtin_prefetch(c + (size_t)i * ldc, 1);
+                __builtin_prefetch(c + (size_t)i * ldc + nr - 1, 1);
+            }
             micro_kernel(kc, Ap + (size_t)ir * kc, b, acc);
-            write_back(mr, nr, acc, alpha, beta, C + (size_t)ir * ldc + jr, ldc);
+            write_back(mr, nr, acc, alpha, beta, c, ldc);
         }
     }
 }
 
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
-
-/* Rows per ic block: at most MC, a multiple of MR, and chosen so the number
- * of blocks is a multiple of the thread count (M = 1024 on 2 threads gives
- * 8 blocks of 128 rows rather than 7 of 144 plus one of 16). */
-static int choose_mc(int M, int nthreads)
-{
-    int nblocks = (M + MC - 1) / MC;
-    nblocks = round_up(nblocks, nthreads);
-    int mc = round_up((M + nblocks - 1) / nblocks, MR);
-    return mc < MC ? mc : MC;
-}
 
 static float *alloc_packed(size_t nfloats)
 {
@@ -218,6 +258,51 @@ static float *alloc_packed(size_t nfloats)
         exit(3);
     }
     return p;
+}
+
+/* One thread's share: rows [i0, i1) x columns [j0, j1) of C, computed with
+ * the five loops on this thread's own packed buffers (Ap: MC x KC,
+ * Bp: KC x NC). */
+static void gemm_rectangle(int transA, int transB, int i0, int i1, int j0, int j1,
+                           int K, float alpha, const float *A, int lda, const float *B,
+                           int ldb, float beta, float *C, int ldc, float *Ap, float *Bp)
+{
+    for (int jc = j0; jc < j1; jc += NC) {
+        int nc = j1 - jc < NC ? j1 - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            float beta_now = pc == 0 ? beta : 1.0f;   /* C already holds partial sums */
+
+            pack_b(transB, B, ldb, pc, jc, kc, nc, Bp);
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = i1 - ic < MC ? i1 - ic : MC;
+                pack_a(transA, A, lda, ic, pc, mc, kc, Ap);
+                macro_kernel(mc, nc, kc, alpha, Ap, Bp, beta_now,
+                             C + (size_t)ic * ldc + jc, ldc);
+            }
+        }
+    }
+}
+
+/* Splits C into a grid of rows x cols = nthreads rectangles. Each thread
+ * packs the rows of A and the columns of B its rectangle needs, so the
+ * packing work in total is K * (M * cols + N * rows): the grid that
+ * minimises it is the one whose rectangles are closest to square. */
+static void choose_grid(int M, int N, int nthreads, int *rows, int *cols)
+{
+    *rows = nthreads;
+    *cols = 1;
+    double best = -1.0;
+    for (int c = 1; c <= nthreads; c++) {
+        if (nthreads % c) continue;
+        int r = nthreads / c;
+        double work = (double)M * c + (double)N * r;
+        if (best < 0 || work < best) {
+            best = work;
+            *rows = r;
+            *cols = c;
+        }
+    }
 }
 
 void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
@@ -243,49 +328,41 @@ void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
     if ((double)M * N * K < 1e6)
         nthreads = 1;
 #endif
-    int mc_max = choose_mc(M, nthreads);
-    int kc_max = K < KC ? K : KC;
-    int nc_max = round_up(N < NC ? N : NC, NR);
+    (void)nthreads;   /* read only by the OpenMP pragma below */
 
-    float *Bp = alloc_packed((size_t)kc_max * nc_max);                  /* shared */
-    float *Ap_all = alloc_packed((size_t)nthreads * mc_max * kc_max);   /* one per thread */
-
+    /* OpenMP: each thread owns one rectangle of C and runs the whole
+     * single-threaded algorithm on it, with its own packed buffers. No two
+     * threads write the same element of C, and no thread ever waits for
+     * another until the end: a thread slowed down (by another program, or
+     * by a BLAS thread pool still spinning after its last call) delays only
+     * its own rectangle, instead of every thread at every step. */
 #pragma omp parallel num_threads(nthreads)
     {
-        int tid = 0;
+        int tid = 0, team = 1;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
+        team = omp_get_num_threads();   /* may be fewer than asked for */
 #endif
-        float *Ap = Ap_all + (size_t)tid * mc_max * kc_max;
+        int grid_rows, grid_cols;
+        choose_grid(M, N, team, &grid_rows, &grid_cols);
+        /* rectangle edges on multiples of MR and NR, so only the last
+         * rectangle of each row and column has partial micro-tiles */
+        int h = round_up((M + grid_rows - 1) / grid_rows, MR);
+        int w = round_up((N + grid_cols - 1) / grid_cols, NR);
+        int i0 = (tid / grid_cols) * h, j0 = (tid % grid_cols) * w;
+        int i1 = i0 + h < M ? i0 + h : M, j1 = j0 + w < N ? j0 + w : N;
 
-        for (int jc = 0; jc < N; jc += NC) {
-            int nc = N - jc < NC ? N - jc : NC;
-            for (int pc = 0; pc < K; pc += KC) {
-                int kc = K - pc < KC ? K - pc : KC;
-                float beta_now = pc == 0 ? beta : 1.0f;   /* C already holds partial sums */
-
-                /* All threads pack the B block together (one NR-wide panel each
-                 * at a time); the implicit barrier at the end of the loop
-                 * makes it complete before anyone reads it. */
-#pragma omp for schedule(static)
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int cols = nc - jr < NR ? nc - jr : NR;
-                    pack_b_panel(transB, B, ldb, pc, jc + jr, kc, cols, Bp + (size_t)jr * kc);
-                }
-
-                /* Each thread takes whole row blocks of C: packs its A block,
-                 * then multiplies it by the shared B block. */
-#pragma omp for schedule(static)
-                for (int ic = 0; ic < M; ic += mc_max) {
-                    int mc = M - ic < mc_max ? M - ic : mc_max;
-                    pack_a(transA, A, lda, ic, pc, mc, kc, Ap);
-                    macro_kernel(mc, nc, kc, alpha, Ap, Bp, beta_now,
-                                 C + (size_t)ic * ldc + jc, ldc);
-                }
-                /* (implicit barrier: nobody repacks B while it is in use) */
-            }
+        if (i0 < i1 && j0 < j1) {
+            int kc_max = K < KC ? K : KC;
+            int nc_max = round_up(j1 - j0 < NC ? j1 - j0 : NC, NR);
+            int mc_max = round_up(i1 - i0 < MC ? i1 - i0 : MC, MR);
+            /* allocated (and so first touched) by the thread that uses them */
+            float *Ap = alloc_packed((size_t)mc_max * kc_max);
+            float *Bp = alloc_packed((size_t)kc_max * nc_max);
+            gemm_rectangle(transA, transB, i0, i1, j0, j1, K, alpha, A, lda, B, ldb,
+                           beta, C, ldc, Ap, Bp);
+            free(Ap);
+            free(Bp);
         }
     }
-    free(Bp);
-    free(Ap_all);
 }
