@@ -75,28 +75,49 @@ void c3_chart_bandwidth(const char *dir, const c3_bandwidth_sweep *b)
 }
 
 /* Phase names of the variants, grouped into the parts of the stacked bar. */
+enum { PART_TRANSFER, PART_GPU_KERNELS, PART_CPU_PRODUCTS, PART_CPU_ELEMENTWISE,
+       PART_ALLOCATION, PART_SYNC, NPARTS };
+static const char *const part_names[NPARTS] = {
+    "transfer", "GPU kernels", "CPU matrix products", "CPU elementwise + reduction",
+    "allocation", "sync wait",
+};
 static const struct { const char *phase; int part; } phase_parts[] = {
-    {"copy H2D", 0}, {"copy D2H", 0},
-    {"kernel+sync", 1}, {"kernel", 1}, {"matmul", 1}, {"small matmuls", 1},
-    {"elementwise", 1}, {"reduction", 1}, {"bias+relu+scale+rowsum (fused)", 1},
-    {"cpu work", 1},
-    {"alloc/free", 2},
-    {"sync wait", 3},
+    {"copy H2D", PART_TRANSFER}, {"copy D2H", PART_TRANSFER},
+    {"kernel+sync", PART_GPU_KERNELS}, {"kernel", PART_GPU_KERNELS},
+    {"matmul", PART_CPU_PRODUCTS}, {"small matmuls", PART_CPU_PRODUCTS},
+    {"elementwise", PART_CPU_ELEMENTWISE}, {"reduction", PART_CPU_ELEMENTWISE},
+    {"bias+relu+scale+rowsum (fused)", PART_CPU_ELEMENTWISE},
+    {"alloc/free", PART_ALLOCATION},
+    {"sync wait", PART_SYNC},
 };
 
 void c3_chart_phases(const char *dir, const c3_run *const *runs, int nruns)
 {
-    const char *parts[4] = {"transfer", "compute", "allocation", "sync wait"};
+    double all[8][NPARTS] = {{0}};
     const char *groups[8];
-    double v[8 * 4];
     if (nruns > 8) nruns = 8;
     for (int g = 0; g < nruns; g++) {
         groups[g] = runs[g]->name;
-        for (int p = 0; p < 4; p++) v[g * 4 + p] = 0;
         for (size_t k = 0; k < sizeof phase_parts / sizeof phase_parts[0]; k++)
-            v[g * 4 + phase_parts[k].part] += c3_phase_seconds(runs[g], phase_parts[k].phase) * 1e3;
+            all[g][phase_parts[k].part] += c3_phase_seconds(runs[g], phase_parts[k].phase) * 1e3;
     }
+    /* Only the parts some variant has, so the key lists what is on the chart. */
+    const char *parts[NPARTS];
+    double v[8 * NPARTS];
+    int np = 0;
+    for (int p = 0; p < NPARTS; p++) {
+        int used = 0;
+        for (int g = 0; g < nruns; g++) used |= all[g][p] > 0;
+        if (!used) continue;
+        for (int g = 0; g < nruns; g++) v[g * NPARTS + np] = all[g][p];
+        parts[np++] = part_names[p];
+    }
+    if (np == 0) return;
+    /* pack [group][part] rows densely for np parts */
+    double packed[8 * NPARTS];
+    for (int g = 0; g < nruns; g++)
+        for (int p = 0; p < np; p++) packed[g * np + p] = v[g * NPARTS + p];
     cs_plot_stacked(dir, "phases", "Where the time goes: ms per run by phase (GPU phases: device time)",
-                    "ms per run", groups, nruns, parts, 4, v);
+                    "ms per run", groups, nruns, parts, np, packed);
     cs_plot_render(dir, "phases");
 }

@@ -92,15 +92,16 @@ int c3_cublas_setup_parts(const c3_workload *w, c3_output *out,
     st->orig_rowsum = out->rowsum;
     st->orig_small = out->small;
 
-    /* Create the cuBLAS handle now: cublasCreate takes milliseconds and
-     * belongs to the setup, not to the first timed run. */
-    (void)cs_cublas();
-
     /* Non-blocking streams: they never wait for the legacy default stream
-     * (stream 0), which other code in the process may use. */
+     * (stream 0), which other code in the process may use. Each gets its
+     * cuBLAS handle now: cublasCreate takes milliseconds and belongs to the
+     * setup, not to the first timed run. */
     CUDA_CHECK(cudaStreamCreateWithFlags(&st->chain_stream, cudaStreamNonBlocking));
-    for (int i = 0; i < NSTREAMS; ++i)
+    (void)cs_cublas_for_stream(st->chain_stream);
+    for (int i = 0; i < NSTREAMS; ++i) {
         CUDA_CHECK(cudaStreamCreateWithFlags(&st->small_streams[i], cudaStreamNonBlocking));
+        (void)cs_cublas_for_stream(st->small_streams[i]);
+    }
 
     if (gpu_chain) {
         st->h_x0 = pinned_copy(w->x0, nn, "gpu_cublas pinned X0");
@@ -268,9 +269,12 @@ extern "C" void c3_gpu_cublas_teardown(void *state, c3_output *out)
         restore_output(&out->small, st->orig_small, st->h_small, st->small_floats);
     }
 
+    cs_cublas_release_stream(st->chain_stream);
     CUDA_CHECK(cudaStreamDestroy(st->chain_stream));
-    for (int i = 0; i < NSTREAMS; ++i)
+    for (int i = 0; i < NSTREAMS; ++i) {
+        cs_cublas_release_stream(st->small_streams[i]);
         CUDA_CHECK(cudaStreamDestroy(st->small_streams[i]));
+    }
 
     cs_host_pinned_free(st->h_x0);
     cs_host_pinned_free(st->h_w);

@@ -51,23 +51,22 @@ extern "C" int c3_hybrid_setup(const c3_workload *w, c3_output *out, void **stat
         c3_size_sweep_run(&sweep, HYBRID_SWEEP_MAX_N, 1);
         crossover = sweep.crossover;
         source = "measured on this machine";
-        if (crossover > 0)
-            c3_set_crossover(crossover);
+        c3_set_crossover(crossover > 0 ? crossover : -1);
     }
 
     hybrid_state *st = (hybrid_state *)cs_calloc(sizeof *st, "hybrid state");
     if (crossover > 0) {
         st->chain_on_gpu = c->n >= crossover;
         st->small_on_gpu = c->small >= crossover;
-        cs_say("hybrid: crossover n = %d %s: chain (n = %d) on the %s, "
-               "%d products of %dx%d on the %s",
+        cs_say("  hybrid: crossover n = %d %s: chain (n = %d) on the %s, "
+               "%d products of %dx%d on the %s\n",
                crossover, source, c->n, where(st->chain_on_gpu),
                c->batch, c->small, c->small, where(st->small_on_gpu));
     } else {
         /* The GPU with its transfers never won in the sweep: all on the CPU. */
-        cs_say("hybrid: the GPU never beat the CPU up to n = %d (transfers included): "
-               "chain (n = %d) and %d products of %dx%d on the CPU",
-               HYBRID_SWEEP_MAX_N, c->n, c->batch, c->small, c->small);
+        cs_say("  hybrid: in the size sweep the GPU never beat the CPU (transfers included): "
+               "chain (n = %d) and %d products of %dx%d on the CPU\n",
+               c->n, c->batch, c->small, c->small);
     }
 
     /* gpu_cublas's setup, for the parts that go to the GPU only. */

@@ -76,6 +76,7 @@ extern "C" void c3_gpu_time_gemm(int n, int repeats, double *compute_s, double *
 
     cs_free(times);
     cs_gpu_timer_destroy(&timer);
+    cs_cublas_release_stream(s);
     CUDA_CHECK(cudaStreamDestroy(s));
     cs_gpu_free(dA);
     cs_gpu_free(dB);

@@ -355,7 +355,7 @@ int main(int argc, char **argv)
             } else {
                 cs_say("  No crossover up to n = %d: with transfers, the CPU wins at every size measured.\n",
                        a.sweep_max);
-                c3_set_crossover(a.sweep_max * 2);
+                c3_set_crossover(-1);   /* hybrid: everything on the CPU */
             }
         }
     } else {
@@ -451,7 +451,7 @@ int main(int argc, char **argv)
                    (RAN(bl) && bl->timing.time.median < cb->timing.time.median ? bl : cb)->timing.time.median /
                        gc->timing.time.median,
                    RAN(bl) && bl->timing.time.median < cb->timing.time.median ? "cpu_blas" : "cpu_blocked");
-        if (sweep.gpu)
+        if (sweep.gpu && c3_get_crossover() > 0)
             cs_say("  - Small work belongs on the CPU: below n = %d a product is faster there than a trip\n"
                    "    to the GPU%s.\n", c3_get_crossover(), RAN(hy) ? "; hybrid routes work by that size" : "");
         if (!run_gpu)

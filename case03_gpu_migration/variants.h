@@ -59,7 +59,8 @@ void c3_hybrid_teardown(void *state, c3_output *out);
 #endif
 
 /* The crossover size hybrid uses: set by the investigation step from its
- * size sweep; when unset (0), hybrid's setup measures it with a short sweep. */
+ * size sweep (-1: the GPU never won there); when unset (0), hybrid's setup
+ * measures it with a short sweep. */
 void c3_set_crossover(int n);
 int c3_get_crossover(void);
 

@@ -53,6 +53,14 @@ void cs_host_pinned_free(void *p);
 /* The process's cuBLAS handle (created on first use, pointer mode host). */
 cublasHandle_t cs_cublas(void);
 
+/* The cuBLAS handle for work on `stream`: one handle per stream, created on
+ * first use (so concurrent streams never share a handle's workspace);
+ * stream 0 gets the process's handle. Call cs_cublas_release_stream(s)
+ * before cudaStreamDestroy(s), and call cs_cublas_for_stream(s) once in a
+ * setup step so the handle's creation (milliseconds) is not timed. */
+cublasHandle_t cs_cublas_for_stream(cudaStream_t stream);
+void cs_cublas_release_stream(cudaStream_t stream);
+
 /* Row-major SGEMM on device pointers, same meaning as cs_gemm_naive():
  * C = alpha*op(A)*op(B) + beta*C. Runs on `stream` (0 = default stream).
  * Row-major is computed as the column-major product C^T = op(B)^T op(A)^T. */

@@ -20,6 +20,7 @@
 #include "cs_cuda.cuh"
 
 extern "C" {
+#include "cs_console.h"
 #include "cs_rng.h"
 }
 
@@ -28,18 +29,69 @@ extern "C" {
 #include <stdlib.h>
 #include <string.h>
 
+#include <mutex>
+
 /* transX selects op(X) = X^T in row-major terms, which is op = N in the
  * column-major view (where the memory already reads as X^T), and the
  * reverse. */
 static cublasOperation_t op_of(int trans) { return trans ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
+/* ---- One handle per stream ---------------------------------------------
+ * A cuBLAS handle owns a workspace that its kernels may use. One handle
+ * switched between streams with cublasSetStream would let two GEMMs that run
+ * at the same time on different streams share that workspace; a handle per
+ * stream keeps concurrent streams apart (frameworks do the same). The
+ * default stream (0) uses the process's handle. */
+#define CS_MAX_STREAM_HANDLES 64
+
+static struct {
+    cudaStream_t stream;
+    cublasHandle_t handle;
+} stream_handles[CS_MAX_STREAM_HANDLES];
+static int n_stream_handles;
+static std::mutex stream_handles_mutex;
+
+cublasHandle_t cs_cublas_for_stream(cudaStream_t stream) {
+    if (stream == 0) {
+        cublasHandle_t h = cs_cublas();
+        CUBLAS_CHECK(cublasSetStream(h, 0));
+        return h;
+    }
+    std::lock_guard<std::mutex> lock(stream_handles_mutex);
+    for (int i = 0; i < n_stream_handles; i++)
+        if (stream_handles[i].stream == stream) return stream_handles[i].handle;
+    if (n_stream_handles == CS_MAX_STREAM_HANDLES) {
+        fprintf(stderr, "%s: cs_cublas_for_stream: more than %d streams with a cuBLAS handle "
+                        "(call cs_cublas_release_stream before cudaStreamDestroy)\n",
+                cs_prog(), CS_MAX_STREAM_HANDLES);
+        exit(3);
+    }
+    cublasHandle_t h;
+    CUBLAS_CHECK(cublasCreate(&h));
+    CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+    CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));   /* full FP32, as cs_cublas() */
+    CUBLAS_CHECK(cublasSetStream(h, stream));
+    stream_handles[n_stream_handles].stream = stream;
+    stream_handles[n_stream_handles].handle = h;
+    n_stream_handles++;
+    return h;
+}
+
+void cs_cublas_release_stream(cudaStream_t stream) {
+    if (stream == 0) return;
+    std::lock_guard<std::mutex> lock(stream_handles_mutex);
+    for (int i = 0; i < n_stream_handles; i++) {
+        if (stream_handles[i].stream != stream) continue;
+        CUBLAS_CHECK(cublasDestroy(stream_handles[i].handle));
+        stream_handles[i] = stream_handles[--n_stream_handles];
+        return;
+    }
+}
+
 void cs_gemm_cublas(int transA, int transB, int M, int N, int K,
                     float alpha, const float *dA, int lda, const float *dB, int ldb,
                     float beta, float *dC, int ldc, cudaStream_t stream) {
-    cublasHandle_t h = cs_cublas();
-    /* The handle is shared: set the stream on every call, since the last
-     * caller may have left another one. */
-    CUBLAS_CHECK(cublasSetStream(h, stream));
+    cublasHandle_t h = cs_cublas_for_stream(stream);
     CUBLAS_CHECK(cublasSgemm(h, op_of(transB), op_of(transA), N, M, K,
                              &alpha, dB, ldb, dA, lda, &beta, dC, ldc));
 }
@@ -49,8 +101,7 @@ void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K,
                             const float *dB, int ldb, long long strideB,
                             float beta, float *dC, int ldc, long long strideC,
                             int batch, cudaStream_t stream) {
-    cublasHandle_t h = cs_cublas();
-    CUBLAS_CHECK(cublasSetStream(h, stream));
+    cublasHandle_t h = cs_cublas_for_stream(stream);
     /* One launch for all `batch` products: many small GEMMs would each leave
      * most of the GPU idle if launched one by one. */
     CUBLAS_CHECK(cublasSgemmStridedBatched(h, op_of(transB), op_of(transA), N, M, K,
@@ -118,8 +169,7 @@ static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok) {
                                dA, lda, strideA, dB, ldb, strideB,
                                c->beta, dC, ldc, strideC, c->batch, s);
         CUDA_CHECK(cudaStreamSynchronize(s));
-        /* Leave the shared handle on the default stream, not on a dead one. */
-        CUBLAS_CHECK(cublasSetStream(cs_cublas(), 0));
+        cs_cublas_release_stream(s);
         CUDA_CHECK(cudaStreamDestroy(s));
     }
     CUDA_CHECK(cudaMemcpy(C, dC, nC * sizeof(float), cudaMemcpyDeviceToHost));
