@@ -1,7 +1,8 @@
 /* This machine's ceilings, measured once per run, so each variant's rate
  * can be shown as a share of what the hardware can do (napkin math):
  *  - memory bandwidth: a large parallel copy (bytes read + written per s);
- *  - FLOP rate: the best GEMM backend built in, at n = 1024 (512 quick);
+ *  - FLOP rate: the best GEMM backend built in, at n = 1024 (512 quick),
+ *    from its fastest of several runs;
  *  - an estimated theoretical peak: cores x MHz x FLOP per cycle for the
  *    CPU's widest SIMD with two FMA pipes (a label on the chart, not a
  *    measurement). */
@@ -26,5 +27,7 @@ void cs_measure_cpu_ceilings(cs_cpu_ceilings *c, int quick);
 /* Times one square SGEMM of size n with backend b: GFLOP/s, the median of
  * `repeats` runs after one warm-up. */
 double cs_time_gemm_gflops(cs_gemm_backend b, int n, int repeats);
+/* Same, from the fastest run: what the ceilings use. */
+double cs_time_gemm_gflops_best(cs_gemm_backend b, int n, int repeats);
 
 #endif

@@ -17,7 +17,7 @@ extern "C" {
 int cs_gpu_built(void);
 
 /* 1 when a CUDA device is usable. Otherwise 0, with the reason in why:
- * "CUDA was not built (no CUDA compiler at configure time)" or
+ * "CUDA was not built (no CUDA compiler found, or -DCS_WITH_CUDA=OFF)" or
  * "no CUDA device: cudaGetDeviceCount: <error string>" (any error there,
  * e.g. cudaErrorInsufficientDriver on a machine without a driver, counts
  * as no device). The result is cached. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NOT_BUILT "CUDA was not built (no CUDA compiler at configure time)"
+#define NOT_BUILT "CUDA was not built (no CUDA compiler found, or -DCS_WITH_CUDA=OFF)"
 
 int cs_gpu_built(void) { return 0; }
 

@@ -60,7 +60,7 @@ int main(void) {
     }
     if (!cs_gpu_built()) {
         CHECK(found == 0);
-        CHECK(strcmp(why, "CUDA was not built (no CUDA compiler at configure time)") == 0);
+        CHECK(strcmp(why, "CUDA was not built (no CUDA compiler found, or -DCS_WITH_CUDA=OFF)") == 0);
     } else if (!found && getenv("CS_DISABLE_GPU") == NULL) {
         CHECK(starts_with(why, "no CUDA device: cudaGetDeviceCount"));
     }
