@@ -42,6 +42,28 @@ size_t cs_peak_rss_bytes(void) {
     return (size_t)ru.ru_maxrss * 1024;   /* Linux reports KiB */
 }
 
+/* Linux keeps the high-water mark of the resident set as VmHWM in
+ * /proc/self/status; writing "5" to /proc/self/clear_refs resets it to the
+ * current size, so a peak can be measured for one stretch of a run. */
+int cs_peak_rss_reset(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f == NULL) return -1;
+    int ok = fputs("5", f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? 0 : -1;
+}
+
+size_t cs_peak_rss_since_reset(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) return cs_peak_rss_bytes();
+    char line[256];
+    unsigned long kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lu kB", &kib) == 1) break;
+    fclose(f);
+    return kib ? (size_t)kib * 1024 : cs_peak_rss_bytes();
+}
+
 size_t cs_current_rss_bytes(void) {
     /* statm: size resident shared text lib data dt, all in pages. */
     FILE *f = fopen("/proc/self/statm", "r");

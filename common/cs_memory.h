@@ -9,6 +9,14 @@
 /* Peak resident set size of this process so far, bytes (getrusage). */
 size_t cs_peak_rss_bytes(void);
 
+/* Resets the peak resident set to the current size (Linux clear_refs);
+ * returns 0, or -1 where that is not possible (the peak then covers the whole
+ * run so far). */
+int cs_peak_rss_reset(void);
+/* Peak resident set since the last cs_peak_rss_reset (VmHWM), bytes.
+ * Pages of a mapped file count once they are touched. */
+size_t cs_peak_rss_since_reset(void);
+
 /* Current resident set size, bytes (/proc/self/statm; 0 if unknown). */
 size_t cs_current_rss_bytes(void);
 

@@ -12,9 +12,10 @@
 #   --skip-if REGEX     exit 77 (skipped) when stderr matches (e.g. no GPU)
 #   --env NAME=VALUE    set in the command's environment
 #   --rm PATH           remove PATH before the run
+#   --same A B          files A and B must be identical after the run
 set -u
 code=0
-declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=()
+declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=() same=()
 skip_re=""
 err_lines=""
 while [ $# -gt 0 ]; do
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --skip-if) skip_re=$2; shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     --rm) rm -rf -- "$2"; shift 2 ;;
+    --same) same+=("$2" "$3"); shift 3 ;;
     --) shift; break ;;
     *) echo "run_expect.sh: unknown check '$1'" >&2; exit 2 ;;
   esac
@@ -54,6 +56,12 @@ if [ -n "$err_lines" ]; then
 fi
 for f in "${files[@]}"; do [ -s "$f" ] || say "missing or empty file: $f"; done
 for f in "${absent[@]}"; do [ ! -e "$f" ] || say "must not exist: $f"; done
+for ((i = 0; i < ${#same[@]}; i += 2)); do
+  if ! cmp -s -- "${same[i]}" "${same[i+1]}"; then
+    say "files differ: ${same[i]} ${same[i+1]}"
+    diff -- "${same[i]}" "${same[i+1]}" >&2 | head -n 20
+  fi
+done
 if [ "$fail" -ne 0 ]; then
   echo "---- command: $*" >&2
   echo "---- stdout (last 40 lines):" >&2; tail -n 40 "$tmp/out" >&2

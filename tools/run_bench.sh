@@ -17,5 +17,7 @@ run() {  # run CASE ARGS...
 # case03: the default job, plus the naive GEMM timed at n = 1024 so the GEMM
 # table compares all three backends at one size.
 run case03_gpu_migration --naive-gemm-n 1024
+# case02: the default file (1,000,000 generated rows, read from the page cache).
+run case02_data_pipeline
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
 exit $status

@@ -1,0 +1,1008 @@
+/* fast: the whole job in one pass over a memory-mapped file, on every core.
+ *
+ * What changed from columnar:
+ *  1. no read() copies: the file is mapped (mmap) and parsed where the page
+ *     cache holds it; read in large blocks only if mapping fails;
+ *  2. the file is cut into one chunk per thread and the chunks are parsed in
+ *     parallel (OpenMP). The hard part is where a chunk starts: a quoted
+ *     field may hold a newline, so "the first LF after the cut" is not always
+ *     a record boundary. A cheap parallel pre-pass follows the quotes of each
+ *     chunk (see "Where the chunks start");
+ *  3. each thread has its own dictionaries, dense table and counters, so the
+ *     threads never share a cache line while they work; the partial results
+ *     are merged once at the end;
+ *  4. the record scanner is written for this job: it slices only the four
+ *     fields the rules read, and the row rules run right after it (no
+ *     intermediate batch arrays: every value is still in a register or in L1
+ *     when it is used).
+ * No allocation per row: every table grows by doubling, and scratch space
+ * for the rare quoted value with escapes is reused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "aggregate.h"
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_profiler.h"
+#include "pipeline.h"
+
+#define READ_BLOCK (16u << 20)         /* bytes per read() when mmap is not possible */
+#define MAX_THREADS 256
+#define DENSE_MAX_CELLS (1u << 20)     /* 32 MiB of cells per thread; beyond: hashed groups */
+#define ARENA_BLOCK (64 * 1024)
+
+/* ======================================================================
+ * The input: the file mapped, or read whole
+ * ====================================================================== */
+
+typedef struct {
+    const char *data;      /* the whole file */
+    size_t size;
+    int mapped;            /* 1: munmap at the end */
+    char *copy;            /* or the copy read into memory (cs_free at the end) */
+} input;
+
+/* Reads the whole file into memory in large blocks (when mmap fails). */
+static int read_whole(const char *path, int fd, size_t size, input *in)
+{
+    char *buf = cs_alloc(size, "case02 fast: the input file");
+    size_t got = 0;
+    while (got < size) {
+        size_t want = size - got < READ_BLOCK ? size - got : READ_BLOCK;
+        ssize_t n = read(fd, buf + got, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            cs_error("%s: cannot read: %s", path, strerror(errno));
+            cs_free(buf);
+            return 3;
+        }
+        if (n == 0) break;             /* the file shrank since fstat: use what is there */
+        got += (size_t)n;
+    }
+    in->data = in->copy = buf;
+    in->size = got;
+    return 0;
+}
+
+static int open_input(const char *path, input *in)
+{
+    memset(in, 0, sizeof *in);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        cs_error("%s: cannot open: %s", path, strerror(errno));
+        return 2;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        cs_error("%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return 2;
+    }
+    size_t size = (size_t)st.st_size;
+    int rc = 0;
+    if (size == 0) {
+        in->data = "";                 /* mmap refuses a length of 0 */
+    } else {
+        /* The file's pages in the page cache become our memory: no copy.
+         * PROT_READ and MAP_PRIVATE: nothing we do can reach the file.
+         * MADV_SEQUENTIAL asks the kernel to read ahead aggressively (each
+         * thread walks its chunk front to back). One caveat of mapping: a
+         * file truncated by another process while mapped makes the read of
+         * a vanished page fail with SIGBUS, so a job that reads files still
+         * being written should read() them instead. */
+        void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            madvise(p, size, MADV_SEQUENTIAL);
+            in->data = p;
+            in->size = size;
+            in->mapped = 1;
+        } else {
+            rc = read_whole(path, fd, size, in);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void close_input(input *in)
+{
+    if (in->mapped) munmap((void *)in->data, in->size);
+    cs_free(in->copy);
+}
+
+/* ======================================================================
+ * Where the chunks start
+ *
+ * A chunk's nominal start is an arbitrary byte; its records start at the
+ * first record boundary at or after it. A boundary is the byte after a LF
+ * that is not inside a quoted field, so we must know whether the cut falls
+ * inside quotes. The classic answer is quote parity: count the '"' of each
+ * chunk in parallel; an odd number of quotes before the cut means "inside"
+ * ('""' counts twice, so escaped quotes do not upset the parity).
+ *
+ * Parity alone is fooled by one case pipeline.h allows: a '"' inside an
+ * unquoted field (ab"c) or after a closing quote ("ab"c"d) is an ordinary
+ * byte, yet it flips the parity, and every chunk after it would start at
+ * the wrong place. So we carry the scanner's own state instead of one bit:
+ *
+ *   FIELD     at the start of a field: a '"' opens a quoted field
+ *   UNQUOTED  inside an unquoted field or after a closing quote: '"' is data
+ *   QUOTED    inside a quoted field: ',' and LF are data
+ *   QUOTE     inside a quoted field, right after a '"': a second '"' makes
+ *             it an escaped quote, anything else closed the field
+ *
+ * Between two quotes only ',' and LF matter, and only the last byte of the
+ * run decides the state (',' or LF: FIELD; anything else: UNQUOTED; inside
+ * QUOTED nothing changes). So the pre-pass jumps from quote to quote with
+ * memchr, at the speed of memory, and works out for each chunk the state at
+ * its end *for each of the four states it could start in*. A sequential
+ * prefix over the chunks (a handful of steps) then gives the true state at
+ * every cut, exactly as the sequential scanner would have it, including an
+ * unterminated quote that swallows the rest of the file.
+ * ====================================================================== */
+
+enum { ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE, NSTATES };
+
+/* The state after a '"' read in each state. */
+static const unsigned char after_quote[NSTATES] = {
+    [ST_FIELD] = ST_QUOTED,        /* opens a quoted field */
+    [ST_UNQUOTED] = ST_UNQUOTED,   /* an ordinary byte */
+    [ST_QUOTED] = ST_QUOTE,        /* closes, unless the next byte is '"' too */
+    [ST_QUOTE] = ST_QUOTED,        /* '""': an escaped quote, still inside */
+};
+
+/* The state after a non-empty run of bytes without '"' that ends with `last`,
+ * from a state outside quotes (FIELD, UNQUOTED or QUOTE). */
+static inline unsigned char after_run(char last)
+{
+    return last == ',' || last == '\n' ? ST_FIELD : ST_UNQUOTED;
+}
+
+/* For bytes [a, b) of buf: out[s] = the state after them when starting in s. */
+static void chunk_transfer(const char *buf, size_t a, size_t b, unsigned char out[NSTATES])
+{
+    unsigned char s[NSTATES] = {ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE};
+    size_t pos = a;
+    while (pos < b) {
+        const char *q = memchr(buf + pos, '"', b - pos);
+        size_t qpos = q ? (size_t)(q - buf) : b;
+        if (qpos > pos) {
+            unsigned char run = after_run(buf[qpos - 1]);
+            for (int k = 0; k < NSTATES; k++)
+                if (s[k] != ST_QUOTED) s[k] = run;
+        }
+        if (!q) break;
+        for (int k = 0; k < NSTATES; k++) s[k] = after_quote[s[k]];
+        pos = qpos + 1;
+    }
+    memcpy(out, s, NSTATES);
+}
+
+/* The first record start at or after x, given the state before byte x
+ * (x > the data start). */
+static size_t first_record_start(const char *buf, size_t x, size_t end, int state)
+{
+    if (x >= end) return end;
+    if (state == ST_FIELD && buf[x - 1] == '\n') return x;   /* the cut is a boundary */
+    while (x < end) {
+        if (state == ST_QUOTED) {       /* only a '"' can get us out */
+            const char *q = memchr(buf + x, '"', end - x);
+            if (!q) return end;         /* unterminated: the rest is one record */
+            state = ST_QUOTE;
+            x = (size_t)(q - buf) + 1;
+            continue;
+        }
+        const char *lf = memchr(buf + x, '\n', end - x);
+        size_t limit = lf ? (size_t)(lf - buf) : end;
+        const char *q = memchr(buf + x, '"', limit - x);
+        if (!q) return lf ? limit + 1 : end;   /* a LF outside quotes: a boundary */
+        size_t qpos = (size_t)(q - buf);
+        if (qpos > x) state = after_run(buf[qpos - 1]);
+        state = after_quote[state];
+        x = qpos + 1;
+    }
+    return end;
+}
+
+/* ======================================================================
+ * Per-thread dictionaries: strings to small ids
+ * ====================================================================== */
+
+/* Bytes that must outlive a row (dictionary keys): a few large blocks. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
+static const char *arena_copy(arena_block **arena, const char *s, size_t len)
+{
+    arena_block *b = *arena;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
+        b = cs_alloc(sizeof *b + cap, "case02 fast: dictionary keys");
+        b->next = *arena;
+        b->used = 0;
+        b->cap = cap;
+        *arena = b;
+    }
+    char *p = b->data + b->used;
+    if (len > 0) memcpy(p, s, len);
+    b->used += len;
+    return p;
+}
+
+static void arena_free(arena_block *b)
+{
+    while (b) {
+        arena_block *next = b->next;
+        cs_free(b);
+        b = next;
+    }
+}
+
+/* Loads of a few bytes, any alignment (memcpy of a constant size compiles
+ * to one load instruction). */
+static inline uint64_t load_word(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return w;
+}
+
+static inline uint64_t load64(const char *p) { return load_word(p, 8); }
+
+static inline uint64_t load32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* The last 1 to 8 bytes of a key in one word, every byte included, with
+ * loads of fixed size only (a memcpy of a variable size becomes a byte
+ * loop): 4 to 8 bytes as two 4-byte loads that may overlap, 1 to 3 bytes as
+ * three single bytes (first, middle, last). For a given n, different bytes
+ * give different words. */
+static inline uint64_t tail_word(const char *p, size_t n)
+{
+    if (n == 8) return load64(p);
+    if (n >= 4) return load32(p) | load32(p + n - 4) << 32;
+    if (n > 0)
+        return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+               (uint64_t)(unsigned char)p[n - 1] << 16;
+    return 0;
+}
+
+/* The hash of aggregate.c: eight bytes at a time, then a final mix. */
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t hash_bytes(uint64_t seed, const char *s, size_t len)
+{
+    uint64_t h = mix(seed, (uint64_t)len);
+    for (; len > 8; s += 8, len -= 8) h = mix(h, load64(s));
+    h = mix(h, tail_word(s, len));
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* memcmp(a, b, n) == 0, inlined for the short keys of this job. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (; n > 8; a += 8, b += 8, n -= 8)
+        if (load64(a) != load64(b)) return 0;
+    return tail_word(a, n) == tail_word(b, n);
+}
+
+/* A string -> id table (open addressing, linear probing, at most half full).
+ * The key is (flag, bytes): the spelling table sets the flag for a quoted
+ * value that still holds escapes, whose bytes mean something else. */
+typedef struct {
+    uint64_t hash;
+    const char *key;
+    size_t len;
+    int flag;
+    int id;                /* -1: an empty slot */
+} str_slot;
+
+typedef struct {
+    str_slot *slots;
+    size_t nslots, n;
+} str_table;
+
+static void str_table_init(str_table *t)
+{
+    t->nslots = 256;
+    t->n = 0;
+    t->slots = cs_alloc(t->nslots * sizeof *t->slots, "case02 fast: dictionary");
+    for (size_t i = 0; i < t->nslots; i++) t->slots[i].id = -1;
+}
+
+static inline int str_find(const str_table *t, uint64_t h, const char *s, size_t len, int flag)
+{
+    size_t mask = t->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const str_slot *e = &t->slots[i];
+        if (e->id < 0) return -1;
+        if (e->hash == h && e->len == len && e->flag == flag && same_bytes(e->key, s, len))
+            return e->id;
+    }
+}
+
+/* Adds a key known to be absent; the key bytes must outlive the table. */
+static void str_add(str_table *t, uint64_t h, const char *key, size_t len, int flag, int id)
+{
+    if ((t->n + 1) * 2 > t->nslots) {  /* keep it at most half full: short probes */
+        str_slot *old = t->slots;
+        size_t oldn = t->nslots;
+        t->nslots *= 2;
+        t->slots = cs_alloc(t->nslots * sizeof *t->slots, "case02 fast: dictionary");
+        for (size_t i = 0; i < t->nslots; i++) t->slots[i].id = -1;
+        for (size_t i = 0; i < oldn; i++) {
+            if (old[i].id < 0) continue;
+            size_t j = old[i].hash & (t->nslots - 1);
+            while (t->slots[j].id >= 0) j = (j + 1) & (t->nslots - 1);
+            t->slots[j] = old[i];
+        }
+        cs_free(old);
+    }
+    size_t mask = t->nslots - 1, i = h & mask;
+    while (t->slots[i].id >= 0) i = (i + 1) & mask;
+    t->slots[i] = (str_slot){h, key, len, flag, id};
+    t->n++;
+}
+
+/* Days: "YYYY-MM-DD" -> id, only for dates that passed c2_parse_timestamp
+ * once, so a known day needs only its time of day checked. The key is the
+ * ten bytes as two integers: one 8-byte and one 2-byte comparison. */
+typedef struct {
+    uint64_t lo;           /* bytes 0..7 */
+    uint32_t hi;           /* bytes 8..9 */
+    int id;                /* -1: empty */
+} day_slot;
+
+typedef struct {
+    day_slot *slots;
+    size_t nslots;
+    int n;
+    char (*text)[10];      /* the day of each id */
+    int text_cap;
+    uint64_t last_lo;      /* the last day seen (files often come sorted by time) */
+    uint32_t last_hi;
+    int last_id;           /* -1: none yet */
+} day_table;
+
+static void day_table_init(day_table *t)
+{
+    t->nslots = 64;
+    t->n = 0;
+    t->slots = cs_alloc(t->nslots * sizeof *t->slots, "case02 fast: days");
+    for (size_t i = 0; i < t->nslots; i++) t->slots[i].id = -1;
+    t->text_cap = 32;
+    t->text = cs_alloc((size_t)t->text_cap * sizeof *t->text, "case02 fast: days");
+    t->last_id = -1;
+}
+
+static inline size_t day_hash(uint64_t lo, uint32_t hi)
+{
+    uint64_t h = (lo ^ ((uint64_t)hi << 48) ^ hi) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32);
+}
+
+static inline int day_find(const day_table *t, uint64_t lo, uint32_t hi)
+{
+    size_t mask = t->nslots - 1;
+    for (size_t i = day_hash(lo, hi) & mask;; i = (i + 1) & mask) {
+        const day_slot *e = &t->slots[i];
+        if (e->id < 0) return -1;
+        if (e->lo == lo && e->hi == hi) return e->id;
+    }
+}
+
+static int day_add(day_table *t, const char day[10], uint64_t lo, uint32_t hi)
+{
+    if ((size_t)(t->n + 1) * 2 > t->nslots) {
+        day_slot *old = t->slots;
+        size_t oldn = t->nslots;
+        t->nslots *= 2;
+        t->slots = cs_alloc(t->nslots * sizeof *t->slots, "case02 fast: days");
+        for (size_t i = 0; i < t->nslots; i++) t->slots[i].id = -1;
+        for (size_t i = 0; i < oldn; i++) {
+            if (old[i].id < 0) continue;
+            size_t j = day_hash(old[i].lo, old[i].hi) & (t->nslots - 1);
+            while (t->slots[j].id >= 0) j = (j + 1) & (t->nslots - 1);
+            t->slots[j] = old[i];
+        }
+        cs_free(old);
+    }
+    if (t->n == t->text_cap) {
+        char(*bigger)[10] = cs_alloc(2 * (size_t)t->text_cap * sizeof *bigger, "case02 fast: days");
+        memcpy(bigger, t->text, (size_t)t->n * sizeof *bigger);
+        cs_free(t->text);
+        t->text = bigger;
+        t->text_cap *= 2;
+    }
+    int id = t->n++;
+    memcpy(t->text[id], day, 10);
+    size_t mask = t->nslots - 1, i = day_hash(lo, hi) & mask;
+    while (t->slots[i].id >= 0) i = (i + 1) & mask;
+    t->slots[i] = (day_slot){lo, hi, id};
+    return id;
+}
+
+/* ======================================================================
+ * Per-thread state and the dense table
+ * ====================================================================== */
+
+/* One group's accumulators, 32 bytes: one row touches one half cache line. */
+typedef struct {
+    int64_t count, sum, min, max;
+} cell;
+
+typedef struct {
+    /* the counters of the summary */
+    int64_t rows, accepted, rejected[C2_NREASONS], hours[24];
+
+    day_table days;
+    str_table spellings;       /* raw category value (as in the file) -> category id */
+    str_table categories;      /* normalized category -> category id */
+    const char **cat_text;     /* normalized bytes of each category id */
+    size_t *cat_len;
+    int ncats, cat_cap;
+    arena_block *arena;
+
+    /* groups: cells[day * cat_dim + category], while that stays small;
+     * the hashed groups of aggregate.c once it would not */
+    cell *cells;
+    int day_dim, cat_dim;
+    c2_groups *overflow;
+
+    /* scratch for a value with escapes and for normalizing */
+    char *scratch;
+    size_t scratch_cap;
+
+    size_t stop;               /* where this chunk's scan ended */
+} worker;
+
+static void cells_empty(cell *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) c[i] = (cell){0, 0, INT64_MAX, INT64_MIN};
+}
+
+static worker *worker_new(void)
+{
+    worker *w = cs_calloc(sizeof *w, "case02 fast: thread state");
+    day_table_init(&w->days);
+    str_table_init(&w->spellings);
+    str_table_init(&w->categories);
+    w->cat_cap = 32;
+    w->cat_text = cs_alloc((size_t)w->cat_cap * sizeof *w->cat_text, "case02 fast: categories");
+    w->cat_len = cs_alloc((size_t)w->cat_cap * sizeof *w->cat_len, "case02 fast: categories");
+    w->day_dim = 32;
+    w->cat_dim = 16;
+    w->cells = cs_alloc((size_t)w->day_dim * w->cat_dim * sizeof *w->cells, "case02 fast: groups");
+    cells_empty(w->cells, (size_t)w->day_dim * w->cat_dim);
+    w->scratch_cap = 256;
+    w->scratch = cs_alloc(w->scratch_cap, "case02 fast: scratch");
+    return w;
+}
+
+static void worker_free(worker *w)
+{
+    if (!w) return;
+    cs_free(w->days.slots);
+    cs_free(w->days.text);
+    cs_free(w->spellings.slots);
+    cs_free(w->categories.slots);
+    cs_free(w->cat_text);
+    cs_free(w->cat_len);
+    arena_free(w->arena);
+    cs_free(w->cells);
+    c2_groups_free(w->overflow);
+    cs_free(w->scratch);
+    cs_free(w);
+}
+
+/* Makes the dense table hold (day, cat) by doubling a dimension, unless
+ * that would pass DENSE_MAX_CELLS: then the table keeps its size and the
+ * groups that do not fit go to hashed groups (aggregate.c) instead, the
+ * graceful fallback for many distinct days or categories. A (day, category)
+ * pair always lands in the same one of the two, so no group is split. */
+static void cells_make_room(worker *w, int day, int cat)
+{
+    int nd = w->day_dim, nc = w->cat_dim;
+    while (day >= nd) nd *= 2;
+    while (cat >= nc) nc *= 2;
+    if ((size_t)nd * (size_t)nc > DENSE_MAX_CELLS) {
+        if (!w->overflow) w->overflow = c2_groups_new();
+        return;
+    }
+    cell *bigger = cs_alloc((size_t)nd * nc * sizeof *bigger, "case02 fast: groups");
+    cells_empty(bigger, (size_t)nd * nc);
+    for (int d = 0; d < w->day_dim; d++)
+        memcpy(&bigger[(size_t)d * nc], &w->cells[(size_t)d * w->cat_dim],
+               (size_t)w->cat_dim * sizeof *bigger);
+    cs_free(w->cells);
+    w->cells = bigger;
+    w->day_dim = nd;
+    w->cat_dim = nc;
+}
+
+/* One accepted row into its group. */
+static inline void add_to_group(worker *w, int day, int cat, int64_t usd)
+{
+    if (day >= w->day_dim || cat >= w->cat_dim) {
+        if (!w->overflow) cells_make_room(w, day, cat);
+        if (day >= w->day_dim || cat >= w->cat_dim) {   /* it did not fit */
+            c2_groups_add(w->overflow, w->days.text[day], w->cat_text[cat], w->cat_len[cat], usd);
+            return;
+        }
+    }
+    cell *c = &w->cells[(size_t)day * w->cat_dim + cat];
+    c->count++;
+    c->sum += usd;
+    if (usd < c->min) c->min = usd;
+    if (usd > c->max) c->max = usd;
+}
+
+/* ======================================================================
+ * The row rules, with the lookups cached
+ * ====================================================================== */
+
+#define SPELLING_SEED 0x243F6A8885A308D3ull
+#define CATEGORY_SEED 0x13198A2E03707344ull
+
+static void ensure_scratch(worker *w, size_t bytes)
+{
+    if (bytes <= w->scratch_cap) return;
+    while (w->scratch_cap < bytes) w->scratch_cap *= 2;
+    cs_free(w->scratch);
+    w->scratch = cs_alloc(w->scratch_cap, "case02 fast: scratch");
+}
+
+/* A spelling seen for the first time: normalize it, find or create its
+ * category, and remember the spelling. Runs once per distinct spelling. */
+static int new_spelling(worker *w, const c2_field *f, uint64_t h)
+{
+    /* value and normalized value are never longer than the slice */
+    ensure_scratch(w, 2 * f->len + 2);
+    const char *value = f->ptr;
+    size_t value_len = f->len;
+    if (f->needs_unescape) {
+        value_len = c2_field_copy(f, w->scratch, f->len);
+        value = w->scratch;
+    }
+    char *norm = w->scratch + f->len + 1;
+    size_t norm_len = c2_normalize_category(value, value_len, norm, value_len);
+
+    uint64_t nh = hash_bytes(CATEGORY_SEED, norm, norm_len);
+    int id = str_find(&w->categories, nh, norm, norm_len, 0);
+    if (id < 0) {
+        if (w->ncats == w->cat_cap) {
+            const char **t = cs_alloc(2 * (size_t)w->cat_cap * sizeof *t, "case02 fast: categories");
+            size_t *l = cs_alloc(2 * (size_t)w->cat_cap * sizeof *l, "case02 fast: categories");
+            memcpy(t, w->cat_text, (size_t)w->ncats * sizeof *t);
+            memcpy(l, w->cat_len, (size_t)w->ncats * sizeof *l);
+            cs_free(w->cat_text);
+            cs_free(w->cat_len);
+            w->cat_text = t;
+            w->cat_len = l;
+            w->cat_cap *= 2;
+        }
+        id = w->ncats++;
+        w->cat_text[id] = arena_copy(&w->arena, norm, norm_len);
+        w->cat_len[id] = norm_len;
+        str_add(&w->categories, nh, w->cat_text[id], norm_len, 0, id);
+    }
+    str_add(&w->spellings, h, arena_copy(&w->arena, f->ptr, f->len), f->len, f->needs_unescape, id);
+    return id;
+}
+
+/* The category id of a raw value: one hash and one probe for a spelling
+ * seen before (the bytes as they are in the file, escapes and all: no
+ * copy, no normalizing). */
+static inline int category_id(worker *w, const c2_field *f)
+{
+    uint64_t h = hash_bytes(SPELLING_SEED ^ (uint64_t)f->needs_unescape, f->ptr, f->len);
+    int id = str_find(&w->spellings, h, f->ptr, f->len, f->needs_unescape);
+    return id >= 0 ? id : new_spelling(w, f, h);
+}
+
+/* "THH:MM:SSZ" at s[10..19] (the rule of c2_parse_timestamp). Every test is
+ * computed and the results and-ed: no branch to mispredict. (unsigned)(c -
+ * '0') <= 9 tests for a digit with one comparison: bytes below '0' wrap
+ * around to large values. */
+static inline int time_of_day(const char *s, int *hour)
+{
+    unsigned h1 = (unsigned)((unsigned char)s[11] - '0'), h2 = (unsigned)((unsigned char)s[12] - '0');
+    unsigned m1 = (unsigned)((unsigned char)s[14] - '0'), m2 = (unsigned)((unsigned char)s[15] - '0');
+    unsigned s1 = (unsigned)((unsigned char)s[17] - '0'), s2 = (unsigned)((unsigned char)s[18] - '0');
+    unsigned hh = h1 * 10 + h2, mm = m1 * 10 + m2, ss = s1 * 10 + s2;
+    int ok = (s[10] == 'T') & (s[13] == ':') & (s[16] == ':') & (s[19] == 'Z') &
+             (h1 <= 9) & (h2 <= 9) & (m1 <= 9) & (m2 <= 9) & (s1 <= 9) & (s2 <= 9) &
+             (hh <= 23) & (mm <= 59) & (ss <= 59);
+    *hour = (int)hh;
+    return ok;
+}
+
+/* 1 and the day's id and the hour, or 0 for a bad timestamp. The calendar
+ * check (c2_parse_timestamp) runs once per distinct day; a day seen before
+ * only needs its time of day checked. */
+static inline int timestamp(worker *w, const char *s, size_t len, int *day, int *hour)
+{
+    if (len != 20) return 0;
+    uint64_t lo = load_word(s, 8);
+    uint32_t hi = (uint32_t)load_word(s + 8, 2);
+    day_table *t = &w->days;
+    int id;
+    if (t->last_id >= 0 && lo == t->last_lo && hi == t->last_hi) {
+        id = t->last_id;
+    } else {
+        id = day_find(t, lo, hi);
+        if (id < 0) {
+            char text[10];
+            int h;
+            if (!c2_parse_timestamp(s, len, text, &h)) return 0;
+            id = day_add(t, text, lo, hi);
+        }
+        t->last_lo = lo;
+        t->last_hi = hi;
+        t->last_id = id;
+    }
+    *day = id;
+    return time_of_day(s, hour);
+}
+
+/* The value of a short field (timestamp, amount, currency): the slice
+ * itself, or unescaped into buf. NULL when it would not fit in cap, which
+ * no valid value of these fields comes near. */
+static inline const char *short_value(const c2_field *f, char *buf, size_t cap, size_t *len)
+{
+    if (!f->needs_unescape) {
+        *len = f->len;
+        return f->ptr;
+    }
+    *len = c2_field_copy(f, buf, cap);
+    return *len <= cap ? buf : NULL;
+}
+
+/* The currency codes of c2_rates, each packed into one integer: a code is
+ * found by comparing one integer with all twelve, with no branch. (Which
+ * currency comes next is random, so the chain of branches a switch
+ * compiles to would be mispredicted often.) Same answer as
+ * c2_find_currency. */
+static inline uint32_t pack3(const char *s)
+{
+    return (uint32_t)(unsigned char)s[0] | (uint32_t)(unsigned char)s[1] << 8 |
+           (uint32_t)(unsigned char)s[2] << 16;
+}
+
+static inline int currency_index(const uint32_t code[C2_NRATES], const char *s, size_t len)
+{
+    if (len != 3) return -1;
+    uint32_t key = pack3(s);
+    int found = -1;
+    for (int k = 0; k < C2_NRATES; k++) found = code[k] == key ? k : found;
+    return found;
+}
+
+/* The four fields the rules read. */
+enum { W_TIMESTAMP, W_CATEGORY, W_AMOUNT, W_CURRENCY, NWANT };
+
+/* What every thread needs to know about the job, worked out once. */
+typedef struct {
+    signed char want_of[C2_MAX_FIELDS];  /* field index -> W_..., or -1 */
+    int header_fields;
+    uint32_t currency_code[C2_NRATES];   /* pack3 of each code of c2_rates */
+} plan;
+
+typedef struct {
+    c2_field want[NWANT];      /* sliced exactly as c2_scan_record slices them */
+    int nfields;
+    int unterminated;
+} row_view;
+
+static void take_row(worker *w, const row_view *r, const plan *pl)
+{
+    const int header_fields = pl->header_fields;
+    w->rows++;
+    c2_reason reason;
+    if (r->unterminated) {
+        reason = C2_UNTERMINATED_QUOTE;
+    } else if (r->nfields < header_fields) {
+        reason = C2_MISSING_FIELD;
+    } else if (r->nfields > header_fields) {
+        reason = C2_EXTRA_FIELD;
+    } else {
+        char ts_buf[32], amount_buf[32], currency_buf[8];
+        size_t ts_len, amount_len, currency_len;
+        const char *ts = short_value(&r->want[W_TIMESTAMP], ts_buf, sizeof ts_buf, &ts_len);
+        const char *amount = short_value(&r->want[W_AMOUNT], amount_buf, sizeof amount_buf, &amount_len);
+        const char *currency = short_value(&r->want[W_CURRENCY], currency_buf, sizeof currency_buf,
+                                           &currency_len);
+        int day, hour, cur = -1;
+        int64_t cents;
+        if (!ts || !timestamp(w, ts, ts_len, &day, &hour)) {
+            reason = C2_BAD_TIMESTAMP;
+        } else if (!amount || !c2_parse_amount(amount, amount_len, &cents)) {
+            reason = C2_BAD_AMOUNT;
+        } else if (!currency || (cur = currency_index(pl->currency_code, currency, currency_len)) < 0) {
+            reason = C2_UNKNOWN_CURRENCY;
+        } else {
+            int cat = category_id(w, &r->want[W_CATEGORY]);
+            w->accepted++;
+            w->hours[hour]++;
+            add_to_group(w, day, cat, c2_to_usd_cents(cents, c2_rates[cur].rate_ppm));
+            return;
+        }
+    }
+    w->rejected[reason]++;
+}
+
+/* ======================================================================
+ * The record scanner
+ *
+ * The rules of c2_scan_record (csv_scan.c) exactly, written for this job:
+ * inlined into the loop, only the four fields the rules read are stored
+ * (the others are only counted), and the separators are found eight bytes
+ * at a time in an ordinary 64-bit register (below) instead of by a memchr
+ * call per field: most fields are shorter than the call's own overhead.
+ * A quoted field is still walked with memchr, quote to quote.
+ * ====================================================================== */
+
+/* SWAR ("SIMD within a register"): eight bytes are loaded as one uint64_t
+ * and compared with ',' and LF all at once. For x = word ^ (c repeated), a
+ * byte of x is zero where the word holds c, and
+ *     (x - 0x0101..01) & ~x & 0x8080..80
+ * sets the top bit of the lowest such byte (a borrow can only mark bytes
+ * above a real zero byte, never below it). On a little-endian machine the
+ * lowest byte is the first in memory, so the number of trailing zero bits
+ * divided by 8 is the offset of the first ',' or LF. Big-endian machines
+ * take the byte loop. Loads stay inside [p, end): the mapping ends there. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline uint64_t zero_bytes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+
+/* The first ',' or LF in [p, end), or end. */
+static inline const char *find_separator(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t hits = zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * '\n'));
+        if (hits) return p + (__builtin_ctzll(hits) >> 3);
+    }
+#endif
+    while (p < end && *p != ',' && *p != '\n') p++;
+    return p;
+}
+
+static inline void set_field(c2_field *f, const char *ptr, size_t len, int quoted, int unescape)
+{
+    f->ptr = ptr;
+    f->len = len;
+    f->quoted = quoted;
+    f->needs_unescape = unescape;
+}
+
+/* Scans the record at p (p < end). Returns the position after it; *blank
+ * tells an empty line (skipped, not a row). A field ends at the first ','
+ * or LF after it (after its closing quote, if quoted); a LF ends the
+ * record, and a CR right before that LF is not data. */
+static inline const char *scan_row(const char *p, const char *end, const signed char *want_of,
+                                   row_view *r, int *blank)
+{
+    if (*p == '\n' || (*p == '\r' && end - p >= 2 && p[1] == '\n')) {
+        *blank = 1;
+        return p + (*p == '\n' ? 1 : 2);
+    }
+    *blank = 0;
+    r->unterminated = 0;
+    int nf = 0;
+    for (;;) {
+        int slot = nf < C2_MAX_FIELDS ? want_of[nf] : -1;
+        const char *stop;                       /* the ',' or LF ending this field, or end */
+        if (p < end && *p == '"') {
+            /* quoted: up to the next '"' that is not doubled, LFs included */
+            const char *text = p + 1, *q = text, *close = NULL;
+            int doubled = 0;
+            for (;;) {
+                const char *quote = memchr(q, '"', (size_t)(end - q));
+                if (!quote) break;
+                if (quote + 1 < end && quote[1] == '"') {
+                    doubled = 1;
+                    q = quote + 2;
+                    continue;
+                }
+                close = quote;
+                break;
+            }
+            if (!close) {                       /* unterminated: the rest is this field */
+                if (slot >= 0) set_field(&r->want[slot], text, (size_t)(end - text), 1, doubled);
+                r->nfields = nf < INT_MAX ? nf + 1 : nf;
+                r->unterminated = 1;
+                return end;
+            }
+            const char *after = close + 1;      /* text after the closing quote is kept */
+            stop = find_separator(after, end);
+            if (slot >= 0) {
+                const char *trail_end = stop;
+                if (stop < end && *stop == '\n' && stop > after && stop[-1] == '\r') trail_end--;
+                if (trail_end > after) set_field(&r->want[slot], text, (size_t)(trail_end - text), 1, 1);
+                else set_field(&r->want[slot], text, (size_t)(close - text), 1, doubled);
+            }
+        } else {
+            stop = find_separator(p, end);
+            if (slot >= 0) {
+                const char *text_end = stop;    /* a CR before the LF is not data */
+                if (stop < end && *stop == '\n' && stop > p && stop[-1] == '\r') text_end--;
+                set_field(&r->want[slot], p, (size_t)(text_end - p), 0, 0);
+            }
+        }
+        if (nf < INT_MAX) nf++;
+        if (stop < end && *stop == ',') {
+            p = stop + 1;
+            continue;
+        }
+        r->nfields = nf;
+        return stop < end ? stop + 1 : end;
+    }
+}
+
+/* The records that start in [start, limit) (they may end past limit). */
+static void scan_chunk(worker *w, const char *buf, size_t start, size_t limit, size_t end,
+                       const plan *pl)
+{
+    const char *p = buf + start, *lim = buf + limit, *e = buf + end;
+    row_view r;
+    int blank;
+    while (p < lim) {
+        const char *next = scan_row(p, e, pl->want_of, &r, &blank);
+        if (!blank) take_row(w, &r, pl);
+        p = next;
+    }
+    w->stop = (size_t)(p - buf);
+}
+
+/* ======================================================================
+ * The merge
+ * ====================================================================== */
+
+static void worker_to_result(worker *w, c2_result *out)
+{
+    c2_result part;
+    c2_result_init(&part);
+    part.rows = w->rows;
+    part.accepted = w->accepted;
+    memcpy(part.rejected, w->rejected, sizeof part.rejected);
+    memcpy(part.hours, w->hours, sizeof part.hours);
+    int ndays = w->days.n < w->day_dim ? w->days.n : w->day_dim;
+    int ncats = w->ncats < w->cat_dim ? w->ncats : w->cat_dim;
+    for (int d = 0; d < ndays; d++)
+        for (int c = 0; c < ncats; c++) {
+            const cell *x = &w->cells[(size_t)d * w->cat_dim + c];
+            if (x->count == 0) continue;
+            c2_group *g = c2_result_add_group(&part, w->days.text[d], w->cat_text[c], w->cat_len[c]);
+            g->count = x->count;
+            g->sum_cents = x->sum;
+            g->min_cents = x->min;
+            g->max_cents = x->max;
+        }
+    c2_result_merge(out, &part);   /* same keys from another thread are folded */
+    c2_result_free(&part);
+    if (w->overflow) c2_groups_to_result(w->overflow, out);
+}
+
+/* ======================================================================
+ * The run
+ * ====================================================================== */
+
+int c2_run_fast(const c2_job *job, c2_result *out)
+{
+    cs_prof_begin("map");
+    input in;
+    int rc = open_input(job->path, &in);
+    cs_prof_end();
+    if (rc) return rc;
+
+    int nthreads = job->threads;
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+#endif
+    if (nthreads <= 0) nthreads = 1;
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+
+    /* Where each field of a record goes (the header's indexes are < C2_MAX_FIELDS). */
+    plan pl;
+    memset(pl.want_of, -1, sizeof pl.want_of);
+    pl.want_of[job->header.index[C2_COL_TIMESTAMP]] = W_TIMESTAMP;
+    pl.want_of[job->header.index[C2_COL_CATEGORY]] = W_CATEGORY;
+    pl.want_of[job->header.index[C2_COL_AMOUNT]] = W_AMOUNT;
+    pl.want_of[job->header.index[C2_COL_CURRENCY]] = W_CURRENCY;
+    pl.header_fields = job->header.nfields;
+    for (int k = 0; k < C2_NRATES; k++) pl.currency_code[k] = pack3(c2_rates[k].code);
+
+    /* One chunk per thread, cut at equal byte offsets. */
+    const char *buf = in.data;
+    size_t end = in.size;
+    size_t begin = job->header.data_offset < end ? job->header.data_offset : end;
+    int nchunks = nthreads;
+    size_t cut[MAX_THREADS + 1];
+    size_t span = end - begin;
+    for (int c = 0; c <= nchunks; c++)
+        cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
+
+    /* Pre-pass (parallel): the state transfer of every chunk but the last
+     * (the state at the end of the file is not needed). So that every
+     * thread has a share of it, each of those chunks is cut into nthreads
+     * pieces, and the pieces are spread over the threads. Then the prefix
+     * (sequential, one step per piece): the scanner's state at every cut. */
+    cs_prof_begin("find chunk starts");
+    int npieces = (nchunks - 1) * nthreads;
+    unsigned char (*transfer)[NSTATES] = cs_alloc((size_t)(npieces > 0 ? npieces : 1) * NSTATES,
+                                                  "case02 fast: chunk states");
+    #pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int k = 0; k < npieces; k++) {
+        int c = k / nthreads, part = k % nthreads;
+        size_t len = cut[c + 1] - cut[c];
+        chunk_transfer(buf, cut[c] + len * part / nthreads, cut[c] + len * (part + 1) / nthreads,
+                       transfer[k]);
+    }
+    unsigned char state_at[MAX_THREADS];
+    unsigned char state = ST_FIELD;           /* the data start, after the header's LF */
+    state_at[0] = state;
+    for (int k = 0; k < npieces; k++) {
+        state = transfer[k][state];
+        if (k % nthreads == nthreads - 1) state_at[k / nthreads + 1] = state;
+    }
+    cs_free(transfer);
+    cs_prof_end();
+
+    /* The work (parallel): each thread finds its first record boundary and
+     * parses the records that start in its chunk, into its own worker. */
+    cs_prof_begin("parse+aggregate");
+    worker *workers[MAX_THREADS];
+    size_t start[MAX_THREADS];
+    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+    for (int c = 0; c < nchunks; c++) {
+        start[c] = c == 0 ? begin : first_record_start(buf, cut[c], end, state_at[c]);
+        workers[c] = worker_new();
+        scan_chunk(workers[c], buf, start[c], cut[c + 1], end, &pl);
+    }
+    cs_prof_end();
+
+    /* Each chunk must end where the next one starts; this cannot fail, and
+     * is checked because a silently wrong answer is worse than a loud one. */
+    for (int c = 0; c + 1 < nchunks && rc == 0; c++)
+        if (workers[c]->stop != start[c + 1]) {
+            cs_error("%s: internal error: chunk %d ended at byte %zu, chunk %d started at %zu",
+                     job->path, c, workers[c]->stop, c + 1, start[c + 1]);
+            rc = 3;
+        }
+
+    cs_prof_begin("merge");
+    for (int c = 0; c < nchunks; c++) {
+        if (rc == 0) worker_to_result(workers[c], out);
+        worker_free(workers[c]);
+    }
+    cs_prof_end();
+    close_input(&in);
+    return rc;
+}

@@ -1,0 +1,72 @@
+# case02_data_pipeline: the whole program (included from tests/case02/CMakeLists.txt).
+set(C2 $<TARGET_FILE:case02_data_pipeline>)
+set(EXPECT ${CMAKE_SOURCE_DIR}/tests/run_expect.sh)
+set(T ${CMAKE_CURRENT_BINARY_DIR})
+set(D ${CMAKE_SOURCE_DIR}/tests/case02/data)
+set(C2_FAST_RUN --repeat 1 --warmup 0 --no-plot)
+
+function(c2_test name)
+  add_test(NAME case02.${name} COMMAND bash ${EXPECT} ${ARGN})
+  set_tests_properties(case02.${name} PROPERTIES LABELS "case02" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endfunction()
+
+# Every rung against slow on a generated file with many malformed rows of every kind.
+c2_test(equivalence_generated --rm ${T}/eq --code 0
+  --stdout "views +PASS" --stdout "hashed +PASS" --stdout "fused +PASS" --stdout "columnar +PASS"
+  --stdout "fast +PASS" --stdout "unterminated_quote 1" --no-stdout "FAIL"
+  -- ${C2} --rows 20000 --malformed 0.05 --threads 3 ${C2_FAST_RUN} --out ${T}/eq)
+# The same with CRLF line ends, a BOM and no final newline.
+c2_test(equivalence_crlf_bom --rm ${T}/eq2 --code 0
+  --stdout "fast +PASS" --stdout "columnar +PASS" --no-stdout "FAIL"
+  -- ${C2} --rows 5000 --malformed 0.05 --crlf --bom --no-final-newline ${C2_FAST_RUN} --out ${T}/eq2)
+# The hand-written file: every rung agrees, and the output equals the
+# aggregates worked out by hand (tests/case02/data/README.md).
+c2_test(hand_written_expected --rm ${T}/hand --code 0 --no-stdout "FAIL"
+  --stdout "fast +PASS"
+  --same ${T}/hand/groups.csv ${D}/hand_expected_groups.csv
+  --same ${T}/hand/summary.csv ${D}/hand_expected_summary.csv
+  -- ${C2} --input ${D}/hand.csv ${C2_FAST_RUN} --out ${T}/hand)
+# fast alone with many threads on a tiny file: chunks smaller than a record.
+c2_test(fast_many_threads_hand --rm ${T}/hand16 --code 0
+  --same ${T}/hand16/groups.csv ${D}/hand_expected_groups.csv
+  -- ${C2} --input ${D}/hand.csv --variant fast --threads 16 ${C2_FAST_RUN} --out ${T}/hand16)
+# The comparison can fail.
+c2_test(check_catches_fault --rm ${T}/fault --code 1 --env CS_FAULT_INJECT=fused
+  --stdout "fused +FAIL" --stderr "differed"
+  -- ${C2} --rows 2000 --variant slow,fused ${C2_FAST_RUN} --out ${T}/fault)
+# The generator: deterministic from the seed.
+c2_test(generate_deterministic --rm ${T}/g1.csv --rm ${T}/g2.csv --code 0
+  --same ${T}/g1.csv ${T}/g2.csv
+  -- bash -c "'${C2}' --generate 3000 --out-csv '${T}/g1.csv' && '${C2}' --generate 3000 --out-csv '${T}/g2.csv'")
+# --quick: the whole case with its files.
+c2_test(quick --rm ${T}/quick --code 0
+  --stdout "== 1\\. Scenario" --stdout "== 4\\. Investigation" --stdout "== 7\\. Key lessons"
+  --stdout "Thread scaling" --no-stdout "FAIL"
+  --file ${T}/quick/results.csv --file ${T}/quick/results.json --file ${T}/quick/trace.json
+  --file ${T}/quick/groups.csv --file ${T}/quick/summary.csv --file ${T}/quick/ladder.gp
+  --file ${T}/quick/threads.gp --file ${T}/quick/phases.gp
+  -- ${C2} --quick --no-plot --out ${T}/quick)
+c2_test(help --code 0 --stdout "--input FILE" --stdout "columnar" -- ${C2} --help)
+
+# Bad input: one line, exit 2, no output folder.
+file(WRITE ${T}/no_amount.csv "txn_id,timestamp,user_id,category,currency,country\n1,2026-03-01T00:00:00Z,1,a,USD,US\n")
+file(WRITE ${T}/empty.csv "")
+file(WRITE ${T}/not_csv.json "{\"records\": [1, 2, 3]}\n")
+c2_test(bad_missing_column --code 2 --stderr-lines 1 --stderr "no_amount.csv: line 1: missing column 'amount'"
+  --absent ${T}/bad -- ${C2} --input ${T}/no_amount.csv --out ${T}/bad)
+c2_test(bad_empty_file --code 2 --stderr-lines 1 --stderr "empty.csv: empty file" --absent ${T}/bad
+  -- ${C2} --input ${T}/empty.csv --out ${T}/bad)
+c2_test(bad_not_csv --code 2 --stderr-lines 1 --stderr "not_csv.json: line 1: missing column" --absent ${T}/bad
+  -- ${C2} --input ${T}/not_csv.json --out ${T}/bad)
+c2_test(bad_binary_file --code 2 --stderr-lines 1 --stderr "binary file" --absent ${T}/bad
+  -- ${C2} --input $<TARGET_FILE:case02_data_pipeline> --out ${T}/bad)
+c2_test(bad_missing_file --code 2 --stderr-lines 1 --stderr "nope.csv: cannot open" --absent ${T}/bad
+  -- ${C2} --input ${T}/nope.csv --out ${T}/bad)
+c2_test(bad_directory --code 2 --stderr-lines 1 --stderr "not a regular file" --absent ${T}/bad
+  -- ${C2} --input ${T} --out ${T}/bad)
+c2_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/case02_cannot_write"
+  -- ${C2} --input ${D}/hand.csv --out /proc/case02_cannot_write/x)
+c2_test(bad_rows --code 2 --stderr-lines 1 --stderr "--rows" --absent ${T}/bad -- ${C2} --rows 0 --out ${T}/bad)
+c2_test(bad_generate_alone --code 2 --stderr-lines 1 --stderr "--out-csv" -- ${C2} --generate 10)
+c2_test(bad_device --code 2 --stderr-lines 1 --stderr "no GPU variant" --absent ${T}/bad
+  -- ${C2} --device gpu --out ${T}/bad)
