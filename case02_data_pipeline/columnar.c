@@ -127,7 +127,8 @@ typedef struct {
  *   names:     a normalized category -> its id, so that "Fuel" and " FUEL"
  *              share one;
  *   days:      a date found valid ("YYYY-MM-DD") -> its id, so a row of a
- *              known day checks only its time of day.
+ *              known day checks only its time of day (with fused's day
+ *              cache in front of it).
  * Ids count from 0 in the order first seen: they index the dense table. */
 #define SPELLINGS_MAX 65536       /* spellings remembered; more are normalized every time */
 
@@ -149,13 +150,25 @@ typedef struct {
     size_t key_at_cap;
 } dict;
 
-/* The buffers and dictionaries parse_row reuses for every row. */
+/* fused's day cache, with each date's id: dates already found valid,
+ * direct-mapped (each date has one slot, picked from its month and day; a
+ * date of another year in the same slot replaces it). A hit costs one
+ * 10-byte comparison; a miss goes to the days dictionary. */
+#define DAY_SLOTS 512
+
+typedef struct {
+    char date[DAY_SLOTS][10];
+    int32_t id[DAY_SLOTS];        /* -1: an empty slot */
+} day_cache;
+
+/* The buffers, dictionaries and caches parse_row reuses for every row. */
 typedef struct {
     char *scratch;                /* a field's value with its quotes resolved */
     size_t scratch_cap;
     char *category;               /* a category being normalized */
     size_t category_cap;
     dict spellings, names, days;
+    day_cache recent_days;
 } row_buffers;
 
 /* Makes *buf hold at least n bytes. Returns 0 or OUT_OF_MEMORY. */
@@ -182,6 +195,19 @@ static const char *field_value(const c2_field *f, row_buffers *b, size_t *len)
     if (reserve(&b->scratch, &b->scratch_cap, f->len + 1) != 0) return NULL;
     *len = c2_field_copy(f, b->scratch, b->scratch_cap);
     return b->scratch;
+}
+
+static size_t day_slot(const char *s)
+{
+    /* From the month's last digit and the day: the days of one month get
+     * distinct slots. Any bytes give some slot (a hit compares all ten). */
+    return ((size_t)(unsigned char)s[6] * 37 + (size_t)(unsigned char)s[8] * 11 +
+            (unsigned char)s[9]) % DAY_SLOTS;
+}
+
+static void day_cache_init(day_cache *c)
+{
+    for (size_t i = 0; i < DAY_SLOTS; i++) c->id[i] = -1;
 }
 
 static int time_of_day_ok(const char *t, int *hour)
@@ -315,10 +341,18 @@ static int category_id(const c2_field *f, row_buffers *b)
 static int timestamp_day(const char *s, size_t len, row_buffers *b, int32_t *day, uint8_t *hour)
 {
     if (len != 20) return 0;
+    int hh;
+    day_cache *c = &b->recent_days;
+    size_t slot = day_slot(s);
+    if (c->id[slot] >= 0 && memcmp(c->date[slot], s, 10) == 0) {
+        if (!time_of_day_ok(s + 10, &hh)) return 0;
+        *day = c->id[slot];
+        *hour = (uint8_t)hh;
+        return 1;
+    }
     uint64_t hash = fnv1a(s, 10);
     dict_entry *e = dict_find(&b->days, hash, s, 10, 0);
     if (!e) return OUT_OF_MEMORY;
-    int hh;
     if (e->used) {
         if (!time_of_day_ok(s + 10, &hh)) return 0;
     } else {
@@ -326,6 +360,8 @@ static int timestamp_day(const char *s, size_t len, row_buffers *b, int32_t *day
         if (!c2_parse_timestamp(s, len, date, &hh)) return 0;
         if (dict_add(&b->days, e, hash, s, 10, 0, (int)b->days.n) != 0) return OUT_OF_MEMORY;
     }
+    memcpy(c->date[slot], s, 10);
+    c->id[slot] = e->id;
     *day = e->id;
     *hour = (uint8_t)hh;
     return 1;
@@ -721,6 +757,7 @@ int c2_run_columnar(const c2_job *job, c2_result *out)
     if (rc) return rc;
     row_buffers buffers;
     memset(&buffers, 0, sizeof buffers);
+    day_cache_init(&buffers.recent_days);
     dense_table table;
     memset(&table, 0, sizeof table);
     if (dense_alloc(&table, 32, 16) != 0) {

@@ -6,8 +6,8 @@
  *  2. the file is cut into one chunk per thread and the chunks are parsed in
  *     parallel (OpenMP). The hard part is where a chunk starts: a quoted
  *     field may hold a newline, so "the first LF after the cut" is not always
- *     a record boundary. A cheap parallel pre-pass follows the quotes of each
- *     chunk (see "Where the chunks start");
+ *     a record boundary. Each thread works out the scanner's state at its
+ *     cut from the quotes just before it (see "Where the chunks start");
  *  3. each thread has its own dictionaries, dense table and counters, so the
  *     threads never share a cache line while they work; the partial results
  *     are merged once at the end;
@@ -120,34 +120,105 @@ static void close_input(input *in)
 }
 
 /* ======================================================================
+ * Finding bytes
+ *
+ * SWAR ("SIMD within a register"): eight bytes are loaded as one uint64_t
+ * and compared with a byte value all at once. For x = word ^ (c repeated),
+ * a byte of x is zero where the word holds c, and
+ *     (x - 0x0101..01) & ~x & 0x8080..80
+ * sets the top bit of the lowest such byte (a borrow can only mark bytes
+ * above a real zero byte, never below it). On a little-endian machine the
+ * lowest byte is the first in memory, so the number of trailing zero bits
+ * divided by 8 is the offset of the first match. Big-endian machines take
+ * the byte loops. Loads stay inside [p, end): the mapping ends there.
+ *
+ * Why not memchr: it is vectorized and wins on long runs, but a call costs
+ * more than scanning the 5 to 20 bytes of a typical field this way.
+ * ====================================================================== */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+static inline uint64_t zero_bytes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+
+static inline uint64_t load64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);    /* one unaligned load: memcpy of a constant size */
+    return w;
+}
+
+/* The first ',' or LF in [p, end), or end. */
+static inline const char *find_separator(const char *p, const char *end)
+{
+#if SWAR
+    for (; end - p >= 8; p += 8) {
+        uint64_t w = load64(p);
+        uint64_t hits = zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * '\n'));
+        if (hits) return p + (__builtin_ctzll(hits) >> 3);
+    }
+#endif
+    while (p < end && *p != ',' && *p != '\n') p++;
+    return p;
+}
+
+/* The first '"' in [p, end), or NULL (as memchr). */
+static inline const char *find_quote(const char *p, const char *end)
+{
+#if SWAR
+    for (; end - p >= 8; p += 8) {
+        uint64_t hits = zero_bytes(load64(p) ^ (ONES * '"'));
+        if (hits) return p + (__builtin_ctzll(hits) >> 3);
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == '"') return p;
+    return NULL;
+}
+
+/* ======================================================================
  * Where the chunks start
  *
- * A chunk's nominal start is an arbitrary byte; its records start at the
- * first record boundary at or after it. A boundary is the byte after a LF
- * that is not inside a quoted field, so we must know whether the cut falls
- * inside quotes. The classic answer is quote parity: count the '"' of each
- * chunk in parallel; an odd number of quotes before the cut means "inside"
- * ('""' counts twice, so escaped quotes do not upset the parity).
+ * A chunk's nominal start (the cut) is an arbitrary byte; its records start
+ * at the first record boundary at or after it. A boundary is the byte after
+ * a LF that is not inside a quoted field, so we must know whether the cut
+ * falls inside quotes. The classic answer is quote parity: an odd number of
+ * '"' before the cut means "inside" ('""' counts twice, so escaped quotes do
+ * not upset it), counted per chunk in parallel and summed as a prefix.
  *
- * Parity alone is fooled by one case pipeline.h allows: a '"' inside an
- * unquoted field (ab"c) or after a closing quote ("ab"c"d) is an ordinary
- * byte, yet it flips the parity, and every chunk after it would start at
- * the wrong place. So we carry the scanner's own state instead of one bit:
+ * Two things improve on it here:
  *
- *   FIELD     at the start of a field: a '"' opens a quoted field
- *   UNQUOTED  inside an unquoted field or after a closing quote: '"' is data
- *   QUOTED    inside a quoted field: ',' and LF are data
- *   QUOTE     inside a quoted field, right after a '"': a second '"' makes
- *             it an escaped quote, anything else closed the field
+ * 1. Parity is fooled by a case pipeline.h allows: a '"' inside an unquoted
+ *    field (ab"c) or after a closing quote ("ab"c"d) is an ordinary byte,
+ *    yet it flips the parity, and every chunk after it would start at the
+ *    wrong place. So we carry the scanner's own state instead of one bit:
+ *      FIELD     at the start of a field: a '"' opens a quoted field
+ *      UNQUOTED  in an unquoted field or after a closing quote: '"' is data
+ *      QUOTED    inside a quoted field: ',' and LF are data
+ *      QUOTE     inside a quoted field, right after a '"': a second '"'
+ *                makes it an escaped quote, anything else closed the field
+ *    Between two quotes only ',' and LF matter, and only the last byte of
+ *    the run decides the state (',' or LF: FIELD; anything else: UNQUOTED;
+ *    inside QUOTED nothing changes). So a stretch of the file can be run
+ *    from quote to quote with memchr, for all four starting states at once:
+ *    that gives its "transfer", the state at its end for each state at its
+ *    start.
  *
- * Between two quotes only ',' and LF matter, and only the last byte of the
- * run decides the state (',' or LF: FIELD; anything else: UNQUOTED; inside
- * QUOTED nothing changes). So the pre-pass jumps from quote to quote with
- * memchr, at the speed of memory, and works out for each chunk the state at
- * its end *for each of the four states it could start in*. A sequential
- * prefix over the chunks (a handful of steps) then gives the true state at
- * every cut, exactly as the sequential scanner would have it, including an
- * unterminated quote that swallows the rest of the file.
+ * 2. Counting over the whole file before parsing reads every byte twice.
+ *    But the state at a cut rarely depends on much of what comes before
+ *    it: after a few quotes and separators, all four starting states end
+ *    up in the same state (run  x,"ab",y  from each of the four: all end in
+ *    UNQUOTED, inside the field y). So each thread looks back from its cut
+ *    over a window, and doubles it until the four agree: that is then the
+ *    state at the cut, whatever came before, exactly. Here that takes a
+ *    few hundred bytes. In a file without quotes they never agree ("inside
+ *    a quote" would stay inside), and the window grows back to the start of
+ *    the data, whose state is known: one memchr over the chunks before,
+ *    which is what the parity count would have read anyway.
  * ====================================================================== */
 
 enum { ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE, NSTATES };
@@ -167,8 +238,9 @@ static inline unsigned char after_run(char last)
     return last == ',' || last == '\n' ? ST_FIELD : ST_UNQUOTED;
 }
 
-/* For bytes [a, b) of buf: out[s] = the state after them when starting in s. */
-static void chunk_transfer(const char *buf, size_t a, size_t b, unsigned char out[NSTATES])
+/* The transfer of bytes [a, b): out[s] = the state after them when the
+ * state before them is s. */
+static void transfer(const char *buf, size_t a, size_t b, unsigned char out[NSTATES])
 {
     unsigned char s[NSTATES] = {ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE};
     size_t pos = a;
@@ -185,6 +257,29 @@ static void chunk_transfer(const char *buf, size_t a, size_t b, unsigned char ou
         pos = qpos + 1;
     }
     memcpy(out, s, NSTATES);
+}
+
+#define FIRST_WINDOW 4096        /* bytes looked at before a cut, at first */
+
+/* The scanner's state right before byte `cut` (begin < cut: begin is the
+ * data start, where the state is FIELD). */
+static int state_at_cut(const char *buf, size_t begin, size_t cut)
+{
+    /* at_cut[s]: the state at the cut when the state at `from` is s */
+    unsigned char at_cut[NSTATES] = {ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE};
+    size_t from = cut, window = FIRST_WINDOW;
+    for (;;) {
+        size_t lo = from - begin > window ? from - window : begin;
+        unsigned char t[NSTATES];
+        transfer(buf, lo, from, t);              /* the state at `from`, by the state at lo */
+        for (int s = 0; s < NSTATES; s++) t[s] = at_cut[t[s]];
+        memcpy(at_cut, t, NSTATES);              /* now by the state at lo */
+        from = lo;
+        if (from == begin) return at_cut[ST_FIELD];
+        if (at_cut[0] == at_cut[1] && at_cut[0] == at_cut[2] && at_cut[0] == at_cut[3])
+            return at_cut[0];                    /* the same, whatever came before */
+        window *= 2;
+    }
 }
 
 /* The first record start at or after x, given the state before byte x
@@ -258,8 +353,6 @@ static inline uint64_t load_word(const char *p, size_t n)
     memcpy(&w, p, n);
     return w;
 }
-
-static inline uint64_t load64(const char *p) { return load_word(p, 8); }
 
 static inline uint64_t load32(const char *p)
 {
@@ -681,24 +774,48 @@ static inline const char *short_value(const c2_field *f, char *buf, size_t cap, 
     return *len <= cap ? buf : NULL;
 }
 
-/* The currency codes of c2_rates, each packed into one integer: a code is
- * found by comparing one integer with all twelve, with no branch. (Which
- * currency comes next is random, so the chain of branches a switch
- * compiles to would be mispredicted often.) Same answer as
- * c2_find_currency. */
+/* The currency codes of c2_rates, each packed into one integer (three
+ * bytes), in a small hash table: one multiplication, one load, one
+ * comparison per row, however many codes there are. (c2_find_currency's
+ * switch compiles to a chain of branches, and which currency comes next is
+ * random: they are mispredicted often.) Same answer as c2_find_currency. */
+#define CODE_SLOTS 32                   /* a power of two, at least twice C2_NRATES */
+#define NO_CODE 0xFFFFFFFFu             /* an empty slot: pack3 never gives it */
+
+typedef struct {
+    uint32_t code[CODE_SLOTS];
+    int index[CODE_SLOTS];              /* into c2_rates */
+} currency_table;
+
 static inline uint32_t pack3(const char *s)
 {
     return (uint32_t)(unsigned char)s[0] | (uint32_t)(unsigned char)s[1] << 8 |
            (uint32_t)(unsigned char)s[2] << 16;
 }
 
-static inline int currency_index(const uint32_t code[C2_NRATES], const char *s, size_t len)
+/* The top 5 bits of the product: they depend on every bit of the code. */
+static inline unsigned code_slot(uint32_t code) { return (code * 0x9E3779B1u) >> 27; }
+
+static void currency_table_init(currency_table *t)
+{
+    for (int i = 0; i < CODE_SLOTS; i++) t->code[i] = NO_CODE;
+    for (int k = 0; k < C2_NRATES; k++) {
+        uint32_t code = pack3(c2_rates[k].code);
+        unsigned i = code_slot(code);
+        while (t->code[i] != NO_CODE) i = (i + 1) % CODE_SLOTS;
+        t->code[i] = code;
+        t->index[i] = k;
+    }
+}
+
+static inline int currency_index(const currency_table *t, const char *s, size_t len)
 {
     if (len != 3) return -1;
-    uint32_t key = pack3(s);
-    int found = -1;
-    for (int k = 0; k < C2_NRATES; k++) found = code[k] == key ? k : found;
-    return found;
+    uint32_t code = pack3(s);
+    for (unsigned i = code_slot(code);; i = (i + 1) % CODE_SLOTS) {
+        if (t->code[i] == code) return t->index[i];
+        if (t->code[i] == NO_CODE) return -1;
+    }
 }
 
 /* The four fields the rules read. */
@@ -708,7 +825,7 @@ enum { W_TIMESTAMP, W_CATEGORY, W_AMOUNT, W_CURRENCY, NWANT };
 typedef struct {
     signed char want_of[C2_MAX_FIELDS];  /* field index -> W_..., or -1 */
     int header_fields;
-    uint32_t currency_code[C2_NRATES];   /* pack3 of each code of c2_rates */
+    currency_table currencies;
 } plan;
 
 typedef struct {
@@ -741,7 +858,7 @@ static void take_row(worker *w, const row_view *r, const plan *pl)
             reason = C2_BAD_TIMESTAMP;
         } else if (!amount || !c2_parse_amount(amount, amount_len, &cents)) {
             reason = C2_BAD_AMOUNT;
-        } else if (!currency || (cur = currency_index(pl->currency_code, currency, currency_len)) < 0) {
+        } else if (!currency || (cur = currency_index(&pl->currencies, currency, currency_len)) < 0) {
             reason = C2_UNKNOWN_CURRENCY;
         } else {
             int cat = category_id(w, &r->want[W_CATEGORY]);
@@ -759,40 +876,10 @@ static void take_row(worker *w, const row_view *r, const plan *pl)
  *
  * The rules of c2_scan_record (csv_scan.c) exactly, written for this job:
  * inlined into the loop, only the four fields the rules read are stored
- * (the others are only counted), and the separators are found eight bytes
- * at a time in an ordinary 64-bit register (below) instead of by a memchr
- * call per field: most fields are shorter than the call's own overhead.
- * A quoted field is still walked with memchr, quote to quote.
+ * (the others are only counted), and the separators and quotes are found
+ * eight bytes at a time in a register ("Finding bytes") instead of by a
+ * memchr call per field: most fields are shorter than the call's overhead.
  * ====================================================================== */
-
-/* SWAR ("SIMD within a register"): eight bytes are loaded as one uint64_t
- * and compared with ',' and LF all at once. For x = word ^ (c repeated), a
- * byte of x is zero where the word holds c, and
- *     (x - 0x0101..01) & ~x & 0x8080..80
- * sets the top bit of the lowest such byte (a borrow can only mark bytes
- * above a real zero byte, never below it). On a little-endian machine the
- * lowest byte is the first in memory, so the number of trailing zero bits
- * divided by 8 is the offset of the first ',' or LF. Big-endian machines
- * take the byte loop. Loads stay inside [p, end): the mapping ends there. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-static inline uint64_t zero_bytes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
-
-/* The first ',' or LF in [p, end), or end. */
-static inline const char *find_separator(const char *p, const char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; end - p >= 8; p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t hits = zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * '\n'));
-        if (hits) return p + (__builtin_ctzll(hits) >> 3);
-    }
-#endif
-    while (p < end && *p != ',' && *p != '\n') p++;
-    return p;
-}
 
 static inline void set_field(c2_field *f, const char *ptr, size_t len, int quoted, int unescape)
 {
@@ -819,12 +906,14 @@ static inline const char *scan_row(const char *p, const char *end, const signed 
     for (;;) {
         int slot = nf < C2_MAX_FIELDS ? want_of[nf] : -1;
         const char *stop;                       /* the ',' or LF ending this field, or end */
+        const char *text_begin = p;             /* where trailing CR would be looked for */
+        const char *close = NULL;               /* a quoted field's closing quote */
+        int doubled = 0;
         if (p < end && *p == '"') {
             /* quoted: up to the next '"' that is not doubled, LFs included */
-            const char *text = p + 1, *q = text, *close = NULL;
-            int doubled = 0;
+            const char *q = p + 1;
             for (;;) {
-                const char *quote = memchr(q, '"', (size_t)(end - q));
+                const char *quote = find_quote(q, end);
                 if (!quote) break;
                 if (quote + 1 < end && quote[1] == '"') {
                     doubled = 1;
@@ -835,29 +924,25 @@ static inline const char *scan_row(const char *p, const char *end, const signed 
                 break;
             }
             if (!close) {                       /* unterminated: the rest is this field */
-                if (slot >= 0) set_field(&r->want[slot], text, (size_t)(end - text), 1, doubled);
+                if (slot >= 0) set_field(&r->want[slot], p + 1, (size_t)(end - p - 1), 1, doubled);
                 r->nfields = nf < INT_MAX ? nf + 1 : nf;
                 r->unterminated = 1;
                 return end;
             }
-            const char *after = close + 1;      /* text after the closing quote is kept */
-            stop = find_separator(after, end);
-            if (slot >= 0) {
-                const char *trail_end = stop;
-                if (stop < end && *stop == '\n' && stop > after && stop[-1] == '\r') trail_end--;
-                if (trail_end > after) set_field(&r->want[slot], text, (size_t)(trail_end - text), 1, 1);
-                else set_field(&r->want[slot], text, (size_t)(close - text), 1, doubled);
-            }
-        } else {
-            stop = find_separator(p, end);
-            if (slot >= 0) {
-                const char *text_end = stop;    /* a CR before the LF is not data */
-                if (stop < end && *stop == '\n' && stop > p && stop[-1] == '\r') text_end--;
-                set_field(&r->want[slot], p, (size_t)(text_end - p), 0, 0);
-            }
+            text_begin = close + 1;             /* text after the closing quote is kept */
+        }
+        stop = find_separator(text_begin, end);
+        int record_ends = stop == end || *stop == '\n';
+        const char *text_end = stop;            /* a CR right before the LF is not data */
+        if (record_ends && stop < end && stop > text_begin && stop[-1] == '\r') text_end--;
+        if (slot >= 0) {
+            if (!close) set_field(&r->want[slot], p, (size_t)(text_end - p), 0, 0);
+            else if (text_end > text_begin)     /* trailing text: resolved by c2_field_copy */
+                set_field(&r->want[slot], p + 1, (size_t)(text_end - p - 1), 1, 1);
+            else set_field(&r->want[slot], p + 1, (size_t)(close - p - 1), 1, doubled);
         }
         if (nf < INT_MAX) nf++;
-        if (stop < end && *stop == ',') {
+        if (!record_ends) {
             p = stop + 1;
             continue;
         }
@@ -929,7 +1014,8 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     if (nthreads <= 0) nthreads = 1;
     if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
 
-    /* Where each field of a record goes (the header's indexes are < C2_MAX_FIELDS). */
+    /* What every thread needs: where each field of a record goes (the
+     * header's indexes are < C2_MAX_FIELDS), and the currency codes. */
     plan pl;
     memset(pl.want_of, -1, sizeof pl.want_of);
     pl.want_of[job->header.index[C2_COL_TIMESTAMP]] = W_TIMESTAMP;
@@ -937,7 +1023,7 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     pl.want_of[job->header.index[C2_COL_AMOUNT]] = W_AMOUNT;
     pl.want_of[job->header.index[C2_COL_CURRENCY]] = W_CURRENCY;
     pl.header_fields = job->header.nfields;
-    for (int k = 0; k < C2_NRATES; k++) pl.currency_code[k] = pack3(c2_rates[k].code);
+    currency_table_init(&pl.currencies);
 
     /* One chunk per thread, cut at equal byte offsets. */
     const char *buf = in.data;
@@ -949,40 +1035,22 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     for (int c = 0; c <= nchunks; c++)
         cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
 
-    /* Pre-pass (parallel): the state transfer of every chunk but the last
-     * (the state at the end of the file is not needed). So that every
-     * thread has a share of it, each of those chunks is cut into nthreads
-     * pieces, and the pieces are spread over the threads. Then the prefix
-     * (sequential, one step per piece): the scanner's state at every cut. */
+    /* Where each chunk's records start (parallel: each thread its own cut). */
     cs_prof_begin("find chunk starts");
-    int npieces = (nchunks - 1) * nthreads;
-    unsigned char (*transfer)[NSTATES] = cs_alloc((size_t)(npieces > 0 ? npieces : 1) * NSTATES,
-                                                  "case02 fast: chunk states");
-    #pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int k = 0; k < npieces; k++) {
-        int c = k / nthreads, part = k % nthreads;
-        size_t len = cut[c + 1] - cut[c];
-        chunk_transfer(buf, cut[c] + len * part / nthreads, cut[c] + len * (part + 1) / nthreads,
-                       transfer[k]);
-    }
-    unsigned char state_at[MAX_THREADS];
-    unsigned char state = ST_FIELD;           /* the data start, after the header's LF */
-    state_at[0] = state;
-    for (int k = 0; k < npieces; k++) {
-        state = transfer[k][state];
-        if (k % nthreads == nthreads - 1) state_at[k / nthreads + 1] = state;
-    }
-    cs_free(transfer);
-    cs_prof_end();
-
-    /* The work (parallel): each thread finds its first record boundary and
-     * parses the records that start in its chunk, into its own worker. */
-    cs_prof_begin("parse+aggregate");
-    worker *workers[MAX_THREADS];
     size_t start[MAX_THREADS];
     #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
     for (int c = 0; c < nchunks; c++) {
-        start[c] = c == 0 ? begin : first_record_start(buf, cut[c], end, state_at[c]);
+        if (c == 0 || cut[c] <= begin) start[c] = begin;
+        else start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
+    }
+    cs_prof_end();
+
+    /* The work (parallel): each thread parses the records that start in its
+     * chunk, into its own worker. */
+    cs_prof_begin("parse+aggregate");
+    worker *workers[MAX_THREADS];
+    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+    for (int c = 0; c < nchunks; c++) {
         workers[c] = worker_new();
         scan_chunk(workers[c], buf, start[c], cut[c + 1], end, &pl);
     }
