@@ -44,7 +44,7 @@
 typedef struct {
     FILE *in;
     char *buf;
-    size_t cap;                   /* grows only for a record longer than a block */
+    size_t cap;                   /* doubles only for a record over half of it */
     size_t pos, end;              /* the bytes not yet scanned: buf[pos, end) */
     int eof;                      /* the whole file is in buf[0, end) */
 } block_reader;
@@ -113,8 +113,9 @@ typedef struct {
     uint8_t hour[BATCH_ROWS];         /* 0-23, or NO_HOUR */
     int32_t day[BATCH_ROWS];          /* day id (the days dictionary) */
     int32_t category[BATCH_ROWS];     /* category id (the names dictionary) */
-    int32_t currency[BATCH_ROWS];     /* index into c2_rates; 32 bits because the
-                                         vector gather instructions take 32-bit indexes */
+    int32_t currency[BATCH_ROWS];     /* index into c2_rates; 32 bits: GCC turns
+                                         rate[currency[i]] into a vector gather for
+                                         32- or 64-bit indexes, not for 8-bit ones */
     int64_t cents[BATCH_ROWS];        /* the amount in cents of its currency */
     int64_t usd[BATCH_ROWS];          /* transform's output: US cents */
 } batch;

@@ -3,8 +3,8 @@
  * What changed from columnar:
  *  1. no read() copies: the file is mapped (mmap) and parsed where the page
  *     cache holds it; read in large blocks only if mapping fails;
- *  2. the file is cut into one chunk per thread and the chunks are parsed in
- *     parallel (OpenMP). The hard part is where a chunk starts: a quoted
+ *  2. the file is cut into chunks (several per thread) and the chunks are
+ *     parsed in parallel (OpenMP). The hard part is where a chunk starts: a quoted
  *     field may hold a newline, so "the first LF after the cut" is not always
  *     a record boundary. Each thread works out the scanner's state at its
  *     cut from the quotes just before it (see "Where the chunks start");
@@ -37,6 +37,7 @@
 
 #define READ_BLOCK (16u << 20)         /* bytes per read() when mmap is not possible */
 #define MAX_THREADS 256
+#define CHUNKS_PER_THREAD 8            /* so a thread slowed down is helped by the others */
 #define DENSE_MAX_CELLS (1u << 20)     /* 32 MiB of cells per thread; beyond: hashed groups */
 #define ARENA_BLOCK (64 * 1024)
 
@@ -568,8 +569,6 @@ typedef struct {
     /* scratch for a value with escapes and for normalizing */
     char *scratch;
     size_t scratch_cap;
-
-    size_t stop;               /* where this chunk's scan ended */
 } worker;
 
 static void cells_empty(cell *c, size_t n)
@@ -951,9 +950,11 @@ static inline const char *scan_row(const char *p, const char *end, const signed 
     }
 }
 
-/* The records that start in [start, limit) (they may end past limit). */
-static void scan_chunk(worker *w, const char *buf, size_t start, size_t limit, size_t end,
-                       const plan *pl)
+/* The records that start in [start, limit) (they may end past limit).
+ * Returns where the scan ended: the start of the first record at or after
+ * limit. */
+static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit, size_t end,
+                         const plan *pl)
 {
     const char *p = buf + start, *lim = buf + limit, *e = buf + end;
     row_view r;
@@ -963,7 +964,7 @@ static void scan_chunk(worker *w, const char *buf, size_t start, size_t limit, s
         if (!blank) take_row(w, &r, pl);
         p = next;
     }
-    w->stop = (size_t)(p - buf);
+    return (size_t)(p - buf);
 }
 
 /* ======================================================================
@@ -1025,50 +1026,61 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     pl.header_fields = job->header.nfields;
     currency_table_init(&pl.currencies);
 
-    /* One chunk per thread, cut at equal byte offsets. */
+    /* The chunks, cut at equal byte offsets: several per thread, handed out
+     * as the threads become free (schedule(dynamic)), so that a thread
+     * slowed down (by another program on its core, or by a chunk that is
+     * harder to parse) is helped by the others instead of holding them up. */
     const char *buf = in.data;
     size_t end = in.size;
     size_t begin = job->header.data_offset < end ? job->header.data_offset : end;
-    int nchunks = nthreads;
-    size_t cut[MAX_THREADS + 1];
+    int nchunks = nthreads * CHUNKS_PER_THREAD;
+    size_t *cut = cs_alloc((size_t)(nchunks + 1) * sizeof *cut, "case02 fast: chunks");
+    size_t *start = cs_alloc((size_t)nchunks * sizeof *start, "case02 fast: chunks");
+    size_t *stop = cs_alloc((size_t)nchunks * sizeof *stop, "case02 fast: chunks");
     size_t span = end - begin;
     for (int c = 0; c <= nchunks; c++)
         cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
 
-    /* Where each chunk's records start (parallel: each thread its own cut). */
+    /* Where each chunk's records start (each cut on its own, in parallel). */
     cs_prof_begin("find chunk starts");
-    size_t start[MAX_THREADS];
-    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+    #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int c = 0; c < nchunks; c++) {
         if (c == 0 || cut[c] <= begin) start[c] = begin;
         else start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
     }
     cs_prof_end();
 
-    /* The work (parallel): each thread parses the records that start in its
-     * chunk, into its own worker. */
+    /* The work (parallel): each thread parses the records that start in the
+     * chunks it is given, into its own worker (made on its first chunk). */
     cs_prof_begin("parse+aggregate");
-    worker *workers[MAX_THREADS];
-    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+    worker *workers[MAX_THREADS] = {NULL};
+    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
-        workers[c] = worker_new();
-        scan_chunk(workers[c], buf, start[c], cut[c + 1], end, &pl);
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        if (!workers[t]) workers[t] = worker_new();
+        stop[c] = scan_chunk(workers[t], buf, start[c], cut[c + 1], end, &pl);
     }
     cs_prof_end();
 
     /* Each chunk must end where the next one starts; this cannot fail, and
      * is checked because a silently wrong answer is worse than a loud one. */
     for (int c = 0; c + 1 < nchunks && rc == 0; c++)
-        if (workers[c]->stop != start[c + 1]) {
+        if (stop[c] != start[c + 1]) {
             cs_error("%s: internal error: chunk %d ended at byte %zu, chunk %d started at %zu",
-                     job->path, c, workers[c]->stop, c + 1, start[c + 1]);
+                     job->path, c, stop[c], c + 1, start[c + 1]);
             rc = 3;
         }
+    cs_free(cut);
+    cs_free(start);
+    cs_free(stop);
 
     cs_prof_begin("merge");
-    for (int c = 0; c < nchunks; c++) {
-        if (rc == 0) worker_to_result(workers[c], out);
-        worker_free(workers[c]);
+    for (int t = 0; t < nthreads; t++) {
+        if (rc == 0 && workers[t]) worker_to_result(workers[t], out);
+        worker_free(workers[t]);
     }
     cs_prof_end();
     close_input(&in);

@@ -44,7 +44,7 @@
 typedef struct {
     FILE *in;
     char *buf;
-    size_t cap;                   /* grows only for a record longer than a block */
+    size_t cap;                   /* doubles only for a record over half of it */
     size_t pos, end;              /* the bytes not yet scanned: buf[pos, end) */
     int eof;                      /* the whole file is in buf[0, end) */
 } block_reader;
