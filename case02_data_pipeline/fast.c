@@ -377,7 +377,8 @@ static inline uint64_t tail_word(const char *p, size_t n)
     return 0;
 }
 
-/* The hash of aggregate.c: eight bytes at a time, then a final mix. */
+/* The hash of aggregate.c: eight bytes at a time (the last ones through
+ * tail_word), then a final mix. */
 static inline uint64_t mix(uint64_t h, uint64_t w)
 {
     h = (h ^ w) * 0x9E3779B97F4A7C15ull;
