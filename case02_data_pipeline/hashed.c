@@ -282,7 +282,7 @@ static const char *cached_category(const c2_field *f, row_buffers *b, size_t *ou
     size_t len;
     if (!(v = field_value(f, b, &len))) return NULL;
     if (c->n >= CATEGORY_CACHE_MAX) return normalize_category(v, len, b, out_len);
-    if (reserve(&c->text, &c->text_cap, c->text_len + f->len + len) != 0) return NULL;
+    if (reserve(&c->text, &c->text_cap, c->text_len + f->len + len + 1) != 0) return NULL;
     cache_entry *e = &c->slots[s];
     e->hash = hash;
     e->escaped = f->needs_unescape;

@@ -70,3 +70,14 @@ c2_test(bad_rows --code 2 --stderr-lines 1 --stderr "--rows" --absent ${T}/bad -
 c2_test(bad_generate_alone --code 2 --stderr-lines 1 --stderr "--out-csv" -- ${C2} --generate 10)
 c2_test(bad_device --code 2 --stderr-lines 1 --stderr "no GPU variant" --absent ${T}/bad
   -- ${C2} --device gpu --out ${T}/bad)
+
+# An empty category (only spaces, or nothing) is a valid row: every rung must
+# accept it (hashed once failed on an empty first spelling: exit 3).
+file(WRITE ${T}/empty_category.csv
+  "txn_id,timestamp,user_id,category,amount,currency,country\n"
+  "1,2026-03-01T10:00:00Z,7,,12.50,EUR,DE\n"
+  "2,2026-03-01T11:00:00Z,8,  ,1.00,USD,US\n"
+  "3,2026-03-01T12:00:00Z,9,Books,2,USD,US\n")
+c2_test(empty_category --rm ${T}/empty_cat --code 0 --no-stdout "FAIL"
+  --stdout "hashed +PASS" --stdout "fast +PASS" --stdout "3 rows: 3 accepted"
+  -- ${C2} --input ${T}/empty_category.csv ${C2_FAST_RUN} --out ${T}/empty_cat)
