@@ -27,82 +27,17 @@
 #include "cs_console.h"
 #include "aggregate.h"
 #include "cs_profiler.h"
+#include "block_reader.h"
 #include "pipeline.h"
 
 /* What the helpers return besides their own results. */
-#define OUT_OF_MEMORY (-1)
-#define READ_ERROR (-2)
+#define OUT_OF_MEMORY C2_OUT_OF_MEMORY
+#define READ_ERROR C2_READ_ERROR
 /* transform_row's verdict for a row that passes every rule (the others are
  * the c2_reason it was rejected for). */
 #define ACCEPTED C2_NREASONS
 
-/* ---- extract: blocks -> records -> field views ------------------------------------ */
-
-#define BLOCK_BYTES (1u << 20)    /* read this much at a time */
-
-/* The input, read in blocks into one buffer that is reused: records are
- * scanned in place, and only the unfinished record at the end of a block is
- * moved to the front before the next block is read behind it. */
-typedef struct {
-    FILE *in;
-    char *buf;
-    size_t cap;                   /* doubles only for a record over half of it */
-    size_t pos, end;              /* the bytes not yet scanned: buf[pos, end) */
-    int eof;                      /* the whole file is in buf[0, end) */
-} block_reader;
-
-/* Moves the unscanned bytes to the front and reads the next block behind
- * them. Returns 0, OUT_OF_MEMORY or READ_ERROR. */
-static int refill(block_reader *r)
-{
-    size_t left = r->end - r->pos;
-    if (r->pos > 0) memmove(r->buf, r->buf + r->pos, left);
-    r->pos = 0;
-    r->end = left;
-    if (r->cap == 0 || left > r->cap / 2) {
-        /* The first block, or a record longer than half the buffer: double
-         * it, so every read still brings at least half a buffer, and a long
-         * record is scanned again only a few times. */
-        size_t bigger = r->cap == 0 ? BLOCK_BYTES : 2 * r->cap;
-        char *p = realloc(r->buf, bigger);
-        if (!p) return OUT_OF_MEMORY;
-        r->buf = p;
-        r->cap = bigger;
-    }
-    size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->in);
-    r->end += got;
-    if (got == 0) {
-        if (ferror(r->in)) return READ_ERROR;
-        r->eof = 1;
-    }
-    return 0;
-}
-
-/* Scans the next record into rec (c2_scan_record: its fields are views of
- * the buffer, valid until the next call). Blank lines are skipped. Returns 1
- * (rec->unterminated set when the file ended inside a quoted field); 0 at
- * the end of the file; OUT_OF_MEMORY or READ_ERROR. */
-static int next_record(block_reader *r, c2_record *rec)
-{
-    for (;;) {
-        if (r->pos < r->end) {
-            size_t next = c2_scan_record(r->buf, r->pos, r->end, rec);
-            /* The record is whole if it ended before the end of the data, or
-             * with its LF right at the end, or the file has no more. */
-            int whole = next < r->end || r->eof ||
-                        (!rec->unterminated && r->buf[r->end - 1] == '\n');
-            if (whole) {
-                r->pos = next;
-                if (rec->blank) continue;
-                return 1;
-            }
-        } else if (r->eof) {
-            return 0;
-        }
-        int rc = refill(r);
-        if (rc != 0) return rc;
-    }
-}
+/* ---- extract: blocks -> records -> field views (block_reader.c) ----------------- */
 
 /* ---- transform: check and convert one row ------------------------------------------ */
 
@@ -404,13 +339,13 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
                                  c2_result *out)
 {
     int rc = 0;
-    block_reader reader = {in, NULL, 0, 0, 0, 0};
+    c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
     row_buffers buffers = {NULL, 0, NULL, 0, {NULL, 0, 0, NULL, 0, 0}, {{{0}}}};
     day_cache_init(&buffers.days);
     c2_record rec;
     while (rc == 0) {
         cs_prof_begin("extract");
-        int got = next_record(&reader, &rec);
+        int got = c2_next_record(&reader, &rec);
         cs_prof_end();
         if (got == 0) break;
         if (got != 1) {

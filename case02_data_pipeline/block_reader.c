@@ -1,0 +1,60 @@
+/* Reading a CSV in blocks, record by record (see block_reader.h). */
+#include "block_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_BYTES (1u << 20)    /* read this much at a time */
+
+/* Moves the unscanned bytes to the front and reads the next block behind
+ * them. Returns 0, C2_OUT_OF_MEMORY or C2_READ_ERROR. */
+static int refill(c2_block_reader *r)
+{
+    size_t left = r->end - r->pos;
+    if (r->pos > 0) memmove(r->buf, r->buf + r->pos, left);
+    r->pos = 0;
+    r->end = left;
+    if (r->cap == 0 || left > r->cap / 2) {
+        /* The first block, or a record longer than half the buffer: double
+         * it, so every read still brings at least half a buffer, and a long
+         * record is scanned again only a few times. */
+        size_t bigger = r->cap == 0 ? BLOCK_BYTES : 2 * r->cap;
+        char *p = realloc(r->buf, bigger);
+        if (!p) return C2_OUT_OF_MEMORY;
+        r->buf = p;
+        r->cap = bigger;
+    }
+    size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->in);
+    r->end += got;
+    if (got == 0) {
+        if (ferror(r->in)) return C2_READ_ERROR;
+        r->eof = 1;
+    }
+    return 0;
+}
+
+/* Scans the next record into rec (c2_scan_record: its fields are views of
+ * the buffer, valid until the next call). Blank lines are skipped. Returns 1
+ * (rec->unterminated set when the file ended inside a quoted field); 0 at
+ * the end of the file; C2_OUT_OF_MEMORY or C2_READ_ERROR. */
+int c2_next_record(c2_block_reader *r, c2_record *rec)
+{
+    for (;;) {
+        if (r->pos < r->end) {
+            size_t next = c2_scan_record(r->buf, r->pos, r->end, rec);
+            /* The record is whole if it ended before the end of the data, or
+             * with its LF right at the end, or the file has no more. */
+            int whole = next < r->end || r->eof ||
+                        (!rec->unterminated && r->buf[r->end - 1] == '\n');
+            if (whole) {
+                r->pos = next;
+                if (rec->blank) continue;
+                return 1;
+            }
+        } else if (r->eof) {
+            return 0;
+        }
+        int rc = refill(r);
+        if (rc != 0) return rc;
+    }
+}

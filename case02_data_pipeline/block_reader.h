@@ -1,0 +1,33 @@
+/* Reading a CSV in large blocks into one reused buffer, record by record,
+ * with the fields as views of the buffer (c2_scan_record). Shared by the
+ * row-at-a-time rungs from `views` on: the lesson of `views` is that records
+ * need no copies, and the rungs after it change other things. */
+#ifndef C2_BLOCK_READER_H
+#define C2_BLOCK_READER_H
+
+#include <stdio.h>
+
+#include "pipeline.h"
+
+#define C2_OUT_OF_MEMORY (-1)
+#define C2_READ_ERROR (-2)
+
+/* The input, read in blocks into one buffer that is reused: records are
+ * scanned in place, and only the unfinished record at the end of a block is
+ * moved to the front before the next block is read behind it. Start with
+ * all fields zero except `in`; free buf at the end. */
+typedef struct {
+    FILE *in;
+    char *buf;
+    size_t cap;                   /* doubles only for a record over half of it */
+    size_t pos, end;              /* the bytes not yet scanned: buf[pos, end) */
+    int eof;                      /* the whole file is in buf[0, end) */
+} c2_block_reader;
+
+/* Scans the next record into rec (its fields are views of the buffer, valid
+ * until the next call). Blank lines are skipped. Returns 1 (rec->unterminated
+ * set when the file ended inside a quoted field); 0 at the end of the file;
+ * C2_OUT_OF_MEMORY or C2_READ_ERROR. */
+int c2_next_record(c2_block_reader *r, c2_record *rec);
+
+#endif
