@@ -58,3 +58,25 @@ int c2_next_record(c2_block_reader *r, c2_record *rec)
         if (rc != 0) return rc;
     }
 }
+
+int c2_reserve(char **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap) return 0;
+    size_t bigger = n > 2 * *cap ? n : 2 * *cap;
+    char *p = realloc(*buf, bigger);
+    if (!p) return C2_OUT_OF_MEMORY;
+    *buf = p;
+    *cap = bigger;
+    return 0;
+}
+
+const char *c2_field_value(const c2_field *f, char **scratch, size_t *scratch_cap, size_t *len)
+{
+    if (!f->needs_unescape) {
+        *len = f->len;
+        return f->ptr;
+    }
+    if (c2_reserve(scratch, scratch_cap, f->len + 1) != 0) return NULL;
+    *len = c2_field_copy(f, *scratch, *scratch_cap);
+    return *scratch;
+}

@@ -30,4 +30,13 @@ typedef struct {
  * C2_OUT_OF_MEMORY or C2_READ_ERROR. */
 int c2_next_record(c2_block_reader *r, c2_record *rec);
 
+/* Makes *buf hold at least n bytes (growing *cap by doubling). Returns 0,
+ * or C2_OUT_OF_MEMORY (the old buffer is kept). */
+int c2_reserve(char **buf, size_t *cap, size_t n);
+
+/* A field's value: the view itself, or, when its quotes need resolving, its
+ * copy in *scratch (grown as needed; never longer than the view). NULL when
+ * out of memory. */
+const char *c2_field_value(const c2_field *f, char **scratch, size_t *scratch_cap, size_t *len);
+
 #endif

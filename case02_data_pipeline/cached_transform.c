@@ -7,32 +7,6 @@
 #define OUT_OF_MEMORY C2_TRANSFORM_OUT_OF_MEMORY
 #define ACCEPTED C2_ACCEPTED
 
-/* Makes *buf hold at least n bytes. Returns 0 or OUT_OF_MEMORY. */
-int c2_reserve(char **buf, size_t *cap, size_t n)
-{
-    if (n <= *cap) return 0;
-    size_t bigger = n > 2 * *cap ? n : 2 * *cap;
-    char *p = realloc(*buf, bigger);
-    if (!p) return OUT_OF_MEMORY;
-    *buf = p;
-    *cap = bigger;
-    return 0;
-}
-
-/* A field's value: the view itself, or, when its quotes need resolving, its
- * copy in the scratch buffer (never longer than the view). NULL when out of
- * memory. */
-static const char *field_value(const c2_field *f, row_buffers *b, size_t *len)
-{
-    if (!f->needs_unescape) {
-        *len = f->len;
-        return f->ptr;
-    }
-    if (c2_reserve(&b->scratch, &b->scratch_cap, f->len + 1) != 0) return NULL;
-    *len = c2_field_copy(f, b->scratch, b->scratch_cap);
-    return b->scratch;
-}
-
 /* The timestamp, its date looked up in the day cache first: a date seen
  * valid before leaves only the time of day ("THH:MM:SSZ") to check. Same
  * rule as c2_parse_timestamp, which checks the rest when the date is new. */
@@ -132,7 +106,7 @@ static const char *cached_category(const c2_field *f, row_buffers *b, size_t *ou
     /* A new spelling (s is the empty slot where it goes). */
     const char *v;
     size_t len;
-    if (!(v = field_value(f, b, &len))) return NULL;
+    if (!(v = c2_field_value(f, &b->scratch, &b->scratch_cap, &len))) return NULL;
     if (c->n >= CATEGORY_CACHE_MAX) return normalize_category(v, len, b, out_len);
     if (c2_reserve(&c->text, &c->text_cap, c->text_len + f->len + len + 1) != 0) return NULL;
     cache_entry *e = &c->slots[s];
@@ -165,13 +139,13 @@ int c2_transform_row(const c2_job *job, const c2_record *rec, row_buffers *b, cl
     const char *s;
     size_t len;
 
-    if (!(s = field_value(ts, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(ts, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (!parse_timestamp_cached(&b->days, s, len, row->day, &row->hour)) return C2_BAD_TIMESTAMP;
     row->day[10] = '\0';
     int64_t cents;
-    if (!(s = field_value(amount, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(amount, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (!c2_parse_amount(s, len, &cents)) return C2_BAD_AMOUNT;
-    if (!(s = field_value(currency, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(currency, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     int cur = c2_find_currency(s, len);
     if (cur < 0) return C2_UNKNOWN_CURRENCY;
 

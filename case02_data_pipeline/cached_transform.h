@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block_reader.h"
 #include "pipeline.h"
 
 /* c2_transform_row's verdict for a row that passes every rule (the others
@@ -65,9 +66,6 @@ typedef struct {
     day_cache days;
 } row_buffers;
 
-/* Makes *buf hold at least n bytes (growing *cap by doubling). Returns 0,
- * or -1 when out of memory (the old buffer is kept). */
-int c2_reserve(char **buf, size_t *cap, size_t n);
 /* Empty buffers and caches, ready for the first row. */
 void c2_row_buffers_init(row_buffers *b);
 /* Frees what the buffers and caches hold. */

@@ -25,6 +25,7 @@
 #include "cs_console.h"
 #include "aggregate.h"
 #include "cs_profiler.h"
+#include "block_reader.h"
 #include "pipeline.h"
 
 /* What the helpers return besides their own results. */
@@ -172,32 +173,6 @@ typedef struct {
     day_cache recent_days;
 } row_buffers;
 
-/* Makes *buf hold at least n bytes. Returns 0 or OUT_OF_MEMORY. */
-static int reserve(char **buf, size_t *cap, size_t n)
-{
-    if (n <= *cap) return 0;
-    size_t bigger = n > 2 * *cap ? n : 2 * *cap;
-    char *p = realloc(*buf, bigger);
-    if (!p) return OUT_OF_MEMORY;
-    *buf = p;
-    *cap = bigger;
-    return 0;
-}
-
-/* A field's value: the view itself, or, when its quotes need resolving, its
- * copy in the scratch buffer (never longer than the view). NULL when out of
- * memory. */
-static const char *field_value(const c2_field *f, row_buffers *b, size_t *len)
-{
-    if (!f->needs_unescape) {
-        *len = f->len;
-        return f->ptr;
-    }
-    if (reserve(&b->scratch, &b->scratch_cap, f->len + 1) != 0) return NULL;
-    *len = c2_field_copy(f, b->scratch, b->scratch_cap);
-    return b->scratch;
-}
-
 static size_t day_slot(const char *s)
 {
     /* From the month's last digit and the day: the days of one month get
@@ -271,7 +246,7 @@ static dict_entry *dict_find(dict *d, uint64_t hash, const char *key, size_t len
 static int dict_add(dict *d, dict_entry *e, uint64_t hash, const char *key, size_t len,
                     int escaped, int id)
 {
-    if (reserve(&d->text, &d->text_cap, d->text_len + len + 1) != 0) return OUT_OF_MEMORY;
+    if (c2_reserve(&d->text, &d->text_cap, d->text_len + len + 1) != 0) return OUT_OF_MEMORY;
     if (d->n == d->key_at_cap) {
         size_t cap = d->key_at_cap ? 2 * d->key_at_cap : 64;
         size_t *p = realloc(d->key_at, cap * sizeof *p);
@@ -320,8 +295,8 @@ static int category_id(const c2_field *f, row_buffers *b)
     /* A new spelling (e is the empty slot where it goes). */
     const char *v;
     size_t len;
-    if (!(v = field_value(f, b, &len))) return OUT_OF_MEMORY;
-    if (reserve(&b->category, &b->category_cap, len + 1) != 0) return OUT_OF_MEMORY;
+    if (!(v = c2_field_value(f, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
+    if (c2_reserve(&b->category, &b->category_cap, len + 1) != 0) return OUT_OF_MEMORY;
     size_t norm_len = c2_normalize_category(v, len, b->category, b->category_cap);
     uint64_t norm_hash = fnv1a(b->category, norm_len);
     dict_entry *name = dict_find(&b->names, norm_hash, b->category, norm_len, 0);
@@ -385,12 +360,12 @@ static int check_row(const c2_job *job, const c2_record *rec, row_buffers *b, ba
     size_t len;
     int ok;
 
-    if (!(s = field_value(ts, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(ts, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if ((ok = timestamp_day(s, len, b, &bt->day[i], &bt->hour[i])) != 1)
         return ok == 0 ? C2_BAD_TIMESTAMP : OUT_OF_MEMORY;
-    if (!(s = field_value(amount, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(amount, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (!c2_parse_amount(s, len, &bt->cents[i])) return C2_BAD_AMOUNT;
-    if (!(s = field_value(currency, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(currency, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     int cur = c2_find_currency(s, len);
     if (cur < 0) return C2_UNKNOWN_CURRENCY;
     bt->currency[i] = cur;

@@ -50,32 +50,6 @@ typedef struct {
     size_t category_cap;
 } row_buffers;
 
-/* Makes *buf hold at least n bytes. Returns 0 or OUT_OF_MEMORY. */
-static int reserve(char **buf, size_t *cap, size_t n)
-{
-    if (n <= *cap) return 0;
-    size_t bigger = n > 2 * *cap ? n : 2 * *cap;
-    char *p = realloc(*buf, bigger);
-    if (!p) return OUT_OF_MEMORY;
-    *buf = p;
-    *cap = bigger;
-    return 0;
-}
-
-/* A field's value: the view itself, or, when its quotes need resolving, its
- * copy in the scratch buffer (never longer than the view). NULL when out of
- * memory. */
-static const char *field_value(const c2_field *f, row_buffers *b, size_t *len)
-{
-    if (!f->needs_unescape) {
-        *len = f->len;
-        return f->ptr;
-    }
-    if (reserve(&b->scratch, &b->scratch_cap, f->len + 1) != 0) return NULL;
-    *len = c2_field_copy(f, b->scratch, b->scratch_cap);
-    return b->scratch;
-}
-
 /* The currency: compared with each known code in turn. */
 static int find_currency(const char *s, size_t len)
 {
@@ -88,7 +62,7 @@ static int find_currency(const char *s, size_t len)
  * reused category buffer. NULL when out of memory. */
 static const char *normalize_category(const char *s, size_t len, row_buffers *b, size_t *out_len)
 {
-    if (reserve(&b->category, &b->category_cap, len + 1) != 0) return NULL;
+    if (c2_reserve(&b->category, &b->category_cap, len + 1) != 0) return NULL;
     *out_len = c2_normalize_category(s, len, b->category, b->category_cap);
     return b->category;
 }
@@ -108,18 +82,18 @@ static int transform_row(const c2_job *job, const c2_record *rec, row_buffers *b
     const char *s;
     size_t len;
 
-    if (!(s = field_value(ts, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(ts, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (!c2_parse_timestamp(s, len, row->day, &row->hour)) return C2_BAD_TIMESTAMP;
     row->day[10] = '\0';
     int64_t cents;
-    if (!(s = field_value(amount, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(amount, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (!c2_parse_amount(s, len, &cents)) return C2_BAD_AMOUNT;
-    if (!(s = field_value(currency, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(currency, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     int cur = find_currency(s, len);
     if (cur < 0) return C2_UNKNOWN_CURRENCY;
 
     row->usd_cents = c2_to_usd_cents(cents, c2_rates[cur].rate_ppm);
-    if (!(s = field_value(category, b, &len))) return OUT_OF_MEMORY;
+    if (!(s = c2_field_value(category, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     row->category = normalize_category(s, len, b, &row->category_len);
     if (!row->category) return OUT_OF_MEMORY;
     return ACCEPTED;
@@ -167,7 +141,7 @@ static int read_row(FILE *tmp, clean_row *row, char **cat, size_t *cat_cap)
                      &row->category_len);
     if (got == EOF && !ferror(tmp)) return 0;
     if (got != 4 || fgetc(tmp) != ' ' || row->hour < 0 || row->hour > 23) return READ_ERROR;
-    if (reserve(cat, cat_cap, row->category_len + 1) != 0) return OUT_OF_MEMORY;
+    if (c2_reserve(cat, cat_cap, row->category_len + 1) != 0) return OUT_OF_MEMORY;
     if (fread(*cat, 1, row->category_len, tmp) != row->category_len || fgetc(tmp) != '\n')
         return READ_ERROR;
     (*cat)[row->category_len] = '\0';
