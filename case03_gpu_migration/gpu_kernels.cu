@@ -38,111 +38,135 @@ __global__ void gemm_naive_kernel(int M, int N, int K,
  * Tiled GEMM (the idea of SGEMM_CUDA's kernels 3 to 5).
  *
  * A block computes a TILE x TILE block of C. It walks along K in slices of
- * depth BK: the block first copies a TILE x BK slice of A and a BK x TILE
- * slice of B from global into shared memory (all threads together, one
- * element each per pass), waits for everyone (__syncthreads), then every
- * thread multiplies out of shared memory. Each element staged is then read
- * TILE times from fast on-chip memory instead of from global memory: the
- * global traffic drops by a factor of ~TILE/2 against the naive kernel.
+ * depth BK: the block copies a TILE x BK slice of A and a BK x TILE slice of
+ * B from global into shared memory (all threads together), waits for
+ * everyone (__syncthreads), then every thread multiplies out of shared
+ * memory. Each element staged is then read TILE times from fast on-chip
+ * memory instead of from global memory: the global traffic drops by a
+ * factor of ~TILE/2 against the naive kernel.
  *
  * Shared memory is itself not free (about as slow as L1), so each thread
- * computes a TM x TN register block of C rather than one element: per step
- * k it loads TM values of A and TN values of B into registers and does
- * TM*TN multiply-adds with them (16 FMAs for 8 shared loads instead of 1
- * for 2). That register reuse is what moves the kernel from
- * shared-memory-bound towards compute-bound.
+ * computes a TM x TM register block of C rather than one element: per step
+ * k it loads TM values of A and TM of B into registers and does TM*TM
+ * multiply-adds with them. That register reuse is what moves the kernel
+ * from shared-memory-bound towards compute-bound.
  *
- * Choices:
- *  - TILE = 64, BK = 8: As and Bs take 2 * 64 * 8 * 4 B = 4 KiB, so many
- *    blocks fit on an SM and hide each other's load latency.
- *  - TM = TN = 4: 16 accumulators per thread, (64/4)^2 = 256 threads a block.
- *  - Thread (ty, tx) owns rows ty, ty+16, ty+32, ty+48 and columns tx, tx+16,
- *    tx+32, tx+48 of the block (strided, not 4 adjacent ones): neighbouring
- *    threads then read neighbouring words of Bs (no shared-memory bank
- *    conflicts) and write neighbouring words of C (coalesced stores).
- *  - Bounds: elements of the slices that fall outside A or B are staged as
- *    zeros (they add nothing to the sums) and only elements inside C are
- *    stored, so any M, N, K >= 1 works, not only multiples of 64.
- * Not done here, on purpose (the next steps of SGEMM_CUDA): vectorised
- * float4 loads, double buffering, warp tiling. cuBLAS does all of them.
+ * Double buffering: two copies of each slice in shared memory. While the
+ * threads multiply slice i out of one copy, the loads of slice i+1 from
+ * global memory are already in flight (into registers), and are stored into
+ * the other copy afterwards: the global-memory latency hides behind the
+ * arithmetic instead of stalling every slice, and one __syncthreads per
+ * slice is enough (a thread can only overwrite the copy that every thread
+ * finished reading before the previous barrier).
+ *
+ * Two shapes, chosen by the launcher so that the grid fills the GPU:
+ *  - TILE 64, TM 4 (16 accumulators per thread): the most reuse, but at
+ *    n = 512 only 8 x 8 = 64 blocks, which leaves half of an H100's 132
+ *    SMs idle (Nsight Compute says so: "grid too small").
+ *  - TILE 32, TM 2: four times as many blocks, less reuse per thread.
+ * Both use 256 threads; thread (ty, tx) owns rows ty, ty+TY, ... and
+ * columns tx, tx+TX, ... (strided): neighbouring threads read neighbouring
+ * words of Bs (no bank conflicts) and write neighbouring words of C
+ * (coalesced). Elements of the slices outside A or B are staged as zeros
+ * and only elements inside C are stored, so any M, N, K >= 1 works.
+ * Not done here, on purpose: vectorised float4 loads, warp tiling, tensor
+ * cores. cuBLAS does all of them.
  * ------------------------------------------------------------------------ */
-constexpr int TILE = 64;                      /* C block per thread block */
-constexpr int BK = 8;                         /* depth of the staged slices */
-constexpr int TM = 4;                         /* rows of C per thread */
-constexpr int TN = 4;                         /* columns of C per thread */
-constexpr int THREADS_X = TILE / TN;          /* 16 threads across columns */
-constexpr int THREADS_Y = TILE / TM;          /* 16 threads down rows */
-constexpr int TILED_THREADS = THREADS_X * THREADS_Y;   /* 256 */
+constexpr int BK = 16;                        /* depth of the staged slices */
+constexpr int TILED_THREADS = 256;
 
+template <int TILE, int TM>
 __global__ void __launch_bounds__(TILED_THREADS)
 gemm_tiled_kernel(int M, int N, int K,
                   const float *__restrict__ A, int lda,
                   const float *__restrict__ B, int ldb,
                   float *__restrict__ C, int ldc)
 {
-    __shared__ float As[TILE][BK];    /* rows row0.. of A, columns k0..k0+BK */
-    __shared__ float Bs[BK][TILE];    /* rows k0..k0+BK of B, columns col0.. */
+    constexpr int TX = TILE / TM;                 /* threads across columns */
+    constexpr int TY = TILE / TM;                 /* threads down rows */
+    static_assert(TX * TY == TILED_THREADS, "one thread per TM x TM block of C");
+    constexpr int LOADS = TILE * BK / TILED_THREADS;   /* slice elements per thread */
+
+    __shared__ float As[2][TILE][BK];   /* rows row0.. of A, columns k0..k0+BK */
+    __shared__ float Bs[2][BK][TILE];   /* rows k0..k0+BK of B, columns col0.. */
 
     const int row0 = blockIdx.y * TILE;           /* this block's C block */
     const int col0 = blockIdx.x * TILE;
-    const int t = threadIdx.x;                    /* 0..255 */
-    const int tx = t % THREADS_X;
-    const int ty = t / THREADS_X;
+    const int t = threadIdx.x;
+    const int tx = t % TX;
+    const int ty = t / TX;
 
-    float acc[TM][TN];                            /* lives in registers */
+    /* Thread t stages elements t, t + 256, ... of each slice in row-major
+     * order: consecutive threads read consecutive addresses of a row of A
+     * (BK floats) and of B (TILE floats), and write consecutive words. */
+    float a_next[LOADS], b_next[LOADS];
+    auto load_slice = [&](int k0) {
+#pragma unroll
+        for (int l = 0; l < LOADS; ++l) {
+            const int e = t + l * TILED_THREADS;
+            const int ar = row0 + e / BK, ac = k0 + e % BK;
+            a_next[l] = (ar < M && ac < K) ? A[(size_t)ar * lda + ac] : 0.0f;
+            const int br = k0 + e / TILE, bc = col0 + e % TILE;
+            b_next[l] = (br < K && bc < N) ? B[(size_t)br * ldb + bc] : 0.0f;
+        }
+    };
+    auto store_slice = [&](int buf) {
+#pragma unroll
+        for (int l = 0; l < LOADS; ++l) {
+            const int e = t + l * TILED_THREADS;
+            As[buf][e / BK][e % BK] = a_next[l];
+            Bs[buf][e / TILE][e % TILE] = b_next[l];
+        }
+    };
+
+    float acc[TM][TM];                            /* lives in registers */
 #pragma unroll
     for (int i = 0; i < TM; ++i)
 #pragma unroll
-        for (int j = 0; j < TN; ++j)
+        for (int j = 0; j < TM; ++j)
             acc[i][j] = 0.0f;
 
+    load_slice(0);
+    store_slice(0);
+    __syncthreads();                              /* slice 0 is complete */
+
+    int buf = 0;
     for (int k0 = 0; k0 < K; k0 += BK) {
-        /* Stage the A slice (TILE x BK = 512 floats, 2 per thread). Thread
-         * e takes element e in row-major order: consecutive threads read
-         * consecutive addresses of a row of A (8 floats = one 32-byte
-         * sector) and write consecutive words of As. */
-        for (int e = t; e < TILE * BK; e += TILED_THREADS) {
-            const int r = e / BK, c = e % BK;
-            const int gr = row0 + r, gc = k0 + c;
-            As[r][c] = (gr < M && gc < K) ? A[(size_t)gr * lda + gc] : 0.0f;
-        }
-        /* Stage the B slice (BK x TILE): a warp reads 32 consecutive floats
-         * of one row of B, fully coalesced. */
-        for (int e = t; e < BK * TILE; e += TILED_THREADS) {
-            const int r = e / TILE, c = e % TILE;
-            const int gr = k0 + r, gc = col0 + c;
-            Bs[r][c] = (gr < K && gc < N) ? B[(size_t)gr * ldb + gc] : 0.0f;
-        }
-        __syncthreads();              /* the slices are complete */
+        const bool more = k0 + BK < K;
+        if (more)
+            load_slice(k0 + BK);      /* in flight while we multiply below */
 
         /* Multiply out of shared memory. The loops have constant bounds and
          * are unrolled, so acc[][], a[] and b[] stay in registers. */
 #pragma unroll
         for (int k = 0; k < BK; ++k) {
-            float a[TM], b[TN];
+            float a[TM], b[TM];
 #pragma unroll
             for (int i = 0; i < TM; ++i)
-                a[i] = As[ty + i * THREADS_Y][k];
+                a[i] = As[buf][ty + i * TY][k];
 #pragma unroll
-            for (int j = 0; j < TN; ++j)
-                b[j] = Bs[k][tx + j * THREADS_X];
+            for (int j = 0; j < TM; ++j)
+                b[j] = Bs[buf][k][tx + j * TX];
 #pragma unroll
             for (int i = 0; i < TM; ++i)
 #pragma unroll
-                for (int j = 0; j < TN; ++j)
+                for (int j = 0; j < TM; ++j)
                     acc[i][j] += a[i] * b[j];
         }
-        __syncthreads();              /* nobody still reads before we overwrite */
+        if (more)
+            store_slice(buf ^ 1);     /* the copy nobody reads any more */
+        __syncthreads();              /* next slice complete, this one free */
+        buf ^= 1;
     }
 
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
-        const int r = row0 + ty + i * THREADS_Y;
+        const int r = row0 + ty + i * TY;
         if (r >= M)
             continue;
 #pragma unroll
-        for (int j = 0; j < TN; ++j) {
-            const int c = col0 + tx + j * THREADS_X;
+        for (int j = 0; j < TM; ++j) {
+            const int c = col0 + tx + j * TX;
             if (c < N)
                 C[(size_t)r * ldc + c] = acc[i][j];
         }
@@ -266,8 +290,19 @@ void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda,
 {
     if (M <= 0 || N <= 0)
         return;
-    const dim3 grid(blocks_for((size_t)N, TILE), blocks_for((size_t)M, TILE));
-    gemm_tiled_kernel<<<grid, TILED_THREADS, 0, stream>>>(M, N, K, dA, lda, dB, ldb, dC, ldc);
+    /* The big tile only when it still gives every SM at least two blocks;
+     * otherwise the small one, so no SM idles (read once per process). */
+    static int sms = 0;
+    if (sms == 0)
+        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    const size_t big_blocks = (size_t)blocks_for((size_t)N, 64) * blocks_for((size_t)M, 64);
+    if (big_blocks >= 2 * (size_t)sms) {
+        const dim3 grid(blocks_for((size_t)N, 64), blocks_for((size_t)M, 64));
+        gemm_tiled_kernel<64, 4><<<grid, TILED_THREADS, 0, stream>>>(M, N, K, dA, lda, dB, ldb, dC, ldc);
+    } else {
+        const dim3 grid(blocks_for((size_t)N, 32), blocks_for((size_t)M, 32));
+        gemm_tiled_kernel<32, 2><<<grid, TILED_THREADS, 0, stream>>>(M, N, K, dA, lda, dB, ldb, dC, ldc);
+    }
     CUDA_CHECK_LAUNCH();
 }
 

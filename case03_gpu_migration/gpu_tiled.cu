@@ -4,10 +4,12 @@
  * pipeline); only the GEMM kernel changes. Once the transfers are gone, the
  * naive kernel is what is left in the phase table: each thread streams a
  * row of A and a column of B from global memory for one element of C. The
- * tiled kernel (gpu_kernels.cu) stages 64x8 and 8x64 slices in shared memory
- * and has each thread compute a 4x4 block of C from registers, so every
- * value fetched from global memory is used 64 times instead of once, and
- * every value read from shared memory 4 times. The "kernel" phase shrinks by
+ * tiled kernel (gpu_kernels.cu) stages TILE x 16 and 16 x TILE slices in
+ * shared memory, double-buffered so the next slice loads while this one is
+ * multiplied, and has each thread compute a block of C from registers (4x4
+ * with 64x64 tiles, 2x2 with 32x32 tiles when the big ones would leave SMs
+ * idle): every value fetched from global memory is used TILE times instead
+ * of once. The "kernel" phase shrinks by
  * that reuse; the copies are unchanged. */
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"

@@ -246,6 +246,7 @@ void cs_host_pinned_free(void *p) {
 
 static std::once_flag cublas_once;
 static cublasHandle_t cublas_handle;
+static int cublas_created;
 
 static void cublas_create(void) {
     CUBLAS_CHECK(cublasCreate(&cublas_handle));
@@ -254,9 +255,9 @@ static void cublas_create(void) {
     /* Full FP32 arithmetic: no TF32 tensor-core shortcut, which would round
      * the inputs to 10 mantissa bits and fail the suite's float tolerances. */
     CUBLAS_CHECK(cublasSetMathMode(cublas_handle, CUBLAS_DEFAULT_MATH));
-    /* Never destroyed: the driver frees it with the context at exit, and a
-     * cublasDestroy in an atexit handler could run after the CUDA runtime
-     * has already been torn down. */
+    /* Destroyed by cs_gpu_release() at the end of main, not in an atexit
+     * handler, which could run after the CUDA runtime has been torn down. */
+    cublas_created = 1;
 }
 
 cublasHandle_t cs_cublas(void) {
@@ -338,6 +339,16 @@ void cs_gpu_phases_flush(void) {
         }
         cs_prof_add(phases[i].name, cs_gpu_timer_seconds(&phase_events[i]));
     }
+    phases_pending = 0;
+}
+
+void cs_gpu_release(void) {
+    if (cublas_created) {
+        CUBLAS_CHECK(cublasDestroy(cublas_handle));
+        cublas_created = 0;   /* cs_cublas() after this is a bug: call_once won't re-create */
+    }
+    for (int i = 0; i < phases_created; i++) cs_gpu_timer_destroy(&phase_events[i]);
+    phases_created = 0;
     phases_pending = 0;
 }
 

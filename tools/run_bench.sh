@@ -17,6 +17,29 @@ run() {  # run CASE ARGS...
 # case03: the default job, plus the naive GEMM timed at n = 1024 so the GEMM
 # table compares all three backends at one size.
 run case03_gpu_migration --naive-gemm-n 1024
+# case01: the default run (generated MNIST-shaped data), then its peer:
+# PyTorch training the same network with the same batch and thread count,
+# as the environment sets OpenBLAS up and with the core matching the CPU
+# (a user who profiled would set it; see docs/case01_training_loop.md).
+run case01_training_loop
+torch_py=/usr/bin/python3
+[ -x "$torch_py" ] || torch_py=python3
+if "$torch_py" -c "import torch" 2>/dev/null; then
+  threads=$(nproc)
+  {
+    echo "# PyTorch peer of case01 (docs/case01_pytorch_compare.py), $threads threads"
+    "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || status=1
+    info=$("$build/tools/blas_core")
+    core=$(echo "$info" | sed -n 's/^core=\([^ ]*\).*/\1/p')
+    suggested=$(echo "$info" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
+    if [ -n "$suggested" ] && [ "${core,,}" != "${suggested,,}" ]; then
+      echo "# the environment's OpenBLAS core is $core; again with OPENBLAS_CORETYPE=$suggested"
+      OPENBLAS_CORETYPE=$suggested "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || status=1
+    fi
+  } 2>&1 | tee "$out/case01_pytorch.log.tmp" && mv "$out/case01_pytorch.log.tmp" "$out/case01_pytorch.log"
+else
+  echo "PyTorch not installed: case01's peer comparison skipped (apt-get install python3-torch)"
+fi
 # case02: the default file (1,000,000 generated rows, read from the page cache).
 run case02_data_pipeline
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1

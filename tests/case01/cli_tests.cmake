@@ -1,0 +1,87 @@
+# case01_training_loop: equivalence, real data, fault, smoke run, bad input.
+set(C1 $<TARGET_FILE:case01_training_loop>)
+set(EXPECT ${CMAKE_SOURCE_DIR}/tests/run_expect.sh)
+set(T ${CMAKE_CURRENT_BINARY_DIR})
+# Odd sizes on purpose: no multiple of any block or tile size.
+set(C1_SMALL --hidden1 33 --hidden2 17 --batch 8 --samples 200 --steps 4 --slow-steps 3
+    --repeat 1 --warmup 0 --no-epoch --no-plot)
+
+function(c1_test name)
+  add_test(NAME case01.${name} COMMAND bash ${EXPECT} ${ARGN})
+  set_tests_properties(case01.${name} PROPERTIES LABELS "case01" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endfunction()
+
+# Every CPU variant trains the same model as cpu_slow.
+c1_test(equivalence_cpu --rm ${T}/eq_cpu --code 0
+  --stdout "cpu_slow +weights rel. L2 error .*PASS" --stdout "cpu_batched +weights rel. L2 error .*PASS"
+  --stdout "cpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL" --file ${T}/eq_cpu/results.csv
+  -- ${C1} --device cpu ${C1_SMALL} --out ${T}/eq_cpu)
+# Every GPU variant, when a device is there (else skipped).
+c1_test(equivalence_gpu --rm ${T}/eq_gpu --code 0 --skip-if "no CUDA device|CUDA was not built"
+  --stdout "gpu_slow +weights rel. L2 error .*PASS" --stdout "gpu_batched +weights rel. L2 error .*PASS"
+  --stdout "gpu_resident +weights rel. L2 error .*PASS" --stdout "gpu_fast +weights rel. L2 error .*PASS"
+  --no-stdout "FAIL"
+  -- ${C1} --device gpu ${C1_SMALL} --out ${T}/eq_gpu)
+set_tests_properties(case01.equivalence_gpu PROPERTIES LABELS "case01;gpu")
+# gpu_fast streaming its batches (a 1 MB data budget forces it) and without the graph.
+c1_test(gpu_fast_streaming --rm ${T}/eq_stream --code 0 --skip-if "no CUDA device|CUDA was not built"
+  --env C1_NO_GRAPH=1
+  --stdout "gpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
+  -- ${C1} --device gpu --variant gpu_fast --gpu-data-budget 1 --hidden1 33 --hidden2 17 --batch 8
+     --samples 3000 --steps 4 --slow-steps 3 --repeat 1 --warmup 0 --no-epoch --no-plot --out ${T}/eq_stream)
+set_tests_properties(case01.gpu_fast_streaming PROPERTIES LABELS "case01;gpu")
+
+# Real MNIST-format data (Debian's dataset-fashion-mnist, gzipped IDX files).
+set(FMNIST /usr/share/datasets/fashion-mnist)
+if(CS_HAVE_ZLIB AND EXISTS ${FMNIST}/train-images-idx3-ubyte.gz)
+  c1_test(fashion_mnist --rm ${T}/fmnist --code 0
+    --stdout "60000 images of 28x28" --stdout "cpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
+    -- ${C1} --data ${FMNIST} --device cpu --hidden1 64 --hidden2 32 --batch 64 --steps 5
+       --slow-steps 2 --repeat 1 --warmup 0 --no-epoch --no-plot --out ${T}/fmnist)
+endif()
+
+# The check can fail: a corrupted weight must give FAIL and exit code 1.
+c1_test(check_catches_fault --rm ${T}/fault --code 1 --env CS_FAULT_INJECT=cpu_fast
+  --stdout "cpu_fast +weights rel. L2 error .*FAIL" --stderr "correctness check FAILED"
+  -- ${C1} --device cpu --variant cpu_slow,cpu_fast ${C1_SMALL} --out ${T}/fault)
+
+# --quick: the whole case, seven steps, files and charts' scripts.
+c1_test(quick --rm ${T}/quick --code 0
+  --stdout "== 1\\. Scenario" --stdout "== 4\\. Investigation" --stdout "== 7\\. Key lessons"
+  --stdout "One real epoch with" --no-stdout "FAIL"
+  --file ${T}/quick/results.csv --file ${T}/quick/results.json --file ${T}/quick/trace.json
+  --file ${T}/quick/ladder.gp --file ${T}/quick/phases.gp --file ${T}/quick/loss_curves.gp
+  --file ${T}/quick/loss_curves.dat --file ${T}/quick/epoch.gp
+  -- ${C1} --quick --no-plot --out ${T}/quick)
+c1_test(brief --rm ${T}/brief --code 0 --stdout "cpu_slow" --no-stdout "== 1\\. Scenario"
+  -- ${C1} --quick --brief --device cpu --out ${T}/brief)
+c1_test(help --code 0 --stdout "--hidden1 N" --stdout "--data DIR" --stdout "gpu_fast" -- ${C1} --help)
+c1_test(version --code 0 --stdout "case01_training_loop" -- ${C1} --version)
+
+# Bad input: one line on stderr, exit 2 (3 for a missing GPU), no output.
+file(MAKE_DIRECTORY ${T}/not_idx)
+file(WRITE ${T}/not_idx/train-images-idx3-ubyte "this is a text file, not an IDX file\n")
+file(WRITE ${T}/not_idx/train-labels-idx1-ubyte "neither is this\n")
+c1_test(bad_magic --code 2 --stderr-lines 1 --stderr "train-images-idx3-ubyte.*magic" --absent ${T}/bad
+  -- ${C1} --data ${T}/not_idx --out ${T}/bad)
+c1_test(bad_missing_data --code 2 --stderr-lines 1 --stderr "no_such_dir" --absent ${T}/bad
+  -- ${C1} --data ${T}/no_such_dir --out ${T}/bad)
+c1_test(bad_hidden_zero --code 2 --stderr-lines 1 --stderr "--hidden1" --absent ${T}/bad
+  -- ${C1} --hidden1 0 --out ${T}/bad)
+c1_test(bad_hidden_absurd --code 2 --stderr-lines 1 --stderr "--hidden2" --absent ${T}/bad
+  -- ${C1} --hidden2 1000000 --out ${T}/bad)
+c1_test(bad_batch_zero --code 2 --stderr-lines 1 --stderr "--batch" --absent ${T}/bad
+  -- ${C1} --batch 0 --out ${T}/bad)
+c1_test(bad_batch_larger_than_data --code 2 --stderr-lines 1 --stderr "--batch 300 is larger than the data set"
+  --absent ${T}/bad -- ${C1} --samples 100 --batch 300 --out ${T}/bad)
+c1_test(bad_lr_not_a_number --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+  -- ${C1} --lr fast --out ${T}/bad)
+c1_test(bad_lr_zero --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+  -- ${C1} --lr 0 --out ${T}/bad)
+c1_test(bad_variant --code 2 --stderr-lines 1 --stderr "unknown variant" --absent ${T}/bad
+  -- ${C1} --variant cpu_fastest --out ${T}/bad)
+c1_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
+  --stderr "--device gpu: (GPU disabled|CUDA was not built|no CUDA device)" --absent ${T}/bad
+  -- ${C1} --device gpu --out ${T}/bad)
+c1_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/case01_cannot_write"
+  -- ${C1} --quick --out /proc/case01_cannot_write/results)

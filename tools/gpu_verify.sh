@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# GPU verification (issue 7): everything in the suite that needs a CUDA GPU,
+# in one call on a machine that has one.
+#
+#   tools/gpu_verify.sh [STAGES]     STAGES: comma list of
+#       build,test,cases,sanitize,ncu,bench  (default: all of them)
+#
+# - build:    a clean CUDA build for sm_90 (CS_GPU_ARCH overrides) in build-gpu/
+# - test:     ctest in full; FAILS if any test labelled `gpu` was skipped
+# - cases:    every case's GPU variants at default size, PASS required
+# - sanitize: compute-sanitizer memcheck and racecheck over each --quick GPU run
+# - ncu:      Nsight Compute on the hand-written kernels (SpeedOfLight)
+# - bench:    the GPU benchmarks (results/ in the archive; copied to docs/results/)
+#
+# Logs and results are packed into $OUT/gpu_verify.tgz (default OUT:
+# gpu_verify_out/), with the summary beside it as $OUT/summary.txt; the last
+# thing printed is that summary, one line per check. Exit status: 0 when
+# every check passed.
+#
+# Optional: .gpu_deps/*.deb (OpenBLAS, zlib headers, gfortran runtime from
+# Debian) are unpacked under /tmp/gpu_deps and used when the machine lacks
+# them, so the CPU rungs there are the same as on the development machines.
+set -u -o pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu_verify_out}
+STAGES=${1:-build,test,cases,sanitize,ncu,bench}
+ARCH=${CS_GPU_ARCH:-90}
+BUILD=build-gpu
+JOBS=$(nproc 2>/dev/null || echo 4)
+WORK=$(mktemp -d /tmp/gpu_verify.XXXXXX) || exit 2
+LOGS=$WORK/logs
+RES=$WORK/results
+mkdir -p "$OUT" "$LOGS" "$RES" || exit 2
+SUMMARY="$LOGS/summary.txt"
+: >"$SUMMARY"
+status=0
+
+want() { [[ ",$STAGES," == *",$1,"* ]]; }
+record() {  # record NAME RESULT DETAIL
+  printf '%-34s %-6s %s\n' "$1" "$2" "$3" | tee -a "$SUMMARY"
+  cp "$SUMMARY" "$OUT/summary.txt"   # so a run cut off by a time limit still reports
+  [ "$2" = FAIL ] && status=1
+  return 0
+}
+# check NAME LOG CMD...: run CMD with its output in LOG, record PASS/FAIL.
+check() {
+  local name=$1 log=$2; shift 2
+  local t0=$SECONDS
+  "$@" >"$log" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then record "$name" PASS "$((SECONDS - t0)) s"
+  else record "$name" FAIL "exit $rc, see $(basename "$log")"; fi
+  return $rc
+}
+
+# --- the machine ---------------------------------------------------------
+{
+  date -u; uname -a
+  nvidia-smi || true
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv || true
+  nvcc --version || true
+  lscpu | head -20 || true
+  for t in cmake gcc clang gnuplot ncu compute-sanitizer python3; do
+    printf '%s: %s\n' "$t" "$(command -v $t || echo missing)"; done
+  python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)' 2>&1 || true
+} >"$LOGS/machine.txt" 2>&1
+
+# --- optional dependencies carried as Debian packages --------------------
+CMAKE_DEPS=()
+if ls .gpu_deps/*.deb >/dev/null 2>&1; then
+  mkdir -p /tmp/gpu_deps
+  for f in .gpu_deps/*.deb; do dpkg-deb -x "$f" /tmp/gpu_deps 2>/dev/null || dpkg -x "$f" /tmp/gpu_deps; done
+  D=/tmp/gpu_deps/usr
+  MA=x86_64-linux-gnu
+  if [ ! -e /usr/include/cblas.h ] && [ -e $D/include/$MA/openblas-openmp/cblas.h ]; then
+    ln -sf libopenblas.so.0 $D/lib/$MA/openblas-openmp/libopenblas.so 2>/dev/null
+    CMAKE_DEPS+=(-DCS_OPENBLAS_LIBRARY=$D/lib/$MA/openblas-openmp/libopenblas.so
+                 -DCS_CBLAS_INCLUDE_DIR=$D/include/$MA/openblas-openmp)
+  fi
+  if [ ! -e /usr/include/zlib.h ] && [ -e $D/include/zlib.h ]; then
+    CMAKE_DEPS+=(-DZLIB_INCLUDE_DIR=$D/include -DZLIB_LIBRARY=$D/lib/$MA/libz.a)
+  fi
+  export LD_LIBRARY_PATH=$D/lib/$MA/openblas-openmp:$D/lib/$MA${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
+
+# --- build ---------------------------------------------------------------
+if want build; then
+  rm -rf "$BUILD"
+  check "build (sm_$ARCH)" "$LOGS/build.log" bash -c "
+    cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=$ARCH ${CMAKE_DEPS[*]} &&
+    cmake --build $BUILD -j$JOBS" || { tail -30 "$LOGS/build.log"; cat "$SUMMARY"; exit 1; }
+  grep -E "Summary:|OpenBLAS|CUDA|cuDNN|zlib" "$LOGS/build.log" | head -8
+fi
+
+# --- ctest, with no GPU test skipped --------------------------------------
+if want test; then
+  check "ctest (CPU tests, -j8)" "$LOGS/ctest_cpu.log" \
+    ctest --test-dir "$BUILD" --output-on-failure -j8 -LE gpu --timeout 600
+  check "ctest (gpu label)" "$LOGS/ctest_gpu.log" \
+    ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout 600
+  ngpu=$(grep -cE "Test +#[0-9]+: " "$LOGS/ctest_gpu.log")
+  nskip=$(grep -cE "Skipped|Not Run" "$LOGS/ctest_gpu.log")
+  if [ "$nskip" -eq 0 ] && [ "$ngpu" -gt 0 ]; then record "gpu tests run for real" PASS "$ngpu tests, 0 skipped"
+  else record "gpu tests run for real" FAIL "$ngpu tests, $nskip skipped"; fi
+  grep -E "tests passed|Skipped|Failed|\*\*\*" "$LOGS/ctest_cpu.log" "$LOGS/ctest_gpu.log" | tail -20
+fi
+
+# The GPU variants of each case (the executable, its GPU variant list, quick args).
+C3=$BUILD/case03_gpu_migration/case03_gpu_migration
+C3_GPU=gpu_naive,gpu_resident,gpu_tiled,gpu_cublas,hybrid
+C1=$BUILD/case01_training_loop/case01_training_loop
+C1_GPU=gpu_slow,gpu_batched,gpu_resident,gpu_fast
+# case01's fused kernels (names from case01_training_loop/gpu_kernels.cu)
+C1_NCU_KERNELS=${C1_NCU_KERNELS:-bias_relu_kernel bias_softmax_xent relu_backward_bias_grad sgd_kernel gather_convert}
+
+# --- each case's GPU variants at default size ----------------------------
+if want cases; then
+  check "case03 GPU variants (default)" "$LOGS/case03_gpu.log" \
+    $C3 --device gpu --variant $C3_GPU --no-investigate --no-plot --out /tmp/v_c3
+  grep -E "rel\. L2 error" "$LOGS/case03_gpu.log"
+  if [ -x "$C1" ]; then
+    check "case01 GPU variants (default)" "$LOGS/case01_gpu.log" \
+      $C1 --device gpu --no-plot --out /tmp/v_c1
+    grep -E "PASS|FAIL" "$LOGS/case01_gpu.log" | head -12
+  fi
+fi
+
+# --- compute-sanitizer over each --quick GPU run --------------------------
+# memcheck (with leak check) over every GPU variant; racecheck (slow: it
+# tracks every shared-memory access) over the variants whose kernels share
+# memory between threads, at small sizes.
+if want sanitize; then
+  check "sanitizer memcheck case03" "$LOGS/san_memcheck_case03.log" \
+    compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+    $C3 --quick --device gpu --variant $C3_GPU --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3
+  check "sanitizer racecheck case03" "$LOGS/san_racecheck_case03.log" \
+    compute-sanitizer --tool racecheck --error-exitcode 9 \
+    $C3 --device gpu --variant gpu_tiled,gpu_cublas --n 160 --iters 2 --batch 4 --small 40 \
+    --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3r
+  if [ -x "$C1" ]; then
+    check "sanitizer memcheck case01" "$LOGS/san_memcheck_case01.log" \
+      compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $C1 --quick --device gpu --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1
+    check "sanitizer racecheck case01" "$LOGS/san_racecheck_case01.log" \
+      compute-sanitizer --tool racecheck --error-exitcode 9 \
+      $C1 --device gpu --variant $C1_GPU --hidden1 96 --hidden2 64 --batch 32 --samples 512 \
+      --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1r
+  fi
+  grep -hE "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$LOGS"/san_*.log | sort | uniq -c
+fi
+
+# --- Nsight Compute on the hand-written kernels --------------------------
+# One profile per kernel (the first launch after a few warm-up launches),
+# at the default sizes, with the clocks as the card runs them.
+ncu_one() {  # ncu_one TAG KERNEL_REGEX SKIP PROGRAM ARGS...
+  local tag=$1 k=$2 skip=$3; shift 3
+  ncu --clock-control none --section SpeedOfLight --section LaunchStats --section Occupancy \
+    --section MemoryWorkloadAnalysis -k "regex:$k" --launch-skip "$skip" --launch-count 1 "$@" \
+    >"$LOGS/ncu_$tag.log" 2>&1
+  local rc=$?
+  local dur=$(grep -m1 -E "^ +Duration" "$LOGS/ncu_$tag.log" | awk '{print $2, $3}')
+  local mem=$(grep -m1 -E "^ +Memory Throughput +%" "$LOGS/ncu_$tag.log" | awk '{print $NF}')
+  local sm=$(grep -m1 -E "^ +Compute \(SM\) Throughput" "$LOGS/ncu_$tag.log" | awk '{print $NF}')
+  local dram=$(grep -m1 -E "^ +DRAM Throughput" "$LOGS/ncu_$tag.log" | awk '{print $NF}')
+  if [ $rc -eq 0 ] && [ -n "$dur" ]; then
+    record "ncu $tag" PASS "$dur; memory $mem%, DRAM $dram%, SM $sm%"
+  else
+    record "ncu $tag" FAIL "exit $rc, see ncu_$tag.log"
+  fi
+}
+if want ncu; then
+  C3_ARGS="--device gpu --no-investigate --no-plot --repeat 1 --warmup 1"
+  ncu_one c3_gemm_naive gemm_naive 3 $C3 $C3_ARGS --variant gpu_resident --out /tmp/n1
+  ncu_one c3_gemm_tiled gemm_tiled 3 $C3 $C3_ARGS --variant gpu_tiled --out /tmp/n2
+  ncu_one c3_gemm_tiled_big gemm_tiled 1 $C3 $C3_ARGS --variant gpu_tiled --n 2048 --iters 2 --batch 1 --out /tmp/n3
+  ncu_one c3_bias_relu bias_relu_scale_kernel 3 $C3 $C3_ARGS --variant gpu_resident --out /tmp/n4
+  ncu_one c3_rowsum rowsum_kernel 3 $C3 $C3_ARGS --variant gpu_resident --out /tmp/n5
+  ncu_one c3_fused bias_relu_scale_rowsum 3 $C3 $C3_ARGS --variant gpu_cublas --out /tmp/n6
+  if [ -x "$C1" ]; then
+    C1_ARGS="--device gpu --variant gpu_fast --no-epoch --no-plot --repeat 1 --warmup 0 --steps 4 --slow-steps 2"
+    for k in $C1_NCU_KERNELS; do
+      ncu_one "c1_$k" "$k" 4 $C1 $C1_ARGS --out /tmp/n_$k
+    done
+  fi
+fi
+
+# --- GPU benchmarks --------------------------------------------------------
+if want bench; then
+  mkdir -p "$RES"
+  check "bench case03 (full, with sweeps)" "$LOGS/bench_case03.log" \
+    $C3 --naive-gemm-n 1024 --no-plot --out "$RES/case03_gpu_migration"
+  cp "$LOGS/bench_case03.log" "$RES/case03_gpu_migration.log" 2>/dev/null
+  if [ -x "$C1" ]; then
+    check "bench case01" "$LOGS/bench_case01.log" \
+      $C1 --no-plot --out "$RES/case01_training_loop"
+    cp "$LOGS/bench_case01.log" "$RES/case01_training_loop.log" 2>/dev/null
+    if [ -f docs/case01_pytorch_compare.py ]; then
+      check "bench case01 PyTorch (GPU)" "$LOGS/bench_case01_torch.log" \
+        python3 docs/case01_pytorch_compare.py --device cuda
+      cp "$LOGS/bench_case01_torch.log" "$RES/case01_pytorch_cuda.log" 2>/dev/null
+    fi
+  fi
+  cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
+fi
+
+# Only eight files come back from the device tool: pack the logs and results.
+tar -C "$WORK" -czf "$OUT/gpu_verify.tgz" logs results
+cp "$SUMMARY" "$OUT/summary.txt"
+echo "================ GPU verification summary ================"
+grep -m1 -E "H100|H200|NVIDIA" "$LOGS/machine.txt" || true
+cat "$SUMMARY"
+exit $status
