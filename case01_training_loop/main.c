@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "charts.h"
+#include "cs_case.h"
 #include "cs_ceilings.h"
 #include "cs_cli.h"
 #include "cs_clock.h"
@@ -228,10 +229,8 @@ int main(int argc, char **argv)
         .variant_names = c1_variant_names,
         .n_variants = C1_NVARIANTS,
     };
-    int rc = cs_cli_parse(argc, argv, &spec, &opt);
+    int rc = cs_case_begin(argc, argv, &spec, &opt);
     if (rc) return rc < 0 ? 0 : rc;
-    cs_console_init(PROG, opt.brief);
-    cs_plot_set_render(!opt.no_plot);
 
     if (opt.quick) {
         if (!a.h1_set) a.cfg.h1 = 256;
@@ -256,15 +255,10 @@ int main(int argc, char **argv)
     cs_sysinfo_get(&sys);
     if (cs_check_writable_dir(opt.out_dir) != 0) return 2;
 
-    char gpu_why[256] = "";
-    int gpu = cs_gpu_probe(gpu_why, sizeof gpu_why);
-    int want_cpu = strcmp(opt.device, "gpu") != 0;
-    int want_gpu = strcmp(opt.device, "cpu") != 0;
-    if (strcmp(opt.device, "gpu") == 0 && !gpu) {
-        cs_error("--device gpu: %s", gpu_why);
-        return 3;
-    }
-    int run_gpu = want_gpu && gpu;
+    cs_devices dev;
+    if (cs_case_devices(&opt, &dev) != 0) return 3;
+    const int want_cpu = dev.want_cpu, want_gpu = dev.want_gpu, run_gpu = dev.run_gpu;
+    const char *gpu_why = dev.why;
 
     /* The data: the user's IDX files, or a generated set. */
     c1_dataset data;
@@ -311,7 +305,7 @@ int main(int argc, char **argv)
            cfg->steps, cfg->slow_steps, cfg->gpu_steps, flop_sample * cfg->batch / 1e9);
     if (!cs_brief()) cs_sysinfo_print(stdout, &sys);
     if (!run_gpu)
-        cs_say("  GPU variants skipped: %s\n", want_gpu ? gpu_why : "--device cpu");
+        cs_say("  GPU variants skipped: %s\n", gpu_why);
 
     cs_progress("measuring this machine's ceilings");
     cs_cpu_ceilings cpu_ceil;

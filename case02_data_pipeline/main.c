@@ -15,6 +15,7 @@
 #include <omp.h>
 #endif
 
+#include "cs_case.h"
 #include "cs_cli.h"
 #include "cs_clock.h"
 #include "cs_console.h"
@@ -216,10 +217,8 @@ int main(int argc, char **argv)
         .variant_names = rung_names,
         .n_variants = NRUNGS,
     };
-    int rc = cs_cli_parse(argc, argv, &spec, &opt);
+    int rc = cs_case_begin(argc, argv, &spec, &opt);
     if (rc) return rc < 0 ? 0 : rc;
-    cs_console_init(PROG, opt.brief);
-    cs_plot_set_render(!opt.no_plot);
     if (strcmp(opt.device, "gpu") == 0) {
         cs_error("--device gpu: this case has no GPU variant (it is CPU work: parsing and hashing)");
         return 2;

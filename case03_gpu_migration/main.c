@@ -10,6 +10,7 @@
 
 #include "charts.h"
 #include "cs_blas_info.h"
+#include "cs_case.h"
 #include "cs_ceilings.h"
 #include "cs_cli.h"
 #include "cs_clock.h"
@@ -130,10 +131,8 @@ int main(int argc, char **argv)
         .variant_names = c3_variant_names,
         .n_variants = C3_NVARIANTS,
     };
-    int rc = cs_cli_parse(argc, argv, &spec, &opt);
+    int rc = cs_case_begin(argc, argv, &spec, &opt);
     if (rc) return rc < 0 ? 0 : rc;
-    cs_console_init(PROG, opt.brief);
-    cs_plot_set_render(!opt.no_plot);
 
     if (opt.quick) {
         if (!a.n_set) a.cfg.n = 256;
@@ -163,15 +162,10 @@ int main(int argc, char **argv)
     }
     if (cs_check_writable_dir(opt.out_dir) != 0) return 2;
 
-    char gpu_why[256] = "";
-    int gpu = cs_gpu_probe(gpu_why, sizeof gpu_why);
-    int want_cpu = strcmp(opt.device, "gpu") != 0;
-    int want_gpu = strcmp(opt.device, "cpu") != 0;
-    if (strcmp(opt.device, "gpu") == 0 && !gpu) {
-        cs_error("--device gpu: %s", gpu_why);
-        return 3;
-    }
-    int run_gpu = want_gpu && gpu;
+    cs_devices dev;
+    if (cs_case_devices(&opt, &dev) != 0) return 3;
+    const int want_cpu = dev.want_cpu, want_gpu = dev.want_gpu, run_gpu = dev.run_gpu;
+    const char *gpu_why = dev.why;
 
     /* ---- 1. Scenario ---- */
     cs_step(1, "Scenario");
@@ -185,7 +179,7 @@ int main(int argc, char **argv)
            c3_flops(&a.cfg) / 1e9, (unsigned long long)a.cfg.seed);
     if (!cs_brief()) cs_sysinfo_print(stdout, &sys);
     if (!run_gpu)
-        cs_say("  GPU rungs skipped: %s\n", want_gpu ? gpu_why : "--device cpu");
+        cs_say("  GPU rungs skipped: %s\n", gpu_why);
 
     /* Ceilings, so each rate can be read as a share of what the machine can do. */
     cs_progress("measuring this machine's ceilings");

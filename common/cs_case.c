@@ -1,0 +1,33 @@
+/* The opening every case's main shares (see cs_case.h). */
+#include "cs_case.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cs_console.h"
+#include "cs_gpu.h"
+#include "cs_plot.h"
+
+int cs_case_begin(int argc, char **argv, const cs_cli_spec *spec, cs_options *opt)
+{
+    int rc = cs_cli_parse(argc, argv, spec, opt);
+    if (rc) return rc;
+    cs_console_init(spec->prog, opt->brief);
+    cs_plot_set_render(!opt->no_plot);
+    return 0;
+}
+
+int cs_case_devices(const cs_options *opt, cs_devices *d)
+{
+    memset(d, 0, sizeof *d);
+    int gpu = cs_gpu_probe(d->why, sizeof d->why);
+    d->want_cpu = strcmp(opt->device, "gpu") != 0;
+    d->want_gpu = strcmp(opt->device, "cpu") != 0;
+    if (strcmp(opt->device, "gpu") == 0 && !gpu) {
+        cs_error("--device gpu: %s", d->why);
+        return 3;
+    }
+    d->run_gpu = d->want_gpu && gpu;
+    if (!d->want_gpu) snprintf(d->why, sizeof d->why, "--device cpu");
+    return 0;
+}

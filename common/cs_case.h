@@ -1,0 +1,25 @@
+/* The opening every case's main shares: the command line, the console and
+ * charts set up from it, and which devices the run uses. */
+#ifndef CS_CASE_H
+#define CS_CASE_H
+
+#include "cs_cli.h"
+
+/* Parses the command line (cs_cli_parse), then sets up the console
+ * (program name, --brief) and chart rendering (--no-plot). Returns 0 to go
+ * on, -1 when --help or --version was printed (exit 0), or 2 on bad usage
+ * (one line printed). */
+int cs_case_begin(int argc, char **argv, const cs_cli_spec *spec, cs_options *opt);
+
+typedef struct {
+    int want_cpu, want_gpu;   /* --device allows CPU / GPU variants */
+    int run_gpu;              /* GPU variants wanted and a usable GPU found */
+    char why[256];            /* why GPU variants do not run ("--device cpu", or the probe's reason) */
+} cs_devices;
+
+/* Reads --device and probes the GPU (cs_gpu_probe). Returns 0, or 3 after
+ * one line "--device gpu: <reason>" when a GPU was demanded and none is
+ * usable. */
+int cs_case_devices(const cs_options *opt, cs_devices *d);
+
+#endif
