@@ -568,14 +568,7 @@ int main(int argc, char **argv)
 
     /* ---- results ---- */
     {
-        if (cs_report_write(&report, &sys, opt.out_dir) != 0) { exit_code = 3; goto done; }
-        char path[CS_PATH_MAX];
-        if (cs_prof_write_trace(cs_path_join(path, sizeof path, opt.out_dir, "trace.json")) != 0) {
-            exit_code = 3;
-            goto done;
-        }
-        if (!opt.brief)
-            cs_say("\n  Results: %s/results.csv, results.json, trace.json (open in ui.perfetto.dev)\n", opt.out_dir);
+        if (cs_case_write_results(&report, &sys, opt.out_dir) != 0) { exit_code = 3; goto done; }
         c1_chart_ladder(opt.out_dir, &report);
         c1_chart_phases(opt.out_dir, runs, nruns);
         c1_chart_loss_curves(opt.out_dir, runs, nruns, cfg->slow_steps);

@@ -6,7 +6,9 @@
 
 #include "cs_console.h"
 #include "cs_gpu.h"
+#include "cs_outfile.h"
 #include "cs_plot.h"
+#include "cs_profiler.h"
 
 int cs_case_begin(int argc, char **argv, const cs_cli_spec *spec, cs_options *opt)
 {
@@ -29,5 +31,15 @@ int cs_case_devices(const cs_options *opt, cs_devices *d)
     }
     d->run_gpu = d->want_gpu && gpu;
     if (!d->want_gpu) snprintf(d->why, sizeof d->why, "--device cpu");
+    return 0;
+}
+
+int cs_case_write_results(const cs_report *r, const cs_sysinfo *s, const char *dir)
+{
+    char path[CS_PATH_MAX];
+    if (cs_report_write(r, s, dir) != 0) return 3;
+    if (cs_prof_write_trace(cs_path_join(path, sizeof path, dir, "trace.json")) != 0) return 3;
+    if (!cs_brief())
+        cs_say("\n  Results: %s/results.csv, results.json, trace.json (open in ui.perfetto.dev)\n", dir);
     return 0;
 }

@@ -4,6 +4,8 @@
 #define CS_CASE_H
 
 #include "cs_cli.h"
+#include "cs_report.h"
+#include "cs_sysinfo.h"
 
 /* Parses the command line (cs_cli_parse), then sets up the console
  * (program name, --brief) and chart rendering (--no-plot). Returns 0 to go
@@ -21,5 +23,10 @@ typedef struct {
  * one line "--device gpu: <reason>" when a GPU was demanded and none is
  * usable. */
 int cs_case_devices(const cs_options *opt, cs_devices *d);
+
+/* Writes DIR/results.csv, results.json (cs_report_write) and trace.json
+ * (the profiler's), then, unless --brief, the line naming them. Returns 0,
+ * or 3 when a file could not be written (one line printed). */
+int cs_case_write_results(const cs_report *r, const cs_sysinfo *s, const char *dir);
 
 #endif
