@@ -3,10 +3,11 @@
 # in one call on a machine that has one.
 #
 #   tools/gpu_verify.sh [STAGES]     STAGES: comma list of
-#       build,test,cases,sanitize,ncu,bench  (default: all of them)
+#       build,test,gputest,cases,bench,ncu,sanitize  (default: all but gputest)
 #
 # - build:    a clean CUDA build for sm_90 (CS_GPU_ARCH overrides) in build-gpu/
 # - test:     ctest in full; FAILS if any test labelled `gpu` was skipped
+# - gputest:  only the tests labelled `gpu`
 # - cases:    every case's GPU variants at default size, PASS required
 # - sanitize: compute-sanitizer memcheck and racecheck over each --quick GPU run
 # - ncu:      Nsight Compute on the hand-written kernels (SpeedOfLight)
@@ -23,7 +24,7 @@
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_verify_out}
-STAGES=${1:-build,test,cases,sanitize,ncu,bench}
+STAGES=${1:-build,test,cases,bench,ncu,sanitize}
 ARCH=${CS_GPU_ARCH:-90}
 BUILD=build-gpu
 JOBS=$(nproc 2>/dev/null || echo 4)
@@ -36,6 +37,9 @@ SUMMARY="$LOGS/summary.txt"
 status=0
 
 want() { [[ ",$STAGES," == *",$1,"* ]]; }
+# The archive is rewritten after every stage, so a call cut off by its time
+# limit still brings back the logs of the stages that finished.
+pack() { tar -C "$WORK" -czf "$OUT/gpu_verify.tgz" logs results 2>/dev/null; }
 record() {  # record NAME RESULT DETAIL
   printf '%-34s %-6s %s\n' "$1" "$2" "$3" | tee -a "$SUMMARY"
   cp "$SUMMARY" "$OUT/summary.txt"   # so a run cut off by a time limit still reports
@@ -93,8 +97,8 @@ if want build; then
 fi
 
 # --- ctest, with no GPU test skipped --------------------------------------
-if want test; then
-  check "ctest (CPU tests, -j8)" "$LOGS/ctest_cpu.log" \
+if want test || want gputest; then
+  want test && check "ctest (CPU tests, -j8)" "$LOGS/ctest_cpu.log" \
     ctest --test-dir "$BUILD" --output-on-failure -j8 -LE gpu --timeout 600
   check "ctest (gpu label)" "$LOGS/ctest_gpu.log" \
     ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout 600
@@ -102,7 +106,8 @@ if want test; then
   nskip=$(grep -cE "Skipped|Not Run" "$LOGS/ctest_gpu.log")
   if [ "$nskip" -eq 0 ] && [ "$ngpu" -gt 0 ]; then record "gpu tests run for real" PASS "$ngpu tests, 0 skipped"
   else record "gpu tests run for real" FAIL "$ngpu tests, $nskip skipped"; fi
-  grep -E "tests passed|Skipped|Failed|\*\*\*" "$LOGS/ctest_cpu.log" "$LOGS/ctest_gpu.log" | tail -20
+  grep -hE "tests passed|Skipped|Failed|\*\*\*" "$LOGS"/ctest_*.log | tail -20
+  pack
 fi
 
 # The GPU variants of each case (the executable, its GPU variant list, quick args).
@@ -123,30 +128,31 @@ if want cases; then
       $C1 --device gpu --no-plot --out /tmp/v_c1
     grep -E "PASS|FAIL" "$LOGS/case01_gpu.log" | head -12
   fi
+  pack
 fi
 
-# --- compute-sanitizer over each --quick GPU run --------------------------
-# memcheck (with leak check) over every GPU variant; racecheck (slow: it
-# tracks every shared-memory access) over the variants whose kernels share
-# memory between threads, at small sizes.
-if want sanitize; then
-  check "sanitizer memcheck case03" "$LOGS/san_memcheck_case03.log" \
-    compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
-    $C3 --quick --device gpu --variant $C3_GPU --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3
-  check "sanitizer racecheck case03" "$LOGS/san_racecheck_case03.log" \
-    compute-sanitizer --tool racecheck --error-exitcode 9 \
-    $C3 --device gpu --variant gpu_tiled,gpu_cublas --n 160 --iters 2 --batch 4 --small 40 \
-    --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3r
+# --- GPU benchmarks --------------------------------------------------------
+if want bench; then
+  mkdir -p "$RES"
+  check "bench case03 (full, with sweeps)" "$LOGS/bench_case03.log" \
+    $C3 --naive-gemm-n 1024 --no-plot --out "$RES/case03_gpu_migration"
+  cp "$LOGS/bench_case03.log" "$RES/case03_gpu_migration.log" 2>/dev/null
   if [ -x "$C1" ]; then
-    check "sanitizer memcheck case01" "$LOGS/san_memcheck_case01.log" \
-      compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
-      $C1 --quick --device gpu --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1
-    check "sanitizer racecheck case01" "$LOGS/san_racecheck_case01.log" \
-      compute-sanitizer --tool racecheck --error-exitcode 9 \
-      $C1 --device gpu --variant $C1_GPU --hidden1 96 --hidden2 64 --batch 32 --samples 512 \
-      --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1r
+    check "bench case01" "$LOGS/bench_case01.log" \
+      $C1 --no-plot --out "$RES/case01_training_loop"
+    cp "$LOGS/bench_case01.log" "$RES/case01_training_loop.log" 2>/dev/null
+    # What the CUDA graph buys gpu_fast: the same rung with the step launched kernel by kernel.
+    check "bench case01 gpu_fast without graph" "$LOGS/bench_case01_nograph.log" \
+      env C1_NO_GRAPH=1 $C1 --device gpu --variant gpu_fast --no-epoch --no-plot --out /tmp/b_nograph
+    cp "$LOGS/bench_case01_nograph.log" "$RES/case01_gpu_fast_no_graph.log" 2>/dev/null
+    if [ -f docs/case01_pytorch_compare.py ]; then
+      check "bench case01 PyTorch (GPU)" "$LOGS/bench_case01_torch.log" \
+        python3 docs/case01_pytorch_compare.py --device cuda
+      cp "$LOGS/bench_case01_torch.log" "$RES/case01_pytorch_cuda.log" 2>/dev/null
+    fi
   fi
-  grep -hE "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$LOGS"/san_*.log | sort | uniq -c
+  cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
+  pack
 fi
 
 # --- Nsight Compute on the hand-written kernels --------------------------
@@ -182,29 +188,38 @@ if want ncu; then
       ncu_one "c1_$k" "$k" 4 $C1 $C1_ARGS --out /tmp/n_$k
     done
   fi
+  pack
 fi
 
-# --- GPU benchmarks --------------------------------------------------------
-if want bench; then
-  mkdir -p "$RES"
-  check "bench case03 (full, with sweeps)" "$LOGS/bench_case03.log" \
-    $C3 --naive-gemm-n 1024 --no-plot --out "$RES/case03_gpu_migration"
-  cp "$LOGS/bench_case03.log" "$RES/case03_gpu_migration.log" 2>/dev/null
+# --- compute-sanitizer over each --quick GPU run --------------------------
+# memcheck (with leak check) over every GPU variant; racecheck (slow: it
+# tracks every shared-memory access, and cuBLAS's kernels have many) over
+# the variants whose hand-written kernels share memory between threads, at
+# small sizes. Each run is capped at SAN_LIMIT seconds (exit 124: too slow).
+SAN_LIMIT=${SAN_LIMIT:-150}
+if want sanitize; then
+  check "sanitizer memcheck case03" "$LOGS/san_memcheck_case03.log" \
+    timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+    $C3 --quick --device gpu --variant $C3_GPU --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3
+  check "sanitizer racecheck case03" "$LOGS/san_racecheck_case03.log" \
+    timeout $SAN_LIMIT compute-sanitizer --tool racecheck --error-exitcode 9 \
+    $C3 --device gpu --variant gpu_tiled --n 160 --iters 2 --batch 4 --small 40 \
+    --no-investigate --no-plot --repeat 1 --warmup 0 --out /tmp/s_c3r
   if [ -x "$C1" ]; then
-    check "bench case01" "$LOGS/bench_case01.log" \
-      $C1 --no-plot --out "$RES/case01_training_loop"
-    cp "$LOGS/bench_case01.log" "$RES/case01_training_loop.log" 2>/dev/null
-    if [ -f docs/case01_pytorch_compare.py ]; then
-      check "bench case01 PyTorch (GPU)" "$LOGS/bench_case01_torch.log" \
-        python3 docs/case01_pytorch_compare.py --device cuda
-      cp "$LOGS/bench_case01_torch.log" "$RES/case01_pytorch_cuda.log" 2>/dev/null
-    fi
+    check "sanitizer memcheck case01" "$LOGS/san_memcheck_case01.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $C1 --quick --device gpu --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1
+    check "sanitizer racecheck case01" "$LOGS/san_racecheck_case01.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool racecheck --error-exitcode 9 \
+      $C1 --device gpu --variant gpu_fast --hidden1 96 --hidden2 64 --batch 32 --samples 512 \
+      --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1r
   fi
-  cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
+  grep -hE "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$LOGS"/san_*.log | sort | uniq -c
+  pack
 fi
 
 # Only eight files come back from the device tool: pack the logs and results.
-tar -C "$WORK" -czf "$OUT/gpu_verify.tgz" logs results
+pack
 cp "$SUMMARY" "$OUT/summary.txt"
 echo "================ GPU verification summary ================"
 grep -m1 -E "H100|H200|NVIDIA" "$LOGS/machine.txt" || true
