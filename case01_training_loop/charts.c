@@ -37,23 +37,30 @@ void c1_chart_ladder(const char *dir, const cs_report *r)
     cs_plot_render(dir, "ladder");
 }
 
+/* One stacked chart per device: a CPU step and a GPU step differ by two
+ * orders of magnitude, so on one scale the GPU bars would not show. */
 void c1_chart_phases(const char *dir, const c1_run *runs, int nruns)
 {
-    if (nruns == 0) return;
-    const char *groups[C1_NVARIANTS];
-    double v[C1_NVARIANTS * NPHASES];
-    int ng = 0;
-    for (int i = 0; i < nruns && ng < C1_NVARIANTS; i++) {
-        if (!runs[i].ran) continue;
-        groups[ng] = runs[i].name;
-        for (int p = 0; p < NPHASES; p++)   /* ms per step */
-            v[ng * NPHASES + p] = c1_phase_seconds(&runs[i], phase_names[p]) * 1e3 / runs[i].steps;
-        ng++;
+    static const char *const devices[2] = {"cpu", "gpu"};
+    for (int d = 0; d < 2; d++) {
+        const char *groups[C1_NVARIANTS];
+        double v[C1_NVARIANTS * NPHASES];
+        int ng = 0;
+        for (int i = 0; i < nruns && ng < C1_NVARIANTS; i++) {
+            if (!runs[i].ran || strcmp(runs[i].device, devices[d]) != 0) continue;
+            groups[ng] = runs[i].name;
+            for (int p = 0; p < NPHASES; p++)   /* ms per step */
+                v[ng * NPHASES + p] = c1_phase_seconds(&runs[i], phase_names[p]) * 1e3 / runs[i].steps;
+            ng++;
+        }
+        if (ng == 0) continue;
+        char name[32], title[128];
+        snprintf(name, sizeof name, "phases_%s", devices[d]);
+        snprintf(title, sizeof title, "case01: where a training step's time goes on the %s (ms per step)",
+                 d == 0 ? "CPU" : "GPU");
+        cs_plot_stacked(dir, name, title, "ms per step", groups, ng, phase_names, NPHASES, v);
+        cs_plot_render(dir, name);
     }
-    if (ng == 0) return;
-    cs_plot_stacked(dir, "phases", "case01: where a training step's time goes (ms per step)",
-                    "ms per step", groups, ng, phase_names, NPHASES, v);
-    cs_plot_render(dir, "phases");
 }
 
 void c1_chart_loss_curves(const char *dir, const c1_run *runs, int nruns, int steps)

@@ -7,7 +7,8 @@
 
 /* Samples/s per variant (log scale) with the speedup over cpu_slow. */
 void c1_chart_ladder(const char *dir, const cs_report *r);
-/* Stacked phase bars, ms per training step, one bar per variant run. */
+/* Stacked phase bars, ms per training step, one bar per variant run: one
+ * chart for the CPU variants (phases_cpu), one for the GPU ones (phases_gpu). */
 void c1_chart_phases(const char *dir, const c1_run *runs, int nruns);
 /* The check runs' loss per step, every variant on one chart: the curves
  * coincide when the variants train the same model. */

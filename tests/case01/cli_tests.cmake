@@ -50,7 +50,7 @@ c1_test(quick --rm ${T}/quick --code 0
   --stdout "== 1\\. Scenario" --stdout "== 4\\. Investigation" --stdout "== 7\\. Key lessons"
   --stdout "One real epoch with" --no-stdout "FAIL"
   --file ${T}/quick/results.csv --file ${T}/quick/results.json --file ${T}/quick/trace.json
-  --file ${T}/quick/ladder.gp --file ${T}/quick/phases.gp --file ${T}/quick/loss_curves.gp
+  --file ${T}/quick/ladder.gp --file ${T}/quick/phases_cpu.gp --file ${T}/quick/loss_curves.gp
   --file ${T}/quick/loss_curves.dat --file ${T}/quick/epoch.gp
   -- ${C1} --quick --no-plot --out ${T}/quick)
 c1_test(brief --rm ${T}/brief --code 0 --stdout "cpu_slow" --no-stdout "== 1\\. Scenario"
