@@ -19,7 +19,7 @@
 
 #include <stdio.h>
 
-#define CS_PROF_MAX_NAMES 64
+#define CS_PROF_MAX_NAMES 256
 #define CS_PROF_MAX_DEPTH 16
 #define CS_PROF_MAX_EVENTS 200000
 

@@ -42,5 +42,19 @@ else
 fi
 # case02: the default file (1,000,000 generated rows, read from the page cache).
 run case02_data_pipeline
+# lab_resnet: the default run (the profile, then the baseline epoch on the
+# generated data), then PyTorch's training step on the same model, batch,
+# image size and thread count, NCHW and channels_last (its best settings).
+run lab_resnet
+if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
+  threads=$(nproc)
+  {
+    echo "# PyTorch peer of lab_resnet (docs/lab_resnet_pytorch_bench.py), $threads threads"
+    "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || status=1
+    "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || status=1
+  } 2>&1 | tee "$out/lab_resnet_pytorch.log.tmp" && mv "$out/lab_resnet_pytorch.log.tmp" "$out/lab_resnet_pytorch.log"
+else
+  echo "PyTorch or torchvision not installed: lab_resnet's peer comparison skipped (apt-get install python3-torchvision)"
+fi
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
 exit $status

@@ -1,0 +1,131 @@
+/* The layer operations of ResNet-18 training, behind one table, so that the
+ * model (model.c) is written once and runs on the CPU or on the GPU, and so
+ * that later parts of the lab (fp16/bf16, fused kernels, cuDNN) plug in as
+ * other tables or other entries.
+ *
+ * Tensors are float32, NCHW, contiguous: element (n, c, y, x) of an
+ * N x C x H x W tensor is at ((n * C + c) * H + y) * W + x. Every pointer
+ * is host memory for the CPU backend and device memory for the GPU one.
+ *
+ * Conventions every backend keeps (the gradient checks rely on them):
+ *  - backward functions OVERWRITE their outputs (dx, dweight, dgamma, ...);
+ *    where a tensor feeds two branches (a residual block's input) the
+ *    model adds the two gradients with `add`;
+ *  - dx may be NULL: that input needs no gradient (the image);
+ *  - ReLU's derivative is 1 where its output is > 0, else 0;
+ *  - max pooling sends the gradient to the first maximum of each window
+ *    (row-major order), padding never wins;
+ *  - batch norm in training mode normalises with the batch mean and the
+ *    biased variance, and updates running_mean/running_var with momentum
+ *    0.1 using the UNBIASED variance (n/(n-1)), as PyTorch does;
+ *  - cross-entropy is the batch mean; its gradient is (softmax - onehot)/N.
+ * All launches on the GPU go to the backend's one stream; `sync` waits. */
+#ifndef LR_BACKEND_H
+#define LR_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A convolution without bias: cout x cin x k x k weights (PyTorch's
+ * layout), square kernel, stride, zero padding. */
+typedef struct {
+    int cin, cout, k, stride, pad;
+} lr_conv_shape;
+
+/* Output size of a convolution or pooling along one axis. */
+static inline int lr_out_size(int in, int k, int stride, int pad)
+{
+    return (in + 2 * pad - k) / stride + 1;
+}
+
+typedef struct lr_backend {
+    const char *name;       /* "cpu" or "gpu" */
+    int on_device;          /* pointers are device memory */
+
+    /* Floats of scratch a convolution of this shape on an n x cin x h x w
+     * input needs (forward and backward); the model gives it `work`. */
+    size_t (*conv_work_floats)(const lr_conv_shape *s, int n, int h, int w);
+    /* Which algorithm runs the convolution, for the run's report, e.g.
+     * "im2col + OpenBLAS SGEMM", "im2col + cuBLAS", "cuDNN". */
+    const char *(*conv_algo)(const lr_conv_shape *s, int n, int h, int w);
+    void (*conv_forward)(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                         const float *weight, float *y, float *work);
+    void (*conv_backward)(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                          const float *weight, const float *dy, float *dx, float *dweight,
+                          float *work);
+
+    /* Batch norm over n x c x hw. save_mean and save_invstd (c floats each,
+     * 1/sqrt(var + eps)) are written by the training forward and read by
+     * the backward. */
+    void (*bn_forward_train)(int n, int c, int hw, const float *x, const float *gamma,
+                             const float *beta, float *y, float *save_mean, float *save_invstd,
+                             float *running_mean, float *running_var, float momentum, float eps);
+    void (*bn_forward_eval)(int n, int c, int hw, const float *x, const float *gamma,
+                            const float *beta, const float *running_mean,
+                            const float *running_var, float eps, float *y);
+    void (*bn_backward)(int n, int c, int hw, const float *x, const float *gamma,
+                        const float *save_mean, const float *save_invstd, const float *dy,
+                        float *dx, float *dgamma, float *dbeta);
+
+    /* y = max(x, 0) (y may be x); dx = dy where y > 0 (dx may be dy). */
+    void (*relu_forward)(size_t count, const float *x, float *y);
+    void (*relu_backward)(size_t count, const float *y, const float *dy, float *dx);
+    /* y = a + b (y may be a or b). */
+    void (*add)(size_t count, const float *a, const float *b, float *y);
+
+    /* Max pooling k x k, stride, padding (ResNet's 3, 2, 1); argmax holds,
+     * per output element, the index within its (n, c) input plane. */
+    void (*maxpool_forward)(int n, int c, int h, int w, int k, int stride, int pad,
+                            const float *x, float *y, int32_t *argmax);
+    void (*maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad,
+                             const int32_t *argmax, const float *dy, float *dx);
+    /* Global average pooling: n x c x hw -> n x c. */
+    void (*avgpool_forward)(int n, int c, int hw, const float *x, float *y);
+    void (*avgpool_backward)(int n, int c, int hw, const float *dy, float *dx);
+
+    /* y = x W^T + b, W out x in (PyTorch's layout). */
+    void (*linear_forward)(int n, int in, int out, const float *x, const float *weight,
+                           const float *bias, float *y);
+    void (*linear_backward)(int n, int in, int out, const float *x, const float *weight,
+                            const float *dy, float *dx, float *dweight, float *dbias);
+
+    /* Batch-mean cross-entropy of n x classes logits against labels (n
+     * int32 on the same side as the logits); writes dlogits, the batch
+     * loss to *loss and the number of correct arg-max predictions to
+     * *correct, both as device or host scalars like the other pointers
+     * (on the GPU they stay on the device until read). */
+    void (*xent)(int n, int classes, const float *logits, const int32_t *labels,
+                 float *dlogits, float *loss, int32_t *correct);
+
+    /* Adam with bias correction, PyTorch's formulation:
+     *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+     *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)       (t >= 1) */
+    void (*adam)(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+                 float b1, float b2, float eps, int t);
+
+    /* Copies between host memory and the backend's memory (plain memcpy on
+     * the CPU), and waiting for queued work (nothing on the CPU). */
+    void (*to_backend)(void *dst, const void *src_host, size_t bytes);
+    void (*to_host)(void *dst_host, const void *src, size_t bytes);
+    void (*sync)(void);
+
+    /* Timing of a named region for the profiler: on the CPU a host-clock
+     * region (cs_prof_begin/end, nested as the calls nest); on the GPU a
+     * pair of CUDA events on the backend's stream, added to the profiler
+     * at the next flush (cs_gpu_phase_*), so no region forces a sync. */
+    int (*region_begin)(const char *name);
+    void (*region_end)(int handle);
+    void (*regions_flush)(void);
+
+    /* Frees what the backend holds for the whole program (GPU: cuDNN and
+     * cuBLAS handles, the stream), after the last operation; may be NULL. */
+    void (*release)(void);
+} lr_backend;
+
+/* The CPU backend (cpu_backend.c: im2col + the common GEMM backends, OpenMP). */
+const lr_backend *lr_cpu_backend(void);
+/* The GPU backend, or NULL when CUDA was not built (gpu_backend.cu: CUDA
+ * kernels, im2col + cuBLAS, cuDNN for convolutions when it was found). */
+const lr_backend *lr_gpu_backend(void);
+
+#endif

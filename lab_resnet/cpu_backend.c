@@ -1,0 +1,63 @@
+/* The CPU backend: the table of backend.h filled with the operations of
+ * cpu_conv.c and cpu_layers.c. Host memory is the backend's memory, so the
+ * copies are memcpy and there is nothing to wait for; regions are timed on
+ * the host clock by the phase profiler. */
+#include "cpu_ops.h"
+
+#include <string.h>
+
+#include "cs_profiler.h"
+
+static void cpu_copy(void *dst, const void *src, size_t bytes)
+{
+    if (bytes) memcpy(dst, src, bytes);
+}
+
+static void cpu_sync(void) {}
+
+/* The CPU's work is done when the call returns, so the host clock times it
+ * exactly; the profiler nests regions as the calls nest. */
+static int cpu_region_begin(const char *name)
+{
+    cs_prof_begin(name);
+    return 0;
+}
+
+static void cpu_region_end(int handle)
+{
+    (void)handle;
+    cs_prof_end();
+}
+
+static void cpu_regions_flush(void) {}
+
+static const lr_backend cpu_backend = {
+    .name = "cpu",
+    .on_device = 0,
+    .conv_work_floats = lr_cpu_conv_work_floats,
+    .conv_algo = lr_cpu_conv_algo,
+    .conv_forward = lr_cpu_conv_forward,
+    .conv_backward = lr_cpu_conv_backward,
+    .bn_forward_train = lr_cpu_bn_forward_train,
+    .bn_forward_eval = lr_cpu_bn_forward_eval,
+    .bn_backward = lr_cpu_bn_backward,
+    .relu_forward = lr_cpu_relu_forward,
+    .relu_backward = lr_cpu_relu_backward,
+    .add = lr_cpu_add,
+    .maxpool_forward = lr_cpu_maxpool_forward,
+    .maxpool_backward = lr_cpu_maxpool_backward,
+    .avgpool_forward = lr_cpu_avgpool_forward,
+    .avgpool_backward = lr_cpu_avgpool_backward,
+    .linear_forward = lr_cpu_linear_forward,
+    .linear_backward = lr_cpu_linear_backward,
+    .xent = lr_cpu_xent,
+    .adam = lr_cpu_adam,
+    .to_backend = cpu_copy,
+    .to_host = cpu_copy,
+    .sync = cpu_sync,
+    .region_begin = cpu_region_begin,
+    .region_end = cpu_region_end,
+    .regions_flush = cpu_regions_flush,
+};
+
+const lr_backend *lr_cpu_backend(void) { return &cpu_backend; }

@@ -1,0 +1,388 @@
+/* Convolution on the CPU as a matrix product (im2col + GEMM), NCHW.
+ *
+ * A k x k convolution of one image is a GEMM once every input patch is laid
+ * out as a column: col (cin*k*k x oh*ow) holds, in column p, the patch that
+ * output pixel p sees, and y = W * col with W (cout x cin*k*k) as PyTorch
+ * stores it. The backward pass is two more products with the same col:
+ *   dW = dy * col^T          dcol = W^T * dy, then col2im adds dcol back
+ *                            onto the input pixels it was copied from.
+ *
+ * Why the whole batch goes into one col matrix: ResNet-18 at 32x32 has tiny
+ * images deep in the network (layer3 is 2x2, layer4 1x1), so one image's GEMM
+ * is a sliver (512 x 1 x 4608 in layer4) that no BLAS runs fast. Putting the
+ * images side by side, col (cin*k*k x n*oh*ow), gives one GEMM with a wide
+ * N, which the BLAS spreads over the cores itself; we only pay for gathering
+ * dy into that layout and scattering y out of it (plain copies). Above a
+ * scratch cap the batch is processed in chunks of images.
+ *
+ * Taps that only ever read padding are left out. On a 1x1 image a 3x3
+ * kernel with padding 1 reads the image with its centre tap alone: the other
+ * eight rows of col would be zeros, 8/9 of the GEMM's work spent multiplying
+ * them. So col keeps only the taps that touch the image for some output
+ * pixel (a rectangle [ky0, ky1) x [kx0, kx1) of the kernel), W's matching
+ * columns are copied into a compact matrix, and dW is zero for the others:
+ * the same result with fewer operations (layer4's 3x3 convolutions: 1/9).
+ *
+ * A 1x1 stride-1 convolution without padding needs no im2col at all: an
+ * image's input, cin x h*w, already is its col matrix.
+ *
+ * Threads: the copies (im2col, col2im, scatter, gather) use OpenMP; the
+ * GEMMs are called outside any parallel region so that the BLAS uses its
+ * own threads without nesting. */
+#include "cpu_ops.h"
+
+#include <string.h>
+
+#include "cs_gemm.h"
+
+/* Below this many floats a copy runs on one thread: starting the team costs
+ * more than the copy. */
+#define LR_PAR_MIN 16384
+
+#define LR_DEFAULT_CHUNK_FLOATS ((size_t)16 << 20)
+static size_t chunk_floats = LR_DEFAULT_CHUNK_FLOATS;
+
+size_t lr_cpu_conv_set_chunk_floats(size_t floats)
+{
+    size_t old = chunk_floats;
+    chunk_floats = floats ? floats : LR_DEFAULT_CHUNK_FLOATS;
+    return old;
+}
+
+/* Sizes derived from the shape: which taps are computed, and how many
+ * images go into one GEMM. */
+typedef struct {
+    int oh, ow;
+    size_t ohw;         /* output pixels per image */
+    int ky0, ky1;       /* taps computed: [ky0, ky1) x [kx0, kx1) */
+    int kx0, kx1;
+    int ntaps;          /* (ky1 - ky0) * (kx1 - kx0) */
+    int pruned;         /* ntaps < k * k: W and dW go through compact copies */
+    int kdim;           /* cin * ntaps: rows of col, columns of (compact) W */
+    int direct;         /* 1x1, stride 1, no padding: col is the input itself */
+    int nb;             /* images per chunk */
+} conv_plan;
+
+/* The taps t along one axis that read inside [0, in) for some output o:
+ * their hull [*lo, *hi). (A tap inside the hull that happens to read only
+ * padding is still computed: its rows of col are zeros, which is correct.) */
+static void live_taps(int in, int out, int k, int stride, int pad, int *lo, int *hi)
+{
+    *lo = k;
+    *hi = 0;
+    for (int t = 0; t < k; t++)
+        for (int o = 0; o < out; o++) {
+            const int i = o * stride - pad + t;
+            if (i >= 0 && i < in) {
+                if (t < *lo) *lo = t;
+                *hi = t + 1;
+                break;
+            }
+        }
+    if (*lo >= *hi) *lo = *hi = 0;   /* every tap reads padding only */
+}
+
+static conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
+{
+    conv_plan p;
+    p.oh = lr_out_size(h, s->k, s->stride, s->pad);
+    p.ow = lr_out_size(w, s->k, s->stride, s->pad);
+    p.ohw = (size_t)p.oh * (size_t)p.ow;
+    live_taps(h, p.oh, s->k, s->stride, s->pad, &p.ky0, &p.ky1);
+    live_taps(w, p.ow, s->k, s->stride, s->pad, &p.kx0, &p.kx1);
+    p.ntaps = (p.ky1 - p.ky0) * (p.kx1 - p.kx0);
+    p.pruned = p.ntaps < s->k * s->k;
+    p.kdim = s->cin * p.ntaps;
+    p.direct = (s->k == 1 && s->stride == 1 && s->pad == 0);
+    /* Per image: its col block and its block of y (or dy) in the GEMM layout. */
+    size_t per_image = ((size_t)p.kdim + (size_t)s->cout) * p.ohw;
+    size_t nb = per_image ? chunk_floats / per_image : (size_t)n;
+    if (nb < 1) nb = 1;
+    if (nb > (size_t)n) nb = (size_t)(n > 0 ? n : 1);
+    p.nb = (int)nb;
+    return p;
+}
+
+/* The scratch, in this order:
+ *   col     kdim x nb*ohw
+ *   ybuf    cout x nb*ohw    y or dy in the GEMM's layout
+ *   taps    ntaps*ohw int32  the tap table (below), one float slot each
+ *   wlive   cout x kdim      W's computed taps       } only when taps
+ *   dwlive  cout x kdim      their gradient          } are left out */
+typedef struct {
+    float *col, *ybuf, *wlive, *dwlive;
+    int32_t *taps;
+} conv_scratch;
+
+static size_t scratch_floats(const lr_conv_shape *s, const conv_plan *p)
+{
+    if (p->direct) return 0;
+    size_t f = ((size_t)p->kdim + (size_t)s->cout) * p->ohw * (size_t)p->nb;
+    f += (size_t)p->ntaps * p->ohw;
+    if (p->pruned) f += 2 * (size_t)s->cout * p->kdim;
+    return f;
+}
+
+/* The scratch is allocated memory without a declared type, so storing and
+ * reading int32 in the taps slots is well defined. */
+static conv_scratch split_scratch(float *work, const lr_conv_shape *s, const conv_plan *p)
+{
+    conv_scratch sc;
+    const size_t cols = p->ohw * (size_t)p->nb;
+    sc.col = work;
+    sc.ybuf = sc.col + (size_t)p->kdim * cols;
+    sc.taps = (int32_t *)(sc.ybuf + (size_t)s->cout * cols);
+    sc.wlive = sc.dwlive = NULL;
+    if (p->pruned) {
+        sc.wlive = (float *)(sc.taps + (size_t)p->ntaps * p->ohw);
+        sc.dwlive = sc.wlive + (size_t)s->cout * p->kdim;
+    }
+    return sc;
+}
+
+size_t lr_cpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
+{
+    conv_plan p = make_plan(s, n, h, w);
+    return scratch_floats(s, &p);
+}
+
+const char *lr_cpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
+{
+    conv_plan p = make_plan(s, n, h, w);
+    int blas = cs_gemm_best_cpu() == CS_GEMM_CBLAS;
+    if (p.direct) return blas ? "1x1 direct + OpenBLAS SGEMM" : "1x1 direct + blocked SGEMM";
+    if (p.pruned)
+        return blas ? "im2col (padding-only taps skipped) + OpenBLAS SGEMM"
+                    : "im2col (padding-only taps skipped) + blocked SGEMM";
+    return blas ? "im2col + OpenBLAS SGEMM" : "im2col + blocked SGEMM";
+}
+
+static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc)
+{
+    cs_gemm(cs_gemm_best_cpu(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* The tap table: for computed tap t = (ky, kx) and output pixel
+ * q = oy*ow + ox, where in an input plane that tap reads (iy*w + ix), or -1
+ * where it reads the zero padding. It is the same for every channel and
+ * every image, so it is worked out once per call (ntaps*oh*ow entries) and
+ * the copies below become plain indexed loops with no bounds arithmetic in
+ * them. That matters deep in ResNet, where an image row is 1 to 4 pixels
+ * long and per-row bookkeeping would cost more than the copying. */
+static void build_taps(const lr_conv_shape *s, int h, int w, const conv_plan *p, int32_t *taps)
+{
+    for (int ky = p->ky0; ky < p->ky1; ky++)
+        for (int kx = p->kx0; kx < p->kx1; kx++) {
+            const int t = (ky - p->ky0) * (p->kx1 - p->kx0) + (kx - p->kx0);
+            int32_t *row = taps + (size_t)t * p->ohw;
+            for (int oy = 0; oy < p->oh; oy++)
+                for (int ox = 0; ox < p->ow; ox++) {
+                    const int iy = oy * s->stride - s->pad + ky;
+                    const int ix = ox * s->stride - s->pad + kx;
+                    const int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                    row[oy * p->ow + ox] = inside ? iy * w + ix : -1;
+                }
+        }
+}
+
+/* col (kdim x nimg*ohw): row r = (ci, t), column i*ohw + q holds what tap t
+ * of output pixel q of image i reads from channel ci. Rows are independent:
+ * one thread fills whole rows. */
+static void im2col(const lr_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
+                   const float *x, const int32_t *taps, float *col)
+{
+    const int ntaps = p->ntaps;
+    const size_t ohw = p->ohw, ld = (size_t)nimg * ohw;
+    const size_t plane = (size_t)h * w, image = (size_t)s->cin * plane;
+#pragma omp parallel for schedule(static) if ((size_t)p->kdim * ld > LR_PAR_MIN)
+    for (int r = 0; r < p->kdim; r++) {
+        const int32_t *t = taps + (size_t)(r % ntaps) * ohw;
+        const float *xc = x + (size_t)(r / ntaps) * plane;
+        float *dst = col + (size_t)r * ld;
+        for (int i = 0; i < nimg; i++) {
+            const float *xi = xc + i * image;
+            float *d = dst + i * ohw;
+            for (size_t q = 0; q < ohw; q++) d[q] = t[q] >= 0 ? xi[t[q]] : 0.0f;
+        }
+    }
+}
+
+/* dx of nimg images := the sum of dcol's entries onto the pixels im2col took
+ * them from (an input pixel feeds up to k*k output pixels). One thread owns
+ * one (image, channel) plane of dx, and only that channel's rows of dcol add
+ * into it, so no two threads write the same place. */
+static void col2im(const lr_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
+                   const float *dcol, const int32_t *taps, float *dx)
+{
+    const int ntaps = p->ntaps, cin = s->cin;
+    const size_t ohw = p->ohw, ld = (size_t)nimg * ohw, plane = (size_t)h * w;
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)p->kdim * ld > LR_PAR_MIN)
+    for (int i = 0; i < nimg; i++) {
+        for (int ci = 0; ci < cin; ci++) {
+            float *d = dx + ((size_t)i * cin + ci) * plane;
+            memset(d, 0, plane * sizeof *d);
+            for (int tap = 0; tap < ntaps; tap++) {
+                const int32_t *t = taps + (size_t)tap * ohw;
+                const float *src = dcol + (size_t)(ci * ntaps + tap) * ld + i * ohw;
+                for (size_t q = 0; q < ohw; q++)
+                    if (t[q] >= 0) d[t[q]] += src[q];
+            }
+        }
+    }
+}
+
+/* y (nimg x cout x ohw) from the GEMM's layout (cout x nimg*ohw), and the
+ * reverse for dy. */
+static void scatter_images(int cout, size_t ohw, int nimg, const float *gemm_layout, float *nchw)
+{
+    const size_t ld = (size_t)nimg * ohw;
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > LR_PAR_MIN)
+    for (int i = 0; i < nimg; i++)
+        for (int co = 0; co < cout; co++)
+            memcpy(nchw + ((size_t)i * cout + co) * ohw, gemm_layout + (size_t)co * ld + i * ohw,
+                   ohw * sizeof(float));
+}
+
+static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, float *gemm_layout)
+{
+    const size_t ld = (size_t)nimg * ohw;
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > LR_PAR_MIN)
+    for (int i = 0; i < nimg; i++)
+        for (int co = 0; co < cout; co++)
+            memcpy(gemm_layout + (size_t)co * ld + i * ohw, nchw + ((size_t)i * cout + co) * ohw,
+                   ohw * sizeof(float));
+}
+
+/* W (cout x cin x k x k) -> the columns of the computed taps, cout x kdim
+ * (column ci*ntaps + t), and the reverse for dW, with zeros for the taps
+ * that were not computed (their gradient is exactly zero). Both stream the
+ * whole weight tensor (9 MiB in layer4), so they are memory-bound: one
+ * thread per block of output channels, each writing in memory order. */
+static void compact_weights(const lr_conv_shape *s, const conv_plan *p, const float *weight,
+                            float *wlive)
+{
+    const int k = s->k, cin = s->cin;
+#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > LR_PAR_MIN)
+    for (int co = 0; co < s->cout; co++) {
+        float *dst = wlive + (size_t)co * cin * p->ntaps;
+        for (int ci = 0; ci < cin; ci++) {
+            const float *src = weight + ((size_t)co * cin + ci) * k * k;
+            for (int ky = p->ky0; ky < p->ky1; ky++)
+                for (int kx = p->kx0; kx < p->kx1; kx++) *dst++ = src[ky * k + kx];
+        }
+    }
+}
+
+static void expand_weight_grad(const lr_conv_shape *s, const conv_plan *p, const float *dwlive,
+                               float *dweight)
+{
+    const int k = s->k, cin = s->cin;
+#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > LR_PAR_MIN)
+    for (int co = 0; co < s->cout; co++) {
+        const float *src = dwlive + (size_t)co * cin * p->ntaps;
+        for (int ci = 0; ci < cin; ci++) {
+            float *dst = dweight + ((size_t)co * cin + ci) * k * k;
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++) {
+                    const int live = ky >= p->ky0 && ky < p->ky1 && kx >= p->kx0 && kx < p->kx1;
+                    dst[ky * k + kx] = live ? *src++ : 0.0f;
+                }
+        }
+    }
+}
+
+void lr_cpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                         const float *weight, float *y, float *work)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p.ohw;
+
+    if (p.direct) {
+        /* y_n (cout x hw) = W (cout x cin) * x_n (cin x hw), straight into y. */
+        for (int i = 0; i < n; i++)
+            gemm(0, 0, s->cout, (int)p.ohw, s->cin, weight, s->cin, x + i * x_img, (int)p.ohw,
+                 0.0f, y + i * y_img, (int)p.ohw);
+        return;
+    }
+    if (p.kdim == 0) {   /* every tap reads padding: y = 0 */
+        memset(y, 0, (size_t)n * y_img * sizeof *y);
+        return;
+    }
+
+    const conv_scratch sc = split_scratch(work, s, &p);
+    build_taps(s, h, w, &p, sc.taps);
+    const float *wmat = weight;   /* cout x kdim */
+    if (p.pruned) {
+        compact_weights(s, &p, weight, sc.wlive);
+        wmat = sc.wlive;
+    }
+    for (int n0 = 0; n0 < n; n0 += p.nb) {
+        const int nimg = n - n0 < p.nb ? n - n0 : p.nb;
+        const int cols = (int)((size_t)nimg * p.ohw);
+        im2col(s, h, w, &p, nimg, x + n0 * x_img, sc.taps, sc.col);
+        /* One image: the GEMM layout is already NCHW, write y directly. */
+        float *out = nimg == 1 ? y + n0 * y_img : sc.ybuf;
+        gemm(0, 0, s->cout, cols, p.kdim, wmat, p.kdim, sc.col, cols, 0.0f, out, cols);
+        if (nimg > 1) scatter_images(s->cout, p.ohw, nimg, sc.ybuf, y + n0 * y_img);
+    }
+}
+
+void lr_cpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                          const float *weight, const float *dy, float *dx, float *dweight,
+                          float *work)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p.ohw;
+    const size_t wsize = (size_t)s->cout * s->cin * s->k * s->k;
+
+    if (n <= 0 || (!p.direct && p.kdim == 0)) {
+        /* No images, or every tap reads padding: y did not depend on W or x. */
+        memset(dweight, 0, wsize * sizeof *dweight);
+        if (dx != NULL) memset(dx, 0, (size_t)(n > 0 ? n : 0) * x_img * sizeof *dx);
+        return;
+    }
+
+    if (p.direct) {
+        for (int i = 0; i < n; i++) {
+            /* dW (cout x cin) += dy_n (cout x hw) * x_n^T (hw x cin) */
+            gemm(0, 1, s->cout, s->cin, (int)p.ohw, dy + i * y_img, (int)p.ohw, x + i * x_img,
+                 (int)p.ohw, i == 0 ? 0.0f : 1.0f, dweight, s->cin);
+            /* dx_n (cin x hw) = W^T (cin x cout) * dy_n (cout x hw) */
+            if (dx != NULL)
+                gemm(1, 0, s->cin, (int)p.ohw, s->cout, weight, s->cin, dy + i * y_img,
+                     (int)p.ohw, 0.0f, dx + i * x_img, (int)p.ohw);
+        }
+        return;
+    }
+
+    const conv_scratch sc = split_scratch(work, s, &p);
+    build_taps(s, h, w, &p, sc.taps);
+    const float *wmat = weight;   /* cout x kdim */
+    float *dwmat = dweight;
+    if (p.pruned) {
+        compact_weights(s, &p, weight, sc.wlive);
+        wmat = sc.wlive;
+        dwmat = sc.dwlive;
+    }
+    for (int n0 = 0; n0 < n; n0 += p.nb) {
+        const int nimg = n - n0 < p.nb ? n - n0 : p.nb;
+        const int cols = (int)((size_t)nimg * p.ohw);
+        im2col(s, h, w, &p, nimg, x + n0 * x_img, sc.taps, sc.col);
+        const float *dyc = dy + n0 * y_img;   /* one image: already the GEMM layout */
+        if (nimg > 1) {
+            gather_images(s->cout, p.ohw, nimg, dyc, sc.ybuf);
+            dyc = sc.ybuf;
+        }
+        /* dW (cout x kdim) += dy (cout x cols) * col^T (cols x kdim): the sum
+         * over images is the GEMM's own reduction, across chunks beta = 1. */
+        gemm(0, 1, s->cout, p.kdim, cols, dyc, cols, sc.col, cols, n0 == 0 ? 0.0f : 1.0f,
+             dwmat, p.kdim);
+        if (dx != NULL) {
+            /* dcol (kdim x cols) = W^T * dy, over col: it is no longer needed. */
+            gemm(1, 0, p.kdim, cols, s->cout, wmat, p.kdim, dyc, cols, 0.0f, sc.col, cols);
+            col2im(s, h, w, &p, nimg, sc.col, sc.taps, dx + n0 * x_img);
+        }
+    }
+    if (p.pruned) expand_weight_grad(s, &p, sc.dwlive, dweight);
+}

@@ -1,0 +1,364 @@
+/* The CPU backend's layers other than convolution: batch norm, ReLU, the
+ * residual add, max and average pooling, the classifier (linear), the loss
+ * (cross-entropy) and the optimizer (Adam). Conventions: backend.h.
+ *
+ * Threads: batch norm runs one channel per thread (its statistics are per
+ * channel); the elementwise ops split the elements; pooling splits the
+ * (image, channel) planes. Small inputs stay on one thread (the `if`
+ * clauses): starting the team would cost more than the work. */
+#include "cpu_ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_console.h"
+#include "cs_gemm.h"
+
+#define LR_PAR_MIN 16384   /* elements below which a loop runs on one thread */
+
+/* ---- batch norm ------------------------------------------------------ */
+
+/* Sums over one (image, channel) row of hw values, in double. The simd
+ * reductions let the compiler keep several partial sums in a vector (one
+ * running sum waits on each add's latency: 4x slower at 16x16), but each
+ * ends with a horizontal sum of its vector, which costs more than it saves
+ * on the short rows deep in ResNet (2x2, 1x1): those take the plain loop. */
+#define LR_SIMD_MIN_ROW 16
+
+static double row_sum(const float *p, int hw)
+{
+    double s = 0.0;
+    if (hw < LR_SIMD_MIN_ROW) {
+        for (int j = 0; j < hw; j++) s += p[j];
+        return s;
+    }
+#pragma omp simd reduction(+ : s)
+    for (int j = 0; j < hw; j++) s += p[j];
+    return s;
+}
+
+/* sum (p - mu)^2 */
+static double row_sq_dev(const float *p, int hw, double mu)
+{
+    double s = 0.0;
+    if (hw < LR_SIMD_MIN_ROW) {
+        for (int j = 0; j < hw; j++) s += (p[j] - mu) * (p[j] - mu);
+        return s;
+    }
+#pragma omp simd reduction(+ : s)
+    for (int j = 0; j < hw; j++) s += (p[j] - mu) * (p[j] - mu);
+    return s;
+}
+
+/* sum dy and sum dy * (x - mean), added to *s_dy and *s_dyx */
+static void row_dy_sums(const float *dy, const float *x, int hw, double mean, double *s_dy,
+                        double *s_dyx)
+{
+    double a = 0.0, b = 0.0;
+    if (hw < LR_SIMD_MIN_ROW) {
+        for (int j = 0; j < hw; j++) {
+            a += dy[j];
+            b += dy[j] * (x[j] - mean);
+        }
+    } else {
+#pragma omp simd reduction(+ : a, b)
+        for (int j = 0; j < hw; j++) {
+            a += dy[j];
+            b += dy[j] * (x[j] - mean);
+        }
+    }
+    *s_dy += a;
+    *s_dyx += b;
+}
+
+/* Channel ch's statistics over n x hw values, in double: a channel can hold
+ * 8 K values (batch 32 at 16x16) to 400 K (at 112x112), and the variance (a
+ * difference of nearby sums) would lose digits in float. Two passes (the mean, then the
+ * squared deviations) rather than E[x^2] - E[x]^2, which cancels. */
+static void channel_stats(int n, int c, int hw, const float *x, int ch, double *mean,
+                          double *var)
+{
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += row_sum(x + ((size_t)i * c + ch) * hw, hw);
+    const double count = (double)n * hw;
+    const double mu = sum / count;
+    double sq = 0.0;
+    for (int i = 0; i < n; i++) sq += row_sq_dev(x + ((size_t)i * c + ch) * hw, hw, mu);
+    *mean = mu;
+    *var = sq / count;   /* biased: what the normalisation uses */
+}
+
+void lr_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+                             const float *beta, float *y, float *save_mean, float *save_invstd,
+                             float *running_mean, float *running_var, float momentum, float eps)
+{
+    const double count = (double)n * hw;
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+    for (int ch = 0; ch < c; ch++) {
+        double mean, var;
+        channel_stats(n, c, hw, x, ch, &mean, &var);
+        const double invstd = 1.0 / sqrt(var + eps);
+        save_mean[ch] = (float)mean;
+        save_invstd[ch] = (float)invstd;
+        /* The running variance is the UNBIASED one (PyTorch); with a single
+         * value per channel there is none, and the biased one (0) is kept. */
+        const double unbiased = count > 1 ? var * count / (count - 1) : var;
+        running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
+        running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+        /* y = (x - mean) * (invstd * gamma) + beta. The mean is taken off
+         * first: folded into one shift, x * scale + shift would cancel
+         * digits whenever |mean| is large next to the spread. */
+        const float mu = (float)mean, scale = (float)(invstd * gamma[ch]), b = beta[ch];
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * c + ch) * hw;
+            float *yp = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) yp[j] = (xp[j] - mu) * scale + b;
+        }
+    }
+}
+
+void lr_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+                            const float *beta, const float *running_mean,
+                            const float *running_var, float eps, float *y)
+{
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+    for (int ch = 0; ch < c; ch++) {
+        const double invstd = 1.0 / sqrt((double)running_var[ch] + eps);
+        const float mu = running_mean[ch], scale = (float)(invstd * gamma[ch]), b = beta[ch];
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * c + ch) * hw;
+            float *yp = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) yp[j] = (xp[j] - mu) * scale + b;
+        }
+    }
+}
+
+/* With xhat = (x - mean) * invstd and M = n * hw values per channel:
+ *   dbeta  = sum dy,   dgamma = sum dy * xhat,
+ *   dx     = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma)
+ * (the last two terms are the paths through the batch mean and variance). */
+void lr_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+                        const float *save_mean, const float *save_invstd, const float *dy,
+                        float *dx, float *dgamma, float *dbeta)
+{
+    const double count = (double)n * hw;
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+    for (int ch = 0; ch < c; ch++) {
+        const double mean = save_mean[ch], invstd = save_invstd[ch];
+        double sum_dy = 0.0, sum_dy_xc = 0.0;   /* sum dy, sum dy * (x - mean) */
+        for (int i = 0; i < n; i++) {
+            const size_t row = ((size_t)i * c + ch) * hw;
+            row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
+        }
+        const double sum_dy_xhat = sum_dy_xc * invstd;
+        dbeta[ch] = (float)sum_dy;
+        dgamma[ch] = (float)sum_dy_xhat;
+        if (dx == NULL) continue;
+        /* dx = a * dy + b * (x - mean) + d, constants per channel. */
+        const double k = gamma[ch] * invstd;
+        const double mdy = sum_dy / count, mdyx = sum_dy_xhat / count;
+        const float a = (float)k, b = (float)(-k * mdyx * invstd), d = (float)(-k * mdy);
+        const float mu = (float)mean;
+        for (int i = 0; i < n; i++) {
+            const float *xp = x + ((size_t)i * c + ch) * hw;
+            const float *dyp = dy + ((size_t)i * c + ch) * hw;
+            float *dxp = dx + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) dxp[j] = a * dyp[j] + b * (xp[j] - mu) + d;
+        }
+    }
+}
+
+/* ---- elementwise ----------------------------------------------------- */
+
+void lr_cpu_relu_forward(size_t count, const float *x, float *y)
+{
+#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+    for (size_t i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void lr_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
+{
+#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+    for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void lr_cpu_add(size_t count, const float *a, const float *b, float *y)
+{
+#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+    for (size_t i = 0; i < count; i++) y[i] = a[i] + b[i];
+}
+
+/* ---- pooling ----------------------------------------------------------- */
+
+void lr_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+                            const float *x, float *y, int32_t *argmax)
+{
+    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int planes = n * c;
+#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > LR_PAR_MIN)
+    for (int pl = 0; pl < planes; pl++) {
+        const float *xp = x + (size_t)pl * h * w;
+        float *yp = y + (size_t)pl * oh * ow;
+        int32_t *ap = argmax + (size_t)pl * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++) {
+                /* Only pixels inside the image compete (padding never wins):
+                 * the window is clipped to the image first. Its first pixel
+                 * starts as the best and a later one must be strictly
+                 * greater: ties go to the first in row-major order. Written
+                 * as selects, not branches: on real data "is this one
+                 * larger?" is a coin flip the branch predictor loses. */
+                const int y0 = oy * stride - pad, x0 = ox * stride - pad;
+                const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + k > h ? h - y0 : k;
+                const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + k > w ? w - x0 : k;
+                if (ky0 >= ky1 || kx0 >= kx1) {
+                    /* only with pad >= k: nothing to pool, no gradient */
+                    yp[oy * ow + ox] = 0.0f;
+                    ap[oy * ow + ox] = -1;
+                    continue;
+                }
+                int best = (y0 + ky0) * w + x0 + kx0;
+                float bv = xp[best];
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        const int at = (y0 + ky) * w + x0 + kx;
+                        const float v = xp[at];
+                        const int larger = v > bv;
+                        best = larger ? at : best;
+                        bv = larger ? v : bv;
+                    }
+                yp[oy * ow + ox] = bv;
+                ap[oy * ow + ox] = best;
+            }
+        }
+    }
+}
+
+void lr_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+                             const int32_t *argmax, const float *dy, float *dx)
+{
+    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int planes = n * c;
+#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > LR_PAR_MIN)
+    for (int pl = 0; pl < planes; pl++) {
+        float *dxp = dx + (size_t)pl * h * w;
+        const float *dyp = dy + (size_t)pl * oh * ow;
+        const int32_t *ap = argmax + (size_t)pl * oh * ow;
+        memset(dxp, 0, (size_t)h * w * sizeof *dxp);
+        /* Overlapping windows (stride < k) can pick the same pixel: add. */
+        for (int o = 0; o < oh * ow; o++)
+            if (ap[o] >= 0) dxp[ap[o]] += dyp[o];
+    }
+}
+
+void lr_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
+{
+    const int planes = n * c;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw > LR_PAR_MIN)
+    for (int pl = 0; pl < planes; pl++) {
+        const float *xp = x + (size_t)pl * hw;
+        double sum = 0.0;
+        for (int j = 0; j < hw; j++) sum += xp[j];
+        y[pl] = (float)(sum / hw);
+    }
+}
+
+void lr_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
+{
+    const int planes = n * c;
+    const float inv = 1.0f / (float)hw;
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw > LR_PAR_MIN)
+    for (int pl = 0; pl < planes; pl++) {
+        const float g = dy[pl] * inv;
+        float *dxp = dx + (size_t)pl * hw;
+        for (int j = 0; j < hw; j++) dxp[j] = g;
+    }
+}
+
+/* ---- classifier -------------------------------------------------------- */
+
+void lr_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+                           const float *bias, float *y)
+{
+    /* y := bias in every row, then y += x (n x in) * W^T (in x out). */
+    for (int i = 0; i < n; i++) memcpy(y + (size_t)i * out, bias, (size_t)out * sizeof *y);
+    cs_gemm(cs_gemm_best_cpu(), 0, 1, n, out, in, 1.0f, x, in, weight, in, 1.0f, y, out);
+}
+
+void lr_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+                            const float *dy, float *dx, float *dweight, float *dbias)
+{
+    const cs_gemm_backend be = cs_gemm_best_cpu();
+    /* dW (out x in) = dy^T (out x n) * x (n x in) */
+    cs_gemm(be, 1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in);
+    /* dx (n x in) = dy (n x out) * W (out x in) */
+    if (dx != NULL) cs_gemm(be, 0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in);
+    for (int o = 0; o < out; o++) {
+        double s = 0.0;
+        for (int i = 0; i < n; i++) s += dy[(size_t)i * out + o];
+        dbias[o] = (float)s;
+    }
+}
+
+/* ---- loss -------------------------------------------------------------- */
+
+void lr_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+                 float *dlogits, float *loss, int32_t *correct)
+{
+    double total = 0.0;
+    int32_t right = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        float *dz = dlogits + (size_t)i * classes;
+        const int32_t label = labels[i];
+        if (label < 0 || label >= classes) {
+            fprintf(stderr, "%s: cross-entropy: label %d of sample %d is not in [0, %d)\n",
+                    cs_prog(), (int)label, i, classes);
+            exit(2);
+        }
+        /* log-sum-exp shifted by the largest logit, so exp never overflows;
+         * the first largest is also the prediction. */
+        int arg = 0;
+        for (int j = 1; j < classes; j++)
+            if (z[j] > z[arg]) arg = j;
+        const double zmax = z[arg];
+        double sum = 0.0;
+        for (int j = 0; j < classes; j++) sum += exp((double)z[j] - zmax);
+        total += zmax + log(sum) - z[label];
+        right += arg == label;
+        for (int j = 0; j < classes; j++) {
+            double p = exp((double)z[j] - zmax) / sum;
+            dz[j] = (float)((p - (j == label)) / n);
+        }
+    }
+    *loss = n > 0 ? (float)(total / n) : 0.0f;
+    *correct = right;
+}
+
+/* ---- optimizer --------------------------------------------------------- */
+
+/* Four arrays read and three written per element: memory-bound once
+ * vectorized. But sqrtf must set errno for a negative argument, so unless
+ * this file is compiled with -fno-math-errno GCC keeps a scalar path with a
+ * library call in the loop and does not vectorize it (11.7 M parameters
+ * on 2 cores: 20.7 ms as is, 7.4 ms with the flag). GCC 12
+ * ignores that flag given as a function attribute or a pragma: it belongs
+ * on the command line (CMake: set_source_files_properties). */
+void lr_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+                 float b1, float b2, float eps, int t)
+{
+    /* The bias corrections are the same for every element: once, in double. */
+    const float inv_bc1 = (float)(1.0 / (1.0 - pow(b1, t)));
+    const float inv_bc2 = (float)(1.0 / (1.0 - pow(b2, t)));
+#pragma omp parallel for schedule(static) if (count > LR_PAR_MIN)
+    for (size_t i = 0; i < count; i++) {
+        const float g = grad[i];
+        const float mi = b1 * m[i] + (1.0f - b1) * g;
+        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= lr * (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + eps);
+    }
+}

@@ -1,0 +1,173 @@
+/* The GPU backend: the table of backend.h filled with the CUDA operations of
+ * gpu_conv.cu and gpu_layers.cu, the backend's one stream, host <-> device
+ * copies, profiler regions as CUDA events, and the device memory the arena
+ * takes (device_mem.h).
+ *
+ * One stream for everything: the model issues its operations in order and
+ * each depends on the one before, so a second stream would buy no overlap,
+ * only the duty to order the two by hand. The host thread only enqueues; it
+ * waits in to_host (to read the loss), sync, regions_flush, lr_device_zero
+ * and lr_device_free, and nowhere else. */
+#include "cs_cuda.cuh"
+#include "gpu_kernels.cuh"
+#include "device_mem.h"
+
+#include <mutex>
+
+namespace {
+
+std::once_flag stream_once;
+cudaStream_t backend_stream;
+bool stream_created;
+
+/* A blocking stream (default flags), not cudaStreamNonBlocking: work on it
+ * still waits for, and is waited for by, the legacy default stream, so a
+ * plain cudaMemcpy elsewhere in the program (a test, a checkpoint) sees the
+ * backend's results without an explicit sync. The cuBLAS handle for the
+ * stream is made here, at setup, so its creation (milliseconds) lands in no
+ * timed region. */
+void create_stream(void)
+{
+    CUDA_CHECK(cudaStreamCreate(&backend_stream));
+    (void)cs_cublas_for_stream(backend_stream);
+    stream_created = true;
+}
+
+/* The end of the program: cuDNN's handle and plans, the stream's cuBLAS
+ * handle, the stream; so a leak check sees nothing held. Only if the
+ * backend was ever used. */
+void gpu_release(void)
+{
+    if (!stream_created) return;
+    CUDA_CHECK(cudaStreamSynchronize(backend_stream));
+    lr_gpu_conv_release();
+    cs_cublas_release_stream(backend_stream);
+    CUDA_CHECK(cudaStreamDestroy(backend_stream));
+    stream_created = false;
+}
+
+/* Copies: asynchronous on the stream, then a wait, so that they keep
+ * memcpy's contract (the host buffer may be reused, or read, on return).
+ * to_host must wait anyway to be read; to_backend from pinned memory would
+ * otherwise still be reading the buffer when the loader refills it. */
+void gpu_to_backend(void *dst, const void *src_host, size_t bytes)
+{
+    if (bytes == 0)
+        return;
+    const cudaStream_t s = lr_gpu_stream();
+    CUDA_CHECK(cudaMemcpyAsync(dst, src_host, bytes, cudaMemcpyHostToDevice, s));
+    CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+void gpu_to_host(void *dst_host, const void *src, size_t bytes)
+{
+    if (bytes == 0)
+        return;
+    const cudaStream_t s = lr_gpu_stream();
+    CUDA_CHECK(cudaMemcpyAsync(dst_host, src, bytes, cudaMemcpyDeviceToHost, s));
+    CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+void gpu_sync(void)
+{
+    CUDA_CHECK(cudaStreamSynchronize(lr_gpu_stream()));
+}
+
+/* Profiler regions: a pair of events on the stream, so a region measures
+ * the device's time for the work enqueued inside it, and starting or ending
+ * one never makes the host wait. The flush (after the work) waits and adds
+ * every pending region to the profiler. */
+int gpu_region_begin(const char *name)
+{
+    return cs_gpu_phase_begin(name, lr_gpu_stream());
+}
+
+void gpu_region_end(int handle)
+{
+    cs_gpu_phase_end(handle, lr_gpu_stream());
+}
+
+void gpu_regions_flush(void)
+{
+    cs_gpu_phases_flush();
+}
+
+std::once_flag table_once;
+lr_backend table;
+
+void fill_table(void)
+{
+    table.name = "gpu";
+    table.on_device = 1;
+    table.conv_work_floats = lr_gpu_conv_work_floats;
+    table.conv_algo = lr_gpu_conv_algo;
+    table.conv_forward = lr_gpu_conv_forward;
+    table.conv_backward = lr_gpu_conv_backward;
+    table.bn_forward_train = lr_gpu_bn_forward_train;
+    table.bn_forward_eval = lr_gpu_bn_forward_eval;
+    table.bn_backward = lr_gpu_bn_backward;
+    table.relu_forward = lr_gpu_relu_forward;
+    table.relu_backward = lr_gpu_relu_backward;
+    table.add = lr_gpu_add;
+    table.maxpool_forward = lr_gpu_maxpool_forward;
+    table.maxpool_backward = lr_gpu_maxpool_backward;
+    table.avgpool_forward = lr_gpu_avgpool_forward;
+    table.avgpool_backward = lr_gpu_avgpool_backward;
+    table.linear_forward = lr_gpu_linear_forward;
+    table.linear_backward = lr_gpu_linear_backward;
+    table.xent = lr_gpu_xent;
+    table.adam = lr_gpu_adam;
+    table.to_backend = gpu_to_backend;
+    table.to_host = gpu_to_host;
+    table.sync = gpu_sync;
+    table.region_begin = gpu_region_begin;
+    table.region_end = gpu_region_end;
+    table.regions_flush = gpu_regions_flush;
+    table.release = gpu_release;
+}
+
+}   /* namespace */
+
+cudaStream_t lr_gpu_stream(void)
+{
+    std::call_once(stream_once, create_stream);
+    return backend_stream;
+}
+
+/* The table needs no device: the stream (and with it the CUDA context) is
+ * made by the first operation, so a program can ask for the table, and for
+ * its name, before it knows whether a GPU is there (cs_gpu_probe says). */
+extern "C" const lr_backend *lr_gpu_backend(void)
+{
+    std::call_once(table_once, fill_table);
+    return &table;
+}
+
+/* ---- Device memory for the arena (device_mem.h) ------------------------- */
+
+extern "C" void *lr_device_alloc(size_t bytes, const char *what)
+{
+    return cs_gpu_malloc_at(bytes, what, __FILE__, __LINE__);
+}
+
+/* Waits for the stream first: a buffer is given back when the model is done
+ * with it on the host's side, but kernels enqueued before may still be
+ * reading it on the device. */
+extern "C" void lr_device_free(void *p)
+{
+    if (p == NULL)
+        return;
+    CUDA_CHECK(cudaStreamSynchronize(lr_gpu_stream()));
+    cs_gpu_free(p);
+}
+
+/* On the backend's stream (ordered before any kernel that reads the
+ * buffer), then a wait, as device_mem.h promises. */
+extern "C" void lr_device_zero(void *p, size_t bytes)
+{
+    if (p == NULL || bytes == 0)
+        return;
+    const cudaStream_t s = lr_gpu_stream();
+    CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, s));
+    CUDA_CHECK(cudaStreamSynchronize(s));
+}

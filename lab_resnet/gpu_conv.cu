@@ -1,0 +1,582 @@
+/* Convolution on the GPU, two ways:
+ *
+ *  - im2col + cuBLAS, the CPU's algorithm moved over (see cpu_conv.c): every
+ *    input patch is copied out as a column, col (cin*k*k x n*oh*ow) with the
+ *    batch's images side by side, and the convolution becomes GEMMs:
+ *        y_b  = W col_b                (forward, one strided-batched GEMM)
+ *        dW   = dy' col^T              (one GEMM over the whole batch)
+ *        dcol = W^T dy', then col2im   (one GEMM, then a gather kernel)
+ *    where dy' is dy rearranged to cout x n*oh*ow (a transpose kernel).
+ *    col is k*k times the input: on the GPU its write and read are the
+ *    price of using a GEMM, and the profile shows it.
+ *
+ *  - cuDNN (when CMake found it, LR_HAVE_CUDNN): cudnnConvolutionForward /
+ *    BackwardData / BackwardFilter, which pick among implicit GEMM (patches
+ *    formed on the fly in shared memory, no col in global memory), FFT and
+ *    Winograd. The algorithm is chosen once per shape from cuDNN's
+ *    heuristics (cudnnGet*_v7, no trial runs) and cached.
+ *
+ * Which path runs: cuDNN when it was built, unless the environment says
+ * LR_CONV=im2col (LR_CONV=cudnn asks for cuDNN explicitly). The variable is
+ * read at every call, so a test can run both paths in one process; a
+ * program should set it before it starts.
+ *
+ * Both paths compute in plain FP32: cuBLAS's handle keeps its default math
+ * mode, and cuDNN's convolutions are restricted to CUDNN_FMA_MATH, because
+ * TF32 tensor cores (the default for FP32 convolutions on Ampere and later)
+ * round the inputs to 10 mantissa bits, and the GPU would no longer match
+ * the CPU within float tolerance.
+ *
+ * Both paths are deterministic: the im2col kernels write each element once
+ * (col2im gathers instead of scattering with atomics), and cuDNN's
+ * algorithms are chosen among those it declares CUDNN_DETERMINISTIC. */
+#include "cs_cuda.cuh"
+#include "gpu_kernels.cuh"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mutex>
+#include <vector>
+
+/* CMake defines LR_HAVE_CUDNN=1 when it found cuDNN; 0 otherwise, so the
+ * code below can test it in plain `if`s as well as in #if. */
+#ifndef LR_HAVE_CUDNN
+#define LR_HAVE_CUDNN 0
+#endif
+#if LR_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
+extern "C" {
+#include "cs_console.h"
+}
+
+namespace {
+
+/* ------------------------------------------------------------------------
+ * Which path, and how much scratch.
+ * ------------------------------------------------------------------------ */
+enum conv_path { PATH_IM2COL, PATH_CUDNN };
+
+conv_path active_path(void)
+{
+    const char *e = getenv("LR_CONV");
+    if (e == NULL || *e == '\0')
+        return LR_HAVE_CUDNN ? PATH_CUDNN : PATH_IM2COL;
+    if (strcmp(e, "im2col") == 0)
+        return PATH_IM2COL;
+    if (strcmp(e, "cudnn") == 0) {
+        if (!LR_HAVE_CUDNN) {
+            fprintf(stderr, "%s: LR_CONV=cudnn: this build has no cuDNN (CMake did not "
+                            "find it); unset LR_CONV or use LR_CONV=im2col\n", cs_prog());
+            exit(2);
+        }
+        return PATH_CUDNN;
+    }
+    fprintf(stderr, "%s: LR_CONV=%s: expected im2col or cudnn\n", cs_prog(), e);
+    exit(2);
+}
+
+/* The most floats of scratch one convolution may use (default 32 Mi floats,
+ * 128 MiB): above it the im2col path processes the batch in chunks of
+ * images, and the cuDNN path skips algorithms that want more workspace.
+ * LR_CONV_CHUNK_FLOATS overrides it (tests use it to make chunks happen on
+ * tiny shapes; the memory part of the lab to trade memory for speed). */
+constexpr size_t DEFAULT_CHUNK_FLOATS = (size_t)32 << 20;
+
+size_t chunk_cap_floats(void)
+{
+    const char *e = getenv("LR_CONV_CHUNK_FLOATS");
+    if (e == NULL || *e == '\0')
+        return DEFAULT_CHUNK_FLOATS;
+    char *end = NULL;
+    errno = 0;
+    const unsigned long long v = strtoull(e, &end, 10);
+    if (errno != 0 || end == e || *end != '\0' || v == 0 || e[0] == '-') {
+        fprintf(stderr, "%s: LR_CONV_CHUNK_FLOATS=%s: expected a positive number of floats\n",
+                cs_prog(), e);
+        exit(2);
+    }
+    return (size_t)v;
+}
+
+/* ------------------------------------------------------------------------
+ * im2col + cuBLAS.
+ * ------------------------------------------------------------------------ */
+
+/* Sizes derived from the shape, and how many images go into one chunk. */
+struct conv_plan {
+    int oh, ow;
+    int ohw;        /* output pixels per image */
+    int kdim;       /* cin * k * k: rows of col, columns of W */
+    int nb;         /* images per chunk */
+};
+
+conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
+{
+    conv_plan p;
+    p.oh = lr_out_size(h, s->k, s->stride, s->pad);
+    p.ow = lr_out_size(w, s->k, s->stride, s->pad);
+    p.ohw = p.oh * p.ow;
+    p.kdim = s->cin * s->k * s->k;
+    /* Per image: its col columns (kdim x ohw) and its share of dy' (cout x
+     * ohw), which the backward pass holds together. */
+    const size_t per_image = (size_t)p.ohw * (size_t)(p.kdim + s->cout);
+    size_t nb = per_image ? chunk_cap_floats() / per_image : (size_t)n;
+    /* Every index within a chunk stays below 2^31: the kernels divide 32-bit
+     * integers, and cuBLAS takes int leading dimensions. */
+    const size_t biggest = per_image > (size_t)s->cin * h * w ? per_image
+                                                              : (size_t)s->cin * h * w;
+    if (biggest && nb > (size_t)INT_MAX / biggest)
+        nb = (size_t)INT_MAX / biggest;
+    if (nb > (size_t)n)
+        nb = (size_t)n;
+    if (nb < 1)
+        nb = 1;      /* one image over the cap still runs: the cap is a target */
+    p.nb = (int)nb;
+    return p;
+}
+
+size_t im2col_work_floats(const lr_conv_shape *s, int n, int h, int w)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    return (size_t)p.nb * p.ohw * (size_t)(p.kdim + s->cout);
+}
+
+/* col (kdim x nb*ohw, row r = (ci * k + ky) * k + kx, column b * ohw + oy *
+ * ow + ox) from nb images of x. A 2D grid: blockIdx.y walks the rows of col
+ * (one (ci, ky, kx) per row, decoded once per block), x the columns, so
+ * consecutive threads write consecutive addresses and read input pixels
+ * `stride` apart in one row: coalesced writes, mostly coalesced reads.
+ * Positions in the padding are written as zeros. */
+__global__ void im2col_kernel(int kdim, int cols, int cin, int h, int w, int k, int stride,
+                              int pad, int ow, int ohw, const float *__restrict__ x,
+                              float *__restrict__ col)
+{
+    for (int r = blockIdx.y; r < kdim; r += gridDim.y) {
+        const int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
+        float *col_row = col + (size_t)r * cols;
+        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols;
+             j += gridDim.x * blockDim.x) {
+            const int b = j / ohw, pix = j - b * ohw;
+            const int oy = pix / ow, ox = pix - oy * ow;
+            const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+            float v = 0.0f;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                v = x[(((size_t)b * cin + ci) * h + iy) * w + ix];
+            col_row[j] = v;
+        }
+    }
+}
+
+/* dy' (cout x nb*ohw) from dy (nb x cout x ohw, NCHW): the rearrangement
+ * that makes the batch's output gradient one matrix. */
+__global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__restrict__ dy,
+                                 float *__restrict__ dyt)
+{
+    for (int co = blockIdx.y; co < cout; co += gridDim.y) {
+        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols;
+             j += gridDim.x * blockDim.x) {
+            const int b = j / ohw, pix = j - b * ohw;
+            dyt[(size_t)co * cols + j] = dy[((size_t)b * cout + co) * ohw + pix];
+        }
+    }
+}
+
+/* col2im as a GATHER, one thread per input element (b, ci, iy, ix): it sums
+ * the entries of dcol that im2col copied from it, i.e. for each (ky, kx)
+ * the output pixel with oy * stride - pad + ky = iy (when that oy is a
+ * whole number inside the output), and likewise for x. Each dx element is
+ * written once, in a fixed order: no atomics, deterministic, and no zeroing
+ * pass before (the contract's overwrite comes for free). */
+__global__ void col2im_kernel(int total, int cin, int h, int w, int k, int stride, int pad,
+                              int oh, int ow, int cols, const float *__restrict__ dcol,
+                              float *__restrict__ dx)
+{
+    const int ohw = oh * ow;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += gridDim.x * blockDim.x) {
+        const int ix = i % w;
+        int t = i / w;
+        const int iy = t % h;
+        t /= h;
+        const int ci = t % cin, b = t / cin;
+        float g = 0.0f;
+        for (int ky = 0; ky < k; ++ky) {
+            const int ty = iy + pad - ky;            /* = oy * stride */
+            if (ty < 0)
+                break;                               /* only smaller for larger ky */
+            const int oy = ty / stride;
+            if (oy * stride != ty || oy >= oh)
+                continue;
+            for (int kx = 0; kx < k; ++kx) {
+                const int tx = ix + pad - kx;
+                if (tx < 0)
+                    break;
+                const int ox = tx / stride;
+                if (ox * stride != tx || ox >= ow)
+                    continue;
+                const int r = (ci * k + ky) * k + kx;
+                g += dcol[(size_t)r * cols + b * ohw + oy * ow + ox];
+            }
+        }
+        dx[i] = g;
+    }
+}
+
+/* A 2D grid for the row-by-column kernels: x over the columns, y over the
+ * rows (at most 65535; the kernels loop over the rest). */
+dim3 grid_rows_cols(int rows, int cols)
+{
+    unsigned gx = (unsigned)((cols + LR_THREADS - 1) / LR_THREADS);
+    if (gx > 1024u)
+        gx = 1024u;      /* the kernels stride over longer rows */
+    const unsigned gy = (unsigned)(rows < 65535 ? rows : 65535);
+    return dim3(gx ? gx : 1u, gy ? gy : 1u);
+}
+
+void launch_im2col(const lr_conv_shape *s, const conv_plan &p, int nb, int h, int w,
+                   const float *x, float *col, cudaStream_t st)
+{
+    const int cols = nb * p.ohw;
+    im2col_kernel<<<grid_rows_cols(p.kdim, cols), LR_THREADS, 0, st>>>(
+        p.kdim, cols, s->cin, h, w, s->k, s->stride, s->pad, p.ow, p.ohw, x, col);
+    CUDA_CHECK_LAUNCH();
+}
+
+void im2col_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                    const float *weight, float *y, float *work)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    const cudaStream_t st = lr_gpu_stream();
+    const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
+    for (int b0 = 0; b0 < n; b0 += p.nb) {
+        const int nb = n - b0 < p.nb ? n - b0 : p.nb;
+        const int cols = nb * p.ohw;
+        launch_im2col(s, p, nb, h, w, x + b0 * in_image, work, st);
+        /* y_b (cout x ohw) = W (cout x kdim) col_b (kdim x ohw), for each
+         * image b of the chunk in one launch: W is shared (stride 0), col_b
+         * starts ohw columns after col_{b-1} within rows `cols` long, and
+         * y_b is image b's NCHW block. */
+        cs_gemm_cublas_batched(0, 0, s->cout, p.ohw, p.kdim, 1.0f, weight, p.kdim, 0,
+                               work, cols, p.ohw, 0.0f, y + b0 * out_image, p.ohw,
+                               (long long)out_image, nb, st);
+    }
+}
+
+void im2col_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                     const float *weight, const float *dy, float *dx, float *dweight,
+                     float *work)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    const cudaStream_t st = lr_gpu_stream();
+    const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
+    float *col = work;                                        /* kdim x cols */
+    float *dyt = work + (size_t)p.kdim * p.nb * p.ohw;        /* cout x cols */
+    for (int b0 = 0; b0 < n; b0 += p.nb) {
+        const int nb = n - b0 < p.nb ? n - b0 : p.nb;
+        const int cols = nb * p.ohw;
+        launch_im2col(s, p, nb, h, w, x + b0 * in_image, col, st);
+        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), LR_THREADS, 0, st>>>(
+            s->cout, cols, p.ohw, dy + b0 * out_image, dyt);
+        CUDA_CHECK_LAUNCH();
+        /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
+         * overwrites (beta 0, as the contract asks), later ones add. */
+        cs_gemm_cublas(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols,
+                       b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim, st);
+        if (dx == NULL)
+            continue;
+        /* dcol (kdim x cols) = W^T dy', into col's memory: the dW product
+         * above was enqueued first on the same stream, so it has read col
+         * before this one overwrites it. */
+        cs_gemm_cublas(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt, cols,
+                       0.0f, col, cols, st);
+        const int total = (int)((size_t)nb * in_image);
+        col2im_kernel<<<lr_grid_for((size_t)total), LR_THREADS, 0, st>>>(
+            total, s->cin, h, w, s->k, s->stride, s->pad, p.oh, p.ow, cols, col,
+            dx + b0 * in_image);
+        CUDA_CHECK_LAUNCH();
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * cuDNN.
+ * ------------------------------------------------------------------------ */
+#if LR_HAVE_CUDNN
+
+#define CUDNN_CHECK(call)                                                     \
+    do {                                                                      \
+        cudnnStatus_t lr_st_ = (call);                                        \
+        if (lr_st_ != CUDNN_STATUS_SUCCESS)                                   \
+            cudnn_fail(lr_st_, #call, __FILE__, __LINE__);                    \
+    } while (0)
+
+[[noreturn]] void cudnn_fail(cudnnStatus_t st, const char *call, const char *file, int line)
+{
+    const char *oom = st == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED ||
+                              st == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED
+                          ? "out of memory: "
+                          : "";
+    fprintf(stderr, "%s: %s:%d: %scuDNN error in %s: %s\n", cs_prog(), file, line, oom, call,
+            cudnnGetErrorString(st));
+    exit(3);
+}
+
+/* The cuDNN handle, on the backend's stream. Created on first use (it loads
+ * cuDNN's kernels: tens of milliseconds, best done at setup, which the
+ * model's conv_work_floats queries are). */
+std::once_flag cudnn_once;
+cudnnHandle_t cudnn_handle_v;
+bool cudnn_created;
+
+cudnnHandle_t cudnn_handle(void)
+{
+    std::call_once(cudnn_once, [] {
+        CUDNN_CHECK(cudnnCreate(&cudnn_handle_v));
+        CUDNN_CHECK(cudnnSetStream(cudnn_handle_v, lr_gpu_stream()));
+        cudnn_created = true;
+    });
+    return cudnn_handle_v;
+}
+
+/* Everything cuDNN needs for one shape: descriptors and the three chosen
+ * algorithms, with the workspace the largest of them needs. */
+struct cudnn_plan {
+    lr_conv_shape s;
+    int n, h, w;
+    cudnnTensorDescriptor_t xd, yd;
+    cudnnFilterDescriptor_t wd;
+    cudnnConvolutionDescriptor_t cd;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    size_t work_bytes;
+};
+
+std::mutex plans_mutex;
+std::vector<cudnn_plan> plans;      /* one per shape seen; a handful per run */
+size_t largest_answer_bytes;        /* the most conv_work_floats has answered */
+
+/* The first usable algorithm of cuDNN's list (best first): it runs on this
+ * shape, gives the same bits every time, fits in the workspace limit, and
+ * computes with FMA instructions. The list may also hold tensor-core (TF32)
+ * variants, which are skipped; entries marked with FMA math are preferred,
+ * then those with the default math, which the descriptor's CUDNN_FMA_MATH
+ * still restricts to FMA. None usable: `fallback`. */
+template <typename Perf, typename Algo>
+Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback)
+{
+    const cudnnMathType_t preferred[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
+    for (cudnnMathType_t math : preferred)
+        for (int i = 0; i < got; ++i) {
+            const Perf &p = perf[(size_t)i];
+            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC &&
+                p.mathType == math && p.memory <= limit_bytes)
+                return p.algo;
+        }
+    return fallback;
+}
+
+/* cuDNN's heuristics list the algorithms best first (no trial runs, so
+ * choosing costs microseconds and touches no data). The fallbacks, for a
+ * list with nothing usable: implicit-GEMM variants that are deterministic
+ * and need little or no workspace. */
+void choose_algorithms(cudnn_plan &p, size_t limit_bytes)
+{
+    cudnnHandle_t h = cudnn_handle();
+    int max = 0, got = 0;   /* each list as long as cuDNN says it can be */
+
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
+    max = max > 0 ? max : 1;
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> fwd((size_t)max);
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got,
+                                                       fwd.data()));
+    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
+    max = max > 0 ? max : 1;
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> bd((size_t)max);
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max,
+                                                            &got, bd.data()));
+    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
+    max = max > 0 ? max : 1;
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> bf((size_t)max);
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max,
+                                                              &got, bf.data()));
+    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
+
+    /* The exact workspace of the three choices, asked for each. */
+    size_t a = 0, b = 0, c = 0;
+    CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, p.fwd, &a));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd,
+                                                             p.bwd_data, &b));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd,
+                                                               p.bwd_filter, &c));
+    p.work_bytes = a > b ? a : b;
+    if (c > p.work_bytes)
+        p.work_bytes = c;
+}
+
+/* The plan for this shape, made on first sight. from_query: asked by
+ * conv_work_floats, whose answer sizes the caller's workspace, so any
+ * algorithm within the cap may be chosen. A shape first seen in a
+ * convolution call (a smaller last batch, say) must make do with the
+ * workspace the caller already has: at least the largest answer given so
+ * far, since callers size `work` as the largest over their convolutions. */
+cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query)
+{
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    for (const cudnn_plan &q : plans)
+        if (q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
+            q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad)
+            return q;
+
+    cudnn_plan p;
+    p.s = *s;
+    p.n = n;
+    p.h = h;
+    p.w = w;
+    CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
+    CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
+    CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
+    CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.cd));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, s->cin,
+                                           h, w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->cout,
+                                           s->cin, s->k, s->k));
+    /* PyTorch's "convolution" is a cross-correlation (the kernel is not
+     * flipped), and so is what the CPU backend computes. */
+    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1,
+                                                1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, CUDNN_FMA_MATH));
+    int on = 0, oc = 0, oh = 0, ow = 0;
+    CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
+    if (on != n || oc != s->cout || oh != lr_out_size(h, s->k, s->stride, s->pad) ||
+        ow != lr_out_size(w, s->k, s->stride, s->pad)) {
+        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from lr_out_size's\n",
+                cs_prog(), on, oc, oh, ow);
+        exit(3);
+    }
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, on, oc,
+                                           oh, ow));
+
+    size_t limit = chunk_cap_floats() * sizeof(float);
+    if (!from_query && largest_answer_bytes < limit)
+        limit = largest_answer_bytes;
+    choose_algorithms(p, limit);
+    plans.push_back(p);
+    return p;
+}
+
+size_t cudnn_work_floats(const lr_conv_shape *s, int n, int h, int w)
+{
+    const cudnn_plan p = get_plan(s, n, h, w, true);
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    if (p.work_bytes > largest_answer_bytes)
+        largest_answer_bytes = p.work_bytes;
+    return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
+}
+
+void cudnn_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                   const float *weight, float *y, float *work)
+{
+    const cudnn_plan p = get_plan(s, n, h, w, false);
+    const float one = 1.0f, zero = 0.0f;
+    CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd,
+                                        p.fwd, work, p.work_bytes, &zero, p.yd, y));
+}
+
+void cudnn_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                    const float *weight, const float *dy, float *dx, float *dweight,
+                    float *work)
+{
+    const cudnn_plan p = get_plan(s, n, h, w, false);
+    const float one = 1.0f, zero = 0.0f;
+    /* beta 0: both results are overwritten, as the contract asks. */
+    CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd,
+                                               p.bwd_filter, work, p.work_bytes, &zero, p.wd,
+                                               dweight));
+    if (dx != NULL)
+        CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy,
+                                                 p.cd, p.bwd_data, work, p.work_bytes, &zero,
+                                                 p.xd, dx));
+}
+
+#endif   /* LR_HAVE_CUDNN */
+
+}   /* namespace */
+
+/* ---- The backend table's entries ---------------------------------------- */
+
+size_t lr_gpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
+{
+#if LR_HAVE_CUDNN
+    if (active_path() == PATH_CUDNN)
+        return cudnn_work_floats(s, n, h, w);
+#endif
+    return im2col_work_floats(s, n, h, w);
+}
+
+const char *lr_gpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
+{
+    (void)s;
+    (void)n;
+    (void)h;
+    (void)w;
+    return active_path() == PATH_CUDNN ? "cuDNN" : "im2col + cuBLAS";
+}
+
+void lr_gpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                         const float *weight, float *y, float *work)
+{
+    if (n <= 0)
+        return;
+#if LR_HAVE_CUDNN
+    if (active_path() == PATH_CUDNN) {
+        cudnn_forward(s, n, h, w, x, weight, y, work);
+        return;
+    }
+#endif
+    im2col_forward(s, n, h, w, x, weight, y, work);
+}
+
+void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+                          const float *weight, const float *dy, float *dx, float *dweight,
+                          float *work)
+{
+    if (n <= 0)
+        return;
+#if LR_HAVE_CUDNN
+    if (active_path() == PATH_CUDNN) {
+        cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+        return;
+    }
+#endif
+    im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+}
+
+/* Frees cuDNN's handle and the plans' descriptors (lr_gpu_backend()'s
+ * release, at the end of the program). Nothing to do without cuDNN. */
+void lr_gpu_conv_release(void)
+{
+#if LR_HAVE_CUDNN
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    for (cudnn_plan &p : plans) {
+        CUDNN_CHECK(cudnnDestroyTensorDescriptor(p.xd));
+        CUDNN_CHECK(cudnnDestroyTensorDescriptor(p.yd));
+        CUDNN_CHECK(cudnnDestroyFilterDescriptor(p.wd));
+        CUDNN_CHECK(cudnnDestroyConvolutionDescriptor(p.cd));
+    }
+    plans.clear();
+    if (cudnn_created) {
+        CUDNN_CHECK(cudnnDestroy(cudnn_handle_v));
+        cudnn_created = false;
+    }
+#endif
+}

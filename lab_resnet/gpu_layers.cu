@@ -1,0 +1,658 @@
+/* The GPU's layer operations other than convolution: batch norm, ReLU, add,
+ * max and average pooling, the linear layer, softmax + cross-entropy, Adam.
+ * What each computes is in backend.h; this file says how, and why so.
+ *
+ * Two rules run through every kernel here:
+ *  - Deterministic: no atomics. Every sum is taken in an order fixed by the
+ *    launch configuration (each thread its strided share, then a tree over
+ *    the lanes of a warp, then over the warps in order), so a run repeats
+ *    bit for bit, and a training curve does not wander between runs.
+ *  - Memory-bound kernels are written for coalescing: neighbouring threads
+ *    touch neighbouring addresses wherever the layout allows.
+ * Every launcher enqueues on the backend's stream (lr_gpu_stream), checks the
+ * launch and returns without waiting. */
+#include "cs_cuda.cuh"
+#include "gpu_kernels.cuh"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+extern "C" {
+#include "cs_console.h"
+}
+
+namespace {
+
+constexpr unsigned FULL_MASK = 0xffffffffu;
+constexpr int WARP = 32;
+
+/* A sum over the 32 lanes of a warp: lane 0 ends with the total, adding at
+ * distances 16, 8, 4, 2, 1 (a fixed tree, so a fixed rounding). */
+template <typename T>
+__device__ T warp_sum(T v)
+{
+    for (int off = WARP / 2; off > 0; off >>= 1)
+        v += __shfl_down_sync(FULL_MASK, v, off);
+    return v;
+}
+
+/* Two sums over a block of THREADS threads (a multiple of 32): every thread
+ * gets both totals. Warps reduce with shuffles, then warp 0 reduces the
+ * per-warp partials in warp order. Call at most once per kernel (the shared
+ * partials are not guarded for reuse). */
+template <int THREADS>
+__device__ void block_sum2(double &a, double &b)
+{
+    static_assert(THREADS % WARP == 0 && THREADS <= 1024, "whole warps, one block");
+    constexpr int NWARPS = THREADS / WARP;
+    __shared__ double part_a[NWARPS], part_b[NWARPS];
+    __shared__ double total_a, total_b;
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    a = warp_sum(a);
+    b = warp_sum(b);
+    if (lane == 0) {
+        part_a[warp] = a;
+        part_b[warp] = b;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        a = lane < NWARPS ? part_a[lane] : 0.0;
+        b = lane < NWARPS ? part_b[lane] : 0.0;
+        a = warp_sum(a);
+        b = warp_sum(b);
+        if (lane == 0) {
+            total_a = a;
+            total_b = b;
+        }
+    }
+    __syncthreads();
+    a = total_a;
+    b = total_b;
+}
+
+/* The (n, c) plane's elements of channel ch, counted j = img * hw + i over
+ * the batch: where element j lives in an NCHW tensor. 32-bit division (the
+ * launchers check n * hw fits): 64-bit division costs several times more. */
+__device__ __forceinline__ size_t channel_elem(unsigned j, unsigned hw, int c, int ch)
+{
+    const unsigned img = j / hw, i = j - img * hw;
+    return ((size_t)img * c + ch) * hw + i;
+}
+
+/* ------------------------------------------------------------------------
+ * Batch norm.
+ *
+ * One block per channel: the channel's n * hw values are spread over the
+ * block's threads (thread t takes elements t, t + THREADS, ...; in NCHW
+ * those are consecutive addresses within an image's plane, so loads
+ * coalesce), and the block reduces the per-thread partial sums.
+ *
+ * The statistics come from ONE pass over x, sum and sum of squares, in
+ * double: var = E[x^2] - mean^2 loses about log10(mean^2 / var) digits to
+ * cancellation, which in float would be all of them for a channel with a
+ * large mean and a small spread; double has 16 digits to lose, so one pass
+ * (instead of a second pass for sum (x - mean)^2) is safe.
+ *
+ * y may be x: every thread has read its share of x for the statistics
+ * before the block's barrier, and the second pass reads each element before
+ * writing it. Likewise dx may be dy in the backward.
+ *
+ * One block per channel leaves SMs idle when channels are few (64 blocks on
+ * 132 SMs in ResNet's first layers); a two-stage reduction (partial sums
+ * per chunk of the batch, then per channel) would fill the GPU, and is a
+ * later exercise of the lab.
+ * ------------------------------------------------------------------------ */
+constexpr int BN_THREADS = 512;
+
+__global__ void __launch_bounds__(BN_THREADS)
+bn_train_kernel(int n, int c, int hw, const float *x,
+                const float *__restrict__ gamma, const float *__restrict__ beta,
+                float *y, float *__restrict__ save_mean, float *__restrict__ save_invstd,
+                float *__restrict__ running_mean, float *__restrict__ running_var,
+                float momentum, float eps)
+{
+    const int ch = blockIdx.x;
+    const unsigned count = (unsigned)n * (unsigned)hw;
+    double sum = 0.0, sumsq = 0.0;
+    for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
+        const double v = x[channel_elem(j, hw, c, ch)];
+        sum += v;
+        sumsq += v * v;
+    }
+    block_sum2<BN_THREADS>(sum, sumsq);
+
+    const double mean = sum / count;
+    double var = sumsq / count - mean * mean;   /* biased: normalises this batch */
+    if (var < 0.0)
+        var = 0.0;                               /* rounding, never a real negative */
+    const float invstd = (float)(1.0 / sqrt(var + (double)eps));
+    if (threadIdx.x == 0) {
+        save_mean[ch] = (float)mean;
+        save_invstd[ch] = invstd;
+        /* The running variance estimates the population's: unbiased, as
+         * PyTorch keeps it (a batch of one value has no spread to correct). */
+        const double unbiased = count > 1 ? var * count / (count - 1) : var;
+        running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * (float)mean;
+        running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+    }
+
+    /* y = gamma * (x - mean) * invstd + beta, folded into one multiply-add. */
+    const float scale = gamma[ch] * invstd;
+    const float shift = beta[ch] - (float)mean * scale;
+    for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
+        const size_t e = channel_elem(j, hw, c, ch);
+        y[e] = fmaf(x[e], scale, shift);
+    }
+}
+
+/* Evaluation: the running statistics, elementwise, one thread per element. */
+__global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restrict__ x,
+                               const float *__restrict__ gamma, const float *__restrict__ beta,
+                               const float *__restrict__ running_mean,
+                               const float *__restrict__ running_var, float eps, float *y)
+{
+    for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total;
+         e += (size_t)gridDim.x * blockDim.x) {
+        const int ch = (int)((e / (size_t)hw) % (size_t)c);
+        const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
+        y[e] = (x[e] - running_mean[ch]) * invstd * gamma[ch] + beta[ch];
+    }
+}
+
+/* Backward, with xhat = (x - mean) * invstd and m = n * hw:
+ *   dbeta  = sum dy
+ *   dgamma = sum dy * xhat
+ *   dx     = gamma * invstd * (dy - dbeta / m - xhat * dgamma / m)
+ * The two sums first (one reduction), then dx: x and dy are read twice. */
+__global__ void __launch_bounds__(BN_THREADS)
+bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x,
+                   const float *__restrict__ gamma, const float *__restrict__ save_mean,
+                   const float *__restrict__ save_invstd, const float *dy, float *dx,
+                   float *__restrict__ dgamma, float *__restrict__ dbeta)
+{
+    const int ch = blockIdx.x;
+    const unsigned count = (unsigned)n * (unsigned)hw;
+    const float mean = save_mean[ch], invstd = save_invstd[ch];
+    double sum_dy = 0.0, sum_dy_xmu = 0.0;
+    for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
+        const size_t e = channel_elem(j, hw, c, ch);
+        const double g = dy[e];
+        sum_dy += g;
+        sum_dy_xmu += g * (double)(x[e] - mean);
+    }
+    block_sum2<BN_THREADS>(sum_dy, sum_dy_xmu);
+
+    const float db = (float)sum_dy;
+    const float dg = (float)(sum_dy_xmu * invstd);
+    if (threadIdx.x == 0) {
+        dbeta[ch] = db;
+        dgamma[ch] = dg;
+    }
+    if (dx == NULL)
+        return;
+    const float k = gamma[ch] * invstd;
+    const float mean_dy = db / (float)count, mean_dy_xhat = dg / (float)count;
+    for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
+        const size_t e = channel_elem(j, hw, c, ch);
+        const float xhat = (x[e] - mean) * invstd;
+        dx[e] = k * (dy[e] - mean_dy - xhat * mean_dy_xhat);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Elementwise: ReLU, its derivative (from the OUTPUT: y > 0 exactly where
+ * x > 0, and y is what the forward pass kept), add. Grid-stride loops.
+ * y may alias x, dx may alias dy, y may alias a or b: each element is read
+ * before it is written by the same thread, so in place is safe (hence no
+ * __restrict__ on those pointers).
+ * ------------------------------------------------------------------------ */
+__global__ void relu_forward_kernel(size_t count, const float *x, float *y)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+__global__ void relu_backward_kernel(size_t count, const float *y, const float *dy, float *dx)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
+         i += (size_t)gridDim.x * blockDim.x)
+        dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+__global__ void add_kernel(size_t count, const float *a, const float *b, float *y)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
+         i += (size_t)gridDim.x * blockDim.x)
+        y[i] = a[i] + b[i];
+}
+
+/* ------------------------------------------------------------------------
+ * Max pooling.
+ *
+ * Forward: one thread per output element; it scans its window in row-major
+ * order and keeps the FIRST maximum (strict >), skipping positions in the
+ * padding, so padding never wins. argmax is the winner's index in its
+ * input plane (iy * w + ix).
+ *
+ * Backward as a GATHER, one thread per input element: it visits the
+ * outputs whose windows contain it and sums the gradients of those whose
+ * argmax points at it. The scatter form (one thread per output adding dy
+ * to dx[argmax]) needs atomics where windows overlap (k 3, stride 2: up to
+ * 4 windows share an input), and atomics add in whatever order threads
+ * arrive: not deterministic. The gather writes each dx exactly once (so it
+ * also overwrites, as the contract asks), with no zeroing pass.
+ * Output oy's window covers input rows oy*stride - pad ... + k - 1, so the
+ * input row iy lies in the windows of oy from ceil((iy + pad - k + 1) /
+ * stride) to floor((iy + pad) / stride), clipped to the output.
+ * ------------------------------------------------------------------------ */
+__global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int ow, int k,
+                                       int stride, int pad, const float *__restrict__ x,
+                                       float *__restrict__ y, int32_t *__restrict__ argmax)
+{
+    for (size_t o = blockIdx.x * (size_t)blockDim.x + threadIdx.x; o < total;
+         o += (size_t)gridDim.x * blockDim.x) {
+        const int ox = (int)(o % ow);
+        const size_t t = o / ow;
+        const int oy = (int)(t % oh);
+        const size_t plane = t / oh;
+        const float *xp = x + plane * h * w;
+        const int y0 = oy * stride - pad, x0 = ox * stride - pad;
+        float best = 0.0f;
+        int best_at = -1;
+        for (int ky = 0; ky < k; ++ky) {
+            const int iy = y0 + ky;
+            if (iy < 0 || iy >= h)
+                continue;
+            for (int kx = 0; kx < k; ++kx) {
+                const int ix = x0 + kx;
+                if (ix < 0 || ix >= w)
+                    continue;
+                const float v = xp[iy * w + ix];
+                if (best_at < 0 || v > best) {
+                    best = v;
+                    best_at = iy * w + ix;
+                }
+            }
+        }
+        y[o] = best;
+        argmax[o] = best_at;
+    }
+}
+
+__global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int ow, int k,
+                                        int stride, int pad,
+                                        const int32_t *__restrict__ argmax,
+                                        const float *__restrict__ dy, float *__restrict__ dx)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const int ix = (int)(i % w);
+        const size_t t = i / w;
+        const int iy = (int)(t % h);
+        const size_t plane = t / h;
+        const int lo_y = iy + pad - k + 1, lo_x = ix + pad - k + 1;
+        const int oy0 = lo_y <= 0 ? 0 : (lo_y + stride - 1) / stride;
+        const int ox0 = lo_x <= 0 ? 0 : (lo_x + stride - 1) / stride;
+        const int oy1 = min((iy + pad) / stride, oh - 1);
+        const int ox1 = min((ix + pad) / stride, ow - 1);
+        const int32_t me = iy * w + ix;
+        const size_t out0 = plane * oh * ow;
+        float g = 0.0f;
+        /* Ascending output order: the order a serial scatter adds in, so
+         * the sums agree with the CPU's bit for bit. */
+        for (int oy = oy0; oy <= oy1; ++oy)
+            for (int ox = ox0; ox <= ox1; ++ox) {
+                const size_t o = out0 + (size_t)oy * ow + ox;
+                if (argmax[o] == me)
+                    g += dy[o];
+            }
+        dx[i] = g;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Global average pooling: one warp per (n, c) plane, lanes striding over
+ * its hw values (coalesced), a warp tree for the sum. The backward spreads
+ * each gradient evenly, one thread per input element.
+ * ------------------------------------------------------------------------ */
+constexpr int AVG_THREADS = 256;
+constexpr int AVG_ROWS_PER_BLOCK = AVG_THREADS / WARP;
+
+__global__ void __launch_bounds__(AVG_THREADS)
+avgpool_forward_kernel(size_t rows, int hw, const float *__restrict__ x, float *__restrict__ y)
+{
+    const size_t row = (size_t)blockIdx.x * AVG_ROWS_PER_BLOCK + threadIdx.x / WARP;
+    const int lane = threadIdx.x % WARP;
+    if (row >= rows)
+        return;                 /* a whole warp leaves together: the shuffles stay full */
+    const float *xr = x + row * hw;
+    float s = 0.0f;
+    for (int i = lane; i < hw; i += WARP)
+        s += xr[i];
+    s = warp_sum(s);
+    if (lane == 0)
+        y[row] = s / (float)hw;
+}
+
+__global__ void avgpool_backward_kernel(size_t total, int hw, const float *__restrict__ dy,
+                                        float *__restrict__ dx)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
+         i += (size_t)gridDim.x * blockDim.x)
+        dx[i] = dy[i / (size_t)hw] / (float)hw;
+}
+
+/* ------------------------------------------------------------------------
+ * Linear layer helpers: the products are cuBLAS's; the bias is added to
+ * each row, and its gradient is the column sum of dy, one thread per column
+ * summing the rows in order (neighbouring threads read neighbouring
+ * columns: coalesced).
+ * ------------------------------------------------------------------------ */
+__global__ void add_bias_rows_kernel(size_t total, int out, const float *__restrict__ bias,
+                                     float *__restrict__ y)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
+         i += (size_t)gridDim.x * blockDim.x)
+        y[i] += bias[i % (size_t)out];
+}
+
+__global__ void column_sum_kernel(int rows, int cols, const float *__restrict__ m,
+                                  float *__restrict__ sums)
+{
+    const int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= cols)
+        return;
+    float s = 0.0f;
+    for (int r = 0; r < rows; ++r)
+        s += m[(size_t)r * cols + j];
+    sums[j] = s;
+}
+
+/* ------------------------------------------------------------------------
+ * Softmax + cross-entropy, fused, in ONE block so that the batch's loss and
+ * correct count are summed in a fixed order without atomics or a second
+ * kernel. A warp per row (rows warp, warp + 8, ...): the row's max and
+ * first arg-max, the sum of exp(z - max) (subtracting the max keeps exp
+ * from overflowing), then the gradient (softmax - onehot) / n. The batch is
+ * small (a few hundred rows of 10 or 1000 logits), so one block is enough.
+ * ------------------------------------------------------------------------ */
+constexpr int XENT_THREADS = 256;
+constexpr int XENT_WARPS = XENT_THREADS / WARP;
+
+__global__ void __launch_bounds__(XENT_THREADS)
+xent_kernel(int n, int classes, const float *__restrict__ logits,
+            const int32_t *__restrict__ labels, float *__restrict__ dlogits,
+            float *__restrict__ loss, int32_t *__restrict__ correct)
+{
+    __shared__ double warp_loss[XENT_WARPS];
+    __shared__ int warp_correct[XENT_WARPS];
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    double my_loss = 0.0;       /* lane 0's running sums over this warp's rows */
+    int my_correct = 0;
+
+    for (int row = warp; row < n; row += XENT_WARPS) {
+        const float *z = logits + (size_t)row * classes;
+        float *dz = dlogits + (size_t)row * classes;
+        const int label = labels[row];
+
+        /* Max and first arg-max: each lane scans its columns in ascending
+         * order (strict >), then lanes combine preferring the larger value
+         * and, on a tie, the smaller index: the row's first maximum. */
+        float best = -INFINITY;
+        int best_at = INT_MAX;
+        for (int j = lane; j < classes; j += WARP)
+            if (z[j] > best) {
+                best = z[j];
+                best_at = j;
+            }
+        for (int off = WARP / 2; off > 0; off >>= 1) {
+            const float ob = __shfl_down_sync(FULL_MASK, best, off);
+            const int oa = __shfl_down_sync(FULL_MASK, best_at, off);
+            if (ob > best || (ob == best && oa < best_at)) {
+                best = ob;
+                best_at = oa;
+            }
+        }
+        best = __shfl_sync(FULL_MASK, best, 0);
+        best_at = __shfl_sync(FULL_MASK, best_at, 0);
+
+        float se = 0.0f;
+        for (int j = lane; j < classes; j += WARP)
+            se += expf(z[j] - best);
+        se = __shfl_sync(FULL_MASK, warp_sum(se), 0);
+
+        const float inv_se = 1.0f / se, inv_n = 1.0f / (float)n;
+        for (int j = lane; j < classes; j += WARP) {
+            const float p = expf(z[j] - best) * inv_se;
+            dz[j] = (p - (j == label ? 1.0f : 0.0f)) * inv_n;
+        }
+        if (lane == 0) {
+            /* -log softmax[label] = log(se) + max - z[label]. A label out of
+             * range is a bug upstream: NaN makes it visible in the loss. */
+            const bool valid = label >= 0 && label < classes;
+            my_loss += valid ? (double)logf(se) + (double)best - (double)z[label] : NAN;
+            my_correct += best_at == label;
+        }
+    }
+    if (lane == 0) {
+        warp_loss[warp] = my_loss;
+        warp_correct[warp] = my_correct;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double total = 0.0;
+        int right = 0;
+        for (int i = 0; i < XENT_WARPS; ++i) {   /* warp order: fixed */
+            total += warp_loss[i];
+            right += warp_correct[i];
+        }
+        *loss = (float)(total / n);
+        *correct = right;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Adam, one thread per parameter: read p, g, m, v once, write p, m, v once
+ * (the whole update is memory-bound; one pass is the least traffic). The
+ * bias corrections 1 - b^t are the same for every element, so the host
+ * computes them once per step.
+ * ------------------------------------------------------------------------ */
+__global__ void adam_kernel(size_t count, float *__restrict__ param,
+                            const float *__restrict__ grad, float *__restrict__ m,
+                            float *__restrict__ v, float lr, float b1, float b2, float eps,
+                            float bias_corr1, float bias_corr2)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const float g = grad[i];
+        const float mi = b1 * m[i] + (1.0f - b1) * g;
+        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= lr * (mi / bias_corr1) / (sqrtf(vi / bias_corr2) + eps);
+    }
+}
+
+/* The batch-norm and pooling kernels index a channel or a plane with 32-bit
+ * integers (argmax is int32; 32-bit division is several times cheaper than
+ * 64-bit). ResNet's tensors are far below 2^31 elements per channel; a
+ * larger one is a usage error, said so rather than computed wrong. */
+void check_fits_int(size_t count, const char *op)
+{
+    if (count > (size_t)INT_MAX) {
+        fprintf(stderr, "%s: %s: a size of %zu is more than this kernel indexes "
+                        "(2^31 - 1)\n", cs_prog(), op, count);
+        exit(2);
+    }
+}
+
+}   /* namespace */
+
+/* ---- Launchers: the backend table's entries ----------------------------- */
+
+void lr_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+                             const float *beta, float *y, float *save_mean, float *save_invstd,
+                             float *running_mean, float *running_var, float momentum, float eps)
+{
+    if (c <= 0 || n <= 0 || hw <= 0)
+        return;
+    check_fits_int((size_t)n * hw, "bn_forward_train");
+    bn_train_kernel<<<c, BN_THREADS, 0, lr_gpu_stream()>>>(
+        n, c, hw, x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var,
+        momentum, eps);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+                            const float *beta, const float *running_mean,
+                            const float *running_var, float eps, float *y)
+{
+    const size_t total = (size_t)n * c * hw;
+    if (n <= 0 || c <= 0 || hw <= 0)
+        return;
+    bn_eval_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+        total, c, hw, x, gamma, beta, running_mean, running_var, eps, y);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+                        const float *save_mean, const float *save_invstd, const float *dy,
+                        float *dx, float *dgamma, float *dbeta)
+{
+    if (c <= 0 || n <= 0 || hw <= 0)
+        return;
+    check_fits_int((size_t)n * hw, "bn_backward");
+    bn_backward_kernel<<<c, BN_THREADS, 0, lr_gpu_stream()>>>(
+        n, c, hw, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_relu_forward(size_t count, const float *x, float *y)
+{
+    if (count == 0)
+        return;
+    relu_forward_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(count, x, y);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
+{
+    if (count == 0)
+        return;
+    relu_backward_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(
+        count, y, dy, dx);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_add(size_t count, const float *a, const float *b, float *y)
+{
+    if (count == 0)
+        return;
+    add_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(count, a, b, y);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+                            const float *x, float *y, int32_t *argmax)
+{
+    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const size_t total = (size_t)n * c * oh * ow;
+    if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0)
+        return;
+    check_fits_int((size_t)h * w, "maxpool_forward");
+    maxpool_forward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+        total, h, w, oh, ow, k, stride, pad, x, y, argmax);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+                             const int32_t *argmax, const float *dy, float *dx)
+{
+    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const size_t total = (size_t)n * c * h * w;
+    if (dx == NULL || total == 0 || oh <= 0 || ow <= 0)
+        return;
+    check_fits_int((size_t)h * w, "maxpool_backward");
+    maxpool_backward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+        total, h, w, oh, ow, k, stride, pad, argmax, dy, dx);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
+{
+    const size_t rows = (size_t)n * c;
+    if (rows == 0 || hw <= 0)
+        return;
+    const size_t blocks = (rows + AVG_ROWS_PER_BLOCK - 1) / AVG_ROWS_PER_BLOCK;
+    check_fits_int(blocks, "avgpool_forward (blocks)");
+    avgpool_forward_kernel<<<(unsigned)blocks, AVG_THREADS, 0, lr_gpu_stream()>>>(rows, hw, x, y);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
+{
+    const size_t total = (size_t)n * c * hw;
+    if (dx == NULL || total == 0)
+        return;
+    avgpool_backward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+        total, hw, dy, dx);
+    CUDA_CHECK_LAUNCH();
+}
+
+/* y (n x out) = x (n x in) W^T + b, W (out x in) row-major: one GEMM with
+ * op(B) = W^T, then the bias. */
+void lr_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+                           const float *bias, float *y)
+{
+    if (n <= 0 || out <= 0)
+        return;
+    const cudaStream_t s = lr_gpu_stream();
+    cs_gemm_cublas(0, 1, n, out, in, 1.0f, x, in, weight, in, 0.0f, y, out, s);
+    const size_t total = (size_t)n * out;
+    add_bias_rows_kernel<<<lr_grid_for(total), LR_THREADS, 0, s>>>(total, out, bias, y);
+    CUDA_CHECK_LAUNCH();
+}
+
+/* dW (out x in) = dy^T x;  dx (n x in) = dy W;  db = column sums of dy. */
+void lr_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+                            const float *dy, float *dx, float *dweight, float *dbias)
+{
+    if (n <= 0 || out <= 0 || in <= 0)
+        return;
+    const cudaStream_t s = lr_gpu_stream();
+    cs_gemm_cublas(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in, s);
+    if (dx != NULL)
+        cs_gemm_cublas(0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in, s);
+    const unsigned blocks = (unsigned)((out + LR_THREADS - 1) / LR_THREADS);
+    column_sum_kernel<<<blocks, LR_THREADS, 0, s>>>(n, out, dy, dbias);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+                 float *dlogits, float *loss, int32_t *correct)
+{
+    if (n <= 0 || classes <= 0)
+        return;
+    xent_kernel<<<1, XENT_THREADS, 0, lr_gpu_stream()>>>(n, classes, logits, labels, dlogits,
+                                                         loss, correct);
+    CUDA_CHECK_LAUNCH();
+}
+
+void lr_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+                 float b1, float b2, float eps, int t)
+{
+    if (count == 0)
+        return;
+    /* In double on the host, then rounded once: b^t for t in the thousands
+     * is where float's pow would drift first. */
+    const float bias_corr1 = (float)(1.0 - pow((double)b1, (double)t));
+    const float bias_corr2 = (float)(1.0 - pow((double)b2, (double)t));
+    adam_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(
+        count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
+    CUDA_CHECK_LAUNCH();
+}

@@ -1,0 +1,586 @@
+/* ResNet-18 over the backend's layer operations (see model.h). */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_rng.h"
+#include "safetensors.h"
+
+/* ---- parameters ------------------------------------------------------------ */
+
+static lr_param *add_param(lr_model *m, const char *name, int ndims, const int64_t *shape,
+                           int trainable)
+{
+    if (m->nparams == LR_MAX_PARAMS) {
+        fprintf(stderr, "lab_resnet: more than %d parameter tensors\n", LR_MAX_PARAMS);
+        exit(3);
+    }
+    lr_param *p = &m->params[m->nparams++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->ndims = ndims;
+    p->count = 1;
+    for (int i = 0; i < ndims; i++) {
+        p->shape[i] = shape[i];
+        p->count *= (size_t)shape[i];
+    }
+    p->trainable = trainable;
+    p->data = lr_arena_floats(m->arena, LR_WEIGHTS, p->count, name);
+    if (trainable) {
+        p->grad = lr_arena_floats(m->arena, LR_GRADIENTS, p->count, name);
+        p->m = lr_arena_floats(m->arena, LR_OPTIMIZER, p->count, name);
+        p->v = lr_arena_floats(m->arena, LR_OPTIMIZER, p->count, name);
+    }
+    return p;
+}
+
+/* Fills a parameter from host values. */
+static void upload(const lr_model *m, lr_param *p, const float *host)
+{
+    m->be->to_backend(p->data, host, p->count * sizeof(float));
+}
+
+static void make_conv(lr_model *m, lr_conv_layer *c, const char *name, int cin, int cout, int k,
+                      int stride, int pad)
+{
+    c->s = (lr_conv_shape){cin, cout, k, stride, pad};
+    char n[64];
+    snprintf(n, sizeof n, "%s.weight", name);
+    int64_t shape[4] = {cout, cin, k, k};
+    c->weight = add_param(m, n, 4, shape, 1);
+    snprintf(c->fwd, sizeof c->fwd, "fwd conv %s", name);
+    snprintf(c->bwd, sizeof c->bwd, "bwd conv %s", name);
+}
+
+static void make_bn(lr_model *m, lr_bn_layer *b, const char *name, int c)
+{
+    b->c = c;
+    char n[64];
+    int64_t shape[1] = {c};
+    snprintf(n, sizeof n, "%s.weight", name);
+    b->weight = add_param(m, n, 1, shape, 1);
+    snprintf(n, sizeof n, "%s.bias", name);
+    b->bias = add_param(m, n, 1, shape, 1);
+    snprintf(n, sizeof n, "%s.running_mean", name);
+    b->running_mean = add_param(m, n, 1, shape, 0);
+    snprintf(n, sizeof n, "%s.running_var", name);
+    b->running_var = add_param(m, n, 1, shape, 0);
+    b->num_batches_tracked = 0;
+    b->save_mean = lr_arena_floats(m->arena, LR_ACTIVATIONS, (size_t)c, "bn saved mean");
+    b->save_invstd = lr_arena_floats(m->arena, LR_ACTIVATIONS, (size_t)c, "bn saved 1/std");
+    snprintf(b->fwd, sizeof b->fwd, "fwd bn %s", name);
+    snprintf(b->bwd, sizeof b->bwd, "bwd bn %s", name);
+}
+
+/* torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"):
+ * std = sqrt(2 / (cout * k * k)). */
+static void init_conv(const lr_model *m, lr_conv_layer *c, cs_rng *rng, float *tmp)
+{
+    double std = sqrt(2.0 / ((double)c->s.cout * c->s.k * c->s.k));
+    for (size_t i = 0; i < c->weight->count; i++) tmp[i] = (float)(std * cs_rng_normal(rng));
+    upload(m, c->weight, tmp);
+}
+
+/* Batch norm: weight 1, bias 0, running mean 0, running var 1. */
+static void init_bn(const lr_model *m, lr_bn_layer *b, float *tmp)
+{
+    for (int i = 0; i < b->c; i++) tmp[i] = 1.0f;
+    upload(m, b->weight, tmp);
+    upload(m, b->running_var, tmp);
+    for (int i = 0; i < b->c; i++) tmp[i] = 0.0f;
+    upload(m, b->bias, tmp);
+    upload(m, b->running_mean, tmp);
+    b->num_batches_tracked = 0;
+}
+
+/* nn.Linear's default: weight and bias uniform in +-1/sqrt(fan_in). */
+static void init_fc(const lr_model *m, uint64_t seed, float *tmp)
+{
+    cs_rng rng;
+    cs_rng_seed(&rng, seed, 2);
+    float bound = 1.0f / sqrtf((float)m->fc_weight->shape[1]);
+    for (size_t i = 0; i < m->fc_weight->count; i++) tmp[i] = cs_rng_uniform(&rng, -bound, bound);
+    upload(m, m->fc_weight, tmp);
+    for (size_t i = 0; i < m->fc_bias->count; i++) tmp[i] = cs_rng_uniform(&rng, -bound, bound);
+    upload(m, m->fc_bias, tmp);
+}
+
+void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    m->be = be;
+    m->arena = lr_arena_create(be->on_device);
+    m->lr = 1e-4f;
+    m->beta1 = 0.9f;
+    m->beta2 = 0.999f;
+    m->eps = 1e-8f;
+    m->bn_momentum = 0.1f;
+    m->bn_eps = 1e-5f;
+
+    /* The parameters in torchvision's state_dict order. */
+    make_conv(m, &m->conv1, "conv1", 3, 64, 7, 2, 3);
+    make_bn(m, &m->bn1, "bn1", 64);
+    static const int widths[4] = {64, 128, 256, 512};
+    int cin = 64;
+    for (int layer = 0; layer < 4; layer++) {
+        for (int j = 0; j < 2; j++) {
+            lr_block *b = &m->blocks[layer * 2 + j];
+            int cout = widths[layer];
+            int stride = (layer > 0 && j == 0) ? 2 : 1;
+            char name[64];
+            b->cin = cin;
+            b->cout = cout;
+            b->stride = stride;
+            b->has_downsample = stride != 1 || cin != cout;
+            snprintf(name, sizeof name, "layer%d.%d.conv1", layer + 1, j);
+            make_conv(m, &b->conv1, name, cin, cout, 3, stride, 1);
+            snprintf(name, sizeof name, "layer%d.%d.bn1", layer + 1, j);
+            make_bn(m, &b->bn1, name, cout);
+            snprintf(name, sizeof name, "layer%d.%d.conv2", layer + 1, j);
+            make_conv(m, &b->conv2, name, cout, cout, 3, 1, 1);
+            snprintf(name, sizeof name, "layer%d.%d.bn2", layer + 1, j);
+            make_bn(m, &b->bn2, name, cout);
+            if (b->has_downsample) {
+                snprintf(name, sizeof name, "layer%d.%d.downsample.0", layer + 1, j);
+                make_conv(m, &b->ds_conv, name, cin, cout, 1, stride, 0);
+                snprintf(name, sizeof name, "layer%d.%d.downsample.1", layer + 1, j);
+                make_bn(m, &b->ds_bn, name, cout);
+            }
+            snprintf(b->relu_fwd, sizeof b->relu_fwd, "fwd relu layer%d.%d", layer + 1, j);
+            snprintf(b->relu_bwd, sizeof b->relu_bwd, "bwd relu layer%d.%d", layer + 1, j);
+            snprintf(b->add_fwd, sizeof b->add_fwd, "fwd add layer%d.%d", layer + 1, j);
+            snprintf(b->add_bwd, sizeof b->add_bwd, "bwd add layer%d.%d", layer + 1, j);
+            cin = cout;
+        }
+    }
+    int64_t fcw[2] = {LR_CLASSES, 512}, fcb[1] = {LR_CLASSES};
+    m->fc_weight = add_param(m, "fc.weight", 2, fcw, 1);
+    m->fc_bias = add_param(m, "fc.bias", 1, fcb, 1);
+
+    /* Values, from the seed. */
+    float *tmp = cs_alloc(512 * 512 * 9 * sizeof(float), "initial weights");
+    cs_rng rng;
+    cs_rng_seed(&rng, seed, 1);
+    init_conv(m, &m->conv1, &rng, tmp);
+    init_bn(m, &m->bn1, tmp);
+    for (int i = 0; i < LR_NBLOCKS; i++) {
+        lr_block *b = &m->blocks[i];
+        init_conv(m, &b->conv1, &rng, tmp);
+        init_bn(m, &b->bn1, tmp);
+        init_conv(m, &b->conv2, &rng, tmp);
+        init_bn(m, &b->bn2, tmp);
+        if (b->has_downsample) {
+            init_conv(m, &b->ds_conv, &rng, tmp);
+            init_bn(m, &b->ds_bn, tmp);
+        }
+    }
+    init_fc(m, seed, tmp);
+    cs_free(tmp);
+    static const char *const names[] = {"data loading", "copy H2D", "forward", "backward",
+                                        "optimizer step", "loss", "fwd maxpool", "bwd maxpool",
+                                        "fwd relu stem", "bwd relu stem", "fwd avgpool",
+                                        "bwd avgpool", "fwd fc", "bwd fc", "fwd+bwd loss", "adam"};
+    for (int i = 0; i < 16; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
+}
+
+/* ---- activations ------------------------------------------------------------ */
+
+static float *act(lr_model *m, size_t count, const char *what)
+{
+    return lr_arena_floats(m->arena, LR_ACTIVATIONS, count, what);
+}
+
+void lr_model_prepare(lr_model *m, int batch, int img)
+{
+    const lr_backend *be = m->be;
+    m->batch = batch;
+    m->img = img;
+    size_t n = (size_t)batch;
+    m->x = lr_arena_floats(m->arena, LR_WORKSPACE, n * 3 * img * img, "input images");
+    m->labels = lr_arena_bytes_alloc(m->arena, LR_WORKSPACE, n * sizeof(int32_t), "labels");
+
+    size_t max_act = 0, work = 0;
+#define TRACK(count) do { if ((count) > max_act) max_act = (count); } while (0)
+#define NEED_WORK(conv, h, w) do { size_t w_ = be->conv_work_floats(&(conv).s, batch, h, w); \
+                                    if (w_ > work) work = w_; } while (0)
+    m->stem_h = lr_out_size(img, 7, 2, 3);
+    m->stem_w = m->stem_h;
+    size_t stem = n * 64 * m->stem_h * m->stem_w;
+    m->stem_c = act(m, stem, "conv1 output");
+    m->stem_a = act(m, stem, "bn1 + relu output");
+    TRACK(stem);
+    NEED_WORK(m->conv1, img, img);
+    m->pool_h = lr_out_size(m->stem_h, 3, 2, 1);
+    m->pool_w = m->pool_h;
+    size_t pool = n * 64 * m->pool_h * m->pool_w;
+    m->pool = act(m, pool, "maxpool output");
+    m->pool_argmax = lr_arena_bytes_alloc(m->arena, LR_ACTIVATIONS, pool * sizeof(int32_t), "maxpool argmax");
+    TRACK(pool);
+
+    float *in = m->pool;
+    int h = m->pool_h, w = m->pool_w;
+    for (int i = 0; i < LR_NBLOCKS; i++) {
+        lr_block *b = &m->blocks[i];
+        b->in = in;
+        b->h_in = h;
+        b->w_in = w;
+        b->h_out = lr_out_size(h, 3, b->stride, 1);
+        b->w_out = lr_out_size(w, 3, b->stride, 1);
+        size_t o = n * b->cout * b->h_out * b->w_out;
+        b->c1 = act(m, o, "block conv1 output");
+        b->a1 = act(m, o, "block bn1 + relu output");
+        b->c2 = act(m, o, "block conv2 output");
+        b->b2 = act(m, o, "block bn2 output");
+        b->out = act(m, o, "block output");
+        NEED_WORK(b->conv1, h, w);
+        NEED_WORK(b->conv2, b->h_out, b->w_out);
+        if (b->has_downsample) {
+            b->ds_c = act(m, o, "shortcut conv output");
+            b->ds_b = act(m, o, "shortcut bn output");
+            NEED_WORK(b->ds_conv, h, w);
+        }
+        TRACK(o);
+        TRACK(n * b->cin * h * w);
+        in = b->out;
+        h = b->h_out;
+        w = b->w_out;
+    }
+    m->gap = act(m, n * 512, "average pool output");
+    m->logits = act(m, n * LR_CLASSES, "logits");
+    m->dlogits = act(m, n * LR_CLASSES, "logit gradients");
+    m->loss = lr_arena_floats(m->arena, LR_WORKSPACE, 1, "loss");
+    m->correct = lr_arena_bytes_alloc(m->arena, LR_WORKSPACE, sizeof(int32_t), "correct count");
+    for (int i = 0; i < 5; i++) m->grad[i] = act(m, max_act, "activation gradients");
+    m->work_floats = work;
+    m->work = work ? lr_arena_floats(m->arena, LR_WORKSPACE, work, "convolution scratch") : NULL;
+#undef TRACK
+#undef NEED_WORK
+}
+
+void lr_model_free(lr_model *m)
+{
+    if (m->arena) lr_arena_destroy(m->arena);
+    memset(m, 0, sizeof *m);
+}
+
+void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels)
+{
+    size_t n = (size_t)m->batch;
+    m->be->to_backend(m->x, images, n * 3 * m->img * m->img * sizeof(float));
+    m->be->to_backend(m->labels, labels, n * sizeof(int32_t));
+}
+
+/* ---- forward ------------------------------------------------------------------ */
+
+static void conv_fwd(lr_model *m, lr_conv_layer *c, int h, int w, const float *x, float *y)
+{
+    int r = m->be->region_begin(c->fwd);
+    m->be->conv_forward(&c->s, m->batch, h, w, x, c->weight->data, y, m->work);
+    m->be->region_end(r);
+}
+
+static void bn_fwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, float *y, int train)
+{
+    int r = m->be->region_begin(b->fwd);
+    if (train) {
+        m->be->bn_forward_train(m->batch, b->c, hw, x, b->weight->data, b->bias->data, y,
+                                b->save_mean, b->save_invstd, b->running_mean->data,
+                                b->running_var->data, m->bn_momentum, m->bn_eps);
+        b->num_batches_tracked++;
+    } else {
+        m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data,
+                               b->running_mean->data, b->running_var->data, m->bn_eps, y);
+    }
+    m->be->region_end(r);
+}
+
+static void block_forward(lr_model *m, lr_block *b, int train)
+{
+    const lr_backend *be = m->be;
+    int hw = b->h_out * b->w_out;
+    size_t o = (size_t)m->batch * b->cout * hw;
+    conv_fwd(m, &b->conv1, b->h_in, b->w_in, b->in, b->c1);
+    bn_fwd(m, &b->bn1, hw, b->c1, b->a1, train);
+    int r = be->region_begin(b->relu_fwd);
+    be->relu_forward(o, b->a1, b->a1);
+    be->region_end(r);
+    conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1, b->c2);
+    bn_fwd(m, &b->bn2, hw, b->c2, b->b2, train);
+    const float *shortcut = b->in;
+    if (b->has_downsample) {
+        conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, b->in, b->ds_c);
+        bn_fwd(m, &b->ds_bn, hw, b->ds_c, b->ds_b, train);
+        shortcut = b->ds_b;
+    }
+    r = be->region_begin(b->add_fwd);
+    be->add(o, b->b2, shortcut, b->out);
+    be->region_end(r);
+    r = be->region_begin(b->relu_fwd);
+    be->relu_forward(o, b->out, b->out);
+    be->region_end(r);
+}
+
+void lr_model_forward(lr_model *m, int train)
+{
+    const lr_backend *be = m->be;
+    size_t n = (size_t)m->batch;
+    int top = be->region_begin(m->region_names[2]);   /* "forward" */
+    conv_fwd(m, &m->conv1, m->img, m->img, m->x, m->stem_c);
+    int stem_hw = m->stem_h * m->stem_w;
+    bn_fwd(m, &m->bn1, stem_hw, m->stem_c, m->stem_a, train);
+    int r = be->region_begin(m->region_names[8]);
+    be->relu_forward(n * 64 * stem_hw, m->stem_a, m->stem_a);
+    be->region_end(r);
+    r = be->region_begin(m->region_names[6]);
+    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a, m->pool,
+                        m->pool_argmax);
+    be->region_end(r);
+    for (int i = 0; i < LR_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
+    const lr_block *last = &m->blocks[LR_NBLOCKS - 1];
+    r = be->region_begin(m->region_names[10]);
+    be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out, m->gap);
+    be->region_end(r);
+    r = be->region_begin(m->region_names[12]);
+    be->linear_forward(m->batch, 512, LR_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data,
+                       m->logits);
+    be->region_end(r);
+    be->region_end(top);
+}
+
+void lr_model_loss(lr_model *m)
+{
+    int r = m->be->region_begin(m->region_names[5]);   /* "loss" */
+    m->be->xent(m->batch, LR_CLASSES, m->logits, m->labels, m->dlogits, m->loss, m->correct);
+    m->be->region_end(r);
+}
+
+void lr_model_read_metrics(const lr_model *m, float *loss, int *correct)
+{
+    int32_t c = 0;
+    m->be->to_host(loss, m->loss, sizeof(float));
+    m->be->to_host(&c, m->correct, sizeof c);
+    *correct = c;
+}
+
+/* ---- backward ------------------------------------------------------------------ */
+
+static void conv_bwd(lr_model *m, lr_conv_layer *c, int h, int w, const float *x, const float *dy,
+                     float *dx)
+{
+    int r = m->be->region_begin(c->bwd);
+    m->be->conv_backward(&c->s, m->batch, h, w, x, c->weight->data, dy, dx, c->weight->grad,
+                         m->work);
+    m->be->region_end(r);
+}
+
+static void bn_bwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
+{
+    int r = m->be->region_begin(b->bwd);
+    m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy,
+                       dx, b->weight->grad, b->bias->grad);
+    m->be->region_end(r);
+}
+
+/* dy: the gradient of the block's output (overwritten); returns the buffer
+ * that holds the gradient of its input (one of the scratch buffers, never
+ * dy itself). */
+static float *block_backward(lr_model *m, lr_block *b, float *dy)
+{
+    const lr_backend *be = m->be;
+    int hw = b->h_out * b->w_out;
+    size_t o = (size_t)m->batch * b->cout * hw;
+    size_t in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
+    /* Four scratch buffers other than dy. */
+    float *s[4];
+    int k = 0;
+    for (int i = 0; i < 5 && k < 4; i++)
+        if (m->grad[i] != dy) s[k++] = m->grad[i];
+    float *q = s[0], *rr = s[1], *dx_main = s[2], *dx_short = s[3];
+
+    int r = be->region_begin(b->relu_bwd);
+    be->relu_backward(o, b->out, dy, dy);            /* dy: gradient of b2 + shortcut */
+    be->region_end(r);
+    bn_bwd(m, &b->bn2, hw, b->c2, dy, q);            /* q: gradient of c2 */
+    conv_bwd(m, &b->conv2, b->h_out, b->w_out, b->a1, q, rr);   /* rr: gradient of a1 */
+    r = be->region_begin(b->relu_bwd);
+    be->relu_backward(o, b->a1, rr, rr);
+    be->region_end(r);
+    bn_bwd(m, &b->bn1, hw, b->c1, rr, q);            /* q: gradient of c1 */
+    conv_bwd(m, &b->conv1, b->h_in, b->w_in, b->in, q, dx_main);
+    if (b->has_downsample) {
+        bn_bwd(m, &b->ds_bn, hw, b->ds_c, dy, q);
+        conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, b->in, q, dx_short);
+        r = be->region_begin(b->add_bwd);
+        be->add(in_count, dx_main, dx_short, dx_main);
+        be->region_end(r);
+    } else {
+        r = be->region_begin(b->add_bwd);
+        be->add(in_count, dx_main, dy, dx_main);     /* identity shortcut */
+        be->region_end(r);
+    }
+    return dx_main;
+}
+
+void lr_model_backward(lr_model *m)
+{
+    const lr_backend *be = m->be;
+    size_t n = (size_t)m->batch;
+    int top = be->region_begin(m->region_names[3]);   /* "backward" */
+    const lr_block *last = &m->blocks[LR_NBLOCKS - 1];
+    int r = be->region_begin(m->region_names[13]);
+    be->linear_backward(m->batch, 512, LR_CLASSES, m->gap, m->fc_weight->data, m->dlogits,
+                        m->grad[1], m->fc_weight->grad, m->fc_bias->grad);
+    be->region_end(r);
+    r = be->region_begin(m->region_names[11]);
+    be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
+    be->region_end(r);
+    float *dy = m->grad[0];
+    for (int i = LR_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
+    /* dy: gradient of the maxpool output. */
+    float *d_stem = dy == m->grad[0] ? m->grad[1] : m->grad[0];
+    int stem_hw = m->stem_h * m->stem_w;
+    r = be->region_begin(m->region_names[7]);
+    be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
+    be->region_end(r);
+    r = be->region_begin(m->region_names[9]);
+    be->relu_backward(n * 64 * stem_hw, m->stem_a, d_stem, d_stem);
+    be->region_end(r);
+    float *d_conv = d_stem == m->grad[2] ? m->grad[3] : m->grad[2];
+    bn_bwd(m, &m->bn1, stem_hw, m->stem_c, d_stem, d_conv);
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL);   /* the image needs no gradient */
+    be->region_end(top);
+}
+
+void lr_model_adam_step(lr_model *m)
+{
+    const lr_backend *be = m->be;
+    int top = be->region_begin(m->region_names[4]);   /* "optimizer step" */
+    m->adam_t++;
+    for (int i = 0; i < m->nparams; i++) {
+        lr_param *p = &m->params[i];
+        if (!p->trainable) continue;
+        be->adam(p->count, p->data, p->grad, p->m, p->v, m->lr, m->beta1, m->beta2, m->eps,
+                 m->adam_t);
+    }
+    be->region_end(top);
+}
+
+/* ---- weights in files ---------------------------------------------------------- */
+
+lr_param *lr_model_param(lr_model *m, const char *name)
+{
+    for (int i = 0; i < m->nparams; i++)
+        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
+    return NULL;
+}
+
+size_t lr_model_trainable_count(const lr_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].trainable) n += m->params[i].count;
+    return n;
+}
+
+/* The batch norm layer whose running_mean is `p`, for num_batches_tracked. */
+static lr_bn_layer *bn_of(lr_model *m, const lr_param *p)
+{
+    if (m->bn1.running_mean == p) return &m->bn1;
+    for (int i = 0; i < LR_NBLOCKS; i++) {
+        lr_block *b = &m->blocks[i];
+        if (b->bn1.running_mean == p) return &b->bn1;
+        if (b->bn2.running_mean == p) return &b->bn2;
+        if (b->has_downsample && b->ds_bn.running_mean == p) return &b->ds_bn;
+    }
+    return NULL;
+}
+
+static void tracked_name(const lr_param *running_mean, char *out, size_t size)
+{
+    /* "layer1.0.bn1.running_mean" -> "layer1.0.bn1.num_batches_tracked" */
+    snprintf(out, size, "%.*s.num_batches_tracked",
+             (int)(strlen(running_mean->name) - strlen(".running_mean")), running_mean->name);
+}
+
+int lr_model_load(lr_model *m, const char *path, uint64_t seed)
+{
+    lr_st_file f;
+    int rc = lr_st_open(&f, path);
+    if (rc) return rc;
+    size_t most = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].count > most) most = m->params[i].count;
+    float *tmp = cs_alloc(most * sizeof(float), "weights being loaded");
+    for (int i = 0; i < m->nparams && rc == 0; i++) {
+        lr_param *p = &m->params[i];
+        int is_head = p == m->fc_weight || p == m->fc_bias;
+        const lr_st_tensor *t = lr_st_find(&f, p->name);
+        if (t && is_head && (t->ndims != p->ndims || t->shape[0] != p->shape[0])) {
+            if (p == m->fc_weight)
+                cs_say("  note: %s holds a %lld-class head; fc is re-initialised for %d classes "
+                       "(as the lab does with model.fc)\n", path, (long long)t->shape[0], LR_CLASSES);
+            continue;   /* init_fc below */
+        }
+        int g = lr_st_get_f32(&f, p->name, p->ndims, p->shape, tmp);
+        if (g == 1) {
+            cs_error("%s: no tensor '%s' (a torchvision ResNet-18 state_dict has it)", path, p->name);
+            rc = 2;
+        } else if (g != 0) {
+            rc = 2;
+        } else {
+            upload(m, p, tmp);
+        }
+        if (rc == 0 && !p->trainable && strstr(p->name, "running_mean")) {
+            char name[96];
+            tracked_name(p, name, sizeof name);
+            const lr_st_tensor *nb = lr_st_find(&f, name);
+            lr_bn_layer *bn = bn_of(m, p);
+            if (nb && bn && nb->dtype == LR_ST_I64 && nb->end - nb->begin == 8) {
+                int64_t v;
+                memcpy(&v, f.bytes + f.data_start + nb->begin, sizeof v);
+                bn->num_batches_tracked = v;
+            }
+        }
+    }
+    if (rc == 0) {
+        const lr_st_tensor *t = lr_st_find(&f, "fc.weight");
+        if (t && (t->ndims != 2 || t->shape[0] != LR_CLASSES)) init_fc(m, seed, tmp);
+    }
+    cs_free(tmp);
+    lr_st_close(&f);
+    return rc;
+}
+
+int lr_model_save(const lr_model *m, const char *path)
+{
+    size_t total = 0;
+    for (int i = 0; i < m->nparams; i++) total += m->params[i].count;
+    float *all = cs_alloc(total * sizeof(float), "weights being saved");
+    lr_st_writer *w = lr_st_writer_new();
+    size_t off = 0;
+    lr_model *mm = (lr_model *)m;   /* bn_of takes a non-const model; nothing is changed */
+    for (int i = 0; i < m->nparams; i++) {
+        const lr_param *p = &m->params[i];
+        float *host = all + off;
+        off += p->count;
+        m->be->to_host(host, p->data, p->count * sizeof(float));
+        lr_st_writer_add(w, p->name, p->ndims, p->shape, host);
+        if (!p->trainable && strstr(p->name, "running_var")) {
+            /* torchvision writes num_batches_tracked after running_var */
+            char name[96];
+            const lr_param *mean = p - 1;
+            tracked_name(mean, name, sizeof name);
+            lr_bn_layer *bn = bn_of(mm, mean);
+            lr_st_writer_add_i64_scalar(w, name, bn ? bn->num_batches_tracked : 0);
+        }
+    }
+    int rc = lr_st_writer_save(w, path);
+    lr_st_writer_free(w);
+    cs_free(all);
+    return rc;
+}

@@ -1,0 +1,191 @@
+/* The baseline training loop, evaluation and check-step (see train.h). */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_clock.h"
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_outfile.h"
+#include "cs_profiler.h"
+#include "cs_stats.h"
+#include "transforms.h"
+
+int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o,
+                   lr_train_result *r)
+{
+    const lr_backend *be = m->be;
+    memset(r, 0, sizeof *r);
+    int steps = o->batches;
+    size_t img_floats = (size_t)ld->batch * 3 * ld->img_size * ld->img_size;
+    float *images = cs_alloc(img_floats * sizeof(float), "batch images (host)");
+    int32_t *labels = cs_alloc((size_t)ld->batch * sizeof(int32_t), "batch labels (host)");
+    double *step_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "step times");
+    r->loss = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(float), "loss per step");
+    r->correct = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(int32_t), "correct per step");
+    lr_loader_start_epoch(ld, epoch);
+
+    long correct_total = 0, seen = 0;
+    double t_epoch = cs_now();
+    for (int b = 0; b < steps; b++) {
+        double t0 = cs_now();
+        cs_prof_begin("data loading");
+        lr_loader_get(ld, b, images, labels);
+        cs_prof_end();
+        int h = be->region_begin("copy H2D");
+        lr_model_set_batch(m, images, labels);
+        be->region_end(h);
+        lr_model_forward(m, 1);
+        lr_model_loss(m);
+        lr_model_backward(m);
+        lr_model_adam_step(m);
+        /* The lab's loop reads loss.item() every step: a sync. */
+        float loss;
+        int correct;
+        cs_prof_begin("sync/loss.item()");
+        lr_model_read_metrics(m, &loss, &correct);
+        cs_prof_end();
+        be->regions_flush();
+        step_s[b] = cs_now() - t0;
+        r->loss[b] = loss;
+        r->correct[b] = correct;
+        correct_total += correct;
+        seen += ld->batch;
+        if (!isfinite(loss)) {
+            cs_error("step %d: the loss is %g: training diverged", b + 1, loss);
+            cs_free(images);
+            cs_free(labels);
+            cs_free(step_s);
+            return 1;
+        }
+        if (o->log_every > 0 && ((b + 1) % o->log_every == 0 || b + 1 == steps))
+            cs_say("    batch %5d/%d  loss %.4f  running accuracy %5.1f%%  batch time %s\n", b + 1,
+                   steps, loss, 100.0 * correct_total / seen,
+                   cs_format_time(step_s[b], (char[32]){0}, 32));
+    }
+    r->wall_s = cs_now() - t_epoch;
+    r->steps = steps;
+    int first = o->warmup < steps ? o->warmup : 0;   /* all steps timed if the warm-up is all */
+    for (int b = first; b < steps; b++) r->timed_s += step_s[b];
+    r->timed_images = (steps - first) * ld->batch;
+    r->images_per_s = r->timed_s > 0 ? r->timed_images / r->timed_s : 0.0;
+    if (steps - first > 0) {
+        cs_stats st = cs_stats_of(step_s + first, steps - first);
+        r->step_median_s = st.median;
+        r->step_min_s = st.min;
+        r->step_max_s = st.max;
+    }
+    int tenth = steps / 10 > 0 ? steps / 10 : 1;
+    double a = 0, z = 0;
+    for (int i = 0; i < tenth && i < steps; i++) a += r->loss[i];
+    for (int i = steps - tenth; i < steps; i++) z += r->loss[i < 0 ? 0 : i];
+    r->first_loss = steps ? a / tenth : 0;
+    r->last_loss = steps ? z / tenth : 0;
+    r->train_accuracy = seen ? (double)correct_total / seen : 0;
+    cs_free(images);
+    cs_free(labels);
+    cs_free(step_s);
+    return 0;
+}
+
+void lr_train_result_free(lr_train_result *r)
+{
+    cs_free(r->loss);
+    cs_free(r->correct);
+    memset(r, 0, sizeof *r);
+}
+
+double lr_evaluate(lr_model *m, const lr_cifar *data, int img, int max_batches)
+{
+    lr_loader ld;
+    if (img != m->img || lr_loader_init(&ld, data, m->batch, img, 0, 0) != 0) return 0.0;
+    lr_loader_start_epoch(&ld, 0);
+    int batches = ld.batches;
+    if (max_batches > 0 && batches > max_batches) batches = max_batches;
+    size_t img_floats = (size_t)m->batch * 3 * img * img;
+    float *images = cs_alloc(img_floats * sizeof(float), "evaluation images");
+    int32_t *labels = cs_alloc((size_t)m->batch * sizeof(int32_t), "evaluation labels");
+    long correct_total = 0, seen = 0;
+    int prof_was = cs_prof_enabled();
+    cs_prof_enable(0);
+    for (int b = 0; b < batches; b++) {
+        lr_loader_get(&ld, b, images, labels);
+        lr_model_set_batch(m, images, labels);
+        lr_model_forward(m, 0);
+        lr_model_loss(m);
+        float loss;
+        int correct;
+        lr_model_read_metrics(m, &loss, &correct);
+        correct_total += correct;
+        seen += m->batch;
+    }
+    cs_prof_enable(prof_was);
+    cs_free(images);
+    cs_free(labels);
+    lr_loader_free(&ld);
+    return seen ? (double)correct_total / seen : 0.0;
+}
+
+int lr_check_step(lr_model *m, const char *data_dir, int batch, const char *out_csv)
+{
+    char path[CS_PATH_MAX];
+    cs_path_join(path, sizeof path, data_dir, "data_batch_1.bin");
+    lr_cifar d;
+    memset(&d, 0, sizeof d);
+    int rc = lr_cifar_read_first(&d, path, batch);
+    if (rc) return rc;
+    if (d.n < batch) {
+        cs_error("%s: --batch %d asks for more records than the file holds (%d)", path, batch, d.n);
+        lr_cifar_free(&d);
+        return 2;
+    }
+    size_t per = 3 * LR_CIFAR_SIDE * LR_CIFAR_SIDE;
+    float *images = cs_alloc((size_t)batch * per * sizeof(float), "check-step images");
+    int32_t *labels = cs_alloc((size_t)batch * sizeof(int32_t), "check-step labels");
+    for (int i = 0; i < batch; i++) {
+        lr_transform_plain(d.pixels + (size_t)i * LR_CIFAR_PIXELS, LR_CIFAR_SIDE, LR_CIFAR_SIDE,
+                           images + (size_t)i * per);
+        labels[i] = d.labels[i];
+    }
+    lr_model_set_batch(m, images, labels);
+    lr_model_forward(m, 1);
+    lr_model_loss(m);
+    lr_model_backward(m);
+    float loss;
+    int correct;
+    lr_model_read_metrics(m, &loss, &correct);
+
+    float *logits = cs_alloc((size_t)batch * LR_CLASSES * sizeof(float), "check-step logits");
+    m->be->to_host(logits, m->logits, (size_t)batch * LR_CLASSES * sizeof(float));
+    cs_outfile o;
+    rc = cs_outfile_open(&o, out_csv) != 0 ? 3 : 0;
+    if (rc == 0) {
+        fprintf(o.f, "kind,name,value\n");
+        fprintf(o.f, "loss,,%.9g\n", loss);
+        for (int i = 0; i < batch; i++)
+            for (int k = 0; k < LR_CLASSES; k++)
+                fprintf(o.f, "logit,%d:%d,%.9g\n", i, k, logits[(size_t)i * LR_CLASSES + k]);
+        size_t most = 0;
+        for (int i = 0; i < m->nparams; i++)
+            if (m->params[i].count > most) most = m->params[i].count;
+        float *g = cs_alloc(most * sizeof(float), "check-step gradient");
+        for (int i = 0; i < m->nparams; i++) {
+            const lr_param *p = &m->params[i];
+            if (!p->trainable) continue;
+            m->be->to_host(g, p->grad, p->count * sizeof(float));
+            double s = 0;
+            for (size_t j = 0; j < p->count; j++) s += (double)g[j] * g[j];
+            fprintf(o.f, "grad_norm,%s,%.9g\n", p->name, sqrt(s));
+        }
+        cs_free(g);
+        rc = cs_outfile_commit(&o) != 0 ? 3 : 0;
+    }
+    cs_free(logits);
+    cs_free(images);
+    cs_free(labels);
+    lr_cifar_free(&d);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* The lab's training loop (Part 1: the baseline, loading in the training
+ * thread), its profile, and check-step. */
+#ifndef LR_TRAIN_H
+#define LR_TRAIN_H
+
+#include "cifar.h"
+#include "loader.h"
+#include "model.h"
+
+typedef struct {
+    int batches;        /* batches to train (the epoch, or --batches) */
+    int warmup;         /* first batches not counted in the throughput */
+    int log_every;      /* print every N batches (0: never) */
+} lr_train_opts;
+
+typedef struct {
+    int steps;
+    double wall_s;          /* the whole epoch, warm-up included */
+    double timed_s;         /* the batches after the warm-up */
+    int timed_images;
+    double images_per_s;    /* timed_images / timed_s */
+    double step_median_s, step_min_s, step_max_s;
+    double first_loss, last_loss;   /* mean of the first and of the last 10% of steps */
+    double train_accuracy;          /* running accuracy over the epoch */
+    float *loss;                    /* per step (host) */
+    int32_t *correct;               /* per step (host) */
+} lr_train_result;
+
+/* One epoch (or o->batches batches) of training, as the lab's baseline:
+ * each batch loaded in this thread, copied to the device, forward, loss,
+ * backward, Adam, then loss.item() (a sync). Returns 0 or an exit code. */
+int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o,
+                   lr_train_result *r);
+void lr_train_result_free(lr_train_result *r);
+
+/* Accuracy in evaluation mode (running statistics) over up to max_batches
+ * batches of `data` (0: all), no augmentation: each whole image resized to
+ * img x img (the model's prepared size) and normalised. */
+double lr_evaluate(lr_model *m, const lr_cifar *data, int img, int max_batches);
+
+/* check-step: one training step on the first `batch` records of
+ * DIR/data_batch_1.bin (no augmentation, 32x32, Normalize only), in
+ * training mode, written as CSV "kind,name,value": loss, logits, the L2
+ * norm of every trainable parameter's gradient. Returns 0 or an exit code. */
+int lr_check_step(lr_model *m, const char *data_dir, int batch, const char *out_csv);
+
+#endif

@@ -1,0 +1,90 @@
+# lab_resnet: smoke runs of every subcommand, CIFAR-format files written and
+# read back, check-step, the PyTorch comparison, and bad input.
+set(LR $<TARGET_FILE:lab_resnet>)
+set(EXPECT ${CMAKE_SOURCE_DIR}/tests/run_expect.sh)
+set(T ${CMAKE_CURRENT_BINARY_DIR})
+
+function(lr_test name)
+  add_test(NAME lab_resnet.${name} COMMAND bash ${EXPECT} ${ARGN})
+  set_tests_properties(lab_resnet.${name} PROPERTIES LABELS "lab_resnet" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endfunction()
+
+# --quick: the seven steps (profile, then the baseline epoch), files, trace.
+lr_test(quick --rm ${T}/quick --code 0
+  --stdout "== 1\\. Scenario" --stdout "== 2\\. Initial profiling" --stdout "By layer type"
+  --stdout "1\\. Data loading against compute" --stdout "4\\. The three slowest operations"
+  --stdout "Epoch: 6 batches" --stdout "fell from .*PASS" --stdout "== 7\\. Key lessons"
+  --file ${T}/quick/results.csv --file ${T}/quick/results.json --file ${T}/quick/baseline_trace.json
+  --file ${T}/quick/trace.json
+  -- ${LR} --quick --device cpu --no-plot --out ${T}/quick)
+lr_test(baseline_quick --rm ${T}/base --code 0 --stdout "Epoch: 6 batches" --stdout "Peak memory by category"
+  --stdout "activations" --no-stdout "By layer type" --file ${T}/base/results.csv
+  -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/base)
+lr_test(profile_quick --rm ${T}/prof --code 0 --stdout "By layer type" --stdout "By layer \\(top"
+  --stdout "fwd conv" --no-stdout "Epoch:" --file ${T}/prof/baseline_trace.json
+  -- ${LR} profile --quick --device cpu --out ${T}/prof)
+
+# Generated data written in CIFAR-10's binary format, then read back by --data.
+lr_test(generate --rm ${T}/gen --code 0 --stdout "wrote 200 training"
+  --file ${T}/gen/data_batch_1.bin --file ${T}/gen/data_batch_5.bin --file ${T}/gen/test_batch.bin
+  -- ${LR} --generate ${T}/gen --samples 200)
+set_tests_properties(lab_resnet.generate PROPERTIES FIXTURES_SETUP lr_cifar_files)
+lr_test(baseline_cifar_files --rm ${T}/basefiles --code 0 --stdout "CIFAR-10 files" --stdout "200 training images"
+  -- ${LR} baseline --quick --device cpu --data ${T}/gen --no-plot --out ${T}/basefiles)
+set_tests_properties(lab_resnet.baseline_cifar_files PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
+lr_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 4 --out ${T}/cs.csv)
+set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
+
+# check-step against PyTorch (torch and torchvision importable, else 77).
+find_package(Python3 COMPONENTS Interpreter QUIET)
+set(LR_PY /usr/bin/python3)
+if(NOT EXISTS ${LR_PY} AND Python3_EXECUTABLE)
+  set(LR_PY ${Python3_EXECUTABLE})
+endif()
+if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
+  add_test(NAME lab_resnet.compare_with_pytorch
+    COMMAND ${LR_PY} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
+            --batch 4 --work ${T}/compare)
+  set_tests_properties(lab_resnet.compare_with_pytorch PROPERTIES LABELS "lab_resnet" TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
+endif()
+
+# Bad input: one line on stderr, exit 2 (3 for a missing GPU), no output.
+file(MAKE_DIRECTORY ${T}/not_cifar)
+file(WRITE ${T}/not_cifar/data_batch_1.bin "this is not a CIFAR-10 file\n")
+foreach(i 2 3 4 5)
+  file(WRITE ${T}/not_cifar/data_batch_${i}.bin "")
+endforeach()
+file(WRITE ${T}/not_weights.safetensors "{\"not\": \"safetensors\"}\n")
+lr_test(bad_subcommand --code 2 --stderr-lines 1 --stderr "unknown subcommand 'train'" --absent ${T}/bad
+  -- ${LR} train --out ${T}/bad)
+lr_test(bad_batch_zero --code 2 --stderr-lines 1 --stderr "--batch" --absent ${T}/bad
+  -- ${LR} baseline --batch 0 --out ${T}/bad)
+lr_test(bad_img_size --code 2 --stderr-lines 1 --stderr "--img-size" --absent ${T}/bad
+  -- ${LR} baseline --img-size 4 --out ${T}/bad)
+lr_test(bad_lr --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+  -- ${LR} baseline --lr fast --out ${T}/bad)
+lr_test(bad_lr_zero --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+  -- ${LR} baseline --lr 0 --out ${T}/bad)
+lr_test(bad_batches --code 2 --stderr-lines 1 --stderr "--batches" --absent ${T}/bad
+  -- ${LR} baseline --batches -1 --out ${T}/bad)
+lr_test(bad_missing_data --code 2 --stderr-lines 1 --stderr "no_such_dir" --absent ${T}/bad
+  -- ${LR} baseline --data ${T}/no_such_dir --out ${T}/bad)
+lr_test(bad_cifar_file --code 2 --stderr-lines 1 --stderr "data_batch_1.bin.*3073" --absent ${T}/bad
+  -- ${LR} baseline --data ${T}/not_cifar --out ${T}/bad)
+lr_test(bad_batch_larger_than_data --code 2 --stderr-lines 1 --stderr "batch size 64: larger than the data set" --absent ${T}/bad
+  -- ${LR} baseline --samples 10 --batch 64 --out ${T}/bad)
+lr_test(bad_weights_missing --code 2 --stderr-lines 1 --stderr "nope.safetensors" --absent ${T}/bad
+  -- ${LR} baseline --quick --weights ${T}/nope.safetensors --out ${T}/bad)
+lr_test(bad_weights_file --code 2 --stderr-lines 1 --stderr "not_weights.safetensors" --absent ${T}/bad
+  -- ${LR} baseline --quick --weights ${T}/not_weights.safetensors --out ${T}/bad)
+lr_test(bad_check_step_no_data --code 2 --stderr-lines 1 --stderr "check-step needs --data"
+  -- ${LR} check-step --batch 2 --out ${T}/bad.csv)
+lr_test(bad_samples --code 2 --stderr-lines 1 --stderr "--samples" --absent ${T}/bad
+  -- ${LR} baseline --samples 0 --out ${T}/bad)
+lr_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
+  --stderr "--device gpu: (GPU disabled|CUDA was not built|no CUDA device)" --absent ${T}/bad
+  -- ${LR} baseline --device gpu --out ${T}/bad)
+lr_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/lab_resnet_cannot_write"
+  -- ${LR} baseline --quick --out /proc/lab_resnet_cannot_write/results)

@@ -1,0 +1,559 @@
+/* The GPU backend against the CPU backend, operation by operation (built in
+ * CUDA builds only; skipped, exit 77, when no device is usable).
+ *
+ * Every entry of backend.h runs on both backends with the same seeded
+ * inputs; outputs and gradients must agree within a relative L2 error of
+ * 1e-4 (float32 both sides; only the order of the sums differs), integer
+ * results (max-pool arg-max, correct count) exactly. Odd sizes everywhere,
+ * so no kernel is right only for multiples of a block. The conventions are
+ * checked on the way: outputs start full of a sentinel (backward functions
+ * must overwrite, not add), dx = NULL is accepted, in-place calls where the
+ * contract allows them, and repeated runs give identical bits (the GPU
+ * kernels are written without atomics).
+ *
+ * Convolutions run in up to three passes: the default path (cuDNN when it
+ * was built), then LR_CONV=im2col, then im2col with LR_CONV_CHUNK_FLOATS so
+ * small that the batch goes one image at a time (the chunk loop, and dW
+ * accumulated over chunks). */
+#define _POSIX_C_SOURCE 200112L   /* setenv, unsetenv */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cs_gpu.h"
+#include "cs_rng.h"
+#include "cs_test.h"
+#include "device_mem.h"
+
+#define TOL 1e-4
+#define SENTINEL 777.0f   /* what outputs hold before a call: it must be gone after */
+
+static const lr_backend *cpu, *gpu;
+static cs_rng rng;
+
+/* ---- Buffers --------------------------------------------------------------
+ * Every buffer a check takes is remembered and freed by release_all() at
+ * the end of that check, so the checks read as straight lines. Names: g_*
+ * live on the device (the GPU backend's), *_ref hold the CPU's results. */
+#define MAX_BUFS 256
+static struct { void *p; int on_device; } bufs[MAX_BUFS];
+static int nbufs;
+
+static void remember(void *p, int on_device)
+{
+    if (nbufs == MAX_BUFS) {
+        fprintf(stderr, "test_lr_gpu_layers: more than %d live buffers\n", MAX_BUFS);
+        exit(3);
+    }
+    bufs[nbufs].p = p;
+    bufs[nbufs].on_device = on_device;
+    nbufs++;
+}
+
+static void release_all(void)
+{
+    for (int i = 0; i < nbufs; i++) {
+        if (bufs[i].on_device) lr_device_free(bufs[i].p);
+        else free(bufs[i].p);
+    }
+    nbufs = 0;
+}
+
+static void *host_bytes(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (p == NULL) {
+        fprintf(stderr, "test_lr_gpu_layers: out of host memory (%zu bytes)\n", bytes);
+        exit(3);
+    }
+    remember(p, 0);
+    return p;
+}
+
+static float *host_floats(size_t n) { return host_bytes(n * sizeof(float)); }
+
+static float *host_random(size_t n, float lo, float hi)
+{
+    float *p = host_floats(n);
+    cs_rng_fill_uniform(&rng, p, n, lo, hi);
+    return p;
+}
+
+static float *host_filled(size_t n, float v)
+{
+    float *p = host_floats(n);
+    for (size_t i = 0; i < n; i++) p[i] = v;
+    return p;
+}
+
+static float *host_copy(const float *src, size_t n)
+{
+    float *p = host_floats(n);
+    memcpy(p, src, n * sizeof(float));
+    return p;
+}
+
+/* A device copy of host memory. */
+static void *dev_copy_bytes(const void *src, size_t bytes)
+{
+    void *d = lr_device_alloc(bytes ? bytes : 1, "test buffer");
+    remember(d, 1);
+    gpu->to_backend(d, src, bytes);
+    return d;
+}
+
+static float *dev_copy(const float *src, size_t n)
+{
+    return dev_copy_bytes(src, n * sizeof(float));
+}
+
+static float *dev_filled(size_t n, float v)
+{
+    float *h = host_filled(n, v);
+    return dev_copy(h, n);
+}
+
+/* A host copy of device floats. */
+static float *fetch(const float *d, size_t n)
+{
+    float *h = host_floats(n);
+    gpu->to_host(h, d, n * sizeof(float));
+    return h;
+}
+
+/* ---- Comparisons --------------------------------------------------------- */
+
+/* ||got - ref|| / ||ref|| (absolute when ref is all zeros); NaN anywhere in
+ * got makes it NaN, which fails every "<= tol". */
+static double rel_l2(const float *got, const float *ref, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)got[i] - (double)ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+    }
+    return sqrt(num) / (den > 0.0 ? sqrt(den) : 1.0);
+}
+
+/* The device result d against the CPU's ref. */
+static void expect_close(const char *what, const float *d, const float *ref, size_t n)
+{
+    float *got = fetch(d, n);
+    double e = rel_l2(got, ref, n);
+    printf("  %-44s rel L2 %.2e\n", what, e);
+    if (!(e <= TOL))
+        fprintf(stderr, "%s: relative L2 error %.3g above %g\n", what, e, TOL);
+    CHECK(e <= TOL);
+}
+
+/* Two device results that must be bit-identical (a repeated run). */
+static void expect_same_bits(const char *what, const float *d1, const float *d2, size_t n)
+{
+    float *a = fetch(d1, n), *b = fetch(d2, n);
+    int same = memcmp(a, b, n * sizeof(float)) == 0;
+    printf("  %-44s %s\n", what, same ? "identical on repeat" : "DIFFERS on repeat");
+    CHECK(same);
+}
+
+/* ---- Convolution ------------------------------------------------------------ */
+
+typedef struct {
+    int cin, cout, k, stride, pad, n, h, w;
+} conv_case;
+
+/* ResNet-18's four kinds: the 7x7 stem, 3x3 stride 1 and 2, the 1x1
+ * stride-2 shortcut; odd, non-square images. */
+static const conv_case conv_cases[] = {
+    {3, 8, 7, 2, 3, 2, 17, 15},
+    {5, 6, 3, 1, 1, 3, 9, 11},
+    {4, 7, 3, 2, 1, 2, 13, 9},
+    {6, 5, 1, 2, 0, 3, 11, 7},
+};
+
+static void check_conv(const conv_case *c, const char *pass)
+{
+    const lr_conv_shape s = {c->cin, c->cout, c->k, c->stride, c->pad};
+    const int oh = lr_out_size(c->h, c->k, c->stride, c->pad);
+    const int ow = lr_out_size(c->w, c->k, c->stride, c->pad);
+    const size_t nx = (size_t)c->n * c->cin * c->h * c->w;
+    const size_t nw = (size_t)c->cout * c->cin * c->k * c->k;
+    const size_t ny = (size_t)c->n * c->cout * oh * ow;
+    printf(" conv k%d s%d p%d, %dx%dx%dx%d -> %d, %s (%s):\n", c->k, c->stride, c->pad, c->n,
+           c->cin, c->h, c->w, c->cout, gpu->conv_algo(&s, c->n, c->h, c->w), pass);
+
+    const float *x = host_random(nx, -1.0f, 1.0f);
+    const float *wt = host_random(nw, -0.5f, 0.5f);
+    const float *dy = host_random(ny, -1.0f, 1.0f);
+
+    /* CPU reference. */
+    size_t cw = cpu->conv_work_floats(&s, c->n, c->h, c->w);
+    float *cwork = host_floats(cw ? cw : 1);
+    float *y_ref = host_filled(ny, SENTINEL);
+    float *dx_ref = host_filled(nx, SENTINEL);
+    float *dw_ref = host_filled(nw, SENTINEL);
+    cpu->conv_forward(&s, c->n, c->h, c->w, x, wt, y_ref, cwork);
+    cpu->conv_backward(&s, c->n, c->h, c->w, x, wt, dy, dx_ref, dw_ref, cwork);
+
+    /* GPU. */
+    size_t gw = gpu->conv_work_floats(&s, c->n, c->h, c->w);
+    float *g_work = gw ? dev_filled(gw, SENTINEL) : NULL;
+    const float *g_x = dev_copy(x, nx), *g_w = dev_copy(wt, nw), *g_dy = dev_copy(dy, ny);
+    float *g_y = dev_filled(ny, SENTINEL);
+    float *g_dx = dev_filled(nx, SENTINEL), *g_dw = dev_filled(nw, SENTINEL);
+    gpu->conv_forward(&s, c->n, c->h, c->w, g_x, g_w, g_y, g_work);
+    gpu->conv_backward(&s, c->n, c->h, c->w, g_x, g_w, g_dy, g_dx, g_dw, g_work);
+    expect_close("forward y", g_y, y_ref, ny);
+    expect_close("backward dx", g_dx, dx_ref, nx);
+    expect_close("backward dweight", g_dw, dw_ref, nw);
+
+    /* dx = NULL (the image's convolution): dweight alone, and the same
+     * bits as with dx, run after run. */
+    float *g_dw2 = dev_filled(nw, SENTINEL);
+    gpu->conv_backward(&s, c->n, c->h, c->w, g_x, g_w, g_dy, NULL, g_dw2, g_work);
+    expect_close("backward dweight with dx NULL", g_dw2, dw_ref, nw);
+    expect_same_bits("backward dweight", g_dw, g_dw2, nw);
+    release_all();
+}
+
+static void check_convs(const char *pass)
+{
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+        check_conv(&conv_cases[i], pass);
+}
+
+/* ---- Batch norm ---------------------------------------------------------------- */
+
+static void check_bn(int n, int c, int hw)
+{
+    const size_t count = (size_t)n * c * hw;
+    const float momentum = 0.1f, eps = 1e-5f;
+    printf(" batch norm %d x %d x %d:\n", n, c, hw);
+    /* Channels with a mean away from zero: the variance's cancellation is
+     * what a careless one-pass formula gets wrong. */
+    const float *x = host_random(count, 1.5f, 3.5f);
+    const float *gamma = host_random((size_t)c, 0.5f, 1.5f);
+    const float *beta = host_random((size_t)c, -0.5f, 0.5f);
+    const float *rm0 = host_random((size_t)c, -0.1f, 0.1f);
+    const float *rv0 = host_random((size_t)c, 0.5f, 1.5f);
+    const float *dy = host_random(count, -1.0f, 1.0f);
+
+    float *y_ref = host_filled(count, SENTINEL);
+    float *sm_ref = host_filled((size_t)c, SENTINEL), *si_ref = host_filled((size_t)c, SENTINEL);
+    float *rm_ref = host_copy(rm0, (size_t)c), *rv_ref = host_copy(rv0, (size_t)c);
+    cpu->bn_forward_train(n, c, hw, x, gamma, beta, y_ref, sm_ref, si_ref, rm_ref, rv_ref,
+                          momentum, eps);
+
+    const float *g_x = dev_copy(x, count), *g_gamma = dev_copy(gamma, (size_t)c);
+    const float *g_beta = dev_copy(beta, (size_t)c);
+    float *g_y = dev_filled(count, SENTINEL);
+    float *g_save_mean = dev_filled((size_t)c, SENTINEL);
+    float *g_save_invstd = dev_filled((size_t)c, SENTINEL);
+    float *g_running_mean = dev_copy(rm0, (size_t)c), *g_running_var = dev_copy(rv0, (size_t)c);
+    gpu->bn_forward_train(n, c, hw, g_x, g_gamma, g_beta, g_y, g_save_mean, g_save_invstd,
+                          g_running_mean, g_running_var, momentum, eps);
+    expect_close("train forward y", g_y, y_ref, count);
+    expect_close("train save_mean", g_save_mean, sm_ref, (size_t)c);
+    expect_close("train save_invstd", g_save_invstd, si_ref, (size_t)c);
+    expect_close("train running_mean", g_running_mean, rm_ref, (size_t)c);
+    expect_close("train running_var (unbiased)", g_running_var, rv_ref, (size_t)c);
+
+    /* Evaluation with the updated running statistics (the CPU's, on both). */
+    float *ye_ref = host_filled(count, SENTINEL);
+    cpu->bn_forward_eval(n, c, hw, x, gamma, beta, rm_ref, rv_ref, eps, ye_ref);
+    const float *g_rm_ref = dev_copy(rm_ref, (size_t)c), *g_rv_ref = dev_copy(rv_ref, (size_t)c);
+    float *g_y_eval = dev_filled(count, SENTINEL);
+    gpu->bn_forward_eval(n, c, hw, g_x, g_gamma, g_beta, g_rm_ref, g_rv_ref, eps, g_y_eval);
+    expect_close("eval forward y", g_y_eval, ye_ref, count);
+
+    /* Backward from the CPU's saved statistics, so both start equal. */
+    float *dx_ref = host_filled(count, SENTINEL);
+    float *dgam_ref = host_filled((size_t)c, SENTINEL);
+    float *dbet_ref = host_filled((size_t)c, SENTINEL);
+    cpu->bn_backward(n, c, hw, x, gamma, sm_ref, si_ref, dy, dx_ref, dgam_ref, dbet_ref);
+    const float *g_sm_ref = dev_copy(sm_ref, (size_t)c), *g_si_ref = dev_copy(si_ref, (size_t)c);
+    const float *g_dy = dev_copy(dy, count);
+    float *g_dx = dev_filled(count, SENTINEL);
+    float *g_dgamma = dev_filled((size_t)c, SENTINEL), *g_dbeta = dev_filled((size_t)c, SENTINEL);
+    gpu->bn_backward(n, c, hw, g_x, g_gamma, g_sm_ref, g_si_ref, g_dy, g_dx, g_dgamma, g_dbeta);
+    expect_close("backward dx", g_dx, dx_ref, count);
+    expect_close("backward dgamma", g_dgamma, dgam_ref, (size_t)c);
+    expect_close("backward dbeta", g_dbeta, dbet_ref, (size_t)c);
+
+    float *g_dgamma2 = dev_filled((size_t)c, SENTINEL), *g_dbeta2 = dev_filled((size_t)c, SENTINEL);
+    gpu->bn_backward(n, c, hw, g_x, g_gamma, g_sm_ref, g_si_ref, g_dy, NULL, g_dgamma2, g_dbeta2);
+    expect_close("backward dgamma with dx NULL", g_dgamma2, dgam_ref, (size_t)c);
+    expect_same_bits("backward dgamma", g_dgamma, g_dgamma2, (size_t)c);
+    expect_same_bits("backward dbeta", g_dbeta, g_dbeta2, (size_t)c);
+    release_all();
+}
+
+/* ---- Elementwise ------------------------------------------------------------------ */
+
+static void check_elementwise(size_t count)
+{
+    printf(" relu and add, %zu elements:\n", count);
+    const float *x = host_random(count, -1.0f, 1.0f);
+    const float *dy = host_random(count, -1.0f, 1.0f);
+    const float *b = host_random(count, -1.0f, 1.0f);
+
+    float *y_ref = host_filled(count, SENTINEL);
+    cpu->relu_forward(count, x, y_ref);
+    float *dx_ref = host_filled(count, SENTINEL);
+    cpu->relu_backward(count, y_ref, dy, dx_ref);
+    float *sum_ref = host_filled(count, SENTINEL);
+    cpu->add(count, x, b, sum_ref);
+
+    float *g_x = dev_copy(x, count), *g_y = dev_filled(count, SENTINEL);
+    gpu->relu_forward(count, g_x, g_y);
+    expect_close("relu forward", g_y, y_ref, count);
+    gpu->relu_forward(count, g_x, g_x);                     /* in place: y = x */
+    expect_close("relu forward in place", g_x, y_ref, count);
+
+    const float *g_y_ref = dev_copy(y_ref, count);
+    float *g_dy = dev_copy(dy, count), *g_dx = dev_filled(count, SENTINEL);
+    gpu->relu_backward(count, g_y_ref, g_dy, g_dx);
+    expect_close("relu backward", g_dx, dx_ref, count);
+    gpu->relu_backward(count, g_y_ref, g_dy, g_dy);         /* in place: dx = dy */
+    expect_close("relu backward in place", g_dy, dx_ref, count);
+
+    float *g_a = dev_copy(x, count), *g_b = dev_copy(b, count);
+    float *g_sum = dev_filled(count, SENTINEL);
+    gpu->add(count, g_a, g_b, g_sum);
+    expect_close("add", g_sum, sum_ref, count);
+    gpu->add(count, g_a, g_b, g_a);                         /* in place: y = a */
+    expect_close("add in place", g_a, sum_ref, count);
+    release_all();
+}
+
+/* ---- Pooling ------------------------------------------------------------------------ */
+
+static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad, float lo,
+                          float hi)
+{
+    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
+    printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g):\n", k, stride, pad, n, c, h,
+           w, (double)lo, (double)hi);
+    const float *x = host_random(nx, lo, hi);
+    const float *dy = host_random(ny, -1.0f, 1.0f);
+
+    float *y_ref = host_filled(ny, SENTINEL);
+    int32_t *arg_ref = host_bytes(ny * sizeof(int32_t));
+    cpu->maxpool_forward(n, c, h, w, k, stride, pad, x, y_ref, arg_ref);
+    float *dx_ref = host_filled(nx, SENTINEL);
+    cpu->maxpool_backward(n, c, h, w, k, stride, pad, arg_ref, dy, dx_ref);
+
+    const float *g_x = dev_copy(x, nx);
+    float *g_y = dev_filled(ny, SENTINEL);
+    int32_t *g_argmax = dev_copy_bytes(host_filled(ny, SENTINEL), ny * sizeof(int32_t));
+    gpu->maxpool_forward(n, c, h, w, k, stride, pad, g_x, g_y, g_argmax);
+    expect_close("forward y", g_y, y_ref, ny);
+
+    /* The same inputs and the same rule (first maximum, padding never
+     * wins) give the same indices; uniform values make ties improbable. */
+    int32_t *arg = host_bytes(ny * sizeof(int32_t));
+    gpu->to_host(arg, g_argmax, ny * sizeof(int32_t));
+    size_t differ = 0, in_padding = 0;
+    for (size_t i = 0; i < ny; i++) {
+        differ += arg[i] != arg_ref[i];
+        in_padding += arg[i] < 0 || arg[i] >= h * w;
+    }
+    printf("  %-44s %zu of %zu differ, %zu outside the plane\n", "forward argmax", differ, ny,
+           in_padding);
+    CHECK(differ == 0);
+    CHECK(in_padding == 0);
+
+    /* Backward from the CPU's indices, so both route the same gradients. */
+    const int32_t *g_argmax_ref = dev_copy_bytes(arg_ref, ny * sizeof(int32_t));
+    const float *g_dy = dev_copy(dy, ny);
+    float *g_dx = dev_filled(nx, SENTINEL);
+    gpu->maxpool_backward(n, c, h, w, k, stride, pad, g_argmax_ref, g_dy, g_dx);
+    expect_close("backward dx", g_dx, dx_ref, nx);
+    release_all();
+}
+
+static void check_avgpool(int n, int c, int hw)
+{
+    const size_t nx = (size_t)n * c * hw, ny = (size_t)n * c;
+    printf(" global average pool %d x %d x %d:\n", n, c, hw);
+    const float *x = host_random(nx, -1.0f, 1.0f);
+    const float *dy = host_random(ny, -1.0f, 1.0f);
+    float *y_ref = host_filled(ny, SENTINEL), *dx_ref = host_filled(nx, SENTINEL);
+    cpu->avgpool_forward(n, c, hw, x, y_ref);
+    cpu->avgpool_backward(n, c, hw, dy, dx_ref);
+
+    const float *g_x = dev_copy(x, nx), *g_dy = dev_copy(dy, ny);
+    float *g_y = dev_filled(ny, SENTINEL), *g_dx = dev_filled(nx, SENTINEL);
+    gpu->avgpool_forward(n, c, hw, g_x, g_y);
+    gpu->avgpool_backward(n, c, hw, g_dy, g_dx);
+    expect_close("forward y", g_y, y_ref, ny);
+    expect_close("backward dx", g_dx, dx_ref, nx);
+    release_all();
+}
+
+/* ---- Linear ------------------------------------------------------------------------------ */
+
+static void check_linear(int n, int in, int out)
+{
+    const size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out;
+    printf(" linear %d x %d -> %d:\n", n, in, out);
+    const float *x = host_random(nx, -1.0f, 1.0f);
+    const float *wt = host_random(nw, -0.5f, 0.5f);
+    const float *bias = host_random((size_t)out, -0.5f, 0.5f);
+    const float *dy = host_random(ny, -1.0f, 1.0f);
+
+    float *y_ref = host_filled(ny, SENTINEL);
+    cpu->linear_forward(n, in, out, x, wt, bias, y_ref);
+    float *dx_ref = host_filled(nx, SENTINEL), *dw_ref = host_filled(nw, SENTINEL);
+    float *db_ref = host_filled((size_t)out, SENTINEL);
+    cpu->linear_backward(n, in, out, x, wt, dy, dx_ref, dw_ref, db_ref);
+
+    const float *g_x = dev_copy(x, nx), *g_w = dev_copy(wt, nw);
+    const float *g_bias = dev_copy(bias, (size_t)out), *g_dy = dev_copy(dy, ny);
+    float *g_y = dev_filled(ny, SENTINEL);
+    gpu->linear_forward(n, in, out, g_x, g_w, g_bias, g_y);
+    expect_close("forward y", g_y, y_ref, ny);
+
+    float *g_dx = dev_filled(nx, SENTINEL), *g_dw = dev_filled(nw, SENTINEL);
+    float *g_dbias = dev_filled((size_t)out, SENTINEL);
+    gpu->linear_backward(n, in, out, g_x, g_w, g_dy, g_dx, g_dw, g_dbias);
+    expect_close("backward dx", g_dx, dx_ref, nx);
+    expect_close("backward dweight", g_dw, dw_ref, nw);
+    expect_close("backward g_bias", g_dbias, db_ref, (size_t)out);
+
+    float *g_dw2 = dev_filled(nw, SENTINEL), *g_dbias2 = dev_filled((size_t)out, SENTINEL);
+    gpu->linear_backward(n, in, out, g_x, g_w, g_dy, NULL, g_dw2, g_dbias2);
+    expect_close("backward dweight with dx NULL", g_dw2, dw_ref, nw);
+    expect_close("backward g_bias with dx NULL", g_dbias2, db_ref, (size_t)out);
+    release_all();
+}
+
+/* ---- Softmax + cross-entropy ---------------------------------------------------------- */
+
+static void check_xent(int n, int classes)
+{
+    const size_t nz = (size_t)n * classes;
+    printf(" cross-entropy %d x %d:\n", n, classes);
+    float *logits = host_random(nz, -3.0f, 3.0f);
+    /* Row 0 all equal: the arg-max is a tie, and both must take the first. */
+    for (int j = 0; j < classes; j++) logits[j] = 0.5f;
+    int32_t *labels = host_bytes((size_t)n * sizeof(int32_t));
+    for (int i = 0; i < n; i++) labels[i] = (int32_t)cs_rng_below(&rng, (uint32_t)classes);
+    labels[0] = 0;   /* the tie's first index: counted correct on both sides */
+
+    float *dz_ref = host_filled(nz, SENTINEL);
+    float loss_ref = SENTINEL;
+    int32_t correct_ref = -1;
+    cpu->xent(n, classes, logits, labels, dz_ref, &loss_ref, &correct_ref);
+
+    const float *g_logits = dev_copy(logits, nz);
+    const int32_t *g_labels = dev_copy_bytes(labels, (size_t)n * sizeof(int32_t));
+    float *g_dz = dev_filled(nz, SENTINEL);
+    float *g_loss = dev_filled(1, SENTINEL), *g_loss2 = dev_filled(1, SENTINEL);
+    const int32_t unset = -1;
+    int32_t *g_correct = dev_copy_bytes(&unset, sizeof unset);
+    gpu->xent(n, classes, g_logits, g_labels, g_dz, g_loss, g_correct);
+    expect_close("dlogits", g_dz, dz_ref, nz);
+
+    float loss = 0.0f, loss2 = 0.0f;
+    int32_t correct = -1;
+    gpu->to_host(&loss, g_loss, sizeof loss);
+    gpu->to_host(&correct, g_correct, sizeof correct);
+    double rel = fabs((double)loss - loss_ref) / fabs((double)loss_ref);
+    printf("  %-44s %.7g vs %.7g (rel %.1e)\n", "loss", (double)loss, (double)loss_ref, rel);
+    CHECK(rel <= 1e-5);
+    printf("  %-44s %d vs %d\n", "correct", (int)correct, (int)correct_ref);
+    CHECK(correct == correct_ref);
+
+    /* The loss is a reduction over the batch: the same bits on a repeat. */
+    float *g_dz2 = dev_filled(nz, SENTINEL);
+    gpu->xent(n, classes, g_logits, g_labels, g_dz2, g_loss2, g_correct);
+    gpu->to_host(&loss2, g_loss2, sizeof loss2);
+    CHECK(memcmp(&loss, &loss2, sizeof loss) == 0);
+    release_all();
+}
+
+/* ---- Adam ------------------------------------------------------------------------------ */
+
+static void check_adam(size_t count, int steps)
+{
+    const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    printf(" adam, %zu parameters, %d steps:\n", count, steps);
+    float *p_ref = host_random(count, -1.0f, 1.0f);
+    float *m_ref = host_filled(count, 0.0f), *v_ref = host_filled(count, 0.0f);
+    float *g_param = dev_copy(p_ref, count);
+    float *g_m = dev_copy(m_ref, count), *g_v = dev_copy(v_ref, count);
+    for (int t = 1; t <= steps; t++) {
+        const float *g = host_random(count, -1.0f, 1.0f);
+        const float *g_grad = dev_copy(g, count);
+        cpu->adam(count, p_ref, g, m_ref, v_ref, lr, b1, b2, eps, t);
+        gpu->adam(count, g_param, g_grad, g_m, g_v, lr, b1, b2, eps, t);
+    }
+    expect_close("param", g_param, p_ref, count);
+    expect_close("m", g_m, m_ref, count);
+    expect_close("v", g_v, v_ref, count);
+    release_all();
+}
+
+int main(void)
+{
+    char why[256];
+    if (!cs_gpu_probe(why, sizeof why)) {
+        printf("skipped: %s\n", why);
+        return 77;
+    }
+    cpu = lr_cpu_backend();
+    gpu = lr_gpu_backend();
+    if (gpu == NULL) {
+        printf("skipped: this build has no GPU backend\n");
+        return 77;
+    }
+    CHECK(strcmp(gpu->name, "gpu") == 0);
+    CHECK(gpu->on_device == 1);
+    cs_rng_seed(&rng, 1313, 0);
+
+    /* Convolutions: the default path, then im2col forced, then im2col one
+     * image per chunk. */
+    const lr_conv_shape probe_shape = {3, 8, 7, 2, 3};
+    const char *algo = gpu->conv_algo(&probe_shape, 2, 17, 15);
+    check_convs("default path");
+    if (strcmp(algo, "cuDNN") == 0) {
+        setenv("LR_CONV", "im2col", 1);
+        CHECK(strcmp(gpu->conv_algo(&probe_shape, 2, 17, 15), "im2col + cuBLAS") == 0);
+        check_convs("LR_CONV=im2col");
+    } else {
+        printf(" (cuDNN not built: the default path was im2col + cuBLAS)\n");
+        CHECK(strcmp(algo, "im2col + cuBLAS") == 0);
+        setenv("LR_CONV", "im2col", 1);
+    }
+    setenv("LR_CONV_CHUNK_FLOATS", "1", 1);   /* below one image: chunks of one */
+    check_convs("im2col, one image per chunk");
+    unsetenv("LR_CONV_CHUNK_FLOATS");
+    unsetenv("LR_CONV");
+
+    check_bn(3, 5, 63);
+    check_bn(17, 7, 1);        /* ResNet's last stage at 32x32: 1x1 planes */
+    check_bn(2, 3, 1031);      /* more values per channel than a block has threads */
+    check_elementwise(1001);
+    check_maxpool(2, 3, 13, 11, 3, 2, 1, -1.0f, 1.0f);
+    check_maxpool(2, 2, 8, 8, 3, 2, 1, -3.0f, -1.0f);   /* all negative: padding (0) must not win */
+    check_maxpool(1, 2, 9, 7, 2, 2, 0, -1.0f, 1.0f);
+    check_avgpool(3, 5, 49);
+    check_avgpool(4, 37, 1);
+    check_linear(5, 37, 11);
+    check_linear(33, 64, 10);
+    check_xent(7, 10);
+    check_xent(37, 10);        /* more rows than the kernel has warps */
+    check_xent(3, 1000);       /* more classes than a warp has lanes */
+    check_adam(1003, 3);
+
+    release_all();
+    if (gpu->release) gpu->release();
+    cs_gpu_release();
+    return cs_test_done();
+}
