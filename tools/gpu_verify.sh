@@ -115,6 +115,7 @@ C3=$BUILD/case03_gpu_migration/case03_gpu_migration
 C3_GPU=gpu_naive,gpu_resident,gpu_tiled,gpu_cublas,hybrid
 C1=$BUILD/case01_training_loop/case01_training_loop
 C1_GPU=gpu_slow,gpu_batched,gpu_resident,gpu_fast
+LR=$BUILD/lab_resnet/lab_resnet
 # case01's fused kernels (names from case01_training_loop/gpu_kernels.cu)
 C1_NCU_KERNELS=${C1_NCU_KERNELS:-bias_relu_kernel bias_softmax_xent bias_grad_kernel sgd_kernel gather_convert}
 
@@ -127,6 +128,14 @@ if want cases; then
     check "case01 GPU variants (default)" "$LOGS/case01_gpu.log" \
       $C1 --device gpu --no-plot --out /tmp/v_c1
     grep -E "PASS|FAIL" "$LOGS/case01_gpu.log" | head -12
+  fi
+  if [ -x "$LR" ]; then
+    check "lab_resnet GPU quick run" "$LOGS/lab_gpu_quick.log" \
+      $LR --quick --device gpu --no-plot --out /tmp/v_lr
+    check "lab_resnet check-step vs PyTorch (GPU)" "$LOGS/lab_compare_gpu.log" \
+      python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp
+    check "lab_resnet check-step vs PyTorch (GPU, im2col)" "$LOGS/lab_compare_gpu_im2col.log" \
+      env LR_CONV=im2col python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp2
   fi
   pack
 fi
@@ -150,6 +159,16 @@ if want bench; then
         python3 docs/case01_pytorch_compare.py --device cuda
       cp "$LOGS/bench_case01_torch.log" "$RES/case01_pytorch_cuda.log" 2>/dev/null
     fi
+  fi
+  if [ -x "$LR" ]; then
+    for img in 32 224; do
+      check "bench lab_resnet baseline ${img}x${img}" "$LOGS/bench_lab_$img.log" \
+        $LR baseline --device gpu --img-size $img --samples 20000 --no-plot --out "$RES/lab_resnet_$img"
+      cp "$LOGS/bench_lab_$img.log" "$RES/lab_resnet_$img.log" 2>/dev/null
+      check "bench lab_resnet PyTorch ${img}x${img}" "$LOGS/bench_lab_torch_$img.log" \
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img
+      cp "$LOGS/bench_lab_torch_$img.log" "$RES/lab_resnet_pytorch_cuda_$img.log" 2>/dev/null
+    done
   fi
   cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
   pack
@@ -217,6 +236,9 @@ if want sanitize; then
     check "sanitizer memcheck case01" "$LOGS/san_memcheck_case01.log" \
       timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
       $C1 --quick --device gpu --no-epoch --no-plot --repeat 1 --warmup 0 --out /tmp/s_c1
+    [ -x "$LR" ] && check "sanitizer memcheck lab_resnet" "$LOGS/san_memcheck_lab.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $LR baseline --quick --device gpu --batches 2 --no-plot --out /tmp/s_lr
     C1_SMALL="--device gpu --quick --hidden1 96 --hidden2 64 --batch 32 --samples 512 --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0"
     for k in bias_softmax_xent bias_grad_kernel xent_loss_kernel; do
       race_one "c1_$k" "$k" $C1 $C1_SMALL --out "/tmp/s_c1_$k"
