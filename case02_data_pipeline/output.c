@@ -18,15 +18,8 @@
 int c2_read_header(const char *path, c2_header *h)
 {
     memset(h, 0, sizeof *h);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        return 2;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        cs_error("%s: not a regular file", path);
-        return 2;
-    }
+    size_t file_size;
+    if (cs_input_file_size(path, &file_size) != 0) return 2;
     FILE *f = fopen(path, "rb");
     if (!f) {
         cs_error("%s: cannot open: %s", path, strerror(errno));

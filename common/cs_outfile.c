@@ -203,3 +203,17 @@ char *cs_path_join(char *buf, size_t len, const char *dir, const char *name) {
     snprintf(buf, len, "%s%s%s", dir, sep, name ? name : "");
     return buf;
 }
+
+int cs_input_file_size(const char *path, size_t *size) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        cs_error("%s: cannot open: %s", path, strerror(errno));
+        return 2;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cs_error("%s: not a regular file", path);
+        return 2;
+    }
+    *size = (size_t)st.st_size;
+    return 0;
+}

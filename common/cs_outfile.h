@@ -39,4 +39,9 @@ int cs_check_writable_dir(const char *dir);
 /* Joins dir and name into buf ("dir/name"); returns buf. */
 char *cs_path_join(char *buf, size_t len, const char *dir, const char *name);
 
+/* An input file's size, checked: it exists and is a regular file (not a
+ * folder, a device or a pipe). Returns 0, or 2 after one line on stderr:
+ * "PATH: cannot open: <reason>" or "PATH: not a regular file". */
+int cs_input_file_size(const char *path, size_t *size);
+
 #endif

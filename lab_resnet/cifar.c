@@ -61,16 +61,8 @@ void lr_cifar_free(lr_cifar *d) {
  * a whole number of records. Writes that number. Returns 0 or 2 (message
  * printed). */
 static int count_records(const char *path, size_t *records) {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        return 2;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        cs_error("%s: not a regular file", path);
-        return 2;
-    }
-    size_t bytes = (size_t)st.st_size;
+    size_t bytes;
+    if (cs_input_file_size(path, &bytes) != 0) return 2;
     if (bytes == 0) {
         cs_error("%s: empty file (0 bytes): no 3073-byte records", path);
         return 2;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cs_test.h"
+#include "cs_test_stderr.h"
 #include "idx.h"
 #include "workload.h"
 
@@ -92,80 +93,38 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-/* ---- stderr, captured ---------------------------------------------------- */
-
-static int saved_stderr = -1;
-static char captured[4096];
-
-static void capture_begin(void) {
-    fflush(stderr);
-    saved_stderr = dup(2);
-    int fd = open(path_in("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    close(fd);
-}
-
-static const char *capture_end(void) {
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    size_t len;
-    uint8_t *b = read_raw(path_in("stderr.txt"), &len);
-    if (len >= sizeof captured) len = sizeof captured - 1;
-    memcpy(captured, b, len);
-    captured[len] = '\0';
-    free(b);
-    return captured;
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-/* The message of a failing call: exactly one line, holding each of the
- * given pieces (the file's name, the problem). */
-static void check_message(const char *msg, const char *piece1, const char *piece2) {
-    CHECK(count_lines(msg) == 1);
-    CHECK(piece1 == NULL || strstr(msg, piece1) != NULL);
-    CHECK(piece2 == NULL || strstr(msg, piece2) != NULL);
-    if ((piece1 && !strstr(msg, piece1)) || (piece2 && !strstr(msg, piece2)))
-        fprintf(stderr, "  the message was: %s", msg);
-}
-
 /* Reads path as an image file expecting failure: rc 2, one line naming the
  * file's base name and `problem`. */
 static void expect_bad_images(const char *name, const char *problem) {
     int n = -1, rows = -1, cols = -1;
     uint8_t *bytes = (uint8_t *)"untouched";
-    capture_begin();
+    cs_capture_begin();
     int rc = c1_idx_read_images(path_in(name), &n, &rows, &cols, &bytes);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(bytes == NULL);
-    check_message(msg, name, problem);
+    cs_check_one_line(msg, name, problem);
 }
 
 static void expect_bad_labels(const char *name, const char *problem) {
     int n = -1;
     uint8_t *labels = (uint8_t *)"untouched";
-    capture_begin();
+    cs_capture_begin();
     int rc = c1_idx_read_labels(path_in(name), &n, &labels);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(labels == NULL);
-    check_message(msg, name, problem);
+    cs_check_one_line(msg, name, problem);
 }
 
 static void expect_bad_dir(const char *dir, const char *piece1, const char *piece2) {
     c1_dataset d;
-    capture_begin();
+    cs_capture_begin();
     int rc = c1_dataset_load_dir(&d, dir);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(d.images == NULL && d.labels == NULL);
-    check_message(msg, piece1, piece2);
+    cs_check_one_line(msg, piece1, piece2);
 }
 
 /* ---- the cases ----------------------------------------------------------- */
@@ -214,11 +173,11 @@ static void test_valid_pair(void) {
     CHECK(d.images == NULL && d.labels == NULL && d.n == 0);
 
     /* The writers refuse what the reader would refuse. */
-    capture_begin();
+    cs_capture_begin();
     int rc1 = c1_idx_write_images(path_in("never-images"), 0, ROWS, COLS, pixels);
     int rc2 = c1_idx_write_labels(path_in("never-labels"), -1, labels);
     int rc3 = c1_idx_write_labels(path_in("no/such/dir/labels"), N, labels);
-    capture_end();
+    cs_capture_end();
     CHECK(rc1 == 2 && rc2 == 2 && rc3 == 3);
     CHECK(access(path_in("never-images"), F_OK) != 0);
 }

@@ -18,6 +18,7 @@
 #include "cs_console.h"
 #include "cs_outfile.h"
 #include "cs_test.h"
+#include "cs_test_stderr.h"
 
 #define SEED 20240613ull
 
@@ -53,57 +54,18 @@ static uint8_t *make_records(int n) {
     return b;
 }
 
-/* ---- stderr, captured ---------------------------------------------------- */
-
-static int saved_stderr = -1;
-static char captured[4096];
-
-static void capture_begin(void) {
-    fflush(stderr);
-    saved_stderr = dup(2);
-    int fd = open(path_in("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    close(fd);
-}
-
-static const char *capture_end(void) {
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    FILE *f = fopen(path_in("stderr.txt"), "rb");
-    size_t len = f ? fread(captured, 1, sizeof captured - 1, f) : 0;
-    if (f) fclose(f);
-    captured[len] = '\0';
-    return captured;
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-/* The message of a failing call: exactly one line, holding each piece. */
-static void check_message(const char *msg, const char *piece1, const char *piece2) {
-    CHECK(count_lines(msg) == 1);
-    CHECK(piece1 == NULL || strstr(msg, piece1) != NULL);
-    CHECK(piece2 == NULL || strstr(msg, piece2) != NULL);
-    if ((piece1 && !strstr(msg, piece1)) || (piece2 && !strstr(msg, piece2)))
-        fprintf(stderr, "  the message was: %s", msg);
-}
-
 /* Reading tmp_dir/name must fail with rc 2, a one-line message naming the
  * file and the problem, and leave the set empty. */
 static void expect_bad_file(const char *name, const char *problem, const char *detail) {
     lr_cifar d;
     memset(&d, 0, sizeof d);
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_cifar_read_file(&d, path_in(name));
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(d.n == 0);
-    check_message(msg, name, problem);
-    if (detail) check_message(msg, detail, NULL);
+    cs_check_one_line(msg, name, problem);
+    if (detail) cs_check_one_line(msg, detail, NULL);
     lr_cifar_free(&d);
 }
 
@@ -172,17 +134,17 @@ static void test_round_trip(void) {
     CHECK(first.n == 5);
     CHECK(same_set(&first, &gen, 5));
     lr_cifar_free(&first);
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_cifar_read_first(&first, path_in("gen/sub/data_batch_1.bin"), 12);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(first.n == 0);
-    check_message(msg, "data_batch_1.bin", "fewer than the 12");
-    capture_begin();
+    cs_check_one_line(msg, "data_batch_1.bin", "fewer than the 12");
+    cs_capture_begin();
     rc = lr_cifar_read_first(&first, path_in("gen/sub/data_batch_1.bin"), 0);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2);
-    check_message(msg, "data_batch_1.bin", "at least 1");
+    cs_check_one_line(msg, "data_batch_1.bin", "at least 1");
     lr_cifar_free(&first);
 
     /* A training set with data_batch_3.bin missing: rc 2, the file named,
@@ -192,20 +154,20 @@ static void test_round_trip(void) {
     CHECK(unlink(missing) == 0);
     lr_cifar partial;
     memset(&partial, 0, sizeof partial);
-    capture_begin();
+    cs_capture_begin();
     rc = lr_cifar_load_train(&partial, dir);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2);
     CHECK(partial.n == 0);
-    check_message(msg, "data_batch_3.bin", "No such file");
+    cs_check_one_line(msg, "data_batch_3.bin", "No such file");
     lr_cifar_free(&partial);
 
     /* A bad size argument for the writer. */
-    capture_begin();
+    cs_capture_begin();
     rc = lr_cifar_write_dir(path_in("gen/none"), 4, 1, SEED);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2);
-    check_message(msg, "gen/none", "at least 5");
+    cs_check_one_line(msg, "gen/none", "at least 5");
 
     lr_cifar_free(&gen);
     lr_cifar_free(&train);
@@ -255,9 +217,9 @@ static void test_damaged_files(void) {
     /* A failed read keeps what the set held. */
     memset(&d, 0, sizeof d);
     CHECK(lr_cifar_read_file(&d, path_in("good.bin")) == 0);
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_cifar_read_file(&d, path_in("label.bin"));
-    capture_end();
+    cs_capture_end();
     CHECK(rc == 2);
     CHECK(d.n == 4);
     lr_cifar_free(&d);
@@ -268,11 +230,11 @@ static void test_damaged_files(void) {
     CHECK(lr_cifar_read_first(&d, path_in("label.bin"), 2) == 0);
     CHECK(d.n == 2);
     lr_cifar_free(&d);
-    capture_begin();
+    cs_capture_begin();
     rc = lr_cifar_read_first(&d, path_in("truncated.bin"), 1);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
-    check_message(msg, "truncated.bin", "not a whole number");
+    cs_check_one_line(msg, "truncated.bin", "not a whole number");
     lr_cifar_free(&d);
     free(rec);
 }
@@ -313,11 +275,11 @@ static void test_generator(void) {
     CHECK(mean > 60 && mean < 190);
 
     lr_cifar_free(&prefix);
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_cifar_generate(&prefix, 0, SEED);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2);
-    check_message(msg, "at least 1", NULL);
+    cs_check_one_line(msg, "at least 1", NULL);
 
     lr_cifar_free(&a);
     lr_cifar_free(&b);

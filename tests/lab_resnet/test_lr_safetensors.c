@@ -7,6 +7,7 @@
  *  - broken files built in memory: each must return 2 with exactly one line
  *    on stderr that names the file and the problem. */
 #include "cs_test.h"
+#include "cs_test_stderr.h"
 #include "json_scan.h"
 #include "safetensors.h"
 
@@ -16,32 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- stderr capture ------------------------------------------------------------ */
-
-static char captured[8192];
-static FILE *capture_file;
-static int saved_stderr = -1;
-
-/* Sends fd 2 to a temporary file (cs_error writes through stderr). */
-static void capture_begin(void) {
-    fflush(stderr);
-    capture_file = tmpfile();
-    if (capture_file == NULL) { perror("tmpfile"); exit(1); }
-    saved_stderr = dup(2);
-    dup2(fileno(capture_file), 2);
-}
-
-static const char *capture_end(void) {
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    rewind(capture_file);
-    size_t n = fread(captured, 1, sizeof captured - 1, capture_file);
-    captured[n] = '\0';
-    fclose(capture_file);
-    return captured;
-}
 
 /* Exactly one line: one '\n', at the end. */
 static int one_line(const char *s) {
@@ -172,9 +147,9 @@ static unsigned char *make_file(const char *json, size_t data_len, size_t *size)
 static void expect_bad_bytes(const char *what, const unsigned char *bytes, size_t size,
                              const char *expect) {
     lr_st_file f;
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_st_parse(&f, "bad.safetensors", bytes, size);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     int ok = rc == 2 && one_line(msg) && strstr(msg, "bad.safetensors") != NULL &&
              strstr(msg, expect) != NULL && f.tensors == NULL && f.bytes == NULL && f.ntensors == 0;
     CHECK(ok);
@@ -344,9 +319,9 @@ static void test_round_trip(void) {
     lr_st_writer_add(w, "empty", 2, empty_shape, NULL);
     memset(fc, 0, sizeof fc);   /* the writer copied: reusing the buffer is fine */
     for (int i = 0; i < 40; i++) fc[i] = (float)i / 7.0f;
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_st_writer_save(w, path);
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 0 && msg[0] == '\0');
     lr_st_writer_free(w);
 
@@ -401,26 +376,26 @@ static void test_round_trip(void) {
     CHECK(t != NULL && t->ndims == 4 && t->shape[0] == 4 && t->shape[3] == 3 && t->dtype == LR_ST_F32);
 
     /* Missing: 1 and silent (the caller decides whether that is an error). */
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_get_f32(&f, "layer1.0.conv1.weight", 4, conv_shape, conv2);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 1 && msg[0] == '\0');
     /* Wrong shape: 2, one line with both shapes. */
     int64_t wrong[] = {4, 3, 3};
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_get_f32(&f, "conv1.weight", 3, wrong, conv2);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, path) && strstr(msg, "conv1.weight") &&
           strstr(msg, "[4, 3, 3, 3]") && strstr(msg, "[4, 3, 3]"));
     int64_t wrong_dim[] = {4, 3, 3, 4};
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_get_f32(&f, "conv1.weight", 4, wrong_dim, conv2);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "[4, 3, 3, 4]"));
     /* Not F32: 2, one line naming the dtype. */
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_get_f32(&f, "bn1.num_batches_tracked", 0, NULL, &scalar2);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "bn1.num_batches_tracked") && strstr(msg, "I64"));
     lr_st_close(&f);
     remove(path);
@@ -428,13 +403,13 @@ static void test_round_trip(void) {
 
 static void test_file_errors(void) {
     lr_st_file f;
-    capture_begin();
+    cs_capture_begin();
     int rc = lr_st_open(&f, "no_such_dir/missing.safetensors");
-    const char *msg = capture_end();
+    const char *msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "missing.safetensors"));
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_open(&f, ".");
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg));
 
     /* A write that cannot happen: 3, one line, no file left. */
@@ -442,26 +417,26 @@ static void test_file_errors(void) {
     float data[2] = {1, 2};
     lr_st_writer *w = lr_st_writer_new();
     lr_st_writer_add(w, "a", 1, shape, data);
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_writer_save(w, "no_such_dir/out.safetensors");
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg) && strstr(msg, "no_such_dir/out.safetensors"));
     /* A bad add is reported by save, and nothing is written. */
     lr_st_writer_add(w, "a", 1, shape, data);
     char path[256];
     snprintf(path, sizeof path, "test_lr_safetensors_dup_%ld.safetensors", (long)getpid());
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_writer_save(w, path);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg) && strstr(msg, "added twice"));
     struct stat st;
     CHECK(stat(path, &st) != 0);
     lr_st_writer_free(w);
     /* A NULL writer (lr_st_writer_new out of memory) is survivable. */
     lr_st_writer_add(NULL, "a", 1, shape, data);
-    capture_begin();
+    cs_capture_begin();
     rc = lr_st_writer_save(NULL, path);
-    msg = capture_end();
+    msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg));
     lr_st_writer_free(NULL);
 }
