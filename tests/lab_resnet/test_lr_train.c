@@ -13,6 +13,7 @@
 #include "cifar.h"
 #include "loader.h"
 #include "model.h"
+#include "safetensors.h"
 #include "train.h"
 
 int main(void)
@@ -69,6 +70,37 @@ int main(void)
     CHECK(m2.bn1.num_batches_tracked == m.bn1.num_batches_tracked && m.bn1.num_batches_tracked == 24);
     unlink(path);
     lr_model_free(&m2);
+
+    /* A 1000-class head (an ImageNet export) loads with the head
+     * re-initialised for 10 classes; everything else is taken from the file. */
+    {
+        lr_st_writer *w = lr_st_writer_new();
+        float *big = calloc(1000 * 512, sizeof(float));
+        for (int i = 0; i < m.nparams; i++) {
+            const lr_param *p = &m.params[i];
+            if (p == m.fc_weight) {
+                int64_t shape[2] = {1000, 512};
+                lr_st_writer_add(w, p->name, 2, shape, big);
+            } else if (p == m.fc_bias) {
+                int64_t shape[1] = {1000};
+                lr_st_writer_add(w, p->name, 1, shape, big);
+            } else {
+                lr_st_writer_add(w, p->name, p->ndims, p->shape, p->data);
+            }
+        }
+        CHECK(lr_st_writer_save(w, path) == 0);
+        lr_st_writer_free(w);
+        free(big);
+        lr_model m3, fresh;
+        lr_model_init(&m3, be, 5);
+        lr_model_init(&fresh, be, 5);
+        CHECK(lr_model_load(&m3, path, 5) == 0);
+        CHECK(memcmp(m3.fc_weight->data, fresh.fc_weight->data, 10 * 512 * sizeof(float)) == 0);
+        CHECK(memcmp(m3.params[0].data, m.params[0].data, m.params[0].count * sizeof(float)) == 0);
+        unlink(path);
+        lr_model_free(&m3);
+        lr_model_free(&fresh);
+    }
 
     lr_loader_free(&ld);
     lr_cifar_free(&d);
