@@ -470,6 +470,18 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
     if (!from_query && largest_answer_bytes < limit)
         limit = largest_answer_bytes;
     choose_algorithms(p, limit);
+    /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
+     * do not: their workspace, passed to cuDNN as the size of `work`, could
+     * exceed the buffer the caller sized from earlier answers (at least the
+     * largest of them), and cuDNN would write past it. Say so instead. */
+    if (!from_query && p.work_bytes > largest_answer_bytes) {
+        fprintf(stderr, "%s: cuDNN: convolution %dx%dx%dx%d (k%d s%d p%d -> %d) needs %zu bytes "
+                        "of workspace, more than conv_work_floats promised (%zu): ask "
+                        "conv_work_floats for this shape first\n",
+                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes,
+                largest_answer_bytes);
+        exit(3);
+    }
     plans.push_back(p);
     return p;
 }
