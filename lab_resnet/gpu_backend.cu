@@ -9,6 +9,7 @@
  * waits in to_host (to read the loss), sync, regions_flush, lr_device_zero
  * and lr_device_free, and nowhere else. */
 #include "cs_cuda.cuh"
+#include <nvtx3/nvToolsExt.h>   /* header-only NVTX v3, from the CUDA toolkit */
 #include "gpu_kernels.cuh"
 #include "device_mem.h"
 
@@ -79,11 +80,16 @@ void gpu_sync(void)
  * every pending region to the profiler. */
 int gpu_region_begin(const char *name)
 {
-    return cs_gpu_phase_begin(name, lr_gpu_stream());
+    int h = cs_gpu_phase_begin(name, lr_gpu_stream());
+    if (h >= 0)
+        nvtxRangePushA(name);   /* the same name on Nsight Systems' timeline */
+    return h;
 }
 
 void gpu_region_end(int handle)
 {
+    if (handle >= 0)
+        nvtxRangePop();
     cs_gpu_phase_end(handle, lr_gpu_stream());
 }
 

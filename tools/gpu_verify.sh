@@ -207,6 +207,12 @@ if want ncu; then
       ncu_one "c1_$k" "$k" 4 $C1 $C1_ARGS --out /tmp/n_$k
     done
   fi
+  if [ -x "$LR" ]; then
+    LR_ARGS="baseline --device gpu --img-size 224 --samples 640 --batches 3 --no-plot"
+    ncu_one lab_bn_train bn_train_kernel 10 $LR $LR_ARGS --out /tmp/n_lr1
+    ncu_one lab_maxpool maxpool_forward 0 $LR $LR_ARGS --out /tmp/n_lr2
+    ncu_one lab_im2col im2col 10 env LR_CONV=im2col $LR $LR_ARGS --out /tmp/n_lr3
+  fi
   pack
 fi
 
