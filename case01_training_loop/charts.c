@@ -17,24 +17,8 @@ static const char *const phase_names[] = {"alloc", "data", "forward", "backward"
 
 void c1_chart_ladder(const char *dir, const cs_report *r)
 {
-    const char *labels[CS_REPORT_MAX_ROWS];
-    const char *annot[CS_REPORT_MAX_ROWS];
-    double rate[CS_REPORT_MAX_ROWS];
-    char text[CS_REPORT_MAX_ROWS][24];
-    int n = 0;
-    for (int i = 0; i < r->n; i++) {
-        const cs_result *row = &r->rows[i];
-        if (!row->ran) continue;
-        labels[n] = row->variant;
-        rate[n] = row->throughput;
-        snprintf(text[n], sizeof text[n], "%.1fx", row->speedup);
-        annot[n] = text[n];
-        n++;
-    }
-    if (n == 0) return;
-    cs_plot_bars(dir, "ladder", "case01: training samples/s by variant (speedup over the baseline)",
-                 "samples/s (log scale)", 1, labels, rate, annot, n);
-    cs_plot_render(dir, "ladder");
+    cs_report_chart(r, dir, "ladder", "case01: training samples/s by variant (speedup over the baseline)",
+                    "samples/s (log scale)", 1);
 }
 
 /* One stacked chart per device: a CPU step and a GPU step differ by two

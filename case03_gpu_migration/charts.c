@@ -10,24 +10,8 @@
 
 void c3_chart_variants(const char *dir, const cs_report *r)
 {
-    const char *labels[CS_REPORT_MAX_ROWS];
-    const char *annot[CS_REPORT_MAX_ROWS];
-    double ms[CS_REPORT_MAX_ROWS];
-    char text[CS_REPORT_MAX_ROWS][24];
-    int n = 0;
-    for (int i = 0; i < r->n; i++) {
-        const cs_result *row = &r->rows[i];
-        if (!row->ran) continue;
-        labels[n] = row->variant;
-        ms[n] = row->timing.time.median * 1e3;
-        snprintf(text[n], sizeof text[n], "%.1fx", row->speedup);
-        annot[n] = text[n];
-        n++;
-    }
-    if (n == 0) return;
-    cs_plot_bars(dir, "variants", "case03: median time per run by variant (speedup over the baseline)",
-                 "ms per run (log scale)", 1, labels, ms, annot, n);
-    cs_plot_render(dir, "variants");
+    cs_report_chart(r, dir, "variants", "case03: median time per run by variant (speedup over the baseline)",
+                    "ms per run (log scale)", 0);
 }
 
 void c3_chart_size_sweep(const char *dir, const c3_size_sweep *s)

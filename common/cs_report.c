@@ -16,6 +16,7 @@
 #include "cs_csv.h"
 #include "cs_json.h"
 #include "cs_outfile.h"
+#include "cs_plot.h"
 
 void cs_report_init(cs_report *r, const char *case_name) {
     memset(r, 0, sizeof *r);
@@ -350,4 +351,26 @@ const cs_result *cs_report_find(const cs_report *r, const char *variant) {
     for (int i = 0; i < r->n; i++)
         if (strcmp(r->rows[i].variant, variant) == 0) return &r->rows[i];
     return NULL;
+}
+
+void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title,
+                     const char *ylabel, int throughput)
+{
+    const char *labels[CS_REPORT_MAX_ROWS];
+    const char *annot[CS_REPORT_MAX_ROWS];
+    double value[CS_REPORT_MAX_ROWS];
+    char text[CS_REPORT_MAX_ROWS][24];
+    int n = 0;
+    for (int i = 0; i < r->n; i++) {
+        const cs_result *row = &r->rows[i];
+        if (!row->ran) continue;
+        labels[n] = row->variant;
+        value[n] = throughput ? row->throughput : row->timing.time.median * 1e3;
+        snprintf(text[n], sizeof text[n], "%.1fx", row->speedup);
+        annot[n] = text[n];
+        n++;
+    }
+    if (n == 0) return;
+    cs_plot_bars(dir, name, title, ylabel, 1, labels, value, annot, n);
+    cs_plot_render(dir, name);
 }

@@ -56,6 +56,13 @@ void cs_report_finish(cs_report *r);
 void cs_report_print(FILE *f, const cs_report *r);
 /* Writes dir/results.csv and dir/results.json atomically. Returns 0 or -1. */
 int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir);
+/* A bar chart of the rows that ran (log scale), each bar annotated with its
+ * speedup over the baseline: the median time per run in ms, or with
+ * `throughput` set the throughput in the rows' unit. Writes DIR/NAME.gp and
+ * .dat and renders NAME.png (cs_plot). */
+void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title,
+                     const char *ylabel, int throughput);
+
 /* 1 when any row that ran has check FAIL. */
 int cs_report_any_fail(const cs_report *r);
 /* Row by variant name, or NULL. */
