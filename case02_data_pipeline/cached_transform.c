@@ -127,7 +127,7 @@ static const char *cached_category(const c2_field *f, row_buffers *b, size_t *ou
 /* Checks a row by the rules, in the order of pipeline.h, and converts it.
  * Returns ACCEPTED (row filled; its category lives in b until the next row),
  * the c2_reason it is rejected for, or OUT_OF_MEMORY. */
-int c2_transform_row(const c2_job *job, const c2_record *rec, row_buffers *b, clean_row *row)
+int c2_transform_row(const c2_job *job, const c2_record *rec, row_buffers *b, c2_clean_row *row)
 {
     const int *col = job->header.index;
     if (rec->nfields < job->header.nfields) return C2_MISSING_FIELD;

@@ -16,15 +16,6 @@
 #define C2_ACCEPTED C2_NREASONS
 #define C2_TRANSFORM_OUT_OF_MEMORY (-1)
 
-
-typedef struct {
-    char day[11];                 /* "YYYY-MM-DD" */
-    int hour;
-    const char *category;         /* normalized, in a reused buffer */
-    size_t category_len;
-    int64_t usd_cents;
-} clean_row;
-
 /* The category cache: each distinct raw spelling of a category (the bytes
  * of its field, and whether its quotes need resolving: the same bytes then
  * mean another value) with its normalized name, in an open-addressing hash
@@ -73,6 +64,6 @@ void c2_row_buffers_free(row_buffers *b);
 /* Checks rec against the rules (pipeline.h) and, when it passes, fills row
  * (its category lives in b until the next call). Returns C2_ACCEPTED, the
  * c2_reason, or C2_TRANSFORM_OUT_OF_MEMORY. */
-int c2_transform_row(const c2_job *job, const c2_record *rec, row_buffers *b, clean_row *row);
+int c2_transform_row(const c2_job *job, const c2_record *rec, row_buffers *b, c2_clean_row *row);
 
 #endif

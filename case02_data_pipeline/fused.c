@@ -143,7 +143,7 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_groups *grou
         cs_prof_begin("parse+aggregate");
         while (rc == 0 && next_record_in_block(&reader, &rec)) {
             out->rows++;
-            clean_row row;
+            c2_clean_row row;
             int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE
                                            : c2_transform_row(job, &rec, &buffers, &row);
             if (verdict == ACCEPTED) {

@@ -30,6 +30,7 @@
 #include "block_reader.h"
 #include "cached_transform.h"
 #include "pipeline.h"
+#include "staged.h"
 
 /* What the helpers return besides their own results. */
 #define OUT_OF_MEMORY C2_OUT_OF_MEMORY
@@ -42,74 +43,18 @@
 
 /* ---- transform: check and convert one row (cached_transform.c) ------------------------ */
 
-/* ---- the intermediate file ----------------------------------------------------------
- * One line of text per clean row: "day hour usd_cents category_len category".
- * The category goes last, as raw bytes after its length: it may hold any
- * byte (a quoted field can carry commas, quotes, even newlines), so no
- * separator could end it. */
-
-static FILE *create_tmp(const c2_job *job, const char *variant, char *path, size_t path_len)
-{
-    const char *dir = job->tmp_dir ? job->tmp_dir : "/tmp";
-    snprintf(path, path_len, "%s/case02_%s_XXXXXX", dir, variant);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cs_error("%s: cannot create a temporary file there: %s", dir, strerror(errno));
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        remove(path);
-    }
-    return f;
-}
-
-static int write_row(FILE *tmp, const clean_row *row)
-{
-    fprintf(tmp, "%s %d %" PRId64 " %zu ", row->day, row->hour, row->usd_cents,
-            row->category_len);
-    fwrite(row->category, 1, row->category_len, tmp);
-    fputc('\n', tmp);
-    return ferror(tmp) ? -1 : 0;
-}
-
-/* Reads the next row back (its category into the reused buffer *cat).
- * Returns 1; 0 at the end; READ_ERROR when the file cannot be read or is not
- * what write_row wrote; OUT_OF_MEMORY. */
-static int read_row(FILE *tmp, clean_row *row, char **cat, size_t *cat_cap)
-{
-    int got = fscanf(tmp, "%10s %d %" SCNd64 " %zu", row->day, &row->hour, &row->usd_cents,
-                     &row->category_len);
-    if (got == EOF && !ferror(tmp)) return 0;
-    if (got != 4 || fgetc(tmp) != ' ' || row->hour < 0 || row->hour > 23) return READ_ERROR;
-    if (c2_reserve(cat, cat_cap, row->category_len + 1) != 0) return OUT_OF_MEMORY;
-    if (fread(*cat, 1, row->category_len, tmp) != row->category_len || fgetc(tmp) != '\n')
-        return READ_ERROR;
-    (*cat)[row->category_len] = '\0';
-    row->category = *cat;
-    return 1;
-}
+/* ---- the intermediate file (staged.c) ------------------------------------------------ */
 
 /* ---- load: the groups in a hash table (aggregate.c) ---------------------------------- */
 
-/* ---- the passes ---------------------------------------------------------------------- */
-
-static int open_input(const c2_job *job, FILE **in)
+/* The load callback: each row read back into the hash table of groups. */
+static int add_to_groups(void *groups, const c2_clean_row *row)
 {
-    *in = fopen(job->path, "rb");
-    if (!*in) {
-        cs_error("%s: cannot open: %s", job->path, strerror(errno));
-        return 2;
-    }
-    if (fseek(*in, (long)job->header.data_offset, SEEK_SET) != 0) {
-        cs_error("%s: cannot read: %s", job->path, strerror(errno));
-        fclose(*in);
-        return 3;
-    }
+    c2_groups_add(groups, row->day, row->category, row->category_len, row->usd_cents);
     return 0;
 }
+
+/* ---- the passes ---------------------------------------------------------------------- */
 
 /* Extract and transform: each record of the input, each clean row to tmp.
  * Counts the rows and the rejections. Returns 0 or 3. */
@@ -135,11 +80,11 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
 
         cs_prof_begin("transform");
         out->rows++;
-        clean_row row;
+        c2_clean_row row;
         int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE
                                        : c2_transform_row(job, &rec, &buffers, &row);
         if (verdict == ACCEPTED) {
-            if (write_row(tmp, &row) != 0) {
+            if (c2_tmp_write_row(tmp, &row) != 0) {
                 cs_error("%s: cannot write: %s", tmp_path, strerror(errno));
                 rc = 3;
             }
@@ -156,50 +101,13 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
     return rc;
 }
 
-/* Load: reads the clean rows back and aggregates them; counts the accepted
- * rows and their hours. Returns 0 or 3. */
-static int load(const char *tmp_path, c2_result *out, c2_groups *groups)
-{
-    FILE *tmp = fopen(tmp_path, "rb");
-    if (!tmp) {
-        cs_error("%s: cannot open: %s", tmp_path, strerror(errno));
-        return 3;
-    }
-    int rc = 0;
-    char *cat = NULL;
-    size_t cat_cap = 0;
-    for (;;) {
-        clean_row row;
-        cs_prof_begin("load");
-        int got = read_row(tmp, &row, &cat, &cat_cap);
-        if (got == 1) {
-            out->accepted++;
-            out->hours[row.hour]++;
-            c2_groups_add(groups, row.day, row.category, row.category_len, row.usd_cents);
-        }
-        cs_prof_end();
-        if (got == 1) continue;
-        if (got == OUT_OF_MEMORY) {
-            cs_error("out of memory");
-            rc = 3;
-        } else if (got == READ_ERROR) {
-            cs_error("%s: cannot read back the rows written", tmp_path);
-            rc = 3;
-        }
-        break;
-    }
-    free(cat);
-    fclose(tmp);
-    return rc;
-}
-
 int c2_run_hashed(const c2_job *job, c2_result *out)
 {
     FILE *in;
-    int rc = open_input(job, &in);
+    int rc = c2_open_input(job, &in);
     if (rc) return rc;
     char tmp_path[4096];
-    FILE *tmp = create_tmp(job, "hashed", tmp_path, sizeof tmp_path);
+    FILE *tmp = c2_tmp_create(job, "hashed", tmp_path, sizeof tmp_path);
     if (!tmp) {
         fclose(in);
         return 3;
@@ -213,7 +121,7 @@ int c2_run_hashed(const c2_job *job, c2_result *out)
     }
 
     c2_groups *groups = c2_groups_new();
-    if (rc == 0) rc = load(tmp_path, out, groups);
+    if (rc == 0) rc = c2_tmp_load(tmp_path, out, 0, add_to_groups, groups);
     if (rc == 0) c2_groups_to_result(groups, out);
     c2_groups_free(groups);
     remove(tmp_path);

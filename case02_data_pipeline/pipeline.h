@@ -207,4 +207,15 @@ typedef struct {
  * a one-line message. */
 int c2_generate(const char *path, const c2_gen_options *o);
 
+/* A clean row: what transform makes of an accepted record, and load takes.
+ * The category's bytes belong to whoever filled the row (a new string in
+ * slow, a reused buffer in the later rungs). */
+typedef struct {
+    char day[11];                 /* "YYYY-MM-DD" */
+    int hour;
+    const char *category;         /* normalized */
+    size_t category_len;
+    int64_t usd_cents;
+} c2_clean_row;
+
 #endif

@@ -27,6 +27,7 @@
 #include "cs_console.h"
 #include "cs_profiler.h"
 #include "pipeline.h"
+#include "staged.h"
 
 /* What the helpers return besides their own results. */
 #define OUT_OF_MEMORY (-1)
@@ -209,14 +210,6 @@ static int read_record(FILE *in, char **line, size_t *line_cap, field_list *fiel
 
 /* ---- transform: check and convert one row ------------------------------------------ */
 
-typedef struct {
-    char day[11];                 /* "YYYY-MM-DD" */
-    int hour;
-    char *category;               /* normalized: a new string for every row */
-    size_t category_len;
-    int64_t usd_cents;
-} clean_row;
-
 /* The timestamp through the C library's calendar. strptime checks each
  * number's range but not the date ("2026-02-30" passes), so the date goes
  * through timegm and back through gmtime_r: a date that does not exist
@@ -307,7 +300,7 @@ static char *normalize_category(const char *s, size_t len, size_t *out_len)
 /* Checks a row by the rules, in the order of pipeline.h, and converts it.
  * Returns ACCEPTED (row filled; the caller frees row->category), the
  * c2_reason it is rejected for, or OUT_OF_MEMORY. */
-static int transform_row(const c2_job *job, const field_list *fields, clean_row *row)
+static int transform_row(const c2_job *job, const field_list *fields, c2_clean_row *row)
 {
     const int *col = job->header.index;
     if (fields->n < (size_t)job->header.nfields) return C2_MISSING_FIELD;
@@ -329,143 +322,9 @@ static int transform_row(const c2_job *job, const field_list *fields, clean_row 
     return ACCEPTED;
 }
 
-/* ---- the intermediate file ----------------------------------------------------------
- * One line of text per clean row: "day hour usd_cents category_len category".
- * The category goes last, as raw bytes after its length: it may hold any
- * byte (a quoted field can carry commas, quotes, even newlines), so no
- * separator could end it. */
-
-static FILE *create_tmp(const c2_job *job, const char *variant, char *path, size_t path_len)
-{
-    const char *dir = job->tmp_dir ? job->tmp_dir : "/tmp";
-    snprintf(path, path_len, "%s/case02_%s_XXXXXX", dir, variant);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        cs_error("%s: cannot create a temporary file there: %s", dir, strerror(errno));
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        remove(path);
-    }
-    return f;
-}
-
-static int write_row(FILE *tmp, const clean_row *row)
-{
-    fprintf(tmp, "%s %d %" PRId64 " %zu ", row->day, row->hour, row->usd_cents,
-            row->category_len);
-    fwrite(row->category, 1, row->category_len, tmp);
-    fputc('\n', tmp);
-    return ferror(tmp) ? -1 : 0;
-}
-
-/* Reads the next row back (its category into a new string). Returns 1; 0 at
- * the end; READ_ERROR when the file cannot be read or is not what write_row
- * wrote; OUT_OF_MEMORY. */
-static int read_row(FILE *tmp, clean_row *row)
-{
-    int got = fscanf(tmp, "%10s %d %" SCNd64 " %zu", row->day, &row->hour, &row->usd_cents,
-                     &row->category_len);
-    if (got == EOF && !ferror(tmp)) return 0;
-    if (got != 4 || fgetc(tmp) != ' ' || row->hour < 0 || row->hour > 23) return READ_ERROR;
-    row->category = malloc(row->category_len + 1);
-    if (!row->category) return OUT_OF_MEMORY;
-    if (fread(row->category, 1, row->category_len, tmp) != row->category_len ||
-        fgetc(tmp) != '\n') {
-        free(row->category);
-        return READ_ERROR;
-    }
-    row->category[row->category_len] = '\0';
-    return 1;
-}
-
-/* ---- load: the groups in a linked list ---------------------------------------------- */
-
-typedef struct group_node {
-    char day[11];
-    char *category;
-    size_t category_len;
-    int64_t count, sum_cents, min_cents, max_cents;
-    struct group_node *next;
-} group_node;
-
-/* Walks the list from its head: string comparisons with every group so far. */
-static group_node *find_group(group_node *head, const char *day, const char *cat, size_t len)
-{
-    for (group_node *g = head; g; g = g->next)
-        if (strcmp(g->day, day) == 0 && g->category_len == len && memcmp(g->category, cat, len) == 0)
-            return g;
-    return NULL;
-}
-
-/* Adds a row to its group, creating the group (at the head of the list). */
-static int add_to_group(group_node **head, const clean_row *row)
-{
-    group_node *g = find_group(*head, row->day, row->category, row->category_len);
-    if (!g) {
-        g = malloc(sizeof *g);
-        char *cat = malloc(row->category_len + 1);
-        if (!g || !cat) {
-            free(g);
-            free(cat);
-            return OUT_OF_MEMORY;
-        }
-        memcpy(cat, row->category, row->category_len + 1);
-        memcpy(g->day, row->day, sizeof g->day);
-        g->category = cat;
-        g->category_len = row->category_len;
-        g->count = g->sum_cents = 0;
-        g->min_cents = g->max_cents = row->usd_cents;
-        g->next = *head;
-        *head = g;
-    }
-    if (row->usd_cents < g->min_cents) g->min_cents = row->usd_cents;
-    if (row->usd_cents > g->max_cents) g->max_cents = row->usd_cents;
-    g->count++;
-    g->sum_cents += row->usd_cents;
-    return 0;
-}
-
-static void groups_to_result(const group_node *head, c2_result *out)
-{
-    for (const group_node *n = head; n; n = n->next) {
-        c2_group *g = c2_result_add_group(out, n->day, n->category, n->category_len);
-        g->count = n->count;
-        g->sum_cents = n->sum_cents;
-        g->min_cents = n->min_cents;
-        g->max_cents = n->max_cents;
-    }
-}
-
-static void free_groups(group_node *head)
-{
-    while (head) {
-        group_node *next = head->next;
-        free(head->category);
-        free(head);
-        head = next;
-    }
-}
+/* ---- the intermediate file and the linked list of groups (staged.c) ----------------- */
 
 /* ---- the passes ---------------------------------------------------------------------- */
-
-static int open_input(const c2_job *job, FILE **in)
-{
-    *in = fopen(job->path, "rb");
-    if (!*in) {
-        cs_error("%s: cannot open: %s", job->path, strerror(errno));
-        return 2;
-    }
-    if (fseek(*in, (long)job->header.data_offset, SEEK_SET) != 0) {
-        cs_error("%s: cannot read: %s", job->path, strerror(errno));
-        fclose(*in);
-        return 3;
-    }
-    return 0;
-}
 
 /* Extract and transform: each record of the input, each clean row to tmp.
  * Counts the rows and the rejections. Returns 0 or 3. */
@@ -491,14 +350,14 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
 
         cs_prof_begin("transform");
         out->rows++;
-        clean_row row;
+        c2_clean_row row;
         int verdict = unterminated ? C2_UNTERMINATED_QUOTE : transform_row(job, &fields, &row);
         if (verdict == ACCEPTED) {
-            if (write_row(tmp, &row) != 0) {
+            if (c2_tmp_write_row(tmp, &row) != 0) {
                 cs_error("%s: cannot write: %s", tmp_path, strerror(errno));
                 rc = 3;
             }
-            free(row.category);
+            free((char *)row.category);   /* slow's new string for this row */
         } else if (verdict == OUT_OF_MEMORY) {
             cs_error("out of memory");
             rc = 3;
@@ -512,48 +371,13 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
     return rc;
 }
 
-/* Load: reads the clean rows back and aggregates them; counts the accepted
- * rows and their hours. Returns 0 or 3. */
-static int load(const char *tmp_path, c2_result *out, group_node **groups)
-{
-    FILE *tmp = fopen(tmp_path, "rb");
-    if (!tmp) {
-        cs_error("%s: cannot open: %s", tmp_path, strerror(errno));
-        return 3;
-    }
-    int rc = 0;
-    for (;;) {
-        clean_row row;
-        cs_prof_begin("load");
-        int got = read_row(tmp, &row);
-        if (got == 1) {
-            out->accepted++;
-            out->hours[row.hour]++;
-            if (add_to_group(groups, &row) != 0) got = OUT_OF_MEMORY;
-            free(row.category);
-        }
-        cs_prof_end();
-        if (got == 1) continue;
-        if (got == OUT_OF_MEMORY) {
-            cs_error("out of memory");
-            rc = 3;
-        } else if (got == READ_ERROR) {
-            cs_error("%s: cannot read back the rows written", tmp_path);
-            rc = 3;
-        }
-        break;
-    }
-    fclose(tmp);
-    return rc;
-}
-
 int c2_run_slow(const c2_job *job, c2_result *out)
 {
     FILE *in;
-    int rc = open_input(job, &in);
+    int rc = c2_open_input(job, &in);
     if (rc) return rc;
     char tmp_path[4096];
-    FILE *tmp = create_tmp(job, "slow", tmp_path, sizeof tmp_path);
+    FILE *tmp = c2_tmp_create(job, "slow", tmp_path, sizeof tmp_path);
     if (!tmp) {
         fclose(in);
         return 3;
@@ -566,10 +390,11 @@ int c2_run_slow(const c2_job *job, c2_result *out)
         rc = 3;
     }
 
-    group_node *groups = NULL;
-    if (rc == 0) rc = load(tmp_path, out, &groups);
-    if (rc == 0) groups_to_result(groups, out);
-    free_groups(groups);
+    c2_group_node *groups = NULL;
+    /* a new string for every row read back, as first written */
+    if (rc == 0) rc = c2_tmp_load(tmp_path, out, 1, c2_group_list_add, &groups);
+    if (rc == 0) c2_group_list_to_result(groups, out);
+    c2_group_list_free(groups);
     remove(tmp_path);
     return rc;
 }
