@@ -6,9 +6,7 @@
 
 #define BLOCK_BYTES (1u << 20)    /* read this much at a time */
 
-/* Moves the unscanned bytes to the front and reads the next block behind
- * them. Returns 0, C2_OUT_OF_MEMORY or C2_READ_ERROR. */
-static int refill(c2_block_reader *r)
+int c2_block_refill(c2_block_reader *r)
 {
     size_t left = r->end - r->pos;
     if (r->pos > 0) memmove(r->buf, r->buf + r->pos, left);
@@ -33,28 +31,28 @@ static int refill(c2_block_reader *r)
     return 0;
 }
 
-/* Scans the next record into rec (c2_scan_record: its fields are views of
- * the buffer, valid until the next call). Blank lines are skipped. Returns 1
- * (rec->unterminated set when the file ended inside a quoted field); 0 at
- * the end of the file; C2_OUT_OF_MEMORY or C2_READ_ERROR. */
+int c2_block_next_record(c2_block_reader *r, c2_record *rec)
+{
+    while (r->pos < r->end) {
+        size_t next = c2_scan_record(r->buf, r->pos, r->end, rec);
+        /* The record is whole if it ended before the end of the data, or
+         * with its LF right at the end, or the file has no more. */
+        int whole = next < r->end || r->eof ||
+                    (!rec->unterminated && r->buf[r->end - 1] == '\n');
+        if (!whole) return 0;
+        r->pos = next;
+        if (rec->blank) continue;
+        return 1;
+    }
+    return 0;
+}
+
 int c2_next_record(c2_block_reader *r, c2_record *rec)
 {
     for (;;) {
-        if (r->pos < r->end) {
-            size_t next = c2_scan_record(r->buf, r->pos, r->end, rec);
-            /* The record is whole if it ended before the end of the data, or
-             * with its LF right at the end, or the file has no more. */
-            int whole = next < r->end || r->eof ||
-                        (!rec->unterminated && r->buf[r->end - 1] == '\n');
-            if (whole) {
-                r->pos = next;
-                if (rec->blank) continue;
-                return 1;
-            }
-        } else if (r->eof) {
-            return 0;
-        }
-        int rc = refill(r);
+        if (c2_block_next_record(r, rec)) return 1;
+        if (r->eof && r->pos >= r->end) return 0;
+        int rc = c2_block_refill(r);
         if (rc != 0) return rc;
     }
 }

@@ -1,7 +1,8 @@
 /* Reading a CSV in large blocks into one reused buffer, record by record,
- * with the fields as views of the buffer (c2_scan_record). Shared by the
- * row-at-a-time rungs from `views` on: the lesson of `views` is that records
- * need no copies, and the rungs after it change other things. */
+ * with the fields as views of the buffer (c2_scan_record). Shared by every
+ * rung from `views` to `columnar` (record by record, or block by block): the
+ * lesson of `views` is that records need no copies, and the rungs after it
+ * change other things. */
 #ifndef C2_BLOCK_READER_H
 #define C2_BLOCK_READER_H
 
@@ -29,6 +30,15 @@ typedef struct {
  * set when the file ended inside a quoted field); 0 at the end of the file;
  * C2_OUT_OF_MEMORY or C2_READ_ERROR. */
 int c2_next_record(c2_block_reader *r, c2_record *rec);
+
+/* The same a block at a time, for the rungs that work per block (fused,
+ * columnar): c2_block_refill moves the unscanned bytes to the front and
+ * reads the next block behind them (returns 0, C2_OUT_OF_MEMORY or
+ * C2_READ_ERROR); c2_block_next_record scans the next whole record of the
+ * buffer into rec (returns 1), or returns 0 when the buffer holds no whole
+ * record any more: refill, unless the file has ended (eof and pos == end). */
+int c2_block_refill(c2_block_reader *r);
+int c2_block_next_record(c2_block_reader *r, c2_record *rec);
 
 /* Makes *buf hold at least n bytes (growing *cap by doubling). Returns 0,
  * or C2_OUT_OF_MEMORY (the old buffer is kept). */

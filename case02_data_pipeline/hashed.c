@@ -34,7 +34,6 @@
 
 /* What the helpers return besides their own results. */
 #define OUT_OF_MEMORY C2_OUT_OF_MEMORY
-#define READ_ERROR C2_READ_ERROR
 /* transform_row's verdict for a row that passes every rule (the others are
  * the c2_reason it was rejected for). */
 #define ACCEPTED C2_NREASONS

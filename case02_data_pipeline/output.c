@@ -295,3 +295,18 @@ int c2_write_summary(const c2_result *r, const char *path)
     for (int h = 0; h < 24; h++) fprintf(o.f, "hour_%02d,%lld\n", h, (long long)r->hours[h]);
     return cs_outfile_commit(&o);
 }
+
+int c2_open_input(const c2_job *job, FILE **in)
+{
+    *in = fopen(job->path, "rb");
+    if (!*in) {
+        cs_error("%s: cannot open: %s", job->path, strerror(errno));
+        return 2;
+    }
+    if (fseek(*in, (long)job->header.data_offset, SEEK_SET) != 0) {
+        cs_error("%s: cannot read: %s", job->path, strerror(errno));
+        fclose(*in);
+        return 3;
+    }
+    return 0;
+}

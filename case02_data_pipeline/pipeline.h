@@ -51,6 +51,7 @@
 #define C2_PIPELINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* ---- rejection reasons ---------------------------------------------------- */
@@ -175,6 +176,11 @@ size_t c2_field_copy(const c2_field *f, char *out, size_t cap);
  * "FILE: cannot open: <reason>", "FILE: empty file", "FILE: binary file (NUL
  * byte at offset N)", "FILE: line 1: missing column 'amount' (found: a, b)". */
 int c2_read_header(const char *path, c2_header *h);
+
+/* Opens job->path positioned at its first record (after the header), for
+ * the rungs that read with stdio. Returns 0, 2 (cannot open) or 3 (cannot
+ * seek), with one line on stderr. */
+int c2_open_input(const c2_job *job, FILE **in);
 
 void c2_result_init(c2_result *r);
 void c2_result_free(c2_result *r);

@@ -11,21 +11,6 @@
 #include "cs_console.h"
 #include "cs_profiler.h"
 
-int c2_open_input(const c2_job *job, FILE **in)
-{
-    *in = fopen(job->path, "rb");
-    if (!*in) {
-        cs_error("%s: cannot open: %s", job->path, strerror(errno));
-        return 2;
-    }
-    if (fseek(*in, (long)job->header.data_offset, SEEK_SET) != 0) {
-        cs_error("%s: cannot read: %s", job->path, strerror(errno));
-        fclose(*in);
-        return 3;
-    }
-    return 0;
-}
-
 /* ---- the intermediate file ---------------------------------------------------------- */
 
 FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t path_len)

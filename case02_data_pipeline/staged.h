@@ -1,5 +1,5 @@
-/* What the staged rungs (slow, views, hashed) share unchanged: the input
- * opened at its first record, the intermediate file between transform and
+/* What the staged rungs (slow, views, hashed) share unchanged: the
+ * intermediate file between transform and
  * load (write, read back), the load loop that reads it back, and the linked
  * list of groups of slow and views. One copy here, so `diff slow.c views.c`
  * and `diff views.c hashed.c` show only what each rung changes.
@@ -17,10 +17,6 @@
 #include <stdio.h>
 
 #include "pipeline.h"
-
-/* Opens job->path positioned at the first record. Returns 0, 2 (cannot
- * open) or 3 (cannot seek), with one line on stderr. */
-int c2_open_input(const c2_job *job, FILE **in);
 
 /* Creates the intermediate file in job->tmp_dir (or /tmp), named after the
  * rung; its name goes to path. NULL after one line on stderr. */
