@@ -55,18 +55,6 @@ static const char *normalize_category(const char *s, size_t len, row_buffers *b,
     return b->category;
 }
 
-/* FNV-1a: a byte at a time, simple and good enough for a few hundred short
- * keys (the group table, with millions of lookups, uses a faster hash). */
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 /* Doubles the slots (the first time: makes them). Returns 0 or OUT_OF_MEMORY. */
 static int grow_category_cache(category_cache *c)
 {
@@ -92,7 +80,7 @@ static const char *cached_category(const c2_field *f, row_buffers *b, size_t *ou
 {
     category_cache *c = &b->categories;
     if (c->n * 2 >= c->nslots && grow_category_cache(c) != 0) return NULL;
-    uint64_t hash = fnv1a(f->ptr, f->len) ^ (uint64_t)f->needs_unescape;
+    uint64_t hash = c2_fnv1a(f->ptr, f->len) ^ (uint64_t)f->needs_unescape;
     size_t mask = c->nslots - 1, s;
     for (s = hash & mask; c->slots[s].used; s = (s + 1) & mask) {
         const cache_entry *e = &c->slots[s];

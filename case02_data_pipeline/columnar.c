@@ -137,18 +137,6 @@ static int time_of_day_ok(const char *t, int *hour)
     return 1;
 }
 
-/* FNV-1a: a byte at a time, simple and good enough for a few hundred short
- * keys (the group table, with millions of lookups, uses a faster hash). */
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 /* Doubles the slots (the first time: makes them). Returns 0 or OUT_OF_MEMORY. */
 static int grow_dict(dict *d)
 {
@@ -227,7 +215,7 @@ static void dict_free(dict *d)
  * name gets the next id) and remembered. Returns the id, or OUT_OF_MEMORY. */
 static int category_id(const c2_field *f, row_buffers *b)
 {
-    uint64_t hash = fnv1a(f->ptr, f->len) ^ (uint64_t)f->needs_unescape;
+    uint64_t hash = c2_fnv1a(f->ptr, f->len) ^ (uint64_t)f->needs_unescape;
     dict_entry *e = dict_find(&b->spellings, hash, f->ptr, f->len, f->needs_unescape);
     if (!e) return OUT_OF_MEMORY;
     if (e->used) return e->id;
@@ -238,7 +226,7 @@ static int category_id(const c2_field *f, row_buffers *b)
     if (!(v = c2_field_value(f, &b->scratch, &b->scratch_cap, &len))) return OUT_OF_MEMORY;
     if (c2_reserve(&b->category, &b->category_cap, len + 1) != 0) return OUT_OF_MEMORY;
     size_t norm_len = c2_normalize_category(v, len, b->category, b->category_cap);
-    uint64_t norm_hash = fnv1a(b->category, norm_len);
+    uint64_t norm_hash = c2_fnv1a(b->category, norm_len);
     dict_entry *name = dict_find(&b->names, norm_hash, b->category, norm_len, 0);
     if (!name) return OUT_OF_MEMORY;
     if (!name->used &&
@@ -266,7 +254,7 @@ static int timestamp_day(const char *s, size_t len, row_buffers *b, int32_t *day
         *hour = (uint8_t)hh;
         return 1;
     }
-    uint64_t hash = fnv1a(s, 10);
+    uint64_t hash = c2_fnv1a(s, 10);
     dict_entry *e = dict_find(&b->days, hash, s, 10, 0);
     if (!e) return OUT_OF_MEMORY;
     if (e->used) {

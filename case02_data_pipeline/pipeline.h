@@ -224,4 +224,17 @@ typedef struct {
     int64_t usd_cents;
 } c2_clean_row;
 
+/* FNV-1a: a byte at a time, simple and good enough for the caches of a few
+ * hundred short keys (categories, days) of the hashed, fused and columnar
+ * rungs; the group table, with millions of lookups, uses a faster hash. */
+static inline uint64_t c2_fnv1a(const char *s, size_t len)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}
+
 #endif
