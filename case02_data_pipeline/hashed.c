@@ -55,49 +55,10 @@ static int add_to_groups(void *groups, const c2_clean_row *row)
 
 /* ---- the passes ---------------------------------------------------------------------- */
 
-/* Extract and transform: each record of the input, each clean row to tmp.
- * Counts the rows and the rejections. Returns 0 or 3. */
-static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_path,
-                                 c2_result *out)
+/* The transform as c2_extract_to_tmp calls it: with the caches. */
+static int transform(const c2_job *job, const c2_record *rec, void *buffers, c2_clean_row *row)
 {
-    int rc = 0;
-    c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
-    row_buffers buffers;
-    c2_row_buffers_init(&buffers);
-    c2_record rec;
-    while (rc == 0) {
-        cs_prof_begin("extract");
-        int got = c2_next_record(&reader, &rec);
-        cs_prof_end();
-        if (got == 0) break;
-        if (got != 1) {
-            if (got == OUT_OF_MEMORY) cs_error("out of memory");
-            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
-            rc = 3;
-            break;
-        }
-
-        cs_prof_begin("transform");
-        out->rows++;
-        c2_clean_row row;
-        int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE
-                                       : c2_transform_row(job, &rec, &buffers, &row);
-        if (verdict == ACCEPTED) {
-            if (c2_tmp_write_row(tmp, &row) != 0) {
-                cs_error("%s: cannot write: %s", tmp_path, strerror(errno));
-                rc = 3;
-            }
-        } else if (verdict == OUT_OF_MEMORY) {
-            cs_error("out of memory");
-            rc = 3;
-        } else {
-            out->rejected[verdict]++;
-        }
-        cs_prof_end();
-    }
-    free(reader.buf);
-    c2_row_buffers_free(&buffers);
-    return rc;
+    return c2_transform_row(job, rec, buffers, row);
 }
 
 int c2_run_hashed(const c2_job *job, c2_result *out)
@@ -112,7 +73,10 @@ int c2_run_hashed(const c2_job *job, c2_result *out)
         return 3;
     }
 
-    rc = extract_and_transform(job, in, tmp, tmp_path, out);
+    row_buffers buffers;
+    c2_row_buffers_init(&buffers);
+    rc = c2_extract_to_tmp(job, in, tmp, tmp_path, out, transform, &buffers);
+    c2_row_buffers_free(&buffers);
     fclose(in);
     if (fclose(tmp) != 0 && rc == 0) {
         cs_error("%s: cannot write: %s", tmp_path, strerror(errno));

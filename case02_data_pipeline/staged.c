@@ -40,6 +40,45 @@ int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row)
     return ferror(tmp) ? -1 : 0;
 }
 
+int c2_extract_to_tmp(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_path, c2_result *out,
+                      c2_transform_fn transform, void *buffers)
+{
+    int rc = 0;
+    c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
+    c2_record rec;
+    while (rc == 0) {
+        cs_prof_begin("extract");
+        int got = c2_next_record(&reader, &rec);
+        cs_prof_end();
+        if (got == 0) break;
+        if (got != 1) {
+            if (got == C2_OUT_OF_MEMORY) cs_error("out of memory");
+            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
+            rc = 3;
+            break;
+        }
+
+        cs_prof_begin("transform");
+        out->rows++;
+        c2_clean_row row;
+        int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE : transform(job, &rec, buffers, &row);
+        if (verdict == C2_NREASONS) {
+            if (c2_tmp_write_row(tmp, &row) != 0) {
+                cs_error("%s: cannot write: %s", tmp_path, strerror(errno));
+                rc = 3;
+            }
+        } else if (verdict == C2_OUT_OF_MEMORY) {
+            cs_error("out of memory");
+            rc = 3;
+        } else {
+            out->rejected[verdict]++;
+        }
+        cs_prof_end();
+    }
+    free(reader.buf);
+    return rc;
+}
+
 /* Reads the next row back, its category into *cat (grown as needed).
  * Returns 1; 0 at the end; C2_READ_ERROR when the file cannot be read or is
  * not what c2_tmp_write_row wrote; C2_OUT_OF_MEMORY. */

@@ -24,6 +24,19 @@ FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t p
 /* Appends one row. Returns 0, or -1 on a write error (errno set). */
 int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row);
 
+/* A rung's transform: checks and converts one record. Returns C2_NREASONS
+ * (accepted: row filled), the c2_reason it is rejected for, or
+ * C2_OUT_OF_MEMORY. `buffers` is the rung's own reused state. */
+typedef int (*c2_transform_fn)(const c2_job *job, const c2_record *rec, void *buffers,
+                               c2_clean_row *row);
+
+/* Extract and transform of the rungs that read in blocks (views, hashed):
+ * each record (profiler phase "extract", block_reader.c) through the rung's
+ * transform (phase "transform"), each clean row to tmp; counts the rows and
+ * the rejections. Returns 0 or 3 (one line on stderr). */
+int c2_extract_to_tmp(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_path, c2_result *out,
+                      c2_transform_fn transform, void *buffers);
+
 /* Called by c2_tmp_load for each row read back; returns 0, or
  * C2_OUT_OF_MEMORY to stop. */
 typedef int (*c2_load_row_fn)(void *ctx, const c2_clean_row *row);
