@@ -13,12 +13,9 @@
  *
  * Same arithmetic as every other rung: the per-sample gradients are summed
  * over the batch first, then one SGD step. */
-#include <string.h>
 
+#include "cpu_first_loop.h"
 #include "cpu_math.h"
-#include "cs_console.h"
-#include "cs_memory.h"
-#include "cs_profiler.h"
 #include "variants.h"
 
 /* One dense layer for one sample: y[j] = sum_k W[j][k] x[k] + b[j], then
@@ -96,76 +93,6 @@ static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_g
 int c1_cpu_slow_train(const c1_workload *w, int steps, c1_output *out, void *state)
 {
     (void)state;
-    if (steps > w->order_steps || steps > out->steps) {
-        cs_error("cpu_slow: %d steps asked, but the sample order covers %d and the output %d",
-                 steps, w->order_steps, out->steps);
-        return 2;
-    }
-    const c1_config *c = &w->cfg;
-    const int B = c->batch;
-    const size_t np = w->layout.count;
-
-    float *params = cs_alloc(np * sizeof(float), "cpu_slow weights");
-    memcpy(params, w->init_params, np * sizeof(float));
-    c1_weights p = c1_weights_of(&w->layout, params);
-
-    for (int s = 0; s < steps; s++) {
-        const int32_t *idx = w->order + (size_t)s * B;
-
-        /* Everything the step needs, allocated now and freed at its end. */
-        cs_prof_begin("alloc");
-        float *x = cs_alloc((size_t)B * c->in * sizeof(float), "cpu_slow batch");
-        float *a1 = cs_alloc((size_t)B * c->h1 * sizeof(float), "cpu_slow layer 1");
-        float *a2 = cs_alloc((size_t)B * c->h2 * sizeof(float), "cpu_slow layer 2");
-        float *z = cs_alloc((size_t)B * c->out * sizeof(float), "cpu_slow logits");
-        float *log_a1 = cs_alloc((size_t)B * c->h1 * sizeof(float), "cpu_slow logging layer 1");
-        float *log_a2 = cs_alloc((size_t)B * c->h2 * sizeof(float), "cpu_slow logging layer 2");
-        float *log_z = cs_alloc((size_t)B * c->out * sizeof(float), "cpu_slow logging logits");
-        float *dz = cs_alloc((size_t)c->out * sizeof(float), "cpu_slow logit grads");
-        float *d2 = cs_alloc((size_t)c->h2 * sizeof(float), "cpu_slow layer 2 grads");
-        float *d1 = cs_alloc((size_t)c->h1 * sizeof(float), "cpu_slow layer 1 grads");
-        float *grad = cs_calloc(np * sizeof(float), "cpu_slow weight grads");
-        cs_prof_end();
-        c1_grads g = c1_grads_of(&w->layout, grad);
-
-        cs_prof_begin("data");
-        c1_convert_rows(w, idx, B, x);
-        cs_prof_end();
-
-        cs_prof_begin("forward");
-        forward_batch(c, &p, B, x, a1, a2, z);
-        cs_prof_end();
-
-        /* The metrics for the log: the whole forward pass again. */
-        cs_prof_begin("sync/logging");
-        forward_batch(c, &p, B, x, log_a1, log_a2, log_z);
-        c1_batch_metrics(w, idx, log_z, B, &out->loss[s], &out->correct[s]);
-        cs_prof_end();
-
-        cs_prof_begin("backward");
-        backward_batch(w, &p, &g, B, idx, x, a1, a2, z, dz, d2, d1);
-        cs_prof_end();
-
-        cs_prof_begin("update");
-        c1_sgd_update(params, grad, np, c->lr, 0);
-        cs_prof_end();
-
-        cs_prof_begin("alloc");
-        cs_free(x);
-        cs_free(a1);
-        cs_free(a2);
-        cs_free(z);
-        cs_free(log_a1);
-        cs_free(log_a2);
-        cs_free(log_z);
-        cs_free(dz);
-        cs_free(d2);
-        cs_free(d1);
-        cs_free(grad);
-        cs_prof_end();
-    }
-
-    memcpy(out->params, params, np * sizeof(float));
-    cs_free(params);
-    return 0;
+    static const c1_first_version v = {"cpu_slow", forward_batch, backward_batch, 1};
+    return c1_train_first_version(w, steps, out, &v);
 }
