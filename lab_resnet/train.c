@@ -78,10 +78,13 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
         r->step_min_s = st.min;
         r->step_max_s = st.max;
     }
+    /* The mean loss of the first and of the last tenth (at least one step). */
     int tenth = steps / 10 > 0 ? steps / 10 : 1;
     double a = 0, z = 0;
-    for (int i = 0; i < tenth && i < steps; i++) a += r->loss[i];
-    for (int i = steps - tenth; i < steps; i++) z += r->loss[i < 0 ? 0 : i];
+    for (int i = 0; i < tenth && i < steps; i++) {
+        a += r->loss[i];
+        z += r->loss[steps - 1 - i];
+    }
     r->first_loss = steps ? a / tenth : 0;
     r->last_loss = steps ? z / tenth : 0;
     r->train_accuracy = seen ? (double)correct_total / seen : 0;
