@@ -901,6 +901,7 @@ enum { W_TIMESTAMP, W_CATEGORY, W_AMOUNT, W_CURRENCY, NWANT };
 /* What every thread needs to know about the job, worked out once. */
 typedef struct {
     signed char want_of[C2_MAX_FIELDS];  /* field index -> W_..., or -1 */
+    int field_of[NWANT];                 /* W_... -> field index */
     int header_fields;
     currency_table currencies;
 } plan;
@@ -1075,7 +1076,7 @@ static inline uint64_t prefix_xor(uint64_t x)
  * and each closing quote is followed by a separator or by the second
  * quote of a '""' (else text follows it, as in "ab"c). A row that breaks
  * either rule goes to the general scanner, which knows those cases. */
-static inline const char *scan_short_row(const char *p, const signed char *want_of, row_view *r)
+static inline const char *scan_short_row(const char *p, const plan *pl, row_view *r)
 {
     uint64_t sep, nl, quote;
     row_masks(p, &sep, &nl, &quote);
@@ -1093,31 +1094,31 @@ static inline const char *scan_short_row(const char *p, const signed char *want_
         if ((opening & ~escaped & ~field_starts) | (closing & ~((sep | escaped) >> 1)))
             return NULL;                               /* a quote of another kind */
     }
-    const char *field = p;
-    int nf = 0;
-    for (;;) {
-        int b = __builtin_ctzll(sep);                  /* the separator ending this field */
-        sep &= sep - 1;
-        int at = (int)(field - p);
-        const char *stop = p + b;
-        const char *text_end = stop;
-        if (b == k && stop > field && stop[-1] == '\r') text_end--;   /* CR before LF */
-        int slot = nf < C2_MAX_FIELDS ? want_of[nf] : -1;
-        if (slot >= 0) {
-            /* quoted: its text lies between the quotes, and holds '""' when
-             * the field has more than its two quotes. Arithmetic, not a
-             * branch: whether a value is quoted changes from row to row. */
-            int quoted = (int)(quote >> at) & 1;
-            uint64_t field_quotes = quote & ((1ull << b) - 1) & ~((1ull << at) - 1);
-            set_field(&r->want[slot], field + quoted, (size_t)(text_end - field) - 2 * (size_t)quoted, quoted,
-                      __builtin_popcountll(field_quotes) > 2);
-        }
-        nf++;
-        if (b == k) break;
-        field = stop + 1;
-    }
+    int nf = __builtin_popcountll(sep);                /* one separator ends each field */
     r->unterminated = 0;
     r->nfields = nf;
+    if (nf != pl->header_fields) return p + k + 1;     /* rejected on its count: fields unread */
+
+    /* The separators' positions, in order (bound[i + 1] ends field i, and
+     * bound[0] = -1 sits before the first): then each wanted field is two
+     * array reads away, however many fields come before it. */
+    int bound[65];
+    int n = 0;
+    bound[0] = -1;
+    for (uint64_t s = sep; s; s &= s - 1) bound[++n] = __builtin_ctzll(s);
+    for (int want = 0; want < NWANT; want++) {
+        int i = pl->field_of[want];
+        int at = bound[i] + 1, b = bound[i + 1];       /* the field is bytes [at, b) */
+        int text_end = b;
+        if (b == k && b > at && p[b - 1] == '\r') text_end--;   /* CR before LF */
+        /* quoted: its text lies between the quotes, and holds '""' when
+         * the field has more than its two quotes. Arithmetic, not a
+         * branch: whether a value is quoted changes from row to row. */
+        int quoted = (int)(quote >> at) & 1;
+        uint64_t field_quotes = quote & ((1ull << b) - 1) & ~((1ull << at) - 1);
+        set_field(&r->want[want], p + at + quoted, (size_t)(text_end - at - 2 * quoted), quoted,
+                  __builtin_popcountll(field_quotes) > 2);
+    }
     return p + k + 1;
 }
 #endif
@@ -1126,7 +1127,7 @@ static inline const char *scan_short_row(const char *p, const signed char *want_
  * tells an empty line (skipped, not a row). A field ends at the first ','
  * or LF after it (after its closing quote, if quoted); a LF ends the
  * record, and a CR right before that LF is not data. */
-static inline const char *scan_row(const char *p, const char *end, const signed char *want_of,
+static inline const char *scan_row(const char *p, const char *end, const plan *pl,
                                    row_view *r, int *blank)
 {
     if (*p == '\n' || (*p == '\r' && end - p >= 2 && p[1] == '\n')) {
@@ -1136,14 +1137,14 @@ static inline const char *scan_row(const char *p, const char *end, const signed 
     *blank = 0;
 #if ROW_MASKS
     if (end - p >= 64) {
-        const char *next = scan_short_row(p, want_of, r);
+        const char *next = scan_short_row(p, pl, r);
         if (next) return next;
     }
 #endif
     r->unterminated = 0;
     int nf = 0;
     for (;;) {
-        int slot = nf < C2_MAX_FIELDS ? want_of[nf] : -1;
+        int slot = nf < C2_MAX_FIELDS ? pl->want_of[nf] : -1;
         const char *stop;                       /* the ',' or LF ending this field, or end */
         const char *text_begin = p;             /* where trailing CR would be looked for */
         const char *close = NULL;               /* a quoted field's closing quote */
@@ -1200,7 +1201,7 @@ static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit,
     row_view r;
     int blank;
     while (p < lim) {
-        const char *next = scan_row(p, e, pl->want_of, &r, &blank);
+        const char *next = scan_row(p, e, pl, &r, &blank);
         if (!blank) take_row(w, &r, pl, e);
         p = next;
     }
@@ -1263,6 +1264,10 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     pl.want_of[job->header.index[C2_COL_CATEGORY]] = W_CATEGORY;
     pl.want_of[job->header.index[C2_COL_AMOUNT]] = W_AMOUNT;
     pl.want_of[job->header.index[C2_COL_CURRENCY]] = W_CURRENCY;
+    pl.field_of[W_TIMESTAMP] = job->header.index[C2_COL_TIMESTAMP];
+    pl.field_of[W_CATEGORY] = job->header.index[C2_COL_CATEGORY];
+    pl.field_of[W_AMOUNT] = job->header.index[C2_COL_AMOUNT];
+    pl.field_of[W_CURRENCY] = job->header.index[C2_COL_CURRENCY];
     pl.header_fields = job->header.nfields;
     currency_table_init(&pl.currencies);
 

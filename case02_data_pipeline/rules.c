@@ -133,20 +133,6 @@ int c2_find_currency(const char *s, size_t len)
     }
 }
 
-int64_t c2_to_usd_cents(int64_t cents, int64_t rate_ppm)
-{
-    /* |cents| < 1e12 and rate_ppm < 2e6: the product is below 2e18, inside
-     * int64 (9.2e18). C's division truncates toward zero and the remainder
-     * takes the dividend's sign, so one test per sign rounds half away from
-     * zero: 0.5 cent up for positive amounts, down for negative ones. */
-    int64_t product = cents * rate_ppm;
-    int64_t quotient = product / 1000000;
-    int64_t remainder = product % 1000000;
-    if (remainder >= 500000) quotient++;
-    else if (remainder <= -500000) quotient--;
-    return quotient;
-}
-
 /* ---- categories ------------------------------------------------------------ */
 
 size_t c2_normalize_category(const char *s, size_t len, char *out, size_t cap)

@@ -48,6 +48,11 @@ c2_test(fast_many_threads_hand --rm ${T}/hand16 --code 0
 c2_test(check_catches_fault --rm ${T}/fault --code 1 --env CS_FAULT_INJECT=fused
   --stdout "fused +FAIL" --stderr "differed"
   -- ${C2} --rows 2000 --variant slow,fused ${C2_FAST_RUN} --out ${T}/fault)
+# A rung run alone is still compared with slow (run once, untimed), not
+# with itself: a wrong fast fails with --variant fast.
+c2_test(check_alone_against_slow --rm ${T}/fault_alone --code 1 --env CS_FAULT_INJECT=fast
+  --stdout "slow was not selected" --stdout "fast +FAIL" --stderr "differed from slow"
+  -- ${C2} --rows 2000 --variant fast ${C2_FAST_RUN} --out ${T}/fault_alone)
 # The generator: deterministic from the seed.
 c2_test(generate_deterministic --rm ${T}/g1.csv --rm ${T}/g2.csv --code 0
   --same ${T}/g1.csv ${T}/g2.csv
