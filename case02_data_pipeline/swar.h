@@ -130,8 +130,9 @@ static inline int c2_swar_clock(const char *s, int *hour)
     uint64_t w = c2_load64(s);
     const uint64_t digit_at = 0x8080008080008080ull;      /* bytes 0,1,3,4,6,7 */
     const uint64_t colon_at = 0x0000800000800000ull;      /* bytes 2,5 */
-    int shape = ((c2_digit_bytes(w) & digit_at) == digit_at) &
-                ((c2_bytes_equal(w, ':') & colon_at) == colon_at);
+    uint64_t misplaced = ((c2_digit_bytes(w) & digit_at) ^ digit_at) |   /* a digit missing */
+                         ((c2_bytes_equal(w, ':') & colon_at) ^ colon_at); /* a ':' missing */
+    int shape = misplaced == 0;
     uint64_t d = w ^ (C2_ONES * '0');
     unsigned hh = (unsigned)(d & 15) * 10 + (unsigned)(d >> 8 & 15);
     unsigned mm = (unsigned)(d >> 24 & 15) * 10 + (unsigned)(d >> 32 & 15);
