@@ -1111,6 +1111,10 @@ static inline const char *scan_short_row(const char *p, const plan *pl, row_view
         int at = bound[i] + 1, b = bound[i + 1];       /* the field is bytes [at, b) */
         int text_end = b;
         if (b == k && b > at && p[b - 1] == '\r') text_end--;   /* CR before LF */
+        if (!quote) {                                  /* most rows: the bytes as they are */
+            set_field(&r->want[want], p + at, (size_t)(text_end - at), 0, 0);
+            continue;
+        }
         /* quoted: its text lies between the quotes, and holds '""' when
          * the field has more than its two quotes. Arithmetic, not a
          * branch: whether a value is quoted changes from row to row. */
