@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pipeline.h"
+#include "cs_fuzz_replay.h"
 
 static const char header[] = "txn_id,timestamp,user_id,category,amount,currency,country\n";
 
@@ -85,38 +86,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C2_FUZZ_STANDALONE
-/* Runs each file named on the command line through the target once. */
-int main(int argc, char **argv) {
-    int ran = 0;
-    for (int a = 1; a < argc; a++) {
-        FILE *f = fopen(argv[a], "rb");
-        if (f == NULL) {
-            fprintf(stderr, "fuzz_fast: cannot open %s\n", argv[a]);
-            return 2;
-        }
-        char *buf = NULL;
-        size_t len = 0, cap = 0, n;
-        char chunk[4096];
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            if (len + n > cap) {
-                cap = (len + n) * 2;
-                char *bigger = realloc(buf, cap);
-                if (bigger == NULL) {
-                    free(buf);
-                    fclose(f);
-                    return 3;
-                }
-                buf = bigger;
-            }
-            memcpy(buf + len, chunk, n);
-            len += n;
-        }
-        fclose(f);
-        LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-        free(buf);
-        ran++;
-    }
-    printf("fuzz_fast: %d inputs, fast agreed with fused on each\n", ran);
-    return ran > 0 ? 0 : 2;
-}
+int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_fast", "fast agreed with fused on each"); }
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "cs_fuzz_replay.h"
 
 #define REQUIRE(cond)                                                            \
     do {                                                                         \
@@ -126,31 +127,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C2_FUZZ_STANDALONE
-/* Runs each file named on the command line through the target once. */
-int main(int argc, char **argv) {
-    int ran = 0;
-    for (int a = 1; a < argc; a++) {
-        FILE *f = fopen(argv[a], "rb");
-        if (f == NULL) { fprintf(stderr, "fuzz_scan: cannot open %s\n", argv[a]); return 2; }
-        char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        char chunk[4096];
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            if (len + n > cap) {
-                cap = (len + n) * 2;
-                char *grown = realloc(data, cap);
-                if (grown == NULL) { free(data); fclose(f); return 3; }
-                data = grown;
-            }
-            memcpy(data + len, chunk, n);
-            len += n;
-        }
-        fclose(f);
-        LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-        free(data);
-        ran++;
-    }
-    printf("fuzz_scan: %d inputs, all invariants held\n", ran);
-    return ran > 0 ? 0 : 2;
-}
+int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_scan", "all invariants held"); }
 #endif

@@ -12,11 +12,11 @@ set(LR_COMMON ${CMAKE_SOURCE_DIR}/common)
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_st
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_st.c ${LR_SRC}/safetensors.c ${LR_SRC}/json_scan.c
           ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c
-  INCLUDES ${LR_SRC} ${LR_COMMON}
+  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus
   DEFINE_STANDALONE LR_FUZZ_STANDALONE
   SECONDS 20
   DEPENDS ${LR_SRC}/safetensors.h ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_console.h
-          ${LR_COMMON}/cs_outfile.h
+          ${LR_COMMON}/cs_outfile.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=2)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "cs_fuzz_replay.h"
 
 #define REQUIRE(cond)                                                          \
     do {                                                                       \
@@ -119,31 +120,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef LR_FUZZ_STANDALONE
-/* Runs each file named on the command line through the target once. */
-int main(int argc, char **argv) {
-    int ran = 0;
-    for (int a = 1; a < argc; a++) {
-        FILE *fp = fopen(argv[a], "rb");
-        if (fp == NULL) { fprintf(stderr, "fuzz_st: cannot open %s\n", argv[a]); return 2; }
-        unsigned char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        unsigned char chunk[4096];
-        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-            if (len + n > cap) {
-                cap = (len + n) * 2;
-                unsigned char *grown = realloc(data, cap);
-                if (grown == NULL) { free(data); fclose(fp); return 3; }
-                data = grown;
-            }
-            memcpy(data + len, chunk, n);
-            len += n;
-        }
-        fclose(fp);
-        LLVMFuzzerTestOneInput(data != NULL ? data : (const uint8_t *)"", len);
-        free(data);
-        ran++;
-    }
-    printf("fuzz_st: %d inputs, all invariants held\n", ran);
-    return ran > 0 ? 0 : 2;
-}
+int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_st", "all invariants held"); }
 #endif
