@@ -118,7 +118,8 @@ typedef struct lr_backend {
     void (*regions_flush)(void);
 
     /* Frees what the backend holds for the whole program (GPU: cuDNN and
-     * cuBLAS handles, the stream), after the last operation; may be NULL. */
+     * cuBLAS handles, the stream), after the last operation and after every
+     * buffer was freed: no backend call may follow it. May be NULL. */
     void (*release)(void);
 } lr_backend;
 

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -128,11 +129,14 @@ conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
     const size_t per_image = (size_t)p.ohw * (size_t)(p.kdim + s->cout);
     size_t nb = per_image ? chunk_cap_floats() / per_image : (size_t)n;
     /* Every index within a chunk stays below 2^31: the kernels divide 32-bit
-     * integers, and cuBLAS takes int leading dimensions. */
+     * integers, and cuBLAS takes int leading dimensions. The kernels' grid-
+     * stride loops step an int counter up to one grid (at most 8192 blocks of
+     * 256 threads) past the end, so that much headroom is kept too. */
     const size_t biggest = per_image > (size_t)s->cin * h * w ? per_image
                                                               : (size_t)s->cin * h * w;
-    if (biggest && nb > (size_t)INT_MAX / biggest)
-        nb = (size_t)INT_MAX / biggest;
+    const size_t index_limit = (size_t)INT_MAX - 8192u * 256u;
+    if (biggest && nb > index_limit / biggest)
+        nb = index_limit / biggest;
     if (nb > (size_t)n)
         nb = (size_t)n;
     if (nb < 1)
@@ -355,10 +359,32 @@ struct cudnn_plan {
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t work_bytes;
+    char text[128];                 /* the three algorithms, for the run's report */
 };
 
 std::mutex plans_mutex;
-std::vector<cudnn_plan> plans;      /* one per shape seen; a handful per run */
+/* One per shape seen; a handful per run. A deque: adding a plan moves none
+ * of the others, so lr_gpu_conv_algo can hand out a plan's text. */
+std::deque<cudnn_plan> plans;
+
+bool same_shape(const cudnn_plan &q, const lr_conv_shape *s, int n, int h, int w)
+{
+    return q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
+           q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+}
+
+/* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
+template <size_t N>
+const char *algo_name(const char *const (&names)[N], int algo)
+{
+    return algo >= 0 && (size_t)algo < N ? names[algo] : "other";
+}
+const char *const fwd_names[] = {"implicit GEMM", "implicit precomputed GEMM", "GEMM", "direct",
+                                 "FFT", "tiled FFT", "Winograd", "Winograd (non-fused)"};
+const char *const bwd_data_names[] = {"algo 0", "algo 1", "FFT", "tiled FFT", "Winograd",
+                                      "Winograd (non-fused)"};
+const char *const bwd_filter_names[] = {"algo 0", "algo 1", "FFT", "algo 3", "Winograd",
+                                        "Winograd (non-fused)", "tiled FFT"};
 size_t largest_answer_bytes;        /* the most conv_work_floats has answered */
 
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
@@ -433,8 +459,7 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
 {
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
-            q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad)
+        if (same_shape(q, s, n, h, w))
             return q;
 
     cudnn_plan p;
@@ -482,8 +507,23 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
                 largest_answer_bytes);
         exit(3);
     }
+    snprintf(p.text, sizeof p.text, "cuDNN (forward %s, backward data %s, filter %s)",
+             algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
+             algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
     return p;
+}
+
+/* The report text of this shape's plan (made now if new); it lives until
+ * lr_gpu_conv_release. */
+const char *cudnn_plan_text(const lr_conv_shape *s, int n, int h, int w)
+{
+    (void)get_plan(s, n, h, w, true);
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    for (const cudnn_plan &q : plans)
+        if (same_shape(q, s, n, h, w))
+            return q.text;
+    return "cuDNN";
 }
 
 size_t cudnn_work_floats(const lr_conv_shape *s, int n, int h, int w)
@@ -535,13 +575,19 @@ size_t lr_gpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
     return im2col_work_floats(s, n, h, w);
 }
 
+/* Which path, and with cuDNN which of its algorithms, this shape uses (the
+ * lab's run prints it: cuDNN's heuristics choose per shape and GPU). */
 const char *lr_gpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
 {
+#if LR_HAVE_CUDNN
+    if (active_path() == PATH_CUDNN)
+        return cudnn_plan_text(s, n, h, w);
+#endif
     (void)s;
     (void)n;
     (void)h;
     (void)w;
-    return active_path() == PATH_CUDNN ? "cuDNN" : "im2col + cuBLAS";
+    return "im2col + cuBLAS";
 }
 
 void lr_gpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
@@ -562,8 +608,13 @@ void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const flo
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work)
 {
-    if (n <= 0)
+    if (n <= 0) {
+        /* No images: the weight had no effect, its gradient is zero (the
+         * contract: backward functions overwrite their outputs). */
+        const size_t wsize = (size_t)s->cout * s->cin * s->k * s->k;
+        CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, lr_gpu_stream()));
         return;
+    }
 #if LR_HAVE_CUDNN
     if (active_path() == PATH_CUDNN) {
         cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);

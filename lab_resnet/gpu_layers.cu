@@ -138,12 +138,13 @@ bn_train_kernel(int n, int c, int hw, const float *x,
         running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
     }
 
-    /* y = gamma * (x - mean) * invstd + beta, folded into one multiply-add. */
-    const float scale = gamma[ch] * invstd;
-    const float shift = beta[ch] - (float)mean * scale;
+    /* y = (x - mean) * (gamma * invstd) + beta. The mean is taken off first,
+     * as on the CPU: folded into one shift, x * scale + shift would cancel
+     * digits whenever |mean| is large next to the spread. */
+    const float scale = gamma[ch] * invstd, mu = (float)mean;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
-        y[e] = fmaf(x[e], scale, shift);
+        y[e] = fmaf(x[e] - mu, scale, beta[ch]);
     }
 }
 

@@ -271,6 +271,14 @@ void lr_model_free(lr_model *m)
 void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels)
 {
     size_t n = (size_t)m->batch;
+    /* Labels are checked here, on the host, for every backend: a GPU kernel
+     * given a label out of range could only give a NaN loss, not say why.
+     * (The CIFAR reader checks them too; this guards every other caller.) */
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= LR_CLASSES) {
+            cs_error("label %d of sample %zu of the batch is not in [0, %d)", (int)labels[i], i, LR_CLASSES);
+            exit(2);
+        }
     m->be->to_backend(m->x, images, n * 3 * m->img * m->img * sizeof(float));
     m->be->to_backend(m->labels, labels, n * sizeof(int32_t));
 }

@@ -116,7 +116,8 @@ void lr_model_adam_step(lr_model *m);
 void lr_model_read_metrics(const lr_model *m, float *loss, int *correct);
 
 /* Copies host images (batch x 3 x img x img floats) and labels into the
- * model's input buffers. */
+ * model's input buffers. A label outside [0, LR_CLASSES) is a one-line
+ * error and exit code 2. */
 void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels);
 
 /* Weights from a safetensors file with torchvision's names (F32; the I64

@@ -48,6 +48,13 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
             --batch 4 --work ${T}/compare)
   set_tests_properties(lab_resnet.compare_with_pytorch PROPERTIES LABELS "lab_resnet" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
+  # The GPU backend's whole training step against PyTorch's (on the CPU,
+  # so no TF32 in the reference), within the issue's 1e-2; 77 without a GPU.
+  add_test(NAME lab_resnet.compare_with_pytorch_gpu
+    COMMAND ${LR_PY} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
+            --batch 8 --work ${T}/compare_gpu)
+  set_tests_properties(lab_resnet.compare_with_pytorch_gpu PROPERTIES LABELS "lab_resnet;gpu"
+                       TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
 
 # Bad input: one line on stderr, exit 2 (3 for a missing GPU), no output.

@@ -226,6 +226,39 @@ static void check_convs(const char *pass)
         check_conv(&conv_cases[i], pass);
 }
 
+/* 5 images of 301 x 301: 453005 columns. */
+static const conv_case big_conv_case = {4, 4, 3, 1, 1, 5, 301, 301};
+
+/* No images: the weight's gradient is zero, written (not left as it was). */
+static void check_conv_no_images(void)
+{
+    const lr_conv_shape s = {3, 4, 3, 1, 1};
+    const size_t nw = (size_t)4 * 3 * 3 * 3;
+    printf(" conv backward with no images:\n");
+    size_t gw = gpu->conv_work_floats(&s, 1, 5, 5);
+    float *g_work = gw ? dev_filled(gw, SENTINEL) : NULL;
+    const float *g_w = dev_copy(host_random(nw, -0.5f, 0.5f), nw);
+    float *g_dw = dev_filled(nw, SENTINEL);
+    gpu->conv_backward(&s, 0, 5, 5, NULL, g_w, NULL, NULL, g_dw, g_work);
+    expect_close("dweight is zero", g_dw, host_filled(nw, 0.0f), nw);
+    release_all();
+}
+
+/* The arena's device zero-fill (lr_device_zero): Adam's moments start from
+ * it, so a buffer that is not all zeros would bias every step. */
+static void check_device_zero(size_t count)
+{
+    printf(" device zero-fill, %zu floats:\n", count);
+    float *g = dev_filled(count, SENTINEL);
+    lr_device_zero(g, count * sizeof(float));
+    const float *back = fetch(g, count);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < count; i++) nonzero += back[i] != 0.0f;
+    printf("  %-44s %zu of %zu not zero\n", "after lr_device_zero", nonzero, count);
+    CHECK(nonzero == 0);
+    release_all();
+}
+
 /* ---- Batch norm ---------------------------------------------------------------- */
 
 static void check_bn(int n, int c, int hw)
@@ -333,13 +366,15 @@ static void check_elementwise(size_t count)
 /* ---- Pooling ------------------------------------------------------------------------ */
 
 static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad, float lo,
-                          float hi)
+                          float hi, int ties)
 {
     const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
-    printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g):\n", k, stride, pad, n, c, h,
-           w, (double)lo, (double)hi);
-    const float *x = host_random(nx, lo, hi);
+    printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g)%s:\n", k, stride, pad, n, c, h,
+           w, (double)lo, (double)hi, ties ? " in steps of 0.5 (ties)" : "");
+    float *x = host_random(nx, lo, hi);
+    if (ties)   /* a few distinct values: most windows hold their maximum twice */
+        for (size_t i = 0; i < nx; i++) x[i] = floorf(x[i] * 2.0f) / 2.0f;
     const float *dy = host_random(ny, -1.0f, 1.0f);
 
     float *y_ref = host_filled(ny, SENTINEL);
@@ -355,7 +390,7 @@ static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad
     expect_close("forward y", g_y, y_ref, ny);
 
     /* The same inputs and the same rule (first maximum, padding never
-     * wins) give the same indices; uniform values make ties improbable. */
+     * wins) give the same indices, ties included. */
     int32_t *arg = host_bytes(ny * sizeof(int32_t));
     gpu->to_host(arg, g_argmax, ny * sizeof(int32_t));
     size_t differ = 0, in_padding = 0;
@@ -522,7 +557,7 @@ int main(void)
     const lr_conv_shape probe_shape = {3, 8, 7, 2, 3};
     const char *algo = gpu->conv_algo(&probe_shape, 2, 17, 15);
     check_convs("default path");
-    if (strcmp(algo, "cuDNN") == 0) {
+    if (strncmp(algo, "cuDNN", 5) == 0) {           /* "cuDNN (forward ..., ...)" */
         setenv("LR_CONV", "im2col", 1);
         CHECK(strcmp(gpu->conv_algo(&probe_shape, 2, 17, 15), "im2col + cuBLAS") == 0);
         check_convs("LR_CONV=im2col");
@@ -533,16 +568,31 @@ int main(void)
     }
     setenv("LR_CONV_CHUNK_FLOATS", "1", 1);   /* below one image: chunks of one */
     check_convs("im2col, one image per chunk");
+    /* Two images per chunk for three images: a full chunk, then a short
+     * last one (per image: 99 pixels x (45 + 6) floats = 5049). */
+    setenv("LR_CONV_CHUNK_FLOATS", "10098", 1);
+    check_conv(&conv_cases[1], "im2col, chunks of 2 and 1");
     unsetenv("LR_CONV_CHUNK_FLOATS");
     unsetenv("LR_CONV");
+    /* More columns than the im2col grid has threads (1024 blocks of 256):
+     * its grid-stride loop runs several times; on every path. */
+    check_conv(&big_conv_case, "default path");
+    setenv("LR_CONV", "im2col", 1);
+    check_conv(&big_conv_case, "LR_CONV=im2col");
+    unsetenv("LR_CONV");
+    check_conv_no_images();
+    check_device_zero(1000003);
 
     check_bn(3, 5, 63);
     check_bn(17, 7, 1);        /* ResNet's last stage at 32x32: 1x1 planes */
     check_bn(2, 3, 1031);      /* more values per channel than a block has threads */
+    check_bn(4, 64, 56 * 56);  /* layer1's shape at 224: 12544 values per channel */
     check_elementwise(1001);
-    check_maxpool(2, 3, 13, 11, 3, 2, 1, -1.0f, 1.0f);
-    check_maxpool(2, 2, 8, 8, 3, 2, 1, -3.0f, -1.0f);   /* all negative: padding (0) must not win */
-    check_maxpool(1, 2, 9, 7, 2, 2, 0, -1.0f, 1.0f);
+    check_elementwise(3000001);   /* past the grid cap (8192 x 256): grid-stride loops */
+    check_maxpool(2, 3, 13, 11, 3, 2, 1, -1.0f, 1.0f, 0);
+    check_maxpool(2, 2, 8, 8, 3, 2, 1, -3.0f, -1.0f, 0);   /* all negative: padding (0) must not win */
+    check_maxpool(1, 2, 9, 7, 2, 2, 0, -1.0f, 1.0f, 0);
+    check_maxpool(2, 3, 13, 11, 3, 2, 1, 0.0f, 1.5f, 1);   /* ties, as after a ReLU: first wins */
     check_avgpool(3, 5, 49);
     check_avgpool(4, 37, 1);
     check_linear(5, 37, 11);
