@@ -40,8 +40,22 @@ if "$torch_py" -c "import torch" 2>/dev/null; then
 else
   echo "PyTorch not installed: case01's peer comparison skipped (apt-get install python3-torch)"
 fi
-# case02: the default file (1,000,000 generated rows, read from the page cache).
+# case02: the default file (1,000,000 generated rows, read from the page cache),
+# then its peer: the same job in pandas on the same file (the generator is
+# deterministic: the default seed gives the bytes the case generated), its
+# output compared byte for byte with the case's groups.csv and summary.csv.
 run case02_data_pipeline
+if "$torch_py" -c "import pandas, numpy" 2>/dev/null && [ -x "$build/case02_data_pipeline/case02_data_pipeline" ]; then
+  csv=$(mktemp "${TMPDIR:-/tmp}/case02_bench_XXXXXX.csv")
+  {
+    echo "# pandas peer of case02 (docs/case02_pandas_compare.py) on the default input"
+    "$build/case02_data_pipeline/case02_data_pipeline" --generate 1000000 --out-csv "$csv" &&
+      "$torch_py" docs/case02_pandas_compare.py --input "$csv" --expect "$out/case02_data_pipeline" || status=1
+  } 2>&1 | tee "$out/case02_pandas.log.tmp" && mv "$out/case02_pandas.log.tmp" "$out/case02_pandas.log"
+  rm -f "$csv"
+else
+  echo "pandas not installed: case02's peer comparison skipped (apt-get install python3-pandas)"
+fi
 # lab_resnet: the default run (the profile, then the baseline epoch on the
 # generated data), then PyTorch's training step on the same model, batch,
 # image size and thread count, NCHW and channels_last (its best settings).
