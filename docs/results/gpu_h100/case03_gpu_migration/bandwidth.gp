@@ -1,0 +1,16 @@
+# bandwidth.gp: run from this folder with `gnuplot bandwidth.gp` (writes bandwidth.png)
+set terminal pngcairo size 1000,600 noenhanced font "sans,11"
+if (!exists("cs_png")) cs_png = 'bandwidth.png'
+set output cs_png
+set datafile missing "?"
+set title 'Copy bandwidth by size: pageable against pinned host memory'
+set xlabel 'copy size (KiB, log scale)'
+set ylabel 'GB/s'
+set grid
+set key top left
+set logscale x
+plot 'bandwidth.dat' using 1:2 with linespoints lw 2 pt 7 title 'host memcpy', \
+     '' using 1:3 with linespoints lw 2 pt 7 title 'H2D pageable', \
+     '' using 1:4 with linespoints lw 2 pt 7 title 'H2D pinned', \
+     '' using 1:5 with linespoints lw 2 pt 7 title 'D2H pageable', \
+     '' using 1:6 with linespoints lw 2 pt 7 title 'D2H pinned'
