@@ -37,21 +37,16 @@ lr_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
 set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
 
 # check-step against PyTorch (torch and torchvision importable, else 77).
-find_package(Python3 COMPONENTS Interpreter QUIET)
-set(LR_PY /usr/bin/python3)
-if(NOT EXISTS ${LR_PY} AND Python3_EXECUTABLE)
-  set(LR_PY ${Python3_EXECUTABLE})
-endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
   add_test(NAME lab_resnet.compare_with_pytorch
-    COMMAND ${LR_PY} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
+    COMMAND ${CS_PYTHON} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
             --batch 4 --work ${T}/compare)
   set_tests_properties(lab_resnet.compare_with_pytorch PROPERTIES LABELS "lab_resnet" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
   # The GPU backend's whole training step against PyTorch's (on the CPU,
   # so no TF32 in the reference), within the issue's 1e-2; 77 without a GPU.
   add_test(NAME lab_resnet.compare_with_pytorch_gpu
-    COMMAND ${LR_PY} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
+    COMMAND ${CS_PYTHON} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
             --batch 8 --work ${T}/compare_gpu)
   set_tests_properties(lab_resnet.compare_with_pytorch_gpu PROPERTIES LABELS "lab_resnet;gpu"
                        TIMEOUT 600 SKIP_RETURN_CODE 77)
