@@ -14,6 +14,11 @@ run() {  # run CASE ARGS...
   echo "################ $c $* ################"
   "$exe" --out "$out/$c" "$@" | tee "$out/$c.log.tmp" && mv "$out/$c.log.tmp" "$out/$c.log" || status=1
 }
+peer() {  # peer NAME FUNCTION: FUNCTION's output into NAME.log; its failure fails the bench
+  local name=$1; shift
+  "$@" 2>&1 | tee "$out/$name.log.tmp" || status=1
+  mv "$out/$name.log.tmp" "$out/$name.log"
+}
 # case03: the default job, plus the naive GEMM timed at n = 1024 so the GEMM
 # table compares all three backends at one size.
 run case03_gpu_migration --naive-gemm-n 1024
@@ -24,19 +29,22 @@ run case03_gpu_migration --naive-gemm-n 1024
 run case01_training_loop
 torch_py=/usr/bin/python3
 [ -x "$torch_py" ] || torch_py=python3
-if "$torch_py" -c "import torch" 2>/dev/null; then
+case01_peer() {
+  local threads rc=0 info core suggested
   threads=$(nproc)
-  {
-    echo "# PyTorch peer of case01 (docs/case01_pytorch_compare.py), $threads threads"
-    "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || status=1
-    info=$("$build/tools/blas_core")
-    core=$(echo "$info" | sed -n 's/^core=\([^ ]*\).*/\1/p')
-    suggested=$(echo "$info" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
-    if [ -n "$suggested" ] && [ "${core,,}" != "${suggested,,}" ]; then
-      echo "# the environment's OpenBLAS core is $core; again with OPENBLAS_CORETYPE=$suggested"
-      OPENBLAS_CORETYPE=$suggested "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || status=1
-    fi
-  } 2>&1 | tee "$out/case01_pytorch.log.tmp" && mv "$out/case01_pytorch.log.tmp" "$out/case01_pytorch.log"
+  echo "# PyTorch peer of case01 (docs/case01_pytorch_compare.py), $threads threads"
+  "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
+  info=$("$build/tools/blas_core")
+  core=$(echo "$info" | sed -n 's/^core=\([^ ]*\).*/\1/p')
+  suggested=$(echo "$info" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
+  if [ -n "$suggested" ] && [ "${core,,}" != "${suggested,,}" ]; then
+    echo "# the environment's OpenBLAS core is $core; again with OPENBLAS_CORETYPE=$suggested"
+    OPENBLAS_CORETYPE=$suggested "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
+  fi
+  return $rc
+}
+if "$torch_py" -c "import torch" 2>/dev/null; then
+  peer case01_pytorch case01_peer
 else
   echo "PyTorch not installed: case01's peer comparison skipped (apt-get install python3-torch)"
 fi
@@ -45,15 +53,18 @@ fi
 # deterministic: the default seed gives the bytes the case generated), its
 # output compared byte for byte with the case's groups.csv and summary.csv.
 run case02_data_pipeline
-if "$torch_py" -c "import pandas, numpy" 2>/dev/null && [ -x "$build/case02_data_pipeline/case02_data_pipeline" ]; then
-  csv=$(mktemp "${TMPDIR:-/tmp}/case02_bench_XXXXXX.csv")
-  {
-    echo "# pandas peer of case02 (docs/case02_pandas_compare.py) on the default input"
-    "$build/case02_data_pipeline/case02_data_pipeline" --generate 1000000 --out-csv "$csv" &&
-      "$torch_py" docs/case02_pandas_compare.py --input "$csv" --expect "$out/case02_data_pipeline" || status=1
-  } 2>&1 | sed "s|$csv|(the default input, generated: seed 42, 1000000 rows)|" |
-    tee "$out/case02_pandas.log.tmp" && mv "$out/case02_pandas.log.tmp" "$out/case02_pandas.log"
+case02_peer() {
+  local csv rc=0
+  csv=$(mktemp "${TMPDIR:-/tmp}/case02_bench_XXXXXX.csv") || return 1
+  echo "# pandas peer of case02 (docs/case02_pandas_compare.py) on the default input"
+  { "$build/case02_data_pipeline/case02_data_pipeline" --generate 1000000 --out-csv "$csv" &&
+      "$torch_py" docs/case02_pandas_compare.py --input "$csv" --expect "$out/case02_data_pipeline"; } 2>&1 |
+    sed "s|$csv|(the default input, generated: seed 42, 1000000 rows)|" || rc=1
   rm -f "$csv"
+  return $rc
+}
+if "$torch_py" -c "import pandas, numpy" 2>/dev/null && [ -x "$build/case02_data_pipeline/case02_data_pipeline" ]; then
+  peer case02_pandas case02_peer
 else
   echo "pandas not installed: case02's peer comparison skipped (apt-get install python3-pandas)"
 fi
@@ -61,13 +72,16 @@ fi
 # generated data), then PyTorch's training step on the same model, batch,
 # image size and thread count, NCHW and channels_last (its best settings).
 run lab_resnet
-if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
+lab_peer() {
+  local threads rc=0
   threads=$(nproc)
-  {
-    echo "# PyTorch peer of lab_resnet (docs/lab_resnet_pytorch_bench.py), $threads threads"
-    "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || status=1
-    "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || status=1
-  } 2>&1 | tee "$out/lab_resnet_pytorch.log.tmp" && mv "$out/lab_resnet_pytorch.log.tmp" "$out/lab_resnet_pytorch.log"
+  echo "# PyTorch peer of lab_resnet (docs/lab_resnet_pytorch_bench.py), $threads threads"
+  "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || rc=1
+  "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || rc=1
+  return $rc
+}
+if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
+  peer lab_resnet_pytorch lab_peer
 else
   echo "PyTorch or torchvision not installed: lab_resnet's peer comparison skipped (apt-get install python3-torchvision)"
 fi
