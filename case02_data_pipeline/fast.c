@@ -483,8 +483,8 @@ static inline int short_find(const short_table *t, size_t h, const uint64_t key[
     size_t mask = t->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const short_slot *e = &t->slots[i];
-        if (e->key[0] == key[0] && e->key[1] == key[1] && e->len == len && e->id >= 0) return e->id;
         if (e->id < 0) return -1;
+        if (e->key[0] == key[0] && e->key[1] == key[1] && e->len == len) return e->id;
     }
 }
 
@@ -523,7 +523,7 @@ typedef struct {
     int n;
     char (*text)[10];      /* the day of each id */
     int text_cap;
-    day_slot recent[DAY_CACHE];   /* a cache in front of the table, see day_of */
+    day_slot recent[DAY_CACHE];   /* a cache in front of the table, see timestamp */
 } day_table;
 
 static void day_table_init(day_table *t)
@@ -1264,14 +1264,14 @@ int c2_run_fast(const c2_job *job, c2_result *out)
      * header's indexes are < C2_MAX_FIELDS), and the currency codes. */
     plan pl;
     memset(pl.want_of, -1, sizeof pl.want_of);
-    pl.want_of[job->header.index[C2_COL_TIMESTAMP]] = W_TIMESTAMP;
-    pl.want_of[job->header.index[C2_COL_CATEGORY]] = W_CATEGORY;
-    pl.want_of[job->header.index[C2_COL_AMOUNT]] = W_AMOUNT;
-    pl.want_of[job->header.index[C2_COL_CURRENCY]] = W_CURRENCY;
-    pl.field_of[W_TIMESTAMP] = job->header.index[C2_COL_TIMESTAMP];
-    pl.field_of[W_CATEGORY] = job->header.index[C2_COL_CATEGORY];
-    pl.field_of[W_AMOUNT] = job->header.index[C2_COL_AMOUNT];
-    pl.field_of[W_CURRENCY] = job->header.index[C2_COL_CURRENCY];
+    static const int column_of[NWANT] = {
+        [W_TIMESTAMP] = C2_COL_TIMESTAMP, [W_CATEGORY] = C2_COL_CATEGORY,
+        [W_AMOUNT] = C2_COL_AMOUNT, [W_CURRENCY] = C2_COL_CURRENCY,
+    };
+    for (int want = 0; want < NWANT; want++) {
+        pl.field_of[want] = job->header.index[column_of[want]];
+        pl.want_of[pl.field_of[want]] = (signed char)want;
+    }
     pl.header_fields = job->header.nfields;
     currency_table_init(&pl.currencies);
 
