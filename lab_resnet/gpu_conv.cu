@@ -13,8 +13,13 @@
  *  - cuDNN (when CMake found it, LR_HAVE_CUDNN): cudnnConvolutionForward /
  *    BackwardData / BackwardFilter, which pick among implicit GEMM (patches
  *    formed on the fly in shared memory, no col in global memory), FFT and
- *    Winograd. The algorithm is chosen once per shape from cuDNN's
- *    heuristics (cudnnGet*_v7, no trial runs) and cached.
+ *    Winograd. The algorithms are chosen once per shape and cached: from
+ *    cuDNN's heuristics by default (cudnnGet*_v7: no trial runs, the same
+ *    choice every run), or with LR_CUDNN_ALGO=find by timing every
+ *    candidate on this GPU (cudnnFind*, what PyTorch's
+ *    torch.backends.cudnn.benchmark = True does): often faster, at the price
+ *    of a second or so at start and a choice that can change from one run
+ *    to the next with the timings, so the last bits of the results can too.
  *
  * Which path runs: cuDNN when it was built, unless the environment says
  * LR_CONV=im2col (LR_CONV=cudnn asks for cuDNN explicitly). The variable is
@@ -104,6 +109,21 @@ size_t chunk_cap_floats(void)
     }
     return (size_t)v;
 }
+
+#if LR_HAVE_CUDNN
+/* How cuDNN's algorithms are chosen: from its heuristics (default, the
+ * same every run) or by timing them (LR_CUDNN_ALGO=find). */
+bool cudnn_find_algorithms(void)
+{
+    const char *e = getenv("LR_CUDNN_ALGO");
+    if (e == NULL || *e == '\0' || strcmp(e, "heuristics") == 0)
+        return false;
+    if (strcmp(e, "find") == 0)
+        return true;
+    fprintf(stderr, "%s: LR_CUDNN_ALGO=%s: expected heuristics or find\n", cs_prog(), e);
+    exit(2);
+}
+#endif
 
 /* ------------------------------------------------------------------------
  * im2col + cuBLAS.
@@ -352,6 +372,7 @@ cudnnHandle_t cudnn_handle(void)
 struct cudnn_plan {
     lr_conv_shape s;
     int n, h, w;
+    bool find;                      /* chosen by timing (LR_CUDNN_ALGO=find) */
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd;
@@ -359,7 +380,7 @@ struct cudnn_plan {
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t work_bytes;
-    char text[128];                 /* the three algorithms, for the run's report */
+    char text[160];                 /* the three algorithms, for the run's report */
 };
 
 std::mutex plans_mutex;
@@ -367,9 +388,10 @@ std::mutex plans_mutex;
  * of the others, so lr_gpu_conv_algo can hand out a plan's text. */
 std::deque<cudnn_plan> plans;
 
+/* The plan for this shape under the current LR_CUDNN_ALGO. */
 bool same_shape(const cudnn_plan &q, const lr_conv_shape *s, int n, int h, int w)
 {
-    return q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
+    return q.find == cudnn_find_algorithms() && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
            q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
@@ -407,11 +429,13 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
     return fallback;
 }
 
-/* cuDNN's heuristics list the algorithms best first (no trial runs, so
- * choosing costs microseconds and touches no data). The fallbacks, for a
- * list with nothing usable: implicit-GEMM variants that are deterministic
- * and need little or no workspace. */
-void choose_algorithms(cudnn_plan &p, size_t limit_bytes)
+/* cuDNN's lists, best first: from its heuristics (no trial runs, so
+ * choosing costs microseconds and touches no data), or, with `find`, from
+ * running each candidate once on this GPU and sorting by the time taken
+ * (cuDNN allocates the buffers for those trials itself). The fallbacks, for
+ * a list with nothing usable: implicit-GEMM variants that are
+ * deterministic and need little or no workspace. */
+void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
 {
     cudnnHandle_t h = cudnn_handle();
     int max = 0, got = 0;   /* each list as long as cuDNN says it can be */
@@ -419,22 +443,34 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes)
     CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionFwdAlgoPerf_t> fwd((size_t)max);
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got,
-                                                       fwd.data()));
+    if (find)
+        CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got,
+                                                         fwd.data()));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got,
+                                                           fwd.data()));
     p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> bd((size_t)max);
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max,
-                                                            &got, bd.data()));
+    if (find)
+        CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max,
+                                                              &got, bd.data()));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max,
+                                                                &got, bd.data()));
     p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> bf((size_t)max);
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max,
-                                                              &got, bf.data()));
+    if (find)
+        CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max,
+                                                                &got, bf.data()));
+    else
+        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd,
+                                                                  max, &got, bf.data()));
     p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
 
     /* The exact workspace of the three choices, asked for each. */
@@ -467,6 +503,7 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
     p.n = n;
     p.h = h;
     p.w = w;
+    p.find = cudnn_find_algorithms();
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
@@ -494,7 +531,7 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
     size_t limit = chunk_cap_floats() * sizeof(float);
     if (!from_query && largest_answer_bytes < limit)
         limit = largest_answer_bytes;
-    choose_algorithms(p, limit);
+    choose_algorithms(p, limit, p.find);
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
      * exceed the buffer the caller sized from earlier answers (at least the
@@ -507,8 +544,8 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
                 largest_answer_bytes);
         exit(3);
     }
-    snprintf(p.text, sizeof p.text, "cuDNN (forward %s, backward data %s, filter %s)",
-             algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
+    snprintf(p.text, sizeof p.text, "cuDNN, %s (forward %s, backward data %s, filter %s)",
+             p.find ? "timed" : "heuristics", algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
              algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
     return p;

@@ -24,6 +24,9 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
     float *images = cs_alloc(img_floats * sizeof(float), "batch images (host)");
     int32_t *labels = cs_alloc((size_t)ld->batch * sizeof(int32_t), "batch labels (host)");
     double *step_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "step times");
+    double *load_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "loading times");
+    double *train_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "training times");
+    double *copy_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "copy times");
     r->loss = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(float), "loss per step");
     r->correct = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(int32_t), "correct per step");
     lr_loader_start_epoch(ld, epoch);
@@ -35,9 +38,11 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
         cs_prof_begin("data loading");
         lr_loader_get(ld, b, images, labels);
         cs_prof_end();
+        double t_loaded = cs_now();
         int h = be->region_begin("copy H2D");
-        lr_model_set_batch(m, images, labels);
+        lr_model_set_batch(m, images, labels);   /* pageable memory: the copy is done on return */
         be->region_end(h);
+        double t_copied = cs_now();
         lr_model_forward(m, 1);
         lr_model_loss(m);
         lr_model_backward(m);
@@ -50,6 +55,9 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
         cs_prof_end();
         be->regions_flush();
         step_s[b] = cs_now() - t0;
+        load_s[b] = t_loaded - t0;
+        copy_s[b] = t_copied - t_loaded;
+        train_s[b] = step_s[b] - load_s[b] - copy_s[b];
         r->loss[b] = loss;
         r->correct[b] = correct;
         correct_total += correct;
@@ -59,6 +67,9 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
             cs_free(images);
             cs_free(labels);
             cs_free(step_s);
+            cs_free(load_s);
+            cs_free(train_s);
+            cs_free(copy_s);
             return 1;
         }
         if (o->log_every > 0 && ((b + 1) % o->log_every == 0 || b + 1 == steps))
@@ -77,6 +88,9 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
         r->step_median_s = st.median;
         r->step_min_s = st.min;
         r->step_max_s = st.max;
+        r->load_median_s = cs_stats_of(load_s + first, steps - first).median;
+        r->copy_median_s = cs_stats_of(copy_s + first, steps - first).median;
+        r->train_median_s = cs_stats_of(train_s + first, steps - first).median;
     }
     /* The mean loss of the first and of the last tenth (at least one step). */
     int tenth = steps / 10 > 0 ? steps / 10 : 1;
@@ -91,6 +105,9 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
     cs_free(images);
     cs_free(labels);
     cs_free(step_s);
+    cs_free(load_s);
+    cs_free(train_s);
+    cs_free(copy_s);
     return 0;
 }
 

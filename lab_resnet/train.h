@@ -20,6 +20,12 @@ typedef struct {
     int timed_images;
     double images_per_s;    /* timed_images / timed_s */
     double step_median_s, step_min_s, step_max_s;
+    /* Each batch split in three, medians over the timed batches: loading it
+     * (read, augment, normalise, in this thread), copying it to the device
+     * (from pageable memory), and training on it (forward, loss, backward,
+     * Adam, loss.item()). The last is what a framework's step-only benchmark
+     * on tensors already on the device measures. */
+    double load_median_s, copy_median_s, train_median_s;
     double first_loss, last_loss;   /* mean of the first and of the last 10% of steps */
     double train_accuracy;          /* running accuracy over the epoch */
     float *loss;                    /* per step (host) */

@@ -99,11 +99,11 @@ fi
 # --- ctest, with no GPU test skipped --------------------------------------
 if want test || want gputest; then
   want test && check "ctest (CPU tests, -j8)" "$LOGS/ctest_cpu.log" \
-    ctest --test-dir "$BUILD" --output-on-failure -j8 -LE gpu --timeout 600
+    ctest --test-dir "$BUILD" --output-on-failure -j8 -LE gpu --timeout ${CTEST_TIMEOUT:-600}
   check "ctest (gpu label)" "$LOGS/ctest_gpu.log" \
-    ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout 600
+    ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout ${CTEST_TIMEOUT:-600}
   ngpu=$(grep -cE "Test +#[0-9]+: " "$LOGS/ctest_gpu.log")
-  nskip=$(grep -cE "Skipped|Not Run" "$LOGS/ctest_gpu.log")
+  nskip=$(grep -cE "\*\*\*(Skipped|Not Run)" "$LOGS/ctest_gpu.log")
   if [ "$nskip" -eq 0 ] && [ "$ngpu" -gt 0 ]; then record "gpu tests run for real" PASS "$ngpu tests, 0 skipped"
   else record "gpu tests run for real" FAIL "$ngpu tests, $nskip skipped"; fi
   grep -hE "tests passed|Skipped|Failed|\*\*\*" "$LOGS"/ctest_*.log | tail -20
@@ -141,12 +141,15 @@ if want cases; then
 fi
 
 # --- GPU benchmarks --------------------------------------------------------
+# BENCH (default case03,case01,lab) picks the cases benchmarked.
+BENCH=${BENCH:-case03,case01,lab}
+bench_of() { [[ ",$BENCH," == *",$1,"* ]]; }
 if want bench; then
   mkdir -p "$RES"
-  check "bench case03 (full, with sweeps)" "$LOGS/bench_case03.log" \
+  bench_of case03 && check "bench case03 (full, with sweeps)" "$LOGS/bench_case03.log" \
     $C3 --naive-gemm-n 1024 --no-plot --out "$RES/case03_gpu_migration"
-  cp "$LOGS/bench_case03.log" "$RES/case03_gpu_migration.log" 2>/dev/null
-  if [ -x "$C1" ]; then
+  bench_of case03 && cp "$LOGS/bench_case03.log" "$RES/case03_gpu_migration.log" 2>/dev/null
+  if [ -x "$C1" ] && bench_of case01; then
     check "bench case01" "$LOGS/bench_case01.log" \
       $C1 --no-plot --out "$RES/case01_training_loop"
     cp "$LOGS/bench_case01.log" "$RES/case01_training_loop.log" 2>/dev/null
@@ -160,15 +163,40 @@ if want bench; then
       cp "$LOGS/bench_case01_torch.log" "$RES/case01_pytorch_cuda.log" 2>/dev/null
     fi
   fi
-  if [ -x "$LR" ]; then
-    for img in 32 224; do
+  if [ -x "$LR" ] && bench_of lab; then
+    # Both sides train on the same files: lab_resnet's generated set, written
+    # in CIFAR-10's format. PyTorch runs four ways: its step alone on ready
+    # tensors in float32 (as lab_resnet computes), the same in channels_last,
+    # the same with TF32 allowed (PyTorch's default for convolutions), and the
+    # lab's whole baseline with its DataLoader (num_workers=0, PIL transforms).
+    $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
+    for img in ${LAB_SIZES:-32 224}; do
       check "bench lab_resnet baseline ${img}x${img}" "$LOGS/bench_lab_$img.log" \
-        $LR baseline --device gpu --img-size $img --samples 20000 --no-plot --out "$RES/lab_resnet_$img"
+        $LR baseline --device gpu --img-size $img --data /tmp/lr_gen --no-plot --out "$RES/lab_resnet_$img"
       cp "$LOGS/bench_lab_$img.log" "$RES/lab_resnet_$img.log" 2>/dev/null
-      check "bench lab_resnet PyTorch ${img}x${img}" "$LOGS/bench_lab_torch_$img.log" \
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img
-      cp "$LOGS/bench_lab_torch_$img.log" "$RES/lab_resnet_pytorch_cuda_$img.log" 2>/dev/null
+      # cuDNN's algorithms chosen by timing them, as PyTorch's cudnn.benchmark does.
+      check "bench lab_resnet baseline ${img}x${img} (find)" "$LOGS/bench_lab_find_$img.log" \
+        env LR_CUDNN_ALGO=find $LR baseline --device gpu --img-size $img --data /tmp/lr_gen --no-plot --out "$RES/lab_resnet_find_$img"
+      cp "$LOGS/bench_lab_find_$img.log" "$RES/lab_resnet_find_$img.log" 2>/dev/null
+      tlog="$LOGS/bench_lab_torch_$img.log"
+      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch ${img}x${img}" "$tlog" bash -c "
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --no-cudnn-benchmark &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --channels-last &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --tf32 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 100 --data /tmp/lr_gen"
+      [ -f "$tlog" ] && cp "$tlog" "$RES/lab_resnet_pytorch_cuda_$img.log" && grep -E "^RESULT" "$tlog"
+      grep -E -A2 "throughput|Median batch split" "$LOGS/bench_lab_$img.log" "$LOGS/bench_lab_find_$img.log"
     done
+    # The profile at the lab's size: the table of operations and the four answers.
+    [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU)" "$LOGS/lab_profile_224.log" \
+      $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_224"
+    [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU, find)" "$LOGS/lab_profile_find_224.log" \
+      env LR_CUDNN_ALGO=find $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_find_224"
+    rm -f "$RES/lab_resnet_profile_find_224/baseline_trace.json"
+    cp "$LOGS/lab_profile_find_224.log" "$RES/lab_resnet_profile_find_224.log" 2>/dev/null
+    rm -f "$RES/lab_resnet_profile_224/baseline_trace.json"
+    cp "$LOGS/lab_profile_224.log" "$RES/lab_resnet_profile_224.log" 2>/dev/null
   fi
   cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
   pack
@@ -248,6 +276,14 @@ if want sanitize; then
     C1_SMALL="--device gpu --quick --hidden1 96 --hidden2 64 --batch 32 --samples 512 --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0"
     for k in bias_softmax_xent bias_grad_kernel xent_loss_kernel; do
       race_one "c1_$k" "$k" $C1 $C1_SMALL --out "/tmp/s_c1_$k"
+    done
+  fi
+  if [ -x "$LR" ]; then
+    # The lab's kernels that reduce through shared memory: batch norm forward
+    # and backward, and the loss (two batches, 32x32).
+    LR_SMALL="baseline --quick --device gpu --batches 2 --warmup 0 --no-plot"
+    for k in bn_train_kernel bn_backward_kernel xent_kernel; do
+      race_one "lab_$k" "$k" $LR $LR_SMALL --out "/tmp/s_lr_$k"
     done
   fi
   grep -hE "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$LOGS"/san_*.log | sort | uniq -c

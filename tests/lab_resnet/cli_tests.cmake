@@ -35,6 +35,12 @@ set_tests_properties(lab_resnet.baseline_cifar_files PROPERTIES FIXTURES_REQUIRE
 lr_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 4 --out ${T}/cs.csv)
 set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
+# The whole step on the GPU against the CPU's (label gpu; 77 without a GPU).
+add_test(NAME lab_resnet.check_step_cpu_vs_gpu
+  COMMAND ${CS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cpu_vs_gpu_step.py --lab ${LR} --data ${T}/gen
+          --batch 8 --work ${T}/cpu_vs_gpu)
+set_tests_properties(lab_resnet.check_step_cpu_vs_gpu PROPERTIES LABELS "lab_resnet;gpu" TIMEOUT 300
+                     SKIP_RETURN_CODE 77 FIXTURES_REQUIRED lr_cifar_files)
 
 # check-step against PyTorch (torch and torchvision importable, else 77).
 if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)

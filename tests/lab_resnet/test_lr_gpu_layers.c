@@ -557,7 +557,13 @@ int main(void)
     const lr_conv_shape probe_shape = {3, 8, 7, 2, 3};
     const char *algo = gpu->conv_algo(&probe_shape, 2, 17, 15);
     check_convs("default path");
-    if (strncmp(algo, "cuDNN", 5) == 0) {           /* "cuDNN (forward ..., ...)" */
+    if (strncmp(algo, "cuDNN", 5) == 0) {           /* "cuDNN, heuristics (forward ..., ...)" */
+        CHECK(strstr(algo, "heuristics") != NULL);
+        /* The algorithms chosen by timing them (new plans for every shape). */
+        setenv("LR_CUDNN_ALGO", "find", 1);
+        CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "timed") != NULL);
+        check_convs("cuDNN, LR_CUDNN_ALGO=find");
+        unsetenv("LR_CUDNN_ALGO");
         setenv("LR_CONV", "im2col", 1);
         CHECK(strcmp(gpu->conv_algo(&probe_shape, 2, 17, 15), "im2col + cuBLAS") == 0);
         check_convs("LR_CONV=im2col");
