@@ -165,10 +165,12 @@ if want bench; then
   fi
   if [ -x "$LR" ] && bench_of lab; then
     # Both sides train on the same files: lab_resnet's generated set, written
-    # in CIFAR-10's format. PyTorch runs four ways: its step alone on ready
-    # tensors in float32 (as lab_resnet computes), the same in channels_last,
-    # the same with TF32 allowed (PyTorch's default for convolutions), and the
-    # lab's whole baseline with its DataLoader (num_workers=0, PIL transforms).
+    # in CIFAR-10's format. PyTorch runs five ways: its step alone on ready
+    # tensors in float32 (as lab_resnet computes) with cudnn.benchmark on, the
+    # same with it off, in channels_last, with TF32 allowed (PyTorch's default
+    # for convolutions), and the lab's whole baseline with its DataLoader
+    # (num_workers=0, PIL transforms). lab_resnet runs with cuDNN's heuristics
+    # and with LR_CUDNN_ALGO=find.
     $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
     for img in ${LAB_SIZES:-32 224}; do
       check "bench lab_resnet baseline ${img}x${img}" "$LOGS/bench_lab_$img.log" \
@@ -236,7 +238,7 @@ if want ncu; then
     done
   fi
   if [ -x "$LR" ]; then
-    LR_ARGS="baseline --device gpu --img-size 224 --samples 640 --batches 3 --no-plot"
+    LR_ARGS="baseline --device gpu --img-size 224 --samples 640 --batches 3 --eval-batches 1 --no-plot"
     ncu_one lab_bn_train bn_train_kernel 10 $LR $LR_ARGS --out /tmp/n_lr1
     ncu_one lab_maxpool maxpool_forward 0 $LR $LR_ARGS --out /tmp/n_lr2
     ncu_one lab_im2col im2col 10 env LR_CONV=im2col $LR $LR_ARGS --out /tmp/n_lr3
