@@ -34,6 +34,19 @@ MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
 
+def read_check_step(path):
+    """A check-step CSV (kind,name,value) as {"loss": v, "logit": {name: v},
+    "grad_norm": {name: v}}; tests/lab_resnet/cpu_vs_gpu_step.py reads it too."""
+    step = {"loss": None, "logit": {}, "grad_norm": {}}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] == "loss":
+                step["loss"] = float(row["value"])
+            else:
+                step[row["kind"]][row["name"]] = float(row["value"])
+    return step
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lab", required=True, help="the lab_resnet executable")
@@ -82,13 +95,7 @@ def main():
     if r.returncode != 0:
         print(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}", file=sys.stderr)
         return 2 if r.returncode != 77 else 77
-    lab = {"loss": None, "logit": {}, "grad_norm": {}}
-    with open(out_csv, newline="") as f:
-        for row in csv.DictReader(f):
-            if row["kind"] == "loss":
-                lab["loss"] = float(row["value"])
-            else:
-                lab[row["kind"]][row["name"]] = float(row["value"])
+    lab = read_check_step(out_csv)
 
     # PyTorch's step on the same records, the same way.
     with open(os.path.join(data, "data_batch_1.bin"), "rb") as f:

@@ -388,11 +388,11 @@ std::mutex plans_mutex;
  * of the others, so lr_gpu_conv_algo can hand out a plan's text. */
 std::deque<cudnn_plan> plans;
 
-/* The plan for this shape under the current LR_CUDNN_ALGO. */
-bool same_shape(const cudnn_plan &q, const lr_conv_shape *s, int n, int h, int w)
+/* The plan for this shape, its algorithms chosen the way `find` says. */
+bool same_shape(const cudnn_plan &q, const lr_conv_shape *s, int n, int h, int w, bool find)
 {
-    return q.find == cudnn_find_algorithms() && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
-           q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
+           q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
@@ -493,9 +493,10 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * far, since callers size `work` as the largest over their convolutions. */
 cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query)
 {
+    const bool find = cudnn_find_algorithms();   /* LR_CUDNN_ALGO, read once per call */
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w))
+        if (same_shape(q, s, n, h, w, find))
             return q;
 
     cudnn_plan p;
@@ -503,7 +504,7 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
     p.n = n;
     p.h = h;
     p.w = w;
-    p.find = cudnn_find_algorithms();
+    p.find = find;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
@@ -556,9 +557,10 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
 const char *cudnn_plan_text(const lr_conv_shape *s, int n, int h, int w)
 {
     (void)get_plan(s, n, h, w, true);
+    const bool find = cudnn_find_algorithms();
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w))
+        if (same_shape(q, s, n, h, w, find))
             return q.text;
     return "cuDNN";
 }

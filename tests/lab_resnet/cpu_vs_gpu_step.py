@@ -17,22 +17,14 @@ Standard library only.
 Exit codes: 0 agree, 1 disagree, 2 a failed lab_resnet run, 77 no usable GPU.
 """
 import argparse
-import csv
 import math
 import os
 import subprocess
 import sys
 
-
-def read_step(path):
-    step = {"loss": None, "logit": {}, "grad_norm": {}}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            if row["kind"] == "loss":
-                step["loss"] = float(row["value"])
-            else:
-                step[row["kind"]][row["name"]] = float(row["value"])
-    return step
+# The check-step CSV reader of the PyTorch comparison (standard library only).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs"))
+from compare_with_pytorch import read_check_step  # noqa: E402
 
 
 def main():
@@ -56,7 +48,7 @@ def main():
         if r.returncode != 0:
             print(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}", file=sys.stderr)
             return 2
-        steps[device] = read_step(out)
+        steps[device] = read_check_step(out)
     cpu, gpu = steps["cpu"], steps["gpu"]
 
     ok = True
