@@ -22,6 +22,7 @@
 #include "cs_report.h"
 #include "cs_sysinfo.h"
 #include "investigate.h"
+#include "pool_fight.h"
 #include "ladder.h"
 
 #define PROG "case03_gpu_migration"
@@ -314,6 +315,9 @@ int main(int argc, char **argv)
     }
     if (!a.no_investigate) {
         cs_prof_lane("investigation");
+        c3_pool_fight fight;
+        c3_pool_fight_run(&fight, &w);
+        c3_pool_fight_print(&fight);
         cs_prof_begin("bandwidth sweep");
         c3_bandwidth_sweep_run(&bw, opt.quick ? (16u << 20) : (256u << 20), run_gpu);
         cs_prof_end();

@@ -9,6 +9,7 @@
  * times slower, and no error anywhere. This module finds that out and says
  * so; it never changes the environment or OpenBLAS's settings. */
 #include "cs_blas_info.h"
+#include "cs_blas_threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,9 @@ void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops
         return;
     }
 
-    fprintf(f, "  BLAS: %s; %d thread%s\n", b->config, b->threads, b->threads == 1 ? "" : "s");
+    char threads[128];
+    cs_blas_threads_describe(threads, sizeof threads);
+    fprintf(f, "  BLAS: %s; %s\n", b->config, threads);
 
     if (b->mismatch) {
         fprintf(f, "  OpenBLAS is running its %s kernels (%s) on a CPU that offers %s: ",

@@ -37,6 +37,15 @@ int cs_gemm_cblas(int transA, int transB, int M, int N, int K,
                   float alpha, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);
 
+/* C split into `panels` panels (columns when N >= M, else rows; whole
+ * multiples of 16), each computed by one single-threaded CBLAS call on its
+ * own OpenMP thread: how cs_gemm_cblas runs a large product under the
+ * suite's thread policy (cs_blas_threads.h). Without a CBLAS C is left
+ * untouched. Exposed so tests can split at any count. */
+void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K,
+                          float alpha, const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc);
+
 /* 1 when the CBLAS backend was built in. */
 int cs_gemm_cblas_available(void);
 

@@ -4,6 +4,7 @@
 #include "cs_sysinfo.h"
 
 #include "cs_blas_info.h"
+#include "cs_blas_threads.h"
 #include "cs_gpu.h"
 #include "cs_memory.h"
 
@@ -44,7 +45,9 @@ static int cpuinfo_field(const char *key, char *out, size_t len)
     return found;
 }
 
-/* "OpenBLAS 0.3.21 (core Zen, 2 threads)" from the BLAS probe. */
+/* "OpenBLAS 0.3.21 (core Zen, pthreads, 2 threads: the suite's OpenMP
+ * pool, one call per thread)" from the BLAS probe, plus a warning when the
+ * loader brought another threading layer than the one CMake linked. */
 static void describe_blas(char *out, size_t len)
 {
     cs_blas_info b;
@@ -54,10 +57,16 @@ static void describe_blas(char *out, size_t len)
     } else if (b.is_openblas) {
         /* the config string starts "OpenBLAS 0.3.21 DYNAMIC_ARCH ...": keep
          * the first two words */
-        char version[32] = "";
+        char version[32] = "", threads[128];
         sscanf(b.config, "OpenBLAS %31s", version);
-        snprintf(out, len, "OpenBLAS %s (core %s, %d thread%s)", version, b.core,
-                 b.threads, b.threads == 1 ? "" : "s");
+        cs_blas_threads_describe(threads, sizeof threads);
+        cs_blas_layer built = cs_blas_layer_configured(), runs = cs_blas_layer_runtime();
+        if (built != CS_BLAS_LAYER_NONE && built != runs)
+            snprintf(out, len, "OpenBLAS %s (core %s, %s; built against its %s build, "
+                     "the loader brought %.200s)", version, b.core, threads,
+                     cs_blas_layer_name(built), cs_blas_library_path());
+        else
+            snprintf(out, len, "OpenBLAS %s (core %s, %s)", version, b.core, threads);
     } else {
         snprintf(out, len, "CBLAS (%.140s)", b.config[0] ? b.config : "not OpenBLAS");
     }
@@ -156,6 +165,9 @@ void cs_sysinfo_json(cs_json *j, const cs_sysinfo *s)
     cs_json_kv_string(j, "compiler", s->compiler);
     cs_json_kv_string(j, "build_flags", s->build_flags);
     cs_json_kv_string(j, "blas", s->blas);
+    cs_json_kv_string(j, "blas_layer", cs_blas_layer_name(cs_blas_layer_runtime()));
+    cs_json_kv_string(j, "blas_pool", cs_blas_pool_name(cs_blas_pool_get()));
+    cs_json_kv_int(j, "blas_threads", cs_blas_threads_used());
     cs_json_kv_bool(j, "gpu_present", s->gpu_present);
     cs_json_kv_string(j, "gpu_name", s->gpu_name);   /* or why there is none */
     cs_json_kv_int(j, "gpu_mem", (int64_t)s->gpu_mem);

@@ -16,7 +16,7 @@ typedef struct {
     char os[128];          /* uname: sysname release machine */
     char compiler[96];     /* C compiler and version */
     char build_flags[128]; /* e.g. "-O3 -march=native" */
-    char blas[160];        /* "OpenBLAS 0.3.21 (core Zen, ...)" or "none" */
+    char blas[512];        /* "OpenBLAS 0.3.21 (core Zen, pthreads, ...)" or "none" */
     int gpu_present;       /* 1 when a CUDA device is usable */
     char gpu_name[128];    /* or the reason it is absent */
     size_t gpu_mem;        /* bytes */
