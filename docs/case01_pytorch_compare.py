@@ -123,14 +123,16 @@ def main():
     threads = torch.get_num_threads()
     print(f"PyTorch {torch.__version__} on {args.device}"
           + (f" ({torch.cuda.get_device_name(0)})" if args.device == "cuda" else f", {threads} threads, BLAS {blas}")
-          + f", OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+          + f", OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+          + f", OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     print(f"MLP 784-{args.hidden1}-{args.hidden2}-10, batch {args.batch}, SGD lr {args.lr}: "
           f"median {med * 1e3 / args.steps:.2f} ms per step over {args.repeats} runs of {args.steps} steps "
           f"(min {min(times) * 1e3 / args.steps:.2f}, max {max(times) * 1e3 / args.steps:.2f}): "
           f"{rate:.0f} samples/s")
     print(f"RESULT device={args.device} threads={threads} batch={args.batch} "
           f"hidden={args.hidden1},{args.hidden2} samples_per_s={rate:.1f} ms_per_step={med * 1e3 / args.steps:.3f} "
-          f"torch={torch.__version__} coretype={os.environ.get('OPENBLAS_CORETYPE', '')}")
+          f"torch={torch.__version__} coretype={os.environ.get('OPENBLAS_CORETYPE', '')} "
+          f"omp_wait_policy={os.environ.get('OMP_WAIT_POLICY', '')}")
     return 0
 
 

@@ -151,7 +151,8 @@ def main():
                 f"{'off' if args.no_cudnn_benchmark else 'on'}") if args.device == "cuda" else ""
     print(f"PyTorch {torch.__version__}, torchvision {torchvision.__version__} on {args.device} ({what}), "
           f"{'channels_last' if args.channels_last else 'NCHW'}{gpu_math}, OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     what_ran = ("the whole baseline: DataLoader (num_workers=0, the lab's transforms on PIL images), "
                 "copy, step" if args.data else "the training step alone, on tensors already on the device")
     print(f"Timed: {what_ran}")
@@ -167,7 +168,7 @@ def main():
     print(f"RESULT device={args.device} threads={threads} batch={n} img={args.img_size} "
           f"channels_last={int(args.channels_last)} tf32={int(args.tf32 and args.device == 'cuda')} "
           f"loader={int(bool(args.data))} images_per_s={rate:.2f} ms_per_step={med * 1e3:.3f} "
-          f"torch={torch.__version__}")
+          f"torch={torch.__version__} omp_wait_policy={os.environ.get('OMP_WAIT_POLICY', '')}")
     return 0
 
 

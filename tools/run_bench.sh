@@ -41,6 +41,11 @@ case01_peer() {
     echo "# the environment's OpenBLAS core is $core; again with OPENBLAS_CORETYPE=$suggested"
     OPENBLAS_CORETYPE=$suggested "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
   fi
+  # Debian's PyTorch runs its products on the system's OpenBLAS (pthreads by
+  # default) and its own ops on OpenMP: the two pools of case03's step 4.
+  # Its best setting, for a fair peer, may be OpenMP threads that sleep.
+  echo "# again with OMP_WAIT_POLICY=passive (OpenMP's idle threads sleep instead of spinning)"
+  OMP_WAIT_POLICY=passive "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
   return $rc
 }
 if "$torch_py" -c "import torch" 2>/dev/null; then
@@ -78,6 +83,9 @@ lab_peer() {
   echo "# PyTorch peer of lab_resnet (docs/lab_resnet_pytorch_bench.py), $threads threads"
   "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || rc=1
   "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || rc=1
+  echo "# again with OMP_WAIT_POLICY=passive (see case01's peer)"
+  OMP_WAIT_POLICY=passive "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || rc=1
+  OMP_WAIT_POLICY=passive "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || rc=1
   return $rc
 }
 if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
@@ -85,5 +93,35 @@ if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
 else
   echo "PyTorch or torchvision not installed: lab_resnet's peer comparison skipped (apt-get install python3-torchvision)"
 fi
+# The CPU ladders again against the other OpenBLAS threading layer: a user
+# who installs only libopenblas-dev gets Debian's pthreads build, which the
+# suite must run as fast as the OpenMP build it prefers. A CPU-only build of
+# its own, results under $out/openblas_pthread/ (or openblas_openmp/ when the
+# main build already runs the pthreads one); then one table of both builds
+# against their targets and the PyTorch peers (tools/blas_builds_table.sh).
+main_layer=$("$build/tools/blas_core" | sed -n 's/.*layer=\([^ ]*\).*/\1/p')
+triplet=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+if [ "$main_layer" = pthreads ]; then other=openmp; else other=pthread; fi
+other_lib=/usr/lib/$triplet/openblas-$other/libopenblas.so
+other_inc=/usr/include/$triplet/openblas-$other
+if [ -n "$main_layer" ] && [ "$main_layer" != none ] && [ -f "$other_lib" ] && [ -f "$other_inc/cblas.h" ]; then
+  echo "################ the CPU ladders against OpenBLAS's $other build ################"
+  other_build=$build-openblas-$other
+  if cmake -S . -B "$other_build" -DCS_WITH_CUDA=OFF -DCS_OPENBLAS_LIBRARY="$other_lib" \
+       -DCS_CBLAS_INCLUDE_DIR="$other_inc" >/dev/null &&
+     cmake --build "$other_build" -j "$(nproc)" --target case01_training_loop case03_gpu_migration lab_resnet >/dev/null; then
+    ( build=$other_build; out=$out/openblas_$other; mkdir -p "$out" || exit 1; status=0
+      run case03_gpu_migration --device cpu --naive-gemm-n 1024
+      run case01_training_loop --device cpu
+      run lab_resnet --device cpu
+      exit $status ) || status=1
+  else
+    echo "the $other build failed to configure or build"; status=1
+  fi
+else
+  echo "OpenBLAS's other threading layer ($other_lib) not installed: one build measured" \
+       "(apt-get install libopenblas-pthread-dev libopenblas-openmp-dev)"
+fi
+bash tools/blas_builds_table.sh "$out" || status=1
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
 exit $status
