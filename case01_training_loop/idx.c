@@ -25,6 +25,7 @@
 #endif
 
 #include "cs_console.h"
+#include "cs_files.h"
 #include "cs_outfile.h"
 
 /* No IDX file this case can train on is larger; the cap turns /dev/zero or
@@ -83,34 +84,15 @@ static int ends_with_gz(const char *path) {
     return len >= 3 && strcmp(path + len - 3, ".gz") == 0;
 }
 
-/* Opens path for reading; fills st. Returns the descriptor, or -1 (message
- * printed). open() rather than gzopen() so that errno names the reason. */
-static int open_input(const char *path, struct stat *st) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, st) != 0) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (S_ISDIR(st->st_mode)) {
-        cs_error("%s: cannot open: %s", path, strerror(EISDIR));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int read_plain(const char *path, file_bytes *b) {
-    struct stat st;
-    int fd = open_input(path, &st);
+    size_t size;
+    /* Only a regular file is read: a FIFO with no writer would be waited on
+     * forever, a device such as /dev/zero read forever (cs_files.h). */
+    int fd = cs_open_regular(path, &size);
     if (fd < 0) return 2;
-    /* A regular file's size is known: one allocation, plus one byte so that
-     * the read that sees the end needs no second one. */
-    size_t guess = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : ((size_t)1 << 20);
+    /* The file's size is known: one allocation, plus one byte so that the
+     * read that sees the end needs no second one. */
+    size_t guess = size + 1;
     int rc = resize(b, first_size(guess), path);
     while (rc == 0) {
         if (b->len == b->cap && (rc = grow(b, path)) != 0) break;
@@ -139,8 +121,8 @@ static const char *gz_reason(gzFile gz, int *errnum) {
 }
 
 static int read_gzip(const char *path, file_bytes *b) {
-    struct stat st;
-    int fd = open_input(path, &st);
+    size_t size;
+    int fd = cs_open_regular(path, &size);
     if (fd < 0) return 2;
     gzFile gz = gzdopen(fd, "rb");
     if (gz == NULL) {
@@ -150,7 +132,7 @@ static int read_gzip(const char *path, file_bytes *b) {
     }
     gzbuffer(gz, 256 * 1024);   /* fewer, larger reads than the 8 KiB default */
     /* MNIST's files decompress to about twice their size: start there. */
-    size_t guess = S_ISREG(st.st_mode) ? 2 * (size_t)st.st_size : ((size_t)1 << 20);
+    size_t guess = 2 * size;
     int rc = resize(b, first_size(guess), path);
     while (rc == 0) {
         if (b->len == b->cap && (rc = grow(b, path)) != 0) break;

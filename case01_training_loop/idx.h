@@ -31,6 +31,7 @@ int c1_idx_read_labels(const char *path, int *n, uint8_t **labels);
 int c1_idx_write_images(const char *path, int n, int rows, int cols, const uint8_t *bytes);
 int c1_idx_write_labels(const char *path, int n, const uint8_t *labels);
 
+
 /* 1 when this build reads .gz files (compiled with zlib), else 0. */
 int c1_idx_have_zlib(void);
 

@@ -11,11 +11,7 @@
 #include "cs_gpu.h"
 #include "cs_memory.h"
 
-const char *const c1_variant_names[C1_NVARIANTS] = {
-    "cpu_slow", "cpu_batched", "cpu_fast",
-    "gpu_slow", "gpu_batched", "gpu_resident", "gpu_fast",
-};
-
+/* The names, in this order, are c1_variant_names (cli.c). */
 static const c1_variant ladder[] = {
     {"cpu_slow", "cpu", 1,
      "one sample at a time, fresh buffers and byte->float every step, a second forward pass to log",

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cs_console.h"
+#include "cs_files.h"
 #include "cs_memory.h"
 #include "cs_outfile.h"
 #include "cs_rng.h"
@@ -29,20 +30,31 @@
 
 /* ---- loading the data set ------------------------------------------------ */
 
+/* Whether path exists (following a symbolic link); 2 after one line naming
+ * --data when it does but is no regular file (a FIFO would be waited on, a
+ * device read forever), else 1 or 0. */
 static int exists(const char *path) {
     struct stat st;
-    return stat(path, &st) == 0;
+    if (stat(path, &st) != 0) return 0;
+    if (!S_ISREG(st.st_mode)) {
+        cs_error("--data: %s is %s, not a regular file", path, cs_file_kind(st.st_mode));
+        return 2;
+    }
+    return 1;
 }
 
 /* DIR/NAME if it exists, else DIR/NAME.gz if that does, into path. Returns
- * 0, or 2 when neither is there (message printed). */
+ * 0, or 2 when neither is there or it is not a regular file (message
+ * printed). */
 static int find_idx_file(const char *dir, const char *name, char *path, size_t len) {
     char gz_name[64];
     snprintf(gz_name, sizeof gz_name, "%s.gz", name);
     cs_path_join(path, len, dir, name);
-    if (exists(path)) return 0;
+    int e = exists(path);
+    if (e) return e == 1 ? 0 : 2;
     cs_path_join(path, len, dir, gz_name);
-    if (exists(path)) return 0;
+    e = exists(path);
+    if (e) return e == 1 ? 0 : 2;
     cs_error("%s: no %s[.gz] (expected MNIST's IDX files: " IMAGES_NAME " and " LABELS_NAME ")",
              dir, name);
     return 2;

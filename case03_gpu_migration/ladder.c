@@ -13,6 +13,10 @@ const char *const c3_variant_names[C3_NVARIANTS] = {
     "cpu_naive", "cpu_blocked", "cpu_blas", "gpu_naive",
     "gpu_resident", "gpu_tiled", "gpu_cublas", "hybrid",
 };
+/* Where each one runs, for --variant X --device Y (hybrid needs the GPU). */
+const char *const c3_variant_devices[C3_NVARIANTS] = {
+    "cpu", "cpu", "cpu", "gpu", "gpu", "gpu", "gpu", "gpu",
+};
 
 static const c3_variant ladder[] = {
     {"cpu_naive", "cpu", "textbook triple loop, one pass per stage, one thread",

@@ -27,6 +27,7 @@ typedef struct {
 
 /* Names of all rungs, in ladder order (GPU ones too in CPU builds). */
 extern const char *const c3_variant_names[C3_NVARIANTS];
+extern const char *const c3_variant_devices[C3_NVARIANTS];
 
 /* The variant called name, or NULL when it was not built (GPU rungs without
  * CUDA). */

@@ -123,13 +123,12 @@ int main(int argc, char **argv)
     cs_cli_spec spec = {
         .prog = PROG,
         .summary = "I have a GPU but my code is still slow: transfers and wrong-shaped work on the GPU",
-        .usage_notes = "Exit codes: 0 ok, 1 a correctness check failed, 2 bad usage, 3 runtime failure\n"
-                       "(GPU error, out of memory, or --device gpu without a usable GPU).",
         .options = case_options,
         .n_options = sizeof case_options / sizeof case_options[0],
         .handler = on_option,
         .ctx = &a,
         .variant_names = c3_variant_names,
+        .variant_devices = c3_variant_devices,
         .n_variants = C3_NVARIANTS,
     };
     int rc = cs_case_begin(argc, argv, &spec, &opt);

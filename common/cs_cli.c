@@ -5,6 +5,7 @@
  * followed by exit code 2 (returned to main, never exit() here, so tests can
  * call the parser). */
 #include "cs_cli.h"
+#include "cs_blas_threads.h"
 
 #include "cs_console.h"
 
@@ -18,6 +19,7 @@
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
+#include <pthread.h>
 #endif
 
 #ifndef CS_VERSION
@@ -56,6 +58,98 @@ static const common_option common_options[] = {
     {"version", NULL,  "print the version and exit", OPT_VERSION},
 };
 #define N_COMMON ((int)(sizeof common_options / sizeof common_options[0]))
+
+/* Where variant `name` runs: "cpu", "gpu", or NULL (either, or the case
+ * decides). spec->variant_devices says it; without it, the name's prefix. */
+static const char *variant_device(const cs_cli_spec *spec, const char *name, size_t len) {
+    for (int i = 0; spec->variant_devices != NULL && i < spec->n_variants; i++) {
+        const char *v = spec->variant_names[i];
+        if (strlen(v) == len && strncmp(v, name, len) == 0) return spec->variant_devices[i];
+    }
+    if (spec->variant_devices != NULL) return NULL;
+    if (len >= 3 && strncmp(name, "cpu", 3) == 0) return "cpu";
+    if (len >= 3 && strncmp(name, "gpu", 3) == 0) return "gpu";
+    return NULL;
+}
+
+/* --variant and --device together: a variant the device excludes would be
+ * skipped without a word, so it is an error. Returns 0 or 2 (message). */
+static int check_variant_devices(const cs_cli_spec *spec, const cs_options *o) {
+    if (o->variants[0] == '\0' || strcmp(o->device, "auto") == 0) return 0;
+    for (const char *p = o->variants;;) {
+        size_t len = strcspn(p, ",");
+        const char *dev = variant_device(spec, p, len);
+        if (dev != NULL && strcmp(dev, o->device) != 0) {
+            cs_error("--variant %.*s runs on the %s, and --device %s runs only %s variants "
+                     "(use --device %s or auto)",
+                     (int)len, p, strcmp(dev, "gpu") == 0 ? "GPU" : "CPU", o->device,
+                     strcmp(o->device, "gpu") == 0 ? "GPU" : "CPU", dev);
+            return 2;
+        }
+        if (p[len] == '\0') return 0;
+        p += len + 1;
+    }
+}
+
+#ifdef _OPENMP
+/* libgomp answers a thread it cannot create with exit(1), the code of a
+ * failed correctness check, from inside the first parallel region, after
+ * work began. So the team is started here, once: first the same number of
+ * plain threads, alive together (RLIMIT_NPROC, ulimit -u, counts live
+ * threads), which fail politely; then one empty parallel region, which
+ * makes libgomp create its pool now. libgomp keeps that pool for every
+ * later region of this size or smaller, so no region needs a new thread.
+ * (A limit that shrinks between the two steps, another process taking the
+ * last threads, can still reach libgomp's exit(1).) */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int go;
+} probe_gate;
+
+static void *probe_wait(void *arg) {
+    probe_gate *g = arg;
+    pthread_mutex_lock(&g->lock);
+    while (!g->go) pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+/* Returns 0, or 3 after one line naming the team size and the reason. */
+static int start_thread_team(const cs_options *o) {
+    int want = omp_get_max_threads();
+    if (want <= 1) return 0;
+    pthread_t *ids = malloc((size_t)(want - 1) * sizeof *ids);
+    if (ids == NULL) {
+        cs_error("out of memory starting %d threads", want);
+        return 3;
+    }
+    probe_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    int started = 0, err = 0;
+    while (started < want - 1 && (err = pthread_create(&ids[started], NULL, probe_wait, &g)) == 0)
+        started++;
+    pthread_mutex_lock(&g.lock);
+    g.go = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
+    free(ids);
+    if (err != 0) {
+        char why[64];
+        if (o->threads > 0) snprintf(why, sizeof why, "--threads %d", o->threads);
+        else snprintf(why, sizeof why, "OpenMP's default");
+        cs_error("cannot start %d threads (%s): thread %d of them failed: %s "
+                 "(a process limit, ulimit -u? try fewer --threads)",
+                 want, why, started + 2, strerror(err));
+        return 3;
+    }
+#pragma omp parallel
+    {
+        (void)0;   /* nothing: libgomp creates its pool here */
+    }
+    return 0;
+}
+#endif
 
 /* "--name" for messages, whether the caller wrote "n" or "--n". */
 static const char *dashed(const char *opt, char *buf, size_t len) {
@@ -148,22 +242,27 @@ static int known_variant(const cs_cli_spec *spec, const char *name, size_t len) 
 }
 
 static int parse_variants(const char *prog, const cs_cli_spec *spec, const char *arg, cs_options *o) {
+    (void)prog;
     if (arg[0] == '\0') {
-        fprintf(stderr, "%s: --variant: empty list\n", prog);
+        cs_error("--variant: empty list");
         return 2;
     }
     if (strlen(arg) >= sizeof o->variants) {
-        fprintf(stderr, "%s: --variant: list too long\n", prog);
+        cs_error("--variant: list too long");
         return 2;
     }
     /* Check every comma-separated name. */
     for (const char *p = arg;;) {
         size_t len = strcspn(p, ",");
         if (len == 0 || !known_variant(spec, p, len)) {
-            fprintf(stderr, "%s: --variant: unknown variant '%.*s' (choose from ", prog, (int)len, p);
-            for (int i = 0; i < spec->n_variants; i++)
-                fprintf(stderr, "%s%s", i ? ", " : "", spec->variant_names[i]);
-            fprintf(stderr, ")\n");
+            char choices[1024] = "";
+            size_t used = 0;
+            for (int i = 0; i < spec->n_variants && used < sizeof choices; i++) {
+                int w = snprintf(choices + used, sizeof choices - used, "%s%s", i ? ", " : "",
+                                 spec->variant_names[i]);
+                if (w > 0) used += (size_t)w;
+            }
+            cs_error("--variant: unknown variant '%.*s' (choose from %s)", (int)len, p, choices);
             return 2;
         }
         if (p[len] == '\0') break;
@@ -229,8 +328,13 @@ static void print_help(const char *prog, const cs_cli_spec *spec) {
         printf("\n");
     }
     if (spec->usage_notes) printf("\n%s\n", spec->usage_notes);
-    printf("\nExit codes: 0 success, 1 a correctness check failed, 2 bad usage or input,\n"
-           "3 runtime failure (GPU error, out of memory).\n");
+    /* One paragraph of exit codes: a case that still writes its own in its
+     * notes keeps it, and this one is left out. */
+    if (spec->usage_notes == NULL || strstr(spec->usage_notes, "Exit codes") == NULL)
+        printf("\nExit codes: 0 success, 1 %s, 2 bad usage or input,\n"
+               "3 runtime failure (GPU error, out of memory, --device gpu without a usable GPU,\n"
+               "threads that cannot be started).\n",
+               spec->exit_1 ? spec->exit_1 : "a correctness check failed");
 }
 
 static void set_defaults(const char *prog, cs_options *o) {
@@ -269,18 +373,18 @@ static int apply_common(int val, const char *arg, const char *prog, const cs_cli
     case OPT_VARIANT: return parse_variants(prog, spec, arg, o);
     case OPT_DEVICE:
         if (strcmp(arg, "cpu") != 0 && strcmp(arg, "gpu") != 0 && strcmp(arg, "auto") != 0) {
-            fprintf(stderr, "%s: --device: '%s' is not one of cpu, gpu, auto\n", prog, arg);
+            cs_error("--device: '%s' is not one of cpu, gpu, auto", arg);
             return 2;
         }
         snprintf(o->device, sizeof o->device, "%s", arg);
         return 0;
     case OPT_OUT:
         if (arg[0] == '\0') {
-            fprintf(stderr, "%s: --out: empty directory name\n", prog);
+            cs_error("--out: empty directory name");
             return 2;
         }
         if (strlen(arg) >= sizeof o->out_dir - 64) {   /* room left for "/results.json" etc. */
-            fprintf(stderr, "%s: --out: path too long\n", prog);
+            cs_error("--out: path too long");
             return 2;
         }
         snprintf(o->out_dir, sizeof o->out_dir, "%s", arg);
@@ -310,7 +414,7 @@ int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) 
     int n_long = N_COMMON + (spec->n_options > 0 ? spec->n_options : 0);
     struct option *longopts = calloc((size_t)n_long + 1, sizeof *longopts);
     if (longopts == NULL) {
-        fprintf(stderr, "%s: out of memory parsing the command line\n", prog);
+        cs_error("out of memory parsing the command line");
         return 3;
     }
     for (int i = 0; i < N_COMMON; i++) {
@@ -339,18 +443,17 @@ int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) 
         if (c == '?') {
             const char *flag = flag_name(optopt, spec);
             if (flag != NULL)
-                fprintf(stderr, "%s: option '--%s' takes no value (see --help)\n", prog, flag);
+                cs_error("option '--%s' takes no value (see --help)", flag);
             else if (optopt > 0 && optopt < 256)
-                fprintf(stderr, "%s: unknown option '-%c' (see --help)\n", prog, optopt);
+                cs_error("unknown option '-%c' (see --help)", optopt);
             else
-                fprintf(stderr, "%s: unknown option '%.*s' (see --help)\n", prog,
-                        (int)strcspn(seen, "="), seen);   /* "--foo=1": name only */
+                cs_error("unknown option '%.*s' (see --help)", (int)strcspn(seen, "="),
+                         seen);   /* "--foo=1": name only */
             rc = 2;
             break;
         }
         if (c == ':') {
-            fprintf(stderr, "%s: option '%.*s' needs a value (see --help)\n", prog,
-                    (int)strcspn(seen, "="), seen);
+            cs_error("option '%.*s' needs a value (see --help)", (int)strcspn(seen, "="), seen);
             rc = 2;
             break;
         }
@@ -363,15 +466,20 @@ int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) 
         if (rc != 0) break;
     }
     if (rc == 0 && optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s' (options start with --; see --help)\n",
-                prog, argv[optind]);
+        cs_error("unexpected argument '%s' (options start with --; see --help)", argv[optind]);
         rc = 2;
     }
     free(longopts);
+    if (rc == 0) rc = check_variant_devices(spec, o);
     if (rc != 0) return rc;
 
 #ifdef _OPENMP
     if (o->threads > 0) omp_set_num_threads(o->threads);
+#endif
+    /* after --threads: the BLAS's thread count follows the team's */
+    if (cs_blas_pool_from_env(prog) != 0) return 2;
+#ifdef _OPENMP
+    if (start_thread_team(o) != 0) return 3;
 #endif
     return 0;
 }

@@ -43,11 +43,21 @@ typedef struct {
     void *ctx;
     const char *const *variant_names; /* valid --variant values */
     int n_variants;
+    /* Where each variant runs, parallel to variant_names: "cpu", "gpu" or
+     * NULL (either). Without the array a name starting with "cpu" or "gpu"
+     * says it. --variant X with a --device that excludes X is bad usage. */
+    const char *const *variant_devices;
+    /* What exit code 1 means in --help's exit codes (default: "a
+     * correctness check failed"). Notes holding their own "Exit codes"
+     * paragraph replace the common one. */
+    const char *exit_1;
 } cs_cli_spec;
 
 /* Parses argv. Returns 0 to go on, -1 when --help or --version was printed
  * (exit 0), or 2 on bad usage (one line printed). Fills o with defaults
- * first; out_dir defaults to "results/<prog>". Applies --threads to OpenMP. */
+ * first; out_dir defaults to "results/<prog>". Applies --threads to OpenMP
+ * and starts the OpenMP team once, so that threads which cannot be created
+ * are exit code 3 with one line now, not libgomp's exit(1) in mid-run. */
 int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o);
 
 /* 1 if variant `name` was asked for (or --variant was not given). */

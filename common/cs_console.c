@@ -6,8 +6,10 @@
  *  - progress lines (rewritten in place with \r) only on a terminal, so
  *    logs and CI output never fill with half-lines.
  * Warnings and errors are one line: a newline is added when the format has
- * none. Narration (cs_say) prints exactly what it is given, so a line can be
- * built from several calls. */
+ * none, and every byte that could break the line or hide in it (control
+ * bytes, DEL, a byte order mark, invalid UTF-8: a path or a value as the
+ * user typed it) is shown as \xNN. Narration (cs_say) prints exactly what
+ * it is given, so a line can be built from several calls. */
 #include "cs_console.h"
 
 #include <errno.h>   /* program_invocation_short_name (glibc, _GNU_SOURCE) */
@@ -53,14 +55,79 @@ static int ends_with_newline(const char *fmt) {
     return n > 0 && fmt[n - 1] == '\n';
 }
 
-/* "prog: [label]message\n" on stderr. A progress line on the terminal is
- * cleared first, so the message does not land in the middle of it. */
+/* Length of the UTF-8 sequence at s (at most n bytes) when it is valid and
+ * harmless to show, else 0. Refused: overlong forms, surrogates, values
+ * above U+10FFFF, and the invisible code points that can disguise a line:
+ * the C1 controls (U+0080..U+009F), the byte order mark U+FEFF, the line
+ * and paragraph separators U+2028/U+2029 and the bidirectional overrides
+ * (U+202A..U+202E, U+2066..U+2069). */
+static size_t shown_utf8(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len;
+    unsigned cp, min;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    if (cp <= 0x9F || cp == 0xFEFF || cp == 0x2028 || cp == 0x2029 ||
+        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+        return 0;
+    return len;
+}
+
+size_t cs_escape_bytes(char *dst, size_t cap, const char *src, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)src;
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t keep = c >= 0x20 && c < 0x7F ? 1 : c >= 0x80 ? shown_utf8(s + i, n - i) : 0;
+        if (keep > 0) {
+            for (size_t k = 0; k < keep; k++, out++)
+                if (out + 1 < cap) dst[out] = (char)s[i + k];
+            i += keep;
+        } else {
+            const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            for (size_t k = 0; k < 4; k++, out++)
+                if (out + 1 < cap) dst[out] = esc[k];
+            i++;
+        }
+    }
+    if (cap > 0) dst[out < cap ? out : cap - 1] = '\0';
+    return out;
+}
+
+/* "prog: [label]message\n" on stderr, the message escaped (cs_escape_bytes).
+ * A progress line on the terminal is cleared first, so the message does not
+ * land in the middle of it. */
 static void vmessage(const char *label, const char *fmt, va_list ap) {
     cs_progress_done();
     fflush(stdout);   /* keep stdout and stderr in order on a shared terminal */
-    fprintf(stderr, "%s: %s", cs_prog(), label);
-    vfprintf(stderr, fmt, ap);
-    if (!ends_with_newline(fmt)) fputc('\n', stderr);
+    char small[1024], *text = small;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small) {
+        text = malloc((size_t)n + 1);
+        if (text != NULL) vsnprintf(text, (size_t)n + 1, fmt, again);
+        else text = small, n = (int)sizeof small - 1;   /* out of memory: the message cut */
+    }
+    va_end(again);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (len > 0 && ends_with_newline(fmt) && text[len - 1] == '\n') len--;   /* the line's own end */
+    size_t need = cs_escape_bytes(NULL, 0, text, len) + 1;
+    char shown_small[2048], *shown = need <= sizeof shown_small ? shown_small : malloc(need);
+    if (shown == NULL) shown = shown_small, need = sizeof shown_small;
+    cs_escape_bytes(shown, need, text, len);
+    fprintf(stderr, "%s: %s%s\n", cs_prog(), label, shown);
+    if (shown != shown_small) free(shown);
+    if (text != small) free(text);
 }
 
 void cs_step(int number, const char *title) {

@@ -20,8 +20,19 @@ void cs_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: ..." on stderr and exit(code). */
 void cs_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-/* "prog: ..." on stderr, no exit (callers return their own code). */
+/* "prog: ..." on stderr, no exit (callers return their own code).
+ * cs_warn, cs_die and cs_error print one line, escaped as cs_escape_bytes
+ * does, so a path or value the user gave cannot break or disguise it. */
 void cs_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies n bytes of src to dst (cap bytes, always NUL-terminated when cap >
+ * 0), every byte that could break or disguise a one-line message written as
+ * \xNN: bytes below 0x20 (newline, CR, tab, ESC), DEL, invalid or overlong
+ * UTF-8, and the invisible code points U+0080..U+009F, U+FEFF (a byte order
+ * mark), U+2028/2029 and the bidirectional overrides. Valid printable UTF-8
+ * (an accented file name) is kept. Returns the length of the whole escaped
+ * text (as snprintf does), so cs_escape_bytes(NULL, 0, s, n) + 1 sizes dst. */
+size_t cs_escape_bytes(char *dst, size_t cap, const char *src, size_t n);
 /* Progress on stderr, overwritten in place, only when stderr is a terminal;
  * cs_progress_done() clears the line. */
 void cs_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

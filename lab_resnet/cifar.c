@@ -18,13 +18,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cs_console.h"
 #include "cs_memory.h"
 #include "cs_outfile.h"
 #include "cs_rng.h"
+#include "cs_files.h"
 
 #define TRAIN_FILES 5
 /* Records read per fread: 256 x 3073 bytes = 768 KiB, few calls. */
@@ -91,9 +94,15 @@ static int check_total(const char *what, size_t have, size_t more) {
  * after its d->n records; there must be room. Checks every label. d->n is
  * raised only when all of them are read. Returns 0 or 2. */
 static int read_records(lr_cifar *d, const char *path, size_t count) {
-    FILE *f = fopen(path, "rb");
+    /* The size was checked by name; the file opened is checked again (a
+     * FIFO put there since would otherwise be waited on). */
+    size_t bytes;
+    int fd = cs_open_regular(path, &bytes);
+    if (fd < 0) return 2;
+    FILE *f = fdopen(fd, "rb");
     if (f == NULL) {
-        cs_error("%s: cannot open: %s", path, strerror(errno));
+        cs_error("%s: cannot read: %s", path, strerror(errno));
+        close(fd);
         return 2;
     }
     uint8_t *chunk = cs_alloc((size_t)CHUNK_RECORDS * LR_CIFAR_RECORD, "CIFAR-10 read buffer");
@@ -426,53 +435,126 @@ static int write_records(cs_outfile *o, uint64_t seed, uint64_t first, int n) {
     return rc;
 }
 
+/* The six files' names: data_batch_1.bin .. data_batch_5.bin, test_batch.bin. */
+static void file_name(int i, char *name, size_t cap) {
+    if (i < TRAIN_FILES) snprintf(name, cap, "data_batch_%d.bin", i + 1);
+    else snprintf(name, cap, "test_batch.bin");
+}
+
+/* The fault a test injects (CS_FAULT_INJECT=generate_rename_N): the N-th
+ * file's rename fails, as a full or vanished disk would make it. */
+static int fault_rename(int i) {
+    const char *fault = getenv("CS_FAULT_INJECT");
+    char want[32];
+    snprintf(want, sizeof want, "generate_rename_%d", i + 1);
+    return fault != NULL && strcmp(fault, want) == 0;
+}
+
 /* The training files hold images 0 .. train_n - 1 of the seed's sequence
  * (so they read back as lr_cifar_generate(train_n, seed) gives them), the
- * test file images from TEST_FIRST_INDEX on: other images, same classes. */
+ * test file images from TEST_FIRST_INDEX on: other images, same classes.
+ *
+ * All or nothing: the six files are written to temporary names, flushed and
+ * closed, and only then renamed into place one by one; a file they replace
+ * is kept under a second name (a hard link) until all six are in place. A
+ * failure at any point leaves the folder as it was: no new file, the old
+ * ones back, and the folder removed again if this call created it. */
 int lr_cifar_write_dir(const char *dir, int train_n, int test_n, uint64_t seed) {
+    enum { NFILES = TRAIN_FILES + 1 };
     if (train_n < TRAIN_FILES || test_n < 1) {
         /* An empty batch file would be unreadable: every file gets one. */
         cs_error("%s: %d training and %d test images: need at least %d and 1", dir, train_n,
                  test_n, TRAIN_FILES);
         return 2;
     }
+    /* Before anything is written: the folder can be made or written, and
+     * none of the six names is taken by something a rename cannot replace
+     * (a folder) or should not (a FIFO, a device). */
+    if (cs_check_writable_dir(dir) != 0) return 2;
+    char paths[NFILES][CS_PATH_MAX];
+    struct stat st;
+    for (int i = 0; i < NFILES; i++) {
+        char name[32];
+        file_name(i, name, sizeof name);
+        cs_path_join(paths[i], sizeof paths[i], dir, name);
+        if (stat(paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            cs_error("--generate %s: %s is %s, not a regular file to replace", dir, paths[i],
+                     cs_file_kind(st.st_mode));
+            return 2;
+        }
+    }
+    int made_dir = stat(dir, &st) != 0;
     if (cs_mkdir_p(dir) != 0) return 3;
 
-    /* All six files go to temporary names first and are renamed only when
-     * all were written: a failure leaves none of them behind. */
-    enum { NFILES = TRAIN_FILES + 1 };
     cs_outfile files[NFILES];
     int opened = 0, rc = 0;
     uint64_t first = 0;
     for (int i = 0; i < NFILES && rc == 0; i++) {
-        char name[32], path[CS_PATH_MAX];
         int n;
         uint64_t start;
         if (i < TRAIN_FILES) {
-            snprintf(name, sizeof name, "data_batch_%d.bin", i + 1);
             /* As evenly as possible: the first train_n % 5 files one more. */
             n = train_n / TRAIN_FILES + (i < train_n % TRAIN_FILES);
             start = first;
             first += (uint64_t)n;
         } else {
-            snprintf(name, sizeof name, "test_batch.bin");
             n = test_n;
             start = TEST_FIRST_INDEX;
         }
-        cs_path_join(path, sizeof path, dir, name);
-        if (cs_outfile_open(&files[i], path) != 0) {
+        if (cs_outfile_open(&files[i], paths[i]) != 0) {
             rc = 3;
             break;
         }
         opened++;
         rc = write_records(&files[i], seed, start, n);
     }
-    for (int i = 0; i < opened; i++) {
-        if (rc == 0) {
-            if (cs_outfile_commit(&files[i]) != 0) rc = 3;
-        } else {
-            cs_outfile_abort(&files[i]);
+    /* Every byte on disk before the first rename: a full disk shows at
+     * fflush or fclose. */
+    for (int i = 0; i < opened && rc == 0; i++) {
+        int err = 0;
+        if (fflush(files[i].f) != 0) err = errno;
+        else if (ferror(files[i].f)) err = EIO;
+        if (fclose(files[i].f) != 0 && err == 0) err = errno;
+        files[i].f = NULL;
+        if (err != 0) {
+            cs_error("cannot write %s: %s", paths[i], strerror(err));
+            rc = 3;
         }
     }
+    /* The renames, each replaced file kept as PATH.old.PID until the end. */
+    char backup[NFILES][CS_PATH_MAX + 32];
+    int backed[NFILES] = {0}, renamed = 0;
+    for (int i = 0; i < opened && rc == 0; i++) {
+        snprintf(backup[i], sizeof backup[i], "%s.old.%ld", paths[i], (long)getpid());
+        if (stat(paths[i], &st) == 0) {
+            if (link(paths[i], backup[i]) != 0) {
+                cs_error("cannot write %s: keeping the old file as %s failed: %s", paths[i],
+                         backup[i], strerror(errno));
+                rc = 3;
+                break;
+            }
+            backed[i] = 1;
+        }
+        int failed = fault_rename(i) ? (errno = EIO, -1) : rename(files[i].tmp, paths[i]);
+        if (failed != 0) {
+            cs_error("cannot write %s (rename failed): %s", paths[i], strerror(errno));
+            rc = 3;
+            break;
+        }
+        files[i].tmp[0] = '\0';
+        renamed++;
+    }
+    if (rc != 0) {
+        /* Back as it was: the new files out, the old ones in. */
+        for (int i = 0; i < renamed; i++) {
+            if (backed[i]) rename(backup[i], paths[i]);
+            else unlink(paths[i]);
+            backed[i] = 0;
+        }
+        for (int i = 0; i < opened; i++) cs_outfile_abort(&files[i]);
+        if (made_dir) rmdir(dir);   /* only when empty: never anything else's */
+    }
+    for (int i = 0; i < NFILES; i++)
+        if (backed[i]) unlink(backup[i]);
     return rc;
 }

@@ -40,7 +40,10 @@ int lr_cifar_read_first(lr_cifar *d, const char *path, int count);
 int lr_cifar_generate(lr_cifar *d, int n, uint64_t seed);
 /* Writes DIR/data_batch_1..5.bin (train_n records split in five) and
  * DIR/test_batch.bin (test_n records) from the seed, in the format above,
- * atomically. Returns 0, or 3 with one line. */
+ * all six or none: a failure leaves DIR as it was. Returns 0; 2 with one
+ * line when DIR cannot be written or one of the six names is a folder, a
+ * FIFO or a device (checked before anything is written); 3 with one line
+ * when writing fails. */
 int lr_cifar_write_dir(const char *dir, int train_n, int test_n, uint64_t seed);
 
 void lr_cifar_free(lr_cifar *d);

@@ -515,51 +515,77 @@ static void tracked_name(const lr_param *running_mean, char *out, size_t size)
              (int)(strlen(running_mean->name) - strlen(".running_mean")), running_mean->name);
 }
 
+/* Whether the file's head is another classifier over the same 512
+ * features (ImageNet's 1000 classes): fc.weight [K, 512] and fc.bias [K],
+ * F32, K >= 1 and not LR_CLASSES. Only such a head is replaced; any other
+ * shape of fc.weight or fc.bias is an error like every other tensor's. */
+static int other_head(const lr_model *m, const lr_st_file *f)
+{
+    const lr_st_tensor *w = lr_st_find(f, m->fc_weight->name), *b = lr_st_find(f, m->fc_bias->name);
+    return w && b && w->dtype == LR_ST_F32 && b->dtype == LR_ST_F32 && w->ndims == 2 &&
+           w->shape[1] == m->fc_weight->shape[1] && w->shape[0] >= 1 && w->shape[0] != LR_CLASSES &&
+           b->ndims == 1 && b->shape[0] == w->shape[0];
+}
+
+int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed)
+{
+    const int replace_head = other_head(m, f);
+    /* First every tensor is checked (there, F32, the model's shape; a
+     * num_batches_tracked, when there, an I64 scalar), so that a bad file
+     * changes nothing in the model. */
+    for (int i = 0; i < m->nparams; i++) {
+        lr_param *p = &m->params[i];
+        if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
+        int g = lr_st_check(f, p->name, LR_ST_F32, p->ndims, p->shape);
+        if (g == 1) {
+            cs_error("%s: no tensor '%s' (a torchvision ResNet-18 state_dict has it)", f->path, p->name);
+            return 2;
+        }
+        if (g != 0) return 2;
+        if (!p->trainable && strstr(p->name, "running_mean")) {
+            char name[96];
+            tracked_name(p, name, sizeof name);
+            if (lr_st_check(f, name, LR_ST_I64, 0, NULL) == 2) return 2;
+        }
+    }
+    /* Then copied in. */
+    size_t most = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].count > most) most = m->params[i].count;
+    float *tmp = cs_alloc(most * sizeof(float), "weights being loaded");
+    for (int i = 0; i < m->nparams; i++) {
+        lr_param *p = &m->params[i];
+        if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
+        lr_st_get_f32(f, p->name, p->ndims, p->shape, tmp);   /* checked above: cannot fail */
+        upload(m, p, tmp);
+        if (!p->trainable && strstr(p->name, "running_mean")) {
+            char name[96];
+            tracked_name(p, name, sizeof name);
+            const lr_st_tensor *nb = lr_st_find(f, name);
+            lr_bn_layer *bn = bn_of(m, p);
+            if (nb && bn) {
+                int64_t v;
+                memcpy(&v, f->bytes + f->data_start + nb->begin, sizeof v);   /* little-endian hosts */
+                bn->num_batches_tracked = v;
+            }
+        }
+    }
+    if (replace_head) {
+        cs_say("  note: %s holds a %lld-class head; fc is re-initialised for %d classes "
+               "(as the lab does with model.fc)\n", f->path,
+               (long long)lr_st_find(f, m->fc_weight->name)->shape[0], LR_CLASSES);
+        init_fc(m, seed, tmp);
+    }
+    cs_free(tmp);
+    return 0;
+}
+
 int lr_model_load(lr_model *m, const char *path, uint64_t seed)
 {
     lr_st_file f;
     int rc = lr_st_open(&f, path);
     if (rc) return rc;
-    size_t most = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].count > most) most = m->params[i].count;
-    float *tmp = cs_alloc(most * sizeof(float), "weights being loaded");
-    for (int i = 0; i < m->nparams && rc == 0; i++) {
-        lr_param *p = &m->params[i];
-        int is_head = p == m->fc_weight || p == m->fc_bias;
-        const lr_st_tensor *t = lr_st_find(&f, p->name);
-        if (t && is_head && (t->ndims != p->ndims || t->shape[0] != p->shape[0])) {
-            if (p == m->fc_weight)
-                cs_say("  note: %s holds a %lld-class head; fc is re-initialised for %d classes "
-                       "(as the lab does with model.fc)\n", path, (long long)t->shape[0], LR_CLASSES);
-            continue;   /* init_fc below */
-        }
-        int g = lr_st_get_f32(&f, p->name, p->ndims, p->shape, tmp);
-        if (g == 1) {
-            cs_error("%s: no tensor '%s' (a torchvision ResNet-18 state_dict has it)", path, p->name);
-            rc = 2;
-        } else if (g != 0) {
-            rc = 2;
-        } else {
-            upload(m, p, tmp);
-        }
-        if (rc == 0 && !p->trainable && strstr(p->name, "running_mean")) {
-            char name[96];
-            tracked_name(p, name, sizeof name);
-            const lr_st_tensor *nb = lr_st_find(&f, name);
-            lr_bn_layer *bn = bn_of(m, p);
-            if (nb && bn && nb->dtype == LR_ST_I64 && nb->end - nb->begin == 8) {
-                int64_t v;
-                memcpy(&v, f.bytes + f.data_start + nb->begin, sizeof v);
-                bn->num_batches_tracked = v;
-            }
-        }
-    }
-    if (rc == 0) {
-        const lr_st_tensor *t = lr_st_find(&f, "fc.weight");
-        if (t && (t->ndims != 2 || t->shape[0] != LR_CLASSES)) init_fc(m, seed, tmp);
-    }
-    cs_free(tmp);
+    rc = lr_model_load_file(m, &f, seed);
     lr_st_close(&f);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "backend.h"
+#include "safetensors.h"
 
 #define LR_CLASSES 10
 #define LR_MAX_PARAMS 128
@@ -121,10 +122,16 @@ void lr_model_read_metrics(const lr_model *m, float *loss, int *correct);
 void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels);
 
 /* Weights from a safetensors file with torchvision's names (F32; the I64
- * num_batches_tracked buffers are read when present). A head whose shape
- * differs (1000 classes) is re-initialised from `seed`, with a note on
- * stdout. Returns 0, or 2 with one line (missing tensor, wrong shape). */
+ * num_batches_tracked buffers are read when present). A head for another
+ * number of classes (fc.weight [K, 512] and fc.bias [K], as ImageNet's
+ * 1000) is re-initialised from `seed`, with a note on stdout; any other
+ * tensor missing, not F32 or of another shape than the model's (fc.bias
+ * [2, 5] too) is an error naming the tensor, its shape and the one
+ * expected. Every tensor is checked before any is copied: on an error the
+ * model is as it was. Returns 0, or 2 with one line (3: out of memory). */
 int lr_model_load(lr_model *m, const char *path, uint64_t seed);
+/* The same from a file already read (lr_st_open, lr_st_parse). */
+int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed);
 /* All parameters, running statistics and num_batches_tracked. Returns 0 or 3. */
 int lr_model_save(const lr_model *m, const char *path);
 

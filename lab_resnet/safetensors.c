@@ -10,6 +10,7 @@
 
 #include "cs_console.h"
 #include "cs_outfile.h"
+#include "cs_files.h"
 #include "json_scan.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The reference implementation's limit: a larger "header length" means the
  * file is not a safetensors file at all, and we would not want to read it. */
@@ -437,18 +439,17 @@ int lr_st_parse(lr_st_file *f, const char *path, const unsigned char *bytes, siz
 
 int lr_st_open(lr_st_file *f, const char *path) {
     memset(f, 0, sizeof *f);
-    FILE *fp = fopen(path, "rb");
+    /* A regular file only, checked before anything is read: a FIFO with no
+     * writer would be waited on forever, a device read forever. */
+    size_t size;
+    int fd = cs_open_regular(path, &size);
+    if (fd < 0) return 2;
+    FILE *fp = fdopen(fd, "rb");
     if (fp == NULL) {
-        cs_error("cannot open %s: %s", path, strerror(errno));
-        return 2;
+        cs_error("cannot read %s: %s", path, strerror(errno));
+        close(fd);
+        return 3;
     }
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        cs_error("%s: not a regular file", path);
-        fclose(fp);
-        return 2;
-    }
-    size_t size = (size_t)st.st_size;
     unsigned char *bytes = malloc(size ? size : 1);
     if (bytes == NULL) {
         cs_error("%s: out of memory (%zu bytes)", path, size);
@@ -483,13 +484,14 @@ const lr_st_tensor *lr_st_find(const lr_st_file *f, const char *name) {
     return NULL;
 }
 
-int lr_st_get_f32(const lr_st_file *f, const char *name, int ndims, const int64_t *shape,
-                  float *dst) {
+int lr_st_check(const lr_st_file *f, const char *name, lr_st_dtype dtype, int ndims,
+                const int64_t *shape) {
     const lr_st_tensor *t = lr_st_find(f, name);
     if (t == NULL) return 1;
     char b1[LR_ST_NAME_MAX];
-    if (t->dtype != LR_ST_F32) {
-        cs_error("%s: tensor '%s' is %s, expected F32", f->path, shown(name, b1, sizeof b1), t->dtype_text);
+    if (t->dtype != dtype || dtype == LR_ST_OTHER) {
+        cs_error("%s: tensor '%s' is %s, expected %s", f->path, shown(name, b1, sizeof b1),
+                 t->dtype_text, dtype == LR_ST_I64 ? "I64" : "F32");
         return 2;
     }
     int same = ndims == t->ndims;
@@ -501,6 +503,14 @@ int lr_st_get_f32(const lr_st_file *f, const char *name, int ndims, const int64_
                  format_shape(want, sizeof want, ndims, shape));
         return 2;
     }
+    return 0;
+}
+
+int lr_st_get_f32(const lr_st_file *f, const char *name, int ndims, const int64_t *shape,
+                  float *dst) {
+    int rc = lr_st_check(f, name, LR_ST_F32, ndims, shape);
+    if (rc != 0) return rc;
+    const lr_st_tensor *t = lr_st_find(f, name);
     /* end - begin = count * 4 was checked when the file was read. */
     copy_little_endian(dst, f->bytes + f->data_start + t->begin, (t->end - t->begin) / 4, 4);
     return 0;

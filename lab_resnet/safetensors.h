@@ -48,6 +48,11 @@ void lr_st_close(lr_st_file *f);
 
 /* The tensor called name, or NULL. */
 const lr_st_tensor *lr_st_find(const lr_st_file *f, const char *name);
+/* Whether tensor `name` is there with this dtype (LR_ST_F32 or LR_ST_I64)
+ * and exactly this shape: 0; 1 when it is missing (no message); 2 with one
+ * line naming the tensor, its dtype or shape and the one expected. */
+int lr_st_check(const lr_st_file *f, const char *name, lr_st_dtype dtype, int ndims,
+                const int64_t *shape);
 /* Copies the F32 tensor `name` of exactly `count` elements with the given
  * shape into dst. Returns 0; 1 when the tensor is missing (no message: the
  * caller decides); 2 with one line when its dtype is not F32 or its shape

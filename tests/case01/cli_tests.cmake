@@ -85,3 +85,65 @@ c1_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
   -- ${C1} --device gpu --out ${T}/bad)
 c1_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/case01_cannot_write"
   -- ${C1} --quick --out /proc/case01_cannot_write/results)
+
+# Inputs that are not regular files: one line naming --data and the file,
+# exit 2 at once (a FIFO with no writer is never waited on, /dev/zero never
+# read), no output. The short timeout makes a hang a failure, not a stall.
+set(SPECIAL ${T}/special)
+add_test(NAME case01.special_files_setup
+  COMMAND bash -c "set -e; rm -rf \"$0\"; mkdir -p \"$0/fifo_data\" \"$0/dev_data\"
+    mkfifo \"$0/fifo_data/train-images-idx3-ubyte\" \"$0/fifo_out\" \"$0/fifo_as_dir\"
+    printf x > \"$0/fifo_data/train-labels-idx1-ubyte\"
+    ln -s /dev/zero \"$0/dev_data/train-images-idx3-ubyte.gz\"
+    printf x > \"$0/dev_data/train-labels-idx1-ubyte\"
+    ln -s fifo_data \"$0/link_to_fifo_data\"" ${SPECIAL})
+set_tests_properties(case01.special_files_setup PROPERTIES FIXTURES_SETUP c1_special LABELS "case01")
+function(c1_special_test name)
+  c1_test(${name} ${ARGN})
+  set_tests_properties(case01.${name} PROPERTIES FIXTURES_REQUIRED c1_special TIMEOUT 30)
+endfunction()
+c1_special_test(bad_data_fifo --code 2 --stderr-lines 1
+  --stderr "--data: .*fifo_data/train-images-idx3-ubyte is a FIFO \\(named pipe\\), not a regular file"
+  --absent ${T}/bad -- ${C1} --data ${SPECIAL}/fifo_data --out ${T}/bad)
+c1_special_test(bad_data_fifo_via_symlink --code 2 --stderr-lines 1
+  --stderr "--data: .*link_to_fifo_data/train-images-idx3-ubyte is a FIFO"
+  --absent ${T}/bad -- ${C1} --data ${SPECIAL}/link_to_fifo_data --out ${T}/bad)
+c1_special_test(bad_data_device --code 2 --stderr-lines 1
+  --stderr "--data: .*dev_data/train-images-idx3-ubyte.gz is a character device, not a regular file"
+  --absent ${T}/bad -- ${C1} --data ${SPECIAL}/dev_data --out ${T}/bad)
+c1_special_test(bad_data_dir_is_fifo --code 2 --stderr-lines 1 --stderr "fifo_as_dir: not a directory"
+  --absent ${T}/bad -- ${C1} --data ${SPECIAL}/fifo_as_dir --out ${T}/bad)
+c1_special_test(bad_out_fifo --code 2 --stderr-lines 1 --stderr "fifo_out exists and is not a directory"
+  -- ${C1} --quick --out ${SPECIAL}/fifo_out)
+
+# A variant that --device excludes runs nothing: bad usage, before any work.
+c1_test(bad_variant_gpu_device_cpu --code 2 --stderr-lines 1
+  --stderr "--variant gpu_fast runs on the GPU, and --device cpu runs only CPU variants \\(use --device gpu or auto\\)"
+  --absent ${T}/bad -- ${C1} --variant gpu_fast --device cpu --out ${T}/bad)
+c1_test(bad_variant_cpu_device_gpu --code 2 --stderr-lines 1
+  --stderr "--variant cpu_fast runs on the CPU, and --device gpu runs only GPU variants"
+  --absent ${T}/bad -- ${C1} --device gpu --variant cpu_fast,gpu_fast --out ${T}/bad)
+
+# Control bytes in a value are shown escaped: the error stays one line.
+c1_test(bad_value_control_bytes --code 2 --stderr-lines 1
+  --stderr "--hidden1: '1\\\\x0D2\\\\x0A\\\\x09' is not an integer" --absent ${T}/bad
+  -- ${C1} --hidden1 "1\r2\n\t" --out ${T}/bad)
+c1_test(bad_data_control_bytes --code 2 --stderr-lines 1
+  --stderr "nope\\\\x0Ddir\\\\x0A: cannot open the data directory" --absent ${T}/bad
+  -- ${C1} --data "nope\rdir\n" --out ${T}/bad)
+
+# --help: one paragraph of exit codes.
+add_test(NAME case01.help_one_exit_codes
+  COMMAND bash -c "n=$(\"$0\" --help | grep -c 'Exit codes'); [ \"$n\" = 1 ] || { echo \"$n paragraphs\"; exit 1; }"
+          ${C1})
+set_tests_properties(case01.help_one_exit_codes PROPERTIES LABELS "case01")
+
+# Threads that cannot be created (a process limit): exit 3 and one line at
+# start-up, not libgomp's "Thread creation failed" and exit 1 in mid-run.
+add_test(NAME case01.threads_cannot_start
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/under_nproc_limit.sh ${EXPECT}
+          --code 3 --stderr-lines 1 --stderr "cannot start 4 threads \\(--threads 4\\)"
+          --stderr "ulimit -u" --absent ${T}/threads_out
+          -- ${C1} --quick --threads 4 --out ${T}/threads_out)
+set_tests_properties(case01.threads_cannot_start PROPERTIES LABELS "case01" TIMEOUT 60
+                     SKIP_RETURN_CODE 77)

@@ -243,7 +243,22 @@ static void test_bad_files(void) {
                       "magic number 0x00000803, expected 0x00000801: not an IDX label file");
 
     expect_bad_images("no-such-file", "cannot open: No such file or directory");
-    expect_bad_images("valid", "cannot open: Is a directory");
+    expect_bad_images("valid", "cannot read: a directory, not a regular file");
+
+    /* Not regular files: refused at once, never waited on (a FIFO with no
+     * writer) nor read (a device). A symbolic link to a valid file reads. */
+    CHECK(mkfifo(path_in("fifo"), 0600) == 0);
+    expect_bad_images("fifo", "cannot read: a FIFO (named pipe), not a regular file");
+    expect_bad_labels("fifo", "cannot read: a FIFO (named pipe), not a regular file");
+    CHECK(symlink("/dev/zero", path_in("zero")) == 0);
+    expect_bad_images("zero", "cannot read: a character device, not a regular file");
+    CHECK(symlink("valid/train-images-idx3-ubyte", path_in("link-images")) == 0);
+    int n = 0, rows = 0, cols = 0;
+    uint8_t *bytes = NULL;
+    CHECK(c1_idx_read_images(path_in("link-images"), &n, &rows, &cols, &bytes) == 0 && n == N);
+    free(bytes);
+    CHECK(symlink("no-such-target", path_in("dangling")) == 0);
+    expect_bad_images("dangling", "cannot open: No such file or directory");
 }
 
 static void test_bad_dirs(void) {
@@ -286,6 +301,16 @@ static void test_bad_dirs(void) {
     make_dir("images-only");
     CHECK(c1_idx_write_images(path_in("images-only/train-images-idx3-ubyte"), N, ROWS, COLS, pixels) == 0);
     expect_bad_dir(path_in("images-only"), "no train-labels-idx1-ubyte[.gz]", NULL);
+
+    /* A FIFO or a device in the folder: the option and the file named. */
+    make_dir("fifo-dir");
+    CHECK(mkfifo(path_in("fifo-dir/train-images-idx3-ubyte"), 0600) == 0);
+    CHECK(c1_idx_write_labels(path_in("fifo-dir/train-labels-idx1-ubyte"), N, labels) == 0);
+    expect_bad_dir(path_in("fifo-dir"), "--data: ", "fifo-dir/train-images-idx3-ubyte is a FIFO (named pipe), not a regular file");
+    make_dir("dev-dir");
+    CHECK(c1_idx_write_images(path_in("dev-dir/train-images-idx3-ubyte"), N, ROWS, COLS, pixels) == 0);
+    CHECK(symlink("/dev/zero", path_in("dev-dir/train-labels-idx1-ubyte.gz")) == 0);
+    expect_bad_dir(path_in("dev-dir"), "train-labels-idx1-ubyte.gz is a character device", NULL);
 }
 
 #ifdef TEST_HAVE_ZLIB_H

@@ -91,14 +91,16 @@ int main(void) {
     /* every common option, both spellings of a value, and the case's own */
     CHECK(parse(&o, "--quick", "--brief", "--no-plot", "--repeat", "7", "--warmup=0",
                 "--variant", "slow,gpu", "--out", "/tmp/x", "--seed", "18446744073709551615",
-                "--threads", "2", "--device", "cpu", "--n", "1024", "--fast-path", NULL) == 0);
+                "--threads", "2", "--device", "auto", "--n", "1024", "--fast-path", NULL) == 0);
     CHECK(o.quick == 1 && o.brief == 1 && o.no_plot == 1);
     CHECK(o.repeat == 7 && o.warmup == 0 && o.threads == 2);
     CHECK(o.seed == UINT64_MAX);
-    CHECK(strcmp(o.device, "cpu") == 0 && strcmp(o.out_dir, "/tmp/x") == 0);
+    CHECK(strcmp(o.device, "auto") == 0 && strcmp(o.out_dir, "/tmp/x") == 0);
     CHECK(cs_variant_selected(&o, "slow") && cs_variant_selected(&o, "gpu"));
     CHECK(!cs_variant_selected(&o, "fast") && !cs_variant_selected(&o, "slo"));
     CHECK(hctx.n_calls == 2 && hctx.n == 1024 && hctx.flag == 1);
+    CHECK(parse(&o, "--device", "cpu", "--variant", "slow,fast", NULL) == 0);
+    CHECK(strcmp(o.device, "cpu") == 0);
 
     /* bad usage: 2 and exactly one line naming the problem */
     CHECK(parse(&o, "--foo", NULL) == 2);
@@ -135,6 +137,38 @@ int main(void) {
     CHECK(hctx.n_calls == 1);
     CHECK(strcmp(err_text, "caseX: --n: 8 is out of range (16..16384)\n") == 0);
 
+    /* a variant --device excludes would run nothing and say nothing: 2 */
+    CHECK(parse(&o, "--variant", "slow,gpu", "--device", "cpu", NULL) == 2);
+    CHECK(strcmp(err_text, "caseX: --variant gpu runs on the GPU, and --device cpu runs only CPU "
+                           "variants (use --device gpu or auto)\n") == 0);
+    CHECK(parse(&o, "--device", "cpu", "--variant", "gpu", NULL) == 2);   /* either order */
+    CHECK(parse(&o, "--variant", "slow,gpu", "--device", "gpu", NULL) == 0);   /* "slow": either */
+    CHECK(parse(&o, "--variant", "gpu", "--device", "auto", NULL) == 0);
+
+    /* control bytes and invalid UTF-8 in a value are escaped: still one line */
+    CHECK(parse(&o, "--repeat", "1\r\n2", NULL) == 2);
+    CHECK(strcmp(err_text, "caseX: --repeat: '1\\x0D\\x0A2' is not an integer\n") == 0);
+    CHECK(parse(&o, "--variant", "\xEF\xBB\xBFslow", NULL) == 2);   /* a byte order mark */
+    CHECK(strcmp(err_text, "caseX: --variant: unknown variant '\\xEF\\xBB\\xBFslow' "
+                           "(choose from slow, fast, gpu)\n") == 0);
+    CHECK(parse(&o, "--out=r\xE9s\x1b[2J\x7f\xff", "x", NULL) == 2);
+    CHECK(strcmp(err_text, "caseX: unexpected argument 'x' (options start with --; see --help)\n") == 0);
+    CHECK(parse(&o, "--bogus\tname", NULL) == 2);
+    CHECK(strcmp(err_text, "caseX: unknown option '--bogus\\x09name' (see --help)\n") == 0);
+    {
+        /* the escaper itself: valid UTF-8 kept, the rest as \xNN */
+        char buf[128];
+        const char in[] = "caf\xC3\xA9 \x1b[1m \xC0\xAF \xED\xA0\x80 \xE2\x80\xAE \xC2\x85 \xF0\x9F\x98\x80 \xE2\x82";
+        size_t n = cs_escape_bytes(buf, sizeof buf, in, sizeof in - 1);
+        const char want[] = "caf\xC3\xA9 \\x1B[1m \\xC0\\xAF \\xED\\xA0\\x80 \\xE2\\x80\\xAE \\xC2\\x85 "
+                            "\xF0\x9F\x98\x80 \\xE2\\x82";
+        if (strcmp(buf, want) != 0) fprintf(stderr, "escaped: '%s'\n", buf);
+        CHECK(strcmp(buf, want) == 0 && n == strlen(want));
+        CHECK(cs_escape_bytes(NULL, 0, "\n", 1) == 4);
+        char tiny[4];
+        CHECK(cs_escape_bytes(tiny, sizeof tiny, "\nab", 3) == 6 && strcmp(tiny, "\\x0") == 0);
+    }
+
     /* --help: -1, usage on stdout with every option, help line and variant */
     CHECK(parse(&o, "--help", NULL) == -1);
     CHECK(err_text[0] == '\0');
@@ -148,6 +182,12 @@ int main(void) {
         int found = strstr(out_text, must[i]) != NULL;
         if (!found) fprintf(stderr, "--help lacks '%s'\n", must[i]);
         CHECK(found);
+    }
+    /* one paragraph of exit codes, with what code 1 means (the default here) */
+    {
+        const char *first = strstr(out_text, "Exit codes");
+        CHECK(first != NULL && strstr(first + 1, "Exit codes") == NULL);
+        CHECK(strstr(out_text, "1 a correctness check failed") != NULL);
     }
     CHECK(parse(&o, "-h", NULL) == -1);
     CHECK(parse(&o, "--version", NULL) == -1);

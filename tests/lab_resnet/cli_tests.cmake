@@ -96,3 +96,83 @@ lr_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
   -- ${LR} baseline --device gpu --out ${T}/bad)
 lr_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/lab_resnet_cannot_write"
   -- ${LR} baseline --quick --out /proc/lab_resnet_cannot_write/results)
+
+# Inputs and outputs that are not regular files, and outputs whose folder is
+# missing: one line naming the option and the path, exit 2 before any work,
+# nothing written. The short timeout makes a hang on a FIFO a failure.
+set(SPECIAL ${T}/special)
+add_test(NAME lab_resnet.special_files_setup
+  COMMAND bash -c "set -e; rm -rf \"$0\"; mkdir -p \"$0/gen_blocked/data_batch_3.bin\"
+    mkfifo \"$0/weights.fifo\" \"$0/out.fifo\"
+    ln -s /dev/zero \"$0/weights.dev\"; ln -s /dev/null \"$0/out.dev\"
+    ln -s weights.fifo \"$0/weights_link.fifo\"" ${SPECIAL})
+set_tests_properties(lab_resnet.special_files_setup PROPERTIES FIXTURES_SETUP lr_special LABELS "lab_resnet")
+function(lr_special_test name)
+  lr_test(${name} ${ARGN})
+  set_tests_properties(lab_resnet.${name} PROPERTIES FIXTURES_REQUIRED "lr_special;lr_cifar_files" TIMEOUT 30)
+endfunction()
+lr_special_test(bad_weights_fifo --code 2 --stderr-lines 1
+  --stderr "--weights .*weights.fifo: a FIFO \\(named pipe\\), not a regular file" --absent ${T}/bad
+  -- ${LR} baseline --quick --weights ${SPECIAL}/weights.fifo --out ${T}/bad)
+lr_special_test(bad_weights_fifo_via_symlink --code 2 --stderr-lines 1
+  --stderr "--weights .*weights_link.fifo: a FIFO" --absent ${T}/bad
+  -- ${LR} check-step --data ${T}/gen --weights ${SPECIAL}/weights_link.fifo --out ${T}/bad.csv)
+lr_special_test(bad_weights_device --code 2 --stderr-lines 1
+  --stderr "--weights .*weights.dev: a character device, not a regular file" --absent ${T}/bad
+  -- ${LR} baseline --quick --weights ${SPECIAL}/weights.dev --out ${T}/bad)
+lr_special_test(bad_check_step_out_fifo --code 2 --stderr-lines 1
+  --stderr "--out .*out.fifo: a FIFO \\(named pipe\\), not a regular file to replace"
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL}/out.fifo)
+lr_special_test(bad_check_step_out_device --code 2 --stderr-lines 1
+  --stderr "--out .*out.dev: a character device, not a regular file to replace"
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL}/out.dev)
+lr_special_test(bad_check_step_out_dir --code 2 --stderr-lines 1
+  --stderr "--out .*special: a directory: name the file to write"
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL})
+lr_special_test(bad_check_step_out_missing_folder --code 2 --stderr-lines 1
+  --stderr "--out .*no_such_folder/cs.csv: no folder .*no_such_folder" --absent ${T}/no_such_folder
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${T}/no_such_folder/cs.csv)
+lr_special_test(bad_save_missing_folder --code 2 --stderr-lines 1
+  --stderr "--save .*no_such_folder/w.safetensors: no folder" --absent ${T}/bad --absent ${T}/no_such_folder
+  -- ${LR} baseline --quick --save ${T}/no_such_folder/w.safetensors --out ${T}/bad)
+lr_special_test(bad_save_fifo --code 2 --stderr-lines 1 --stderr "--save .*out.fifo: a FIFO" --absent ${T}/bad
+  -- ${LR} baseline --quick --save ${SPECIAL}/out.fifo --out ${T}/bad)
+
+# --generate: all six files or none. A name taken by a folder is found
+# before anything is written; a rename that fails (injected) takes back the
+# files already renamed and the folder made for them.
+lr_special_test(bad_generate_blocked --code 2 --stderr-lines 1
+  --stderr "--generate .*gen_blocked: .*gen_blocked/data_batch_3.bin is a directory, not a regular file to replace"
+  --absent ${SPECIAL}/gen_blocked/data_batch_1.bin --absent ${SPECIAL}/gen_blocked/data_batch_2.bin
+  --absent ${SPECIAL}/gen_blocked/test_batch.bin
+  -- ${LR} --generate ${SPECIAL}/gen_blocked --samples 20)
+lr_test(bad_generate_rename_fails --rm ${T}/gen_fault --code 3 --stderr-lines 1
+  --env CS_FAULT_INJECT=generate_rename_3
+  --stderr "cannot write .*gen_fault/data_batch_3.bin \\(rename failed\\)" --absent ${T}/gen_fault
+  -- ${LR} --generate ${T}/gen_fault --samples 20)
+
+# A wrong shape is an error naming the tensor, its shape and the one
+# expected (fc.bias [2, 5] once loaded nothing and exited 0).
+add_test(NAME lab_resnet.bad_head_weights_setup
+  COMMAND test_lr_model_load --bad-head ${T}/bad_head.safetensors)
+set_tests_properties(lab_resnet.bad_head_weights_setup PROPERTIES FIXTURES_SETUP lr_bad_head
+                     LABELS "lab_resnet" TIMEOUT 120)
+lr_test(bad_weights_head_shape --code 2 --stderr-lines 1
+  --stderr "bad_head.safetensors: tensor 'fc.bias' has shape \\[2, 5\\], expected \\[10\\]" --absent ${T}/bad
+  -- ${LR} baseline --quick --device cpu --weights ${T}/bad_head.safetensors --out ${T}/bad)
+set_tests_properties(lab_resnet.bad_weights_head_shape PROPERTIES FIXTURES_REQUIRED lr_bad_head)
+
+# One batch: nothing to compare the loss with; the check is SKIP, exit 0.
+lr_test(baseline_one_batch --rm ${T}/one --code 0 --stdout "needs at least 2 batches: SKIP"
+  --stdout "baseline .* SKIP" --no-stdout "FAIL" --file ${T}/one/results.csv
+  -- ${LR} baseline --device cpu --batches 1 --batch 4 --samples 40 --eval-batches 1 --no-plot --out ${T}/one)
+
+# Messages: control bytes escaped; one paragraph of exit codes in --help.
+lr_test(bad_subcommand_control_bytes --code 2 --stderr-lines 1
+  --stderr "unknown subcommand 'tr\\\\x0Dain\\\\x0A'" -- ${LR} "tr\rain\n")
+lr_test(bad_batch_control_bytes --code 2 --stderr-lines 1 --stderr "--batch: '4\\\\x092J' is not an integer"
+  --absent ${T}/bad -- ${LR} baseline --batch "4\t2J" --out ${T}/bad)
+add_test(NAME lab_resnet.help_one_exit_codes
+  COMMAND bash -c "out=$(\"$0\" --help); n=$(grep -c 'Exit codes' <<<\"$out\"); [ \"$n\" = 1 ] && grep -q '1 training diverged or a check failed' <<<\"$out\" || { echo \"$n paragraphs\"; exit 1; }"
+          ${LR})
+set_tests_properties(lab_resnet.help_one_exit_codes PROPERTIES LABELS "lab_resnet")

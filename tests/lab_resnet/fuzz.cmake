@@ -1,4 +1,4 @@
-# Fuzzing the safetensors reader (tests/fuzz.cmake): fuzz_st_replay replays
+# Fuzz targets (tests/fuzz.cmake). The safetensors reader: fuzz_st_replay replays
 # the seed corpus with any compiler (lab_resnet.fuzz_st_corpus); with clang,
 # libFuzzer explores new inputs for 20 s under AddressSanitizer and
 # UndefinedBehaviorSanitizer (lab_resnet.fuzz_st_short).
@@ -11,12 +11,48 @@ set(LR_SRC ${CMAKE_SOURCE_DIR}/lab_resnet)
 set(LR_COMMON ${CMAKE_SOURCE_DIR}/common)
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_st
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_st.c ${LR_SRC}/safetensors.c ${LR_SRC}/json_scan.c
+          ${LR_COMMON}/cs_files.c
           ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c
   INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus
   DEFINE_STANDALONE LR_FUZZ_STANDALONE
   SECONDS 20
-  DEPENDS ${LR_SRC}/safetensors.h ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_console.h
+  DEPENDS ${LR_SRC}/safetensors.h ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_files.h ${LR_COMMON}/cs_console.h
           ${LR_COMMON}/cs_outfile.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=2)
+
+# The CIFAR-10 reader (cifar.c): bytes written to a file, read whole and in
+# part; taken exactly when the size and every label say so, byte for byte.
+cs_fuzz_target(PREFIX lab_resnet NAME fuzz_cifar
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cifar.c ${LR_SRC}/cifar.c ${LR_COMMON}/cs_files.c
+          ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c ${LR_COMMON}/cs_memory.c
+          ${LR_COMMON}/cs_rng.c
+  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_cifar
+  DEFINE_STANDALONE LR_FUZZ_STANDALONE
+  SECONDS 20
+  DEPENDS ${LR_SRC}/cifar.h ${LR_COMMON}/cs_files.h ${LR_COMMON}/cs_console.h ${LR_COMMON}/cs_outfile.h
+          ${LR_COMMON}/cs_memory.h ${LR_COMMON}/cs_rng.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
+  LIBS m
+  FUZZ_ARGS -close_fd_mask=2 -max_len=20000)
+
+# The weight loader (lr_model_load_file): a parsed file, or the model's own
+# tensors changed by the input; the answer the rules of model.h give, the
+# file's values on success, an unchanged model on a refusal. ResNet-18's
+# 11 M parameters live in host memory (a backend of two memcpys).
+cs_fuzz_target(PREFIX lab_resnet NAME fuzz_model
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_model.c ${LR_SRC}/model.c ${LR_SRC}/arena.c
+          ${LR_SRC}/safetensors.c ${LR_SRC}/json_scan.c ${LR_COMMON}/cs_files.c ${LR_SRC}/gpu_backend_none.c
+          ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c ${LR_COMMON}/cs_memory.c
+          ${LR_COMMON}/cs_rng.c
+  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_model
+  DEFINE_STANDALONE LR_FUZZ_STANDALONE
+  SECONDS 20
+  DEPENDS ${LR_SRC}/model.h ${LR_SRC}/arena.h ${LR_SRC}/backend.h ${LR_SRC}/safetensors.h
+          ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_files.h ${LR_SRC}/device_mem.h ${LR_COMMON}/cs_console.h
+          ${LR_COMMON}/cs_outfile.h ${LR_COMMON}/cs_memory.h ${LR_COMMON}/cs_rng.h
+          ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
+  LIBS m
+  FUZZ_ARGS -close_fd_mask=3 -max_len=4096 -rss_limit_mb=4096)
