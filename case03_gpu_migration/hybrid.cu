@@ -45,7 +45,7 @@ extern "C" int c3_hybrid_setup(const c3_workload *w, c3_output *out, void **stat
     const c3_config *c = &w->cfg;
 
     int crossover = c3_get_crossover();
-    const char *source = "from the size sweep of step 4";
+    const char *source = c3_crossover_forced() ? "forced by --crossover" : "from the size sweep of step 4";
     if (crossover == 0) {
         c3_size_sweep sweep;
         c3_size_sweep_run(&sweep, HYBRID_SWEEP_MAX_N, 1);

@@ -82,6 +82,15 @@ void c3_size_sweep_run(c3_size_sweep *s, int max_n, int gpu)
 }
 
 /* The crossover hybrid uses (variants.h). */
-static int crossover_n;
-void c3_set_crossover(int n) { crossover_n = n; }
+static int crossover_n, crossover_forced;
+void c3_set_crossover(int n)
+{
+    if (!crossover_forced) crossover_n = n;   /* --crossover wins over a measurement */
+}
+void c3_force_crossover(int n)
+{
+    crossover_n = n;
+    crossover_forced = 1;
+}
+int c3_crossover_forced(void) { return crossover_forced; }
 int c3_get_crossover(void) { return crossover_n; }

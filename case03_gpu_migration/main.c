@@ -35,9 +35,11 @@ typedef struct {
     int sweep_max, sweep_set;
     int naive_gemm_n, naive_gemm_set;
     int no_investigate;
+    int crossover;            /* --crossover N, 0 when not given */
 } c3_args;
 
-enum { OPT_N, OPT_ITERS, OPT_BATCH, OPT_SMALL, OPT_SWEEP_MAX, OPT_NAIVE_GEMM_N, OPT_NO_INVESTIGATE };
+enum { OPT_N, OPT_ITERS, OPT_BATCH, OPT_SMALL, OPT_SWEEP_MAX, OPT_NAIVE_GEMM_N, OPT_NO_INVESTIGATE,
+       OPT_CROSSOVER };
 
 static const cs_case_option case_options[] = {
     [OPT_N] = {"n", "N", "chain matrix size n x n (16..16384; default 512, quick 256)"},
@@ -47,6 +49,7 @@ static const cs_case_option case_options[] = {
     [OPT_SWEEP_MAX] = {"sweep-max", "N", "largest n of the size sweep (16..16384; default 4096, quick 512)"},
     [OPT_NAIVE_GEMM_N] = {"naive-gemm-n", "N", "size at which the naive GEMM is timed in step 4 (16..4096; default 512, quick 256)"},
     [OPT_NO_INVESTIGATE] = {"no-investigate", NULL, "skip the sweeps of step 4 (tests use this)"},
+    [OPT_CROSSOVER] = {"crossover", "N", "hybrid sends products of n >= N to the GPU, whatever step 4 measures (1..16384)"},
 };
 
 static int on_option(int index, const char *arg, void *p)
@@ -80,6 +83,10 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_NO_INVESTIGATE:
         a->no_investigate = 1;
+        break;
+    case OPT_CROSSOVER:
+        if (cs_parse_long("--crossover", arg, 1, C3_N_MAX, &v)) return 2;
+        a->crossover = (int)v;
         break;
     }
     return 0;
@@ -133,6 +140,7 @@ int main(int argc, char **argv)
     };
     int rc = cs_case_begin(argc, argv, &spec, &opt);
     if (rc) return rc < 0 ? 0 : rc;
+    if (a.crossover) c3_force_crossover(a.crossover);
 
     if (opt.quick) {
         if (!a.n_set) a.cfg.n = 256;
@@ -347,7 +355,8 @@ int main(int argc, char **argv)
         if (sweep.gpu) {
             if (sweep.crossover) {
                 cs_say("  Crossover: from n = %d up, the GPU wins even paying for the transfers;\n"
-                       "  below it the CPU is faster. hybrid uses this size.\n", sweep.crossover);
+                       "  below it the CPU is faster. hybrid uses %s.\n", sweep.crossover,
+                       c3_crossover_forced() ? "--crossover instead" : "this size");
                 c3_set_crossover(sweep.crossover);
             } else {
                 cs_say("  No crossover up to n = %d: with transfers, the CPU wins at every size measured.\n",

@@ -63,6 +63,10 @@ void c3_hybrid_teardown(void *state, c3_output *out);
  * measures it with a short sweep. */
 void c3_set_crossover(int n);
 int c3_get_crossover(void);
+/* --crossover N: hybrid routes by N whatever step 4 measures (tests use it
+ * to send work to the GPU on purpose, at a size they choose). */
+void c3_force_crossover(int n);
+int c3_crossover_forced(void);
 
 #ifdef __cplusplus
 }
