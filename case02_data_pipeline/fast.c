@@ -8,13 +8,17 @@
  *     field may hold a newline, so "the first LF after the cut" is not always
  *     a record boundary. Each thread works out the scanner's state at its
  *     cut from the quotes just before it (see "Where the chunks start");
- *  3. each thread has its own dictionaries, dense table and counters, so the
+ *  3. each thread has its own dictionaries, groups and counters, so the
  *     threads never share a cache line while they work; the partial results
- *     are merged once at the end;
+ *     are merged once at the end, in steps in proportion to the groups;
  *  4. the record scanner is written for this job: it slices only the four
  *     fields the rules read, and the row rules run right after it (no
  *     intermediate batch arrays: every value is still in a register or in L1
- *     when it is used).
+ *     when it is used);
+ *  5. the groups are a dense table while they are few, a hash table when
+ *     they are many, and then the table lookups of many rows overlap
+ *     (prefetched a few rows ahead) instead of each row waiting for main
+ *     memory in turn.
  * No allocation per row: every table grows by doubling, and scratch space
  * for the rare quoted value with escapes is reused. */
 #include <errno.h>
@@ -32,7 +36,6 @@
 #include <immintrin.h>
 #endif
 
-#include "aggregate.h"
 #include "cs_console.h"
 #include "cs_memory.h"
 #include "cs_profiler.h"
@@ -42,7 +45,6 @@
 #define READ_BLOCK (16u << 20)         /* bytes per read() when mmap is not possible */
 #define MAX_THREADS 256
 #define CHUNKS_PER_THREAD 8            /* so a thread slowed down is helped by the others */
-#define DENSE_MAX_CELLS (1u << 20)     /* 32 MiB of cells per thread; beyond: hashed groups */
 #define ARENA_BLOCK (64 * 1024)
 
 /* ======================================================================
@@ -330,6 +332,27 @@ static void arena_free(arena_block *b)
     }
 }
 
+/* A table whose free slots are all zero bytes. calloc maps a large block
+ * as fresh pages from the kernel, which are zero already: nothing is
+ * written until a slot is used, and a table of 10 MB costs no pass over it
+ * (cs_calloc clears what it allocates). A large one is also backed by
+ * 2 MiB pages where the kernel allows (madvise): the processor then finds
+ * its addresses with one translation entry per 2 MiB instead of per 4 KiB.
+ * Freed with free(). */
+static void *zeroed_table(size_t bytes, const char *what)
+{
+    void *p = calloc(1, bytes);
+    if (!p) cs_die(3, "out of memory: asked for %zu bytes for %s", bytes, what);
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (4u << 20)) {
+        uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+        uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+        if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
 /* Loads of a few bytes, any alignment (memcpy of a constant size compiles
  * to one load instruction). */
 static inline uint64_t load_word(const char *p, size_t n)
@@ -446,17 +469,22 @@ static void str_add(str_table *t, uint64_t h, const char *key, size_t len, int f
     t->n++;
 }
 
-/* Spellings of at most 16 bytes: the key is its two words (swar.h,
- * c2_key16) and its length, stored in the slot itself. Hashing is two
- * multiplications and comparing is three integer comparisons, the same
- * steps for every length: no loop whose trip count changes from row to row
- * (the general table's hash and comparison loop over the bytes, and the
- * processor mispredicts where those loops end). At most a quarter full, so
- * the first slot looked at is nearly always the one. */
+/* Spellings of at most 24 bytes: the key is its three words (swar.h,
+ * c2_key24) and its length, stored in the slot itself (32 bytes: two
+ * slots per cache line). Hashing is three multiplications and comparing is
+ * four integer comparisons, the same steps for every length: no loop whose
+ * trip count changes from row to row (the general table's hash and
+ * comparison loop over the bytes, the processor mispredicts where those
+ * loops end, and its key bytes are one more memory access away). At most
+ * half full: the first slot looked at is usually the one, and the table
+ * stays as small as that allows (with 100,000 spellings it no longer fits
+ * in the cache, see "An accepted row's way to its group"). */
+#define SHORT_KEY 24
+
 typedef struct {
-    uint64_t key[2];
+    uint64_t key[3];
     uint32_t len;
-    int id;                    /* -1: empty */
+    int id1;                   /* the id plus one; 0: a free slot (zeroed_table) */
 } short_slot;
 
 typedef struct {
@@ -468,41 +496,42 @@ static void short_table_init(short_table *t, size_t nslots)
 {
     t->nslots = nslots;
     t->n = 0;
-    t->slots = cs_alloc(nslots * sizeof *t->slots, "case02 fast: spellings");
-    for (size_t i = 0; i < nslots; i++) t->slots[i] = (short_slot){{0, 0}, 0, -1};
+    t->slots = zeroed_table(nslots * sizeof *t->slots, "case02 fast: spellings");
 }
 
-static inline size_t short_hash(const uint64_t key[2], size_t len)
+static inline size_t short_hash(const uint64_t key[3], size_t len)
 {
-    uint64_t h = (key[0] ^ len) * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full;
+    uint64_t h = (key[0] ^ len) * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full +
+                 key[2] * 0x165667B19E3779F9ull;
     return (size_t)(h ^ (h >> 29) ^ (h >> 41));
 }
 
-static inline int short_find(const short_table *t, size_t h, const uint64_t key[2], size_t len)
+static inline int short_find(const short_table *t, size_t h, const uint64_t key[3], size_t len)
 {
     size_t mask = t->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const short_slot *e = &t->slots[i];
-        if (e->id < 0) return -1;
-        if (e->key[0] == key[0] && e->key[1] == key[1] && e->len == len) return e->id;
+        if (e->id1 == 0) return -1;
+        if (e->key[0] == key[0] && e->key[1] == key[1] && e->key[2] == key[2] && e->len == len)
+            return e->id1 - 1;
     }
 }
 
-static void short_add(short_table *t, size_t h, const uint64_t key[2], size_t len, int id)
+static void short_add(short_table *t, size_t h, const uint64_t key[3], size_t len, int id)
 {
-    if ((t->n + 1) * 4 > t->nslots) {   /* at most a quarter full */
+    if ((t->n + 1) * 2 > t->nslots) {   /* at most half full */
         short_table bigger;
         short_table_init(&bigger, t->nslots * 2);
         for (size_t i = 0; i < t->nslots; i++) {
             const short_slot *e = &t->slots[i];
-            if (e->id >= 0) short_add(&bigger, short_hash(e->key, e->len), e->key, e->len, e->id);
+            if (e->id1) short_add(&bigger, short_hash(e->key, e->len), e->key, e->len, e->id1 - 1);
         }
-        cs_free(t->slots);
+        free(t->slots);
         *t = bigger;
     }
     size_t mask = t->nslots - 1, i = h & mask;
-    while (t->slots[i].id >= 0) i = (i + 1) & mask;
-    t->slots[i] = (short_slot){{key[0], key[1]}, (uint32_t)len, id};
+    while (t->slots[i].id1) i = (i + 1) & mask;
+    t->slots[i] = (short_slot){{key[0], key[1], key[2]}, (uint32_t)len, id + 1};
     t->n++;
 }
 
@@ -585,13 +614,60 @@ static int day_add(day_table *t, const char day[10], uint64_t lo, uint32_t hi)
 }
 
 /* ======================================================================
- * Per-thread state and the dense table
+ * Per-thread state and the groups
+ *
+ * A group is a (day id, category id) pair: both ids are small integers
+ * from the thread's dictionaries above. While there are few of them the
+ * groups sit in a dense table, cells[day * cat_dim + category]: one
+ * multiply-add finds a group, with no hashing and no comparison (columnar's
+ * lesson). But a dense table takes the product of the two dimensions,
+ * whether or not each pair occurs: 30 days x 12 categories fit in 16 KiB,
+ * while 90 days x 10,000 categories would take 29 MiB per thread for the
+ * 100,000 or so groups that occur, and the occupied cells would be spread
+ * over all of it. So the dense table grows (doubling a dimension) only up
+ * to DENSE_MAX_CELLS; the first group beyond moves every group, once, into
+ * a hash table on the pair of ids: one multiplication hashes the pair, the
+ * table is kept at most half full (nearly always one probe) and doubles
+ * when it would pass that, so its memory follows the groups that exist.
+ * Either way a row finds its group in a few instructions, whatever the
+ * number of groups: no small cache in front of a slow path.
  * ====================================================================== */
 
 /* One group's accumulators, 32 bytes: one row touches one half cache line. */
 typedef struct {
     int64_t count, sum, min, max;
 } cell;
+
+#define EMPTY_CELL ((cell){0, 0, INT64_MAX, INT64_MIN})
+#define DENSE_MAX_CELLS (1u << 14)       /* 512 KiB of cells: a core's L2 cache here */
+
+/* A slot of the hash table of groups. */
+typedef struct {
+    uint64_t key;          /* group_key(day id, category id); NO_GROUP: a free slot */
+    cell c;
+} group_slot;
+
+/* The pair of ids as one integer, plus one, so that a free slot is all
+ * zero bytes (see zeroed_table): no day id reaches 2^32 - 1. */
+#define NO_GROUP 0
+static inline uint64_t group_key(int day, int cat) { return ((uint64_t)(uint32_t)day << 32 | (uint32_t)cat) + 1; }
+static inline int key_day(uint64_t key) { return (int)((key - 1) >> 32); }
+static inline int key_cat(uint64_t key) { return (int)(uint32_t)(key - 1); }
+
+/* An accepted row between the stages of its way to its group (see "An
+ * accepted row's way to its group"). */
+typedef struct {
+    c2_field category;     /* the raw value, in the file */
+    uint64_t key[3];       /* a short value's key (short_table) */
+    size_t key_len;        /* its length and escape flag, or LONG_KEY */
+    uint64_t hash;         /* of the key, for the table it goes to */
+    int day, cat;
+    int64_t usd;
+} pending_row;
+
+#define LONG_KEY SIZE_MAX  /* key_len of a value the short table does not take */
+#define AHEAD 8            /* rows between two stages */
+#define PIPE 32            /* pending rows kept (a power of two, more than 2 * AHEAD + 1) */
 
 typedef struct {
     /* the counters of the summary */
@@ -606,11 +682,17 @@ typedef struct {
     int ncats, cat_cap;
     arena_block *arena;
 
-    /* groups: cells[day * cat_dim + category], while that stays small;
-     * the hashed groups of aggregate.c once it would not */
-    cell *cells;
+    /* the groups: dense while cells != NULL, else hashed */
+    cell *cells;               /* cells[day * cat_dim + category] */
     int day_dim, cat_dim;
-    c2_groups *overflow;
+    group_slot *slots;         /* the hash table: nslots, a power of two */
+    size_t nslots, ngroups;
+    int slot_shift;            /* 64 - log2(nslots): the hash's top bits pick the slot */
+
+    /* accepted rows on their way to their group ("An accepted row's way
+     * to its group"): pending[n % PIPE] for n in [added, pushed) */
+    pending_row pending[PIPE];
+    unsigned pushed, resolved, added;
 
     /* scratch for a value with escapes and for normalizing */
     char *scratch;
@@ -619,7 +701,7 @@ typedef struct {
 
 static void cells_empty(cell *c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) c[i] = (cell){0, 0, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < n; i++) c[i] = EMPTY_CELL;
 }
 
 static worker *worker_new(void)
@@ -646,30 +728,94 @@ static void worker_free(worker *w)
     if (!w) return;
     cs_free(w->days.slots);
     cs_free(w->days.text);
-    cs_free(w->short_spellings.slots);
+    free(w->short_spellings.slots);
     cs_free(w->spellings.slots);
     cs_free(w->categories.slots);
     cs_free(w->cat_text);
     cs_free(w->cat_len);
     arena_free(w->arena);
     cs_free(w->cells);
-    c2_groups_free(w->overflow);
+    free(w->slots);
     cs_free(w->scratch);
     cs_free(w);
 }
 
-/* Makes the dense table hold (day, cat) by doubling a dimension, unless
- * that would pass DENSE_MAX_CELLS: then the table keeps its size and the
- * groups that do not fit go to hashed groups (aggregate.c) instead, the
- * graceful fallback for many distinct days or categories. A (day, category)
- * pair always lands in the same one of the two, so no group is split. */
-static void cells_make_room(worker *w, int day, int cat)
+/* ---- the hash table of groups ---- */
+
+/* Fibonacci hashing: the key times 2^64 / golden ratio; the top bits of the
+ * product depend on every bit of both ids. */
+static inline size_t slot_of(uint64_t key, int shift)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+static void slots_alloc(worker *w, size_t nslots)
+{
+    w->slots = zeroed_table(nslots * sizeof *w->slots, "case02 fast: groups");
+    w->nslots = nslots;
+    w->slot_shift = 64 - __builtin_ctzll(nslots);
+}
+
+/* Puts a group known to be absent into the first free slot of its probe
+ * sequence (the table has room); returns its cell. */
+static cell *slot_put(worker *w, uint64_t key, const cell *c)
+{
+    size_t mask = w->nslots - 1, i = slot_of(key, w->slot_shift);
+    while (w->slots[i].key != NO_GROUP) i = (i + 1) & mask;
+    w->slots[i].key = key;
+    w->slots[i].c = *c;
+    return &w->slots[i].c;
+}
+
+/* The cell of a new group in the hash table: twice the slots first, if
+ * one more group would fill it beyond half. The slot is the top bits of
+ * the hash, so in the table twice as large the groups keep their order:
+ * moving them reads the old table and writes the new one front to back,
+ * which the memory system does fastest. */
+static cell *new_hashed_group(worker *w, uint64_t key)
+{
+    if ((w->ngroups + 1) * 2 > w->nslots) {
+        group_slot *old = w->slots;
+        size_t oldn = w->nslots;
+        slots_alloc(w, 2 * oldn);
+        for (size_t i = 0; i < oldn; i++)
+            if (old[i].key != NO_GROUP) slot_put(w, old[i].key, &old[i].c);
+        free(old);
+    }
+    w->ngroups++;
+    cell empty = EMPTY_CELL;
+    return slot_put(w, key, &empty);
+}
+
+/* The dense table is full: every group it holds moves into a hash table. */
+static void dense_to_hashed(worker *w)
+{
+    size_t groups = 0, n = (size_t)w->day_dim * w->cat_dim;
+    for (size_t i = 0; i < n; i++) groups += w->cells[i].count > 0;
+    size_t nslots = 1024;
+    while (nslots < 2 * groups) nslots *= 2;     /* at most half full, as always */
+    slots_alloc(w, nslots);
+    for (int d = 0; d < w->day_dim; d++)
+        for (int c = 0; c < w->cat_dim; c++) {
+            const cell *x = &w->cells[(size_t)d * w->cat_dim + c];
+            if (x->count > 0) slot_put(w, group_key(d, c), x);
+        }
+    w->ngroups = groups;
+    cs_free(w->cells);
+    w->cells = NULL;
+}
+
+/* ---- finding a row's group ---- */
+
+/* The dense table cannot hold (day, cat): doubles a dimension (or both)
+ * while it stays within DENSE_MAX_CELLS, else moves to the hash table. */
+static void dense_make_room(worker *w, int day, int cat)
 {
     int nd = w->day_dim, nc = w->cat_dim;
     while (day >= nd) nd *= 2;
     while (cat >= nc) nc *= 2;
     if ((size_t)nd * (size_t)nc > DENSE_MAX_CELLS) {
-        if (!w->overflow) w->overflow = c2_groups_new();
+        dense_to_hashed(w);
         return;
     }
     cell *bigger = cs_alloc((size_t)nd * nc * sizeof *bigger, "case02 fast: groups");
@@ -683,17 +829,30 @@ static void cells_make_room(worker *w, int day, int cat)
     w->cat_dim = nc;
 }
 
-/* One accepted row into its group. */
-static inline void add_to_group(worker *w, int day, int cat, int64_t usd)
+/* The cell of a group in the hash table, made if new. */
+static inline cell *hashed_cell(worker *w, uint64_t key)
 {
-    if (day >= w->day_dim || cat >= w->cat_dim) {
-        if (!w->overflow) cells_make_room(w, day, cat);
-        if (day >= w->day_dim || cat >= w->cat_dim) {   /* it did not fit */
-            c2_groups_add(w->overflow, w->days.text[day], w->cat_text[cat], w->cat_len[cat], usd);
-            return;
-        }
+    size_t mask = w->nslots - 1;
+    for (size_t i = slot_of(key, w->slot_shift);; i = (i + 1) & mask) {
+        group_slot *s = &w->slots[i];
+        if (s->key == key) return &s->c;
+        if (s->key == NO_GROUP) return new_hashed_group(w, key);
     }
-    cell *c = &w->cells[(size_t)day * w->cat_dim + cat];
+}
+
+/* The cell of (day, cat) when the dense table cannot hold it: the table
+ * grows, or gives way to the hash table. Out of line: it runs a few times
+ * per run, and the row loop stays short without it. */
+static __attribute__((noinline)) cell *cell_beyond_dense(worker *w, int day, int cat)
+{
+    if (w->cells) dense_make_room(w, day, cat);
+    if (w->cells) return &w->cells[(size_t)day * w->cat_dim + cat];
+    return hashed_cell(w, group_key(day, cat));
+}
+
+/* One accepted row into its group's cell. */
+static inline void add_to_cell(cell *c, int64_t usd)
+{
     c->count++;
     c->sum += usd;
     if (usd < c->min) c->min = usd;
@@ -753,40 +912,142 @@ static int new_spelling(worker *w, const c2_field *f, uint64_t h)
     return id;
 }
 
-/* The category id of a raw value, by the general table: one hash and one
- * probe for a spelling seen before (the bytes as they are in the file,
- * escapes and all: no copy, no normalizing). */
-static int spelling_id(worker *w, const c2_field *f)
+/* ======================================================================
+ * An accepted row's way to its group
+ *
+ * Two lookups remain per accepted row once it is parsed: its spelling's
+ * category id, then its (day, category) group. While the groups fit in the
+ * dense table, every table is small enough for the cache, and a row does
+ * both at once (category_id, then the dense cell).
+ *
+ * With 100,000 groups the tables take megabytes, and a row of a rare
+ * category finds its entries in main memory: about 200 ns each on the
+ * machine of docs/case02_data_pipeline.md, twice the time it takes to parse
+ * the whole row. The processor would wait for each in turn, since the
+ * row's next step needs the answer. So, once the groups are hashed, the
+ * lookups run as a pipeline of three stages, each AHEAD rows (about a
+ * microsecond of parsing) behind the one before:
+ *   1. the row is parsed; its spelling's hash is computed and the slot it
+ *      will read is requested (a prefetch: the load starts, nothing waits);
+ *   2. AHEAD rows later that slot is in the cache: the category id is read,
+ *      and the group's slot is requested in the same way;
+ *   3. AHEAD rows later again, the row is added to its group.
+ * The waits of many rows now overlap. Rows reach their groups a few rows
+ * late, which changes nothing (sums, counts, minimums and maximums do not
+ * depend on the order); every pending row is finished at the end of each
+ * chunk.
+ * ====================================================================== */
+
+/* The general table's hash of a raw value (escapes and all). */
+static inline uint64_t spelling_hash(const c2_field *f)
 {
-    uint64_t h = hash_bytes(SPELLING_SEED ^ (uint64_t)f->needs_unescape, f->ptr, f->len);
+    return hash_bytes(SPELLING_SEED ^ (uint64_t)f->needs_unescape, f->ptr, f->len);
+}
+
+/* The category id of a raw value by the general table: one probe for a
+ * spelling seen before (the bytes as they are in the file: no copy, no
+ * normalizing). h: spelling_hash(f). */
+static int spelling_id(worker *w, const c2_field *f, uint64_t h)
+{
     int id = str_find(&w->spellings, h, f->ptr, f->len, f->needs_unescape);
     return id >= 0 ? id : new_spelling(w, f, h);
 }
 
-/* The category id of a raw value: values of at most 16 bytes (nearly all)
- * by the short table, when the 16 bytes it loads are inside the file; the
- * others by the general table. A value that holds escapes ('""') means
- * other bytes than it shows, so the flag is part of its key, beside the
- * length (bit 31: lengths here are at most 16). */
-static inline int category_id(worker *w, const c2_field *f, const char *end)
+/* A value of at most 24 bytes (nearly all) goes by the short table, when
+ * the 24 bytes it loads are inside the file: 1 and its key. A value that
+ * holds escapes ('""') means other bytes than it shows, so the flag is part
+ * of its key, beside the length (bit 31: lengths here are at most 24). */
+static inline int short_key(const c2_field *f, const char *end, uint64_t key[3], size_t *key_len)
 {
 #if C2_SWAR
-    if (f->len <= 16 && end - f->ptr >= 16) {
-        uint64_t key[2];
-        c2_key16(f->ptr, f->len, key);
-        size_t key_len = f->len | (size_t)f->needs_unescape << 31;
-        size_t h = short_hash(key, key_len);
-        int id = short_find(&w->short_spellings, h, key, key_len);
-        if (id < 0) {
-            id = spelling_id(w, f);
-            short_add(&w->short_spellings, h, key, key_len, id);
-        }
-        return id;
+    if (f->len <= SHORT_KEY && end - f->ptr >= SHORT_KEY) {
+        c2_key24(f->ptr, f->len, key);
+        *key_len = f->len | (size_t)f->needs_unescape << 31;
+        return 1;
     }
 #else
-    (void)end;
+    (void)f, (void)end, (void)key, (void)key_len;
 #endif
-    return spelling_id(w, f);
+    return 0;
+}
+
+/* The category id of a short value, by the short table (filled from the
+ * general one the first time). */
+static inline int short_id(worker *w, const c2_field *f, size_t h, const uint64_t key[3], size_t key_len)
+{
+    int id = short_find(&w->short_spellings, h, key, key_len);
+    if (id < 0) {
+        id = spelling_id(w, f, spelling_hash(f));
+        short_add(&w->short_spellings, h, key, key_len, id);
+    }
+    return id;
+}
+
+/* The category id of a raw value, at once. */
+static inline int category_id(worker *w, const c2_field *f, const char *end)
+{
+    uint64_t key[3];
+    size_t key_len;
+    if (short_key(f, end, key, &key_len)) return short_id(w, f, short_hash(key, key_len), key, key_len);
+    return spelling_id(w, f, spelling_hash(f));
+}
+
+/* Stage 1: the row's spelling: its key and hash, its slot requested. */
+static inline void stage1_spelling(worker *w, pending_row *p, const char *end)
+{
+    if (short_key(&p->category, end, p->key, &p->key_len)) {
+        p->hash = short_hash(p->key, p->key_len);
+        __builtin_prefetch(&w->short_spellings.slots[p->hash & (w->short_spellings.nslots - 1)]);
+    } else {
+        p->key_len = LONG_KEY;
+        p->hash = spelling_hash(&p->category);
+        __builtin_prefetch(&w->spellings.slots[p->hash & (w->spellings.nslots - 1)]);
+    }
+}
+
+/* Stage 2: the category id, then the group's slot requested (40 bytes,
+ * which may straddle two cache lines: both are asked for). */
+static inline void stage2_category(worker *w, pending_row *p)
+{
+    p->cat = p->key_len != LONG_KEY ? short_id(w, &p->category, p->hash, p->key, p->key_len)
+                                    : spelling_id(w, &p->category, p->hash);
+    const group_slot *g = &w->slots[slot_of(group_key(p->day, p->cat), w->slot_shift)];
+    __builtin_prefetch(g);
+    __builtin_prefetch((const char *)(g + 1) - 1);
+}
+
+/* Stage 3: into the group. */
+static inline void stage3_group(worker *w, const pending_row *p)
+{
+    add_to_cell(hashed_cell(w, group_key(p->day, p->cat)), p->usd);
+}
+
+/* An accepted row to its group: at once while the groups are dense, else
+ * into the pipeline (the rows AHEAD and 2 * AHEAD before it move on). */
+static inline void to_group(worker *w, const c2_field *category, int day, int64_t usd, const char *end)
+{
+    if (w->cells) {
+        int cat = category_id(w, category, end);
+        cell *c = day < w->day_dim && cat < w->cat_dim ? &w->cells[(size_t)day * w->cat_dim + cat]
+                                                      : cell_beyond_dense(w, day, cat);
+        add_to_cell(c, usd);
+        return;
+    }
+    pending_row *p = &w->pending[w->pushed % PIPE];
+    p->category = *category;
+    p->day = day;
+    p->usd = usd;
+    stage1_spelling(w, p, end);
+    w->pushed++;
+    if (w->pushed - w->resolved > AHEAD) stage2_category(w, &w->pending[w->resolved++ % PIPE]);
+    if (w->resolved - w->added > AHEAD) stage3_group(w, &w->pending[w->added++ % PIPE]);
+}
+
+/* Every pending row to its group (at the end of a chunk). */
+static void drain_rows(worker *w)
+{
+    while (w->resolved < w->pushed) stage2_category(w, &w->pending[w->resolved++ % PIPE]);
+    while (w->added < w->resolved) stage3_group(w, &w->pending[w->added++ % PIPE]);
 }
 
 /* "THH:MM:SSZ" at s[10..19] (the rule of c2_parse_timestamp): the eight
@@ -958,10 +1219,9 @@ static void take_row(worker *w, const row_view *r, const plan *pl, const char *e
         } else if (!currency || (cur = currency_index(&pl->currencies, currency, currency_len)) < 0) {
             reason = C2_UNKNOWN_CURRENCY;
         } else {
-            int cat = category_id(w, &r->want[W_CATEGORY], end);
             w->accepted++;
             w->hours[hour]++;
-            add_to_group(w, day, cat, c2_to_usd_cents(cents, c2_rates[cur].rate_ppm));
+            to_group(w, &r->want[W_CATEGORY], day, c2_to_usd_cents(cents, c2_rates[cur].rate_ppm), end);
             return;
         }
     }
@@ -1209,36 +1469,215 @@ static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit,
         if (!blank) take_row(w, &r, pl, e);
         p = next;
     }
+    drain_rows(w);
     return (size_t)(p - buf);
 }
 
 /* ======================================================================
  * The merge
+ *
+ * Each thread numbered its days and categories in the order it met them,
+ * so the same category has different ids in different threads. The merge
+ * takes a number of steps in proportion to the groups (times the threads),
+ * never more:
+ *  1. every distinct day and category of all threads gets its rank in the
+ *     output's order: the days and the categories are sorted (a few hundred
+ *     or thousand names; the groups are not sorted by comparing);
+ *  2. each thread, in parallel, lists its own groups keyed by those ranks
+ *     and sorts them by (day rank, category rank) with two counting passes
+ *     (a radix sort: by category, then, keeping that order, by day);
+ *  3. the threads' sorted lists are merged into the result, in order, the
+ *     same group from several threads folded into one.
+ * The result comes out in the output's order, so the final sort of the
+ * groups (c2_result_sort) finds nothing to do.
  * ====================================================================== */
 
-static void worker_to_result(worker *w, c2_result *out)
+/* A name of the merged dictionaries: its text and its global id. */
+typedef struct {
+    const char *text;
+    size_t len;
+    int id;
+} name_ref;
+
+static int by_text(const void *pa, const void *pb)
 {
+    const name_ref *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->text, b->text, n);
+    if (c) return c;
+    return (a->len > b->len) - (a->len < b->len);   /* a prefix first, as c2_result_sort */
+}
+
+/* The distinct names of all threads (days: 10 bytes), each with its rank:
+ * rank_of[t][local id] for thread t. Returns the names in rank order. */
+static name_ref *rank_names(worker **workers, int nthreads, int days, int **rank_of, int *nnames)
+{
+    str_table seen;                               /* text -> global id */
+    str_table_init(&seen);
+    int n = 0, cap = 64;
+    name_ref *names = cs_alloc((size_t)cap * sizeof *names, "case02 fast: merge");
+    for (int t = 0; t < nthreads; t++) {
+        const worker *w = workers[t];
+        int local = days ? w->days.n : w->ncats;
+        rank_of[t] = cs_alloc((size_t)(local > 0 ? local : 1) * sizeof **rank_of, "case02 fast: merge");
+        for (int i = 0; i < local; i++) {
+            const char *text = days ? w->days.text[i] : w->cat_text[i];
+            size_t len = days ? 10 : w->cat_len[i];
+            uint64_t h = hash_bytes(CATEGORY_SEED, text, len);
+            int id = str_find(&seen, h, text, len, 0);
+            if (id < 0) {
+                if (n == cap) {
+                    name_ref *bigger = cs_alloc(2 * (size_t)cap * sizeof *bigger, "case02 fast: merge");
+                    memcpy(bigger, names, (size_t)n * sizeof *names);
+                    cs_free(names);
+                    names = bigger;
+                    cap *= 2;
+                }
+                id = n;
+                names[n++] = (name_ref){text, len, id};
+                str_add(&seen, h, text, len, 0, id);
+            }
+            rank_of[t][i] = id;                   /* the global id, for now */
+        }
+    }
+    cs_free(seen.slots);
+    qsort(names, (size_t)n, sizeof *names, by_text);
+    int *rank = cs_alloc((size_t)(n > 0 ? n : 1) * sizeof *rank, "case02 fast: merge");
+    for (int r = 0; r < n; r++) rank[names[r].id] = r;
+    for (int t = 0; t < nthreads; t++) {
+        int local = days ? workers[t]->days.n : workers[t]->ncats;
+        for (int i = 0; i < local; i++) rank_of[t][i] = rank[rank_of[t][i]];
+    }
+    cs_free(rank);
+    *nnames = n;
+    return names;
+}
+
+/* A group keyed by the ranks of its day and category. */
+typedef struct {
+    uint32_t day, cat;
+    cell c;
+} ranked_group;
+
+/* Stable counting sort of g[0..n) into out, by day (by_day) or category
+ * rank, whose values are below nkeys. */
+static void counting_sort(const ranked_group *g, size_t n, int by_day, size_t nkeys, ranked_group *out)
+{
+    size_t *start = cs_calloc((nkeys + 1) * sizeof *start, "case02 fast: merge");
+    for (size_t i = 0; i < n; i++) start[(by_day ? g[i].day : g[i].cat) + 1]++;
+    for (size_t k = 0; k < nkeys; k++) start[k + 1] += start[k];   /* where each key's run starts */
+    for (size_t i = 0; i < n; i++) out[start[by_day ? g[i].day : g[i].cat]++] = g[i];
+    cs_free(start);
+}
+
+/* Step 2 for thread w: its groups keyed by ranks, sorted; *n of them. */
+static ranked_group *sorted_groups(const worker *w, const int *day_rank, const int *cat_rank, int ndays,
+                                   int ncats, size_t *n)
+{
+    size_t count = 0;
+    if (w->cells) {
+        for (size_t i = 0, cells = (size_t)w->day_dim * w->cat_dim; i < cells; i++) count += w->cells[i].count > 0;
+    } else {
+        count = w->ngroups;
+    }
+    ranked_group *list = cs_alloc((count > 0 ? count : 1) * sizeof *list, "case02 fast: merge");
+    ranked_group *sorted = cs_alloc((count > 0 ? count : 1) * sizeof *sorted, "case02 fast: merge");
+    size_t k = 0;
+    if (w->cells) {
+        for (int d = 0; d < w->day_dim; d++)
+            for (int c = 0; c < w->cat_dim; c++) {
+                const cell *x = &w->cells[(size_t)d * w->cat_dim + c];
+                if (x->count > 0) list[k++] = (ranked_group){(uint32_t)day_rank[d], (uint32_t)cat_rank[c], *x};
+            }
+    } else {
+        for (size_t i = 0; i < w->nslots; i++) {
+            const group_slot *s = &w->slots[i];
+            if (s->key == NO_GROUP) continue;
+            int d = key_day(s->key), c = key_cat(s->key);
+            list[k++] = (ranked_group){(uint32_t)day_rank[d], (uint32_t)cat_rank[c], s->c};
+        }
+    }
+    counting_sort(list, k, 0, (size_t)ncats, sorted);   /* by category ... */
+    counting_sort(sorted, k, 1, (size_t)ndays, list);   /* ... then by day, keeping that order */
+    cs_free(sorted);
+    *n = k;
+    return list;
+}
+
+static int before(const ranked_group *a, const ranked_group *b)
+{
+    return a->day < b->day || (a->day == b->day && a->cat < b->cat);
+}
+
+static void merge_workers(worker **workers, int nthreads, c2_result *out)
+{
+    int *day_rank[MAX_THREADS], *cat_rank[MAX_THREADS];
+    int ndays, ncats;
+    cs_prof_begin("merge: rank names");
+    name_ref *days = rank_names(workers, nthreads, 1, day_rank, &ndays);
+    name_ref *cats = rank_names(workers, nthreads, 0, cat_rank, &ncats);
+    cs_prof_end();
+
+    cs_prof_begin("merge: sort each thread's groups");
+    ranked_group *run[MAX_THREADS];
+    size_t len[MAX_THREADS], at[MAX_THREADS], total = 0;
+    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+    for (int t = 0; t < nthreads; t++)
+        run[t] = sorted_groups(workers[t], day_rank[t], cat_rank[t], ndays, ncats, &len[t]);
+    cs_prof_end();
+
+    cs_prof_begin("merge: into the result");
+    for (int t = 0; t < nthreads; t++) {
+        worker *w = workers[t];
+        out->rows += w->rows;
+        out->accepted += w->accepted;
+        for (int k = 0; k < C2_NREASONS; k++) out->rejected[k] += w->rejected[k];
+        for (int h = 0; h < 24; h++) out->hours[h] += w->hours[h];
+        at[t] = 0;
+        total += len[t];
+    }
+    /* The smallest head of the sorted lists, as long as one is left; the
+     * same group at the head of other lists is folded into it. Into a
+     * result that already holds groups (never, from c2_run_fast's callers)
+     * they go through c2_result_merge. */
     c2_result part;
     c2_result_init(&part);
-    part.rows = w->rows;
-    part.accepted = w->accepted;
-    memcpy(part.rejected, w->rejected, sizeof part.rejected);
-    memcpy(part.hours, w->hours, sizeof part.hours);
-    int ndays = w->days.n < w->day_dim ? w->days.n : w->day_dim;
-    int ncats = w->ncats < w->cat_dim ? w->ncats : w->cat_dim;
-    for (int d = 0; d < ndays; d++)
-        for (int c = 0; c < ncats; c++) {
-            const cell *x = &w->cells[(size_t)d * w->cat_dim + c];
-            if (x->count == 0) continue;
-            c2_group *g = c2_result_add_group(&part, w->days.text[d], w->cat_text[c], w->cat_len[c]);
-            g->count = x->count;
-            g->sum_cents = x->sum;
-            g->min_cents = x->min;
-            g->max_cents = x->max;
+    c2_result *into = out->ngroups == 0 ? out : &part;
+    c2_result_reserve(into, len[0] > total / (size_t)nthreads ? len[0] : total / (size_t)nthreads);
+    for (;;) {
+        int first = -1;
+        for (int t = 0; t < nthreads; t++)
+            if (at[t] < len[t] && (first < 0 || before(&run[t][at[t]], &run[first][at[first]]))) first = t;
+        if (first < 0) break;
+        ranked_group g = run[first][at[first]++];
+        for (int t = first + 1; t < nthreads; t++) {
+            const ranked_group *h = &run[t][at[t]];
+            if (at[t] < len[t] && h->day == g.day && h->cat == g.cat) {
+                g.c.count += h->c.count;
+                g.c.sum += h->c.sum;
+                if (h->c.min < g.c.min) g.c.min = h->c.min;
+                if (h->c.max > g.c.max) g.c.max = h->c.max;
+                at[t]++;
+            }
         }
-    c2_result_merge(out, &part);   /* same keys from another thread are folded */
-    c2_result_free(&part);
-    if (w->overflow) c2_groups_to_result(w->overflow, out);
+        c2_group *r = c2_result_add_group(into, days[g.day].text, cats[g.cat].text, cats[g.cat].len);
+        r->count = g.c.count;
+        r->sum_cents = g.c.sum;
+        r->min_cents = g.c.min;
+        r->max_cents = g.c.max;
+    }
+    if (into == &part) {
+        c2_result_merge(out, &part);
+        c2_result_free(&part);
+    }
+    cs_prof_end();
+    for (int t = 0; t < nthreads; t++) {
+        cs_free(run[t]);
+        cs_free(day_rank[t]);
+        cs_free(cat_rank[t]);
+    }
+    cs_free(days);
+    cs_free(cats);
 }
 
 /* ======================================================================
@@ -1327,10 +1766,14 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     cs_free(stop);
 
     cs_prof_begin("merge");
-    for (int t = 0; t < nthreads; t++) {
-        if (rc == 0 && workers[t]) worker_to_result(workers[t], out);
-        worker_free(workers[t]);
-    }
+    worker *ran[MAX_THREADS];          /* the threads that got a chunk */
+    int nran = 0;
+    for (int t = 0; t < nthreads; t++)
+        if (workers[t]) ran[nran++] = workers[t];
+    if (rc == 0) merge_workers(ran, nran, out);
+    cs_prof_begin("merge: free");
+    for (int t = 0; t < nran; t++) worker_free(ran[t]);
+    cs_prof_end();
     cs_prof_end();
     close_input(&in);
     return rc;

@@ -87,6 +87,6 @@ int c2_run_hashed(const c2_job *job, c2_result *out)
     if (rc == 0) rc = c2_tmp_load(tmp_path, out, 0, add_to_groups, groups);
     if (rc == 0) c2_groups_to_result(groups, out);
     c2_groups_free(groups);
-    remove(tmp_path);
+    c2_tmp_remove(tmp_path);
     return rc;
 }

@@ -97,9 +97,14 @@ typedef struct {
     int64_t count, sum_cents, min_cents, max_cents;
 } c2_group;
 
+typedef struct c2_text_block c2_text_block;
+
 typedef struct {
     c2_group *groups;      /* any order until c2_result_sort */
     size_t ngroups, cap;
+    c2_text_block *text;   /* the groups' category bytes, in a few large blocks
+                              (one malloc per group would cost more than the
+                              merge of 100,000 groups itself) */
     int64_t rows;          /* data records seen (blank lines excluded) */
     int64_t accepted;
     int64_t rejected[C2_NREASONS];
@@ -126,6 +131,11 @@ int c2_run_hashed(const c2_job *job, c2_result *out);    /* hashed.c */
 int c2_run_fused(const c2_job *job, c2_result *out);     /* fused.c */
 int c2_run_columnar(const c2_job *job, c2_result *out);  /* columnar.c */
 int c2_run_fast(const c2_job *job, c2_result *out);      /* fast.c */
+
+/* The reference every rung is checked against (reference.c): the job done
+ * by plain code that shares nothing with the rungs, in one pass whose cost
+ * grows with the input only. Same contract as a variant. */
+int c2_reference(const c2_job *job, c2_result *out);
 
 /* ---- shared rules (rules.c): the fast, allocation-free parsers ------------- */
 
@@ -197,6 +207,9 @@ int c2_open_input(const c2_job *job, FILE **in);
 
 void c2_result_init(c2_result *r);
 void c2_result_free(c2_result *r);
+/* Makes room for this many groups in all (a caller that knows saves the
+ * copies of growing). */
+void c2_result_reserve(c2_result *r, size_t groups);
 /* Appends a group (copies the category); returns it. */
 c2_group *c2_result_add_group(c2_result *r, const char day[10], const char *cat, size_t cat_len);
 /* Sorts groups by day, then category (bytewise). */
@@ -208,6 +221,10 @@ int64_t c2_group_mean(const c2_group *g);
 /* Compares two sorted results; 0 if identical, else 1 with a one-line
  * description of the first difference in msg. */
 int c2_result_compare(const c2_result *a, const c2_result *b, char *msg, size_t len);
+/* The largest difference in cents between the sums, minimums, maximums and
+ * means of two sorted results' groups, when they hold the same groups with
+ * the same counts; -1 when they do not. */
+double c2_result_max_error(const c2_result *a, const c2_result *b);
 /* Writes the groups CSV / the summary CSV atomically. Return 0 or -1. */
 int c2_write_groups_csv(const c2_result *r, const char *path);
 int c2_write_summary(const c2_result *r, const char *path);
@@ -220,7 +237,17 @@ typedef struct {
     int crlf;              /* CRLF line endings */
     int bom;               /* write a UTF-8 BOM */
     int final_newline;     /* end the last record with a newline (default 1) */
+    /* The shape of the data (0: the default); see generate.c. */
+    int categories;        /* distinct categories (default 12) */
+    int spellings;         /* spellings per category, of the five (default 5) */
+    int days;              /* days from 2026-03-01 (default C2_GEN_DAYS) */
+    double zipf;           /* category k drawn in proportion to 1/k^zipf (default 0: uniform) */
 } c2_gen_options;
+
+#define C2_GEN_DAYS 30
+#define C2_GEN_MAX_CATEGORIES 100000
+#define C2_GEN_MAX_DAYS 10000
+#define C2_GEN_MAX_ZIPF 4.0
 
 /* Writes a CSV per the options to path atomically. Returns 0, or 2/3 after
  * a one-line message. */

@@ -395,6 +395,6 @@ int c2_run_slow(const c2_job *job, c2_result *out)
     if (rc == 0) rc = c2_tmp_load(tmp_path, out, 1, c2_group_list_add, &groups);
     if (rc == 0) c2_group_list_to_result(groups, out);
     c2_group_list_free(groups);
-    remove(tmp_path);
+    c2_tmp_remove(tmp_path);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "block_reader.h"
+#include "cleanup.h"
 #include "cs_console.h"
 #include "cs_profiler.h"
 
@@ -22,14 +23,17 @@ FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t p
         cs_error("%s: cannot create a temporary file there: %s", dir, strerror(errno));
         return NULL;
     }
+    c2_cleanup_add(path);          /* removed if the run is interrupted */
     FILE *f = fdopen(fd, "w");
     if (!f) {
         cs_error("%s: cannot open: %s", path, strerror(errno));
         close(fd);
-        remove(path);
+        c2_tmp_remove(path);
     }
     return f;
 }
+
+void c2_tmp_remove(const char *path) { c2_cleanup_remove(path); }
 
 int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row)
 {

@@ -21,6 +21,8 @@
 /* Creates the intermediate file in job->tmp_dir (or /tmp), named after the
  * rung; its name goes to path. NULL after one line on stderr. */
 FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t path_len);
+/* Removes it (and its registration for an interrupted run, cleanup.h). */
+void c2_tmp_remove(const char *path);
 /* Appends one row. Returns 0, or -1 on a write error (errno set). */
 int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row);
 

@@ -23,16 +23,6 @@
 #define C2_SWAR 1
 #else
 #define C2_SWAR 0
-/* A key of at most 16 bytes as two words, the bytes past its length
- * cleared: then two keys are equal exactly when their lengths and their
- * two words are, and the hash is two multiplications, whatever the length.
- * Needs 16 readable bytes at s. */
-static inline void c2_key16(const char *s, size_t len, uint64_t key[2])
-{
-    key[0] = c2_load64(s) & c2_low_bytes(len);
-    key[1] = c2_load64(s + 8) & c2_low_bytes(len > 8 ? len - 8 : 0);
-}
-
 #endif
 
 #define C2_ONES 0x0101010101010101ull
@@ -141,14 +131,15 @@ static inline int c2_swar_clock(const char *s, int *hour)
     return shape & (hh <= 23) & (mm <= 59) & (ss <= 59);
 }
 
-/* A key of at most 16 bytes as two words, the bytes past its length
+/* A key of at most 24 bytes as three words, the bytes past its length
  * cleared: then two keys are equal exactly when their lengths and their
- * two words are, and the hash is two multiplications, whatever the length.
- * Needs 16 readable bytes at s. */
-static inline void c2_key16(const char *s, size_t len, uint64_t key[2])
+ * three words are, and the hash is three multiplications, whatever the
+ * length. Needs 24 readable bytes at s. */
+static inline void c2_key24(const char *s, size_t len, uint64_t key[3])
 {
     key[0] = c2_load64(s) & c2_low_bytes(len);
     key[1] = c2_load64(s + 8) & c2_low_bytes(len > 8 ? len - 8 : 0);
+    key[2] = c2_load64(s + 16) & c2_low_bytes(len > 16 ? len - 16 : 0);
 }
 
 #endif

@@ -83,6 +83,13 @@ int cs_check_output_file(const char *option, const char *path)
         cs_error("%s %s: %s, not a regular file to replace", option, path, cs_file_kind(st.st_mode));
         return 2;
     }
+    /* lstat: the rename at the end would replace a link to a regular file
+     * with a plain file of its own */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        cs_error("%s %s: a symbolic link (not followed, not replaced): name a regular file",
+                 option, path);
+        return 2;
+    }
     /* The folder: PATH up to its last '/', or "." */
     char dir[CS_PATH_MAX];
     const char *slash = strrchr(path, '/');
@@ -90,7 +97,8 @@ int cs_check_output_file(const char *option, const char *path)
     else if (slash == path) snprintf(dir, sizeof dir, "/");
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (stat(dir, &st) != 0) {
-        cs_error("%s %s: no folder %s (%s; create it first)", option, path, dir, strerror(errno));
+        cs_error("%s %s: cannot create it in %s: %s (create the folder first)", option, path, dir,
+                 strerror(errno));
         return 2;
     }
     if (!S_ISDIR(st.st_mode)) {

@@ -24,9 +24,10 @@ int cs_open_regular(const char *path, size_t *size);
 int cs_check_input_file(const char *option, const char *path);
 
 /* `option PATH` names a file to be written (atomically: PATH.tmp.PID, then
- * renamed): PATH is not a directory, a FIFO or a device (a symbolic link is
- * replaced, its target left alone), and its folder exists and takes a new
- * file. Nothing is left behind. Returns 0 or 2 (one line printed). */
+ * renamed): PATH is not a directory, a FIFO, a device or a symbolic link
+ * (the rename would replace any of them with a plain file), and its folder
+ * exists and takes a new file. Nothing is left behind. Returns 0 or 2 (one
+ * line printed). */
 int cs_check_output_file(const char *option, const char *path);
 
 #endif

@@ -28,12 +28,24 @@ int cs_outfile_open(cs_outfile *o, const char *path) {
         o->path[0] = o->tmp[0] = '\0';
         return -1;
     }
-    o->f = fopen(o->tmp, "w");
+    /* A new file of our own: O_EXCL|O_NOFOLLOW never writes through a
+     * link someone left under the temporary name (a stale one of ours, from
+     * a run killed with the same PID, is removed first: unlink removes a
+     * link, never its target). */
+    unlink(o->tmp);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    o->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (o->f == NULL) {
-        cs_error("cannot write %s: %s", path, strerror(errno));
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        cs_error("cannot write %s: %s", path, strerror(err));
         o->tmp[0] = '\0';
         return -1;
     }
+    errno = 0;   /* so that a failed write's reason is still there at commit */
     return 0;
 }
 
@@ -45,8 +57,9 @@ int cs_outfile_commit(cs_outfile *o) {
     /* A full disk shows up at fflush or fclose, not at fprintf: check all. */
     const char *failed = NULL;
     int err = 0;
+    int earlier = errno;   /* set by a failed fprintf since the open, if any */
     if (fflush(o->f) != 0) { failed = "write"; err = errno; }
-    else if (ferror(o->f)) { failed = "write"; err = EIO; }
+    else if (ferror(o->f)) { failed = "write"; err = earlier ? earlier : EIO; }
     if (fclose(o->f) != 0 && failed == NULL) { failed = "close"; err = errno; }
     o->f = NULL;
     if (failed == NULL && rename(o->tmp, o->path) != 0) { failed = "rename"; err = errno; }

@@ -73,6 +73,51 @@ if "$torch_py" -c "import pandas, numpy" 2>/dev/null && [ -x "$build/case02_data
 else
   echo "pandas not installed: case02's peer comparison skipped (apt-get install python3-pandas)"
 fi
+# case02 on files its default generator does not write: fast alone
+# (--variant fast: checked against the reference, then its thread scaling)
+# on 2,000,000 rows with about 390 groups (the default 12 categories over 30
+# days), 1,200 (40 categories in five spellings), and about 90,000 (1,000
+# and 10,000 merchant categories with Zipf frequencies over 90 days). The
+# files are generated, used and removed; case02_group_counts.log holds the
+# runs, then a table of their figures.
+case02_group_runs() {  # case02_group_runs CSV OUT: each shape generated into CSV and run
+  local exe="$build/case02_data_pipeline/case02_data_pipeline" rc=0 shape
+  local -a shapes=("" "--categories 40" "--categories 1000 --days 90 --zipf 1"
+                   "--categories 10000 --days 90 --zipf 1.5")
+  for shape in "${shapes[@]}"; do
+    echo "################ --generate 2000000 ${shape:-(the defaults)} ################"
+    # shellcheck disable=SC2086  # the shape is several options
+    "$exe" --generate 2000000 $shape --out-csv "$1" &&
+      "$exe" --input "$1" --variant fast --no-plot --out "$2" 2>&1 |
+      sed -e "s|$1|(generated: --rows 2000000 ${shape:-with the defaults})|" -e "s|$2|(a temporary folder)|" || rc=1
+  done
+  return $rc
+}
+case02_groups() {
+  local csv res rc=0
+  csv=$(mktemp "${TMPDIR:-/tmp}/case02_groups_XXXXXX.csv") || return 1
+  res=$(mktemp -d "${TMPDIR:-/tmp}/case02_groups_XXXXXX") || return 1
+  echo "# case02: fast at several group counts; $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+  case02_group_runs "$csv" "$res/out" | tee "$res/runs.log" || rc=1
+  echo
+  # fast's timed runs (all threads), then its thread scaling at 1 and 2 threads: each a median
+  echo "| file (2,000,000 rows) | groups | MB | fast, timed runs | fast, 1 thread | fast, 2 threads | check |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  awk '/^#+ --generate/ { shape = $0; sub(/^#+ --generate 2000000 /, "", shape); sub(/ #+$/, "", shape) }
+       /Input: .* MB$/ { mb = $(NF - 1) }
+       /rows summed into/ { groups = $5 }
+       /^  fast +cpu / { median_s = $3 / ($4 == "ms" ? 1000 : $4 == "us" ? 1e6 : 1) }
+       /^ +1 thread / { one = $5 }
+       /^ +2 threads / { two = $5 }
+       /^  fast +(PASS|FAIL)/ { check = $2 }
+       /^  % of ceiling/ { printf "| %s | %s | %s | %.2f GB/s | %.2f GB/s | %.2f GB/s | %s |\n",
+                           shape, groups, mb, mb / median_s / 1000, one / 1000, two / 1000, check }' "$res/runs.log"
+  rm -rf "$csv" "$res"
+  return $rc
+}
+if [ -x "$build/case02_data_pipeline/case02_data_pipeline" ]; then
+  peer case02_group_counts case02_groups
+fi
 # lab_resnet: the default run (the profile, then the baseline epoch on the
 # generated data), then PyTorch's training step on the same model, batch,
 # image size and thread count, NCHW and channels_last (its best settings).

@@ -33,7 +33,8 @@ static blob generate(const char *name, int64_t rows, uint64_t seed, double malfo
                      int crlf, int bom, int final_newline) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
-    c2_gen_options o = {rows, seed, malformed, crlf, bom, final_newline};
+    c2_gen_options o = {.rows = rows, .seed = seed, .malformed = malformed, .crlf = crlf, .bom = bom,
+                        .final_newline = final_newline};
     blob b = {NULL, 0};
     if (c2_generate(path, &o) != 0) return b;
     b = read_all(path);
@@ -269,12 +270,164 @@ static void test_options(void) {
     free(small_nl.data); free(small_no.data); free(small_crlf.data); free(empty.data);
 }
 
+/* ---- the shape of the data: categories, spellings, days, Zipf ------------- */
+
+/* Distinct strings, by linear search (a few thousand at most here). */
+typedef struct {
+    char (*text)[64];
+    size_t *len, n, cap;
+    int64_t *count;
+} strset;
+
+static size_t strset_add(strset *s, const char *v, size_t len) {
+    if (len > 63) len = 63;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->len[i] == len && memcmp(s->text[i], v, len) == 0) {
+            s->count[i]++;
+            return i;
+        }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->text = realloc(s->text, s->cap * sizeof *s->text);
+        s->len = realloc(s->len, s->cap * sizeof *s->len);
+        s->count = realloc(s->count, s->cap * sizeof *s->count);
+    }
+    memcpy(s->text[s->n], v, len);
+    s->len[s->n] = len;
+    s->count[s->n] = 1;
+    return s->n++;
+}
+
+static void strset_free(strset *s) { free(s->text); free(s->len); free(s->count); }
+
+typedef struct {
+    strset names, spellings, days;     /* normalized categories, raw values, "YYYY-MM-DD" */
+    int64_t rows, accepted;
+    char first_day[11], last_day[11];
+} shape;
+
+/* Every row of a file with no malformed rows: all must be accepted (but the
+ * unterminated last one); the categories, spellings and days they hold. */
+static shape shape_of(blob b) {
+    shape sh;
+    memset(&sh, 0, sizeof sh);
+    memcpy(sh.first_day, "9999-99-99", 11);
+    memcpy(sh.last_day, "0000-00-00", 11);
+    c2_record rec;
+    size_t pos = c2_scan_record(b.data, 0, b.len, &rec);   /* the header */
+    while (pos < b.len) {
+        pos = c2_scan_record(b.data, pos, b.len, &rec);
+        if (rec.blank) continue;
+        sh.rows++;
+        if (rec.unterminated || rec.nfields != C2_NCOLS) continue;
+        char v[128], day[10], cat[128];
+        size_t n;
+        int hour;
+        int64_t cents;
+        if (!field_value(&rec, C2_COL_TIMESTAMP, v, sizeof v, &n) || !c2_parse_timestamp(v, n, day, &hour)) continue;
+        if (!field_value(&rec, C2_COL_AMOUNT, v, sizeof v, &n) || !c2_parse_amount(v, n, &cents)) continue;
+        if (!field_value(&rec, C2_COL_CURRENCY, v, sizeof v, &n) || c2_find_currency(v, n) < 0) continue;
+        sh.accepted++;
+        strset_add(&sh.days, day, 10);
+        if (memcmp(day, sh.first_day, 10) < 0) memcpy(sh.first_day, day, 10);
+        if (memcmp(day, sh.last_day, 10) > 0) memcpy(sh.last_day, day, 10);
+        field_value(&rec, C2_COL_CATEGORY, v, sizeof v, &n);
+        if (n == 10 && memcmp(v, "Gift\nCards", 10) == 0) continue;   /* the rare one, apart */
+        strset_add(&sh.spellings, v, n);
+        strset_add(&sh.names, cat, c2_normalize_category(v, n, cat, sizeof cat));
+    }
+    return sh;
+}
+
+static void shape_free(shape *sh) {
+    strset_free(&sh->names);
+    strset_free(&sh->spellings);
+    strset_free(&sh->days);
+}
+
+static blob generate_shape(const char *name, int64_t rows, int categories, int spellings, int days,
+                           double zipf) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
+    c2_gen_options o = {.rows = rows, .seed = 3, .malformed = 0.0, .final_newline = 1,
+                        .categories = categories, .spellings = spellings, .days = days, .zipf = zipf};
+    blob b = {NULL, 0};
+    if (c2_generate(path, &o) != 0) return b;
+    b = read_all(path);
+    remove(path);
+    return b;
+}
+
+static void test_shape(void) {
+    /* The defaults, asked for by name, are the defaults: the same bytes. */
+    blob by_default = generate_shape("d0.csv", 3000, 0, 0, 0, 0.0);
+    blob by_name = generate_shape("d1.csv", 3000, 12, 5, 30, 0.0);
+    CHECK(by_default.data != NULL && same(by_default, by_name));
+    shape sh = shape_of(by_default);
+    CHECK(sh.accepted == sh.rows - 1);
+    CHECK(sh.names.n == 12 && sh.spellings.n == 12 * 5 && sh.days.n == 30);
+    CHECK(memcmp(sh.first_day, "2026-03-01", 10) == 0 && memcmp(sh.last_day, "2026-03-30", 10) == 0);
+    shape_free(&sh);
+
+    /* 40 categories in five spellings each, over 90 days: every one shows
+     * up in 20,000 uniform rows, and the days run on into May. */
+    blob b = generate_shape("c40.csv", 20000, 40, 5, 90, 0.0);
+    sh = shape_of(b);
+    printf("40 categories: %zu names, %zu spellings, %zu days (%.10s to %.10s)\n", sh.names.n,
+           sh.spellings.n, sh.days.n, sh.first_day, sh.last_day);
+    CHECK(sh.accepted == sh.rows - 1);
+    CHECK(sh.names.n == 40 && sh.spellings.n == 200 && sh.days.n == 90);
+    CHECK(memcmp(sh.last_day, "2026-05-29", 10) == 0);   /* March 1st + 89 days */
+    shape_free(&sh);
+    free(b.data);
+
+    /* One spelling: each category written one way only. */
+    b = generate_shape("s1.csv", 5000, 40, 1, 30, 0.0);
+    sh = shape_of(b);
+    CHECK(sh.names.n == 40 && sh.spellings.n == 40);
+    shape_free(&sh);
+    free(b.data);
+
+    /* Days across two leap days and years: every date the generator
+     * writes is a real one (rejected as bad_timestamp otherwise). */
+    b = generate_shape("leap.csv", 20000, 12, 5, 2200, 0.0);
+    sh = shape_of(b);
+    printf("2200 days: %zu seen, %.10s to %.10s\n", sh.days.n, sh.first_day, sh.last_day);
+    CHECK(sh.accepted == sh.rows - 1);
+    CHECK(memcmp(sh.last_day, "2032-03-", 8) == 0 || memcmp(sh.last_day, "2032-02-", 8) == 0);
+    int leap_days = 0;
+    for (size_t i = 0; i < sh.days.n; i++) leap_days += memcmp(sh.days.text[i] + 4, "-02-29", 6) == 0;
+    CHECK(leap_days >= 1);   /* 2028-02-29 (and perhaps 2032-02-29) */
+    shape_free(&sh);
+    free(b.data);
+
+    /* Zipf with exponent 1 over 1,000 categories: the first takes 1/H(1000)
+     * = 13.4% of the rows, the second half as many; a long tail. */
+    b = generate_shape("z.csv", 20000, 1000, 5, 30, 1.0);
+    sh = shape_of(b);
+    int64_t first = 0, second = 0;
+    for (size_t i = 0; i < sh.names.n; i++) {
+        if (sh.names.len[i] == 9 && memcmp(sh.names.text[i], "groceries", 9) == 0) first = sh.names.count[i];
+        if (sh.names.len[i] == 11 && memcmp(sh.names.text[i], "electronics", 11) == 0) second = sh.names.count[i];
+    }
+    double share = (double)first / (double)sh.accepted;
+    printf("zipf 1 over 1000 categories: %zu seen; the first %.1f%% of the rows, the second %.1f%%\n",
+           sh.names.n, 100 * share, 100.0 * (double)second / (double)sh.accepted);
+    CHECK(share > 0.12 && share < 0.15);
+    CHECK(second > first / 2 - first / 8 && second < first / 2 + first / 8);
+    CHECK(sh.names.n > 500 && sh.names.n <= 1000);
+    shape_free(&sh);
+    free(b.data);
+    free(by_default.data);
+    free(by_name.data);
+}
+
 static void test_errors(void) {
     /* Bad options and an unwritable path: exit codes, and no file left. */
-    c2_gen_options o = {-1, 1, 0.005, 0, 0, 1};
+    c2_gen_options o = {.rows = -1, .seed = 1, .malformed = 0.005, .final_newline = 1};
     char path[256];
     snprintf(path, sizeof path, "%s/bad.csv", tmp_dir);
-    fprintf(stderr, "(three error messages expected below)\n");
+    fprintf(stderr, "(six error messages expected below)\n");
     CHECK(c2_generate(path, &o) == 2);
     CHECK(access(path, F_OK) != 0);
     o.rows = 10;
@@ -282,6 +435,16 @@ static void test_errors(void) {
     CHECK(c2_generate(path, &o) == 2);
     o.malformed = 0.005;
     CHECK(c2_generate("/proc/c2_no_such_dir/x.csv", &o) == 2);
+    /* The shape out of range. */
+    o.categories = C2_GEN_MAX_CATEGORIES + 1;
+    CHECK(c2_generate(path, &o) == 2);
+    o.categories = 0;
+    o.spellings = 6;
+    CHECK(c2_generate(path, &o) == 2);
+    o.spellings = 0;
+    o.zipf = -1;
+    CHECK(c2_generate(path, &o) == 2);
+    CHECK(access(path, F_OK) != 0);
 }
 
 int main(void) {
@@ -292,6 +455,7 @@ int main(void) {
     test_deterministic();
     test_rows_and_malformed();
     test_options();
+    test_shape();
     test_errors();
     rmdir(tmp_dir);
     return cs_test_done();

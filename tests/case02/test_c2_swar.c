@@ -113,23 +113,23 @@ static void test_clock_exhaustive(void) {
     CHECK(accepted > 0 && accepted < combos);   /* both sides of the rule were tried */
 }
 
-/* ---- c2_key16 ----------------------------------------------------------------- */
-static void test_key16(void) {
-    char a[32], b[32];
+/* ---- c2_key24 ----------------------------------------------------------------- */
+static void test_key24(void) {
+    char a[48], b[48];
     memset(a, 'x', sizeof a);
     memset(b, 'y', sizeof b);
-    const char *text = "Home & Garden 16";             /* 16 bytes */
-    for (size_t len = 0; len <= 16; len++) {
+    const char *text = "Home & Garden, Outlet 24";     /* 24 bytes */
+    for (size_t len = 0; len <= 24; len++) {
         memcpy(a, text, len);
         memcpy(b, text, len);
-        uint64_t ka[2], kb[2];
-        c2_key16(a, len, ka);
-        c2_key16(b, len, kb);
-        CHECK(ka[0] == kb[0] && ka[1] == kb[1]);       /* bytes past the key are ignored */
-        char back[16] = {0}, want[16] = {0};
-        memcpy(back, ka, 16);
+        uint64_t ka[3], kb[3];
+        c2_key24(a, len, ka);
+        c2_key24(b, len, kb);
+        CHECK(ka[0] == kb[0] && ka[1] == kb[1] && ka[2] == kb[2]);   /* bytes past the key are ignored */
+        char back[24] = {0}, want[24] = {0};
+        memcpy(back, ka, 24);
         memcpy(want, text, len);
-        CHECK(memcmp(back, want, 16) == 0);            /* the key's bytes, zeros after */
+        CHECK(memcmp(back, want, 24) == 0);            /* the key's bytes, zeros after */
     }
 }
 
@@ -142,6 +142,6 @@ int main(void) {
     test_amount_values();
     test_amount_exhaustive();
     test_clock_exhaustive();
-    test_key16();
+    test_key24();
     return cs_test_done();
 }

@@ -130,10 +130,10 @@ lr_special_test(bad_check_step_out_dir --code 2 --stderr-lines 1
   --stderr "--out .*special: a directory: name the file to write"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL})
 lr_special_test(bad_check_step_out_missing_folder --code 2 --stderr-lines 1
-  --stderr "--out .*no_such_folder/cs.csv: no folder .*no_such_folder" --absent ${T}/no_such_folder
+  --stderr "--out .*no_such_folder/cs.csv: cannot create it in .*no_such_folder" --absent ${T}/no_such_folder
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${T}/no_such_folder/cs.csv)
 lr_special_test(bad_save_missing_folder --code 2 --stderr-lines 1
-  --stderr "--save .*no_such_folder/w.safetensors: no folder" --absent ${T}/bad --absent ${T}/no_such_folder
+  --stderr "--save .*no_such_folder/w.safetensors: cannot create it in" --absent ${T}/bad --absent ${T}/no_such_folder
   -- ${LR} baseline --quick --save ${T}/no_such_folder/w.safetensors --out ${T}/bad)
 lr_special_test(bad_save_fifo --code 2 --stderr-lines 1 --stderr "--save .*out.fifo: a FIFO" --absent ${T}/bad
   -- ${LR} baseline --quick --save ${SPECIAL}/out.fifo --out ${T}/bad)
