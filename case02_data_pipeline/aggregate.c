@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cs_memory.h"
+#include "text_arena.h"
 
 #define FIRST_SLOTS 1024          /* a power of two: the slot is hash & (nslots - 1) */
 #define ARENA_BLOCK (64 * 1024)   /* bytes of category text per arena block */
@@ -29,18 +30,12 @@ typedef struct {
     int64_t count, sum_cents, min_cents, max_cents;
 } entry;
 
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t used, cap;
-    char data[];
-} arena_block;
-
 struct c2_groups {
     entry *entries;               /* the groups, in the order first seen */
     size_t n, entries_cap;
     uint32_t *slots;              /* 1 + an index into entries; 0: an empty slot */
     size_t nslots;
-    arena_block *arena;           /* the newest block first */
+    c2_text_arena arena;          /* the groups' category bytes */
 };
 
 /* ---- the hash ---------------------------------------------------------------
@@ -78,30 +73,12 @@ static uint64_t key_hash(const char day[10], const char *cat, size_t len)
     return h;
 }
 
-/* ---- the arena ---------------------------------------------------------------- */
-
-static const char *arena_copy(c2_groups *g, const char *s, size_t len)
-{
-    arena_block *b = g->arena;
-    if (!b || b->cap - b->used < len) {
-        size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
-        b = cs_alloc(sizeof *b + cap, "case02 group keys");
-        b->next = g->arena;
-        b->used = 0;
-        b->cap = cap;
-        g->arena = b;
-    }
-    char *p = b->data + b->used;
-    if (len > 0) memcpy(p, s, len);
-    b->used += len;
-    return p;
-}
-
 /* ---- the table ------------------------------------------------------------------ */
 
 c2_groups *c2_groups_new(void)
 {
     c2_groups *g = cs_calloc(sizeof *g, "case02 group table");
+    c2_text_arena_init(&g->arena, ARENA_BLOCK);
     g->nslots = FIRST_SLOTS;
     g->slots = cs_calloc(g->nslots * sizeof *g->slots, "case02 group table");
     g->entries_cap = FIRST_SLOTS / 2;
@@ -112,10 +89,7 @@ c2_groups *c2_groups_new(void)
 void c2_groups_free(c2_groups *g)
 {
     if (!g) return;
-    for (arena_block *b = g->arena, *next; b; b = next) {
-        next = b->next;
-        cs_free(b);
-    }
+    c2_text_arena_free(&g->arena);
     cs_free(g->entries);
     cs_free(g->slots);
     cs_free(g);
@@ -152,7 +126,7 @@ static entry *new_entry(c2_groups *g, uint64_t hash, const char day[10], const c
     entry *e = &g->entries[g->n++];
     e->hash = hash;
     memcpy(e->day, day, 10);
-    e->category = arena_copy(g, cat, cat_len);
+    e->category = c2_text_arena_copy(&g->arena, cat, cat_len);
     e->category_len = cat_len;
     e->count = e->sum_cents = e->min_cents = e->max_cents = 0;
     return e;
@@ -211,12 +185,5 @@ void c2_groups_to_result(c2_groups *g, c2_result *r)
     /* Empty the table, keeping its slots and one arena block for reuse. */
     g->n = 0;
     memset(g->slots, 0, g->nslots * sizeof *g->slots);
-    if (g->arena) {
-        for (arena_block *b = g->arena->next, *next; b; b = next) {
-            next = b->next;
-            cs_free(b);
-        }
-        g->arena->next = NULL;
-        g->arena->used = 0;
-    }
+    c2_text_arena_clear(&g->arena);
 }

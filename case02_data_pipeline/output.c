@@ -111,44 +111,20 @@ static void *xrealloc(void *p, size_t bytes)
     return q;
 }
 
-void c2_result_init(c2_result *r) { memset(r, 0, sizeof *r); }
-
-/* The category bytes of a result: blocks that never move once made, so a
- * group's pointer into one stays valid while the groups are sorted. */
-struct c2_text_block {
-    c2_text_block *next;
-    size_t used, cap;
-    char bytes[];
-};
-
+/* Category bytes of a result: 256 KiB blocks (text_arena.h). */
 #define TEXT_BLOCK (256 * 1024)
 
-static char *text_copy(c2_result *r, const char *s, size_t len)
+void c2_result_init(c2_result *r)
 {
-    c2_text_block *b = r->text;
-    if (!b || b->cap - b->used < len + 1) {
-        size_t cap = len + 1 > TEXT_BLOCK ? len + 1 : TEXT_BLOCK;
-        b = xrealloc(NULL, sizeof *b + cap);
-        b->next = r->text;
-        b->used = 0;
-        b->cap = cap;
-        r->text = b;
-    }
-    char *p = b->bytes + b->used;
-    if (len > 0) memcpy(p, s, len);
-    p[len] = '\0';
-    b->used += len + 1;
-    return p;
+    memset(r, 0, sizeof *r);
+    c2_text_arena_init(&r->text, TEXT_BLOCK);
 }
 
 void c2_result_free(c2_result *r)
 {
-    for (c2_text_block *b = r->text, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
+    c2_text_arena_free(&r->text);
     free(r->groups);
-    memset(r, 0, sizeof *r);
+    c2_result_init(r);
 }
 
 void c2_result_reserve(c2_result *r, size_t groups)
@@ -168,7 +144,7 @@ c2_group *c2_result_add_group(c2_result *r, const char day[10], const char *cat,
     memset(g, 0, sizeof *g);
     memcpy(g->day, day, 10);
     g->day[10] = '\0';
-    g->category = text_copy(r, cat, cat_len);
+    g->category = c2_text_arena_copy(&r->text, cat, cat_len);
     g->category_len = cat_len;
     return g;
 }

@@ -54,6 +54,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "text_arena.h"
+
 /* ---- rejection reasons ---------------------------------------------------- */
 typedef enum {
     C2_UNTERMINATED_QUOTE = 0,
@@ -97,12 +99,10 @@ typedef struct {
     int64_t count, sum_cents, min_cents, max_cents;
 } c2_group;
 
-typedef struct c2_text_block c2_text_block;
-
 typedef struct {
     c2_group *groups;      /* any order until c2_result_sort */
     size_t ngroups, cap;
-    c2_text_block *text;   /* the groups' category bytes, in a few large blocks
+    c2_text_arena text;    /* the groups' category bytes, in a few large blocks
                               (one malloc per group would cost more than the
                               merge of 100,000 groups itself) */
     int64_t rows;          /* data records seen (blank lines excluded) */

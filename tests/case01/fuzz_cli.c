@@ -24,14 +24,7 @@
 #include "cs_fuzz_replay.h"
 #include "ladder.h"
 
-#define REQUIRE(cond)                                                            \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(saved_stderr, "fuzz_cli: invariant broken: %s (line %d)\n", \
-                    #cond, __LINE__);                                            \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 static FILE *saved_stderr;
 static FILE *out_file, *err_file;

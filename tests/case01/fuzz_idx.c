@@ -22,14 +22,7 @@
 
 #include "cs_fuzz_replay.h"
 
-#define REQUIRE(cond)                                                            \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_idx: invariant broken: %s (line %d)\n", #cond, \
-                    __LINE__);                                                   \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 static char dir[] = "/tmp/fuzz_idx.XXXXXX";
 static char plain_path[sizeof dir + 16], gz_path[sizeof dir + 16];

@@ -18,14 +18,7 @@
 #include "pipeline.h"
 #include "cs_fuzz_replay.h"
 
-#define REQUIRE(cond)                                                            \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_scan: invariant broken: %s (line %d)\n", #cond, \
-                    __LINE__);                                                   \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 #define SMALL_CAP 8    /* a copy into a buffer smaller than most fields */
 #define GUARD 16       /* bytes after each buffer that must stay untouched */

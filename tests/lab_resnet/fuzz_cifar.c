@@ -21,14 +21,7 @@
 #include "cifar.h"
 #include "cs_fuzz_replay.h"
 
-#define REQUIRE(cond)                                                              \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "fuzz_cifar: invariant broken: %s (line %d)\n", #cond, \
-                    __LINE__);                                                     \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 static char dir[] = "/tmp/fuzz_cifar.XXXXXX";
 static char path[sizeof dir + 16];

@@ -27,14 +27,7 @@
 #include "safetensors.h"
 #include "cs_fuzz_replay.h"
 
-#define REQUIRE(cond)                                                              \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "fuzz_model: invariant broken: %s (line %d)\n", #cond, \
-                    __LINE__);                                                     \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 /* ---- a host backend: the model's buffers are plain memory ----------------- */
 

@@ -19,14 +19,7 @@
 #include "safetensors.h"
 #include "cs_fuzz_replay.h"
 
-#define REQUIRE(cond)                                                          \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_st: invariant broken: %s (line %d)\n", #cond, \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 /* Bytes per element as the reader must have used them. */
 static size_t dtype_size(const char *text) {
