@@ -45,7 +45,7 @@
 #define READ_BLOCK (16u << 20)         /* bytes per read() when mmap is not possible */
 #define MAX_THREADS 256
 #define CHUNKS_PER_THREAD 8            /* so a thread slowed down is helped by the others */
-#define ARENA_BLOCK (64 * 1024)
+#define ARENA_BLOCK (64 * 1024)         /* bytes per block of dictionary keys */
 
 /* ======================================================================
  * The input: the file mapped, or read whole
@@ -298,39 +298,6 @@ static size_t first_record_start(const char *buf, size_t x, size_t end, int stat
 /* ======================================================================
  * Per-thread dictionaries: strings to small ids
  * ====================================================================== */
-
-/* Bytes that must outlive a row (dictionary keys): a few large blocks. */
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t used, cap;
-    char data[];
-} arena_block;
-
-static const char *arena_copy(arena_block **arena, const char *s, size_t len)
-{
-    arena_block *b = *arena;
-    if (!b || b->cap - b->used < len) {
-        size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
-        b = cs_alloc(sizeof *b + cap, "case02 fast: dictionary keys");
-        b->next = *arena;
-        b->used = 0;
-        b->cap = cap;
-        *arena = b;
-    }
-    char *p = b->data + b->used;
-    if (len > 0) memcpy(p, s, len);
-    b->used += len;
-    return p;
-}
-
-static void arena_free(arena_block *b)
-{
-    while (b) {
-        arena_block *next = b->next;
-        cs_free(b);
-        b = next;
-    }
-}
 
 /* A table whose free slots are all zero bytes. calloc maps a large block
  * as fresh pages from the kernel, which are zero already: nothing is
@@ -680,7 +647,7 @@ typedef struct {
     const char **cat_text;     /* normalized bytes of each category id */
     size_t *cat_len;
     int ncats, cat_cap;
-    arena_block *arena;
+    c2_text_arena arena;       /* bytes that outlive a row: dictionary keys */
 
     /* the groups: dense while cells != NULL, else hashed */
     cell *cells;               /* cells[day * cat_dim + category] */
@@ -707,6 +674,7 @@ static void cells_empty(cell *c, size_t n)
 static worker *worker_new(void)
 {
     worker *w = cs_calloc(sizeof *w, "case02 fast: thread state");
+    c2_text_arena_init(&w->arena, ARENA_BLOCK);
     day_table_init(&w->days);
     short_table_init(&w->short_spellings, 256);
     str_table_init(&w->spellings);
@@ -733,7 +701,7 @@ static void worker_free(worker *w)
     cs_free(w->categories.slots);
     cs_free(w->cat_text);
     cs_free(w->cat_len);
-    arena_free(w->arena);
+    c2_text_arena_free(&w->arena);
     cs_free(w->cells);
     free(w->slots);
     cs_free(w->scratch);
@@ -904,11 +872,11 @@ static int new_spelling(worker *w, const c2_field *f, uint64_t h)
             w->cat_cap *= 2;
         }
         id = w->ncats++;
-        w->cat_text[id] = arena_copy(&w->arena, norm, norm_len);
+        w->cat_text[id] = c2_text_arena_copy(&w->arena, norm, norm_len);
         w->cat_len[id] = norm_len;
         str_add(&w->categories, nh, w->cat_text[id], norm_len, 0, id);
     }
-    str_add(&w->spellings, h, arena_copy(&w->arena, f->ptr, f->len), f->len, f->needs_unescape, id);
+    str_add(&w->spellings, h, c2_text_arena_copy(&w->arena, f->ptr, f->len), f->len, f->needs_unescape, id);
     return id;
 }
 

@@ -33,25 +33,27 @@ static int omp_threads(void)
 #endif
 }
 
+#ifdef CS_HAVE_CBLAS
 static int is_openblas(void)
 {
-#ifdef CS_HAVE_CBLAS
     const char *c = openblas_get_config();
     return c && strncmp(c, "OpenBLAS", 8) == 0;
-#else
-    return 0;
-#endif
 }
+#endif
 
 cs_blas_layer cs_blas_layer_runtime(void)
 {
+    /* Asked once: the loaded library cannot change, and every large GEMM
+     * asks (cs_gemm_cblas). */
+    static int layer = -2;
+    if (layer == -2) {
+        int p = -1;
 #ifdef CS_HAVE_CBLAS
-    if (is_openblas()) {
-        int p = openblas_get_parallel();
-        if (p >= 0 && p <= 2) return (cs_blas_layer)p;
-    }
+        if (is_openblas()) p = openblas_get_parallel();
 #endif
-    return CS_BLAS_LAYER_NONE;
+        layer = p >= 0 && p <= 2 ? p : CS_BLAS_LAYER_NONE;
+    }
+    return (cs_blas_layer)layer;
 }
 
 cs_blas_layer cs_blas_layer_configured(void)
@@ -99,14 +101,26 @@ void cs_blas_pool_set(cs_blas_pool p)
 #endif
 }
 
+/* CS_BLAS_POOL's policy: unset, empty or "suite" gives suite, "own" own.
+ * Returns 0, or -1 for any other value (*p left as it was). */
+static int pool_of_env(cs_blas_pool *p)
+{
+    const char *e = getenv("CS_BLAS_POOL");
+    if (!e || !e[0] || strcmp(e, "suite") == 0) *p = CS_BLAS_POOL_SUITE;
+    else if (strcmp(e, "own") == 0) *p = CS_BLAS_POOL_OWN;
+    else return -1;
+    return 0;
+}
+
 cs_blas_pool cs_blas_pool_get(void)
 {
     if (!pool_applied) {
         /* Not set by a command line (a unit test, a tool): the environment's
-         * choice, or the default; a bad value was already reported by
-         * cs_blas_pool_from_env where a command line ran it. */
-        const char *e = getenv("CS_BLAS_POOL");
-        cs_blas_pool_set(e && strcmp(e, "own") == 0 ? CS_BLAS_POOL_OWN : CS_BLAS_POOL_SUITE);
+         * choice, or the default when it is bad (a command line reports a
+         * bad value: cs_blas_pool_from_env). */
+        cs_blas_pool p = CS_BLAS_POOL_SUITE;
+        pool_of_env(&p);
+        cs_blas_pool_set(p);
     }
     return pool;
 }
@@ -118,25 +132,21 @@ const char *cs_blas_pool_name(cs_blas_pool p)
 
 int cs_blas_pool_from_env(const char *prog)
 {
-    const char *e = getenv("CS_BLAS_POOL");
-    if (!e || !e[0] || strcmp(e, "suite") == 0) {
-        cs_blas_pool_set(CS_BLAS_POOL_SUITE);
-        return 0;
-    }
-    if (strcmp(e, "own") == 0) {
-        cs_blas_pool_set(CS_BLAS_POOL_OWN);
+    cs_blas_pool p;
+    if (pool_of_env(&p) == 0) {
+        cs_blas_pool_set(p);
         return 0;
     }
     fprintf(stderr, "%s: environment variable CS_BLAS_POOL must be 'suite' or 'own' "
                     "(got a value of %zu bytes that is neither)\n",
-            prog ? prog : "cs", strlen(e));
+            prog ? prog : "cs", strlen(getenv("CS_BLAS_POOL")));
     return -1;
 }
 
 int cs_blas_threads_used(void)
 {
     cs_blas_layer l = cs_blas_layer_runtime();
-    if (!is_openblas()) return 1;
+    if (l == CS_BLAS_LAYER_NONE) return 1;
     if (l == CS_BLAS_LAYER_OPENMP) return omp_threads();
     if (cs_blas_pool_get() == CS_BLAS_POOL_SUITE) return omp_threads();
 #ifdef CS_HAVE_CBLAS

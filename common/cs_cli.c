@@ -241,8 +241,7 @@ static int known_variant(const cs_cli_spec *spec, const char *name, size_t len) 
     return 0;
 }
 
-static int parse_variants(const char *prog, const cs_cli_spec *spec, const char *arg, cs_options *o) {
-    (void)prog;
+static int parse_variants(const cs_cli_spec *spec, const char *arg, cs_options *o) {
     if (arg[0] == '\0') {
         cs_error("--variant: empty list");
         return 2;
@@ -370,7 +369,7 @@ static int apply_common(int val, const char *arg, const char *prog, const cs_cli
         o->threads = (int)v;
         return 0;
     case OPT_SEED: return cs_parse_u64("--seed", arg, &o->seed) ? 2 : 0;
-    case OPT_VARIANT: return parse_variants(prog, spec, arg, o);
+    case OPT_VARIANT: return parse_variants(spec, arg, o);
     case OPT_DEVICE:
         if (strcmp(arg, "cpu") != 0 && strcmp(arg, "gpu") != 0 && strcmp(arg, "auto") != 0) {
             cs_error("--device: '%s' is not one of cpu, gpu, auto", arg);
