@@ -396,13 +396,18 @@ static char *put_unterminated_row(char *p, int64_t id)
 
 /* ---- the file ------------------------------------------------------------------ */
 
+void c2_gen_shape(const c2_gen_options *o, int *categories, int *spellings, int *days)
+{
+    *categories = o->categories > 0 ? o->categories : NBASE;
+    *spellings = o->spellings > 0 ? o->spellings : NSPELL;
+    *days = o->days > 0 ? o->days : C2_GEN_DAYS;
+}
+
 /* The tables the rows are drawn from. Returns 0, or 3 (out of memory). */
 static int make_source(row_source *src, const c2_gen_options *o)
 {
     memset(src, 0, sizeof *src);
-    src->ncat = o->categories > 0 ? o->categories : NBASE;
-    src->nspell = o->spellings > 0 ? o->spellings : NSPELL;
-    src->ndays = o->days > 0 ? o->days : C2_GEN_DAYS;
+    c2_gen_shape(o, &src->ncat, &src->nspell, &src->ndays);
     src->date = malloc((size_t)src->ndays * sizeof *src->date);
     if (!src->date || make_spellings(&src->spellings, src->ncat) != 0 ||
         (o->zipf > 0 && make_zipf(&src->zipf, src->ncat, o->zipf) != 0)) {

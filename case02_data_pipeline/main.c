@@ -363,10 +363,10 @@ int main(int argc, char **argv)
     if (generated[0]) {
         cs_say("  Input: %lld generated rows (seed %llu, %.1f%% malformed", a.rows, (unsigned long long)opt.seed,
                100 * a.gen.malformed);
-        if (a.gen.categories || a.gen.spellings || a.gen.days || a.gen.zipf > 0)
-        {
-            cs_say("; %d categories in %d spellings over %d days, ", a.gen.categories ? a.gen.categories : 12,
-                   a.gen.spellings ? a.gen.spellings : 5, a.gen.days ? a.gen.days : C2_GEN_DAYS);
+        if (a.gen.categories || a.gen.spellings || a.gen.days || a.gen.zipf > 0) {
+            int cats, spellings, days;
+            c2_gen_shape(&a.gen, &cats, &spellings, &days);
+            cs_say("; %d categories in %d spellings over %d days, ", cats, spellings, days);
             if (a.gen.zipf > 0) cs_say("Zipf %g", a.gen.zipf);
             else cs_say("uniform");
         }

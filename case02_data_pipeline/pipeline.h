@@ -253,6 +253,10 @@ typedef struct {
  * a one-line message. */
 int c2_generate(const char *path, const c2_gen_options *o);
 
+/* The shape the options give, their defaults filled in: categories,
+ * spellings per category, days. */
+void c2_gen_shape(const c2_gen_options *o, int *categories, int *spellings, int *days);
+
 /* A clean row: what transform makes of an accepted record, and load takes.
  * The category's bytes belong to whoever filled the row (a new string in
  * slow, a reused buffer in the later rungs). */
