@@ -106,17 +106,10 @@ int cs_check_output_file(const char *option, const char *path)
         return 2;
     }
     /* Permission bits do not tell (root passes them, /proc and read-only
-     * mounts refuse anyway): create a probe file there and remove it. */
-    char probe[CS_PATH_MAX + 32];
-    snprintf(probe, sizeof probe, "%s/.cs_probe.%ld", dir, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST) {
+     * mounts refuse anyway): a probe file is made there and removed. */
+    if (cs_probe_dir_writable(dir) != 0) {
         cs_error("%s %s: cannot write in %s: %s", option, path, dir, strerror(errno));
         return 2;
-    }
-    if (fd >= 0) {
-        close(fd);
-        unlink(probe);
     }
     return 0;
 }

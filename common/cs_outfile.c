@@ -126,10 +126,10 @@ int cs_mkdir_p(const char *dir) {
  * yet some filesystems refuse anyway (/proc, read-only mounts). So after
  * access() agrees, we try for real and undo it: create and remove a probe
  * (an empty file in an existing dir, the first missing directory otherwise). */
-static int probe_existing_dir(const char *dir) {
-    char probe[CS_PATH_MAX];
+int cs_probe_dir_writable(const char *dir) {
+    char probe[CS_PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/.cs_probe.%ld", dir, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return errno == EEXIST ? 0 : -1;
     close(fd);
     unlink(probe);
@@ -162,7 +162,7 @@ int cs_check_writable_dir(const char *dir) {
             cs_error("%s exists and is not a directory", dir);
             return -1;
         }
-        if (access(path, W_OK | X_OK) != 0 || probe_existing_dir(path) != 0) {
+        if (access(path, W_OK | X_OK) != 0 || cs_probe_dir_writable(path) != 0) {
             cs_error("cannot write to directory %s: %s", dir, strerror(errno));
             return -1;
         }

@@ -36,6 +36,11 @@ int cs_mkdir_p(const char *dir);
  * Returns 0, or -1 with a one-line message. */
 int cs_check_writable_dir(const char *dir);
 
+/* Whether a new file can be made in the existing folder dir: a probe file
+ * is created and removed (permission bits do not tell: root passes them,
+ * read-only mounts refuse anyway). Returns 0, or -1 with errno set. */
+int cs_probe_dir_writable(const char *dir);
+
 /* Joins dir and name into buf ("dir/name"); returns buf. */
 char *cs_path_join(char *buf, size_t len, const char *dir, const char *name);
 
