@@ -259,8 +259,10 @@ static node *group_of(group_table *t, const char *day, const text *cat)
 {
     size_t b = hash_key(day, cat->s, cat->len, t->nbuckets);
     for (node *n = t->bucket[b]; n; n = n->next)
+        /* an empty category may have no bytes at all (s NULL): memcmp
+         * must not be given it, even for 0 bytes (found by fuzz_fast) */
         if (memcmp(n->day, day, 10) == 0 && n->category_len == cat->len &&
-            memcmp(n->category, cat->s, cat->len) == 0)
+            (cat->len == 0 || memcmp(n->category, cat->s, cat->len) == 0))
             return n;
     if (t->ngroups == t->nbuckets) {              /* full: twice the buckets */
         size_t nb = 2 * t->nbuckets;
