@@ -83,7 +83,7 @@ void c3_chart_phases(const char *dir, const c3_run *const *runs, int nruns)
     for (int g = 0; g < nruns; g++) {
         groups[g] = runs[g]->name;
         for (size_t k = 0; k < sizeof phase_parts / sizeof phase_parts[0]; k++)
-            all[g][phase_parts[k].part] += c3_phase_seconds(runs[g], phase_parts[k].phase) * 1e3;
+            all[g][phase_parts[k].part] += cs_rung_phase_seconds(runs[g], phase_parts[k].phase) * 1e3;
     }
     /* Only the parts some variant has, so the key lists what is on the chart. */
     const char *parts[NPARTS];

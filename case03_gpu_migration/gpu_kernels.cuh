@@ -26,9 +26,11 @@ void c3_launch_gemm_naive(int M, int N, int K, const float *dA, int lda,
                           const float *dB, int ldb, float *dC, int ldc,
                           cudaStream_t stream);
 
-/* Shared-memory tiling: a block computes a 64x64 block of C from 64x8
- * slices of A and 8x64 slices of B staged in shared memory; each thread
- * accumulates a 4x4 register block. Any M, N, K >= 1. */
+/* Shared-memory tiling: a block of 256 threads computes a TILE x TILE block
+ * of C from TILE x 16 slices of A and 16 x TILE slices of B, double-buffered
+ * in shared memory; each thread accumulates a TM x TM register block. The
+ * launcher takes TILE 64, TM 4 when that still gives every SM two blocks,
+ * else TILE 32, TM 2 (more, smaller blocks). Any M, N, K >= 1. */
 void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda,
                           const float *dB, int ldb, float *dC, int ldc,
                           cudaStream_t stream);

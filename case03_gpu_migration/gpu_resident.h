@@ -11,7 +11,7 @@ extern "C" {            /* workload.h is a C header */
 #include "workload.h"
 }
 
-/* One run of the pipeline (see gpu_resident.cu) on the buffers made by
+/* One run of the pipeline (see 5_gpu_resident.cu) on the buffers made by
  * c3_gpu_resident_setup(), every product computed by `gemm`. Returns 0. */
 int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state,
                          c3_gemm_launcher gemm);

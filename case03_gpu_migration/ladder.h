@@ -1,45 +1,28 @@
 /* The ladder of variants in teaching order, and running one of them:
- * setup, warm-up and timed repeats (common/cs_runner), the correctness
- * check, its phase table and memory figures. */
+ * setup, then common/cs_ladder's runner (warm-ups, timed repeats, the
+ * phase table), the correctness check and the memory figure. */
 #ifndef C3_LADDER_H
 #define C3_LADDER_H
 
-#include "cs_compare.h"
-#include "cs_profiler.h"
-#include "cs_runner.h"
+#include "cs_ladder.h"
 #include "variants.h"
 
 #define C3_NVARIANTS 8
 
-typedef struct {
-    const char *name;
-    const char *device;
-    const char *lesson;
-    int ran;
-    char skip_reason[200];
-    double setup_s;                 /* one-time setup, outside the timed runs */
-    cs_timing timing;
-    cs_check check;
-    size_t peak_mem;                /* tracked host bytes (cpu) or device bytes (gpu) */
-    int nphases;
-    cs_prof_entry phases[CS_PROF_MAX_NAMES];  /* totals over the timed runs */
-} c3_run;
+/* What one rung measured: case03 records nothing beyond what every rung
+ * does (common/cs_ladder.h). */
+typedef cs_rung c3_run;
 
-/* Names of all rungs, in ladder order (GPU ones too in CPU builds). */
-extern const char *const c3_variant_names[C3_NVARIANTS];
-extern const char *const c3_variant_devices[C3_NVARIANTS];
+/* Every rung in ladder order, GPU ones too: their functions are NULL in a
+ * build without CUDA (CS_CUDA_ONLY), where they never run. */
+extern const c3_variant c3_ladder[C3_NVARIANTS];
 
-/* The variant called name, or NULL when it was not built (GPU rungs without
- * CUDA). */
-const c3_variant *c3_find_variant(const char *name);
+/* not_here[i]: why rung i cannot run in this build (NULL: it can). */
+void c3_ladder_not_here(const char *not_here[C3_NVARIANTS]);
 
 /* Runs v on w: setup, poisoned output, warm-ups and repeats with the
  * profiler reset at the first timed run, check against the reference,
  * teardown. Returns 0 or the variant's error code. */
-int c3_run_variant(const c3_variant *v, const c3_workload *w, const cs_run_opts *opts,
-                   c3_run *res);
-
-/* Per-run seconds of the phase called name in res (0 if absent). */
-double c3_phase_seconds(const c3_run *res, const char *name);
+int c3_run_variant(const c3_variant *v, const c3_workload *w, const cs_run_opts *opts, c3_run *res);
 
 #endif

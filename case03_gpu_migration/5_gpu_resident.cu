@@ -20,7 +20,7 @@
  * passes, and every small product is its own kernel launch (a few
  * microseconds each of launch overhead for a few microseconds of work).
  *
- * The pipeline takes the GEMM launcher as a parameter: gpu_tiled.cu runs
+ * The pipeline takes the GEMM launcher as a parameter: 6_gpu_tiled.cu runs
  * exactly this with the tiled kernel. */
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"

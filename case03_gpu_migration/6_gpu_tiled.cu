@@ -1,6 +1,6 @@
 /* gpu_tiled: gpu_resident with the hand-written shared-memory GEMM.
  *
- * Same buffers, same copies, same sequence of kernels (gpu_resident.cu's
+ * Same buffers, same copies, same sequence of kernels (5_gpu_resident.cu's
  * pipeline); only the GEMM kernel changes. Once the transfers are gone, the
  * naive kernel is what is left in the phase table: each thread streams a
  * row of A and a column of B from global memory for one element of C. The
