@@ -31,10 +31,10 @@ void c1_chart_phases(const char *dir, const c1_run *runs, int nruns)
         double v[C1_NVARIANTS * NPHASES];
         int ng = 0;
         for (int i = 0; i < nruns && ng < C1_NVARIANTS; i++) {
-            if (!runs[i].ran || strcmp(runs[i].device, devices[d]) != 0) continue;
-            groups[ng] = runs[i].name;
+            if (!runs[i].base.ran || strcmp(runs[i].base.device, devices[d]) != 0) continue;
+            groups[ng] = runs[i].base.name;
             for (int p = 0; p < NPHASES; p++)   /* ms per step */
-                v[ng * NPHASES + p] = c1_phase_seconds(&runs[i], phase_names[p]) * 1e3 / runs[i].steps;
+                v[ng * NPHASES + p] = cs_rung_phase_seconds(&runs[i].base, phase_names[p]) * 1e3 / runs[i].steps;
             ng++;
         }
         if (ng == 0) continue;
@@ -53,7 +53,7 @@ void c1_chart_loss_curves(const char *dir, const c1_run *runs, int nruns, int st
     const char *series[C1_NVARIANTS];
     int ns = 0;
     for (int i = 0; i < nruns && ns < C1_NVARIANTS; i++)
-        if (runs[i].check_out.loss) series[ns++] = runs[i].name;
+        if (runs[i].check_out.loss) series[ns++] = runs[i].base.name;
     if (ns == 0) return;
     double *x = cs_alloc((size_t)steps * sizeof(double), "loss chart x");
     double *y = cs_alloc((size_t)ns * steps * sizeof(double), "loss chart y");

@@ -7,6 +7,14 @@
 #include "cs_console.h"
 #include "ladder.h"
 
+/* The ladder's table for its names and devices only: this file links
+ * without the rungs (tests/case01/fuzz_cli.c). */
+#define C1_FN(fn) NULL
+#include "ladder_table.h"
+
+const char *c1_variant_names[C1_NVARIANTS];
+const char *c1_variant_devices[C1_NVARIANTS];
+
 #define PROG "case01_training_loop"
 
 enum { OPT_DATA, OPT_SAMPLES, OPT_HIDDEN1, OPT_HIDDEN2, OPT_BATCH, OPT_LR, OPT_STEPS,
@@ -21,15 +29,9 @@ static const cs_case_option case_options[] = {
     [OPT_LR] = {"lr", "X", "SGD learning rate (0 < X <= 10; default 0.05)"},
     [OPT_STEPS] = {"steps", "N", "steps per timed run of the fast variants (1..100000; default 20, quick 8)"},
     [OPT_SLOW_STEPS] = {"slow-steps", "N", "steps per timed run of the slow variants and of the check (1..1000; default 2)"},
-    [OPT_GPU_STEPS] = {"gpu-steps", "N", "steps per timed run of gpu_resident and gpu_fast (1..100000; default: one epoch)"},
-    [OPT_GPU_BUDGET] = {"gpu-data-budget", "MB", "device memory gpu_fast may give the data set; above it, batches stream (0 = no limit)"},
+    [OPT_GPU_STEPS] = {"gpu-steps", "N", "steps per timed run of gpu_resident, gpu_async and gpu_fast (1..100000; default: one epoch)"},
+    [OPT_GPU_BUDGET] = {"gpu-data-budget", "MB", "device memory gpu_async and gpu_fast may give the data set; above it, batches stream (0 = no limit)"},
     [OPT_NO_EPOCH] = {"no-epoch", NULL, "skip the one full training epoch of step 5 (tests use this)"},
-};
-
-/* The ladder's rungs, in its order (ladder.c runs them). */
-const char *const c1_variant_names[C1_NVARIANTS] = {
-    "cpu_slow", "cpu_batched", "cpu_fast",
-    "gpu_slow", "gpu_batched", "gpu_resident", "gpu_fast",
 };
 
 static int on_option(int index, const char *arg, void *p)
@@ -102,6 +104,7 @@ void c1_args_defaults(c1_args *a)
 
 cs_cli_spec c1_cli_spec(c1_args *a)
 {
+    CS_LADDER_NAMES(ladder, C1_NVARIANTS, c1_variant_names, c1_variant_devices);
     return (cs_cli_spec){
         .prog = PROG,
         .summary = "My training loop takes hours instead of minutes: copies, per-sample work and syncs",
@@ -111,6 +114,7 @@ cs_cli_spec c1_cli_spec(c1_args *a)
         .ctx = a,
         .variant_names = c1_variant_names,
         .n_variants = C1_NVARIANTS,
+        .variant_devices = c1_variant_devices,
     };
 }
 
@@ -121,4 +125,16 @@ void c1_args_apply_quick(c1_args *a)
     if (!a->batch_set) a->cfg.batch = 128;
     if (!a->steps_set) a->cfg.steps = 8;
     if (!a->samples_set) a->samples = 4096;
+}
+
+void c1_run_settings(const cs_options *opt, cs_run_opts *fast, cs_run_opts *slow)
+{
+    /* The check run before the timed runs already warms every variant up
+     * (same code, same buffers), so one more untimed run is the default only
+     * for the fast variants; the slow ones would spend seconds on it. */
+    fast->warmup = opt->warmup >= 0 ? opt->warmup : 1;
+    fast->repeats = opt->repeat > 0 ? opt->repeat : (opt->quick ? 3 : 5);
+    fast->budget_s = opt->quick ? 1.5 : 8.0;
+    *slow = *fast;
+    if (opt->warmup < 0) slow->warmup = 0;
 }

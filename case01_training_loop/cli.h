@@ -5,6 +5,7 @@
 #define C1_CLI_H
 
 #include "cs_cli.h"
+#include "cs_runner.h"
 #include "workload.h"
 
 typedef struct {
@@ -23,5 +24,10 @@ cs_cli_spec c1_cli_spec(c1_args *a);
 
 /* After parsing: the --quick sizes for what was not given. */
 void c1_args_apply_quick(c1_args *a);
+
+/* The runner's settings from the options: fast holds cs_run_defaults() on
+ * entry and gets the fast rungs' warm-ups, repeats and time budget; slow
+ * the same without the warm-up (unless --warmup says so). */
+void c1_run_settings(const cs_options *opt, cs_run_opts *fast, cs_run_opts *slow);
 
 #endif

@@ -4,7 +4,7 @@
  * log (before the update, so it sees the weights the training pass saw).
  * The two rungs differ only in how a layer is computed (one sample at a
  * time, or one GEMM over the batch): they hand their forward and backward
- * passes in, so `diff cpu_slow.c cpu_batched.c` is exactly that lesson. */
+ * passes in, so `diff 1_cpu_slow.c 2_cpu_batched.c` is exactly that lesson. */
 #ifndef C1_CPU_FIRST_LOOP_H
 #define C1_CPU_FIRST_LOOP_H
 

@@ -1,5 +1,5 @@
 /* The small pieces of arithmetic that every CPU rung shares, written once so
- * that `diff cpu_slow.c cpu_batched.c` and `diff cpu_batched.c cpu_fast.c`
+ * that `diff 1_cpu_slow.c 2_cpu_batched.c` and `diff 2_cpu_batched.c 3_cpu_fast.c`
  * show only what each rung changes: views of the flat parameter array, the
  * byte -> float conversion of a batch, the softmax cross-entropy of one row,
  * the three GEMM shapes of a dense layer, and the SGD step. */
@@ -53,7 +53,7 @@ void c1_gemm_input_grad(const float *dy, int rows, int out, const float *w, int 
 void c1_sgd_update(float *p, const float *g, size_t n, float lr, int parallel);
 
 /* For the gradient check (tests/case01/test_c1_gradcheck.c), defined in
- * cpu_fast.c and running exactly cpu_fast's forward and backward: the
+ * 3_cpu_fast.c and running exactly cpu_fast's forward and backward: the
  * batch-mean loss over the samples idx[0..count-1] of w->data with the
  * weights `params` (w->layout.count floats), and its full gradient written
  * to grad (w->layout.count floats, same layout). Buffers are allocated and

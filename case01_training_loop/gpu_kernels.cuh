@@ -1,6 +1,6 @@
 /* case01's CUDA kernels and their launchers, shared by the GPU rungs so that
  * no kernel is written twice, and the batched training step (forward,
- * backward) that gpu_batched, gpu_resident and gpu_fast enqueue.
+ * backward) that gpu_batched, gpu_resident, gpu_async and gpu_fast enqueue.
  *
  * Matrices are row-major, as on the CPU side: a batch of activations is
  * batch x features, a weight matrix out x in (PyTorch's layout, workload.h).
@@ -48,7 +48,7 @@ void c1_launch_sample_outer_accumulate(float *dGW, float *dGb, const float *dDy,
 void c1_launch_sample_backward_input(const float *dW, const float *dDy, int out_n, int in_n,
                                      const float *dAct, float *dDx, cudaStream_t stream);
 
-/* ---- Batch kernels (gpu_batched, gpu_resident, gpu_fast) ----------------- */
+/* ---- Batch kernels (gpu_batched, gpu_resident, gpu_async, gpu_fast) ------ */
 
 /* X[i][k] = images[row_i * in + k] / 255 and batch_labels[i] = labels[row_i]
  * for i < batch, where row_i = rows[i], or i when rows is NULL (the bytes

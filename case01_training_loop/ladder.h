@@ -1,15 +1,14 @@
 /* The ladder of training variants in teaching order, running one of them
  * (setup, the untimed check run, warm-up and timed runs) and comparing its
- * training with the reference's. */
+ * training with the reference's. The record, the runner and the report row
+ * are common/'s (cs_ladder.h); what is case01's own is here. */
 #ifndef C1_LADDER_H
 #define C1_LADDER_H
 
-#include "cs_compare.h"
-#include "cs_profiler.h"
-#include "cs_runner.h"
+#include "cs_ladder.h"
 #include "variants.h"
 
-#define C1_NVARIANTS 7
+#define C1_NVARIANTS 8
 
 /* Tolerances of the verification, float32 training against float32
  * training in another summation order: the final weights' relative L2
@@ -20,29 +19,29 @@
 #define C1_TOL_WEIGHTS 1e-4
 #define C1_TOL_LOSS 1e-4
 
+/* One rung that ran: common/'s record (name, device, lesson, setup time,
+ * timing of whole runs, the merged check, memory peak, phases), then what
+ * case01 adds. */
 typedef struct {
-    const char *name;
-    const char *device;
-    const char *lesson;
-    int ran;
-    char skip_reason[200];
+    cs_rung base;
     int steps;                      /* steps per timed run */
-    double setup_s;
-    cs_timing timing;               /* seconds per run of `steps` steps */
     double samples_per_s;           /* steps * batch / median */
     cs_check weights;               /* final weights of the check run vs the reference */
     cs_check loss;                  /* per-step loss of the check run vs the reference */
     int check_pass;
-    size_t peak_mem;                /* tracked host bytes (cpu) or device bytes (gpu) */
-    int nphases;
-    cs_prof_entry phases[CS_PROF_MAX_NAMES];  /* totals over the timed runs */
     c1_output check_out;            /* the check run's output (curves for the chart) */
 } c1_run;
 
-extern const char *const c1_variant_names[C1_NVARIANTS];
+/* The ladder, in its order (ladder_table.h): every rung, the GPU ones too
+ * (their functions NULL in a build without CUDA). */
+extern const c1_variant *const c1_ladder;
 
-/* The variant called name, or NULL when it was not built (GPU rungs without
- * CUDA). */
+/* The rungs' names and devices, what --variant accepts (cli.c: taken from
+ * the table by c1_cli_spec). */
+extern const char *c1_variant_names[C1_NVARIANTS];
+extern const char *c1_variant_devices[C1_NVARIANTS];
+
+/* The rung called name, or NULL when there is none. */
 const c1_variant *c1_find_variant(const char *name);
 
 /* Compares a training run with the reference run over `steps` steps: the
@@ -60,7 +59,9 @@ int c1_run_variant(const c1_variant *v, const c1_workload *w, const cs_run_opts 
                    const c1_output *ref, c1_run *res);
 void c1_run_free(c1_run *res);
 
-/* Per-run seconds of the phase called name in res (0 if absent). */
-double c1_phase_seconds(const c1_run *res, const char *name);
+/* The report row of a run: time per training step, batch samples per step
+ * against a ceiling in samples/s. */
+cs_result *c1_run_report(cs_report *rep, const c1_run *r, int batch, double ceiling,
+                         const char *ceiling_name);
 
 #endif

@@ -3,8 +3,8 @@
  *   setup(w, &state)              one-time work outside the timed runs
  *                                 (allowed: creating a cuBLAS handle or a
  *                                 stream; NOT the per-step work a variant is
- *                                 about: gpu_fast uploads the data set in
- *                                 train, once per run, and says so).
+ *                                 about: gpu_async and gpu_fast upload the
+ *                                 data set in train, once per run, and say so).
  *   train(w, steps, out, state)   one full training run: copies
  *                                 w->init_params into its own weights, then
  *                                 trains `steps` steps taking the samples
@@ -61,10 +61,11 @@ void c1_cpu_fast_teardown(void *state);
  *   gpu_resident  plus removing the copies: data set uploaded once per run,
  *                 buffers allocated once; still a sync and a weight copy-back
  *                 every step for logging
- *   gpu_fast      plus removing the per-step sync: fused bias+ReLU and
+ *   gpu_async     plus removing the per-step sync: fused bias+ReLU and
  *                 softmax+cross-entropy kernels, loss and correct counts kept
- *                 on the device and read once at the end of the run, the
- *                 step captured in a CUDA graph */
+ *                 on the device and read once at the end of the run
+ *   gpu_fast      plus the step's forward and backward passes captured as
+ *                 CUDA graphs, each replayed with one launch */
 int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out, void *state);
 int c1_gpu_batched_setup(const c1_workload *w, void **state);
 int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *out, void *state);
@@ -72,6 +73,9 @@ void c1_gpu_batched_teardown(void *state);
 int c1_gpu_resident_setup(const c1_workload *w, void **state);
 int c1_gpu_resident_train(const c1_workload *w, int steps, c1_output *out, void *state);
 void c1_gpu_resident_teardown(void *state);
+int c1_gpu_async_setup(const c1_workload *w, void **state);
+int c1_gpu_async_train(const c1_workload *w, int steps, c1_output *out, void *state);
+void c1_gpu_async_teardown(void *state);
 int c1_gpu_fast_setup(const c1_workload *w, void **state);
 int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out, void *state);
 void c1_gpu_fast_teardown(void *state);

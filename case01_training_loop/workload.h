@@ -32,8 +32,8 @@ typedef struct {
     int gpu_steps;   /* steps per timed run of a fast GPU variant (they are so fast
                         that a run of `steps` would time mostly its start and end) */
     uint64_t seed;   /* initial weights, sample order, generated data */
-    size_t gpu_data_budget;  /* device bytes gpu_fast may give the data set
-                                (0: no limit); above it, batches stream from
+    size_t gpu_data_budget;  /* device bytes gpu_async and gpu_fast may give the
+                                data set (0: no limit); above it, batches stream from
                                 pinned memory with double-buffered async copies */
 } c1_config;
 

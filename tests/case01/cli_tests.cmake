@@ -19,8 +19,8 @@ c1_test(equivalence_cpu --rm ${T}/eq_cpu --code 0
 # Every GPU variant, when a device is there (else skipped).
 c1_test(equivalence_gpu --rm ${T}/eq_gpu --code 0 --skip-if "no CUDA device|CUDA was not built"
   --stdout "gpu_slow +weights rel. L2 error .*PASS" --stdout "gpu_batched +weights rel. L2 error .*PASS"
-  --stdout "gpu_resident +weights rel. L2 error .*PASS" --stdout "gpu_fast +weights rel. L2 error .*PASS"
-  --no-stdout "FAIL"
+  --stdout "gpu_resident +weights rel. L2 error .*PASS" --stdout "gpu_async +weights rel. L2 error .*PASS"
+  --stdout "gpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
   -- ${C1} --device gpu ${C1_SMALL} --out ${T}/eq_gpu)
 set_tests_properties(case01.equivalence_gpu PROPERTIES LABELS "case01;gpu")
 # gpu_fast streaming its batches (a 1 MB data budget forces it) and without the graph.

@@ -36,7 +36,8 @@ cs_fuzz_target(PREFIX case01 NAME fuzz_cli
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_cli
   DEFINE_STANDALONE C1_FUZZ_STANDALONE
   SECONDS 20
-  DEPENDS ${C1_SRC}/cli.h ${C1_SRC}/ladder.h ${C1_COMMON}/cs_cli.h ${C1_COMMON}/cs_console.h
+  DEPENDS ${C1_SRC}/cli.h ${C1_SRC}/ladder.h ${C1_SRC}/ladder_table.h ${C1_COMMON}/cs_cli.h
+          ${C1_COMMON}/cs_console.h
           ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -max_len=512)

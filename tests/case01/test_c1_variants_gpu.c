@@ -112,9 +112,10 @@ int main(void) {
         {"gpu_slow", NULL, c1_gpu_slow_train, NULL},
         {"gpu_batched", c1_gpu_batched_setup, c1_gpu_batched_train, c1_gpu_batched_teardown},
         {"gpu_resident", c1_gpu_resident_setup, c1_gpu_resident_train, c1_gpu_resident_teardown},
+        {"gpu_async", c1_gpu_async_setup, c1_gpu_async_train, c1_gpu_async_teardown},
         {"gpu_fast", c1_gpu_fast_setup, c1_gpu_fast_train, c1_gpu_fast_teardown},
     };
-    const gpu_rung *fast = &rungs[3];
+    const gpu_rung *fast = &rungs[4];
 
     /* Every rung against the reference; each returns all its device memory. */
     for (size_t i = 0; i < sizeof rungs / sizeof rungs[0]; i++) {

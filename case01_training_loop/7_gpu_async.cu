@@ -1,5 +1,5 @@
-/* gpu_fast: gpu_resident without the per-step synchronization, with fused
- * kernels and the step replayed from CUDA graphs.
+/* gpu_async: gpu_resident without the per-step synchronization, with fused
+ * kernels.
  *
  * What changed against gpu_resident, and why it is faster:
  *  - no synchronization inside the run. Each step's loss and correct count
@@ -12,15 +12,6 @@
  *    softmax + cross-entropy + logit gradient in one launch (instead of
  *    three), the ReLU backward folded into the bias-gradient reduction.
  *    16 launches per step instead of 22, and fewer passes over memory;
- *  - CUDA graphs: the forward pass and the backward pass are each captured
- *    once (in setup) and replayed with one cudaGraphLaunch per step: the
- *    driver checks and submits their 6 and 8 kernels as one unit, which
- *    costs the host a fraction of 14 launches. What changes from step to
- *    step (which slot gets the loss) is read from device memory, since a
- *    graph's kernel arguments are fixed: the gather kernel, launched
- *    directly with the step number, publishes it there. C1_NO_GRAPH=1 in
- *    the environment (read at setup) launches the same kernels directly,
- *    to measure what the graphs buy;
  *  - the upload sources (data set, order, initial weights) are in pinned
  *    memory, made in setup, so the once-per-run upload is an asynchronous
  *    DMA at the link's full speed.
@@ -29,6 +20,9 @@
  * staging buffers and copied on a second stream into one of two device
  * buffers while the device computes the previous step (double buffering;
  * events order the two streams).
+ * What it keeps, and what gpu_fast removes next: the host still launches the
+ * step's 14 forward and backward kernels one by one, and checks each launch.
+ * The run itself is c1_async_train (gpu_async.cuh), which gpu_fast reuses.
  *
  * Phases: all on the device, with events ("data", "forward", "backward",
  * "update", "sync/logging" for the final copy), read once at the end of the
@@ -37,45 +31,13 @@
 #include <string.h>
 
 #include "cs_cuda.cuh"
-#include "gpu_kernels.cuh"
+#include "gpu_async.cuh"
 
 extern "C" {            /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_profiler.h"
-#include "workload.h"
 }
 #include "variants.h"
-
-/* cuBLAS's workspace, given to the handle explicitly so that capturing
- * its kernels in a graph never allocates (32 MiB: NVIDIA's advice for
- * Hopper; enough for any SGEMM algorithm here). */
-#define FAST_CUBLAS_WORKSPACE ((size_t)32 << 20)
-
-typedef struct {
-    c1_gpu_net net;
-    int streaming;              /* 1: batches streamed from pinned memory (over budget) */
-    int use_graph;              /* 0 when C1_NO_GRAPH was set at setup */
-    cudaStream_t stream;        /* the compute stream (non-blocking, capturable) */
-    void *cublas_workspace;
-    float *h_init;              /* pinned copy of the initial weights */
-    float *d_loss;              /* order_steps: each step's loss... */
-    int32_t *d_correct;         /* ...and correct count, read once per run */
-    int *d_step;                /* the current step, for the graphed kernels */
-    cudaGraphExec_t forward_graph, backward_graph;
-    /* Resident mode: the data set on the device and its pinned source. */
-    uint8_t *d_images, *d_labels;
-    int32_t *d_order;
-    uint8_t *h_images, *h_labels;
-    int32_t *h_order;
-    /* Streaming mode: two staging buffers each side (batch * in image bytes,
-     * then batch label bytes), a copy stream, and the events that order it
-     * with the compute stream. */
-    size_t stage_bytes;
-    uint8_t *h_stage[2], *d_stage[2];
-    cudaStream_t copy_stream;
-    cudaEvent_t copied[2];      /* the copy into d_stage[b] is done */
-    cudaEvent_t consumed[2];    /* the gather out of d_stage[b] is done */
-} fast_state;
 
 /* Device-phase bookkeeping: the profiler holds at most CS_GPU_PHASE_MAX
  * pending event pairs. A run that would exceed it (thousands of small
@@ -110,31 +72,17 @@ static void *pinned_copy(const void *src, size_t bytes, const char *what)
     return p;
 }
 
-static int env_no_graph(void)
+void c1_async_forward_kernels(c1_async *st)
 {
-    const char *v = getenv("C1_NO_GRAPH");
-    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+    c1_gpu_forward_fused(&st->net, st->d_loss, st->d_correct, st->d_step, st->stream);
 }
 
-/* Captures what `enqueue` puts on st->stream into an executable graph. */
-static cudaGraphExec_t capture(fast_state *st, int backward)
+void c1_async_backward_kernels(c1_async *st)
 {
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    CUDA_CHECK(cudaStreamBeginCapture(st->stream, cudaStreamCaptureModeThreadLocal));
-    if (backward)
-        c1_gpu_backward_fused(&st->net, st->stream);
-    else
-        c1_gpu_forward_fused(&st->net, st->d_loss, st->d_correct, st->d_step, st->stream);
-    CUDA_CHECK(cudaStreamEndCapture(st->stream, &graph));
-    CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    CUDA_CHECK(cudaGraphDestroy(graph));
-    /* Uploads the graph's work descriptors now, not at the first launch. */
-    CUDA_CHECK(cudaGraphUpload(exec, st->stream));
-    return exec;
+    c1_gpu_backward_fused(&st->net, st->stream);
 }
 
-extern "C" int c1_gpu_fast_setup(const c1_workload *w, void **state)
+c1_async *c1_async_open(const c1_workload *w, const char *name)
 {
     const c1_config *c = &w->cfg;
     const c1_dataset *d = w->data;
@@ -143,42 +91,42 @@ extern "C" int c1_gpu_fast_setup(const c1_workload *w, void **state)
     const size_t order_count = (size_t)w->order_steps * B;
     const size_t slots = w->order_steps > 0 ? (size_t)w->order_steps : 1;
 
-    fast_state *st = (fast_state *)cs_calloc(sizeof *st, "gpu_fast state");
+    c1_async *st = (c1_async *)cs_calloc(sizeof *st, "gpu_async state");
+    st->name = name;
     st->streaming = c->gpu_data_budget > 0 && image_bytes > c->gpu_data_budget;
-    st->use_graph = !env_no_graph();
+    st->forward = c1_async_forward_kernels;
+    st->backward = c1_async_backward_kernels;
 
-    /* A stream of our own: the legacy default stream cannot be captured. Its
-     * cuBLAS handle gets a workspace we own. */
+    /* A stream of our own, non-blocking (and, for gpu_fast, capturable: the
+     * legacy default stream cannot be captured), with its cuBLAS handle. */
     CUDA_CHECK(cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking));
-    cublasHandle_t handle = cs_cublas_for_stream(st->stream);
-    st->cublas_workspace = cs_gpu_malloc(FAST_CUBLAS_WORKSPACE, "gpu_fast cuBLAS workspace");
-    CUBLAS_CHECK(cublasSetWorkspace(handle, st->cublas_workspace, FAST_CUBLAS_WORKSPACE));
+    (void)cs_cublas_for_stream(st->stream);
 
     c1_gpu_net_init(&st->net, w);
-    st->net.params = (float *)cs_gpu_malloc(w->layout.count * sizeof(float), "gpu_fast weights");
+    st->net.params = (float *)cs_gpu_malloc(w->layout.count * sizeof(float), "gpu_async weights");
     c1_gpu_net_alloc_batch(&st->net);
-    st->d_loss = (float *)cs_gpu_malloc(slots * sizeof(float), "gpu_fast per-step loss");
-    st->d_correct = (int32_t *)cs_gpu_malloc(slots * sizeof(int32_t), "gpu_fast per-step correct");
-    st->d_step = (int *)cs_gpu_malloc(sizeof(int), "gpu_fast step number");
+    st->d_loss = (float *)cs_gpu_malloc(slots * sizeof(float), "gpu_async per-step loss");
+    st->d_correct = (int32_t *)cs_gpu_malloc(slots * sizeof(int32_t), "gpu_async per-step correct");
+    st->d_step = (int *)cs_gpu_malloc(sizeof(int), "gpu_async step number");
     st->h_init = (float *)pinned_copy(w->init_params, w->layout.count * sizeof(float),
-                                      "gpu_fast pinned initial weights");
+                                      "gpu_async pinned initial weights");
 
     if (!st->streaming) {
-        st->d_images = (uint8_t *)cs_gpu_malloc(image_bytes, "gpu_fast data set images");
-        st->d_labels = (uint8_t *)cs_gpu_malloc((size_t)d->n, "gpu_fast data set labels");
+        st->d_images = (uint8_t *)cs_gpu_malloc(image_bytes, "gpu_async data set images");
+        st->d_labels = (uint8_t *)cs_gpu_malloc((size_t)d->n, "gpu_async data set labels");
         st->d_order = order_count ? (int32_t *)cs_gpu_malloc(order_count * sizeof(int32_t),
-                                                             "gpu_fast sample order")
+                                                             "gpu_async sample order")
                                   : NULL;
-        st->h_images = (uint8_t *)pinned_copy(d->images, image_bytes, "gpu_fast pinned images");
-        st->h_labels = (uint8_t *)pinned_copy(d->labels, (size_t)d->n, "gpu_fast pinned labels");
+        st->h_images = (uint8_t *)pinned_copy(d->images, image_bytes, "gpu_async pinned images");
+        st->h_labels = (uint8_t *)pinned_copy(d->labels, (size_t)d->n, "gpu_async pinned labels");
         st->h_order = (int32_t *)pinned_copy(w->order, order_count * sizeof(int32_t),
-                                             "gpu_fast pinned order");
+                                             "gpu_async pinned order");
     } else {
         st->stage_bytes = B * c->in + B;
         CUDA_CHECK(cudaStreamCreateWithFlags(&st->copy_stream, cudaStreamNonBlocking));
         for (int b = 0; b < 2; ++b) {
-            st->h_stage[b] = (uint8_t *)cs_host_pinned_alloc(st->stage_bytes, "gpu_fast pinned staging");
-            st->d_stage[b] = (uint8_t *)cs_gpu_malloc(st->stage_bytes, "gpu_fast batch staging");
+            st->h_stage[b] = (uint8_t *)cs_host_pinned_alloc(st->stage_bytes, "gpu_async pinned staging");
+            st->d_stage[b] = (uint8_t *)cs_gpu_malloc(st->stage_bytes, "gpu_async batch staging");
             /* Ordering only, no timing: cheaper to record and wait on. */
             CUDA_CHECK(cudaEventCreateWithFlags(&st->copied[b], cudaEventDisableTiming));
             CUDA_CHECK(cudaEventCreateWithFlags(&st->consumed[b], cudaEventDisableTiming));
@@ -187,28 +135,21 @@ extern "C" int c1_gpu_fast_setup(const c1_workload *w, void **state)
 
     /* One untimed pass of the step's kernels on defined inputs (zeros), so
      * that loading cuBLAS's and our kernels happens here and not during the
-     * capture or the first timed run. It changes nothing a run reads: every
-     * run uploads its weights and writes its loss slots. */
+     * first timed run (or gpu_fast's capture). It changes nothing a run
+     * reads: every run uploads its weights and writes its loss slots. */
     CUDA_CHECK(cudaMemsetAsync(st->net.params, 0, w->layout.count * sizeof(float), st->stream));
     CUDA_CHECK(cudaMemsetAsync(st->net.x, 0, B * c->in * sizeof(float), st->stream));
     CUDA_CHECK(cudaMemsetAsync(st->net.labels, 0, B * sizeof(int32_t), st->stream));
     CUDA_CHECK(cudaMemsetAsync(st->d_step, 0, sizeof(int), st->stream));
-    c1_gpu_forward_fused(&st->net, st->d_loss, st->d_correct, st->d_step, st->stream);
-    c1_gpu_backward_fused(&st->net, st->stream);
+    c1_async_forward_kernels(st);
+    c1_async_backward_kernels(st);
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
-
-    if (st->use_graph) {
-        st->forward_graph = capture(st, 0);
-        st->backward_graph = capture(st, 1);
-        CUDA_CHECK(cudaStreamSynchronize(st->stream));
-    }
-    *state = st;
-    return 0;
+    return st;
 }
 
 /* Streaming mode: gathers step t's rows on the host into staging buffer
  * t % 2 and copies them on the copy stream into device buffer t % 2. */
-static void enqueue_batch_copy(fast_state *st, const c1_workload *w, int t, phase_budget *pb)
+static void enqueue_batch_copy(c1_async *st, const c1_workload *w, int t, phase_budget *pb)
 {
     const int b = t & 1;
     const int B = w->cfg.batch, in = w->cfg.in;
@@ -236,10 +177,9 @@ static void enqueue_batch_copy(fast_state *st, const c1_workload *w, int t, phas
     CUDA_CHECK(cudaEventRecord(st->copied[b], st->copy_stream));
 }
 
-extern "C" int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out, void *state)
+int c1_async_train(c1_async *st, const c1_workload *w, int steps, c1_output *out)
 {
-    fast_state *st = (fast_state *)state;
-    const int rc = c1_gpu_check_run("gpu_fast", w, steps, out);
+    const int rc = c1_gpu_check_run(st->name, w, steps, out);
     if (rc)
         return rc;
     const c1_config *c = &w->cfg;
@@ -275,7 +215,8 @@ extern "C" int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out
 
         /* The batch: gathered on the device, from the resident data set or
          * from the staging buffer the copy stream filled. The kernel also
-         * publishes t as the current step for the graphed loss kernel. */
+         * publishes t as the current step, where the loss kernel finds its
+         * slot (a graph's kernel arguments are fixed: gpu_fast needs this). */
         if (st->streaming) {
             if (t + 1 < steps)
                 enqueue_batch_copy(st, w, t + 1, &pb);   /* overlaps this step */
@@ -293,17 +234,11 @@ extern "C" int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out
             CUDA_CHECK(cudaEventRecord(st->consumed[b], s));
 
         h = phase_begin(&pb, "forward", s);
-        if (st->use_graph)
-            CUDA_CHECK(cudaGraphLaunch(st->forward_graph, s));
-        else
-            c1_gpu_forward_fused(net, st->d_loss, st->d_correct, st->d_step, s);
+        st->forward(st);
         cs_gpu_phase_end(h, s);
 
         h = phase_begin(&pb, "backward", s);
-        if (st->use_graph)
-            CUDA_CHECK(cudaGraphLaunch(st->backward_graph, s));
-        else
-            c1_gpu_backward_fused(net, s);
+        st->backward(st);
         cs_gpu_phase_end(h, s);
 
         h = phase_begin(&pb, "update", s);
@@ -330,16 +265,11 @@ extern "C" int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out
     return 0;
 }
 
-extern "C" void c1_gpu_fast_teardown(void *state)
+void c1_async_close(c1_async *st)
 {
-    fast_state *st = (fast_state *)state;
     if (!st)
         return;
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
-    if (st->use_graph) {
-        CUDA_CHECK(cudaGraphExecDestroy(st->forward_graph));
-        CUDA_CHECK(cudaGraphExecDestroy(st->backward_graph));
-    }
     if (st->streaming) {
         CUDA_CHECK(cudaStreamSynchronize(st->copy_stream));
         for (int b = 0; b < 2; ++b) {
@@ -350,9 +280,9 @@ extern "C" void c1_gpu_fast_teardown(void *state)
         }
         CUDA_CHECK(cudaStreamDestroy(st->copy_stream));
     }
-    /* The handle goes before its workspace and its stream. */
+    /* The handle goes before its stream (and before gpu_fast frees the
+     * workspace it gave the handle). */
     cs_cublas_release_stream(st->stream);
-    cs_gpu_free(st->cublas_workspace);
     CUDA_CHECK(cudaStreamDestroy(st->stream));
 
     c1_gpu_net_free_batch(&st->net);
@@ -368,4 +298,22 @@ extern "C" void c1_gpu_fast_teardown(void *state)
     cs_host_pinned_free(st->h_labels);
     cs_host_pinned_free(st->h_order);
     cs_free(st);
+}
+
+/* ---- the rung ------------------------------------------------------------ */
+
+extern "C" int c1_gpu_async_setup(const c1_workload *w, void **state)
+{
+    *state = c1_async_open(w, "gpu_async");
+    return 0;
+}
+
+extern "C" int c1_gpu_async_train(const c1_workload *w, int steps, c1_output *out, void *state)
+{
+    return c1_async_train((c1_async *)state, w, steps, out);
+}
+
+extern "C" void c1_gpu_async_teardown(void *state)
+{
+    c1_async_close((c1_async *)state);
 }

@@ -8,7 +8,7 @@
  *    gathered and converted to floats by a kernel on the device, from
  *    memory at ~3 TB/s, instead of converted on the host and copied over
  *    PCIe from pageable memory.
- * What it keeps, and what gpu_fast removes next: every step still
+ * What it keeps, and what gpu_async removes next: every step still
  * synchronizes to read the loss and copies all the weights back to the
  * host for logging, so the host waits for the device and the device for
  * the host, once per step; and the bias, ReLU and loss kernels are still

@@ -43,7 +43,8 @@ static void forward_batch(const c1_config *c, const c1_weights *p, int rows, con
 }
 
 /* gb[j] = sum over the rows of dy[i][j]: a bias's gradient. Rows in order,
- * so each sum adds the samples in the order cpu_batched adds them. */
+ * so each sum adds the samples in the order cpu_slow adds them (outer_add in
+ * 1_cpu_slow.c, one sample after the other). */
 static void column_sums(const float *dy, int rows, int cols, float *gb)
 {
     for (int j = 0; j < cols; j++) gb[j] = 0.0f;
