@@ -114,7 +114,7 @@ typedef struct {
 /* ---- the job given to every variant ---------------------------------------- */
 typedef struct {
     const char *path;      /* the input CSV */
-    c2_header header;      /* read once by main (c2_read_header) */
+    c2_header header;      /* read once, before the rungs (steps.c) */
     int64_t file_bytes;
     const char *tmp_dir;   /* where variants with an intermediate file put it */
     int threads;           /* OpenMP threads for the parallel variants */
@@ -125,12 +125,12 @@ typedef struct {
  * (2: the file cannot be read; 3: out of memory or an I/O error). */
 typedef int (*c2_variant_fn)(const c2_job *job, c2_result *out);
 
-int c2_run_slow(const c2_job *job, c2_result *out);      /* slow.c */
-int c2_run_views(const c2_job *job, c2_result *out);     /* views.c */
-int c2_run_hashed(const c2_job *job, c2_result *out);    /* hashed.c */
-int c2_run_fused(const c2_job *job, c2_result *out);     /* fused.c */
-int c2_run_columnar(const c2_job *job, c2_result *out);  /* columnar.c */
-int c2_run_fast(const c2_job *job, c2_result *out);      /* fast.c */
+int c2_run_slow(const c2_job *job, c2_result *out);      /* 1_slow.c */
+int c2_run_views(const c2_job *job, c2_result *out);     /* 2_views.c */
+int c2_run_hashed(const c2_job *job, c2_result *out);    /* 3_hashed.c */
+int c2_run_fused(const c2_job *job, c2_result *out);     /* 4_fused.c */
+int c2_run_columnar(const c2_job *job, c2_result *out);  /* 5_columnar.c */
+int c2_run_fast(const c2_job *job, c2_result *out);      /* 6_fast.c */
 
 /* The reference every rung is checked against (reference.c): the job done
  * by plain code that shares nothing with the rungs, in one pass whose cost

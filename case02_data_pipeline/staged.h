@@ -1,8 +1,8 @@
 /* What the staged rungs (slow, views, hashed) share unchanged: the
  * intermediate file between transform and
  * load (write, read back), the load loop that reads it back, and the linked
- * list of groups of slow and views. One copy here, so `diff slow.c views.c`
- * and `diff views.c hashed.c` show only what each rung changes.
+ * list of groups of slow and views. One copy here, so `diff 1_slow.c 2_views.c`
+ * and `diff 2_views.c 3_hashed.c` show only what each rung changes.
  *
  * The intermediate file holds one line of text per clean row:
  *     "day hour usd_cents category_len category"

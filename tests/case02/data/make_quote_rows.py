@@ -2,7 +2,7 @@
 """Writes quote_rows.csv: rows whose quotes take every part the CSV rules give
 them, at every position relative to fast's 64-byte window.
 
-fast.c reads a row that ends within 64 bytes through bit masks, quotes
+fast (fast_scan.h) reads a row that ends within 64 bytes through bit masks, quotes
 included (prefix_xor), and sends a row whose quotes play an unusual part
 (a quote inside an unquoted field, text after a closing quote, a quoted
 field ending in CRLF) to its general scanner. case02.quote_rows_all_kinds

@@ -325,7 +325,7 @@ static int parse_row(const c2_job *job, const c2_record *rec, row_buffers *b, ba
  * Each loop does one simple thing to every row of the batch, with no
  * branch and no call, so the compiler turns it into SIMD code: 4 (AVX2) to
  * 8 (AVX-512) rows per instruction. Check with
- *   gcc -O3 -march=native -fopt-info-vec ... columnar.c
+ *   gcc -O3 -march=native -fopt-info-vec ... 5_columnar.c
  * which prints "loop vectorized" with the line of each loop it vectorized
  * (GCC 12, AVX2: the three loops below). */
 
