@@ -4,7 +4,7 @@
  * their peak, and so that destroying the arena frees everything at once.
  *
  * Host buffers come from cs_calloc (64-byte aligned, and counted by
- * common's tracker too); device buffers from lr_device_alloc (device_mem.h,
+ * common's tracker too); device buffers from rn_device_alloc (device_mem.h,
  * cs_gpu_malloc underneath). */
 #include "arena.h"
 
@@ -18,30 +18,30 @@
 typedef struct {
     void *p;
     size_t bytes;
-    lr_category cat;
-} lr_block;
+    rn_category cat;
+} rn_block;
 
-struct lr_arena {
+struct rn_arena {
     int on_device;
-    lr_block *blocks;   /* live buffers, in allocation order */
+    rn_block *blocks;   /* live buffers, in allocation order */
     size_t nblocks, cap;
-    size_t current[LR_NCATEGORIES];
-    size_t peak[LR_NCATEGORIES];
+    size_t current[RN_NCATEGORIES];
+    size_t peak[RN_NCATEGORIES];
     size_t total, total_peak;
 };
 
-static const char *const category_names[LR_NCATEGORIES] = {
+static const char *const category_names[RN_NCATEGORIES] = {
     "activations", "weights", "gradients", "optimizer", "workspace",
 };
 
-const char *lr_category_name(lr_category cat)
+const char *rn_category_name(rn_category cat)
 {
-    return ((unsigned)cat < LR_NCATEGORIES) ? category_names[cat] : "unknown";
+    return ((unsigned)cat < RN_NCATEGORIES) ? category_names[cat] : "unknown";
 }
 
-static void check_category(lr_category cat, const char *what)
+static void check_category(rn_category cat, const char *what)
 {
-    if ((unsigned)cat >= LR_NCATEGORIES) {
+    if ((unsigned)cat >= RN_NCATEGORIES) {
         /* A programming error, not bad input: stop before the books go wrong. */
         fprintf(stderr, "%s: arena: category %d is not valid (buffer %s)\n", cs_prog(),
                 (int)cat, what ? what : "(unnamed)");
@@ -49,20 +49,20 @@ static void check_category(lr_category cat, const char *what)
     }
 }
 
-lr_arena *lr_arena_create(int on_device)
+rn_arena *rn_arena_create(int on_device)
 {
-    lr_arena *a = cs_calloc(sizeof *a, "memory arena");
+    rn_arena *a = cs_calloc(sizeof *a, "memory arena");
     a->on_device = on_device ? 1 : 0;
     return a;
 }
 
-static void free_buffer(const lr_arena *a, void *p)
+static void free_buffer(const rn_arena *a, void *p)
 {
-    if (a->on_device) lr_device_free(p);
+    if (a->on_device) rn_device_free(p);
     else cs_free(p);
 }
 
-void lr_arena_destroy(lr_arena *a)
+void rn_arena_destroy(rn_arena *a)
 {
     if (a == NULL) return;
     for (size_t i = 0; i < a->nblocks; i++) free_buffer(a, a->blocks[i].p);
@@ -72,24 +72,24 @@ void lr_arena_destroy(lr_arena *a)
 
 /* Appends one record, doubling the table when full (cs_alloc, so the books
  * themselves show up in common's tracked bytes). */
-static void remember(lr_arena *a, void *p, size_t bytes, lr_category cat)
+static void remember(rn_arena *a, void *p, size_t bytes, rn_category cat)
 {
     if (a->nblocks == a->cap) {
         size_t cap = a->cap ? 2 * a->cap : 64;
-        lr_block *grown = cs_alloc(cap * sizeof *grown, "memory arena's table");
+        rn_block *grown = cs_alloc(cap * sizeof *grown, "memory arena's table");
         for (size_t i = 0; i < a->nblocks; i++) grown[i] = a->blocks[i];
         cs_free(a->blocks);
         a->blocks = grown;
         a->cap = cap;
     }
-    a->blocks[a->nblocks++] = (lr_block){p, bytes, cat};
+    a->blocks[a->nblocks++] = (rn_block){p, bytes, cat};
     a->current[cat] += bytes;
     if (a->current[cat] > a->peak[cat]) a->peak[cat] = a->current[cat];
     a->total += bytes;
     if (a->total > a->total_peak) a->total_peak = a->total;
 }
 
-void *lr_arena_bytes_alloc(lr_arena *a, lr_category cat, size_t bytes, const char *what)
+void *rn_arena_bytes_alloc(rn_arena *a, rn_category cat, size_t bytes, const char *what)
 {
     check_category(cat, what);
     /* A zero-byte request still gets a distinct pointer (one that can be
@@ -97,8 +97,8 @@ void *lr_arena_bytes_alloc(lr_arena *a, lr_category cat, size_t bytes, const cha
     size_t asked = bytes ? bytes : 1;
     void *p;
     if (a->on_device) {
-        p = lr_device_alloc(asked, what);
-        lr_device_zero(p, asked);
+        p = rn_device_alloc(asked, what);
+        rn_device_zero(p, asked);
     } else {
         p = cs_calloc(asked, what);
     }
@@ -106,17 +106,17 @@ void *lr_arena_bytes_alloc(lr_arena *a, lr_category cat, size_t bytes, const cha
     return p;
 }
 
-float *lr_arena_floats(lr_arena *a, lr_category cat, size_t nfloats, const char *what)
+float *rn_arena_floats(rn_arena *a, rn_category cat, size_t nfloats, const char *what)
 {
     if (nfloats > (size_t)-1 / sizeof(float)) {
         fprintf(stderr, "%s: out of memory: asked for %zu floats for %s\n", cs_prog(), nfloats,
                 what ? what : "(unnamed)");
         exit(3);
     }
-    return lr_arena_bytes_alloc(a, cat, nfloats * sizeof(float), what);
+    return rn_arena_bytes_alloc(a, cat, nfloats * sizeof(float), what);
 }
 
-void lr_arena_release(lr_arena *a, void *p)
+void rn_arena_release(rn_arena *a, void *p)
 {
     if (p == NULL) return;
     /* Searched from the newest: scratch is usually given back soon after
@@ -134,16 +134,16 @@ void lr_arena_release(lr_arena *a, void *p)
     exit(3);
 }
 
-int lr_arena_on_device(const lr_arena *a) { return a->on_device; }
+int rn_arena_on_device(const rn_arena *a) { return a->on_device; }
 
-size_t lr_arena_current(const lr_arena *a, lr_category cat)
+size_t rn_arena_current(const rn_arena *a, rn_category cat)
 {
-    return ((unsigned)cat < LR_NCATEGORIES) ? a->current[cat] : 0;
+    return ((unsigned)cat < RN_NCATEGORIES) ? a->current[cat] : 0;
 }
 
-size_t lr_arena_peak(const lr_arena *a, lr_category cat)
+size_t rn_arena_peak(const rn_arena *a, rn_category cat)
 {
-    return ((unsigned)cat < LR_NCATEGORIES) ? a->peak[cat] : 0;
+    return ((unsigned)cat < RN_NCATEGORIES) ? a->peak[cat] : 0;
 }
 
-size_t lr_arena_total_peak(const lr_arena *a) { return a->total_peak; }
+size_t rn_arena_total_peak(const rn_arena *a) { return a->total_peak; }

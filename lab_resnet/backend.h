@@ -20,8 +20,8 @@
  *    0.1 using the UNBIASED variance (n/(n-1)), as PyTorch does;
  *  - cross-entropy is the batch mean; its gradient is (softmax - onehot)/N.
  * All launches on the GPU go to the backend's one stream; `sync` waits. */
-#ifndef LR_BACKEND_H
-#define LR_BACKEND_H
+#ifndef RN_BACKEND_H
+#define RN_BACKEND_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,27 +30,27 @@
  * layout), square kernel, stride, zero padding. */
 typedef struct {
     int cin, cout, k, stride, pad;
-} lr_conv_shape;
+} rn_conv_shape;
 
 /* Output size of a convolution or pooling along one axis. */
-static inline int lr_out_size(int in, int k, int stride, int pad)
+static inline int rn_out_size(int in, int k, int stride, int pad)
 {
     return (in + 2 * pad - k) / stride + 1;
 }
 
-typedef struct lr_backend {
+typedef struct rn_backend {
     const char *name;       /* "cpu" or "gpu" */
     int on_device;          /* pointers are device memory */
 
     /* Floats of scratch a convolution of this shape on an n x cin x h x w
      * input needs (forward and backward); the model gives it `work`. */
-    size_t (*conv_work_floats)(const lr_conv_shape *s, int n, int h, int w);
+    size_t (*conv_work_floats)(const rn_conv_shape *s, int n, int h, int w);
     /* Which algorithm runs the convolution, for the run's report, e.g.
      * "im2col + OpenBLAS SGEMM", "im2col + cuBLAS", "cuDNN". */
-    const char *(*conv_algo)(const lr_conv_shape *s, int n, int h, int w);
-    void (*conv_forward)(const lr_conv_shape *s, int n, int h, int w, const float *x,
+    const char *(*conv_algo)(const rn_conv_shape *s, int n, int h, int w);
+    void (*conv_forward)(const rn_conv_shape *s, int n, int h, int w, const float *x,
                          const float *weight, float *y, float *work);
-    void (*conv_backward)(const lr_conv_shape *s, int n, int h, int w, const float *x,
+    void (*conv_backward)(const rn_conv_shape *s, int n, int h, int w, const float *x,
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work);
 
@@ -121,12 +121,12 @@ typedef struct lr_backend {
      * cuBLAS handles, the stream), after the last operation and after every
      * buffer was freed: no backend call may follow it. May be NULL. */
     void (*release)(void);
-} lr_backend;
+} rn_backend;
 
 /* The CPU backend (cpu_backend.c: im2col + the common GEMM backends, OpenMP). */
-const lr_backend *lr_cpu_backend(void);
+const rn_backend *rn_cpu_backend(void);
 /* The GPU backend, or NULL when CUDA was not built (gpu_backend.cu: CUDA
  * kernels, im2col + cuBLAS, cuDNN for convolutions when it was found). */
-const lr_backend *lr_gpu_backend(void);
+const rn_backend *rn_gpu_backend(void);
 
 #endif

@@ -38,12 +38,12 @@
 /* Makes room for `extra` more records, keeping those already held (a new
  * block and a copy: sets are loaded a few times per run, not grown record
  * by record). cs_alloc exits with code 3 when out of memory. */
-static void reserve(lr_cifar *d, int extra) {
+static void reserve(rn_cifar *d, int extra) {
     size_t total = (size_t)d->n + (size_t)extra;
-    uint8_t *pixels = cs_alloc(total * LR_CIFAR_PIXELS, "CIFAR-10 pixels");
+    uint8_t *pixels = cs_alloc(total * RN_CIFAR_PIXELS, "CIFAR-10 pixels");
     uint8_t *labels = cs_alloc(total, "CIFAR-10 labels");
     if (d->n > 0) {
-        memcpy(pixels, d->pixels, (size_t)d->n * LR_CIFAR_PIXELS);
+        memcpy(pixels, d->pixels, (size_t)d->n * RN_CIFAR_PIXELS);
         memcpy(labels, d->labels, (size_t)d->n);
     }
     cs_free(d->pixels);
@@ -52,7 +52,7 @@ static void reserve(lr_cifar *d, int extra) {
     d->labels = labels;
 }
 
-void lr_cifar_free(lr_cifar *d) {
+void rn_cifar_free(rn_cifar *d) {
     cs_free(d->pixels);
     cs_free(d->labels);
     memset(d, 0, sizeof *d);
@@ -70,13 +70,13 @@ static int count_records(const char *path, size_t *records) {
         cs_error("%s: empty file (0 bytes): no 3073-byte records", path);
         return 2;
     }
-    if (bytes % LR_CIFAR_RECORD != 0) {
+    if (bytes % RN_CIFAR_RECORD != 0) {
         cs_error("%s: %zu bytes is not a whole number of %d-byte records (%zu records and %zu "
                  "bytes over: a download cut short?)",
-                 path, bytes, LR_CIFAR_RECORD, bytes / LR_CIFAR_RECORD, bytes % LR_CIFAR_RECORD);
+                 path, bytes, RN_CIFAR_RECORD, bytes / RN_CIFAR_RECORD, bytes % RN_CIFAR_RECORD);
         return 2;
     }
-    *records = bytes / LR_CIFAR_RECORD;
+    *records = bytes / RN_CIFAR_RECORD;
     return 0;
 }
 
@@ -93,7 +93,7 @@ static int check_total(const char *what, size_t have, size_t more) {
 /* Reads the first `count` records of path (whose size was checked) into d
  * after its d->n records; there must be room. Checks every label. d->n is
  * raised only when all of them are read. Returns 0 or 2. */
-static int read_records(lr_cifar *d, const char *path, size_t count) {
+static int read_records(rn_cifar *d, const char *path, size_t count) {
     /* The size was checked by name; the file opened is checked again (a
      * FIFO put there since would otherwise be waited on). */
     size_t bytes;
@@ -105,12 +105,12 @@ static int read_records(lr_cifar *d, const char *path, size_t count) {
         close(fd);
         return 2;
     }
-    uint8_t *chunk = cs_alloc((size_t)CHUNK_RECORDS * LR_CIFAR_RECORD, "CIFAR-10 read buffer");
+    uint8_t *chunk = cs_alloc((size_t)CHUNK_RECORDS * RN_CIFAR_RECORD, "CIFAR-10 read buffer");
     int rc = 0;
     size_t done = 0;
     while (rc == 0 && done < count) {
         size_t want = count - done < CHUNK_RECORDS ? count - done : CHUNK_RECORDS;
-        size_t got = fread(chunk, LR_CIFAR_RECORD, want, f);
+        size_t got = fread(chunk, RN_CIFAR_RECORD, want, f);
         if (got != want) {
             /* The size was checked: a short read is an error or a file that
              * changed under us. */
@@ -124,16 +124,16 @@ static int read_records(lr_cifar *d, const char *path, size_t count) {
             break;
         }
         for (size_t k = 0; k < got; k++) {
-            const uint8_t *record = chunk + k * LR_CIFAR_RECORD;
+            const uint8_t *record = chunk + k * RN_CIFAR_RECORD;
             size_t r = done + k;
-            if (record[0] >= LR_CIFAR_CLASSES) {
+            if (record[0] >= RN_CIFAR_CLASSES) {
                 cs_error("%s: record %zu: label %u is not 0..9", path, r, (unsigned)record[0]);
                 rc = 2;
                 break;
             }
             size_t at = (size_t)d->n + r;
             d->labels[at] = record[0];
-            memcpy(d->pixels + at * LR_CIFAR_PIXELS, record + 1, LR_CIFAR_PIXELS);
+            memcpy(d->pixels + at * RN_CIFAR_PIXELS, record + 1, RN_CIFAR_PIXELS);
         }
         done += got;
     }
@@ -143,7 +143,7 @@ static int read_records(lr_cifar *d, const char *path, size_t count) {
     return rc;
 }
 
-int lr_cifar_read_file(lr_cifar *d, const char *path) {
+int rn_cifar_read_file(rn_cifar *d, const char *path) {
     size_t records;
     int rc = count_records(path, &records);
     if (rc == 0) rc = check_total(path, (size_t)d->n, records);
@@ -154,7 +154,7 @@ int lr_cifar_read_file(lr_cifar *d, const char *path) {
     return rc;
 }
 
-int lr_cifar_read_first(lr_cifar *d, const char *path, int count) {
+int rn_cifar_read_first(rn_cifar *d, const char *path, int count) {
     if (count < 1) {
         cs_error("%s: asked for %d records: need at least 1", path, count);
         return 2;
@@ -176,7 +176,7 @@ int lr_cifar_read_first(lr_cifar *d, const char *path, int count) {
 /* Reads the named files of dir into d: every file's size checked first (a
  * missing fifth file is reported before four are read), one allocation,
  * then the records. On failure d->n is back where it was. */
-static int read_files(lr_cifar *d, const char *dir, const char *const *names, int nfiles) {
+static int read_files(rn_cifar *d, const char *dir, const char *const *names, int nfiles) {
     char path[CS_PATH_MAX];
     size_t records[TRAIN_FILES], total = 0;
     for (int i = 0; i < nfiles; i++) {
@@ -200,14 +200,14 @@ static int read_files(lr_cifar *d, const char *dir, const char *const *names, in
     return 0;
 }
 
-int lr_cifar_load_train(lr_cifar *d, const char *dir) {
+int rn_cifar_load_train(rn_cifar *d, const char *dir) {
     static const char *const names[TRAIN_FILES] = {"data_batch_1.bin", "data_batch_2.bin",
                                                    "data_batch_3.bin", "data_batch_4.bin",
                                                    "data_batch_5.bin"};
     return read_files(d, dir, names, TRAIN_FILES);
 }
 
-int lr_cifar_load_test(lr_cifar *d, const char *dir) {
+int rn_cifar_load_test(rn_cifar *d, const char *dir) {
     static const char *const names[1] = {"test_batch.bin"};
     return read_files(d, dir, names, 1);
 }
@@ -221,7 +221,7 @@ typedef enum {
     DISC, SQUARE, HBAR, VBAR, RING, CROSS, TRIANGLE, DIAGONAL, TWO_DOTS, FRAME
 } shape_kind;
 
-static const uint8_t class_colour[LR_CIFAR_CLASSES][3] = {
+static const uint8_t class_colour[RN_CIFAR_CLASSES][3] = {
     {220, 45, 45},    /* 0 disc: red */
     {45, 200, 60},    /* 1 square: green */
     {50, 70, 230},    /* 2 horizontal bar: blue */
@@ -285,13 +285,13 @@ static int inside(shape_kind kind, int dx, int dy, int s, int t) {
 
 /* The labels of block k (images 10k .. 10k+9): a permutation of 0..9, so
  * any n holds each class n/10 times, give or take one. */
-static void block_labels(uint64_t seed, uint64_t block, uint8_t perm[LR_CIFAR_CLASSES]) {
+static void block_labels(uint64_t seed, uint64_t block, uint8_t perm[RN_CIFAR_CLASSES]) {
     cs_rng key;
     cs_rng_seed(&key, block, TAG_LABELS);
     cs_rng r;
     cs_rng_seed(&r, seed, cs_rng_u64(&key));
-    for (int c = 0; c < LR_CIFAR_CLASSES; c++) perm[c] = (uint8_t)c;
-    for (int c = LR_CIFAR_CLASSES - 1; c > 0; c--) {
+    for (int c = 0; c < RN_CIFAR_CLASSES; c++) perm[c] = (uint8_t)c;
+    for (int c = RN_CIFAR_CLASSES - 1; c > 0; c--) {
         int j = (int)cs_rng_below(&r, (uint32_t)c + 1);
         uint8_t tmp = perm[c];
         perm[c] = perm[j];
@@ -300,9 +300,9 @@ static void block_labels(uint64_t seed, uint64_t block, uint8_t perm[LR_CIFAR_CL
 }
 
 static uint8_t label_of(uint64_t seed, uint64_t index) {
-    uint8_t perm[LR_CIFAR_CLASSES];
-    block_labels(seed, index / LR_CIFAR_CLASSES, perm);
-    return perm[index % LR_CIFAR_CLASSES];
+    uint8_t perm[RN_CIFAR_CLASSES];
+    block_labels(seed, index / RN_CIFAR_CLASSES, perm);
+    return perm[index % RN_CIFAR_CLASSES];
 }
 
 /* Draws image `index` of class `label` into out (3 x 32 x 32 bytes).
@@ -310,7 +310,7 @@ static uint8_t label_of(uint64_t seed, uint64_t index) {
  * terms (a loop the compiler vectorises); the shape is then painted over
  * its bounding box only. */
 static void draw_image(uint64_t seed, uint64_t index, int label, uint8_t *out) {
-    enum { SIDE = LR_CIFAR_SIDE, PLANE = SIDE * SIDE };
+    enum { SIDE = RN_CIFAR_SIDE, PLANE = SIDE * SIDE };
     cs_rng key;
     cs_rng_seed(&key, index, TAG_IMAGES);
     cs_rng r;
@@ -393,11 +393,11 @@ static void generate_range(uint8_t *pixels, uint8_t *labels, int n, uint64_t see
     for (int i = 0; i < n; i++) {
         uint64_t index = first + (uint64_t)i;
         labels[i] = label_of(seed, index);
-        draw_image(seed, index, labels[i], pixels + (size_t)i * LR_CIFAR_PIXELS);
+        draw_image(seed, index, labels[i], pixels + (size_t)i * RN_CIFAR_PIXELS);
     }
 }
 
-int lr_cifar_generate(lr_cifar *d, int n, uint64_t seed) {
+int rn_cifar_generate(rn_cifar *d, int n, uint64_t seed) {
     memset(d, 0, sizeof *d);
     if (n < 1) {
         cs_error("generated CIFAR-shaped set: %d images asked for: need at least 1", n);
@@ -415,7 +415,7 @@ int lr_cifar_generate(lr_cifar *d, int n, uint64_t seed) {
 /* Writes records [first, first + n) of the seed's sequence to o, a chunk
  * at a time. Returns 0 or 3 (message printed). */
 static int write_records(cs_outfile *o, uint64_t seed, uint64_t first, int n) {
-    uint8_t *pixels = cs_alloc((size_t)CHUNK_RECORDS * LR_CIFAR_PIXELS, "CIFAR-10 write buffer");
+    uint8_t *pixels = cs_alloc((size_t)CHUNK_RECORDS * RN_CIFAR_PIXELS, "CIFAR-10 write buffer");
     uint8_t labels[CHUNK_RECORDS];
     int rc = 0;
     for (int done = 0; done < n && rc == 0; done += CHUNK_RECORDS) {
@@ -423,8 +423,8 @@ static int write_records(cs_outfile *o, uint64_t seed, uint64_t first, int n) {
         generate_range(pixels, labels, count, seed, first + (uint64_t)done);
         for (int k = 0; k < count; k++) {
             if (fputc(labels[k], o->f) == EOF ||
-                fwrite(pixels + (size_t)k * LR_CIFAR_PIXELS, 1, LR_CIFAR_PIXELS, o->f) !=
-                    LR_CIFAR_PIXELS) {
+                fwrite(pixels + (size_t)k * RN_CIFAR_PIXELS, 1, RN_CIFAR_PIXELS, o->f) !=
+                    RN_CIFAR_PIXELS) {
                 cs_error("%s: write error: %s", o->path, strerror(errno));
                 rc = 3;
                 break;
@@ -451,7 +451,7 @@ static int fault_rename(int i) {
 }
 
 /* The training files hold images 0 .. train_n - 1 of the seed's sequence
- * (so they read back as lr_cifar_generate(train_n, seed) gives them), the
+ * (so they read back as rn_cifar_generate(train_n, seed) gives them), the
  * test file images from TEST_FIRST_INDEX on: other images, same classes.
  *
  * All or nothing: the six files are written to temporary names, flushed and
@@ -459,7 +459,7 @@ static int fault_rename(int i) {
  * is kept under a second name (a hard link) until all six are in place. A
  * failure at any point leaves the folder as it was: no new file, the old
  * ones back, and the folder removed again if this call created it. */
-int lr_cifar_write_dir(const char *dir, int train_n, int test_n, uint64_t seed) {
+int rn_cifar_write_dir(const char *dir, int train_n, int test_n, uint64_t seed) {
     enum { NFILES = TRAIN_FILES + 1 };
     if (train_n < TRAIN_FILES || test_n < 1) {
         /* An empty batch file would be unreadable: every file gets one. */

@@ -31,27 +31,27 @@ static void cpu_region_end(int handle)
 
 static void cpu_regions_flush(void) {}
 
-static const lr_backend cpu_backend = {
+static const rn_backend cpu_backend = {
     .name = "cpu",
     .on_device = 0,
-    .conv_work_floats = lr_cpu_conv_work_floats,
-    .conv_algo = lr_cpu_conv_algo,
-    .conv_forward = lr_cpu_conv_forward,
-    .conv_backward = lr_cpu_conv_backward,
-    .bn_forward_train = lr_cpu_bn_forward_train,
-    .bn_forward_eval = lr_cpu_bn_forward_eval,
-    .bn_backward = lr_cpu_bn_backward,
-    .relu_forward = lr_cpu_relu_forward,
-    .relu_backward = lr_cpu_relu_backward,
-    .add = lr_cpu_add,
-    .maxpool_forward = lr_cpu_maxpool_forward,
-    .maxpool_backward = lr_cpu_maxpool_backward,
-    .avgpool_forward = lr_cpu_avgpool_forward,
-    .avgpool_backward = lr_cpu_avgpool_backward,
-    .linear_forward = lr_cpu_linear_forward,
-    .linear_backward = lr_cpu_linear_backward,
-    .xent = lr_cpu_xent,
-    .adam = lr_cpu_adam,
+    .conv_work_floats = rn_cpu_conv_work_floats,
+    .conv_algo = rn_cpu_conv_algo,
+    .conv_forward = rn_cpu_conv_forward,
+    .conv_backward = rn_cpu_conv_backward,
+    .bn_forward_train = rn_cpu_bn_forward_train,
+    .bn_forward_eval = rn_cpu_bn_forward_eval,
+    .bn_backward = rn_cpu_bn_backward,
+    .relu_forward = rn_cpu_relu_forward,
+    .relu_backward = rn_cpu_relu_backward,
+    .add = rn_cpu_add,
+    .maxpool_forward = rn_cpu_maxpool_forward,
+    .maxpool_backward = rn_cpu_maxpool_backward,
+    .avgpool_forward = rn_cpu_avgpool_forward,
+    .avgpool_backward = rn_cpu_avgpool_backward,
+    .linear_forward = rn_cpu_linear_forward,
+    .linear_backward = rn_cpu_linear_backward,
+    .xent = rn_cpu_xent,
+    .adam = rn_cpu_adam,
     .to_backend = cpu_copy,
     .to_host = cpu_copy,
     .sync = cpu_sync,
@@ -60,4 +60,4 @@ static const lr_backend cpu_backend = {
     .regions_flush = cpu_regions_flush,
 };
 
-const lr_backend *lr_cpu_backend(void) { return &cpu_backend; }
+const rn_backend *rn_cpu_backend(void) { return &cpu_backend; }

@@ -37,15 +37,15 @@
 
 /* Below this many floats a copy runs on one thread: starting the team costs
  * more than the copy. */
-#define LR_PAR_MIN 16384
+#define RN_PAR_MIN 16384
 
-#define LR_DEFAULT_CHUNK_FLOATS ((size_t)16 << 20)
-static size_t chunk_floats = LR_DEFAULT_CHUNK_FLOATS;
+#define RN_DEFAULT_CHUNK_FLOATS ((size_t)16 << 20)
+static size_t chunk_floats = RN_DEFAULT_CHUNK_FLOATS;
 
-size_t lr_cpu_conv_set_chunk_floats(size_t floats)
+size_t rn_cpu_conv_set_chunk_floats(size_t floats)
 {
     size_t old = chunk_floats;
-    chunk_floats = floats ? floats : LR_DEFAULT_CHUNK_FLOATS;
+    chunk_floats = floats ? floats : RN_DEFAULT_CHUNK_FLOATS;
     return old;
 }
 
@@ -82,11 +82,11 @@ static void live_taps(int in, int out, int k, int stride, int pad, int *lo, int 
     if (*lo >= *hi) *lo = *hi = 0;   /* every tap reads padding only */
 }
 
-static conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
+static conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
 {
     conv_plan p;
-    p.oh = lr_out_size(h, s->k, s->stride, s->pad);
-    p.ow = lr_out_size(w, s->k, s->stride, s->pad);
+    p.oh = rn_out_size(h, s->k, s->stride, s->pad);
+    p.ow = rn_out_size(w, s->k, s->stride, s->pad);
     p.ohw = (size_t)p.oh * (size_t)p.ow;
     live_taps(h, p.oh, s->k, s->stride, s->pad, &p.ky0, &p.ky1);
     live_taps(w, p.ow, s->k, s->stride, s->pad, &p.kx0, &p.kx1);
@@ -114,7 +114,7 @@ typedef struct {
     int32_t *taps;
 } conv_scratch;
 
-static size_t scratch_floats(const lr_conv_shape *s, const conv_plan *p)
+static size_t scratch_floats(const rn_conv_shape *s, const conv_plan *p)
 {
     if (p->direct) return 0;
     size_t f = ((size_t)p->kdim + (size_t)s->cout) * p->ohw * (size_t)p->nb;
@@ -125,7 +125,7 @@ static size_t scratch_floats(const lr_conv_shape *s, const conv_plan *p)
 
 /* The scratch is allocated memory without a declared type, so storing and
  * reading int32 in the taps slots is well defined. */
-static conv_scratch split_scratch(float *work, const lr_conv_shape *s, const conv_plan *p)
+static conv_scratch split_scratch(float *work, const rn_conv_shape *s, const conv_plan *p)
 {
     conv_scratch sc;
     const size_t cols = p->ohw * (size_t)p->nb;
@@ -140,13 +140,13 @@ static conv_scratch split_scratch(float *work, const lr_conv_shape *s, const con
     return sc;
 }
 
-size_t lr_cpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
+size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
     conv_plan p = make_plan(s, n, h, w);
     return scratch_floats(s, &p);
 }
 
-const char *lr_cpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
+const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
 {
     conv_plan p = make_plan(s, n, h, w);
     int blas = cs_gemm_best_cpu() == CS_GEMM_CBLAS;
@@ -170,7 +170,7 @@ static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, c
  * the copies below become plain indexed loops with no bounds arithmetic in
  * them. That matters deep in ResNet, where an image row is 1 to 4 pixels
  * long and per-row bookkeeping would cost more than the copying. */
-static void build_taps(const lr_conv_shape *s, int h, int w, const conv_plan *p, int32_t *taps)
+static void build_taps(const rn_conv_shape *s, int h, int w, const conv_plan *p, int32_t *taps)
 {
     for (int ky = p->ky0; ky < p->ky1; ky++)
         for (int kx = p->kx0; kx < p->kx1; kx++) {
@@ -189,13 +189,13 @@ static void build_taps(const lr_conv_shape *s, int h, int w, const conv_plan *p,
 /* col (kdim x nimg*ohw): row r = (ci, t), column i*ohw + q holds what tap t
  * of output pixel q of image i reads from channel ci. Rows are independent:
  * one thread fills whole rows. */
-static void im2col(const lr_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
+static void im2col(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
                    const float *x, const int32_t *taps, float *col)
 {
     const int ntaps = p->ntaps;
     const size_t ohw = p->ohw, ld = (size_t)nimg * ohw;
     const size_t plane = (size_t)h * w, image = (size_t)s->cin * plane;
-#pragma omp parallel for schedule(static) if ((size_t)p->kdim * ld > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)p->kdim * ld > RN_PAR_MIN)
     for (int r = 0; r < p->kdim; r++) {
         const int32_t *t = taps + (size_t)(r % ntaps) * ohw;
         const float *xc = x + (size_t)(r / ntaps) * plane;
@@ -212,12 +212,12 @@ static void im2col(const lr_conv_shape *s, int h, int w, const conv_plan *p, int
  * them from (an input pixel feeds up to k*k output pixels). One thread owns
  * one (image, channel) plane of dx, and only that channel's rows of dcol add
  * into it, so no two threads write the same place. */
-static void col2im(const lr_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
+static void col2im(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
                    const float *dcol, const int32_t *taps, float *dx)
 {
     const int ntaps = p->ntaps, cin = s->cin;
     const size_t ohw = p->ohw, ld = (size_t)nimg * ohw, plane = (size_t)h * w;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)p->kdim * ld > LR_PAR_MIN)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)p->kdim * ld > RN_PAR_MIN)
     for (int i = 0; i < nimg; i++) {
         for (int ci = 0; ci < cin; ci++) {
             float *d = dx + ((size_t)i * cin + ci) * plane;
@@ -237,7 +237,7 @@ static void col2im(const lr_conv_shape *s, int h, int w, const conv_plan *p, int
 static void scatter_images(int cout, size_t ohw, int nimg, const float *gemm_layout, float *nchw)
 {
     const size_t ld = (size_t)nimg * ohw;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > LR_PAR_MIN)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > RN_PAR_MIN)
     for (int i = 0; i < nimg; i++)
         for (int co = 0; co < cout; co++)
             memcpy(nchw + ((size_t)i * cout + co) * ohw, gemm_layout + (size_t)co * ld + i * ohw,
@@ -247,7 +247,7 @@ static void scatter_images(int cout, size_t ohw, int nimg, const float *gemm_lay
 static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, float *gemm_layout)
 {
     const size_t ld = (size_t)nimg * ohw;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > LR_PAR_MIN)
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > RN_PAR_MIN)
     for (int i = 0; i < nimg; i++)
         for (int co = 0; co < cout; co++)
             memcpy(gemm_layout + (size_t)co * ld + i * ohw, nchw + ((size_t)i * cout + co) * ohw,
@@ -259,11 +259,11 @@ static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, flo
  * that were not computed (their gradient is exactly zero). Both stream the
  * whole weight tensor (9 MiB in layer4), so they are memory-bound: one
  * thread per block of output channels, each writing in memory order. */
-static void compact_weights(const lr_conv_shape *s, const conv_plan *p, const float *weight,
+static void compact_weights(const rn_conv_shape *s, const conv_plan *p, const float *weight,
                             float *wlive)
 {
     const int k = s->k, cin = s->cin;
-#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > RN_PAR_MIN)
     for (int co = 0; co < s->cout; co++) {
         float *dst = wlive + (size_t)co * cin * p->ntaps;
         for (int ci = 0; ci < cin; ci++) {
@@ -274,11 +274,11 @@ static void compact_weights(const lr_conv_shape *s, const conv_plan *p, const fl
     }
 }
 
-static void expand_weight_grad(const lr_conv_shape *s, const conv_plan *p, const float *dwlive,
+static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const float *dwlive,
                                float *dweight)
 {
     const int k = s->k, cin = s->cin;
-#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > RN_PAR_MIN)
     for (int co = 0; co < s->cout; co++) {
         const float *src = dwlive + (size_t)co * cin * p->ntaps;
         for (int ci = 0; ci < cin; ci++) {
@@ -292,7 +292,7 @@ static void expand_weight_grad(const lr_conv_shape *s, const conv_plan *p, const
     }
 }
 
-void lr_cpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                          const float *weight, float *y, float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
@@ -328,7 +328,7 @@ void lr_cpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const floa
     }
 }
 
-void lr_cpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work)
 {

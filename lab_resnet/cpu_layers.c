@@ -16,7 +16,7 @@
 #include "cs_console.h"
 #include "cs_gemm.h"
 
-#define LR_PAR_MIN 16384   /* elements below which a loop runs on one thread */
+#define RN_PAR_MIN 16384   /* elements below which a loop runs on one thread */
 
 /* ---- batch norm ------------------------------------------------------ */
 
@@ -25,12 +25,12 @@
  * running sum waits on each add's latency: 4x slower at 16x16), but each
  * ends with a horizontal sum of its vector, which costs more than it saves
  * on the short rows deep in ResNet (2x2, 1x1): those take the plain loop. */
-#define LR_SIMD_MIN_ROW 16
+#define RN_SIMD_MIN_ROW 16
 
 static double row_sum(const float *p, int hw)
 {
     double s = 0.0;
-    if (hw < LR_SIMD_MIN_ROW) {
+    if (hw < RN_SIMD_MIN_ROW) {
         for (int j = 0; j < hw; j++) s += p[j];
         return s;
     }
@@ -43,7 +43,7 @@ static double row_sum(const float *p, int hw)
 static double row_sq_dev(const float *p, int hw, double mu)
 {
     double s = 0.0;
-    if (hw < LR_SIMD_MIN_ROW) {
+    if (hw < RN_SIMD_MIN_ROW) {
         for (int j = 0; j < hw; j++) s += (p[j] - mu) * (p[j] - mu);
         return s;
     }
@@ -57,7 +57,7 @@ static void row_dy_sums(const float *dy, const float *x, int hw, double mean, do
                         double *s_dyx)
 {
     double a = 0.0, b = 0.0;
-    if (hw < LR_SIMD_MIN_ROW) {
+    if (hw < RN_SIMD_MIN_ROW) {
         for (int j = 0; j < hw; j++) {
             a += dy[j];
             b += dy[j] * (x[j] - mean);
@@ -90,12 +90,12 @@ static void channel_stats(int n, int c, int hw, const float *x, int ch, double *
     *var = sq / count;   /* biased: what the normalisation uses */
 }
 
-void lr_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                              const float *beta, float *y, float *save_mean, float *save_invstd,
                              float *running_mean, float *running_var, float momentum, float eps)
 {
     const double count = (double)n * hw;
-#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
         double mean, var;
         channel_stats(n, c, hw, x, ch, &mean, &var);
@@ -119,11 +119,11 @@ void lr_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *
     }
 }
 
-void lr_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, const float *running_mean,
                             const float *running_var, float eps, float *y)
 {
-#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
         const double invstd = 1.0 / sqrt((double)running_var[ch] + eps);
         const float mu = running_mean[ch], scale = (float)(invstd * gamma[ch]), b = beta[ch];
@@ -139,12 +139,12 @@ void lr_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
  *   dbeta  = sum dy,   dgamma = sum dy * xhat,
  *   dx     = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma)
  * (the last two terms are the paths through the batch mean and variance). */
-void lr_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const float *dy,
                         float *dx, float *dgamma, float *dbeta)
 {
     const double count = (double)n * hw;
-#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
         const double mean = save_mean[ch], invstd = save_invstd[ch];
         double sum_dy = 0.0, sum_dy_xc = 0.0;   /* sum dy, sum dy * (x - mean) */
@@ -172,32 +172,32 @@ void lr_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma
 
 /* ---- elementwise ----------------------------------------------------- */
 
-void lr_cpu_relu_forward(size_t count, const float *x, float *y)
+void rn_cpu_relu_forward(size_t count, const float *x, float *y)
 {
-#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)
     for (size_t i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void lr_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
+void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
 {
-#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)
     for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-void lr_cpu_add(size_t count, const float *a, const float *b, float *y)
+void rn_cpu_add(size_t count, const float *a, const float *b, float *y)
 {
-#pragma omp parallel for simd schedule(static) if (count > LR_PAR_MIN)
+#pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)
     for (size_t i = 0; i < count; i++) y[i] = a[i] + b[i];
 }
 
 /* ---- pooling ----------------------------------------------------------- */
 
-void lr_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
                             const float *x, float *y, int32_t *argmax)
 {
-    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const int planes = n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > RN_PAR_MIN)
     for (int pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * h * w;
         float *yp = y + (size_t)pl * oh * ow;
@@ -236,12 +236,12 @@ void lr_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int p
     }
 }
 
-void lr_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
                              const int32_t *argmax, const float *dy, float *dx)
 {
-    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const int planes = n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)planes * h * w > RN_PAR_MIN)
     for (int pl = 0; pl < planes; pl++) {
         float *dxp = dx + (size_t)pl * h * w;
         const float *dyp = dy + (size_t)pl * oh * ow;
@@ -253,10 +253,10 @@ void lr_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int 
     }
 }
 
-void lr_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
+void rn_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
 {
     const int planes = n * c;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw > RN_PAR_MIN)
     for (int pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * hw;
         double sum = 0.0;
@@ -265,11 +265,11 @@ void lr_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
     }
 }
 
-void lr_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
+void rn_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
 {
     const int planes = n * c;
     const float inv = 1.0f / (float)hw;
-#pragma omp parallel for schedule(static) if ((size_t)planes * hw > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)planes * hw > RN_PAR_MIN)
     for (int pl = 0; pl < planes; pl++) {
         const float g = dy[pl] * inv;
         float *dxp = dx + (size_t)pl * hw;
@@ -279,7 +279,7 @@ void lr_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
 
 /* ---- classifier -------------------------------------------------------- */
 
-void lr_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
                            const float *bias, float *y)
 {
     /* y := bias in every row, then y += x (n x in) * W^T (in x out). */
@@ -287,7 +287,7 @@ void lr_cpu_linear_forward(int n, int in, int out, const float *x, const float *
     cs_gemm(cs_gemm_best_cpu(), 0, 1, n, out, in, 1.0f, x, in, weight, in, 1.0f, y, out);
 }
 
-void lr_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
                             const float *dy, float *dx, float *dweight, float *dbias)
 {
     const cs_gemm_backend be = cs_gemm_best_cpu();
@@ -304,7 +304,7 @@ void lr_cpu_linear_backward(int n, int in, int out, const float *x, const float 
 
 /* ---- loss -------------------------------------------------------------- */
 
-void lr_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  float *dlogits, float *loss, int32_t *correct)
 {
     double total = 0.0;
@@ -346,13 +346,13 @@ void lr_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
  * on 2 cores: 20.7 ms as is, 7.4 ms with the flag). GCC 12
  * ignores that flag given as a function attribute or a pragma: it belongs
  * on the command line (CMake: set_source_files_properties). */
-void lr_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
                  float b1, float b2, float eps, int t)
 {
     /* The bias corrections are the same for every element: once, in double. */
     const float inv_bc1 = (float)(1.0 / (1.0 - pow(b1, t)));
     const float inv_bc2 = (float)(1.0 / (1.0 - pow(b2, t)));
-#pragma omp parallel for schedule(static) if (count > LR_PAR_MIN)
+#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
     for (size_t i = 0; i < count; i++) {
         const float g = grad[i];
         const float mi = b1 * m[i] + (1.0f - b1) * g;

@@ -1,9 +1,9 @@
 /* The CPU backend's operations (cpu_conv.c, cpu_layers.c), gathered into
  * the backend table by cpu_backend.c. Each one follows its entry's contract
- * in backend.h; the unit tests (tests/lab_resnet/test_lr_layers.c) call
- * them through lr_cpu_backend(). */
-#ifndef LR_CPU_OPS_H
-#define LR_CPU_OPS_H
+ * in backend.h; the unit tests (tests/lab_resnet/test_rn_layers.c) call
+ * them through rn_cpu_backend(). */
+#ifndef RN_CPU_OPS_H
+#define RN_CPU_OPS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,11 +11,11 @@
 #include "backend.h"
 
 /* cpu_conv.c: im2col + the best common GEMM backend. */
-size_t lr_cpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w);
-const char *lr_cpu_conv_algo(const lr_conv_shape *s, int n, int h, int w);
-void lr_cpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w);
+const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w);
+void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                          const float *weight, float *y, float *work);
-void lr_cpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work);
 /* The most floats the im2col matrix and the GEMM's output may take in one
@@ -23,34 +23,34 @@ void lr_cpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const flo
  * is processed in chunks of images. Returns the previous value; 0 restores
  * the default. For tests, which make chunks happen on tiny shapes; call it
  * before conv_work_floats. */
-size_t lr_cpu_conv_set_chunk_floats(size_t floats);
+size_t rn_cpu_conv_set_chunk_floats(size_t floats);
 
 /* cpu_layers.c */
-void lr_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                              const float *beta, float *y, float *save_mean, float *save_invstd,
                              float *running_mean, float *running_var, float momentum, float eps);
-void lr_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, const float *running_mean,
                             const float *running_var, float eps, float *y);
-void lr_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const float *dy,
                         float *dx, float *dgamma, float *dbeta);
-void lr_cpu_relu_forward(size_t count, const float *x, float *y);
-void lr_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
-void lr_cpu_add(size_t count, const float *a, const float *b, float *y);
-void lr_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_cpu_relu_forward(size_t count, const float *x, float *y);
+void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
+void rn_cpu_add(size_t count, const float *a, const float *b, float *y);
+void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
                             const float *x, float *y, int32_t *argmax);
-void lr_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
                              const int32_t *argmax, const float *dy, float *dx);
-void lr_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
-void lr_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
-void lr_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+void rn_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
+void rn_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
+void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
                            const float *bias, float *y);
-void lr_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
                             const float *dy, float *dx, float *dweight, float *dbias);
-void lr_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  float *dlogits, float *loss, int32_t *correct);
-void lr_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
                  float b1, float b2, float eps, int t);
 
 #endif

@@ -3,8 +3,8 @@
  * gpu_backend.cu defines them on top of cs_gpu_malloc/cs_gpu_free, and
  * gpu_backend_none.c (builds without CUDA) defines them as a runtime
  * failure, since nothing should ask for device memory there. */
-#ifndef LR_DEVICE_MEM_H
-#define LR_DEVICE_MEM_H
+#ifndef RN_DEVICE_MEM_H
+#define RN_DEVICE_MEM_H
 
 #include <stddef.h>
 
@@ -13,11 +13,11 @@ extern "C" {
 #endif
 
 /* bytes of device memory (exit 3 with a message naming `what` on failure). */
-void *lr_device_alloc(size_t bytes, const char *what);
-/* Frees what lr_device_alloc gave (NULL is fine). */
-void lr_device_free(void *p);
+void *rn_device_alloc(size_t bytes, const char *what);
+/* Frees what rn_device_alloc gave (NULL is fine). */
+void rn_device_free(void *p);
 /* Sets bytes of device memory to zero (and waits for it). */
-void lr_device_zero(void *p, size_t bytes);
+void rn_device_zero(void *p, size_t bytes);
 
 #ifdef __cplusplus
 }

@@ -6,8 +6,8 @@
  * One stream for everything: the model issues its operations in order and
  * each depends on the one before, so a second stream would buy no overlap,
  * only the duty to order the two by hand. The host thread only enqueues; it
- * waits in to_host (to read the loss), sync, regions_flush, lr_device_zero
- * and lr_device_free, and nowhere else. */
+ * waits in to_host (to read the loss), sync, regions_flush, rn_device_zero
+ * and rn_device_free, and nowhere else. */
 #include "cs_cuda.cuh"
 #include <nvtx3/nvToolsExt.h>   /* header-only NVTX v3, from the CUDA toolkit */
 #include "gpu_kernels.cuh"
@@ -41,7 +41,7 @@ void gpu_release(void)
 {
     if (!stream_created) return;
     CUDA_CHECK(cudaStreamSynchronize(backend_stream));
-    lr_gpu_conv_release();
+    rn_gpu_conv_release();
     cs_cublas_release_stream(backend_stream);
     CUDA_CHECK(cudaStreamDestroy(backend_stream));
     stream_created = false;
@@ -55,7 +55,7 @@ void gpu_to_backend(void *dst, const void *src_host, size_t bytes)
 {
     if (bytes == 0)
         return;
-    const cudaStream_t s = lr_gpu_stream();
+    const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemcpyAsync(dst, src_host, bytes, cudaMemcpyHostToDevice, s));
     CUDA_CHECK(cudaStreamSynchronize(s));
 }
@@ -64,14 +64,14 @@ void gpu_to_host(void *dst_host, const void *src, size_t bytes)
 {
     if (bytes == 0)
         return;
-    const cudaStream_t s = lr_gpu_stream();
+    const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemcpyAsync(dst_host, src, bytes, cudaMemcpyDeviceToHost, s));
     CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 void gpu_sync(void)
 {
-    CUDA_CHECK(cudaStreamSynchronize(lr_gpu_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream()));
 }
 
 /* Profiler regions: a pair of events on the stream, so a region measures
@@ -80,7 +80,7 @@ void gpu_sync(void)
  * every pending region to the profiler. */
 int gpu_region_begin(const char *name)
 {
-    int h = cs_gpu_phase_begin(name, lr_gpu_stream());
+    int h = cs_gpu_phase_begin(name, rn_gpu_stream());
     if (h >= 0)
         nvtxRangePushA(name);   /* the same name on Nsight Systems' timeline */
     return h;
@@ -90,7 +90,7 @@ void gpu_region_end(int handle)
 {
     if (handle >= 0)
         nvtxRangePop();
-    cs_gpu_phase_end(handle, lr_gpu_stream());
+    cs_gpu_phase_end(handle, rn_gpu_stream());
 }
 
 void gpu_regions_flush(void)
@@ -99,30 +99,30 @@ void gpu_regions_flush(void)
 }
 
 std::once_flag table_once;
-lr_backend table;
+rn_backend table;
 
 void fill_table(void)
 {
     table.name = "gpu";
     table.on_device = 1;
-    table.conv_work_floats = lr_gpu_conv_work_floats;
-    table.conv_algo = lr_gpu_conv_algo;
-    table.conv_forward = lr_gpu_conv_forward;
-    table.conv_backward = lr_gpu_conv_backward;
-    table.bn_forward_train = lr_gpu_bn_forward_train;
-    table.bn_forward_eval = lr_gpu_bn_forward_eval;
-    table.bn_backward = lr_gpu_bn_backward;
-    table.relu_forward = lr_gpu_relu_forward;
-    table.relu_backward = lr_gpu_relu_backward;
-    table.add = lr_gpu_add;
-    table.maxpool_forward = lr_gpu_maxpool_forward;
-    table.maxpool_backward = lr_gpu_maxpool_backward;
-    table.avgpool_forward = lr_gpu_avgpool_forward;
-    table.avgpool_backward = lr_gpu_avgpool_backward;
-    table.linear_forward = lr_gpu_linear_forward;
-    table.linear_backward = lr_gpu_linear_backward;
-    table.xent = lr_gpu_xent;
-    table.adam = lr_gpu_adam;
+    table.conv_work_floats = rn_gpu_conv_work_floats;
+    table.conv_algo = rn_gpu_conv_algo;
+    table.conv_forward = rn_gpu_conv_forward;
+    table.conv_backward = rn_gpu_conv_backward;
+    table.bn_forward_train = rn_gpu_bn_forward_train;
+    table.bn_forward_eval = rn_gpu_bn_forward_eval;
+    table.bn_backward = rn_gpu_bn_backward;
+    table.relu_forward = rn_gpu_relu_forward;
+    table.relu_backward = rn_gpu_relu_backward;
+    table.add = rn_gpu_add;
+    table.maxpool_forward = rn_gpu_maxpool_forward;
+    table.maxpool_backward = rn_gpu_maxpool_backward;
+    table.avgpool_forward = rn_gpu_avgpool_forward;
+    table.avgpool_backward = rn_gpu_avgpool_backward;
+    table.linear_forward = rn_gpu_linear_forward;
+    table.linear_backward = rn_gpu_linear_backward;
+    table.xent = rn_gpu_xent;
+    table.adam = rn_gpu_adam;
     table.to_backend = gpu_to_backend;
     table.to_host = gpu_to_host;
     table.sync = gpu_sync;
@@ -134,7 +134,7 @@ void fill_table(void)
 
 }   /* namespace */
 
-cudaStream_t lr_gpu_stream(void)
+cudaStream_t rn_gpu_stream(void)
 {
     std::call_once(stream_once, create_stream);
     return backend_stream;
@@ -143,7 +143,7 @@ cudaStream_t lr_gpu_stream(void)
 /* The table needs no device: the stream (and with it the CUDA context) is
  * made by the first operation, so a program can ask for the table, and for
  * its name, before it knows whether a GPU is there (cs_gpu_probe says). */
-extern "C" const lr_backend *lr_gpu_backend(void)
+extern "C" const rn_backend *rn_gpu_backend(void)
 {
     std::call_once(table_once, fill_table);
     return &table;
@@ -151,7 +151,7 @@ extern "C" const lr_backend *lr_gpu_backend(void)
 
 /* ---- Device memory for the arena (device_mem.h) ------------------------- */
 
-extern "C" void *lr_device_alloc(size_t bytes, const char *what)
+extern "C" void *rn_device_alloc(size_t bytes, const char *what)
 {
     return cs_gpu_malloc_at(bytes, what, __FILE__, __LINE__);
 }
@@ -159,21 +159,21 @@ extern "C" void *lr_device_alloc(size_t bytes, const char *what)
 /* Waits for the stream first: a buffer is given back when the model is done
  * with it on the host's side, but kernels enqueued before may still be
  * reading it on the device. */
-extern "C" void lr_device_free(void *p)
+extern "C" void rn_device_free(void *p)
 {
     if (p == NULL)
         return;
-    CUDA_CHECK(cudaStreamSynchronize(lr_gpu_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream()));
     cs_gpu_free(p);
 }
 
 /* On the backend's stream (ordered before any kernel that reads the
  * buffer), then a wait, as device_mem.h promises. */
-extern "C" void lr_device_zero(void *p, size_t bytes)
+extern "C" void rn_device_zero(void *p, size_t bytes)
 {
     if (p == NULL || bytes == 0)
         return;
-    const cudaStream_t s = lr_gpu_stream();
+    const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, s));
     CUDA_CHECK(cudaStreamSynchronize(s));
 }

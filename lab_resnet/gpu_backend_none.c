@@ -9,7 +9,7 @@
 
 #include "cs_console.h"
 
-const lr_backend *lr_gpu_backend(void) { return NULL; }
+const rn_backend *rn_gpu_backend(void) { return NULL; }
 
 static _Noreturn void no_device(const char *what)
 {
@@ -18,20 +18,20 @@ static _Noreturn void no_device(const char *what)
     exit(3);
 }
 
-void *lr_device_alloc(size_t bytes, const char *what)
+void *rn_device_alloc(size_t bytes, const char *what)
 {
     (void)bytes;
     no_device(what ? what : "(unnamed)");
 }
 
-void lr_device_free(void *p)
+void rn_device_free(void *p)
 {
-    if (p != NULL) no_device("lr_device_free");
+    if (p != NULL) no_device("rn_device_free");
 }
 
-void lr_device_zero(void *p, size_t bytes)
+void rn_device_zero(void *p, size_t bytes)
 {
     (void)p;
     (void)bytes;
-    no_device("lr_device_zero");
+    no_device("rn_device_zero");
 }

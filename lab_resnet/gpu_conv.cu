@@ -10,19 +10,19 @@
  *    col is k*k times the input: on the GPU its write and read are the
  *    price of using a GEMM, and the profile shows it.
  *
- *  - cuDNN (when CMake found it, LR_HAVE_CUDNN): cudnnConvolutionForward /
+ *  - cuDNN (when CMake found it, RN_HAVE_CUDNN): cudnnConvolutionForward /
  *    BackwardData / BackwardFilter, which pick among implicit GEMM (patches
  *    formed on the fly in shared memory, no col in global memory), FFT and
  *    Winograd. The algorithms are chosen once per shape and cached: from
  *    cuDNN's heuristics by default (cudnnGet*_v7: no trial runs, the same
- *    choice every run), or with LR_CUDNN_ALGO=find by timing every
+ *    choice every run), or with RN_CUDNN_ALGO=find by timing every
  *    candidate on this GPU (cudnnFind*, what PyTorch's
  *    torch.backends.cudnn.benchmark = True does): often faster, at the price
  *    of a second or so at start and a choice that can change from one run
  *    to the next with the timings, so the last bits of the results can too.
  *
  * Which path runs: cuDNN when it was built, unless the environment says
- * LR_CONV=im2col (LR_CONV=cudnn asks for cuDNN explicitly). The variable is
+ * RN_CONV=im2col (RN_CONV=cudnn asks for cuDNN explicitly). The variable is
  * read at every call, so a test can run both paths in one process; a
  * program should set it before it starts.
  *
@@ -48,12 +48,12 @@
 #include <mutex>
 #include <vector>
 
-/* CMake defines LR_HAVE_CUDNN=1 when it found cuDNN; 0 otherwise, so the
+/* CMake defines RN_HAVE_CUDNN=1 when it found cuDNN; 0 otherwise, so the
  * code below can test it in plain `if`s as well as in #if. */
-#ifndef LR_HAVE_CUDNN
-#define LR_HAVE_CUDNN 0
+#ifndef RN_HAVE_CUDNN
+#define RN_HAVE_CUDNN 0
 #endif
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
 #include <cudnn.h>
 #endif
 
@@ -70,57 +70,57 @@ enum conv_path { PATH_IM2COL, PATH_CUDNN };
 
 conv_path active_path(void)
 {
-    const char *e = getenv("LR_CONV");
+    const char *e = getenv("RN_CONV");
     if (e == NULL || *e == '\0')
-        return LR_HAVE_CUDNN ? PATH_CUDNN : PATH_IM2COL;
+        return RN_HAVE_CUDNN ? PATH_CUDNN : PATH_IM2COL;
     if (strcmp(e, "im2col") == 0)
         return PATH_IM2COL;
     if (strcmp(e, "cudnn") == 0) {
-        if (!LR_HAVE_CUDNN) {
-            fprintf(stderr, "%s: LR_CONV=cudnn: this build has no cuDNN (CMake did not "
-                            "find it); unset LR_CONV or use LR_CONV=im2col\n", cs_prog());
+        if (!RN_HAVE_CUDNN) {
+            fprintf(stderr, "%s: RN_CONV=cudnn: this build has no cuDNN (CMake did not "
+                            "find it); unset RN_CONV or use RN_CONV=im2col\n", cs_prog());
             exit(2);
         }
         return PATH_CUDNN;
     }
-    fprintf(stderr, "%s: LR_CONV=%s: expected im2col or cudnn\n", cs_prog(), e);
+    fprintf(stderr, "%s: RN_CONV=%s: expected im2col or cudnn\n", cs_prog(), e);
     exit(2);
 }
 
 /* The most floats of scratch one convolution may use (default 32 Mi floats,
  * 128 MiB): above it the im2col path processes the batch in chunks of
  * images, and the cuDNN path skips algorithms that want more workspace.
- * LR_CONV_CHUNK_FLOATS overrides it (tests use it to make chunks happen on
+ * RN_CONV_CHUNK_FLOATS overrides it (tests use it to make chunks happen on
  * tiny shapes; the memory part of the lab to trade memory for speed). */
 constexpr size_t DEFAULT_CHUNK_FLOATS = (size_t)32 << 20;
 
 size_t chunk_cap_floats(void)
 {
-    const char *e = getenv("LR_CONV_CHUNK_FLOATS");
+    const char *e = getenv("RN_CONV_CHUNK_FLOATS");
     if (e == NULL || *e == '\0')
         return DEFAULT_CHUNK_FLOATS;
     char *end = NULL;
     errno = 0;
     const unsigned long long v = strtoull(e, &end, 10);
     if (errno != 0 || end == e || *end != '\0' || v == 0 || e[0] == '-') {
-        fprintf(stderr, "%s: LR_CONV_CHUNK_FLOATS=%s: expected a positive number of floats\n",
+        fprintf(stderr, "%s: RN_CONV_CHUNK_FLOATS=%s: expected a positive number of floats\n",
                 cs_prog(), e);
         exit(2);
     }
     return (size_t)v;
 }
 
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
 /* How cuDNN's algorithms are chosen: from its heuristics (default, the
- * same every run) or by timing them (LR_CUDNN_ALGO=find). */
+ * same every run) or by timing them (RN_CUDNN_ALGO=find). */
 bool cudnn_find_algorithms(void)
 {
-    const char *e = getenv("LR_CUDNN_ALGO");
+    const char *e = getenv("RN_CUDNN_ALGO");
     if (e == NULL || *e == '\0' || strcmp(e, "heuristics") == 0)
         return false;
     if (strcmp(e, "find") == 0)
         return true;
-    fprintf(stderr, "%s: LR_CUDNN_ALGO=%s: expected heuristics or find\n", cs_prog(), e);
+    fprintf(stderr, "%s: RN_CUDNN_ALGO=%s: expected heuristics or find\n", cs_prog(), e);
     exit(2);
 }
 #endif
@@ -137,11 +137,11 @@ struct conv_plan {
     int nb;         /* images per chunk */
 };
 
-conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
+conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
 {
     conv_plan p;
-    p.oh = lr_out_size(h, s->k, s->stride, s->pad);
-    p.ow = lr_out_size(w, s->k, s->stride, s->pad);
+    p.oh = rn_out_size(h, s->k, s->stride, s->pad);
+    p.ow = rn_out_size(w, s->k, s->stride, s->pad);
     p.ohw = p.oh * p.ow;
     p.kdim = s->cin * s->k * s->k;
     /* Per image: its col columns (kdim x ohw) and its share of dy' (cout x
@@ -165,7 +165,7 @@ conv_plan make_plan(const lr_conv_shape *s, int n, int h, int w)
     return p;
 }
 
-size_t im2col_work_floats(const lr_conv_shape *s, int n, int h, int w)
+size_t im2col_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
     const conv_plan p = make_plan(s, n, h, w);
     return (size_t)p.nb * p.ohw * (size_t)(p.kdim + s->cout);
@@ -256,27 +256,27 @@ __global__ void col2im_kernel(int total, int cin, int h, int w, int k, int strid
  * rows (at most 65535; the kernels loop over the rest). */
 dim3 grid_rows_cols(int rows, int cols)
 {
-    unsigned gx = (unsigned)((cols + LR_THREADS - 1) / LR_THREADS);
+    unsigned gx = (unsigned)((cols + RN_THREADS - 1) / RN_THREADS);
     if (gx > 1024u)
         gx = 1024u;      /* the kernels stride over longer rows */
     const unsigned gy = (unsigned)(rows < 65535 ? rows : 65535);
     return dim3(gx ? gx : 1u, gy ? gy : 1u);
 }
 
-void launch_im2col(const lr_conv_shape *s, const conv_plan &p, int nb, int h, int w,
+void launch_im2col(const rn_conv_shape *s, const conv_plan &p, int nb, int h, int w,
                    const float *x, float *col, cudaStream_t st)
 {
     const int cols = nb * p.ohw;
-    im2col_kernel<<<grid_rows_cols(p.kdim, cols), LR_THREADS, 0, st>>>(
+    im2col_kernel<<<grid_rows_cols(p.kdim, cols), RN_THREADS, 0, st>>>(
         p.kdim, cols, s->cin, h, w, s->k, s->stride, s->pad, p.ow, p.ohw, x, col);
     CUDA_CHECK_LAUNCH();
 }
 
-void im2col_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                     const float *weight, float *y, float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
-    const cudaStream_t st = lr_gpu_stream();
+    const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
@@ -292,12 +292,12 @@ void im2col_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
     }
 }
 
-void im2col_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                      const float *weight, const float *dy, float *dx, float *dweight,
                      float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
-    const cudaStream_t st = lr_gpu_stream();
+    const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
     float *col = work;                                        /* kdim x cols */
     float *dyt = work + (size_t)p.kdim * p.nb * p.ohw;        /* cout x cols */
@@ -305,7 +305,7 @@ void im2col_backward(const lr_conv_shape *s, int n, int h, int w, const float *x
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
         const int cols = nb * p.ohw;
         launch_im2col(s, p, nb, h, w, x + b0 * in_image, col, st);
-        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), LR_THREADS, 0, st>>>(
+        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), RN_THREADS, 0, st>>>(
             s->cout, cols, p.ohw, dy + b0 * out_image, dyt);
         CUDA_CHECK_LAUNCH();
         /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
@@ -320,7 +320,7 @@ void im2col_backward(const lr_conv_shape *s, int n, int h, int w, const float *x
         cs_gemm_cublas(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt, cols,
                        0.0f, col, cols, st);
         const int total = (int)((size_t)nb * in_image);
-        col2im_kernel<<<lr_grid_for((size_t)total), LR_THREADS, 0, st>>>(
+        col2im_kernel<<<rn_grid_for((size_t)total), RN_THREADS, 0, st>>>(
             total, s->cin, h, w, s->k, s->stride, s->pad, p.oh, p.ow, cols, col,
             dx + b0 * in_image);
         CUDA_CHECK_LAUNCH();
@@ -330,13 +330,13 @@ void im2col_backward(const lr_conv_shape *s, int n, int h, int w, const float *x
 /* ------------------------------------------------------------------------
  * cuDNN.
  * ------------------------------------------------------------------------ */
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
 
 #define CUDNN_CHECK(call)                                                     \
     do {                                                                      \
-        cudnnStatus_t lr_st_ = (call);                                        \
-        if (lr_st_ != CUDNN_STATUS_SUCCESS)                                   \
-            cudnn_fail(lr_st_, #call, __FILE__, __LINE__);                    \
+        cudnnStatus_t rn_st_ = (call);                                        \
+        if (rn_st_ != CUDNN_STATUS_SUCCESS)                                   \
+            cudnn_fail(rn_st_, #call, __FILE__, __LINE__);                    \
     } while (0)
 
 [[noreturn]] void cudnn_fail(cudnnStatus_t st, const char *call, const char *file, int line)
@@ -361,7 +361,7 @@ cudnnHandle_t cudnn_handle(void)
 {
     std::call_once(cudnn_once, [] {
         CUDNN_CHECK(cudnnCreate(&cudnn_handle_v));
-        CUDNN_CHECK(cudnnSetStream(cudnn_handle_v, lr_gpu_stream()));
+        CUDNN_CHECK(cudnnSetStream(cudnn_handle_v, rn_gpu_stream()));
         cudnn_created = true;
     });
     return cudnn_handle_v;
@@ -370,9 +370,9 @@ cudnnHandle_t cudnn_handle(void)
 /* Everything cuDNN needs for one shape: descriptors and the three chosen
  * algorithms, with the workspace the largest of them needs. */
 struct cudnn_plan {
-    lr_conv_shape s;
+    rn_conv_shape s;
     int n, h, w;
-    bool find;                      /* chosen by timing (LR_CUDNN_ALGO=find) */
+    bool find;                      /* chosen by timing (RN_CUDNN_ALGO=find) */
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd;
@@ -385,11 +385,11 @@ struct cudnn_plan {
 
 std::mutex plans_mutex;
 /* One per shape seen; a handful per run. A deque: adding a plan moves none
- * of the others, so lr_gpu_conv_algo can hand out a plan's text. */
+ * of the others, so rn_gpu_conv_algo can hand out a plan's text. */
 std::deque<cudnn_plan> plans;
 
 /* The plan for this shape, its algorithms chosen the way `find` says. */
-bool same_shape(const cudnn_plan &q, const lr_conv_shape *s, int n, int h, int w, bool find)
+bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
 {
     return q.find == find && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
            q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
@@ -491,9 +491,9 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * convolution call (a smaller last batch, say) must make do with the
  * workspace the caller already has: at least the largest answer given so
  * far, since callers size `work` as the largest over their convolutions. */
-cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query)
+cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query)
 {
-    const bool find = cudnn_find_algorithms();   /* LR_CUDNN_ALGO, read once per call */
+    const bool find = cudnn_find_algorithms();   /* RN_CUDNN_ALGO, read once per call */
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
         if (same_shape(q, s, n, h, w, find))
@@ -520,9 +520,9 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, CUDNN_FMA_MATH));
     int on = 0, oc = 0, oh = 0, ow = 0;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
-    if (on != n || oc != s->cout || oh != lr_out_size(h, s->k, s->stride, s->pad) ||
-        ow != lr_out_size(w, s->k, s->stride, s->pad)) {
-        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from lr_out_size's\n",
+    if (on != n || oc != s->cout || oh != rn_out_size(h, s->k, s->stride, s->pad) ||
+        ow != rn_out_size(w, s->k, s->stride, s->pad)) {
+        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n",
                 cs_prog(), on, oc, oh, ow);
         exit(3);
     }
@@ -553,8 +553,8 @@ cudnn_plan get_plan(const lr_conv_shape *s, int n, int h, int w, bool from_query
 }
 
 /* The report text of this shape's plan (made now if new); it lives until
- * lr_gpu_conv_release. */
-const char *cudnn_plan_text(const lr_conv_shape *s, int n, int h, int w)
+ * rn_gpu_conv_release. */
+const char *cudnn_plan_text(const rn_conv_shape *s, int n, int h, int w)
 {
     (void)get_plan(s, n, h, w, true);
     const bool find = cudnn_find_algorithms();
@@ -565,7 +565,7 @@ const char *cudnn_plan_text(const lr_conv_shape *s, int n, int h, int w)
     return "cuDNN";
 }
 
-size_t cudnn_work_floats(const lr_conv_shape *s, int n, int h, int w)
+size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
     const cudnn_plan p = get_plan(s, n, h, w, true);
     std::lock_guard<std::mutex> lock(plans_mutex);
@@ -574,7 +574,7 @@ size_t cudnn_work_floats(const lr_conv_shape *s, int n, int h, int w)
     return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
 }
 
-void cudnn_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                    const float *weight, float *y, float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
@@ -583,7 +583,7 @@ void cudnn_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
                                         p.fwd, work, p.work_bytes, &zero, p.yd, y));
 }
 
-void cudnn_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                     const float *weight, const float *dy, float *dx, float *dweight,
                     float *work)
 {
@@ -599,15 +599,15 @@ void cudnn_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
                                                  p.xd, dx));
 }
 
-#endif   /* LR_HAVE_CUDNN */
+#endif   /* RN_HAVE_CUDNN */
 
 }   /* namespace */
 
 /* ---- The backend table's entries ---------------------------------------- */
 
-size_t lr_gpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
+size_t rn_gpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
     if (active_path() == PATH_CUDNN)
         return cudnn_work_floats(s, n, h, w);
 #endif
@@ -616,9 +616,9 @@ size_t lr_gpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w)
 
 /* Which path, and with cuDNN which of its algorithms, this shape uses (the
  * lab's run prints it: cuDNN's heuristics choose per shape and GPU). */
-const char *lr_gpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
+const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
 {
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
     if (active_path() == PATH_CUDNN)
         return cudnn_plan_text(s, n, h, w);
 #endif
@@ -629,12 +629,12 @@ const char *lr_gpu_conv_algo(const lr_conv_shape *s, int n, int h, int w)
     return "im2col + cuBLAS";
 }
 
-void lr_gpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                          const float *weight, float *y, float *work)
 {
     if (n <= 0)
         return;
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
     if (active_path() == PATH_CUDNN) {
         cudnn_forward(s, n, h, w, x, weight, y, work);
         return;
@@ -643,7 +643,7 @@ void lr_gpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const floa
     im2col_forward(s, n, h, w, x, weight, y, work);
 }
 
-void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work)
 {
@@ -651,10 +651,10 @@ void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const flo
         /* No images: the weight had no effect, its gradient is zero (the
          * contract: backward functions overwrite their outputs). */
         const size_t wsize = (size_t)s->cout * s->cin * s->k * s->k;
-        CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, lr_gpu_stream()));
+        CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, rn_gpu_stream()));
         return;
     }
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
     if (active_path() == PATH_CUDNN) {
         cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
         return;
@@ -663,11 +663,11 @@ void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const flo
     im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
 }
 
-/* Frees cuDNN's handle and the plans' descriptors (lr_gpu_backend()'s
+/* Frees cuDNN's handle and the plans' descriptors (rn_gpu_backend()'s
  * release, at the end of the program). Nothing to do without cuDNN. */
-void lr_gpu_conv_release(void)
+void rn_gpu_conv_release(void)
 {
-#if LR_HAVE_CUDNN
+#if RN_HAVE_CUDNN
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (cudnn_plan &p : plans) {
         CUDNN_CHECK(cudnnDestroyTensorDescriptor(p.xd));

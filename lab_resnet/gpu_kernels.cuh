@@ -4,72 +4,72 @@
  * and returned without waiting (only to_host and sync wait).
  *
  * C++ only (the .cu files include it); C code reaches these through
- * lr_gpu_backend(). */
-#ifndef LR_GPU_KERNELS_CUH
-#define LR_GPU_KERNELS_CUH
+ * rn_gpu_backend(). */
+#ifndef RN_GPU_KERNELS_CUH
+#define RN_GPU_KERNELS_CUH
 
 #include <cuda_runtime.h>
 #include <stddef.h>
 #include <stdint.h>
 
 extern "C" {
-#include "backend.h"      /* lr_conv_shape, lr_out_size */
+#include "backend.h"      /* rn_conv_shape, rn_out_size */
 }
 
 /* gpu_backend.cu: the backend's stream, created on first use together with
  * its cuBLAS handle. Every kernel, copy and library call of the backend
  * goes on it, so they run in the order the model issues them. */
-cudaStream_t lr_gpu_stream(void);
+cudaStream_t rn_gpu_stream(void);
 
 /* Threads per block of the elementwise kernels, and their grid: one thread
  * per element up to a cap, beyond which each thread loops (grid-stride), so
  * a huge count never asks for more blocks than the GPU can hold at once. */
-#define LR_THREADS 256
-static inline unsigned lr_grid_for(size_t count)
+#define RN_THREADS 256
+static inline unsigned rn_grid_for(size_t count)
 {
-    size_t blocks = (count + LR_THREADS - 1) / LR_THREADS;
+    size_t blocks = (count + RN_THREADS - 1) / RN_THREADS;
     const size_t cap = 8192;   /* ~8 waves of 8 blocks on 132 SMs: plenty */
     if (blocks > cap) blocks = cap;
     return blocks ? (unsigned)blocks : 1u;
 }
 
-/* gpu_conv.cu: im2col + cuBLAS, or cuDNN when it was built (LR_CONV=im2col
+/* gpu_conv.cu: im2col + cuBLAS, or cuDNN when it was built (RN_CONV=im2col
  * in the environment forces im2col). */
-size_t lr_gpu_conv_work_floats(const lr_conv_shape *s, int n, int h, int w);
-void lr_gpu_conv_release(void);
-const char *lr_gpu_conv_algo(const lr_conv_shape *s, int n, int h, int w);
-void lr_gpu_conv_forward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+size_t rn_gpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w);
+void rn_gpu_conv_release(void);
+const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w);
+void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                          const float *weight, float *y, float *work);
-void lr_gpu_conv_backward(const lr_conv_shape *s, int n, int h, int w, const float *x,
+void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
                           const float *weight, const float *dy, float *dx, float *dweight,
                           float *work);
 
 /* gpu_layers.cu */
-void lr_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                              const float *beta, float *y, float *save_mean, float *save_invstd,
                              float *running_mean, float *running_var, float momentum, float eps);
-void lr_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, const float *running_mean,
                             const float *running_var, float eps, float *y);
-void lr_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const float *dy,
                         float *dx, float *dgamma, float *dbeta);
-void lr_gpu_relu_forward(size_t count, const float *x, float *y);
-void lr_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
-void lr_gpu_add(size_t count, const float *a, const float *b, float *y);
-void lr_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_gpu_relu_forward(size_t count, const float *x, float *y);
+void rn_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
+void rn_gpu_add(size_t count, const float *a, const float *b, float *y);
+void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
                             const float *x, float *y, int32_t *argmax);
-void lr_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
                              const int32_t *argmax, const float *dy, float *dx);
-void lr_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
-void lr_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
-void lr_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
+void rn_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
+void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
                            const float *bias, float *y);
-void lr_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
                             const float *dy, float *dx, float *dweight, float *dbias);
-void lr_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  float *dlogits, float *loss, int32_t *correct);
-void lr_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
                  float b1, float b2, float eps, int t);
 
 #endif

@@ -9,7 +9,7 @@
  *    bit for bit, and a training curve does not wander between runs.
  *  - Memory-bound kernels are written for coalescing: neighbouring threads
  *    touch neighbouring addresses wherever the layout allows.
- * Every launcher enqueues on the backend's stream (lr_gpu_stream), checks the
+ * Every launcher enqueues on the backend's stream (rn_gpu_stream), checks the
  * launch and returns without waiting. */
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"
@@ -496,155 +496,155 @@ void check_fits_int(size_t count, const char *op)
 
 /* ---- Launchers: the backend table's entries ----------------------------- */
 
-void lr_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                              const float *beta, float *y, float *save_mean, float *save_invstd,
                              float *running_mean, float *running_var, float momentum, float eps)
 {
     if (c <= 0 || n <= 0 || hw <= 0)
         return;
     check_fits_int((size_t)n * hw, "bn_forward_train");
-    bn_train_kernel<<<c, BN_THREADS, 0, lr_gpu_stream()>>>(
+    bn_train_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(
         n, c, hw, x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var,
         momentum, eps);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
                             const float *beta, const float *running_mean,
                             const float *running_var, float eps, float *y)
 {
     const size_t total = (size_t)n * c * hw;
     if (n <= 0 || c <= 0 || hw <= 0)
         return;
-    bn_eval_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+    bn_eval_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, c, hw, x, gamma, beta, running_mean, running_var, eps, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
+void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
                         const float *save_mean, const float *save_invstd, const float *dy,
                         float *dx, float *dgamma, float *dbeta)
 {
     if (c <= 0 || n <= 0 || hw <= 0)
         return;
     check_fits_int((size_t)n * hw, "bn_backward");
-    bn_backward_kernel<<<c, BN_THREADS, 0, lr_gpu_stream()>>>(
+    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(
         n, c, hw, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_relu_forward(size_t count, const float *x, float *y)
+void rn_gpu_relu_forward(size_t count, const float *x, float *y)
 {
     if (count == 0)
         return;
-    relu_forward_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(count, x, y);
+    relu_forward_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
+void rn_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
 {
     if (count == 0)
         return;
-    relu_backward_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(
+    relu_backward_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(
         count, y, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_add(size_t count, const float *a, const float *b, float *y)
+void rn_gpu_add(size_t count, const float *a, const float *b, float *y)
 {
     if (count == 0)
         return;
-    add_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(count, a, b, y);
+    add_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, a, b, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
                             const float *x, float *y, int32_t *argmax)
 {
-    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * oh * ow;
     if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0)
         return;
     check_fits_int((size_t)h * w, "maxpool_forward");
-    maxpool_forward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+    maxpool_forward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, h, w, oh, ow, k, stride, pad, x, y, argmax);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
+void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
                              const int32_t *argmax, const float *dy, float *dx)
 {
-    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * h * w;
     if (dx == NULL || total == 0 || oh <= 0 || ow <= 0)
         return;
     check_fits_int((size_t)h * w, "maxpool_backward");
-    maxpool_backward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+    maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, h, w, oh, ow, k, stride, pad, argmax, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
+void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
 {
     const size_t rows = (size_t)n * c;
     if (rows == 0 || hw <= 0)
         return;
     const size_t blocks = (rows + AVG_ROWS_PER_BLOCK - 1) / AVG_ROWS_PER_BLOCK;
     check_fits_int(blocks, "avgpool_forward (blocks)");
-    avgpool_forward_kernel<<<(unsigned)blocks, AVG_THREADS, 0, lr_gpu_stream()>>>(rows, hw, x, y);
+    avgpool_forward_kernel<<<(unsigned)blocks, AVG_THREADS, 0, rn_gpu_stream()>>>(rows, hw, x, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
+void rn_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
 {
     const size_t total = (size_t)n * c * hw;
     if (dx == NULL || total == 0)
         return;
-    avgpool_backward_kernel<<<lr_grid_for(total), LR_THREADS, 0, lr_gpu_stream()>>>(
+    avgpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, hw, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
 /* y (n x out) = x (n x in) W^T + b, W (out x in) row-major: one GEMM with
  * op(B) = W^T, then the bias. */
-void lr_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
+void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
                            const float *bias, float *y)
 {
     if (n <= 0 || out <= 0)
         return;
-    const cudaStream_t s = lr_gpu_stream();
+    const cudaStream_t s = rn_gpu_stream();
     cs_gemm_cublas(0, 1, n, out, in, 1.0f, x, in, weight, in, 0.0f, y, out, s);
     const size_t total = (size_t)n * out;
-    add_bias_rows_kernel<<<lr_grid_for(total), LR_THREADS, 0, s>>>(total, out, bias, y);
+    add_bias_rows_kernel<<<rn_grid_for(total), RN_THREADS, 0, s>>>(total, out, bias, y);
     CUDA_CHECK_LAUNCH();
 }
 
 /* dW (out x in) = dy^T x;  dx (n x in) = dy W;  db = column sums of dy. */
-void lr_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
+void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
                             const float *dy, float *dx, float *dweight, float *dbias)
 {
     if (n <= 0 || out <= 0 || in <= 0)
         return;
-    const cudaStream_t s = lr_gpu_stream();
+    const cudaStream_t s = rn_gpu_stream();
     cs_gemm_cublas(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in, s);
     if (dx != NULL)
         cs_gemm_cublas(0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in, s);
-    const unsigned blocks = (unsigned)((out + LR_THREADS - 1) / LR_THREADS);
-    column_sum_kernel<<<blocks, LR_THREADS, 0, s>>>(n, out, dy, dbias);
+    const unsigned blocks = (unsigned)((out + RN_THREADS - 1) / RN_THREADS);
+    column_sum_kernel<<<blocks, RN_THREADS, 0, s>>>(n, out, dy, dbias);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
+void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  float *dlogits, float *loss, int32_t *correct)
 {
     if (n <= 0 || classes <= 0)
         return;
-    xent_kernel<<<1, XENT_THREADS, 0, lr_gpu_stream()>>>(n, classes, logits, labels, dlogits,
+    xent_kernel<<<1, XENT_THREADS, 0, rn_gpu_stream()>>>(n, classes, logits, labels, dlogits,
                                                          loss, correct);
     CUDA_CHECK_LAUNCH();
 }
 
-void lr_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
+void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
                  float b1, float b2, float eps, int t)
 {
     if (count == 0)
@@ -653,7 +653,7 @@ void lr_gpu_adam(size_t count, float *param, const float *grad, float *m, float 
      * is where float's pow would drift first. */
     const float bias_corr1 = (float)(1.0 - pow((double)b1, (double)t));
     const float bias_corr2 = (float)(1.0 - pow((double)b2, (double)t));
-    adam_kernel<<<lr_grid_for(count), LR_THREADS, 0, lr_gpu_stream()>>>(
+    adam_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(
         count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
     CUDA_CHECK_LAUNCH();
 }

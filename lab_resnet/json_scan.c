@@ -11,9 +11,9 @@
 #include <string.h>
 
 /* Keeps the first error only: later ones are consequences of it. */
-static int fail_at(lr_json *j, size_t pos, const char *fmt, ...)
+static int fail_at(rn_json *j, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail_at(lr_json *j, size_t pos, const char *fmt, ...) {
+static int fail_at(rn_json *j, size_t pos, const char *fmt, ...) {
     if (j->failed) return -1;
     j->failed = 1;
     j->error_offset = j->base + pos;
@@ -33,7 +33,7 @@ static const char *show_byte(unsigned char c, char *buf, size_t cap) {
     return buf;
 }
 
-static void skip_ws(lr_json *j) {
+static void skip_ws(rn_json *j) {
     while (j->pos < j->len) {
         char c = j->text[j->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -41,55 +41,55 @@ static void skip_ws(lr_json *j) {
     }
 }
 
-void lr_json_init(lr_json *j, const char *text, size_t len, size_t base, int max_depth) {
+void rn_json_init(rn_json *j, const char *text, size_t len, size_t base, int max_depth) {
     memset(j, 0, sizeof *j);
     j->text = text;
     j->len = text != NULL ? len : 0;
     j->base = base;
     if (max_depth < 1) max_depth = 1;
-    if (max_depth > LR_JSON_MAX_DEPTH) max_depth = LR_JSON_MAX_DEPTH;
+    if (max_depth > RN_JSON_MAX_DEPTH) max_depth = RN_JSON_MAX_DEPTH;
     j->max_depth = max_depth;
 }
 
-lr_json_kind lr_json_peek(lr_json *j) {
-    if (j->failed) return LR_JSON_INVALID;
+rn_json_kind rn_json_peek(rn_json *j) {
+    if (j->failed) return RN_JSON_INVALID;
     skip_ws(j);
     if (j->pos >= j->len) {
         fail_at(j, j->pos, "unexpected end of JSON (a value was expected)");
-        return LR_JSON_INVALID;
+        return RN_JSON_INVALID;
     }
     unsigned char c = (unsigned char)j->text[j->pos];
-    if (c == '{') return LR_JSON_OBJECT;
-    if (c == '[') return LR_JSON_ARRAY;
-    if (c == '"') return LR_JSON_STRING;
-    if (c == '-' || (c >= '0' && c <= '9')) return LR_JSON_INT;
-    if (c == 't' || c == 'f' || c == 'n') return LR_JSON_LITERAL;
+    if (c == '{') return RN_JSON_OBJECT;
+    if (c == '[') return RN_JSON_ARRAY;
+    if (c == '"') return RN_JSON_STRING;
+    if (c == '-' || (c >= '0' && c <= '9')) return RN_JSON_INT;
+    if (c == 't' || c == 'f' || c == 'n') return RN_JSON_LITERAL;
     char shown[8];
     fail_at(j, j->pos, "unexpected %s where a value was expected", show_byte(c, shown, sizeof shown));
-    return LR_JSON_INVALID;
+    return RN_JSON_INVALID;
 }
 
-static int enter(lr_json *j, lr_json_kind kind) {
-    lr_json_kind k = lr_json_peek(j);
-    if (k == LR_JSON_INVALID) return -1;
+static int enter(rn_json *j, rn_json_kind kind) {
+    rn_json_kind k = rn_json_peek(j);
+    if (k == RN_JSON_INVALID) return -1;
     if (k != kind)
-        return fail_at(j, j->pos, "expected %s", kind == LR_JSON_OBJECT ? "an object" : "an array");
+        return fail_at(j, j->pos, "expected %s", kind == RN_JSON_OBJECT ? "an object" : "an array");
     if (j->depth >= j->max_depth)
         return fail_at(j, j->pos, "nesting deeper than %d levels", j->max_depth);
-    j->in_object[j->depth] = kind == LR_JSON_OBJECT;
+    j->in_object[j->depth] = kind == RN_JSON_OBJECT;
     j->has_items[j->depth] = 0;
     j->depth++;
     j->pos++;
     return 0;
 }
 
-int lr_json_enter_object(lr_json *j) { return enter(j, LR_JSON_OBJECT); }
-int lr_json_enter_array(lr_json *j) { return enter(j, LR_JSON_ARRAY); }
+int rn_json_enter_object(rn_json *j) { return enter(j, RN_JSON_OBJECT); }
+int rn_json_enter_array(rn_json *j) { return enter(j, RN_JSON_ARRAY); }
 
 /* The shared part of next_member and next_element: returns 0 at the closing
  * bracket (consumed), 1 when an item follows (the ',' before it consumed),
  * -1 on error. */
-static int next_item(lr_json *j, int object) {
+static int next_item(rn_json *j, int object) {
     if (j->failed) return -1;
     if (j->depth == 0 || j->in_object[j->depth - 1] != object)
         return fail_at(j, j->pos, "not inside %s", object ? "an object" : "an array");
@@ -120,14 +120,14 @@ static int next_item(lr_json *j, int object) {
     return 1;
 }
 
-int lr_json_next_element(lr_json *j) { return next_item(j, 0); }
+int rn_json_next_element(rn_json *j) { return next_item(j, 0); }
 
-int lr_json_next_member(lr_json *j, char *key, size_t cap, size_t *key_len) {
+int rn_json_next_member(rn_json *j, char *key, size_t cap, size_t *key_len) {
     int r = next_item(j, 1);
     if (r != 1) return r;
     if (j->pos >= j->len || j->text[j->pos] != '"')
         return fail_at(j, j->pos, "expected a member name (a string)");
-    if (lr_json_read_string(j, key, cap, key_len) != 0) return -1;
+    if (rn_json_read_string(j, key, cap, key_len) != 0) return -1;
     skip_ws(j);
     if (j->pos >= j->len || j->text[j->pos] != ':')
         return fail_at(j, j->pos, "expected ':' after a member name");
@@ -157,7 +157,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t n) {
 }
 
 /* Four hex digits at text[pos..], or -1. */
-static long hex4(const lr_json *j, size_t pos) {
+static long hex4(const rn_json *j, size_t pos) {
     if (pos > j->len || j->len - pos < 4) return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
@@ -198,7 +198,7 @@ static void emit_code_point(char *buf, size_t cap, size_t *out, unsigned long cp
 
 /* The escape after a backslash at text[pos] (pos is the byte after '\').
  * Returns the position after it, or 0 on error (the message set). */
-static size_t decode_escape(lr_json *j, size_t pos, char *buf, size_t cap, size_t *out) {
+static size_t decode_escape(rn_json *j, size_t pos, char *buf, size_t cap, size_t *out) {
     char shown[8];
     if (pos >= j->len) {
         fail_at(j, pos, "unterminated string (ends inside an escape)");
@@ -244,13 +244,13 @@ static size_t decode_escape(lr_json *j, size_t pos, char *buf, size_t cap, size_
     return next;
 }
 
-int lr_json_read_string(lr_json *j, char *buf, size_t cap, size_t *len) {
+int rn_json_read_string(rn_json *j, char *buf, size_t cap, size_t *len) {
     if (buf == NULL) cap = 0;
     if (cap > 0) buf[0] = '\0';
     if (len != NULL) *len = 0;
-    lr_json_kind k = lr_json_peek(j);
-    if (k == LR_JSON_INVALID) return -1;
-    if (k != LR_JSON_STRING) return fail_at(j, j->pos, "expected a string");
+    rn_json_kind k = rn_json_peek(j);
+    if (k == RN_JSON_INVALID) return -1;
+    if (k != RN_JSON_STRING) return fail_at(j, j->pos, "expected a string");
     size_t start = j->pos;
     size_t pos = j->pos + 1;
     size_t out = 0;
@@ -280,11 +280,11 @@ int lr_json_read_string(lr_json *j, char *buf, size_t cap, size_t *len) {
     return 0;
 }
 
-int lr_json_read_int(lr_json *j, int64_t *value) {
+int rn_json_read_int(rn_json *j, int64_t *value) {
     if (value != NULL) *value = 0;
-    lr_json_kind k = lr_json_peek(j);
-    if (k == LR_JSON_INVALID) return -1;
-    if (k != LR_JSON_INT) return fail_at(j, j->pos, "expected an integer");
+    rn_json_kind k = rn_json_peek(j);
+    if (k == RN_JSON_INVALID) return -1;
+    if (k != RN_JSON_INT) return fail_at(j, j->pos, "expected an integer");
     size_t start = j->pos, pos = j->pos;
     int negative = j->text[pos] == '-';
     if (negative) pos++;
@@ -311,7 +311,7 @@ int lr_json_read_int(lr_json *j, int64_t *value) {
     return 0;
 }
 
-static int skip_literal(lr_json *j) {
+static int skip_literal(rn_json *j) {
     static const char *const words[] = {"true", "false", "null"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t n = strlen(words[w]);
@@ -323,30 +323,30 @@ static int skip_literal(lr_json *j) {
     return fail_at(j, j->pos, "unknown literal (true, false or null expected)");
 }
 
-int lr_json_skip_value(lr_json *j) {
+int rn_json_skip_value(rn_json *j) {
     int start = j->depth;
     for (;;) {
         /* One value: a scalar is consumed, a container entered. */
-        switch (lr_json_peek(j)) {
-        case LR_JSON_OBJECT: if (lr_json_enter_object(j) != 0) return -1; break;
-        case LR_JSON_ARRAY: if (lr_json_enter_array(j) != 0) return -1; break;
-        case LR_JSON_STRING: if (lr_json_read_string(j, NULL, 0, NULL) != 0) return -1; break;
-        case LR_JSON_INT: if (lr_json_read_int(j, NULL) != 0) return -1; break;
-        case LR_JSON_LITERAL: if (skip_literal(j) != 0) return -1; break;
+        switch (rn_json_peek(j)) {
+        case RN_JSON_OBJECT: if (rn_json_enter_object(j) != 0) return -1; break;
+        case RN_JSON_ARRAY: if (rn_json_enter_array(j) != 0) return -1; break;
+        case RN_JSON_STRING: if (rn_json_read_string(j, NULL, 0, NULL) != 0) return -1; break;
+        case RN_JSON_INT: if (rn_json_read_int(j, NULL) != 0) return -1; break;
+        case RN_JSON_LITERAL: if (skip_literal(j) != 0) return -1; break;
         default: return -1;
         }
         /* Then close containers until one has another item, or we are back. */
         for (;;) {
             if (j->depth == start) return 0;
-            int r = j->in_object[j->depth - 1] ? lr_json_next_member(j, NULL, 0, NULL)
-                                                 : lr_json_next_element(j);
+            int r = j->in_object[j->depth - 1] ? rn_json_next_member(j, NULL, 0, NULL)
+                                                 : rn_json_next_element(j);
             if (r < 0) return -1;
             if (r == 1) break;
         }
     }
 }
 
-int lr_json_finish(lr_json *j) {
+int rn_json_finish(rn_json *j) {
     if (j->failed) return -1;
     if (j->depth != 0) return fail_at(j, j->pos, "the JSON value is not closed");
     skip_ws(j);
@@ -354,14 +354,14 @@ int lr_json_finish(lr_json *j) {
     return 0;
 }
 
-int lr_json_fail(lr_json *j, const char *message) {
+int rn_json_fail(rn_json *j, const char *message) {
     skip_ws(j);
     return fail_at(j, j->pos, "%s", message);
 }
 
-size_t lr_json_offset(lr_json *j) {
+size_t rn_json_offset(rn_json *j) {
     if (!j->failed) skip_ws(j);
     return j->base + j->pos;
 }
 
-const char *lr_json_error(const lr_json *j) { return j->failed ? j->error : ""; }
+const char *rn_json_error(const rn_json *j) { return j->failed ? j->error : ""; }

@@ -3,7 +3,7 @@
  * shuffle from (seed, epoch); batch b is positions [b * batch, (b+1) * batch)
  * of that order; each image is transformed as it is asked for.
  *
- * lr_loader_get only reads the loader and the data set and writes the
+ * rn_loader_get only reads the loader and the data set and writes the
  * caller's buffers, and each image's augmentation has its own generator
  * (transforms.c): several threads may fetch different batches, or parts of
  * one, at once. It starts no threads itself: in Part 1 the training thread
@@ -20,7 +20,7 @@
 /* Tag for the shuffle's streams (transforms.c has its own). */
 #define TAG_SHUFFLE 0x53485546464C45ull   /* "SHUFFLE" */
 
-int lr_loader_init(lr_loader *l, const lr_cifar *data, int batch, int img_size, int augment,
+int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment,
                    uint64_t seed) {
     memset(l, 0, sizeof *l);
     if (batch < 1) {
@@ -43,11 +43,11 @@ int lr_loader_init(lr_loader *l, const lr_cifar *data, int batch, int img_size, 
     l->seed = seed;
     l->batches = data->n / batch;   /* the last partial batch is dropped */
     l->order = cs_alloc((size_t)data->n * sizeof *l->order, "loader order");
-    lr_loader_start_epoch(l, 0);
+    rn_loader_start_epoch(l, 0);
     return 0;
 }
 
-void lr_loader_start_epoch(lr_loader *l, int epoch) {
+void rn_loader_start_epoch(rn_loader *l, int epoch) {
     int n = l->data->n;
     l->epoch = epoch;
     for (int i = 0; i < n; i++) l->order[i] = i;
@@ -65,27 +65,27 @@ void lr_loader_start_epoch(lr_loader *l, int epoch) {
     }
 }
 
-void lr_loader_get(const lr_loader *l, int b, float *images, int32_t *labels) {
-    const lr_cifar *d = l->data;
+void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels) {
+    const rn_cifar *d = l->data;
     size_t out_floats = (size_t)3 * (size_t)l->img_size * (size_t)l->img_size;
     for (int k = 0; k < l->batch; k++) {
         int32_t index = l->order[(size_t)b * (size_t)l->batch + (size_t)k];
-        const uint8_t *image = d->pixels + (size_t)index * LR_CIFAR_PIXELS;
+        const uint8_t *image = d->pixels + (size_t)index * RN_CIFAR_PIXELS;
         float *out = images + (size_t)k * out_floats;
         labels[k] = d->labels[index];
         /* Keyed by the sample's index in the set, not its place in the
          * batch: the same image gets the same crop whoever loads it. */
         if (l->augment)
-            lr_transform_train(image, LR_CIFAR_SIDE, LR_CIFAR_SIDE, l->seed, l->epoch, index,
+            rn_transform_train(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->seed, l->epoch, index,
                                l->img_size, out);
-        else if (l->img_size == LR_CIFAR_SIDE)
-            lr_transform_plain(image, LR_CIFAR_SIDE, LR_CIFAR_SIDE, out);
+        else if (l->img_size == RN_CIFAR_SIDE)
+            rn_transform_plain(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, out);
         else   /* evaluation at another size: the whole image, resized */
-            lr_transform_resize(image, LR_CIFAR_SIDE, LR_CIFAR_SIDE, l->img_size, out);
+            rn_transform_resize(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->img_size, out);
     }
 }
 
-void lr_loader_free(lr_loader *l) {
+void rn_loader_free(rn_loader *l) {
     cs_free(l->order);
     memset(l, 0, sizeof *l);
 }

@@ -4,33 +4,33 @@
  * asked for. Part 2 adds worker threads and pinned staging behind the same
  * calls: the contents of batch b of epoch e are defined by (seed, e, b)
  * alone. */
-#ifndef LR_LOADER_H
-#define LR_LOADER_H
+#ifndef RN_LOADER_H
+#define RN_LOADER_H
 
 #include <stdint.h>
 
 #include "cifar.h"
 
 typedef struct {
-    const lr_cifar *data;
+    const rn_cifar *data;
     int batch;            /* images per batch */
     int img_size;         /* output side (32 native, 224 the lab's) */
     int augment;          /* 1: RandomResizedCrop + flip; 0: the whole image, resized to img_size */
     uint64_t seed;
-    int epoch;            /* the current epoch (set by lr_loader_start_epoch) */
+    int epoch;            /* the current epoch (set by rn_loader_start_epoch) */
     int32_t *order;       /* data->n sample indices, this epoch's order */
     int batches;          /* full batches per epoch: data->n / batch */
-} lr_loader;
+} rn_loader;
 
 /* Returns 0, or 2 with one line when the batch is larger than the data set. */
-int lr_loader_init(lr_loader *l, const lr_cifar *data, int batch, int img_size, int augment,
+int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment,
                    uint64_t seed);
 /* Shuffles for epoch e (Fisher-Yates from (seed, e)); without augment the
  * order is the file order. */
-void lr_loader_start_epoch(lr_loader *l, int epoch);
+void rn_loader_start_epoch(rn_loader *l, int epoch);
 /* Fills images (batch x 3 x img_size x img_size floats, host) and labels
  * (batch int32) with batch b of the current epoch (0 <= b < batches). */
-void lr_loader_get(const lr_loader *l, int b, float *images, int32_t *labels);
-void lr_loader_free(lr_loader *l);
+void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels);
+void rn_loader_free(rn_loader *l);
 
 #endif

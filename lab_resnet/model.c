@@ -13,14 +13,14 @@
 
 /* ---- parameters ------------------------------------------------------------ */
 
-static lr_param *add_param(lr_model *m, const char *name, int ndims, const int64_t *shape,
+static rn_param *add_param(rn_model *m, const char *name, int ndims, const int64_t *shape,
                            int trainable)
 {
-    if (m->nparams == LR_MAX_PARAMS) {
-        fprintf(stderr, "lab_resnet: more than %d parameter tensors\n", LR_MAX_PARAMS);
+    if (m->nparams == RN_MAX_PARAMS) {
+        fprintf(stderr, "lab_resnet: more than %d parameter tensors\n", RN_MAX_PARAMS);
         exit(3);
     }
-    lr_param *p = &m->params[m->nparams++];
+    rn_param *p = &m->params[m->nparams++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
     p->ndims = ndims;
@@ -30,25 +30,25 @@ static lr_param *add_param(lr_model *m, const char *name, int ndims, const int64
         p->count *= (size_t)shape[i];
     }
     p->trainable = trainable;
-    p->data = lr_arena_floats(m->arena, LR_WEIGHTS, p->count, name);
+    p->data = rn_arena_floats(m->arena, RN_WEIGHTS, p->count, name);
     if (trainable) {
-        p->grad = lr_arena_floats(m->arena, LR_GRADIENTS, p->count, name);
-        p->m = lr_arena_floats(m->arena, LR_OPTIMIZER, p->count, name);
-        p->v = lr_arena_floats(m->arena, LR_OPTIMIZER, p->count, name);
+        p->grad = rn_arena_floats(m->arena, RN_GRADIENTS, p->count, name);
+        p->m = rn_arena_floats(m->arena, RN_OPTIMIZER, p->count, name);
+        p->v = rn_arena_floats(m->arena, RN_OPTIMIZER, p->count, name);
     }
     return p;
 }
 
 /* Fills a parameter from host values. */
-static void upload(const lr_model *m, lr_param *p, const float *host)
+static void upload(const rn_model *m, rn_param *p, const float *host)
 {
     m->be->to_backend(p->data, host, p->count * sizeof(float));
 }
 
-static void make_conv(lr_model *m, lr_conv_layer *c, const char *name, int cin, int cout, int k,
+static void make_conv(rn_model *m, rn_conv_layer *c, const char *name, int cin, int cout, int k,
                       int stride, int pad)
 {
-    c->s = (lr_conv_shape){cin, cout, k, stride, pad};
+    c->s = (rn_conv_shape){cin, cout, k, stride, pad};
     char n[64];
     snprintf(n, sizeof n, "%s.weight", name);
     int64_t shape[4] = {cout, cin, k, k};
@@ -57,7 +57,7 @@ static void make_conv(lr_model *m, lr_conv_layer *c, const char *name, int cin, 
     snprintf(c->bwd, sizeof c->bwd, "bwd conv %s", name);
 }
 
-static void make_bn(lr_model *m, lr_bn_layer *b, const char *name, int c)
+static void make_bn(rn_model *m, rn_bn_layer *b, const char *name, int c)
 {
     b->c = c;
     char n[64];
@@ -71,15 +71,15 @@ static void make_bn(lr_model *m, lr_bn_layer *b, const char *name, int c)
     snprintf(n, sizeof n, "%s.running_var", name);
     b->running_var = add_param(m, n, 1, shape, 0);
     b->num_batches_tracked = 0;
-    b->save_mean = lr_arena_floats(m->arena, LR_ACTIVATIONS, (size_t)c, "bn saved mean");
-    b->save_invstd = lr_arena_floats(m->arena, LR_ACTIVATIONS, (size_t)c, "bn saved 1/std");
+    b->save_mean = rn_arena_floats(m->arena, RN_ACTIVATIONS, (size_t)c, "bn saved mean");
+    b->save_invstd = rn_arena_floats(m->arena, RN_ACTIVATIONS, (size_t)c, "bn saved 1/std");
     snprintf(b->fwd, sizeof b->fwd, "fwd bn %s", name);
     snprintf(b->bwd, sizeof b->bwd, "bwd bn %s", name);
 }
 
 /* torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"):
  * std = sqrt(2 / (cout * k * k)). */
-static void init_conv(const lr_model *m, lr_conv_layer *c, cs_rng *rng, float *tmp)
+static void init_conv(const rn_model *m, rn_conv_layer *c, cs_rng *rng, float *tmp)
 {
     double std = sqrt(2.0 / ((double)c->s.cout * c->s.k * c->s.k));
     for (size_t i = 0; i < c->weight->count; i++) tmp[i] = (float)(std * cs_rng_normal(rng));
@@ -87,7 +87,7 @@ static void init_conv(const lr_model *m, lr_conv_layer *c, cs_rng *rng, float *t
 }
 
 /* Batch norm: weight 1, bias 0, running mean 0, running var 1. */
-static void init_bn(const lr_model *m, lr_bn_layer *b, float *tmp)
+static void init_bn(const rn_model *m, rn_bn_layer *b, float *tmp)
 {
     for (int i = 0; i < b->c; i++) tmp[i] = 1.0f;
     upload(m, b->weight, tmp);
@@ -99,7 +99,7 @@ static void init_bn(const lr_model *m, lr_bn_layer *b, float *tmp)
 }
 
 /* nn.Linear's default: weight and bias uniform in +-1/sqrt(fan_in). */
-static void init_fc(const lr_model *m, uint64_t seed, float *tmp)
+static void init_fc(const rn_model *m, uint64_t seed, float *tmp)
 {
     cs_rng rng;
     cs_rng_seed(&rng, seed, 2);
@@ -110,11 +110,11 @@ static void init_fc(const lr_model *m, uint64_t seed, float *tmp)
     upload(m, m->fc_bias, tmp);
 }
 
-void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
+void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
 {
     memset(m, 0, sizeof *m);
     m->be = be;
-    m->arena = lr_arena_create(be->on_device);
+    m->arena = rn_arena_create(be->on_device);
     m->lr = 1e-4f;
     m->beta1 = 0.9f;
     m->beta2 = 0.999f;
@@ -129,7 +129,7 @@ void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
     int cin = 64;
     for (int layer = 0; layer < 4; layer++) {
         for (int j = 0; j < 2; j++) {
-            lr_block *b = &m->blocks[layer * 2 + j];
+            rn_block *b = &m->blocks[layer * 2 + j];
             int cout = widths[layer];
             int stride = (layer > 0 && j == 0) ? 2 : 1;
             char name[64];
@@ -158,7 +158,7 @@ void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
             cin = cout;
         }
     }
-    int64_t fcw[2] = {LR_CLASSES, 512}, fcb[1] = {LR_CLASSES};
+    int64_t fcw[2] = {RN_CLASSES, 512}, fcb[1] = {RN_CLASSES};
     m->fc_weight = add_param(m, "fc.weight", 2, fcw, 1);
     m->fc_bias = add_param(m, "fc.bias", 1, fcb, 1);
 
@@ -168,8 +168,8 @@ void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
     cs_rng_seed(&rng, seed, 1);
     init_conv(m, &m->conv1, &rng, tmp);
     init_bn(m, &m->bn1, tmp);
-    for (int i = 0; i < LR_NBLOCKS; i++) {
-        lr_block *b = &m->blocks[i];
+    for (int i = 0; i < RN_NBLOCKS; i++) {
+        rn_block *b = &m->blocks[i];
         init_conv(m, &b->conv1, &rng, tmp);
         init_bn(m, &b->bn1, tmp);
         init_conv(m, &b->conv2, &rng, tmp);
@@ -181,56 +181,63 @@ void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed)
     }
     init_fc(m, seed, tmp);
     cs_free(tmp);
-    static const char *const names[] = {"data loading", "copy H2D", "forward", "backward",
-                                        "optimizer step", "loss", "fwd maxpool", "bwd maxpool",
-                                        "fwd relu stem", "bwd relu stem", "fwd avgpool",
-                                        "bwd avgpool", "fwd fc", "bwd fc", "fwd+bwd loss", "adam"};
-    for (int i = 0; i < 16; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
+    static const char *const names[RN_NREGIONS] = {
+        [RN_REGION_DATA_LOADING] = "data loading",   [RN_REGION_COPY_H2D] = "copy H2D",
+        [RN_REGION_FORWARD] = "forward",             [RN_REGION_BACKWARD] = "backward",
+        [RN_REGION_OPTIMIZER] = "optimizer step",    [RN_REGION_LOSS] = "loss",
+        [RN_REGION_FWD_MAXPOOL] = "fwd maxpool",     [RN_REGION_BWD_MAXPOOL] = "bwd maxpool",
+        [RN_REGION_FWD_RELU_STEM] = "fwd relu stem", [RN_REGION_BWD_RELU_STEM] = "bwd relu stem",
+        [RN_REGION_FWD_AVGPOOL] = "fwd avgpool",     [RN_REGION_BWD_AVGPOOL] = "bwd avgpool",
+        [RN_REGION_FWD_FC] = "fwd fc",               [RN_REGION_BWD_FC] = "bwd fc",
+        [RN_REGION_FWD_BWD_LOSS] = "fwd+bwd loss",   [RN_REGION_ADAM] = "adam",
+    };
+    for (int i = 0; i < RN_NREGIONS; i++)
+        snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
 }
 
 /* ---- activations ------------------------------------------------------------ */
 
-static float *act(lr_model *m, size_t count, const char *what)
+static float *act(rn_model *m, size_t count, const char *what)
 {
-    return lr_arena_floats(m->arena, LR_ACTIVATIONS, count, what);
+    return rn_arena_floats(m->arena, RN_ACTIVATIONS, count, what);
 }
 
-void lr_model_prepare(lr_model *m, int batch, int img)
+void rn_model_prepare(rn_model *m, int batch, int img)
 {
-    const lr_backend *be = m->be;
+    const rn_backend *be = m->be;
     m->batch = batch;
     m->img = img;
     size_t n = (size_t)batch;
-    m->x = lr_arena_floats(m->arena, LR_WORKSPACE, n * 3 * img * img, "input images");
-    m->labels = lr_arena_bytes_alloc(m->arena, LR_WORKSPACE, n * sizeof(int32_t), "labels");
+    m->x = rn_arena_floats(m->arena, RN_WORKSPACE, n * 3 * img * img, "input images");
+    m->labels = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, n * sizeof(int32_t), "labels");
 
     size_t max_act = 0, work = 0;
 #define TRACK(count) do { if ((count) > max_act) max_act = (count); } while (0)
 #define NEED_WORK(conv, h, w) do { size_t w_ = be->conv_work_floats(&(conv).s, batch, h, w); \
                                     if (w_ > work) work = w_; } while (0)
-    m->stem_h = lr_out_size(img, 7, 2, 3);
+    m->stem_h = rn_out_size(img, 7, 2, 3);
     m->stem_w = m->stem_h;
     size_t stem = n * 64 * m->stem_h * m->stem_w;
     m->stem_c = act(m, stem, "conv1 output");
     m->stem_a = act(m, stem, "bn1 + relu output");
     TRACK(stem);
     NEED_WORK(m->conv1, img, img);
-    m->pool_h = lr_out_size(m->stem_h, 3, 2, 1);
+    m->pool_h = rn_out_size(m->stem_h, 3, 2, 1);
     m->pool_w = m->pool_h;
     size_t pool = n * 64 * m->pool_h * m->pool_w;
     m->pool = act(m, pool, "maxpool output");
-    m->pool_argmax = lr_arena_bytes_alloc(m->arena, LR_ACTIVATIONS, pool * sizeof(int32_t), "maxpool argmax");
+    m->pool_argmax = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, pool * sizeof(int32_t), "maxpool argmax");
     TRACK(pool);
 
     float *in = m->pool;
     int h = m->pool_h, w = m->pool_w;
-    for (int i = 0; i < LR_NBLOCKS; i++) {
-        lr_block *b = &m->blocks[i];
+    for (int i = 0; i < RN_NBLOCKS; i++) {
+        rn_block *b = &m->blocks[i];
         b->in = in;
         b->h_in = h;
         b->w_in = w;
-        b->h_out = lr_out_size(h, 3, b->stride, 1);
-        b->w_out = lr_out_size(w, 3, b->stride, 1);
+        b->h_out = rn_out_size(h, 3, b->stride, 1);
+        b->w_out = rn_out_size(w, 3, b->stride, 1);
         size_t o = n * b->cout * b->h_out * b->w_out;
         b->c1 = act(m, o, "block conv1 output");
         b->a1 = act(m, o, "block bn1 + relu output");
@@ -251,32 +258,32 @@ void lr_model_prepare(lr_model *m, int batch, int img)
         w = b->w_out;
     }
     m->gap = act(m, n * 512, "average pool output");
-    m->logits = act(m, n * LR_CLASSES, "logits");
-    m->dlogits = act(m, n * LR_CLASSES, "logit gradients");
-    m->loss = lr_arena_floats(m->arena, LR_WORKSPACE, 1, "loss");
-    m->correct = lr_arena_bytes_alloc(m->arena, LR_WORKSPACE, sizeof(int32_t), "correct count");
+    m->logits = act(m, n * RN_CLASSES, "logits");
+    m->dlogits = act(m, n * RN_CLASSES, "logit gradients");
+    m->loss = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss");
+    m->correct = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof(int32_t), "correct count");
     for (int i = 0; i < 5; i++) m->grad[i] = act(m, max_act, "activation gradients");
     m->work_floats = work;
-    m->work = work ? lr_arena_floats(m->arena, LR_WORKSPACE, work, "convolution scratch") : NULL;
+    m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
 #undef TRACK
 #undef NEED_WORK
 }
 
-void lr_model_free(lr_model *m)
+void rn_model_free(rn_model *m)
 {
-    if (m->arena) lr_arena_destroy(m->arena);
+    if (m->arena) rn_arena_destroy(m->arena);
     memset(m, 0, sizeof *m);
 }
 
-void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels)
+void rn_model_set_batch(rn_model *m, const float *images, const int32_t *labels)
 {
     size_t n = (size_t)m->batch;
     /* Labels are checked here, on the host, for every backend: a GPU kernel
      * given a label out of range could only give a NaN loss, not say why.
      * (The CIFAR reader checks them too; this guards every other caller.) */
     for (size_t i = 0; i < n; i++)
-        if (labels[i] < 0 || labels[i] >= LR_CLASSES) {
-            cs_error("label %d of sample %zu of the batch is not in [0, %d)", (int)labels[i], i, LR_CLASSES);
+        if (labels[i] < 0 || labels[i] >= RN_CLASSES) {
+            cs_error("label %d of sample %zu of the batch is not in [0, %d)", (int)labels[i], i, RN_CLASSES);
             exit(2);
         }
     m->be->to_backend(m->x, images, n * 3 * m->img * m->img * sizeof(float));
@@ -285,14 +292,14 @@ void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels)
 
 /* ---- forward ------------------------------------------------------------------ */
 
-static void conv_fwd(lr_model *m, lr_conv_layer *c, int h, int w, const float *x, float *y)
+static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, float *y)
 {
     int r = m->be->region_begin(c->fwd);
     m->be->conv_forward(&c->s, m->batch, h, w, x, c->weight->data, y, m->work);
     m->be->region_end(r);
 }
 
-static void bn_fwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, float *y, int train)
+static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y, int train)
 {
     int r = m->be->region_begin(b->fwd);
     if (train) {
@@ -307,9 +314,9 @@ static void bn_fwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, float *y
     m->be->region_end(r);
 }
 
-static void block_forward(lr_model *m, lr_block *b, int train)
+static void block_forward(rn_model *m, rn_block *b, int train)
 {
-    const lr_backend *be = m->be;
+    const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     conv_fwd(m, &b->conv1, b->h_in, b->w_in, b->in, b->c1);
@@ -333,41 +340,41 @@ static void block_forward(lr_model *m, lr_block *b, int train)
     be->region_end(r);
 }
 
-void lr_model_forward(lr_model *m, int train)
+void rn_model_forward(rn_model *m, int train)
 {
-    const lr_backend *be = m->be;
+    const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
-    int top = be->region_begin(m->region_names[2]);   /* "forward" */
+    int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
     conv_fwd(m, &m->conv1, m->img, m->img, m->x, m->stem_c);
     int stem_hw = m->stem_h * m->stem_w;
     bn_fwd(m, &m->bn1, stem_hw, m->stem_c, m->stem_a, train);
-    int r = be->region_begin(m->region_names[8]);
+    int r = be->region_begin(m->region_names[RN_REGION_FWD_RELU_STEM]);
     be->relu_forward(n * 64 * stem_hw, m->stem_a, m->stem_a);
     be->region_end(r);
-    r = be->region_begin(m->region_names[6]);
+    r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
     be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a, m->pool,
                         m->pool_argmax);
     be->region_end(r);
-    for (int i = 0; i < LR_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
-    const lr_block *last = &m->blocks[LR_NBLOCKS - 1];
-    r = be->region_begin(m->region_names[10]);
+    for (int i = 0; i < RN_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
+    const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
+    r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
     be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out, m->gap);
     be->region_end(r);
-    r = be->region_begin(m->region_names[12]);
-    be->linear_forward(m->batch, 512, LR_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data,
+    r = be->region_begin(m->region_names[RN_REGION_FWD_FC]);
+    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data,
                        m->logits);
     be->region_end(r);
     be->region_end(top);
 }
 
-void lr_model_loss(lr_model *m)
+void rn_model_loss(rn_model *m)
 {
-    int r = m->be->region_begin(m->region_names[5]);   /* "loss" */
-    m->be->xent(m->batch, LR_CLASSES, m->logits, m->labels, m->dlogits, m->loss, m->correct);
+    int r = m->be->region_begin(m->region_names[RN_REGION_LOSS]);
+    m->be->xent(m->batch, RN_CLASSES, m->logits, m->labels, m->dlogits, m->loss, m->correct);
     m->be->region_end(r);
 }
 
-void lr_model_read_metrics(const lr_model *m, float *loss, int *correct)
+void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 {
     int32_t c = 0;
     m->be->to_host(loss, m->loss, sizeof(float));
@@ -377,7 +384,7 @@ void lr_model_read_metrics(const lr_model *m, float *loss, int *correct)
 
 /* ---- backward ------------------------------------------------------------------ */
 
-static void conv_bwd(lr_model *m, lr_conv_layer *c, int h, int w, const float *x, const float *dy,
+static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy,
                      float *dx)
 {
     int r = m->be->region_begin(c->bwd);
@@ -386,7 +393,7 @@ static void conv_bwd(lr_model *m, lr_conv_layer *c, int h, int w, const float *x
     m->be->region_end(r);
 }
 
-static void bn_bwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
+static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(b->bwd);
     m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy,
@@ -397,9 +404,9 @@ static void bn_bwd(lr_model *m, lr_bn_layer *b, int hw, const float *x, const fl
 /* dy: the gradient of the block's output (overwritten); returns the buffer
  * that holds the gradient of its input (one of the scratch buffers, never
  * dy itself). */
-static float *block_backward(lr_model *m, lr_block *b, float *dy)
+static float *block_backward(rn_model *m, rn_block *b, float *dy)
 {
-    const lr_backend *be = m->be;
+    const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     size_t in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
@@ -434,28 +441,28 @@ static float *block_backward(lr_model *m, lr_block *b, float *dy)
     return dx_main;
 }
 
-void lr_model_backward(lr_model *m)
+void rn_model_backward(rn_model *m)
 {
-    const lr_backend *be = m->be;
+    const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
-    int top = be->region_begin(m->region_names[3]);   /* "backward" */
-    const lr_block *last = &m->blocks[LR_NBLOCKS - 1];
-    int r = be->region_begin(m->region_names[13]);
-    be->linear_backward(m->batch, 512, LR_CLASSES, m->gap, m->fc_weight->data, m->dlogits,
+    int top = be->region_begin(m->region_names[RN_REGION_BACKWARD]);
+    const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
+    int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
+    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->dlogits,
                         m->grad[1], m->fc_weight->grad, m->fc_bias->grad);
     be->region_end(r);
-    r = be->region_begin(m->region_names[11]);
+    r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
     be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
     be->region_end(r);
     float *dy = m->grad[0];
-    for (int i = LR_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
+    for (int i = RN_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
     /* dy: gradient of the maxpool output. */
     float *d_stem = dy == m->grad[0] ? m->grad[1] : m->grad[0];
     int stem_hw = m->stem_h * m->stem_w;
-    r = be->region_begin(m->region_names[7]);
+    r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
     be->region_end(r);
-    r = be->region_begin(m->region_names[9]);
+    r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
     be->relu_backward(n * 64 * stem_hw, m->stem_a, d_stem, d_stem);
     be->region_end(r);
     float *d_conv = d_stem == m->grad[2] ? m->grad[3] : m->grad[2];
@@ -464,13 +471,13 @@ void lr_model_backward(lr_model *m)
     be->region_end(top);
 }
 
-void lr_model_adam_step(lr_model *m)
+void rn_model_adam_step(rn_model *m)
 {
-    const lr_backend *be = m->be;
-    int top = be->region_begin(m->region_names[4]);   /* "optimizer step" */
+    const rn_backend *be = m->be;
+    int top = be->region_begin(m->region_names[RN_REGION_OPTIMIZER]);
     m->adam_t++;
     for (int i = 0; i < m->nparams; i++) {
-        lr_param *p = &m->params[i];
+        rn_param *p = &m->params[i];
         if (!p->trainable) continue;
         be->adam(p->count, p->data, p->grad, p->m, p->v, m->lr, m->beta1, m->beta2, m->eps,
                  m->adam_t);
@@ -480,14 +487,14 @@ void lr_model_adam_step(lr_model *m)
 
 /* ---- weights in files ---------------------------------------------------------- */
 
-lr_param *lr_model_param(lr_model *m, const char *name)
+rn_param *rn_model_param(rn_model *m, const char *name)
 {
     for (int i = 0; i < m->nparams; i++)
         if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
     return NULL;
 }
 
-size_t lr_model_trainable_count(const lr_model *m)
+size_t rn_model_trainable_count(const rn_model *m)
 {
     size_t n = 0;
     for (int i = 0; i < m->nparams; i++)
@@ -496,11 +503,11 @@ size_t lr_model_trainable_count(const lr_model *m)
 }
 
 /* The batch norm layer whose running_mean is `p`, for num_batches_tracked. */
-static lr_bn_layer *bn_of(lr_model *m, const lr_param *p)
+static rn_bn_layer *bn_of(rn_model *m, const rn_param *p)
 {
     if (m->bn1.running_mean == p) return &m->bn1;
-    for (int i = 0; i < LR_NBLOCKS; i++) {
-        lr_block *b = &m->blocks[i];
+    for (int i = 0; i < RN_NBLOCKS; i++) {
+        rn_block *b = &m->blocks[i];
         if (b->bn1.running_mean == p) return &b->bn1;
         if (b->bn2.running_mean == p) return &b->bn2;
         if (b->has_downsample && b->ds_bn.running_mean == p) return &b->ds_bn;
@@ -508,7 +515,7 @@ static lr_bn_layer *bn_of(lr_model *m, const lr_param *p)
     return NULL;
 }
 
-static void tracked_name(const lr_param *running_mean, char *out, size_t size)
+static void tracked_name(const rn_param *running_mean, char *out, size_t size)
 {
     /* "layer1.0.bn1.running_mean" -> "layer1.0.bn1.num_batches_tracked" */
     snprintf(out, size, "%.*s.num_batches_tracked",
@@ -517,26 +524,26 @@ static void tracked_name(const lr_param *running_mean, char *out, size_t size)
 
 /* Whether the file's head is another classifier over the same 512
  * features (ImageNet's 1000 classes): fc.weight [K, 512] and fc.bias [K],
- * F32, K >= 1 and not LR_CLASSES. Only such a head is replaced; any other
+ * F32, K >= 1 and not RN_CLASSES. Only such a head is replaced; any other
  * shape of fc.weight or fc.bias is an error like every other tensor's. */
-static int other_head(const lr_model *m, const lr_st_file *f)
+static int other_head(const rn_model *m, const rn_st_file *f)
 {
-    const lr_st_tensor *w = lr_st_find(f, m->fc_weight->name), *b = lr_st_find(f, m->fc_bias->name);
-    return w && b && w->dtype == LR_ST_F32 && b->dtype == LR_ST_F32 && w->ndims == 2 &&
-           w->shape[1] == m->fc_weight->shape[1] && w->shape[0] >= 1 && w->shape[0] != LR_CLASSES &&
+    const rn_st_tensor *w = rn_st_find(f, m->fc_weight->name), *b = rn_st_find(f, m->fc_bias->name);
+    return w && b && w->dtype == RN_ST_F32 && b->dtype == RN_ST_F32 && w->ndims == 2 &&
+           w->shape[1] == m->fc_weight->shape[1] && w->shape[0] >= 1 && w->shape[0] != RN_CLASSES &&
            b->ndims == 1 && b->shape[0] == w->shape[0];
 }
 
-int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed)
+int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
 {
     const int replace_head = other_head(m, f);
     /* First every tensor is checked (there, F32, the model's shape; a
      * num_batches_tracked, when there, an I64 scalar), so that a bad file
      * changes nothing in the model. */
     for (int i = 0; i < m->nparams; i++) {
-        lr_param *p = &m->params[i];
+        rn_param *p = &m->params[i];
         if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
-        int g = lr_st_check(f, p->name, LR_ST_F32, p->ndims, p->shape);
+        int g = rn_st_check(f, p->name, RN_ST_F32, p->ndims, p->shape);
         if (g == 1) {
             cs_error("%s: no tensor '%s' (a torchvision ResNet-18 state_dict has it)", f->path, p->name);
             return 2;
@@ -545,7 +552,7 @@ int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed)
         if (!p->trainable && strstr(p->name, "running_mean")) {
             char name[96];
             tracked_name(p, name, sizeof name);
-            if (lr_st_check(f, name, LR_ST_I64, 0, NULL) == 2) return 2;
+            if (rn_st_check(f, name, RN_ST_I64, 0, NULL) == 2) return 2;
         }
     }
     /* Then copied in. */
@@ -554,15 +561,15 @@ int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed)
         if (m->params[i].count > most) most = m->params[i].count;
     float *tmp = cs_alloc(most * sizeof(float), "weights being loaded");
     for (int i = 0; i < m->nparams; i++) {
-        lr_param *p = &m->params[i];
+        rn_param *p = &m->params[i];
         if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
-        lr_st_get_f32(f, p->name, p->ndims, p->shape, tmp);   /* checked above: cannot fail */
+        rn_st_get_f32(f, p->name, p->ndims, p->shape, tmp);   /* checked above: cannot fail */
         upload(m, p, tmp);
         if (!p->trainable && strstr(p->name, "running_mean")) {
             char name[96];
             tracked_name(p, name, sizeof name);
-            const lr_st_tensor *nb = lr_st_find(f, name);
-            lr_bn_layer *bn = bn_of(m, p);
+            const rn_st_tensor *nb = rn_st_find(f, name);
+            rn_bn_layer *bn = bn_of(m, p);
             if (nb && bn) {
                 int64_t v;
                 memcpy(&v, f->bytes + f->data_start + nb->begin, sizeof v);   /* little-endian hosts */
@@ -573,48 +580,48 @@ int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed)
     if (replace_head) {
         cs_say("  note: %s holds a %lld-class head; fc is re-initialised for %d classes "
                "(as the lab does with model.fc)\n", f->path,
-               (long long)lr_st_find(f, m->fc_weight->name)->shape[0], LR_CLASSES);
+               (long long)rn_st_find(f, m->fc_weight->name)->shape[0], RN_CLASSES);
         init_fc(m, seed, tmp);
     }
     cs_free(tmp);
     return 0;
 }
 
-int lr_model_load(lr_model *m, const char *path, uint64_t seed)
+int rn_model_load(rn_model *m, const char *path, uint64_t seed)
 {
-    lr_st_file f;
-    int rc = lr_st_open(&f, path);
+    rn_st_file f;
+    int rc = rn_st_open(&f, path);
     if (rc) return rc;
-    rc = lr_model_load_file(m, &f, seed);
-    lr_st_close(&f);
+    rc = rn_model_load_file(m, &f, seed);
+    rn_st_close(&f);
     return rc;
 }
 
-int lr_model_save(const lr_model *m, const char *path)
+int rn_model_save(const rn_model *m, const char *path)
 {
     size_t total = 0;
     for (int i = 0; i < m->nparams; i++) total += m->params[i].count;
     float *all = cs_alloc(total * sizeof(float), "weights being saved");
-    lr_st_writer *w = lr_st_writer_new();
+    rn_st_writer *w = rn_st_writer_new();
     size_t off = 0;
-    lr_model *mm = (lr_model *)m;   /* bn_of takes a non-const model; nothing is changed */
+    rn_model *mm = (rn_model *)m;   /* bn_of takes a non-const model; nothing is changed */
     for (int i = 0; i < m->nparams; i++) {
-        const lr_param *p = &m->params[i];
+        const rn_param *p = &m->params[i];
         float *host = all + off;
         off += p->count;
         m->be->to_host(host, p->data, p->count * sizeof(float));
-        lr_st_writer_add(w, p->name, p->ndims, p->shape, host);
+        rn_st_writer_add(w, p->name, p->ndims, p->shape, host);
         if (!p->trainable && strstr(p->name, "running_var")) {
             /* torchvision writes num_batches_tracked after running_var */
             char name[96];
-            const lr_param *mean = p - 1;
+            const rn_param *mean = p - 1;
             tracked_name(mean, name, sizeof name);
-            lr_bn_layer *bn = bn_of(mm, mean);
-            lr_st_writer_add_i64_scalar(w, name, bn ? bn->num_batches_tracked : 0);
+            rn_bn_layer *bn = bn_of(mm, mean);
+            rn_st_writer_add_i64_scalar(w, name, bn ? bn->num_batches_tracked : 0);
         }
     }
-    int rc = lr_st_writer_save(w, path);
-    lr_st_writer_free(w);
+    int rc = rn_st_writer_save(w, path);
+    rn_st_writer_free(w);
     cs_free(all);
     return rc;
 }

@@ -11,8 +11,8 @@
  *   adaptive average pool to 1x1 - fc 512 -> 10
  * BasicBlock: conv3x3(stride) - bn - relu - conv3x3 - bn, plus the shortcut
  * (identity, or downsample.0 conv1x1(stride) + downsample.1 bn), then relu. */
-#ifndef LR_MODEL_H
-#define LR_MODEL_H
+#ifndef RN_MODEL_H
+#define RN_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,9 +21,33 @@
 #include "backend.h"
 #include "safetensors.h"
 
-#define LR_CLASSES 10
-#define LR_MAX_PARAMS 128
-#define LR_NBLOCKS 8
+#define RN_CLASSES 10
+#define RN_MAX_PARAMS 128
+#define RN_NBLOCKS 8
+
+/* The profiler regions of the model's steps that are not a layer's own (a
+ * convolution, batch norm or block carries its region names in its struct):
+ * region_names[RN_REGION_FORWARD] is "forward", and so on (model.c's table
+ * of names, in this order). */
+typedef enum {
+    RN_REGION_DATA_LOADING,     /* "data loading" */
+    RN_REGION_COPY_H2D,         /* "copy H2D" */
+    RN_REGION_FORWARD,          /* "forward" */
+    RN_REGION_BACKWARD,         /* "backward" */
+    RN_REGION_OPTIMIZER,        /* "optimizer step" */
+    RN_REGION_LOSS,             /* "loss" */
+    RN_REGION_FWD_MAXPOOL,      /* "fwd maxpool" */
+    RN_REGION_BWD_MAXPOOL,      /* "bwd maxpool" */
+    RN_REGION_FWD_RELU_STEM,    /* "fwd relu stem": the ReLU after conv1 and bn1 */
+    RN_REGION_BWD_RELU_STEM,    /* "bwd relu stem" */
+    RN_REGION_FWD_AVGPOOL,      /* "fwd avgpool" */
+    RN_REGION_BWD_AVGPOOL,      /* "bwd avgpool" */
+    RN_REGION_FWD_FC,           /* "fwd fc": the 512 -> 10 head */
+    RN_REGION_BWD_FC,           /* "bwd fc" */
+    RN_REGION_FWD_BWD_LOSS,     /* "fwd+bwd loss" */
+    RN_REGION_ADAM,             /* "adam" */
+    RN_NREGIONS
+} rn_region;
 
 /* One named tensor of the model: a trainable parameter (with its gradient
  * and Adam's m and v) or a buffer (batch norm's running statistics). */
@@ -35,26 +59,26 @@ typedef struct {
     float *data;            /* backend memory */
     float *grad, *m, *v;    /* NULL for buffers */
     int trainable;
-} lr_param;
+} rn_param;
 
 typedef struct {
-    lr_conv_shape s;
-    lr_param *weight;
+    rn_conv_shape s;
+    rn_param *weight;
     char fwd[80], bwd[80];  /* profiler region names: "fwd conv layer1.0.conv1" */
-} lr_conv_layer;
+} rn_conv_layer;
 
 typedef struct {
     int c;
-    lr_param *weight, *bias, *running_mean, *running_var;
+    rn_param *weight, *bias, *running_mean, *running_var;
     int64_t num_batches_tracked;
     float *save_mean, *save_invstd;   /* from the last training forward */
     char fwd[80], bwd[80];
-} lr_bn_layer;
+} rn_bn_layer;
 
 typedef struct {
     int cin, cout, stride, has_downsample;
-    lr_conv_layer conv1, conv2, ds_conv;
-    lr_bn_layer bn1, bn2, ds_bn;
+    rn_conv_layer conv1, conv2, ds_conv;
+    rn_bn_layer bn1, bn2, ds_bn;
     char relu_fwd[80], relu_bwd[80], add_fwd[80], add_bwd[80];
     /* Activations of the prepared batch shape (backend memory). */
     int h_in, w_in, h_out, w_out;
@@ -63,17 +87,17 @@ typedef struct {
     float *c2, *b2;         /* conv2 output; bn2(c2) */
     float *ds_c, *ds_b;     /* shortcut conv output and its bn (downsample only) */
     float *out;             /* relu(b2 + shortcut) */
-} lr_block;
+} rn_block;
 
 typedef struct {
-    const lr_backend *be;
-    lr_arena *arena;
-    lr_param params[LR_MAX_PARAMS];
+    const rn_backend *be;
+    rn_arena *arena;
+    rn_param params[RN_MAX_PARAMS];
     int nparams;
-    lr_conv_layer conv1;
-    lr_bn_layer bn1;
-    lr_block blocks[LR_NBLOCKS];
-    lr_param *fc_weight, *fc_bias;
+    rn_conv_layer conv1;
+    rn_bn_layer bn1;
+    rn_block blocks[RN_NBLOCKS];
+    rn_param *fc_weight, *fc_bias;
     /* Adam (the lab's settings by default). */
     float lr, beta1, beta2, eps;
     int adam_t;             /* steps taken */
@@ -93,33 +117,33 @@ typedef struct {
     float *grad[5];         /* scratch gradients, each the largest activation */
     float *work;            /* convolution scratch */
     size_t work_floats;
-    char region_names[16][64];
-} lr_model;
+    char region_names[RN_NREGIONS][64];   /* indexed by rn_region */
+} rn_model;
 
 /* Builds the model on backend `be`, parameters initialised as torchvision
  * does, from the seed: convolutions Kaiming-normal (fan_out, ReLU gain),
  * batch norm weight 1 and bias 0 (running mean 0, var 1), fc as nn.Linear
  * (uniform +-1/sqrt(512)). Adam: lr 1e-4, betas 0.9/0.999, eps 1e-8. */
-void lr_model_init(lr_model *m, const lr_backend *be, uint64_t seed);
+void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed);
 /* Allocates the activation buffers for batches of `batch` images of
  * img x img (the arena's activation and workspace categories). */
-void lr_model_prepare(lr_model *m, int batch, int img);
-void lr_model_free(lr_model *m);
+void rn_model_prepare(rn_model *m, int batch, int img);
+void rn_model_free(rn_model *m);
 
 /* One training step on the batch already in m->x / m->labels: forward in
  * training mode, loss, backward, then Adam when `update` is set. The loss
- * and correct count stay in backend memory until lr_model_read_metrics. */
-void lr_model_forward(lr_model *m, int train);
-void lr_model_loss(lr_model *m);
-void lr_model_backward(lr_model *m);
-void lr_model_adam_step(lr_model *m);
+ * and correct count stay in backend memory until rn_model_read_metrics. */
+void rn_model_forward(rn_model *m, int train);
+void rn_model_loss(rn_model *m);
+void rn_model_backward(rn_model *m);
+void rn_model_adam_step(rn_model *m);
 /* Reads the last batch's loss and correct count (a sync on the GPU). */
-void lr_model_read_metrics(const lr_model *m, float *loss, int *correct);
+void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
 
 /* Copies host images (batch x 3 x img x img floats) and labels into the
- * model's input buffers. A label outside [0, LR_CLASSES) is a one-line
+ * model's input buffers. A label outside [0, RN_CLASSES) is a one-line
  * error and exit code 2. */
-void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels);
+void rn_model_set_batch(rn_model *m, const float *images, const int32_t *labels);
 
 /* Weights from a safetensors file with torchvision's names (F32; the I64
  * num_batches_tracked buffers are read when present). A head for another
@@ -129,15 +153,15 @@ void lr_model_set_batch(lr_model *m, const float *images, const int32_t *labels)
  * [2, 5] too) is an error naming the tensor, its shape and the one
  * expected. Every tensor is checked before any is copied: on an error the
  * model is as it was. Returns 0, or 2 with one line (3: out of memory). */
-int lr_model_load(lr_model *m, const char *path, uint64_t seed);
-/* The same from a file already read (lr_st_open, lr_st_parse). */
-int lr_model_load_file(lr_model *m, const lr_st_file *f, uint64_t seed);
+int rn_model_load(rn_model *m, const char *path, uint64_t seed);
+/* The same from a file already read (rn_st_open, rn_st_parse). */
+int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed);
 /* All parameters, running statistics and num_batches_tracked. Returns 0 or 3. */
-int lr_model_save(const lr_model *m, const char *path);
+int rn_model_save(const rn_model *m, const char *path);
 
 /* The parameter called name, or NULL. */
-lr_param *lr_model_param(lr_model *m, const char *name);
+rn_param *rn_model_param(rn_model *m, const char *name);
 /* Trainable parameter count (11,181,642 for ResNet-18 with 10 classes). */
-size_t lr_model_trainable_count(const lr_model *m);
+size_t rn_model_trainable_count(const rn_model *m);
 
 #endif

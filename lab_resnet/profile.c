@@ -47,8 +47,8 @@ static void print_rows(FILE *f, const char *title, op_row *rows, int n, int top,
     }
 }
 
-void lr_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
-                       lr_profile_answers *a)
+void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
+                       rn_profile_answers *a)
 {
     memset(a, 0, sizeof *a);
     cs_prof_entry e[CS_PROF_MAX_NAMES];

@@ -1,8 +1,8 @@
 /* The lab's Part 1 profile: the operations table (per layer type and per
  * layer, sorted by time) and the answers to the lab's four analysis
  * questions, all from the phase profiler's totals over the profiled steps. */
-#ifndef LR_PROFILE_H
-#define LR_PROFILE_H
+#ifndef RN_PROFILE_H
+#define RN_PROFILE_H
 
 #include <stdio.h>
 
@@ -15,12 +15,12 @@ typedef struct {
     double device_busy_share; /* GPU: device time of the compute regions / wall time; CPU: -1 */
     char slowest[3][96];      /* the three slowest operations (per layer) */
     double slowest_s[3];
-} lr_profile_answers;
+} rn_profile_answers;
 
 /* Prints the tables (top `top` rows of each) from the profiler's current
  * totals, over `steps` steps that took wall_s, and fills the answers.
  * on_gpu: the layer regions are device time (CUDA events). */
-void lr_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
-                       lr_profile_answers *a);
+void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
+                       rn_profile_answers *a);
 
 #endif

@@ -33,13 +33,13 @@
 static const struct {
     const char *text;
     size_t size;          /* bytes per element */
-    lr_st_dtype dtype;
+    rn_st_dtype dtype;
 } st_dtypes[] = {
-    {"F32", 4, LR_ST_F32},  {"I64", 8, LR_ST_I64},    {"F16", 2, LR_ST_OTHER},
-    {"BF16", 2, LR_ST_OTHER}, {"F64", 8, LR_ST_OTHER}, {"I32", 4, LR_ST_OTHER},
-    {"I16", 2, LR_ST_OTHER}, {"I8", 1, LR_ST_OTHER},   {"U8", 1, LR_ST_OTHER},
-    {"U16", 2, LR_ST_OTHER}, {"U32", 4, LR_ST_OTHER},  {"U64", 8, LR_ST_OTHER},
-    {"BOOL", 1, LR_ST_OTHER}, {"F8_E4M3", 1, LR_ST_OTHER}, {"F8_E5M2", 1, LR_ST_OTHER},
+    {"F32", 4, RN_ST_F32},  {"I64", 8, RN_ST_I64},    {"F16", 2, RN_ST_OTHER},
+    {"BF16", 2, RN_ST_OTHER}, {"F64", 8, RN_ST_OTHER}, {"I32", 4, RN_ST_OTHER},
+    {"I16", 2, RN_ST_OTHER}, {"I8", 1, RN_ST_OTHER},   {"U8", 1, RN_ST_OTHER},
+    {"U16", 2, RN_ST_OTHER}, {"U32", 4, RN_ST_OTHER},  {"U64", 8, RN_ST_OTHER},
+    {"BOOL", 1, RN_ST_OTHER}, {"F8_E4M3", 1, RN_ST_OTHER}, {"F8_E5M2", 1, RN_ST_OTHER},
 };
 
 /* Index into st_dtypes, or -1. */
@@ -70,7 +70,7 @@ static const char *format_shape(char *buf, size_t cap, int ndims, const int64_t 
     size_t used = 0;
     int n = snprintf(buf, cap, "[");
     used = n > 0 ? (size_t)n : 0;
-    for (int d = 0; d < ndims && d < LR_ST_MAX_DIMS && used < cap; d++) {
+    for (int d = 0; d < ndims && d < RN_ST_MAX_DIMS && used < cap; d++) {
         n = snprintf(buf + used, cap - used, "%s%lld", d ? ", " : "", (long long)shape[d]);
         if (n > 0) used += (size_t)n;
     }
@@ -127,12 +127,12 @@ static void write_le64(unsigned char *p, uint64_t v) {
 /* ---- reading: the header ------------------------------------------------------ */
 
 typedef struct {
-    lr_st_file *f;
-    lr_json j;
+    rn_st_file *f;
+    rn_json j;
     size_t data_size;        /* bytes after the header */
     size_t *entry_at;        /* per tensor: file offset of its entry (for messages) */
     int cap;
-    char context[LR_ST_NAME_MAX + 32];   /* "tensor 'x'" being read, for messages */
+    char context[RN_ST_NAME_MAX + 32];   /* "tensor 'x'" being read, for messages */
 } st_reader;
 
 /* A problem found after reading a value: reported at its first byte. */
@@ -145,36 +145,36 @@ static int fail_value(st_reader *r, size_t text_pos, const char *fmt, ...) {
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     if (!r->j.failed) r->j.pos = text_pos;   /* the error is sticky: nothing reads on */
-    return lr_json_fail(&r->j, message);
+    return rn_json_fail(&r->j, message);
 }
 
 /* The position of the next value (after whitespace), in the JSON text. */
-static size_t value_pos(st_reader *r) { return lr_json_offset(&r->j) - r->j.base; }
+static size_t value_pos(st_reader *r) { return rn_json_offset(&r->j) - r->j.base; }
 
-static int read_shape(st_reader *r, lr_st_tensor *t) {
-    if (lr_json_enter_array(&r->j) != 0) return -1;
+static int read_shape(st_reader *r, rn_st_tensor *t) {
+    if (rn_json_enter_array(&r->j) != 0) return -1;
     int rc;
-    while ((rc = lr_json_next_element(&r->j)) == 1) {
+    while ((rc = rn_json_next_element(&r->j)) == 1) {
         size_t at = value_pos(r);
         int64_t dim;
-        if (lr_json_read_int(&r->j, &dim) != 0) return -1;
+        if (rn_json_read_int(&r->j, &dim) != 0) return -1;
         if (dim < 0) return fail_value(r, at, "negative dimension %lld in shape", (long long)dim);
-        if (t->ndims >= LR_ST_MAX_DIMS)
-            return fail_value(r, at, "shape has more than %d dimensions", LR_ST_MAX_DIMS);
+        if (t->ndims >= RN_ST_MAX_DIMS)
+            return fail_value(r, at, "shape has more than %d dimensions", RN_ST_MAX_DIMS);
         t->shape[t->ndims++] = dim;
     }
     return rc;
 }
 
-static int read_offsets(st_reader *r, lr_st_tensor *t) {
+static int read_offsets(st_reader *r, rn_st_tensor *t) {
     size_t at = value_pos(r);
-    if (lr_json_enter_array(&r->j) != 0) return -1;
+    if (rn_json_enter_array(&r->j) != 0) return -1;
     int64_t v[2];
     int n = 0, rc;
-    while ((rc = lr_json_next_element(&r->j)) == 1) {
+    while ((rc = rn_json_next_element(&r->j)) == 1) {
         size_t vat = value_pos(r);
         int64_t x;
-        if (lr_json_read_int(&r->j, &x) != 0) return -1;
+        if (rn_json_read_int(&r->j, &x) != 0) return -1;
         if (n == 2) return fail_value(r, vat, "data_offsets has more than two numbers");
         if (x < 0) return fail_value(r, vat, "negative data offset %lld", (long long)x);
         v[n++] = x;
@@ -194,30 +194,30 @@ static int read_offsets(st_reader *r, lr_st_tensor *t) {
 
 /* One tensor entry: {"dtype": .., "shape": [..], "data_offsets": [b, e]},
  * other fields skipped. */
-static int read_entry(st_reader *r, lr_st_tensor *t) {
+static int read_entry(st_reader *r, rn_st_tensor *t) {
     size_t entry_at = value_pos(r);
-    if (lr_json_peek(&r->j) != LR_JSON_OBJECT)
+    if (rn_json_peek(&r->j) != RN_JSON_OBJECT)
         return fail_value(r, entry_at, "the entry is not an object");
-    if (lr_json_enter_object(&r->j) != 0) return -1;
+    if (rn_json_enter_object(&r->j) != 0) return -1;
     int have_dtype = 0, have_shape = 0, have_offsets = 0, rc;
     size_t dtype_size = 0, dtype_at = 0;
     char key[16];
     size_t key_len;
-    while ((rc = lr_json_next_member(&r->j, key, sizeof key, &key_len)) == 1) {
+    while ((rc = rn_json_next_member(&r->j, key, sizeof key, &key_len)) == 1) {
         size_t at = value_pos(r);
         int *seen = NULL;
         if (key_len == strlen(key) && strcmp(key, "dtype") == 0) seen = &have_dtype;
         else if (key_len == strlen(key) && strcmp(key, "shape") == 0) seen = &have_shape;
         else if (key_len == strlen(key) && strcmp(key, "data_offsets") == 0) seen = &have_offsets;
         if (seen == NULL) {
-            if (lr_json_skip_value(&r->j) != 0) return -1;   /* a field we do not use */
+            if (rn_json_skip_value(&r->j) != 0) return -1;   /* a field we do not use */
             continue;
         }
         if (*seen) return fail_value(r, at, "field \"%s\" given twice", key);
         *seen = 1;
         if (seen == &have_dtype) {
             size_t len;
-            if (lr_json_read_string(&r->j, t->dtype_text, sizeof t->dtype_text, &len) != 0) return -1;
+            if (rn_json_read_string(&r->j, t->dtype_text, sizeof t->dtype_text, &len) != 0) return -1;
             int d = len < sizeof t->dtype_text && len == strlen(t->dtype_text)
                         ? find_dtype(t->dtype_text) : -1;
             char buf[24];
@@ -251,23 +251,23 @@ static int read_entry(st_reader *r, lr_st_tensor *t) {
 
 /* "__metadata__": an object whose values are strings. */
 static int read_metadata(st_reader *r) {
-    if (lr_json_peek(&r->j) != LR_JSON_OBJECT)
+    if (rn_json_peek(&r->j) != RN_JSON_OBJECT)
         return fail_value(r, value_pos(r), "__metadata__ is not an object");
-    if (lr_json_enter_object(&r->j) != 0) return -1;
+    if (rn_json_enter_object(&r->j) != 0) return -1;
     int rc;
-    while ((rc = lr_json_next_member(&r->j, NULL, 0, NULL)) == 1) {
-        if (lr_json_peek(&r->j) != LR_JSON_STRING)
+    while ((rc = rn_json_next_member(&r->j, NULL, 0, NULL)) == 1) {
+        if (rn_json_peek(&r->j) != RN_JSON_STRING)
             return fail_value(r, value_pos(r), "__metadata__ values must be strings");
-        if (lr_json_read_string(&r->j, NULL, 0, NULL) != 0) return -1;
+        if (rn_json_read_string(&r->j, NULL, 0, NULL) != 0) return -1;
     }
     return rc;
 }
 
-static int add_tensor(st_reader *r, lr_st_tensor **out) {
-    lr_st_file *f = r->f;
+static int add_tensor(st_reader *r, rn_st_tensor **out) {
+    rn_st_file *f = r->f;
     if (f->ntensors == r->cap) {
         int cap = r->cap ? r->cap * 2 : 64;
-        lr_st_tensor *t = realloc(f->tensors, (size_t)cap * sizeof *t);
+        rn_st_tensor *t = realloc(f->tensors, (size_t)cap * sizeof *t);
         if (t == NULL) return -1;
         f->tensors = t;
         size_t *at = realloc(r->entry_at, (size_t)cap * sizeof *at);
@@ -277,7 +277,7 @@ static int add_tensor(st_reader *r, lr_st_tensor **out) {
     }
     *out = &f->tensors[f->ntensors];
     memset(*out, 0, sizeof **out);
-    r->entry_at[f->ntensors] = lr_json_offset(&r->j);
+    r->entry_at[f->ntensors] = rn_json_offset(&r->j);
     f->ntensors++;
     return 0;
 }
@@ -285,25 +285,25 @@ static int add_tensor(st_reader *r, lr_st_tensor **out) {
 /* The whole header. Returns 0, -1 with the JSON error set (r->context says
  * which tensor), or -2 when out of memory. */
 static int read_header(st_reader *r) {
-    lr_json *j = &r->j;
-    if (lr_json_peek(j) != LR_JSON_OBJECT) {
+    rn_json *j = &r->j;
+    if (rn_json_peek(j) != RN_JSON_OBJECT) {
         if (!j->failed) fail_value(r, value_pos(r), "the header is not a JSON object");
         return -1;
     }
-    if (lr_json_enter_object(j) != 0) return -1;
+    if (rn_json_enter_object(j) != 0) return -1;
     int have_metadata = 0, rc;
-    char name[LR_ST_NAME_MAX];
+    char name[RN_ST_NAME_MAX];
     size_t name_len;
     for (;;) {
         r->context[0] = '\0';   /* errors between entries belong to no tensor */
         size_t name_at = value_pos(r);
-        rc = lr_json_next_member(j, name, sizeof name, &name_len);
+        rc = rn_json_next_member(j, name, sizeof name, &name_len);
         if (rc <= 0) break;
-        char buf[LR_ST_NAME_MAX];
+        char buf[RN_ST_NAME_MAX];
         snprintf(r->context, sizeof r->context, "tensor '%s'", shown(name, buf, sizeof buf));
         if (name_len >= sizeof name)
             return fail_value(r, name_at, "the name is %zu bytes long (the limit is %d)", name_len,
-                              LR_ST_NAME_MAX - 1);
+                              RN_ST_NAME_MAX - 1);
         if (name_len != strlen(name)) return fail_value(r, name_at, "the name holds a NUL byte");
         if (strcmp(name, "__metadata__") == 0) {
             snprintf(r->context, sizeof r->context, "__metadata__");
@@ -312,25 +312,25 @@ static int read_header(st_reader *r) {
             if (read_metadata(r) != 0) return -1;
             continue;
         }
-        lr_st_tensor *t;
+        rn_st_tensor *t;
         if (add_tensor(r, &t) != 0) return -2;
         memcpy(t->name, name, name_len + 1);
         if (read_entry(r, t) != 0) return -1;
     }
     if (rc < 0) return -1;
-    return lr_json_finish(j);
+    return rn_json_finish(j);
 }
 
 /* ---- reading: checks across tensors --------------------------------------------- */
 
-static const lr_st_tensor *sort_base;   /* qsort has no context argument */
+static const rn_st_tensor *sort_base;   /* qsort has no context argument */
 
 static int by_name(const void *a, const void *b) {
     return strcmp(sort_base[*(const int *)a].name, sort_base[*(const int *)b].name);
 }
 
 static int by_begin(const void *a, const void *b) {
-    const lr_st_tensor *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+    const rn_st_tensor *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
     return *(const int *)a - *(const int *)b;
@@ -339,7 +339,7 @@ static int by_begin(const void *a, const void *b) {
 /* Unique names, and no two tensors sharing a byte. Sorting keeps this
  * O(n log n): a header may list hundreds of thousands of tensors. */
 static int check_tensors(st_reader *r) {
-    lr_st_file *f = r->f;
+    rn_st_file *f = r->f;
     int n = f->ntensors;
     if (n < 2) return 0;
     int *order = malloc((size_t)n * sizeof *order);
@@ -347,9 +347,9 @@ static int check_tensors(st_reader *r) {
     for (int i = 0; i < n; i++) order[i] = i;
     sort_base = f->tensors;
     qsort(order, (size_t)n, sizeof *order, by_name);
-    char b1[LR_ST_NAME_MAX], b2[LR_ST_NAME_MAX];
+    char b1[RN_ST_NAME_MAX], b2[RN_ST_NAME_MAX];
     for (int i = 1; i < n; i++) {
-        const lr_st_tensor *a = &f->tensors[order[i - 1]], *b = &f->tensors[order[i]];
+        const rn_st_tensor *a = &f->tensors[order[i - 1]], *b = &f->tensors[order[i]];
         if (strcmp(a->name, b->name) == 0) {
             int later = order[i] > order[i - 1] ? order[i] : order[i - 1];
             cs_error("%s: tensor '%s' appears twice in the header (again at byte %zu)", f->path,
@@ -361,10 +361,10 @@ static int check_tensors(st_reader *r) {
     qsort(order, (size_t)n, sizeof *order, by_begin);
     int reach = -1;   /* the non-empty tensor ending furthest so far */
     for (int i = 0; i < n; i++) {
-        const lr_st_tensor *t = &f->tensors[order[i]];
+        const rn_st_tensor *t = &f->tensors[order[i]];
         if (t->begin == t->end) continue;   /* an empty tensor holds no byte */
         if (reach >= 0 && t->begin < f->tensors[reach].end) {
-            const lr_st_tensor *u = &f->tensors[reach];
+            const rn_st_tensor *u = &f->tensors[reach];
             cs_error("%s: tensors '%s' [%zu, %zu) and '%s' [%zu, %zu) overlap in the data section",
                      f->path, shown(u->name, b1, sizeof b1), u->begin, u->end,
                      shown(t->name, b2, sizeof b2), t->begin, t->end);
@@ -377,8 +377,8 @@ static int check_tensors(st_reader *r) {
     return 0;
 }
 
-/* Parses a buffer the file now owns (freed by lr_st_close, also on error). */
-static int parse_owned(lr_st_file *f, const char *path, unsigned char *bytes, size_t size) {
+/* Parses a buffer the file now owns (freed by rn_st_close, also on error). */
+static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, size_t size) {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path != NULL ? path : "(memory)");
     f->bytes = bytes;
@@ -386,7 +386,7 @@ static int parse_owned(lr_st_file *f, const char *path, unsigned char *bytes, si
     if (size < 8) {
         cs_error("%s: %zu bytes is too short for a safetensors file (it starts with an 8-byte header length)",
                  f->path, size);
-        lr_st_close(f);
+        rn_st_close(f);
         return 2;
     }
     uint64_t header_len = read_le64(bytes);
@@ -399,7 +399,7 @@ static int parse_owned(lr_st_file *f, const char *path, unsigned char *bytes, si
         else
             cs_error("%s: the header length %llu runs past the end of the file (%zu bytes)", f->path,
                      (unsigned long long)header_len, size);
-        lr_st_close(f);
+        rn_st_close(f);
         return 2;
     }
     f->data_start = 8 + (size_t)header_len;
@@ -408,25 +408,25 @@ static int parse_owned(lr_st_file *f, const char *path, unsigned char *bytes, si
     memset(&r, 0, sizeof r);
     r.f = f;
     r.data_size = size - f->data_start;
-    lr_json_init(&r.j, (const char *)bytes + 8, (size_t)header_len, 8, ST_JSON_DEPTH);
+    rn_json_init(&r.j, (const char *)bytes + 8, (size_t)header_len, 8, ST_JSON_DEPTH);
     int rc = read_header(&r);
     if (rc == -2) {
         cs_error("%s: out of memory reading the header", f->path);
         rc = 3;
     } else if (rc != 0) {
-        if (r.context[0] != '\0') cs_error("%s: %s: %s", f->path, r.context, lr_json_error(&r.j));
-        else cs_error("%s: bad header: %s", f->path, lr_json_error(&r.j));
+        if (r.context[0] != '\0') cs_error("%s: %s: %s", f->path, r.context, rn_json_error(&r.j));
+        else cs_error("%s: bad header: %s", f->path, rn_json_error(&r.j));
         rc = 2;
     } else {
         rc = check_tensors(&r);
         if (rc == 3) cs_error("%s: out of memory checking the header", f->path);
     }
     free(r.entry_at);
-    if (rc != 0) lr_st_close(f);
+    if (rc != 0) rn_st_close(f);
     return rc;
 }
 
-int lr_st_parse(lr_st_file *f, const char *path, const unsigned char *bytes, size_t size) {
+int rn_st_parse(rn_st_file *f, const char *path, const unsigned char *bytes, size_t size) {
     unsigned char *copy = malloc(size ? size : 1);
     if (copy == NULL) {
         memset(f, 0, sizeof *f);
@@ -437,7 +437,7 @@ int lr_st_parse(lr_st_file *f, const char *path, const unsigned char *bytes, siz
     return parse_owned(f, path, copy, size);
 }
 
-int lr_st_open(lr_st_file *f, const char *path) {
+int rn_st_open(rn_st_file *f, const char *path) {
     memset(f, 0, sizeof *f);
     /* A regular file only, checked before anything is read: a FIFO with no
      * writer would be waited on forever, a device read forever. */
@@ -467,7 +467,7 @@ int lr_st_open(lr_st_file *f, const char *path) {
     return parse_owned(f, path, bytes, size);
 }
 
-void lr_st_close(lr_st_file *f) {
+void rn_st_close(rn_st_file *f) {
     if (f == NULL) return;
     free(f->bytes);
     free(f->tensors);
@@ -477,21 +477,21 @@ void lr_st_close(lr_st_file *f) {
     f->ntensors = 0;
 }
 
-const lr_st_tensor *lr_st_find(const lr_st_file *f, const char *name) {
+const rn_st_tensor *rn_st_find(const rn_st_file *f, const char *name) {
     if (f == NULL || name == NULL) return NULL;
     for (int i = 0; i < f->ntensors; i++)
         if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }
 
-int lr_st_check(const lr_st_file *f, const char *name, lr_st_dtype dtype, int ndims,
+int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int ndims,
                 const int64_t *shape) {
-    const lr_st_tensor *t = lr_st_find(f, name);
+    const rn_st_tensor *t = rn_st_find(f, name);
     if (t == NULL) return 1;
-    char b1[LR_ST_NAME_MAX];
-    if (t->dtype != dtype || dtype == LR_ST_OTHER) {
+    char b1[RN_ST_NAME_MAX];
+    if (t->dtype != dtype || dtype == RN_ST_OTHER) {
         cs_error("%s: tensor '%s' is %s, expected %s", f->path, shown(name, b1, sizeof b1),
-                 t->dtype_text, dtype == LR_ST_I64 ? "I64" : "F32");
+                 t->dtype_text, dtype == RN_ST_I64 ? "I64" : "F32");
         return 2;
     }
     int same = ndims == t->ndims;
@@ -506,11 +506,11 @@ int lr_st_check(const lr_st_file *f, const char *name, lr_st_dtype dtype, int nd
     return 0;
 }
 
-int lr_st_get_f32(const lr_st_file *f, const char *name, int ndims, const int64_t *shape,
+int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_t *shape,
                   float *dst) {
-    int rc = lr_st_check(f, name, LR_ST_F32, ndims, shape);
+    int rc = rn_st_check(f, name, RN_ST_F32, ndims, shape);
     if (rc != 0) return rc;
-    const lr_st_tensor *t = lr_st_find(f, name);
+    const rn_st_tensor *t = rn_st_find(f, name);
     /* end - begin = count * 4 was checked when the file was read. */
     copy_little_endian(dst, f->bytes + f->data_start + t->begin, (t->end - t->begin) / 4, 4);
     return 0;
@@ -519,31 +519,31 @@ int lr_st_get_f32(const lr_st_file *f, const char *name, int ndims, const int64_
 /* ---- writing ---------------------------------------------------------------------- */
 
 typedef struct {
-    char name[LR_ST_NAME_MAX];
+    char name[RN_ST_NAME_MAX];
     const char *dtype;            /* "F32" or "I64" */
     int ndims;
-    int64_t shape[LR_ST_MAX_DIMS];
+    int64_t shape[RN_ST_MAX_DIMS];
     size_t nbytes;
     unsigned char *data;          /* little-endian copy, owned */
 } st_entry;
 
-struct lr_st_writer {
+struct rn_st_writer {
     st_entry *entries;
     int n, cap;
     char error[256];              /* the first bad add, reported by save */
 };
 
-lr_st_writer *lr_st_writer_new(void) { return calloc(1, sizeof(lr_st_writer)); }
+rn_st_writer *rn_st_writer_new(void) { return calloc(1, sizeof(rn_st_writer)); }
 
-void lr_st_writer_free(lr_st_writer *w) {
+void rn_st_writer_free(rn_st_writer *w) {
     if (w == NULL) return;
     for (int i = 0; i < w->n; i++) free(w->entries[i].data);
     free(w->entries);
     free(w);
 }
 
-static void writer_fail(lr_st_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void writer_fail(lr_st_writer *w, const char *fmt, ...) {
+static void writer_fail(rn_st_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void writer_fail(rn_st_writer *w, const char *fmt, ...) {
     if (w->error[0] != '\0') return;   /* the first problem is the one to fix */
     va_list ap;
     va_start(ap, fmt);
@@ -552,11 +552,11 @@ static void writer_fail(lr_st_writer *w, const char *fmt, ...) {
 }
 
 /* Copies the data now, so the caller may reuse its buffer before saving. */
-static void writer_add(lr_st_writer *w, const char *name, const char *dtype, size_t width,
+static void writer_add(rn_st_writer *w, const char *name, const char *dtype, size_t width,
                        int ndims, const int64_t *shape, const void *data) {
     if (w == NULL) return;
-    char b[LR_ST_NAME_MAX];
-    if (name == NULL || strlen(name) >= LR_ST_NAME_MAX || strcmp(name, "__metadata__") == 0) {
+    char b[RN_ST_NAME_MAX];
+    if (name == NULL || strlen(name) >= RN_ST_NAME_MAX || strcmp(name, "__metadata__") == 0) {
         writer_fail(w, "bad tensor name '%s'", name ? shown(name, b, sizeof b) : "(null)");
         return;
     }
@@ -566,7 +566,7 @@ static void writer_add(lr_st_writer *w, const char *name, const char *dtype, siz
             return;
         }
     uint64_t count = 0;
-    int shape_ok = ndims >= 0 && ndims <= LR_ST_MAX_DIMS && (ndims == 0 || shape != NULL);
+    int shape_ok = ndims >= 0 && ndims <= RN_ST_MAX_DIMS && (ndims == 0 || shape != NULL);
     for (int d = 0; shape_ok && d < ndims; d++) shape_ok = shape[d] >= 0;
     if (!shape_ok || element_count(ndims, shape, &count) != 0 || count > SIZE_MAX / width ||
         (count > 0 && data == NULL)) {
@@ -596,12 +596,12 @@ static void writer_add(lr_st_writer *w, const char *name, const char *dtype, siz
     w->n++;
 }
 
-void lr_st_writer_add(lr_st_writer *w, const char *name, int ndims, const int64_t *shape,
+void rn_st_writer_add(rn_st_writer *w, const char *name, int ndims, const int64_t *shape,
                       const float *data) {
     writer_add(w, name, "F32", sizeof(float), ndims, shape, data);
 }
 
-void lr_st_writer_add_i64_scalar(lr_st_writer *w, const char *name, int64_t value) {
+void rn_st_writer_add_i64_scalar(rn_st_writer *w, const char *name, int64_t value) {
     writer_add(w, name, "I64", sizeof(int64_t), 0, NULL, &value);
 }
 
@@ -642,7 +642,7 @@ static void text_add_string(st_text *t, const char *s) {
     text_add(t, "\"");
 }
 
-int lr_st_writer_save(lr_st_writer *w, const char *path) {
+int rn_st_writer_save(rn_st_writer *w, const char *path) {
     if (w == NULL) {
         cs_error("cannot write %s: out of memory", path);
         return 3;

@@ -14,74 +14,17 @@
 #include "cs_stats.h"
 #include "transforms.h"
 
-int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o,
-                   lr_train_result *r)
+/* The epoch's figures from the `steps` batches that ran: the throughput and
+ * the medians over those after the warm-up, the first and last tenth's loss,
+ * the running accuracy. */
+static void summarize(rn_train_result *r, int steps, int warmup, int batch, const double *step_s,
+                      const double *load_s, const double *copy_s, const double *train_s,
+                      long correct_total, long seen)
 {
-    const lr_backend *be = m->be;
-    memset(r, 0, sizeof *r);
-    int steps = o->batches;
-    size_t img_floats = (size_t)ld->batch * 3 * ld->img_size * ld->img_size;
-    float *images = cs_alloc(img_floats * sizeof(float), "batch images (host)");
-    int32_t *labels = cs_alloc((size_t)ld->batch * sizeof(int32_t), "batch labels (host)");
-    double *step_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "step times");
-    double *load_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "loading times");
-    double *train_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "training times");
-    double *copy_s = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(double), "copy times");
-    r->loss = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(float), "loss per step");
-    r->correct = cs_alloc((size_t)(steps > 0 ? steps : 1) * sizeof(int32_t), "correct per step");
-    lr_loader_start_epoch(ld, epoch);
-
-    long correct_total = 0, seen = 0;
-    double t_epoch = cs_now();
-    for (int b = 0; b < steps; b++) {
-        double t0 = cs_now();
-        cs_prof_begin("data loading");
-        lr_loader_get(ld, b, images, labels);
-        cs_prof_end();
-        double t_loaded = cs_now();
-        int h = be->region_begin("copy H2D");
-        lr_model_set_batch(m, images, labels);   /* pageable memory: the copy is done on return */
-        be->region_end(h);
-        double t_copied = cs_now();
-        lr_model_forward(m, 1);
-        lr_model_loss(m);
-        lr_model_backward(m);
-        lr_model_adam_step(m);
-        /* The lab's loop reads loss.item() every step: a sync. */
-        float loss;
-        int correct;
-        cs_prof_begin("sync/loss.item()");
-        lr_model_read_metrics(m, &loss, &correct);
-        cs_prof_end();
-        be->regions_flush();
-        step_s[b] = cs_now() - t0;
-        load_s[b] = t_loaded - t0;
-        copy_s[b] = t_copied - t_loaded;
-        train_s[b] = step_s[b] - load_s[b] - copy_s[b];
-        r->loss[b] = loss;
-        r->correct[b] = correct;
-        correct_total += correct;
-        seen += ld->batch;
-        if (!isfinite(loss)) {
-            cs_error("step %d: the loss is %g: training diverged", b + 1, loss);
-            cs_free(images);
-            cs_free(labels);
-            cs_free(step_s);
-            cs_free(load_s);
-            cs_free(train_s);
-            cs_free(copy_s);
-            return 1;
-        }
-        if (o->log_every > 0 && ((b + 1) % o->log_every == 0 || b + 1 == steps))
-            cs_say("    batch %5d/%d  loss %.4f  running accuracy %5.1f%%  batch time %s\n", b + 1,
-                   steps, loss, 100.0 * correct_total / seen,
-                   cs_format_time(step_s[b], (char[32]){0}, 32));
-    }
-    r->wall_s = cs_now() - t_epoch;
     r->steps = steps;
-    int first = o->warmup < steps ? o->warmup : 0;   /* all steps timed if the warm-up is all */
+    int first = warmup < steps ? warmup : 0;   /* all steps timed if the warm-up is all */
     for (int b = first; b < steps; b++) r->timed_s += step_s[b];
-    r->timed_images = (steps - first) * ld->batch;
+    r->timed_images = (steps - first) * batch;
     r->images_per_s = r->timed_s > 0 ? r->timed_images / r->timed_s : 0.0;
     if (steps - first > 0) {
         cs_stats st = cs_stats_of(step_s + first, steps - first);
@@ -102,27 +45,94 @@ int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o
     r->first_loss = steps ? a / tenth : 0;
     r->last_loss = steps ? z / tenth : 0;
     r->train_accuracy = seen ? (double)correct_total / seen : 0;
+}
+
+int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o,
+                   rn_train_result *r)
+{
+    const rn_backend *be = m->be;
+    memset(r, 0, sizeof *r);
+    int rc = 0, steps = o->batches, done = 0;
+    size_t img_floats = (size_t)ld->batch * 3 * ld->img_size * ld->img_size;
+    size_t per_step = (size_t)(steps > 0 ? steps : 1);
+    float *images = cs_alloc(img_floats * sizeof(float), "batch images (host)");
+    int32_t *labels = cs_alloc((size_t)ld->batch * sizeof(int32_t), "batch labels (host)");
+    double *step_s = cs_alloc(per_step * sizeof(double), "step times");
+    double *load_s = cs_alloc(per_step * sizeof(double), "loading times");
+    double *train_s = cs_alloc(per_step * sizeof(double), "training times");
+    double *copy_s = cs_alloc(per_step * sizeof(double), "copy times");
+    r->loss = cs_alloc(per_step * sizeof(float), "loss per step");
+    r->correct = cs_alloc(per_step * sizeof(int32_t), "correct per step");
+    rn_loader_start_epoch(ld, epoch);
+
+    long correct_total = 0, seen = 0;
+    double t_epoch = cs_now();
+    for (int b = 0; b < steps; b++) {
+        double t0 = cs_now();
+        cs_prof_begin("data loading");
+        rn_loader_get(ld, b, images, labels);
+        cs_prof_end();
+        double t_loaded = cs_now();
+        int h = be->region_begin("copy H2D");
+        rn_model_set_batch(m, images, labels);   /* pageable memory: the copy is done on return */
+        be->region_end(h);
+        double t_copied = cs_now();
+        rn_model_forward(m, 1);
+        rn_model_loss(m);
+        rn_model_backward(m);
+        rn_model_adam_step(m);
+        /* The lab's loop reads loss.item() every step: a sync. */
+        float loss;
+        int correct;
+        cs_prof_begin("sync/loss.item()");
+        rn_model_read_metrics(m, &loss, &correct);
+        cs_prof_end();
+        be->regions_flush();
+        step_s[b] = cs_now() - t0;
+        load_s[b] = t_loaded - t0;
+        copy_s[b] = t_copied - t_loaded;
+        train_s[b] = step_s[b] - load_s[b] - copy_s[b];
+        r->loss[b] = loss;
+        r->correct[b] = correct;
+        correct_total += correct;
+        seen += ld->batch;
+        done = b + 1;
+        if (!isfinite(loss)) {
+            cs_error("step %d: the loss is %g: training diverged", b + 1, loss);
+            rc = 1;
+            goto out;
+        }
+        if (o->log_every > 0 && ((b + 1) % o->log_every == 0 || b + 1 == steps))
+            cs_say("    batch %5d/%d  loss %.4f  running accuracy %5.1f%%  batch time %s\n", b + 1,
+                   steps, loss, 100.0 * correct_total / seen,
+                   cs_format_time(step_s[b], (char[32]){0}, 32));
+    }
+out:
+    /* The same figures on either path: on divergence, over the batches that
+     * ran, the last of them the one whose loss is not finite. */
+    r->wall_s = cs_now() - t_epoch;
+    summarize(r, done, o->warmup, ld->batch, step_s, load_s, copy_s, train_s, correct_total, seen);
     cs_free(images);
     cs_free(labels);
     cs_free(step_s);
     cs_free(load_s);
     cs_free(train_s);
     cs_free(copy_s);
-    return 0;
+    return rc;
 }
 
-void lr_train_result_free(lr_train_result *r)
+void rn_train_result_free(rn_train_result *r)
 {
     cs_free(r->loss);
     cs_free(r->correct);
     memset(r, 0, sizeof *r);
 }
 
-double lr_evaluate(lr_model *m, const lr_cifar *data, int img, int max_batches)
+double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches)
 {
-    lr_loader ld;
-    if (img != m->img || lr_loader_init(&ld, data, m->batch, img, 0, 0) != 0) return 0.0;
-    lr_loader_start_epoch(&ld, 0);
+    rn_loader ld;
+    if (img != m->img || rn_loader_init(&ld, data, m->batch, img, 0, 0) != 0) return 0.0;
+    rn_loader_start_epoch(&ld, 0);
     int batches = ld.batches;
     if (max_batches > 0 && batches > max_batches) batches = max_batches;
     size_t img_floats = (size_t)m->batch * 3 * img * img;
@@ -132,68 +142,68 @@ double lr_evaluate(lr_model *m, const lr_cifar *data, int img, int max_batches)
     int prof_was = cs_prof_enabled();
     cs_prof_enable(0);
     for (int b = 0; b < batches; b++) {
-        lr_loader_get(&ld, b, images, labels);
-        lr_model_set_batch(m, images, labels);
-        lr_model_forward(m, 0);
-        lr_model_loss(m);
+        rn_loader_get(&ld, b, images, labels);
+        rn_model_set_batch(m, images, labels);
+        rn_model_forward(m, 0);
+        rn_model_loss(m);
         float loss;
         int correct;
-        lr_model_read_metrics(m, &loss, &correct);
+        rn_model_read_metrics(m, &loss, &correct);
         correct_total += correct;
         seen += m->batch;
     }
     cs_prof_enable(prof_was);
     cs_free(images);
     cs_free(labels);
-    lr_loader_free(&ld);
+    rn_loader_free(&ld);
     return seen ? (double)correct_total / seen : 0.0;
 }
 
-int lr_check_step(lr_model *m, const char *data_dir, int batch, const char *out_csv)
+int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv)
 {
     char path[CS_PATH_MAX];
     cs_path_join(path, sizeof path, data_dir, "data_batch_1.bin");
-    lr_cifar d;
+    rn_cifar d;
     memset(&d, 0, sizeof d);
-    int rc = lr_cifar_read_first(&d, path, batch);
+    int rc = rn_cifar_read_first(&d, path, batch);
     if (rc) return rc;
     if (d.n < batch) {
         cs_error("%s: --batch %d asks for more records than the file holds (%d)", path, batch, d.n);
-        lr_cifar_free(&d);
+        rn_cifar_free(&d);
         return 2;
     }
-    size_t per = 3 * LR_CIFAR_SIDE * LR_CIFAR_SIDE;
+    size_t per = 3 * RN_CIFAR_SIDE * RN_CIFAR_SIDE;
     float *images = cs_alloc((size_t)batch * per * sizeof(float), "check-step images");
     int32_t *labels = cs_alloc((size_t)batch * sizeof(int32_t), "check-step labels");
     for (int i = 0; i < batch; i++) {
-        lr_transform_plain(d.pixels + (size_t)i * LR_CIFAR_PIXELS, LR_CIFAR_SIDE, LR_CIFAR_SIDE,
+        rn_transform_plain(d.pixels + (size_t)i * RN_CIFAR_PIXELS, RN_CIFAR_SIDE, RN_CIFAR_SIDE,
                            images + (size_t)i * per);
         labels[i] = d.labels[i];
     }
-    lr_model_set_batch(m, images, labels);
-    lr_model_forward(m, 1);
-    lr_model_loss(m);
-    lr_model_backward(m);
+    rn_model_set_batch(m, images, labels);
+    rn_model_forward(m, 1);
+    rn_model_loss(m);
+    rn_model_backward(m);
     float loss;
     int correct;
-    lr_model_read_metrics(m, &loss, &correct);
+    rn_model_read_metrics(m, &loss, &correct);
 
-    float *logits = cs_alloc((size_t)batch * LR_CLASSES * sizeof(float), "check-step logits");
-    m->be->to_host(logits, m->logits, (size_t)batch * LR_CLASSES * sizeof(float));
+    float *logits = cs_alloc((size_t)batch * RN_CLASSES * sizeof(float), "check-step logits");
+    m->be->to_host(logits, m->logits, (size_t)batch * RN_CLASSES * sizeof(float));
     cs_outfile o;
     rc = cs_outfile_open(&o, out_csv) != 0 ? 3 : 0;
     if (rc == 0) {
         fprintf(o.f, "kind,name,value\n");
         fprintf(o.f, "loss,,%.9g\n", loss);
         for (int i = 0; i < batch; i++)
-            for (int k = 0; k < LR_CLASSES; k++)
-                fprintf(o.f, "logit,%d:%d,%.9g\n", i, k, logits[(size_t)i * LR_CLASSES + k]);
+            for (int k = 0; k < RN_CLASSES; k++)
+                fprintf(o.f, "logit,%d:%d,%.9g\n", i, k, logits[(size_t)i * RN_CLASSES + k]);
         size_t most = 0;
         for (int i = 0; i < m->nparams; i++)
             if (m->params[i].count > most) most = m->params[i].count;
         float *g = cs_alloc(most * sizeof(float), "check-step gradient");
         for (int i = 0; i < m->nparams; i++) {
-            const lr_param *p = &m->params[i];
+            const rn_param *p = &m->params[i];
             if (!p->trainable) continue;
             m->be->to_host(g, p->grad, p->count * sizeof(float));
             double s = 0;
@@ -206,6 +216,6 @@ int lr_check_step(lr_model *m, const char *data_dir, int batch, const char *out_
     cs_free(logits);
     cs_free(images);
     cs_free(labels);
-    lr_cifar_free(&d);
+    rn_cifar_free(&d);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* The lab's training loop (Part 1: the baseline, loading in the training
  * thread), its profile, and check-step. */
-#ifndef LR_TRAIN_H
-#define LR_TRAIN_H
+#ifndef RN_TRAIN_H
+#define RN_TRAIN_H
 
 #include "cifar.h"
 #include "loader.h"
@@ -11,7 +11,7 @@ typedef struct {
     int batches;        /* batches to train (the epoch, or --batches) */
     int warmup;         /* first batches not counted in the throughput */
     int log_every;      /* print every N batches (0: never) */
-} lr_train_opts;
+} rn_train_opts;
 
 typedef struct {
     int steps;
@@ -30,24 +30,28 @@ typedef struct {
     double train_accuracy;          /* running accuracy over the epoch */
     float *loss;                    /* per step (host) */
     int32_t *correct;               /* per step (host) */
-} lr_train_result;
+} rn_train_result;
 
 /* One epoch (or o->batches batches) of training, as the lab's baseline:
  * each batch loaded in this thread, copied to the device, forward, loss,
- * backward, Adam, then loss.item() (a sync). Returns 0 or an exit code. */
-int lr_train_epoch(lr_model *m, lr_loader *ld, int epoch, const lr_train_opts *o,
-                   lr_train_result *r);
-void lr_train_result_free(lr_train_result *r);
+ * backward, Adam, then loss.item() (a sync). Returns 0, or 1 when the loss
+ * is not finite (training diverged: one line printed, the epoch stops
+ * there). Either way *r holds the batches that ran (r->steps) with their
+ * loss and correct counts and the figures over them; free it with
+ * rn_train_result_free. */
+int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o,
+                   rn_train_result *r);
+void rn_train_result_free(rn_train_result *r);
 
 /* Accuracy in evaluation mode (running statistics) over up to max_batches
  * batches of `data` (0: all), no augmentation: each whole image resized to
  * img x img (the model's prepared size) and normalised. */
-double lr_evaluate(lr_model *m, const lr_cifar *data, int img, int max_batches);
+double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches);
 
 /* check-step: one training step on the first `batch` records of
  * DIR/data_batch_1.bin (no augmentation, 32x32, Normalize only), in
  * training mode, written as CSV "kind,name,value": loss, logits, the L2
  * norm of every trainable parameter's gradient. Returns 0 or an exit code. */
-int lr_check_step(lr_model *m, const char *data_dir, int batch, const char *out_csv);
+int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv);
 
 #endif

@@ -1,6 +1,6 @@
 /* The lab's training transforms (transforms.h), written to match
  * torchvision's:
- *   RandomResizedCrop.get_params       -> lr_augment_params
+ *   RandomResizedCrop.get_params       -> rn_augment_params
  *   F.resized_crop (bilinear, tensors) -> crop_resize below
  *   RandomHorizontalFlip, ToTensor, Normalize
  *
@@ -15,8 +15,8 @@
 
 #include "cs_rng.h"
 
-const float lr_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-const float lr_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+const float rn_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+const float rn_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 /* RandomResizedCrop's defaults. */
 #define SCALE_MIN 0.08
@@ -80,7 +80,7 @@ static void crop_params(cs_rng *r, int h, int w, int *top, int *left, int *ch, i
     *left = (w - *cw) / 2;
 }
 
-void lr_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left,
+void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left,
                        int *ch, int *cw, int *flip) {
     cs_rng r;
     sample_rng(&r, seed, epoch, index);
@@ -105,7 +105,7 @@ static void source_index(int dst, float scale, int in, int *i0, int *i1, float *
 
 /* bytes / 255, then (x - mean) / std: ToTensor and Normalize. */
 static float normalise(float byte_value, int c) {
-    return (byte_value / 255.0f - lr_imagenet_mean[c]) / lr_imagenet_std[c];
+    return (byte_value / 255.0f - rn_imagenet_mean[c]) / rn_imagenet_std[c];
 }
 
 /* The crop (top, left, ch x cw) of a CHW byte image resized bilinearly to
@@ -140,18 +140,18 @@ static void resize_region(const uint8_t *chw, int h, int w, int top, int left, i
     }
 }
 
-void lr_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index,
+void rn_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index,
                         int size, float *out) {
     int top, left, ch, cw, flip;
-    lr_augment_params(seed, epoch, index, h, w, &top, &left, &ch, &cw, &flip);
+    rn_augment_params(seed, epoch, index, h, w, &top, &left, &ch, &cw, &flip);
     resize_region(chw, h, w, top, left, ch, cw, flip, size, out);
 }
 
-void lr_transform_resize(const uint8_t *chw, int h, int w, int size, float *out) {
+void rn_transform_resize(const uint8_t *chw, int h, int w, int size, float *out) {
     resize_region(chw, h, w, 0, 0, h, w, 0, size, out);
 }
 
-void lr_transform_plain(const uint8_t *chw, int h, int w, float *out) {
+void rn_transform_plain(const uint8_t *chw, int h, int w, float *out) {
     size_t plane = (size_t)h * (size_t)w;
     for (int c = 0; c < 3; c++)
         for (size_t i = 0; i < plane; i++)

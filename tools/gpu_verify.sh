@@ -114,7 +114,7 @@ fi
 C3=$BUILD/case03_gpu_migration/case03_gpu_migration
 C3_GPU=gpu_naive,gpu_resident,gpu_tiled,gpu_cublas,hybrid
 C1=$BUILD/case01_training_loop/case01_training_loop
-C1_GPU=gpu_slow,gpu_batched,gpu_resident,gpu_fast
+C1_GPU=gpu_slow,gpu_batched,gpu_resident,gpu_async,gpu_fast
 LR=$BUILD/lab_resnet/lab_resnet
 # case01's fused kernels (names from case01_training_loop/gpu_kernels.cu)
 C1_NCU_KERNELS=${C1_NCU_KERNELS:-bias_relu_kernel bias_softmax_xent bias_grad_kernel sgd_kernel gather_convert}
@@ -135,7 +135,7 @@ if want cases; then
     check "lab_resnet check-step vs PyTorch (GPU)" "$LOGS/lab_compare_gpu.log" \
       python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp
     check "lab_resnet check-step vs PyTorch (GPU, im2col)" "$LOGS/lab_compare_gpu_im2col.log" \
-      env LR_CONV=im2col python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp2
+      env RN_CONV=im2col python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp2
   fi
   pack
 fi
@@ -170,7 +170,7 @@ if want bench; then
     # same with it off, in channels_last, with TF32 allowed (PyTorch's default
     # for convolutions), and the lab's whole baseline with its DataLoader
     # (num_workers=0, PIL transforms). lab_resnet runs with cuDNN's heuristics
-    # and with LR_CUDNN_ALGO=find.
+    # and with RN_CUDNN_ALGO=find.
     $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
     for img in ${LAB_SIZES:-32 224}; do
       check "bench lab_resnet baseline ${img}x${img}" "$LOGS/bench_lab_$img.log" \
@@ -178,7 +178,7 @@ if want bench; then
       cp "$LOGS/bench_lab_$img.log" "$RES/lab_resnet_$img.log" 2>/dev/null
       # cuDNN's algorithms chosen by timing them, as PyTorch's cudnn.benchmark does.
       check "bench lab_resnet baseline ${img}x${img} (find)" "$LOGS/bench_lab_find_$img.log" \
-        env LR_CUDNN_ALGO=find $LR baseline --device gpu --img-size $img --data /tmp/lr_gen --no-plot --out "$RES/lab_resnet_find_$img"
+        env RN_CUDNN_ALGO=find $LR baseline --device gpu --img-size $img --data /tmp/lr_gen --no-plot --out "$RES/lab_resnet_find_$img"
       cp "$LOGS/bench_lab_find_$img.log" "$RES/lab_resnet_find_$img.log" 2>/dev/null
       tlog="$LOGS/bench_lab_torch_$img.log"
       [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch ${img}x${img}" "$tlog" bash -c "
@@ -194,7 +194,7 @@ if want bench; then
     [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU)" "$LOGS/lab_profile_224.log" \
       $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_224"
     [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU, find)" "$LOGS/lab_profile_find_224.log" \
-      env LR_CUDNN_ALGO=find $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_find_224"
+      env RN_CUDNN_ALGO=find $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_find_224"
     rm -f "$RES/lab_resnet_profile_find_224/baseline_trace.json"
     cp "$LOGS/lab_profile_find_224.log" "$RES/lab_resnet_profile_find_224.log" 2>/dev/null
     rm -f "$RES/lab_resnet_profile_224/baseline_trace.json"
@@ -241,7 +241,7 @@ if want ncu; then
     LR_ARGS="baseline --device gpu --img-size 224 --samples 640 --batches 3 --eval-batches 1 --no-plot"
     ncu_one lab_bn_train bn_train_kernel 10 $LR $LR_ARGS --out /tmp/n_lr1
     ncu_one lab_maxpool maxpool_forward 0 $LR $LR_ARGS --out /tmp/n_lr2
-    ncu_one lab_im2col im2col 10 env LR_CONV=im2col $LR $LR_ARGS --out /tmp/n_lr3
+    ncu_one lab_im2col im2col 10 env RN_CONV=im2col $LR $LR_ARGS --out /tmp/n_lr3
   fi
   pack
 fi

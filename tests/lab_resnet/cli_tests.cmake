@@ -4,43 +4,43 @@ set(LR $<TARGET_FILE:lab_resnet>)
 set(EXPECT ${CMAKE_SOURCE_DIR}/tests/run_expect.sh)
 set(T ${CMAKE_CURRENT_BINARY_DIR})
 
-function(lr_test name)
+function(rn_test name)
   add_test(NAME lab_resnet.${name} COMMAND bash ${EXPECT} ${ARGN})
   set_tests_properties(lab_resnet.${name} PROPERTIES LABELS "lab_resnet" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endfunction()
 
 # --quick: the seven steps (profile, then the baseline epoch), files, trace.
-lr_test(quick --rm ${T}/quick --code 0
+rn_test(quick --rm ${T}/quick --code 0
   --stdout "== 1\\. Scenario" --stdout "== 2\\. Initial profiling" --stdout "By layer type"
   --stdout "1\\. Data loading against compute" --stdout "4\\. The three slowest operations"
   --stdout "Epoch: 6 batches" --stdout "fell from .*PASS" --stdout "== 7\\. Key lessons"
   --file ${T}/quick/results.csv --file ${T}/quick/results.json --file ${T}/quick/baseline_trace.json
   --file ${T}/quick/trace.json
   -- ${LR} --quick --device cpu --no-plot --out ${T}/quick)
-lr_test(baseline_quick --rm ${T}/base --code 0 --stdout "Epoch: 6 batches" --stdout "Peak memory by category"
+rn_test(baseline_quick --rm ${T}/base --code 0 --stdout "Epoch: 6 batches" --stdout "Peak memory by category"
   --stdout "activations" --no-stdout "By layer type" --file ${T}/base/results.csv
   -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/base)
-lr_test(profile_quick --rm ${T}/prof --code 0 --stdout "By layer type" --stdout "By layer \\(top"
+rn_test(profile_quick --rm ${T}/prof --code 0 --stdout "By layer type" --stdout "By layer \\(top"
   --stdout "fwd conv" --no-stdout "Epoch:" --file ${T}/prof/baseline_trace.json
   -- ${LR} profile --quick --device cpu --out ${T}/prof)
 
 # Generated data written in CIFAR-10's binary format, then read back by --data.
-lr_test(generate --rm ${T}/gen --code 0 --stdout "wrote 200 training"
+rn_test(generate --rm ${T}/gen --code 0 --stdout "wrote 200 training"
   --file ${T}/gen/data_batch_1.bin --file ${T}/gen/data_batch_5.bin --file ${T}/gen/test_batch.bin
   -- ${LR} --generate ${T}/gen --samples 200)
-set_tests_properties(lab_resnet.generate PROPERTIES FIXTURES_SETUP lr_cifar_files)
-lr_test(baseline_cifar_files --rm ${T}/basefiles --code 0 --stdout "CIFAR-10 files" --stdout "200 training images"
+set_tests_properties(lab_resnet.generate PROPERTIES FIXTURES_SETUP rn_cifar_files)
+rn_test(baseline_cifar_files --rm ${T}/basefiles --code 0 --stdout "CIFAR-10 files" --stdout "200 training images"
   -- ${LR} baseline --quick --device cpu --data ${T}/gen --no-plot --out ${T}/basefiles)
-set_tests_properties(lab_resnet.baseline_cifar_files PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
-lr_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
+set_tests_properties(lab_resnet.baseline_cifar_files PROPERTIES FIXTURES_REQUIRED rn_cifar_files)
+rn_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 4 --out ${T}/cs.csv)
-set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED lr_cifar_files)
+set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED rn_cifar_files)
 # The whole step on the GPU against the CPU's (label gpu; 77 without a GPU).
 add_test(NAME lab_resnet.check_step_cpu_vs_gpu
   COMMAND ${CS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cpu_vs_gpu_step.py --lab ${LR} --data ${T}/gen
           --batch 8 --work ${T}/cpu_vs_gpu)
 set_tests_properties(lab_resnet.check_step_cpu_vs_gpu PROPERTIES LABELS "lab_resnet;gpu" TIMEOUT 300
-                     SKIP_RETURN_CODE 77 FIXTURES_REQUIRED lr_cifar_files)
+                     SKIP_RETURN_CODE 77 FIXTURES_REQUIRED rn_cifar_files)
 
 # check-step against PyTorch (torch and torchvision importable, else 77).
 if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
@@ -65,36 +65,36 @@ foreach(i 2 3 4 5)
   file(WRITE ${T}/not_cifar/data_batch_${i}.bin "")
 endforeach()
 file(WRITE ${T}/not_weights.safetensors "{\"not\": \"safetensors\"}\n")
-lr_test(bad_subcommand --code 2 --stderr-lines 1 --stderr "unknown subcommand 'train'" --absent ${T}/bad
+rn_test(bad_subcommand --code 2 --stderr-lines 1 --stderr "unknown subcommand 'train'" --absent ${T}/bad
   -- ${LR} train --out ${T}/bad)
-lr_test(bad_batch_zero --code 2 --stderr-lines 1 --stderr "--batch" --absent ${T}/bad
+rn_test(bad_batch_zero --code 2 --stderr-lines 1 --stderr "--batch" --absent ${T}/bad
   -- ${LR} baseline --batch 0 --out ${T}/bad)
-lr_test(bad_img_size --code 2 --stderr-lines 1 --stderr "--img-size" --absent ${T}/bad
+rn_test(bad_img_size --code 2 --stderr-lines 1 --stderr "--img-size" --absent ${T}/bad
   -- ${LR} baseline --img-size 4 --out ${T}/bad)
-lr_test(bad_lr --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+rn_test(bad_lr --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
   -- ${LR} baseline --lr fast --out ${T}/bad)
-lr_test(bad_lr_zero --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
+rn_test(bad_lr_zero --code 2 --stderr-lines 1 --stderr "--lr" --absent ${T}/bad
   -- ${LR} baseline --lr 0 --out ${T}/bad)
-lr_test(bad_batches --code 2 --stderr-lines 1 --stderr "--batches" --absent ${T}/bad
+rn_test(bad_batches --code 2 --stderr-lines 1 --stderr "--batches" --absent ${T}/bad
   -- ${LR} baseline --batches -1 --out ${T}/bad)
-lr_test(bad_missing_data --code 2 --stderr-lines 1 --stderr "no_such_dir" --absent ${T}/bad
+rn_test(bad_missing_data --code 2 --stderr-lines 1 --stderr "no_such_dir" --absent ${T}/bad
   -- ${LR} baseline --data ${T}/no_such_dir --out ${T}/bad)
-lr_test(bad_cifar_file --code 2 --stderr-lines 1 --stderr "data_batch_1.bin.*3073" --absent ${T}/bad
+rn_test(bad_cifar_file --code 2 --stderr-lines 1 --stderr "data_batch_1.bin.*3073" --absent ${T}/bad
   -- ${LR} baseline --data ${T}/not_cifar --out ${T}/bad)
-lr_test(bad_batch_larger_than_data --code 2 --stderr-lines 1 --stderr "batch size 64: larger than the data set" --absent ${T}/bad
+rn_test(bad_batch_larger_than_data --code 2 --stderr-lines 1 --stderr "batch size 64: larger than the data set" --absent ${T}/bad
   -- ${LR} baseline --samples 10 --batch 64 --out ${T}/bad)
-lr_test(bad_weights_missing --code 2 --stderr-lines 1 --stderr "nope.safetensors" --absent ${T}/bad
+rn_test(bad_weights_missing --code 2 --stderr-lines 1 --stderr "nope.safetensors" --absent ${T}/bad
   -- ${LR} baseline --quick --weights ${T}/nope.safetensors --out ${T}/bad)
-lr_test(bad_weights_file --code 2 --stderr-lines 1 --stderr "not_weights.safetensors" --absent ${T}/bad
+rn_test(bad_weights_file --code 2 --stderr-lines 1 --stderr "not_weights.safetensors" --absent ${T}/bad
   -- ${LR} baseline --quick --weights ${T}/not_weights.safetensors --out ${T}/bad)
-lr_test(bad_check_step_no_data --code 2 --stderr-lines 1 --stderr "check-step needs --data"
+rn_test(bad_check_step_no_data --code 2 --stderr-lines 1 --stderr "check-step needs --data"
   -- ${LR} check-step --batch 2 --out ${T}/bad.csv)
-lr_test(bad_samples --code 2 --stderr-lines 1 --stderr "--samples" --absent ${T}/bad
+rn_test(bad_samples --code 2 --stderr-lines 1 --stderr "--samples" --absent ${T}/bad
   -- ${LR} baseline --samples 0 --out ${T}/bad)
-lr_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
+rn_test(device_gpu_without_gpu --code 3 --stderr-lines 1 --env CS_DISABLE_GPU=1
   --stderr "--device gpu: (GPU disabled|CUDA was not built|no CUDA device)" --absent ${T}/bad
   -- ${LR} baseline --device gpu --out ${T}/bad)
-lr_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/lab_resnet_cannot_write"
+rn_test(bad_out_dir --code 2 --stderr-lines 1 --stderr "/proc/lab_resnet_cannot_write"
   -- ${LR} baseline --quick --out /proc/lab_resnet_cannot_write/results)
 
 # Inputs and outputs that are not regular files, and outputs whose folder is
@@ -106,47 +106,47 @@ add_test(NAME lab_resnet.special_files_setup
     mkfifo \"$0/weights.fifo\" \"$0/out.fifo\"
     ln -s /dev/zero \"$0/weights.dev\"; ln -s /dev/null \"$0/out.dev\"
     ln -s weights.fifo \"$0/weights_link.fifo\"" ${SPECIAL})
-set_tests_properties(lab_resnet.special_files_setup PROPERTIES FIXTURES_SETUP lr_special LABELS "lab_resnet")
-function(lr_special_test name)
-  lr_test(${name} ${ARGN})
-  set_tests_properties(lab_resnet.${name} PROPERTIES FIXTURES_REQUIRED "lr_special;lr_cifar_files" TIMEOUT 30)
+set_tests_properties(lab_resnet.special_files_setup PROPERTIES FIXTURES_SETUP rn_special LABELS "lab_resnet")
+function(rn_special_test name)
+  rn_test(${name} ${ARGN})
+  set_tests_properties(lab_resnet.${name} PROPERTIES FIXTURES_REQUIRED "rn_special;rn_cifar_files" TIMEOUT 30)
 endfunction()
-lr_special_test(bad_weights_fifo --code 2 --stderr-lines 1
+rn_special_test(bad_weights_fifo --code 2 --stderr-lines 1
   --stderr "--weights .*weights.fifo: a FIFO \\(named pipe\\), not a regular file" --absent ${T}/bad
   -- ${LR} baseline --quick --weights ${SPECIAL}/weights.fifo --out ${T}/bad)
-lr_special_test(bad_weights_fifo_via_symlink --code 2 --stderr-lines 1
+rn_special_test(bad_weights_fifo_via_symlink --code 2 --stderr-lines 1
   --stderr "--weights .*weights_link.fifo: a FIFO" --absent ${T}/bad
   -- ${LR} check-step --data ${T}/gen --weights ${SPECIAL}/weights_link.fifo --out ${T}/bad.csv)
-lr_special_test(bad_weights_device --code 2 --stderr-lines 1
+rn_special_test(bad_weights_device --code 2 --stderr-lines 1
   --stderr "--weights .*weights.dev: a character device, not a regular file" --absent ${T}/bad
   -- ${LR} baseline --quick --weights ${SPECIAL}/weights.dev --out ${T}/bad)
-lr_special_test(bad_check_step_out_fifo --code 2 --stderr-lines 1
+rn_special_test(bad_check_step_out_fifo --code 2 --stderr-lines 1
   --stderr "--out .*out.fifo: a FIFO \\(named pipe\\), not a regular file to replace"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL}/out.fifo)
-lr_special_test(bad_check_step_out_device --code 2 --stderr-lines 1
+rn_special_test(bad_check_step_out_device --code 2 --stderr-lines 1
   --stderr "--out .*out.dev: a character device, not a regular file to replace"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL}/out.dev)
-lr_special_test(bad_check_step_out_dir --code 2 --stderr-lines 1
+rn_special_test(bad_check_step_out_dir --code 2 --stderr-lines 1
   --stderr "--out .*special: a directory: name the file to write"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${SPECIAL})
-lr_special_test(bad_check_step_out_missing_folder --code 2 --stderr-lines 1
+rn_special_test(bad_check_step_out_missing_folder --code 2 --stderr-lines 1
   --stderr "--out .*no_such_folder/cs.csv: cannot create it in .*no_such_folder" --absent ${T}/no_such_folder
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 2 --out ${T}/no_such_folder/cs.csv)
-lr_special_test(bad_save_missing_folder --code 2 --stderr-lines 1
+rn_special_test(bad_save_missing_folder --code 2 --stderr-lines 1
   --stderr "--save .*no_such_folder/w.safetensors: cannot create it in" --absent ${T}/bad --absent ${T}/no_such_folder
   -- ${LR} baseline --quick --save ${T}/no_such_folder/w.safetensors --out ${T}/bad)
-lr_special_test(bad_save_fifo --code 2 --stderr-lines 1 --stderr "--save .*out.fifo: a FIFO" --absent ${T}/bad
+rn_special_test(bad_save_fifo --code 2 --stderr-lines 1 --stderr "--save .*out.fifo: a FIFO" --absent ${T}/bad
   -- ${LR} baseline --quick --save ${SPECIAL}/out.fifo --out ${T}/bad)
 
 # --generate: all six files or none. A name taken by a folder is found
 # before anything is written; a rename that fails (injected) takes back the
 # files already renamed and the folder made for them.
-lr_special_test(bad_generate_blocked --code 2 --stderr-lines 1
+rn_special_test(bad_generate_blocked --code 2 --stderr-lines 1
   --stderr "--generate .*gen_blocked: .*gen_blocked/data_batch_3.bin is a directory, not a regular file to replace"
   --absent ${SPECIAL}/gen_blocked/data_batch_1.bin --absent ${SPECIAL}/gen_blocked/data_batch_2.bin
   --absent ${SPECIAL}/gen_blocked/test_batch.bin
   -- ${LR} --generate ${SPECIAL}/gen_blocked --samples 20)
-lr_test(bad_generate_rename_fails --rm ${T}/gen_fault --code 3 --stderr-lines 1
+rn_test(bad_generate_rename_fails --rm ${T}/gen_fault --code 3 --stderr-lines 1
   --env CS_FAULT_INJECT=generate_rename_3
   --stderr "cannot write .*gen_fault/data_batch_3.bin \\(rename failed\\)" --absent ${T}/gen_fault
   -- ${LR} --generate ${T}/gen_fault --samples 20)
@@ -154,23 +154,23 @@ lr_test(bad_generate_rename_fails --rm ${T}/gen_fault --code 3 --stderr-lines 1
 # A wrong shape is an error naming the tensor, its shape and the one
 # expected (fc.bias [2, 5] once loaded nothing and exited 0).
 add_test(NAME lab_resnet.bad_head_weights_setup
-  COMMAND test_lr_model_load --bad-head ${T}/bad_head.safetensors)
-set_tests_properties(lab_resnet.bad_head_weights_setup PROPERTIES FIXTURES_SETUP lr_bad_head
+  COMMAND test_rn_model_load --bad-head ${T}/bad_head.safetensors)
+set_tests_properties(lab_resnet.bad_head_weights_setup PROPERTIES FIXTURES_SETUP rn_bad_head
                      LABELS "lab_resnet" TIMEOUT 120)
-lr_test(bad_weights_head_shape --code 2 --stderr-lines 1
+rn_test(bad_weights_head_shape --code 2 --stderr-lines 1
   --stderr "bad_head.safetensors: tensor 'fc.bias' has shape \\[2, 5\\], expected \\[10\\]" --absent ${T}/bad
   -- ${LR} baseline --quick --device cpu --weights ${T}/bad_head.safetensors --out ${T}/bad)
-set_tests_properties(lab_resnet.bad_weights_head_shape PROPERTIES FIXTURES_REQUIRED lr_bad_head)
+set_tests_properties(lab_resnet.bad_weights_head_shape PROPERTIES FIXTURES_REQUIRED rn_bad_head)
 
 # One batch: nothing to compare the loss with; the check is SKIP, exit 0.
-lr_test(baseline_one_batch --rm ${T}/one --code 0 --stdout "needs at least 2 batches: SKIP"
+rn_test(baseline_one_batch --rm ${T}/one --code 0 --stdout "needs at least 2 batches: SKIP"
   --stdout "baseline .* SKIP" --no-stdout "FAIL" --file ${T}/one/results.csv
   -- ${LR} baseline --device cpu --batches 1 --batch 4 --samples 40 --eval-batches 1 --no-plot --out ${T}/one)
 
 # Messages: control bytes escaped; one paragraph of exit codes in --help.
-lr_test(bad_subcommand_control_bytes --code 2 --stderr-lines 1
+rn_test(bad_subcommand_control_bytes --code 2 --stderr-lines 1
   --stderr "unknown subcommand 'tr\\\\x0Dain\\\\x0A'" -- ${LR} "tr\rain\n")
-lr_test(bad_batch_control_bytes --code 2 --stderr-lines 1 --stderr "--batch: '4\\\\x092J' is not an integer"
+rn_test(bad_batch_control_bytes --code 2 --stderr-lines 1 --stderr "--batch: '4\\\\x092J' is not an integer"
   --absent ${T}/bad -- ${LR} baseline --batch "4\t2J" --out ${T}/bad)
 add_test(NAME lab_resnet.help_one_exit_codes
   COMMAND bash -c "out=$(\"$0\" --help); n=$(grep -c 'Exit codes' <<<\"$out\"); [ \"$n\" = 1 ] && grep -q '1 training diverged or a check failed' <<<\"$out\" || { echo \"$n paragraphs\"; exit 1; }"

@@ -7,52 +7,52 @@
 # while libFuzzer and the sanitizers keep reporting on their own copy of it.
 # (An invariant's message is then hidden, not its stack trace; replay the
 # crash input with fuzz_st or fuzz_st_replay to see it.)
-set(LR_SRC ${CMAKE_SOURCE_DIR}/lab_resnet)
-set(LR_COMMON ${CMAKE_SOURCE_DIR}/common)
+set(RN_SRC ${CMAKE_SOURCE_DIR}/lab_resnet)
+set(RN_COMMON ${CMAKE_SOURCE_DIR}/common)
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_st
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_st.c ${LR_SRC}/safetensors.c ${LR_SRC}/json_scan.c
-          ${LR_COMMON}/cs_files.c
-          ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c
-  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_st.c ${RN_SRC}/safetensors.c ${RN_SRC}/json_scan.c
+          ${RN_COMMON}/cs_files.c
+          ${RN_COMMON}/cs_console.c ${RN_COMMON}/cs_outfile.c
+  INCLUDES ${RN_SRC} ${RN_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus
-  DEFINE_STANDALONE LR_FUZZ_STANDALONE
+  DEFINE_STANDALONE RN_FUZZ_STANDALONE
   SECONDS 20
-  DEPENDS ${LR_SRC}/safetensors.h ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_files.h ${LR_COMMON}/cs_console.h
-          ${LR_COMMON}/cs_outfile.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
+  DEPENDS ${RN_SRC}/safetensors.h ${RN_SRC}/json_scan.h ${RN_COMMON}/cs_files.h ${RN_COMMON}/cs_console.h
+          ${RN_COMMON}/cs_outfile.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=2)
 
 # The CIFAR-10 reader (cifar.c): bytes written to a file, read whole and in
 # part; taken exactly when the size and every label say so, byte for byte.
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_cifar
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cifar.c ${LR_SRC}/cifar.c ${LR_COMMON}/cs_files.c
-          ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c ${LR_COMMON}/cs_memory.c
-          ${LR_COMMON}/cs_rng.c
-  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cifar.c ${RN_SRC}/cifar.c ${RN_COMMON}/cs_files.c
+          ${RN_COMMON}/cs_console.c ${RN_COMMON}/cs_outfile.c ${RN_COMMON}/cs_memory.c
+          ${RN_COMMON}/cs_rng.c
+  INCLUDES ${RN_SRC} ${RN_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_cifar
-  DEFINE_STANDALONE LR_FUZZ_STANDALONE
+  DEFINE_STANDALONE RN_FUZZ_STANDALONE
   SECONDS 20
-  DEPENDS ${LR_SRC}/cifar.h ${LR_COMMON}/cs_files.h ${LR_COMMON}/cs_console.h ${LR_COMMON}/cs_outfile.h
-          ${LR_COMMON}/cs_memory.h ${LR_COMMON}/cs_rng.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
+  DEPENDS ${RN_SRC}/cifar.h ${RN_COMMON}/cs_files.h ${RN_COMMON}/cs_console.h ${RN_COMMON}/cs_outfile.h
+          ${RN_COMMON}/cs_memory.h ${RN_COMMON}/cs_rng.h ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=2 -max_len=20000)
 
-# The weight loader (lr_model_load_file): a parsed file, or the model's own
+# The weight loader (rn_model_load_file): a parsed file, or the model's own
 # tensors changed by the input; the answer the rules of model.h give, the
 # file's values on success, an unchanged model on a refusal. ResNet-18's
 # 11 M parameters live in host memory (a backend of two memcpys).
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_model
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_model.c ${LR_SRC}/model.c ${LR_SRC}/arena.c
-          ${LR_SRC}/safetensors.c ${LR_SRC}/json_scan.c ${LR_COMMON}/cs_files.c ${LR_SRC}/gpu_backend_none.c
-          ${LR_COMMON}/cs_console.c ${LR_COMMON}/cs_outfile.c ${LR_COMMON}/cs_memory.c
-          ${LR_COMMON}/cs_rng.c
-  INCLUDES ${LR_SRC} ${LR_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_model.c ${RN_SRC}/model.c ${RN_SRC}/arena.c
+          ${RN_SRC}/safetensors.c ${RN_SRC}/json_scan.c ${RN_COMMON}/cs_files.c ${RN_SRC}/gpu_backend_none.c
+          ${RN_COMMON}/cs_console.c ${RN_COMMON}/cs_outfile.c ${RN_COMMON}/cs_memory.c
+          ${RN_COMMON}/cs_rng.c
+  INCLUDES ${RN_SRC} ${RN_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_model
-  DEFINE_STANDALONE LR_FUZZ_STANDALONE
+  DEFINE_STANDALONE RN_FUZZ_STANDALONE
   SECONDS 20
-  DEPENDS ${LR_SRC}/model.h ${LR_SRC}/arena.h ${LR_SRC}/backend.h ${LR_SRC}/safetensors.h
-          ${LR_SRC}/json_scan.h ${LR_COMMON}/cs_files.h ${LR_SRC}/device_mem.h ${LR_COMMON}/cs_console.h
-          ${LR_COMMON}/cs_outfile.h ${LR_COMMON}/cs_memory.h ${LR_COMMON}/cs_rng.h
+  DEPENDS ${RN_SRC}/model.h ${RN_SRC}/arena.h ${RN_SRC}/backend.h ${RN_SRC}/safetensors.h
+          ${RN_SRC}/json_scan.h ${RN_COMMON}/cs_files.h ${RN_SRC}/device_mem.h ${RN_COMMON}/cs_console.h
+          ${RN_COMMON}/cs_outfile.h ${RN_COMMON}/cs_memory.h ${RN_COMMON}/cs_rng.h
           ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=3 -max_len=4096 -rss_limit_mb=4096)

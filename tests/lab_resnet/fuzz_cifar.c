@@ -1,7 +1,7 @@
 /* A fuzz target for lab_resnet's CIFAR-10 reader (cifar.c): arbitrary bytes
  * are written to a file and read as a CIFAR-10 batch, whole
- * (lr_cifar_read_file, appended to a set that already holds one record) and
- * in part (lr_cifar_read_first, the count from the first byte).
+ * (rn_cifar_read_file, appended to a set that already holds one record) and
+ * in part (rn_cifar_read_first, the count from the first byte).
  *
  * What must hold: the file is taken exactly when its size is a non-zero
  * whole number of 3073-byte records and every label is below 10, else the
@@ -32,23 +32,23 @@ static void clean_up(void) {
 }
 
 /* The record every set starts with: label 3, pixels 0, 1, 2, ... */
-static uint8_t first_record[LR_CIFAR_RECORD];
+static uint8_t first_record[RN_CIFAR_RECORD];
 
-static void start_set(lr_cifar *d) {
+static void start_set(rn_cifar *d) {
     memset(d, 0, sizeof *d);
-    REQUIRE(lr_cifar_generate(d, 1, 9) == 0);
+    REQUIRE(rn_cifar_generate(d, 1, 9) == 0);
     d->labels[0] = first_record[0];
-    memcpy(d->pixels, first_record + 1, LR_CIFAR_PIXELS);
+    memcpy(d->pixels, first_record + 1, RN_CIFAR_PIXELS);
 }
 
-static void check_set(const lr_cifar *d, const uint8_t *data, size_t records) {
+static void check_set(const rn_cifar *d, const uint8_t *data, size_t records) {
     REQUIRE(d->n == 1 + (int)records);
     REQUIRE(d->labels[0] == first_record[0]);
-    REQUIRE(memcmp(d->pixels, first_record + 1, LR_CIFAR_PIXELS) == 0);
+    REQUIRE(memcmp(d->pixels, first_record + 1, RN_CIFAR_PIXELS) == 0);
     for (size_t r = 0; r < records; r++) {
-        const uint8_t *rec = data + r * LR_CIFAR_RECORD;
+        const uint8_t *rec = data + r * RN_CIFAR_RECORD;
         REQUIRE(d->labels[1 + r] == rec[0]);
-        REQUIRE(memcmp(d->pixels + (1 + r) * LR_CIFAR_PIXELS, rec + 1, LR_CIFAR_PIXELS) == 0);
+        REQUIRE(memcmp(d->pixels + (1 + r) * RN_CIFAR_PIXELS, rec + 1, RN_CIFAR_PIXELS) == 0);
     }
 }
 
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         REQUIRE(mkdtemp(dir) != NULL);
         snprintf(path, sizeof path, "%s/batch.bin", dir);
         first_record[0] = 3;
-        for (int i = 1; i < LR_CIFAR_RECORD; i++) first_record[i] = (uint8_t)i;
+        for (int i = 1; i < RN_CIFAR_RECORD; i++) first_record[i] = (uint8_t)i;
         atexit(clean_up);
     }
     FILE *f = fopen(path, "wb");
@@ -68,33 +68,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     REQUIRE(fclose(f) == 0);
 
     /* The rules, from the file's bytes. */
-    size_t records = size / LR_CIFAR_RECORD;
+    size_t records = size / RN_CIFAR_RECORD;
     size_t first_bad = records;   /* the first record whose label is not a class */
     for (size_t r = 0; r < records && first_bad == records; r++)
-        if (data[r * LR_CIFAR_RECORD] >= LR_CIFAR_CLASSES) first_bad = r;
-    int whole = size > 0 && size % LR_CIFAR_RECORD == 0;
+        if (data[r * RN_CIFAR_RECORD] >= RN_CIFAR_CLASSES) first_bad = r;
+    int whole = size > 0 && size % RN_CIFAR_RECORD == 0;
 
-    lr_cifar d;
+    rn_cifar d;
     start_set(&d);
-    int rc = lr_cifar_read_file(&d, path);
+    int rc = rn_cifar_read_file(&d, path);
     REQUIRE(rc == 0 || rc == 2);
     REQUIRE((rc == 0) == (whole && first_bad == records));
     if (rc == 0) check_set(&d, data, records);
     else REQUIRE(d.n == 1);   /* a refused file adds nothing */
-    lr_cifar_free(&d);
+    rn_cifar_free(&d);
 
     /* The first `count` records only: the labels of those must be classes. */
     int count = size > 0 ? 1 + data[0] % 4 : 1;
     start_set(&d);
-    rc = lr_cifar_read_first(&d, path, count);
+    rc = rn_cifar_read_first(&d, path, count);
     REQUIRE(rc == 0 || rc == 2);
     REQUIRE((rc == 0) == (whole && records >= (size_t)count && first_bad >= (size_t)count));
     if (rc == 0) check_set(&d, data, (size_t)count);
     else REQUIRE(d.n == 1);
-    lr_cifar_free(&d);
+    rn_cifar_free(&d);
     return 0;
 }
 
-#ifdef LR_FUZZ_STANDALONE
+#ifdef RN_FUZZ_STANDALONE
 int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_cifar", "all invariants held"); }
 #endif

@@ -1,9 +1,9 @@
-/* A fuzz target for lab_resnet's weight loader (lr_model_load_file, the
- * part of lr_model_load after the file is read): which tensors it takes,
+/* A fuzz target for lab_resnet's weight loader (rn_model_load_file, the
+ * part of rn_model_load after the file is read): which tensors it takes,
  * which it refuses, and that a refused file changes nothing in the model.
  *
  * The first byte of an input chooses how the rest is used:
- *  - even: the rest is a safetensors file, parsed (lr_st_parse) and loaded;
+ *  - even: the rest is a safetensors file, parsed (rn_st_parse) and loaded;
  *  - odd: the model's own tensors, in a valid file built in memory, changed
  *    by the rest, three bytes per change (tensor, what, value): dropped,
  *    renamed, made I64 or F16, a dimension resized, removed or added, the
@@ -33,25 +33,25 @@
 
 static void copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
 static void nothing(void) {}
-static const lr_backend host = {.name = "host", .on_device = 0, .to_backend = copy,
+static const rn_backend host = {.name = "host", .on_device = 0, .to_backend = copy,
                                 .to_host = copy, .sync = nothing};
 
-static lr_model model;
+static rn_model model;
 static int ready;
 
 /* ---- the model's own file, built once ------------------------------------- */
 
-#define MAX_TENSORS (LR_MAX_PARAMS * 2 + 16)
+#define MAX_TENSORS (RN_MAX_PARAMS * 2 + 16)
 #define SLACK_BYTES ((size_t)4 << 20)   /* room for tensors grown by a change */
 
 static unsigned char *pristine;          /* the data of every tensor, then the slack */
 static size_t pristine_size, slack_at;
-static lr_st_tensor pristine_tensors[MAX_TENSORS];
+static rn_st_tensor pristine_tensors[MAX_TENSORS];
 static int pristine_n;
 
-static void add_tensor(const char *name, lr_st_dtype dtype, const char *text, int ndims,
+static void add_tensor(const char *name, rn_st_dtype dtype, const char *text, int ndims,
                        const int64_t *shape, size_t *at, size_t width) {
-    lr_st_tensor *t = &pristine_tensors[pristine_n++];
+    rn_st_tensor *t = &pristine_tensors[pristine_n++];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
     t->dtype = dtype;
@@ -70,13 +70,13 @@ static void add_tensor(const char *name, lr_st_dtype dtype, const char *text, in
 static void build_pristine(void) {
     size_t at = 0;
     for (int i = 0; i < model.nparams; i++) {
-        const lr_param *p = &model.params[i];
-        add_tensor(p->name, LR_ST_F32, "F32", p->ndims, p->shape, &at, 4);
+        const rn_param *p = &model.params[i];
+        add_tensor(p->name, RN_ST_F32, "F32", p->ndims, p->shape, &at, 4);
         if (!p->trainable && strstr(p->name, "running_var")) {
             char nbt[96];
             snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked",
                      (int)(strlen(p->name) - strlen(".running_var")), p->name);
-            add_tensor(nbt, LR_ST_I64, "I64", 0, NULL, &at, 8);
+            add_tensor(nbt, RN_ST_I64, "I64", 0, NULL, &at, 8);
         }
     }
     slack_at = at;
@@ -91,20 +91,20 @@ static void build_pristine(void) {
 }
 
 static void set_up(void) {
-    lr_model_init(&model, &host, 1);
+    rn_model_init(&model, &host, 1);
     build_pristine();
     ready = 1;
 }
 
 /* ---- the oracle ---------------------------------------------------------- */
 
-static const lr_st_tensor *find(const lr_st_file *f, const char *name) {
+static const rn_st_tensor *find(const rn_st_file *f, const char *name) {
     for (int i = 0; i < f->ntensors; i++)
         if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }
 
-static int same_shape(const lr_st_tensor *t, const lr_param *p) {
+static int same_shape(const rn_st_tensor *t, const rn_param *p) {
     if (t->ndims != p->ndims) return 0;
     for (int d = 0; d < p->ndims; d++)
         if (t->shape[d] != p->shape[d]) return 0;
@@ -112,27 +112,27 @@ static int same_shape(const lr_st_tensor *t, const lr_param *p) {
 }
 
 /* Another classifier over the same 512 features: replaced, not loaded. */
-static int expect_other_head(const lr_st_file *f) {
-    const lr_st_tensor *w = find(f, "fc.weight"), *b = find(f, "fc.bias");
-    return w && b && w->dtype == LR_ST_F32 && b->dtype == LR_ST_F32 && w->ndims == 2 &&
-           w->shape[1] == 512 && w->shape[0] >= 1 && w->shape[0] != LR_CLASSES && b->ndims == 1 &&
+static int expect_other_head(const rn_st_file *f) {
+    const rn_st_tensor *w = find(f, "fc.weight"), *b = find(f, "fc.bias");
+    return w && b && w->dtype == RN_ST_F32 && b->dtype == RN_ST_F32 && w->ndims == 2 &&
+           w->shape[1] == 512 && w->shape[0] >= 1 && w->shape[0] != RN_CLASSES && b->ndims == 1 &&
            b->shape[0] == w->shape[0];
 }
 
 /* 0 when the file must load, 2 when it must be refused. */
-static int expect_rc(const lr_st_file *f) {
+static int expect_rc(const rn_st_file *f) {
     int head = expect_other_head(f);
     for (int i = 0; i < model.nparams; i++) {
-        const lr_param *p = &model.params[i];
+        const rn_param *p = &model.params[i];
         if (head && (p == model.fc_weight || p == model.fc_bias)) continue;
-        const lr_st_tensor *t = find(f, p->name);
-        if (t == NULL || t->dtype != LR_ST_F32 || !same_shape(t, p)) return 2;
+        const rn_st_tensor *t = find(f, p->name);
+        if (t == NULL || t->dtype != RN_ST_F32 || !same_shape(t, p)) return 2;
         if (!p->trainable && strstr(p->name, "running_mean")) {
             char nbt[96];
             snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked",
                      (int)(strlen(p->name) - strlen(".running_mean")), p->name);
-            const lr_st_tensor *n = find(f, nbt);
-            if (n && (n->dtype != LR_ST_I64 || n->ndims != 0)) return 2;
+            const rn_st_tensor *n = find(f, nbt);
+            if (n && (n->dtype != RN_ST_I64 || n->ndims != 0)) return 2;
         }
     }
     return 0;
@@ -142,7 +142,7 @@ static int expect_rc(const lr_st_file *f) {
 static uint64_t fingerprint(void) {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < model.nparams; i++) {
-        const lr_param *p = &model.params[i];
+        const rn_param *p = &model.params[i];
         for (size_t k = 0; k < p->count; k += 1 + p->count / 64) {
             uint32_t bits;
             memcpy(&bits, &p->data[k], 4);
@@ -155,11 +155,11 @@ static uint64_t fingerprint(void) {
     return h;
 }
 
-static void check_load(const lr_st_file *f) {
+static void check_load(const rn_st_file *f) {
     int want = expect_rc(f);
     float head_before = model.fc_bias->data[0];
     uint64_t before = fingerprint();
-    int rc = lr_model_load_file(&model, f, 5);
+    int rc = rn_model_load_file(&model, f, 5);
     REQUIRE(rc == want);
     if (rc != 0) {
         REQUIRE(fingerprint() == before);   /* a refused file changes nothing */
@@ -167,9 +167,9 @@ static void check_load(const lr_st_file *f) {
     }
     int head = expect_other_head(f);
     for (int i = 0; i < model.nparams; i++) {
-        const lr_param *p = &model.params[i];
+        const rn_param *p = &model.params[i];
         if (head && (p == model.fc_weight || p == model.fc_bias)) continue;
-        const lr_st_tensor *t = find(f, p->name);
+        const rn_st_tensor *t = find(f, p->name);
         const unsigned char *src = f->bytes + f->data_start + t->begin;
         REQUIRE(memcmp(p->data, src, 4) == 0);
         REQUIRE(memcmp(&p->data[p->count - 1], src + 4 * (p->count - 1), 4) == 0);
@@ -186,24 +186,24 @@ static void check_load(const lr_st_file *f) {
 /* ---- the two modes ---------------------------------------------------------- */
 
 static void raw_file(const uint8_t *data, size_t size) {
-    lr_st_file f;
-    int rc = lr_st_parse(&f, "fuzz input", data, size);
+    rn_st_file f;
+    int rc = rn_st_parse(&f, "fuzz input", data, size);
     if (rc != 0) return;
     check_load(&f);
-    lr_st_close(&f);
+    rn_st_close(&f);
 }
 
 static void changed_file(const uint8_t *data, size_t size) {
-    lr_st_tensor tensors[MAX_TENSORS];
+    rn_st_tensor tensors[MAX_TENSORS];
     int n = pristine_n;
     memcpy(tensors, pristine_tensors, sizeof tensors[0] * (size_t)n);
     size_t slack = slack_at;
     for (size_t i = 0; i + 3 <= size; i += 3) {
         if (n == 0) break;
-        lr_st_tensor *t = &tensors[data[i] % n];
+        rn_st_tensor *t = &tensors[data[i] % n];
         int what = data[i + 1] % 8, value = data[i + 2];
-        size_t width = t->dtype == LR_ST_I64 ? 8 : t->dtype == LR_ST_F32 ? 4 : 2;
-        lr_st_tensor before = *t;
+        size_t width = t->dtype == RN_ST_I64 ? 8 : t->dtype == RN_ST_F32 ? 4 : 2;
+        rn_st_tensor before = *t;
         switch (what) {
         case 0:   /* dropped */
             *t = tensors[--n];
@@ -212,12 +212,12 @@ static void changed_file(const uint8_t *data, size_t size) {
             t->name[value % 8] = (char)('a' + value % 26);
             continue;
         case 2:   /* I64 */
-            t->dtype = LR_ST_I64;
+            t->dtype = RN_ST_I64;
             snprintf(t->dtype_text, sizeof t->dtype_text, "I64");
             width = 8;
             break;
         case 3:   /* F16 */
-            t->dtype = LR_ST_OTHER;
+            t->dtype = RN_ST_OTHER;
             snprintf(t->dtype_text, sizeof t->dtype_text, "F16");
             width = 2;
             break;
@@ -234,7 +234,7 @@ static void changed_file(const uint8_t *data, size_t size) {
             t->shape[t->ndims++] = value % 4 + 1;
             break;
         case 7: { /* a K-class head: fc.weight [K, 512], fc.bias [K] */
-            lr_st_tensor *w = NULL, *b = NULL;
+            rn_st_tensor *w = NULL, *b = NULL;
             for (int k = 0; k < n; k++) {
                 if (strcmp(tensors[k].name, "fc.weight") == 0) w = &tensors[k];
                 if (strcmp(tensors[k].name, "fc.bias") == 0) b = &tensors[k];
@@ -263,7 +263,7 @@ static void changed_file(const uint8_t *data, size_t size) {
             *t = before;   /* too large to hold: the change is dropped */
         }
     }
-    lr_st_file f;
+    rn_st_file f;
     memset(&f, 0, sizeof f);
     snprintf(f.path, sizeof f.path, "changed model file");
     f.bytes = pristine;
@@ -284,10 +284,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 }
 
-#ifdef LR_FUZZ_STANDALONE
+#ifdef RN_FUZZ_STANDALONE
 int main(int argc, char **argv) {
     int rc = cs_fuzz_replay(argc, argv, "fuzz_model", "every load answered as the rules say");
-    if (ready) lr_model_free(&model);
+    if (ready) rn_model_free(&model);
     free(pristine);
     return rc;
 }

@@ -32,22 +32,22 @@ static size_t dtype_size(const char *text) {
     return 0;
 }
 
-static void check_tensor(const lr_st_file *f, int index) {
-    const lr_st_tensor *t = &f->tensors[index];
+static void check_tensor(const rn_st_file *f, int index) {
+    const rn_st_tensor *t = &f->tensors[index];
     size_t data_size = f->size - f->data_start;
     /* The name: terminated, not the metadata's, found again by lookup. */
     REQUIRE(memchr(t->name, '\0', sizeof t->name) != NULL);
     REQUIRE(strcmp(t->name, "__metadata__") != 0);
-    REQUIRE(lr_st_find(f, t->name) == t);   /* names are unique */
+    REQUIRE(rn_st_find(f, t->name) == t);   /* names are unique */
     /* The range lies inside the data section. */
     REQUIRE(t->begin <= t->end && t->end <= data_size);
     /* The shape: bounded, non-negative, and exactly the range's bytes. */
-    REQUIRE(t->ndims >= 0 && t->ndims <= LR_ST_MAX_DIMS);
+    REQUIRE(t->ndims >= 0 && t->ndims <= RN_ST_MAX_DIMS);
     size_t width = dtype_size(t->dtype_text);
     REQUIRE(width > 0);
-    REQUIRE(t->dtype == (strcmp(t->dtype_text, "F32") == 0   ? LR_ST_F32
-                         : strcmp(t->dtype_text, "I64") == 0 ? LR_ST_I64
-                                                             : LR_ST_OTHER));
+    REQUIRE(t->dtype == (strcmp(t->dtype_text, "F32") == 0   ? RN_ST_F32
+                         : strcmp(t->dtype_text, "I64") == 0 ? RN_ST_I64
+                                                             : RN_ST_OTHER));
     size_t count = 1;
     for (int d = 0; d < t->ndims; d++) {
         REQUIRE(t->shape[d] >= 0);
@@ -59,39 +59,39 @@ static void check_tensor(const lr_st_file *f, int index) {
     else REQUIRE(count <= data_size && count * width == t->end - t->begin);
 
     /* An F32 tensor copies out with its own shape, bit for bit. */
-    if (t->dtype == LR_ST_F32) {
+    if (t->dtype == RN_ST_F32) {
         size_t n = (t->end - t->begin) / 4;
         float *dst = malloc(n ? n * sizeof(float) : 1);
         if (dst == NULL) return;
-        REQUIRE(lr_st_get_f32(f, t->name, t->ndims, t->shape, dst) == 0);
+        REQUIRE(rn_st_get_f32(f, t->name, t->ndims, t->shape, dst) == 0);
         const unsigned char one[4] = {1, 0, 0, 0};
         uint32_t probe;
         memcpy(&probe, one, 4);
         if (probe == 1) REQUIRE(n == 0 || memcmp(dst, f->bytes + f->data_start + t->begin, n * 4) == 0);
         free(dst);
         /* One dimension more is a shape mismatch, never a copy. */
-        if (t->ndims < LR_ST_MAX_DIMS) {
-            int64_t longer[LR_ST_MAX_DIMS];
+        if (t->ndims < RN_ST_MAX_DIMS) {
+            int64_t longer[RN_ST_MAX_DIMS];
             for (int d = 0; d < t->ndims; d++) longer[d] = t->shape[d];
             longer[t->ndims] = 1;
-            REQUIRE(lr_st_get_f32(f, t->name, t->ndims + 1, longer, NULL) == 2);
+            REQUIRE(rn_st_get_f32(f, t->name, t->ndims + 1, longer, NULL) == 2);
         }
     } else {
         float dummy;
-        REQUIRE(lr_st_get_f32(f, t->name, t->ndims, t->shape, &dummy) == 2);
+        REQUIRE(rn_st_get_f32(f, t->name, t->ndims, t->shape, &dummy) == 2);
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    lr_st_file f;
-    int rc = lr_st_parse(&f, "fuzz input", data, size);
+    rn_st_file f;
+    int rc = rn_st_parse(&f, "fuzz input", data, size);
     REQUIRE(rc == 0 || rc == 2 || rc == 3);
     if (rc != 0) {
         /* A failed parse leaves nothing behind. */
         REQUIRE(f.bytes == NULL && f.tensors == NULL && f.ntensors == 0);
-        lr_st_close(&f);
+        rn_st_close(&f);
         return 0;
     }
     REQUIRE(f.size == size && memcmp(f.bytes, data, size) == 0);
@@ -102,16 +102,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (f.ntensors <= 512)
         for (int i = 0; i < f.ntensors; i++)
             for (int k = i + 1; k < f.ntensors; k++) {
-                const lr_st_tensor *a = &f.tensors[i], *b = &f.tensors[k];
+                const rn_st_tensor *a = &f.tensors[i], *b = &f.tensors[k];
                 if (a->begin == a->end || b->begin == b->end) continue;
                 REQUIRE(a->end <= b->begin || b->end <= a->begin);
             }
-    REQUIRE(lr_st_find(&f, "__metadata__") == NULL);
-    lr_st_close(&f);
+    REQUIRE(rn_st_find(&f, "__metadata__") == NULL);
+    rn_st_close(&f);
     REQUIRE(f.bytes == NULL && f.tensors == NULL);
     return 0;
 }
 
-#ifdef LR_FUZZ_STANDALONE
+#ifdef RN_FUZZ_STANDALONE
 int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_st", "all invariants held"); }
 #endif

@@ -2,7 +2,7 @@
  *  - json_scan: values, escapes, int64 limits, nesting limit, offsets;
  *  - a round trip through a file: F32 tensors bit-exact (NaN, -0, denormals
  *    included), an I64 scalar like num_batches_tracked, shapes, order;
- *  - lr_st_get_f32's three outcomes: missing (1, silent), wrong shape (2),
+ *  - rn_st_get_f32's three outcomes: missing (1, silent), wrong shape (2),
  *    not F32 (2);
  *  - broken files built in memory: each must return 2 with exactly one line
  *    on stderr that names the file and the problem. */
@@ -31,51 +31,51 @@ static void test_json_values(void) {
         " {\"a\": [1, -2, 9223372036854775807, -9223372036854775808, 0],"
         " \"b\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\\t\","
         " \"c\": {\"d\": [true, false, null, {}, [[]]]}, \"\\u0041\": \"\"} ";
-    lr_json j;
-    lr_json_init(&j, text, strlen(text), 0, 8);
-    CHECK(lr_json_peek(&j) == LR_JSON_OBJECT);
-    CHECK(lr_json_enter_object(&j) == 0);
+    rn_json j;
+    rn_json_init(&j, text, strlen(text), 0, 8);
+    CHECK(rn_json_peek(&j) == RN_JSON_OBJECT);
+    CHECK(rn_json_enter_object(&j) == 0);
     char key[32], s[32];
     size_t len;
-    CHECK(lr_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "a") == 0 && len == 1);
-    CHECK(lr_json_enter_array(&j) == 0);
+    CHECK(rn_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "a") == 0 && len == 1);
+    CHECK(rn_json_enter_array(&j) == 0);
     int64_t want[] = {1, -2, INT64_MAX, INT64_MIN, 0}, v;
     for (int i = 0; i < 5; i++) {
-        CHECK(lr_json_next_element(&j) == 1);
-        CHECK(lr_json_read_int(&j, &v) == 0 && v == want[i]);
+        CHECK(rn_json_next_element(&j) == 1);
+        CHECK(rn_json_read_int(&j, &v) == 0 && v == want[i]);
     }
-    CHECK(lr_json_next_element(&j) == 0);
-    CHECK(lr_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "b") == 0);
-    CHECK(lr_json_read_string(&j, s, sizeof s, &len) == 0);
+    CHECK(rn_json_next_element(&j) == 0);
+    CHECK(rn_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "b") == 0);
+    CHECK(rn_json_read_string(&j, s, sizeof s, &len) == 0);
     const char *decoded = "x\xc3\xa9\xf0\x9f\x98\x80\n\"\\/\t";
     CHECK(len == strlen(decoded) && strcmp(s, decoded) == 0);
-    CHECK(lr_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "c") == 0);
-    CHECK(lr_json_skip_value(&j) == 0);
-    CHECK(lr_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "A") == 0);
-    CHECK(lr_json_read_string(&j, s, sizeof s, &len) == 0 && len == 0 && s[0] == '\0');
-    CHECK(lr_json_next_member(&j, key, sizeof key, &len) == 0);
-    CHECK(lr_json_finish(&j) == 0);
-    CHECK(strcmp(lr_json_error(&j), "") == 0);
+    CHECK(rn_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "c") == 0);
+    CHECK(rn_json_skip_value(&j) == 0);
+    CHECK(rn_json_next_member(&j, key, sizeof key, &len) == 1 && strcmp(key, "A") == 0);
+    CHECK(rn_json_read_string(&j, s, sizeof s, &len) == 0 && len == 0 && s[0] == '\0');
+    CHECK(rn_json_next_member(&j, key, sizeof key, &len) == 0);
+    CHECK(rn_json_finish(&j) == 0);
+    CHECK(strcmp(rn_json_error(&j), "") == 0);
 
     /* A cut string still reports its full length. */
-    lr_json_init(&j, "\"abcdef\"", 8, 0, 8);
-    CHECK(lr_json_read_string(&j, s, 4, &len) == 0 && len == 6 && strcmp(s, "abc") == 0);
+    rn_json_init(&j, "\"abcdef\"", 8, 0, 8);
+    CHECK(rn_json_read_string(&j, s, 4, &len) == 0 && len == 6 && strcmp(s, "abc") == 0);
 }
 
 /* One JSON text whose first integer (or string, or skip) must fail with a
  * message containing `expect`. */
 static void json_bad(const char *text, int max_depth, const char *expect) {
-    lr_json j;
-    lr_json_init(&j, text, strlen(text), 0, max_depth);
-    int rc = lr_json_skip_value(&j);
-    if (rc == 0) rc = lr_json_finish(&j);
+    rn_json j;
+    rn_json_init(&j, text, strlen(text), 0, max_depth);
+    int rc = rn_json_skip_value(&j);
+    if (rc == 0) rc = rn_json_finish(&j);
     CHECK(rc == -1);
-    CHECK(strstr(lr_json_error(&j), expect) != NULL);
-    CHECK(strstr(lr_json_error(&j), "at byte ") != NULL);
-    if (rc != -1 || strstr(lr_json_error(&j), expect) == NULL)
-        fprintf(stderr, "  json '%s': got '%s', expected '%s'\n", text, lr_json_error(&j), expect);
+    CHECK(strstr(rn_json_error(&j), expect) != NULL);
+    CHECK(strstr(rn_json_error(&j), "at byte ") != NULL);
+    if (rc != -1 || strstr(rn_json_error(&j), expect) == NULL)
+        fprintf(stderr, "  json '%s': got '%s', expected '%s'\n", text, rn_json_error(&j), expect);
     /* Sticky: nothing reads on after an error. */
-    CHECK(lr_json_peek(&j) == LR_JSON_INVALID);
+    CHECK(rn_json_peek(&j) == RN_JSON_INVALID);
 }
 
 static void test_json_errors(void) {
@@ -106,23 +106,23 @@ static void test_json_errors(void) {
     json_bad("@", 8, "unexpected '@'");
 
     /* Offsets: base is added, so a message points into the whole file. */
-    lr_json j;
-    lr_json_init(&j, "{\"a\" 1}", 7, 8, 8);
-    CHECK(lr_json_enter_object(&j) == 0);
-    CHECK(lr_json_next_member(&j, NULL, 0, NULL) == -1);
-    CHECK(strstr(lr_json_error(&j), "at byte 13") != NULL);
+    rn_json j;
+    rn_json_init(&j, "{\"a\" 1}", 7, 8, 8);
+    CHECK(rn_json_enter_object(&j) == 0);
+    CHECK(rn_json_next_member(&j, NULL, 0, NULL) == -1);
+    CHECK(strstr(rn_json_error(&j), "at byte 13") != NULL);
 
     /* Deep nesting within the limit is skipped without recursion. */
-    char deep[2 * LR_JSON_MAX_DEPTH + 1];
-    for (int i = 0; i < LR_JSON_MAX_DEPTH; i++) {
+    char deep[2 * RN_JSON_MAX_DEPTH + 1];
+    for (int i = 0; i < RN_JSON_MAX_DEPTH; i++) {
         deep[i] = '[';
-        deep[2 * LR_JSON_MAX_DEPTH - 1 - i] = ']';
+        deep[2 * RN_JSON_MAX_DEPTH - 1 - i] = ']';
     }
-    deep[2 * LR_JSON_MAX_DEPTH] = '\0';
-    lr_json_init(&j, deep, strlen(deep), 0, LR_JSON_MAX_DEPTH);
-    CHECK(lr_json_skip_value(&j) == 0 && lr_json_finish(&j) == 0);
-    lr_json_init(&j, deep, strlen(deep), 0, LR_JSON_MAX_DEPTH - 1);
-    CHECK(lr_json_skip_value(&j) == -1);
+    deep[2 * RN_JSON_MAX_DEPTH] = '\0';
+    rn_json_init(&j, deep, strlen(deep), 0, RN_JSON_MAX_DEPTH);
+    CHECK(rn_json_skip_value(&j) == 0 && rn_json_finish(&j) == 0);
+    rn_json_init(&j, deep, strlen(deep), 0, RN_JSON_MAX_DEPTH - 1);
+    CHECK(rn_json_skip_value(&j) == -1);
 }
 
 /* ---- files in memory ----------------------------------------------------------------- */
@@ -146,15 +146,15 @@ static unsigned char *make_file(const char *json, size_t data_len, size_t *size)
 /* Parsing must fail with 2 and one line naming the file and `expect`. */
 static void expect_bad_bytes(const char *what, const unsigned char *bytes, size_t size,
                              const char *expect) {
-    lr_st_file f;
+    rn_st_file f;
     cs_capture_begin();
-    int rc = lr_st_parse(&f, "bad.safetensors", bytes, size);
+    int rc = rn_st_parse(&f, "bad.safetensors", bytes, size);
     const char *msg = cs_capture_end();
     int ok = rc == 2 && one_line(msg) && strstr(msg, "bad.safetensors") != NULL &&
              strstr(msg, expect) != NULL && f.tensors == NULL && f.bytes == NULL && f.ntensors == 0;
     CHECK(ok);
     if (!ok) fprintf(stderr, "  %s: rc %d, message '%s' (expected '%s')\n", what, rc, msg, expect);
-    lr_st_close(&f);   /* harmless after a failed parse */
+    rn_st_close(&f);   /* harmless after a failed parse */
 }
 
 static void expect_bad(const char *what, const char *json, size_t data_len, const char *expect) {
@@ -264,11 +264,11 @@ static void test_bad_files(void) {
 
 /* Files the reader must accept, with their oddities. */
 static void test_good_files(void) {
-    lr_st_file f;
+    rn_st_file f;
     size_t size;
     unsigned char *b = make_file("{}", 0, &size);
-    CHECK(lr_st_parse(&f, "empty", b, size) == 0 && f.ntensors == 0 && f.data_start == 10);
-    lr_st_close(&f);
+    CHECK(rn_st_parse(&f, "empty", b, size) == 0 && f.ntensors == 0 && f.data_start == 10);
+    rn_st_close(&f);
     free(b);
 
     b = make_file(" {\"__metadata__\": {\"format\": \"pt\", \"x\": \"\\u00e9\"},"
@@ -276,16 +276,16 @@ static void test_good_files(void) {
                   "  \"extra\": {\"k\": [1, true, null, \"s\"]}},"
                   " \"b\": {\"dtype\": \"U8\", \"shape\": [2, 2], \"data_offsets\": [0, 4]}} \n  ",
                   6, &size);   /* 2 bytes at the end belong to no tensor: allowed */
-    int rc = lr_st_parse(&f, "odd", b, size);
+    int rc = rn_st_parse(&f, "odd", b, size);
     CHECK(rc == 0 && f.ntensors == 2);
-    const lr_st_tensor *a = lr_st_find(&f, "A");
-    CHECK(a != NULL && a->dtype == LR_ST_OTHER && strcmp(a->dtype_text, "F16") == 0 && a->ndims == 2 &&
+    const rn_st_tensor *a = rn_st_find(&f, "A");
+    CHECK(a != NULL && a->dtype == RN_ST_OTHER && strcmp(a->dtype_text, "F16") == 0 && a->ndims == 2 &&
           a->shape[1] == 7 && a->begin == 4 && a->end == 4);
-    const lr_st_tensor *t = lr_st_find(&f, "b");
-    CHECK(t != NULL && t->begin == 0 && t->end == 4 && t->dtype == LR_ST_OTHER);
-    CHECK(lr_st_find(&f, "c") == NULL);
-    lr_st_close(&f);
-    lr_st_close(&f);   /* twice is harmless */
+    const rn_st_tensor *t = rn_st_find(&f, "b");
+    CHECK(t != NULL && t->begin == 0 && t->end == 4 && t->dtype == RN_ST_OTHER);
+    CHECK(rn_st_find(&f, "c") == NULL);
+    rn_st_close(&f);
+    rn_st_close(&f);   /* twice is harmless */
     CHECK(f.bytes == NULL && f.tensors == NULL);
     free(b);
 }
@@ -294,7 +294,7 @@ static void test_good_files(void) {
 
 static void test_round_trip(void) {
     char path[256];
-    snprintf(path, sizeof path, "test_lr_safetensors_%ld.safetensors", (long)getpid());
+    snprintf(path, sizeof path, "test_rn_safetensors_%ld.safetensors", (long)getpid());
 
     int64_t conv_shape[] = {4, 3, 3, 3}, bias_shape[] = {4}, fc_shape[] = {10, 4}, empty_shape[] = {0, 5};
     float conv[108], bias[4], fc[40], scalar = 2.5f;
@@ -309,21 +309,21 @@ static void test_round_trip(void) {
     for (int i = 0; i < 40; i++) fc[i] = (float)i / 7.0f;
     const int64_t batches = 12345678901234LL;
 
-    lr_st_writer *w = lr_st_writer_new();
+    rn_st_writer *w = rn_st_writer_new();
     CHECK(w != NULL);
-    lr_st_writer_add(w, "conv1.weight", 4, conv_shape, conv);
-    lr_st_writer_add(w, "bn1.running_mean", 1, bias_shape, bias);
-    lr_st_writer_add_i64_scalar(w, "bn1.num_batches_tracked", batches);
-    lr_st_writer_add(w, "fc.weight", 2, fc_shape, fc);
-    lr_st_writer_add(w, "scalar", 0, NULL, &scalar);
-    lr_st_writer_add(w, "empty", 2, empty_shape, NULL);
+    rn_st_writer_add(w, "conv1.weight", 4, conv_shape, conv);
+    rn_st_writer_add(w, "bn1.running_mean", 1, bias_shape, bias);
+    rn_st_writer_add_i64_scalar(w, "bn1.num_batches_tracked", batches);
+    rn_st_writer_add(w, "fc.weight", 2, fc_shape, fc);
+    rn_st_writer_add(w, "scalar", 0, NULL, &scalar);
+    rn_st_writer_add(w, "empty", 2, empty_shape, NULL);
     memset(fc, 0, sizeof fc);   /* the writer copied: reusing the buffer is fine */
     for (int i = 0; i < 40; i++) fc[i] = (float)i / 7.0f;
     cs_capture_begin();
-    int rc = lr_st_writer_save(w, path);
+    int rc = rn_st_writer_save(w, path);
     const char *msg = cs_capture_end();
     CHECK(rc == 0 && msg[0] == '\0');
-    lr_st_writer_free(w);
+    rn_st_writer_free(w);
 
     /* The layout: data section aligned to 8, metadata, insertion order. */
     FILE *fp = fopen(path, "rb");
@@ -345,8 +345,8 @@ static void test_round_trip(void) {
         CHECK(strstr(header, "\"bn1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[]") != NULL);
     }
 
-    lr_st_file f;
-    CHECK(lr_st_open(&f, path) == 0);
+    rn_st_file f;
+    CHECK(rn_st_open(&f, path) == 0);
     CHECK(f.ntensors == 6);
     if (f.ntensors == 6) {
         CHECK(strcmp(f.tensors[0].name, "conv1.weight") == 0);
@@ -354,17 +354,17 @@ static void test_round_trip(void) {
         CHECK(f.tensors[5].end == f.size - f.data_start);   /* back to back, no tail */
     }
     float conv2[108], bias2[4], fc2[40], scalar2 = 0;
-    CHECK(lr_st_get_f32(&f, "conv1.weight", 4, conv_shape, conv2) == 0);
+    CHECK(rn_st_get_f32(&f, "conv1.weight", 4, conv_shape, conv2) == 0);
     CHECK(memcmp(conv, conv2, sizeof conv) == 0);
-    CHECK(lr_st_get_f32(&f, "bn1.running_mean", 1, bias_shape, bias2) == 0);
+    CHECK(rn_st_get_f32(&f, "bn1.running_mean", 1, bias_shape, bias2) == 0);
     CHECK(memcmp(bias, bias2, sizeof bias) == 0);
-    CHECK(lr_st_get_f32(&f, "fc.weight", 2, fc_shape, fc2) == 0);
+    CHECK(rn_st_get_f32(&f, "fc.weight", 2, fc_shape, fc2) == 0);
     CHECK(memcmp(fc, fc2, sizeof fc) == 0);
-    CHECK(lr_st_get_f32(&f, "scalar", 0, NULL, &scalar2) == 0 && scalar2 == 2.5f);
-    CHECK(lr_st_get_f32(&f, "empty", 2, empty_shape, NULL) == 0);
+    CHECK(rn_st_get_f32(&f, "scalar", 0, NULL, &scalar2) == 0 && scalar2 == 2.5f);
+    CHECK(rn_st_get_f32(&f, "empty", 2, empty_shape, NULL) == 0);
 
-    const lr_st_tensor *t = lr_st_find(&f, "bn1.num_batches_tracked");
-    CHECK(t != NULL && t->dtype == LR_ST_I64 && strcmp(t->dtype_text, "I64") == 0 && t->ndims == 0 &&
+    const rn_st_tensor *t = rn_st_find(&f, "bn1.num_batches_tracked");
+    CHECK(t != NULL && t->dtype == RN_ST_I64 && strcmp(t->dtype_text, "I64") == 0 && t->ndims == 0 &&
           t->end - t->begin == 8);
     if (t != NULL && t->end - t->begin == 8) {
         const unsigned char *p = f.bytes + f.data_start + t->begin;
@@ -372,73 +372,73 @@ static void test_round_trip(void) {
         for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
         CHECK((int64_t)v == batches);
     }
-    t = lr_st_find(&f, "conv1.weight");
-    CHECK(t != NULL && t->ndims == 4 && t->shape[0] == 4 && t->shape[3] == 3 && t->dtype == LR_ST_F32);
+    t = rn_st_find(&f, "conv1.weight");
+    CHECK(t != NULL && t->ndims == 4 && t->shape[0] == 4 && t->shape[3] == 3 && t->dtype == RN_ST_F32);
 
     /* Missing: 1 and silent (the caller decides whether that is an error). */
     cs_capture_begin();
-    rc = lr_st_get_f32(&f, "layer1.0.conv1.weight", 4, conv_shape, conv2);
+    rc = rn_st_get_f32(&f, "layer1.0.conv1.weight", 4, conv_shape, conv2);
     msg = cs_capture_end();
     CHECK(rc == 1 && msg[0] == '\0');
     /* Wrong shape: 2, one line with both shapes. */
     int64_t wrong[] = {4, 3, 3};
     cs_capture_begin();
-    rc = lr_st_get_f32(&f, "conv1.weight", 3, wrong, conv2);
+    rc = rn_st_get_f32(&f, "conv1.weight", 3, wrong, conv2);
     msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, path) && strstr(msg, "conv1.weight") &&
           strstr(msg, "[4, 3, 3, 3]") && strstr(msg, "[4, 3, 3]"));
     int64_t wrong_dim[] = {4, 3, 3, 4};
     cs_capture_begin();
-    rc = lr_st_get_f32(&f, "conv1.weight", 4, wrong_dim, conv2);
+    rc = rn_st_get_f32(&f, "conv1.weight", 4, wrong_dim, conv2);
     msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "[4, 3, 3, 4]"));
     /* Not F32: 2, one line naming the dtype. */
     cs_capture_begin();
-    rc = lr_st_get_f32(&f, "bn1.num_batches_tracked", 0, NULL, &scalar2);
+    rc = rn_st_get_f32(&f, "bn1.num_batches_tracked", 0, NULL, &scalar2);
     msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "bn1.num_batches_tracked") && strstr(msg, "I64"));
-    lr_st_close(&f);
+    rn_st_close(&f);
     remove(path);
 }
 
 static void test_file_errors(void) {
-    lr_st_file f;
+    rn_st_file f;
     cs_capture_begin();
-    int rc = lr_st_open(&f, "no_such_dir/missing.safetensors");
+    int rc = rn_st_open(&f, "no_such_dir/missing.safetensors");
     const char *msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg) && strstr(msg, "missing.safetensors"));
     cs_capture_begin();
-    rc = lr_st_open(&f, ".");
+    rc = rn_st_open(&f, ".");
     msg = cs_capture_end();
     CHECK(rc == 2 && one_line(msg));
 
     /* A write that cannot happen: 3, one line, no file left. */
     int64_t shape[] = {2};
     float data[2] = {1, 2};
-    lr_st_writer *w = lr_st_writer_new();
-    lr_st_writer_add(w, "a", 1, shape, data);
+    rn_st_writer *w = rn_st_writer_new();
+    rn_st_writer_add(w, "a", 1, shape, data);
     cs_capture_begin();
-    rc = lr_st_writer_save(w, "no_such_dir/out.safetensors");
+    rc = rn_st_writer_save(w, "no_such_dir/out.safetensors");
     msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg) && strstr(msg, "no_such_dir/out.safetensors"));
     /* A bad add is reported by save, and nothing is written. */
-    lr_st_writer_add(w, "a", 1, shape, data);
+    rn_st_writer_add(w, "a", 1, shape, data);
     char path[256];
-    snprintf(path, sizeof path, "test_lr_safetensors_dup_%ld.safetensors", (long)getpid());
+    snprintf(path, sizeof path, "test_rn_safetensors_dup_%ld.safetensors", (long)getpid());
     cs_capture_begin();
-    rc = lr_st_writer_save(w, path);
+    rc = rn_st_writer_save(w, path);
     msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg) && strstr(msg, "added twice"));
     struct stat st;
     CHECK(stat(path, &st) != 0);
-    lr_st_writer_free(w);
-    /* A NULL writer (lr_st_writer_new out of memory) is survivable. */
-    lr_st_writer_add(NULL, "a", 1, shape, data);
+    rn_st_writer_free(w);
+    /* A NULL writer (rn_st_writer_new out of memory) is survivable. */
+    rn_st_writer_add(NULL, "a", 1, shape, data);
     cs_capture_begin();
-    rc = lr_st_writer_save(NULL, path);
+    rc = rn_st_writer_save(NULL, path);
     msg = cs_capture_end();
     CHECK(rc == 3 && one_line(msg));
-    lr_st_writer_free(NULL);
+    rn_st_writer_free(NULL);
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* lab_resnet's weight loader (lr_model_load): which files it takes, which it
+/* lab_resnet's weight loader (rn_model_load): which files it takes, which it
  * refuses, and that a refused file changes nothing.
  *  - the model's own tensors load back exactly (num_batches_tracked too);
  *  - another classifier head (fc.weight [1000, 512], fc.bias [1000], as an
@@ -10,8 +10,8 @@
  *    each leaves the model exactly as it was;
  *  - the file as an input: a FIFO is refused at once, never waited on.
  *
- *   test_lr_model_load                 the tests
- *   test_lr_model_load --bad-head PATH writes a file whose fc.bias is [2, 5]
+ *   test_rn_model_load                 the tests
+ *   test_rn_model_load --bad-head PATH writes a file whose fc.bias is [2, 5]
  *                                      (for the command-line test) */
 #include <math.h>
 #include <stdint.h>
@@ -37,16 +37,16 @@ typedef struct {
 
 /* The model's tensors, with up to two changes, written to path. The values
  * written are p->data (host memory: the CPU backend). */
-static int write_with(const lr_model *m, const char *path, const change *c, int nchanges,
+static int write_with(const rn_model *m, const char *path, const change *c, int nchanges,
                       int nbt_as_f32)
 {
-    lr_st_writer *w = lr_st_writer_new();
+    rn_st_writer *w = rn_st_writer_new();
     size_t biggest = 0;
     for (int i = 0; i < m->nparams; i++)
         if (m->params[i].count > biggest) biggest = m->params[i].count;
     float *fill = calloc(biggest * 2 + 8192, sizeof(float));   /* room for grown shapes */
     for (int i = 0; i < m->nparams; i++) {
-        const lr_param *p = &m->params[i];
+        const rn_param *p = &m->params[i];
         const change *ch = NULL;
         for (int k = 0; k < nchanges; k++)
             if (strcmp(c[k].name, p->name) == 0) ch = &c[k];
@@ -55,9 +55,9 @@ static int write_with(const lr_model *m, const char *path, const change *c, int 
             size_t count = 1;
             for (int d = 0; d < ch->ndims; d++) count *= (size_t)ch->shape[d];
             memcpy(fill, p->data, (count < p->count ? count : p->count) * sizeof(float));
-            lr_st_writer_add(w, p->name, ch->ndims, ch->shape, fill);
+            rn_st_writer_add(w, p->name, ch->ndims, ch->shape, fill);
         } else {
-            lr_st_writer_add(w, p->name, p->ndims, p->shape, p->data);
+            rn_st_writer_add(w, p->name, p->ndims, p->shape, p->data);
         }
         if (!p->trainable && strstr(p->name, "running_var")) {
             char nbt[96];
@@ -65,20 +65,20 @@ static int write_with(const lr_model *m, const char *path, const change *c, int 
                      (int)(strlen(p->name) - strlen(".running_var")), p->name);
             if (nbt_as_f32) {
                 float one = 1;
-                lr_st_writer_add(w, nbt, 0, NULL, &one);
+                rn_st_writer_add(w, nbt, 0, NULL, &one);
             } else {
-                lr_st_writer_add_i64_scalar(w, nbt, 12345);
+                rn_st_writer_add_i64_scalar(w, nbt, 12345);
             }
         }
     }
-    int rc = lr_st_writer_save(w, path);
-    lr_st_writer_free(w);
+    int rc = rn_st_writer_save(w, path);
+    rn_st_writer_free(w);
     free(fill);
     return rc;
 }
 
 /* A fingerprint of every parameter's values. */
-static uint64_t fingerprint(const lr_model *m)
+static uint64_t fingerprint(const rn_model *m)
 {
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < m->nparams; i++) {
@@ -88,7 +88,7 @@ static uint64_t fingerprint(const lr_model *m)
     return h;
 }
 
-static char dir[] = "/tmp/test_lr_model_load.XXXXXX";
+static char dir[] = "/tmp/test_rn_model_load.XXXXXX";
 
 static const char *at(const char *name)
 {
@@ -101,11 +101,11 @@ static const char *at(const char *name)
 
 /* Loading `name` must fail with 2, one line holding both pieces, and leave
  * the model as it was. */
-static void expect_refused(lr_model *m, const char *name, const char *piece1, const char *piece2)
+static void expect_refused(rn_model *m, const char *name, const char *piece1, const char *piece2)
 {
     uint64_t before = fingerprint(m);
     cs_capture_begin();
-    int rc = lr_model_load(m, at(name), 99);
+    int rc = rn_model_load(m, at(name), 99);
     const char *err = cs_capture_end();
     int ok = rc == 2 && strchr(err, '\n') == err + strlen(err) - 1 && strstr(err, piece1) &&
              (piece2 == NULL || strstr(err, piece2));
@@ -117,43 +117,43 @@ static void expect_refused(lr_model *m, const char *name, const char *piece1, co
 
 int main(int argc, char **argv)
 {
-    const lr_backend *be = lr_cpu_backend();
-    lr_model src;
-    lr_model_init(&src, be, 7);
+    const rn_backend *be = rn_cpu_backend();
+    rn_model src;
+    rn_model_init(&src, be, 7);
     if (argc == 3 && strcmp(argv[1], "--bad-head") == 0) {
         change c = {"fc.bias", 0, 2, {2, 5}, 0};
         int rc = write_with(&src, argv[2], &c, 1, 0);
-        lr_model_free(&src);
+        rn_model_free(&src);
         return rc == 0 ? 0 : 1;
     }
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
         return 1;
     }
-    lr_model m;
-    lr_model_init(&m, be, 8);   /* other values than src's */
+    rn_model m;
+    rn_model_init(&m, be, 8);   /* other values than src's */
 
     /* The model's own tensors: loaded exactly. */
     CHECK(write_with(&src, at("good.safetensors"), NULL, 0, 0) == 0);
     CHECK(fingerprint(&m) != fingerprint(&src));
-    CHECK(lr_model_load(&m, at("good.safetensors"), 99) == 0);
+    CHECK(rn_model_load(&m, at("good.safetensors"), 99) == 0);
     CHECK(fingerprint(&m) == fingerprint(&src));
     CHECK(m.bn1.num_batches_tracked == 12345 && m.blocks[7].bn2.num_batches_tracked == 12345);
 
     /* Another head: re-initialised (not the file's, not the old values). */
-    lr_model_free(&m);
-    lr_model_init(&m, be, 8);
+    rn_model_free(&m);
+    rn_model_init(&m, be, 8);
     change imagenet[2] = {{"fc.weight", 0, 2, {1000, 512}, 0}, {"fc.bias", 0, 1, {1000}, 0}};
     CHECK(write_with(&src, at("imagenet.safetensors"), imagenet, 2, 0) == 0);
     float fc_before = m.fc_bias->data[0];
-    CHECK(lr_model_load(&m, at("imagenet.safetensors"), 99) == 0);
+    CHECK(rn_model_load(&m, at("imagenet.safetensors"), 99) == 0);
     CHECK(memcmp(m.conv1.weight->data, src.conv1.weight->data, m.conv1.weight->count * sizeof(float)) == 0);
     CHECK(m.fc_bias->data[0] != fc_before && m.fc_bias->data[0] != src.fc_bias->data[0]);
     CHECK(fabsf(m.fc_bias->data[0]) <= 1.0f / sqrtf(512.0f));
 
     /* Wrong shapes and the rest: refused, the model untouched. */
-    lr_model_free(&m);
-    lr_model_init(&m, be, 8);
+    rn_model_free(&m);
+    rn_model_init(&m, be, 8);
     change bias25 = {"fc.bias", 0, 2, {2, 5}, 0};
     CHECK(write_with(&src, at("bias25.safetensors"), &bias25, 1, 0) == 0);
     expect_refused(&m, "bias25.safetensors", "tensor 'fc.bias' has shape [2, 5], expected [10]", NULL);
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     }
     rmdir(at("folder.safetensors"));
     rmdir(dir);
-    lr_model_free(&m);
-    lr_model_free(&src);
+    rn_model_free(&m);
+    rn_model_free(&src);
     return cs_test_done();
 }

@@ -12,7 +12,7 @@
  * kernels are written without atomics).
  *
  * Convolutions run in up to three passes: the default path (cuDNN when it
- * was built), then LR_CONV=im2col, then im2col with LR_CONV_CHUNK_FLOATS so
+ * was built), then RN_CONV=im2col, then im2col with RN_CONV_CHUNK_FLOATS so
  * small that the batch goes one image at a time (the chunk loop, and dW
  * accumulated over chunks). */
 #define _POSIX_C_SOURCE 200112L   /* setenv, unsetenv */
@@ -32,7 +32,7 @@
 #define TOL 1e-4
 #define SENTINEL 777.0f   /* what outputs hold before a call: it must be gone after */
 
-static const lr_backend *cpu, *gpu;
+static const rn_backend *cpu, *gpu;
 static cs_rng rng;
 
 /* ---- Buffers --------------------------------------------------------------
@@ -46,7 +46,7 @@ static int nbufs;
 static void remember(void *p, int on_device)
 {
     if (nbufs == MAX_BUFS) {
-        fprintf(stderr, "test_lr_gpu_layers: more than %d live buffers\n", MAX_BUFS);
+        fprintf(stderr, "test_rn_gpu_layers: more than %d live buffers\n", MAX_BUFS);
         exit(3);
     }
     bufs[nbufs].p = p;
@@ -57,7 +57,7 @@ static void remember(void *p, int on_device)
 static void release_all(void)
 {
     for (int i = 0; i < nbufs; i++) {
-        if (bufs[i].on_device) lr_device_free(bufs[i].p);
+        if (bufs[i].on_device) rn_device_free(bufs[i].p);
         else free(bufs[i].p);
     }
     nbufs = 0;
@@ -67,7 +67,7 @@ static void *host_bytes(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);
     if (p == NULL) {
-        fprintf(stderr, "test_lr_gpu_layers: out of host memory (%zu bytes)\n", bytes);
+        fprintf(stderr, "test_rn_gpu_layers: out of host memory (%zu bytes)\n", bytes);
         exit(3);
     }
     remember(p, 0);
@@ -100,7 +100,7 @@ static float *host_copy(const float *src, size_t n)
 /* A device copy of host memory. */
 static void *dev_copy_bytes(const void *src, size_t bytes)
 {
-    void *d = lr_device_alloc(bytes ? bytes : 1, "test buffer");
+    void *d = rn_device_alloc(bytes ? bytes : 1, "test buffer");
     remember(d, 1);
     gpu->to_backend(d, src, bytes);
     return d;
@@ -177,9 +177,9 @@ static const conv_case conv_cases[] = {
 
 static void check_conv(const conv_case *c, const char *pass)
 {
-    const lr_conv_shape s = {c->cin, c->cout, c->k, c->stride, c->pad};
-    const int oh = lr_out_size(c->h, c->k, c->stride, c->pad);
-    const int ow = lr_out_size(c->w, c->k, c->stride, c->pad);
+    const rn_conv_shape s = {c->cin, c->cout, c->k, c->stride, c->pad};
+    const int oh = rn_out_size(c->h, c->k, c->stride, c->pad);
+    const int ow = rn_out_size(c->w, c->k, c->stride, c->pad);
     const size_t nx = (size_t)c->n * c->cin * c->h * c->w;
     const size_t nw = (size_t)c->cout * c->cin * c->k * c->k;
     const size_t ny = (size_t)c->n * c->cout * oh * ow;
@@ -232,7 +232,7 @@ static const conv_case big_conv_case = {4, 4, 3, 1, 1, 5, 301, 301};
 /* No images: the weight's gradient is zero, written (not left as it was). */
 static void check_conv_no_images(void)
 {
-    const lr_conv_shape s = {3, 4, 3, 1, 1};
+    const rn_conv_shape s = {3, 4, 3, 1, 1};
     const size_t nw = (size_t)4 * 3 * 3 * 3;
     printf(" conv backward with no images:\n");
     size_t gw = gpu->conv_work_floats(&s, 1, 5, 5);
@@ -244,17 +244,17 @@ static void check_conv_no_images(void)
     release_all();
 }
 
-/* The arena's device zero-fill (lr_device_zero): Adam's moments start from
+/* The arena's device zero-fill (rn_device_zero): Adam's moments start from
  * it, so a buffer that is not all zeros would bias every step. */
 static void check_device_zero(size_t count)
 {
     printf(" device zero-fill, %zu floats:\n", count);
     float *g = dev_filled(count, SENTINEL);
-    lr_device_zero(g, count * sizeof(float));
+    rn_device_zero(g, count * sizeof(float));
     const float *back = fetch(g, count);
     size_t nonzero = 0;
     for (size_t i = 0; i < count; i++) nonzero += back[i] != 0.0f;
-    printf("  %-44s %zu of %zu not zero\n", "after lr_device_zero", nonzero, count);
+    printf("  %-44s %zu of %zu not zero\n", "after rn_device_zero", nonzero, count);
     CHECK(nonzero == 0);
     release_all();
 }
@@ -368,7 +368,7 @@ static void check_elementwise(size_t count)
 static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad, float lo,
                           float hi, int ties)
 {
-    const int oh = lr_out_size(h, k, stride, pad), ow = lr_out_size(w, k, stride, pad);
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
     printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g)%s:\n", k, stride, pad, n, c, h,
            w, (double)lo, (double)hi, ties ? " in steps of 0.5 (ties)" : "");
@@ -542,8 +542,8 @@ int main(void)
         printf("skipped: %s\n", why);
         return 77;
     }
-    cpu = lr_cpu_backend();
-    gpu = lr_gpu_backend();
+    cpu = rn_cpu_backend();
+    gpu = rn_gpu_backend();
     if (gpu == NULL) {
         printf("skipped: this build has no GPU backend\n");
         return 77;
@@ -554,38 +554,38 @@ int main(void)
 
     /* Convolutions: the default path, then im2col forced, then im2col one
      * image per chunk. */
-    const lr_conv_shape probe_shape = {3, 8, 7, 2, 3};
+    const rn_conv_shape probe_shape = {3, 8, 7, 2, 3};
     const char *algo = gpu->conv_algo(&probe_shape, 2, 17, 15);
     check_convs("default path");
     if (strncmp(algo, "cuDNN", 5) == 0) {           /* "cuDNN, heuristics (forward ..., ...)" */
         CHECK(strstr(algo, "heuristics") != NULL);
         /* The algorithms chosen by timing them (new plans for every shape). */
-        setenv("LR_CUDNN_ALGO", "find", 1);
+        setenv("RN_CUDNN_ALGO", "find", 1);
         CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "timed") != NULL);
-        check_convs("cuDNN, LR_CUDNN_ALGO=find");
-        unsetenv("LR_CUDNN_ALGO");
-        setenv("LR_CONV", "im2col", 1);
+        check_convs("cuDNN, RN_CUDNN_ALGO=find");
+        unsetenv("RN_CUDNN_ALGO");
+        setenv("RN_CONV", "im2col", 1);
         CHECK(strcmp(gpu->conv_algo(&probe_shape, 2, 17, 15), "im2col + cuBLAS") == 0);
-        check_convs("LR_CONV=im2col");
+        check_convs("RN_CONV=im2col");
     } else {
         printf(" (cuDNN not built: the default path was im2col + cuBLAS)\n");
         CHECK(strcmp(algo, "im2col + cuBLAS") == 0);
-        setenv("LR_CONV", "im2col", 1);
+        setenv("RN_CONV", "im2col", 1);
     }
-    setenv("LR_CONV_CHUNK_FLOATS", "1", 1);   /* below one image: chunks of one */
+    setenv("RN_CONV_CHUNK_FLOATS", "1", 1);   /* below one image: chunks of one */
     check_convs("im2col, one image per chunk");
     /* Two images per chunk for three images: a full chunk, then a short
      * last one (per image: 99 pixels x (45 + 6) floats = 5049). */
-    setenv("LR_CONV_CHUNK_FLOATS", "10098", 1);
+    setenv("RN_CONV_CHUNK_FLOATS", "10098", 1);
     check_conv(&conv_cases[1], "im2col, chunks of 2 and 1");
-    unsetenv("LR_CONV_CHUNK_FLOATS");
-    unsetenv("LR_CONV");
+    unsetenv("RN_CONV_CHUNK_FLOATS");
+    unsetenv("RN_CONV");
     /* More columns than the im2col grid has threads (1024 blocks of 256):
      * its grid-stride loop runs several times; on every path. */
     check_conv(&big_conv_case, "default path");
-    setenv("LR_CONV", "im2col", 1);
-    check_conv(&big_conv_case, "LR_CONV=im2col");
-    unsetenv("LR_CONV");
+    setenv("RN_CONV", "im2col", 1);
+    check_conv(&big_conv_case, "RN_CONV=im2col");
+    unsetenv("RN_CONV");
     check_conv_no_images();
     check_device_zero(1000003);
 

@@ -34,7 +34,7 @@
 #define TOL 1e-5    /* relative to the largest reference value (see above) */
 #define H 1e-5      /* central-difference step, in double */
 
-static const lr_backend *B;
+static const rn_backend *B;
 static cs_rng rng;
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -43,7 +43,7 @@ static void *xmalloc(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);
     if (p == NULL) {
-        fprintf(stderr, "test_lr_layers: out of memory\n");
+        fprintf(stderr, "test_rn_layers: out of memory\n");
         exit(3);
     }
     return p;
@@ -127,7 +127,7 @@ static void expect_grad(const char *what, loss_fn f, void *ctx, double *p, const
 /* ---- convolution -------------------------------------------------------- */
 
 typedef struct {
-    lr_conv_shape s;
+    rn_conv_shape s;
     int n, h, w, oh, ow;
     double *x, *wt, *r, *y;
 } conv_ctx;
@@ -136,7 +136,7 @@ typedef struct {
  * w[co][ci][ky][kx] * x[n][ci][oy*s - p + ky][ox*s - p + kx] (0 outside). */
 static void conv_ref(const conv_ctx *c)
 {
-    const lr_conv_shape *s = &c->s;
+    const rn_conv_shape *s = &c->s;
     for (int n = 0; n < c->n; n++)
         for (int co = 0; co < s->cout; co++)
             for (int oy = 0; oy < c->oh; oy++)
@@ -170,8 +170,8 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
                        size_t chunk)
 {
     conv_ctx c = {{cin, cout, k, stride, pad}, n, h, w, 0, 0, NULL, NULL, NULL, NULL};
-    c.oh = lr_out_size(h, k, stride, pad);
-    c.ow = lr_out_size(w, k, stride, pad);
+    c.oh = rn_out_size(h, k, stride, pad);
+    c.ow = rn_out_size(w, k, stride, pad);
     const size_t nx = (size_t)n * cin * h * w, nw = (size_t)cout * cin * k * k;
     const size_t ny = (size_t)n * cout * c.oh * c.ow;
     char what[160];
@@ -179,7 +179,7 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
              h, w, k, stride, pad, chunk);
     printf("%s (%s)\n", what, B->conv_algo(&c.s, n, h, w));
 
-    lr_cpu_conv_set_chunk_floats(chunk);
+    rn_cpu_conv_set_chunk_floats(chunk);
     const size_t nwork = B->conv_work_floats(&c.s, n, h, w);
     const size_t guard = 64;   /* sentinels after the scratch: must survive */
     float *work = xmalloc((nwork + guard) * sizeof *work);
@@ -212,7 +212,7 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
     for (size_t i = nwork; i < nwork + guard; i++) guard_ok &= work[i] == 777.0f;
     CHECK(guard_ok);
 
-    lr_cpu_conv_set_chunk_floats(0);
+    rn_cpu_conv_set_chunk_floats(0);
     free(work); free(x); free(wt); free(r); free(y); free(dx); free(dw); free(dw2);
     free(c.x); free(c.wt); free(c.r); free(c.y);
 }
@@ -452,8 +452,8 @@ static double maxpool_loss(void *q)
 static void check_maxpool(int n, int c, int h, int w, int values)
 {
     pool_ctx p = {n, c, h, w, 3, 2, 1, 0, 0, NULL, NULL, NULL, NULL};
-    p.oh = lr_out_size(h, 3, 2, 1);
-    p.ow = lr_out_size(w, 3, 2, 1);
+    p.oh = rn_out_size(h, 3, 2, 1);
+    p.ow = rn_out_size(w, 3, 2, 1);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * p.oh * p.ow;
     printf("max pool 3/2/1 n=%d c=%d %dx%d values=%s\n", n, c, h, w,
            values == 0 ? "distinct" : values == 1 ? "equal" : "negative");
@@ -677,31 +677,31 @@ static void test_adam(void)
 static void test_arena(void)
 {
     printf("arena\n");
-    lr_arena *a = lr_arena_create(0);
-    CHECK(!lr_arena_on_device(a));
-    float *w = lr_arena_floats(a, LR_WEIGHTS, 100, "w");
-    float *act = lr_arena_floats(a, LR_ACTIVATIONS, 1000, "act");
-    void *idx = lr_arena_bytes_alloc(a, LR_ACTIVATIONS, 24, "idx");
+    rn_arena *a = rn_arena_create(0);
+    CHECK(!rn_arena_on_device(a));
+    float *w = rn_arena_floats(a, RN_WEIGHTS, 100, "w");
+    float *act = rn_arena_floats(a, RN_ACTIVATIONS, 1000, "act");
+    void *idx = rn_arena_bytes_alloc(a, RN_ACTIVATIONS, 24, "idx");
     int zero = 1;
     for (int i = 0; i < 1000; i++) zero &= act[i] == 0.0f;
     CHECK(zero);
     CHECK(((uintptr_t)act & 63) == 0);
-    CHECK(lr_arena_current(a, LR_WEIGHTS) == 400);
-    CHECK(lr_arena_current(a, LR_ACTIVATIONS) == 4024);
-    lr_arena_release(a, act);
-    CHECK(lr_arena_current(a, LR_ACTIVATIONS) == 24);
-    CHECK(lr_arena_peak(a, LR_ACTIVATIONS) == 4024);
-    float *ws = lr_arena_floats(a, LR_WORKSPACE, 10, "ws");
-    CHECK(lr_arena_total_peak(a) == 4424);   /* the moment before the release */
-    CHECK(lr_arena_current(a, LR_WORKSPACE) == 40);
-    CHECK(strcmp(lr_category_name(LR_OPTIMIZER), "optimizer") == 0);
+    CHECK(rn_arena_current(a, RN_WEIGHTS) == 400);
+    CHECK(rn_arena_current(a, RN_ACTIVATIONS) == 4024);
+    rn_arena_release(a, act);
+    CHECK(rn_arena_current(a, RN_ACTIVATIONS) == 24);
+    CHECK(rn_arena_peak(a, RN_ACTIVATIONS) == 4024);
+    float *ws = rn_arena_floats(a, RN_WORKSPACE, 10, "ws");
+    CHECK(rn_arena_total_peak(a) == 4424);   /* the moment before the release */
+    CHECK(rn_arena_current(a, RN_WORKSPACE) == 40);
+    CHECK(strcmp(rn_category_name(RN_OPTIMIZER), "optimizer") == 0);
     (void)w; (void)idx; (void)ws;
-    lr_arena_destroy(a);
+    rn_arena_destroy(a);
 }
 
 int main(void)
 {
-    B = lr_cpu_backend();
+    B = rn_cpu_backend();
     cs_rng_seed(&rng, 2024, 0);
     CHECK(strcmp(B->name, "cpu") == 0 && !B->on_device);
     test_conv();

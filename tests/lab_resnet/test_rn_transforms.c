@@ -17,13 +17,13 @@
 #include "transforms.h"
 
 #define SEED 4242ull
-#define PLANE (LR_CIFAR_SIDE * LR_CIFAR_SIDE)
+#define PLANE (RN_CIFAR_SIDE * RN_CIFAR_SIDE)
 
 typedef struct { int top, left, ch, cw, flip; } params;
 
 static params get(uint64_t seed, int epoch, int index, int h, int w) {
     params p;
-    lr_augment_params(seed, epoch, index, h, w, &p.top, &p.left, &p.ch, &p.cw, &p.flip);
+    rn_augment_params(seed, epoch, index, h, w, &p.top, &p.left, &p.ch, &p.cw, &p.flip);
     return p;
 }
 
@@ -41,7 +41,7 @@ static int find_index(int (*want)(params)) {
 }
 
 static float norm(float byte_value, int c) {
-    return (byte_value / 255.0f - lr_imagenet_mean[c]) / lr_imagenet_std[c];
+    return (byte_value / 255.0f - rn_imagenet_mean[c]) / rn_imagenet_std[c];
 }
 
 /* ---- the crop's parameters ------------------------------------------------ */
@@ -124,17 +124,17 @@ static void test_params_bounds(void) {
 /* ---- the image transforms --------------------------------------------------- */
 
 static void test_normalisation(void) {
-    CHECK(lr_imagenet_mean[0] == 0.485f && lr_imagenet_mean[1] == 0.456f &&
-          lr_imagenet_mean[2] == 0.406f);
-    CHECK(lr_imagenet_std[0] == 0.229f && lr_imagenet_std[1] == 0.224f &&
-          lr_imagenet_std[2] == 0.225f);
+    CHECK(rn_imagenet_mean[0] == 0.485f && rn_imagenet_mean[1] == 0.456f &&
+          rn_imagenet_mean[2] == 0.406f);
+    CHECK(rn_imagenet_std[0] == 0.229f && rn_imagenet_std[1] == 0.224f &&
+          rn_imagenet_std[2] == 0.225f);
     uint8_t img[3 * PLANE];
     for (int k = 0; k < 3 * PLANE; k++) img[k] = (uint8_t)(k * 31);
     img[0] = 0;
     img[PLANE] = 255;
     img[2 * PLANE] = 128;
     static float out[3 * PLANE];
-    lr_transform_plain(img, 32, 32, out);
+    rn_transform_plain(img, 32, 32, out);
     CHECK_NEAR(out[0], -0.485 / 0.229, 1e-5);                      /* black, red channel */
     CHECK_NEAR(out[PLANE], (1.0 - 0.456) / 0.224, 1e-5);            /* white, green */
     CHECK_NEAR(out[2 * PLANE], (128.0 / 255.0 - 0.406) / 0.225, 1e-5);
@@ -155,7 +155,7 @@ static void test_constant_image(void) {
     for (int s = 0; s < 5; s++)
         for (int i = 0; i < 20; i++) {
             int size = sizes[s];
-            lr_transform_train(img, 32, 32, SEED, 1, i, size, out);
+            rn_transform_train(img, 32, 32, SEED, 1, i, size, out);
             for (int c = 0; c < 3; c++)
                 for (int k = 0; k < size * size; k++)
                     constant &= fabsf(out[c * size * size + k] - norm(level[c], c)) < 1e-5f;
@@ -173,21 +173,21 @@ static void test_identity_and_flip(void) {
     uint8_t img[3 * PLANE];
     for (int k = 0; k < 3 * PLANE; k++) img[k] = (uint8_t)((k * 2654435761u) >> 24);
     static float plain[3 * PLANE], out[3 * PLANE];
-    lr_transform_plain(img, 32, 32, plain);
+    rn_transform_plain(img, 32, 32, plain);
 
     /* The whole image at its own size, not flipped: source pixel = output
      * pixel, weights 1 and 0, so exactly the plain transform. */
     int i = find_index(whole_unflipped);
     CHECK(i >= 0);
     if (i >= 0) {
-        lr_transform_train(img, 32, 32, SEED, 0, i, 32, out);
+        rn_transform_train(img, 32, 32, SEED, 0, i, 32, out);
         CHECK(memcmp(out, plain, sizeof out) == 0);
     }
     /* Flipped: each row mirrored. */
     i = find_index(whole_flipped);
     CHECK(i >= 0);
     if (i >= 0) {
-        lr_transform_train(img, 32, 32, SEED, 0, i, 32, out);
+        rn_transform_train(img, 32, 32, SEED, 0, i, 32, out);
         int mirrored = 1;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < 32; y++)
@@ -226,7 +226,7 @@ static void test_ramp(void) {
     CHECK(idx >= 0);
     if (idx < 0) return;
     params p = get(SEED, 0, idx, 32, 32);
-    lr_transform_train(img, 32, 32, SEED, 0, idx, 32, out);
+    rn_transform_train(img, 32, 32, SEED, 0, idx, 32, out);
     const float *red = out, *green = out + PLANE, *blue = out + 2 * PLANE;
     float left8 = 8.0f * p.left, top8 = 8.0f * p.top;
     CHECK_NEAR(red[5 * 32 + 0], norm(left8, 0), 1e-5);
@@ -245,7 +245,7 @@ static void test_ramp(void) {
     CHECK(idx >= 0);
     if (idx < 0) return;
     p = get(SEED, 0, idx, 32, 32);
-    lr_transform_train(img, 32, 32, SEED, 0, idx, 32, out);
+    rn_transform_train(img, 32, 32, SEED, 0, idx, 32, out);
     left8 = 8.0f * p.left;
     CHECK_NEAR(red[5 * 32 + 31], norm(left8, 0), 1e-5);
     CHECK_NEAR(red[5 * 32 + 30], norm(left8 + 2.0f, 0), 1e-5);
@@ -256,7 +256,7 @@ static void test_ramp(void) {
     idx = find_index(half_width_unflipped);
     p = get(SEED, 0, idx, 32, 32);
     static float small[3 * 7 * 7];
-    lr_transform_train(img, 32, 32, SEED, 0, idx, 7, small);
+    rn_transform_train(img, 32, 32, SEED, 0, idx, 7, small);
     CHECK_NEAR(small[2 * 7 + 3], norm(8.0f * p.left + 60.0f, 0), 1e-4);
 }
 
@@ -274,24 +274,24 @@ static int is_permutation(const int32_t *order, int n) {
 }
 
 static void test_loader(void) {
-    lr_cifar data;
-    CHECK(lr_cifar_generate(&data, 103, 9) == 0);
-    lr_loader a, b;
-    CHECK(lr_loader_init(&a, &data, 10, 24, 1, SEED) == 0);
-    CHECK(lr_loader_init(&b, &data, 10, 24, 1, SEED) == 0);
+    rn_cifar data;
+    CHECK(rn_cifar_generate(&data, 103, 9) == 0);
+    rn_loader a, b;
+    CHECK(rn_loader_init(&a, &data, 10, 24, 1, SEED) == 0);
+    CHECK(rn_loader_init(&b, &data, 10, 24, 1, SEED) == 0);
     CHECK(a.batches == 10);   /* 103 / 10: the last 3 dropped */
 
     int32_t *epoch0 = malloc(sizeof(int32_t) * 103);
-    lr_loader_start_epoch(&a, 0);
+    rn_loader_start_epoch(&a, 0);
     memcpy(epoch0, a.order, sizeof(int32_t) * 103);
     CHECK(is_permutation(a.order, 103));
     int identity = 1;
     for (int i = 0; i < 103; i++) identity &= a.order[i] == i;
     CHECK(!identity);
-    lr_loader_start_epoch(&a, 1);
+    rn_loader_start_epoch(&a, 1);
     CHECK(is_permutation(a.order, 103));
     CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) != 0);   /* each epoch its own order */
-    lr_loader_start_epoch(&a, 0);
+    rn_loader_start_epoch(&a, 0);
     CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) == 0);   /* and the same again */
 
     /* Same seed, same batches; each batch is its images transformed. */
@@ -299,18 +299,18 @@ static void test_loader(void) {
     float *img_a = malloc(sizeof(float) * 10 * per), *img_b = malloc(sizeof(float) * 10 * per);
     float *one = malloc(sizeof(float) * per);
     int32_t lab_a[10], lab_b[10];
-    lr_loader_start_epoch(&a, 2);
-    lr_loader_start_epoch(&b, 2);
+    rn_loader_start_epoch(&a, 2);
+    rn_loader_start_epoch(&b, 2);
     int same = 1, labels_ok = 1, images_ok = 1;
     for (int bt = 0; bt < a.batches; bt++) {
-        lr_loader_get(&a, bt, img_a, lab_a);
-        lr_loader_get(&b, bt, img_b, lab_b);
+        rn_loader_get(&a, bt, img_a, lab_a);
+        rn_loader_get(&b, bt, img_b, lab_b);
         same &= memcmp(img_a, img_b, sizeof(float) * 10 * per) == 0 &&
                 memcmp(lab_a, lab_b, sizeof lab_a) == 0;
         for (int k = 0; k < 10; k++) {
             int32_t idx = a.order[bt * 10 + k];
             labels_ok &= lab_a[k] == data.labels[idx];
-            lr_transform_train(data.pixels + (size_t)idx * LR_CIFAR_PIXELS, 32, 32, SEED, 2, idx, 24, one);
+            rn_transform_train(data.pixels + (size_t)idx * RN_CIFAR_PIXELS, 32, 32, SEED, 2, idx, 24, one);
             images_ok &= memcmp(one, img_a + k * per, sizeof(float) * per) == 0;
         }
     }
@@ -322,37 +322,37 @@ static void test_loader(void) {
      * same as fetched one by one (Part 2's workers rely on it). */
     float *all_serial = malloc(sizeof(float) * 100 * per), *all_threads = malloc(sizeof(float) * 100 * per);
     int32_t lab_serial[100], lab_threads[100];
-    for (int bt = 0; bt < 10; bt++) lr_loader_get(&a, bt, all_serial + bt * 10 * per, lab_serial + bt * 10);
+    for (int bt = 0; bt < 10; bt++) rn_loader_get(&a, bt, all_serial + bt * 10 * per, lab_serial + bt * 10);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(4)
-    for (int bt = 9; bt >= 0; bt--) lr_loader_get(&a, bt, all_threads + bt * 10 * per, lab_threads + bt * 10);
+    for (int bt = 9; bt >= 0; bt--) rn_loader_get(&a, bt, all_threads + bt * 10 * per, lab_threads + bt * 10);
     CHECK(memcmp(all_serial, all_threads, sizeof(float) * 100 * per) == 0);
     CHECK(memcmp(lab_serial, lab_threads, sizeof lab_serial) == 0);
 
     /* Without augmentation: the file's order, the plain transform. */
-    lr_loader plain;
-    CHECK(lr_loader_init(&plain, &data, 4, 32, 0, SEED) == 0);
-    lr_loader_start_epoch(&plain, 5);
+    rn_loader plain;
+    CHECK(rn_loader_init(&plain, &data, 4, 32, 0, SEED) == 0);
+    rn_loader_start_epoch(&plain, 5);
     identity = 1;
     for (int i = 0; i < 103; i++) identity &= plain.order[i] == i;
     CHECK(identity);
     float *pb = malloc(sizeof(float) * 4 * 3 * PLANE);
     float *pp = malloc(sizeof(float) * 3 * PLANE);
     int32_t pl[4];
-    lr_loader_get(&plain, 2, pb, pl);
-    lr_transform_plain(data.pixels + (size_t)9 * LR_CIFAR_PIXELS, 32, 32, pp);
+    rn_loader_get(&plain, 2, pb, pl);
+    rn_transform_plain(data.pixels + (size_t)9 * RN_CIFAR_PIXELS, 32, 32, pp);
     CHECK(memcmp(pb + 1 * 3 * PLANE, pp, sizeof(float) * 3 * PLANE) == 0);   /* batch 2, slot 1 = image 9 */
     CHECK(pl[1] == data.labels[9]);
-    lr_loader_free(&plain);
+    rn_loader_free(&plain);
 
     /* A batch larger than the set, or a bad size: rc 2. */
-    lr_loader bad;
+    rn_loader bad;
     fflush(stderr);
-    CHECK(lr_loader_init(&bad, &data, 104, 32, 1, SEED) == 2);
-    CHECK(lr_loader_init(&bad, &data, 0, 32, 1, SEED) == 2);
-    CHECK(lr_loader_init(&bad, &data, 8, 0, 1, SEED) == 2);
-    CHECK(lr_loader_init(&bad, &data, 103, 32, 1, SEED) == 0);   /* exactly n: one batch */
+    CHECK(rn_loader_init(&bad, &data, 104, 32, 1, SEED) == 2);
+    CHECK(rn_loader_init(&bad, &data, 0, 32, 1, SEED) == 2);
+    CHECK(rn_loader_init(&bad, &data, 8, 0, 1, SEED) == 2);
+    CHECK(rn_loader_init(&bad, &data, 103, 32, 1, SEED) == 0);   /* exactly n: one batch */
     CHECK(bad.batches == 1);
-    lr_loader_free(&bad);
+    rn_loader_free(&bad);
 
     free(epoch0);
     free(img_a);
@@ -362,13 +362,13 @@ static void test_loader(void) {
     free(all_threads);
     free(pb);
     free(pp);
-    lr_loader_free(&a);
-    lr_loader_free(&b);
-    lr_cifar_free(&data);
+    rn_loader_free(&a);
+    rn_loader_free(&b);
+    rn_cifar_free(&data);
 }
 
 int main(void) {
-    cs_console_init("test_lr_transforms", 0);
+    cs_console_init("test_rn_transforms", 0);
     test_params_deterministic();
     test_params_bounds();
     test_normalisation();

@@ -1,0 +1,50 @@
+/* One run of the lab: what it holds between its steps (the device, the data,
+ * the model, the loader, what each step measured), set up from the options
+ * and torn down on every path. */
+#ifndef RN_LAB_H
+#define RN_LAB_H
+
+#include "backend.h"
+#include "cifar.h"
+#include "cs_case.h"
+#include "cs_sysinfo.h"
+#include "loader.h"
+#include "model.h"
+#include "options.h"
+#include "profile.h"
+#include "train.h"
+
+typedef struct {
+    rn_args *a;
+    cs_devices dev;
+    const rn_backend *be;
+    int on_gpu;
+    rn_cifar train, test;
+    rn_model m;
+    rn_loader ld;
+    int have_model, have_loader, have_result;
+    int epoch_batches; /* the baseline epoch's batches (--batches, or the whole epoch) */
+    cs_sysinfo sys;
+    rn_profile_answers ans; /* step 2's profile (zero when it did not run) */
+    rn_train_result res;    /* step 4's epoch */
+    double test_acc;
+    int checked, learned; /* step 6: the check applied, and passed */
+} rn_lab;
+
+/* --generate DIR: writes the generated data set in CIFAR-10's format.
+ * Returns 0 or an exit code. */
+int rn_generate_data(const rn_args *a);
+
+/* Probes the device, resolves the defaults that depend on it, then loads
+ * the data (not for check-step), builds the model (with --weights) and the
+ * loader (not for check-step). Returns 0 or an exit code; rn_lab_close
+ * either way. */
+int rn_lab_open(rn_lab *lab, rn_args *a);
+/* The model again from the initial weights (the baseline after the
+ * profile). Returns 0 or an exit code. */
+int rn_lab_fresh_model(rn_lab *lab);
+/* check-step: one step on fixed data, written as CSV for PyTorch. */
+int rn_lab_check_step(rn_lab *lab);
+void rn_lab_close(rn_lab *lab);
+
+#endif

@@ -1,0 +1,194 @@
+/* The lab's command line (see options.h). */
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cs_case.h"
+#include "cs_console.h"
+#include "cs_files.h"
+
+enum {
+    OPT_DATA,
+    OPT_GENERATE,
+    OPT_SAMPLES,
+    OPT_IMG,
+    OPT_BATCH,
+    OPT_BATCHES,
+    OPT_WARMUP,
+    OPT_LOG_EVERY,
+    OPT_PROFILE_BATCHES,
+    OPT_EVAL_BATCHES,
+    OPT_LR,
+    OPT_WEIGHTS,
+    OPT_SAVE
+};
+
+static const cs_case_option case_options[] = {
+    [OPT_DATA] = {"data", "DIR", "CIFAR-10 binary files: DIR/data_batch_1.bin .. data_batch_5.bin, test_batch.bin"},
+    [OPT_GENERATE] = {"generate", "DIR", "write the generated data set there in CIFAR-10's format and stop"},
+    [OPT_SAMPLES] = {"samples", "N",
+                     "training images of the generated set (10..1000000; default 50000 on a GPU, 4096 on the CPU)"},
+    [OPT_IMG] = {"img-size", "N",
+                 "training image side after RandomResizedCrop (8..512; default 224 on a GPU, 32 on the CPU)"},
+    [OPT_BATCH] = {"batch", "N", "images per batch (1..4096; default 32)"},
+    [OPT_BATCHES] = {"batches", "N", "stop the epoch after N batches (1..1000000; default: the whole epoch)"},
+    [OPT_WARMUP] = {"warmup-batches", "N", "first batches not timed (0..1000; default 3)"},
+    [OPT_LOG_EVERY] = {"log-every", "N", "print every N batches (0..100000; default 50)"},
+    [OPT_PROFILE_BATCHES] = {"profile-batches", "N", "batches the profile covers (1..10000; default 10)"},
+    [OPT_EVAL_BATCHES] = {"eval-batches", "N", "test batches for the accuracy (0 = all; default all)"},
+    [OPT_LR] = {"lr", "X", "Adam's learning rate (0 < X <= 1; default 1e-4)"},
+    [OPT_WEIGHTS] = {"weights", "FILE",
+                     "start from a safetensors file with torchvision's names (the lab's pretrained=True)"},
+    [OPT_SAVE] = {"save", "FILE", "save the trained weights as safetensors"},
+};
+
+static int on_option(int index, const char *arg, void *p)
+{
+    rn_args *a = p;
+    long v;
+    double d;
+    switch (index) {
+    case OPT_DATA: a->data_dir = arg; break;
+    case OPT_GENERATE: a->generate_dir = arg; break;
+    case OPT_SAMPLES:
+        if (cs_parse_long("--samples", arg, 10, 1000000, &v)) return 2;
+        a->samples = (int)v, a->samples_set = 1;
+        break;
+    case OPT_IMG:
+        if (cs_parse_long("--img-size", arg, 8, 512, &v)) return 2;
+        a->img = (int)v;
+        break;
+    case OPT_BATCH:
+        if (cs_parse_long("--batch", arg, 1, 4096, &v)) return 2;
+        a->batch = (int)v;
+        break;
+    case OPT_BATCHES:
+        if (cs_parse_long("--batches", arg, 1, 1000000, &v)) return 2;
+        a->batches = (int)v;
+        break;
+    case OPT_WARMUP:
+        if (cs_parse_long("--warmup-batches", arg, 0, 1000, &v)) return 2;
+        a->warmup = (int)v;
+        break;
+    case OPT_LOG_EVERY:
+        if (cs_parse_long("--log-every", arg, 0, 100000, &v)) return 2;
+        a->log_every = (int)v;
+        break;
+    case OPT_PROFILE_BATCHES:
+        if (cs_parse_long("--profile-batches", arg, 1, 10000, &v)) return 2;
+        a->profile_batches = (int)v;
+        break;
+    case OPT_EVAL_BATCHES:
+        if (cs_parse_long("--eval-batches", arg, 0, 1000000, &v)) return 2;
+        a->eval_batches = (int)v;
+        break;
+    case OPT_LR:
+        if (cs_parse_double("--lr", arg, 0.0, 1.0, &d)) return 2;
+        if (!(d > 0.0)) {
+            cs_error("--lr %s: the learning rate must be greater than 0", arg);
+            return 2;
+        }
+        a->lr = d;
+        break;
+    case OPT_WEIGHTS: a->weights = arg; break;
+    case OPT_SAVE: a->save = arg; break;
+    }
+    return 0;
+}
+
+static const char *const variant_names[] = {"baseline"};
+
+/* The subcommand comes first; the options after it are the suite's. Returns
+ * 0 (argv, argc without it) or 2. */
+static int parse_command(int *argc, char ***argv, rn_command *cmd)
+{
+    *cmd = RN_CMD_ALL;
+    char **v = *argv;
+    if (*argc > 1 && v[1][0] != '-') {
+        if (strcmp(v[1], "baseline") == 0)
+            *cmd = RN_CMD_BASELINE;
+        else if (strcmp(v[1], "profile") == 0)
+            *cmd = RN_CMD_PROFILE;
+        else if (strcmp(v[1], "check-step") == 0)
+            *cmd = RN_CMD_CHECK_STEP;
+        else {
+            cs_console_init(RN_PROG, 0);
+            cs_error("unknown subcommand '%s' (baseline, profile, check-step, or none)", v[1]);
+            return 2;
+        }
+        v[1] = v[0];
+        (*argv)++;
+        (*argc)--;
+    }
+    return 0;
+}
+
+int rn_options_parse(int argc, char **argv, rn_args *a)
+{
+    memset(a, 0, sizeof *a);
+    if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
+    a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
+    cs_cli_spec spec = {
+        .prog = RN_PROG,
+        .summary = "The ResNet-18 training lab, Part 1: the baseline and its profile "
+                   "(subcommands: baseline, profile, check-step)",
+        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step] [options]\n"
+                       "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
+                       "The baseline's check (the training loss fell) needs at least 2 batches;\n"
+                       "with --batches 1 it is reported as SKIP.",
+        .exit_1 = "training diverged or a check failed",
+        .options = case_options,
+        .n_options = sizeof case_options / sizeof case_options[0],
+        .handler = on_option,
+        .ctx = a,
+        .variant_names = variant_names,
+        .n_variants = 1,
+    };
+    int rc = cs_case_begin(argc, argv, &spec, &a->opt);
+    if (rc) return rc;
+    /* Check what can be checked before any work: the files named. */
+    if (a->weights && cs_check_input_file("--weights", a->weights) != 0) return 2;
+    if (a->save && cs_check_output_file("--save", a->save) != 0) return 2;
+    return 0;
+}
+
+int rn_options_check_out(rn_args *a)
+{
+    const cs_options *opt = &a->opt;
+    if (a->cmd != RN_CMD_CHECK_STEP) return cs_check_writable_dir(opt->out_dir) != 0 ? 2 : 0;
+    if (!a->data_dir) {
+        cs_error("check-step needs --data DIR (with data_batch_1.bin)");
+        return 2;
+    }
+    /* --out names the CSV here; without it, check_step.csv in the default
+     * folder (made when missing). */
+    if (strcmp(opt->out_dir, "results/" RN_PROG) == 0) {
+        if (cs_check_writable_dir(opt->out_dir) != 0) return 2;
+        cs_path_join(a->csv_path, sizeof a->csv_path, opt->out_dir, "check_step.csv");
+        a->default_csv = 1;
+    } else {
+        snprintf(a->csv_path, sizeof a->csv_path, "%s", opt->out_dir);
+        if (cs_check_output_file("--out", a->csv_path) != 0) return 2;
+    }
+    return 0;
+}
+
+void rn_options_resolve(rn_args *a, int on_gpu)
+{
+    int quick = a->opt.quick;
+    if (quick) {
+        if (!a->batches) a->batches = 6;
+        if (!a->samples_set) a->samples = 512;
+        if (!a->eval_batches) a->eval_batches = 2;
+        if (a->profile_batches == 10) a->profile_batches = 3;
+        a->warmup = a->warmup > 2 ? 2 : a->warmup;
+    }
+    if (a->img == 0) {
+        a->img = on_gpu && !quick ? 224 : 32;
+        a->img_why =
+            on_gpu ? (quick ? "--quick keeps the native 32" : "the lab's size, on a GPU")
+                   : "on the CPU; the lab's 224 would take hours per epoch on a few cores (--img-size 224 to try)";
+    }
+    if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
+}
