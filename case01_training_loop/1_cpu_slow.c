@@ -20,8 +20,7 @@
 
 /* One dense layer for one sample: y[j] = sum_k W[j][k] x[k] + b[j], then
  * ReLU when relu is set. */
-static void dense_sample(const float *x, int in, const float *wt, const float *b, int out,
-                         float *y, int relu)
+static void dense_sample(const float *x, int in, const float *wt, const float *b, int out, float *y, int relu)
 {
     for (int j = 0; j < out; j++) {
         const float *wj = wt + (size_t)j * in;
@@ -33,8 +32,8 @@ static void dense_sample(const float *x, int in, const float *wt, const float *b
 }
 
 /* The three layers for `rows` samples, one after the other. */
-static void forward_batch(const c1_config *c, const c1_weights *p, int rows, const float *x,
-                          float *a1, float *a2, float *z)
+static void forward_batch(const c1_config *c, const c1_weights *p, int rows, const float *x, float *a1, float *a2,
+                          float *z)
 {
     for (int i = 0; i < rows; i++) {
         dense_sample(x + (size_t)i * c->in, c->in, p->w1, p->b1, c->h1, a1 + (size_t)i * c->h1, 1);
@@ -56,8 +55,7 @@ static void outer_add(const float *dy, int out, const float *x, int in, float *g
 /* One sample's gradient at a layer's input: dx = W^T dy, then through the
  * ReLU that produced x (derivative 1 where x > 0, i.e. where the
  * pre-activation was > 0, else 0). */
-static void input_grad_sample(const float *dy, int out, const float *wt, int in,
-                              const float *x, float *dx)
+static void input_grad_sample(const float *dy, int out, const float *wt, int in, const float *x, float *dx)
 {
     for (int k = 0; k < in; k++) dx[k] = 0.0f;
     for (int j = 0; j < out; j++) {
@@ -70,9 +68,9 @@ static void input_grad_sample(const float *dy, int out, const float *wt, int in,
 
 /* Gradients of the batch-mean loss, summed sample by sample into g (zeroed
  * by the caller). z holds the logits; dz, d2, d1 hold one sample. */
-static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_grads *g,
-                           int rows, const int32_t *idx, const float *x, const float *a1,
-                           const float *a2, const float *z, float *dz, float *d2, float *d1)
+static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_grads *g, int rows, const int32_t *idx,
+                           const float *x, const float *a1, const float *a2, const float *z, float *dz, float *d2,
+                           float *d1)
 {
     const c1_config *c = &w->cfg;
     for (int i = 0; i < rows; i++) {
@@ -80,8 +78,7 @@ static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_g
         const float *a1i = a1 + (size_t)i * c->h1;
         const float *a2i = a2 + (size_t)i * c->h2;
         int hit;
-        c1_xent_row(z + (size_t)i * c->out, c->out, w->data->labels[idx[i]], &hit, dz,
-                    1.0f / rows);
+        c1_xent_row(z + (size_t)i * c->out, c->out, w->data->labels[idx[i]], &hit, dz, 1.0f / rows);
         outer_add(dz, c->out, a2i, c->h2, g->w3, g->b3);
         input_grad_sample(dz, c->out, p->w3, c->h2, a2i, d2);
         outer_add(d2, c->h2, a1i, c->h1, g->w2, g->b2);

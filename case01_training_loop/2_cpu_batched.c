@@ -29,8 +29,8 @@ static void relu(float *y, size_t n)
 }
 
 /* The three layers for `rows` samples, each one GEMM over the batch. */
-static void forward_batch(const c1_config *c, const c1_weights *p, int rows, const float *x,
-                          float *a1, float *a2, float *z)
+static void forward_batch(const c1_config *c, const c1_weights *p, int rows, const float *x, float *a1, float *a2,
+                          float *z)
 {
     c1_gemm_forward(x, rows, c->in, p->w1, c->h1, a1);
     add_bias(a1, rows, c->h1, p->b1);
@@ -61,15 +61,15 @@ static void relu_grad(float *dx, const float *x, size_t n)
 
 /* Gradients of the batch-mean loss into g, a layer at a time over the whole
  * batch. z holds the logits; dz, d2, d1 hold the whole batch. */
-static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_grads *g,
-                           int rows, const int32_t *idx, const float *x, const float *a1,
-                           const float *a2, const float *z, float *dz, float *d2, float *d1)
+static void backward_batch(const c1_workload *w, const c1_weights *p, const c1_grads *g, int rows, const int32_t *idx,
+                           const float *x, const float *a1, const float *a2, const float *z, float *dz, float *d2,
+                           float *d1)
 {
     const c1_config *c = &w->cfg;
     for (int i = 0; i < rows; i++) {
         int hit;
-        c1_xent_row(z + (size_t)i * c->out, c->out, w->data->labels[idx[i]], &hit,
-                    dz + (size_t)i * c->out, 1.0f / rows);
+        c1_xent_row(z + (size_t)i * c->out, c->out, w->data->labels[idx[i]], &hit, dz + (size_t)i * c->out,
+                    1.0f / rows);
     }
     c1_gemm_weight_grad(dz, rows, c->out, a2, c->h2, g->w3);
     column_sums(dz, rows, c->out, g->b3);

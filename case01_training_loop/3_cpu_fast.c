@@ -30,18 +30,18 @@
 
 /* What one batch of `rows` samples needs, forward and backward. */
 typedef struct {
-    float *x;          /* rows x in: the batch as floats */
-    float *a1, *a2;    /* rows x h1, rows x h2: the layers' outputs (after ReLU) */
-    float *z;          /* rows x out: the logits, then in place their gradient */
-    float *d2, *d1;    /* rows x h2, rows x h1: gradients at the layers' outputs */
-    float *row_loss;   /* rows: each sample's loss, summed in order afterwards */
+    float *x;        /* rows x in: the batch as floats */
+    float *a1, *a2;  /* rows x h1, rows x h2: the layers' outputs (after ReLU) */
+    float *z;        /* rows x out: the logits, then in place their gradient */
+    float *d2, *d1;  /* rows x h2, rows x h1: gradients at the layers' outputs */
+    float *row_loss; /* rows: each sample's loss, summed in order afterwards */
 } batch_buffers;
 
 typedef struct {
     batch_buffers buf;
-    float *params, *grad;  /* layout.count floats each */
-    float *data;           /* the data set as floats, n x in, filled lazily */
-    uint8_t *converted;    /* per image: 1 once its row of data is filled this run */
+    float *params, *grad; /* layout.count floats each */
+    float *data;          /* the data set as floats, n x in, filled lazily */
+    uint8_t *converted;   /* per image: 1 once its row of data is filled this run */
 } fast_state;
 
 static void buffers_alloc(batch_buffers *b, const c1_config *c, int rows)
@@ -83,8 +83,8 @@ static void bias_relu(float *y, int rows, int cols, const float *b)
 /* z += b3, then each row's loss into row_loss and, in place of the logits,
  * their gradient (softmax - onehot) / rows. Returns the rows whose arg-max
  * is the label. */
-static int32_t bias_softmax_xent(const c1_workload *w, const int32_t *idx, int rows, float *z,
-                                 const float *b3, float *row_loss)
+static int32_t bias_softmax_xent(const c1_workload *w, const int32_t *idx, int rows, float *z, const float *b3,
+                                 float *row_loss)
 {
     const int out = w->cfg.out;
     int32_t correct = 0;
@@ -106,7 +106,7 @@ static int32_t bias_softmax_xent(const c1_workload *w, const int32_t *idx, int r
  * the thread count. */
 static void relu_grad_bias_grad(float *d, const float *act, int rows, int cols, float *gb)
 {
-    enum { COLS = 64 };     /* a block: 64 running sums, vectorized across j */
+    enum { COLS = 64 }; /* a block: 64 running sums, vectorized across j */
     const int blocks = (cols + COLS - 1) / COLS;
 #pragma omp parallel for schedule(static)
     for (int blk = 0; blk < blocks; blk++) {
@@ -126,8 +126,8 @@ static void relu_grad_bias_grad(float *d, const float *act, int rows, int cols, 
 
 /* Forward and backward of the batch in b->x (samples idx): the gradient of
  * the batch-mean loss into g; returns that loss, *correct the hits. */
-static double loss_and_grad(const c1_workload *w, const c1_weights *p, batch_buffers *b,
-                            const int32_t *idx, int rows, const c1_grads *g, int32_t *correct)
+static double loss_and_grad(const c1_workload *w, const c1_weights *p, batch_buffers *b, const int32_t *idx, int rows,
+                            const c1_grads *g, int32_t *correct)
 {
     const c1_config *c = &w->cfg;
 
@@ -138,12 +138,12 @@ static double loss_and_grad(const c1_workload *w, const c1_weights *p, batch_buf
     bias_relu(b->a2, rows, c->h2, p->b2);
     c1_gemm_forward(b->a2, rows, c->h2, p->w3, c->out, b->z);
     *correct = bias_softmax_xent(w, idx, rows, b->z, p->b3, b->row_loss);
-    double sum = 0.0;       /* in sample order: the same sum on any thread count */
+    double sum = 0.0; /* in sample order: the same sum on any thread count */
     for (int i = 0; i < rows; i++) sum += b->row_loss[i];
     cs_prof_end();
 
     cs_prof_begin("backward");
-    const float *dz = b->z;  /* the logits' gradient, written over them */
+    const float *dz = b->z; /* the logits' gradient, written over them */
     c1_gemm_weight_grad(dz, rows, c->out, b->a2, c->h2, g->w3);
     relu_grad_bias_grad(b->z, NULL, rows, c->out, g->b3);
     c1_gemm_input_grad(dz, rows, c->out, p->w3, c->h2, b->d2);
@@ -205,8 +205,8 @@ int c1_cpu_fast_train(const c1_workload *w, int steps, c1_output *out, void *sta
         return 2;
     }
     if (steps > w->order_steps || steps > out->steps) {
-        cs_error("cpu_fast: %d steps asked, but the sample order covers %d and the output %d",
-                 steps, w->order_steps, out->steps);
+        cs_error("cpu_fast: %d steps asked, but the sample order covers %d and the output %d", steps, w->order_steps,
+                 out->steps);
         return 2;
     }
     const c1_config *c = &w->cfg;
@@ -218,7 +218,7 @@ int c1_cpu_fast_train(const c1_workload *w, int steps, c1_output *out, void *sta
     c1_grads g = c1_grads_of(&w->layout, st->grad);
 
     cs_prof_begin("data");
-    memset(st->converted, 0, (size_t)w->data->n);   /* this run converts for itself */
+    memset(st->converted, 0, (size_t)w->data->n); /* this run converts for itself */
     cs_prof_end();
 
     for (int s = 0; s < steps; s++) {
@@ -239,8 +239,7 @@ int c1_cpu_fast_train(const c1_workload *w, int steps, c1_output *out, void *sta
     return 0;
 }
 
-double c1_cpu_loss_and_grad(const c1_workload *w, const float *params, const int32_t *idx,
-                            int count, float *grad)
+double c1_cpu_loss_and_grad(const c1_workload *w, const float *params, const int32_t *idx, int count, float *grad)
 {
     batch_buffers b;
     buffers_alloc(&b, &w->cfg, count);

@@ -22,7 +22,7 @@
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_profiler.h"
 #include "workload.h"
@@ -31,14 +31,14 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 
 /* The per-step device buffers: everything but the weights. */
 typedef struct {
-    float *x;           /* batch x in */
-    int32_t *labels;    /* batch */
-    float *a1, *a2;     /* batch x h1, batch x h2: each sample's activations */
-    float *z3, *dz3;    /* batch x out: each sample's logits and their gradient */
-    float *d2, *d1;     /* h2, h1: one sample's gradient through layers 2 and 1 */
-    float *grads;       /* layout.count: the batch's gradient, summed over samples */
-    float *loss;        /* batch: each sample's loss */
-    int32_t *correct;   /* batch: 1 where the sample's arg-max was its label */
+    float *x;         /* batch x in */
+    int32_t *labels;  /* batch */
+    float *a1, *a2;   /* batch x h1, batch x h2: each sample's activations */
+    float *z3, *dz3;  /* batch x out: each sample's logits and their gradient */
+    float *d2, *d1;   /* h2, h1: one sample's gradient through layers 2 and 1 */
+    float *grads;     /* layout.count: the batch's gradient, summed over samples */
+    float *loss;      /* batch: each sample's loss */
+    int32_t *correct; /* batch: 1 where the sample's arg-max was its label */
 } slow_step_buffers;
 
 static float *device_floats(size_t count, const char *what)
@@ -82,13 +82,12 @@ extern "C" int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out
 {
     (void)state;
     const int rc = c1_gpu_check_run("gpu_slow", w, steps, out);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const c1_config *c = &w->cfg;
     const c1_layout *L = &w->layout;
     const int B = c->batch, in = c->in, h1 = c->h1, h2 = c->h2, nout = c->out;
     const size_t param_bytes = L->count * sizeof(float);
-    const cudaStream_t s0 = 0;   /* the default stream: everything in order */
+    const cudaStream_t s0 = 0; /* the default stream: everything in order */
 
     /* Host side of the batch (pageable, as a plain malloc gives). */
     float *h_x = (float *)cs_alloc((size_t)B * in * sizeof(float), "gpu_slow host batch");
@@ -121,8 +120,7 @@ extern "C" int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out
         cs_prof_begin("data");
         c1_host_gather_convert(w, s, h_x, h_labels);
         CUDA_CHECK(cudaMemcpy(b.x, h_x, (size_t)B * in * sizeof(float), cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(b.labels, h_labels, (size_t)B * sizeof(int32_t),
-                              cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(b.labels, h_labels, (size_t)B * sizeof(int32_t), cudaMemcpyHostToDevice));
         cs_prof_end();
 
         /* Forward, one sample at a time: 4 launches per sample. */
@@ -135,8 +133,8 @@ extern "C" int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out
             c1_launch_sample_forward(W1, b1, x_i, h1, in, 1, a1_i, s0);
             c1_launch_sample_forward(W2, b2, a1_i, h2, h1, 1, a2_i, s0);
             c1_launch_sample_forward(W3, b3, a2_i, nout, h2, 0, z3_i, s0);
-            c1_launch_sample_softmax_xent(z3_i, b.labels + i, nout, B, b.dz3 + (size_t)i * nout,
-                                          b.loss + i, b.correct + i, s0);
+            c1_launch_sample_softmax_xent(z3_i, b.labels + i, nout, B, b.dz3 + (size_t)i * nout, b.loss + i,
+                                          b.correct + i, s0);
         }
         cs_gpu_phase_end(h, s0);
 
@@ -167,8 +165,7 @@ extern "C" int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out
          * the result. */
         cs_prof_begin("sync/logging");
         CUDA_CHECK(cudaMemcpy(h_loss, b.loss, (size_t)B * sizeof(float), cudaMemcpyDeviceToHost));
-        CUDA_CHECK(cudaMemcpy(h_correct, b.correct, (size_t)B * sizeof(int32_t),
-                              cudaMemcpyDeviceToHost));
+        CUDA_CHECK(cudaMemcpy(h_correct, b.correct, (size_t)B * sizeof(int32_t), cudaMemcpyDeviceToHost));
         double sum = 0.0;
         int32_t hits = 0;
         for (int i = 0; i < B; ++i) {
@@ -179,13 +176,13 @@ extern "C" int c1_gpu_slow_train(const c1_workload *w, int steps, c1_output *out
         out->correct[s] = hits;
         CUDA_CHECK(cudaMemcpy(out->params, d_params, param_bytes, cudaMemcpyDeviceToHost));
         cs_prof_end();
-        cs_gpu_phases_flush();   /* the device is idle: its events are ready */
+        cs_gpu_phases_flush(); /* the device is idle: its events are ready */
 
         cs_prof_begin("alloc");
         free_step(&b);
         cs_prof_end();
     }
-    if (steps == 0)   /* no step copied the weights back: the initial ones are the result */
+    if (steps == 0) /* no step copied the weights back: the initial ones are the result */
         CUDA_CHECK(cudaMemcpy(out->params, d_params, param_bytes, cudaMemcpyDeviceToHost));
 
     cs_prof_begin("alloc");

@@ -19,7 +19,7 @@
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_profiler.h"
 #include "workload.h"
@@ -29,8 +29,8 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 /* Host buffers for the batch, made once (the per-step work this rung keeps
  * is on the device side). Pageable memory, as malloc gives. */
 typedef struct {
-    float *h_x;          /* batch x in */
-    int32_t *h_labels;   /* batch */
+    float *h_x;        /* batch x in */
+    int32_t *h_labels; /* batch */
 } batched_state;
 
 extern "C" int c1_gpu_batched_setup(const c1_workload *w, void **state)
@@ -49,8 +49,7 @@ extern "C" int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *
 {
     batched_state *st = (batched_state *)state;
     const int rc = c1_gpu_check_run("gpu_batched", w, steps, out);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const c1_config *c = &w->cfg;
     const size_t param_bytes = w->layout.count * sizeof(float);
     const cudaStream_t s0 = 0;
@@ -73,10 +72,8 @@ extern "C" int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *
 
         cs_prof_begin("data");
         c1_host_gather_convert(w, s, st->h_x, st->h_labels);
-        CUDA_CHECK(cudaMemcpy(net.x, st->h_x, (size_t)c->batch * c->in * sizeof(float),
-                              cudaMemcpyHostToDevice));
-        CUDA_CHECK(cudaMemcpy(net.labels, st->h_labels, (size_t)c->batch * sizeof(int32_t),
-                              cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(net.x, st->h_x, (size_t)c->batch * c->in * sizeof(float), cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(net.labels, st->h_labels, (size_t)c->batch * sizeof(int32_t), cudaMemcpyHostToDevice));
         cs_prof_end();
 
         int h = cs_gpu_phase_begin("forward", s0);
@@ -93,8 +90,7 @@ extern "C" int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *
 
         cs_prof_begin("sync/logging");
         CUDA_CHECK(cudaMemcpy(&out->loss[s], d_loss, sizeof(float), cudaMemcpyDeviceToHost));
-        CUDA_CHECK(cudaMemcpy(&out->correct[s], d_correct, sizeof(int32_t),
-                              cudaMemcpyDeviceToHost));
+        CUDA_CHECK(cudaMemcpy(&out->correct[s], d_correct, sizeof(int32_t), cudaMemcpyDeviceToHost));
         CUDA_CHECK(cudaMemcpy(out->params, net.params, param_bytes, cudaMemcpyDeviceToHost));
         cs_prof_end();
         cs_gpu_phases_flush();
@@ -105,8 +101,7 @@ extern "C" int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *
         cs_gpu_free(d_correct);
         cs_prof_end();
     }
-    if (steps == 0)
-        CUDA_CHECK(cudaMemcpy(out->params, net.params, param_bytes, cudaMemcpyDeviceToHost));
+    if (steps == 0) CUDA_CHECK(cudaMemcpy(out->params, net.params, param_bytes, cudaMemcpyDeviceToHost));
 
     cs_prof_begin("alloc");
     cs_gpu_free(net.params);
@@ -117,8 +112,7 @@ extern "C" int c1_gpu_batched_train(const c1_workload *w, int steps, c1_output *
 extern "C" void c1_gpu_batched_teardown(void *state)
 {
     batched_state *st = (batched_state *)state;
-    if (!st)
-        return;
+    if (!st) return;
     cs_free(st->h_x);
     cs_free(st->h_labels);
     cs_free(st);

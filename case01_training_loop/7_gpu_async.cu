@@ -33,7 +33,7 @@
 #include "cs_cuda.cuh"
 #include "gpu_async.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_profiler.h"
 }
@@ -50,8 +50,7 @@ typedef struct {
 static int phase_begin(phase_budget *pb, const char *name, cudaStream_t s)
 {
     const int h = cs_gpu_phase_begin(name, s);
-    if (h >= 0)
-        pb->pending++;
+    if (h >= 0) pb->pending++;
     return h;
 }
 
@@ -65,8 +64,7 @@ static void phase_room(phase_budget *pb, int needed)
 
 static void *pinned_copy(const void *src, size_t bytes, const char *what)
 {
-    if (bytes == 0)
-        return NULL;
+    if (bytes == 0) return NULL;
     void *p = cs_host_pinned_alloc(bytes, what);
     memcpy(p, src, bytes);
     return p;
@@ -108,19 +106,17 @@ c1_async *c1_async_open(const c1_workload *w, const char *name)
     st->d_loss = (float *)cs_gpu_malloc(slots * sizeof(float), "gpu_async per-step loss");
     st->d_correct = (int32_t *)cs_gpu_malloc(slots * sizeof(int32_t), "gpu_async per-step correct");
     st->d_step = (int *)cs_gpu_malloc(sizeof(int), "gpu_async step number");
-    st->h_init = (float *)pinned_copy(w->init_params, w->layout.count * sizeof(float),
-                                      "gpu_async pinned initial weights");
+    st->h_init =
+        (float *)pinned_copy(w->init_params, w->layout.count * sizeof(float), "gpu_async pinned initial weights");
 
     if (!st->streaming) {
         st->d_images = (uint8_t *)cs_gpu_malloc(image_bytes, "gpu_async data set images");
         st->d_labels = (uint8_t *)cs_gpu_malloc((size_t)d->n, "gpu_async data set labels");
-        st->d_order = order_count ? (int32_t *)cs_gpu_malloc(order_count * sizeof(int32_t),
-                                                             "gpu_async sample order")
-                                  : NULL;
+        st->d_order =
+            order_count ? (int32_t *)cs_gpu_malloc(order_count * sizeof(int32_t), "gpu_async sample order") : NULL;
         st->h_images = (uint8_t *)pinned_copy(d->images, image_bytes, "gpu_async pinned images");
         st->h_labels = (uint8_t *)pinned_copy(d->labels, (size_t)d->n, "gpu_async pinned labels");
-        st->h_order = (int32_t *)pinned_copy(w->order, order_count * sizeof(int32_t),
-                                             "gpu_async pinned order");
+        st->h_order = (int32_t *)pinned_copy(w->order, order_count * sizeof(int32_t), "gpu_async pinned order");
     } else {
         st->stage_bytes = B * c->in + B;
         CUDA_CHECK(cudaStreamCreateWithFlags(&st->copy_stream, cudaStreamNonBlocking));
@@ -171,8 +167,7 @@ static void enqueue_batch_copy(c1_async *st, const c1_workload *w, int t, phase_
     /* The device buffer is free once step t - 2's gather has read it. */
     CUDA_CHECK(cudaStreamWaitEvent(st->copy_stream, st->consumed[b], 0));
     const int h = phase_begin(pb, "data", st->copy_stream);
-    CUDA_CHECK(cudaMemcpyAsync(st->d_stage[b], stage, st->stage_bytes, cudaMemcpyHostToDevice,
-                               st->copy_stream));
+    CUDA_CHECK(cudaMemcpyAsync(st->d_stage[b], stage, st->stage_bytes, cudaMemcpyHostToDevice, st->copy_stream));
     cs_gpu_phase_end(h, st->copy_stream);
     CUDA_CHECK(cudaEventRecord(st->copied[b], st->copy_stream));
 }
@@ -180,8 +175,7 @@ static void enqueue_batch_copy(c1_async *st, const c1_workload *w, int t, phase_
 int c1_async_train(c1_async *st, const c1_workload *w, int steps, c1_output *out)
 {
     const int rc = c1_gpu_check_run(st->name, w, steps, out);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const c1_config *c = &w->cfg;
     const c1_dataset *d = w->data;
     c1_gpu_net *net = &st->net;
@@ -196,21 +190,17 @@ int c1_async_train(c1_async *st, const c1_workload *w, int steps, c1_output *out
     int h = phase_begin(&pb, "data", s);
     CUDA_CHECK(cudaMemcpyAsync(net->params, st->h_init, param_bytes, cudaMemcpyHostToDevice, s));
     if (!st->streaming) {
-        CUDA_CHECK(cudaMemcpyAsync(st->d_images, st->h_images, (size_t)d->n * c->in,
-                                   cudaMemcpyHostToDevice, s));
-        CUDA_CHECK(cudaMemcpyAsync(st->d_labels, st->h_labels, (size_t)d->n,
-                                   cudaMemcpyHostToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st->d_images, st->h_images, (size_t)d->n * c->in, cudaMemcpyHostToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st->d_labels, st->h_labels, (size_t)d->n, cudaMemcpyHostToDevice, s));
         if (st->d_order)
-            CUDA_CHECK(cudaMemcpyAsync(st->d_order, st->h_order,
-                                       (size_t)w->order_steps * B * sizeof(int32_t),
+            CUDA_CHECK(cudaMemcpyAsync(st->d_order, st->h_order, (size_t)w->order_steps * B * sizeof(int32_t),
                                        cudaMemcpyHostToDevice, s));
     }
     cs_gpu_phase_end(h, s);
-    if (st->streaming && steps > 0)
-        enqueue_batch_copy(st, w, 0, &pb);
+    if (st->streaming && steps > 0) enqueue_batch_copy(st, w, 0, &pb);
 
     for (int t = 0; t < steps; ++t) {
-        phase_room(&pb, phases_per_step + 1);   /* + 1: the final copy */
+        phase_room(&pb, phases_per_step + 1); /* + 1: the final copy */
         const int b = t & 1;
 
         /* The batch: gathered on the device, from the resident data set or
@@ -218,20 +208,18 @@ int c1_async_train(c1_async *st, const c1_workload *w, int steps, c1_output *out
          * publishes t as the current step, where the loss kernel finds its
          * slot (a graph's kernel arguments are fixed: gpu_fast needs this). */
         if (st->streaming) {
-            if (t + 1 < steps)
-                enqueue_batch_copy(st, w, t + 1, &pb);   /* overlaps this step */
+            if (t + 1 < steps) enqueue_batch_copy(st, w, t + 1, &pb); /* overlaps this step */
             CUDA_CHECK(cudaStreamWaitEvent(s, st->copied[b], 0));
         }
         h = phase_begin(&pb, "data", s);
         if (st->streaming)
-            c1_launch_gather_convert(st->d_stage[b], st->d_stage[b] + B * c->in, NULL, c->batch,
-                                     c->in, net->x, net->labels, t, st->d_step, s);
+            c1_launch_gather_convert(st->d_stage[b], st->d_stage[b] + B * c->in, NULL, c->batch, c->in, net->x,
+                                     net->labels, t, st->d_step, s);
         else
-            c1_launch_gather_convert(st->d_images, st->d_labels, st->d_order + (size_t)t * B,
-                                     c->batch, c->in, net->x, net->labels, t, st->d_step, s);
+            c1_launch_gather_convert(st->d_images, st->d_labels, st->d_order + (size_t)t * B, c->batch, c->in, net->x,
+                                     net->labels, t, st->d_step, s);
         cs_gpu_phase_end(h, s);
-        if (st->streaming)
-            CUDA_CHECK(cudaEventRecord(st->consumed[b], s));
+        if (st->streaming) CUDA_CHECK(cudaEventRecord(st->consumed[b], s));
 
         h = phase_begin(&pb, "forward", s);
         st->forward(st);
@@ -251,24 +239,21 @@ int c1_async_train(c1_async *st, const c1_workload *w, int steps, c1_output *out
     phase_room(&pb, 1);
     h = phase_begin(&pb, "sync/logging", s);
     if (steps > 0) {
-        CUDA_CHECK(cudaMemcpyAsync(out->loss, st->d_loss, (size_t)steps * sizeof(float),
-                                   cudaMemcpyDeviceToHost, s));
-        CUDA_CHECK(cudaMemcpyAsync(out->correct, st->d_correct, (size_t)steps * sizeof(int32_t),
-                                   cudaMemcpyDeviceToHost, s));
+        CUDA_CHECK(cudaMemcpyAsync(out->loss, st->d_loss, (size_t)steps * sizeof(float), cudaMemcpyDeviceToHost, s));
+        CUDA_CHECK(
+            cudaMemcpyAsync(out->correct, st->d_correct, (size_t)steps * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
     }
     CUDA_CHECK(cudaMemcpyAsync(out->params, net->params, param_bytes, cudaMemcpyDeviceToHost, s));
     cs_gpu_phase_end(h, s);
     CUDA_CHECK(cudaStreamSynchronize(s));
-    if (st->streaming)
-        CUDA_CHECK(cudaStreamSynchronize(st->copy_stream));
+    if (st->streaming) CUDA_CHECK(cudaStreamSynchronize(st->copy_stream));
     cs_gpu_phases_flush();
     return 0;
 }
 
 void c1_async_close(c1_async *st)
 {
-    if (!st)
-        return;
+    if (!st) return;
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
     if (st->streaming) {
         CUDA_CHECK(cudaStreamSynchronize(st->copy_stream));

@@ -26,7 +26,7 @@
 #include "cs_cuda.cuh"
 #include "gpu_async.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 }
 #include "variants.h"
@@ -37,9 +37,9 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 #define FAST_CUBLAS_WORKSPACE ((size_t)32 << 20)
 
 typedef struct {
-    c1_async *run;              /* gpu_async's state and run */
+    c1_async *run; /* gpu_async's state and run */
     void *cublas_workspace;
-    cudaGraphExec_t forward_graph, backward_graph;   /* NULL with C1_NO_GRAPH */
+    cudaGraphExec_t forward_graph, backward_graph; /* NULL with C1_NO_GRAPH */
 } fast_state;
 
 static int env_no_graph(void)
@@ -107,14 +107,13 @@ extern "C" int c1_gpu_fast_train(const c1_workload *w, int steps, c1_output *out
 extern "C" void c1_gpu_fast_teardown(void *state)
 {
     fast_state *fs = (fast_state *)state;
-    if (!fs)
-        return;
+    if (!fs) return;
     CUDA_CHECK(cudaStreamSynchronize(fs->run->stream));
     if (fs->forward_graph) {
         CUDA_CHECK(cudaGraphExecDestroy(fs->forward_graph));
         CUDA_CHECK(cudaGraphExecDestroy(fs->backward_graph));
     }
-    c1_async_close(fs->run);             /* releases the cuBLAS handle first... */
-    cs_gpu_free(fs->cublas_workspace);   /* ...then its workspace can go */
+    c1_async_close(fs->run);           /* releases the cuBLAS handle first... */
+    cs_gpu_free(fs->cublas_workspace); /* ...then its workspace can go */
     cs_free(fs);
 }

@@ -11,8 +11,7 @@
 #include "cs_plot.h"
 
 /* The phases of variants.h, in the order they happen in a step. */
-static const char *const phase_names[] = {"alloc", "data", "forward", "backward", "update",
-                                          "sync/logging"};
+static const char *const phase_names[] = {"alloc", "data", "forward", "backward", "update", "sync/logging"};
 #define NPHASES ((int)(sizeof phase_names / sizeof phase_names[0]))
 
 void c1_chart_ladder(const char *dir, const cs_report *r)
@@ -33,7 +32,7 @@ void c1_chart_phases(const char *dir, const c1_run *runs, int nruns)
         for (int i = 0; i < nruns && ng < C1_NVARIANTS; i++) {
             if (!runs[i].base.ran || strcmp(runs[i].base.device, devices[d]) != 0) continue;
             groups[ng] = runs[i].base.name;
-            for (int p = 0; p < NPHASES; p++)   /* ms per step */
+            for (int p = 0; p < NPHASES; p++) /* ms per step */
                 v[ng * NPHASES + p] = cs_rung_phase_seconds(&runs[i].base, phase_names[p]) * 1e3 / runs[i].steps;
             ng++;
         }
@@ -64,15 +63,15 @@ void c1_chart_loss_curves(const char *dir, const c1_run *runs, int nruns, int st
         for (int s = 0; s < steps; s++) y[(size_t)k * steps + s] = runs[i].check_out.loss[s];
         k++;
     }
-    cs_plot_lines(dir, "loss_curves", "case01: loss per step, every variant (the curves coincide)",
-                  "step", "batch loss", 0, 0, series, ns, x, y, steps, NULL);
+    cs_plot_lines(dir, "loss_curves", "case01: loss per step, every variant (the curves coincide)", "step",
+                  "batch loss", 0, 0, series, ns, x, y, steps, NULL);
     cs_plot_render(dir, "loss_curves");
     cs_free(x);
     cs_free(y);
 }
 
-void c1_chart_epoch(const char *dir, const char *variant, const float *loss,
-                    const int32_t *correct, int batch, int steps)
+void c1_chart_epoch(const char *dir, const char *variant, const float *loss, const int32_t *correct, int batch,
+                    int steps)
 {
     if (steps <= 0) return;
     char loss_name[64], acc_name[64], title[160];

@@ -14,7 +14,7 @@ void c1_chart_phases(const char *dir, const c1_run *runs, int nruns);
  * coincide when the variants train the same model. */
 void c1_chart_loss_curves(const char *dir, const c1_run *runs, int nruns, int steps);
 /* One real epoch: batch loss and batch accuracy per step. */
-void c1_chart_epoch(const char *dir, const char *variant, const float *loss,
-                    const int32_t *correct, int batch, int steps);
+void c1_chart_epoch(const char *dir, const char *variant, const float *loss, const int32_t *correct, int batch,
+                    int steps);
 
 #endif

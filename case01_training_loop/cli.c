@@ -17,20 +17,36 @@ const char *c1_variant_devices[C1_NVARIANTS];
 
 #define PROG "case01_training_loop"
 
-enum { OPT_DATA, OPT_SAMPLES, OPT_HIDDEN1, OPT_HIDDEN2, OPT_BATCH, OPT_LR, OPT_STEPS,
-       OPT_SLOW_STEPS, OPT_GPU_STEPS, OPT_GPU_BUDGET, OPT_NO_EPOCH };
+enum {
+    OPT_DATA,
+    OPT_SAMPLES,
+    OPT_HIDDEN1,
+    OPT_HIDDEN2,
+    OPT_BATCH,
+    OPT_LR,
+    OPT_STEPS,
+    OPT_SLOW_STEPS,
+    OPT_GPU_STEPS,
+    OPT_GPU_BUDGET,
+    OPT_NO_EPOCH
+};
 
 static const cs_case_option case_options[] = {
     [OPT_DATA] = {"data", "DIR", "MNIST IDX files: DIR/train-images-idx3-ubyte and train-labels-idx1-ubyte (or .gz)"},
-    [OPT_SAMPLES] = {"samples", "N", "size of the generated data set without --data (1..1000000; default 60000, quick 4096)"},
+    [OPT_SAMPLES] = {"samples", "N",
+                     "size of the generated data set without --data (1..1000000; default 60000, quick 4096)"},
     [OPT_HIDDEN1] = {"hidden1", "N", "first hidden layer width (1..16384; default 1024, quick 256)"},
     [OPT_HIDDEN2] = {"hidden2", "N", "second hidden layer width (1..16384; default 1024, quick 256)"},
     [OPT_BATCH] = {"batch", "N", "samples per SGD step (1..65536; default 256, quick 128)"},
     [OPT_LR] = {"lr", "X", "SGD learning rate (0 < X <= 10; default 0.05)"},
     [OPT_STEPS] = {"steps", "N", "steps per timed run of the fast variants (1..100000; default 20, quick 8)"},
-    [OPT_SLOW_STEPS] = {"slow-steps", "N", "steps per timed run of the slow variants and of the check (1..1000; default 2)"},
-    [OPT_GPU_STEPS] = {"gpu-steps", "N", "steps per timed run of gpu_resident, gpu_async and gpu_fast (1..100000; default: one epoch)"},
-    [OPT_GPU_BUDGET] = {"gpu-data-budget", "MB", "device memory gpu_async and gpu_fast may give the data set; above it, batches stream (0 = no limit)"},
+    [OPT_SLOW_STEPS] = {"slow-steps", "N",
+                        "steps per timed run of the slow variants and of the check (1..1000; default 2)"},
+    [OPT_GPU_STEPS] = {"gpu-steps", "N",
+                       "steps per timed run of gpu_resident, gpu_async and gpu_fast (1..100000; default: one epoch)"},
+    [OPT_GPU_BUDGET] =
+        {"gpu-data-budget", "MB",
+         "device memory gpu_async and gpu_fast may give the data set; above it, batches stream (0 = no limit)"},
     [OPT_NO_EPOCH] = {"no-epoch", NULL, "skip the one full training epoch of step 5 (tests use this)"},
 };
 
@@ -87,9 +103,7 @@ static int on_option(int index, const char *arg, void *p)
         if (cs_parse_long("--gpu-data-budget", arg, 0, 1L << 30, &v)) return 2;
         a->cfg.gpu_data_budget = (size_t)v << 20;
         break;
-    case OPT_NO_EPOCH:
-        a->no_epoch = 1;
-        break;
+    case OPT_NO_EPOCH: a->no_epoch = 1; break;
     }
     return 0;
 }
@@ -97,8 +111,8 @@ static int on_option(int index, const char *arg, void *p)
 void c1_args_defaults(c1_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->cfg = (c1_config){.h1 = 1024, .h2 = 1024, .out = C1_CLASSES, .batch = 256, .lr = 0.05f,
-                         .steps = 20, .slow_steps = 2};
+    a->cfg =
+        (c1_config){.h1 = 1024, .h2 = 1024, .out = C1_CLASSES, .batch = 256, .lr = 0.05f, .steps = 20, .slow_steps = 2};
     a->samples = 60000;
 }
 

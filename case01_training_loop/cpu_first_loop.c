@@ -7,12 +7,11 @@
 #include "cs_memory.h"
 #include "cs_profiler.h"
 
-int c1_train_first_version(const c1_workload *w, int steps, c1_output *out,
-                           const c1_first_version *v)
+int c1_train_first_version(const c1_workload *w, int steps, c1_output *out, const c1_first_version *v)
 {
     if (steps > w->order_steps || steps > out->steps) {
-        cs_error("%s: %d steps asked, but the sample order covers %d and the output %d",
-                 v->name, steps, w->order_steps, out->steps);
+        cs_error("%s: %d steps asked, but the sample order covers %d and the output %d", v->name, steps, w->order_steps,
+                 out->steps);
         return 2;
     }
     const c1_config *c = &w->cfg;

@@ -12,14 +12,12 @@
 #include "workload.h"
 
 typedef struct {
-    const char *name;   /* the rung, for messages */
+    const char *name; /* the rung, for messages */
     /* The three layers for `rows` samples: x -> a1 -> a2 -> z. */
-    void (*forward)(const c1_config *c, const c1_weights *p, int rows, const float *x, float *a1,
-                    float *a2, float *z);
+    void (*forward)(const c1_config *c, const c1_weights *p, int rows, const float *x, float *a1, float *a2, float *z);
     /* Gradients of the batch-mean loss into g; dz, d2, d1 are scratch. */
-    void (*backward)(const c1_workload *w, const c1_weights *p, const c1_grads *g, int rows,
-                     const int32_t *idx, const float *x, const float *a1, const float *a2,
-                     const float *z, float *dz, float *d2, float *d1);
+    void (*backward)(const c1_workload *w, const c1_weights *p, const c1_grads *g, int rows, const int32_t *idx,
+                     const float *x, const float *a1, const float *a2, const float *z, float *dz, float *d2, float *d1);
     /* 1: dz, d2, d1 hold one sample's gradients and the weight gradients
      * are summed into (so they start at zero); 0: they hold the batch's and
      * the weight gradients are written, not added to. */
@@ -28,7 +26,6 @@ typedef struct {
 
 /* One training run of `steps` steps (see variants.h). Returns 0, or 2 when
  * more steps are asked than the order or the output covers. */
-int c1_train_first_version(const c1_workload *w, int steps, c1_output *out,
-                           const c1_first_version *v);
+int c1_train_first_version(const c1_workload *w, int steps, c1_output *out, const c1_first_version *v);
 
 #endif

@@ -7,15 +7,13 @@
 
 c1_weights c1_weights_of(const c1_layout *l, const float *flat)
 {
-    c1_weights p = {flat + l->w1, flat + l->b1, flat + l->w2,
-                    flat + l->b2, flat + l->w3, flat + l->b3};
+    c1_weights p = {flat + l->w1, flat + l->b1, flat + l->w2, flat + l->b2, flat + l->w3, flat + l->b3};
     return p;
 }
 
 c1_grads c1_grads_of(const c1_layout *l, float *flat)
 {
-    c1_grads g = {flat + l->w1, flat + l->b1, flat + l->w2,
-                  flat + l->b2, flat + l->w3, flat + l->b3};
+    c1_grads g = {flat + l->w1, flat + l->b1, flat + l->w2, flat + l->b2, flat + l->w3, flat + l->b3};
     return g;
 }
 
@@ -50,23 +48,20 @@ float c1_xent_row(const float *z, int n, int label, int *hit, float *dz, float s
     /* -log softmax(z)[label] = log(sum exp(z - m)) - (z[label] - m) */
     float loss = logf(sum) - (z_label - m);
 
-    if (dz) {       /* pass 3: softmax - onehot, scaled for the batch mean */
+    if (dz) { /* pass 3: softmax - onehot, scaled for the batch mean */
         float inv = 1.0f / sum;
-        for (int j = 0; j < n; j++)
-            dz[j] = (dz[j] * inv - (j == label ? 1.0f : 0.0f)) * scale;
+        for (int j = 0; j < n; j++) dz[j] = (dz[j] * inv - (j == label ? 1.0f : 0.0f)) * scale;
     }
     return loss;
 }
 
-void c1_batch_metrics(const c1_workload *w, const int32_t *idx, const float *z, int rows,
-                      float *loss, int32_t *correct)
+void c1_batch_metrics(const c1_workload *w, const int32_t *idx, const float *z, int rows, float *loss, int32_t *correct)
 {
-    double sum = 0.0;       /* double: 256 float losses summed in order */
+    double sum = 0.0; /* double: 256 float losses summed in order */
     int32_t hits = 0;
     for (int i = 0; i < rows; i++) {
         int hit;
-        sum += c1_xent_row(z + (size_t)i * w->cfg.out, w->cfg.out, w->data->labels[idx[i]],
-                           &hit, NULL, 0.0f);
+        sum += c1_xent_row(z + (size_t)i * w->cfg.out, w->cfg.out, w->data->labels[idx[i]], &hit, NULL, 0.0f);
         hits += hit;
     }
     *loss = (float)(sum / rows);
@@ -97,7 +92,7 @@ void c1_sgd_update(float *p, const float *g, size_t n, float lr, int parallel)
 {
     /* Memory-bound (read p and g, write p): threads help only as far as
      * they add memory bandwidth, which on most machines they do. */
-    (void)parallel;     /* read only by the pragma (unused without OpenMP) */
+    (void)parallel; /* read only by the pragma (unused without OpenMP) */
 #pragma omp parallel for schedule(static) if (parallel)
     for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
 }

@@ -13,8 +13,12 @@
 
 /* The six tensors inside one flat array (layout of workload.h): read-only
  * for the weights a pass reads, writable for the gradients it forms. */
-typedef struct { const float *w1, *b1, *w2, *b2, *w3, *b3; } c1_weights;
-typedef struct { float *w1, *b1, *w2, *b2, *w3, *b3; } c1_grads;
+typedef struct {
+    const float *w1, *b1, *w2, *b2, *w3, *b3;
+} c1_weights;
+typedef struct {
+    float *w1, *b1, *w2, *b2, *w3, *b3;
+} c1_grads;
 
 c1_weights c1_weights_of(const c1_layout *l, const float *flat);
 c1_grads c1_grads_of(const c1_layout *l, float *flat);
@@ -34,8 +38,8 @@ float c1_xent_row(const float *z, int n, int label, int *hit, float *dz, float s
 /* The metrics of a batch from its logits z (rows x out, samples idx):
  * *loss = mean of c1_xent_row over the rows (summed in double), *correct =
  * rows whose arg-max is the label. */
-void c1_batch_metrics(const c1_workload *w, const int32_t *idx, const float *z, int rows,
-                      float *loss, int32_t *correct);
+void c1_batch_metrics(const c1_workload *w, const int32_t *idx, const float *z, int rows, float *loss,
+                      int32_t *correct);
 
 /* The three products of a dense layer y = x W^T over a batch of `rows`
  * (W is out x in, PyTorch's layout), through the fastest CPU GEMM built in
@@ -58,7 +62,6 @@ void c1_sgd_update(float *p, const float *g, size_t n, float lr, int parallel);
  * weights `params` (w->layout.count floats), and its full gradient written
  * to grad (w->layout.count floats, same layout). Buffers are allocated and
  * freed inside. */
-double c1_cpu_loss_and_grad(const c1_workload *w, const float *params, const int32_t *idx,
-                            int count, float *grad);
+double c1_cpu_loss_and_grad(const c1_workload *w, const float *params, const int32_t *idx, int count, float *grad);
 
 #endif

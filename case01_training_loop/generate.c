@@ -25,7 +25,7 @@
 #include "cs_console.h"
 #include "cs_rng.h"
 
-#define SIDE 28
+#define SIDE   28
 #define PIXELS (SIDE * SIDE)
 
 /* cs_rng streams (workload.c uses others). */
@@ -48,21 +48,27 @@ typedef struct {
 static const stroke glyphs[C1_CLASSES][MAX_STROKES] = {
     /* 0 */ {{ARC, 14, 14, 5.5f, 8, 0, 360}, {END, 0, 0, 0, 0, 0, 0}},
     /* 1 */ {{LINE, 14, 5.5f, 14, 22.5f, 0, 0}, {LINE, 11, 9, 14, 5.5f, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
-    /* 2 */ {{ARC, 14, 10, 5, 4.5f, 190, 380}, {LINE, 18.7f, 11.5f, 8.5f, 22, 0, 0},
-             {LINE, 8.5f, 22, 20, 22, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
-    /* 3 */ {{ARC, 13.5f, 9.5f, 4.5f, 4, 200, 450}, {ARC, 13.5f, 18, 5, 4.5f, 270, 520},
-             {END, 0, 0, 0, 0, 0, 0}},
-    /* 4 */ {{LINE, 16, 5, 16, 23, 0, 0}, {LINE, 16, 5, 8, 17, 0, 0},
-             {LINE, 8, 17, 20.5f, 17, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
-    /* 5 */ {{LINE, 19, 5.5f, 10, 5.5f, 0, 0}, {LINE, 10, 5.5f, 9.5f, 12.5f, 0, 0},
-             {ARC, 13.5f, 17.5f, 5, 5, 240, 500}, {END, 0, 0, 0, 0, 0, 0}},
-    /* 6 */ {{ARC, 14, 17.5f, 5, 5, 0, 360}, {LINE, 17, 5.5f, 10.5f, 13, 0, 0},
-             {LINE, 10.5f, 13, 9, 17.5f, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
+    /* 2 */
+    {{ARC, 14, 10, 5, 4.5f, 190, 380},
+     {LINE, 18.7f, 11.5f, 8.5f, 22, 0, 0},
+     {LINE, 8.5f, 22, 20, 22, 0, 0},
+     {END, 0, 0, 0, 0, 0, 0}},
+    /* 3 */ {{ARC, 13.5f, 9.5f, 4.5f, 4, 200, 450}, {ARC, 13.5f, 18, 5, 4.5f, 270, 520}, {END, 0, 0, 0, 0, 0, 0}},
+    /* 4 */
+    {{LINE, 16, 5, 16, 23, 0, 0}, {LINE, 16, 5, 8, 17, 0, 0}, {LINE, 8, 17, 20.5f, 17, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
+    /* 5 */
+    {{LINE, 19, 5.5f, 10, 5.5f, 0, 0},
+     {LINE, 10, 5.5f, 9.5f, 12.5f, 0, 0},
+     {ARC, 13.5f, 17.5f, 5, 5, 240, 500},
+     {END, 0, 0, 0, 0, 0, 0}},
+    /* 6 */
+    {{ARC, 14, 17.5f, 5, 5, 0, 360},
+     {LINE, 17, 5.5f, 10.5f, 13, 0, 0},
+     {LINE, 10.5f, 13, 9, 17.5f, 0, 0},
+     {END, 0, 0, 0, 0, 0, 0}},
     /* 7 */ {{LINE, 8, 6, 20, 6, 0, 0}, {LINE, 20, 6, 12.5f, 23, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
-    /* 8 */ {{ARC, 14, 9.5f, 4, 4, 0, 360}, {ARC, 14, 18.5f, 5, 4.5f, 0, 360},
-             {END, 0, 0, 0, 0, 0, 0}},
-    /* 9 */ {{ARC, 14, 10, 4.5f, 4.5f, 0, 360}, {LINE, 18.5f, 10, 16.5f, 23, 0, 0},
-             {END, 0, 0, 0, 0, 0, 0}},
+    /* 8 */ {{ARC, 14, 9.5f, 4, 4, 0, 360}, {ARC, 14, 18.5f, 5, 4.5f, 0, 360}, {END, 0, 0, 0, 0, 0, 0}},
+    /* 9 */ {{ARC, 14, 10, 4.5f, 4.5f, 0, 360}, {LINE, 18.5f, 10, 16.5f, 23, 0, 0}, {END, 0, 0, 0, 0, 0, 0}},
 };
 
 /* Arcs are drawn as chords of at most this many degrees: at these radii the
@@ -70,26 +76,31 @@ static const stroke glyphs[C1_CLASSES][MAX_STROKES] = {
 #define ARC_STEP_DEG 30.0f
 #define MAX_SEGMENTS 40
 
-typedef struct { float x0, y0, x1, y1; } segment;
+typedef struct {
+    float x0, y0, x1, y1;
+} segment;
 
 /* How much each image varies (the spread of its random draws). */
-#define MAX_SHIFT 2.0f          /* pixels, each axis */
-#define MAX_ROTATE 0.20f        /* radians */
-#define MAX_SHEAR 0.25f
-#define MIN_SCALE 0.85f
-#define MAX_SCALE 1.10f
-#define MAX_NUDGE 0.8f          /* pixels, each stroke on its own */
-#define MIN_RADIUS 0.8f         /* half the stroke width, pixels */
-#define MAX_RADIUS 1.6f
-#define MIN_INK 150.0f          /* the stroke's brightest value */
-#define MAX_INK 255.0f
-#define STRAY_ONE_IN 5          /* images with a stray stroke */
-#define NOISE 40                /* pixel noise, +-NOISE, then clipped to 0..255 */
+#define MAX_SHIFT    2.0f  /* pixels, each axis */
+#define MAX_ROTATE   0.20f /* radians */
+#define MAX_SHEAR    0.25f
+#define MIN_SCALE    0.85f
+#define MAX_SCALE    1.10f
+#define MAX_NUDGE    0.8f /* pixels, each stroke on its own */
+#define MIN_RADIUS   0.8f /* half the stroke width, pixels */
+#define MAX_RADIUS   1.6f
+#define MIN_INK      150.0f /* the stroke's brightest value */
+#define MAX_INK      255.0f
+#define STRAY_ONE_IN 5  /* images with a stray stroke */
+#define NOISE        40 /* pixel noise, +-NOISE, then clipped to 0..255 */
 
 /* The affine map of one image: p' = centre + M (p - glyph centre) + shift. */
-typedef struct { float m00, m01, m10, m11, tx, ty; } affine;
+typedef struct {
+    float m00, m01, m10, m11, tx, ty;
+} affine;
 
-static affine random_affine(cs_rng *r) {
+static affine random_affine(cs_rng *r)
+{
     float angle = cs_rng_uniform(r, -MAX_ROTATE, MAX_ROTATE);
     float shear = cs_rng_uniform(r, -MAX_SHEAR, MAX_SHEAR);
     float sx = cs_rng_uniform(r, MIN_SCALE, MAX_SCALE);
@@ -107,7 +118,8 @@ static affine random_affine(cs_rng *r) {
 }
 
 /* Glyph point (x, y), nudged by (nx, ny), through the image's map. */
-static void place(const affine *t, float x, float y, float nx, float ny, float *ox, float *oy) {
+static void place(const affine *t, float x, float y, float nx, float ny, float *ox, float *oy)
+{
     x = x - 14.0f + nx;
     y = y - 14.0f + ny;
     *ox = t->tx + t->m00 * x + t->m01 * y;
@@ -115,7 +127,8 @@ static void place(const affine *t, float x, float y, float nx, float ny, float *
 }
 
 /* The segments of one image's glyph. Returns their count. */
-static int glyph_segments(cs_rng *r, int label, const affine *t, segment *seg) {
+static int glyph_segments(cs_rng *r, int label, const affine *t, segment *seg)
+{
     int count = 0;
     for (int k = 0; k < MAX_STROKES && glyphs[label][k].kind != END; k++) {
         const stroke *st = &glyphs[label][k];
@@ -143,7 +156,8 @@ static int glyph_segments(cs_rng *r, int label, const affine *t, segment *seg) {
 }
 
 /* A short stroke anywhere: clutter that belongs to no class. */
-static void stray_segment(cs_rng *r, segment *s) {
+static void stray_segment(cs_rng *r, segment *s)
+{
     float cx = cs_rng_uniform(r, 4, SIDE - 4), cy = cs_rng_uniform(r, 4, SIDE - 4);
     float angle = cs_rng_uniform(r, 0, 3.14159265f);
     float half = cs_rng_uniform(r, 1.5f, 4.5f);
@@ -152,14 +166,21 @@ static void stray_segment(cs_rng *r, segment *s) {
 }
 
 /* Not fminf/fmaxf: in ISO C mode those are library calls. */
-static float min2(float a, float b) { return a < b ? a : b; }
-static float max2(float a, float b) { return a > b ? a : b; }
+static float min2(float a, float b)
+{
+    return a < b ? a : b;
+}
+static float max2(float a, float b)
+{
+    return a > b ? a : b;
+}
 
 /* Coverage of a thick segment (radius rad) in coverage[], keeping the
  * largest value per pixel (where strokes cross, the ink does not add up).
  * Anti-aliased: a pixel whose centre lies d from the segment's axis is
  * covered by rad + 0.5 - d, clipped to 0..1 (a one-pixel ramp at the edge). */
-static void draw_segment(const segment *s, float rad, float *coverage) {
+static void draw_segment(const segment *s, float rad, float *coverage)
+{
     float reach = rad + 0.5f;
     int xa = (int)floorf(min2(s->x0, s->x1) - reach), xb = (int)ceilf(max2(s->x0, s->x1) + reach);
     int ya = (int)floorf(min2(s->y0, s->y1) - reach), yb = (int)ceilf(max2(s->y0, s->y1) + reach);
@@ -191,7 +212,8 @@ static void draw_segment(const segment *s, float rad, float *coverage) {
     }
 }
 
-static void draw_image(cs_rng *r, int label, uint8_t *out) {
+static void draw_image(cs_rng *r, int label, uint8_t *out)
+{
     float coverage[PIXELS];
     memset(coverage, 0, sizeof coverage);
     segment seg[MAX_SEGMENTS + 1];
@@ -209,14 +231,15 @@ static void draw_image(cs_rng *r, int label, uint8_t *out) {
         if ((i & 3) == 0) bits = cs_rng_u64(r);
         int noise = (int)(((bits & 0xFFFF) * (2 * NOISE + 1)) >> 16) - NOISE;
         bits >>= 16;
-        int v = (int)(coverage[i] * ink + 0.5f) + noise;   /* coverage >= 0: rounds */
+        int v = (int)(coverage[i] * ink + 0.5f) + noise; /* coverage >= 0: rounds */
         v = v < 0 ? 0 : v;
         v = v > 255 ? 255 : v;
         out[i] = (uint8_t)v;
     }
 }
 
-int c1_dataset_generate(c1_dataset *d, int n, uint64_t seed) {
+int c1_dataset_generate(c1_dataset *d, int n, uint64_t seed)
+{
     memset(d, 0, sizeof *d);
     if (n < 1) {
         cs_error("cannot generate %d images (at least 1)", n);
@@ -225,8 +248,7 @@ int c1_dataset_generate(c1_dataset *d, int n, uint64_t seed) {
     d->images = malloc((size_t)n * PIXELS);
     d->labels = malloc((size_t)n);
     if (d->images == NULL || d->labels == NULL) {
-        cs_error("out of memory generating %d images of %d x %d (%zu bytes)", n, SIDE, SIDE,
-                 (size_t)n * (PIXELS + 1));
+        cs_error("out of memory generating %d images of %d x %d (%zu bytes)", n, SIDE, SIDE, (size_t)n * (PIXELS + 1));
         c1_dataset_free(d);
         return 3;
     }

@@ -8,7 +8,7 @@
 
 #include "gpu_kernels.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "workload.h"
 }
 
@@ -18,14 +18,14 @@ typedef struct c1_async c1_async;
 typedef void (*c1_async_pass)(c1_async *st);
 
 struct c1_async {
-    const char *name;           /* the rung, for messages */
+    const char *name; /* the rung, for messages */
     c1_gpu_net net;
-    int streaming;              /* 1: batches streamed from pinned memory (over budget) */
-    cudaStream_t stream;        /* the compute stream (non-blocking, capturable) */
-    float *h_init;              /* pinned copy of the initial weights */
-    float *d_loss;              /* order_steps: each step's loss... */
-    int32_t *d_correct;         /* ...and correct count, read once per run */
-    int *d_step;                /* the current step, published on the device */
+    int streaming;       /* 1: batches streamed from pinned memory (over budget) */
+    cudaStream_t stream; /* the compute stream (non-blocking, capturable) */
+    float *h_init;       /* pinned copy of the initial weights */
+    float *d_loss;       /* order_steps: each step's loss... */
+    int32_t *d_correct;  /* ...and correct count, read once per run */
+    int *d_step;         /* the current step, published on the device */
     /* Resident mode: the data set on the device and its pinned source. */
     uint8_t *d_images, *d_labels;
     int32_t *d_order;
@@ -37,8 +37,8 @@ struct c1_async {
     size_t stage_bytes;
     uint8_t *h_stage[2], *d_stage[2];
     cudaStream_t copy_stream;
-    cudaEvent_t copied[2];      /* the copy into d_stage[b] is done */
-    cudaEvent_t consumed[2];    /* the gather out of d_stage[b] is done */
+    cudaEvent_t copied[2];   /* the copy into d_stage[b] is done */
+    cudaEvent_t consumed[2]; /* the gather out of d_stage[b] is done */
     /* The step's passes: c1_async_forward_kernels and
      * c1_async_backward_kernels unless the rung sets its own, with ctx for
      * what they need. */

@@ -10,7 +10,7 @@
 #include "gpu_kernels.cuh"
 #include "cs_cuda.cuh"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_console.h"
 #include "cs_memory.h"
 }
@@ -18,10 +18,11 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 #include <math.h>
 #include <string.h>
 
-namespace {
+namespace
+{
 
 constexpr int WARP = 32;
-constexpr int ELEM_THREADS = 256;     /* elementwise kernels: 8 warps a block */
+constexpr int ELEM_THREADS = 256; /* elementwise kernels: 8 warps a block */
 
 unsigned int blocks_for(size_t items, int threads)
 {
@@ -32,8 +33,7 @@ unsigned int blocks_for(size_t items, int threads)
 __device__ float warp_sum(float v)
 {
 #pragma unroll
-    for (int offset = WARP / 2; offset > 0; offset /= 2)
-        v += __shfl_down_sync(0xffffffffu, v, offset);
+    for (int offset = WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
     return v;
 }
 
@@ -52,17 +52,17 @@ __device__ __forceinline__ float logit_at(const float *z, const float *bias, int
 
 struct row_result {
     float loss;
-    int correct;        /* 1 when the first arg-max is the label */
+    int correct; /* 1 when the first arg-max is the label */
 };
 
 /* Inlined, and the result returned by value rather than through a pointer:
  * a pointer to a local would put it on the stack (local memory). */
-__device__ __forceinline__ row_result row_xent(const float *z, const float *bias, int classes,
-                                               int label, int batch, float *dz)
+__device__ __forceinline__ row_result row_xent(const float *z, const float *bias, int classes, int label, int batch,
+                                               float *dz)
 {
     float m = logit_at(z, bias, 0);
     int arg = 0;
-    for (int j = 1; j < classes; ++j) {       /* first maximum on ties: strict > */
+    for (int j = 1; j < classes; ++j) { /* first maximum on ties: strict > */
         const float v = logit_at(z, bias, j);
         if (v > m) {
             m = v;
@@ -70,8 +70,7 @@ __device__ __forceinline__ row_result row_xent(const float *z, const float *bias
         }
     }
     float s = 0.0f;
-    for (int j = 0; j < classes; ++j)
-        s += expf(logit_at(z, bias, j) - m);
+    for (int j = 0; j < classes; ++j) s += expf(logit_at(z, bias, j) - m);
     if (dz) {
         /* Correctly rounded reciprocals (__frcp_rn(s) is exactly the CPU's
          * 1.0f / sum), then multiplies, as the CPU code does. A division
@@ -106,21 +105,18 @@ __device__ __forceinline__ row_result row_xent(const float *z, const float *bias
  * shuffle reduction. Moves out_n * in_n * 4 bytes of W (x is re-read from
  * L1/L2); for layer 1, 3.2 MB for 1.6 MFLOP: memory-bound at 0.5 FLOP/byte,
  * and with out_n = 10 (layer 3) only 10 warps run: latency-bound. */
-constexpr int MATVEC_THREADS = 256;   /* 8 outputs per block */
+constexpr int MATVEC_THREADS = 256; /* 8 outputs per block */
 
 __global__ void __launch_bounds__(MATVEC_THREADS)
-sample_forward_kernel(const float *__restrict__ W, const float *__restrict__ b,
-                      const float *__restrict__ x, int out_n, int in_n, int relu,
-                      float *__restrict__ y)
+    sample_forward_kernel(const float *__restrict__ W, const float *__restrict__ b, const float *__restrict__ x,
+                          int out_n, int in_n, int relu, float *__restrict__ y)
 {
     const int j = (int)((blockIdx.x * blockDim.x + threadIdx.x) / WARP);
     const int lane = threadIdx.x % WARP;
-    if (j >= out_n)
-        return;                       /* the whole warp leaves together */
+    if (j >= out_n) return; /* the whole warp leaves together */
     const float *row = W + (size_t)j * in_n;
     float acc = 0.0f;
-    for (int k = lane; k < in_n; k += WARP)
-        acc += row[k] * x[k];
+    for (int k = lane; k < in_n; k += WARP) acc += row[k] * x[k];
     acc = warp_sum(acc);
     if (lane == 0) {
         const float v = acc + b[j];
@@ -130,10 +126,9 @@ sample_forward_kernel(const float *__restrict__ W, const float *__restrict__ b,
 
 /* One sample's softmax + cross-entropy: one thread, ten logits. Pure
  * latency: the launch costs far more than the ~50 instructions it runs. */
-__global__ void sample_softmax_xent_kernel(const float *__restrict__ z,
-                                           const int32_t *__restrict__ label, int classes,
-                                           int batch, float *__restrict__ dz,
-                                           float *__restrict__ loss, int32_t *__restrict__ correct)
+__global__ void sample_softmax_xent_kernel(const float *__restrict__ z, const int32_t *__restrict__ label, int classes,
+                                           int batch, float *__restrict__ dz, float *__restrict__ loss,
+                                           int32_t *__restrict__ correct)
 {
     const row_result r = row_xent(z, NULL, classes, *label, batch, dz);
     *loss = r.loss;
@@ -146,18 +141,15 @@ __global__ void sample_softmax_xent_kernel(const float *__restrict__ z,
  * 1), for one multiply-add per weight, per sample. The thread with k == 0
  * also adds dy[j] to the bias gradient. */
 __global__ void sample_outer_accumulate_kernel(float *__restrict__ gW, float *__restrict__ gb,
-                                               const float *__restrict__ dy,
-                                               const float *__restrict__ x, int in_n,
+                                               const float *__restrict__ dy, const float *__restrict__ x, int in_n,
                                                size_t total)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     const int j = (int)(idx / (size_t)in_n);
     const int k = (int)(idx - (size_t)j * in_n);
     gW[idx] += dy[j] * x[k];
-    if (k == 0)
-        gb[j] += dy[j];
+    if (k == 0) gb[j] += dy[j];
 }
 
 /* dx[k] = (act[k] > 0) * sum_j W[j][k] dy[j], one thread per input k: at
@@ -167,17 +159,13 @@ __global__ void sample_outer_accumulate_kernel(float *__restrict__ gW, float *__
  * walking out_n rows in sequence: latency-bound. */
 constexpr int COLUMN_THREADS = 256;
 
-__global__ void sample_backward_input_kernel(const float *__restrict__ W,
-                                             const float *__restrict__ dy, int out_n, int in_n,
-                                             const float *__restrict__ act,
-                                             float *__restrict__ dx)
+__global__ void sample_backward_input_kernel(const float *__restrict__ W, const float *__restrict__ dy, int out_n,
+                                             int in_n, const float *__restrict__ act, float *__restrict__ dx)
 {
     const int k = (int)(blockIdx.x * blockDim.x + threadIdx.x);
-    if (k >= in_n)
-        return;
+    if (k >= in_n) return;
     float acc = 0.0f;
-    for (int j = 0; j < out_n; ++j)
-        acc += W[(size_t)j * in_n + k] * dy[j];
+    for (int j = 0; j < out_n; ++j) acc += W[(size_t)j * in_n + k] * dy[j];
     dx[k] = act[k] > 0.0f ? acc : 0.0f;
 }
 
@@ -191,54 +179,43 @@ __global__ void sample_backward_input_kernel(const float *__restrict__ W,
  * batch * in * 5 bytes (1 MB at batch 256), under a microsecond of
  * bandwidth, so the launch dominates. The multiply is c1_pixel()'s, so the
  * floats are bit-identical to the CPU's. */
-__global__ void gather_convert_kernel(const uint8_t *__restrict__ images,
-                                      const uint8_t *__restrict__ labels,
-                                      const int32_t *__restrict__ rows, int in,
-                                      size_t total, float *__restrict__ X,
-                                      int32_t *__restrict__ batch_labels, int step,
-                                      int *__restrict__ step_out)
+__global__ void gather_convert_kernel(const uint8_t *__restrict__ images, const uint8_t *__restrict__ labels,
+                                      const int32_t *__restrict__ rows, int in, size_t total, float *__restrict__ X,
+                                      int32_t *__restrict__ batch_labels, int step, int *__restrict__ step_out)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     const int i = (int)(idx / (size_t)in);
     const int k = (int)(idx - (size_t)i * in);
     const size_t row = (size_t)(rows ? rows[i] : i);
     X[idx] = (float)images[row * in + k] * (1.0f / 255.0f);
-    if (k == 0)
-        batch_labels[i] = (int32_t)labels[row];
-    if (idx == 0 && step_out)
-        *step_out = step;
+    if (k == 0) batch_labels[i] = (int32_t)labels[row];
+    if (idx == 0 && step_out) *step_out = step;
 }
 
 /* The naive elementwise pair: two launches and two passes over Z (read,
  * write, read, write: 16 bytes per element, 2 MB each for 256 x 1024).
  * Memory-bound, a few microseconds each; their launches cost as much. */
-__global__ void bias_add_kernel(float *__restrict__ Z, const float *__restrict__ bias,
-                                int n, size_t total)
+__global__ void bias_add_kernel(float *__restrict__ Z, const float *__restrict__ bias, int n, size_t total)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     Z[idx] += bias[idx % (size_t)n];
 }
 
 __global__ void relu_kernel(float *__restrict__ Z, size_t total)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     Z[idx] = fmaxf(Z[idx], 0.0f);
 }
 
 /* Fused bias + ReLU: one pass, 8 bytes per element (half the traffic of the
  * pair above) and one launch instead of two. Memory-bound. */
-__global__ void bias_relu_kernel(float *__restrict__ Z, const float *__restrict__ bias,
-                                 int n, size_t total)
+__global__ void bias_relu_kernel(float *__restrict__ Z, const float *__restrict__ bias, int n, size_t total)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     Z[idx] = fmaxf(Z[idx] + bias[idx % (size_t)n], 0.0f);
 }
 
@@ -250,7 +227,7 @@ __global__ void bias_relu_kernel(float *__restrict__ Z, const float *__restrict_
  * enough: a batch of 256 rows of 10 logits is 10 KB. Latency-bound
  * (a few microseconds, mostly launch and the block's serial tree).
  * ------------------------------------------------------------------------ */
-constexpr int LOSS_THREADS = 256;     /* a power of two, for the tree */
+constexpr int LOSS_THREADS = 256; /* a power of two, for the tree */
 
 /* Reduces the block's partial loss and count; thread 0 gets the totals.
  * The losses are summed in double, as the CPU reference does: a few hundred
@@ -272,16 +249,15 @@ __device__ void block_reduce_loss(double *sh_loss, int *sh_count, double loss, i
 
 /* Unfused, part 1: the loss and the correct count (reads the logits). */
 __global__ void __launch_bounds__(LOSS_THREADS)
-xent_loss_kernel(const float *__restrict__ Z, const int32_t *__restrict__ labels, int batch,
-                 int classes, float *__restrict__ loss, int32_t *__restrict__ correct)
+    xent_loss_kernel(const float *__restrict__ Z, const int32_t *__restrict__ labels, int batch, int classes,
+                     float *__restrict__ loss, int32_t *__restrict__ correct)
 {
     __shared__ double sh_loss[LOSS_THREADS];
     __shared__ int sh_count[LOSS_THREADS];
     double part = 0.0;
     int hits = 0;
     for (int r = threadIdx.x; r < batch; r += LOSS_THREADS) {
-        const row_result res = row_xent(Z + (size_t)r * classes, NULL, classes, labels[r],
-                                        batch, NULL);
+        const row_result res = row_xent(Z + (size_t)r * classes, NULL, classes, labels[r], batch, NULL);
         part += res.loss;
         hits += res.correct;
     }
@@ -295,15 +271,12 @@ xent_loss_kernel(const float *__restrict__ Z, const int32_t *__restrict__ labels
 /* Unfused, part 2: the logit gradient, one thread per row, reading the
  * logits again and recomputing the maximum and the sum of exponentials
  * that part 1 already had. Latency-bound (256 threads). */
-__global__ void softmax_grad_kernel(const float *__restrict__ Z,
-                                    const int32_t *__restrict__ labels, int batch, int classes,
-                                    float *__restrict__ dZ)
+__global__ void softmax_grad_kernel(const float *__restrict__ Z, const int32_t *__restrict__ labels, int batch,
+                                    int classes, float *__restrict__ dZ)
 {
     const int r = (int)(blockIdx.x * blockDim.x + threadIdx.x);
-    if (r >= batch)
-        return;
-    (void)row_xent(Z + (size_t)r * classes, NULL, classes, labels[r], batch,
-                   dZ + (size_t)r * classes);
+    if (r >= batch) return;
+    (void)row_xent(Z + (size_t)r * classes, NULL, classes, labels[r], batch, dZ + (size_t)r * classes);
 }
 
 /* Fused bias + softmax + cross-entropy: one launch, the logits read once,
@@ -312,18 +285,17 @@ __global__ void softmax_grad_kernel(const float *__restrict__ Z,
  * device (dStep) so that the kernel's arguments are the same at every step
  * and the launch can be replayed from a CUDA graph. Latency-bound. */
 __global__ void __launch_bounds__(LOSS_THREADS)
-bias_softmax_xent_kernel(const float *__restrict__ Z, const float *__restrict__ bias,
-                         const int32_t *__restrict__ labels, int batch, int classes,
-                         float *__restrict__ dZ, float *__restrict__ loss,
-                         int32_t *__restrict__ correct, const int *__restrict__ step)
+    bias_softmax_xent_kernel(const float *__restrict__ Z, const float *__restrict__ bias,
+                             const int32_t *__restrict__ labels, int batch, int classes, float *__restrict__ dZ,
+                             float *__restrict__ loss, int32_t *__restrict__ correct, const int *__restrict__ step)
 {
     __shared__ double sh_loss[LOSS_THREADS];
     __shared__ int sh_count[LOSS_THREADS];
     double part = 0.0;
     int hits = 0;
     for (int r = threadIdx.x; r < batch; r += LOSS_THREADS) {
-        const row_result res = row_xent(Z + (size_t)r * classes, bias, classes, labels[r],
-                                        batch, dZ + (size_t)r * classes);
+        const row_result res =
+            row_xent(Z + (size_t)r * classes, bias, classes, labels[r], batch, dZ + (size_t)r * classes);
         part += res.loss;
         hits += res.correct;
     }
@@ -337,12 +309,10 @@ bias_softmax_xent_kernel(const float *__restrict__ Z, const float *__restrict__ 
 
 /* ReLU backward: 12 bytes per element (read dA and act, write dA).
  * Memory-bound. */
-__global__ void relu_backward_kernel(float *__restrict__ dA, const float *__restrict__ act,
-                                     size_t total)
+__global__ void relu_backward_kernel(float *__restrict__ dA, const float *__restrict__ act, size_t total)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     dA[idx] = act[idx] > 0.0f ? dA[idx] : 0.0f;
 }
 
@@ -363,11 +333,10 @@ constexpr int BG_COLS = 32;
 constexpr int BG_ROWS = 16;
 
 template <bool MASK>
-__global__ void __launch_bounds__(BG_COLS * BG_ROWS)
-bias_grad_kernel(float *__restrict__ dZ, const float *__restrict__ act, int rows, int n,
-                 float *__restrict__ db)
+__global__ void __launch_bounds__(BG_COLS *BG_ROWS)
+    bias_grad_kernel(float *__restrict__ dZ, const float *__restrict__ act, int rows, int n, float *__restrict__ db)
 {
-    __shared__ float partial[BG_ROWS][BG_COLS + 1];   /* +1: no bank conflicts in the final sum */
+    __shared__ float partial[BG_ROWS][BG_COLS + 1]; /* +1: no bank conflicts in the final sum */
     const int tx = threadIdx.x, ty = threadIdx.y;
     const int col = blockIdx.x * BG_COLS + tx;
     float acc = 0.0f;
@@ -387,8 +356,7 @@ bias_grad_kernel(float *__restrict__ dZ, const float *__restrict__ act, int rows
     if (ty == 0 && col < n) {
         float s = 0.0f;
 #pragma unroll
-        for (int y = 0; y < BG_ROWS; ++y)
-            s += partial[y][tx];
+        for (int y = 0; y < BG_ROWS; ++y) s += partial[y][tx];
         db[col] = s;
     }
 }
@@ -397,12 +365,10 @@ bias_grad_kernel(float *__restrict__ dZ, const float *__restrict__ act, int rows
  * parameter (read p and g, write p), 22 MB for the default network, about
  * 7 us at 3.35 TB/s: one launch for all six tensors, since they lie back
  * to back in one array. */
-__global__ void sgd_kernel(float *__restrict__ p, const float *__restrict__ g, size_t total,
-                           float lr)
+__global__ void sgd_kernel(float *__restrict__ p, const float *__restrict__ g, size_t total, float lr)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     p[idx] -= lr * g[idx];
 }
 
@@ -412,58 +378,48 @@ __global__ void sgd_kernel(float *__restrict__ p, const float *__restrict__ g, s
  * Launchers.
  * ======================================================================== */
 
-void c1_launch_sample_forward(const float *dW, const float *dB, const float *dX,
-                              int out_n, int in_n, int relu, float *dY, cudaStream_t stream)
+void c1_launch_sample_forward(const float *dW, const float *dB, const float *dX, int out_n, int in_n, int relu,
+                              float *dY, cudaStream_t stream)
 {
-    if (out_n <= 0)
-        return;
+    if (out_n <= 0) return;
     const int warps_per_block = MATVEC_THREADS / WARP;
-    sample_forward_kernel<<<blocks_for((size_t)out_n, warps_per_block), MATVEC_THREADS, 0,
-                            stream>>>(dW, dB, dX, out_n, in_n, relu, dY);
+    sample_forward_kernel<<<blocks_for((size_t)out_n, warps_per_block), MATVEC_THREADS, 0, stream>>>(dW, dB, dX, out_n,
+                                                                                                     in_n, relu, dY);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_sample_softmax_xent(const float *dZ, const int32_t *dLabel, int classes,
-                                   int batch, float *dDz, float *dLoss, int32_t *dCorrect,
-                                   cudaStream_t stream)
+void c1_launch_sample_softmax_xent(const float *dZ, const int32_t *dLabel, int classes, int batch, float *dDz,
+                                   float *dLoss, int32_t *dCorrect, cudaStream_t stream)
 {
-    if (classes <= 0)
-        return;
-    sample_softmax_xent_kernel<<<1, 1, 0, stream>>>(dZ, dLabel, classes, batch, dDz, dLoss,
-                                                    dCorrect);
+    if (classes <= 0) return;
+    sample_softmax_xent_kernel<<<1, 1, 0, stream>>>(dZ, dLabel, classes, batch, dDz, dLoss, dCorrect);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_sample_outer_accumulate(float *dGW, float *dGb, const float *dDy,
-                                       const float *dX, int out_n, int in_n,
+void c1_launch_sample_outer_accumulate(float *dGW, float *dGb, const float *dDy, const float *dX, int out_n, int in_n,
                                        cudaStream_t stream)
 {
     const size_t total = (size_t)out_n * (size_t)in_n;
-    if (total == 0)
-        return;
-    sample_outer_accumulate_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0,
-                                     stream>>>(dGW, dGb, dDy, dX, in_n, total);
+    if (total == 0) return;
+    sample_outer_accumulate_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dGW, dGb, dDy, dX,
+                                                                                                 in_n, total);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_sample_backward_input(const float *dW, const float *dDy, int out_n, int in_n,
-                                     const float *dAct, float *dDx, cudaStream_t stream)
+void c1_launch_sample_backward_input(const float *dW, const float *dDy, int out_n, int in_n, const float *dAct,
+                                     float *dDx, cudaStream_t stream)
 {
-    if (in_n <= 0)
-        return;
-    sample_backward_input_kernel<<<blocks_for((size_t)in_n, COLUMN_THREADS), COLUMN_THREADS,
-                                   0, stream>>>(dW, dDy, out_n, in_n, dAct, dDx);
+    if (in_n <= 0) return;
+    sample_backward_input_kernel<<<blocks_for((size_t)in_n, COLUMN_THREADS), COLUMN_THREADS, 0, stream>>>(
+        dW, dDy, out_n, in_n, dAct, dDx);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_gather_convert(const uint8_t *dImages, const uint8_t *dLabels,
-                              const int32_t *dRows, int batch, int in,
-                              float *dX, int32_t *dBatchLabels,
-                              int step, int *dStepOut, cudaStream_t stream)
+void c1_launch_gather_convert(const uint8_t *dImages, const uint8_t *dLabels, const int32_t *dRows, int batch, int in,
+                              float *dX, int32_t *dBatchLabels, int step, int *dStepOut, cudaStream_t stream)
 {
     const size_t total = (size_t)batch * (size_t)in;
-    if (total == 0)
-        return;
+    if (total == 0) return;
     gather_convert_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
         dImages, dLabels, dRows, in, total, dX, dBatchLabels, step, dStepOut);
     CUDA_CHECK_LAUNCH();
@@ -472,17 +428,14 @@ void c1_launch_gather_convert(const uint8_t *dImages, const uint8_t *dLabels,
 void c1_launch_bias_add(float *dZ, const float *dBias, int rows, int n, cudaStream_t stream)
 {
     const size_t total = (size_t)rows * (size_t)n;
-    if (total == 0)
-        return;
-    bias_add_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dZ, dBias, n, total);
+    if (total == 0) return;
+    bias_add_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dZ, dBias, n, total);
     CUDA_CHECK_LAUNCH();
 }
 
 void c1_launch_relu(float *dZ, size_t count, cudaStream_t stream)
 {
-    if (count == 0)
-        return;
+    if (count == 0) return;
     relu_kernel<<<blocks_for(count, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dZ, count);
     CUDA_CHECK_LAUNCH();
 }
@@ -490,77 +443,64 @@ void c1_launch_relu(float *dZ, size_t count, cudaStream_t stream)
 void c1_launch_bias_relu(float *dZ, const float *dBias, int rows, int n, cudaStream_t stream)
 {
     const size_t total = (size_t)rows * (size_t)n;
-    if (total == 0)
-        return;
-    bias_relu_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dZ, dBias, n, total);
+    if (total == 0) return;
+    bias_relu_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dZ, dBias, n, total);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_xent_loss(const float *dZ, const int32_t *dLabels, int batch, int classes,
-                         float *dLoss, int32_t *dCorrect, cudaStream_t stream)
+void c1_launch_xent_loss(const float *dZ, const int32_t *dLabels, int batch, int classes, float *dLoss,
+                         int32_t *dCorrect, cudaStream_t stream)
 {
-    if (batch <= 0 || classes <= 0)
-        return;
-    xent_loss_kernel<<<1, LOSS_THREADS, 0, stream>>>(dZ, dLabels, batch, classes, dLoss,
-                                                     dCorrect);
+    if (batch <= 0 || classes <= 0) return;
+    xent_loss_kernel<<<1, LOSS_THREADS, 0, stream>>>(dZ, dLabels, batch, classes, dLoss, dCorrect);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_softmax_grad(const float *dZ, const int32_t *dLabels, int batch, int classes,
-                            float *dDz, cudaStream_t stream)
+void c1_launch_softmax_grad(const float *dZ, const int32_t *dLabels, int batch, int classes, float *dDz,
+                            cudaStream_t stream)
 {
-    if (batch <= 0 || classes <= 0)
-        return;
-    softmax_grad_kernel<<<blocks_for((size_t)batch, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dZ, dLabels, batch, classes, dDz);
+    if (batch <= 0 || classes <= 0) return;
+    softmax_grad_kernel<<<blocks_for((size_t)batch, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dZ, dLabels, batch,
+                                                                                              classes, dDz);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_bias_softmax_xent(const float *dZ, const float *dBias, const int32_t *dLabels,
-                                 int batch, int classes, float *dDz, float *dLoss,
-                                 int32_t *dCorrect, const int *dStep, cudaStream_t stream)
+void c1_launch_bias_softmax_xent(const float *dZ, const float *dBias, const int32_t *dLabels, int batch, int classes,
+                                 float *dDz, float *dLoss, int32_t *dCorrect, const int *dStep, cudaStream_t stream)
 {
-    if (batch <= 0 || classes <= 0)
-        return;
-    bias_softmax_xent_kernel<<<1, LOSS_THREADS, 0, stream>>>(dZ, dBias, dLabels, batch, classes,
-                                                             dDz, dLoss, dCorrect, dStep);
+    if (batch <= 0 || classes <= 0) return;
+    bias_softmax_xent_kernel<<<1, LOSS_THREADS, 0, stream>>>(dZ, dBias, dLabels, batch, classes, dDz, dLoss, dCorrect,
+                                                             dStep);
     CUDA_CHECK_LAUNCH();
 }
 
 void c1_launch_relu_backward(float *dDa, const float *dAct, size_t count, cudaStream_t stream)
 {
-    if (count == 0)
-        return;
-    relu_backward_kernel<<<blocks_for(count, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dDa, dAct, count);
+    if (count == 0) return;
+    relu_backward_kernel<<<blocks_for(count, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dDa, dAct, count);
     CUDA_CHECK_LAUNCH();
 }
 
 void c1_launch_bias_grad(const float *dDz, int rows, int n, float *dDb, cudaStream_t stream)
 {
-    if (n <= 0)
-        return;
+    if (n <= 0) return;
     /* Without MASK the kernel only reads dZ: the cast drops nothing. */
-    bias_grad_kernel<false><<<blocks_for((size_t)n, BG_COLS), dim3(BG_COLS, BG_ROWS), 0,
-                              stream>>>(const_cast<float *>(dDz), NULL, rows, n, dDb);
+    bias_grad_kernel<false><<<blocks_for((size_t)n, BG_COLS), dim3(BG_COLS, BG_ROWS), 0, stream>>>(
+        const_cast<float *>(dDz), NULL, rows, n, dDb);
     CUDA_CHECK_LAUNCH();
 }
 
-void c1_launch_relu_backward_bias_grad(float *dDa, const float *dAct, int rows, int n,
-                                       float *dDb, cudaStream_t stream)
+void c1_launch_relu_backward_bias_grad(float *dDa, const float *dAct, int rows, int n, float *dDb, cudaStream_t stream)
 {
-    if (n <= 0)
-        return;
-    bias_grad_kernel<true><<<blocks_for((size_t)n, BG_COLS), dim3(BG_COLS, BG_ROWS), 0,
-                             stream>>>(dDa, dAct, rows, n, dDb);
+    if (n <= 0) return;
+    bias_grad_kernel<true>
+        <<<blocks_for((size_t)n, BG_COLS), dim3(BG_COLS, BG_ROWS), 0, stream>>>(dDa, dAct, rows, n, dDb);
     CUDA_CHECK_LAUNCH();
 }
 
 void c1_launch_sgd(float *dP, const float *dG, size_t count, float lr, cudaStream_t stream)
 {
-    if (count == 0)
-        return;
+    if (count == 0) return;
     sgd_kernel<<<blocks_for(count, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dP, dG, count, lr);
     CUDA_CHECK_LAUNCH();
 }
@@ -634,18 +574,14 @@ static void forward_gemm(const c1_gpu_net *n, int layer, cudaStream_t s)
     const float *P = n->params;
     const int B = n->batch;
     if (layer == 1)
-        cs_gemm_cublas(0, 1, B, n->h1, n->in, 1.0f, n->x, n->in, P + n->layout.w1, n->in,
-                       0.0f, n->a1, n->h1, s);
+        cs_gemm_cublas(0, 1, B, n->h1, n->in, 1.0f, n->x, n->in, P + n->layout.w1, n->in, 0.0f, n->a1, n->h1, s);
     else if (layer == 2)
-        cs_gemm_cublas(0, 1, B, n->h2, n->h1, 1.0f, n->a1, n->h1, P + n->layout.w2, n->h1,
-                       0.0f, n->a2, n->h2, s);
+        cs_gemm_cublas(0, 1, B, n->h2, n->h1, 1.0f, n->a1, n->h1, P + n->layout.w2, n->h1, 0.0f, n->a2, n->h2, s);
     else
-        cs_gemm_cublas(0, 1, B, n->out, n->h2, 1.0f, n->a2, n->h2, P + n->layout.w3, n->h2,
-                       0.0f, n->z3, n->out, s);
+        cs_gemm_cublas(0, 1, B, n->out, n->h2, 1.0f, n->a2, n->h2, P + n->layout.w3, n->h2, 0.0f, n->z3, n->out, s);
 }
 
-void c1_gpu_forward_unfused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect,
-                            cudaStream_t stream)
+void c1_gpu_forward_unfused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect, cudaStream_t stream)
 {
     const float *P = n->params;
     const int B = n->batch;
@@ -661,8 +597,7 @@ void c1_gpu_forward_unfused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect
     c1_launch_softmax_grad(n->z3, n->labels, B, n->out, n->d3, stream);
 }
 
-void c1_gpu_forward_fused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect,
-                          const int *dStep, cudaStream_t stream)
+void c1_gpu_forward_fused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect, const int *dStep, cudaStream_t stream)
 {
     const float *P = n->params;
     const int B = n->batch;
@@ -671,36 +606,35 @@ void c1_gpu_forward_fused(const c1_gpu_net *n, float *dLoss, int32_t *dCorrect,
     forward_gemm(n, 2, stream);
     c1_launch_bias_relu(n->a2, P + n->layout.b2, B, n->h2, stream);
     forward_gemm(n, 3, stream);
-    c1_launch_bias_softmax_xent(n->z3, P + n->layout.b3, n->labels, B, n->out, n->d3,
-                                dLoss, dCorrect, dStep, stream);
+    c1_launch_bias_softmax_xent(n->z3, P + n->layout.b3, n->labels, B, n->out, n->d3, dLoss, dCorrect, dStep, stream);
 }
 
 /* The backward products; which ones and in which order is the same for both
  * versions, only the ReLU/bias kernels between them differ. */
-static void grad_w3(const c1_gpu_net *n, cudaStream_t s)   /* dW3 = dZ3^T A2 */
+static void grad_w3(const c1_gpu_net *n, cudaStream_t s) /* dW3 = dZ3^T A2 */
 {
-    cs_gemm_cublas(1, 0, n->out, n->h2, n->batch, 1.0f, n->d3, n->out, n->a2, n->h2, 0.0f,
-                   n->grads + n->layout.w3, n->h2, s);
+    cs_gemm_cublas(1, 0, n->out, n->h2, n->batch, 1.0f, n->d3, n->out, n->a2, n->h2, 0.0f, n->grads + n->layout.w3,
+                   n->h2, s);
 }
-static void grad_a2(const c1_gpu_net *n, cudaStream_t s)   /* dA2 = dZ3 W3 */
+static void grad_a2(const c1_gpu_net *n, cudaStream_t s) /* dA2 = dZ3 W3 */
 {
-    cs_gemm_cublas(0, 0, n->batch, n->h2, n->out, 1.0f, n->d3, n->out,
-                   n->params + n->layout.w3, n->h2, 0.0f, n->d2, n->h2, s);
+    cs_gemm_cublas(0, 0, n->batch, n->h2, n->out, 1.0f, n->d3, n->out, n->params + n->layout.w3, n->h2, 0.0f, n->d2,
+                   n->h2, s);
 }
-static void grad_w2(const c1_gpu_net *n, cudaStream_t s)   /* dW2 = dZ2^T A1 */
+static void grad_w2(const c1_gpu_net *n, cudaStream_t s) /* dW2 = dZ2^T A1 */
 {
-    cs_gemm_cublas(1, 0, n->h2, n->h1, n->batch, 1.0f, n->d2, n->h2, n->a1, n->h1, 0.0f,
-                   n->grads + n->layout.w2, n->h1, s);
+    cs_gemm_cublas(1, 0, n->h2, n->h1, n->batch, 1.0f, n->d2, n->h2, n->a1, n->h1, 0.0f, n->grads + n->layout.w2, n->h1,
+                   s);
 }
-static void grad_a1(const c1_gpu_net *n, cudaStream_t s)   /* dA1 = dZ2 W2 */
+static void grad_a1(const c1_gpu_net *n, cudaStream_t s) /* dA1 = dZ2 W2 */
 {
-    cs_gemm_cublas(0, 0, n->batch, n->h1, n->h2, 1.0f, n->d2, n->h2,
-                   n->params + n->layout.w2, n->h1, 0.0f, n->d1, n->h1, s);
+    cs_gemm_cublas(0, 0, n->batch, n->h1, n->h2, 1.0f, n->d2, n->h2, n->params + n->layout.w2, n->h1, 0.0f, n->d1,
+                   n->h1, s);
 }
-static void grad_w1(const c1_gpu_net *n, cudaStream_t s)   /* dW1 = dZ1^T X */
+static void grad_w1(const c1_gpu_net *n, cudaStream_t s) /* dW1 = dZ1^T X */
 {
-    cs_gemm_cublas(1, 0, n->h1, n->in, n->batch, 1.0f, n->d1, n->h1, n->x, n->in, 0.0f,
-                   n->grads + n->layout.w1, n->in, s);
+    cs_gemm_cublas(1, 0, n->h1, n->in, n->batch, 1.0f, n->d1, n->h1, n->x, n->in, 0.0f, n->grads + n->layout.w1, n->in,
+                   s);
 }
 
 void c1_gpu_backward_unfused(const c1_gpu_net *n, cudaStream_t stream)
@@ -710,11 +644,11 @@ void c1_gpu_backward_unfused(const c1_gpu_net *n, cudaStream_t stream)
     grad_w3(n, stream);
     c1_launch_bias_grad(n->d3, B, n->out, G + n->layout.b3, stream);
     grad_a2(n, stream);
-    c1_launch_relu_backward(n->d2, n->a2, (size_t)B * n->h2, stream);   /* dZ2 */
+    c1_launch_relu_backward(n->d2, n->a2, (size_t)B * n->h2, stream); /* dZ2 */
     c1_launch_bias_grad(n->d2, B, n->h2, G + n->layout.b2, stream);
     grad_w2(n, stream);
     grad_a1(n, stream);
-    c1_launch_relu_backward(n->d1, n->a1, (size_t)B * n->h1, stream);   /* dZ1 */
+    c1_launch_relu_backward(n->d1, n->a1, (size_t)B * n->h1, stream); /* dZ1 */
     c1_launch_bias_grad(n->d1, B, n->h1, G + n->layout.b1, stream);
     grad_w1(n, stream);
 }
@@ -737,12 +671,10 @@ void c1_gpu_backward_fused(const c1_gpu_net *n, cudaStream_t stream)
  * Shared host helpers.
  * ======================================================================== */
 
-int c1_gpu_check_run(const char *variant, const c1_workload *w, int steps,
-                     const c1_output *out)
+int c1_gpu_check_run(const char *variant, const c1_workload *w, int steps, const c1_output *out)
 {
     if (steps < 0 || steps > w->order_steps) {
-        cs_error("%s: %d steps asked, the sample order covers %d", variant, steps,
-                 w->order_steps);
+        cs_error("%s: %d steps asked, the sample order covers %d", variant, steps, w->order_steps);
         return 2;
     }
     if (out->steps < steps) {
@@ -759,8 +691,7 @@ void c1_host_gather_convert(const c1_workload *w, int step, float *x, int32_t *l
     for (int i = 0; i < B; ++i) {
         const uint8_t *src = w->data->images + (size_t)rows[i] * in;
         float *dst = x + (size_t)i * in;
-        for (int k = 0; k < in; ++k)
-            dst[k] = c1_pixel(src[k]);
+        for (int k = 0; k < in; ++k) dst[k] = c1_pixel(src[k]);
         labels[i] = w->data->labels[rows[i]];
     }
 }

@@ -9,10 +9,10 @@
 
 #include <stdint.h>
 
-#define C1_IDX_MAGIC_IMAGES 0x00000803u   /* unsigned bytes, 3 dimensions */
-#define C1_IDX_MAGIC_LABELS 0x00000801u   /* unsigned bytes, 1 dimension */
-#define C1_IDX_MAX_IMAGES 10000000        /* above this a count is not believable */
-#define C1_IDX_MAX_SIDE 4096              /* nor an image side above this */
+#define C1_IDX_MAGIC_IMAGES 0x00000803u /* unsigned bytes, 3 dimensions */
+#define C1_IDX_MAGIC_LABELS 0x00000801u /* unsigned bytes, 1 dimension */
+#define C1_IDX_MAX_IMAGES   10000000    /* above this a count is not believable */
+#define C1_IDX_MAX_SIDE     4096        /* nor an image side above this */
 
 /* Reads an image file. On success returns 0 and sets *n, *rows, *cols and
  * *bytes (n * rows * cols bytes, malloc'd: the caller free()s it). Returns 2
@@ -30,7 +30,6 @@ int c1_idx_read_labels(const char *path, int *n, uint8_t **labels);
  * (message printed). */
 int c1_idx_write_images(const char *path, int n, int rows, int cols, const uint8_t *bytes);
 int c1_idx_write_labels(const char *path, int n, const uint8_t *labels);
-
 
 /* 1 when this build reads .gz files (compiled with zlib), else 0. */
 int c1_idx_have_zlib(void);

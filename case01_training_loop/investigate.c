@@ -14,16 +14,16 @@
 
 /* Median seconds of REPEATS calls of the layer's forward product, one
  * sample at a time (per_sample) or the whole batch at once. */
-static double time_layer(cs_gemm_backend b, int per_sample, int batch, int rows, int cols,
-                         const float *X, const float *W, float *Y)
+static double time_layer(cs_gemm_backend b, int per_sample, int batch, int rows, int cols, const float *X,
+                         const float *W, float *Y)
 {
     double t[REPEATS];
-    for (int r = -1; r < REPEATS; r++) {   /* r = -1: warm-up */
+    for (int r = -1; r < REPEATS; r++) { /* r = -1: warm-up */
         double t0 = cs_now();
         if (per_sample)
-            for (int i = 0; i < batch; i++)   /* y_i = x_i W^T: M = 1 */
-                cs_gemm(b, 0, 1, 1, rows, cols, 1.0f, X + (size_t)i * cols, cols, W, cols,
-                        0.0f, Y + (size_t)i * rows, rows);
+            for (int i = 0; i < batch; i++) /* y_i = x_i W^T: M = 1 */
+                cs_gemm(b, 0, 1, 1, rows, cols, 1.0f, X + (size_t)i * cols, cols, W, cols, 0.0f, Y + (size_t)i * rows,
+                        rows);
         else
             cs_gemm(b, 0, 1, batch, rows, cols, 1.0f, X, cols, W, cols, 0.0f, Y, rows);
         if (r >= 0) t[r] = cs_now() - t0;

@@ -13,13 +13,13 @@
 
 typedef struct {
     cs_gemm_backend backend;
-    int rows, cols;                 /* the layer timed: rows x cols weights */
-    double per_sample_gflops;       /* batch products with M = 1 */
-    double batched_gflops;          /* one product with M = batch */
-    double convert_s;               /* byte -> float of one batch */
-    int gpu;                        /* the GPU figures below were measured */
-    double batch_h2d_pageable_s;    /* one batch of floats, host to device, pageable */
-    double weights_d2h_pageable_s;  /* all weights device to host, pageable */
+    int rows, cols;                /* the layer timed: rows x cols weights */
+    double per_sample_gflops;      /* batch products with M = 1 */
+    double batched_gflops;         /* one product with M = batch */
+    double convert_s;              /* byte -> float of one batch */
+    int gpu;                       /* the GPU figures below were measured */
+    double batch_h2d_pageable_s;   /* one batch of floats, host to device, pageable */
+    double weights_d2h_pageable_s; /* all weights device to host, pageable */
     double h2d_pageable_gbs, d2h_pageable_gbs;
 } c1_investigation;
 

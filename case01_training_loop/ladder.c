@@ -32,8 +32,14 @@ static cs_check compare_loss(const float *got, const float *ref, int steps, doub
     c.tol = tol;
     int bad_ref = 0;
     for (int s = 0; s < steps; s++) {
-        if (!isfinite(got[s])) { c.nonfinite++; continue; }
-        if (!isfinite(ref[s])) { bad_ref++; continue; }
+        if (!isfinite(got[s])) {
+            c.nonfinite++;
+            continue;
+        }
+        if (!isfinite(ref[s])) {
+            bad_ref++;
+            continue;
+        }
         double d = fabs((double)got[s] - ref[s]);
         double scale = fabs((double)ref[s]) > 1e-6 ? fabs((double)ref[s]) : 1e-6;
         if (d > c.max_abs) c.max_abs = d;
@@ -43,8 +49,8 @@ static cs_check compare_loss(const float *got, const float *ref, int steps, doub
     return c;
 }
 
-int c1_compare(const c1_workload *w, const c1_output *ref, const c1_output *got, int steps,
-               cs_check *weights, cs_check *loss)
+int c1_compare(const c1_workload *w, const c1_output *ref, const c1_output *got, int steps, cs_check *weights,
+               cs_check *loss)
 {
     *weights = cs_compare_f32(got->params, ref->params, w->layout.count, C1_TOL_WEIGHTS);
     *loss = compare_loss(got->loss, ref->loss, steps, C1_TOL_LOSS);
@@ -69,8 +75,7 @@ static int train_once(void *p)
 /* The check run: untimed, the same number of steps for every variant, its
  * output poisoned first so that anything left unwritten fails. The rung's
  * check is the weights' and the loss's merged, with the weights' error. */
-static int check_run(const c1_variant *v, const c1_workload *w, const c1_output *ref, void *state,
-                     c1_run *res)
+static int check_run(const c1_variant *v, const c1_workload *w, const c1_output *ref, void *state, c1_run *res)
 {
     const int check_steps = w->cfg.slow_steps;
     c1_output_alloc(&res->check_out, w, check_steps);
@@ -83,7 +88,7 @@ static int check_run(const c1_variant *v, const c1_workload *w, const c1_output 
     if (cs_fault_injected(v->name)) res->check_out.params[0] += 0.01f;
     if (ref != NULL) {
         res->check_pass = c1_compare(w, ref, &res->check_out, check_steps, &res->weights, &res->loss);
-    } else {   /* the reference itself: only finiteness can be checked */
+    } else { /* the reference itself: only finiteness can be checked */
         cs_check self_w, self_l;
         res->check_pass = c1_compare(w, &res->check_out, &res->check_out, check_steps, &self_w, &self_l);
         res->weights = self_w;
@@ -92,12 +97,12 @@ static int check_run(const c1_variant *v, const c1_workload *w, const c1_output 
     cs_check *c = &res->base.check;
     *c = cs_check_merge(res->weights, res->loss);
     if (!res->check_pass) c->status = CS_CHECK_FAIL;
-    c->rel_l2 = res->weights.rel_l2;   /* the table's error column: the weights' */
+    c->rel_l2 = res->weights.rel_l2; /* the table's error column: the weights' */
     return 0;
 }
 
-int c1_run_variant(const c1_variant *v, const c1_workload *w, const cs_run_opts *opts,
-                   const c1_output *ref, c1_run *res)
+int c1_run_variant(const c1_variant *v, const c1_workload *w, const cs_run_opts *opts, const c1_output *ref,
+                   c1_run *res)
 {
     int gpu = strcmp(v->device, "gpu") == 0;
     memset(res, 0, sizeof *res);
@@ -149,10 +154,9 @@ static cs_timing per_step(const cs_timing *t, int steps)
     return s;
 }
 
-cs_result *c1_run_report(cs_report *rep, const c1_run *r, int batch, double ceiling,
-                         const char *ceiling_name)
+cs_result *c1_run_report(cs_report *rep, const c1_run *r, int batch, double ceiling, const char *ceiling_name)
 {
     cs_result *row = cs_rung_report(rep, &r->base, batch, "samples/s", ceiling, ceiling_name);
-    if (row) row->timing = per_step(&r->base.timing, r->steps);   /* the table is per step */
+    if (row) row->timing = per_step(&r->base.timing, r->steps); /* the table is per step */
     return row;
 }

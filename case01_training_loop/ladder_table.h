@@ -11,11 +11,10 @@
 
 static const c1_variant ladder[C1_NVARIANTS] = {
     {"cpu_slow", "cpu", 1,
-     "one sample at a time, fresh buffers and byte->float every step, a second forward pass to log",
-     NULL, C1_FN(c1_cpu_slow_train), NULL},
-    {"cpu_batched", "cpu", 1,
-     "batching alone: GEMMs over the whole batch; the rest as cpu_slow",
-     NULL, C1_FN(c1_cpu_batched_train), NULL},
+     "one sample at a time, fresh buffers and byte->float every step, a second forward pass to log", NULL,
+     C1_FN(c1_cpu_slow_train), NULL},
+    {"cpu_batched", "cpu", 1, "batching alone: GEMMs over the whole batch; the rest as cpu_slow", NULL,
+     C1_FN(c1_cpu_batched_train), NULL},
     {"cpu_fast", "cpu", 0,
      "batched GEMMs, buffers allocated once, data converted once, bias+ReLU fused, metrics from the training pass",
      C1_FN(c1_cpu_fast_setup), C1_FN(c1_cpu_fast_train), C1_FN(c1_cpu_fast_teardown)},
@@ -34,8 +33,7 @@ static const c1_variant ladder[C1_NVARIANTS] = {
      "plus no per-step sync: fused kernels, loss kept on the device and read once at the end of the run",
      C1_FN(CS_CUDA_ONLY(c1_gpu_async_setup)), C1_FN(CS_CUDA_ONLY(c1_gpu_async_train)),
      C1_FN(CS_CUDA_ONLY(c1_gpu_async_teardown))},
-    {"gpu_fast", "gpu", 0,
-     "plus CUDA graphs: the step's forward and backward passes each replayed with one launch",
+    {"gpu_fast", "gpu", 0, "plus CUDA graphs: the step's forward and backward passes each replayed with one launch",
      C1_FN(CS_CUDA_ONLY(c1_gpu_fast_setup)), C1_FN(CS_CUDA_ONLY(c1_gpu_fast_train)),
      C1_FN(CS_CUDA_ONLY(c1_gpu_fast_teardown))},
 };

@@ -14,7 +14,10 @@
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static double share(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0.0; }
+static double share(double part, double whole)
+{
+    return whole > 0 ? 100.0 * part / whole : 0.0;
+}
 
 /* Training FLOP of one sample: the forward pass is 2 per weight; the
  * backward pass 2 per weight for the weight gradients and 2 per weight for
@@ -28,8 +31,7 @@ static double train_flop_per_sample(const c1_config *c)
     return 6.0 * weights - 2.0 * w1;
 }
 
-static const char *const phase_order[] = {"alloc", "data", "forward", "backward", "update",
-                                          "sync/logging"};
+static const char *const phase_order[] = {"alloc", "data", "forward", "backward", "update", "sync/logging"};
 #define NPHASES 6
 
 static void print_phases(const c1_run *r)
@@ -40,12 +42,11 @@ static void print_phases(const c1_run *r)
     cs_say("  %s%s%s (%s):\n    %d steps per run, median %s per run over %d runs after %d warm-up%s "
            "(and one check run); %.0f samples/s%s\n",
            cs_col_bold(), b->name, cs_col_reset(), b->lesson, r->steps,
-           cs_format_time(b->timing.time.median, med, sizeof med), b->timing.repeats,
-           b->timing.warmup, b->timing.warmup == 1 ? "" : "s", r->samples_per_s,
+           cs_format_time(b->timing.time.median, med, sizeof med), b->timing.repeats, b->timing.warmup,
+           b->timing.warmup == 1 ? "" : "s", r->samples_per_s,
            b->timing.reduced ? " (fewer repeats: the time budget per variant)" : "");
     if (b->setup_s > 1e-4)
-        cs_say("    one-time setup outside the timed runs: %s\n",
-               cs_format_time(b->setup_s, setup, sizeof setup));
+        cs_say("    one-time setup outside the timed runs: %s\n", cs_format_time(b->setup_s, setup, sizeof setup));
     cs_prof_print_table(stdout, b->timing.repeats, b->timing.time.median);
 }
 
@@ -57,8 +58,15 @@ static void top_phases(const c1_run *r, const char **p1, double *s1, const char 
     double med = r->base.timing.time.median;
     for (int i = 0; i < NPHASES; i++) {
         double s = share(cs_rung_phase_seconds(&r->base, phase_order[i]), med);
-        if (s > *s1) { *p2 = *p1; *s2 = *s1; *p1 = phase_order[i]; *s1 = s; }
-        else if (s > *s2) { *p2 = phase_order[i]; *s2 = s; }
+        if (s > *s1) {
+            *p2 = *p1;
+            *s2 = *s1;
+            *p1 = phase_order[i];
+            *s1 = s;
+        } else if (s > *s2) {
+            *p2 = phase_order[i];
+            *s2 = s;
+        }
     }
 }
 
@@ -92,7 +100,7 @@ int c1_study_options(int argc, char **argv, c1_study *s)
 {
     memset(s, 0, sizeof *s);
     c1_args_defaults(&s->a);
-    cs_cli_spec spec = c1_cli_spec(&s->a);   /* the options: cli.c */
+    cs_cli_spec spec = c1_cli_spec(&s->a); /* the options: cli.c */
     int rc = cs_case_begin(argc, argv, &spec, &s->opt);
     if (rc) return rc;
     if (s->opt.quick) c1_args_apply_quick(&s->a);
@@ -106,10 +114,10 @@ int c1_study_options(int argc, char **argv, c1_study *s)
 static int load_data(c1_study *s)
 {
     if (s->a.data_dir) return c1_dataset_load_dir(&s->data, s->a.data_dir);
-    double need = (double)s->a.samples * 28 * 28 * 5.0;   /* bytes + floats of cpu_fast */
+    double need = (double)s->a.samples * 28 * 28 * 5.0; /* bytes + floats of cpu_fast */
     if (s->sys.mem_total > 0 && need > 0.8 * (double)s->sys.mem_total) {
-        cs_error("--samples %d: the data set needs %.1f GiB of host memory, this machine has %.1f GiB",
-                 s->a.samples, need / (1 << 30), (double)s->sys.mem_total / (1 << 30));
+        cs_error("--samples %d: the data set needs %.1f GiB of host memory, this machine has %.1f GiB", s->a.samples,
+                 need / (1 << 30), (double)s->sys.mem_total / (1 << 30));
         return 2;
     }
     return c1_dataset_generate(&s->data, s->a.samples, s->a.cfg.seed);
@@ -130,16 +138,16 @@ int c1_study_prepare(c1_study *s)
     s->spe = s->data.n / (a->cfg.batch > 0 ? a->cfg.batch : 1);
     if (a->cfg.gpu_steps == 0) a->cfg.gpu_steps = s->spe > 0 ? s->spe : 1;
     c1_config init_cfg = a->cfg;
-    init_cfg.in = 0;   /* from the data */
+    init_cfg.in = 0; /* from the data */
     if (!a->no_epoch && s->spe > init_cfg.steps) init_cfg.steps = s->spe;
     rc = c1_workload_init(&s->w, &init_cfg, &s->data);
     if (rc) return rc;
-    s->w.cfg.steps = a->cfg.steps;   /* what the timed runs use */
+    s->w.cfg.steps = a->cfg.steps; /* what the timed runs use */
     s->flop_sample = train_flop_per_sample(&s->w.cfg);
 
     /* Which rungs run; the others get a skip line with the reason. */
-    s->ntodo = cs_ladder_select(&s->opt, c1_variant_names, c1_variant_devices, NULL, C1_NVARIANTS,
-                                s->dev.run_gpu, s->dev.why, s->todo, s->skip);
+    s->ntodo = cs_ladder_select(&s->opt, c1_variant_names, c1_variant_devices, NULL, C1_NVARIANTS, s->dev.run_gpu,
+                                s->dev.why, s->todo, s->skip);
     return 0;
 }
 
@@ -157,22 +165,21 @@ void step1_scenario(c1_study *s)
            "  Each variant trains from the same initial weights in the same sample order:\n"
            "  %d steps per timed run (%d for the slow variants, %d for the fast GPU ones);\n"
            "  %.2f GFLOP of training per step.\n",
-           cfg->in, cfg->h1, cfg->h2, cfg->out, s->w.layout.count, cfg->batch, cfg->lr,
-           (unsigned long long)cfg->seed, s->data.n, s->data.rows, s->data.cols, s->data.source,
-           cfg->steps, cfg->slow_steps, cfg->gpu_steps, s->flop_sample * cfg->batch / 1e9);
+           cfg->in, cfg->h1, cfg->h2, cfg->out, s->w.layout.count, cfg->batch, cfg->lr, (unsigned long long)cfg->seed,
+           s->data.n, s->data.rows, s->data.cols, s->data.source, cfg->steps, cfg->slow_steps, cfg->gpu_steps,
+           s->flop_sample * cfg->batch / 1e9);
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
-    if (!s->dev.run_gpu)
-        cs_say("  GPU variants skipped: %s\n", s->dev.why);
+    if (!s->dev.run_gpu) cs_say("  GPU variants skipped: %s\n", s->dev.why);
 
     cs_progress("measuring this machine's ceilings");
     cs_measure_cpu_ceilings(&s->cpu_ceil, s->opt.quick);
     if (s->dev.run_gpu) cs_measure_gpu_ceilings(&s->gpu_ceil, s->opt.quick);
     cs_progress_done();
-    cs_say("  ceilings measured now: best CPU SGEMM %.1f GFLOP/s (%s, n = %d)",
-           s->cpu_ceil.best_gflops, cs_gemm_backend_name(s->cpu_ceil.best), s->cpu_ceil.gemm_n);
+    cs_say("  ceilings measured now: best CPU SGEMM %.1f GFLOP/s (%s, n = %d)", s->cpu_ceil.best_gflops,
+           cs_gemm_backend_name(s->cpu_ceil.best), s->cpu_ceil.gemm_n);
     if (s->dev.run_gpu)
-        cs_say("; cuBLAS SGEMM %.0f GFLOP/s (n = %d), GPU copy %.0f GB/s",
-               s->gpu_ceil.sgemm_gflops, s->gpu_ceil.sgemm_n, s->gpu_ceil.mem_bw_gbs);
+        cs_say("; cuBLAS SGEMM %.0f GFLOP/s (n = %d), GPU copy %.0f GB/s", s->gpu_ceil.sgemm_gflops,
+               s->gpu_ceil.sgemm_n, s->gpu_ceil.mem_bw_gbs);
     cs_say("\n");
 }
 
@@ -193,7 +200,7 @@ static int reference_run(c1_study *s)
     int rc = slow_v->train(&s->w, s->w.cfg.slow_steps, &s->ref, NULL);
     cs_prof_enable(prof_was);
     cs_progress_done();
-    s->have_ref = 1;   /* ours to free, even when the run failed */
+    s->have_ref = 1; /* ours to free, even when the run failed */
     return rc;
 }
 
@@ -210,7 +217,7 @@ int step2_initial_profiling(c1_study *s)
         const c1_run *r = &s->runs[s->nruns - 1];
         if (strcmp(name, "cpu_slow") == 0) {
             s->cpu_slow = r;
-            s->ref = r->check_out;   /* borrowed: freed with the run */
+            s->ref = r->check_out; /* borrowed: freed with the run */
             s->have_ref = 2;
         } else {
             s->gpu_slow = r;
@@ -268,7 +275,8 @@ void step4_investigation(c1_study *s)
            cs_format_time(inv->batched_gflops > 0 ? flop / inv->batched_gflops / 1e9 : 0, (char[32]){0}, 32),
            inv->per_sample_gflops > 0 ? inv->batched_gflops / inv->per_sample_gflops : 0.0);
     cs_say("  Converting one batch from bytes to floats: %s (cpu_slow does it every step;\n"
-           "  cpu_fast once per run).\n", cs_format_time(inv->convert_s, (char[32]){0}, 32));
+           "  cpu_fast once per run).\n",
+           cs_format_time(inv->convert_s, (char[32]){0}, 32));
     if (inv->gpu)
         cs_say("  On the GPU, from pageable memory at the bandwidth measured now: one batch up\n"
                "  %s (%.1f GB/s), all weights back down %s (%.1f GB/s): per step, in gpu_slow.\n",
@@ -279,14 +287,13 @@ void step4_investigation(c1_study *s)
 /* ---- 5. Optimization ------------------------------------------------------- */
 
 /* One real epoch with v: batch loss and accuracy during it. */
-static int train_one_epoch(const c1_variant *v, const c1_workload *w, int spe, int gpu,
-                           c1_output *out)
+static int train_one_epoch(const c1_variant *v, const c1_workload *w, int spe, int gpu, c1_output *out)
 {
     void *state = NULL;
     int rc = v->setup ? v->setup(w, &state) : 0;
     if (rc) return rc;
     int prof_was = cs_prof_enabled();
-    cs_prof_enable(0);   /* the phase tables cover the timed runs only */
+    cs_prof_enable(0); /* the phase tables cover the timed runs only */
     double t0 = cs_now();
     rc = v->train(w, spe, out, state);
     if (gpu && rc == 0) cs_gpu_sync();
@@ -319,14 +326,13 @@ int step5_optimization(c1_study *s)
     /* One real epoch with the fastest variant that ran. */
     const c1_run *best = NULL;
     for (int i = 0; i < s->nruns; i++)
-        if (s->runs[i].base.ran && (!best || s->runs[i].samples_per_s > best->samples_per_s))
-            best = &s->runs[i];
+        if (s->runs[i].base.ran && (!best || s->runs[i].samples_per_s > best->samples_per_s)) best = &s->runs[i];
     if (!best || s->a.no_epoch || cs_brief()) return 0;
     s->epoch_variant = c1_find_variant(best->base.name);
     cs_progress("one epoch with %s", best->base.name);
     c1_output_alloc(&s->epoch_out, &s->w, s->spe);
-    int rc = train_one_epoch(s->epoch_variant, &s->w, s->spe,
-                             strcmp(s->epoch_variant->device, "gpu") == 0, &s->epoch_out);
+    int rc =
+        train_one_epoch(s->epoch_variant, &s->w, s->spe, strcmp(s->epoch_variant->device, "gpu") == 0, &s->epoch_out);
     cs_progress_done();
     return rc;
 }
@@ -361,8 +367,9 @@ static void report_run(c1_study *s, const c1_run *r)
 {
     int is_gpu = strcmp(r->base.device, "gpu") == 0;
     double ceil_gflops = is_gpu ? s->gpu_ceil.sgemm_gflops : s->cpu_ceil.best_gflops;
-    const char *ceil_name = is_gpu ? "cuBLAS SGEMM"
-                            : s->cpu_ceil.best == CS_GEMM_CBLAS ? "OpenBLAS SGEMM" : "blocked SGEMM";
+    const char *ceil_name = is_gpu                              ? "cuBLAS SGEMM"
+                            : s->cpu_ceil.best == CS_GEMM_CBLAS ? "OpenBLAS SGEMM"
+                                                                : "blocked SGEMM";
     c1_run_report(&s->report, r, s->w.cfg.batch, ceil_gflops * 1e9 / s->flop_sample, ceil_name);
 }
 
@@ -386,15 +393,15 @@ void step6_verification(c1_study *s)
         report_run(s, r);
         cs_say("  %-13s weights rel. L2 error %.2e, loss max rel. difference %.2e, non-finite %zu: %s%s%s\n",
                r->base.name, r->weights.rel_l2, r->loss.rel_l2, r->weights.nonfinite + r->loss.nonfinite,
-               r->check_pass ? cs_col_pass() : cs_col_fail(), r->check_pass ? "PASS" : "FAIL",
-               cs_col_reset());
+               r->check_pass ? cs_col_pass() : cs_col_fail(), r->check_pass ? "PASS" : "FAIL", cs_col_reset());
     }
     cs_report_finish(&s->report);
     if (!cs_brief()) cs_say("\n");
     cs_report_print(stdout, &s->report);
     if (cs_brief()) return;
     cs_say("  time per training step; %% of ceiling: the FLOP rate against this machine's best SGEMM\n"
-           "  Epoch (%d steps of %d) at each variant's measured speed:", s->spe, cfg->batch);
+           "  Epoch (%d steps of %d) at each variant's measured speed:",
+           s->spe, cfg->batch);
     for (int i = 0; i < s->report.n; i++)
         if (s->report.rows[i].ran)
             cs_say("%s %s %s", i ? "," : "", s->report.rows[i].variant,
@@ -414,36 +421,33 @@ void step7_key_lessons(const c1_study *s)
     const cs_result *gb = cs_report_find(rep, "gpu_batched"), *gr = cs_report_find(rep, "gpu_resident");
     const cs_result *ga = cs_report_find(rep, "gpu_async"), *gf = cs_report_find(rep, "gpu_fast");
 #define RAN(r) ((r) && (r)->ran)
-#define T(r) ((r)->timing.time.median)
+#define T(r)   ((r)->timing.time.median)
     if (RAN(cs) && RAN(cb))
         cs_say("  - Batch the math: the same training with GEMMs over the batch instead of one sample\n"
-               "    at a time ran %.1fx faster (cpu_slow -> cpu_batched).\n", T(cs) / T(cb));
+               "    at a time ran %.1fx faster (cpu_slow -> cpu_batched).\n",
+               T(cs) / T(cb));
     if (RAN(cb) && RAN(cf))
         cs_say("  - Then remove the overheads around it: allocation once, conversion once, metrics from\n"
-               "    the training pass: another %.1fx (cpu_batched -> cpu_fast).\n", T(cb) / T(cf));
+               "    the training pass: another %.1fx (cpu_batched -> cpu_fast).\n",
+               T(cb) / T(cf));
     if (RAN(cs) && RAN(cf))
-        cs_say("  - cpu_fast trains %.1fx faster than cpu_slow: an epoch in %s instead of %s.\n",
-               T(cs) / T(cf), cs_format_time(T(cf) * spe, (char[32]){0}, 32),
-               cs_format_time(T(cs) * spe, (char[32]){0}, 32));
-    if (RAN(gs) && RAN(gb))
-        cs_say("  - On the GPU, batching alone: %.1fx (gpu_slow -> gpu_batched).\n", T(gs) / T(gb));
+        cs_say("  - cpu_fast trains %.1fx faster than cpu_slow: an epoch in %s instead of %s.\n", T(cs) / T(cf),
+               cs_format_time(T(cf) * spe, (char[32]){0}, 32), cs_format_time(T(cs) * spe, (char[32]){0}, 32));
+    if (RAN(gs) && RAN(gb)) cs_say("  - On the GPU, batching alone: %.1fx (gpu_slow -> gpu_batched).\n", T(gs) / T(gb));
     if (RAN(gb) && RAN(gr))
-        cs_say("  - Keeping the data and buffers on the device: %.1fx (gpu_batched -> gpu_resident).\n",
-               T(gb) / T(gr));
+        cs_say("  - Keeping the data and buffers on the device: %.1fx (gpu_batched -> gpu_resident).\n", T(gb) / T(gr));
     if (RAN(gr) && RAN(ga))
         cs_say("  - No per-step sync, fused kernels, loss kept on the device: %.1fx (gpu_resident -> gpu_async).\n",
                T(gr) / T(ga));
     if (RAN(ga) && RAN(gf))
         cs_say("  - The step replayed from CUDA graphs: %.1fx (gpu_async -> gpu_fast).\n", T(ga) / T(gf));
     else if (RAN(gr) && RAN(gf))
-        cs_say("  - No per-step sync, fused kernels, a CUDA graph: %.1fx (gpu_resident -> gpu_fast).\n",
-               T(gr) / T(gf));
+        cs_say("  - No per-step sync, fused kernels, a CUDA graph: %.1fx (gpu_resident -> gpu_fast).\n", T(gr) / T(gf));
     if (RAN(gs) && RAN(gf))
         cs_say("  - gpu_fast trains %.1fx faster than gpu_slow on the same model and data.\n", T(gs) / T(gf));
     if (RAN(cf) && RAN(gf))
         cs_say("  - Used well, the GPU trains %.1fx faster than the best CPU variant here.\n", T(cf) / T(gf));
-    if (!s->dev.run_gpu)
-        cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n", s->dev.why);
+    if (!s->dev.run_gpu) cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n", s->dev.why);
     cs_say("  - Same initial weights, same order, same mean gradient: the loss curves coincide, so\n"
            "    the fast versions are the same training, only faster (step 6).\n");
 #undef RAN
@@ -460,8 +464,7 @@ int c1_results(c1_study *s)
     c1_chart_phases(dir, s->runs, s->nruns);
     c1_chart_loss_curves(dir, s->runs, s->nruns, s->w.cfg.slow_steps);
     if (s->epoch_variant)
-        c1_chart_epoch(dir, s->epoch_variant->name, s->epoch_out.loss, s->epoch_out.correct,
-                       s->w.cfg.batch, s->spe);
+        c1_chart_epoch(dir, s->epoch_variant->name, s->epoch_out.loss, s->epoch_out.correct, s->w.cfg.batch, s->spe);
     if (cs_report_any_fail(&s->report)) {
         cs_error("a correctness check FAILED (see step 6)");
         return 1;

@@ -17,14 +17,14 @@ typedef struct {
     /* The options (cli.c). */
     c1_args a;
     cs_options opt;
-    cs_run_opts run_opts, slow_opts;   /* the fast rungs', the slow rungs' */
+    cs_run_opts run_opts, slow_opts; /* the fast rungs', the slow rungs' */
     /* The machine and the work. */
     cs_sysinfo sys;
     cs_devices dev;
     c1_dataset data;
     c1_workload w;
-    int spe;                   /* steps per epoch */
-    double flop_sample;        /* training FLOP of one sample */
+    int spe;            /* steps per epoch */
+    double flop_sample; /* training FLOP of one sample */
     cs_cpu_ceilings cpu_ceil;
     cs_gpu_ceilings gpu_ceil;
     /* The rungs that run, in ladder order (indexes into c1_ladder), and
@@ -35,10 +35,10 @@ typedef struct {
     c1_run runs[C1_NVARIANTS];
     int nruns;
     const c1_run *cpu_slow, *gpu_slow;
-    c1_output ref;             /* cpu_slow's check run, the reference */
-    int have_ref;              /* 1: ref is ours; 2: borrowed from cpu_slow's run */
+    c1_output ref; /* cpu_slow's check run, the reference */
+    int have_ref;  /* 1: ref is ours; 2: borrowed from cpu_slow's run */
     c1_investigation inv;
-    c1_output epoch_out;       /* step 5's epoch, charted at the end */
+    c1_output epoch_out; /* step 5's epoch, charted at the end */
     const c1_variant *epoch_variant;
     cs_report report;
 } c1_study;

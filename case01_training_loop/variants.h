@@ -33,9 +33,9 @@
 
 typedef struct {
     const char *name;
-    const char *device;   /* "cpu" or "gpu" */
-    int slow;             /* 1: its timed runs train cfg.slow_steps steps, else cfg.steps */
-    const char *lesson;   /* one line: what this rung changes */
+    const char *device; /* "cpu" or "gpu" */
+    int slow;           /* 1: its timed runs train cfg.slow_steps steps, else cfg.steps */
+    const char *lesson; /* one line: what this rung changes */
     int (*setup)(const c1_workload *w, void **state);
     int (*train)(const c1_workload *w, int steps, c1_output *out, void *state);
     void (*teardown)(void *state);

@@ -23,7 +23,7 @@
 /* cs_rng streams of the workload (generate.c uses its own). The epochs'
  * streams start far above the others so that no epoch count reaches them. */
 #define STREAM_WEIGHTS 1
-#define STREAM_EPOCH0 ((uint64_t)1 << 32)
+#define STREAM_EPOCH0  ((uint64_t)1 << 32)
 
 #define IMAGES_NAME "train-images-idx3-ubyte"
 #define LABELS_NAME "train-labels-idx1-ubyte"
@@ -33,7 +33,8 @@
 /* Whether path exists (following a symbolic link); 2 after one line naming
  * --data when it does but is no regular file (a FIFO would be waited on, a
  * device read forever), else 1 or 0. */
-static int exists(const char *path) {
+static int exists(const char *path)
+{
     struct stat st;
     if (stat(path, &st) != 0) return 0;
     if (!S_ISREG(st.st_mode)) {
@@ -46,7 +47,8 @@ static int exists(const char *path) {
 /* DIR/NAME if it exists, else DIR/NAME.gz if that does, into path. Returns
  * 0, or 2 when neither is there or it is not a regular file (message
  * printed). */
-static int find_idx_file(const char *dir, const char *name, char *path, size_t len) {
+static int find_idx_file(const char *dir, const char *name, char *path, size_t len)
+{
     char gz_name[64];
     snprintf(gz_name, sizeof gz_name, "%s.gz", name);
     cs_path_join(path, len, dir, name);
@@ -55,12 +57,12 @@ static int find_idx_file(const char *dir, const char *name, char *path, size_t l
     cs_path_join(path, len, dir, gz_name);
     e = exists(path);
     if (e) return e == 1 ? 0 : 2;
-    cs_error("%s: no %s[.gz] (expected MNIST's IDX files: " IMAGES_NAME " and " LABELS_NAME ")",
-             dir, name);
+    cs_error("%s: no %s[.gz] (expected MNIST's IDX files: " IMAGES_NAME " and " LABELS_NAME ")", dir, name);
     return 2;
 }
 
-int c1_dataset_load_dir(c1_dataset *d, const char *dir) {
+int c1_dataset_load_dir(c1_dataset *d, const char *dir)
+{
     memset(d, 0, sizeof *d);
     struct stat st;
     if (dir == NULL || dir[0] == '\0') {
@@ -72,8 +74,7 @@ int c1_dataset_load_dir(c1_dataset *d, const char *dir) {
         return 2;
     }
     if (!S_ISDIR(st.st_mode)) {
-        cs_error("%s: not a directory (expected the folder holding " IMAGES_NAME " and "
-                 LABELS_NAME ")", dir);
+        cs_error("%s: not a directory (expected the folder holding " IMAGES_NAME " and " LABELS_NAME ")", dir);
         return 2;
     }
     if (strlen(dir) + 32 >= CS_PATH_MAX) {
@@ -94,16 +95,16 @@ int c1_dataset_load_dir(c1_dataset *d, const char *dir) {
         return rc;
     }
     if (n_images != n_labels) {
-        cs_error("%s has %d images but %s has %d labels: the files do not belong together",
-                 images_path, n_images, labels_path, n_labels);
+        cs_error("%s has %d images but %s has %d labels: the files do not belong together", images_path, n_images,
+                 labels_path, n_labels);
         free(images);
         free(labels);
         return 2;
     }
     for (int i = 0; i < n_labels; i++) {
         if (labels[i] >= C1_CLASSES) {
-            cs_error("%s: label %d at index %d is not a class (expected 0 to %d)", labels_path,
-                     labels[i], i, C1_CLASSES - 1);
+            cs_error("%s: label %d at index %d is not a class (expected 0 to %d)", labels_path, labels[i], i,
+                     C1_CLASSES - 1);
             free(images);
             free(labels);
             return 2;
@@ -125,16 +126,18 @@ int c1_dataset_load_dir(c1_dataset *d, const char *dir) {
     return 0;
 }
 
-void c1_dataset_free(c1_dataset *d) {
+void c1_dataset_free(c1_dataset *d)
+{
     if (d == NULL) return;
-    free(d->images);   /* malloc'd by idx.c or generate.c */
+    free(d->images); /* malloc'd by idx.c or generate.c */
     free(d->labels);
     memset(d, 0, sizeof *d);
 }
 
 /* ---- the parameters ------------------------------------------------------ */
 
-c1_layout c1_layout_of(const c1_config *cfg) {
+c1_layout c1_layout_of(const c1_config *cfg)
+{
     c1_layout l;
     size_t in = (size_t)cfg->in, h1 = (size_t)cfg->h1, h2 = (size_t)cfg->h2;
     size_t out = (size_t)cfg->out;
@@ -151,7 +154,8 @@ c1_layout c1_layout_of(const c1_config *cfg) {
 /* PyTorch's nn.Linear.reset_parameters: kaiming_uniform_(a=sqrt(5)) for the
  * weight, which works out to U(-1/sqrt(fan_in), +1/sqrt(fan_in)), and the
  * same bound for the bias. */
-static void init_linear(cs_rng *r, float *weight, float *bias, int fan_out, int fan_in) {
+static void init_linear(cs_rng *r, float *weight, float *bias, int fan_out, int fan_in)
+{
     float bound = (float)(1.0 / sqrt((double)fan_in));
     cs_rng_fill_uniform(r, weight, (size_t)fan_out * fan_in, -bound, bound);
     cs_rng_fill_uniform(r, bias, (size_t)fan_out, -bound, bound);
@@ -163,7 +167,8 @@ static void init_linear(cs_rng *r, float *weight, float *bias, int fan_out, int 
  * the epoch's own stream, cut into batches; the samples of the last
  * partial batch wait for the next epoch's shuffle (as PyTorch's DataLoader
  * with shuffle=True, drop_last=True). */
-static void fill_order(c1_workload *w, int32_t *perm) {
+static void fill_order(c1_workload *w, int32_t *perm)
+{
     int n = w->data->n, batch = w->cfg.batch;
     int per_epoch = n / batch;
     size_t filled = 0, total = (size_t)w->order_steps * batch;
@@ -186,25 +191,24 @@ static void fill_order(c1_workload *w, int32_t *perm) {
 
 /* ---- the workload -------------------------------------------------------- */
 
-static int check_config(const c1_config *cfg, const c1_dataset *data) {
+static int check_config(const c1_config *cfg, const c1_dataset *data)
+{
     long long pixels = (long long)data->rows * data->cols;
     if (data->n < 1 || data->images == NULL || data->labels == NULL || pixels < 1) {
         cs_error("the data set is empty");
         return 2;
     }
     if (cfg->in != 0 && cfg->in != pixels) {
-        cs_error("the network takes %d inputs, but the images of the data set (%s) have %d x %d = %lld pixels",
-                 cfg->in, data->source, data->rows, data->cols, pixels);
+        cs_error("the network takes %d inputs, but the images of the data set (%s) have %d x %d = %lld pixels", cfg->in,
+                 data->source, data->rows, data->cols, pixels);
         return 2;
     }
     if (cfg->out != 0 && cfg->out != C1_CLASSES) {
-        cs_error("the network has %d outputs, but the data set has %d classes", cfg->out,
-                 C1_CLASSES);
+        cs_error("the network has %d outputs, but the data set has %d classes", cfg->out, C1_CLASSES);
         return 2;
     }
     if (cfg->h1 < 1 || cfg->h1 > C1_MAX_LAYER || cfg->h2 < 1 || cfg->h2 > C1_MAX_LAYER) {
-        cs_error("hidden layers of %d and %d units: each must be 1 to %d", cfg->h1, cfg->h2,
-                 C1_MAX_LAYER);
+        cs_error("hidden layers of %d and %d units: each must be 1 to %d", cfg->h1, cfg->h2, C1_MAX_LAYER);
         return 2;
     }
     if (cfg->batch < 1) {
@@ -222,12 +226,13 @@ static int check_config(const c1_config *cfg, const c1_dataset *data) {
     return 0;
 }
 
-int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *data) {
+int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *data)
+{
     memset(w, 0, sizeof *w);
     int rc = check_config(cfg, data);
     if (rc != 0) return rc;
     w->cfg = *cfg;
-    w->cfg.in = data->rows * data->cols;   /* "0: from the data" resolved */
+    w->cfg.in = data->rows * data->cols; /* "0: from the data" resolved */
     w->cfg.out = C1_CLASSES;
     w->data = data;
     w->layout = c1_layout_of(&w->cfg);
@@ -239,8 +244,7 @@ int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *dat
     w->order = malloc((order_len ? order_len : 1) * sizeof *w->order);
     int32_t *perm = malloc((size_t)data->n * sizeof *perm);
     if (w->init_params == NULL || w->order == NULL || perm == NULL) {
-        cs_error("out of memory for the workload (%zu parameters, %zu sample indices)",
-                 w->layout.count, order_len);
+        cs_error("out of memory for the workload (%zu parameters, %zu sample indices)", w->layout.count, order_len);
         free(perm);
         c1_workload_free(w);
         return 3;
@@ -260,20 +264,25 @@ int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *dat
     return 0;
 }
 
-void c1_workload_free(c1_workload *w) {
+void c1_workload_free(c1_workload *w)
+{
     if (w == NULL) return;
     free(w->init_params);
     free(w->order);
     memset(w, 0, sizeof *w);
 }
 
-int c1_steps_per_epoch(const c1_workload *w) { return w->data->n / w->cfg.batch; }
+int c1_steps_per_epoch(const c1_workload *w)
+{
+    return w->data->n / w->cfg.batch;
+}
 
 /* ---- outputs ------------------------------------------------------------- */
 
 /* Through cs_alloc: the ladder counts a run's tracked bytes, and the output
  * a variant fills is part of what the run holds. */
-void c1_output_alloc(c1_output *o, const c1_workload *w, int steps) {
+void c1_output_alloc(c1_output *o, const c1_workload *w, int steps)
+{
     memset(o, 0, sizeof *o);
     size_t nsteps = steps > 0 ? (size_t)steps : 1;
     o->nparams = w->layout.count;
@@ -283,7 +292,8 @@ void c1_output_alloc(c1_output *o, const c1_workload *w, int steps) {
     o->steps = steps > 0 ? steps : 0;
 }
 
-void c1_output_free(c1_output *o) {
+void c1_output_free(c1_output *o)
+{
     if (o == NULL) return;
     cs_free(o->params);
     cs_free(o->loss);
@@ -291,7 +301,8 @@ void c1_output_free(c1_output *o) {
     memset(o, 0, sizeof *o);
 }
 
-void c1_output_poison(c1_output *o) {
+void c1_output_poison(c1_output *o)
+{
     if (o->params != NULL) {
         for (size_t i = 0; i < o->nparams; i++) o->params[i] = NAN;
     }

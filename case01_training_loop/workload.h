@@ -18,21 +18,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define C1_CLASSES 10            /* outputs: ten classes, as MNIST has */
-#define C1_MAX_LAYER 16384       /* largest hidden layer accepted */
+#define C1_CLASSES   10    /* outputs: ten classes, as MNIST has */
+#define C1_MAX_LAYER 16384 /* largest hidden layer accepted */
 
 typedef struct {
-    int in;          /* input features = image rows * cols (784 for MNIST) */
-    int h1, h2;      /* hidden layer widths (default 1024 each) */
-    int out;         /* C1_CLASSES */
-    int batch;       /* samples per step (default 256) */
-    float lr;        /* SGD learning rate (default 0.05) */
-    int steps;       /* steps per timed run of a fast variant */
-    int slow_steps;  /* steps per timed run of a slow variant, and of the check run */
-    int gpu_steps;   /* steps per timed run of a fast GPU variant (they are so fast
+    int in;                 /* input features = image rows * cols (784 for MNIST) */
+    int h1, h2;             /* hidden layer widths (default 1024 each) */
+    int out;                /* C1_CLASSES */
+    int batch;              /* samples per step (default 256) */
+    float lr;               /* SGD learning rate (default 0.05) */
+    int steps;              /* steps per timed run of a fast variant */
+    int slow_steps;         /* steps per timed run of a slow variant, and of the check run */
+    int gpu_steps;          /* steps per timed run of a fast GPU variant (they are so fast
                         that a run of `steps` would time mostly its start and end) */
-    uint64_t seed;   /* initial weights, sample order, generated data */
-    size_t gpu_data_budget;  /* device bytes gpu_async and gpu_fast may give the
+    uint64_t seed;          /* initial weights, sample order, generated data */
+    size_t gpu_data_budget; /* device bytes gpu_async and gpu_fast may give the
                                 data set (0: no limit); above it, batches stream from
                                 pinned memory with double-buffered async copies */
 } c1_config;
@@ -41,34 +41,34 @@ typedef struct {
  * row, and one label byte (0..9) per image. */
 typedef struct {
     int n, rows, cols;
-    uint8_t *images;     /* n * rows * cols */
-    uint8_t *labels;     /* n */
-    char source[512];    /* "generated from seed 42" or the image file's path */
+    uint8_t *images;  /* n * rows * cols */
+    uint8_t *labels;  /* n */
+    char source[512]; /* "generated from seed 42" or the image file's path */
 } c1_dataset;
 
 /* Where each parameter tensor starts in the one flat parameter array
  * (W1, b1, W2, b2, W3, b3 back to back, in floats). */
 typedef struct {
     size_t w1, b1, w2, b2, w3, b3;
-    size_t count;        /* total floats */
+    size_t count; /* total floats */
 } c1_layout;
 
 typedef struct {
     c1_config cfg;
     c1_layout layout;
     const c1_dataset *data;
-    float *init_params;  /* layout.count floats: the initial weights */
-    int32_t *order;      /* sample index for each (step, position): order[s * batch + i] */
-    int order_steps;     /* steps that order covers (max(steps, slow_steps, gpu_steps)) */
+    float *init_params; /* layout.count floats: the initial weights */
+    int32_t *order;     /* sample index for each (step, position): order[s * batch + i] */
+    int order_steps;    /* steps that order covers (max(steps, slow_steps, gpu_steps)) */
 } c1_workload;
 
 /* What one training run produces. */
 typedef struct {
-    float *params;       /* layout.count floats: the weights after the run */
-    float *loss;         /* per step: the batch-mean loss of the training forward pass */
-    int32_t *correct;    /* per step: samples of the batch whose arg-max was the label */
-    int steps;           /* steps the arrays hold room for */
-    size_t nparams;      /* floats in params (the workload's layout.count) */
+    float *params;    /* layout.count floats: the weights after the run */
+    float *loss;      /* per step: the batch-mean loss of the training forward pass */
+    int32_t *correct; /* per step: samples of the batch whose arg-max was the label */
+    int steps;        /* steps the arrays hold room for */
+    size_t nparams;   /* floats in params (the workload's layout.count) */
 } c1_output;
 
 /* The layout of the parameters for a configuration. */
@@ -107,6 +107,9 @@ void c1_output_free(c1_output *o);
 void c1_output_poison(c1_output *o);
 
 /* The byte -> float conversion every variant uses: pixel / 255. */
-static inline float c1_pixel(uint8_t b) { return (float)b * (1.0f / 255.0f); }
+static inline float c1_pixel(uint8_t b)
+{
+    return (float)b * (1.0f / 255.0f);
+}
 
 #endif

@@ -31,7 +31,7 @@
 
 /* What the helpers return besides their own results. */
 #define OUT_OF_MEMORY (-1)
-#define READ_ERROR (-2)
+#define READ_ERROR    (-2)
 /* transform_row's verdict for a row that passes every rule (the others are
  * the c2_reason it was rejected for). */
 #define ACCEPTED C2_NREASONS
@@ -85,15 +85,15 @@ static int read_field(const char *rec, size_t len, size_t *pos, field *f)
     f->text = malloc(cap);
     if (!f->text) return OUT_OF_MEMORY;
     f->text[0] = '\0';
-    if (i < len && rec[i] == '"') {                     /* a quoted field */
-        for (i++; i < len; ) {
+    if (i < len && rec[i] == '"') { /* a quoted field */
+        for (i++; i < len;) {
             if (rec[i] == '"') {
                 if (i + 1 < len && rec[i + 1] == '"') { /* "" stands for one " */
                     failed |= append_char(f, &cap, '"');
                     i += 2;
                     continue;
                 }
-                i++;                                    /* the closing quote */
+                i++; /* the closing quote */
                 break;
             }
             failed |= append_char(f, &cap, rec[i++]);
@@ -104,7 +104,7 @@ static int read_field(const char *rec, size_t len, size_t *pos, field *f)
     size_t plain = i;
     while (i < len && rec[i] != ',' && rec[i] != '\n') failed |= append_char(f, &cap, rec[i++]);
     if (i < len && rec[i] == '\n' && i > plain && rec[i - 1] == '\r')
-        f->text[--f->len] = '\0';                       /* CR LF: the CR is not data */
+        f->text[--f->len] = '\0'; /* CR LF: the CR is not data */
     *pos = i;
     if (failed) {
         free(f->text);
@@ -152,8 +152,10 @@ static int quote_state_after(const char *s, size_t len, int state)
             state = s[i] == '"' ? IN_QUOTES : s[i] == ',' ? AT_FIELD_START : IN_PLAIN_TEXT;
         } else if (state == IN_QUOTES) {
             if (s[i] == '"') {
-                if (i + 1 < len && s[i + 1] == '"') i++;   /* "" stays inside */
-                else state = IN_PLAIN_TEXT;
+                if (i + 1 < len && s[i + 1] == '"')
+                    i++; /* "" stays inside */
+                else
+                    state = IN_PLAIN_TEXT;
             }
         } else if (s[i] == ',') {
             state = AT_FIELD_START;
@@ -167,8 +169,7 @@ static int quote_state_after(const char *s, size_t len, int state)
  * lines are skipped. Returns 1 with the fields in *fields, or with
  * *unterminated set when the file ended inside a quoted field; 0 at the end
  * of the file; OUT_OF_MEMORY or READ_ERROR. */
-static int read_record(FILE *in, char **line, size_t *line_cap, field_list *fields,
-                       int *unterminated)
+static int read_record(FILE *in, char **line, size_t *line_cap, field_list *fields, int *unterminated)
 {
     *unterminated = 0;
     ssize_t n;
@@ -182,12 +183,12 @@ static int read_record(FILE *in, char **line, size_t *line_cap, field_list *fiel
     if (!rec) return OUT_OF_MEMORY;
     memcpy(rec, *line, len + 1);
     int state = quote_state_after(rec, len, AT_FIELD_START);
-    while (state == IN_QUOTES) {                        /* the record goes on in the next line */
+    while (state == IN_QUOTES) { /* the record goes on in the next line */
         n = getline(line, line_cap, in);
         if (n < 0) {
             free(rec);
             if (ferror(in)) return READ_ERROR;
-            *unterminated = 1;                          /* the file ended inside the quotes */
+            *unterminated = 1; /* the file ended inside the quotes */
             return 1;
         }
         if (len + (size_t)n + 1 > cap) {
@@ -217,7 +218,7 @@ static int read_record(FILE *in, char **line, size_t *line_cap, field_list *fiel
  * first, because strptime skips spaces and takes one-digit numbers. */
 static int parse_timestamp(const char *s, size_t len, char day[11], int *hour)
 {
-    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";   /* d: a digit */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ"; /* d: a digit */
     if (len != sizeof shape - 1) return 0;
     for (size_t i = 0; i < len; i++)
         if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i]) return 0;
@@ -226,14 +227,12 @@ static int parse_timestamp(const char *s, size_t len, char day[11], int *hour)
     memset(&tm, 0, sizeof tm);
     const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (end != s + len) return 0;
-    if (tm.tm_year + 1900 < 1970 || tm.tm_sec > 59) return 0;   /* strptime takes leap seconds */
+    if (tm.tm_year + 1900 < 1970 || tm.tm_sec > 59) return 0; /* strptime takes leap seconds */
 
     struct tm asked = tm, back;
     time_t t = timegm(&tm);
     if (!gmtime_r(&t, &back)) return 0;
-    if (back.tm_year != asked.tm_year || back.tm_mon != asked.tm_mon ||
-        back.tm_mday != asked.tm_mday)
-        return 0;
+    if (back.tm_year != asked.tm_year || back.tm_mon != asked.tm_mon || back.tm_mday != asked.tm_mday) return 0;
     strftime(day, 11, "%Y-%m-%d", &back);
     *hour = back.tm_hour;
     return 1;
@@ -328,8 +327,7 @@ static int transform_row(const c2_job *job, const field_list *fields, c2_clean_r
 
 /* Extract and transform: each record of the input, each clean row to tmp.
  * Counts the rows and the rejections. Returns 0 or 3. */
-static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_path,
-                                 c2_result *out)
+static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_path, c2_result *out)
 {
     int rc = 0;
     char *line = NULL;
@@ -342,8 +340,10 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
         cs_prof_end();
         if (got == 0) break;
         if (got != 1) {
-            if (got == OUT_OF_MEMORY) cs_error("out of memory");
-            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
+            if (got == OUT_OF_MEMORY)
+                cs_error("out of memory");
+            else
+                cs_error("%s: cannot read: %s", job->path, strerror(errno));
             rc = 3;
             break;
         }
@@ -357,7 +357,7 @@ static int extract_and_transform(const c2_job *job, FILE *in, FILE *tmp, const c
                 cs_error("%s: cannot write: %s", tmp_path, strerror(errno));
                 rc = 3;
             }
-            free((char *)row.category);   /* slow's new string for this row */
+            free((char *)row.category); /* slow's new string for this row */
         } else if (verdict == OUT_OF_MEMORY) {
             cs_error("out of memory");
             rc = 3;

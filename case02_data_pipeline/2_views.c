@@ -36,9 +36,9 @@
 
 /* The buffers transform_row reuses for every row. */
 typedef struct {
-    char *scratch;                /* a field's value with its quotes resolved */
+    char *scratch; /* a field's value with its quotes resolved */
     size_t scratch_cap;
-    char *category;               /* the normalized category */
+    char *category; /* the normalized category */
     size_t category_cap;
 } row_buffers;
 

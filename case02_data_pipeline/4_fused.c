@@ -60,8 +60,10 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_groups *grou
         int got = c2_block_refill(&reader);
         cs_prof_end();
         if (got != 0) {
-            if (got == OUT_OF_MEMORY) cs_error("out of memory");
-            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
+            if (got == OUT_OF_MEMORY)
+                cs_error("out of memory");
+            else
+                cs_error("%s: cannot read: %s", job->path, strerror(errno));
             rc = 3;
             break;
         }
@@ -70,8 +72,7 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_groups *grou
         while (rc == 0 && c2_block_next_record(&reader, &rec)) {
             out->rows++;
             c2_clean_row row;
-            int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE
-                                           : c2_transform_row(job, &rec, &buffers, &row);
+            int verdict = rec.unterminated ? C2_UNTERMINATED_QUOTE : c2_transform_row(job, &rec, &buffers, &row);
             if (verdict == ACCEPTED) {
                 /* no intermediate file: straight into the groups */
                 out->accepted++;

@@ -40,8 +40,8 @@
 
 /* ---- parse: records -> columns ---------------------------------------------------- */
 
-#define BATCH_ROWS 4096           /* rows per batch: its columns (120 KiB) stay in the L2 cache */
-#define NO_HOUR 24                /* the hour of a rejected row: a 25th bin, never reported */
+#define BATCH_ROWS 4096 /* rows per batch: its columns (120 KiB) stay in the L2 cache */
+#define NO_HOUR    24   /* the hour of a rejected row: a 25th bin, never reported */
 
 /* One batch of rows as columns: element i of every array is row i. A
  * rejected row keeps its place (its reason says why) with harmless values
@@ -49,16 +49,16 @@
  * so the loops of transform and aggregate run over every row without
  * asking first whether it was accepted. */
 typedef struct {
-    int n;                            /* rows in the batch */
-    uint8_t reason[BATCH_ROWS];       /* c2_reason, or ACCEPTED */
-    uint8_t hour[BATCH_ROWS];         /* 0-23, or NO_HOUR */
-    int32_t day[BATCH_ROWS];          /* day id (the days dictionary) */
-    int32_t category[BATCH_ROWS];     /* category id (the names dictionary) */
-    int32_t currency[BATCH_ROWS];     /* index into c2_rates; 32 bits: GCC turns
+    int n;                        /* rows in the batch */
+    uint8_t reason[BATCH_ROWS];   /* c2_reason, or ACCEPTED */
+    uint8_t hour[BATCH_ROWS];     /* 0-23, or NO_HOUR */
+    int32_t day[BATCH_ROWS];      /* day id (the days dictionary) */
+    int32_t category[BATCH_ROWS]; /* category id (the names dictionary) */
+    int32_t currency[BATCH_ROWS]; /* index into c2_rates; 32 bits: GCC turns
                                          rate[currency[i]] into a vector gather for
                                          32- or 64-bit indexes, not for 8-bit ones */
-    int64_t cents[BATCH_ROWS];        /* the amount in cents of its currency */
-    int64_t usd[BATCH_ROWS];          /* transform's output: US cents */
+    int64_t cents[BATCH_ROWS];    /* the amount in cents of its currency */
+    int64_t usd[BATCH_ROWS];      /* transform's output: US cents */
 } batch;
 
 /* The dictionaries: strings to small ids, in open-addressing hash tables
@@ -72,22 +72,22 @@ typedef struct {
  *              known day checks only its time of day (with fused's day
  *              cache in front of it).
  * Ids count from 0 in the order first seen: they index the dense table. */
-#define SPELLINGS_MAX 65536       /* spellings remembered; more are normalized every time */
+#define SPELLINGS_MAX 65536 /* spellings remembered; more are normalized every time */
 
 typedef struct {
     uint64_t hash;
-    size_t key, key_len;          /* the key's bytes: offset into text, length */
-    int escaped;                  /* spellings: the field's needs_unescape */
+    size_t key, key_len; /* the key's bytes: offset into text, length */
+    int escaped;         /* spellings: the field's needs_unescape */
     int id;
-    int used;                     /* 0: an empty slot */
+    int used; /* 0: an empty slot */
 } dict_entry;
 
 typedef struct {
     dict_entry *slots;
-    size_t nslots, n;             /* nslots: a power of two, at most half full */
-    char *text;                   /* the bytes of every key */
+    size_t nslots, n; /* nslots: a power of two, at most half full */
+    char *text;       /* the bytes of every key */
     size_t text_len, text_cap;
-    size_t *key_at;               /* the n-th key added: offset into text (for names and
+    size_t *key_at; /* the n-th key added: offset into text (for names and
                                      days the n-th key has id n: id -> its text) */
     size_t key_at_cap;
 } dict;
@@ -100,14 +100,14 @@ typedef struct {
 
 typedef struct {
     char date[DAY_SLOTS][10];
-    int32_t id[DAY_SLOTS];        /* -1: an empty slot */
+    int32_t id[DAY_SLOTS]; /* -1: an empty slot */
 } day_cache;
 
 /* The buffers, dictionaries and caches parse_row reuses for every row. */
 typedef struct {
-    char *scratch;                /* a field's value with its quotes resolved */
+    char *scratch; /* a field's value with its quotes resolved */
     size_t scratch_cap;
-    char *category;               /* a category being normalized */
+    char *category; /* a category being normalized */
     size_t category_cap;
     dict spellings, names, days;
     day_cache recent_days;
@@ -117,8 +117,7 @@ static size_t day_slot(const char *s)
 {
     /* From the month's last digit and the day: the days of one month get
      * distinct slots. Any bytes give some slot (a hit compares all ten). */
-    return ((size_t)(unsigned char)s[6] * 37 + (size_t)(unsigned char)s[8] * 11 +
-            (unsigned char)s[9]) % DAY_SLOTS;
+    return ((size_t)(unsigned char)s[6] * 37 + (size_t)(unsigned char)s[8] * 11 + (unsigned char)s[9]) % DAY_SLOTS;
 }
 
 static void day_cache_init(day_cache *c)
@@ -128,11 +127,11 @@ static void day_cache_init(day_cache *c)
 
 static int time_of_day_ok(const char *t, int *hour)
 {
-    static const char shape[] = "Tdd:dd:ddZ";           /* d: a digit */
+    static const char shape[] = "Tdd:dd:ddZ"; /* d: a digit */
     for (size_t i = 0; i < sizeof shape - 1; i++)
         if (shape[i] == 'd' ? (unsigned char)(t[i] - '0') > 9 : t[i] != shape[i]) return 0;
     int hh = (t[1] - '0') * 10 + (t[2] - '0');
-    if (hh > 23 || t[4] > '5' || t[7] > '5') return 0;  /* minutes and seconds: 00-59 */
+    if (hh > 23 || t[4] > '5' || t[7] > '5') return 0; /* minutes and seconds: 00-59 */
     *hour = hh;
     return 1;
 }
@@ -163,16 +162,14 @@ static dict_entry *dict_find(dict *d, uint64_t hash, const char *key, size_t len
     size_t mask = d->nslots - 1, s;
     for (s = hash & mask; d->slots[s].used; s = (s + 1) & mask) {
         dict_entry *e = &d->slots[s];
-        if (e->hash == hash && e->escaped == escaped && e->key_len == len &&
-            memcmp(d->text + e->key, key, len) == 0)
+        if (e->hash == hash && e->escaped == escaped && e->key_len == len && memcmp(d->text + e->key, key, len) == 0)
             return e;
     }
     return &d->slots[s];
 }
 
 /* Fills the empty slot e with key -> id. Returns 0 or OUT_OF_MEMORY. */
-static int dict_add(dict *d, dict_entry *e, uint64_t hash, const char *key, size_t len,
-                    int escaped, int id)
+static int dict_add(dict *d, dict_entry *e, uint64_t hash, const char *key, size_t len, int escaped, int id)
 {
     if (c2_reserve(&d->text, &d->text_cap, d->text_len + len + 1) != 0) return OUT_OF_MEMORY;
     if (d->n == d->key_at_cap) {
@@ -229,8 +226,7 @@ static int category_id(const c2_field *f, row_buffers *b)
     uint64_t norm_hash = c2_fnv1a(b->category, norm_len);
     dict_entry *name = dict_find(&b->names, norm_hash, b->category, norm_len, 0);
     if (!name) return OUT_OF_MEMORY;
-    if (!name->used &&
-        dict_add(&b->names, name, norm_hash, b->category, norm_len, 0, (int)b->names.n) != 0)
+    if (!name->used && dict_add(&b->names, name, norm_hash, b->category, norm_len, 0, (int)b->names.n) != 0)
         return OUT_OF_MEMORY;
     if (b->spellings.n < SPELLINGS_MAX &&
         dict_add(&b->spellings, e, hash, f->ptr, f->len, f->needs_unescape, name->id) != 0)
@@ -311,7 +307,7 @@ static int parse_row(const c2_job *job, const c2_record *rec, row_buffers *b, ba
     int verdict = check_row(job, rec, b, bt, i);
     if (verdict == OUT_OF_MEMORY) return OUT_OF_MEMORY;
     bt->reason[i] = (uint8_t)verdict;
-    if (verdict != ACCEPTED) {        /* the harmless values of a rejected row */
+    if (verdict != ACCEPTED) { /* the harmless values of a rejected row */
         bt->hour[i] = NO_HOUR;
         bt->day[i] = 0;
         bt->category[i] = 0;
@@ -333,7 +329,7 @@ static int parse_row(const c2_job *job, const c2_record *rec, row_buffers *b, ba
  * and a double per cent for the estimate. */
 typedef struct {
     int64_t ppm[C2_NRATES];
-    double per_cent[C2_NRATES];       /* rate_ppm / 1e6 */
+    double per_cent[C2_NRATES]; /* rate_ppm / 1e6 */
 } rate_columns;
 
 static void rate_columns_init(rate_columns *r)
@@ -347,7 +343,7 @@ static void rate_columns_init(rate_columns *r)
 static inline double bits_to_double(uint64_t u)
 {
     double d;
-    memcpy(&d, &u, sizeof d);    /* a reinterpretation: no instruction at all */
+    memcpy(&d, &u, sizeof d); /* a reinterpretation: no instruction at all */
     return d;
 }
 
@@ -387,8 +383,7 @@ static inline uint64_t double_to_bits(double d)
  * Every step is an element-wise multiply, add, compare or select: the
  * vectorizer handles it (the rate is a gather indexed by currency). */
 static void usd_cents(int n, const int64_t *restrict cents, const int32_t *restrict currency,
-                      const int64_t *restrict rate_ppm, const double *restrict rate_per_cent,
-                      int64_t *restrict usd)
+                      const int64_t *restrict rate_ppm, const double *restrict rate_per_cent, int64_t *restrict usd)
 {
     for (int i = 0; i < n; i++) {
         int64_t c = cents[i];
@@ -417,10 +412,12 @@ static void count_reasons_and_hours(const batch *bt, c2_result *out)
     for (int k = 0; k <= ACCEPTED; k++) {
         int count = 0;
         for (int i = 0; i < n; i++) count += reason[i] == k;
-        if (k == ACCEPTED) out->accepted += count;
-        else out->rejected[k] += count;
+        if (k == ACCEPTED)
+            out->accepted += count;
+        else
+            out->rejected[k] += count;
     }
-    for (int h = 0; h < 24; h++) {    /* NO_HOUR (24) is never counted */
+    for (int h = 0; h < 24; h++) { /* NO_HOUR (24) is never counted */
         int count = 0;
         for (int i = 0; i < n; i++) count += hour[i] == h;
         out->hours[h] += count;
@@ -444,12 +441,12 @@ static void count_reasons_and_hours(const batch *bt, c2_result *out)
  * category beyond its size. Past DENSE_MAX_CELLS (many distinct days or
  * categories: the dense table would be mostly empty) it stops growing, and
  * the groups that do not fit go to the hashed groups of aggregate.c. */
-#define DENSE_MAX_CELLS (1u << 20)    /* 32 MiB of accumulators */
+#define DENSE_MAX_CELLS (1u << 20) /* 32 MiB of accumulators */
 
 typedef struct {
     int64_t *count, *sum, *min, *max; /* day_dim * cat_dim cells, then the trash cell */
     int day_dim, cat_dim;
-    c2_groups *overflow;              /* groups that do not fit, once it stopped growing */
+    c2_groups *overflow; /* groups that do not fit, once it stopped growing */
 } dense_table;
 
 /* Allocates the arrays for nd x nc cells (+ trash), all empty: min starts at
@@ -521,9 +518,7 @@ static int aggregate_batch(const batch *bt, dense_table *t, const row_buffers *b
     int64_t *restrict min = t->min, *restrict max = t->max;
     if (!t->overflow) {
         for (int i = 0; i < n; i++) {
-            size_t cell = bt->reason[i] == ACCEPTED
-                              ? (size_t)bt->day[i] * cat_dim + (size_t)bt->category[i]
-                              : trash;
+            size_t cell = bt->reason[i] == ACCEPTED ? (size_t)bt->day[i] * cat_dim + (size_t)bt->category[i] : trash;
             int64_t v = bt->usd[i];
             count[cell]++;
             sum[cell] += v;
@@ -584,8 +579,7 @@ static void dense_to_result(const dense_table *t, const row_buffers *b, c2_resul
 /* The one pass, block after block; each block's whole records batch after
  * batch: parse into the columns, transform the columns, aggregate them.
  * Returns 0 or 3. */
-static int one_pass(const c2_job *job, FILE *in, c2_result *out, dense_table *table,
-                    row_buffers *buffers)
+static int one_pass(const c2_job *job, FILE *in, c2_result *out, dense_table *table, row_buffers *buffers)
 {
     int rc = 0;
     c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
@@ -602,13 +596,15 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, dense_table *ta
         int got = c2_block_refill(&reader);
         cs_prof_end();
         if (got != 0) {
-            if (got == OUT_OF_MEMORY) cs_error("out of memory");
-            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
+            if (got == OUT_OF_MEMORY)
+                cs_error("out of memory");
+            else
+                cs_error("%s: cannot read: %s", job->path, strerror(errno));
             rc = 3;
             break;
         }
 
-        int more = 1;                 /* the block may hold more whole records */
+        int more = 1; /* the block may hold more whole records */
         while (rc == 0 && more) {
             cs_prof_begin("parse");
             bt->n = 0;

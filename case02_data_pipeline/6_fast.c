@@ -50,13 +50,12 @@
 #include "fast_worker.h"
 #include "pipeline.h"
 
-#define CHUNKS_PER_THREAD 8            /* so a thread slowed down is helped by the others */
+#define CHUNKS_PER_THREAD 8 /* so a thread slowed down is helped by the others */
 
 /* The records that start in [start, limit) (they may end past limit).
  * Returns where the scan ended: the start of the first record at or after
  * limit. */
-static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit, size_t end,
-                         const plan *pl)
+static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit, size_t end, const plan *pl)
 {
     const char *p = buf + start, *lim = buf + limit, *e = buf + end;
     row_view r;
@@ -106,15 +105,16 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     size_t *start = cs_alloc((size_t)nchunks * sizeof *start, "case02 fast: chunks");
     size_t *stop = cs_alloc((size_t)nchunks * sizeof *stop, "case02 fast: chunks");
     size_t span = end - begin;
-    for (int c = 0; c <= nchunks; c++)
-        cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
+    for (int c = 0; c <= nchunks; c++) cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
 
     /* Where each chunk's records start (each cut on its own, in parallel). */
     cs_prof_begin("find chunk starts");
-    #pragma omp parallel for num_threads(nthreads) schedule(static)
+#pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int c = 0; c < nchunks; c++) {
-        if (c == 0 || cut[c] <= begin) start[c] = begin;
-        else start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
+        if (c == 0 || cut[c] <= begin)
+            start[c] = begin;
+        else
+            start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
     }
     cs_prof_end();
 
@@ -122,7 +122,7 @@ int c2_run_fast(const c2_job *job, c2_result *out)
      * chunks it is given, into its own worker (made on its first chunk). */
     cs_prof_begin("parse+aggregate");
     worker *workers[MAX_THREADS] = {NULL};
-    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
         int t = 0;
 #ifdef _OPENMP
@@ -137,8 +137,8 @@ int c2_run_fast(const c2_job *job, c2_result *out)
      * is checked because a silently wrong answer is worse than a loud one. */
     for (int c = 0; c + 1 < nchunks && rc == 0; c++)
         if (stop[c] != start[c + 1]) {
-            cs_error("%s: internal error: chunk %d ended at byte %zu, chunk %d started at %zu",
-                     job->path, c, stop[c], c + 1, start[c + 1]);
+            cs_error("%s: internal error: chunk %d ended at byte %zu, chunk %d started at %zu", job->path, c, stop[c],
+                     c + 1, start[c + 1]);
             rc = 3;
         }
     cs_free(cut);
@@ -146,7 +146,7 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     cs_free(stop);
 
     cs_prof_begin("merge");
-    worker *ran[MAX_THREADS];          /* the threads that got a chunk */
+    worker *ran[MAX_THREADS]; /* the threads that got a chunk */
     int nran = 0;
     for (int t = 0; t < nthreads; t++)
         if (workers[t]) ran[nran++] = workers[t];

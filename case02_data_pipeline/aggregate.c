@@ -19,23 +19,23 @@
 #include "cs_memory.h"
 #include "text_arena.h"
 
-#define FIRST_SLOTS 1024          /* a power of two: the slot is hash & (nslots - 1) */
-#define ARENA_BLOCK (64 * 1024)   /* bytes of category text per arena block */
+#define FIRST_SLOTS 1024        /* a power of two: the slot is hash & (nslots - 1) */
+#define ARENA_BLOCK (64 * 1024) /* bytes of category text per arena block */
 
 typedef struct {
     uint64_t hash;
     char day[10];
-    const char *category;         /* in the arena */
+    const char *category; /* in the arena */
     size_t category_len;
     int64_t count, sum_cents, min_cents, max_cents;
 } entry;
 
 struct c2_groups {
-    entry *entries;               /* the groups, in the order first seen */
+    entry *entries; /* the groups, in the order first seen */
     size_t n, entries_cap;
-    uint32_t *slots;              /* 1 + an index into entries; 0: an empty slot */
+    uint32_t *slots; /* 1 + an index into entries; 0: an empty slot */
     size_t nslots;
-    c2_text_arena arena;          /* the groups' category bytes */
+    c2_text_arena arena; /* the groups' category bytes */
 };
 
 /* ---- the hash ---------------------------------------------------------------
@@ -45,7 +45,7 @@ struct c2_groups {
  * (MurmurHash3's) so the low bits that pick the slot depend on every byte.
  * The length is mixed in first, so "ab" and "ab\0" differ. */
 
-static inline uint64_t load_word(const char *p, size_t n)   /* n <= 8 bytes, zero-padded */
+static inline uint64_t load_word(const char *p, size_t n) /* n <= 8 bytes, zero-padded */
 {
     uint64_t w = 0;
     memcpy(&w, p, n);
@@ -113,8 +113,7 @@ static void grow_slots(c2_groups *g)
     for (size_t i = 0; i < g->n; i++) place(g, i);
 }
 
-static entry *new_entry(c2_groups *g, uint64_t hash, const char day[10], const char *cat,
-                        size_t cat_len)
+static entry *new_entry(c2_groups *g, uint64_t hash, const char day[10], const char *cat, size_t cat_len)
 {
     if (g->n == g->entries_cap) {
         entry *bigger = cs_alloc(2 * g->entries_cap * sizeof *bigger, "case02 groups");
@@ -132,8 +131,7 @@ static entry *new_entry(c2_groups *g, uint64_t hash, const char day[10], const c
     return e;
 }
 
-void c2_groups_add(c2_groups *g, const char day[10], const char *cat, size_t cat_len,
-                   int64_t usd_cents)
+void c2_groups_add(c2_groups *g, const char day[10], const char *cat, size_t cat_len, int64_t usd_cents)
 {
     /* Grow before looking, so the probe below always ends at the key or at
      * an empty slot (load at most 2/3 after the insertion). */
@@ -143,7 +141,7 @@ void c2_groups_add(c2_groups *g, const char day[10], const char *cat, size_t cat
     entry *e = NULL;
     for (size_t s = hash & mask;; s = (s + 1) & mask) {
         uint32_t k = g->slots[s];
-        if (k == 0) {                                 /* not there: a new group */
+        if (k == 0) { /* not there: a new group */
             e = new_entry(g, hash, day, cat, cat_len);
             g->slots[s] = (uint32_t)g->n;
             break;

@@ -14,8 +14,7 @@ typedef struct c2_groups c2_groups;
 c2_groups *c2_groups_new(void);
 void c2_groups_free(c2_groups *g);
 /* Adds one accepted row's USD cents to the group (day, category), creating it. */
-void c2_groups_add(c2_groups *g, const char day[10], const char *cat, size_t cat_len,
-                   int64_t usd_cents);
+void c2_groups_add(c2_groups *g, const char day[10], const char *cat, size_t cat_len, int64_t usd_cents);
 /* Merges every group into r (c2_result_merge semantics) and empties g. */
 void c2_groups_to_result(c2_groups *g, c2_result *r);
 

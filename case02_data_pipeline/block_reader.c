@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK_BYTES (1u << 20)    /* read this much at a time */
+#define BLOCK_BYTES (1u << 20) /* read this much at a time */
 
 int c2_block_refill(c2_block_reader *r)
 {
@@ -37,8 +37,7 @@ int c2_block_next_record(c2_block_reader *r, c2_record *rec)
         size_t next = c2_scan_record(r->buf, r->pos, r->end, rec);
         /* The record is whole if it ended before the end of the data, or
          * with its LF right at the end, or the file has no more. */
-        int whole = next < r->end || r->eof ||
-                    (!rec->unterminated && r->buf[r->end - 1] == '\n');
+        int whole = next < r->end || r->eof || (!rec->unterminated && r->buf[r->end - 1] == '\n');
         if (!whole) return 0;
         r->pos = next;
         if (rec->blank) continue;

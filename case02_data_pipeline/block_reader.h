@@ -11,7 +11,7 @@
 #include "pipeline.h"
 
 #define C2_OUT_OF_MEMORY (-1)
-#define C2_READ_ERROR (-2)
+#define C2_READ_ERROR    (-2)
 
 /* The input, read in blocks into one buffer that is reused: records are
  * scanned in place, and only the unfinished record at the end of a block is
@@ -20,9 +20,9 @@
 typedef struct {
     FILE *in;
     char *buf;
-    size_t cap;                   /* doubles only for a record over half of it */
-    size_t pos, end;              /* the bytes not yet scanned: buf[pos, end) */
-    int eof;                      /* the whole file is in buf[0, end) */
+    size_t cap;      /* doubles only for a record over half of it */
+    size_t pos, end; /* the bytes not yet scanned: buf[pos, end) */
+    int eof;         /* the whole file is in buf[0, end) */
 } c2_block_reader;
 
 /* Scans the next record into rec (its fields are views of the buffer, valid

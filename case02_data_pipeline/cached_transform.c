@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define OUT_OF_MEMORY C2_TRANSFORM_OUT_OF_MEMORY
-#define ACCEPTED C2_ACCEPTED
+#define ACCEPTED      C2_ACCEPTED
 
 /* The timestamp, its date looked up in the day cache first: a date seen
  * valid before leaves only the time of day ("THH:MM:SSZ") to check. Same
@@ -14,17 +14,16 @@ static size_t day_slot(const char *s)
 {
     /* From the month's last digit and the day: the days of one month get
      * distinct slots. Any bytes give some slot (a hit compares all ten). */
-    return ((size_t)(unsigned char)s[6] * 37 + (size_t)(unsigned char)s[8] * 11 +
-            (unsigned char)s[9]) % DAY_SLOTS;
+    return ((size_t)(unsigned char)s[6] * 37 + (size_t)(unsigned char)s[8] * 11 + (unsigned char)s[9]) % DAY_SLOTS;
 }
 
 static int time_of_day_ok(const char *t, int *hour)
 {
-    static const char shape[] = "Tdd:dd:ddZ";           /* d: a digit */
+    static const char shape[] = "Tdd:dd:ddZ"; /* d: a digit */
     for (size_t i = 0; i < sizeof shape - 1; i++)
         if (shape[i] == 'd' ? (unsigned char)(t[i] - '0') > 9 : t[i] != shape[i]) return 0;
     int hh = (t[1] - '0') * 10 + (t[2] - '0');
-    if (hh > 23 || t[4] > '5' || t[7] > '5') return 0;  /* minutes and seconds: 00-59 */
+    if (hh > 23 || t[4] > '5' || t[7] > '5') return 0; /* minutes and seconds: 00-59 */
     *hour = hh;
     return 1;
 }

@@ -13,26 +13,26 @@
 
 /* c2_transform_row's verdict for a row that passes every rule (the others
  * are the c2_reason it was rejected for, or C2_TRANSFORM_OUT_OF_MEMORY). */
-#define C2_ACCEPTED C2_NREASONS
+#define C2_ACCEPTED                C2_NREASONS
 #define C2_TRANSFORM_OUT_OF_MEMORY (-1)
 
 /* The category cache: each distinct raw spelling of a category (the bytes
  * of its field, and whether its quotes need resolving: the same bytes then
  * mean another value) with its normalized name, in an open-addressing hash
  * table. The bytes of both sit in one growing text buffer. */
-#define CATEGORY_CACHE_MAX 65536  /* spellings remembered; more are normalized every time */
+#define CATEGORY_CACHE_MAX 65536 /* spellings remembered; more are normalized every time */
 
 typedef struct {
     uint64_t hash;
-    size_t raw, raw_len;          /* the field's bytes: offset into text, length */
-    size_t norm, norm_len;        /* the normalized name: offset into text, length */
-    int escaped;                  /* the field's needs_unescape */
-    int used;                     /* 0: an empty slot */
+    size_t raw, raw_len;   /* the field's bytes: offset into text, length */
+    size_t norm, norm_len; /* the normalized name: offset into text, length */
+    int escaped;           /* the field's needs_unescape */
+    int used;              /* 0: an empty slot */
 } cache_entry;
 
 typedef struct {
     cache_entry *slots;
-    size_t nslots, n;             /* nslots: a power of two, at most half full */
+    size_t nslots, n; /* nslots: a power of two, at most half full */
     char *text;
     size_t text_len, text_cap;
 } category_cache;
@@ -49,9 +49,9 @@ typedef struct {
 
 /* The buffers and caches transform_row reuses for every row. */
 typedef struct {
-    char *scratch;                /* a field's value with its quotes resolved */
+    char *scratch; /* a field's value with its quotes resolved */
     size_t scratch_cap;
-    char *category;               /* the normalized category (when the cache is full) */
+    char *category; /* the normalized category (when the cache is full) */
     size_t category_cap;
     category_cache categories;
     day_cache days;

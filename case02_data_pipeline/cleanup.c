@@ -40,7 +40,7 @@ void c2_cleanup_on_signals(void)
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         for (size_t k = 0; k < sizeof signals / sizeof signals[0]; k++)
-            sigaddset(&sa.sa_mask, signals[k]);   /* one handler at a time */
+            sigaddset(&sa.sa_mask, signals[k]); /* one handler at a time */
         sigaction(signals[i], &sa, NULL);
     }
 }
@@ -50,8 +50,8 @@ void c2_cleanup_add(const char *path)
     for (int i = 0; i < C2_CLEANUP_MAX; i++) {
         if (in_use[i]) continue;
         if (snprintf(paths[i], sizeof paths[i], "%s", path) >= (int)sizeof paths[i]) return;
-        atomic_signal_fence(memory_order_seq_cst);   /* the path is written before ... */
-        in_use[i] = 1;                               /* ... the flag: never half a path */
+        atomic_signal_fence(memory_order_seq_cst); /* the path is written before ... */
+        in_use[i] = 1;                             /* ... the flag: never half a path */
         return;
     }
 }

@@ -47,8 +47,7 @@ static const char *find_or_end(const char *from, const char *to, char c)
  * a CR just before it belongs to the line ending, not to the field. A CR at
  * the very end of a buffer without a LF is data (the rule is "CR right before
  * the LF"). */
-static const char *drop_cr(const char *begin, const char *stop, const char *eol,
-                           const char *end)
+static const char *drop_cr(const char *begin, const char *stop, const char *eol, const char *end)
 {
     if (stop == eol && eol < end && stop > begin && stop[-1] == '\r') return stop - 1;
     return stop;
@@ -56,8 +55,7 @@ static const char *drop_cr(const char *begin, const char *stop, const char *eol,
 
 /* Appends a field to the record: stored while there is room, always counted
  * (a record with too many fields must still be rejected as extra_field). */
-static void add_field(c2_record *rec, const char *ptr, size_t len, int quoted,
-                      int needs_unescape)
+static void add_field(c2_record *rec, const char *ptr, size_t len, int quoted, int needs_unescape)
 {
     if (rec->nfields < C2_MAX_FIELDS) {
         c2_field *f = &rec->fields[rec->nfields];
@@ -66,7 +64,7 @@ static void add_field(c2_record *rec, const char *ptr, size_t len, int quoted,
         f->quoted = quoted;
         f->needs_unescape = needs_unescape;
     }
-    if (rec->nfields < INT_MAX) rec->nfields++;   /* a 2 GiB line of commas */
+    if (rec->nfields < INT_MAX) rec->nfields++; /* a 2 GiB line of commas */
 }
 
 size_t c2_scan_record(const char *buf, size_t pos, size_t end, c2_record *rec)
@@ -74,14 +72,14 @@ size_t c2_scan_record(const char *buf, size_t pos, size_t end, c2_record *rec)
     rec->nfields = 0;
     rec->unterminated = 0;
     rec->blank = 0;
-    if (pos >= end) {                 /* nothing left: an empty "record" */
+    if (pos >= end) { /* nothing left: an empty "record" */
         rec->blank = 1;
         return end;
     }
 
-    const char *p = buf + pos;        /* start of the current field */
+    const char *p = buf + pos; /* start of the current field */
     const char *const stop_all = buf + end;
-    const char *eol = find_or_end(p, stop_all, '\n');   /* the LF ending this record, or end */
+    const char *eol = find_or_end(p, stop_all, '\n'); /* the LF ending this record, or end */
 
     /* Blank line: LF right away, or CR LF. */
     if (eol < stop_all && (eol == p || (eol == p + 1 && *p == '\r'))) {
@@ -92,7 +90,7 @@ size_t c2_scan_record(const char *buf, size_t pos, size_t end, c2_record *rec)
     for (;;) {
         /* FIELD_START: p is the first byte of a field (possibly eol itself,
          * for an empty last field). */
-        const char *field_stop;       /* the ',' or eol that ends this field */
+        const char *field_stop; /* the ',' or eol that ends this field */
         if (p < eol && *p == '"') {
             /* QUOTED: find the closing quote, skipping doubled ones. The
              * search runs to the end of the buffer, not of the line: a
@@ -104,7 +102,7 @@ size_t c2_scan_record(const char *buf, size_t pos, size_t end, c2_record *rec)
             for (;;) {
                 const char *quote = find_or_end(q, stop_all, '"');
                 if (quote == stop_all) break;                  /* never closed */
-                if (quote + 1 < stop_all && quote[1] == '"') {  /* '""': data */
+                if (quote + 1 < stop_all && quote[1] == '"') { /* '""': data */
                     doubled = 1;
                     q = quote + 2;
                     continue;
@@ -167,9 +165,9 @@ size_t c2_field_copy(const c2_field *f, char *out, size_t cap)
         char c = f->ptr[i];
         if (in_quotes && c == '"') {
             if (i + 1 < f->len && f->ptr[i + 1] == '"') {
-                i++;                  /* '""' -> '"' */
+                i++; /* '""' -> '"' */
             } else {
-                in_quotes = 0;        /* the closing quote itself */
+                in_quotes = 0; /* the closing quote itself */
                 continue;
             }
         }

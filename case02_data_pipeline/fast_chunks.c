@@ -46,10 +46,10 @@
 
 /* The state after a '"' read in each state. */
 static const unsigned char after_quote[NSTATES] = {
-    [ST_FIELD] = ST_QUOTED,        /* opens a quoted field */
-    [ST_UNQUOTED] = ST_UNQUOTED,   /* an ordinary byte */
-    [ST_QUOTED] = ST_QUOTE,        /* closes, unless the next byte is '"' too */
-    [ST_QUOTE] = ST_QUOTED,        /* '""': an escaped quote, still inside */
+    [ST_FIELD] = ST_QUOTED,      /* opens a quoted field */
+    [ST_UNQUOTED] = ST_UNQUOTED, /* an ordinary byte */
+    [ST_QUOTED] = ST_QUOTE,      /* closes, unless the next byte is '"' too */
+    [ST_QUOTE] = ST_QUOTED,      /* '""': an escaped quote, still inside */
 };
 
 /* The state after a non-empty run of bytes without '"' that ends with `last`,
@@ -80,7 +80,7 @@ static void transfer(const char *buf, size_t a, size_t b, unsigned char out[NSTA
     memcpy(out, s, NSTATES);
 }
 
-#define FIRST_WINDOW 4096        /* bytes looked at before a cut, at first */
+#define FIRST_WINDOW 4096 /* bytes looked at before a cut, at first */
 
 /* The scanner's state right before byte `cut` (begin < cut: begin is the
  * data start, where the state is FIELD). */
@@ -92,13 +92,13 @@ int state_at_cut(const char *buf, size_t begin, size_t cut)
     for (;;) {
         size_t lo = from - begin > window ? from - window : begin;
         unsigned char t[NSTATES];
-        transfer(buf, lo, from, t);              /* the state at `from`, by the state at lo */
+        transfer(buf, lo, from, t); /* the state at `from`, by the state at lo */
         for (int s = 0; s < NSTATES; s++) t[s] = at_cut[t[s]];
-        memcpy(at_cut, t, NSTATES);              /* now by the state at lo */
+        memcpy(at_cut, t, NSTATES); /* now by the state at lo */
         from = lo;
         if (from == begin) return at_cut[ST_FIELD];
         if (at_cut[0] == at_cut[1] && at_cut[0] == at_cut[2] && at_cut[0] == at_cut[3])
-            return at_cut[0];                    /* the same, whatever came before */
+            return at_cut[0]; /* the same, whatever came before */
         window *= 2;
     }
 }
@@ -108,11 +108,11 @@ int state_at_cut(const char *buf, size_t begin, size_t cut)
 size_t first_record_start(const char *buf, size_t x, size_t end, int state)
 {
     if (x >= end) return end;
-    if (state == ST_FIELD && buf[x - 1] == '\n') return x;   /* the cut is a boundary */
+    if (state == ST_FIELD && buf[x - 1] == '\n') return x; /* the cut is a boundary */
     while (x < end) {
-        if (state == ST_QUOTED) {       /* only a '"' can get us out */
+        if (state == ST_QUOTED) { /* only a '"' can get us out */
             const char *q = memchr(buf + x, '"', end - x);
-            if (!q) return end;         /* unterminated: the rest is one record */
+            if (!q) return end; /* unterminated: the rest is one record */
             state = ST_QUOTE;
             x = (size_t)(q - buf) + 1;
             continue;
@@ -120,7 +120,7 @@ size_t first_record_start(const char *buf, size_t x, size_t end, int state)
         const char *lf = memchr(buf + x, '\n', end - x);
         size_t limit = lf ? (size_t)(lf - buf) : end;
         const char *q = memchr(buf + x, '"', limit - x);
-        if (!q) return lf ? limit + 1 : end;   /* a LF outside quotes: a boundary */
+        if (!q) return lf ? limit + 1 : end; /* a LF outside quotes: a boundary */
         size_t qpos = (size_t)(q - buf);
         if (qpos > x) state = after_run(buf[qpos - 1]);
         state = after_quote[state];

@@ -10,7 +10,7 @@
 #include "cs_memory.h"
 #include "fast_input.h"
 
-#define READ_BLOCK (16u << 20)         /* bytes per read() when mmap is not possible */
+#define READ_BLOCK (16u << 20) /* bytes per read() when mmap is not possible */
 
 /* ======================================================================
  * The input: the file mapped, or read whole
@@ -30,7 +30,7 @@ static int read_whole(const char *path, int fd, size_t size, input *in)
             cs_free(buf);
             return 3;
         }
-        if (n == 0) break;             /* the file shrank since fstat: use what is there */
+        if (n == 0) break; /* the file shrank since fstat: use what is there */
         got += (size_t)n;
     }
     in->data = in->copy = buf;
@@ -55,7 +55,7 @@ int open_input(const char *path, input *in)
     size_t size = (size_t)st.st_size;
     int rc = 0;
     if (size == 0) {
-        in->data = "";                 /* mmap refuses a length of 0 */
+        in->data = ""; /* mmap refuses a length of 0 */
     } else {
         /* The file's pages in the page cache become our memory: no copy.
          * PROT_READ and MAP_PRIVATE: nothing we do can reach the file.

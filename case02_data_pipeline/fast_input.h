@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *data;      /* the whole file */
+    const char *data; /* the whole file */
     size_t size;
-    int mapped;            /* 1: munmap at the end */
-    char *copy;            /* or the copy read into memory (cs_free at the end) */
+    int mapped; /* 1: munmap at the end */
+    char *copy; /* or the copy read into memory (cs_free at the end) */
 } input;
 
 /* Maps the file (or reads it whole). 0, or an exit code after an error

@@ -38,14 +38,14 @@ static int by_text(const void *pa, const void *pb)
     size_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->text, b->text, n);
     if (c) return c;
-    return (a->len > b->len) - (a->len < b->len);   /* a prefix first, as c2_result_sort */
+    return (a->len > b->len) - (a->len < b->len); /* a prefix first, as c2_result_sort */
 }
 
 /* The distinct names of all threads (days: 10 bytes), each with its rank:
  * rank_of[t][local id] for thread t. Returns the names in rank order. */
 static name_ref *rank_names(worker **workers, int nthreads, int days, int **rank_of, int *nnames)
 {
-    str_table seen;                               /* text -> global id */
+    str_table seen; /* text -> global id */
     str_table_init(&seen);
     int n = 0, cap = 64;
     name_ref *names = cs_alloc((size_t)cap * sizeof *names, "case02 fast: merge");
@@ -70,7 +70,7 @@ static name_ref *rank_names(worker **workers, int nthreads, int days, int **rank
                 names[n++] = (name_ref){text, len, id};
                 str_add(&seen, h, text, len, 0, id);
             }
-            rank_of[t][i] = id;                   /* the global id, for now */
+            rank_of[t][i] = id; /* the global id, for now */
         }
     }
     cs_free(seen.slots);
@@ -98,14 +98,14 @@ static void counting_sort(const ranked_group *g, size_t n, int by_day, size_t nk
 {
     size_t *start = cs_calloc((nkeys + 1) * sizeof *start, "case02 fast: merge");
     for (size_t i = 0; i < n; i++) start[(by_day ? g[i].day : g[i].cat) + 1]++;
-    for (size_t k = 0; k < nkeys; k++) start[k + 1] += start[k];   /* where each key's run starts */
+    for (size_t k = 0; k < nkeys; k++) start[k + 1] += start[k]; /* where each key's run starts */
     for (size_t i = 0; i < n; i++) out[start[by_day ? g[i].day : g[i].cat]++] = g[i];
     cs_free(start);
 }
 
 /* Step 2 for thread w: its groups keyed by ranks, sorted; *n of them. */
-static ranked_group *sorted_groups(const worker *w, const int *day_rank, const int *cat_rank, int ndays,
-                                   int ncats, size_t *n)
+static ranked_group *sorted_groups(const worker *w, const int *day_rank, const int *cat_rank, int ndays, int ncats,
+                                   size_t *n)
 {
     size_t count = 0;
     if (w->cells) {
@@ -130,8 +130,8 @@ static ranked_group *sorted_groups(const worker *w, const int *day_rank, const i
             list[k++] = (ranked_group){(uint32_t)day_rank[d], (uint32_t)cat_rank[c], s->c};
         }
     }
-    counting_sort(list, k, 0, (size_t)ncats, sorted);   /* by category ... */
-    counting_sort(sorted, k, 1, (size_t)ndays, list);   /* ... then by day, keeping that order */
+    counting_sort(list, k, 0, (size_t)ncats, sorted); /* by category ... */
+    counting_sort(sorted, k, 1, (size_t)ndays, list); /* ... then by day, keeping that order */
     cs_free(sorted);
     *n = k;
     return list;
@@ -154,7 +154,7 @@ void merge_workers(worker **workers, int nthreads, c2_result *out)
     cs_prof_begin("merge: sort each thread's groups");
     ranked_group *run[MAX_THREADS];
     size_t len[MAX_THREADS], at[MAX_THREADS], total = 0;
-    #pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(nthreads) schedule(static, 1)
     for (int t = 0; t < nthreads; t++)
         run[t] = sorted_groups(workers[t], day_rank[t], cat_rank[t], ndays, ncats, &len[t]);
     cs_prof_end();

@@ -141,7 +141,7 @@ static inline void to_group(worker *w, const c2_field *category, int day, int64_
     if (w->cells) {
         int cat = category_id(w, category, end);
         cell *c = day < w->day_dim && cat < w->cat_dim ? &w->cells[(size_t)day * w->cat_dim + cat]
-                                                      : cell_beyond_dense(w, day, cat);
+                                                       : cell_beyond_dense(w, day, cat);
         add_to_cell(c, usd);
         return;
     }
@@ -170,7 +170,7 @@ static inline int time_of_day(const char *s, int *hour)
     return (s[10] == 'T') & (s[19] == 'Z') & c2_swar_clock(s + 11, hour);
 #else
     char day[10];
-    return c2_parse_timestamp(s, 20, day, hour);   /* the date was checked already: same answer */
+    return c2_parse_timestamp(s, 20, day, hour); /* the date was checked already: same answer */
 #endif
 }
 
@@ -257,15 +257,13 @@ static inline void take_row(worker *w, const row_view *r, const plan *pl, const 
         size_t ts_len, amount_len, currency_len;
         const char *ts = short_value(&r->want[W_TIMESTAMP], ts_buf, sizeof ts_buf, &ts_len);
         const char *amount = short_value(&r->want[W_AMOUNT], amount_buf, sizeof amount_buf, &amount_len);
-        const char *currency = short_value(&r->want[W_CURRENCY], currency_buf, sizeof currency_buf,
-                                           &currency_len);
+        const char *currency = short_value(&r->want[W_CURRENCY], currency_buf, sizeof currency_buf, &currency_len);
         int day, hour, cur = -1;
         int64_t cents;
         if (!ts || !timestamp(w, ts, ts_len, &day, &hour)) {
             reason = C2_BAD_TIMESTAMP;
-        } else if (!amount ||
-                   !amount_cents(amount, amount_len, amount == amount_buf ? amount_buf + sizeof amount_buf : end,
-                                 &cents)) {
+        } else if (!amount || !amount_cents(amount, amount_len,
+                                            amount == amount_buf ? amount_buf + sizeof amount_buf : end, &cents)) {
             reason = C2_BAD_AMOUNT;
         } else if (!currency || (cur = currency_index(&pl->currencies, currency, currency_len)) < 0) {
             reason = C2_UNKNOWN_CURRENCY;

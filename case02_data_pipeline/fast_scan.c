@@ -8,8 +8,10 @@ void plan_init(plan *pl, const c2_header *header)
 {
     memset(pl->want_of, -1, sizeof pl->want_of);
     static const int column_of[NWANT] = {
-        [W_TIMESTAMP] = C2_COL_TIMESTAMP, [W_CATEGORY] = C2_COL_CATEGORY,
-        [W_AMOUNT] = C2_COL_AMOUNT, [W_CURRENCY] = C2_COL_CURRENCY,
+        [W_TIMESTAMP] = C2_COL_TIMESTAMP,
+        [W_CATEGORY] = C2_COL_CATEGORY,
+        [W_AMOUNT] = C2_COL_AMOUNT,
+        [W_CURRENCY] = C2_COL_CURRENCY,
     };
     for (int want = 0; want < NWANT; want++) {
         pl->field_of[want] = header->index[column_of[want]];

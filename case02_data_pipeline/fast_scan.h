@@ -23,14 +23,14 @@ enum { W_TIMESTAMP, W_CATEGORY, W_AMOUNT, W_CURRENCY, NWANT };
 
 /* What every thread needs to know about the job, worked out once. */
 typedef struct {
-    signed char want_of[C2_MAX_FIELDS];  /* field index -> W_..., or -1 */
-    int field_of[NWANT];                 /* W_... -> field index */
+    signed char want_of[C2_MAX_FIELDS]; /* field index -> W_..., or -1 */
+    int field_of[NWANT];                /* W_... -> field index */
     int header_fields;
     currency_table currencies;
 } plan;
 
 typedef struct {
-    c2_field want[NWANT];      /* sliced exactly as c2_scan_record slices them */
+    c2_field want[NWANT]; /* sliced exactly as c2_scan_record slices them */
     int nfields;
     int unterminated;
 } row_view;
@@ -137,8 +137,7 @@ static inline uint64_t eq_mask64(const __m128i v[4], char c)
 {
     const __m128i cc = _mm_set1_epi8(c);
     uint64_t m = 0;
-    for (int k = 0; k < 4; k++)
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v[k], cc)) << (16 * k);
+    for (int k = 0; k < 4; k++) m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v[k], cc)) << (16 * k);
     return m;
 }
 static inline void row_masks(const char *p, uint64_t *sep, uint64_t *nl, uint64_t *quote)
@@ -193,23 +192,23 @@ static inline const char *scan_short_row(const char *p, const plan *pl, row_view
     uint64_t sep, nl, quote;
     row_masks(p, &sep, &nl, &quote);
     uint64_t inside = prefix_xor(quote);
-    uint64_t row_end = nl & ~inside;                   /* LFs that end a record */
-    if (!row_end) return NULL;                         /* longer than 64 bytes */
-    int k = __builtin_ctzll(row_end);                  /* the LF that ends this row */
-    uint64_t in_row = (2ull << k) - 1;                 /* bits 0..k (k = 63: all) */
-    sep &= ~inside & in_row;                           /* the separators of this row */
+    uint64_t row_end = nl & ~inside;   /* LFs that end a record */
+    if (!row_end) return NULL;         /* longer than 64 bytes */
+    int k = __builtin_ctzll(row_end);  /* the LF that ends this row */
+    uint64_t in_row = (2ull << k) - 1; /* bits 0..k (k = 63: all) */
+    sep &= ~inside & in_row;           /* the separators of this row */
     quote &= in_row;
     if (quote) {
         uint64_t opening = quote & inside, closing = quote & ~inside;
-        uint64_t escaped = opening & (closing << 1);   /* the second quote of '""' */
+        uint64_t escaped = opening & (closing << 1); /* the second quote of '""' */
         uint64_t field_starts = (sep << 1) | 1;
         if ((opening & ~escaped & ~field_starts) | (closing & ~((sep | escaped) >> 1)))
-            return NULL;                               /* a quote of another kind */
+            return NULL; /* a quote of another kind */
     }
-    int nf = __builtin_popcountll(sep);                /* one separator ends each field */
+    int nf = __builtin_popcountll(sep); /* one separator ends each field */
     r->unterminated = 0;
     r->nfields = nf;
-    if (nf != pl->header_fields) return p + k + 1;     /* rejected on its count: fields unread */
+    if (nf != pl->header_fields) return p + k + 1; /* rejected on its count: fields unread */
 
     /* The separators' positions, in order (bound[i + 1] ends field i, and
      * bound[0] = -1 sits before the first): then each wanted field is two
@@ -220,10 +219,10 @@ static inline const char *scan_short_row(const char *p, const plan *pl, row_view
     for (uint64_t s = sep; s; s &= s - 1) bound[++n] = __builtin_ctzll(s);
     for (int want = 0; want < NWANT; want++) {
         int i = pl->field_of[want];
-        int at = bound[i] + 1, b = bound[i + 1];       /* the field is bytes [at, b) */
+        int at = bound[i] + 1, b = bound[i + 1]; /* the field is bytes [at, b) */
         int text_end = b;
-        if (b == k && b > at && p[b - 1] == '\r') text_end--;   /* CR before LF */
-        if (!quote) {                                  /* most rows: the bytes as they are */
+        if (b == k && b > at && p[b - 1] == '\r') text_end--; /* CR before LF */
+        if (!quote) {                                         /* most rows: the bytes as they are */
             set_field(&r->want[want], p + at, (size_t)(text_end - at), 0, 0);
             continue;
         }
@@ -243,8 +242,7 @@ static inline const char *scan_short_row(const char *p, const plan *pl, row_view
  * tells an empty line (skipped, not a row). A field ends at the first ','
  * or LF after it (after its closing quote, if quoted); a LF ends the
  * record, and a CR right before that LF is not data. */
-static inline const char *scan_row(const char *p, const char *end, const plan *pl,
-                                   row_view *r, int *blank)
+static inline const char *scan_row(const char *p, const char *end, const plan *pl, row_view *r, int *blank)
 {
     if (*p == '\n' || (*p == '\r' && end - p >= 2 && p[1] == '\n')) {
         *blank = 1;
@@ -261,9 +259,9 @@ static inline const char *scan_row(const char *p, const char *end, const plan *p
     int nf = 0;
     for (;;) {
         int slot = nf < C2_MAX_FIELDS ? pl->want_of[nf] : -1;
-        const char *stop;                       /* the ',' or LF ending this field, or end */
-        const char *text_begin = p;             /* where trailing CR would be looked for */
-        const char *close = NULL;               /* a quoted field's closing quote */
+        const char *stop;           /* the ',' or LF ending this field, or end */
+        const char *text_begin = p; /* where trailing CR would be looked for */
+        const char *close = NULL;   /* a quoted field's closing quote */
         int doubled = 0;
         if (p < end && *p == '"') {
             /* quoted: up to the next '"' that is not doubled, LFs included */
@@ -279,23 +277,25 @@ static inline const char *scan_row(const char *p, const char *end, const plan *p
                 close = quote;
                 break;
             }
-            if (!close) {                       /* unterminated: the rest is this field */
+            if (!close) { /* unterminated: the rest is this field */
                 if (slot >= 0) set_field(&r->want[slot], p + 1, (size_t)(end - p - 1), 1, doubled);
                 r->nfields = nf < INT_MAX ? nf + 1 : nf;
                 r->unterminated = 1;
                 return end;
             }
-            text_begin = close + 1;             /* text after the closing quote is kept */
+            text_begin = close + 1; /* text after the closing quote is kept */
         }
         stop = find_separator(text_begin, end);
         int record_ends = stop == end || *stop == '\n';
-        const char *text_end = stop;            /* a CR right before the LF is not data */
+        const char *text_end = stop; /* a CR right before the LF is not data */
         if (record_ends && stop < end && stop > text_begin && stop[-1] == '\r') text_end--;
         if (slot >= 0) {
-            if (!close) set_field(&r->want[slot], p, (size_t)(text_end - p), 0, 0);
-            else if (text_end > text_begin)     /* trailing text: resolved by c2_field_copy */
+            if (!close)
+                set_field(&r->want[slot], p, (size_t)(text_end - p), 0, 0);
+            else if (text_end > text_begin) /* trailing text: resolved by c2_field_copy */
                 set_field(&r->want[slot], p + 1, (size_t)(text_end - p - 1), 1, 1);
-            else set_field(&r->want[slot], p + 1, (size_t)(close - p - 1), 1, doubled);
+            else
+                set_field(&r->want[slot], p + 1, (size_t)(close - p - 1), 1, doubled);
         }
         if (nf < INT_MAX) nf++;
         if (!record_ends) {

@@ -37,7 +37,7 @@ void str_table_init(str_table *t)
 /* Adds a key known to be absent; the key bytes must outlive the table. */
 void str_add(str_table *t, uint64_t h, const char *key, size_t len, int flag, int id)
 {
-    if ((t->n + 1) * 2 > t->nslots) {  /* keep it at most half full: short probes */
+    if ((t->n + 1) * 2 > t->nslots) { /* keep it at most half full: short probes */
         str_slot *old = t->slots;
         size_t oldn = t->nslots;
         t->nslots *= 2;
@@ -68,7 +68,7 @@ void short_table_init(short_table *t, size_t nslots)
 
 void short_add(short_table *t, size_t h, const uint64_t key[3], size_t len, int id)
 {
-    if ((t->n + 1) * 2 > t->nslots) {   /* at most half full */
+    if ((t->n + 1) * 2 > t->nslots) { /* at most half full */
         short_table bigger;
         short_table_init(&bigger, t->nslots * 2);
         for (size_t i = 0; i < t->nslots; i++) {

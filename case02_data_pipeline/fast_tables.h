@@ -95,7 +95,7 @@ typedef struct {
     const char *key;
     size_t len;
     int flag;
-    int id;                /* -1: an empty slot */
+    int id; /* -1: an empty slot */
 } str_slot;
 
 typedef struct {
@@ -111,8 +111,7 @@ static inline int str_find(const str_table *t, uint64_t h, const char *s, size_t
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const str_slot *e = &t->slots[i];
         if (e->id < 0) return -1;
-        if (e->hash == h && e->len == len && e->flag == flag && same_bytes(e->key, s, len))
-            return e->id;
+        if (e->hash == h && e->len == len && e->flag == flag && same_bytes(e->key, s, len)) return e->id;
     }
 }
 
@@ -135,7 +134,7 @@ void str_add(str_table *t, uint64_t h, const char *key, size_t len, int flag, in
 typedef struct {
     uint64_t key[3];
     uint32_t len;
-    int id1;                   /* the id plus one; 0: a free slot (zeroed_table) */
+    int id1; /* the id plus one; 0: a free slot (zeroed_table) */
 } short_slot;
 
 typedef struct {
@@ -147,8 +146,8 @@ void short_table_init(short_table *t, size_t nslots);
 
 static inline size_t short_hash(const uint64_t key[3], size_t len)
 {
-    uint64_t h = (key[0] ^ len) * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full +
-                 key[2] * 0x165667B19E3779F9ull;
+    uint64_t h =
+        (key[0] ^ len) * 0x9E3779B97F4A7C15ull + key[1] * 0xC2B2AE3D27D4EB4Full + key[2] * 0x165667B19E3779F9ull;
     return (size_t)(h ^ (h >> 29) ^ (h >> 41));
 }
 
@@ -158,8 +157,7 @@ static inline int short_find(const short_table *t, size_t h, const uint64_t key[
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const short_slot *e = &t->slots[i];
         if (e->id1 == 0) return -1;
-        if (e->key[0] == key[0] && e->key[1] == key[1] && e->key[2] == key[2] && e->len == len)
-            return e->id1 - 1;
+        if (e->key[0] == key[0] && e->key[1] == key[1] && e->key[2] == key[2] && e->len == len) return e->id1 - 1;
     }
 }
 
@@ -168,21 +166,21 @@ void short_add(short_table *t, size_t h, const uint64_t key[3], size_t len, int 
 /* Days: "YYYY-MM-DD" -> id, only for dates that passed c2_parse_timestamp
  * once, so a known day needs only its time of day checked. The key is the
  * ten bytes as two integers: one 8-byte and one 2-byte comparison. */
-#define DAY_CACHE 512          /* entries of the day cache: 8 KiB, stays in L1 */
+#define DAY_CACHE 512 /* entries of the day cache: 8 KiB, stays in L1 */
 
 typedef struct {
-    uint64_t lo;           /* bytes 0..7 */
-    uint32_t hi;           /* bytes 8..9 */
-    int id;                /* -1: empty */
+    uint64_t lo; /* bytes 0..7 */
+    uint32_t hi; /* bytes 8..9 */
+    int id;      /* -1: empty */
 } day_slot;
 
 typedef struct {
     day_slot *slots;
     size_t nslots;
     int n;
-    char (*text)[10];      /* the day of each id */
+    char (*text)[10]; /* the day of each id */
     int text_cap;
-    day_slot recent[DAY_CACHE];   /* a cache in front of the table, see timestamp (fast_rules.h) */
+    day_slot recent[DAY_CACHE]; /* a cache in front of the table, see timestamp (fast_rules.h) */
 } day_table;
 
 void day_table_init(day_table *t);
@@ -210,22 +208,24 @@ int day_add(day_table *t, const char day[10], uint64_t lo, uint32_t hi);
  * comparison per row, however many codes there are. (c2_find_currency's
  * switch compiles to a chain of branches, and which currency comes next is
  * random: they are mispredicted often.) Same answer as c2_find_currency. */
-#define CODE_SLOTS 32                   /* a power of two, at least twice C2_NRATES */
-#define NO_CODE 0xFFFFFFFFu             /* an empty slot: pack3 never gives it */
+#define CODE_SLOTS 32          /* a power of two, at least twice C2_NRATES */
+#define NO_CODE    0xFFFFFFFFu /* an empty slot: pack3 never gives it */
 
 typedef struct {
     uint32_t code[CODE_SLOTS];
-    int index[CODE_SLOTS];              /* into c2_rates */
+    int index[CODE_SLOTS]; /* into c2_rates */
 } currency_table;
 
 static inline uint32_t pack3(const char *s)
 {
-    return (uint32_t)(unsigned char)s[0] | (uint32_t)(unsigned char)s[1] << 8 |
-           (uint32_t)(unsigned char)s[2] << 16;
+    return (uint32_t)(unsigned char)s[0] | (uint32_t)(unsigned char)s[1] << 8 | (uint32_t)(unsigned char)s[2] << 16;
 }
 
 /* The top 5 bits of the product: they depend on every bit of the code. */
-static inline unsigned code_slot(uint32_t code) { return (code * 0x9E3779B1u) >> 27; }
+static inline unsigned code_slot(uint32_t code)
+{
+    return (code * 0x9E3779B1u) >> 27;
+}
 
 void currency_table_init(currency_table *t);
 

@@ -6,7 +6,7 @@
 #include "cs_memory.h"
 #include "fast_worker.h"
 
-#define ARENA_BLOCK (64 * 1024)         /* bytes per block of dictionary keys */
+#define ARENA_BLOCK (64 * 1024) /* bytes per block of dictionary keys */
 
 static void cells_empty(cell *c, size_t n)
 {
@@ -96,7 +96,7 @@ static void dense_to_hashed(worker *w)
     size_t groups = 0, n = (size_t)w->day_dim * w->cat_dim;
     for (size_t i = 0; i < n; i++) groups += w->cells[i].count > 0;
     size_t nslots = 1024;
-    while (nslots < 2 * groups) nslots *= 2;     /* at most half full, as always */
+    while (nslots < 2 * groups) nslots *= 2; /* at most half full, as always */
     slots_alloc(w, nslots);
     for (int d = 0; d < w->day_dim; d++)
         for (int c = 0; c < w->cat_dim; c++) {
@@ -124,8 +124,7 @@ static void dense_make_room(worker *w, int day, int cat)
     cell *bigger = cs_alloc((size_t)nd * nc * sizeof *bigger, "case02 fast: groups");
     cells_empty(bigger, (size_t)nd * nc);
     for (int d = 0; d < w->day_dim; d++)
-        memcpy(&bigger[(size_t)d * nc], &w->cells[(size_t)d * w->cat_dim],
-               (size_t)w->cat_dim * sizeof *bigger);
+        memcpy(&bigger[(size_t)d * nc], &w->cells[(size_t)d * w->cat_dim], (size_t)w->cat_dim * sizeof *bigger);
     cs_free(w->cells);
     w->cells = bigger;
     w->day_dim = nd;

@@ -10,7 +10,7 @@
 #include "fast_tables.h"
 #include "pipeline.h"
 
-#define MAX_THREADS 256        /* threads at most, each with its own worker */
+#define MAX_THREADS 256 /* threads at most, each with its own worker */
 
 /* ======================================================================
  * Per-thread state and the groups
@@ -37,56 +37,65 @@ typedef struct {
     int64_t count, sum, min, max;
 } cell;
 
-#define EMPTY_CELL ((cell){0, 0, INT64_MAX, INT64_MIN})
-#define DENSE_MAX_CELLS (1u << 14)       /* 512 KiB of cells: a core's L2 cache here */
+#define EMPTY_CELL      ((cell){0, 0, INT64_MAX, INT64_MIN})
+#define DENSE_MAX_CELLS (1u << 14) /* 512 KiB of cells: a core's L2 cache here */
 
 /* A slot of the hash table of groups. */
 typedef struct {
-    uint64_t key;          /* group_key(day id, category id); NO_GROUP: a free slot */
+    uint64_t key; /* group_key(day id, category id); NO_GROUP: a free slot */
     cell c;
 } group_slot;
 
 /* The pair of ids as one integer, plus one, so that a free slot is all
  * zero bytes (see zeroed_table): no day id reaches 2^32 - 1. */
 #define NO_GROUP 0
-static inline uint64_t group_key(int day, int cat) { return ((uint64_t)(uint32_t)day << 32 | (uint32_t)cat) + 1; }
-static inline int key_day(uint64_t key) { return (int)((key - 1) >> 32); }
-static inline int key_cat(uint64_t key) { return (int)(uint32_t)(key - 1); }
+static inline uint64_t group_key(int day, int cat)
+{
+    return ((uint64_t)(uint32_t)day << 32 | (uint32_t)cat) + 1;
+}
+static inline int key_day(uint64_t key)
+{
+    return (int)((key - 1) >> 32);
+}
+static inline int key_cat(uint64_t key)
+{
+    return (int)(uint32_t)(key - 1);
+}
 
 /* An accepted row between the stages of its way to its group (see "An
  * accepted row's way to its group"). */
 typedef struct {
-    c2_field category;     /* the raw value, in the file */
-    uint64_t key[3];       /* a short value's key (short_table) */
-    size_t key_len;        /* its length and escape flag, or LONG_KEY */
-    uint64_t hash;         /* of the key, for the table it goes to */
+    c2_field category; /* the raw value, in the file */
+    uint64_t key[3];   /* a short value's key (short_table) */
+    size_t key_len;    /* its length and escape flag, or LONG_KEY */
+    uint64_t hash;     /* of the key, for the table it goes to */
     int day, cat;
     int64_t usd;
 } pending_row;
 
-#define LONG_KEY SIZE_MAX  /* key_len of a value the short table does not take */
-#define AHEAD 8            /* rows between two stages */
-#define PIPE 32            /* pending rows kept (a power of two, more than 2 * AHEAD + 1) */
+#define LONG_KEY SIZE_MAX /* key_len of a value the short table does not take */
+#define AHEAD    8        /* rows between two stages */
+#define PIPE     32       /* pending rows kept (a power of two, more than 2 * AHEAD + 1) */
 
 typedef struct {
     /* the counters of the summary */
     int64_t rows, accepted, rejected[C2_NREASONS], hours[24];
 
     day_table days;
-    short_table short_spellings;   /* the same for short values, faster (see short_table) */
-    str_table spellings;       /* raw category value (as in the file) -> category id */
-    str_table categories;      /* normalized category -> category id */
-    const char **cat_text;     /* normalized bytes of each category id */
+    short_table short_spellings; /* the same for short values, faster (see short_table) */
+    str_table spellings;         /* raw category value (as in the file) -> category id */
+    str_table categories;        /* normalized category -> category id */
+    const char **cat_text;       /* normalized bytes of each category id */
     size_t *cat_len;
     int ncats, cat_cap;
-    c2_text_arena arena;       /* bytes that outlive a row: dictionary keys */
+    c2_text_arena arena; /* bytes that outlive a row: dictionary keys */
 
     /* the groups: dense while cells != NULL, else hashed */
-    cell *cells;               /* cells[day * cat_dim + category] */
+    cell *cells; /* cells[day * cat_dim + category] */
     int day_dim, cat_dim;
-    group_slot *slots;         /* the hash table: nslots, a power of two */
+    group_slot *slots; /* the hash table: nslots, a power of two */
     size_t nslots, ngroups;
-    int slot_shift;            /* 64 - log2(nslots): the hash's top bits pick the slot */
+    int slot_shift; /* 64 - log2(nslots): the hash's top bits pick the slot */
 
     /* accepted rows on their way to their group ("An accepted row's way
      * to its group"): pending[n % PIPE] for n in [added, pushed) */

@@ -44,14 +44,13 @@
 /* The categories before spelling: one has a comma (must be quoted), one has
  * quotes (quoted, with each '"' doubled). */
 static const char *const base_categories[] = {
-    "Groceries", "Electronics", "Restaurants", "Travel", "Fuel", "Pharmacy",
-    "Clothing", "Home, Garden", "Books", "Entertainment", "Utilities", "Kids \"Toys\"",
+    "Groceries", "Electronics",  "Restaurants", "Travel",        "Fuel",      "Pharmacy",
+    "Clothing",  "Home, Garden", "Books",       "Entertainment", "Utilities", "Kids \"Toys\"",
 };
 #define NBASE ((int)(sizeof base_categories / sizeof base_categories[0]))
 
 /* Spellings of a category: all normalize (trim, lower-case) to the same name. */
-enum { SPELL_ORIGINAL, SPELL_UPPER, SPELL_LOWER, SPELL_LEADING_SPACE,
-       SPELL_TRAILING_SPACE, NSPELL };
+enum { SPELL_ORIGINAL, SPELL_UPPER, SPELL_LOWER, SPELL_LEADING_SPACE, SPELL_TRAILING_SPACE, NSPELL };
 
 /* Rare: a quoted category with a newline inside (one in GIFT_CARD_ONE_IN). */
 #define GIFT_CARD_ONE_IN 2000
@@ -65,13 +64,11 @@ static const char *const countries[] = {
 /* The wrong values of each malformed kind (each rejected by exactly the
  * rule its kind names; see pipeline.h). */
 static const char *const bad_amounts[] = {"12.3.4", "abc", "1e5", " 12"};
-static const char *const bad_timestamps[] = {"2026-02-30T10:00:00Z", "2026-03-05 10:00:00",
-                                             "yesterday"};
+static const char *const bad_timestamps[] = {"2026-02-30T10:00:00Z", "2026-03-05 10:00:00", "yesterday"};
 static const char *const bad_currencies[] = {"XXX", "usd"};
 #define COUNT(a) ((uint32_t)(sizeof a / sizeof a[0]))
 
-enum { ROW_OK, ROW_MISSING_FIELD, ROW_EXTRA_FIELD, ROW_BAD_TIMESTAMP, ROW_BAD_AMOUNT,
-       ROW_UNKNOWN_CURRENCY };
+enum { ROW_OK, ROW_MISSING_FIELD, ROW_EXTRA_FIELD, ROW_BAD_TIMESTAMP, ROW_BAD_AMOUNT, ROW_UNKNOWN_CURRENCY };
 #define NMALFORMED_KINDS 5
 
 #define USERS 100000
@@ -79,7 +76,7 @@ enum { ROW_OK, ROW_MISSING_FIELD, ROW_EXTRA_FIELD, ROW_BAD_TIMESTAMP, ROW_BAD_AM
 /* ---- the output buffer ------------------------------------------------------ */
 
 #define OUT_BUF_BYTES (1u << 20)
-#define ROW_MAX_BYTES 512    /* far more than the longest row written */
+#define ROW_MAX_BYTES 512 /* far more than the longest row written */
 
 typedef struct {
     cs_outfile file;
@@ -113,7 +110,10 @@ static char *put_u64(char *p, uint64_t v)
 {
     char digits[20];
     int n = 0;
-    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
     while (n > 0) *p++ = digits[--n];
     return p;
 }
@@ -132,19 +132,18 @@ static char *put_2digits(char *p, unsigned v)
  * words differ only in case), some are longer than 16 bytes, and a few need
  * quotes (a comma, a '"'). */
 static const char *const first_words[] = {
-    "Auto", "Pet", "Coffee", "Shoe", "Toy", "Wine", "Garden", "Music", "Sports", "Office",
-    "Beauty", "Hardware", "Furniture", "Jewelry", "Bike", "Camera", "Craft", "Flower",
-    "Gift", "Health", "Kitchen", "Outdoor", "Party", "Phone", "Print", "Software", "Tea",
-    "Video", "Bakery", "Optical",
+    "Auto",    "Pet",      "Coffee",    "Shoe",    "Toy",   "Wine",     "Garden", "Music",  "Sports", "Office",
+    "Beauty",  "Hardware", "Furniture", "Jewelry", "Bike",  "Camera",   "Craft",  "Flower", "Gift",   "Health",
+    "Kitchen", "Outdoor",  "Party",     "Phone",   "Print", "Software", "Tea",    "Video",  "Bakery", "Optical",
 };
 static const char *const second_words[] = {
-    "Shop", "Store", "Outlet", "Market", "Supplies", "Services", "Rental", "Repair", "Club",
-    "Center", "Depot", "Gallery", "Studio", "Warehouse", "Boutique", "Emporium", "Express",
-    "Online", "Wholesale", "& More", "Bar, Lounge", "\"Deluxe\"", "Corner", "Works", "Point",
+    "Shop",      "Store",  "Outlet",      "Market",     "Supplies",  "Services", "Rental",   "Repair",  "Club",
+    "Center",    "Depot",  "Gallery",     "Studio",     "Warehouse", "Boutique", "Emporium", "Express", "Online",
+    "Wholesale", "& More", "Bar, Lounge", "\"Deluxe\"", "Corner",    "Works",    "Point",
 };
-#define NFIRST ((int)(sizeof first_words / sizeof first_words[0]))
-#define NSECOND ((int)(sizeof second_words / sizeof second_words[0]))
-#define NAME_MAX_BYTES 48          /* the longest name made, with a margin */
+#define NFIRST         ((int)(sizeof first_words / sizeof first_words[0]))
+#define NSECOND        ((int)(sizeof second_words / sizeof second_words[0]))
+#define NAME_MAX_BYTES 48 /* the longest name made, with a margin */
 
 /* The name of category k (0-based) into out. */
 static void category_name(int k, char out[NAME_MAX_BYTES])
@@ -155,8 +154,10 @@ static void category_name(int k, char out[NAME_MAX_BYTES])
     }
     int j = k - NBASE, pairs = NFIRST * NSECOND;
     const char *a = first_words[j % NFIRST], *b = second_words[j / NFIRST % NSECOND];
-    if (j < pairs) snprintf(out, NAME_MAX_BYTES, "%s %s", a, b);
-    else snprintf(out, NAME_MAX_BYTES, "%s %s %d", a, b, j / pairs + 1);
+    if (j < pairs)
+        snprintf(out, NAME_MAX_BYTES, "%s %s", a, b);
+    else
+        snprintf(out, NAME_MAX_BYTES, "%s %s %d", a, b, j / pairs + 1);
 }
 
 /* Every (category, spelling, quoted-or-not) as the bytes that go in the
@@ -168,7 +169,10 @@ typedef struct {
     uint8_t *len;
 } spelling_table;
 
-static int needs_quotes(const char *s) { return strpbrk(s, ",\"\r\n") != NULL; }
+static int needs_quotes(const char *s)
+{
+    return strpbrk(s, ",\"\r\n") != NULL;
+}
 
 /* Writes the spelling at p; returns its length. */
 static size_t make_spelling(char *p, const char *base, int spell, int force_quotes)
@@ -189,7 +193,7 @@ static size_t make_spelling(char *p, const char *base, int spell, int force_quot
     if (force_quotes || needs_quotes(word)) {
         *p++ = '"';
         for (size_t i = 0; i < n; i++) {
-            if (word[i] == '"') *p++ = '"';    /* RFC 4180: '"' doubled inside quotes */
+            if (word[i] == '"') *p++ = '"'; /* RFC 4180: '"' doubled inside quotes */
             *p++ = word[i];
         }
         *p++ = '"';
@@ -204,7 +208,7 @@ static size_t make_spelling(char *p, const char *base, int spell, int force_quot
 static int make_spellings(spelling_table *t, int ncat)
 {
     size_t n = (size_t)ncat * NSPELL * 2;
-    size_t most = 2 * (NAME_MAX_BYTES + 2) + 2;    /* every '"' doubled, and the quotes */
+    size_t most = 2 * (NAME_MAX_BYTES + 2) + 2; /* every '"' doubled, and the quotes */
     t->text = malloc(n * most);
     t->at = malloc(n * sizeof *t->at);
     t->len = malloc(n * sizeof *t->len);
@@ -238,7 +242,7 @@ static void free_spellings(spelling_table *t)
  * and the file, are the same on every machine with it.) */
 typedef struct {
     int n;
-    uint64_t *below;       /* below[k]: draws u < below[k] pick a category <= k */
+    uint64_t *below; /* below[k]: draws u < below[k] pick a category <= k */
 } zipf_table;
 
 static int make_zipf(zipf_table *z, int n, double s)
@@ -260,11 +264,13 @@ static int make_zipf(zipf_table *z, int n, double s)
 static uint32_t draw_zipf(const zipf_table *z, cs_rng *rng)
 {
     uint64_t u = cs_rng_u32(rng);
-    int lo = 0, hi = z->n - 1;                 /* the first k with u < below[k] */
+    int lo = 0, hi = z->n - 1; /* the first k with u < below[k] */
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
-        if (u < z->below[mid]) hi = mid;
-        else lo = mid + 1;
+        if (u < z->below[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return (uint32_t)lo;
 }
@@ -274,9 +280,9 @@ static uint32_t draw_zipf(const zipf_table *z, cs_rng *rng)
  * calendar (days_to_date: Howard Hinnant's civil_from_days). */
 static void days_to_date(int64_t z, char out[10])
 {
-    z += 719468;                                         /* days since 0000-03-01 */
+    z += 719468; /* days since 0000-03-01 */
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;                      /* [0, 146096] */
+    int64_t doe = z - era * 146097; /* [0, 146096] */
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
@@ -287,7 +293,7 @@ static void days_to_date(int64_t z, char out[10])
     snprintf(text, sizeof text, "%04d-%02d-%02d", (int)year, (int)month, (int)day);
     memcpy(out, text, 10);
 }
-#define MARCH_1_2026 20513   /* days from 1970-01-01 */
+#define MARCH_1_2026 20513 /* days from 1970-01-01 */
 
 /* ---- one row ------------------------------------------------------------------- */
 
@@ -295,8 +301,8 @@ static void days_to_date(int64_t z, char out[10])
 typedef struct {
     int ncat, nspell, ndays;
     spelling_table spellings;
-    zipf_table zipf;           /* n = 0: uniform */
-    char (*date)[10];          /* "YYYY-MM-DD" of each day */
+    zipf_table zipf;  /* n = 0: uniform */
+    char (*date)[10]; /* "YYYY-MM-DD" of each day */
 } row_source;
 
 /* Draws and formats data row `id` at p; returns the end. Every random draw
@@ -369,8 +375,7 @@ static char *put_row(char *p, cs_rng *rng, const row_source *src, int64_t id, do
 
     /* currency: USD 40 %, EUR 20 %, GBP 10 %, the other nine share 30 % */
     uint32_t draw = cs_rng_below(rng, 1000);
-    int currency = draw < 400 ? 0 : draw < 600 ? 1 : draw < 700 ? 2
-                 : 3 + (int)((draw - 700) * (C2_NRATES - 3) / 300);
+    int currency = draw < 400 ? 0 : draw < 600 ? 1 : draw < 700 ? 2 : 3 + (int)((draw - 700) * (C2_NRATES - 3) / 300);
     if (kind == ROW_UNKNOWN_CURRENCY)
         p = put_str(p, bad_currencies[cs_rng_below(rng, COUNT(bad_currencies))]);
     else
@@ -411,8 +416,7 @@ static int make_source(row_source *src, const c2_gen_options *o)
     src->date = malloc((size_t)src->ndays * sizeof *src->date);
     if (!src->date || make_spellings(&src->spellings, src->ncat) != 0 ||
         (o->zipf > 0 && make_zipf(&src->zipf, src->ncat, o->zipf) != 0)) {
-        cs_error("generate: out of memory (the tables of %d categories and %d days)", src->ncat,
-                 src->ndays);
+        cs_error("generate: out of memory (the tables of %d categories and %d days)", src->ncat, src->ndays);
         return 3;
     }
     for (int d = 0; d < src->ndays; d++) days_to_date(MARCH_1_2026 + d, src->date[d]);
@@ -436,12 +440,12 @@ int c2_generate(const char *path, const c2_gen_options *o)
         cs_error("generate: the malformed share must be in [0, 1] (got %g)", o->malformed);
         return 2;
     }
-    if (o->categories < 0 || o->categories > C2_GEN_MAX_CATEGORIES || o->spellings < 0 ||
-        o->spellings > NSPELL || o->days < 0 || o->days > C2_GEN_MAX_DAYS ||
-        !(o->zipf >= 0.0 && o->zipf <= C2_GEN_MAX_ZIPF)) {
+    if (o->categories < 0 || o->categories > C2_GEN_MAX_CATEGORIES || o->spellings < 0 || o->spellings > NSPELL ||
+        o->days < 0 || o->days > C2_GEN_MAX_DAYS || !(o->zipf >= 0.0 && o->zipf <= C2_GEN_MAX_ZIPF)) {
         cs_error("generate: categories 1..%d, spellings 1..%d, days 1..%d, zipf 0..%g "
-                 "(got %d, %d, %d, %g)", C2_GEN_MAX_CATEGORIES, NSPELL, C2_GEN_MAX_DAYS,
-                 C2_GEN_MAX_ZIPF, o->categories, o->spellings, o->days, o->zipf);
+                 "(got %d, %d, %d, %g)",
+                 C2_GEN_MAX_CATEGORIES, NSPELL, C2_GEN_MAX_DAYS, C2_GEN_MAX_ZIPF, o->categories, o->spellings, o->days,
+                 o->zipf);
         return 2;
     }
 
@@ -458,7 +462,7 @@ int c2_generate(const char *path, const c2_gen_options *o)
         free(w.buf);
         return 3;
     }
-    if (cs_outfile_open(&w.file, path) != 0) {   /* it printed the reason */
+    if (cs_outfile_open(&w.file, path) != 0) { /* it printed the reason */
         free_source(&src);
         free(w.buf);
         return 2;
@@ -498,7 +502,7 @@ int c2_generate(const char *path, const c2_gen_options *o)
     flush_buffer(&w);
     free(w.buf);
     free_source(&src);
-    int rc = cs_outfile_commit(&w.file) == 0 ? 0 : 3;   /* a full disk shows here: exit 3 */
-    c2_cleanup_forget(tmp_name);                         /* renamed into place, or removed */
+    int rc = cs_outfile_commit(&w.file) == 0 ? 0 : 3; /* a full disk shows here: exit 3 */
+    c2_cleanup_forget(tmp_name);                      /* renamed into place, or removed */
     return rc;
 }

@@ -19,9 +19,9 @@
 #include "cs_console.h"
 #include "staged.h"
 
-#define LIST_ROWS 2000         /* rows timed in the list: enough for a steady figure, few at 10,000 groups */
-#define TABLE_ROWS 100000      /* rows timed in the table, whose rows are 1,000x cheaper */
-#define STRIDE 7919            /* row i goes to group (i * STRIDE) % G: every group in turn, scattered */
+#define LIST_ROWS  2000   /* rows timed in the list: enough for a steady figure, few at 10,000 groups */
+#define TABLE_ROWS 100000 /* rows timed in the table, whose rows are 1,000x cheaper */
+#define STRIDE     7919   /* row i goes to group (i * STRIDE) % G: every group in turn, scattered */
 
 typedef struct {
     char day[11];
@@ -36,22 +36,24 @@ static double ns_per_row(int which, int g, int rows)
 {
     key *keys = malloc((size_t)g * sizeof *keys);
     if (!keys) return -1;
-    for (int k = 0; k < g; k++) {   /* a day of March 2026 and a category name */
+    for (int k = 0; k < g; k++) { /* a day of March 2026 and a category name */
         snprintf(keys[k].day, sizeof keys[k].day, "2026-03-%02d", 1 + k % 28);
         keys[k].cat_len = (size_t)snprintf(keys[k].cat, sizeof keys[k].cat, "category %d", k / 28);
     }
     c2_group_node *list = NULL;
     c2_groups *table = which ? c2_groups_new() : NULL;
     double elapsed = -1;
-    for (int pass = 0; pass < 2; pass++) {   /* pass 0 makes the groups, pass 1 is timed */
+    for (int pass = 0; pass < 2; pass++) { /* pass 0 makes the groups, pass 1 is timed */
         int n = pass == 0 ? g : rows;
         double t0 = cs_now();
         for (int i = 0; i < n; i++) {
             const key *k = &keys[pass == 0 ? i : (int)((long long)i * STRIDE % g)];
             c2_clean_row row = {.hour = 0, .category = k->cat, .category_len = k->cat_len, .usd_cents = 100};
             memcpy(row.day, k->day, sizeof row.day);
-            if (which) c2_groups_add(table, row.day, row.category, row.category_len, row.usd_cents);
-            else if (c2_group_list_add(&list, &row) != 0) goto out;
+            if (which)
+                c2_groups_add(table, row.day, row.category, row.category_len, row.usd_cents);
+            else if (c2_group_list_add(&list, &row) != 0)
+                goto out;
         }
         elapsed = cs_now() - t0;
     }

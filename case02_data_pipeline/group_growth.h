@@ -8,8 +8,8 @@
 
 typedef struct {
     int groups[C2_GROWTH_POINTS];
-    double list_ns[C2_GROWTH_POINTS];    /* slow: ns per row */
-    double table_ns[C2_GROWTH_POINTS];   /* hashed: ns per row */
+    double list_ns[C2_GROWTH_POINTS];  /* slow: ns per row */
+    double table_ns[C2_GROWTH_POINTS]; /* hashed: ns per row */
 } c2_group_growth;
 
 /* Measures both stores at 10, 100, 1,000 and 10,000 groups. Returns 0, or 3

@@ -12,7 +12,7 @@
 #include "cs_outfile.h"
 #include "pipeline.h"
 
-#define C2_HEADER_MAX (64 * 1024)   /* a header longer than this is not our CSV */
+#define C2_HEADER_MAX (64 * 1024) /* a header longer than this is not our CSV */
 
 /* ---- the header ------------------------------------------------------------ */
 
@@ -54,14 +54,12 @@ int c2_read_header(const char *path, c2_header *h)
         goto out;
     }
     size_t pos = 0;
-    if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
-        (unsigned char)buf[2] == 0xBF)
-        pos = 3;                                   /* UTF-8 byte order mark */
+    if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
+        pos = 3; /* UTF-8 byte order mark */
     c2_record rec;
     size_t next = c2_scan_record(buf, pos, n, &rec);
     if (next == n && n == C2_HEADER_MAX && buf[n - 1] != '\n') {
-        cs_error("%s: line 1: no end of the header in the first %d KiB: not a CSV", path,
-                 C2_HEADER_MAX / 1024);
+        cs_error("%s: line 1: no end of the header in the first %d KiB: not a CSV", path, C2_HEADER_MAX / 1024);
         rc = 2;
         goto out;
     }
@@ -92,8 +90,7 @@ int c2_read_header(const char *path, c2_header *h)
             name[len] = '\0';
             used += snprintf(found + used, sizeof found - used, "%s%s", i ? ", " : "", name);
         }
-        cs_error("%s: line 1: missing column '%s' (found: %s)", path, c2_column_names[c],
-                 found[0] ? found : "nothing");
+        cs_error("%s: line 1: missing column '%s' (found: %s)", path, c2_column_names[c], found[0] ? found : "nothing");
         rc = 2;
         goto out;
     }
@@ -196,7 +193,7 @@ void c2_result_merge(c2_result *dst, const c2_result *src)
     size_t out = 0;
     for (size_t i = 0; i < dst->ngroups; i++) {
         if (out > 0 && group_order(&dst->groups[out - 1], &dst->groups[i]) == 0) {
-            fold(&dst->groups[out - 1], &dst->groups[i]);   /* its bytes stay in a block until the free */
+            fold(&dst->groups[out - 1], &dst->groups[i]); /* its bytes stay in a block until the free */
         } else {
             dst->groups[out++] = dst->groups[i];
         }
@@ -216,12 +213,12 @@ int64_t c2_group_mean(const c2_group *g)
 
 int c2_result_compare(const c2_result *a, const c2_result *b, char *msg, size_t len)
 {
-#define DIFF(what, x, y)                                                              \
-    do {                                                                              \
-        if ((x) != (y)) {                                                             \
+#define DIFF(what, x, y)                                                                       \
+    do {                                                                                       \
+        if ((x) != (y)) {                                                                      \
             snprintf(msg, len, "%s: %lld against %lld", what, (long long)(x), (long long)(y)); \
-            return 1;                                                                 \
-        }                                                                             \
+            return 1;                                                                          \
+        }                                                                                      \
     } while (0)
     DIFF("rows", a->rows, b->rows);
     DIFF("accepted rows", a->accepted, b->accepted);
@@ -231,8 +228,8 @@ int c2_result_compare(const c2_result *a, const c2_result *b, char *msg, size_t 
     for (size_t i = 0; i < a->ngroups; i++) {
         const c2_group *x = &a->groups[i], *y = &b->groups[i];
         if (group_order(x, y) != 0) {
-            snprintf(msg, len, "group %zu: (%s, %.40s) against (%s, %.40s)", i, x->day, x->category,
-                     y->day, y->category);
+            snprintf(msg, len, "group %zu: (%s, %.40s) against (%s, %.40s)", i, x->day, x->category, y->day,
+                     y->category);
             return 1;
         }
         char what[128];
@@ -250,7 +247,10 @@ int c2_result_compare(const c2_result *a, const c2_result *b, char *msg, size_t 
     return 0;
 }
 
-static double abs_diff(int64_t x, int64_t y) { return x > y ? (double)x - (double)y : (double)y - (double)x; }
+static double abs_diff(int64_t x, int64_t y)
+{
+    return x > y ? (double)x - (double)y : (double)y - (double)x;
+}
 
 double c2_result_max_error(const c2_result *a, const c2_result *b)
 {
@@ -281,7 +281,7 @@ typedef struct {
 
 static void flush_lines(line_buffer *b)
 {
-    if (b->used > 0) fwrite(b->buf, 1, b->used, b->f);   /* errors: caught by the commit */
+    if (b->used > 0) fwrite(b->buf, 1, b->used, b->f); /* errors: caught by the commit */
     b->used = 0;
 }
 
@@ -294,18 +294,19 @@ static char *room(line_buffer *b, size_t n)
 }
 
 /* "00" "01" ... "99": numbers are written two digits at a time. */
-static const char two_digits[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
+static const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
 
 /* The decimal digits of v at p; returns the end (at most 20 bytes). */
 static char *put_number(char *p, uint64_t v)
 {
     char digits[20], *end = digits + sizeof digits, *q = end;
     for (; v >= 100; v /= 100) memcpy(q -= 2, two_digits + 2 * (v % 100), 2);
-    if (v >= 10) memcpy(q -= 2, two_digits + 2 * v, 2);
-    else *--q = (char)('0' + v);
+    if (v >= 10)
+        memcpy(q -= 2, two_digits + 2 * v, 2);
+    else
+        *--q = (char)('0' + v);
     memcpy(p, q, (size_t)(end - q));
     return p + (end - q);
 }
@@ -326,8 +327,7 @@ static char *put_usd(char *p, int64_t cents)
 static char *put_field(char *p, const char *s, size_t len)
 {
     int quote = 0;
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    for (size_t i = 0; i < len && !quote; i++) quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
         memcpy(p, s, len);
         return p + len;
@@ -383,7 +383,7 @@ int c2_write_groups_csv(const c2_result *r, const char *path)
          * separators */
         size_t most = 10 + (2 * g->category_len + 2) + 20 + 4 * 23 + 6;
         char *line = room(b, most), *own = NULL;
-        if (!line && !(line = own = malloc(most))) {   /* a category longer than the buffer */
+        if (!line && !(line = own = malloc(most))) { /* a category longer than the buffer */
             cs_error("out of memory writing %s", path);
             rc = -1;
             break;
@@ -427,8 +427,8 @@ int c2_write_summary(const c2_result *r, const char *path)
     if (open_output(&o, path) != 0) return -1;
     int64_t rejected = 0;
     for (int i = 0; i < C2_NREASONS; i++) rejected += r->rejected[i];
-    fprintf(o.f, "item,value\nrows,%lld\naccepted,%lld\nrejected,%lld\n", (long long)r->rows,
-            (long long)r->accepted, (long long)rejected);
+    fprintf(o.f, "item,value\nrows,%lld\naccepted,%lld\nrejected,%lld\n", (long long)r->rows, (long long)r->accepted,
+            (long long)rejected);
     for (int i = 0; i < C2_NREASONS; i++)
         fprintf(o.f, "rejected_%s,%lld\n", c2_reason_names[i], (long long)r->rejected[i]);
     for (int h = 0; h < 24; h++) fprintf(o.f, "hour_%02d,%lld\n", h, (long long)r->hours[h]);

@@ -71,53 +71,61 @@ typedef enum {
 extern const char *const c2_reason_names[C2_NREASONS];
 
 /* ---- the columns ------------------------------------------------------------ */
-enum { C2_COL_TXN_ID, C2_COL_TIMESTAMP, C2_COL_USER_ID, C2_COL_CATEGORY,
-       C2_COL_AMOUNT, C2_COL_CURRENCY, C2_COL_COUNTRY, C2_NCOLS };
+enum {
+    C2_COL_TXN_ID,
+    C2_COL_TIMESTAMP,
+    C2_COL_USER_ID,
+    C2_COL_CATEGORY,
+    C2_COL_AMOUNT,
+    C2_COL_CURRENCY,
+    C2_COL_COUNTRY,
+    C2_NCOLS
+};
 extern const char *const c2_column_names[C2_NCOLS];
 
 typedef struct {
-    int index[C2_NCOLS];   /* field index of each needed column */
-    int nfields;           /* fields in the header: every row must have as many */
-    size_t data_offset;    /* bytes of BOM + header record, newline included:
+    int index[C2_NCOLS]; /* field index of each needed column */
+    int nfields;         /* fields in the header: every row must have as many */
+    size_t data_offset;  /* bytes of BOM + header record, newline included:
                               the data records start here */
 } c2_header;
 
 /* ---- the currency table ------------------------------------------------------ */
 typedef struct {
-    char code[4];          /* "EUR" */
-    int64_t rate_ppm;      /* US dollars per unit, in millionths: EUR 1080000 */
+    char code[4];     /* "EUR" */
+    int64_t rate_ppm; /* US dollars per unit, in millionths: EUR 1080000 */
 } c2_rate;
 #define C2_NRATES 12
 extern const c2_rate c2_rates[C2_NRATES];
 
 /* ---- the result of the job ------------------------------------------------- */
 typedef struct {
-    char day[11];          /* "YYYY-MM-DD" */
-    char *category;        /* normalized, NUL-terminated, owned by the result */
-    size_t category_len;   /* bytes (a category may contain a NUL only if the
+    char day[11];        /* "YYYY-MM-DD" */
+    char *category;      /* normalized, NUL-terminated, owned by the result */
+    size_t category_len; /* bytes (a category may contain a NUL only if the
                               input did; compare with memcmp on this length) */
     int64_t count, sum_cents, min_cents, max_cents;
 } c2_group;
 
 typedef struct {
-    c2_group *groups;      /* any order until c2_result_sort */
+    c2_group *groups; /* any order until c2_result_sort */
     size_t ngroups, cap;
-    c2_text_arena text;    /* the groups' category bytes, in a few large blocks
+    c2_text_arena text; /* the groups' category bytes, in a few large blocks
                               (one malloc per group would cost more than the
                               merge of 100,000 groups itself) */
-    int64_t rows;          /* data records seen (blank lines excluded) */
+    int64_t rows;       /* data records seen (blank lines excluded) */
     int64_t accepted;
     int64_t rejected[C2_NREASONS];
-    int64_t hours[24];     /* accepted rows by hour */
+    int64_t hours[24]; /* accepted rows by hour */
 } c2_result;
 
 /* ---- the job given to every variant ---------------------------------------- */
 typedef struct {
-    const char *path;      /* the input CSV */
-    c2_header header;      /* read once, before the rungs (steps.c) */
+    const char *path; /* the input CSV */
+    c2_header header; /* read once, before the rungs (steps.c) */
     int64_t file_bytes;
-    const char *tmp_dir;   /* where variants with an intermediate file put it */
-    int threads;           /* OpenMP threads for the parallel variants */
+    const char *tmp_dir; /* where variants with an intermediate file put it */
+    int threads;         /* OpenMP threads for the parallel variants */
 } c2_job;
 
 /* Every variant: reads job->path, fills out (initialized by the caller with
@@ -125,12 +133,12 @@ typedef struct {
  * (2: the file cannot be read; 3: out of memory or an I/O error). */
 typedef int (*c2_variant_fn)(const c2_job *job, c2_result *out);
 
-int c2_run_slow(const c2_job *job, c2_result *out);      /* 1_slow.c */
-int c2_run_views(const c2_job *job, c2_result *out);     /* 2_views.c */
-int c2_run_hashed(const c2_job *job, c2_result *out);    /* 3_hashed.c */
-int c2_run_fused(const c2_job *job, c2_result *out);     /* 4_fused.c */
-int c2_run_columnar(const c2_job *job, c2_result *out);  /* 5_columnar.c */
-int c2_run_fast(const c2_job *job, c2_result *out);      /* 6_fast.c */
+int c2_run_slow(const c2_job *job, c2_result *out);     /* 1_slow.c */
+int c2_run_views(const c2_job *job, c2_result *out);    /* 2_views.c */
+int c2_run_hashed(const c2_job *job, c2_result *out);   /* 3_hashed.c */
+int c2_run_fused(const c2_job *job, c2_result *out);    /* 4_fused.c */
+int c2_run_columnar(const c2_job *job, c2_result *out); /* 5_columnar.c */
+int c2_run_fast(const c2_job *job, c2_result *out);     /* 6_fast.c */
 
 /* The reference every rung is checked against (reference.c): the job done
  * by plain code that shares nothing with the rungs, in one pass whose cost
@@ -171,19 +179,19 @@ size_t c2_normalize_category(const char *s, size_t len, char *out, size_t cap);
  * slices into the buffer; a field with '""' or text after its closing quote
  * needs unescaping (flag set), done by c2_field_copy into scratch space. */
 typedef struct {
-    const char *ptr;       /* first byte of the field's text (inside the quotes) */
-    size_t len;            /* bytes, escapes included */
-    int quoted;            /* started with '"' */
-    int needs_unescape;    /* contains '""' or trailing text after the quote */
+    const char *ptr;    /* first byte of the field's text (inside the quotes) */
+    size_t len;         /* bytes, escapes included */
+    int quoted;         /* started with '"' */
+    int needs_unescape; /* contains '""' or trailing text after the quote */
 } c2_field;
 
-#define C2_MAX_FIELDS 64   /* fields kept per record; more are counted only */
+#define C2_MAX_FIELDS 64 /* fields kept per record; more are counted only */
 
 typedef struct {
     c2_field fields[C2_MAX_FIELDS];
-    int nfields;           /* fields in the record (may exceed C2_MAX_FIELDS) */
-    int unterminated;      /* a quoted field ran to the end of the buffer */
-    int blank;             /* an empty line (skip it) */
+    int nfields;      /* fields in the record (may exceed C2_MAX_FIELDS) */
+    int unterminated; /* a quoted field ran to the end of the buffer */
+    int blank;        /* an empty line (skip it) */
 } c2_record;
 
 /* Scans the record at buf[pos..end); returns the position after it (after
@@ -231,23 +239,23 @@ int c2_write_summary(const c2_result *r, const char *path);
 
 /* ---- the generator (generate.c) ----------------------------------------------- */
 typedef struct {
-    int64_t rows;          /* data rows */
+    int64_t rows; /* data rows */
     uint64_t seed;
-    double malformed;      /* share of malformed rows (default 0.005) */
-    int crlf;              /* CRLF line endings */
-    int bom;               /* write a UTF-8 BOM */
-    int final_newline;     /* end the last record with a newline (default 1) */
+    double malformed;  /* share of malformed rows (default 0.005) */
+    int crlf;          /* CRLF line endings */
+    int bom;           /* write a UTF-8 BOM */
+    int final_newline; /* end the last record with a newline (default 1) */
     /* The shape of the data (0: the default); see generate.c. */
-    int categories;        /* distinct categories (default 12) */
-    int spellings;         /* spellings per category, of the five (default 5) */
-    int days;              /* days from 2026-03-01 (default C2_GEN_DAYS) */
-    double zipf;           /* category k drawn in proportion to 1/k^zipf (default 0: uniform) */
+    int categories; /* distinct categories (default 12) */
+    int spellings;  /* spellings per category, of the five (default 5) */
+    int days;       /* days from 2026-03-01 (default C2_GEN_DAYS) */
+    double zipf;    /* category k drawn in proportion to 1/k^zipf (default 0: uniform) */
 } c2_gen_options;
 
-#define C2_GEN_DAYS 30
+#define C2_GEN_DAYS           30
 #define C2_GEN_MAX_CATEGORIES 100000
-#define C2_GEN_MAX_DAYS 10000
-#define C2_GEN_MAX_ZIPF 4.0
+#define C2_GEN_MAX_DAYS       10000
+#define C2_GEN_MAX_ZIPF       4.0
 
 /* Writes a CSV per the options to path atomically. Returns 0, or 2/3 after
  * a one-line message. */
@@ -261,9 +269,9 @@ void c2_gen_shape(const c2_gen_options *o, int *categories, int *spellings, int 
  * The category's bytes belong to whoever filled the row (a new string in
  * slow, a reused buffer in the later rungs). */
 typedef struct {
-    char day[11];                 /* "YYYY-MM-DD" */
+    char day[11]; /* "YYYY-MM-DD" */
     int hour;
-    const char *category;         /* normalized */
+    const char *category; /* normalized */
     size_t category_len;
     int64_t usd_cents;
 } c2_clean_row;

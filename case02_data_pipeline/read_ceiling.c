@@ -62,18 +62,24 @@ int c2_measure_read_rate(const char *path, int repeats, c2_read_rate *r)
     int failed = 0;
     for (int rep = 0; rep < repeats; rep++) {
         char *buf = malloc(BLOCK);
-        if (!buf) { failed = 1; break; }
+        if (!buf) {
+            failed = 1;
+            break;
+        }
         double t0 = cs_now();
         long long lines = read_range(fd, 0, size, buf);
         double t1 = cs_now() - t0;
         free(buf);
-        if (lines < 0) { failed = 1; break; }
+        if (lines < 0) {
+            failed = 1;
+            break;
+        }
         r->newlines = lines;
         if (t1 > 0 && (best1 == 0 || t1 < best1)) best1 = t1;
 
         long long total = 0;
         t0 = cs_now();
-        #pragma omp parallel reduction(+ : total) reduction(| : failed)
+#pragma omp parallel reduction(+ : total) reduction(| : failed)
         {
             int nt = 1, id = 0;
 #ifdef _OPENMP
@@ -85,8 +91,10 @@ int c2_measure_read_rate(const char *path, int repeats, c2_read_rate *r)
             char *b = malloc(BLOCK);
             long long l = b ? read_range(fd, start, len, b) : -1;
             free(b);
-            if (l < 0) failed |= 1;
-            else total += l;
+            if (l < 0)
+                failed |= 1;
+            else
+                total += l;
         }
         double tn = cs_now() - t0;
         if (failed) break;

@@ -7,10 +7,10 @@
 #define C2_READ_CEILING_H
 
 typedef struct {
-    double one_thread_gbs;   /* GB/s, 1 thread */
-    double all_threads_gbs;  /* GB/s, all OpenMP threads (pread of chunks) */
+    double one_thread_gbs;  /* GB/s, 1 thread */
+    double all_threads_gbs; /* GB/s, all OpenMP threads (pread of chunks) */
     int threads;
-    long long newlines;      /* counted, so the reads cannot be skipped */
+    long long newlines; /* counted, so the reads cannot be skipped */
 } c2_read_rate;
 
 /* Best of `repeats` passes over the file. Returns 0, or 2 after a message. */

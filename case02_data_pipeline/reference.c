@@ -27,7 +27,7 @@ typedef struct {
     FILE *f;
     unsigned char buf[1 << 16];
     size_t pos, len;
-    int error;             /* a read failed (not the end of the file) */
+    int error; /* a read failed (not the end of the file) */
 } reader;
 
 /* The next byte, or EOF at the end of the file (or after a read error). */
@@ -74,8 +74,13 @@ static int equals(const text *t, const char *s)
 
 /* ---- splitting records ---------------------------------------------------------- */
 
-enum { FIELD_ENDS_AT_COMMA, FIELD_ENDS_AT_NEWLINE, FIELD_ENDS_AT_END_OF_FILE, FIELD_UNTERMINATED,
-       NOTHING_LEFT /* the file ended where the field would start */ };
+enum {
+    FIELD_ENDS_AT_COMMA,
+    FIELD_ENDS_AT_NEWLINE,
+    FIELD_ENDS_AT_END_OF_FILE,
+    FIELD_UNTERMINATED,
+    NOTHING_LEFT /* the file ended where the field would start */
+};
 
 /* Reads one field into value (NULL: read and forget it) and says how it
  * ended. *quoted: it started with a quote; *blank: it was nothing, or only
@@ -96,7 +101,7 @@ static int read_field(reader *r, text *value, int *quoted, int *blank)
             if (c == EOF) return FIELD_UNTERMINATED;
             if (c == '"') {
                 c = next_byte(r);
-                if (c != '"') break;          /* the closing quote; c is the byte after it */
+                if (c != '"') break; /* the closing quote; c is the byte after it */
             }
             if (value) add_byte(value, (char)c);
         }
@@ -136,7 +141,7 @@ static int read_record(reader *r, const long *want, text *values, int nwant, lon
         if (end == FIELD_UNTERMINATED) return UNTERMINATED_RECORD;
         if (end == NOTHING_LEFT) {
             if (i == 0) return NO_MORE_RECORDS;
-            end = FIELD_ENDS_AT_END_OF_FILE;  /* "a,b," at the very end: an empty last field */
+            end = FIELD_ENDS_AT_END_OF_FILE; /* "a,b," at the very end: an empty last field */
         }
         if (i == 0 && blank) return BLANK_LINE;
         (*nfields)++;
@@ -146,7 +151,10 @@ static int read_record(reader *r, const long *want, text *values, int nwant, lon
 
 /* ---- the row rules ----------------------------------------------------------------- */
 
-static int digit(char c) { return c >= '0' && c <= '9'; }
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 static int number(const char *s, int n)
 {
     int v = 0;
@@ -211,7 +219,7 @@ static int64_t rate_of(const text *t)
 /* round(cents * rate / 1e6), halves away from zero. */
 static int64_t usd_cents(int64_t cents, int64_t rate_ppm)
 {
-    int64_t product = cents * rate_ppm;           /* |product| < 2e18: no overflow */
+    int64_t product = cents * rate_ppm; /* |product| < 2e18: no overflow */
     int64_t whole = product / 1000000, rest = product % 1000000;
     if (rest >= 500000) whole++;
     if (rest <= -500000) whole--;
@@ -248,7 +256,7 @@ typedef struct {
 
 static size_t hash_key(const char *day, const char *cat, size_t len, size_t nbuckets)
 {
-    uint64_t h = 1469598103934665603ull;          /* FNV-1a over the day, then the category */
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the day, then the category */
     for (int i = 0; i < 10; i++) h = (h ^ (unsigned char)day[i]) * 1099511628211ull;
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)cat[i]) * 1099511628211ull;
     return (size_t)(h % nbuckets);
@@ -264,7 +272,7 @@ static node *group_of(group_table *t, const char *day, const text *cat)
         if (memcmp(n->day, day, 10) == 0 && n->category_len == cat->len &&
             (cat->len == 0 || memcmp(n->category, cat->s, cat->len) == 0))
             return n;
-    if (t->ngroups == t->nbuckets) {              /* full: twice the buckets */
+    if (t->ngroups == t->nbuckets) { /* full: twice the buckets */
         size_t nb = 2 * t->nbuckets;
         node **bigger = calloc(nb, sizeof *bigger);
         if (!bigger) return NULL;
@@ -316,7 +324,7 @@ int c2_reference(const c2_job *job, c2_result *out)
         return 2;
     }
     /* A UTF-8 byte order mark at the very start is not part of the header. */
-    next_byte(r);                                 /* fills the buffer */
+    next_byte(r); /* fills the buffer */
     r->pos = 0;
     if (r->len >= 3 && r->buf[0] == 0xEF && r->buf[1] == 0xBB && r->buf[2] == 0xBF) r->pos = 3;
 
@@ -352,12 +360,18 @@ int c2_reference(const c2_job *job, c2_result *out)
         int hour;
         int64_t cents, rate;
         c2_reason reason;
-        if (kind == UNTERMINATED_RECORD) reason = C2_UNTERMINATED_QUOTE;
-        else if (nfields < header_fields) reason = C2_MISSING_FIELD;
-        else if (nfields > header_fields) reason = C2_EXTRA_FIELD;
-        else if (!valid_timestamp(&values[TIMESTAMP], &hour)) reason = C2_BAD_TIMESTAMP;
-        else if (!valid_amount(&values[AMOUNT], &cents)) reason = C2_BAD_AMOUNT;
-        else if ((rate = rate_of(&values[CURRENCY])) == 0) reason = C2_UNKNOWN_CURRENCY;
+        if (kind == UNTERMINATED_RECORD)
+            reason = C2_UNTERMINATED_QUOTE;
+        else if (nfields < header_fields)
+            reason = C2_MISSING_FIELD;
+        else if (nfields > header_fields)
+            reason = C2_EXTRA_FIELD;
+        else if (!valid_timestamp(&values[TIMESTAMP], &hour))
+            reason = C2_BAD_TIMESTAMP;
+        else if (!valid_amount(&values[AMOUNT], &cents))
+            reason = C2_BAD_AMOUNT;
+        else if ((rate = rate_of(&values[CURRENCY])) == 0)
+            reason = C2_UNKNOWN_CURRENCY;
         else {
             /* accepted */
             int64_t usd = usd_cents(cents, rate);

@@ -11,8 +11,7 @@
 #include <string.h>
 
 const char *const c2_reason_names[C2_NREASONS] = {
-    "unterminated_quote", "missing_field", "extra_field",
-    "bad_timestamp", "bad_amount", "unknown_currency",
+    "unterminated_quote", "missing_field", "extra_field", "bad_timestamp", "bad_amount", "unknown_currency",
 };
 
 const char *const c2_column_names[C2_NCOLS] = {
@@ -23,20 +22,28 @@ const char *const c2_column_names[C2_NCOLS] = {
  * point is the arithmetic, not the market). Integers, so the conversion is
  * exact and every variant agrees to the cent. */
 const c2_rate c2_rates[C2_NRATES] = {
-    {"USD", 1000000}, {"EUR", 1080000}, {"GBP", 1270000}, {"JPY", 6700},
-    {"CHF", 1130000}, {"CAD", 740000},  {"AUD", 660000},  {"CNY", 138000},
-    {"INR", 12000},   {"BRL", 200000},  {"MXN", 58000},   {"SEK", 95000},
+    {"USD", 1000000}, {"EUR", 1080000}, {"GBP", 1270000}, {"JPY", 6700},   {"CHF", 1130000}, {"CAD", 740000},
+    {"AUD", 660000},  {"CNY", 138000},  {"INR", 12000},   {"BRL", 200000}, {"MXN", 58000},   {"SEK", 95000},
 };
 
 /* ---- timestamps ------------------------------------------------------------ */
 
 /* 1 if c is '0'..'9'. The unsigned subtraction folds both range checks into
  * one comparison: bytes below '0' wrap around to large values. */
-static inline int is_digit(char c) { return (unsigned char)(c - '0') <= 9; }
+static inline int is_digit(char c)
+{
+    return (unsigned char)(c - '0') <= 9;
+}
 
-static inline int two_digits(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+static inline int two_digits(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
 
-static int is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int year, int month)
 {
@@ -48,7 +55,7 @@ int c2_parse_timestamp(const char *s, size_t len, char day[10], int *hour)
 {
     /* YYYY-MM-DDTHH:MM:SSZ: the shape first (every byte at its position is a
      * digit or the one separator allowed there), then the ranges. */
-    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";   /* d: a digit */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ"; /* d: a digit */
     if (len != sizeof shape - 1) return 0;
     for (size_t i = 0; i < len; i++) {
         if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i]) return 0;
@@ -73,7 +80,10 @@ int c2_parse_amount(const char *s, size_t len, int64_t *cents)
      * multiplication by a rate (below 2e6) cannot overflow int64. */
     size_t i = 0;
     int negative = 0;
-    if (i < len && s[i] == '-') { negative = 1; i++; }
+    if (i < len && s[i] == '-') {
+        negative = 1;
+        i++;
+    }
 
     size_t int_start = i;
     int64_t units = 0;
@@ -83,16 +93,16 @@ int c2_parse_amount(const char *s, size_t len, int64_t *cents)
         if (i - int_start == 10) return 0;
         units = units * 10 + (s[i++] - '0');
     }
-    if (i == int_start) return 0;                             /* no digit */
+    if (i == int_start) return 0; /* no digit */
 
-    int64_t fraction = 0;   /* in cents */
+    int64_t fraction = 0; /* in cents */
     if (i < len) {
         if (s[i] != '.') return 0;
         i++;
         size_t frac_digits = len - i;
-        if (frac_digits < 1 || frac_digits > 2) return 0;     /* "12." and "1.234" */
+        if (frac_digits < 1 || frac_digits > 2) return 0; /* "12." and "1.234" */
         if (!is_digit(s[i])) return 0;
-        fraction = (s[i] - '0') * 10;                         /* "12.5" is 50 cents */
+        fraction = (s[i] - '0') * 10; /* "12.5" is 50 cents */
         if (frac_digits == 2) {
             if (!is_digit(s[i + 1])) return 0;
             fraction += s[i + 1] - '0';
@@ -108,8 +118,8 @@ int c2_parse_amount(const char *s, size_t len, int64_t *cents)
 /* Three bytes packed into one integer, so a code is found with one switch on
  * an int instead of up to twelve memcmp calls. The case labels are constants
  * the compiler turns into a binary search or a jump table. */
-#define PACK3(a, b, c) ((uint32_t)(unsigned char)(a) | (uint32_t)(unsigned char)(b) << 8 | \
-                        (uint32_t)(unsigned char)(c) << 16)
+#define PACK3(a, b, c) \
+    ((uint32_t)(unsigned char)(a) | (uint32_t)(unsigned char)(b) << 8 | (uint32_t)(unsigned char)(c) << 16)
 
 int c2_find_currency(const char *s, size_t len)
 {

@@ -23,7 +23,7 @@ FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t p
         cs_error("%s: cannot create a temporary file there: %s", dir, strerror(errno));
         return NULL;
     }
-    c2_cleanup_add(path);          /* removed if the run is interrupted */
+    c2_cleanup_add(path); /* removed if the run is interrupted */
     FILE *f = fdopen(fd, "w");
     if (!f) {
         cs_error("%s: cannot open: %s", path, strerror(errno));
@@ -33,12 +33,14 @@ FILE *c2_tmp_create(const c2_job *job, const char *variant, char *path, size_t p
     return f;
 }
 
-void c2_tmp_remove(const char *path) { c2_cleanup_remove(path); }
+void c2_tmp_remove(const char *path)
+{
+    c2_cleanup_remove(path);
+}
 
 int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row)
 {
-    fprintf(tmp, "%s %d %" PRId64 " %zu ", row->day, row->hour, row->usd_cents,
-            row->category_len);
+    fprintf(tmp, "%s %d %" PRId64 " %zu ", row->day, row->hour, row->usd_cents, row->category_len);
     fwrite(row->category, 1, row->category_len, tmp);
     fputc('\n', tmp);
     return ferror(tmp) ? -1 : 0;
@@ -56,8 +58,10 @@ int c2_extract_to_tmp(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_pa
         cs_prof_end();
         if (got == 0) break;
         if (got != 1) {
-            if (got == C2_OUT_OF_MEMORY) cs_error("out of memory");
-            else cs_error("%s: cannot read: %s", job->path, strerror(errno));
+            if (got == C2_OUT_OF_MEMORY)
+                cs_error("out of memory");
+            else
+                cs_error("%s: cannot read: %s", job->path, strerror(errno));
             rc = 3;
             break;
         }
@@ -88,20 +92,17 @@ int c2_extract_to_tmp(const c2_job *job, FILE *in, FILE *tmp, const char *tmp_pa
  * not what c2_tmp_write_row wrote; C2_OUT_OF_MEMORY. */
 static int read_row(FILE *tmp, c2_clean_row *row, char **cat, size_t *cat_cap)
 {
-    int got = fscanf(tmp, "%10s %d %" SCNd64 " %zu", row->day, &row->hour, &row->usd_cents,
-                     &row->category_len);
+    int got = fscanf(tmp, "%10s %d %" SCNd64 " %zu", row->day, &row->hour, &row->usd_cents, &row->category_len);
     if (got == EOF && !ferror(tmp)) return 0;
     if (got != 4 || fgetc(tmp) != ' ' || row->hour < 0 || row->hour > 23) return C2_READ_ERROR;
     if (c2_reserve(cat, cat_cap, row->category_len + 1) != 0) return C2_OUT_OF_MEMORY;
-    if (fread(*cat, 1, row->category_len, tmp) != row->category_len || fgetc(tmp) != '\n')
-        return C2_READ_ERROR;
+    if (fread(*cat, 1, row->category_len, tmp) != row->category_len || fgetc(tmp) != '\n') return C2_READ_ERROR;
     (*cat)[row->category_len] = '\0';
     row->category = *cat;
     return 1;
 }
 
-int c2_tmp_load(const char *tmp_path, c2_result *out, int new_string_per_row, c2_load_row_fn add,
-                void *ctx)
+int c2_tmp_load(const char *tmp_path, c2_result *out, int new_string_per_row, c2_load_row_fn add, void *ctx)
 {
     FILE *tmp = fopen(tmp_path, "rb");
     if (!tmp) {
@@ -120,7 +121,7 @@ int c2_tmp_load(const char *tmp_path, c2_result *out, int new_string_per_row, c2
             out->hours[row.hour]++;
             if (add(ctx, &row) != 0) got = C2_OUT_OF_MEMORY;
         }
-        if (new_string_per_row) {   /* the first version: a new string per row */
+        if (new_string_per_row) { /* the first version: a new string per row */
             free(cat);
             cat = NULL;
             cat_cap = 0;
@@ -155,8 +156,7 @@ struct c2_group_node {
 static c2_group_node *find_group(c2_group_node *head, const char *day, const char *cat, size_t len)
 {
     for (c2_group_node *g = head; g; g = g->next)
-        if (strcmp(g->day, day) == 0 && g->category_len == len && memcmp(g->category, cat, len) == 0)
-            return g;
+        if (strcmp(g->day, day) == 0 && g->category_len == len && memcmp(g->category, cat, len) == 0) return g;
     return NULL;
 }
 

@@ -29,8 +29,7 @@ int c2_tmp_write_row(FILE *tmp, const c2_clean_row *row);
 /* A rung's transform: checks and converts one record. Returns C2_NREASONS
  * (accepted: row filled), the c2_reason it is rejected for, or
  * C2_OUT_OF_MEMORY. `buffers` is the rung's own reused state. */
-typedef int (*c2_transform_fn)(const c2_job *job, const c2_record *rec, void *buffers,
-                               c2_clean_row *row);
+typedef int (*c2_transform_fn)(const c2_job *job, const c2_record *rec, void *buffers, c2_clean_row *row);
 
 /* Extract and transform of the rungs that read in blocks (views, hashed):
  * each record (profiler phase "extract", block_reader.c) through the rung's
@@ -49,8 +48,7 @@ typedef int (*c2_load_row_fn)(void *ctx, const c2_clean_row *row);
  * (slow, as first written); otherwise into one reused buffer. Returns 0 or 3
  * (one line on stderr: the file unreadable, not what was written, or out of
  * memory). */
-int c2_tmp_load(const char *tmp_path, c2_result *out, int new_string_per_row, c2_load_row_fn add,
-                void *ctx);
+int c2_tmp_load(const char *tmp_path, c2_result *out, int new_string_per_row, c2_load_row_fn add, void *ctx);
 
 /* The groups of slow and views: a linked list searched from its head by
  * comparing strings (hashed replaces it with aggregate.c's hash table). */

@@ -25,14 +25,14 @@
 #define C2_SWAR 0
 #endif
 
-#define C2_ONES 0x0101010101010101ull
+#define C2_ONES  0x0101010101010101ull
 #define C2_HIGHS 0x8080808080808080ull
 #define C2_LOWS7 0x7F7F7F7F7F7F7F7Full
 
 static inline uint64_t c2_load64(const char *p)
 {
     uint64_t w;
-    memcpy(&w, p, 8);    /* one unaligned load: memcpy of a constant size */
+    memcpy(&w, p, 8); /* one unaligned load: memcpy of a constant size */
     return w;
 }
 
@@ -71,9 +71,9 @@ static inline uint64_t c2_low_bytes(size_t n)
  * numbers), instead of eight multiply-adds one after the other. */
 static inline uint64_t c2_eight_digits(uint64_t v)
 {
-    v = (v * (10 * 256 + 1)) >> 8;                         /* 16-bit lanes: d0*10 + d1 */
-    v = ((v & 0x00FF00FF00FF00FFull) * (100 * 65536 + 1)) >> 16;   /* 32-bit lanes: 4 digits */
-    return ((v & 0x0000FFFF0000FFFFull) * (10000 * (1ull << 32) + 1)) >> 32;   /* all 8 */
+    v = (v * (10 * 256 + 1)) >> 8;                                           /* 16-bit lanes: d0*10 + d1 */
+    v = ((v & 0x00FF00FF00FF00FFull) * (100 * 65536 + 1)) >> 16;             /* 32-bit lanes: 4 digits */
+    return ((v & 0x0000FFFF0000FFFFull) * (10000 * (1ull << 32) + 1)) >> 32; /* all 8 */
 }
 
 /* c2_parse_amount for the amounts most files hold: at most 8 bytes, no
@@ -91,22 +91,21 @@ static inline uint64_t c2_eight_digits(uint64_t v)
  * cents. No branch depends on the text. */
 static inline int c2_swar_amount(const char *s, size_t len, int64_t *cents)
 {
-    if (len - 1 >= 8 || s[0] == '-') return -1;          /* len 0 wraps around: -1 too */
+    if (len - 1 >= 8 || s[0] == '-') return -1; /* len 0 wraps around: -1 too */
     uint64_t w = c2_load64(s);
     uint64_t in = c2_low_bytes(len), in_tops = in & C2_HIGHS;
     uint64_t digits = c2_digit_bytes(w) & in_tops;
     uint64_t dots = c2_bytes_equal(w, '.') & in_tops;
     /* the position of the '.', or len when there is none */
     size_t dot = dots ? (size_t)__builtin_ctzll(dots) >> 3 : len;
-    size_t after = len - dot - (dots != 0);               /* digits after the '.' */
-    int ok = ((digits | dots) == in_tops) & ((dots & (dots - 1)) == 0) & (dot >= 1) &
-             (!dots | (after - 1 < 2));
-    uint64_t d = (w ^ (C2_ONES * '0')) & in & ~((dots >> 7) * 0xFF);   /* digit values, '.' zeroed */
-    uint64_t below = (dots >> 7) - 1;                     /* bytes under the '.' (all with no '.') */
-    uint64_t packed = (d & below) | ((d >> 8) & ~below);  /* the '.' cut out */
-    size_t ndigits = len - (dots != 0);                   /* 1..8 when ok */
+    size_t after = len - dot - (dots != 0); /* digits after the '.' */
+    int ok = ((digits | dots) == in_tops) & ((dots & (dots - 1)) == 0) & (dot >= 1) & (!dots | (after - 1 < 2));
+    uint64_t d = (w ^ (C2_ONES * '0')) & in & ~((dots >> 7) * 0xFF); /* digit values, '.' zeroed */
+    uint64_t below = (dots >> 7) - 1;                                /* bytes under the '.' (all with no '.') */
+    uint64_t packed = (d & below) | ((d >> 8) & ~below);             /* the '.' cut out */
+    size_t ndigits = len - (dots != 0);                              /* 1..8 when ok */
     uint64_t v = c2_eight_digits(ok ? packed << (8 * (8 - ndigits)) : 0);
-    static const int64_t scale[3] = {100, 10, 1};         /* cents per unit of the last digit */
+    static const int64_t scale[3] = {100, 10, 1}; /* cents per unit of the last digit */
     *cents = (int64_t)v * scale[after < 3 ? after : 2];
     return ok;
 }
@@ -118,9 +117,9 @@ static inline int c2_swar_amount(const char *s, size_t len, int64_t *cents)
 static inline int c2_swar_clock(const char *s, int *hour)
 {
     uint64_t w = c2_load64(s);
-    const uint64_t digit_at = 0x8080008080008080ull;      /* bytes 0,1,3,4,6,7 */
-    const uint64_t colon_at = 0x0000800000800000ull;      /* bytes 2,5 */
-    uint64_t misplaced = ((c2_digit_bytes(w) & digit_at) ^ digit_at) |   /* a digit missing */
+    const uint64_t digit_at = 0x8080008080008080ull;                       /* bytes 0,1,3,4,6,7 */
+    const uint64_t colon_at = 0x0000800000800000ull;                       /* bytes 2,5 */
+    uint64_t misplaced = ((c2_digit_bytes(w) & digit_at) ^ digit_at) |     /* a digit missing */
                          ((c2_bytes_equal(w, ':') & colon_at) ^ colon_at); /* a ':' missing */
     int shape = misplaced == 0;
     uint64_t d = w ^ (C2_ONES * '0');

@@ -6,7 +6,7 @@
 #include "cs_memory.h"
 
 struct c2_text_block {
-    c2_text_block *next;   /* the older block */
+    c2_text_block *next; /* the older block */
     size_t used, cap;
     char bytes[];
 };

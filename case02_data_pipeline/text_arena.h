@@ -11,8 +11,8 @@
 typedef struct c2_text_block c2_text_block;
 
 typedef struct {
-    c2_text_block *newest;   /* the block being filled; older ones behind it */
-    size_t block_bytes;      /* size of a new block (a longer string gets its own) */
+    c2_text_block *newest; /* the block being filled; older ones behind it */
+    size_t block_bytes;    /* size of a new block (a longer string gets its own) */
 } c2_text_arena;
 
 /* block_bytes: e.g. 64 KiB; the arena starts empty (no allocation). */

@@ -24,7 +24,7 @@ int c3_cpu_naive_run(const c3_workload *w, c3_output *out, void *state)
         cs_gemm_naive(0, 0, n, n, n, 1.0f, x_prev, n, w->w, n, 0.0f, z, n);
         cs_prof_end();
 
-        cs_prof_begin("elementwise");          /* pass 1: read Z, write X */
+        cs_prof_begin("elementwise"); /* pass 1: read Z, write X */
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
                 float v = z[(size_t)i * n + j] + w->bias[j];
@@ -32,7 +32,7 @@ int c3_cpu_naive_run(const c3_workload *w, c3_output *out, void *state)
             }
         cs_prof_end();
 
-        cs_prof_begin("reduction");            /* pass 2: read X again */
+        cs_prof_begin("reduction"); /* pass 2: read X again */
         float *rowsum = out->rowsum + (size_t)k * n;
         for (int i = 0; i < n; i++) {
             float sum = 0.0f;
@@ -47,8 +47,8 @@ int c3_cpu_naive_run(const c3_workload *w, c3_output *out, void *state)
 
     cs_prof_begin("small matmuls");
     for (int p = 0; p < c->batch; p++)
-        cs_gemm_naive(0, 0, s, s, s, 1.0f, w->small_a + p * s2, s, w->small_b + p * s2, s,
-                      0.0f, out->small + p * s2, s);
+        cs_gemm_naive(0, 0, s, s, s, 1.0f, w->small_a + p * s2, s, w->small_b + p * s2, s, 0.0f, out->small + p * s2,
+                      s);
     cs_prof_end();
 
     cs_free(z);

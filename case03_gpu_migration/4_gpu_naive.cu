@@ -67,8 +67,7 @@ static void naive_gemm_op(const float *hA, const float *hB, float *hC, int M, in
 }
 
 /* X = scale * relu(Z + bias[col]) (rows x n, host arrays). */
-static void naive_bias_relu_scale_op(const float *hZ, const float *hBias, float scale,
-                                     int rows, int n, float *hX)
+static void naive_bias_relu_scale_op(const float *hZ, const float *hBias, float scale, int rows, int n, float *hX)
 {
     const size_t m_bytes = (size_t)rows * n * sizeof(float);
     const size_t bias_bytes = (size_t)n * sizeof(float);
@@ -143,9 +142,9 @@ extern "C" int c3_gpu_naive_run(const c3_workload *w, c3_output *out, void *stat
     /* The chain: three round trips per iteration. */
     const float *x_prev = w->x0;
     for (int k = 0; k < w->cfg.iters; ++k) {
-        naive_gemm_op(x_prev, w->w, z, n, n, n);                    /* Z = X W */
-        naive_bias_relu_scale_op(z, w->bias, w->scale, n, n, x);    /* X = f(Z) */
-        naive_rowsum_op(x, n, n, out->rowsum + (size_t)k * n);     /* row sums */
+        naive_gemm_op(x_prev, w->w, z, n, n, n);                 /* Z = X W */
+        naive_bias_relu_scale_op(z, w->bias, w->scale, n, n, x); /* X = f(Z) */
+        naive_rowsum_op(x, n, n, out->rowsum + (size_t)k * n);   /* row sums */
         x_prev = x;
     }
     memcpy(out->x, x_prev, nn * sizeof(float));

@@ -26,7 +26,7 @@
 #include "gpu_kernels.cuh"
 #include "gpu_resident.h"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "workload.h"
 }
@@ -34,12 +34,12 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 
 /* The device buffers, made once in setup. */
 typedef struct {
-    float *d_x;         /* n*n: X_{k-1}, overwritten in place by X_k */
-    float *d_w;         /* n*n */
-    float *d_bias;      /* n */
-    float *d_z;         /* n*n: the product of the current iteration */
-    float *d_rowsum;    /* iters*n */
-    float *d_small_a;   /* batch*small*small (NULL when the batch is empty) */
+    float *d_x;       /* n*n: X_{k-1}, overwritten in place by X_k */
+    float *d_w;       /* n*n */
+    float *d_bias;    /* n */
+    float *d_z;       /* n*n: the product of the current iteration */
+    float *d_rowsum;  /* iters*n */
+    float *d_small_a; /* batch*small*small (NULL when the batch is empty) */
     float *d_small_b;
     float *d_small_c;
 } resident_state;
@@ -73,8 +73,7 @@ extern "C" int c3_gpu_resident_setup(const c3_workload *w, c3_output *out, void 
     return 0;
 }
 
-int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state,
-                         c3_gemm_launcher gemm)
+int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state, c3_gemm_launcher gemm)
 {
     const resident_state *st = (const resident_state *)state;
     const c3_config *c = &w->cfg;
@@ -83,7 +82,7 @@ int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state,
     const int s = c->small;
     const size_t ss = (size_t)s * s;
     const size_t batch_bytes = (size_t)c->batch * ss * sizeof(float);
-    const cudaStream_t stream = 0;     /* the default stream: everything in order */
+    const cudaStream_t stream = 0; /* the default stream: everything in order */
 
     /* Inputs up, once (pageable host memory: cudaMemcpy, synchronous). */
     int h = cs_gpu_phase_begin("copy H2D", stream);
@@ -99,14 +98,13 @@ int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state,
     /* All the kernels, back to back: no copies, no waits in between. */
     h = cs_gpu_phase_begin("kernel", stream);
     for (int k = 0; k < c->iters; ++k) {
-        gemm(n, n, n, st->d_x, n, st->d_w, n, st->d_z, n, stream);          /* Z = X W */
+        gemm(n, n, n, st->d_x, n, st->d_w, n, st->d_z, n, stream); /* Z = X W */
         c3_launch_bias_relu_scale(st->d_z, st->d_bias, w->scale, n, n, st->d_x, stream);
         c3_launch_rowsum(st->d_x, n, n, st->d_rowsum + (size_t)k * n, stream);
     }
     /* Still one launch per small product. */
     for (int p = 0; p < c->batch; ++p)
-        gemm(s, s, s, st->d_small_a + p * ss, s, st->d_small_b + p * ss, s,
-             st->d_small_c + p * ss, s, stream);
+        gemm(s, s, s, st->d_small_a + p * ss, s, st->d_small_b + p * ss, s, st->d_small_c + p * ss, s, stream);
     cs_gpu_phase_end(h, stream);
 
     /* Outputs down, once. cudaMemcpy to pageable memory waits for the
@@ -114,10 +112,8 @@ int c3_resident_run_with(const c3_workload *w, c3_output *out, void *state,
     h = cs_gpu_phase_begin("copy D2H", stream);
     CUDA_CHECK(cudaMemcpy(out->x, st->d_x, nn * sizeof(float), cudaMemcpyDeviceToHost));
     if (c->iters > 0)
-        CUDA_CHECK(cudaMemcpy(out->rowsum, st->d_rowsum, (size_t)c->iters * n * sizeof(float),
-                              cudaMemcpyDeviceToHost));
-    if (batch_bytes)
-        CUDA_CHECK(cudaMemcpy(out->small, st->d_small_c, batch_bytes, cudaMemcpyDeviceToHost));
+        CUDA_CHECK(cudaMemcpy(out->rowsum, st->d_rowsum, (size_t)c->iters * n * sizeof(float), cudaMemcpyDeviceToHost));
+    if (batch_bytes) CUDA_CHECK(cudaMemcpy(out->small, st->d_small_c, batch_bytes, cudaMemcpyDeviceToHost));
     cs_gpu_phase_end(h, stream);
 
     /* The one synchronization of the run (it also reports any error of an
@@ -136,8 +132,7 @@ extern "C" void c3_gpu_resident_teardown(void *state, c3_output *out)
 {
     (void)out;
     resident_state *st = (resident_state *)state;
-    if (!st)
-        return;
+    if (!st) return;
     cs_gpu_free(st->d_x);
     cs_gpu_free(st->d_w);
     cs_gpu_free(st->d_bias);

@@ -25,7 +25,7 @@
 #include "gpu_kernels.cuh"
 #include "gpu_cublas.h"
 
-extern "C" {            /* common/'s C headers have no extern "C" of their own */
+extern "C" { /* common/'s C headers have no extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_profiler.h"
 #include "workload.h"
@@ -38,8 +38,8 @@ extern "C" {            /* common/'s C headers have no extern "C" of their own *
 #define NSTREAMS 4
 
 struct c3_cublas_state {
-    int gpu_chain, gpu_small;      /* the parts this state runs */
-    size_t x_floats, rowsum_floats, small_floats;   /* sizes of the outputs */
+    int gpu_chain, gpu_small;                     /* the parts this state runs */
+    size_t x_floats, rowsum_floats, small_floats; /* sizes of the outputs */
     /* Pinned copies of the inputs (the application's data, in pinned memory). */
     float *h_x0, *h_w, *h_bias, *h_small_a, *h_small_b;
     /* Pinned outputs: out's arrays point here between setup and teardown. */
@@ -63,8 +63,7 @@ static float *pinned_floats(size_t count, const char *what)
 static float *pinned_copy(const float *src, size_t count, const char *what)
 {
     float *p = pinned_floats(count, what);
-    if (p)
-        memcpy(p, src, count * sizeof(float));
+    if (p) memcpy(p, src, count * sizeof(float));
     return p;
 }
 
@@ -74,8 +73,7 @@ static float *device_floats(size_t count, const char *what)
     return count ? (float *)cs_gpu_malloc(count * sizeof(float), what) : NULL;
 }
 
-int c3_cublas_setup_parts(const c3_workload *w, c3_output *out,
-                          int gpu_chain, int gpu_small, c3_cublas_state **state)
+int c3_cublas_setup_parts(const c3_workload *w, c3_output *out, int gpu_chain, int gpu_small, c3_cublas_state **state)
 {
     const c3_config *c = &w->cfg;
     const size_t nn = (size_t)c->n * c->n;
@@ -115,8 +113,7 @@ int c3_cublas_setup_parts(const c3_workload *w, c3_output *out,
         st->d_z = device_floats(nn, "gpu_cublas Z");
         st->d_rowsum = device_floats(sums, "gpu_cublas row sums");
         out->x = st->h_x;
-        if (st->h_rowsum)
-            out->rowsum = st->h_rowsum;
+        if (st->h_rowsum) out->rowsum = st->h_rowsum;
     }
     if (gpu_small && batch_floats) {
         st->h_small_a = pinned_copy(w->small_a, batch_floats, "gpu_cublas pinned small A");
@@ -133,8 +130,7 @@ int c3_cublas_setup_parts(const c3_workload *w, c3_output *out,
 
 void c3_cublas_enqueue_chain(c3_cublas_state *st, const c3_workload *w, c3_output *out)
 {
-    if (!st->gpu_chain)
-        return;                 /* setup made no buffers for the chain */
+    if (!st->gpu_chain) return; /* setup made no buffers for the chain */
     const cudaStream_t s = st->chain_stream;
     const int n = w->cfg.n;
     const size_t nn = (size_t)n * n;
@@ -144,8 +140,7 @@ void c3_cublas_enqueue_chain(c3_cublas_state *st, const c3_workload *w, c3_outpu
     int h = cs_gpu_phase_begin("copy H2D", s);
     CUDA_CHECK(cudaMemcpyAsync(st->d_x, st->h_x0, nn * sizeof(float), cudaMemcpyHostToDevice, s));
     CUDA_CHECK(cudaMemcpyAsync(st->d_w, st->h_w, nn * sizeof(float), cudaMemcpyHostToDevice, s));
-    CUDA_CHECK(cudaMemcpyAsync(st->d_bias, st->h_bias, (size_t)n * sizeof(float),
-                               cudaMemcpyHostToDevice, s));
+    CUDA_CHECK(cudaMemcpyAsync(st->d_bias, st->h_bias, (size_t)n * sizeof(float), cudaMemcpyHostToDevice, s));
     cs_gpu_phase_end(h, s);
 
     /* Two kernels per iteration: the product, then one fused pass over Z.
@@ -154,61 +149,50 @@ void c3_cublas_enqueue_chain(c3_cublas_state *st, const c3_workload *w, c3_outpu
     h = cs_gpu_phase_begin("kernel", s);
     for (int k = 0; k < w->cfg.iters; ++k) {
         cs_gemm_cublas(0, 0, n, n, n, 1.0f, st->d_x, n, st->d_w, n, 0.0f, st->d_z, n, s);
-        c3_launch_bias_relu_scale_rowsum(st->d_z, st->d_bias, w->scale, n, n,
-                                         st->d_x, st->d_rowsum + (size_t)k * n, s);
+        c3_launch_bias_relu_scale_rowsum(st->d_z, st->d_bias, w->scale, n, n, st->d_x, st->d_rowsum + (size_t)k * n, s);
     }
     cs_gpu_phase_end(h, s);
 
     /* Outputs down into out's arrays (pinned since setup). */
     h = cs_gpu_phase_begin("copy D2H", s);
     CUDA_CHECK(cudaMemcpyAsync(out->x, st->d_x, nn * sizeof(float), cudaMemcpyDeviceToHost, s));
-    if (sums)
-        CUDA_CHECK(cudaMemcpyAsync(out->rowsum, st->d_rowsum, sums * sizeof(float),
-                                   cudaMemcpyDeviceToHost, s));
+    if (sums) CUDA_CHECK(cudaMemcpyAsync(out->rowsum, st->d_rowsum, sums * sizeof(float), cudaMemcpyDeviceToHost, s));
     cs_gpu_phase_end(h, s);
 }
 
 void c3_cublas_enqueue_small(c3_cublas_state *st, const c3_workload *w, c3_output *out)
 {
-    if (!st->gpu_small || st->small_floats == 0)
-        return;                 /* no buffers for the batch, or an empty batch */
+    if (!st->gpu_small || st->small_floats == 0) return; /* no buffers for the batch, or an empty batch */
     const int batch = w->cfg.batch;
     const int m = w->cfg.small;
     const size_t ss = (size_t)m * m;
-    const int chunk = (batch + NSTREAMS - 1) / NSTREAMS;   /* products per chunk */
+    const int chunk = (batch + NSTREAMS - 1) / NSTREAMS; /* products per chunk */
 
     for (int i = 0; i < NSTREAMS; ++i) {
-        const int p0 = i * chunk;                           /* first product */
+        const int p0 = i * chunk; /* first product */
         const int count = batch - p0 < chunk ? batch - p0 : chunk;
-        if (count <= 0)
-            break;
+        if (count <= 0) break;
         const cudaStream_t s = st->small_streams[i];
-        const size_t off = (size_t)p0 * ss;                 /* first float */
+        const size_t off = (size_t)p0 * ss; /* first float */
         const size_t bytes = (size_t)count * ss * sizeof(float);
 
         /* Within a stream: upload, compute, download, in that order. Across
          * streams nothing waits, so chunk i's copies overlap chunk i-1's
          * product. */
         int h = cs_gpu_phase_begin("copy H2D", s);
-        CUDA_CHECK(cudaMemcpyAsync(st->d_small_a + off, st->h_small_a + off, bytes,
-                                   cudaMemcpyHostToDevice, s));
-        CUDA_CHECK(cudaMemcpyAsync(st->d_small_b + off, st->h_small_b + off, bytes,
-                                   cudaMemcpyHostToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st->d_small_a + off, st->h_small_a + off, bytes, cudaMemcpyHostToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st->d_small_b + off, st->h_small_b + off, bytes, cudaMemcpyHostToDevice, s));
         cs_gpu_phase_end(h, s);
 
         /* `count` products in one call: product p of the chunk reads
          * A + p*ss and B + p*ss and writes C + p*ss. */
         h = cs_gpu_phase_begin("kernel", s);
-        cs_gemm_cublas_batched(0, 0, m, m, m, 1.0f,
-                               st->d_small_a + off, m, (long long)ss,
-                               st->d_small_b + off, m, (long long)ss,
-                               0.0f, st->d_small_c + off, m, (long long)ss,
-                               count, s);
+        cs_gemm_cublas_batched(0, 0, m, m, m, 1.0f, st->d_small_a + off, m, (long long)ss, st->d_small_b + off, m,
+                               (long long)ss, 0.0f, st->d_small_c + off, m, (long long)ss, count, s);
         cs_gpu_phase_end(h, s);
 
         h = cs_gpu_phase_begin("copy D2H", s);
-        CUDA_CHECK(cudaMemcpyAsync(out->small + off, st->d_small_c + off, bytes,
-                                   cudaMemcpyDeviceToHost, s));
+        CUDA_CHECK(cudaMemcpyAsync(out->small + off, st->d_small_c + off, bytes, cudaMemcpyDeviceToHost, s));
         cs_gpu_phase_end(h, s);
     }
 }
@@ -217,8 +201,7 @@ void c3_cublas_wait(c3_cublas_state *st)
 {
     cs_prof_begin("sync wait");
     CUDA_CHECK(cudaStreamSynchronize(st->chain_stream));
-    for (int i = 0; i < NSTREAMS; ++i)
-        CUDA_CHECK(cudaStreamSynchronize(st->small_streams[i]));
+    for (int i = 0; i < NSTREAMS; ++i) CUDA_CHECK(cudaStreamSynchronize(st->small_streams[i]));
     cs_prof_end();
     cs_gpu_phases_flush();
 }
@@ -246,22 +229,18 @@ extern "C" int c3_gpu_cublas_run(const c3_workload *w, c3_output *out, void *sta
  * caller checks them. */
 static void restore_output(float **slot, float *orig, const float *pinned, size_t count)
 {
-    if (!pinned)
-        return;                 /* this output was never redirected */
-    if (*slot == pinned && orig)
-        memcpy(orig, pinned, count * sizeof(float));
+    if (!pinned) return; /* this output was never redirected */
+    if (*slot == pinned && orig) memcpy(orig, pinned, count * sizeof(float));
     *slot = orig;
 }
 
 extern "C" void c3_gpu_cublas_teardown(void *state, c3_output *out)
 {
     c3_cublas_state *st = (c3_cublas_state *)state;
-    if (!st)
-        return;
+    if (!st) return;
     /* Nothing may still be in flight when the buffers are freed. */
     CUDA_CHECK(cudaStreamSynchronize(st->chain_stream));
-    for (int i = 0; i < NSTREAMS; ++i)
-        CUDA_CHECK(cudaStreamSynchronize(st->small_streams[i]));
+    for (int i = 0; i < NSTREAMS; ++i) CUDA_CHECK(cudaStreamSynchronize(st->small_streams[i]));
 
     if (out) {
         restore_output(&out->x, st->orig_x, st->h_x, st->x_floats);

@@ -15,7 +15,7 @@
  * The decision is printed once, with the crossover it came from. */
 #include "gpu_cublas.h"
 
-extern "C" {            /* C headers without extern "C" of their own */
+extern "C" { /* C headers without extern "C" of their own */
 #include "cs_console.h"
 #include "cs_memory.h"
 #include "cs_profiler.h"
@@ -30,7 +30,7 @@ extern "C" {            /* C headers without extern "C" of their own */
 #define HYBRID_SWEEP_MAX_N 1024
 
 typedef struct {
-    c3_cublas_state *gpu;   /* buffers and streams for the GPU parts */
+    c3_cublas_state *gpu; /* buffers and streams for the GPU parts */
     int chain_on_gpu;
     int small_on_gpu;
 } hybrid_state;
@@ -60,8 +60,7 @@ extern "C" int c3_hybrid_setup(const c3_workload *w, c3_output *out, void **stat
         st->small_on_gpu = c->small >= crossover;
         cs_say("  hybrid: crossover n = %d %s: chain (n = %d) on the %s, "
                "%d products of %dx%d on the %s\n",
-               crossover, source, c->n, where(st->chain_on_gpu),
-               c->batch, c->small, c->small, where(st->small_on_gpu));
+               crossover, source, c->n, where(st->chain_on_gpu), c->batch, c->small, c->small, where(st->small_on_gpu));
     } else {
         /* The GPU with its transfers never won in the sweep: all on the CPU. */
         cs_say("  hybrid: in the size sweep the GPU never beat the CPU (transfers included): "
@@ -81,18 +80,14 @@ extern "C" int c3_hybrid_run(const c3_workload *w, c3_output *out, void *state)
 
     /* 1. Hand the GPU its work: these calls return at once. */
     cs_prof_begin("gpu enqueue");
-    if (st->chain_on_gpu)
-        c3_cublas_enqueue_chain(st->gpu, w, out);
-    if (st->small_on_gpu)
-        c3_cublas_enqueue_small(st->gpu, w, out);
+    if (st->chain_on_gpu) c3_cublas_enqueue_chain(st->gpu, w, out);
+    if (st->small_on_gpu) c3_cublas_enqueue_small(st->gpu, w, out);
     cs_prof_end();
 
     /* 2. The CPU's share, while the GPU works. */
     cs_prof_begin("cpu work");
-    if (!st->chain_on_gpu)
-        c3_cpu_blocked_chain(w, out);
-    if (!st->small_on_gpu)
-        c3_cpu_blocked_small(w, out);
+    if (!st->chain_on_gpu) c3_cpu_blocked_chain(w, out);
+    if (!st->small_on_gpu) c3_cpu_blocked_small(w, out);
     cs_prof_end();
 
     /* 3. Wait for the GPU ("sync wait": near zero when the CPU part took
@@ -104,8 +99,7 @@ extern "C" int c3_hybrid_run(const c3_workload *w, c3_output *out, void *state)
 extern "C" void c3_hybrid_teardown(void *state, c3_output *out)
 {
     hybrid_state *st = (hybrid_state *)state;
-    if (!st)
-        return;
+    if (!st) return;
     c3_gpu_cublas_teardown(st->gpu, out);
     cs_free(st);
 }

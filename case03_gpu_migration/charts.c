@@ -32,9 +32,8 @@ void c3_chart_size_sweep(const char *dir, const c3_size_sweep *s)
                  "set arrow from %d, graph 0 to %d, graph 1 nohead dashtype 2 lw 2\n"
                  "set label 'crossover n = %d' at %d, graph 0.92 offset 1,0\n",
                  s->crossover, s->crossover, s->crossover, s->crossover);
-    cs_plot_lines(dir, "size_sweep", "One n x n SGEMM: CPU against GPU, with and without transfers",
-                  "n", "ms (log scale)", 1, 1, series, nseries, x, y, s->npoints,
-                  extra[0] ? extra : NULL);
+    cs_plot_lines(dir, "size_sweep", "One n x n SGEMM: CPU against GPU, with and without transfers", "n",
+                  "ms (log scale)", 1, 1, series, nseries, x, y, s->npoints, extra[0] ? extra : NULL);
     cs_plot_render(dir, "size_sweep");
 }
 
@@ -59,17 +58,22 @@ void c3_chart_bandwidth(const char *dir, const c3_bandwidth_sweep *b)
 }
 
 /* Phase names of the variants, grouped into the parts of the stacked bar. */
-enum { PART_TRANSFER, PART_GPU_KERNELS, PART_CPU_PRODUCTS, PART_CPU_ELEMENTWISE,
-       PART_ALLOCATION, PART_SYNC, NPARTS };
+enum { PART_TRANSFER, PART_GPU_KERNELS, PART_CPU_PRODUCTS, PART_CPU_ELEMENTWISE, PART_ALLOCATION, PART_SYNC, NPARTS };
 static const char *const part_names[NPARTS] = {
-    "transfer", "GPU kernels", "CPU matrix products", "CPU elementwise + reduction",
-    "allocation", "sync wait",
+    "transfer", "GPU kernels", "CPU matrix products", "CPU elementwise + reduction", "allocation", "sync wait",
 };
-static const struct { const char *phase; int part; } phase_parts[] = {
-    {"copy H2D", PART_TRANSFER}, {"copy D2H", PART_TRANSFER},
-    {"kernel+sync", PART_GPU_KERNELS}, {"kernel", PART_GPU_KERNELS},
-    {"matmul", PART_CPU_PRODUCTS}, {"small matmuls", PART_CPU_PRODUCTS},
-    {"elementwise", PART_CPU_ELEMENTWISE}, {"reduction", PART_CPU_ELEMENTWISE},
+static const struct {
+    const char *phase;
+    int part;
+} phase_parts[] = {
+    {"copy H2D", PART_TRANSFER},
+    {"copy D2H", PART_TRANSFER},
+    {"kernel+sync", PART_GPU_KERNELS},
+    {"kernel", PART_GPU_KERNELS},
+    {"matmul", PART_CPU_PRODUCTS},
+    {"small matmuls", PART_CPU_PRODUCTS},
+    {"elementwise", PART_CPU_ELEMENTWISE},
+    {"reduction", PART_CPU_ELEMENTWISE},
     {"bias+relu+scale+rowsum (fused)", PART_CPU_ELEMENTWISE},
     {"alloc/free", PART_ALLOCATION},
     {"sync wait", PART_SYNC},
@@ -101,7 +105,7 @@ void c3_chart_phases(const char *dir, const c3_run *const *runs, int nruns)
     double packed[8 * NPARTS];
     for (int g = 0; g < nruns; g++)
         for (int p = 0; p < np; p++) packed[g * np + p] = v[g * NPARTS + p];
-    cs_plot_stacked(dir, "phases", "Where the time goes: ms per run by phase (GPU phases: device time)",
-                    "ms per run", groups, nruns, parts, np, packed);
+    cs_plot_stacked(dir, "phases", "Where the time goes: ms per run by phase (GPU phases: device time)", "ms per run",
+                    groups, nruns, parts, np, packed);
     cs_plot_render(dir, "phases");
 }

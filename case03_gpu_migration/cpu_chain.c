@@ -27,11 +27,10 @@ void c3_cpu_fused_chain(const c3_workload *w, c3_output *out, cs_gemm_backend ba
 
         cs_prof_begin("bias+relu+scale+rowsum (fused)");
         float *rowsum = out->rowsum + (size_t)k * n;
-        #pragma omp parallel for schedule(static)
-        for (int i = 0; i < n; i++)
-            c3_bias_relu_scale_rowsum(z, w->bias, w->scale, n, i, i + 1, out->x, rowsum);
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++) c3_bias_relu_scale_rowsum(z, w->bias, w->scale, n, i, i + 1, out->x, rowsum);
         cs_prof_end();
-        x_prev = out->x;   /* X lives in the output buffer; Z is a separate one */
+        x_prev = out->x; /* X lives in the output buffer; Z is a separate one */
     }
     if (c->iters == 0) memcpy(out->x, w->x0, n2 * sizeof(float));
     cs_free(z);
@@ -43,13 +42,13 @@ void c3_cpu_small_batch(const c3_workload *w, c3_output *out, cs_gemm_backend ba
     int s = c->small;
     size_t s2 = (size_t)s * s;
     cs_prof_begin("small matmuls");
-    /* A 64x64 product is too small to split across threads, but a batch of
+/* A 64x64 product is too small to split across threads, but a batch of
      * them is embarrassingly parallel: one product per thread at a time.
      * (The GEMM called inside runs on one thread: nested parallel regions
      * are off by default.) */
-    #pragma omp parallel for schedule(dynamic, 8)
+#pragma omp parallel for schedule(dynamic, 8)
     for (int p = 0; p < c->batch; p++)
-        cs_gemm(backend, 0, 0, s, s, s, 1.0f, w->small_a + p * s2, s, w->small_b + p * s2, s,
-                0.0f, out->small + p * s2, s);
+        cs_gemm(backend, 0, 0, s, s, s, 1.0f, w->small_a + p * s2, s, w->small_b + p * s2, s, 0.0f, out->small + p * s2,
+                s);
     cs_prof_end();
 }

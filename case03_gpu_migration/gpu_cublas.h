@@ -5,7 +5,7 @@
 #ifndef C3_GPU_CUBLAS_H
 #define C3_GPU_CUBLAS_H
 
-extern "C" {            /* workload.h is a C header */
+extern "C" { /* workload.h is a C header */
 #include "workload.h"
 }
 
@@ -17,8 +17,7 @@ typedef struct c3_cublas_state c3_cublas_state;
  * and out's arrays for their outputs are pointed at pinned buffers (the
  * teardown copies the results back and restores them). The cuBLAS handle
  * is created here, outside the timed runs. Returns 0. */
-int c3_cublas_setup_parts(const c3_workload *w, c3_output *out,
-                          int gpu_chain, int gpu_small, c3_cublas_state **state);
+int c3_cublas_setup_parts(const c3_workload *w, c3_output *out, int gpu_chain, int gpu_small, c3_cublas_state **state);
 
 /* Enqueue the whole chain on its stream (H2D of X0, W, bias; per iteration
  * cuBLAS SGEMM + the fused kernel; D2H of X and the row sums into out).

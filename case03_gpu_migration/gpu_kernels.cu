@@ -4,7 +4,8 @@
 #include "gpu_kernels.cuh"
 #include "cs_cuda.cuh"
 
-namespace {
+namespace
+{
 
 /* ------------------------------------------------------------------------
  * Naive GEMM: one thread per element of C.
@@ -19,18 +20,14 @@ namespace {
  * ------------------------------------------------------------------------ */
 constexpr int NAIVE_BLOCK = 16;
 
-__global__ void gemm_naive_kernel(int M, int N, int K,
-                                  const float *__restrict__ A, int lda,
-                                  const float *__restrict__ B, int ldb,
-                                  float *__restrict__ C, int ldc)
+__global__ void gemm_naive_kernel(int M, int N, int K, const float *__restrict__ A, int lda,
+                                  const float *__restrict__ B, int ldb, float *__restrict__ C, int ldc)
 {
     const int col = blockIdx.x * blockDim.x + threadIdx.x;
     const int row = blockIdx.y * blockDim.y + threadIdx.y;
-    if (row >= M || col >= N)
-        return;
+    if (row >= M || col >= N) return;
     float acc = 0.0f;
-    for (int k = 0; k < K; ++k)
-        acc += A[(size_t)row * lda + k] * B[(size_t)k * ldb + col];
+    for (int k = 0; k < K; ++k) acc += A[(size_t)row * lda + k] * B[(size_t)k * ldb + col];
     C[(size_t)row * ldc + col] = acc;
 }
 
@@ -72,25 +69,23 @@ __global__ void gemm_naive_kernel(int M, int N, int K,
  * Not done here, on purpose: vectorised float4 loads, warp tiling, tensor
  * cores. cuBLAS does all of them.
  * ------------------------------------------------------------------------ */
-constexpr int BK = 16;                        /* depth of the staged slices */
+constexpr int BK = 16; /* depth of the staged slices */
 constexpr int TILED_THREADS = 256;
 
 template <int TILE, int TM>
 __global__ void __launch_bounds__(TILED_THREADS)
-gemm_tiled_kernel(int M, int N, int K,
-                  const float *__restrict__ A, int lda,
-                  const float *__restrict__ B, int ldb,
-                  float *__restrict__ C, int ldc)
+    gemm_tiled_kernel(int M, int N, int K, const float *__restrict__ A, int lda, const float *__restrict__ B, int ldb,
+                      float *__restrict__ C, int ldc)
 {
-    constexpr int TX = TILE / TM;                 /* threads across columns */
-    constexpr int TY = TILE / TM;                 /* threads down rows */
+    constexpr int TX = TILE / TM; /* threads across columns */
+    constexpr int TY = TILE / TM; /* threads down rows */
     static_assert(TX * TY == TILED_THREADS, "one thread per TM x TM block of C");
-    constexpr int LOADS = TILE * BK / TILED_THREADS;   /* slice elements per thread */
+    constexpr int LOADS = TILE * BK / TILED_THREADS; /* slice elements per thread */
 
-    __shared__ float As[2][TILE][BK];   /* rows row0.. of A, columns k0..k0+BK */
-    __shared__ float Bs[2][BK][TILE];   /* rows k0..k0+BK of B, columns col0.. */
+    __shared__ float As[2][TILE][BK]; /* rows row0.. of A, columns k0..k0+BK */
+    __shared__ float Bs[2][BK][TILE]; /* rows k0..k0+BK of B, columns col0.. */
 
-    const int row0 = blockIdx.y * TILE;           /* this block's C block */
+    const int row0 = blockIdx.y * TILE; /* this block's C block */
     const int col0 = blockIdx.x * TILE;
     const int t = threadIdx.x;
     const int tx = t % TX;
@@ -119,56 +114,48 @@ gemm_tiled_kernel(int M, int N, int K,
         }
     };
 
-    float acc[TM][TM];                            /* lives in registers */
+    float acc[TM][TM]; /* lives in registers */
 #pragma unroll
     for (int i = 0; i < TM; ++i)
 #pragma unroll
-        for (int j = 0; j < TM; ++j)
-            acc[i][j] = 0.0f;
+        for (int j = 0; j < TM; ++j) acc[i][j] = 0.0f;
 
     load_slice(0);
     store_slice(0);
-    __syncthreads();                              /* slice 0 is complete */
+    __syncthreads(); /* slice 0 is complete */
 
     int buf = 0;
     for (int k0 = 0; k0 < K; k0 += BK) {
         const bool more = k0 + BK < K;
-        if (more)
-            load_slice(k0 + BK);      /* in flight while we multiply below */
+        if (more) load_slice(k0 + BK); /* in flight while we multiply below */
 
-        /* Multiply out of shared memory. The loops have constant bounds and
+            /* Multiply out of shared memory. The loops have constant bounds and
          * are unrolled, so acc[][], a[] and b[] stay in registers. */
 #pragma unroll
         for (int k = 0; k < BK; ++k) {
             float a[TM], b[TM];
 #pragma unroll
-            for (int i = 0; i < TM; ++i)
-                a[i] = As[buf][ty + i * TY][k];
+            for (int i = 0; i < TM; ++i) a[i] = As[buf][ty + i * TY][k];
 #pragma unroll
-            for (int j = 0; j < TM; ++j)
-                b[j] = Bs[buf][k][tx + j * TX];
+            for (int j = 0; j < TM; ++j) b[j] = Bs[buf][k][tx + j * TX];
 #pragma unroll
             for (int i = 0; i < TM; ++i)
 #pragma unroll
-                for (int j = 0; j < TM; ++j)
-                    acc[i][j] += a[i] * b[j];
+                for (int j = 0; j < TM; ++j) acc[i][j] += a[i] * b[j];
         }
-        if (more)
-            store_slice(buf ^ 1);     /* the copy nobody reads any more */
-        __syncthreads();              /* next slice complete, this one free */
+        if (more) store_slice(buf ^ 1); /* the copy nobody reads any more */
+        __syncthreads();                /* next slice complete, this one free */
         buf ^= 1;
     }
 
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
         const int r = row0 + ty + i * TY;
-        if (r >= M)
-            continue;
+        if (r >= M) continue;
 #pragma unroll
         for (int j = 0; j < TM; ++j) {
             const int c = col0 + tx + j * TX;
-            if (c < N)
-                C[(size_t)r * ldc + c] = acc[i][j];
+            if (c < N) C[(size_t)r * ldc + c] = acc[i][j];
         }
     }
 }
@@ -179,13 +166,11 @@ gemm_tiled_kernel(int M, int N, int K,
  * ------------------------------------------------------------------------ */
 constexpr int ELEM_THREADS = 256;
 
-__global__ void bias_relu_scale_kernel(const float *__restrict__ Z,
-                                       const float *__restrict__ bias, float scale,
+__global__ void bias_relu_scale_kernel(const float *__restrict__ Z, const float *__restrict__ bias, float scale,
                                        size_t total, int n, float *__restrict__ X)
 {
     const size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= total)
-        return;
+    if (idx >= total) return;
     const int col = (int)(idx % (size_t)n);
     X[idx] = scale * fmaxf(Z[idx] + bias[col], 0.0f);
 }
@@ -194,16 +179,13 @@ __global__ void bias_relu_scale_kernel(const float *__restrict__ Z,
  * moment the 32 threads of a warp read 32 addresses n floats apart, so each
  * load is its own memory transaction, and only `rows` threads exist (a few
  * hundred: a fraction of what the GPU can run at once). */
-__global__ void rowsum_kernel(const float *__restrict__ X, int rows, int n,
-                              float *__restrict__ rowsum)
+__global__ void rowsum_kernel(const float *__restrict__ X, int rows, int n, float *__restrict__ rowsum)
 {
     const int row = blockIdx.x * blockDim.x + threadIdx.x;
-    if (row >= rows)
-        return;
+    if (row >= rows) return;
     const float *x = X + (size_t)row * n;
     float s = 0.0f;
-    for (int j = 0; j < n; ++j)
-        s += x[j];
+    for (int j = 0; j < n; ++j) s += x[j];
     rowsum[row] = s;
 }
 
@@ -223,15 +205,13 @@ __device__ float warp_sum(float v)
 {
     /* After the loop, lane 0 holds the sum of the 32 lanes' values. */
 #pragma unroll
-    for (int offset = WARP / 2; offset > 0; offset /= 2)
-        v += __shfl_down_sync(0xffffffffu, v, offset);
+    for (int offset = WARP / 2; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
     return v;
 }
 
 __global__ void __launch_bounds__(FUSED_THREADS)
-bias_relu_scale_rowsum_kernel(const float *__restrict__ Z,
-                              const float *__restrict__ bias, float scale, int n,
-                              float *__restrict__ X, float *__restrict__ rowsum)
+    bias_relu_scale_rowsum_kernel(const float *__restrict__ Z, const float *__restrict__ bias, float scale, int n,
+                                  float *__restrict__ X, float *__restrict__ rowsum)
 {
     __shared__ float warp_sums[FUSED_THREADS / WARP];
 
@@ -249,15 +229,13 @@ bias_relu_scale_rowsum_kernel(const float *__restrict__ Z,
     const int lane = threadIdx.x % WARP;
     const int warp = threadIdx.x / WARP;
     partial = warp_sum(partial);
-    if (lane == 0)
-        warp_sums[warp] = partial;
-    __syncthreads();                  /* all 8 warp sums are in shared memory */
+    if (lane == 0) warp_sums[warp] = partial;
+    __syncthreads(); /* all 8 warp sums are in shared memory */
 
     if (warp == 0) {
         partial = lane < FUSED_THREADS / WARP ? warp_sums[lane] : 0.0f;
         partial = warp_sum(partial);
-        if (lane == 0)
-            rowsum[row] = partial;
+        if (lane == 0) rowsum[row] = partial;
     }
 }
 
@@ -272,29 +250,24 @@ unsigned int blocks_for(size_t items, int threads)
  * Launchers. Empty work (M or N == 0) launches nothing: a grid of zero
  * blocks is a launch error.
  * ------------------------------------------------------------------------ */
-void c3_launch_gemm_naive(int M, int N, int K, const float *dA, int lda,
-                          const float *dB, int ldb, float *dC, int ldc,
+void c3_launch_gemm_naive(int M, int N, int K, const float *dA, int lda, const float *dB, int ldb, float *dC, int ldc,
                           cudaStream_t stream)
 {
-    if (M <= 0 || N <= 0)
-        return;
+    if (M <= 0 || N <= 0) return;
     const dim3 block(NAIVE_BLOCK, NAIVE_BLOCK);
     const dim3 grid(blocks_for((size_t)N, NAIVE_BLOCK), blocks_for((size_t)M, NAIVE_BLOCK));
     gemm_naive_kernel<<<grid, block, 0, stream>>>(M, N, K, dA, lda, dB, ldb, dC, ldc);
     CUDA_CHECK_LAUNCH();
 }
 
-void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda,
-                          const float *dB, int ldb, float *dC, int ldc,
+void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda, const float *dB, int ldb, float *dC, int ldc,
                           cudaStream_t stream)
 {
-    if (M <= 0 || N <= 0)
-        return;
+    if (M <= 0 || N <= 0) return;
     /* The big tile only when it still gives every SM at least two blocks;
      * otherwise the small one, so no SM idles (read once per process). */
     static int sms = 0;
-    if (sms == 0)
-        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    if (sms == 0) CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
     const size_t big_blocks = (size_t)blocks_for((size_t)N, 64) * blocks_for((size_t)M, 64);
     if (big_blocks >= 2 * (size_t)sms) {
         const dim3 grid(blocks_for((size_t)N, 64), blocks_for((size_t)M, 64));
@@ -306,34 +279,27 @@ void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda,
     CUDA_CHECK_LAUNCH();
 }
 
-void c3_launch_bias_relu_scale(const float *dZ, const float *dBias, float scale,
-                               int rows, int n, float *dX, cudaStream_t stream)
+void c3_launch_bias_relu_scale(const float *dZ, const float *dBias, float scale, int rows, int n, float *dX,
+                               cudaStream_t stream)
 {
-    if (rows <= 0 || n <= 0)
-        return;
+    if (rows <= 0 || n <= 0) return;
     const size_t total = (size_t)rows * (size_t)n;
-    bias_relu_scale_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dZ, dBias, scale, total, n, dX);
+    bias_relu_scale_kernel<<<blocks_for(total, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dZ, dBias, scale, total, n,
+                                                                                         dX);
     CUDA_CHECK_LAUNCH();
 }
 
-void c3_launch_rowsum(const float *dX, int rows, int n, float *dRowsum,
-                      cudaStream_t stream)
+void c3_launch_rowsum(const float *dX, int rows, int n, float *dRowsum, cudaStream_t stream)
 {
-    if (rows <= 0)
-        return;
-    rowsum_kernel<<<blocks_for((size_t)rows, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(
-        dX, rows, n, dRowsum);
+    if (rows <= 0) return;
+    rowsum_kernel<<<blocks_for((size_t)rows, ELEM_THREADS), ELEM_THREADS, 0, stream>>>(dX, rows, n, dRowsum);
     CUDA_CHECK_LAUNCH();
 }
 
-void c3_launch_bias_relu_scale_rowsum(const float *dZ, const float *dBias, float scale,
-                                      int rows, int n, float *dX, float *dRowsum,
-                                      cudaStream_t stream)
+void c3_launch_bias_relu_scale_rowsum(const float *dZ, const float *dBias, float scale, int rows, int n, float *dX,
+                                      float *dRowsum, cudaStream_t stream)
 {
-    if (rows <= 0)
-        return;
-    bias_relu_scale_rowsum_kernel<<<(unsigned int)rows, FUSED_THREADS, 0, stream>>>(
-        dZ, dBias, scale, n, dX, dRowsum);
+    if (rows <= 0) return;
+    bias_relu_scale_rowsum_kernel<<<(unsigned int)rows, FUSED_THREADS, 0, stream>>>(dZ, dBias, scale, n, dX, dRowsum);
     CUDA_CHECK_LAUNCH();
 }

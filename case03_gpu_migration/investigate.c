@@ -26,7 +26,7 @@ static double host_memcpy_gbs(size_t bytes)
         double t0 = cs_now();
         for (size_t c = 0; c < copies; c++) {
             memcpy(dst, src, bytes);
-            __asm__ volatile("" : : "r"(dst) : "memory");  /* keep every copy */
+            __asm__ volatile("" : : "r"(dst) : "memory"); /* keep every copy */
         }
         t[r] = (cs_now() - t0) / copies;
     }
@@ -76,8 +76,7 @@ void c3_size_sweep_run(c3_size_sweep *s, int max_n, int gpu)
      * is faster at every larger size measured. */
     s->crossover = 0;
     if (gpu) {
-        for (int i = s->npoints - 1; i >= 0 && s->gpu_total_s[i] < s->cpu_s[i]; i--)
-            s->crossover = s->n[i];
+        for (int i = s->npoints - 1; i >= 0 && s->gpu_total_s[i] < s->cpu_s[i]; i--) s->crossover = s->n[i];
     }
 }
 
@@ -85,12 +84,18 @@ void c3_size_sweep_run(c3_size_sweep *s, int max_n, int gpu)
 static int crossover_n, crossover_forced;
 void c3_set_crossover(int n)
 {
-    if (!crossover_forced) crossover_n = n;   /* --crossover wins over a measurement */
+    if (!crossover_forced) crossover_n = n; /* --crossover wins over a measurement */
 }
 void c3_force_crossover(int n)
 {
     crossover_n = n;
     crossover_forced = 1;
 }
-int c3_crossover_forced(void) { return crossover_forced; }
-int c3_get_crossover(void) { return crossover_n; }
+int c3_crossover_forced(void)
+{
+    return crossover_forced;
+}
+int c3_get_crossover(void)
+{
+    return crossover_n;
+}

@@ -16,21 +16,21 @@ typedef struct {
     int npoints;
     size_t bytes[C3_SWEEP_MAX];
     double host_memcpy_gbs[C3_SWEEP_MAX];
-    double h2d_pageable_gbs[C3_SWEEP_MAX];   /* 0 when no GPU */
+    double h2d_pageable_gbs[C3_SWEEP_MAX]; /* 0 when no GPU */
     double h2d_pinned_gbs[C3_SWEEP_MAX];
     double d2h_pageable_gbs[C3_SWEEP_MAX];
     double d2h_pinned_gbs[C3_SWEEP_MAX];
-    int gpu;                                 /* GPU columns measured */
+    int gpu; /* GPU columns measured */
 } c3_bandwidth_sweep;
 
 typedef struct {
     int npoints;
     int n[C3_SWEEP_MAX];
-    double cpu_s[C3_SWEEP_MAX];          /* cpu_blocked GEMM */
-    double gpu_compute_s[C3_SWEEP_MAX];  /* 0 when no GPU */
-    double gpu_total_s[C3_SWEEP_MAX];    /* H2D A,B + GEMM + D2H C, pinned */
+    double cpu_s[C3_SWEEP_MAX];         /* cpu_blocked GEMM */
+    double gpu_compute_s[C3_SWEEP_MAX]; /* 0 when no GPU */
+    double gpu_total_s[C3_SWEEP_MAX];   /* H2D A,B + GEMM + D2H C, pinned */
     int gpu;
-    int crossover;                       /* 0: GPU never wins (or no GPU) */
+    int crossover; /* 0: GPU never wins (or no GPU) */
 } c3_size_sweep;
 
 #ifdef __cplusplus

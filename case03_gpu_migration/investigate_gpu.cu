@@ -10,7 +10,7 @@
  * case for the GPU, which makes the crossover an honest lower bound. */
 #include "cs_cuda.cuh"
 
-extern "C" {            /* C headers without extern "C" of their own */
+extern "C" { /* C headers without extern "C" of their own */
 #include "cs_memory.h"
 #include "cs_rng.h"
 #include "cs_stats.h"
@@ -23,8 +23,7 @@ extern "C" {            /* C headers without extern "C" of their own */
 
 extern "C" void c3_gpu_time_gemm(int n, int repeats, double *compute_s, double *total_s)
 {
-    if (repeats < 1)
-        repeats = 1;
+    if (repeats < 1) repeats = 1;
     const size_t bytes = (size_t)n * n * sizeof(float);
 
     float *hA = (float *)cs_host_pinned_alloc(bytes, "size sweep pinned A");
@@ -58,7 +57,7 @@ extern "C" void c3_gpu_time_gemm(int n, int repeats, double *compute_s, double *
         cs_gpu_timer_start(&timer, s);
         cs_gemm_cublas(0, 0, n, n, n, 1.0f, dA, n, dB, n, 0.0f, dC, n, s);
         cs_gpu_timer_stop(&timer, s);
-        times[r] = cs_gpu_timer_seconds(&timer);     /* waits for the stop event */
+        times[r] = cs_gpu_timer_seconds(&timer); /* waits for the stop event */
     }
     *compute_s = cs_median(times, repeats);
 

@@ -32,12 +32,11 @@ static const char *const fused_stage = "bias+relu+scale+rowsum (fused)";
 
 /* Median seconds of the chain under one policy, its fused stage's median
  * share per run (from the profiler's totals), and the check's status. */
-static void time_policy(const c3_workload *w, c3_output *out, cs_blas_pool pool,
-                        c3_pool_row *row)
+static void time_policy(const c3_workload *w, c3_output *out, cs_blas_pool pool, c3_pool_row *row)
 {
     double t[FIGHT_RUNS];
     cs_blas_pool_set(pool);
-    c3_cpu_blas_run(w, out, NULL);   /* warm-up: threads, caches */
+    c3_cpu_blas_run(w, out, NULL); /* warm-up: threads, caches */
     double stage0 = cs_prof_total(fused_stage);
     for (int r = 0; r < FIGHT_RUNS; r++) {
         c3_output_poison(out, &w->cfg);
@@ -57,15 +56,14 @@ static void time_policy(const c3_workload *w, c3_output *out, cs_blas_pool pool,
 int c3_pool_fight_run(c3_pool_fight *f, const c3_workload *w)
 {
     f->ran = 0;
-    if (!cs_gemm_cblas_available() || cs_blas_layer_runtime() == CS_BLAS_LAYER_NONE)
-        return 0;
+    if (!cs_gemm_cblas_available() || cs_blas_layer_runtime() == CS_BLAS_LAYER_NONE) return 0;
     cs_blas_pool before = cs_blas_pool_get();
     c3_output out;
     c3_output_alloc(&out, &w->cfg);
     f->layer = cs_blas_layer_runtime();
     time_policy(w, &out, CS_BLAS_POOL_OWN, &f->own);
     time_policy(w, &out, CS_BLAS_POOL_SUITE, &f->suite);
-    cs_blas_pool_set(before);   /* the variants run under the chosen policy */
+    cs_blas_pool_set(before); /* the variants run under the chosen policy */
     c3_output_free(&out);
     f->ran = 1;
     return 0;
@@ -73,9 +71,8 @@ int c3_pool_fight_run(c3_pool_fight *f, const c3_workload *w)
 
 static void print_row(const char *label, const c3_pool_row *r)
 {
-    cs_say("    %-36s %8.2f ms (%.2f..%.2f)  fused stage %7.2f ms  %d threads  check %s\n",
-           label, r->median_s * 1e3, r->min_s * 1e3, r->max_s * 1e3, r->stage_s * 1e3,
-           r->threads, cs_check_word(r->check));
+    cs_say("    %-36s %8.2f ms (%.2f..%.2f)  fused stage %7.2f ms  %d threads  check %s\n", label, r->median_s * 1e3,
+           r->min_s * 1e3, r->max_s * 1e3, r->stage_s * 1e3, r->threads, cs_check_word(r->check));
 }
 
 void c3_pool_fight_print(const c3_pool_fight *f)

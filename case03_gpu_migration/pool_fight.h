@@ -8,14 +8,14 @@
 #include "workload.h"
 
 typedef struct {
-    double median_s, min_s, max_s;   /* one cpu_blas run */
-    double stage_s;                  /* its fused OpenMP stage, per run */
-    int threads;                     /* BLAS threads under this policy */
+    double median_s, min_s, max_s; /* one cpu_blas run */
+    double stage_s;                /* its fused OpenMP stage, per run */
+    int threads;                   /* BLAS threads under this policy */
     cs_check_status check;
 } c3_pool_row;
 
 typedef struct {
-    int ran;                         /* 0: built without OpenBLAS */
+    int ran; /* 0: built without OpenBLAS */
     cs_blas_layer layer;
     c3_pool_row own, suite;
 } c3_pool_fight;

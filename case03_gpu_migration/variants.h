@@ -16,8 +16,8 @@
 
 typedef struct {
     const char *name;
-    const char *device;                 /* "cpu" or "gpu" */
-    const char *lesson;                 /* one line: what this rung changes */
+    const char *device; /* "cpu" or "gpu" */
+    const char *lesson; /* one line: what this rung changes */
     int (*setup)(const c3_workload *w, c3_output *out, void **state);
     int (*run)(const c3_workload *w, c3_output *out, void *state);
     void (*teardown)(void *state, c3_output *out);

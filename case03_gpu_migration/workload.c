@@ -16,7 +16,7 @@ double c3_host_bytes(const c3_config *c)
     /* the float64 reference needs its own copies of the inputs and a Z */
     double reference_work = 8.0 * 3 * n2 + 8.0 * 2 * c->batch * s2;
     double outputs = 2 * 4.0 * (n2 + (double)c->iters * c->n + c->batch * s2);
-    double variant_work = 4.0 * 2 * n2;   /* a Z and a ping-pong X per variant */
+    double variant_work = 4.0 * 2 * n2; /* a Z and a ping-pong X per variant */
     return inputs + reference + reference_work + outputs + variant_work;
 }
 
@@ -77,7 +77,7 @@ void c3_compute_reference(c3_workload *w)
     for (int k = 0; k < c->iters; k++) {
         cs_gemm_f64(n, n, n, x, n, wt, n, z, n);
         double *rowsum = w->ref_rowsum + (size_t)k * n;
-        #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
         for (int i = 0; i < n; i++) {
             double sum = 0;
             for (int j = 0; j < n; j++) {
@@ -96,8 +96,7 @@ void c3_compute_reference(c3_workload *w)
     double *a = to_f64(w->small_a, (size_t)c->batch * s2);
     double *b = to_f64(w->small_b, (size_t)c->batch * s2);
     w->ref_small = cs_alloc((size_t)c->batch * s2 * sizeof(double), "case03 reference small C");
-    for (int p = 0; p < c->batch; p++)
-        cs_gemm_f64(s, s, s, a + p * s2, s, b + p * s2, s, w->ref_small + p * s2, s);
+    for (int p = 0; p < c->batch; p++) cs_gemm_f64(s, s, s, a + p * s2, s, b + p * s2, s, w->ref_small + p * s2, s);
     cs_free(a);
     cs_free(b);
 }
@@ -150,17 +149,17 @@ cs_check c3_check(const c3_workload *w, const c3_output *o, double tol)
     return cs_check_merge(cs_check_merge(x, r), s);
 }
 
-void c3_bias_relu_scale_rowsum(const float *z, const float *bias, float scale, int n,
-                               int r0, int r1, float *x, float *rowsum)
+void c3_bias_relu_scale_rowsum(const float *z, const float *bias, float scale, int n, int r0, int r1, float *x,
+                               float *rowsum)
 {
     for (int i = r0; i < r1; i++) {
         const float *zi = z + (size_t)i * n;
         float *xi = x + (size_t)i * n;
         float sum = 0.0f;
-        /* One pass: the row is read once and stays in L1 for the sum. The
+/* One pass: the row is read once and stays in L1 for the sum. The
          * select compiles to a vector max (fmaxf would not vectorize
          * without -ffast-math: its NaN rules differ). */
-        #pragma omp simd reduction(+ : sum)
+#pragma omp simd reduction(+ : sum)
         for (int j = 0; j < n; j++) {
             float t = zi[j] + bias[j];
             float v = scale * (t > 0.0f ? t : 0.0f);

@@ -21,22 +21,22 @@
 #include "cs_compare.h"
 
 typedef struct {
-    int n;          /* chain matrix size */
-    int iters;      /* chain iterations */
-    int batch;      /* number of small products */
-    int small;      /* small matrix size */
+    int n;     /* chain matrix size */
+    int iters; /* chain iterations */
+    int batch; /* number of small products */
+    int small; /* small matrix size */
     uint64_t seed;
 } c3_config;
 
 typedef struct {
     c3_config cfg;
     /* inputs, float32, host memory */
-    float *x0;          /* n*n */
-    float *w;           /* n*n */
-    float *bias;        /* n */
-    float scale;        /* sqrt(6/n): keeps the activations' magnitude steady */
-    float *small_a;     /* batch*small*small */
-    float *small_b;     /* batch*small*small */
+    float *x0;      /* n*n */
+    float *w;       /* n*n */
+    float *bias;    /* n */
+    float scale;    /* sqrt(6/n): keeps the activations' magnitude steady */
+    float *small_a; /* batch*small*small */
+    float *small_b; /* batch*small*small */
     /* float64 reference outputs (NULL until c3_compute_reference) */
     double *ref_x;      /* n*n */
     double *ref_rowsum; /* iters*n */
@@ -44,9 +44,9 @@ typedef struct {
 } c3_workload;
 
 typedef struct {
-    float *x;           /* n*n: X_iters */
-    float *rowsum;      /* iters*n */
-    float *small;       /* batch*small*small: the C_p */
+    float *x;      /* n*n: X_iters */
+    float *rowsum; /* iters*n */
+    float *small;  /* batch*small*small: the C_p */
 } c3_output;
 
 /* Tolerance on the relative L2 error against the float64 reference: float32
@@ -54,8 +54,8 @@ typedef struct {
 #define C3_TOL_FP32 2e-5
 
 /* Limits checked before any allocation. */
-#define C3_N_MIN 16
-#define C3_N_MAX 16384
+#define C3_N_MIN     16
+#define C3_N_MAX     16384
 #define C3_ITERS_MAX 1000
 #define C3_BATCH_MAX 1000000
 #define C3_SMALL_MAX 1024
@@ -86,7 +86,7 @@ cs_check c3_check(const c3_workload *w, const c3_output *o, double tol);
 /* The elementwise stage and reduction for one chain row block, shared by the
  * CPU variants that fuse them: for rows [r0, r1): x = scale*relu(z + bias),
  * rowsum[i] = sum of the row. */
-void c3_bias_relu_scale_rowsum(const float *z, const float *bias, float scale, int n,
-                               int r0, int r1, float *x, float *rowsum);
+void c3_bias_relu_scale_rowsum(const float *z, const float *bias, float scale, int n, int r0, int r1, float *x,
+                               float *rowsum);
 
 #endif

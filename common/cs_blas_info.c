@@ -37,24 +37,23 @@ static void copy_str(char *dst, size_t n, const char *src)
  * the same names in capitals ("HASWELL"), hence the case-insensitive match. */
 static const struct {
     const char *core;
-    int rank;          /* 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512 */
+    int rank; /* 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512 */
     const char *isa;
 } core_table[] = {
-    {"Generic", 0, "SSE2"},      /* plain C kernels */
-    {"Katmai", 0, "SSE"},        {"Coppermine", 0, "SSE"},
-    {"Northwood", 0, "SSE2"},    {"Banias", 0, "SSE2"},
-    {"Athlon", 0, "SSE2"},       {"Opteron", 0, "SSE2"},
-    {"Prescott", 0, "SSE3"},     {"Core2", 0, "SSE3"},
-    {"Penryn", 0, "SSE3"},       {"Dunnington", 0, "SSE3"},
-    {"Nehalem", 0, "SSE3"},      {"Atom", 0, "SSE3"},
+    {"Generic", 0, "SSE2"}, /* plain C kernels */
+    {"Katmai", 0, "SSE"},         {"Coppermine", 0, "SSE"},
+    {"Northwood", 0, "SSE2"},     {"Banias", 0, "SSE2"},
+    {"Athlon", 0, "SSE2"},        {"Opteron", 0, "SSE2"},
+    {"Prescott", 0, "SSE3"},      {"Core2", 0, "SSE3"},
+    {"Penryn", 0, "SSE3"},        {"Dunnington", 0, "SSE3"},
+    {"Nehalem", 0, "SSE3"},       {"Atom", 0, "SSE3"},
     {"Opteron(SSE3)", 0, "SSE3"}, {"Barcelona", 0, "SSE3"},
-    {"Nano", 0, "SSE3"},         {"Bobcat", 0, "SSE3"},
-    {"Sandybridge", 1, "AVX"},   {"Bulldozer", 1, "AVX"},
-    {"Piledriver", 1, "AVX"},    {"Steamroller", 1, "AVX"},
-    {"Excavator", 1, "AVX"},
-    {"Haswell", 2, "AVX2"},      {"Zen", 2, "AVX2"},
-    {"SkylakeX", 3, "AVX-512"},  {"Cooperlake", 3, "AVX-512"},
-    {"SapphireRapids", 3, "AVX-512"},
+    {"Nano", 0, "SSE3"},          {"Bobcat", 0, "SSE3"},
+    {"Sandybridge", 1, "AVX"},    {"Bulldozer", 1, "AVX"},
+    {"Piledriver", 1, "AVX"},     {"Steamroller", 1, "AVX"},
+    {"Excavator", 1, "AVX"},      {"Haswell", 2, "AVX2"},
+    {"Zen", 2, "AVX2"},           {"SkylakeX", 3, "AVX-512"},
+    {"Cooperlake", 3, "AVX-512"}, {"SapphireRapids", 3, "AVX-512"},
 };
 
 int cs_blas_core_rank(const char *core, const char **isa)
@@ -66,7 +65,7 @@ int cs_blas_core_rank(const char *core, const char **isa)
                 return core_table[i].rank;
             }
     if (isa) *isa = "?";
-    return -1;   /* not in the table (e.g. an Arm core): no comparison made */
+    return -1; /* not in the table (e.g. an Arm core): no comparison made */
 }
 
 /* ---- This CPU's widest SIMD ---------------------------------------------
@@ -78,15 +77,28 @@ const char *cs_cpu_isa_word(int *rank)
     const char *w;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) { r = 3; w = "AVX-512"; }
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { r = 2; w = "AVX2"; }
-    else if (__builtin_cpu_supports("avx")) { r = 1; w = "AVX"; }
-    else if (__builtin_cpu_supports("sse3")) { r = 0; w = "SSE3"; }
-    else { r = 0; w = "SSE2"; }
+    if (__builtin_cpu_supports("avx512f")) {
+        r = 3;
+        w = "AVX-512";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        r = 2;
+        w = "AVX2";
+    } else if (__builtin_cpu_supports("avx")) {
+        r = 1;
+        w = "AVX";
+    } else if (__builtin_cpu_supports("sse3")) {
+        r = 0;
+        w = "SSE3";
+    } else {
+        r = 0;
+        w = "SSE2";
+    }
 #elif defined(__aarch64__)
-    r = -1; w = "NEON";          /* not on the x86 scale: never a mismatch */
+    r = -1;
+    w = "NEON"; /* not on the x86 scale: never a mismatch */
 #else
-    r = -1; w = "unknown";
+    r = -1;
+    w = "unknown";
 #endif
     if (rank) *rank = r;
     return w;
@@ -144,24 +156,24 @@ static void print_rate(FILE *f, double measured, double peak)
     }
     fprintf(f, "SGEMM measured %.1f GFLOP/s", measured);
     if (peak > 0) {
-        fprintf(f, ", %.0f%% of this machine's estimated peak %.1f GFLOP/s",
-                100.0 * measured / peak, peak);
+        fprintf(f, ", %.0f%% of this machine's estimated peak %.1f GFLOP/s", 100.0 * measured / peak, peak);
         if (measured > peak)
             fprintf(f, " (above 100%%: the cores run faster than the clock "
                        "/proc/cpuinfo reports, e.g. boost)");
     }
 }
 
-void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops,
-                          double peak_gflops_est)
+void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops, double peak_gflops_est)
 {
     if (!b->linked) {
         fprintf(f, "  BLAS: none (built without OpenBLAS): the vendor-BLAS rung is skipped.\n");
         return;
     }
     if (!b->is_openblas) {
-        fprintf(f, "  BLAS: a CBLAS that is not OpenBLAS (%s); its kernel choice is not "
-                   "inspected.\n", b->config[0] ? b->config : "no config string");
+        fprintf(f,
+                "  BLAS: a CBLAS that is not OpenBLAS (%s); its kernel choice is not "
+                "inspected.\n",
+                b->config[0] ? b->config : "no config string");
         return;
     }
 
@@ -170,36 +182,43 @@ void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops
     fprintf(f, "  BLAS: %s; %s\n", b->config, threads);
 
     if (b->mismatch) {
-        fprintf(f, "  OpenBLAS is running its %s kernels (%s) on a CPU that offers %s: ",
-                b->core, b->core_isa, b->cpu_isa);
+        fprintf(f, "  OpenBLAS is running its %s kernels (%s) on a CPU that offers %s: ", b->core, b->core_isa,
+                b->cpu_isa);
         print_rate(f, measured_gflops, peak_gflops_est);
         fprintf(f, ".\n");
-        fprintf(f, "  To change it: set OPENBLAS_CORETYPE=%s in the environment before "
-                   "starting the program (OpenBLAS reads it at load time).\n",
+        fprintf(f,
+                "  To change it: set OPENBLAS_CORETYPE=%s in the environment before "
+                "starting the program (OpenBLAS reads it at load time).\n",
                 b->suggested_core);
     } else if (b->core_rank < 0 || b->cpu_rank < 0) {
-        fprintf(f, "  OpenBLAS runs its %s kernels; this CPU offers %s. That core is not "
-                   "in this suite's table of x86 cores: no SIMD comparison made. ",
+        fprintf(f,
+                "  OpenBLAS runs its %s kernels; this CPU offers %s. That core is not "
+                "in this suite's table of x86 cores: no SIMD comparison made. ",
                 b->core, b->cpu_isa);
         print_rate(f, measured_gflops, peak_gflops_est);
         fprintf(f, ".\n");
     } else if (b->core_rank > b->cpu_rank) {
-        fprintf(f, "  The %s core uses %s, which this CPU lacks: its kernels stop with "
-                   "an illegal instruction.", b->core, b->core_isa);
-        if (b->suggested_core[0])
-            fprintf(f, " OPENBLAS_CORETYPE=%s would match this CPU.", b->suggested_core);
+        fprintf(f,
+                "  The %s core uses %s, which this CPU lacks: its kernels stop with "
+                "an illegal instruction.",
+                b->core, b->core_isa);
+        if (b->suggested_core[0]) fprintf(f, " OPENBLAS_CORETYPE=%s would match this CPU.", b->suggested_core);
         fprintf(f, "\n");
     } else {
-        fprintf(f, "  OpenBLAS runs its %s kernels (%s): the core matches this CPU's widest "
-                   "SIMD (%s). ", b->core, b->core_isa, b->cpu_isa);
+        fprintf(f,
+                "  OpenBLAS runs its %s kernels (%s): the core matches this CPU's widest "
+                "SIMD (%s). ",
+                b->core, b->core_isa, b->cpu_isa);
         print_rate(f, measured_gflops, peak_gflops_est);
         fprintf(f, ".\n");
     }
 
     if (b->env_coretype[0])
-        fprintf(f, "  Note: OPENBLAS_CORETYPE=%s is already set in this environment: it "
-                   "forces that core. Environments set it on purpose on CPUs where "
-                   "OpenBLAS 0.3.21's own choice gives wrong results or crashes, so check "
-                   "results (this suite's cpu_blas rung is checked against a float64 "
-                   "reference) before changing it.\n", b->env_coretype);
+        fprintf(f,
+                "  Note: OPENBLAS_CORETYPE=%s is already set in this environment: it "
+                "forces that core. Environments set it on purpose on CPUs where "
+                "OpenBLAS 0.3.21's own choice gives wrong results or crashes, so check "
+                "results (this suite's cpu_blas rung is checked against a float64 "
+                "reference) before changing it.\n",
+                b->env_coretype);
 }

@@ -10,17 +10,17 @@
 #include <stdio.h>
 
 typedef struct {
-    int linked;               /* a CBLAS was built in */
-    int is_openblas;          /* and it is OpenBLAS */
-    char config[160];         /* openblas_get_config() */
-    char core[48];            /* openblas_get_corename(), e.g. "Zen", "Prescott" */
-    char core_isa[16];        /* widest SIMD of that core: "SSE3", "AVX", "AVX2", "AVX-512" */
-    char cpu_isa[16];         /* widest SIMD of this CPU, same words */
-    int core_rank, cpu_rank;  /* 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512 (-1 unknown core) */
-    int mismatch;             /* core_rank < cpu_rank */
-    char suggested_core[32];  /* OPENBLAS_CORETYPE value matching the CPU */
-    char env_coretype[48];    /* OPENBLAS_CORETYPE as set in the environment, or "" */
-    int threads;              /* openblas_get_num_threads() */
+    int linked;              /* a CBLAS was built in */
+    int is_openblas;         /* and it is OpenBLAS */
+    char config[160];        /* openblas_get_config() */
+    char core[48];           /* openblas_get_corename(), e.g. "Zen", "Prescott" */
+    char core_isa[16];       /* widest SIMD of that core: "SSE3", "AVX", "AVX2", "AVX-512" */
+    char cpu_isa[16];        /* widest SIMD of this CPU, same words */
+    int core_rank, cpu_rank; /* 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512 (-1 unknown core) */
+    int mismatch;            /* core_rank < cpu_rank */
+    char suggested_core[32]; /* OPENBLAS_CORETYPE value matching the CPU */
+    char env_coretype[48];   /* OPENBLAS_CORETYPE as set in the environment, or "" */
+    int threads;             /* openblas_get_num_threads() */
 } cs_blas_info;
 
 void cs_blas_info_get(cs_blas_info *b);
@@ -36,7 +36,6 @@ int cs_blas_core_rank(const char *core, const char **isa);
 /* Prints what runs and, when the core is weaker than the CPU, what that
  * costs (measured GFLOP/s against the estimated peak) and how a user can
  * change it: explains OPENBLAS_CORETYPE and why it may be set on purpose. */
-void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops,
-                          double peak_gflops_est);
+void cs_blas_info_explain(FILE *f, const cs_blas_info *b, double measured_gflops, double peak_gflops_est);
 
 #endif

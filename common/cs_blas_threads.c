@@ -64,10 +64,10 @@ cs_blas_layer cs_blas_layer_configured(void)
 const char *cs_blas_layer_name(cs_blas_layer l)
 {
     switch (l) {
-    case CS_BLAS_LAYER_SERIAL:   return "serial";
+    case CS_BLAS_LAYER_SERIAL: return "serial";
     case CS_BLAS_LAYER_PTHREADS: return "pthreads";
-    case CS_BLAS_LAYER_OPENMP:   return "OpenMP";
-    default:                     return "none";
+    case CS_BLAS_LAYER_OPENMP: return "OpenMP";
+    default: return "none";
     }
 }
 
@@ -86,7 +86,7 @@ const char *cs_blas_library_path(void)
 
 /* ---- The policy ---------------------------------------------------------- */
 static cs_blas_pool pool = CS_BLAS_POOL_SUITE;
-static int pool_applied;   /* 0 until the first set: OpenBLAS still as loaded */
+static int pool_applied; /* 0 until the first set: OpenBLAS still as loaded */
 
 void cs_blas_pool_set(cs_blas_pool p)
 {
@@ -106,9 +106,12 @@ void cs_blas_pool_set(cs_blas_pool p)
 static int pool_of_env(cs_blas_pool *p)
 {
     const char *e = getenv("CS_BLAS_POOL");
-    if (!e || !e[0] || strcmp(e, "suite") == 0) *p = CS_BLAS_POOL_SUITE;
-    else if (strcmp(e, "own") == 0) *p = CS_BLAS_POOL_OWN;
-    else return -1;
+    if (!e || !e[0] || strcmp(e, "suite") == 0)
+        *p = CS_BLAS_POOL_SUITE;
+    else if (strcmp(e, "own") == 0)
+        *p = CS_BLAS_POOL_OWN;
+    else
+        return -1;
     return 0;
 }
 
@@ -137,8 +140,9 @@ int cs_blas_pool_from_env(const char *prog)
         cs_blas_pool_set(p);
         return 0;
     }
-    fprintf(stderr, "%s: environment variable CS_BLAS_POOL must be 'suite' or 'own' "
-                    "(got a value of %zu bytes that is neither)\n",
+    fprintf(stderr,
+            "%s: environment variable CS_BLAS_POOL must be 'suite' or 'own' "
+            "(got a value of %zu bytes that is neither)\n",
             prog ? prog : "cs", strlen(getenv("CS_BLAS_POOL")));
     return -1;
 }
@@ -166,9 +170,8 @@ void cs_blas_threads_describe(char *out, unsigned long len)
     else if (l == CS_BLAS_LAYER_OPENMP)
         snprintf(out, len, "OpenMP, %d thread%s: the suite's OpenMP pool", t, s);
     else if (cs_blas_pool_get() == CS_BLAS_POOL_SUITE)
-        snprintf(out, len, "%s, %d thread%s: the suite's OpenMP pool, one call per thread",
-                 cs_blas_layer_name(l), t, s);
+        snprintf(out, len, "%s, %d thread%s: the suite's OpenMP pool, one call per thread", cs_blas_layer_name(l), t,
+                 s);
     else
-        snprintf(out, len, "%s, %d thread%s of its own (CS_BLAS_POOL=own)",
-                 cs_blas_layer_name(l), t, s);
+        snprintf(out, len, "%s, %d thread%s of its own (CS_BLAS_POOL=own)", cs_blas_layer_name(l), t, s);
 }

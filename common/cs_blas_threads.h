@@ -26,8 +26,8 @@
 #define CS_BLAS_THREADS_H
 
 typedef enum {
-    CS_BLAS_LAYER_NONE = -1,     /* no CBLAS built in, or not OpenBLAS */
-    CS_BLAS_LAYER_SERIAL = 0,    /* the values of openblas_get_parallel() */
+    CS_BLAS_LAYER_NONE = -1,  /* no CBLAS built in, or not OpenBLAS */
+    CS_BLAS_LAYER_SERIAL = 0, /* the values of openblas_get_parallel() */
     CS_BLAS_LAYER_PTHREADS = 1,
     CS_BLAS_LAYER_OPENMP = 2
 } cs_blas_layer;
@@ -51,7 +51,7 @@ const char *cs_blas_library_path(void);
 /* Sets the policy (it also sets OpenBLAS's own thread count to match). */
 void cs_blas_pool_set(cs_blas_pool p);
 cs_blas_pool cs_blas_pool_get(void);
-const char *cs_blas_pool_name(cs_blas_pool p);   /* "suite", "own" */
+const char *cs_blas_pool_name(cs_blas_pool p); /* "suite", "own" */
 
 /* Reads CS_BLAS_POOL from the environment (unset or empty: "suite") and
  * applies it. Returns 0, or -1 after one line on stderr naming the bad

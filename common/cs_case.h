@@ -14,9 +14,9 @@
 int cs_case_begin(int argc, char **argv, const cs_cli_spec *spec, cs_options *opt);
 
 typedef struct {
-    int want_cpu, want_gpu;   /* --device allows CPU / GPU variants */
-    int run_gpu;              /* GPU variants wanted and a usable GPU found */
-    char why[256];            /* why GPU variants do not run ("--device cpu", or the probe's reason) */
+    int want_cpu, want_gpu; /* --device allows CPU / GPU variants */
+    int run_gpu;            /* GPU variants wanted and a usable GPU found */
+    char why[256];          /* why GPU variants do not run ("--device cpu", or the probe's reason) */
 } cs_devices;
 
 /* Reads --device and probes the GPU (cs_gpu_probe). Returns 0, or 3 after

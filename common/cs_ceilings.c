@@ -21,7 +21,7 @@
 
 static void *alloc_or_die(size_t bytes, const char *what)
 {
-    size_t rounded = (bytes + 63) / 64 * 64;   /* aligned_alloc wants a multiple */
+    size_t rounded = (bytes + 63) / 64 * 64; /* aligned_alloc wants a multiple */
     void *p = aligned_alloc(64, rounded);
     if (!p) {
         fprintf(stderr, "out of memory: asked for %zu bytes for %s\n", rounded, what);
@@ -54,15 +54,13 @@ static double measure_copy_gbs(size_t bytes, int repeats)
     for (int r = 0; r < repeats; r++) {
         double t0 = cs_now();
 #pragma omp parallel for schedule(static)
-        for (long i = 0; i < nn; i++)
-            dst[i] = src[i];
+        for (long i = 0; i < nn; i++) dst[i] = src[i];
         double t = cs_now() - t0;
         double gbs = 2.0 * (double)(n * sizeof(double)) / t * 1e-9;
         if (gbs > best) best = gbs;
     }
     /* keep the copy from being optimised away */
-    if (dst[n / 2] != (double)(n / 2))
-        fprintf(stderr, "bandwidth test: copy gave a wrong value\n");
+    if (dst[n / 2] != (double)(n / 2)) fprintf(stderr, "bandwidth test: copy gave a wrong value\n");
     free(src);
     free(dst);
     return best;
@@ -74,8 +72,7 @@ static double measure_copy_gbs(size_t bytes, int repeats)
  * neighbour's burst slows some runs, never speeds one up). */
 static double time_gemm(cs_gemm_backend b, int n, int repeats, int use_best)
 {
-    if (n <= 0 || (b == CS_GEMM_CBLAS && !cs_gemm_cblas_available()))
-        return 0.0;
+    if (n <= 0 || (b == CS_GEMM_CBLAS && !cs_gemm_cblas_available())) return 0.0;
     if (repeats < 1) repeats = 1;
 
     size_t elems = (size_t)n * n;
@@ -157,9 +154,9 @@ static int flops_per_cycle(void)
     case 0: return 8;
     default:
 #if defined(__aarch64__)
-        return 16;   /* NEON: 4 lanes x 2 x two FMA pipes */
+        return 16; /* NEON: 4 lanes x 2 x two FMA pipes */
 #else
-        return 0;    /* unknown: no estimate */
+        return 0; /* unknown: no estimate */
 #endif
     }
 }

@@ -12,13 +12,13 @@
 #include "cs_gemm.h"
 
 typedef struct {
-    double mem_bw_gbs;            /* GB/s (1e9 bytes) */
-    int gemm_n;                   /* size the GEMMs were timed at */
+    double mem_bw_gbs;                     /* GB/s (1e9 bytes) */
+    int gemm_n;                            /* size the GEMMs were timed at */
     double gemm_gflops[CS_GEMM_NBACKENDS]; /* per backend; 0 = not measured (naive is not) */
-    cs_gemm_backend best;         /* backend with the highest rate */
+    cs_gemm_backend best;                  /* backend with the highest rate */
     double best_gflops;
-    double peak_gflops_est;       /* estimate, see above (0 if MHz unknown) */
-    int flops_per_cycle_core;     /* used in the estimate */
+    double peak_gflops_est;   /* estimate, see above (0 if MHz unknown) */
+    int flops_per_cycle_core; /* used in the estimate */
 } cs_cpu_ceilings;
 
 /* Measures (about 0.5 s; quick: about 0.1 s). */

@@ -23,17 +23,29 @@
 #endif
 
 #ifndef CS_VERSION
-#define CS_VERSION "0.0.0"   /* CMake defines the real one */
+#define CS_VERSION "0.0.0" /* CMake defines the real one */
 #endif
 
-const char *cs_version(void) { return CS_VERSION; }
+const char *cs_version(void)
+{
+    return CS_VERSION;
+}
 
 /* getopt_long's return values for the common long-only options; a case's
  * own option i returns CASE_OPTION_BASE + i. Both are above any char. */
 enum {
     OPT_HELP = 'h',
-    OPT_VERSION = 256, OPT_QUICK, OPT_BRIEF, OPT_REPEAT, OPT_WARMUP, OPT_VARIANT,
-    OPT_OUT, OPT_SEED, OPT_THREADS, OPT_DEVICE, OPT_NO_PLOT,
+    OPT_VERSION = 256,
+    OPT_QUICK,
+    OPT_BRIEF,
+    OPT_REPEAT,
+    OPT_WARMUP,
+    OPT_VARIANT,
+    OPT_OUT,
+    OPT_SEED,
+    OPT_THREADS,
+    OPT_DEVICE,
+    OPT_NO_PLOT,
     CASE_OPTION_BASE = 1000
 };
 
@@ -44,24 +56,25 @@ typedef struct {
 } common_option;
 
 static const common_option common_options[] = {
-    {"quick",   NULL,  "small sizes: finishes in seconds (demos, tests)", OPT_QUICK},
-    {"brief",   NULL,  "print only the final table", OPT_BRIEF},
-    {"repeat",  "N",   "timed runs per variant (1..1000; default: the case's)", OPT_REPEAT},
-    {"warmup",  "N",   "untimed runs before timing (0..100; default: the case's)", OPT_WARMUP},
+    {"quick", NULL, "small sizes: finishes in seconds (demos, tests)", OPT_QUICK},
+    {"brief", NULL, "print only the final table", OPT_BRIEF},
+    {"repeat", "N", "timed runs per variant (1..1000; default: the case's)", OPT_REPEAT},
+    {"warmup", "N", "untimed runs before timing (0..100; default: the case's)", OPT_WARMUP},
     {"variant", "A,B", "run only these variants (default: all)", OPT_VARIANT},
-    {"out",     "DIR", "write results here (default: results/<case>, see print_help)", OPT_OUT},
-    {"seed",    "N",   "random seed for the input data (default: 42)", OPT_SEED},
-    {"threads", "N",   "OpenMP threads (1..1024; default: OpenMP's choice)", OPT_THREADS},
-    {"device",  "D",   "cpu, gpu or auto (default: auto = gpu variants when a GPU is found)", OPT_DEVICE},
-    {"no-plot", NULL,  "write chart scripts and data but do not run gnuplot", OPT_NO_PLOT},
-    {"help",    NULL,  "print this help and exit", OPT_HELP},
-    {"version", NULL,  "print the version and exit", OPT_VERSION},
+    {"out", "DIR", "write results here (default: results/<case>, see print_help)", OPT_OUT},
+    {"seed", "N", "random seed for the input data (default: 42)", OPT_SEED},
+    {"threads", "N", "OpenMP threads (1..1024; default: OpenMP's choice)", OPT_THREADS},
+    {"device", "D", "cpu, gpu or auto (default: auto = gpu variants when a GPU is found)", OPT_DEVICE},
+    {"no-plot", NULL, "write chart scripts and data but do not run gnuplot", OPT_NO_PLOT},
+    {"help", NULL, "print this help and exit", OPT_HELP},
+    {"version", NULL, "print the version and exit", OPT_VERSION},
 };
 #define N_COMMON ((int)(sizeof common_options / sizeof common_options[0]))
 
 /* Where variant `name` runs: "cpu", "gpu", or NULL (either, or the case
  * decides). spec->variant_devices says it; without it, the name's prefix. */
-static const char *variant_device(const cs_cli_spec *spec, const char *name, size_t len) {
+static const char *variant_device(const cs_cli_spec *spec, const char *name, size_t len)
+{
     for (int i = 0; spec->variant_devices != NULL && i < spec->n_variants; i++) {
         const char *v = spec->variant_names[i];
         if (strlen(v) == len && strncmp(v, name, len) == 0) return spec->variant_devices[i];
@@ -74,7 +87,8 @@ static const char *variant_device(const cs_cli_spec *spec, const char *name, siz
 
 /* --variant and --device together: a variant the device excludes would be
  * skipped without a word, so it is an error. Returns 0 or 2 (message). */
-static int check_variant_devices(const cs_cli_spec *spec, const cs_options *o) {
+static int check_variant_devices(const cs_cli_spec *spec, const cs_options *o)
+{
     if (o->variants[0] == '\0' || strcmp(o->device, "auto") == 0) return 0;
     for (const char *p = o->variants;;) {
         size_t len = strcspn(p, ",");
@@ -107,7 +121,8 @@ typedef struct {
     int go;
 } probe_gate;
 
-static void *probe_wait(void *arg) {
+static void *probe_wait(void *arg)
+{
     probe_gate *g = arg;
     pthread_mutex_lock(&g->lock);
     while (!g->go) pthread_cond_wait(&g->cond, &g->lock);
@@ -116,7 +131,8 @@ static void *probe_wait(void *arg) {
 }
 
 /* Returns 0, or 3 after one line naming the team size and the reason. */
-static int start_thread_team(const cs_options *o) {
+static int start_thread_team(const cs_options *o)
+{
     int want = omp_get_max_threads();
     if (want <= 1) return 0;
     pthread_t *ids = malloc((size_t)(want - 1) * sizeof *ids);
@@ -126,8 +142,7 @@ static int start_thread_team(const cs_options *o) {
     }
     probe_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     int started = 0, err = 0;
-    while (started < want - 1 && (err = pthread_create(&ids[started], NULL, probe_wait, &g)) == 0)
-        started++;
+    while (started < want - 1 && (err = pthread_create(&ids[started], NULL, probe_wait, &g)) == 0) started++;
     pthread_mutex_lock(&g.lock);
     g.go = 1;
     pthread_cond_broadcast(&g.cond);
@@ -136,8 +151,10 @@ static int start_thread_team(const cs_options *o) {
     free(ids);
     if (err != 0) {
         char why[64];
-        if (o->threads > 0) snprintf(why, sizeof why, "--threads %d", o->threads);
-        else snprintf(why, sizeof why, "OpenMP's default");
+        if (o->threads > 0)
+            snprintf(why, sizeof why, "--threads %d", o->threads);
+        else
+            snprintf(why, sizeof why, "OpenMP's default");
         cs_error("cannot start %d threads (%s): thread %d of them failed: %s "
                  "(a process limit, ulimit -u? try fewer --threads)",
                  want, why, started + 2, strerror(err));
@@ -145,21 +162,23 @@ static int start_thread_team(const cs_options *o) {
     }
 #pragma omp parallel
     {
-        (void)0;   /* nothing: libgomp creates its pool here */
+        (void)0; /* nothing: libgomp creates its pool here */
     }
     return 0;
 }
 #endif
 
 /* "--name" for messages, whether the caller wrote "n" or "--n". */
-static const char *dashed(const char *opt, char *buf, size_t len) {
+static const char *dashed(const char *opt, char *buf, size_t len)
+{
     if (opt == NULL) return "--?";
     if (opt[0] == '-') return opt;
     snprintf(buf, len, "--%s", opt);
     return buf;
 }
 
-int cs_parse_long(const char *opt, const char *arg, long min, long max, long *out) {
+int cs_parse_long(const char *opt, const char *arg, long min, long max, long *out)
+{
     char name[128];
     opt = dashed(opt, name, sizeof name);
     if (arg == NULL || arg[0] == '\0') {
@@ -183,7 +202,8 @@ int cs_parse_long(const char *opt, const char *arg, long min, long max, long *ou
     return 0;
 }
 
-int cs_parse_double(const char *opt, const char *arg, double min, double max, double *out) {
+int cs_parse_double(const char *opt, const char *arg, double min, double max, double *out)
+{
     char name[128];
     opt = dashed(opt, name, sizeof name);
     if (arg == NULL || arg[0] == '\0') {
@@ -207,7 +227,8 @@ int cs_parse_double(const char *opt, const char *arg, double min, double max, do
     return 0;
 }
 
-int cs_parse_u64(const char *opt, const char *arg, uint64_t *out) {
+int cs_parse_u64(const char *opt, const char *arg, uint64_t *out)
+{
     char name[128];
     opt = dashed(opt, name, sizeof name);
     if (arg == NULL || arg[0] == '\0') {
@@ -223,7 +244,7 @@ int cs_parse_u64(const char *opt, const char *arg, uint64_t *out) {
     }
     errno = 0;
     unsigned long long v = strtoull(arg, NULL, 10);
-    if (errno == ERANGE) {   /* unsigned long long is 64 bits on every target here */
+    if (errno == ERANGE) { /* unsigned long long is 64 bits on every target here */
         cs_error("%s: %s is out of range (0..%" PRIu64 ")", opt, arg, UINT64_MAX);
         return 2;
     }
@@ -232,7 +253,8 @@ int cs_parse_u64(const char *opt, const char *arg, uint64_t *out) {
 }
 
 /* Is name one of the case's variants? With no list given, anything goes. */
-static int known_variant(const cs_cli_spec *spec, const char *name, size_t len) {
+static int known_variant(const cs_cli_spec *spec, const char *name, size_t len)
+{
     if (spec->variant_names == NULL || spec->n_variants <= 0) return 1;
     for (int i = 0; i < spec->n_variants; i++) {
         const char *v = spec->variant_names[i];
@@ -241,7 +263,8 @@ static int known_variant(const cs_cli_spec *spec, const char *name, size_t len) 
     return 0;
 }
 
-static int parse_variants(const cs_cli_spec *spec, const char *arg, cs_options *o) {
+static int parse_variants(const cs_cli_spec *spec, const char *arg, cs_options *o)
+{
     if (arg[0] == '\0') {
         cs_error("--variant: empty list");
         return 2;
@@ -257,8 +280,7 @@ static int parse_variants(const cs_cli_spec *spec, const char *arg, cs_options *
             char choices[1024] = "";
             size_t used = 0;
             for (int i = 0; i < spec->n_variants && used < sizeof choices; i++) {
-                int w = snprintf(choices + used, sizeof choices - used, "%s%s", i ? ", " : "",
-                                 spec->variant_names[i]);
+                int w = snprintf(choices + used, sizeof choices - used, "%s%s", i ? ", " : "", spec->variant_names[i]);
                 if (w > 0) used += (size_t)w;
             }
             cs_error("--variant: unknown variant '%.*s' (choose from %s)", (int)len, p, choices);
@@ -271,8 +293,9 @@ static int parse_variants(const cs_cli_spec *spec, const char *arg, cs_options *
     return 0;
 }
 
-int cs_variant_selected(const cs_options *o, const char *name) {
-    if (o->variants[0] == '\0') return 1;   /* --variant not given: all */
+int cs_variant_selected(const cs_options *o, const char *name)
+{
+    if (o->variants[0] == '\0') return 1; /* --variant not given: all */
     size_t nlen = strlen(name);
     for (const char *p = o->variants;;) {
         size_t len = strcspn(p, ",");
@@ -283,13 +306,15 @@ int cs_variant_selected(const cs_options *o, const char *name) {
 }
 
 /* One --help line: "  --name ARG    help", the help column aligned. */
-static void print_option(const char *name, const char *arg, const char *help, int width) {
+static void print_option(const char *name, const char *arg, const char *help, int width)
+{
     char left[128];
     snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
     printf("  %-*s  %s\n", width, left, help ? help : "");
 }
 
-static void print_help(const char *prog, const cs_cli_spec *spec) {
+static void print_help(const char *prog, const cs_cli_spec *spec)
+{
     int width = 0;
     for (int i = 0; i < N_COMMON; i++) {
         const common_option *c = &common_options[i];
@@ -313,7 +338,7 @@ static void print_help(const char *prog, const cs_cli_spec *spec) {
     for (int i = 0; i < N_COMMON; i++) {
         const common_option *c = &common_options[i];
         char out_help[256];
-        if (c->val == OPT_OUT) {   /* show this case's real default folder */
+        if (c->val == OPT_OUT) { /* show this case's real default folder */
             snprintf(out_help, sizeof out_help, "write results here (default: results/%s)", prog);
             print_option(c->name, c->arg, out_help, width);
         } else {
@@ -322,8 +347,7 @@ static void print_help(const char *prog, const cs_cli_spec *spec) {
     }
     if (spec->n_variants > 0 && spec->variant_names != NULL) {
         printf("\nVariants (for --variant):");
-        for (int i = 0; i < spec->n_variants; i++)
-            printf("%s %s", i ? "," : "", spec->variant_names[i]);
+        for (int i = 0; i < spec->n_variants; i++) printf("%s %s", i ? "," : "", spec->variant_names[i]);
         printf("\n");
     }
     if (spec->usage_notes) printf("\n%s\n", spec->usage_notes);
@@ -336,7 +360,8 @@ static void print_help(const char *prog, const cs_cli_spec *spec) {
                spec->exit_1 ? spec->exit_1 : "a correctness check failed");
 }
 
-static void set_defaults(const char *prog, cs_options *o) {
+static void set_defaults(const char *prog, cs_options *o)
+{
     memset(o, 0, sizeof *o);
     o->repeat = -1;
     o->warmup = -1;
@@ -348,7 +373,8 @@ static void set_defaults(const char *prog, cs_options *o) {
 }
 
 /* Handles one common option. Returns 0, -1 (help/version printed) or 2. */
-static int apply_common(int val, const char *arg, const char *prog, const cs_cli_spec *spec, cs_options *o) {
+static int apply_common(int val, const char *arg, const char *prog, const cs_cli_spec *spec, cs_options *o)
+{
     long v;
     switch (val) {
     case OPT_HELP: print_help(prog, spec); return -1;
@@ -382,7 +408,7 @@ static int apply_common(int val, const char *arg, const char *prog, const cs_cli
             cs_error("--out: empty directory name");
             return 2;
         }
-        if (strlen(arg) >= sizeof o->out_dir - 64) {   /* room left for "/results.json" etc. */
+        if (strlen(arg) >= sizeof o->out_dir - 64) { /* room left for "/results.json" etc. */
             cs_error("--out: path too long");
             return 2;
         }
@@ -393,7 +419,8 @@ static int apply_common(int val, const char *arg, const char *prog, const cs_cli
 }
 
 /* Is val the getopt value of one of our options taking no argument? */
-static const char *flag_name(int val, const cs_cli_spec *spec) {
+static const char *flag_name(int val, const cs_cli_spec *spec)
+{
     for (int i = 0; i < N_COMMON; i++)
         if (common_options[i].val == val && common_options[i].arg == NULL) return common_options[i].name;
     int k = val - CASE_OPTION_BASE;
@@ -401,7 +428,8 @@ static const char *flag_name(int val, const cs_cli_spec *spec) {
     return NULL;
 }
 
-int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) {
+int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o)
+{
     const char *prog = spec->prog ? spec->prog : cs_prog();
     /* Name the program for messages printed by cs_parse_long & co (also
      * from the case's handler) before the case calls cs_console_init. */
@@ -438,7 +466,7 @@ int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) 
     for (;;) {
         int c = getopt_long(argc, argv, ":h", longopts, NULL);
         if (c == -1) break;
-        const char *seen = argv[optind - 1];   /* the word getopt just consumed */
+        const char *seen = argv[optind - 1]; /* the word getopt just consumed */
         if (c == '?') {
             const char *flag = flag_name(optopt, spec);
             if (flag != NULL)
@@ -447,7 +475,7 @@ int cs_cli_parse(int argc, char **argv, const cs_cli_spec *spec, cs_options *o) 
                 cs_error("unknown option '-%c' (see --help)", optopt);
             else
                 cs_error("unknown option '%.*s' (see --help)", (int)strcspn(seen, "="),
-                         seen);   /* "--foo=1": name only */
+                         seen); /* "--foo=1": name only */
             rc = 2;
             break;
         }

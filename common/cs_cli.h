@@ -23,9 +23,9 @@ typedef struct {
 } cs_options;
 
 typedef struct {
-    const char *name;          /* long option without the dashes, e.g. "n" */
-    const char *arg;           /* argument name for --help ("N"), NULL for a flag */
-    const char *help;          /* one line */
+    const char *name; /* long option without the dashes, e.g. "n" */
+    const char *arg;  /* argument name for --help ("N"), NULL for a flag */
+    const char *help; /* one line */
 } cs_case_option;
 
 /* Called for each case option seen: index into spec->options, its argument
@@ -34,10 +34,10 @@ typedef struct {
 typedef int (*cs_option_handler)(int index, const char *arg, void *ctx);
 
 typedef struct {
-    const char *prog;                 /* executable name, e.g. "case03_gpu_migration" */
-    const char *summary;              /* one line for --help */
-    const char *usage_notes;          /* extra --help paragraph (may be NULL) */
-    const cs_case_option *options;    /* the case's own options */
+    const char *prog;              /* executable name, e.g. "case03_gpu_migration" */
+    const char *summary;           /* one line for --help */
+    const char *usage_notes;       /* extra --help paragraph (may be NULL) */
+    const cs_case_option *options; /* the case's own options */
     int n_options;
     cs_option_handler handler;
     void *ctx;

@@ -5,19 +5,22 @@
 
 #include <time.h>
 
-static double seconds_of(clockid_t id) {
+static double seconds_of(clockid_t id)
+{
     struct timespec ts;
-    if (clock_gettime(id, &ts) != 0) return 0.0;   /* cannot fail on Linux for these ids */
+    if (clock_gettime(id, &ts) != 0) return 0.0; /* cannot fail on Linux for these ids */
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-double cs_now(void) {
+double cs_now(void)
+{
     /* CLOCK_MONOTONIC, not CLOCK_REALTIME: an NTP adjustment or a user
      * changing the date must not turn into a negative or huge timing. */
     return seconds_of(CLOCK_MONOTONIC);
 }
 
-double cs_cpu_time(void) {
+double cs_cpu_time(void)
+{
     /* Sums every thread of the process, so CPU/wall ~ busy cores. */
     return seconds_of(CLOCK_PROCESS_CPUTIME_ID);
 }

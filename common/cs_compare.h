@@ -9,11 +9,11 @@ typedef enum { CS_CHECK_SKIP = 0, CS_CHECK_PASS, CS_CHECK_FAIL } cs_check_status
 
 typedef struct {
     cs_check_status status;
-    size_t n;            /* elements compared */
-    double max_abs;      /* max |got - ref| */
-    double rel_l2;       /* ||got - ref||_2 / ||ref||_2 (or ||got - ref|| when ||ref|| == 0) */
-    size_t nonfinite;    /* NaN/Inf elements in got */
-    double tol;          /* tolerance on rel_l2 that decided status */
+    size_t n;         /* elements compared */
+    double max_abs;   /* max |got - ref| */
+    double rel_l2;    /* ||got - ref||_2 / ||ref||_2 (or ||got - ref|| when ||ref|| == 0) */
+    size_t nonfinite; /* NaN/Inf elements in got */
+    double tol;       /* tolerance on rel_l2 that decided status */
 } cs_check;
 
 /* float32 result against a float64 reference. */

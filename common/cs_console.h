@@ -39,8 +39,8 @@ void cs_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cs_progress_done(void);
 
 /* Colour escapes for stdout, or "" when colour is off. */
-const char *cs_col_pass(void);   /* green */
-const char *cs_col_fail(void);   /* red */
+const char *cs_col_pass(void); /* green */
+const char *cs_col_fail(void); /* red */
 const char *cs_col_bold(void);
 const char *cs_col_dim(void);
 const char *cs_col_reset(void);

@@ -6,8 +6,9 @@
 #include <math.h>
 #include <string.h>
 
-void cs_csv_field(FILE *f, const char *s) {
-    if (s == NULL) return;   /* empty field */
+void cs_csv_field(FILE *f, const char *s)
+{
+    if (s == NULL) return; /* empty field */
     if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, f);
         return;
@@ -20,7 +21,8 @@ void cs_csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-void cs_csv_row(FILE *f, const char *const *fields, int n) {
+void cs_csv_row(FILE *f, const char *const *fields, int n)
+{
     for (int i = 0; i < n; i++) {
         if (i > 0) fputc(',', f);
         cs_csv_field(f, fields[i]);
@@ -28,9 +30,12 @@ void cs_csv_row(FILE *f, const char *const *fields, int n) {
     fputc('\n', f);
 }
 
-char *cs_fmt_num(char *buf, size_t len, double v) {
+char *cs_fmt_num(char *buf, size_t len, double v)
+{
     if (buf == NULL || len == 0) return buf;
-    if (isnan(v)) buf[0] = '\0';   /* an empty cell reads as "missing" */
-    else snprintf(buf, len, "%.6g", v);
+    if (isnan(v))
+        buf[0] = '\0'; /* an empty cell reads as "missing" */
+    else
+        snprintf(buf, len, "%.6g", v);
     return buf;
 }

@@ -13,31 +13,27 @@
 /* Any CUDA error: "FILE:LINE: CUDA error in CALL: <string> (<name>)" on
  * stderr, exit code 3. An allocation failure is reported as
  * "out of device memory". */
-#define CUDA_CHECK(call)                                                      \
-    do {                                                                      \
-        cudaError_t cs_err_ = (call);                                         \
-        if (cs_err_ != cudaSuccess)                                           \
-            cs_cuda_fail(cs_err_, #call, __FILE__, __LINE__);                 \
+#define CUDA_CHECK(call)                                                              \
+    do {                                                                              \
+        cudaError_t cs_err_ = (call);                                                 \
+        if (cs_err_ != cudaSuccess) cs_cuda_fail(cs_err_, #call, __FILE__, __LINE__); \
     } while (0)
 
 /* Checks the last kernel launch (configuration errors) without syncing. */
 #define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
 
-#define CUBLAS_CHECK(call)                                                    \
-    do {                                                                      \
-        cublasStatus_t cs_st_ = (call);                                       \
-        if (cs_st_ != CUBLAS_STATUS_SUCCESS)                                  \
-            cs_cublas_fail(cs_st_, #call, __FILE__, __LINE__);                \
+#define CUBLAS_CHECK(call)                                                                      \
+    do {                                                                                        \
+        cublasStatus_t cs_st_ = (call);                                                         \
+        if (cs_st_ != CUBLAS_STATUS_SUCCESS) cs_cublas_fail(cs_st_, #call, __FILE__, __LINE__); \
     } while (0)
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void cs_cuda_fail(cudaError_t err, const char *call, const char *file, int line)
-    __attribute__((noreturn));
-void cs_cublas_fail(cublasStatus_t st, const char *call, const char *file, int line)
-    __attribute__((noreturn));
+void cs_cuda_fail(cudaError_t err, const char *call, const char *file, int line) __attribute__((noreturn));
+void cs_cublas_fail(cublasStatus_t st, const char *call, const char *file, int line) __attribute__((noreturn));
 
 /* cudaMalloc, tracked. Out of memory: "out of device memory: asked for N
  * bytes for WHAT (free F of T bytes) at FILE:LINE" and exit code 3. */
@@ -64,20 +60,19 @@ void cs_cublas_release_stream(cudaStream_t stream);
 /* Row-major SGEMM on device pointers, same meaning as cs_gemm_naive():
  * C = alpha*op(A)*op(B) + beta*C. Runs on `stream` (0 = default stream).
  * Row-major is computed as the column-major product C^T = op(B)^T op(A)^T. */
-void cs_gemm_cublas(int transA, int transB, int M, int N, int K,
-                    float alpha, const float *dA, int lda, const float *dB, int ldb,
-                    float beta, float *dC, int ldc, cudaStream_t stream);
+void cs_gemm_cublas(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda, const float *dB,
+                    int ldb, float beta, float *dC, int ldc, cudaStream_t stream);
 
 /* Strided-batched row-major SGEMM: `batch` independent products, matrix p
  * at dA + p*strideA etc. */
-void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K,
-                            float alpha, const float *dA, int lda, long long strideA,
-                            const float *dB, int ldb, long long strideB,
-                            float beta, float *dC, int ldc, long long strideC,
-                            int batch, cudaStream_t stream);
+void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                            long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
+                            int ldc, long long strideC, int batch, cudaStream_t stream);
 
 /* A pair of CUDA events: start and stop on a stream, seconds between them. */
-typedef struct { cudaEvent_t start, stop; } cs_gpu_timer;
+typedef struct {
+    cudaEvent_t start, stop;
+} cs_gpu_timer;
 void cs_gpu_timer_create(cs_gpu_timer *t);
 void cs_gpu_timer_destroy(cs_gpu_timer *t);
 void cs_gpu_timer_start(cs_gpu_timer *t, cudaStream_t s);

@@ -86,19 +86,20 @@ int cs_check_output_file(const char *option, const char *path)
     /* lstat: the rename at the end would replace a link to a regular file
      * with a plain file of its own */
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-        cs_error("%s %s: a symbolic link (not followed, not replaced): name a regular file",
-                 option, path);
+        cs_error("%s %s: a symbolic link (not followed, not replaced): name a regular file", option, path);
         return 2;
     }
     /* The folder: PATH up to its last '/', or "." */
     char dir[CS_PATH_MAX];
     const char *slash = strrchr(path, '/');
-    if (slash == NULL) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (stat(dir, &st) != 0) {
-        cs_error("%s %s: cannot create it in %s: %s (create the folder first)", option, path, dir,
-                 strerror(errno));
+        cs_error("%s %s: cannot create it in %s: %s (create the folder first)", option, path, dir, strerror(errno));
         return 2;
     }
     if (!S_ISDIR(st.st_mode)) {

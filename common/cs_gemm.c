@@ -4,35 +4,29 @@
 
 #include <stddef.h>
 
-int cs_gemm(cs_gemm_backend b, int transA, int transB, int M, int N, int K,
-            float alpha, const float *A, int lda, const float *B, int ldb,
-            float beta, float *C, int ldc)
+int cs_gemm(cs_gemm_backend b, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+            const float *B, int ldb, float beta, float *C, int ldc)
 {
     switch (b) {
-    case CS_GEMM_NAIVE:
-        cs_gemm_naive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return 0;
+    case CS_GEMM_NAIVE: cs_gemm_naive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return 0;
     case CS_GEMM_CBLAS:
         if (cs_gemm_cblas_available())
-            return cs_gemm_cblas(transA, transB, M, N, K, alpha, A, lda, B, ldb,
-                                 beta, C, ldc);
+            return cs_gemm_cblas(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         /* no CBLAS built in: compute the result anyway, and say so */
         cs_gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return -1;
     case CS_GEMM_BLOCKED:
-    default:
-        cs_gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return 0;
+    default: cs_gemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return 0;
     }
 }
 
 const char *cs_gemm_backend_name(cs_gemm_backend b)
 {
     switch (b) {
-    case CS_GEMM_NAIVE:   return "naive";
+    case CS_GEMM_NAIVE: return "naive";
     case CS_GEMM_BLOCKED: return "blocked";
-    case CS_GEMM_CBLAS:   return "cblas";
-    default:              return "unknown";
+    case CS_GEMM_CBLAS: return "cblas";
+    default: return "unknown";
     }
 }
 
@@ -54,8 +48,7 @@ cs_gemm_backend cs_gemm_best_cpu(void)
 #define F64_BN 256
 #define F64_BK 128
 
-void cs_gemm_f64(int M, int N, int K, const double *A, int lda,
-                 const double *B, int ldb, double *C, int ldc)
+void cs_gemm_f64(int M, int N, int K, const double *A, int lda, const double *B, int ldb, double *C, int ldc)
 {
 #pragma omp parallel for schedule(dynamic)
     for (int i0 = 0; i0 < M; i0 += F64_BM) {
@@ -78,14 +71,13 @@ void cs_gemm_f64(int M, int N, int K, const double *A, int lda,
                         const double *restrict b1 = b0 + ldb;
                         const double *restrict b2 = b1 + ldb;
                         const double *restrict b3 = b2 + ldb;
-                        for (int j = j0; j < j1; j++)   /* vectorized */
+                        for (int j = j0; j < j1; j++) /* vectorized */
                             c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
                     }
                     for (; k < k1; k++) {
                         double a0 = a[k];
                         const double *restrict b0 = B + (size_t)k * ldb;
-                        for (int j = j0; j < j1; j++)
-                            c[j] += a0 * b0[j];
+                        for (int j = j0; j < j1; j++) c[j] += a0 * b0[j];
                     }
                 }
             }

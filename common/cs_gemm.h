@@ -17,42 +17,32 @@
 #ifndef CS_GEMM_H
 #define CS_GEMM_H
 
-typedef enum {
-    CS_GEMM_NAIVE = 0,
-    CS_GEMM_BLOCKED,
-    CS_GEMM_CBLAS,
-    CS_GEMM_NBACKENDS
-} cs_gemm_backend;
+typedef enum { CS_GEMM_NAIVE = 0, CS_GEMM_BLOCKED, CS_GEMM_CBLAS, CS_GEMM_NBACKENDS } cs_gemm_backend;
 
-void cs_gemm_naive(int transA, int transB, int M, int N, int K,
-                   float alpha, const float *A, int lda, const float *B, int ldb,
-                   float beta, float *C, int ldc);
+void cs_gemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                   int ldb, float beta, float *C, int ldc);
 
-void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
-                     float alpha, const float *A, int lda, const float *B, int ldb,
-                     float beta, float *C, int ldc);
+void cs_gemm_blocked(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                     int ldb, float beta, float *C, int ldc);
 
 /* Returns 0, or -1 when the suite was built without a CBLAS (C untouched). */
-int cs_gemm_cblas(int transA, int transB, int M, int N, int K,
-                  float alpha, const float *A, int lda, const float *B, int ldb,
-                  float beta, float *C, int ldc);
+int cs_gemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc);
 
 /* C split into `panels` panels (columns when N >= M, else rows; whole
  * multiples of 16), each computed by one single-threaded CBLAS call on its
  * own OpenMP thread: how cs_gemm_cblas runs a large product under the
  * suite's thread policy (cs_blas_threads.h). Without a CBLAS C is left
  * untouched. Exposed so tests can split at any count. */
-void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K,
-                          float alpha, const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc);
+void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc);
 
 /* 1 when the CBLAS backend was built in. */
 int cs_gemm_cblas_available(void);
 
 /* Dispatch by backend (CBLAS missing: falls back to blocked and returns -1). */
-int cs_gemm(cs_gemm_backend b, int transA, int transB, int M, int N, int K,
-            float alpha, const float *A, int lda, const float *B, int ldb,
-            float beta, float *C, int ldc);
+int cs_gemm(cs_gemm_backend b, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+            const float *B, int ldb, float beta, float *C, int ldc);
 
 /* "naive", "blocked", "cblas". */
 const char *cs_gemm_backend_name(cs_gemm_backend b);
@@ -62,7 +52,6 @@ cs_gemm_backend cs_gemm_best_cpu(void);
 
 /* Float64 reference C = A * B (row-major, no transposes, beta = 0),
  * cache-blocked and OpenMP-parallel so references stay cheap to compute. */
-void cs_gemm_f64(int M, int N, int K, const double *A, int lda,
-                 const double *B, int ldb, double *C, int ldc);
+void cs_gemm_f64(int M, int N, int K, const double *A, int lda, const double *B, int ldb, double *C, int ldc);
 
 #endif

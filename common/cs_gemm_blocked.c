@@ -57,8 +57,8 @@
 #define VEC_BYTES 16
 #endif
 #define VLEN ((int)(VEC_BYTES / sizeof(float)))
-#define MR 6
-#define NR (2 * VLEN)
+#define MR   6
+#define NR   (2 * VLEN)
 
 /* ---- Cache blocks: MC, KC, NC -----------------------------------------
  * KC: a KC x NR sliver of packed B (KC * NR * 4 bytes = 16 KiB for AVX2)
@@ -105,20 +105,18 @@ typedef float vfloat __attribute__((vector_size(VEC_BYTES)));
  * the whole GEMM, where nearly all the time goes. a: MR floats per step of
  * p, b: NR floats per step of p (packed, 64-byte aligned). */
 ALLOW_FMA
-static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
-                         float acc[MR][NR])
+static void micro_kernel(int kc, const float *restrict a, const float *restrict b, float acc[MR][NR])
 {
     vfloat c[MR][2];
-    for (int i = 0; i < MR; i++)
-        c[i][0] = c[i][1] = (vfloat){0};
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = (vfloat){0};
 
     for (int p = 0; p < kc; p++) {
         vfloat b0, b1;
-        memcpy(&b0, b + (size_t)p * NR, sizeof b0);        /* one vector load */
+        memcpy(&b0, b + (size_t)p * NR, sizeof b0); /* one vector load */
         memcpy(&b1, b + (size_t)p * NR + VLEN, sizeof b1);
-        for (int i = 0; i < MR; i++) {                    /* unrolled by GCC */
-            float ai = a[(size_t)p * MR + i];             /* broadcast */
-            c[i][0] += ai * b0;                           /* vector FMA */
+        for (int i = 0; i < MR; i++) {        /* unrolled by GCC */
+            float ai = a[(size_t)p * MR + i]; /* broadcast */
+            c[i][0] += ai * b0;               /* vector FMA */
             c[i][1] += ai * b1;
         }
     }
@@ -130,8 +128,7 @@ static void micro_kernel(int kc, const float *restrict a, const float *restrict 
 
 /* C block (mr x nr, mr <= MR, nr <= NR) = alpha * acc + beta * C.
  * beta == 0: C is only written, never read (it may hold NaN). */
-static void write_back(int mr, int nr, const float acc[MR][NR], float alpha,
-                       float beta, float *C, int ldc)
+static void write_back(int mr, int nr, const float acc[MR][NR], float alpha, float beta, float *C, int ldc)
 {
     for (int i = 0; i < mr; i++) {
         float *c = C + (size_t)i * ldc;
@@ -153,8 +150,7 @@ static void write_back(int mr, int nr, const float acc[MR][NR], float alpha,
  * height MR: panel r holds, for each p, the MR elements of column p in rows
  * ic + r ... ic + r + MR - 1 (Ap[r * kc + p * MR + i]); rows past mc are
  * zeros. */
-static void pack_a(int transA, const float *A, int lda, int ic, int pc, int mc,
-                   int kc, float *restrict Ap)
+static void pack_a(int transA, const float *A, int lda, int ic, int pc, int mc, int kc, float *restrict Ap)
 {
     int mc_padded = (mc + MR - 1) / MR * MR;
     if (!transA) {
@@ -186,8 +182,7 @@ static void pack_a(int transA, const float *A, int lda, int ic, int pc, int mc,
  * of width NR: panel jr holds, for each p, the NR elements of row p in
  * columns jc + jr ... jc + jr + NR - 1 (Bp[jr * kc + p * NR + j]); columns
  * past nc are zeros. */
-static void pack_b(int transB, const float *B, int ldb, int pc, int jc, int kc,
-                   int nc, float *restrict Bp)
+static void pack_b(int transB, const float *B, int ldb, int pc, int jc, int kc, int nc, float *restrict Bp)
 {
     int nc_padded = (nc + NR - 1) / NR * NR;
     if (!transB) {
@@ -196,7 +191,7 @@ static void pack_b(int transB, const float *B, int ldb, int pc, int jc, int kc,
             const float *src = B + (size_t)(pc + p) * ldb + jc;
             for (int jr = 0; jr < nc_padded; jr += NR) {
                 float *d = Bp + (size_t)jr * kc + (size_t)p * NR;
-                if (jr + NR <= nc) {   /* the common case: a fixed-size copy */
+                if (jr + NR <= nc) { /* the common case: a fixed-size copy */
                     for (int j = 0; j < NR; j++) d[j] = src[jr + j];
                 } else {
                     for (int j = 0; j < NR; j++) d[j] = jr + j < nc ? src[jr + j] : 0.0f;
@@ -222,14 +217,14 @@ static void pack_b(int transB, const float *B, int ldb, int pc, int jc, int kc,
 
 /* Multiplies a packed mc x kc block of A by a packed kc x nc block of B
  * into C (already offset to the block's corner). */
-static void macro_kernel(int mc, int nc, int kc, float alpha, const float *Ap,
-                         const float *Bp, float beta, float *C, int ldc)
+static void macro_kernel(int mc, int nc, int kc, float alpha, const float *Ap, const float *Bp, float beta, float *C,
+                         int ldc)
 {
     float acc[MR][NR] __attribute__((aligned(ALIGN)));
-    for (int jr = 0; jr < nc; jr += NR) {          /* B sliver stays in L1 */
+    for (int jr = 0; jr < nc; jr += NR) { /* B sliver stays in L1 */
         int nr = nc - jr < NR ? nc - jr : NR;
         const float *b = Bp + (size_t)jr * kc;
-        for (int ir = 0; ir < mc; ir += MR) {      /* A block streams from L2 */
+        for (int ir = 0; ir < mc; ir += MR) { /* A block streams from L2 */
             int mr = mc - ir < MR ? mc - ir : MR;
             float *c = C + (size_t)ir * ldc + jr;
             /* Ask for the C block's cache lines now: they arrive while the
@@ -245,7 +240,10 @@ static void macro_kernel(int mc, int nc, int kc, float alpha, const float *Ap,
     }
 }
 
-static int round_up(int x, int m) { return (x + m - 1) / m * m; }
+static int round_up(int x, int m)
+{
+    return (x + m - 1) / m * m;
+}
 
 /* Each thread's packing buffers, kept from one call to the next and grown
  * when a call needs more. Why not malloc and free them in every call: a
@@ -261,14 +259,12 @@ static _Thread_local size_t tl_pack_floats;
 
 static float *thread_pack_buffer(size_t nfloats)
 {
-    if (nfloats <= tl_pack_floats)
-        return tl_pack;
+    if (nfloats <= tl_pack_floats) return tl_pack;
     size_t bytes = nfloats * sizeof(float);
-    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;   /* aligned_alloc wants a multiple */
+    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN; /* aligned_alloc wants a multiple */
     float *p = aligned_alloc(ALIGN, bytes);
     if (!p) {
-        fprintf(stderr, "out of memory: asked for %zu bytes for a packed GEMM block\n",
-                bytes);
+        fprintf(stderr, "out of memory: asked for %zu bytes for a packed GEMM block\n", bytes);
         exit(3);
     }
     free(tl_pack);
@@ -280,22 +276,20 @@ static float *thread_pack_buffer(size_t nfloats)
 /* One thread's share: rows [i0, i1) x columns [j0, j1) of C, computed with
  * the five loops on this thread's own packed buffers (Ap: MC x KC,
  * Bp: KC x NC). */
-static void gemm_rectangle(int transA, int transB, int i0, int i1, int j0, int j1,
-                           int K, float alpha, const float *A, int lda, const float *B,
-                           int ldb, float beta, float *C, int ldc, float *Ap, float *Bp)
+static void gemm_rectangle(int transA, int transB, int i0, int i1, int j0, int j1, int K, float alpha, const float *A,
+                           int lda, const float *B, int ldb, float beta, float *C, int ldc, float *Ap, float *Bp)
 {
     for (int jc = j0; jc < j1; jc += NC) {
         int nc = j1 - jc < NC ? j1 - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
             int kc = K - pc < KC ? K - pc : KC;
-            float beta_now = pc == 0 ? beta : 1.0f;   /* C already holds partial sums */
+            float beta_now = pc == 0 ? beta : 1.0f; /* C already holds partial sums */
 
             pack_b(transB, B, ldb, pc, jc, kc, nc, Bp);
             for (int ic = i0; ic < i1; ic += MC) {
                 int mc = i1 - ic < MC ? i1 - ic : MC;
                 pack_a(transA, A, lda, ic, pc, mc, kc, Ap);
-                macro_kernel(mc, nc, kc, alpha, Ap, Bp, beta_now,
-                             C + (size_t)ic * ldc + jc, ldc);
+                macro_kernel(mc, nc, kc, alpha, Ap, Bp, beta_now, C + (size_t)ic * ldc + jc, ldc);
             }
         }
     }
@@ -322,13 +316,11 @@ static void choose_grid(int M, int N, int nthreads, int *rows, int *cols)
     }
 }
 
-void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
-                     float alpha, const float *A, int lda, const float *B, int ldb,
-                     float beta, float *C, int ldc)
+void cs_gemm_blocked(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                     int ldb, float beta, float *C, int ldc)
 {
-    if (M <= 0 || N <= 0)
-        return;
-    if (K <= 0 || alpha == 0.0f) {                 /* C = beta * C */
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0.0f) { /* C = beta * C */
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) {
                 float *c = C + (size_t)i * ldc + j;
@@ -342,10 +334,9 @@ void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
     nthreads = omp_get_max_threads();
     /* Below about a million multiply-adds, starting threads costs more
      * than it saves. */
-    if ((double)M * N * K < 1e6)
-        nthreads = 1;
+    if ((double)M * N * K < 1e6) nthreads = 1;
 #endif
-    (void)nthreads;   /* read only by the OpenMP pragma below */
+    (void)nthreads; /* read only by the OpenMP pragma below */
 
     /* OpenMP: each thread owns one rectangle of C and runs the whole
      * single-threaded algorithm on it, with its own packed buffers. No two
@@ -358,7 +349,7 @@ void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
         int tid = 0, team = 1;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
-        team = omp_get_num_threads();   /* may be fewer than asked for */
+        team = omp_get_num_threads(); /* may be fewer than asked for */
 #endif
         int grid_rows, grid_cols;
         choose_grid(M, N, team, &grid_rows, &grid_cols);
@@ -375,12 +366,10 @@ void cs_gemm_blocked(int transA, int transB, int M, int N, int K,
             int mc_max = round_up(i1 - i0 < MC ? i1 - i0 : MC, MR);
             /* owned (and so first touched) by the thread that uses them;
              * Bp starts on an ALIGN boundary after Ap */
-            size_t a_floats = ((size_t)mc_max * kc_max * sizeof(float) + ALIGN - 1) / ALIGN
-                              * ALIGN / sizeof(float);
+            size_t a_floats = ((size_t)mc_max * kc_max * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN / sizeof(float);
             float *Ap = thread_pack_buffer(a_floats + (size_t)kc_max * nc_max);
             float *Bp = Ap + a_floats;
-            gemm_rectangle(transA, transB, i0, i1, j0, j1, K, alpha, A, lda, B, ldb,
-                           beta, C, ldc, Ap, Bp);
+            gemm_rectangle(transA, transB, i0, i1, j0, j1, K, alpha, A, lda, B, ldb, beta, C, ldc, Ap, Bp);
         }
     }
 }

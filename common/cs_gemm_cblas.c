@@ -23,14 +23,12 @@
  * thread is left with a sliver that runs OpenBLAS's slower edge kernels. */
 #define SPLIT_ALIGN 16
 
-static void sgemm_one_call(int transA, int transB, int M, int N, int K, float alpha,
-                           const float *A, int lda, const float *B, int ldb, float beta,
-                           float *C, int ldc)
+static void sgemm_one_call(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                           const float *B, int ldb, float beta, float *C, int ldc)
 {
     /* Row-major storage, as everywhere in this suite. */
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
-                beta, C, ldc);
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, alpha,
+                A, lda, B, ldb, beta, C, ldc);
 }
 
 /* How many panels this product is split into (1: one call, as it is). Only
@@ -49,14 +47,15 @@ static int split_panels(int M, int N, int K)
     int t = omp_get_max_threads();
     return t < most ? t : most;
 #else
-    (void)M; (void)N; (void)K;
+    (void)M;
+    (void)N;
+    (void)K;
     return 1;
 #endif
 }
 
-int cs_gemm_cblas(int transA, int transB, int M, int N, int K,
-                  float alpha, const float *A, int lda, const float *B, int ldb,
-                  float beta, float *C, int ldc)
+int cs_gemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc)
 {
     int panels = split_panels(M, N, K);
     if (panels <= 1) {
@@ -67,9 +66,8 @@ int cs_gemm_cblas(int transA, int transB, int M, int N, int K,
     return 0;
 }
 
-void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K,
-                          float alpha, const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc)
+void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (panels < 1) panels = 1;
     /* One panel of C per thread: columns when C is wider than tall, else
@@ -86,36 +84,50 @@ void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int 
         int s = p * per, e = s + per < along ? s + per : along;
         if (s >= e) continue;
         if (by_columns)
-            sgemm_one_call(transA, transB, M, e - s, K, alpha, A, lda,
-                           transB ? B + (size_t)s * ldb : B + s, ldb, beta, C + s, ldc);
+            sgemm_one_call(transA, transB, M, e - s, K, alpha, A, lda, transB ? B + (size_t)s * ldb : B + s, ldb, beta,
+                           C + s, ldc);
         else
-            sgemm_one_call(transA, transB, e - s, N, K, alpha,
-                           transA ? A + s : A + (size_t)s * lda, lda, B, ldb, beta,
+            sgemm_one_call(transA, transB, e - s, N, K, alpha, transA ? A + s : A + (size_t)s * lda, lda, B, ldb, beta,
                            C + (size_t)s * ldc, ldc);
     }
 }
 
-int cs_gemm_cblas_available(void) { return 1; }
+int cs_gemm_cblas_available(void)
+{
+    return 1;
+}
 
 #else
 
-int cs_gemm_cblas(int transA, int transB, int M, int N, int K,
-                  float alpha, const float *A, int lda, const float *B, int ldb,
-                  float beta, float *C, int ldc)
+int cs_gemm_cblas(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc)
 {
-    (void)transA; (void)transB; (void)M; (void)N; (void)K; (void)alpha;
-    (void)A; (void)lda; (void)B; (void)ldb; (void)beta; (void)C; (void)ldc;
-    return -1;   /* built without a CBLAS: C is left untouched */
+    (void)transA;
+    (void)transB;
+    (void)M;
+    (void)N;
+    (void)K;
+    (void)alpha;
+    (void)A;
+    (void)lda;
+    (void)B;
+    (void)ldb;
+    (void)beta;
+    (void)C;
+    (void)ldc;
+    return -1; /* built without a CBLAS: C is left untouched */
 }
 
-void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K,
-                          float alpha, const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc)
+void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc)
 {
     (void)panels;
     cs_gemm_cblas(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-int cs_gemm_cblas_available(void) { return 0; }
+int cs_gemm_cblas_available(void)
+{
+    return 0;
+}
 
 #endif

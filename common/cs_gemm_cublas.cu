@@ -34,7 +34,10 @@ extern "C" {
 /* transX selects op(X) = X^T in row-major terms, which is op = N in the
  * column-major view (where the memory already reads as X^T), and the
  * reverse. */
-static cublasOperation_t op_of(int trans) { return trans ? CUBLAS_OP_T : CUBLAS_OP_N; }
+static cublasOperation_t op_of(int trans)
+{
+    return trans ? CUBLAS_OP_T : CUBLAS_OP_N;
+}
 
 /* ---- One handle per stream ---------------------------------------------
  * A cuBLAS handle owns a workspace that its kernels may use. One handle
@@ -51,7 +54,8 @@ static struct {
 static int n_stream_handles;
 static std::mutex stream_handles_mutex;
 
-cublasHandle_t cs_cublas_for_stream(cudaStream_t stream) {
+cublasHandle_t cs_cublas_for_stream(cudaStream_t stream)
+{
     if (stream == 0) {
         cublasHandle_t h = cs_cublas();
         CUBLAS_CHECK(cublasSetStream(h, 0));
@@ -61,15 +65,16 @@ cublasHandle_t cs_cublas_for_stream(cudaStream_t stream) {
     for (int i = 0; i < n_stream_handles; i++)
         if (stream_handles[i].stream == stream) return stream_handles[i].handle;
     if (n_stream_handles == CS_MAX_STREAM_HANDLES) {
-        fprintf(stderr, "%s: cs_cublas_for_stream: more than %d streams with a cuBLAS handle "
-                        "(call cs_cublas_release_stream before cudaStreamDestroy)\n",
+        fprintf(stderr,
+                "%s: cs_cublas_for_stream: more than %d streams with a cuBLAS handle "
+                "(call cs_cublas_release_stream before cudaStreamDestroy)\n",
                 cs_prog(), CS_MAX_STREAM_HANDLES);
         exit(3);
     }
     cublasHandle_t h;
     CUBLAS_CHECK(cublasCreate(&h));
     CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
-    CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));   /* full FP32, as cs_cublas() */
+    CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH)); /* full FP32, as cs_cublas() */
     CUBLAS_CHECK(cublasSetStream(h, stream));
     stream_handles[n_stream_handles].stream = stream;
     stream_handles[n_stream_handles].handle = h;
@@ -77,7 +82,8 @@ cublasHandle_t cs_cublas_for_stream(cudaStream_t stream) {
     return h;
 }
 
-void cs_cublas_release_stream(cudaStream_t stream) {
+void cs_cublas_release_stream(cudaStream_t stream)
+{
     if (stream == 0) return;
     std::lock_guard<std::mutex> lock(stream_handles_mutex);
     for (int i = 0; i < n_stream_handles; i++) {
@@ -88,25 +94,22 @@ void cs_cublas_release_stream(cudaStream_t stream) {
     }
 }
 
-void cs_gemm_cublas(int transA, int transB, int M, int N, int K,
-                    float alpha, const float *dA, int lda, const float *dB, int ldb,
-                    float beta, float *dC, int ldc, cudaStream_t stream) {
+void cs_gemm_cublas(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda, const float *dB,
+                    int ldb, float beta, float *dC, int ldc, cudaStream_t stream)
+{
     cublasHandle_t h = cs_cublas_for_stream(stream);
-    CUBLAS_CHECK(cublasSgemm(h, op_of(transB), op_of(transA), N, M, K,
-                             &alpha, dB, ldb, dA, lda, &beta, dC, ldc));
+    CUBLAS_CHECK(cublasSgemm(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, ldb, dA, lda, &beta, dC, ldc));
 }
 
-void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K,
-                            float alpha, const float *dA, int lda, long long strideA,
-                            const float *dB, int ldb, long long strideB,
-                            float beta, float *dC, int ldc, long long strideC,
-                            int batch, cudaStream_t stream) {
+void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                            long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
+                            int ldc, long long strideC, int batch, cudaStream_t stream)
+{
     cublasHandle_t h = cs_cublas_for_stream(stream);
     /* One launch for all `batch` products: many small GEMMs would each leave
      * most of the GPU idle if launched one by one. */
-    CUBLAS_CHECK(cublasSgemmStridedBatched(h, op_of(transB), op_of(transA), N, M, K,
-                                           &alpha, dB, ldb, strideB, dA, lda, strideA,
-                                           &beta, dC, ldc, strideC, batch));
+    CUBLAS_CHECK(cublasSgemmStridedBatched(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, ldb, strideB, dA, lda,
+                                           strideA, &beta, dC, ldc, strideC, batch));
 }
 
 /* ---- Self-test ----------------------------------------------------------- */
@@ -114,11 +117,12 @@ void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K,
 #define SELFTEST_TOL 1e-5
 
 typedef struct {
-    int transA, transB, M, N, K, batch;   /* batch 1: cs_gemm_cublas, else batched */
-    float alpha, beta;                    /* beta == 0: C starts as NaN */
+    int transA, transB, M, N, K, batch; /* batch 1: cs_gemm_cublas, else batched */
+    float alpha, beta;                  /* beta == 0: C starts as NaN */
 } gemm_case;
 
-static float *host_floats(size_t n) {
+static float *host_floats(size_t n)
+{
     float *p = (float *)malloc(n * sizeof(float));
     if (p == NULL) {
         fprintf(stderr, "cs_gpu_selftest_gemm: out of host memory (%zu floats)\n", n);
@@ -131,7 +135,8 @@ static float *host_floats(size_t n) {
  * Returns max|C - ref| / max|ref| (NaN if any result was NaN); *outside_ok
  * is cleared when an element of the C array outside the M x N matrices
  * (the row padding up to ldc, the gap up to strideC) changed. */
-static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok) {
+static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok)
+{
     /* Stored shapes (rows x cols, row-major) and padded strides: a backend
      * that confused a leading dimension with a width fails here. */
     int rowsA = c->transA ? c->K : c->M, colsA = c->transA ? c->M : c->K;
@@ -147,8 +152,10 @@ static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok) {
     float *C0 = host_floats(nC), *C = host_floats(nC);
     cs_rng_fill_uniform(rng, A, nA, -1.0f, 1.0f);
     cs_rng_fill_uniform(rng, B, nB, -1.0f, 1.0f);
-    if (c->beta != 0.0f) cs_rng_fill_uniform(rng, C0, nC, -1.0f, 1.0f);
-    else for (size_t i = 0; i < nC; i++) C0[i] = NAN;   /* beta == 0 must not read C */
+    if (c->beta != 0.0f)
+        cs_rng_fill_uniform(rng, C0, nC, -1.0f, 1.0f);
+    else
+        for (size_t i = 0; i < nC; i++) C0[i] = NAN; /* beta == 0 must not read C */
 
     float *dA = (float *)cs_gpu_malloc(nA * sizeof(float), "self-test A");
     float *dB = (float *)cs_gpu_malloc(nB * sizeof(float), "self-test B");
@@ -158,15 +165,13 @@ static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok) {
     CUDA_CHECK(cudaMemcpy(dC, C0, nC * sizeof(float), cudaMemcpyHostToDevice));
 
     if (c->batch == 1) {
-        cs_gemm_cublas(c->transA, c->transB, c->M, c->N, c->K, c->alpha, dA, lda,
-                       dB, ldb, c->beta, dC, ldc, 0);
+        cs_gemm_cublas(c->transA, c->transB, c->M, c->N, c->K, c->alpha, dA, lda, dB, ldb, c->beta, dC, ldc, 0);
         CUDA_CHECK(cudaDeviceSynchronize());
     } else {
         /* The batched form on a stream of its own, to exercise that path. */
         cudaStream_t s;
         CUDA_CHECK(cudaStreamCreate(&s));
-        cs_gemm_cublas_batched(c->transA, c->transB, c->M, c->N, c->K, c->alpha,
-                               dA, lda, strideA, dB, ldb, strideB,
+        cs_gemm_cublas_batched(c->transA, c->transB, c->M, c->N, c->K, c->alpha, dA, lda, strideA, dB, ldb, strideB,
                                c->beta, dC, ldc, strideC, c->batch, s);
         CUDA_CHECK(cudaStreamSynchronize(s));
         cs_cublas_release_stream(s);
@@ -214,23 +219,17 @@ static double run_case(const gemm_case *c, cs_rng *rng, int *outside_ok) {
     return max_diff / (max_ref > 0.0 ? max_ref : 1.0);
 }
 
-int cs_gpu_selftest_gemm(double *rel_err) {
+int cs_gpu_selftest_gemm(double *rel_err)
+{
     if (rel_err != NULL) *rel_err = 0.0;
     if (!cs_gpu_probe(NULL, 0)) return -1;
 
     /* Odd sizes (no multiple of a tile), M != N != K, and M = 1. */
     static const gemm_case cases[] = {
-        {0, 0, 37, 53, 29, 1, 1.5f, 0.5f},
-        {0, 1, 37, 53, 29, 1, 1.5f, 0.5f},
-        {1, 0, 37, 53, 29, 1, 1.5f, 0.5f},
-        {1, 1, 37, 53, 29, 1, 1.5f, 0.5f},
-        {0, 0, 64, 48, 100, 1, 1.0f, 0.0f},
-        {0, 1, 1, 40, 7, 1, 1.0f, 0.25f},
-        {0, 0, 19, 23, 31, 3, -0.75f, 2.0f},
-        {0, 1, 19, 23, 31, 3, -0.75f, 2.0f},
-        {1, 0, 19, 23, 31, 3, -0.75f, 2.0f},
-        {1, 1, 19, 23, 31, 3, -0.75f, 2.0f},
-        {1, 0, 17, 9, 33, 2, 1.0f, 0.0f},
+        {0, 0, 37, 53, 29, 1, 1.5f, 0.5f},   {0, 1, 37, 53, 29, 1, 1.5f, 0.5f},   {1, 0, 37, 53, 29, 1, 1.5f, 0.5f},
+        {1, 1, 37, 53, 29, 1, 1.5f, 0.5f},   {0, 0, 64, 48, 100, 1, 1.0f, 0.0f},  {0, 1, 1, 40, 7, 1, 1.0f, 0.25f},
+        {0, 0, 19, 23, 31, 3, -0.75f, 2.0f}, {0, 1, 19, 23, 31, 3, -0.75f, 2.0f}, {1, 0, 19, 23, 31, 3, -0.75f, 2.0f},
+        {1, 1, 19, 23, 31, 3, -0.75f, 2.0f}, {1, 0, 17, 9, 33, 2, 1.0f, 0.0f},
     };
     cs_rng rng;
     cs_rng_seed(&rng, 2024, 0);
@@ -240,12 +239,13 @@ int cs_gpu_selftest_gemm(double *rel_err) {
         const gemm_case *c = &cases[i];
         int outside_ok = 1;
         double err = run_case(c, &rng, &outside_ok);
-        if (!(err <= worst)) worst = err;   /* NaN-propagating max, as above */
+        if (!(err <= worst)) worst = err; /* NaN-propagating max, as above */
         if (!(err <= SELFTEST_TOL) || !outside_ok) {
-            fprintf(stderr, "cs_gpu_selftest_gemm: transA=%d transB=%d M=%d N=%d K=%d "
-                            "batch=%d beta=%g: relative error %.3g%s\n",
-                    c->transA, c->transB, c->M, c->N, c->K, c->batch, (double)c->beta,
-                    err, outside_ok ? "" : ", wrote outside C");
+            fprintf(stderr,
+                    "cs_gpu_selftest_gemm: transA=%d transB=%d M=%d N=%d K=%d "
+                    "batch=%d beta=%g: relative error %.3g%s\n",
+                    c->transA, c->transB, c->M, c->N, c->K, c->batch, (double)c->beta, err,
+                    outside_ok ? "" : ", wrote outside C");
             failed = 1;
         }
     }

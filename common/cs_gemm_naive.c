@@ -18,9 +18,8 @@
 
 #include <stddef.h>
 
-void cs_gemm_naive(int transA, int transB, int M, int N, int K,
-                   float alpha, const float *A, int lda, const float *B, int ldb,
-                   float beta, float *C, int ldc)
+void cs_gemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                   int ldb, float beta, float *C, int ldc)
 {
     /* Element (i, k) of op(A) and (k, j) of op(B), whatever the transposes:
      * A is stored K x M when transA, B is stored N x K when transB. */
@@ -30,7 +29,7 @@ void cs_gemm_naive(int transA, int transB, int M, int N, int K,
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < N; j++) {
             float sum = 0.0f;
-            for (int k = 0; k < K; k++)   /* B[k][j]: a stride of ldb floats */
+            for (int k = 0; k < K; k++) /* B[k][j]: a stride of ldb floats */
                 sum += A[i * a_row + k * a_col] * B[k * b_row + j * b_col];
             float *c = &C[(size_t)i * ldc + j];
             /* beta == 0: C is not read, so garbage or NaN in C cannot leak. */

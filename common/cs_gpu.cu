@@ -25,37 +25,43 @@ extern "C" {
 #include <stdlib.h>
 #include <string.h>
 
-int cs_gpu_built(void) { return 1; }
+int cs_gpu_built(void)
+{
+    return 1;
+}
 
 /* ---- Errors -------------------------------------------------------------- */
 
-void cs_cuda_fail(cudaError_t err, const char *call, const char *file, int line) {
+void cs_cuda_fail(cudaError_t err, const char *call, const char *file, int line)
+{
     /* An allocation failure says so in plain words: the student's next step
      * (a smaller size) is different from that of any other CUDA error. */
     const char *oom = err == cudaErrorMemoryAllocation ? "out of device memory: " : "";
-    fprintf(stderr, "%s: %s:%d: %sCUDA error in %s: %s (%s)\n", cs_prog(), file, line,
-            oom, call, cudaGetErrorString(err), cudaGetErrorName(err));
+    fprintf(stderr, "%s: %s:%d: %sCUDA error in %s: %s (%s)\n", cs_prog(), file, line, oom, call,
+            cudaGetErrorString(err), cudaGetErrorName(err));
     exit(3);
 }
 
-void cs_cublas_fail(cublasStatus_t st, const char *call, const char *file, int line) {
+void cs_cublas_fail(cublasStatus_t st, const char *call, const char *file, int line)
+{
     const char *oom = st == CUBLAS_STATUS_ALLOC_FAILED ? "out of device memory: " : "";
-    fprintf(stderr, "%s: %s:%d: %scuBLAS error in %s: %s (%s)\n", cs_prog(), file, line,
-            oom, call, cublasGetStatusString(st), cublasGetStatusName(st));
+    fprintf(stderr, "%s: %s:%d: %scuBLAS error in %s: %s (%s)\n", cs_prog(), file, line, oom, call,
+            cublasGetStatusString(st), cublasGetStatusName(st));
     exit(3);
 }
 
 /* ---- Probe and description ----------------------------------------------- */
 
 static std::once_flag probe_once;
-static int probe_found;          /* 1 when a device is usable */
-static char probe_reason[160];   /* why not, when probe_found == 0 */
+static int probe_found;        /* 1 when a device is usable */
+static char probe_reason[160]; /* why not, when probe_found == 0 */
 
 /* Runs once (std::call_once). Any error here means "no device", with the
  * error in the reason: a laptop without a driver (cudaErrorInsufficientDriver),
  * a container without the GPU passed in (cudaErrorNoDevice), a busy
  * exclusive-mode GPU... none of them is a reason to crash a CPU run. */
-static void probe_now(void) {
+static void probe_now(void)
+{
     /* Lets tests and students take the no-GPU path on a GPU machine.
      * Any value but "" and "0" disables. */
     const char *off = getenv("CS_DISABLE_GPU");
@@ -67,14 +73,12 @@ static void probe_now(void) {
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaGetDeviceCount: %s",
-                 cudaGetErrorString(err));
-        cudaGetLastError();   /* clear the error so later calls don't report it again */
+        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaGetDeviceCount: %s", cudaGetErrorString(err));
+        cudaGetLastError(); /* clear the error so later calls don't report it again */
         return;
     }
     if (count == 0) {
-        snprintf(probe_reason, sizeof probe_reason,
-                 "no CUDA device: cudaGetDeviceCount found 0 devices");
+        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaGetDeviceCount found 0 devices");
         return;
     }
 
@@ -86,12 +90,10 @@ static void probe_now(void) {
     if (err == cudaSuccess) {
         err = cudaFree(0);
         if (err != cudaSuccess) {
-            snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaFree(0): %s",
-                     cudaGetErrorString(err));
+            snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaFree(0): %s", cudaGetErrorString(err));
         }
     } else {
-        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaSetDevice(0): %s",
-                 cudaGetErrorString(err));
+        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaSetDevice(0): %s", cudaGetErrorString(err));
     }
     if (err != cudaSuccess) {
         cudaGetLastError();
@@ -100,19 +102,21 @@ static void probe_now(void) {
     probe_found = 1;
 }
 
-int cs_gpu_probe(char *why, size_t len) {
+int cs_gpu_probe(char *why, size_t len)
+{
     std::call_once(probe_once, probe_now);
-    if (why != NULL && len > 0)
-        snprintf(why, len, "%s", probe_found ? "" : probe_reason);
+    if (why != NULL && len > 0) snprintf(why, len, "%s", probe_found ? "" : probe_reason);
     return probe_found;
 }
 
 /* The driver and runtime encode versions as 1000*major + 10*minor. */
-static void format_cuda_version(int v, char *buf, size_t len) {
+static void format_cuda_version(int v, char *buf, size_t len)
+{
     snprintf(buf, len, "%d.%d", v / 1000, (v % 1000) / 10);
 }
 
-void cs_gpu_describe(cs_sysinfo *s) {
+void cs_gpu_describe(cs_sysinfo *s)
+{
     char why[sizeof s->gpu_name];
     s->gpu_present = cs_gpu_probe(why, sizeof why);
     s->gpu_mem = 0;
@@ -146,7 +150,8 @@ void cs_gpu_describe(cs_sysinfo *s) {
     format_cuda_version(runtime, s->cuda_runtime, sizeof s->cuda_runtime);
 }
 
-void cs_gpu_sync(void) {
+void cs_gpu_sync(void)
+{
     /* Without a device there is nothing to wait for (and the call would
      * fail): this keeps the function safe as a runner's sync hook. */
     if (!cs_gpu_probe(NULL, 0)) return;
@@ -165,29 +170,32 @@ static std::unordered_map<void *, size_t> tracked_blocks;
 static std::atomic<size_t> tracked_live{0};
 static std::atomic<size_t> tracked_peak{0};
 
-void *cs_gpu_malloc_at(size_t bytes, const char *what, const char *file, int line) {
+void *cs_gpu_malloc_at(size_t bytes, const char *what, const char *file, int line)
+{
     void *p = NULL;
     cudaError_t err = cudaMalloc(&p, bytes);
     if (err == cudaErrorMemoryAllocation) {
-        cudaGetLastError();   /* clear it, so cudaMemGetInfo below does not fail */
+        cudaGetLastError(); /* clear it, so cudaMemGetInfo below does not fail */
         size_t free_b = 0, total_b = 0;
         CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-        fprintf(stderr, "%s: out of device memory: asked for %zu bytes for %s "
-                        "(free %zu of %zu bytes) at %s:%d\n",
+        fprintf(stderr,
+                "%s: out of device memory: asked for %zu bytes for %s "
+                "(free %zu of %zu bytes) at %s:%d\n",
                 cs_prog(), bytes, what ? what : "(unnamed)", free_b, total_b, file, line);
         exit(3);
     }
     if (err != cudaSuccess) cs_cuda_fail(err, "cudaMalloc", file, line);
-    if (p == NULL) return NULL;   /* bytes == 0: nothing to track */
+    if (p == NULL) return NULL; /* bytes == 0: nothing to track */
 
     std::lock_guard<std::mutex> lock(tracked_mutex);
     tracked_blocks[p] = bytes;
     size_t live = tracked_live += bytes;
-    if (live > tracked_peak) tracked_peak = live;   /* under the mutex: no race */
+    if (live > tracked_peak) tracked_peak = live; /* under the mutex: no race */
     return p;
 }
 
-void cs_gpu_free(void *p) {
+void cs_gpu_free(void *p)
+{
     if (p == NULL) return;
     {
         std::lock_guard<std::mutex> lock(tracked_mutex);
@@ -195,8 +203,10 @@ void cs_gpu_free(void *p) {
         if (it == tracked_blocks.end()) {
             /* A double free or a pointer from plain cudaMalloc: a bug to fix,
              * not something to paper over. */
-            fprintf(stderr, "%s: cs_gpu_free: %p was not allocated by cs_gpu_malloc "
-                            "(or was freed twice)\n", cs_prog(), p);
+            fprintf(stderr,
+                    "%s: cs_gpu_free: %p was not allocated by cs_gpu_malloc "
+                    "(or was freed twice)\n",
+                    cs_prog(), p);
             exit(3);
         }
         tracked_live -= it->second;
@@ -205,15 +215,23 @@ void cs_gpu_free(void *p) {
     CUDA_CHECK(cudaFree(p));
 }
 
-size_t cs_gpu_tracked_bytes(void) { return tracked_live; }
-size_t cs_gpu_tracked_peak(void) { return tracked_peak; }
+size_t cs_gpu_tracked_bytes(void)
+{
+    return tracked_live;
+}
+size_t cs_gpu_tracked_peak(void)
+{
+    return tracked_peak;
+}
 
-void cs_gpu_tracked_reset_peak(void) {
+void cs_gpu_tracked_reset_peak(void)
+{
     std::lock_guard<std::mutex> lock(tracked_mutex);
     tracked_peak = tracked_live.load();
 }
 
-size_t cs_gpu_used_bytes(void) {
+size_t cs_gpu_used_bytes(void)
+{
     if (!cs_gpu_probe(NULL, 0)) return 0;
     /* Includes the context, cuBLAS's workspace and other processes' memory:
      * the device's view, next to the tracked bytes (this program's arrays). */
@@ -224,20 +242,22 @@ size_t cs_gpu_used_bytes(void) {
 
 /* ---- Pinned host memory -------------------------------------------------- */
 
-void *cs_host_pinned_alloc_at(size_t bytes, const char *what, const char *file, int line) {
+void *cs_host_pinned_alloc_at(size_t bytes, const char *what, const char *file, int line)
+{
     void *p = NULL;
     cudaError_t err = cudaMallocHost(&p, bytes);
     if (err == cudaErrorMemoryAllocation) {
         cudaGetLastError();
-        fprintf(stderr, "%s: out of pinned host memory: asked for %zu bytes for %s at %s:%d\n",
-                cs_prog(), bytes, what ? what : "(unnamed)", file, line);
+        fprintf(stderr, "%s: out of pinned host memory: asked for %zu bytes for %s at %s:%d\n", cs_prog(), bytes,
+                what ? what : "(unnamed)", file, line);
         exit(3);
     }
     if (err != cudaSuccess) cs_cuda_fail(err, "cudaMallocHost", file, line);
     return p;
 }
 
-void cs_host_pinned_free(void *p) {
+void cs_host_pinned_free(void *p)
+{
     if (p == NULL) return;
     CUDA_CHECK(cudaFreeHost(p));
 }
@@ -248,7 +268,8 @@ static std::once_flag cublas_once;
 static cublasHandle_t cublas_handle;
 static int cublas_created;
 
-static void cublas_create(void) {
+static void cublas_create(void)
+{
     CUBLAS_CHECK(cublasCreate(&cublas_handle));
     /* alpha and beta are host floats (the default, made explicit). */
     CUBLAS_CHECK(cublasSetPointerMode(cublas_handle, CUBLAS_POINTER_MODE_HOST));
@@ -260,7 +281,8 @@ static void cublas_create(void) {
     cublas_created = 1;
 }
 
-cublasHandle_t cs_cublas(void) {
+cublasHandle_t cs_cublas(void)
+{
     /* Creating a handle costs milliseconds and allocates device memory:
      * once per process, on first use. */
     std::call_once(cublas_once, cublas_create);
@@ -269,20 +291,29 @@ cublasHandle_t cs_cublas(void) {
 
 /* ---- Event timers -------------------------------------------------------- */
 
-void cs_gpu_timer_create(cs_gpu_timer *t) {
+void cs_gpu_timer_create(cs_gpu_timer *t)
+{
     CUDA_CHECK(cudaEventCreate(&t->start));
     CUDA_CHECK(cudaEventCreate(&t->stop));
 }
 
-void cs_gpu_timer_destroy(cs_gpu_timer *t) {
+void cs_gpu_timer_destroy(cs_gpu_timer *t)
+{
     CUDA_CHECK(cudaEventDestroy(t->start));
     CUDA_CHECK(cudaEventDestroy(t->stop));
 }
 
-void cs_gpu_timer_start(cs_gpu_timer *t, cudaStream_t s) { CUDA_CHECK(cudaEventRecord(t->start, s)); }
-void cs_gpu_timer_stop(cs_gpu_timer *t, cudaStream_t s) { CUDA_CHECK(cudaEventRecord(t->stop, s)); }
+void cs_gpu_timer_start(cs_gpu_timer *t, cudaStream_t s)
+{
+    CUDA_CHECK(cudaEventRecord(t->start, s));
+}
+void cs_gpu_timer_stop(cs_gpu_timer *t, cudaStream_t s)
+{
+    CUDA_CHECK(cudaEventRecord(t->stop, s));
+}
 
-double cs_gpu_timer_seconds(cs_gpu_timer *t) {
+double cs_gpu_timer_seconds(cs_gpu_timer *t)
+{
     /* The events are timestamps taken by the GPU when the stream reaches
      * them, so this measures the device's work, not the host's launch calls. */
     float ms = 0.0f;
@@ -299,19 +330,22 @@ double cs_gpu_timer_seconds(cs_gpu_timer *t) {
  * Single-threaded, like the profiler itself. */
 typedef struct {
     const char *name;
-    int ended;   /* cs_gpu_phase_end was called */
+    int ended; /* cs_gpu_phase_end was called */
 } gpu_phase;
 
 static gpu_phase phases[CS_GPU_PHASE_MAX];
 static cs_gpu_timer phase_events[CS_GPU_PHASE_MAX];
-static int phases_created;   /* event pairs created so far */
-static int phases_pending;   /* phases begun since the last flush */
+static int phases_created; /* event pairs created so far */
+static int phases_pending; /* phases begun since the last flush */
 
-int cs_gpu_phase_begin(const char *name, cudaStream_t s) {
+int cs_gpu_phase_begin(const char *name, cudaStream_t s)
+{
     if (!cs_prof_enabled()) return -1;
     if (phases_pending == CS_GPU_PHASE_MAX) {
-        fprintf(stderr, "%s: more than %d GPU phases pending: call cs_gpu_phases_flush() "
-                        "more often\n", cs_prog(), CS_GPU_PHASE_MAX);
+        fprintf(stderr,
+                "%s: more than %d GPU phases pending: call cs_gpu_phases_flush() "
+                "more often\n",
+                cs_prog(), CS_GPU_PHASE_MAX);
         exit(3);
     }
     int h = phases_pending++;
@@ -325,13 +359,15 @@ int cs_gpu_phase_begin(const char *name, cudaStream_t s) {
     return h;
 }
 
-void cs_gpu_phase_end(int handle, cudaStream_t s) {
-    if (handle < 0 || handle >= phases_pending) return;   /* -1: profiler was off */
+void cs_gpu_phase_end(int handle, cudaStream_t s)
+{
+    if (handle < 0 || handle >= phases_pending) return; /* -1: profiler was off */
     cs_gpu_timer_stop(&phase_events[handle], s);
     phases[handle].ended = 1;
 }
 
-void cs_gpu_phases_flush(void) {
+void cs_gpu_phases_flush(void)
+{
     for (int i = 0; i < phases_pending; i++) {
         if (!phases[i].ended) {
             cs_warn("GPU phase \"%s\" was begun but never ended: not counted", phases[i].name);
@@ -342,10 +378,11 @@ void cs_gpu_phases_flush(void) {
     phases_pending = 0;
 }
 
-void cs_gpu_release(void) {
+void cs_gpu_release(void)
+{
     if (cublas_created) {
         CUBLAS_CHECK(cublasDestroy(cublas_handle));
-        cublas_created = 0;   /* cs_cublas() after this is a bug: call_once won't re-create */
+        cublas_created = 0; /* cs_cublas() after this is a bug: call_once won't re-create */
     }
     for (int i = 0; i < phases_created; i++) cs_gpu_timer_destroy(&phase_events[i]);
     phases_created = 0;
@@ -356,12 +393,14 @@ void cs_gpu_release(void) {
 
 /* A value pattern for the SGEMM inputs. Not zeros: a GPU multiplying zeros
  * draws less power and may clock higher than with real data. */
-static __global__ void fill_pattern(float *x, size_t n) {
+static __global__ void fill_pattern(float *x, size_t n)
+{
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] = (float)((unsigned)(i * 2654435761u) >> 24) / 256.0f - 0.5f;
 }
 
-static void fill_device(float *x, size_t n) {
+static void fill_device(float *x, size_t n)
+{
     const int threads = 256;
     fill_pattern<<<(unsigned)((n + threads - 1) / threads), threads>>>(x, n);
     CUDA_CHECK_LAUNCH();
@@ -370,7 +409,8 @@ static void fill_device(float *x, size_t n) {
 /* Device-to-device copy bandwidth, counting bytes read + written: the
  * figure to hold a streaming kernel against. Best of several, since a
  * ceiling is what the device can do, not what it usually does. */
-static double measure_d2d_gbs(size_t bytes) {
+static double measure_d2d_gbs(size_t bytes)
+{
     void *src = NULL, *dst = NULL;
     /* Scratch for the measurement, not the case's data: plain cudaMalloc,
      * so the tracked figures stay the case's own. */
@@ -381,7 +421,7 @@ static double measure_d2d_gbs(size_t bytes) {
 
     cs_gpu_timer t;
     cs_gpu_timer_create(&t);
-    CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));   /* warm-up */
+    CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice)); /* warm-up */
     double best = 0.0;
     for (int r = 0; r < 5; r++) {
         cs_gpu_timer_start(&t, 0);
@@ -398,7 +438,8 @@ static double measure_d2d_gbs(size_t bytes) {
 
 /* cuBLAS SGEMM rate on n x n matrices: 2 n^3 floating-point operations
  * (one multiply and one add per term) per call. */
-static double measure_sgemm_gflops(int n) {
+static double measure_sgemm_gflops(int n)
+{
     size_t elems = (size_t)n * (size_t)n;
     float *a = NULL, *b = NULL, *c = NULL;
     CUDA_CHECK(cudaMalloc(&a, elems * sizeof(float)));
@@ -427,7 +468,8 @@ static double measure_sgemm_gflops(int n) {
     return s > 0.0 ? 2.0 * (double)n * n * n / 1e9 / s : 0.0;
 }
 
-void cs_measure_gpu_ceilings(cs_gpu_ceilings *c, int quick) {
+void cs_measure_gpu_ceilings(cs_gpu_ceilings *c, int quick)
+{
     memset(c, 0, sizeof *c);
     if (!cs_gpu_probe(NULL, 0)) return;
     /* Large enough to dwarf the caches (50 MB of L2 on an H100) and the
@@ -441,7 +483,8 @@ void cs_measure_gpu_ceilings(cs_gpu_ceilings *c, int quick) {
 
 /* ---- Host-device copy bandwidth ------------------------------------------ */
 
-double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
+double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats)
+{
     if (bytes == 0 || !cs_gpu_probe(NULL, 0)) return 0.0;
     if (repeats < 1) repeats = 1;
 
@@ -451,8 +494,7 @@ double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
     } else {
         host = malloc(bytes);
         if (host == NULL) {
-            fprintf(stderr, "%s: out of memory: asked for %zu bytes for copy bandwidth buffer\n",
-                    cs_prog(), bytes);
+            fprintf(stderr, "%s: out of memory: asked for %zu bytes for copy bandwidth buffer\n", cs_prog(), bytes);
             exit(3);
         }
     }
@@ -460,7 +502,7 @@ double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
      * handing the pages out. */
     memset(host, 1, bytes);
     void *dev = NULL;
-    CUDA_CHECK(cudaMalloc(&dev, bytes));   /* measurement scratch: untracked */
+    CUDA_CHECK(cudaMalloc(&dev, bytes)); /* measurement scratch: untracked */
 
     /* Timed on the host clock around the copy and a synchronize, for both
      * kinds. A pageable copy goes through the driver's pinned staging buffer:
@@ -472,10 +514,12 @@ double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
         fprintf(stderr, "%s: out of memory: asked for %d timings\n", cs_prog(), repeats);
         exit(3);
     }
-    for (int r = -1; r < repeats; r++) {   /* r == -1: the warm-up, not kept */
+    for (int r = -1; r < repeats; r++) { /* r == -1: the warm-up, not kept */
         double t0 = cs_now();
-        if (h2d) CUDA_CHECK(cudaMemcpy(dev, host, bytes, cudaMemcpyHostToDevice));
-        else     CUDA_CHECK(cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost));
+        if (h2d)
+            CUDA_CHECK(cudaMemcpy(dev, host, bytes, cudaMemcpyHostToDevice));
+        else
+            CUDA_CHECK(cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost));
         CUDA_CHECK(cudaDeviceSynchronize());
         double s = cs_now() - t0;
         if (r >= 0) secs[r] = s;
@@ -484,7 +528,9 @@ double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
     free(secs);
 
     CUDA_CHECK(cudaFree(dev));
-    if (pinned) cs_host_pinned_free(host);
-    else        free(host);
+    if (pinned)
+        cs_host_pinned_free(host);
+    else
+        free(host);
     return median > 0.0 ? (double)bytes / 1e9 / median : 0.0;
 }

@@ -9,14 +9,19 @@
 
 #define NOT_BUILT "CUDA was not built (no CUDA compiler found, or -DCS_WITH_CUDA=OFF)"
 
-int cs_gpu_built(void) { return 0; }
+int cs_gpu_built(void)
+{
+    return 0;
+}
 
-int cs_gpu_probe(char *why, size_t len) {
+int cs_gpu_probe(char *why, size_t len)
+{
     if (why != NULL && len > 0) snprintf(why, len, "%s", NOT_BUILT);
     return 0;
 }
 
-void cs_gpu_describe(cs_sysinfo *s) {
+void cs_gpu_describe(cs_sysinfo *s)
+{
     s->gpu_present = 0;
     snprintf(s->gpu_name, sizeof s->gpu_name, "%s", NOT_BUILT);
     s->gpu_mem = 0;
@@ -28,17 +33,28 @@ void cs_gpu_describe(cs_sysinfo *s) {
 
 void cs_gpu_sync(void) {}
 
-size_t cs_gpu_tracked_bytes(void) { return 0; }
-size_t cs_gpu_tracked_peak(void) { return 0; }
+size_t cs_gpu_tracked_bytes(void)
+{
+    return 0;
+}
+size_t cs_gpu_tracked_peak(void)
+{
+    return 0;
+}
 void cs_gpu_tracked_reset_peak(void) {}
-size_t cs_gpu_used_bytes(void) { return 0; }
+size_t cs_gpu_used_bytes(void)
+{
+    return 0;
+}
 
-void cs_measure_gpu_ceilings(cs_gpu_ceilings *c, int quick) {
+void cs_measure_gpu_ceilings(cs_gpu_ceilings *c, int quick)
+{
     (void)quick;
     memset(c, 0, sizeof *c);
 }
 
-double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
+double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats)
+{
     (void)bytes;
     (void)pinned;
     (void)h2d;
@@ -46,7 +62,8 @@ double cs_gpu_copy_gbs(size_t bytes, int pinned, int h2d, int repeats) {
     return 0.0;
 }
 
-int cs_gpu_selftest_gemm(double *rel_err) {
+int cs_gpu_selftest_gemm(double *rel_err)
+{
     if (rel_err != NULL) *rel_err = 0.0;
     return -1;
 }

@@ -12,9 +12,9 @@
 typedef struct {
     FILE *f;
     int depth;
-    int count[CS_JSON_MAX_DEPTH];  /* items written at each depth */
-    int after_key;                 /* a key was just written */
-    int pretty;                    /* newlines and indentation */
+    int count[CS_JSON_MAX_DEPTH]; /* items written at each depth */
+    int after_key;                /* a key was just written */
+    int pretty;                   /* newlines and indentation */
 } cs_json;
 
 void cs_json_init(cs_json *j, FILE *f, int pretty);
@@ -23,8 +23,8 @@ void cs_json_end_object(cs_json *j);
 void cs_json_begin_array(cs_json *j);
 void cs_json_end_array(cs_json *j);
 void cs_json_key(cs_json *j, const char *key);
-void cs_json_string(cs_json *j, const char *s);   /* NULL writes null */
-void cs_json_number(cs_json *j, double v);        /* %.9g; NaN/Inf -> null */
+void cs_json_string(cs_json *j, const char *s); /* NULL writes null */
+void cs_json_number(cs_json *j, double v);      /* %.9g; NaN/Inf -> null */
 void cs_json_int(cs_json *j, int64_t v);
 void cs_json_bool(cs_json *j, int v);
 void cs_json_null(cs_json *j);

@@ -9,8 +9,7 @@
 #include "cs_memory.h"
 
 int cs_ladder_select(const cs_options *opt, const char *const *names, const char *const *devices,
-                     const char *const *not_here, int n, int run_gpu, const char *gpu_why, int *todo,
-                     const char **skip)
+                     const char *const *not_here, int n, int run_gpu, const char *gpu_why, int *todo, const char **skip)
 {
     int want_gpu = strcmp(opt->device, "cpu") != 0, want_cpu = strcmp(opt->device, "gpu") != 0;
     int ntodo = 0;
@@ -19,9 +18,12 @@ int cs_ladder_select(const cs_options *opt, const char *const *names, const char
         if (!cs_variant_selected(opt, names[i])) continue;
         int is_gpu = strcmp(devices[i], "gpu") == 0;
         if (is_gpu ? !want_gpu : !want_cpu) continue;
-        if (is_gpu && !run_gpu) skip[i] = gpu_why;
-        else if (not_here && not_here[i]) skip[i] = not_here[i];
-        else todo[ntodo++] = i;
+        if (is_gpu && !run_gpu)
+            skip[i] = gpu_why;
+        else if (not_here && not_here[i])
+            skip[i] = not_here[i];
+        else
+            todo[ntodo++] = i;
     }
     return ntodo;
 }

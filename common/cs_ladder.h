@@ -25,12 +25,12 @@
 #endif
 
 /* names[i] = table[i].name and devices[i] = table[i].device, for i < n. */
-#define CS_LADDER_NAMES(table, n, names, devices)                                                   \
-    do {                                                                                             \
-        for (int cs_i_ = 0; cs_i_ < (n); cs_i_++) {                                                  \
-            (names)[cs_i_] = (table)[cs_i_].name;                                                    \
-            (devices)[cs_i_] = (table)[cs_i_].device;                                                \
-        }                                                                                            \
+#define CS_LADDER_NAMES(table, n, names, devices)     \
+    do {                                              \
+        for (int cs_i_ = 0; cs_i_ < (n); cs_i_++) {   \
+            (names)[cs_i_] = (table)[cs_i_].name;     \
+            (devices)[cs_i_] = (table)[cs_i_].device; \
+        }                                             \
     } while (0)
 
 #define CS_LADDER_MAX 32
@@ -39,12 +39,12 @@
 typedef struct {
     const char *name, *device, *lesson;
     int ran;
-    double setup_s;                 /* one-time setup, outside the timed runs */
-    cs_timing timing;               /* seconds per timed run */
-    cs_check check;                 /* against the case's reference */
-    size_t peak_mem;                /* tracked host bytes (cpu) or device bytes (gpu) */
+    double setup_s;   /* one-time setup, outside the timed runs */
+    cs_timing timing; /* seconds per timed run */
+    cs_check check;   /* against the case's reference */
+    size_t peak_mem;  /* tracked host bytes (cpu) or device bytes (gpu) */
     int nphases;
-    cs_prof_entry phases[CS_PROF_MAX_NAMES];   /* totals over the timed runs */
+    cs_prof_entry phases[CS_PROF_MAX_NAMES]; /* totals over the timed runs */
 } cs_rung;
 
 /* Which rungs of a table run: the indexes of those --variant selects and

@@ -23,7 +23,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define CS_ALIGN 64   /* one cache line; also the widest SIMD load (AVX-512) */
+#define CS_ALIGN 64 /* one cache line; also the widest SIMD load (AVX-512) */
 
 /* The header occupies a whole alignment unit so the block after it keeps
  * the 64-byte alignment. */
@@ -36,16 +36,18 @@ typedef union {
 static atomic_size_t tracked_live;
 static atomic_size_t tracked_peak;
 
-size_t cs_peak_rss_bytes(void) {
+size_t cs_peak_rss_bytes(void)
+{
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-    return (size_t)ru.ru_maxrss * 1024;   /* Linux reports KiB */
+    return (size_t)ru.ru_maxrss * 1024; /* Linux reports KiB */
 }
 
 /* Linux keeps the high-water mark of the resident set as VmHWM in
  * /proc/self/status; writing "5" to /proc/self/clear_refs resets it to the
  * current size, so a peak can be measured for one stretch of a run. */
-int cs_peak_rss_reset(void) {
+int cs_peak_rss_reset(void)
+{
     FILE *f = fopen("/proc/self/clear_refs", "w");
     if (f == NULL) return -1;
     int ok = fputs("5", f) >= 0;
@@ -53,7 +55,8 @@ int cs_peak_rss_reset(void) {
     return ok ? 0 : -1;
 }
 
-size_t cs_peak_rss_since_reset(void) {
+size_t cs_peak_rss_since_reset(void)
+{
     FILE *f = fopen("/proc/self/status", "r");
     if (f == NULL) return cs_peak_rss_bytes();
     char line[256];
@@ -64,7 +67,8 @@ size_t cs_peak_rss_since_reset(void) {
     return kib ? (size_t)kib * 1024 : cs_peak_rss_bytes();
 }
 
-size_t cs_current_rss_bytes(void) {
+size_t cs_current_rss_bytes(void)
+{
     /* statm: size resident shared text lib data dt, all in pages. */
     FILE *f = fopen("/proc/self/statm", "r");
     if (f == NULL) return 0;
@@ -78,24 +82,25 @@ size_t cs_current_rss_bytes(void) {
 
 /* Raises the peak to `live` if it is higher. A compare-and-swap loop: another
  * thread may raise the peak between our load and our store. */
-static void raise_peak(size_t live) {
+static void raise_peak(size_t live)
+{
     size_t peak = atomic_load(&tracked_peak);
     while (live > peak && !atomic_compare_exchange_weak(&tracked_peak, &peak, live)) {
         /* peak now holds the other thread's value; try again */
     }
 }
 
-static _Noreturn void out_of_memory(size_t bytes, const char *what) {
-    fprintf(stderr, "%s: out of memory: asked for %zu bytes for %s\n",
-            cs_prog(), bytes, what ? what : "(unnamed)");
+static _Noreturn void out_of_memory(size_t bytes, const char *what)
+{
+    fprintf(stderr, "%s: out of memory: asked for %zu bytes for %s\n", cs_prog(), bytes, what ? what : "(unnamed)");
     exit(3);
 }
 
-void *cs_alloc(size_t bytes, const char *what) {
+void *cs_alloc(size_t bytes, const char *what)
+{
     if (bytes > SIZE_MAX - sizeof(block_header)) out_of_memory(bytes, what);
     void *base = NULL;
-    if (posix_memalign(&base, CS_ALIGN, sizeof(block_header) + bytes) != 0)
-        out_of_memory(bytes, what);
+    if (posix_memalign(&base, CS_ALIGN, sizeof(block_header) + bytes) != 0) out_of_memory(bytes, what);
     block_header *h = base;
     h->bytes = bytes;
     size_t live = atomic_fetch_add(&tracked_live, bytes) + bytes;
@@ -103,35 +108,50 @@ void *cs_alloc(size_t bytes, const char *what) {
     return h + 1;
 }
 
-void *cs_calloc(size_t bytes, const char *what) {
+void *cs_calloc(size_t bytes, const char *what)
+{
     void *p = cs_alloc(bytes, what);
     memset(p, 0, bytes);
     return p;
 }
 
-void cs_free(void *p) {
+void cs_free(void *p)
+{
     if (p == NULL) return;
     block_header *h = (block_header *)p - 1;
     atomic_fetch_sub(&tracked_live, h->bytes);
     free(h);
 }
 
-size_t cs_tracked_bytes(void) { return atomic_load(&tracked_live); }
-size_t cs_tracked_peak(void) { return atomic_load(&tracked_peak); }
-void cs_tracked_reset_peak(void) { atomic_store(&tracked_peak, atomic_load(&tracked_live)); }
+size_t cs_tracked_bytes(void)
+{
+    return atomic_load(&tracked_live);
+}
+size_t cs_tracked_peak(void)
+{
+    return atomic_load(&tracked_peak);
+}
+void cs_tracked_reset_peak(void)
+{
+    atomic_store(&tracked_peak, atomic_load(&tracked_live));
+}
 
-char *cs_format_bytes(double bytes, char *buf, size_t len) {
+char *cs_format_bytes(double bytes, char *buf, size_t len)
+{
     /* Binary units (KiB = 1024 B), as the OS and allocators count. */
     static const char *const units[] = {"KiB", "MiB", "GiB"};
     if (buf == NULL || len == 0) return buf;
-    if (!(bytes >= 1024.0 || bytes <= -1024.0)) {   /* also catches NaN */
+    if (!(bytes >= 1024.0 || bytes <= -1024.0)) { /* also catches NaN */
         snprintf(buf, len, "%.0f B", bytes);
         return buf;
     }
     double v = bytes / 1024.0;
     int u = 0;
     /* 1023.95 and up would print as "1024.0": move to the next unit instead. */
-    while (u < 2 && fabs(v) >= 1023.95) { v /= 1024.0; u++; }
+    while (u < 2 && fabs(v) >= 1023.95) {
+        v /= 1024.0;
+        u++;
+    }
     snprintf(buf, len, "%.1f %s", v, units[u]);
     return buf;
 }

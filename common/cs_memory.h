@@ -28,9 +28,9 @@ void *cs_calloc(size_t bytes, const char *what);
 /* Frees a cs_alloc'd block (NULL is fine). */
 void cs_free(void *p);
 
-size_t cs_tracked_bytes(void);      /* live tracked bytes now */
-size_t cs_tracked_peak(void);       /* highest live tracked bytes since the last reset */
-void cs_tracked_reset_peak(void);   /* peak := live bytes now */
+size_t cs_tracked_bytes(void);    /* live tracked bytes now */
+size_t cs_tracked_peak(void);     /* highest live tracked bytes since the last reset */
+void cs_tracked_reset_peak(void); /* peak := live bytes now */
 
 /* Formats bytes as "123.4 MiB" into buf; returns buf. */
 char *cs_format_bytes(double bytes, char *buf, size_t len);

@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cs_outfile_open(cs_outfile *o, const char *path) {
+int cs_outfile_open(cs_outfile *o, const char *path)
+{
     o->f = NULL;
     o->path[0] = o->tmp[0] = '\0';
     if (path == NULL || path[0] == '\0') {
@@ -45,11 +46,12 @@ int cs_outfile_open(cs_outfile *o, const char *path) {
         o->tmp[0] = '\0';
         return -1;
     }
-    errno = 0;   /* so that a failed write's reason is still there at commit */
+    errno = 0; /* so that a failed write's reason is still there at commit */
     return 0;
 }
 
-int cs_outfile_commit(cs_outfile *o) {
+int cs_outfile_commit(cs_outfile *o)
+{
     if (o->f == NULL) {
         cs_error("%s: file is not open", o->path);
         return -1;
@@ -57,42 +59,57 @@ int cs_outfile_commit(cs_outfile *o) {
     /* A full disk shows up at fflush or fclose, not at fprintf: check all. */
     const char *failed = NULL;
     int err = 0;
-    int earlier = errno;   /* set by a failed fprintf since the open, if any */
-    if (fflush(o->f) != 0) { failed = "write"; err = errno; }
-    else if (ferror(o->f)) { failed = "write"; err = earlier ? earlier : EIO; }
-    if (fclose(o->f) != 0 && failed == NULL) { failed = "close"; err = errno; }
+    int earlier = errno; /* set by a failed fprintf since the open, if any */
+    if (fflush(o->f) != 0) {
+        failed = "write";
+        err = errno;
+    } else if (ferror(o->f)) {
+        failed = "write";
+        err = earlier ? earlier : EIO;
+    }
+    if (fclose(o->f) != 0 && failed == NULL) {
+        failed = "close";
+        err = errno;
+    }
     o->f = NULL;
-    if (failed == NULL && rename(o->tmp, o->path) != 0) { failed = "rename"; err = errno; }
+    if (failed == NULL && rename(o->tmp, o->path) != 0) {
+        failed = "rename";
+        err = errno;
+    }
     if (failed != NULL) {
         cs_error("cannot write %s (%s failed): %s", o->path, failed, strerror(err));
         remove(o->tmp);
         o->tmp[0] = '\0';
         return -1;
     }
-    o->tmp[0] = '\0';   /* nothing left to clean up: abort is now a no-op */
+    o->tmp[0] = '\0'; /* nothing left to clean up: abort is now a no-op */
     return 0;
 }
 
-void cs_outfile_abort(cs_outfile *o) {
+void cs_outfile_abort(cs_outfile *o)
+{
     if (o->f != NULL) fclose(o->f);
     o->f = NULL;
     if (o->tmp[0] != '\0') remove(o->tmp);
     o->tmp[0] = '\0';
 }
 
-int cs_write_file_atomic(const char *path, const char *text) {
+int cs_write_file_atomic(const char *path, const char *text)
+{
     cs_outfile o;
     if (cs_outfile_open(&o, path) != 0) return -1;
-    fputs(text ? text : "", o.f);   /* errors are caught by the commit */
+    fputs(text ? text : "", o.f); /* errors are caught by the commit */
     return cs_outfile_commit(&o);
 }
 
-static int is_directory(const char *path) {
+static int is_directory(const char *path)
+{
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int cs_mkdir_p(const char *dir) {
+int cs_mkdir_p(const char *dir)
+{
     char buf[CS_PATH_MAX];
     if (dir == NULL || dir[0] == '\0') {
         cs_error("cannot create a directory with an empty name");
@@ -116,8 +133,8 @@ int cs_mkdir_p(const char *dir) {
         }
         *p = saved;
         if (saved == '\0') break;
-        while (p[1] == '/') p++;   /* "a//b": one separator */
-        if (p[1] == '\0') break;   /* trailing slash: done */
+        while (p[1] == '/') p++; /* "a//b": one separator */
+        if (p[1] == '\0') break; /* trailing slash: done */
     }
     return 0;
 }
@@ -126,7 +143,8 @@ int cs_mkdir_p(const char *dir) {
  * yet some filesystems refuse anyway (/proc, read-only mounts). So after
  * access() agrees, we try for real and undo it: create and remove a probe
  * (an empty file in an existing dir, the first missing directory otherwise). */
-int cs_probe_dir_writable(const char *dir) {
+int cs_probe_dir_writable(const char *dir)
+{
     char probe[CS_PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/.cs_probe.%ld", dir, (long)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -136,13 +154,15 @@ int cs_probe_dir_writable(const char *dir) {
     return 0;
 }
 
-static int probe_missing_dir(const char *missing) {
+static int probe_missing_dir(const char *missing)
+{
     if (mkdir(missing, 0700) != 0) return -1;
     rmdir(missing);
     return 0;
 }
 
-int cs_check_writable_dir(const char *dir) {
+int cs_check_writable_dir(const char *dir)
+{
     char path[CS_PATH_MAX];
     if (dir == NULL || dir[0] == '\0') {
         cs_error("empty directory name");
@@ -180,11 +200,13 @@ int cs_check_writable_dir(const char *dir) {
     for (;;) {
         char *slash = strrchr(path, '/');
         if (slash == NULL) {
-            snprintf(path, sizeof path, ".");        /* "results": parent is "." */
+            snprintf(path, sizeof path, "."); /* "results": parent is "." */
         } else {
             while (slash > path && slash[-1] == '/') slash--;
-            if (slash == path) slash[1] = '\0';     /* "/results": parent is "/" */
-            else slash[0] = '\0';
+            if (slash == path)
+                slash[1] = '\0'; /* "/results": parent is "/" */
+            else
+                slash[0] = '\0';
         }
         if (stat(path, &st) == 0) break;
         /* "." or "/" missing (a deleted working directory): nowhere left to go. */
@@ -205,19 +227,21 @@ int cs_check_writable_dir(const char *dir) {
     return 0;
 }
 
-char *cs_path_join(char *buf, size_t len, const char *dir, const char *name) {
+char *cs_path_join(char *buf, size_t len, const char *dir, const char *name)
+{
     if (buf == NULL || len == 0) return buf;
     if (dir == NULL || dir[0] == '\0') {
         snprintf(buf, len, "%s", name ? name : "");
         return buf;
     }
     size_t dl = strlen(dir);
-    const char *sep = dir[dl - 1] == '/' ? "" : "/";   /* "out/" + "x": no double slash */
+    const char *sep = dir[dl - 1] == '/' ? "" : "/"; /* "out/" + "x": no double slash */
     snprintf(buf, len, "%s%s%s", dir, sep, name ? name : "");
     return buf;
 }
 
-int cs_input_file_size(const char *path, size_t *size) {
+int cs_input_file_size(const char *path, size_t *size)
+{
     struct stat st;
     if (stat(path, &st) != 0) {
         cs_error("%s: cannot open: %s", path, strerror(errno));

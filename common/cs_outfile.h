@@ -8,9 +8,9 @@
 #define CS_PATH_MAX 4096
 
 typedef struct {
-    FILE *f;                      /* write here */
-    char path[CS_PATH_MAX];       /* final name */
-    char tmp[CS_PATH_MAX];        /* temporary name */
+    FILE *f;                /* write here */
+    char path[CS_PATH_MAX]; /* final name */
+    char tmp[CS_PATH_MAX];  /* temporary name */
 } cs_outfile;
 
 /* Opens the temporary file. Returns 0, or -1 with a one-line message on

@@ -29,12 +29,16 @@
 
 static int render_on = 1;
 
-void cs_plot_set_render(int on) { render_on = on != 0; }
+void cs_plot_set_render(int on)
+{
+    render_on = on != 0;
+}
 
 /* ---- writing the two files ---------------------------------------------- */
 
 /* 'text' for a gnuplot script: single quotes, an embedded ' doubled. */
-static void gp_quote(FILE *f, const char *s) {
+static void gp_quote(FILE *f, const char *s)
+{
     fputc('\'', f);
     for (; s && *s; s++) {
         if (*s == '\'') fputc('\'', f);
@@ -44,26 +48,33 @@ static void gp_quote(FILE *f, const char *s) {
 }
 
 /* "label" for a data file: " becomes ' (see the top of the file). */
-static void dat_quote(FILE *f, const char *s) {
+static void dat_quote(FILE *f, const char *s)
+{
     fputc('"', f);
     for (; s && *s; s++) {
         char c = *s;
-        if (c == '"') c = '\'';
-        else if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+        if (c == '"')
+            c = '\'';
+        else if (c == '\n' || c == '\t' || c == '\r')
+            c = ' ';
         fputc(c, f);
     }
     fputc('"', f);
 }
 
 /* A number, or "?" when it cannot be drawn (NaN, Inf, or <= 0 on a log axis). */
-static void dat_value(FILE *f, double v, int log_axis) {
-    if (!isfinite(v) || (log_axis && v <= 0)) fputs("?", f);
-    else fprintf(f, "%.9g", v);
+static void dat_value(FILE *f, double v, int log_axis)
+{
+    if (!isfinite(v) || (log_axis && v <= 0))
+        fputs("?", f);
+    else
+        fprintf(f, "%.9g", v);
 }
 
 /* The lines every script starts with. cs_png lets the renderer send the
  * picture to a temporary name; run by hand, the script writes NAME.png. */
-static void gp_header(FILE *f, const char *name, const char *title) {
+static void gp_header(FILE *f, const char *name, const char *title)
+{
     fprintf(f, "# %s.gp: run from this folder with `gnuplot %s.gp` (writes %s.png)\n", name, name, name);
     fprintf(f, "set terminal pngcairo size 1000,600 noenhanced font \"sans,11\"\n");
     fprintf(f, "if (!exists(\"cs_png\")) cs_png = ");
@@ -77,7 +88,8 @@ static void gp_header(FILE *f, const char *name, const char *title) {
     fputc('\n', f);
 }
 
-static void gp_label(FILE *f, const char *axis, const char *text) {
+static void gp_label(FILE *f, const char *axis, const char *text)
+{
     if (!text || !*text) return;
     fprintf(f, "set %slabel ", axis);
     gp_quote(f, text);
@@ -85,14 +97,16 @@ static void gp_label(FILE *f, const char *axis, const char *text) {
 }
 
 /* The data file's name as a quoted gnuplot string. */
-static void gp_datafile(FILE *f, const char *name) {
+static void gp_datafile(FILE *f, const char *name)
+{
     char dat[CS_PATH_MAX];
     snprintf(dat, sizeof dat, "%s.dat", name);
     gp_quote(f, dat);
 }
 
 /* Opens dir/name.EXT for an atomic write. */
-static int open_chart_file(cs_outfile *o, const char *dir, const char *name, const char *ext) {
+static int open_chart_file(cs_outfile *o, const char *dir, const char *name, const char *ext)
+{
     char file[CS_PATH_MAX], path[CS_PATH_MAX];
     snprintf(file, sizeof file, "%s.%s", name, ext);
     cs_path_join(path, sizeof path, dir, file);
@@ -101,7 +115,8 @@ static int open_chart_file(cs_outfile *o, const char *dir, const char *name, con
 
 /* Smallest and largest positive finite values (for a log axis's range);
  * returns 0 when there is none. */
-static int positive_range(const double *v, int n, double *lo, double *hi) {
+static int positive_range(const double *v, int n, double *lo, double *hi)
+{
     int found = 0;
     for (int i = 0; i < n; i++) {
         if (!isfinite(v[i]) || v[i] <= 0) continue;
@@ -112,9 +127,9 @@ static int positive_range(const double *v, int n, double *lo, double *hi) {
     return found;
 }
 
-int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
-                 int logy, const char *const *labels, const double *values,
-                 const char *const *annotations, int n) {
+int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
+                 const char *const *labels, const double *values, const char *const *annotations, int n)
+{
     cs_outfile dat, gp;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
     fprintf(dat.f, "# %s.dat: label, value%s\n", name, annotations ? ", annotation" : "");
@@ -139,7 +154,7 @@ int cs_plot_bars(const char *dir, const char *name, const char *title, const cha
     fprintf(f, "set style fill solid 0.8 border -1\n");
     fprintf(f, "set boxwidth 0.6\n");
     fprintf(f, "set xrange [-0.5:%d.5]\n", n > 0 ? n - 1 : 0);
-    if (n > 8) fprintf(f, "set xtics rotate by -30\n");   /* many labels: slant them */
+    if (n > 8) fprintf(f, "set xtics rotate by -30\n"); /* many labels: slant them */
     /* Head room above the tallest bar for its annotation. */
     fprintf(f, "set offsets 0, 0, graph 0.1, 0\n");
     double lo = 1, hi = 1;
@@ -147,24 +162,22 @@ int cs_plot_bars(const char *dir, const char *name, const char *title, const cha
         fprintf(f, "set logscale y\n");
         /* Bars rise from the bottom of the graph; start it below the
          * smallest bar so that one stays visible. */
-        if (positive_range(values, n, &lo, &hi))
-            fprintf(f, "set yrange [%.6g:*]\n", lo / 3);
+        if (positive_range(values, n, &lo, &hi)) fprintf(f, "set yrange [%.6g:*]\n", lo / 3);
     } else {
         fprintf(f, "set yrange [0:*]\n");
     }
     fprintf(f, "plot ");
     gp_datafile(f, name);
     fprintf(f, " using 0:2:xtic(1) with boxes lc rgb \"#4477aa\" notitle");
-    if (annotations)
-        fprintf(f, ", \\\n     '' using 0:2:3 with labels offset 0,1 notitle");
+    if (annotations) fprintf(f, ", \\\n     '' using 0:2:3 with labels offset 0,1 notitle");
     fputc('\n', f);
     return cs_outfile_commit(&gp);
 }
 
-int cs_plot_lines(const char *dir, const char *name, const char *title,
-                  const char *xlabel, const char *ylabel, int logx, int logy,
-                  const char *const *series, int nseries,
-                  const double *x, const double *y, int npoints, const char *extra_gp) {
+int cs_plot_lines(const char *dir, const char *name, const char *title, const char *xlabel, const char *ylabel,
+                  int logx, int logy, const char *const *series, int nseries, const double *x, const double *y,
+                  int npoints, const char *extra_gp)
+{
     cs_outfile dat, gp;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
     fprintf(dat.f, "# %s.dat: x", name);
@@ -198,19 +211,21 @@ int cs_plot_lines(const char *dir, const char *name, const char *title,
     }
     fprintf(f, "plot ");
     for (int s = 0; s < nseries; s++) {
-        if (s == 0) gp_datafile(f, name);
-        else fprintf(f, ", \\\n     ''");
+        if (s == 0)
+            gp_datafile(f, name);
+        else
+            fprintf(f, ", \\\n     ''");
         fprintf(f, " using 1:%d with linespoints lw 2 pt 7 title ", s + 2);
         gp_quote(f, series[s]);
     }
-    if (nseries == 0) fprintf(f, "NaN notitle");   /* a valid, empty plot */
+    if (nseries == 0) fprintf(f, "NaN notitle"); /* a valid, empty plot */
     fputc('\n', f);
     return cs_outfile_commit(&gp);
 }
 
-int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel,
-                    const char *const *groups, int ngroups,
-                    const char *const *parts, int nparts, const double *v) {
+int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel, const char *const *groups,
+                    int ngroups, const char *const *parts, int nparts, const double *v)
+{
     cs_outfile dat, gp;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
     fprintf(dat.f, "# %s.dat: group", name);
@@ -245,10 +260,14 @@ int cs_plot_stacked(const char *dir, const char *name, const char *title, const 
     if (ngroups > 8) fprintf(f, "set xtics rotate by -30\n");
     fprintf(f, "plot ");
     for (int p = 0; p < nparts; p++) {
-        if (p == 0) gp_datafile(f, name);
-        else fprintf(f, ", \\\n     ''");
-        if (p == 0) fprintf(f, " using 2:xtic(1) title ");
-        else fprintf(f, " using %d title ", p + 2);
+        if (p == 0)
+            gp_datafile(f, name);
+        else
+            fprintf(f, ", \\\n     ''");
+        if (p == 0)
+            fprintf(f, " using 2:xtic(1) title ");
+        else
+            fprintf(f, " using %d title ", p + 2);
         gp_quote(f, parts[p]);
     }
     if (nparts == 0) fprintf(f, "NaN notitle");
@@ -258,7 +277,8 @@ int cs_plot_stacked(const char *dir, const char *name, const char *title, const 
 
 /* ---- rendering ------------------------------------------------------------ */
 
-int cs_have_gnuplot(void) {
+int cs_have_gnuplot(void)
+{
     /* The PATH search execvp would do, done here without running anything. */
     const char *path = getenv("PATH");
     if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
@@ -267,8 +287,10 @@ int cs_have_gnuplot(void) {
         const char *colon = strchr(p, ':');
         size_t len = colon ? (size_t)(colon - p) : strlen(p);
         char file[CS_PATH_MAX];
-        if (len == 0) snprintf(file, sizeof file, "gnuplot");   /* empty entry: current folder */
-        else snprintf(file, sizeof file, "%.*s/gnuplot", (int)len, p);
+        if (len == 0)
+            snprintf(file, sizeof file, "gnuplot"); /* empty entry: current folder */
+        else
+            snprintf(file, sizeof file, "%.*s/gnuplot", (int)len, p);
         struct stat st;
         if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0) return 1;
         if (!colon) return 0;
@@ -281,8 +303,8 @@ int cs_have_gnuplot(void) {
  * gnuplot's stderr is read through a pipe so that a failure can be shown
  * in one line; its stdout goes to /dev/null. Returns the exit status, or
  * -1 when it could not be started; err holds the first line gnuplot wrote. */
-static int run_gnuplot(const char *dir, const char *script, const char *tmp_png,
-                       char *err, size_t errlen) {
+static int run_gnuplot(const char *dir, const char *script, const char *tmp_png, char *err, size_t errlen)
+{
     /* gnuplot -e takes a command: the name in a single-quoted string. */
     char assign[CS_PATH_MAX + 16];
     size_t k = (size_t)snprintf(assign, sizeof assign, "cs_png='");
@@ -354,7 +376,8 @@ static int run_gnuplot(const char *dir, const char *script, const char *tmp_png,
 /* The most telling line of gnuplot's messages, on one line: the last one
  * that is not blank (gnuplot ends with the error after echoing the
  * command and a caret). */
-static const char *last_line(char *text) {
+static const char *last_line(char *text)
+{
     char *end = text + strlen(text);
     while (end > text && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r')) *--end = '\0';
     char *nl = strrchr(text, '\n');
@@ -363,12 +386,14 @@ static const char *last_line(char *text) {
     return *line ? line : "no message";
 }
 
-int cs_plot_render(const char *dir, const char *name) {
+int cs_plot_render(const char *dir, const char *name)
+{
     if (!render_on) return 0;
     if (!cs_have_gnuplot()) {
         if (!cs_brief())
             printf("  chart %s: gnuplot not found; render it with: cd %s && gnuplot %s.gp"
-                   "   (apt-get install gnuplot-nox)\n", name, dir, name);
+                   "   (apt-get install gnuplot-nox)\n",
+                   name, dir, name);
         return 0;
     }
 
@@ -396,8 +421,10 @@ int cs_plot_render(const char *dir, const char *name) {
     }
     unlink(tmp_path);
     if (rc == 0) {
-        if (tmp_ok) cs_error("chart %s: cannot rename to %s: %s", name, png_path, strerror(rename_errno));
-        else cs_error("chart %s: gnuplot wrote no picture (%s)", name, last_line(err));
+        if (tmp_ok)
+            cs_error("chart %s: cannot rename to %s: %s", name, png_path, strerror(rename_errno));
+        else
+            cs_error("chart %s: gnuplot wrote no picture (%s)", name, last_line(err));
     } else if (rc > 0) {
         cs_error("chart %s: gnuplot failed (exit %d): %s", name, rc, last_line(err));
     } else {

@@ -7,24 +7,21 @@
 
 /* Bar chart: one bar per label, value on the y axis, an annotation above
  * each bar (e.g. "12.3x"; NULL for none). logy: log scale. */
-int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
-                 int logy, const char *const *labels, const double *values,
-                 const char *const *annotations, int n);
+int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
+                 const char *const *labels, const double *values, const char *const *annotations, int n);
 
 /* Line chart: nseries series over the same x values; y is row-major
  * [series][point]; NaN marks a missing point. extra_gp: additional gnuplot
  * commands placed before the plot command (e.g. a labelled arrow marking a
  * crossover), or NULL. */
-int cs_plot_lines(const char *dir, const char *name, const char *title,
-                  const char *xlabel, const char *ylabel, int logx, int logy,
-                  const char *const *series, int nseries,
-                  const double *x, const double *y, int npoints, const char *extra_gp);
+int cs_plot_lines(const char *dir, const char *name, const char *title, const char *xlabel, const char *ylabel,
+                  int logx, int logy, const char *const *series, int nseries, const double *x, const double *y,
+                  int npoints, const char *extra_gp);
 
 /* Stacked bars: one bar per group, stacked parts; v is row-major
  * [group][part]. */
-int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel,
-                    const char *const *groups, int ngroups,
-                    const char *const *parts, int nparts, const double *v);
+int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel, const char *const *groups,
+                    int ngroups, const char *const *parts, int nparts, const double *v);
 
 /* 1 when gnuplot is on PATH. */
 int cs_have_gnuplot(void);

@@ -19,13 +19,13 @@
 
 #include <stdio.h>
 
-#define CS_PROF_MAX_NAMES 256
-#define CS_PROF_MAX_DEPTH 16
+#define CS_PROF_MAX_NAMES  256
+#define CS_PROF_MAX_DEPTH  16
 #define CS_PROF_MAX_EVENTS 200000
 
 typedef struct {
     const char *name;
-    int depth;        /* nesting depth where first seen (0 = top level) */
+    int depth; /* nesting depth where first seen (0 = top level) */
     long calls;
     double total_s;
 } cs_prof_entry;

@@ -18,18 +18,19 @@
 #include "cs_outfile.h"
 #include "cs_plot.h"
 
-void cs_report_init(cs_report *r, const char *case_name) {
+void cs_report_init(cs_report *r, const char *case_name)
+{
     memset(r, 0, sizeof *r);
     snprintf(r->case_name, sizeof r->case_name, "%s", case_name ? case_name : "");
 }
 
-void cs_report_config(cs_report *r, const char *key, const char *fmt, ...) {
+void cs_report_config(cs_report *r, const char *key, const char *fmt, ...)
+{
     /* The same key twice keeps the last value (one entry per key). */
     int i = 0;
     while (i < r->n_config && strcmp(r->config_key[i], key) != 0) i++;
     if (i == CS_REPORT_MAX_CONFIG) {
-        cs_warn("report: more than %d configuration entries; \"%s\" is not recorded",
-                CS_REPORT_MAX_CONFIG, key);
+        cs_warn("report: more than %d configuration entries; \"%s\" is not recorded", CS_REPORT_MAX_CONFIG, key);
         return;
     }
     snprintf(r->config_key[i], sizeof r->config_key[i], "%s", key);
@@ -40,7 +41,8 @@ void cs_report_config(cs_report *r, const char *key, const char *fmt, ...) {
     if (i == r->n_config) r->n_config++;
 }
 
-cs_result *cs_report_add(cs_report *r, const cs_result *row) {
+cs_result *cs_report_add(cs_report *r, const cs_result *row)
+{
     if (r->n == CS_REPORT_MAX_ROWS) {
         cs_warn("report: more than %d rows; \"%s\" is not recorded", CS_REPORT_MAX_ROWS, row->variant);
         return NULL;
@@ -49,7 +51,8 @@ cs_result *cs_report_add(cs_report *r, const cs_result *row) {
     return &r->rows[r->n++];
 }
 
-cs_result *cs_report_skip(cs_report *r, const char *variant, const char *device, const char *reason) {
+cs_result *cs_report_skip(cs_report *r, const char *variant, const char *device, const char *reason)
+{
     cs_result row;
     memset(&row, 0, sizeof row);
     snprintf(row.variant, sizeof row.variant, "%s", variant);
@@ -64,7 +67,8 @@ cs_result *cs_report_skip(cs_report *r, const char *variant, const char *device,
 
 /* The row speedups are measured against: the named baseline when it ran,
  * else the first row that ran; NULL when nothing ran. */
-static const cs_result *baseline_row(const cs_report *r) {
+static const cs_result *baseline_row(const cs_report *r)
+{
     if (r->baseline[0]) {
         const cs_result *b = cs_report_find(r, r->baseline);
         if (b && b->ran) return b;
@@ -74,7 +78,8 @@ static const cs_result *baseline_row(const cs_report *r) {
     return NULL;
 }
 
-void cs_report_finish(cs_report *r) {
+void cs_report_finish(cs_report *r)
+{
     const cs_result *base = baseline_row(r);
     double base_median = base ? base->timing.time.median : NAN;
     for (int i = 0; i < r->n; i++) {
@@ -88,13 +93,16 @@ void cs_report_finish(cs_report *r) {
         row->throughput = row->work > 0 ? row->work / median : NAN;
         /* The baseline's own speedup is exactly 1, not a ratio that could
          * print as 0.99x through rounding. */
-        if (row == base) row->speedup = 1.0;
-        else row->speedup = base_median > 0 ? base_median / median : NAN;
+        if (row == base)
+            row->speedup = 1.0;
+        else
+            row->speedup = base_median > 0 ? base_median / median : NAN;
     }
 }
 
 /* Share of the ceiling in percent, NaN when the row has none. */
-static double pct_of_ceiling(const cs_result *row) {
+static double pct_of_ceiling(const cs_result *row)
+{
     if (!row->ran || !(row->ceiling > 0) || !isfinite(row->throughput)) return NAN;
     return 100.0 * row->throughput / row->ceiling;
 }
@@ -103,27 +111,41 @@ static double pct_of_ceiling(const cs_result *row) {
 
 /* A rate with three significant digits without exponents: "1.62", "16.2",
  * "162", "1623". */
-static char *fmt_rate(char *buf, size_t len, double v) {
+static char *fmt_rate(char *buf, size_t len, double v)
+{
     double a = fabs(v);
-    if (!isfinite(v)) snprintf(buf, len, "-");
-    else if (a >= 100) snprintf(buf, len, "%.0f", v);
-    else if (a >= 10) snprintf(buf, len, "%.1f", v);
-    else if (a >= 0.01 || a == 0) snprintf(buf, len, "%.2f", v);
-    else snprintf(buf, len, "%.2g", v);
+    if (!isfinite(v))
+        snprintf(buf, len, "-");
+    else if (a >= 100)
+        snprintf(buf, len, "%.0f", v);
+    else if (a >= 10)
+        snprintf(buf, len, "%.1f", v);
+    else if (a >= 0.01 || a == 0)
+        snprintf(buf, len, "%.2f", v);
+    else
+        snprintf(buf, len, "%.2g", v);
     return buf;
 }
 
 /* "1.0x", "23.4x", "1234x", "0.25x". */
-static char *fmt_speedup(char *buf, size_t len, double s) {
-    if (!isfinite(s)) snprintf(buf, len, "-");
-    else if (s >= 100) snprintf(buf, len, "%.0fx", s);
-    else if (s >= 1) snprintf(buf, len, "%.1fx", s);
-    else snprintf(buf, len, "%.2gx", s);
+static char *fmt_speedup(char *buf, size_t len, double s)
+{
+    if (!isfinite(s))
+        snprintf(buf, len, "-");
+    else if (s >= 100)
+        snprintf(buf, len, "%.0fx", s);
+    else if (s >= 1)
+        snprintf(buf, len, "%.1fx", s);
+    else
+        snprintf(buf, len, "%.2gx", s);
     return buf;
 }
 
 /* Colour only on the terminal's stdout, never inside a file. */
-static const char *col(FILE *f, const char *code) { return f == stdout ? code : ""; }
+static const char *col(FILE *f, const char *code)
+{
+    return f == stdout ? code : "";
+}
 
 /* One table row's cells, formatted before printing so that the column
  * widths can be fitted to the contents. */
@@ -131,11 +153,11 @@ typedef struct {
     char median[32], spread[64], repeats[16], throughput[64], pct[16], speedup[16], error[16];
 } table_cells;
 
-static void format_cells(const cs_result *row, table_cells *c) {
+static void format_cells(const cs_result *row, table_cells *c)
+{
     char a[32], b[32];
     cs_format_time(row->timing.time.median, c->median, sizeof c->median);
-    snprintf(c->spread, sizeof c->spread, "%s..%s",
-             cs_format_time(row->timing.time.min, a, sizeof a),
+    snprintf(c->spread, sizeof c->spread, "%s..%s", cs_format_time(row->timing.time.min, a, sizeof a),
              cs_format_time(row->timing.time.max, b, sizeof b));
     snprintf(c->repeats, sizeof c->repeats, "%d%s", row->timing.repeats, row->timing.reduced ? "*" : "");
     if (isfinite(row->throughput)) {
@@ -145,8 +167,10 @@ static void format_cells(const cs_result *row, table_cells *c) {
         snprintf(c->throughput, sizeof c->throughput, "-");
     }
     double pct = pct_of_ceiling(row);
-    if (isfinite(pct)) snprintf(c->pct, sizeof c->pct, "%.1f%%", pct);
-    else snprintf(c->pct, sizeof c->pct, "-");
+    if (isfinite(pct))
+        snprintf(c->pct, sizeof c->pct, "%.1f%%", pct);
+    else
+        snprintf(c->pct, sizeof c->pct, "-");
     fmt_speedup(c->speedup, sizeof c->speedup, row->speedup);
     if (row->check.status != CS_CHECK_SKIP && isfinite(row->check.rel_l2))
         snprintf(c->error, sizeof c->error, "%.2e", row->check.rel_l2);
@@ -154,9 +178,13 @@ static void format_cells(const cs_result *row, table_cells *c) {
         snprintf(c->error, sizeof c->error, "-");
 }
 
-static int max_int(int a, int b) { return a > b ? a : b; }
+static int max_int(int a, int b)
+{
+    return a > b ? a : b;
+}
 
-void cs_report_print(FILE *f, const cs_report *r) {
+void cs_report_print(FILE *f, const cs_report *r)
+{
     table_cells cells[CS_REPORT_MAX_ROWS];
     int any_ceiling = 0, any_reduced = 0;
     int w_var = (int)strlen("variant"), w_dev = (int)strlen("device");
@@ -176,9 +204,8 @@ void cs_report_print(FILE *f, const cs_report *r) {
         if (row->timing.reduced) any_reduced = 1;
     }
 
-    fprintf(f, "%s  %-*s  %-*s  %*s  %-*s  %*s  %*s", col(f, cs_col_bold()),
-            w_var, "variant", w_dev, "device", w_med, "median", w_spread, "min..max",
-            w_rep, "repeats", w_tp, "throughput");
+    fprintf(f, "%s  %-*s  %-*s  %*s  %-*s  %*s  %*s", col(f, cs_col_bold()), w_var, "variant", w_dev, "device", w_med,
+            "median", w_spread, "min..max", w_rep, "repeats", w_tp, "throughput");
     if (any_ceiling) fprintf(f, "  %12s", "% of ceiling");
     fprintf(f, "  %7s  %-5s  %10s%s\n", "speedup", "check", "rel. error", col(f, cs_col_reset()));
 
@@ -190,15 +217,16 @@ void cs_report_print(FILE *f, const cs_report *r) {
             continue;
         }
         const table_cells *c = &cells[i];
-        fprintf(f, "%*s  %-*s  %*s  %*s", w_med, c->median, w_spread, c->spread,
-                w_rep, c->repeats, w_tp, c->throughput);
+        fprintf(f, "%*s  %-*s  %*s  %*s", w_med, c->median, w_spread, c->spread, w_rep, c->repeats, w_tp,
+                c->throughput);
         if (any_ceiling) fprintf(f, "  %12s", c->pct);
         const char *word = cs_check_word(row->check.status);
-        const char *colour = row->check.status == CS_CHECK_PASS ? cs_col_pass()
-                           : row->check.status == CS_CHECK_FAIL ? cs_col_fail() : "";
+        const char *colour = row->check.status == CS_CHECK_PASS   ? cs_col_pass()
+                             : row->check.status == CS_CHECK_FAIL ? cs_col_fail()
+                                                                  : "";
         /* Pad outside the colour codes so the columns stay aligned. */
-        fprintf(f, "  %7s  %s%s%s%*s  %10s\n", c->speedup, col(f, colour), word,
-                col(f, *colour ? cs_col_reset() : ""), 5 - (int)strlen(word), "", c->error);
+        fprintf(f, "  %7s  %s%s%s%*s  %10s\n", c->speedup, col(f, colour), word, col(f, *colour ? cs_col_reset() : ""),
+                5 - (int)strlen(word), "", c->error);
     }
 
     const cs_result *base = baseline_row(r);
@@ -226,17 +254,19 @@ void cs_report_print(FILE *f, const cs_report *r) {
 
 enum { CSV_COLUMNS = 18 };
 
-static void write_csv(FILE *f, const cs_report *r) {
+static void write_csv(FILE *f, const cs_report *r)
+{
     fputs("case,variant,device,repeats,median_s,min_s,max_s,throughput,unit,speedup,"
-          "peak_mem_bytes,check,max_error,rel_l2,pct_of_ceiling,ceiling_name,skip_reason,config\n", f);
+          "peak_mem_bytes,check,max_error,rel_l2,pct_of_ceiling,ceiling_name,skip_reason,config\n",
+          f);
 
     /* The configuration as one field: "key=value;key=value". */
     char config[CS_REPORT_MAX_CONFIG * (32 + 96 + 2)];
     size_t len = 0;
     config[0] = '\0';
     for (int i = 0; i < r->n_config && len < sizeof config; i++)
-        len += (size_t)snprintf(config + len, sizeof config - len, "%s%s=%s", i ? ";" : "",
-                                r->config_key[i], r->config_val[i]);
+        len += (size_t)snprintf(config + len, sizeof config - len, "%s%s=%s", i ? ";" : "", r->config_key[i],
+                                r->config_val[i]);
 
     for (int i = 0; i < r->n; i++) {
         const cs_result *row = &r->rows[i];
@@ -257,29 +287,46 @@ static void write_csv(FILE *f, const cs_report *r) {
         cs_fmt_num(pct, sizeof pct, pct_of_ceiling(row));
 
         const char *fields[CSV_COLUMNS] = {
-            r->case_name, row->variant, row->device, repeats, median, min, max,
-            throughput, row->unit, speedup, peak,
+            r->case_name,
+            row->variant,
+            row->device,
+            repeats,
+            median,
+            min,
+            max,
+            throughput,
+            row->unit,
+            speedup,
+            peak,
             cs_check_word(ran ? row->check.status : CS_CHECK_SKIP),
-            max_error, rel_l2, pct, row->ceiling > 0 ? row->ceiling_name : "",
-            ran ? "" : row->skip_reason, config,
+            max_error,
+            rel_l2,
+            pct,
+            row->ceiling > 0 ? row->ceiling_name : "",
+            ran ? "" : row->skip_reason,
+            config,
         };
         cs_csv_row(f, fields, CSV_COLUMNS);
     }
 }
 
 /* A number, or null when it does not apply. */
-static void json_num_if(cs_json *j, const char *key, int applies, double v) {
+static void json_num_if(cs_json *j, const char *key, int applies, double v)
+{
     cs_json_kv_number(j, key, applies ? v : NAN);
 }
 
-static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s) {
+static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s)
+{
     cs_json j;
     cs_json_init(&j, f, 1);
     cs_json_begin_object(&j);
     cs_json_kv_string(&j, "case", r->case_name);
     cs_json_key(&j, "system");
-    if (s) cs_sysinfo_json(&j, s);
-    else cs_json_null(&j);
+    if (s)
+        cs_sysinfo_json(&j, s);
+    else
+        cs_json_null(&j);
     cs_json_key(&j, "config");
     cs_json_begin_object(&j);
     for (int i = 0; i < r->n_config; i++) cs_json_kv_string(&j, r->config_key[i], r->config_val[i]);
@@ -301,8 +348,10 @@ static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s) {
             cs_json_kv_int(&j, "repeats", row->timing.repeats);
             cs_json_kv_int(&j, "warmup", row->timing.warmup);
         } else {
-            cs_json_key(&j, "repeats"); cs_json_null(&j);
-            cs_json_key(&j, "warmup");  cs_json_null(&j);
+            cs_json_key(&j, "repeats");
+            cs_json_null(&j);
+            cs_json_key(&j, "warmup");
+            cs_json_null(&j);
         }
         json_num_if(&j, "median_s", ran, t->median);
         json_num_if(&j, "min_s", ran, t->min);
@@ -315,8 +364,12 @@ static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s) {
         json_num_if(&j, "ceiling", row->ceiling > 0, row->ceiling);
         cs_json_kv_string(&j, "ceiling_name", row->ceiling > 0 ? row->ceiling_name : NULL);
         cs_json_kv_number(&j, "pct_of_ceiling", pct_of_ceiling(row));
-        if (ran) cs_json_kv_int(&j, "peak_mem_bytes", (int64_t)row->peak_mem);
-        else { cs_json_key(&j, "peak_mem_bytes"); cs_json_null(&j); }
+        if (ran)
+            cs_json_kv_int(&j, "peak_mem_bytes", (int64_t)row->peak_mem);
+        else {
+            cs_json_key(&j, "peak_mem_bytes");
+            cs_json_null(&j);
+        }
         cs_json_kv_string(&j, "check", cs_check_word(ran ? row->check.status : CS_CHECK_SKIP));
         json_num_if(&j, "max_error", checked, row->check.max_abs);
         json_num_if(&j, "rel_l2", checked, row->check.rel_l2);
@@ -327,7 +380,8 @@ static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s) {
     fputc('\n', f);
 }
 
-int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir) {
+int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir)
+{
     if (cs_mkdir_p(dir) != 0) return -1;
     char path[CS_PATH_MAX];
     cs_outfile o;
@@ -341,20 +395,22 @@ int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir) {
     return cs_outfile_commit(&o);
 }
 
-int cs_report_any_fail(const cs_report *r) {
+int cs_report_any_fail(const cs_report *r)
+{
     for (int i = 0; i < r->n; i++)
         if (r->rows[i].ran && r->rows[i].check.status == CS_CHECK_FAIL) return 1;
     return 0;
 }
 
-const cs_result *cs_report_find(const cs_report *r, const char *variant) {
+const cs_result *cs_report_find(const cs_report *r, const char *variant)
+{
     for (int i = 0; i < r->n; i++)
         if (strcmp(r->rows[i].variant, variant) == 0) return &r->rows[i];
     return NULL;
 }
 
-void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title,
-                     const char *ylabel, int throughput)
+void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title, const char *ylabel,
+                     int throughput)
 {
     const char *labels[CS_REPORT_MAX_ROWS];
     const char *annot[CS_REPORT_MAX_ROWS];

@@ -13,28 +13,28 @@
 #include "cs_compare.h"
 #include "cs_sysinfo.h"
 
-#define CS_REPORT_MAX_ROWS 32
+#define CS_REPORT_MAX_ROWS   32
 #define CS_REPORT_MAX_CONFIG 32
 
 typedef struct {
     char variant[48];
-    char device[8];           /* "cpu" or "gpu" */
-    int ran;                  /* 0: skipped (skip_reason says why) */
+    char device[8]; /* "cpu" or "gpu" */
+    int ran;        /* 0: skipped (skip_reason says why) */
     char skip_reason[200];
-    cs_timing timing;         /* seconds per run */
-    double work;              /* units of work per run (for throughput) */
-    double throughput;        /* work / median (filled by cs_report_finish) */
-    char unit[24];            /* e.g. "GFLOP/s" (work is then counted in GFLOP) */
-    double ceiling;           /* this machine's ceiling in the same unit (0: none) */
-    char ceiling_name[48];    /* e.g. "OpenBLAS SGEMM" or "cuBLAS SGEMM" */
-    double speedup;           /* baseline median / this median (cs_report_finish) */
-    size_t peak_mem;          /* bytes: tracked host (or device) peak of this variant */
+    cs_timing timing;      /* seconds per run */
+    double work;           /* units of work per run (for throughput) */
+    double throughput;     /* work / median (filled by cs_report_finish) */
+    char unit[24];         /* e.g. "GFLOP/s" (work is then counted in GFLOP) */
+    double ceiling;        /* this machine's ceiling in the same unit (0: none) */
+    char ceiling_name[48]; /* e.g. "OpenBLAS SGEMM" or "cuBLAS SGEMM" */
+    double speedup;        /* baseline median / this median (cs_report_finish) */
+    size_t peak_mem;       /* bytes: tracked host (or device) peak of this variant */
     cs_check check;
 } cs_result;
 
 typedef struct {
     char case_name[64];
-    char baseline[48];        /* variant the speedups are against ("" = first that ran) */
+    char baseline[48]; /* variant the speedups are against ("" = first that ran) */
     cs_result rows[CS_REPORT_MAX_ROWS];
     int n;
     char config_key[CS_REPORT_MAX_CONFIG][32];
@@ -60,8 +60,8 @@ int cs_report_write(const cs_report *r, const cs_sysinfo *s, const char *dir);
  * speedup over the baseline: the median time per run in ms, or with
  * `throughput` set the throughput in the rows' unit. Writes DIR/NAME.gp and
  * .dat and renders NAME.png (cs_plot). */
-void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title,
-                     const char *ylabel, int throughput);
+void cs_report_chart(const cs_report *r, const char *dir, const char *name, const char *title, const char *ylabel,
+                     int throughput);
 
 /* 1 when any row that ran has check FAIL. */
 int cs_report_any_fail(const cs_report *r);

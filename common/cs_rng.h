@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct { uint64_t state; } cs_rng;
+typedef struct {
+    uint64_t state;
+} cs_rng;
 
 /* Seeds the generator; `stream` selects an independent sequence for the
  * same seed (e.g. 0 for weights, 1 for data). */

@@ -13,7 +13,8 @@
 #include <math.h>
 #include <stddef.h>
 
-cs_run_opts cs_run_defaults(void) {
+cs_run_opts cs_run_defaults(void)
+{
     cs_run_opts o;
     o.warmup = 1;
     o.repeats = 5;
@@ -25,23 +26,26 @@ cs_run_opts cs_run_defaults(void) {
 
 /* Waits for asynchronous work (GPU kernels) so the clock read after it
  * counts that work; a no-op for CPU variants. */
-static void sync_if(const cs_run_opts *o) {
+static void sync_if(const cs_run_opts *o)
+{
     if (o->sync != NULL) o->sync();
 }
 
 /* The repeat count that fits the budget, given one run's estimated time:
  * floor(budget / estimate), never below min_repeats (itself capped at the
  * count asked for, and at least 1) and never above the count asked for. */
-static int repeats_within_budget(const cs_run_opts *o, int repeats, double estimate_s) {
+static int repeats_within_budget(const cs_run_opts *o, int repeats, double estimate_s)
+{
     if (o->budget_s <= 0.0 || estimate_s <= 0.0) return repeats;
     int floor_count = o->min_repeats < 1 ? 1 : o->min_repeats;
     if (floor_count > repeats) floor_count = repeats;
-    double fit = floor(o->budget_s / estimate_s);   /* double: the ratio can exceed INT_MAX */
+    double fit = floor(o->budget_s / estimate_s); /* double: the ratio can exceed INT_MAX */
     if (fit >= repeats) return repeats;
     return fit > floor_count ? (int)fit : floor_count;
 }
 
-int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out) {
+int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out)
+{
     cs_run_opts o = opts ? *opts : cs_run_defaults();
     cs_timing local;
     if (out == NULL) out = &local;
@@ -68,7 +72,10 @@ int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out) {
     }
     if (warmup > 0) {
         int fitted = repeats_within_budget(&o, repeats, estimate_s);
-        if (fitted < repeats) { repeats = fitted; out->reduced = 1; }
+        if (fitted < repeats) {
+            repeats = fitted;
+            out->reduced = 1;
+        }
     }
 
     int done = 0;
@@ -81,13 +88,16 @@ int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out) {
         sync_if(&o);
         double t1 = cs_now();
         double c1 = cs_cpu_time();
-        if (rc != 0) break;   /* a failed run is not a timing */
+        if (rc != 0) break; /* a failed run is not a timing */
         samples[done++] = t1 - t0;
         cpu_total += c1 - c0;
         /* No warm-up to learn from: the first timed run is the estimate. */
         if (warmup == 0 && done == 1) {
             int fitted = repeats_within_budget(&o, repeats, samples[0]);
-            if (fitted < repeats) { repeats = fitted; out->reduced = 1; }
+            if (fitted < repeats) {
+                repeats = fitted;
+                out->reduced = 1;
+            }
         }
     }
 

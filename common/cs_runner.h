@@ -17,23 +17,23 @@
 
 #define CS_MAX_REPEATS 1000
 
-typedef int (*cs_work_fn)(void *ctx);   /* returns 0, or an exit code */
+typedef int (*cs_work_fn)(void *ctx); /* returns 0, or an exit code */
 typedef void (*cs_sync_fn)(void);
 
 typedef struct {
-    int warmup;       /* untimed runs first (default 1) */
-    int repeats;      /* timed runs asked for (default 5) */
-    int min_repeats;  /* never fewer than this when the budget bites (default 3, capped at repeats) */
-    double budget_s;  /* 0: no cap */
-    cs_sync_fn sync;  /* NULL for CPU work */
+    int warmup;      /* untimed runs first (default 1) */
+    int repeats;     /* timed runs asked for (default 5) */
+    int min_repeats; /* never fewer than this when the budget bites (default 3, capped at repeats) */
+    double budget_s; /* 0: no cap */
+    cs_sync_fn sync; /* NULL for CPU work */
 } cs_run_opts;
 
 typedef struct {
-    cs_stats time;    /* seconds per run */
-    int warmup;       /* warm-up runs done */
-    int repeats;      /* timed runs done */
-    int reduced;      /* 1 when the budget lowered the repeat count */
-    double cpu_s;     /* process CPU seconds over the timed runs, per run */
+    cs_stats time; /* seconds per run */
+    int warmup;    /* warm-up runs done */
+    int repeats;   /* timed runs done */
+    int reduced;   /* 1 when the budget lowered the repeat count */
+    double cpu_s;  /* process CPU seconds over the timed runs, per run */
 } cs_timing;
 
 /* Default options: warmup 1, repeats 5, min_repeats 3, no budget, no sync. */

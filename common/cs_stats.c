@@ -7,23 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int compare_doubles(const void *a, const void *b) {
+static int compare_doubles(const void *a, const void *b)
+{
     double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);   /* no subtraction: it could overflow or lose the sign */
+    return (x > y) - (x < y); /* no subtraction: it could overflow or lose the sign */
 }
 
 /* Median of an already sorted array. */
-static double median_sorted(const double *sorted, int n) {
+static double median_sorted(const double *sorted, int n)
+{
     if (n <= 0) return 0.0;
     if (n % 2 == 1) return sorted[n / 2];
     return 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
 }
 
-double cs_median(const double *x, int n) {
+double cs_median(const double *x, int n)
+{
     if (n <= 0 || x == NULL) return 0.0;
     /* Sort a copy: the caller's samples keep their run order. */
     double *copy = malloc((size_t)n * sizeof *copy);
-    if (copy == NULL) return 0.0;   /* a few KiB at most: cannot happen in practice */
+    if (copy == NULL) return 0.0; /* a few KiB at most: cannot happen in practice */
     memcpy(copy, x, (size_t)n * sizeof *copy);
     qsort(copy, (size_t)n, sizeof *copy, compare_doubles);
     double m = median_sorted(copy, n);
@@ -31,7 +34,8 @@ double cs_median(const double *x, int n) {
     return m;
 }
 
-cs_stats cs_stats_of(const double *x, int n) {
+cs_stats cs_stats_of(const double *x, int n)
+{
     cs_stats s = {0};
     if (n <= 0 || x == NULL) return s;
     s.n = n;

@@ -18,7 +18,7 @@
 #endif
 
 #ifndef CS_BUILD_FLAGS
-#define CS_BUILD_FLAGS ""   /* set by CMake; empty when compiled by hand */
+#define CS_BUILD_FLAGS "" /* set by CMake; empty when compiled by hand */
 #endif
 
 /* Value of the first /proc/cpuinfo line whose key is `key` ("model name"),
@@ -34,7 +34,7 @@ static int cpuinfo_field(const char *key, char *out, size_t len)
         if (strncmp(line, key, klen) != 0) continue;
         const char *p = line + klen;
         while (*p == ' ' || *p == '\t') p++;
-        if (*p != ':') continue;             /* "model" must not match "model name" */
+        if (*p != ':') continue; /* "model" must not match "model name" */
         p++;
         while (*p == ' ' || *p == '\t') p++;
         snprintf(out, len, "%s", p);
@@ -62,9 +62,10 @@ static void describe_blas(char *out, size_t len)
         cs_blas_threads_describe(threads, sizeof threads);
         cs_blas_layer built = cs_blas_layer_configured(), runs = cs_blas_layer_runtime();
         if (built != CS_BLAS_LAYER_NONE && built != runs)
-            snprintf(out, len, "OpenBLAS %s (core %s, %s; built against its %s build, "
-                     "the loader brought %.200s)", version, b.core, threads,
-                     cs_blas_layer_name(built), cs_blas_library_path());
+            snprintf(out, len,
+                     "OpenBLAS %s (core %s, %s; built against its %s build, "
+                     "the loader brought %.200s)",
+                     version, b.core, threads, cs_blas_layer_name(built), cs_blas_library_path());
         else
             snprintf(out, len, "OpenBLAS %s (core %s, %s)", version, b.core, threads);
     } else {
@@ -80,8 +81,7 @@ void cs_sysinfo_get(cs_sysinfo *s)
         !cpuinfo_field("Hardware", s->cpu_model, sizeof s->cpu_model))
         s->cpu_model[0] = '\0';
     char mhz[32];
-    if (cpuinfo_field("cpu MHz", mhz, sizeof mhz))
-        s->cpu_mhz = atof(mhz);
+    if (cpuinfo_field("cpu MHz", mhz, sizeof mhz)) s->cpu_mhz = atof(mhz);
 
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     s->cores = online > 0 ? (int)online : 1;
@@ -102,13 +102,12 @@ void cs_sysinfo_get(cs_sysinfo *s)
     if (uname(&u) == 0) {
         /* precisions keep the three parts within the field (128 bytes) */
         snprintf(s->os, sizeof s->os, "%.30s %.64s %.30s", u.sysname, u.release, u.machine);
-        if (!s->cpu_model[0])   /* e.g. an Arm kernel with no model name */
+        if (!s->cpu_model[0]) /* e.g. an Arm kernel with no model name */
             snprintf(s->cpu_model, sizeof s->cpu_model, "unknown %s CPU", u.machine);
     } else {
         snprintf(s->os, sizeof s->os, "unknown");
     }
-    if (!s->cpu_model[0])
-        snprintf(s->cpu_model, sizeof s->cpu_model, "unknown CPU");
+    if (!s->cpu_model[0]) snprintf(s->cpu_model, sizeof s->cpu_model, "unknown CPU");
 
 #if defined(__clang__)
     snprintf(s->compiler, sizeof s->compiler, "clang %s", __clang_version__);
@@ -126,7 +125,7 @@ void cs_sysinfo_get(cs_sysinfo *s)
 
     describe_blas(s->blas, sizeof s->blas);
 
-    cs_gpu_describe(s);   /* GPU fields, or the reason in gpu_name */
+    cs_gpu_describe(s); /* GPU fields, or the reason in gpu_name */
 }
 
 void cs_sysinfo_print(FILE *f, const cs_sysinfo *s)
@@ -134,19 +133,19 @@ void cs_sysinfo_print(FILE *f, const cs_sysinfo *s)
     char mem[32];
     cs_format_bytes((double)s->mem_total, mem, sizeof mem);
 
-    fprintf(f, "  CPU:      %s, %d core%s (%d thread%s used)", s->cpu_model, s->cores,
-            s->cores == 1 ? "" : "s", s->threads, s->threads == 1 ? "" : "s");
+    fprintf(f, "  CPU:      %s, %d core%s (%d thread%s used)", s->cpu_model, s->cores, s->cores == 1 ? "" : "s",
+            s->threads, s->threads == 1 ? "" : "s");
     if (s->cpu_mhz > 0) fprintf(f, ", %.0f MHz", s->cpu_mhz);
     fprintf(f, ", %s; %s RAM; %s\n", s->isa, mem, s->os);
-    fprintf(f, "  Compiler: %s, flags %s\n", s->compiler,
-            s->build_flags[0] ? s->build_flags : "(unknown)");
+    fprintf(f, "  Compiler: %s, flags %s\n", s->compiler, s->build_flags[0] ? s->build_flags : "(unknown)");
     fprintf(f, "  BLAS:     %s\n", s->blas);
     if (s->gpu_present) {
         char gmem[32];
         cs_format_bytes((double)s->gpu_mem, gmem, sizeof gmem);
-        fprintf(f, "  GPU:      %s, %s, compute capability %d.%d, %d SMs, driver CUDA %s, "
-                   "runtime %s\n", s->gpu_name, gmem, s->gpu_cc / 10, s->gpu_cc % 10,
-                s->gpu_sms, s->gpu_driver, s->cuda_runtime);
+        fprintf(f,
+                "  GPU:      %s, %s, compute capability %d.%d, %d SMs, driver CUDA %s, "
+                "runtime %s\n",
+                s->gpu_name, gmem, s->gpu_cc / 10, s->gpu_cc % 10, s->gpu_sms, s->gpu_driver, s->cuda_runtime);
     } else {
         fprintf(f, "  GPU:      none: %s\n", s->gpu_name);
     }
@@ -169,7 +168,7 @@ void cs_sysinfo_json(cs_json *j, const cs_sysinfo *s)
     cs_json_kv_string(j, "blas_pool", cs_blas_pool_name(cs_blas_pool_get()));
     cs_json_kv_int(j, "blas_threads", cs_blas_threads_used());
     cs_json_kv_bool(j, "gpu_present", s->gpu_present);
-    cs_json_kv_string(j, "gpu_name", s->gpu_name);   /* or why there is none */
+    cs_json_kv_string(j, "gpu_name", s->gpu_name); /* or why there is none */
     cs_json_kv_int(j, "gpu_mem", (int64_t)s->gpu_mem);
     cs_json_kv_int(j, "gpu_cc", s->gpu_cc);
     cs_json_kv_int(j, "gpu_sms", s->gpu_sms);
@@ -181,10 +180,8 @@ void cs_sysinfo_json(cs_json *j, const cs_sysinfo *s)
 char *cs_sysinfo_oneline(const cs_sysinfo *s, char *buf, size_t len)
 {
     if (s->gpu_present)
-        snprintf(buf, len, "%s, %d cores, %s; GPU %s", s->cpu_model, s->cores, s->isa,
-                 s->gpu_name);
+        snprintf(buf, len, "%s, %d cores, %s; GPU %s", s->cpu_model, s->cores, s->isa, s->gpu_name);
     else
-        snprintf(buf, len, "%s, %d cores, %s; no GPU (%s)", s->cpu_model, s->cores,
-                 s->isa, s->gpu_name);
+        snprintf(buf, len, "%s, %d cores, %s; no GPU (%s)", s->cpu_model, s->cores, s->isa, s->gpu_name);
     return buf;
 }

@@ -23,7 +23,7 @@ typedef struct {
 
 struct rn_arena {
     int on_device;
-    rn_block *blocks;   /* live buffers, in allocation order */
+    rn_block *blocks; /* live buffers, in allocation order */
     size_t nblocks, cap;
     size_t current[RN_NCATEGORIES];
     size_t peak[RN_NCATEGORIES];
@@ -43,8 +43,8 @@ static void check_category(rn_category cat, const char *what)
 {
     if ((unsigned)cat >= RN_NCATEGORIES) {
         /* A programming error, not bad input: stop before the books go wrong. */
-        fprintf(stderr, "%s: arena: category %d is not valid (buffer %s)\n", cs_prog(),
-                (int)cat, what ? what : "(unnamed)");
+        fprintf(stderr, "%s: arena: category %d is not valid (buffer %s)\n", cs_prog(), (int)cat,
+                what ? what : "(unnamed)");
         exit(3);
     }
 }
@@ -58,8 +58,10 @@ rn_arena *rn_arena_create(int on_device)
 
 static void free_buffer(const rn_arena *a, void *p)
 {
-    if (a->on_device) rn_device_free(p);
-    else cs_free(p);
+    if (a->on_device)
+        rn_device_free(p);
+    else
+        cs_free(p);
 }
 
 void rn_arena_destroy(rn_arena *a)
@@ -134,7 +136,10 @@ void rn_arena_release(rn_arena *a, void *p)
     exit(3);
 }
 
-int rn_arena_on_device(const rn_arena *a) { return a->on_device; }
+int rn_arena_on_device(const rn_arena *a)
+{
+    return a->on_device;
+}
 
 size_t rn_arena_current(const rn_arena *a, rn_category cat)
 {
@@ -146,4 +151,7 @@ size_t rn_arena_peak(const rn_arena *a, rn_category cat)
     return ((unsigned)cat < RN_NCATEGORIES) ? a->peak[cat] : 0;
 }
 
-size_t rn_arena_total_peak(const rn_arena *a) { return a->total_peak; }
+size_t rn_arena_total_peak(const rn_arena *a)
+{
+    return a->total_peak;
+}

@@ -11,11 +11,11 @@
 #include <stddef.h>
 
 typedef enum {
-    RN_ACTIVATIONS = 0,   /* layer outputs kept for the backward pass, and their gradients */
-    RN_WEIGHTS,           /* parameters and batch-norm running statistics */
-    RN_GRADIENTS,         /* parameter gradients */
-    RN_OPTIMIZER,         /* Adam's m and v */
-    RN_WORKSPACE,         /* im2col buffers, cuDNN workspace, batch staging */
+    RN_ACTIVATIONS = 0, /* layer outputs kept for the backward pass, and their gradients */
+    RN_WEIGHTS,         /* parameters and batch-norm running statistics */
+    RN_GRADIENTS,       /* parameter gradients */
+    RN_OPTIMIZER,       /* Adam's m and v */
+    RN_WORKSPACE,       /* im2col buffers, cuDNN workspace, batch staging */
     RN_NCATEGORIES
 } rn_category;
 
@@ -38,7 +38,7 @@ void rn_arena_release(rn_arena *a, void *p);
 int rn_arena_on_device(const rn_arena *a);
 size_t rn_arena_current(const rn_arena *a, rn_category cat);
 size_t rn_arena_peak(const rn_arena *a, rn_category cat);
-size_t rn_arena_total_peak(const rn_arena *a);   /* peak of the sum over categories */
-const char *rn_category_name(rn_category cat);   /* "activations", "weights", ... */
+size_t rn_arena_total_peak(const rn_arena *a); /* peak of the sum over categories */
+const char *rn_category_name(rn_category cat); /* "activations", "weights", ... */
 
 #endif

@@ -39,8 +39,8 @@ static inline int rn_out_size(int in, int k, int stride, int pad)
 }
 
 typedef struct rn_backend {
-    const char *name;       /* "cpu" or "gpu" */
-    int on_device;          /* pointers are device memory */
+    const char *name; /* "cpu" or "gpu" */
+    int on_device;    /* pointers are device memory */
 
     /* Floats of scratch a convolution of this shape on an n x cin x h x w
      * input needs (forward and backward); the model gives it `work`. */
@@ -48,24 +48,21 @@ typedef struct rn_backend {
     /* Which algorithm runs the convolution, for the run's report, e.g.
      * "im2col + OpenBLAS SGEMM", "im2col + cuBLAS", "cuDNN". */
     const char *(*conv_algo)(const rn_conv_shape *s, int n, int h, int w);
-    void (*conv_forward)(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                         const float *weight, float *y, float *work);
-    void (*conv_backward)(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                          const float *weight, const float *dy, float *dx, float *dweight,
-                          float *work);
+    void (*conv_forward)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                         float *work);
+    void (*conv_backward)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                          const float *dy, float *dx, float *dweight, float *work);
 
     /* Batch norm over n x c x hw. save_mean and save_invstd (c floats each,
      * 1/sqrt(var + eps)) are written by the training forward and read by
      * the backward. */
-    void (*bn_forward_train)(int n, int c, int hw, const float *x, const float *gamma,
-                             const float *beta, float *y, float *save_mean, float *save_invstd,
-                             float *running_mean, float *running_var, float momentum, float eps);
-    void (*bn_forward_eval)(int n, int c, int hw, const float *x, const float *gamma,
-                            const float *beta, const float *running_mean,
-                            const float *running_var, float eps, float *y);
-    void (*bn_backward)(int n, int c, int hw, const float *x, const float *gamma,
-                        const float *save_mean, const float *save_invstd, const float *dy,
-                        float *dx, float *dgamma, float *dbeta);
+    void (*bn_forward_train)(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                             float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                             float momentum, float eps);
+    void (*bn_forward_eval)(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, float eps, float *y);
+    void (*bn_backward)(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
 
     /* y = max(x, 0) (y may be x); dx = dy where y > 0 (dx may be dy). */
     void (*relu_forward)(size_t count, const float *x, float *y);
@@ -75,33 +72,32 @@ typedef struct rn_backend {
 
     /* Max pooling k x k, stride, padding (ResNet's 3, 2, 1); argmax holds,
      * per output element, the index within its (n, c) input plane. */
-    void (*maxpool_forward)(int n, int c, int h, int w, int k, int stride, int pad,
-                            const float *x, float *y, int32_t *argmax);
-    void (*maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad,
-                             const int32_t *argmax, const float *dy, float *dx);
+    void (*maxpool_forward)(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                            int32_t *argmax);
+    void (*maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                             const float *dy, float *dx);
     /* Global average pooling: n x c x hw -> n x c. */
     void (*avgpool_forward)(int n, int c, int hw, const float *x, float *y);
     void (*avgpool_backward)(int n, int c, int hw, const float *dy, float *dx);
 
     /* y = x W^T + b, W out x in (PyTorch's layout). */
-    void (*linear_forward)(int n, int in, int out, const float *x, const float *weight,
-                           const float *bias, float *y);
-    void (*linear_backward)(int n, int in, int out, const float *x, const float *weight,
-                            const float *dy, float *dx, float *dweight, float *dbias);
+    void (*linear_forward)(int n, int in, int out, const float *x, const float *weight, const float *bias, float *y);
+    void (*linear_backward)(int n, int in, int out, const float *x, const float *weight, const float *dy, float *dx,
+                            float *dweight, float *dbias);
 
     /* Batch-mean cross-entropy of n x classes logits against labels (n
      * int32 on the same side as the logits); writes dlogits, the batch
      * loss to *loss and the number of correct arg-max predictions to
      * *correct, both as device or host scalars like the other pointers
      * (on the GPU they stay on the device until read). */
-    void (*xent)(int n, int classes, const float *logits, const int32_t *labels,
-                 float *dlogits, float *loss, int32_t *correct);
+    void (*xent)(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
+                 int32_t *correct);
 
     /* Adam with bias correction, PyTorch's formulation:
      *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
      *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)       (t >= 1) */
-    void (*adam)(size_t count, float *param, const float *grad, float *m, float *v, float lr,
-                 float b1, float b2, float eps, int t);
+    void (*adam)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t);
 
     /* Copies between host memory and the backend's memory (plain memcpy on
      * the CPU), and waiting for queued work (nothing on the CPU). */

@@ -8,16 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RN_CIFAR_SIDE 32
-#define RN_CIFAR_PIXELS (3 * 32 * 32)
-#define RN_CIFAR_RECORD (1 + RN_CIFAR_PIXELS)
+#define RN_CIFAR_SIDE    32
+#define RN_CIFAR_PIXELS  (3 * 32 * 32)
+#define RN_CIFAR_RECORD  (1 + RN_CIFAR_PIXELS)
 #define RN_CIFAR_CLASSES 10
 
 typedef struct {
     int n;
-    uint8_t *pixels;     /* n * 3072 bytes, CHW planes per image */
-    uint8_t *labels;     /* n */
-    char source[1024];   /* the folder or "generated from seed S" */
+    uint8_t *pixels;   /* n * 3072 bytes, CHW planes per image */
+    uint8_t *labels;   /* n */
+    char source[1024]; /* the folder or "generated from seed S" */
 } rn_cifar;
 
 /* Reads one .bin file, appending its records to d. The file's size must be

@@ -60,4 +60,7 @@ static const rn_backend cpu_backend = {
     .regions_flush = cpu_regions_flush,
 };
 
-const rn_backend *rn_cpu_backend(void) { return &cpu_backend; }
+const rn_backend *rn_cpu_backend(void)
+{
+    return &cpu_backend;
+}

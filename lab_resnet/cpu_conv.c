@@ -53,14 +53,14 @@ size_t rn_cpu_conv_set_chunk_floats(size_t floats)
  * images go into one GEMM. */
 typedef struct {
     int oh, ow;
-    size_t ohw;         /* output pixels per image */
-    int ky0, ky1;       /* taps computed: [ky0, ky1) x [kx0, kx1) */
+    size_t ohw;   /* output pixels per image */
+    int ky0, ky1; /* taps computed: [ky0, ky1) x [kx0, kx1) */
     int kx0, kx1;
-    int ntaps;          /* (ky1 - ky0) * (kx1 - kx0) */
-    int pruned;         /* ntaps < k * k: W and dW go through compact copies */
-    int kdim;           /* cin * ntaps: rows of col, columns of (compact) W */
-    int direct;         /* 1x1, stride 1, no padding: col is the input itself */
-    int nb;             /* images per chunk */
+    int ntaps;  /* (ky1 - ky0) * (kx1 - kx0) */
+    int pruned; /* ntaps < k * k: W and dW go through compact copies */
+    int kdim;   /* cin * ntaps: rows of col, columns of (compact) W */
+    int direct; /* 1x1, stride 1, no padding: col is the input itself */
+    int nb;     /* images per chunk */
 } conv_plan;
 
 /* The taps t along one axis that read inside [0, in) for some output o:
@@ -79,7 +79,7 @@ static void live_taps(int in, int out, int k, int stride, int pad, int *lo, int 
                 break;
             }
         }
-    if (*lo >= *hi) *lo = *hi = 0;   /* every tap reads padding only */
+    if (*lo >= *hi) *lo = *hi = 0; /* every tap reads padding only */
 }
 
 static conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
@@ -157,8 +157,8 @@ const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
     return blas ? "im2col + OpenBLAS SGEMM" : "im2col + blocked SGEMM";
 }
 
-static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc)
+static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
+                 float *c, int ldc)
 {
     cs_gemm(cs_gemm_best_cpu(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
@@ -189,8 +189,8 @@ static void build_taps(const rn_conv_shape *s, int h, int w, const conv_plan *p,
 /* col (kdim x nimg*ohw): row r = (ci, t), column i*ohw + q holds what tap t
  * of output pixel q of image i reads from channel ci. Rows are independent:
  * one thread fills whole rows. */
-static void im2col(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
-                   const float *x, const int32_t *taps, float *col)
+static void im2col(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg, const float *x,
+                   const int32_t *taps, float *col)
 {
     const int ntaps = p->ntaps;
     const size_t ohw = p->ohw, ld = (size_t)nimg * ohw;
@@ -212,8 +212,8 @@ static void im2col(const rn_conv_shape *s, int h, int w, const conv_plan *p, int
  * them from (an input pixel feeds up to k*k output pixels). One thread owns
  * one (image, channel) plane of dx, and only that channel's rows of dcol add
  * into it, so no two threads write the same place. */
-static void col2im(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg,
-                   const float *dcol, const int32_t *taps, float *dx)
+static void col2im(const rn_conv_shape *s, int h, int w, const conv_plan *p, int nimg, const float *dcol,
+                   const int32_t *taps, float *dx)
 {
     const int ntaps = p->ntaps, cin = s->cin;
     const size_t ohw = p->ohw, ld = (size_t)nimg * ohw, plane = (size_t)h * w;
@@ -240,8 +240,7 @@ static void scatter_images(int cout, size_t ohw, int nimg, const float *gemm_lay
 #pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > RN_PAR_MIN)
     for (int i = 0; i < nimg; i++)
         for (int co = 0; co < cout; co++)
-            memcpy(nchw + ((size_t)i * cout + co) * ohw, gemm_layout + (size_t)co * ld + i * ohw,
-                   ohw * sizeof(float));
+            memcpy(nchw + ((size_t)i * cout + co) * ohw, gemm_layout + (size_t)co * ld + i * ohw, ohw * sizeof(float));
 }
 
 static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, float *gemm_layout)
@@ -250,8 +249,7 @@ static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, flo
 #pragma omp parallel for collapse(2) schedule(static) if ((size_t)cout * ld > RN_PAR_MIN)
     for (int i = 0; i < nimg; i++)
         for (int co = 0; co < cout; co++)
-            memcpy(gemm_layout + (size_t)co * ld + i * ohw, nchw + ((size_t)i * cout + co) * ohw,
-                   ohw * sizeof(float));
+            memcpy(gemm_layout + (size_t)co * ld + i * ohw, nchw + ((size_t)i * cout + co) * ohw, ohw * sizeof(float));
 }
 
 /* W (cout x cin x k x k) -> the columns of the computed taps, cout x kdim
@@ -259,8 +257,7 @@ static void gather_images(int cout, size_t ohw, int nimg, const float *nchw, flo
  * that were not computed (their gradient is exactly zero). Both stream the
  * whole weight tensor (9 MiB in layer4), so they are memory-bound: one
  * thread per block of output channels, each writing in memory order. */
-static void compact_weights(const rn_conv_shape *s, const conv_plan *p, const float *weight,
-                            float *wlive)
+static void compact_weights(const rn_conv_shape *s, const conv_plan *p, const float *weight, float *wlive)
 {
     const int k = s->k, cin = s->cin;
 #pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > RN_PAR_MIN)
@@ -274,8 +271,7 @@ static void compact_weights(const rn_conv_shape *s, const conv_plan *p, const fl
     }
 }
 
-static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const float *dwlive,
-                               float *dweight)
+static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const float *dwlive, float *dweight)
 {
     const int k = s->k, cin = s->cin;
 #pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > RN_PAR_MIN)
@@ -292,8 +288,8 @@ static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const
     }
 }
 
-void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                         const float *weight, float *y, float *work)
+void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                         float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
     const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p.ohw;
@@ -301,18 +297,18 @@ void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const floa
     if (p.direct) {
         /* y_n (cout x hw) = W (cout x cin) * x_n (cin x hw), straight into y. */
         for (int i = 0; i < n; i++)
-            gemm(0, 0, s->cout, (int)p.ohw, s->cin, weight, s->cin, x + i * x_img, (int)p.ohw,
-                 0.0f, y + i * y_img, (int)p.ohw);
+            gemm(0, 0, s->cout, (int)p.ohw, s->cin, weight, s->cin, x + i * x_img, (int)p.ohw, 0.0f, y + i * y_img,
+                 (int)p.ohw);
         return;
     }
-    if (p.kdim == 0) {   /* every tap reads padding: y = 0 */
+    if (p.kdim == 0) { /* every tap reads padding: y = 0 */
         memset(y, 0, (size_t)n * y_img * sizeof *y);
         return;
     }
 
     const conv_scratch sc = split_scratch(work, s, &p);
     build_taps(s, h, w, &p, sc.taps);
-    const float *wmat = weight;   /* cout x kdim */
+    const float *wmat = weight; /* cout x kdim */
     if (p.pruned) {
         compact_weights(s, &p, weight, sc.wlive);
         wmat = sc.wlive;
@@ -328,9 +324,8 @@ void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const floa
     }
 }
 
-void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                          const float *weight, const float *dy, float *dx, float *dweight,
-                          float *work)
+void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                          const float *dy, float *dx, float *dweight, float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
     const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p.ohw;
@@ -346,19 +341,19 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
     if (p.direct) {
         for (int i = 0; i < n; i++) {
             /* dW (cout x cin) += dy_n (cout x hw) * x_n^T (hw x cin) */
-            gemm(0, 1, s->cout, s->cin, (int)p.ohw, dy + i * y_img, (int)p.ohw, x + i * x_img,
-                 (int)p.ohw, i == 0 ? 0.0f : 1.0f, dweight, s->cin);
+            gemm(0, 1, s->cout, s->cin, (int)p.ohw, dy + i * y_img, (int)p.ohw, x + i * x_img, (int)p.ohw,
+                 i == 0 ? 0.0f : 1.0f, dweight, s->cin);
             /* dx_n (cin x hw) = W^T (cin x cout) * dy_n (cout x hw) */
             if (dx != NULL)
-                gemm(1, 0, s->cin, (int)p.ohw, s->cout, weight, s->cin, dy + i * y_img,
-                     (int)p.ohw, 0.0f, dx + i * x_img, (int)p.ohw);
+                gemm(1, 0, s->cin, (int)p.ohw, s->cout, weight, s->cin, dy + i * y_img, (int)p.ohw, 0.0f,
+                     dx + i * x_img, (int)p.ohw);
         }
         return;
     }
 
     const conv_scratch sc = split_scratch(work, s, &p);
     build_taps(s, h, w, &p, sc.taps);
-    const float *wmat = weight;   /* cout x kdim */
+    const float *wmat = weight; /* cout x kdim */
     float *dwmat = dweight;
     if (p.pruned) {
         compact_weights(s, &p, weight, sc.wlive);
@@ -369,15 +364,14 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         const int nimg = n - n0 < p.nb ? n - n0 : p.nb;
         const int cols = (int)((size_t)nimg * p.ohw);
         im2col(s, h, w, &p, nimg, x + n0 * x_img, sc.taps, sc.col);
-        const float *dyc = dy + n0 * y_img;   /* one image: already the GEMM layout */
+        const float *dyc = dy + n0 * y_img; /* one image: already the GEMM layout */
         if (nimg > 1) {
             gather_images(s->cout, p.ohw, nimg, dyc, sc.ybuf);
             dyc = sc.ybuf;
         }
         /* dW (cout x kdim) += dy (cout x cols) * col^T (cols x kdim): the sum
          * over images is the GEMM's own reduction, across chunks beta = 1. */
-        gemm(0, 1, s->cout, p.kdim, cols, dyc, cols, sc.col, cols, n0 == 0 ? 0.0f : 1.0f,
-             dwmat, p.kdim);
+        gemm(0, 1, s->cout, p.kdim, cols, dyc, cols, sc.col, cols, n0 == 0 ? 0.0f : 1.0f, dwmat, p.kdim);
         if (dx != NULL) {
             /* dcol (kdim x cols) = W^T * dy, over col: it is no longer needed. */
             gemm(1, 0, p.kdim, cols, s->cout, wmat, p.kdim, dyc, cols, 0.0f, sc.col, cols);

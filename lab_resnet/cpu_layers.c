@@ -16,7 +16,7 @@
 #include "cs_console.h"
 #include "cs_gemm.h"
 
-#define RN_PAR_MIN 16384   /* elements below which a loop runs on one thread */
+#define RN_PAR_MIN 16384 /* elements below which a loop runs on one thread */
 
 /* ---- batch norm ------------------------------------------------------ */
 
@@ -53,8 +53,7 @@ static double row_sq_dev(const float *p, int hw, double mu)
 }
 
 /* sum dy and sum dy * (x - mean), added to *s_dy and *s_dyx */
-static void row_dy_sums(const float *dy, const float *x, int hw, double mean, double *s_dy,
-                        double *s_dyx)
+static void row_dy_sums(const float *dy, const float *x, int hw, double mean, double *s_dy, double *s_dyx)
 {
     double a = 0.0, b = 0.0;
     if (hw < RN_SIMD_MIN_ROW) {
@@ -77,8 +76,7 @@ static void row_dy_sums(const float *dy, const float *x, int hw, double mean, do
  * 8 K values (batch 32 at 16x16) to 400 K (at 112x112), and the variance (a
  * difference of nearby sums) would lose digits in float. Two passes (the mean, then the
  * squared deviations) rather than E[x^2] - E[x]^2, which cancels. */
-static void channel_stats(int n, int c, int hw, const float *x, int ch, double *mean,
-                          double *var)
+static void channel_stats(int n, int c, int hw, const float *x, int ch, double *mean, double *var)
 {
     double sum = 0.0;
     for (int i = 0; i < n; i++) sum += row_sum(x + ((size_t)i * c + ch) * hw, hw);
@@ -87,12 +85,12 @@ static void channel_stats(int n, int c, int hw, const float *x, int ch, double *
     double sq = 0.0;
     for (int i = 0; i < n; i++) sq += row_sq_dev(x + ((size_t)i * c + ch) * hw, hw, mu);
     *mean = mu;
-    *var = sq / count;   /* biased: what the normalisation uses */
+    *var = sq / count; /* biased: what the normalisation uses */
 }
 
-void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
-                             const float *beta, float *y, float *save_mean, float *save_invstd,
-                             float *running_mean, float *running_var, float momentum, float eps)
+void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                             float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                             float momentum, float eps)
 {
     const double count = (double)n * hw;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
@@ -119,9 +117,8 @@ void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *
     }
 }
 
-void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
-                            const float *beta, const float *running_mean,
-                            const float *running_var, float eps, float *y)
+void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, float eps, float *y)
 {
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
@@ -139,15 +136,14 @@ void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
  *   dbeta  = sum dy,   dgamma = sum dy * xhat,
  *   dx     = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma)
  * (the last two terms are the paths through the batch mean and variance). */
-void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
-                        const float *save_mean, const float *save_invstd, const float *dy,
-                        float *dx, float *dgamma, float *dbeta)
+void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     const double count = (double)n * hw;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
         const double mean = save_mean[ch], invstd = save_invstd[ch];
-        double sum_dy = 0.0, sum_dy_xc = 0.0;   /* sum dy, sum dy * (x - mean) */
+        double sum_dy = 0.0, sum_dy_xc = 0.0; /* sum dy, sum dy * (x - mean) */
         for (int i = 0; i < n; i++) {
             const size_t row = ((size_t)i * c + ch) * hw;
             row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
@@ -192,8 +188,8 @@ void rn_cpu_add(size_t count, const float *a, const float *b, float *y)
 
 /* ---- pooling ----------------------------------------------------------- */
 
-void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
-                            const float *x, float *y, int32_t *argmax)
+void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                            int32_t *argmax)
 {
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const int planes = n * c;
@@ -236,8 +232,8 @@ void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int p
     }
 }
 
-void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
-                             const int32_t *argmax, const float *dy, float *dx)
+void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                             const float *dy, float *dx)
 {
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const int planes = n * c;
@@ -279,16 +275,15 @@ void rn_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
 
 /* ---- classifier -------------------------------------------------------- */
 
-void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
-                           const float *bias, float *y)
+void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight, const float *bias, float *y)
 {
     /* y := bias in every row, then y += x (n x in) * W^T (in x out). */
     for (int i = 0; i < n; i++) memcpy(y + (size_t)i * out, bias, (size_t)out * sizeof *y);
     cs_gemm(cs_gemm_best_cpu(), 0, 1, n, out, in, 1.0f, x, in, weight, in, 1.0f, y, out);
 }
 
-void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
-                            const float *dy, float *dx, float *dweight, float *dbias)
+void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight, const float *dy, float *dx,
+                            float *dweight, float *dbias)
 {
     const cs_gemm_backend be = cs_gemm_best_cpu();
     /* dW (out x in) = dy^T (out x n) * x (n x in) */
@@ -304,8 +299,8 @@ void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float 
 
 /* ---- loss -------------------------------------------------------------- */
 
-void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
-                 float *dlogits, float *loss, int32_t *correct)
+void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
+                 int32_t *correct)
 {
     double total = 0.0;
     int32_t right = 0;
@@ -314,8 +309,8 @@ void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
         float *dz = dlogits + (size_t)i * classes;
         const int32_t label = labels[i];
         if (label < 0 || label >= classes) {
-            fprintf(stderr, "%s: cross-entropy: label %d of sample %d is not in [0, %d)\n",
-                    cs_prog(), (int)label, i, classes);
+            fprintf(stderr, "%s: cross-entropy: label %d of sample %d is not in [0, %d)\n", cs_prog(), (int)label, i,
+                    classes);
             exit(2);
         }
         /* log-sum-exp shifted by the largest logit, so exp never overflows;
@@ -346,8 +341,8 @@ void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
  * on 2 cores: 20.7 ms as is, 7.4 ms with the flag). GCC 12
  * ignores that flag given as a function attribute or a pragma: it belongs
  * on the command line (CMake: set_source_files_properties). */
-void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
-                 float b1, float b2, float eps, int t)
+void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t)
 {
     /* The bias corrections are the same for every element: once, in double. */
     const float inv_bc1 = (float)(1.0 / (1.0 - pow(b1, t)));

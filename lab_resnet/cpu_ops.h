@@ -13,11 +13,10 @@
 /* cpu_conv.c: im2col + the best common GEMM backend. */
 size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w);
 const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w);
-void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                         const float *weight, float *y, float *work);
-void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                          const float *weight, const float *dy, float *dx, float *dweight,
-                          float *work);
+void rn_cpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                         float *work);
+void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                          const float *dy, float *dx, float *dweight, float *work);
 /* The most floats the im2col matrix and the GEMM's output may take in one
  * convolution's scratch (default 16 Mi floats, 64 MiB): above it the batch
  * is processed in chunks of images. Returns the previous value; 0 restores
@@ -26,31 +25,28 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 size_t rn_cpu_conv_set_chunk_floats(size_t floats);
 
 /* cpu_layers.c */
-void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
-                             const float *beta, float *y, float *save_mean, float *save_invstd,
-                             float *running_mean, float *running_var, float momentum, float eps);
-void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
-                            const float *beta, const float *running_mean,
-                            const float *running_var, float eps, float *y);
-void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
-                        const float *save_mean, const float *save_invstd, const float *dy,
-                        float *dx, float *dgamma, float *dbeta);
+void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                             float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                             float momentum, float eps);
+void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, float eps, float *y);
+void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
 void rn_cpu_relu_forward(size_t count, const float *x, float *y);
 void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
 void rn_cpu_add(size_t count, const float *a, const float *b, float *y);
-void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
-                            const float *x, float *y, int32_t *argmax);
-void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
-                             const int32_t *argmax, const float *dy, float *dx);
+void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                            int32_t *argmax);
+void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                             const float *dy, float *dx);
 void rn_cpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
 void rn_cpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
-void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
-                           const float *bias, float *y);
-void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
-                            const float *dy, float *dx, float *dweight, float *dbias);
-void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
-                 float *dlogits, float *loss, int32_t *correct);
-void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
-                 float b1, float b2, float eps, int t);
+void rn_cpu_linear_forward(int n, int in, int out, const float *x, const float *weight, const float *bias, float *y);
+void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float *weight, const float *dy, float *dx,
+                            float *dweight, float *dbias);
+void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
+                 int32_t *correct);
+void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t);
 
 #endif

@@ -9,13 +9,14 @@
  * waits in to_host (to read the loss), sync, regions_flush, rn_device_zero
  * and rn_device_free, and nowhere else. */
 #include "cs_cuda.cuh"
-#include <nvtx3/nvToolsExt.h>   /* header-only NVTX v3, from the CUDA toolkit */
+#include <nvtx3/nvToolsExt.h> /* header-only NVTX v3, from the CUDA toolkit */
 #include "gpu_kernels.cuh"
 #include "device_mem.h"
 
 #include <mutex>
 
-namespace {
+namespace
+{
 
 std::once_flag stream_once;
 cudaStream_t backend_stream;
@@ -53,8 +54,7 @@ void gpu_release(void)
  * otherwise still be reading the buffer when the loader refills it. */
 void gpu_to_backend(void *dst, const void *src_host, size_t bytes)
 {
-    if (bytes == 0)
-        return;
+    if (bytes == 0) return;
     const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemcpyAsync(dst, src_host, bytes, cudaMemcpyHostToDevice, s));
     CUDA_CHECK(cudaStreamSynchronize(s));
@@ -62,8 +62,7 @@ void gpu_to_backend(void *dst, const void *src_host, size_t bytes)
 
 void gpu_to_host(void *dst_host, const void *src, size_t bytes)
 {
-    if (bytes == 0)
-        return;
+    if (bytes == 0) return;
     const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemcpyAsync(dst_host, src, bytes, cudaMemcpyDeviceToHost, s));
     CUDA_CHECK(cudaStreamSynchronize(s));
@@ -81,15 +80,13 @@ void gpu_sync(void)
 int gpu_region_begin(const char *name)
 {
     int h = cs_gpu_phase_begin(name, rn_gpu_stream());
-    if (h >= 0)
-        nvtxRangePushA(name);   /* the same name on Nsight Systems' timeline */
+    if (h >= 0) nvtxRangePushA(name); /* the same name on Nsight Systems' timeline */
     return h;
 }
 
 void gpu_region_end(int handle)
 {
-    if (handle >= 0)
-        nvtxRangePop();
+    if (handle >= 0) nvtxRangePop();
     cs_gpu_phase_end(handle, rn_gpu_stream());
 }
 
@@ -132,7 +129,7 @@ void fill_table(void)
     table.release = gpu_release;
 }
 
-}   /* namespace */
+} /* namespace */
 
 cudaStream_t rn_gpu_stream(void)
 {
@@ -161,8 +158,7 @@ extern "C" void *rn_device_alloc(size_t bytes, const char *what)
  * reading it on the device. */
 extern "C" void rn_device_free(void *p)
 {
-    if (p == NULL)
-        return;
+    if (p == NULL) return;
     CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream()));
     cs_gpu_free(p);
 }
@@ -171,8 +167,7 @@ extern "C" void rn_device_free(void *p)
  * buffer), then a wait, as device_mem.h promises. */
 extern "C" void rn_device_zero(void *p, size_t bytes)
 {
-    if (p == NULL || bytes == 0)
-        return;
+    if (p == NULL || bytes == 0) return;
     const cudaStream_t s = rn_gpu_stream();
     CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, s));
     CUDA_CHECK(cudaStreamSynchronize(s));

@@ -9,12 +9,14 @@
 
 #include "cs_console.h"
 
-const rn_backend *rn_gpu_backend(void) { return NULL; }
+const rn_backend *rn_gpu_backend(void)
+{
+    return NULL;
+}
 
 static _Noreturn void no_device(const char *what)
 {
-    fprintf(stderr, "%s: device memory asked for (%s) in a build without CUDA\n", cs_prog(),
-            what);
+    fprintf(stderr, "%s: device memory asked for (%s) in a build without CUDA\n", cs_prog(), what);
     exit(3);
 }
 

@@ -61,7 +61,8 @@ extern "C" {
 #include "cs_console.h"
 }
 
-namespace {
+namespace
+{
 
 /* ------------------------------------------------------------------------
  * Which path, and how much scratch.
@@ -71,14 +72,14 @@ enum conv_path { PATH_IM2COL, PATH_CUDNN };
 conv_path active_path(void)
 {
     const char *e = getenv("RN_CONV");
-    if (e == NULL || *e == '\0')
-        return RN_HAVE_CUDNN ? PATH_CUDNN : PATH_IM2COL;
-    if (strcmp(e, "im2col") == 0)
-        return PATH_IM2COL;
+    if (e == NULL || *e == '\0') return RN_HAVE_CUDNN ? PATH_CUDNN : PATH_IM2COL;
+    if (strcmp(e, "im2col") == 0) return PATH_IM2COL;
     if (strcmp(e, "cudnn") == 0) {
         if (!RN_HAVE_CUDNN) {
-            fprintf(stderr, "%s: RN_CONV=cudnn: this build has no cuDNN (CMake did not "
-                            "find it); unset RN_CONV or use RN_CONV=im2col\n", cs_prog());
+            fprintf(stderr,
+                    "%s: RN_CONV=cudnn: this build has no cuDNN (CMake did not "
+                    "find it); unset RN_CONV or use RN_CONV=im2col\n",
+                    cs_prog());
             exit(2);
         }
         return PATH_CUDNN;
@@ -97,14 +98,12 @@ constexpr size_t DEFAULT_CHUNK_FLOATS = (size_t)32 << 20;
 size_t chunk_cap_floats(void)
 {
     const char *e = getenv("RN_CONV_CHUNK_FLOATS");
-    if (e == NULL || *e == '\0')
-        return DEFAULT_CHUNK_FLOATS;
+    if (e == NULL || *e == '\0') return DEFAULT_CHUNK_FLOATS;
     char *end = NULL;
     errno = 0;
     const unsigned long long v = strtoull(e, &end, 10);
     if (errno != 0 || end == e || *end != '\0' || v == 0 || e[0] == '-') {
-        fprintf(stderr, "%s: RN_CONV_CHUNK_FLOATS=%s: expected a positive number of floats\n",
-                cs_prog(), e);
+        fprintf(stderr, "%s: RN_CONV_CHUNK_FLOATS=%s: expected a positive number of floats\n", cs_prog(), e);
         exit(2);
     }
     return (size_t)v;
@@ -116,10 +115,8 @@ size_t chunk_cap_floats(void)
 bool cudnn_find_algorithms(void)
 {
     const char *e = getenv("RN_CUDNN_ALGO");
-    if (e == NULL || *e == '\0' || strcmp(e, "heuristics") == 0)
-        return false;
-    if (strcmp(e, "find") == 0)
-        return true;
+    if (e == NULL || *e == '\0' || strcmp(e, "heuristics") == 0) return false;
+    if (strcmp(e, "find") == 0) return true;
     fprintf(stderr, "%s: RN_CUDNN_ALGO=%s: expected heuristics or find\n", cs_prog(), e);
     exit(2);
 }
@@ -132,9 +129,9 @@ bool cudnn_find_algorithms(void)
 /* Sizes derived from the shape, and how many images go into one chunk. */
 struct conv_plan {
     int oh, ow;
-    int ohw;        /* output pixels per image */
-    int kdim;       /* cin * k * k: rows of col, columns of W */
-    int nb;         /* images per chunk */
+    int ohw;  /* output pixels per image */
+    int kdim; /* cin * k * k: rows of col, columns of W */
+    int nb;   /* images per chunk */
 };
 
 conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
@@ -152,15 +149,11 @@ conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
      * integers, and cuBLAS takes int leading dimensions. The kernels' grid-
      * stride loops step an int counter up to one grid (at most 8192 blocks of
      * 256 threads) past the end, so that much headroom is kept too. */
-    const size_t biggest = per_image > (size_t)s->cin * h * w ? per_image
-                                                              : (size_t)s->cin * h * w;
+    const size_t biggest = per_image > (size_t)s->cin * h * w ? per_image : (size_t)s->cin * h * w;
     const size_t index_limit = (size_t)INT_MAX - 8192u * 256u;
-    if (biggest && nb > index_limit / biggest)
-        nb = index_limit / biggest;
-    if (nb > (size_t)n)
-        nb = (size_t)n;
-    if (nb < 1)
-        nb = 1;      /* one image over the cap still runs: the cap is a target */
+    if (biggest && nb > index_limit / biggest) nb = index_limit / biggest;
+    if (nb > (size_t)n) nb = (size_t)n;
+    if (nb < 1) nb = 1; /* one image over the cap still runs: the cap is a target */
     p.nb = (int)nb;
     return p;
 }
@@ -177,21 +170,18 @@ size_t im2col_work_floats(const rn_conv_shape *s, int n, int h, int w)
  * consecutive threads write consecutive addresses and read input pixels
  * `stride` apart in one row: coalesced writes, mostly coalesced reads.
  * Positions in the padding are written as zeros. */
-__global__ void im2col_kernel(int kdim, int cols, int cin, int h, int w, int k, int stride,
-                              int pad, int ow, int ohw, const float *__restrict__ x,
-                              float *__restrict__ col)
+__global__ void im2col_kernel(int kdim, int cols, int cin, int h, int w, int k, int stride, int pad, int ow, int ohw,
+                              const float *__restrict__ x, float *__restrict__ col)
 {
     for (int r = blockIdx.y; r < kdim; r += gridDim.y) {
         const int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
         float *col_row = col + (size_t)r * cols;
-        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols;
-             j += gridDim.x * blockDim.x) {
+        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += gridDim.x * blockDim.x) {
             const int b = j / ohw, pix = j - b * ohw;
             const int oy = pix / ow, ox = pix - oy * ow;
             const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
             float v = 0.0f;
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                v = x[(((size_t)b * cin + ci) * h + iy) * w + ix];
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = x[(((size_t)b * cin + ci) * h + iy) * w + ix];
             col_row[j] = v;
         }
     }
@@ -199,12 +189,10 @@ __global__ void im2col_kernel(int kdim, int cols, int cin, int h, int w, int k, 
 
 /* dy' (cout x nb*ohw) from dy (nb x cout x ohw, NCHW): the rearrangement
  * that makes the batch's output gradient one matrix. */
-__global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__restrict__ dy,
-                                 float *__restrict__ dyt)
+__global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__restrict__ dy, float *__restrict__ dyt)
 {
     for (int co = blockIdx.y; co < cout; co += gridDim.y) {
-        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols;
-             j += gridDim.x * blockDim.x) {
+        for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += gridDim.x * blockDim.x) {
             const int b = j / ohw, pix = j - b * ohw;
             dyt[(size_t)co * cols + j] = dy[((size_t)b * cout + co) * ohw + pix];
         }
@@ -217,13 +205,11 @@ __global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__res
  * whole number inside the output), and likewise for x. Each dx element is
  * written once, in a fixed order: no atomics, deterministic, and no zeroing
  * pass before (the contract's overwrite comes for free). */
-__global__ void col2im_kernel(int total, int cin, int h, int w, int k, int stride, int pad,
-                              int oh, int ow, int cols, const float *__restrict__ dcol,
-                              float *__restrict__ dx)
+__global__ void col2im_kernel(int total, int cin, int h, int w, int k, int stride, int pad, int oh, int ow, int cols,
+                              const float *__restrict__ dcol, float *__restrict__ dx)
 {
     const int ohw = oh * ow;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
-         i += gridDim.x * blockDim.x) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
         const int ix = i % w;
         int t = i / w;
         const int iy = t % h;
@@ -231,19 +217,15 @@ __global__ void col2im_kernel(int total, int cin, int h, int w, int k, int strid
         const int ci = t % cin, b = t / cin;
         float g = 0.0f;
         for (int ky = 0; ky < k; ++ky) {
-            const int ty = iy + pad - ky;            /* = oy * stride */
-            if (ty < 0)
-                break;                               /* only smaller for larger ky */
+            const int ty = iy + pad - ky; /* = oy * stride */
+            if (ty < 0) break;            /* only smaller for larger ky */
             const int oy = ty / stride;
-            if (oy * stride != ty || oy >= oh)
-                continue;
+            if (oy * stride != ty || oy >= oh) continue;
             for (int kx = 0; kx < k; ++kx) {
                 const int tx = ix + pad - kx;
-                if (tx < 0)
-                    break;
+                if (tx < 0) break;
                 const int ox = tx / stride;
-                if (ox * stride != tx || ox >= ow)
-                    continue;
+                if (ox * stride != tx || ox >= ow) continue;
                 const int r = (ci * k + ky) * k + kx;
                 g += dcol[(size_t)r * cols + b * ohw + oy * ow + ox];
             }
@@ -257,23 +239,22 @@ __global__ void col2im_kernel(int total, int cin, int h, int w, int k, int strid
 dim3 grid_rows_cols(int rows, int cols)
 {
     unsigned gx = (unsigned)((cols + RN_THREADS - 1) / RN_THREADS);
-    if (gx > 1024u)
-        gx = 1024u;      /* the kernels stride over longer rows */
+    if (gx > 1024u) gx = 1024u; /* the kernels stride over longer rows */
     const unsigned gy = (unsigned)(rows < 65535 ? rows : 65535);
     return dim3(gx ? gx : 1u, gy ? gy : 1u);
 }
 
-void launch_im2col(const rn_conv_shape *s, const conv_plan &p, int nb, int h, int w,
-                   const float *x, float *col, cudaStream_t st)
+void launch_im2col(const rn_conv_shape *s, const conv_plan &p, int nb, int h, int w, const float *x, float *col,
+                   cudaStream_t st)
 {
     const int cols = nb * p.ohw;
-    im2col_kernel<<<grid_rows_cols(p.kdim, cols), RN_THREADS, 0, st>>>(
-        p.kdim, cols, s->cin, h, w, s->k, s->stride, s->pad, p.ow, p.ohw, x, col);
+    im2col_kernel<<<grid_rows_cols(p.kdim, cols), RN_THREADS, 0, st>>>(p.kdim, cols, s->cin, h, w, s->k, s->stride,
+                                                                       s->pad, p.ow, p.ohw, x, col);
     CUDA_CHECK_LAUNCH();
 }
 
-void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                    const float *weight, float *y, float *work)
+void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                    float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
     const cudaStream_t st = rn_gpu_stream();
@@ -286,43 +267,38 @@ void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
          * image b of the chunk in one launch: W is shared (stride 0), col_b
          * starts ohw columns after col_{b-1} within rows `cols` long, and
          * y_b is image b's NCHW block. */
-        cs_gemm_cublas_batched(0, 0, s->cout, p.ohw, p.kdim, 1.0f, weight, p.kdim, 0,
-                               work, cols, p.ohw, 0.0f, y + b0 * out_image, p.ohw,
-                               (long long)out_image, nb, st);
+        cs_gemm_cublas_batched(0, 0, s->cout, p.ohw, p.kdim, 1.0f, weight, p.kdim, 0, work, cols, p.ohw, 0.0f,
+                               y + b0 * out_image, p.ohw, (long long)out_image, nb, st);
     }
 }
 
-void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                     const float *weight, const float *dy, float *dx, float *dweight,
-                     float *work)
+void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,
+                     float *dx, float *dweight, float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
     const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
-    float *col = work;                                        /* kdim x cols */
-    float *dyt = work + (size_t)p.kdim * p.nb * p.ohw;        /* cout x cols */
+    float *col = work;                                 /* kdim x cols */
+    float *dyt = work + (size_t)p.kdim * p.nb * p.ohw; /* cout x cols */
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
         const int cols = nb * p.ohw;
         launch_im2col(s, p, nb, h, w, x + b0 * in_image, col, st);
-        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), RN_THREADS, 0, st>>>(
-            s->cout, cols, p.ohw, dy + b0 * out_image, dyt);
+        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), RN_THREADS, 0, st>>>(s->cout, cols, p.ohw,
+                                                                               dy + b0 * out_image, dyt);
         CUDA_CHECK_LAUNCH();
         /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
          * overwrites (beta 0, as the contract asks), later ones add. */
-        cs_gemm_cublas(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols,
-                       b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim, st);
-        if (dx == NULL)
-            continue;
+        cs_gemm_cublas(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols, b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim,
+                       st);
+        if (dx == NULL) continue;
         /* dcol (kdim x cols) = W^T dy', into col's memory: the dW product
          * above was enqueued first on the same stream, so it has read col
          * before this one overwrites it. */
-        cs_gemm_cublas(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt, cols,
-                       0.0f, col, cols, st);
+        cs_gemm_cublas(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt, cols, 0.0f, col, cols, st);
         const int total = (int)((size_t)nb * in_image);
-        col2im_kernel<<<rn_grid_for((size_t)total), RN_THREADS, 0, st>>>(
-            total, s->cin, h, w, s->k, s->stride, s->pad, p.oh, p.ow, cols, col,
-            dx + b0 * in_image);
+        col2im_kernel<<<rn_grid_for((size_t)total), RN_THREADS, 0, st>>>(total, s->cin, h, w, s->k, s->stride, s->pad,
+                                                                         p.oh, p.ow, cols, col, dx + b0 * in_image);
         CUDA_CHECK_LAUNCH();
     }
 }
@@ -332,11 +308,10 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
  * ------------------------------------------------------------------------ */
 #if RN_HAVE_CUDNN
 
-#define CUDNN_CHECK(call)                                                     \
-    do {                                                                      \
-        cudnnStatus_t rn_st_ = (call);                                        \
-        if (rn_st_ != CUDNN_STATUS_SUCCESS)                                   \
-            cudnn_fail(rn_st_, #call, __FILE__, __LINE__);                    \
+#define CUDNN_CHECK(call)                                                                  \
+    do {                                                                                   \
+        cudnnStatus_t rn_st_ = (call);                                                     \
+        if (rn_st_ != CUDNN_STATUS_SUCCESS) cudnn_fail(rn_st_, #call, __FILE__, __LINE__); \
     } while (0)
 
 [[noreturn]] void cudnn_fail(cudnnStatus_t st, const char *call, const char *file, int line)
@@ -345,8 +320,7 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
                               st == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED
                           ? "out of memory: "
                           : "";
-    fprintf(stderr, "%s: %s:%d: %scuDNN error in %s: %s\n", cs_prog(), file, line, oom, call,
-            cudnnGetErrorString(st));
+    fprintf(stderr, "%s: %s:%d: %scuDNN error in %s: %s\n", cs_prog(), file, line, oom, call, cudnnGetErrorString(st));
     exit(3);
 }
 
@@ -372,7 +346,7 @@ cudnnHandle_t cudnn_handle(void)
 struct cudnn_plan {
     rn_conv_shape s;
     int n, h, w;
-    bool find;                      /* chosen by timing (RN_CUDNN_ALGO=find) */
+    bool find; /* chosen by timing (RN_CUDNN_ALGO=find) */
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd;
@@ -380,7 +354,7 @@ struct cudnn_plan {
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t work_bytes;
-    char text[160];                 /* the three algorithms, for the run's report */
+    char text[160]; /* the three algorithms, for the run's report */
 };
 
 std::mutex plans_mutex;
@@ -391,23 +365,21 @@ std::deque<cudnn_plan> plans;
 /* The plan for this shape, its algorithms chosen the way `find` says. */
 bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
 {
-    return q.find == find && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
-           q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
+           q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
-template <size_t N>
-const char *algo_name(const char *const (&names)[N], int algo)
+template <size_t N> const char *algo_name(const char *const (&names)[N], int algo)
 {
     return algo >= 0 && (size_t)algo < N ? names[algo] : "other";
 }
-const char *const fwd_names[] = {"implicit GEMM", "implicit precomputed GEMM", "GEMM", "direct",
-                                 "FFT", "tiled FFT", "Winograd", "Winograd (non-fused)"};
-const char *const bwd_data_names[] = {"algo 0", "algo 1", "FFT", "tiled FFT", "Winograd",
-                                      "Winograd (non-fused)"};
-const char *const bwd_filter_names[] = {"algo 0", "algo 1", "FFT", "algo 3", "Winograd",
-                                        "Winograd (non-fused)", "tiled FFT"};
-size_t largest_answer_bytes;        /* the most conv_work_floats has answered */
+const char *const fwd_names[] = {"implicit GEMM", "implicit precomputed GEMM", "GEMM", "direct", "FFT", "tiled FFT",
+                                 "Winograd",      "Winograd (non-fused)"};
+const char *const bwd_data_names[] = {"algo 0", "algo 1", "FFT", "tiled FFT", "Winograd", "Winograd (non-fused)"};
+const char *const bwd_filter_names[] = {"algo 0",   "algo 1", "FFT", "algo 3", "Winograd", "Winograd (non-fused)",
+                                        "tiled FFT"};
+size_t largest_answer_bytes; /* the most conv_work_floats has answered */
 
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
  * shape, gives the same bits every time, fits in the workspace limit, and
@@ -422,8 +394,8 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
     for (cudnnMathType_t math : preferred)
         for (int i = 0; i < got; ++i) {
             const Perf &p = perf[(size_t)i];
-            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC &&
-                p.mathType == math && p.memory <= limit_bytes)
+            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC && p.mathType == math &&
+                p.memory <= limit_bytes)
                 return p.algo;
         }
     return fallback;
@@ -438,51 +410,42 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
 void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
 {
     cudnnHandle_t h = cudnn_handle();
-    int max = 0, got = 0;   /* each list as long as cuDNN says it can be */
+    int max = 0, got = 0; /* each list as long as cuDNN says it can be */
 
     CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionFwdAlgoPerf_t> fwd((size_t)max);
     if (find)
-        CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got,
-                                                         fwd.data()));
+        CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     else
-        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got,
-                                                           fwd.data()));
+        CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> bd((size_t)max);
     if (find)
-        CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max,
-                                                              &got, bd.data()));
+        CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     else
-        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max,
-                                                                &got, bd.data()));
+        CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> bf((size_t)max);
     if (find)
-        CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max,
-                                                                &got, bf.data()));
+        CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     else
-        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd,
-                                                                  max, &got, bf.data()));
+        CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
 
     /* The exact workspace of the three choices, asked for each. */
     size_t a = 0, b = 0, c = 0;
     CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, p.fwd, &a));
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd,
-                                                             p.bwd_data, &b));
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd,
-                                                               p.bwd_filter, &c));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, p.bwd_data, &b));
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, p.bwd_filter, &c));
     p.work_bytes = a > b ? a : b;
-    if (c > p.work_bytes)
-        p.work_bytes = c;
+    if (c > p.work_bytes) p.work_bytes = c;
 }
 
 /* The plan for this shape, made on first sight. from_query: asked by
@@ -493,11 +456,10 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * far, since callers size `work` as the largest over their convolutions. */
 cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query)
 {
-    const bool find = cudnn_find_algorithms();   /* RN_CUDNN_ALGO, read once per call */
+    const bool find = cudnn_find_algorithms(); /* RN_CUDNN_ALGO, read once per call */
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find))
-            return q;
+        if (same_shape(q, s, n, h, w, find)) return q;
 
     cudnn_plan p;
     p.s = *s;
@@ -509,45 +471,40 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
     CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.cd));
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, s->cin,
-                                           h, w));
-    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->cout,
-                                           s->cin, s->k, s->k));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, s->cin, h, w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
     /* PyTorch's "convolution" is a cross-correlation (the kernel is not
      * flipped), and so is what the CPU backend computes. */
-    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1,
-                                                1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
+                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, CUDNN_FMA_MATH));
     int on = 0, oc = 0, oh = 0, ow = 0;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
     if (on != n || oc != s->cout || oh != rn_out_size(h, s->k, s->stride, s->pad) ||
         ow != rn_out_size(w, s->k, s->stride, s->pad)) {
-        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n",
-                cs_prog(), on, oc, oh, ow);
+        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n", cs_prog(), on, oc, oh, ow);
         exit(3);
     }
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, on, oc,
-                                           oh, ow));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, on, oc, oh, ow));
 
     size_t limit = chunk_cap_floats() * sizeof(float);
-    if (!from_query && largest_answer_bytes < limit)
-        limit = largest_answer_bytes;
+    if (!from_query && largest_answer_bytes < limit) limit = largest_answer_bytes;
     choose_algorithms(p, limit, p.find);
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
      * exceed the buffer the caller sized from earlier answers (at least the
      * largest of them), and cuDNN would write past it. Say so instead. */
     if (!from_query && p.work_bytes > largest_answer_bytes) {
-        fprintf(stderr, "%s: cuDNN: convolution %dx%dx%dx%d (k%d s%d p%d -> %d) needs %zu bytes "
-                        "of workspace, more than conv_work_floats promised (%zu): ask "
-                        "conv_work_floats for this shape first\n",
-                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes,
-                largest_answer_bytes);
+        fprintf(stderr,
+                "%s: cuDNN: convolution %dx%dx%dx%d (k%d s%d p%d -> %d) needs %zu bytes "
+                "of workspace, more than conv_work_floats promised (%zu): ask "
+                "conv_work_floats for this shape first\n",
+                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes, largest_answer_bytes);
         exit(3);
     }
     snprintf(p.text, sizeof p.text, "cuDNN, %s (forward %s, backward data %s, filter %s)",
-             p.find ? "timed" : "heuristics", algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
-             algo_name(bwd_filter_names, (int)p.bwd_filter));
+             p.find ? "timed" : "heuristics", algo_name(fwd_names, (int)p.fwd),
+             algo_name(bwd_data_names, (int)p.bwd_data), algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
     return p;
 }
@@ -560,8 +517,7 @@ const char *cudnn_plan_text(const rn_conv_shape *s, int n, int h, int w)
     const bool find = cudnn_find_algorithms();
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find))
-            return q.text;
+        if (same_shape(q, s, n, h, w, find)) return q.text;
     return "cuDNN";
 }
 
@@ -569,47 +525,42 @@ size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
     const cudnn_plan p = get_plan(s, n, h, w, true);
     std::lock_guard<std::mutex> lock(plans_mutex);
-    if (p.work_bytes > largest_answer_bytes)
-        largest_answer_bytes = p.work_bytes;
+    if (p.work_bytes > largest_answer_bytes) largest_answer_bytes = p.work_bytes;
     return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
 }
 
-void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                   const float *weight, float *y, float *work)
+void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                   float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
-    CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd,
-                                        p.fwd, work, p.work_bytes, &zero, p.yd, y));
+    CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd, p.fwd, work, p.work_bytes,
+                                        &zero, p.yd, y));
 }
 
-void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                    const float *weight, const float *dy, float *dx, float *dweight,
-                    float *work)
+void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,
+                    float *dx, float *dweight, float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
     /* beta 0: both results are overwritten, as the contract asks. */
-    CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd,
-                                               p.bwd_filter, work, p.work_bytes, &zero, p.wd,
-                                               dweight));
+    CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd, p.bwd_filter, work,
+                                               p.work_bytes, &zero, p.wd, dweight));
     if (dx != NULL)
-        CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy,
-                                                 p.cd, p.bwd_data, work, p.work_bytes, &zero,
-                                                 p.xd, dx));
+        CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy, p.cd, p.bwd_data, work,
+                                                 p.work_bytes, &zero, p.xd, dx));
 }
 
-#endif   /* RN_HAVE_CUDNN */
+#endif /* RN_HAVE_CUDNN */
 
-}   /* namespace */
+} /* namespace */
 
 /* ---- The backend table's entries ---------------------------------------- */
 
 size_t rn_gpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
 #if RN_HAVE_CUDNN
-    if (active_path() == PATH_CUDNN)
-        return cudnn_work_floats(s, n, h, w);
+    if (active_path() == PATH_CUDNN) return cudnn_work_floats(s, n, h, w);
 #endif
     return im2col_work_floats(s, n, h, w);
 }
@@ -619,8 +570,7 @@ size_t rn_gpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
 const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
 {
 #if RN_HAVE_CUDNN
-    if (active_path() == PATH_CUDNN)
-        return cudnn_plan_text(s, n, h, w);
+    if (active_path() == PATH_CUDNN) return cudnn_plan_text(s, n, h, w);
 #endif
     (void)s;
     (void)n;
@@ -629,11 +579,10 @@ const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
     return "im2col + cuBLAS";
 }
 
-void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                         const float *weight, float *y, float *work)
+void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                         float *work)
 {
-    if (n <= 0)
-        return;
+    if (n <= 0) return;
 #if RN_HAVE_CUDNN
     if (active_path() == PATH_CUDNN) {
         cudnn_forward(s, n, h, w, x, weight, y, work);
@@ -643,9 +592,8 @@ void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const floa
     im2col_forward(s, n, h, w, x, weight, y, work);
 }
 
-void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                          const float *weight, const float *dy, float *dx, float *dweight,
-                          float *work)
+void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                          const float *dy, float *dx, float *dweight, float *work)
 {
     if (n <= 0) {
         /* No images: the weight had no effect, its gradient is zero (the

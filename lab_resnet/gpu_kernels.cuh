@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 extern "C" {
-#include "backend.h"      /* rn_conv_shape, rn_out_size */
+#include "backend.h" /* rn_conv_shape, rn_out_size */
 }
 
 /* gpu_backend.cu: the backend's stream, created on first use together with
@@ -28,7 +28,7 @@ cudaStream_t rn_gpu_stream(void);
 static inline unsigned rn_grid_for(size_t count)
 {
     size_t blocks = (count + RN_THREADS - 1) / RN_THREADS;
-    const size_t cap = 8192;   /* ~8 waves of 8 blocks on 132 SMs: plenty */
+    const size_t cap = 8192; /* ~8 waves of 8 blocks on 132 SMs: plenty */
     if (blocks > cap) blocks = cap;
     return blocks ? (unsigned)blocks : 1u;
 }
@@ -38,38 +38,34 @@ static inline unsigned rn_grid_for(size_t count)
 size_t rn_gpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w);
 void rn_gpu_conv_release(void);
 const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w);
-void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                         const float *weight, float *y, float *work);
-void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
-                          const float *weight, const float *dy, float *dx, float *dweight,
-                          float *work);
+void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                         float *work);
+void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                          const float *dy, float *dx, float *dweight, float *work);
 
 /* gpu_layers.cu */
-void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
-                             const float *beta, float *y, float *save_mean, float *save_invstd,
-                             float *running_mean, float *running_var, float momentum, float eps);
-void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
-                            const float *beta, const float *running_mean,
-                            const float *running_var, float eps, float *y);
-void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
-                        const float *save_mean, const float *save_invstd, const float *dy,
-                        float *dx, float *dgamma, float *dbeta);
+void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                             float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                             float momentum, float eps);
+void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, float eps, float *y);
+void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
 void rn_gpu_relu_forward(size_t count, const float *x, float *y);
 void rn_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
 void rn_gpu_add(size_t count, const float *a, const float *b, float *y);
-void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
-                            const float *x, float *y, int32_t *argmax);
-void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
-                             const int32_t *argmax, const float *dy, float *dx);
+void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                            int32_t *argmax);
+void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                             const float *dy, float *dx);
 void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y);
 void rn_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
-void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
-                           const float *bias, float *y);
-void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
-                            const float *dy, float *dx, float *dweight, float *dbias);
-void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
-                 float *dlogits, float *loss, int32_t *correct);
-void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
-                 float b1, float b2, float eps, int t);
+void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight, const float *bias, float *y);
+void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight, const float *dy, float *dx,
+                            float *dweight, float *dbias);
+void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
+                 int32_t *correct);
+void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t);
 
 #endif

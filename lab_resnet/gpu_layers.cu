@@ -23,18 +23,17 @@ extern "C" {
 #include "cs_console.h"
 }
 
-namespace {
+namespace
+{
 
 constexpr unsigned FULL_MASK = 0xffffffffu;
 constexpr int WARP = 32;
 
 /* A sum over the 32 lanes of a warp: lane 0 ends with the total, adding at
  * distances 16, 8, 4, 2, 1 (a fixed tree, so a fixed rounding). */
-template <typename T>
-__device__ T warp_sum(T v)
+template <typename T> __device__ T warp_sum(T v)
 {
-    for (int off = WARP / 2; off > 0; off >>= 1)
-        v += __shfl_down_sync(FULL_MASK, v, off);
+    for (int off = WARP / 2; off > 0; off >>= 1) v += __shfl_down_sync(FULL_MASK, v, off);
     return v;
 }
 
@@ -42,8 +41,7 @@ __device__ T warp_sum(T v)
  * gets both totals. Warps reduce with shuffles, then warp 0 reduces the
  * per-warp partials in warp order. Call at most once per kernel (the shared
  * partials are not guarded for reuse). */
-template <int THREADS>
-__device__ void block_sum2(double &a, double &b)
+template <int THREADS> __device__ void block_sum2(double &a, double &b)
 {
     static_assert(THREADS % WARP == 0 && THREADS <= 1024, "whole warps, one block");
     constexpr int NWARPS = THREADS / WARP;
@@ -107,11 +105,10 @@ __device__ __forceinline__ size_t channel_elem(unsigned j, unsigned hw, int c, i
 constexpr int BN_THREADS = 512;
 
 __global__ void __launch_bounds__(BN_THREADS)
-bn_train_kernel(int n, int c, int hw, const float *x,
-                const float *__restrict__ gamma, const float *__restrict__ beta,
-                float *y, float *__restrict__ save_mean, float *__restrict__ save_invstd,
-                float *__restrict__ running_mean, float *__restrict__ running_var,
-                float momentum, float eps)
+    bn_train_kernel(int n, int c, int hw, const float *x, const float *__restrict__ gamma,
+                    const float *__restrict__ beta, float *y, float *__restrict__ save_mean,
+                    float *__restrict__ save_invstd, float *__restrict__ running_mean, float *__restrict__ running_var,
+                    float momentum, float eps)
 {
     const int ch = blockIdx.x;
     const unsigned count = (unsigned)n * (unsigned)hw;
@@ -124,9 +121,8 @@ bn_train_kernel(int n, int c, int hw, const float *x,
     block_sum2<BN_THREADS>(sum, sumsq);
 
     const double mean = sum / count;
-    double var = sumsq / count - mean * mean;   /* biased: normalises this batch */
-    if (var < 0.0)
-        var = 0.0;                               /* rounding, never a real negative */
+    double var = sumsq / count - mean * mean; /* biased: normalises this batch */
+    if (var < 0.0) var = 0.0;                 /* rounding, never a real negative */
     const float invstd = (float)(1.0 / sqrt(var + (double)eps));
     if (threadIdx.x == 0) {
         save_mean[ch] = (float)mean;
@@ -151,11 +147,10 @@ bn_train_kernel(int n, int c, int hw, const float *x,
 /* Evaluation: the running statistics, elementwise, one thread per element. */
 __global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restrict__ x,
                                const float *__restrict__ gamma, const float *__restrict__ beta,
-                               const float *__restrict__ running_mean,
-                               const float *__restrict__ running_var, float eps, float *y)
+                               const float *__restrict__ running_mean, const float *__restrict__ running_var, float eps,
+                               float *y)
 {
-    for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total;
-         e += (size_t)gridDim.x * blockDim.x) {
+    for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((e / (size_t)hw) % (size_t)c);
         const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
         y[e] = (x[e] - running_mean[ch]) * invstd * gamma[ch] + beta[ch];
@@ -168,10 +163,9 @@ __global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restr
  *   dx     = gamma * invstd * (dy - dbeta / m - xhat * dgamma / m)
  * The two sums first (one reduction), then dx: x and dy are read twice. */
 __global__ void __launch_bounds__(BN_THREADS)
-bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x,
-                   const float *__restrict__ gamma, const float *__restrict__ save_mean,
-                   const float *__restrict__ save_invstd, const float *dy, float *dx,
-                   float *__restrict__ dgamma, float *__restrict__ dbeta)
+    bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x, const float *__restrict__ gamma,
+                       const float *__restrict__ save_mean, const float *__restrict__ save_invstd, const float *dy,
+                       float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta)
 {
     const int ch = blockIdx.x;
     const unsigned count = (unsigned)n * (unsigned)hw;
@@ -191,8 +185,7 @@ bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x,
         dbeta[ch] = db;
         dgamma[ch] = dg;
     }
-    if (dx == NULL)
-        return;
+    if (dx == NULL) return;
     const float k = gamma[ch] * invstd;
     const float mean_dy = db / (float)count, mean_dy_xhat = dg / (float)count;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
@@ -211,8 +204,7 @@ bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x,
  * ------------------------------------------------------------------------ */
 __global__ void relu_forward_kernel(size_t count, const float *x, float *y)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
-         i += (size_t)gridDim.x * blockDim.x) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
         const float v = x[i];
         y[i] = v > 0.0f ? v : 0.0f;
     }
@@ -220,15 +212,13 @@ __global__ void relu_forward_kernel(size_t count, const float *x, float *y)
 
 __global__ void relu_backward_kernel(size_t count, const float *y, const float *dy, float *dx)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
-         i += (size_t)gridDim.x * blockDim.x)
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 __global__ void add_kernel(size_t count, const float *a, const float *b, float *y)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
-         i += (size_t)gridDim.x * blockDim.x)
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
         y[i] = a[i] + b[i];
 }
 
@@ -251,12 +241,10 @@ __global__ void add_kernel(size_t count, const float *a, const float *b, float *
  * input row iy lies in the windows of oy from ceil((iy + pad - k + 1) /
  * stride) to floor((iy + pad) / stride), clipped to the output.
  * ------------------------------------------------------------------------ */
-__global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int ow, int k,
-                                       int stride, int pad, const float *__restrict__ x,
-                                       float *__restrict__ y, int32_t *__restrict__ argmax)
+__global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int ow, int k, int stride, int pad,
+                                       const float *__restrict__ x, float *__restrict__ y, int32_t *__restrict__ argmax)
 {
-    for (size_t o = blockIdx.x * (size_t)blockDim.x + threadIdx.x; o < total;
-         o += (size_t)gridDim.x * blockDim.x) {
+    for (size_t o = blockIdx.x * (size_t)blockDim.x + threadIdx.x; o < total; o += (size_t)gridDim.x * blockDim.x) {
         const int ox = (int)(o % ow);
         const size_t t = o / ow;
         const int oy = (int)(t % oh);
@@ -267,12 +255,10 @@ __global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int o
         int best_at = -1;
         for (int ky = 0; ky < k; ++ky) {
             const int iy = y0 + ky;
-            if (iy < 0 || iy >= h)
-                continue;
+            if (iy < 0 || iy >= h) continue;
             for (int kx = 0; kx < k; ++kx) {
                 const int ix = x0 + kx;
-                if (ix < 0 || ix >= w)
-                    continue;
+                if (ix < 0 || ix >= w) continue;
                 const float v = xp[iy * w + ix];
                 if (best_at < 0 || v > best) {
                     best = v;
@@ -285,13 +271,11 @@ __global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int o
     }
 }
 
-__global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int ow, int k,
-                                        int stride, int pad,
-                                        const int32_t *__restrict__ argmax,
-                                        const float *__restrict__ dy, float *__restrict__ dx)
+__global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int ow, int k, int stride, int pad,
+                                        const int32_t *__restrict__ argmax, const float *__restrict__ dy,
+                                        float *__restrict__ dx)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         const int ix = (int)(i % w);
         const size_t t = i / w;
         const int iy = (int)(t % h);
@@ -309,8 +293,7 @@ __global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int 
         for (int oy = oy0; oy <= oy1; ++oy)
             for (int ox = ox0; ox <= ox1; ++ox) {
                 const size_t o = out0 + (size_t)oy * ow + ox;
-                if (argmax[o] == me)
-                    g += dy[o];
+                if (argmax[o] == me) g += dy[o];
             }
         dx[i] = g;
     }
@@ -325,26 +308,21 @@ constexpr int AVG_THREADS = 256;
 constexpr int AVG_ROWS_PER_BLOCK = AVG_THREADS / WARP;
 
 __global__ void __launch_bounds__(AVG_THREADS)
-avgpool_forward_kernel(size_t rows, int hw, const float *__restrict__ x, float *__restrict__ y)
+    avgpool_forward_kernel(size_t rows, int hw, const float *__restrict__ x, float *__restrict__ y)
 {
     const size_t row = (size_t)blockIdx.x * AVG_ROWS_PER_BLOCK + threadIdx.x / WARP;
     const int lane = threadIdx.x % WARP;
-    if (row >= rows)
-        return;                 /* a whole warp leaves together: the shuffles stay full */
+    if (row >= rows) return; /* a whole warp leaves together: the shuffles stay full */
     const float *xr = x + row * hw;
     float s = 0.0f;
-    for (int i = lane; i < hw; i += WARP)
-        s += xr[i];
+    for (int i = lane; i < hw; i += WARP) s += xr[i];
     s = warp_sum(s);
-    if (lane == 0)
-        y[row] = s / (float)hw;
+    if (lane == 0) y[row] = s / (float)hw;
 }
 
-__global__ void avgpool_backward_kernel(size_t total, int hw, const float *__restrict__ dy,
-                                        float *__restrict__ dx)
+__global__ void avgpool_backward_kernel(size_t total, int hw, const float *__restrict__ dy, float *__restrict__ dx)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x)
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x)
         dx[i] = dy[i / (size_t)hw] / (float)hw;
 }
 
@@ -354,23 +332,18 @@ __global__ void avgpool_backward_kernel(size_t total, int hw, const float *__res
  * summing the rows in order (neighbouring threads read neighbouring
  * columns: coalesced).
  * ------------------------------------------------------------------------ */
-__global__ void add_bias_rows_kernel(size_t total, int out, const float *__restrict__ bias,
-                                     float *__restrict__ y)
+__global__ void add_bias_rows_kernel(size_t total, int out, const float *__restrict__ bias, float *__restrict__ y)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x)
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x)
         y[i] += bias[i % (size_t)out];
 }
 
-__global__ void column_sum_kernel(int rows, int cols, const float *__restrict__ m,
-                                  float *__restrict__ sums)
+__global__ void column_sum_kernel(int rows, int cols, const float *__restrict__ m, float *__restrict__ sums)
 {
     const int j = blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= cols)
-        return;
+    if (j >= cols) return;
     float s = 0.0f;
-    for (int r = 0; r < rows; ++r)
-        s += m[(size_t)r * cols + j];
+    for (int r = 0; r < rows; ++r) s += m[(size_t)r * cols + j];
     sums[j] = s;
 }
 
@@ -386,14 +359,13 @@ constexpr int XENT_THREADS = 256;
 constexpr int XENT_WARPS = XENT_THREADS / WARP;
 
 __global__ void __launch_bounds__(XENT_THREADS)
-xent_kernel(int n, int classes, const float *__restrict__ logits,
-            const int32_t *__restrict__ labels, float *__restrict__ dlogits,
-            float *__restrict__ loss, int32_t *__restrict__ correct)
+    xent_kernel(int n, int classes, const float *__restrict__ logits, const int32_t *__restrict__ labels,
+                float *__restrict__ dlogits, float *__restrict__ loss, int32_t *__restrict__ correct)
 {
     __shared__ double warp_loss[XENT_WARPS];
     __shared__ int warp_correct[XENT_WARPS];
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    double my_loss = 0.0;       /* lane 0's running sums over this warp's rows */
+    double my_loss = 0.0; /* lane 0's running sums over this warp's rows */
     int my_correct = 0;
 
     for (int row = warp; row < n; row += XENT_WARPS) {
@@ -423,8 +395,7 @@ xent_kernel(int n, int classes, const float *__restrict__ logits,
         best_at = __shfl_sync(FULL_MASK, best_at, 0);
 
         float se = 0.0f;
-        for (int j = lane; j < classes; j += WARP)
-            se += expf(z[j] - best);
+        for (int j = lane; j < classes; j += WARP) se += expf(z[j] - best);
         se = __shfl_sync(FULL_MASK, warp_sum(se), 0);
 
         const float inv_se = 1.0f / se, inv_n = 1.0f / (float)n;
@@ -448,7 +419,7 @@ xent_kernel(int n, int classes, const float *__restrict__ logits,
     if (threadIdx.x == 0) {
         double total = 0.0;
         int right = 0;
-        for (int i = 0; i < XENT_WARPS; ++i) {   /* warp order: fixed */
+        for (int i = 0; i < XENT_WARPS; ++i) { /* warp order: fixed */
             total += warp_loss[i];
             right += warp_correct[i];
         }
@@ -463,13 +434,11 @@ xent_kernel(int n, int classes, const float *__restrict__ logits,
  * bias corrections 1 - b^t are the same for every element, so the host
  * computes them once per step.
  * ------------------------------------------------------------------------ */
-__global__ void adam_kernel(size_t count, float *__restrict__ param,
-                            const float *__restrict__ grad, float *__restrict__ m,
-                            float *__restrict__ v, float lr, float b1, float b2, float eps,
+__global__ void adam_kernel(size_t count, float *__restrict__ param, const float *__restrict__ grad,
+                            float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
                             float bias_corr1, float bias_corr2)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
-         i += (size_t)gridDim.x * blockDim.x) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
         const float g = grad[i];
         const float mi = b1 * m[i] + (1.0f - b1) * g;
         const float vi = b2 * v[i] + (1.0f - b2) * g * g;
@@ -486,109 +455,98 @@ __global__ void adam_kernel(size_t count, float *__restrict__ param,
 void check_fits_int(size_t count, const char *op)
 {
     if (count > (size_t)INT_MAX) {
-        fprintf(stderr, "%s: %s: a size of %zu is more than this kernel indexes "
-                        "(2^31 - 1)\n", cs_prog(), op, count);
+        fprintf(stderr,
+                "%s: %s: a size of %zu is more than this kernel indexes "
+                "(2^31 - 1)\n",
+                cs_prog(), op, count);
         exit(2);
     }
 }
 
-}   /* namespace */
+} /* namespace */
 
 /* ---- Launchers: the backend table's entries ----------------------------- */
 
-void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
-                             const float *beta, float *y, float *save_mean, float *save_invstd,
-                             float *running_mean, float *running_var, float momentum, float eps)
+void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                             float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                             float momentum, float eps)
 {
-    if (c <= 0 || n <= 0 || hw <= 0)
-        return;
+    if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_forward_train");
-    bn_train_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(
-        n, c, hw, x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var,
-        momentum, eps);
+    bn_train_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, beta, y, save_mean, save_invstd,
+                                                           running_mean, running_var, momentum, eps);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma,
-                            const float *beta, const float *running_mean,
-                            const float *running_var, float eps, float *y)
+void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, float eps, float *y)
 {
     const size_t total = (size_t)n * c * hw;
-    if (n <= 0 || c <= 0 || hw <= 0)
-        return;
-    bn_eval_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
-        total, c, hw, x, gamma, beta, running_mean, running_var, eps, y);
+    if (n <= 0 || c <= 0 || hw <= 0) return;
+    bn_eval_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, c, hw, x, gamma, beta, running_mean,
+                                                                           running_var, eps, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma,
-                        const float *save_mean, const float *save_invstd, const float *dy,
-                        float *dx, float *dgamma, float *dbeta)
+void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
-    if (c <= 0 || n <= 0 || hw <= 0)
-        return;
+    if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_backward");
-    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(
-        n, c, hw, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, save_mean, save_invstd, dy, dx,
+                                                              dgamma, dbeta);
     CUDA_CHECK_LAUNCH();
 }
 
 void rn_gpu_relu_forward(size_t count, const float *x, float *y)
 {
-    if (count == 0)
-        return;
+    if (count == 0) return;
     relu_forward_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, y);
     CUDA_CHECK_LAUNCH();
 }
 
 void rn_gpu_relu_backward(size_t count, const float *y, const float *dy, float *dx)
 {
-    if (count == 0)
-        return;
-    relu_backward_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(
-        count, y, dy, dx);
+    if (count == 0) return;
+    relu_backward_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, y, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
 void rn_gpu_add(size_t count, const float *a, const float *b, float *y)
 {
-    if (count == 0)
-        return;
+    if (count == 0) return;
     add_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, a, b, y);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad,
-                            const float *x, float *y, int32_t *argmax)
+void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                            int32_t *argmax)
 {
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * oh * ow;
-    if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0)
-        return;
+    if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0) return;
     check_fits_int((size_t)h * w, "maxpool_forward");
-    maxpool_forward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
-        total, h, w, oh, ow, k, stride, pad, x, y, argmax);
+    maxpool_forward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, h, w, oh, ow, k, stride, pad,
+                                                                                   x, y, argmax);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
-                             const int32_t *argmax, const float *dy, float *dx)
+void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                             const float *dy, float *dx)
 {
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * h * w;
-    if (dx == NULL || total == 0 || oh <= 0 || ow <= 0)
-        return;
+    if (dx == NULL || total == 0 || oh <= 0 || ow <= 0) return;
     check_fits_int((size_t)h * w, "maxpool_backward");
-    maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
-        total, h, w, oh, ow, k, stride, pad, argmax, dy, dx);
+    maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, h, w, oh, ow, k, stride, pad,
+                                                                                    argmax, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
 void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
 {
     const size_t rows = (size_t)n * c;
-    if (rows == 0 || hw <= 0)
-        return;
+    if (rows == 0 || hw <= 0) return;
     const size_t blocks = (rows + AVG_ROWS_PER_BLOCK - 1) / AVG_ROWS_PER_BLOCK;
     check_fits_int(blocks, "avgpool_forward (blocks)");
     avgpool_forward_kernel<<<(unsigned)blocks, AVG_THREADS, 0, rn_gpu_stream()>>>(rows, hw, x, y);
@@ -598,20 +556,16 @@ void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
 void rn_gpu_avgpool_backward(int n, int c, int hw, const float *dy, float *dx)
 {
     const size_t total = (size_t)n * c * hw;
-    if (dx == NULL || total == 0)
-        return;
-    avgpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
-        total, hw, dy, dx);
+    if (dx == NULL || total == 0) return;
+    avgpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, hw, dy, dx);
     CUDA_CHECK_LAUNCH();
 }
 
 /* y (n x out) = x (n x in) W^T + b, W (out x in) row-major: one GEMM with
  * op(B) = W^T, then the bias. */
-void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight,
-                           const float *bias, float *y)
+void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *weight, const float *bias, float *y)
 {
-    if (n <= 0 || out <= 0)
-        return;
+    if (n <= 0 || out <= 0) return;
     const cudaStream_t s = rn_gpu_stream();
     cs_gemm_cublas(0, 1, n, out, in, 1.0f, x, in, weight, in, 0.0f, y, out, s);
     const size_t total = (size_t)n * out;
@@ -620,40 +574,35 @@ void rn_gpu_linear_forward(int n, int in, int out, const float *x, const float *
 }
 
 /* dW (out x in) = dy^T x;  dx (n x in) = dy W;  db = column sums of dy. */
-void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight,
-                            const float *dy, float *dx, float *dweight, float *dbias)
+void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float *weight, const float *dy, float *dx,
+                            float *dweight, float *dbias)
 {
-    if (n <= 0 || out <= 0 || in <= 0)
-        return;
+    if (n <= 0 || out <= 0 || in <= 0) return;
     const cudaStream_t s = rn_gpu_stream();
     cs_gemm_cublas(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in, s);
-    if (dx != NULL)
-        cs_gemm_cublas(0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in, s);
+    if (dx != NULL) cs_gemm_cublas(0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in, s);
     const unsigned blocks = (unsigned)((out + RN_THREADS - 1) / RN_THREADS);
     column_sum_kernel<<<blocks, RN_THREADS, 0, s>>>(n, out, dy, dbias);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
-                 float *dlogits, float *loss, int32_t *correct)
+void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
+                 int32_t *correct)
 {
-    if (n <= 0 || classes <= 0)
-        return;
-    xent_kernel<<<1, XENT_THREADS, 0, rn_gpu_stream()>>>(n, classes, logits, labels, dlogits,
-                                                         loss, correct);
+    if (n <= 0 || classes <= 0) return;
+    xent_kernel<<<1, XENT_THREADS, 0, rn_gpu_stream()>>>(n, classes, logits, labels, dlogits, loss, correct);
     CUDA_CHECK_LAUNCH();
 }
 
-void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr,
-                 float b1, float b2, float eps, int t)
+void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t)
 {
-    if (count == 0)
-        return;
+    if (count == 0) return;
     /* In double on the host, then rounded once: b^t for t in the thousands
      * is where float's pow would drift first. */
     const float bias_corr1 = (float)(1.0 - pow((double)b1, (double)t));
     const float bias_corr2 = (float)(1.0 - pow((double)b2, (double)t));
-    adam_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(
-        count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
+    adam_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, param, grad, m, v, lr, b1, b2, eps,
+                                                                        bias_corr1, bias_corr2);
     CUDA_CHECK_LAUNCH();
 }

@@ -18,29 +18,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RN_JSON_MAX_DEPTH 64   /* hard cap on the limit passed to init */
+#define RN_JSON_MAX_DEPTH 64 /* hard cap on the limit passed to init */
 
 typedef enum {
     RN_JSON_OBJECT = 0,
     RN_JSON_ARRAY,
     RN_JSON_STRING,
     RN_JSON_INT,
-    RN_JSON_LITERAL,   /* true, false or null */
-    RN_JSON_INVALID    /* end of text or a byte no value starts with (error set) */
+    RN_JSON_LITERAL, /* true, false or null */
+    RN_JSON_INVALID  /* end of text or a byte no value starts with (error set) */
 } rn_json_kind;
 
 typedef struct {
     const char *text;
     size_t len;
-    size_t pos;                         /* next byte to read */
-    size_t base;                        /* added to offsets in messages */
+    size_t pos;  /* next byte to read */
+    size_t base; /* added to offsets in messages */
     int max_depth;
-    int depth;                          /* containers entered and not closed */
-    unsigned char in_object[RN_JSON_MAX_DEPTH];   /* per level: object or array */
-    unsigned char has_items[RN_JSON_MAX_DEPTH];   /* per level: an item was read */
+    int depth;                                  /* containers entered and not closed */
+    unsigned char in_object[RN_JSON_MAX_DEPTH]; /* per level: object or array */
+    unsigned char has_items[RN_JSON_MAX_DEPTH]; /* per level: an item was read */
     int failed;
-    size_t error_offset;                /* base + position of the error */
-    char error[160];                    /* "MESSAGE at byte N" */
+    size_t error_offset; /* base + position of the error */
+    char error[160];     /* "MESSAGE at byte N" */
 } rn_json;
 
 /* Starts reading text[0 .. len). `base` is the offset of text inside its

@@ -18,18 +18,17 @@
 #include "transforms.h"
 
 /* Tag for the shuffle's streams (transforms.c has its own). */
-#define TAG_SHUFFLE 0x53485546464C45ull   /* "SHUFFLE" */
+#define TAG_SHUFFLE 0x53485546464C45ull /* "SHUFFLE" */
 
-int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment,
-                   uint64_t seed) {
+int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment, uint64_t seed)
+{
     memset(l, 0, sizeof *l);
     if (batch < 1) {
         cs_error("batch size %d: must be at least 1", batch);
         return 2;
     }
     if (batch > data->n) {
-        cs_error("batch size %d: larger than the data set (%d images, %s)", batch, data->n,
-                 data->source);
+        cs_error("batch size %d: larger than the data set (%d images, %s)", batch, data->n, data->source);
         return 2;
     }
     if (img_size < 1) {
@@ -41,17 +40,18 @@ int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, 
     l->img_size = img_size;
     l->augment = augment != 0;
     l->seed = seed;
-    l->batches = data->n / batch;   /* the last partial batch is dropped */
+    l->batches = data->n / batch; /* the last partial batch is dropped */
     l->order = cs_alloc((size_t)data->n * sizeof *l->order, "loader order");
     rn_loader_start_epoch(l, 0);
     return 0;
 }
 
-void rn_loader_start_epoch(rn_loader *l, int epoch) {
+void rn_loader_start_epoch(rn_loader *l, int epoch)
+{
     int n = l->data->n;
     l->epoch = epoch;
     for (int i = 0; i < n; i++) l->order[i] = i;
-    if (!l->augment) return;   /* evaluation: the file's order */
+    if (!l->augment) return; /* evaluation: the file's order */
     cs_rng key, r;
     cs_rng_seed(&key, (uint64_t)(uint32_t)epoch, TAG_SHUFFLE);
     cs_rng_seed(&r, l->seed, cs_rng_u64(&key));
@@ -65,7 +65,8 @@ void rn_loader_start_epoch(rn_loader *l, int epoch) {
     }
 }
 
-void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels) {
+void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels)
+{
     const rn_cifar *d = l->data;
     size_t out_floats = (size_t)3 * (size_t)l->img_size * (size_t)l->img_size;
     for (int k = 0; k < l->batch; k++) {
@@ -76,16 +77,16 @@ void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels) {
         /* Keyed by the sample's index in the set, not its place in the
          * batch: the same image gets the same crop whoever loads it. */
         if (l->augment)
-            rn_transform_train(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->seed, l->epoch, index,
-                               l->img_size, out);
+            rn_transform_train(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->seed, l->epoch, index, l->img_size, out);
         else if (l->img_size == RN_CIFAR_SIDE)
             rn_transform_plain(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, out);
-        else   /* evaluation at another size: the whole image, resized */
+        else /* evaluation at another size: the whole image, resized */
             rn_transform_resize(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->img_size, out);
     }
 }
 
-void rn_loader_free(rn_loader *l) {
+void rn_loader_free(rn_loader *l)
+{
     cs_free(l->order);
     memset(l, 0, sizeof *l);
 }

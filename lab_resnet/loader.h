@@ -13,18 +13,17 @@
 
 typedef struct {
     const rn_cifar *data;
-    int batch;            /* images per batch */
-    int img_size;         /* output side (32 native, 224 the lab's) */
-    int augment;          /* 1: RandomResizedCrop + flip; 0: the whole image, resized to img_size */
+    int batch;    /* images per batch */
+    int img_size; /* output side (32 native, 224 the lab's) */
+    int augment;  /* 1: RandomResizedCrop + flip; 0: the whole image, resized to img_size */
     uint64_t seed;
-    int epoch;            /* the current epoch (set by rn_loader_start_epoch) */
-    int32_t *order;       /* data->n sample indices, this epoch's order */
-    int batches;          /* full batches per epoch: data->n / batch */
+    int epoch;      /* the current epoch (set by rn_loader_start_epoch) */
+    int32_t *order; /* data->n sample indices, this epoch's order */
+    int batches;    /* full batches per epoch: data->n / batch */
 } rn_loader;
 
 /* Returns 0, or 2 with one line when the batch is larger than the data set. */
-int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment,
-                   uint64_t seed);
+int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, int augment, uint64_t seed);
 /* Shuffles for epoch e (Fisher-Yates from (seed, e)); without augment the
  * order is the file order. */
 void rn_loader_start_epoch(rn_loader *l, int epoch);

@@ -13,8 +13,7 @@
 
 /* ---- parameters ------------------------------------------------------------ */
 
-static rn_param *add_param(rn_model *m, const char *name, int ndims, const int64_t *shape,
-                           int trainable)
+static rn_param *add_param(rn_model *m, const char *name, int ndims, const int64_t *shape, int trainable)
 {
     if (m->nparams == RN_MAX_PARAMS) {
         fprintf(stderr, "lab_resnet: more than %d parameter tensors\n", RN_MAX_PARAMS);
@@ -45,8 +44,7 @@ static void upload(const rn_model *m, rn_param *p, const float *host)
     m->be->to_backend(p->data, host, p->count * sizeof(float));
 }
 
-static void make_conv(rn_model *m, rn_conv_layer *c, const char *name, int cin, int cout, int k,
-                      int stride, int pad)
+static void make_conv(rn_model *m, rn_conv_layer *c, const char *name, int cin, int cout, int k, int stride, int pad)
 {
     c->s = (rn_conv_shape){cin, cout, k, stride, pad};
     char n[64];
@@ -182,17 +180,24 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
     init_fc(m, seed, tmp);
     cs_free(tmp);
     static const char *const names[RN_NREGIONS] = {
-        [RN_REGION_DATA_LOADING] = "data loading",   [RN_REGION_COPY_H2D] = "copy H2D",
-        [RN_REGION_FORWARD] = "forward",             [RN_REGION_BACKWARD] = "backward",
-        [RN_REGION_OPTIMIZER] = "optimizer step",    [RN_REGION_LOSS] = "loss",
-        [RN_REGION_FWD_MAXPOOL] = "fwd maxpool",     [RN_REGION_BWD_MAXPOOL] = "bwd maxpool",
-        [RN_REGION_FWD_RELU_STEM] = "fwd relu stem", [RN_REGION_BWD_RELU_STEM] = "bwd relu stem",
-        [RN_REGION_FWD_AVGPOOL] = "fwd avgpool",     [RN_REGION_BWD_AVGPOOL] = "bwd avgpool",
-        [RN_REGION_FWD_FC] = "fwd fc",               [RN_REGION_BWD_FC] = "bwd fc",
-        [RN_REGION_FWD_BWD_LOSS] = "fwd+bwd loss",   [RN_REGION_ADAM] = "adam",
+        [RN_REGION_DATA_LOADING] = "data loading",
+        [RN_REGION_COPY_H2D] = "copy H2D",
+        [RN_REGION_FORWARD] = "forward",
+        [RN_REGION_BACKWARD] = "backward",
+        [RN_REGION_OPTIMIZER] = "optimizer step",
+        [RN_REGION_LOSS] = "loss",
+        [RN_REGION_FWD_MAXPOOL] = "fwd maxpool",
+        [RN_REGION_BWD_MAXPOOL] = "bwd maxpool",
+        [RN_REGION_FWD_RELU_STEM] = "fwd relu stem",
+        [RN_REGION_BWD_RELU_STEM] = "bwd relu stem",
+        [RN_REGION_FWD_AVGPOOL] = "fwd avgpool",
+        [RN_REGION_BWD_AVGPOOL] = "bwd avgpool",
+        [RN_REGION_FWD_FC] = "fwd fc",
+        [RN_REGION_BWD_FC] = "bwd fc",
+        [RN_REGION_FWD_BWD_LOSS] = "fwd+bwd loss",
+        [RN_REGION_ADAM] = "adam",
     };
-    for (int i = 0; i < RN_NREGIONS; i++)
-        snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
+    for (int i = 0; i < RN_NREGIONS; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
 }
 
 /* ---- activations ------------------------------------------------------------ */
@@ -212,9 +217,15 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->labels = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, n * sizeof(int32_t), "labels");
 
     size_t max_act = 0, work = 0;
-#define TRACK(count) do { if ((count) > max_act) max_act = (count); } while (0)
-#define NEED_WORK(conv, h, w) do { size_t w_ = be->conv_work_floats(&(conv).s, batch, h, w); \
-                                    if (w_ > work) work = w_; } while (0)
+#define TRACK(count)                              \
+    do {                                          \
+        if ((count) > max_act) max_act = (count); \
+    } while (0)
+#define NEED_WORK(conv, h, w)                                     \
+    do {                                                          \
+        size_t w_ = be->conv_work_floats(&(conv).s, batch, h, w); \
+        if (w_ > work) work = w_;                                 \
+    } while (0)
     m->stem_h = rn_out_size(img, 7, 2, 3);
     m->stem_w = m->stem_h;
     size_t stem = n * 64 * m->stem_h * m->stem_w;
@@ -303,13 +314,12 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
 {
     int r = m->be->region_begin(b->fwd);
     if (train) {
-        m->be->bn_forward_train(m->batch, b->c, hw, x, b->weight->data, b->bias->data, y,
-                                b->save_mean, b->save_invstd, b->running_mean->data,
-                                b->running_var->data, m->bn_momentum, m->bn_eps);
+        m->be->bn_forward_train(m->batch, b->c, hw, x, b->weight->data, b->bias->data, y, b->save_mean, b->save_invstd,
+                                b->running_mean->data, b->running_var->data, m->bn_momentum, m->bn_eps);
         b->num_batches_tracked++;
     } else {
-        m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data,
-                               b->running_mean->data, b->running_var->data, m->bn_eps, y);
+        m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data, b->running_mean->data,
+                               b->running_var->data, m->bn_eps, y);
     }
     m->be->region_end(r);
 }
@@ -352,8 +362,7 @@ void rn_model_forward(rn_model *m, int train)
     be->relu_forward(n * 64 * stem_hw, m->stem_a, m->stem_a);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
-    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a, m->pool,
-                        m->pool_argmax);
+    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a, m->pool, m->pool_argmax);
     be->region_end(r);
     for (int i = 0; i < RN_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
@@ -361,8 +370,7 @@ void rn_model_forward(rn_model *m, int train)
     be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out, m->gap);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_FWD_FC]);
-    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data,
-                       m->logits);
+    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data, m->logits);
     be->region_end(r);
     be->region_end(top);
 }
@@ -384,20 +392,18 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 
 /* ---- backward ------------------------------------------------------------------ */
 
-static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy,
-                     float *dx)
+static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(c->bwd);
-    m->be->conv_backward(&c->s, m->batch, h, w, x, c->weight->data, dy, dx, c->weight->grad,
-                         m->work);
+    m->be->conv_backward(&c->s, m->batch, h, w, x, c->weight->data, dy, dx, c->weight->grad, m->work);
     m->be->region_end(r);
 }
 
 static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(b->bwd);
-    m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy,
-                       dx, b->weight->grad, b->bias->grad);
+    m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx, b->weight->grad,
+                       b->bias->grad);
     m->be->region_end(r);
 }
 
@@ -418,14 +424,14 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
     float *q = s[0], *rr = s[1], *dx_main = s[2], *dx_short = s[3];
 
     int r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, b->out, dy, dy);            /* dy: gradient of b2 + shortcut */
+    be->relu_backward(o, b->out, dy, dy); /* dy: gradient of b2 + shortcut */
     be->region_end(r);
-    bn_bwd(m, &b->bn2, hw, b->c2, dy, q);            /* q: gradient of c2 */
-    conv_bwd(m, &b->conv2, b->h_out, b->w_out, b->a1, q, rr);   /* rr: gradient of a1 */
+    bn_bwd(m, &b->bn2, hw, b->c2, dy, q);                     /* q: gradient of c2 */
+    conv_bwd(m, &b->conv2, b->h_out, b->w_out, b->a1, q, rr); /* rr: gradient of a1 */
     r = be->region_begin(b->relu_bwd);
     be->relu_backward(o, b->a1, rr, rr);
     be->region_end(r);
-    bn_bwd(m, &b->bn1, hw, b->c1, rr, q);            /* q: gradient of c1 */
+    bn_bwd(m, &b->bn1, hw, b->c1, rr, q); /* q: gradient of c1 */
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, b->in, q, dx_main);
     if (b->has_downsample) {
         bn_bwd(m, &b->ds_bn, hw, b->ds_c, dy, q);
@@ -435,7 +441,7 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
         be->region_end(r);
     } else {
         r = be->region_begin(b->add_bwd);
-        be->add(in_count, dx_main, dy, dx_main);     /* identity shortcut */
+        be->add(in_count, dx_main, dy, dx_main); /* identity shortcut */
         be->region_end(r);
     }
     return dx_main;
@@ -448,8 +454,8 @@ void rn_model_backward(rn_model *m)
     int top = be->region_begin(m->region_names[RN_REGION_BACKWARD]);
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
     int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
-    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->dlogits,
-                        m->grad[1], m->fc_weight->grad, m->fc_bias->grad);
+    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->dlogits, m->grad[1],
+                        m->fc_weight->grad, m->fc_bias->grad);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
     be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
@@ -467,7 +473,7 @@ void rn_model_backward(rn_model *m)
     be->region_end(r);
     float *d_conv = d_stem == m->grad[2] ? m->grad[3] : m->grad[2];
     bn_bwd(m, &m->bn1, stem_hw, m->stem_c, d_stem, d_conv);
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL);   /* the image needs no gradient */
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL); /* the image needs no gradient */
     be->region_end(top);
 }
 
@@ -479,8 +485,7 @@ void rn_model_adam_step(rn_model *m)
     for (int i = 0; i < m->nparams; i++) {
         rn_param *p = &m->params[i];
         if (!p->trainable) continue;
-        be->adam(p->count, p->data, p->grad, p->m, p->v, m->lr, m->beta1, m->beta2, m->eps,
-                 m->adam_t);
+        be->adam(p->count, p->data, p->grad, p->m, p->v, m->lr, m->beta1, m->beta2, m->eps, m->adam_t);
     }
     be->region_end(top);
 }
@@ -518,8 +523,8 @@ static rn_bn_layer *bn_of(rn_model *m, const rn_param *p)
 static void tracked_name(const rn_param *running_mean, char *out, size_t size)
 {
     /* "layer1.0.bn1.running_mean" -> "layer1.0.bn1.num_batches_tracked" */
-    snprintf(out, size, "%.*s.num_batches_tracked",
-             (int)(strlen(running_mean->name) - strlen(".running_mean")), running_mean->name);
+    snprintf(out, size, "%.*s.num_batches_tracked", (int)(strlen(running_mean->name) - strlen(".running_mean")),
+             running_mean->name);
 }
 
 /* Whether the file's head is another classifier over the same 512
@@ -530,8 +535,8 @@ static int other_head(const rn_model *m, const rn_st_file *f)
 {
     const rn_st_tensor *w = rn_st_find(f, m->fc_weight->name), *b = rn_st_find(f, m->fc_bias->name);
     return w && b && w->dtype == RN_ST_F32 && b->dtype == RN_ST_F32 && w->ndims == 2 &&
-           w->shape[1] == m->fc_weight->shape[1] && w->shape[0] >= 1 && w->shape[0] != RN_CLASSES &&
-           b->ndims == 1 && b->shape[0] == w->shape[0];
+           w->shape[1] == m->fc_weight->shape[1] && w->shape[0] >= 1 && w->shape[0] != RN_CLASSES && b->ndims == 1 &&
+           b->shape[0] == w->shape[0];
 }
 
 int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
@@ -563,7 +568,7 @@ int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
     for (int i = 0; i < m->nparams; i++) {
         rn_param *p = &m->params[i];
         if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
-        rn_st_get_f32(f, p->name, p->ndims, p->shape, tmp);   /* checked above: cannot fail */
+        rn_st_get_f32(f, p->name, p->ndims, p->shape, tmp); /* checked above: cannot fail */
         upload(m, p, tmp);
         if (!p->trainable && strstr(p->name, "running_mean")) {
             char name[96];
@@ -572,15 +577,15 @@ int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
             rn_bn_layer *bn = bn_of(m, p);
             if (nb && bn) {
                 int64_t v;
-                memcpy(&v, f->bytes + f->data_start + nb->begin, sizeof v);   /* little-endian hosts */
+                memcpy(&v, f->bytes + f->data_start + nb->begin, sizeof v); /* little-endian hosts */
                 bn->num_batches_tracked = v;
             }
         }
     }
     if (replace_head) {
         cs_say("  note: %s holds a %lld-class head; fc is re-initialised for %d classes "
-               "(as the lab does with model.fc)\n", f->path,
-               (long long)rn_st_find(f, m->fc_weight->name)->shape[0], RN_CLASSES);
+               "(as the lab does with model.fc)\n",
+               f->path, (long long)rn_st_find(f, m->fc_weight->name)->shape[0], RN_CLASSES);
         init_fc(m, seed, tmp);
     }
     cs_free(tmp);
@@ -604,7 +609,7 @@ int rn_model_save(const rn_model *m, const char *path)
     float *all = cs_alloc(total * sizeof(float), "weights being saved");
     rn_st_writer *w = rn_st_writer_new();
     size_t off = 0;
-    rn_model *mm = (rn_model *)m;   /* bn_of takes a non-const model; nothing is changed */
+    rn_model *mm = (rn_model *)m; /* bn_of takes a non-const model; nothing is changed */
     for (int i = 0; i < m->nparams; i++) {
         const rn_param *p = &m->params[i];
         float *host = all + off;

@@ -21,57 +21,57 @@
 #include "backend.h"
 #include "safetensors.h"
 
-#define RN_CLASSES 10
+#define RN_CLASSES    10
 #define RN_MAX_PARAMS 128
-#define RN_NBLOCKS 8
+#define RN_NBLOCKS    8
 
 /* The profiler regions of the model's steps that are not a layer's own (a
  * convolution, batch norm or block carries its region names in its struct):
  * region_names[RN_REGION_FORWARD] is "forward", and so on (model.c's table
  * of names, in this order). */
 typedef enum {
-    RN_REGION_DATA_LOADING,     /* "data loading" */
-    RN_REGION_COPY_H2D,         /* "copy H2D" */
-    RN_REGION_FORWARD,          /* "forward" */
-    RN_REGION_BACKWARD,         /* "backward" */
-    RN_REGION_OPTIMIZER,        /* "optimizer step" */
-    RN_REGION_LOSS,             /* "loss" */
-    RN_REGION_FWD_MAXPOOL,      /* "fwd maxpool" */
-    RN_REGION_BWD_MAXPOOL,      /* "bwd maxpool" */
-    RN_REGION_FWD_RELU_STEM,    /* "fwd relu stem": the ReLU after conv1 and bn1 */
-    RN_REGION_BWD_RELU_STEM,    /* "bwd relu stem" */
-    RN_REGION_FWD_AVGPOOL,      /* "fwd avgpool" */
-    RN_REGION_BWD_AVGPOOL,      /* "bwd avgpool" */
-    RN_REGION_FWD_FC,           /* "fwd fc": the 512 -> 10 head */
-    RN_REGION_BWD_FC,           /* "bwd fc" */
-    RN_REGION_FWD_BWD_LOSS,     /* "fwd+bwd loss" */
-    RN_REGION_ADAM,             /* "adam" */
+    RN_REGION_DATA_LOADING,  /* "data loading" */
+    RN_REGION_COPY_H2D,      /* "copy H2D" */
+    RN_REGION_FORWARD,       /* "forward" */
+    RN_REGION_BACKWARD,      /* "backward" */
+    RN_REGION_OPTIMIZER,     /* "optimizer step" */
+    RN_REGION_LOSS,          /* "loss" */
+    RN_REGION_FWD_MAXPOOL,   /* "fwd maxpool" */
+    RN_REGION_BWD_MAXPOOL,   /* "bwd maxpool" */
+    RN_REGION_FWD_RELU_STEM, /* "fwd relu stem": the ReLU after conv1 and bn1 */
+    RN_REGION_BWD_RELU_STEM, /* "bwd relu stem" */
+    RN_REGION_FWD_AVGPOOL,   /* "fwd avgpool" */
+    RN_REGION_BWD_AVGPOOL,   /* "bwd avgpool" */
+    RN_REGION_FWD_FC,        /* "fwd fc": the 512 -> 10 head */
+    RN_REGION_BWD_FC,        /* "bwd fc" */
+    RN_REGION_FWD_BWD_LOSS,  /* "fwd+bwd loss" */
+    RN_REGION_ADAM,          /* "adam" */
     RN_NREGIONS
 } rn_region;
 
 /* One named tensor of the model: a trainable parameter (with its gradient
  * and Adam's m and v) or a buffer (batch norm's running statistics). */
 typedef struct {
-    char name[64];          /* torchvision's name, e.g. "layer2.0.downsample.1.running_var" */
+    char name[64]; /* torchvision's name, e.g. "layer2.0.downsample.1.running_var" */
     int ndims;
     int64_t shape[4];
     size_t count;
-    float *data;            /* backend memory */
-    float *grad, *m, *v;    /* NULL for buffers */
+    float *data;         /* backend memory */
+    float *grad, *m, *v; /* NULL for buffers */
     int trainable;
 } rn_param;
 
 typedef struct {
     rn_conv_shape s;
     rn_param *weight;
-    char fwd[80], bwd[80];  /* profiler region names: "fwd conv layer1.0.conv1" */
+    char fwd[80], bwd[80]; /* profiler region names: "fwd conv layer1.0.conv1" */
 } rn_conv_layer;
 
 typedef struct {
     int c;
     rn_param *weight, *bias, *running_mean, *running_var;
     int64_t num_batches_tracked;
-    float *save_mean, *save_invstd;   /* from the last training forward */
+    float *save_mean, *save_invstd; /* from the last training forward */
     char fwd[80], bwd[80];
 } rn_bn_layer;
 
@@ -82,11 +82,11 @@ typedef struct {
     char relu_fwd[80], relu_bwd[80], add_fwd[80], add_bwd[80];
     /* Activations of the prepared batch shape (backend memory). */
     int h_in, w_in, h_out, w_out;
-    float *in;              /* the block's input (the previous output) */
-    float *c1, *a1;         /* conv1 output; relu(bn1(c1)) */
-    float *c2, *b2;         /* conv2 output; bn2(c2) */
-    float *ds_c, *ds_b;     /* shortcut conv output and its bn (downsample only) */
-    float *out;             /* relu(b2 + shortcut) */
+    float *in;          /* the block's input (the previous output) */
+    float *c1, *a1;     /* conv1 output; relu(bn1(c1)) */
+    float *c2, *b2;     /* conv2 output; bn2(c2) */
+    float *ds_c, *ds_b; /* shortcut conv output and its bn (downsample only) */
+    float *out;         /* relu(b2 + shortcut) */
 } rn_block;
 
 typedef struct {
@@ -100,24 +100,24 @@ typedef struct {
     rn_param *fc_weight, *fc_bias;
     /* Adam (the lab's settings by default). */
     float lr, beta1, beta2, eps;
-    int adam_t;             /* steps taken */
+    int adam_t; /* steps taken */
     float bn_momentum, bn_eps;
     /* The prepared batch shape and its buffers (backend memory). */
     int batch, img;
-    float *x;               /* batch x 3 x img x img, the normalised images */
+    float *x; /* batch x 3 x img x img, the normalised images */
     int32_t *labels;
     float *stem_c, *stem_a; /* conv1 output; relu(bn1(.)) */
     int stem_h, stem_w, pool_h, pool_w;
-    float *pool;            /* maxpool output = layer1's input */
+    float *pool; /* maxpool output = layer1's input */
     int32_t *pool_argmax;
-    float *gap;             /* batch x 512 */
+    float *gap; /* batch x 512 */
     float *logits, *dlogits;
-    float *loss;            /* one float: the batch loss (backend memory) */
-    int32_t *correct;       /* one int: correct predictions of the batch */
-    float *grad[5];         /* scratch gradients, each the largest activation */
-    float *work;            /* convolution scratch */
+    float *loss;      /* one float: the batch loss (backend memory) */
+    int32_t *correct; /* one int: correct predictions of the batch */
+    float *grad[5];   /* scratch gradients, each the largest activation */
+    float *work;      /* convolution scratch */
     size_t work_floats;
-    char region_names[RN_NREGIONS][64];   /* indexed by rn_region */
+    char region_names[RN_NREGIONS][64]; /* indexed by rn_region */
 } rn_model;
 
 /* Builds the model on backend `be`, parameters initialised as torchvision

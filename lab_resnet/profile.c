@@ -32,8 +32,7 @@ static double total_of(const cs_prof_entry *e, int n, const char *name)
     return 0.0;
 }
 
-static void print_rows(FILE *f, const char *title, op_row *rows, int n, int top, double step_s,
-                       int steps)
+static void print_rows(FILE *f, const char *title, op_row *rows, int n, int top, double step_s, int steps)
 {
     qsort(rows, (size_t)n, sizeof *rows, by_total_desc);
     fprintf(f, "  %s (top %d of %d, sorted by time):\n", title, n < top ? n : top, n);
@@ -47,8 +46,7 @@ static void print_rows(FILE *f, const char *title, op_row *rows, int n, int top,
     }
 }
 
-void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
-                       rn_profile_answers *a)
+void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top, rn_profile_answers *a)
 {
     memset(a, 0, sizeof *a);
     cs_prof_entry e[CS_PROF_MAX_NAMES];
@@ -79,8 +77,7 @@ void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
         types[k].calls += e[i].calls;
         types[k].total_s += e[i].total_s;
     }
-    fprintf(f, "  %d profiled steps, %s per step (wall clock)%s\n", steps,
-            cs_format_time(step_s, (char[32]){0}, 32),
+    fprintf(f, "  %d profiled steps, %s per step (wall clock)%s\n", steps, cs_format_time(step_s, (char[32]){0}, 32),
             on_gpu ? "; operation times are device time from CUDA events" : "");
     print_rows(f, "By layer type", types, nt, top, step_s, steps);
     print_rows(f, "By layer", layers, nl, top, step_s, steps);

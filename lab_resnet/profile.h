@@ -8,8 +8,8 @@
 
 typedef struct {
     int steps;
-    double wall_s;            /* the profiled steps, wall clock */
-    double data_s, h2d_s;     /* "data loading", "copy H2D" */
+    double wall_s;        /* the profiled steps, wall clock */
+    double data_s, h2d_s; /* "data loading", "copy H2D" */
     double forward_s, backward_s, optimizer_s, loss_s, sync_s;
     double compute_s;         /* forward + loss + backward + optimizer step */
     double device_busy_share; /* GPU: device time of the compute regions / wall time; CPU: -1 */
@@ -20,7 +20,6 @@ typedef struct {
 /* Prints the tables (top `top` rows of each) from the profiler's current
  * totals, over `steps` steps that took wall_s, and fills the answers.
  * on_gpu: the layer regions are device time (CUDA events). */
-void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top,
-                       rn_profile_answers *a);
+void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top, rn_profile_answers *a);
 
 #endif

@@ -32,18 +32,18 @@
 
 static const struct {
     const char *text;
-    size_t size;          /* bytes per element */
+    size_t size; /* bytes per element */
     rn_st_dtype dtype;
 } st_dtypes[] = {
-    {"F32", 4, RN_ST_F32},  {"I64", 8, RN_ST_I64},    {"F16", 2, RN_ST_OTHER},
-    {"BF16", 2, RN_ST_OTHER}, {"F64", 8, RN_ST_OTHER}, {"I32", 4, RN_ST_OTHER},
-    {"I16", 2, RN_ST_OTHER}, {"I8", 1, RN_ST_OTHER},   {"U8", 1, RN_ST_OTHER},
-    {"U16", 2, RN_ST_OTHER}, {"U32", 4, RN_ST_OTHER},  {"U64", 8, RN_ST_OTHER},
+    {"F32", 4, RN_ST_F32},    {"I64", 8, RN_ST_I64},       {"F16", 2, RN_ST_OTHER},     {"BF16", 2, RN_ST_OTHER},
+    {"F64", 8, RN_ST_OTHER},  {"I32", 4, RN_ST_OTHER},     {"I16", 2, RN_ST_OTHER},     {"I8", 1, RN_ST_OTHER},
+    {"U8", 1, RN_ST_OTHER},   {"U16", 2, RN_ST_OTHER},     {"U32", 4, RN_ST_OTHER},     {"U64", 8, RN_ST_OTHER},
     {"BOOL", 1, RN_ST_OTHER}, {"F8_E4M3", 1, RN_ST_OTHER}, {"F8_E5M2", 1, RN_ST_OTHER},
 };
 
 /* Index into st_dtypes, or -1. */
-static int find_dtype(const char *text) {
+static int find_dtype(const char *text)
+{
     for (size_t i = 0; i < sizeof st_dtypes / sizeof st_dtypes[0]; i++)
         if (strcmp(st_dtypes[i].text, text) == 0) return (int)i;
     return -1;
@@ -54,7 +54,8 @@ static int find_dtype(const char *text) {
 /* Text from the file as it can be shown on one line: control bytes become
  * '?' (a name holding "\n" must not split the one-line error), long text
  * is cut with "...". */
-static const char *shown(const char *s, char *buf, size_t cap) {
+static const char *shown(const char *s, char *buf, size_t cap)
+{
     size_t n = strlen(s), i;
     for (i = 0; i < n && i + 1 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -66,7 +67,8 @@ static const char *shown(const char *s, char *buf, size_t cap) {
 }
 
 /* "[64, 3, 7, 7]"; "[]" for a scalar. */
-static const char *format_shape(char *buf, size_t cap, int ndims, const int64_t *shape) {
+static const char *format_shape(char *buf, size_t cap, int ndims, const int64_t *shape)
+{
     size_t used = 0;
     int n = snprintf(buf, cap, "[");
     used = n > 0 ? (size_t)n : 0;
@@ -80,10 +82,14 @@ static const char *format_shape(char *buf, size_t cap, int ndims, const int64_t 
 
 /* Element count of a shape, or -1 when it overflows 64 bits. A zero
  * dimension makes the count 0 whatever the others are. */
-static int element_count(int ndims, const int64_t *shape, uint64_t *count) {
+static int element_count(int ndims, const int64_t *shape, uint64_t *count)
+{
     uint64_t c = 1;
     for (int d = 0; d < ndims; d++)
-        if (shape[d] == 0) { *count = 0; return 0; }
+        if (shape[d] == 0) {
+            *count = 0;
+            return 0;
+        }
     for (int d = 0; d < ndims; d++) {
         uint64_t dim = (uint64_t)shape[d];
         if (c > UINT64_MAX / dim) return -1;
@@ -95,14 +101,16 @@ static int element_count(int ndims, const int64_t *shape, uint64_t *count) {
 
 /* The file stores little-endian bytes; a big-endian host swaps each element.
  * (The test compiles to a constant; on x86 and ARM this is a memcpy.) */
-static int host_is_little_endian(void) {
+static int host_is_little_endian(void)
+{
     const uint32_t one = 1;
     unsigned char first;
     memcpy(&first, &one, 1);
     return first == 1;
 }
 
-static void copy_little_endian(void *dst, const void *src, size_t count, size_t width) {
+static void copy_little_endian(void *dst, const void *src, size_t count, size_t width)
+{
     if (count == 0) return;
     if (host_is_little_endian() || width == 1) {
         memcpy(dst, src, count * width);
@@ -114,13 +122,15 @@ static void copy_little_endian(void *dst, const void *src, size_t count, size_t 
         for (size_t b = 0; b < width; b++) d[i * width + b] = s[i * width + width - 1 - b];
 }
 
-static uint64_t read_le64(const unsigned char *p) {
+static uint64_t read_le64(const unsigned char *p)
+{
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
     return v;
 }
 
-static void write_le64(unsigned char *p, uint64_t v) {
+static void write_le64(unsigned char *p, uint64_t v)
+{
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
@@ -129,29 +139,33 @@ static void write_le64(unsigned char *p, uint64_t v) {
 typedef struct {
     rn_st_file *f;
     rn_json j;
-    size_t data_size;        /* bytes after the header */
-    size_t *entry_at;        /* per tensor: file offset of its entry (for messages) */
+    size_t data_size; /* bytes after the header */
+    size_t *entry_at; /* per tensor: file offset of its entry (for messages) */
     int cap;
-    char context[RN_ST_NAME_MAX + 32];   /* "tensor 'x'" being read, for messages */
+    char context[RN_ST_NAME_MAX + 32]; /* "tensor 'x'" being read, for messages */
 } st_reader;
 
 /* A problem found after reading a value: reported at its first byte. */
+static int fail_value(st_reader *r, size_t text_pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail_value(st_reader *r, size_t text_pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_value(st_reader *r, size_t text_pos, const char *fmt, ...) {
+{
     char message[200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    if (!r->j.failed) r->j.pos = text_pos;   /* the error is sticky: nothing reads on */
+    if (!r->j.failed) r->j.pos = text_pos; /* the error is sticky: nothing reads on */
     return rn_json_fail(&r->j, message);
 }
 
 /* The position of the next value (after whitespace), in the JSON text. */
-static size_t value_pos(st_reader *r) { return rn_json_offset(&r->j) - r->j.base; }
+static size_t value_pos(st_reader *r)
+{
+    return rn_json_offset(&r->j) - r->j.base;
+}
 
-static int read_shape(st_reader *r, rn_st_tensor *t) {
+static int read_shape(st_reader *r, rn_st_tensor *t)
+{
     if (rn_json_enter_array(&r->j) != 0) return -1;
     int rc;
     while ((rc = rn_json_next_element(&r->j)) == 1) {
@@ -159,14 +173,14 @@ static int read_shape(st_reader *r, rn_st_tensor *t) {
         int64_t dim;
         if (rn_json_read_int(&r->j, &dim) != 0) return -1;
         if (dim < 0) return fail_value(r, at, "negative dimension %lld in shape", (long long)dim);
-        if (t->ndims >= RN_ST_MAX_DIMS)
-            return fail_value(r, at, "shape has more than %d dimensions", RN_ST_MAX_DIMS);
+        if (t->ndims >= RN_ST_MAX_DIMS) return fail_value(r, at, "shape has more than %d dimensions", RN_ST_MAX_DIMS);
         t->shape[t->ndims++] = dim;
     }
     return rc;
 }
 
-static int read_offsets(st_reader *r, rn_st_tensor *t) {
+static int read_offsets(st_reader *r, rn_st_tensor *t)
+{
     size_t at = value_pos(r);
     if (rn_json_enter_array(&r->j) != 0) return -1;
     int64_t v[2];
@@ -182,11 +196,10 @@ static int read_offsets(st_reader *r, rn_st_tensor *t) {
     if (rc < 0) return -1;
     if (n != 2) return fail_value(r, at, "data_offsets must be [begin, end]");
     if (v[0] > v[1])
-        return fail_value(r, at, "data_offsets [%lld, %lld]: begin is after end",
-                          (long long)v[0], (long long)v[1]);
+        return fail_value(r, at, "data_offsets [%lld, %lld]: begin is after end", (long long)v[0], (long long)v[1]);
     if ((uint64_t)v[1] > r->data_size)
-        return fail_value(r, at, "data_offsets [%lld, %lld] run past the data section (%zu bytes)",
-                          (long long)v[0], (long long)v[1], r->data_size);
+        return fail_value(r, at, "data_offsets [%lld, %lld] run past the data section (%zu bytes)", (long long)v[0],
+                          (long long)v[1], r->data_size);
     t->begin = (size_t)v[0];
     t->end = (size_t)v[1];
     return 0;
@@ -194,10 +207,10 @@ static int read_offsets(st_reader *r, rn_st_tensor *t) {
 
 /* One tensor entry: {"dtype": .., "shape": [..], "data_offsets": [b, e]},
  * other fields skipped. */
-static int read_entry(st_reader *r, rn_st_tensor *t) {
+static int read_entry(st_reader *r, rn_st_tensor *t)
+{
     size_t entry_at = value_pos(r);
-    if (rn_json_peek(&r->j) != RN_JSON_OBJECT)
-        return fail_value(r, entry_at, "the entry is not an object");
+    if (rn_json_peek(&r->j) != RN_JSON_OBJECT) return fail_value(r, entry_at, "the entry is not an object");
     if (rn_json_enter_object(&r->j) != 0) return -1;
     int have_dtype = 0, have_shape = 0, have_offsets = 0, rc;
     size_t dtype_size = 0, dtype_at = 0;
@@ -206,11 +219,14 @@ static int read_entry(st_reader *r, rn_st_tensor *t) {
     while ((rc = rn_json_next_member(&r->j, key, sizeof key, &key_len)) == 1) {
         size_t at = value_pos(r);
         int *seen = NULL;
-        if (key_len == strlen(key) && strcmp(key, "dtype") == 0) seen = &have_dtype;
-        else if (key_len == strlen(key) && strcmp(key, "shape") == 0) seen = &have_shape;
-        else if (key_len == strlen(key) && strcmp(key, "data_offsets") == 0) seen = &have_offsets;
+        if (key_len == strlen(key) && strcmp(key, "dtype") == 0)
+            seen = &have_dtype;
+        else if (key_len == strlen(key) && strcmp(key, "shape") == 0)
+            seen = &have_shape;
+        else if (key_len == strlen(key) && strcmp(key, "data_offsets") == 0)
+            seen = &have_offsets;
         if (seen == NULL) {
-            if (rn_json_skip_value(&r->j) != 0) return -1;   /* a field we do not use */
+            if (rn_json_skip_value(&r->j) != 0) return -1; /* a field we do not use */
             continue;
         }
         if (*seen) return fail_value(r, at, "field \"%s\" given twice", key);
@@ -218,8 +234,7 @@ static int read_entry(st_reader *r, rn_st_tensor *t) {
         if (seen == &have_dtype) {
             size_t len;
             if (rn_json_read_string(&r->j, t->dtype_text, sizeof t->dtype_text, &len) != 0) return -1;
-            int d = len < sizeof t->dtype_text && len == strlen(t->dtype_text)
-                        ? find_dtype(t->dtype_text) : -1;
+            int d = len < sizeof t->dtype_text && len == strlen(t->dtype_text) ? find_dtype(t->dtype_text) : -1;
             char buf[24];
             if (d < 0) return fail_value(r, at, "unknown dtype '%s'", shown(t->dtype_text, buf, sizeof buf));
             t->dtype = st_dtypes[d].dtype;
@@ -243,16 +258,16 @@ static int read_entry(st_reader *r, rn_st_tensor *t) {
         return fail_value(r, dtype_at, "shape %s is too large", sbuf);
     uint64_t span = (uint64_t)(t->end - t->begin);
     if (count * dtype_size != span)
-        return fail_value(r, entry_at, "shape %s of %s needs %llu bytes but data_offsets [%zu, %zu] hold %llu",
-                          sbuf, t->dtype_text, (unsigned long long)(count * dtype_size), t->begin, t->end,
+        return fail_value(r, entry_at, "shape %s of %s needs %llu bytes but data_offsets [%zu, %zu] hold %llu", sbuf,
+                          t->dtype_text, (unsigned long long)(count * dtype_size), t->begin, t->end,
                           (unsigned long long)span);
     return 0;
 }
 
 /* "__metadata__": an object whose values are strings. */
-static int read_metadata(st_reader *r) {
-    if (rn_json_peek(&r->j) != RN_JSON_OBJECT)
-        return fail_value(r, value_pos(r), "__metadata__ is not an object");
+static int read_metadata(st_reader *r)
+{
+    if (rn_json_peek(&r->j) != RN_JSON_OBJECT) return fail_value(r, value_pos(r), "__metadata__ is not an object");
     if (rn_json_enter_object(&r->j) != 0) return -1;
     int rc;
     while ((rc = rn_json_next_member(&r->j, NULL, 0, NULL)) == 1) {
@@ -263,7 +278,8 @@ static int read_metadata(st_reader *r) {
     return rc;
 }
 
-static int add_tensor(st_reader *r, rn_st_tensor **out) {
+static int add_tensor(st_reader *r, rn_st_tensor **out)
+{
     rn_st_file *f = r->f;
     if (f->ntensors == r->cap) {
         int cap = r->cap ? r->cap * 2 : 64;
@@ -284,7 +300,8 @@ static int add_tensor(st_reader *r, rn_st_tensor **out) {
 
 /* The whole header. Returns 0, -1 with the JSON error set (r->context says
  * which tensor), or -2 when out of memory. */
-static int read_header(st_reader *r) {
+static int read_header(st_reader *r)
+{
     rn_json *j = &r->j;
     if (rn_json_peek(j) != RN_JSON_OBJECT) {
         if (!j->failed) fail_value(r, value_pos(r), "the header is not a JSON object");
@@ -295,15 +312,14 @@ static int read_header(st_reader *r) {
     char name[RN_ST_NAME_MAX];
     size_t name_len;
     for (;;) {
-        r->context[0] = '\0';   /* errors between entries belong to no tensor */
+        r->context[0] = '\0'; /* errors between entries belong to no tensor */
         size_t name_at = value_pos(r);
         rc = rn_json_next_member(j, name, sizeof name, &name_len);
         if (rc <= 0) break;
         char buf[RN_ST_NAME_MAX];
         snprintf(r->context, sizeof r->context, "tensor '%s'", shown(name, buf, sizeof buf));
         if (name_len >= sizeof name)
-            return fail_value(r, name_at, "the name is %zu bytes long (the limit is %d)", name_len,
-                              RN_ST_NAME_MAX - 1);
+            return fail_value(r, name_at, "the name is %zu bytes long (the limit is %d)", name_len, RN_ST_NAME_MAX - 1);
         if (name_len != strlen(name)) return fail_value(r, name_at, "the name holds a NUL byte");
         if (strcmp(name, "__metadata__") == 0) {
             snprintf(r->context, sizeof r->context, "__metadata__");
@@ -323,13 +339,15 @@ static int read_header(st_reader *r) {
 
 /* ---- reading: checks across tensors --------------------------------------------- */
 
-static const rn_st_tensor *sort_base;   /* qsort has no context argument */
+static const rn_st_tensor *sort_base; /* qsort has no context argument */
 
-static int by_name(const void *a, const void *b) {
+static int by_name(const void *a, const void *b)
+{
     return strcmp(sort_base[*(const int *)a].name, sort_base[*(const int *)b].name);
 }
 
-static int by_begin(const void *a, const void *b) {
+static int by_begin(const void *a, const void *b)
+{
     const rn_st_tensor *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
@@ -338,7 +356,8 @@ static int by_begin(const void *a, const void *b) {
 
 /* Unique names, and no two tensors sharing a byte. Sorting keeps this
  * O(n log n): a header may list hundreds of thousands of tensors. */
-static int check_tensors(st_reader *r) {
+static int check_tensors(st_reader *r)
+{
     rn_st_file *f = r->f;
     int n = f->ntensors;
     if (n < 2) return 0;
@@ -359,15 +378,14 @@ static int check_tensors(st_reader *r) {
         }
     }
     qsort(order, (size_t)n, sizeof *order, by_begin);
-    int reach = -1;   /* the non-empty tensor ending furthest so far */
+    int reach = -1; /* the non-empty tensor ending furthest so far */
     for (int i = 0; i < n; i++) {
         const rn_st_tensor *t = &f->tensors[order[i]];
-        if (t->begin == t->end) continue;   /* an empty tensor holds no byte */
+        if (t->begin == t->end) continue; /* an empty tensor holds no byte */
         if (reach >= 0 && t->begin < f->tensors[reach].end) {
             const rn_st_tensor *u = &f->tensors[reach];
-            cs_error("%s: tensors '%s' [%zu, %zu) and '%s' [%zu, %zu) overlap in the data section",
-                     f->path, shown(u->name, b1, sizeof b1), u->begin, u->end,
-                     shown(t->name, b2, sizeof b2), t->begin, t->end);
+            cs_error("%s: tensors '%s' [%zu, %zu) and '%s' [%zu, %zu) overlap in the data section", f->path,
+                     shown(u->name, b1, sizeof b1), u->begin, u->end, shown(t->name, b2, sizeof b2), t->begin, t->end);
             free(order);
             return 2;
         }
@@ -378,14 +396,15 @@ static int check_tensors(st_reader *r) {
 }
 
 /* Parses a buffer the file now owns (freed by rn_st_close, also on error). */
-static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, size_t size) {
+static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, size_t size)
+{
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path != NULL ? path : "(memory)");
     f->bytes = bytes;
     f->size = size;
     if (size < 8) {
-        cs_error("%s: %zu bytes is too short for a safetensors file (it starts with an 8-byte header length)",
-                 f->path, size);
+        cs_error("%s: %zu bytes is too short for a safetensors file (it starts with an 8-byte header length)", f->path,
+                 size);
         rn_st_close(f);
         return 2;
     }
@@ -394,8 +413,8 @@ static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, si
         if (header_len == 0)
             cs_error("%s: the header length is 0 (a safetensors header is a JSON object)", f->path);
         else if (header_len > ST_HEADER_MAX)
-            cs_error("%s: the header length %llu is over the 100 MB limit (not a safetensors file?)",
-                     f->path, (unsigned long long)header_len);
+            cs_error("%s: the header length %llu is over the 100 MB limit (not a safetensors file?)", f->path,
+                     (unsigned long long)header_len);
         else
             cs_error("%s: the header length %llu runs past the end of the file (%zu bytes)", f->path,
                      (unsigned long long)header_len, size);
@@ -414,8 +433,10 @@ static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, si
         cs_error("%s: out of memory reading the header", f->path);
         rc = 3;
     } else if (rc != 0) {
-        if (r.context[0] != '\0') cs_error("%s: %s: %s", f->path, r.context, rn_json_error(&r.j));
-        else cs_error("%s: bad header: %s", f->path, rn_json_error(&r.j));
+        if (r.context[0] != '\0')
+            cs_error("%s: %s: %s", f->path, r.context, rn_json_error(&r.j));
+        else
+            cs_error("%s: bad header: %s", f->path, rn_json_error(&r.j));
         rc = 2;
     } else {
         rc = check_tensors(&r);
@@ -426,7 +447,8 @@ static int parse_owned(rn_st_file *f, const char *path, unsigned char *bytes, si
     return rc;
 }
 
-int rn_st_parse(rn_st_file *f, const char *path, const unsigned char *bytes, size_t size) {
+int rn_st_parse(rn_st_file *f, const char *path, const unsigned char *bytes, size_t size)
+{
     unsigned char *copy = malloc(size ? size : 1);
     if (copy == NULL) {
         memset(f, 0, sizeof *f);
@@ -437,7 +459,8 @@ int rn_st_parse(rn_st_file *f, const char *path, const unsigned char *bytes, siz
     return parse_owned(f, path, copy, size);
 }
 
-int rn_st_open(rn_st_file *f, const char *path) {
+int rn_st_open(rn_st_file *f, const char *path)
+{
     memset(f, 0, sizeof *f);
     /* A regular file only, checked before anything is read: a FIFO with no
      * writer would be waited on forever, a device read forever. */
@@ -467,7 +490,8 @@ int rn_st_open(rn_st_file *f, const char *path) {
     return parse_owned(f, path, bytes, size);
 }
 
-void rn_st_close(rn_st_file *f) {
+void rn_st_close(rn_st_file *f)
+{
     if (f == NULL) return;
     free(f->bytes);
     free(f->tensors);
@@ -477,21 +501,22 @@ void rn_st_close(rn_st_file *f) {
     f->ntensors = 0;
 }
 
-const rn_st_tensor *rn_st_find(const rn_st_file *f, const char *name) {
+const rn_st_tensor *rn_st_find(const rn_st_file *f, const char *name)
+{
     if (f == NULL || name == NULL) return NULL;
     for (int i = 0; i < f->ntensors; i++)
         if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }
 
-int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int ndims,
-                const int64_t *shape) {
+int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int ndims, const int64_t *shape)
+{
     const rn_st_tensor *t = rn_st_find(f, name);
     if (t == NULL) return 1;
     char b1[RN_ST_NAME_MAX];
     if (t->dtype != dtype || dtype == RN_ST_OTHER) {
-        cs_error("%s: tensor '%s' is %s, expected %s", f->path, shown(name, b1, sizeof b1),
-                 t->dtype_text, dtype == RN_ST_I64 ? "I64" : "F32");
+        cs_error("%s: tensor '%s' is %s, expected %s", f->path, shown(name, b1, sizeof b1), t->dtype_text,
+                 dtype == RN_ST_I64 ? "I64" : "F32");
         return 2;
     }
     int same = ndims == t->ndims;
@@ -499,15 +524,14 @@ int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int nd
     if (!same) {
         char have[160], want[160];
         cs_error("%s: tensor '%s' has shape %s, expected %s", f->path, shown(name, b1, sizeof b1),
-                 format_shape(have, sizeof have, t->ndims, t->shape),
-                 format_shape(want, sizeof want, ndims, shape));
+                 format_shape(have, sizeof have, t->ndims, t->shape), format_shape(want, sizeof want, ndims, shape));
         return 2;
     }
     return 0;
 }
 
-int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_t *shape,
-                  float *dst) {
+int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_t *shape, float *dst)
+{
     int rc = rn_st_check(f, name, RN_ST_F32, ndims, shape);
     if (rc != 0) return rc;
     const rn_st_tensor *t = rn_st_find(f, name);
@@ -520,22 +544,26 @@ int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_
 
 typedef struct {
     char name[RN_ST_NAME_MAX];
-    const char *dtype;            /* "F32" or "I64" */
+    const char *dtype; /* "F32" or "I64" */
     int ndims;
     int64_t shape[RN_ST_MAX_DIMS];
     size_t nbytes;
-    unsigned char *data;          /* little-endian copy, owned */
+    unsigned char *data; /* little-endian copy, owned */
 } st_entry;
 
 struct rn_st_writer {
     st_entry *entries;
     int n, cap;
-    char error[256];              /* the first bad add, reported by save */
+    char error[256]; /* the first bad add, reported by save */
 };
 
-rn_st_writer *rn_st_writer_new(void) { return calloc(1, sizeof(rn_st_writer)); }
+rn_st_writer *rn_st_writer_new(void)
+{
+    return calloc(1, sizeof(rn_st_writer));
+}
 
-void rn_st_writer_free(rn_st_writer *w) {
+void rn_st_writer_free(rn_st_writer *w)
+{
     if (w == NULL) return;
     for (int i = 0; i < w->n; i++) free(w->entries[i].data);
     free(w->entries);
@@ -543,8 +571,9 @@ void rn_st_writer_free(rn_st_writer *w) {
 }
 
 static void writer_fail(rn_st_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void writer_fail(rn_st_writer *w, const char *fmt, ...) {
-    if (w->error[0] != '\0') return;   /* the first problem is the one to fix */
+static void writer_fail(rn_st_writer *w, const char *fmt, ...)
+{
+    if (w->error[0] != '\0') return; /* the first problem is the one to fix */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(w->error, sizeof w->error, fmt, ap);
@@ -552,8 +581,9 @@ static void writer_fail(rn_st_writer *w, const char *fmt, ...) {
 }
 
 /* Copies the data now, so the caller may reuse its buffer before saving. */
-static void writer_add(rn_st_writer *w, const char *name, const char *dtype, size_t width,
-                       int ndims, const int64_t *shape, const void *data) {
+static void writer_add(rn_st_writer *w, const char *name, const char *dtype, size_t width, int ndims,
+                       const int64_t *shape, const void *data)
+{
     if (w == NULL) return;
     char b[RN_ST_NAME_MAX];
     if (name == NULL || strlen(name) >= RN_ST_NAME_MAX || strcmp(name, "__metadata__") == 0) {
@@ -576,7 +606,10 @@ static void writer_add(rn_st_writer *w, const char *name, const char *dtype, siz
     if (w->n == w->cap) {
         int cap = w->cap ? w->cap * 2 : 64;
         st_entry *e = realloc(w->entries, (size_t)cap * sizeof *e);
-        if (e == NULL) { writer_fail(w, "out of memory"); return; }
+        if (e == NULL) {
+            writer_fail(w, "out of memory");
+            return;
+        }
         w->entries = e;
         w->cap = cap;
     }
@@ -596,12 +629,13 @@ static void writer_add(rn_st_writer *w, const char *name, const char *dtype, siz
     w->n++;
 }
 
-void rn_st_writer_add(rn_st_writer *w, const char *name, int ndims, const int64_t *shape,
-                      const float *data) {
+void rn_st_writer_add(rn_st_writer *w, const char *name, int ndims, const int64_t *shape, const float *data)
+{
     writer_add(w, name, "F32", sizeof(float), ndims, shape, data);
 }
 
-void rn_st_writer_add_i64_scalar(rn_st_writer *w, const char *name, int64_t value) {
+void rn_st_writer_add_i64_scalar(rn_st_writer *w, const char *name, int64_t value)
+{
     writer_add(w, name, "I64", sizeof(int64_t), 0, NULL, &value);
 }
 
@@ -613,36 +647,51 @@ typedef struct {
 } st_text;
 
 static void text_add(st_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(st_text *t, const char *fmt, ...) {
+static void text_add(st_text *t, const char *fmt, ...)
+{
     if (t->oom) return;
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
         int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
         va_end(ap);
-        if (n < 0) { t->oom = 1; return; }
-        if (t->s != NULL && t->len + (size_t)n < t->cap) { t->len += (size_t)n; return; }
+        if (n < 0) {
+            t->oom = 1;
+            return;
+        }
+        if (t->s != NULL && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
         size_t cap = (t->cap ? t->cap : 4096);
         while (cap <= t->len + (size_t)n) cap *= 2;
         char *s = realloc(t->s, cap);
-        if (s == NULL) { t->oom = 1; return; }
+        if (s == NULL) {
+            t->oom = 1;
+            return;
+        }
         t->s = s;
         t->cap = cap;
     }
 }
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */
-static void text_add_string(st_text *t, const char *s) {
+static void text_add_string(st_text *t, const char *s)
+{
     text_add(t, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') text_add(t, "\\%c", *p);
-        else if (*p < 0x20) text_add(t, "\\u%04x", *p);
-        else text_add(t, "%c", *p);
+        if (*p == '"' || *p == '\\')
+            text_add(t, "\\%c", *p);
+        else if (*p < 0x20)
+            text_add(t, "\\u%04x", *p);
+        else
+            text_add(t, "%c", *p);
     }
     text_add(t, "\"");
 }
 
-int rn_st_writer_save(rn_st_writer *w, const char *path) {
+int rn_st_writer_save(rn_st_writer *w, const char *path)
+{
     if (w == NULL) {
         cs_error("cannot write %s: out of memory", path);
         return 3;

@@ -19,17 +19,17 @@ typedef enum { RN_ST_F32 = 0, RN_ST_I64, RN_ST_OTHER } rn_st_dtype;
 typedef struct {
     char name[RN_ST_NAME_MAX];
     rn_st_dtype dtype;
-    char dtype_text[16];         /* as written in the file, e.g. "F32", "BF16" */
+    char dtype_text[16]; /* as written in the file, e.g. "F32", "BF16" */
     int ndims;
     int64_t shape[RN_ST_MAX_DIMS];
-    size_t begin, end;           /* byte offsets within the data section */
+    size_t begin, end; /* byte offsets within the data section */
 } rn_st_tensor;
 
 typedef struct {
     char path[1024];
-    unsigned char *bytes;        /* the whole file */
+    unsigned char *bytes; /* the whole file */
     size_t size;
-    size_t data_start;           /* 8 + header length */
+    size_t data_start; /* 8 + header length */
     rn_st_tensor *tensors;
     int ntensors;
 } rn_st_file;
@@ -51,21 +51,18 @@ const rn_st_tensor *rn_st_find(const rn_st_file *f, const char *name);
 /* Whether tensor `name` is there with this dtype (RN_ST_F32 or RN_ST_I64)
  * and exactly this shape: 0; 1 when it is missing (no message); 2 with one
  * line naming the tensor, its dtype or shape and the one expected. */
-int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int ndims,
-                const int64_t *shape);
+int rn_st_check(const rn_st_file *f, const char *name, rn_st_dtype dtype, int ndims, const int64_t *shape);
 /* Copies the F32 tensor `name` of exactly `count` elements with the given
  * shape into dst. Returns 0; 1 when the tensor is missing (no message: the
  * caller decides); 2 with one line when its dtype is not F32 or its shape
  * differs (the message names both shapes). */
-int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_t *shape,
-                  float *dst);
+int rn_st_get_f32(const rn_st_file *f, const char *name, int ndims, const int64_t *shape, float *dst);
 
 /* Writing: collect named F32 tensors, then write atomically (temporary
  * name, then rename). Returns 0, or 3 with one line on a write error. */
 typedef struct rn_st_writer rn_st_writer;
 rn_st_writer *rn_st_writer_new(void);
-void rn_st_writer_add(rn_st_writer *w, const char *name, int ndims, const int64_t *shape,
-                      const float *data);
+void rn_st_writer_add(rn_st_writer *w, const char *name, int ndims, const int64_t *shape, const float *data);
 /* An I64 scalar tensor (shape []), as torchvision's num_batches_tracked. */
 void rn_st_writer_add_i64_scalar(rn_st_writer *w, const char *name, int64_t value);
 int rn_st_writer_save(rn_st_writer *w, const char *path);

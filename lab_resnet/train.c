@@ -17,12 +17,11 @@
 /* The epoch's figures from the `steps` batches that ran: the throughput and
  * the medians over those after the warm-up, the first and last tenth's loss,
  * the running accuracy. */
-static void summarize(rn_train_result *r, int steps, int warmup, int batch, const double *step_s,
-                      const double *load_s, const double *copy_s, const double *train_s,
-                      long correct_total, long seen)
+static void summarize(rn_train_result *r, int steps, int warmup, int batch, const double *step_s, const double *load_s,
+                      const double *copy_s, const double *train_s, long correct_total, long seen)
 {
     r->steps = steps;
-    int first = warmup < steps ? warmup : 0;   /* all steps timed if the warm-up is all */
+    int first = warmup < steps ? warmup : 0; /* all steps timed if the warm-up is all */
     for (int b = first; b < steps; b++) r->timed_s += step_s[b];
     r->timed_images = (steps - first) * batch;
     r->images_per_s = r->timed_s > 0 ? r->timed_images / r->timed_s : 0.0;
@@ -47,8 +46,7 @@ static void summarize(rn_train_result *r, int steps, int warmup, int batch, cons
     r->train_accuracy = seen ? (double)correct_total / seen : 0;
 }
 
-int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o,
-                   rn_train_result *r)
+int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o, rn_train_result *r)
 {
     const rn_backend *be = m->be;
     memset(r, 0, sizeof *r);
@@ -74,7 +72,7 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         cs_prof_end();
         double t_loaded = cs_now();
         int h = be->region_begin("copy H2D");
-        rn_model_set_batch(m, images, labels);   /* pageable memory: the copy is done on return */
+        rn_model_set_batch(m, images, labels); /* pageable memory: the copy is done on return */
         be->region_end(h);
         double t_copied = cs_now();
         rn_model_forward(m, 1);
@@ -103,9 +101,8 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
             goto out;
         }
         if (o->log_every > 0 && ((b + 1) % o->log_every == 0 || b + 1 == steps))
-            cs_say("    batch %5d/%d  loss %.4f  running accuracy %5.1f%%  batch time %s\n", b + 1,
-                   steps, loss, 100.0 * correct_total / seen,
-                   cs_format_time(step_s[b], (char[32]){0}, 32));
+            cs_say("    batch %5d/%d  loss %.4f  running accuracy %5.1f%%  batch time %s\n", b + 1, steps, loss,
+                   100.0 * correct_total / seen, cs_format_time(step_s[b], (char[32]){0}, 32));
     }
 out:
     /* The same figures on either path: on divergence, over the batches that

@@ -23,17 +23,18 @@ const float rn_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 #define SCALE_MAX 1.0
 #define RATIO_MIN (3.0 / 4.0)
 #define RATIO_MAX (4.0 / 3.0)
-#define TRIES 10
-#define FLIP_P 0.5
+#define TRIES     10
+#define FLIP_P    0.5
 
 /* Tag for the augmentation streams, so they never meet the streams the
  * same seed drives elsewhere (weights, shuffling). */
-#define TAG_AUGMENT 0x4155474D454E54ull   /* "AUGMENT" */
+#define TAG_AUGMENT 0x4155474D454E54ull /* "AUGMENT" */
 
 /* The sample's generator: (epoch, index) packed in 64 bits and mixed by
  * splitmix64 (cs_rng_seed's mixing, then one draw) into a stream id, so
  * neighbouring indices and epochs get unrelated streams. */
-static void sample_rng(cs_rng *r, uint64_t seed, int epoch, int index) {
+static void sample_rng(cs_rng *r, uint64_t seed, int epoch, int index)
+{
     uint64_t packed = ((uint64_t)(uint32_t)epoch << 32) | (uint32_t)index;
     cs_rng key;
     cs_rng_seed(&key, packed, TAG_AUGMENT);
@@ -42,11 +43,15 @@ static void sample_rng(cs_rng *r, uint64_t seed, int epoch, int index) {
 
 /* Python's round(): halves go to the even neighbour (round(2.5) == 2),
  * which is rint in the default rounding mode, not C's round(). */
-static int py_round(double x) { return (int)rint(x); }
+static int py_round(double x)
+{
+    return (int)rint(x);
+}
 
 /* torchvision's RandomResizedCrop.get_params, step for step, then the
  * flip's draw (RandomHorizontalFlip comes next in the pipeline). */
-static void crop_params(cs_rng *r, int h, int w, int *top, int *left, int *ch, int *cw) {
+static void crop_params(cs_rng *r, int h, int w, int *top, int *left, int *ch, int *cw)
+{
     double area = (double)h * (double)w;
     double log_min = log(RATIO_MIN), log_max = log(RATIO_MAX);
     for (int attempt = 0; attempt < TRIES; attempt++) {
@@ -80,8 +85,9 @@ static void crop_params(cs_rng *r, int h, int w, int *top, int *left, int *ch, i
     *left = (w - *cw) / 2;
 }
 
-void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left,
-                       int *ch, int *cw, int *flip) {
+void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left, int *ch, int *cw,
+                       int *flip)
+{
     cs_rng r;
     sample_rng(&r, seed, epoch, index);
     crop_params(&r, h, w, top, left, ch, cw);
@@ -93,7 +99,8 @@ void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *t
  * of output pixel dst maps to (dst + 0.5) * scale - 0.5 in the input
  * (scale = in / out), negative values clamp to 0, and the right (lower)
  * neighbour is the pixel itself at the last column (row). */
-static void source_index(int dst, float scale, int in, int *i0, int *i1, float *weight1) {
+static void source_index(int dst, float scale, int in, int *i0, int *i1, float *weight1)
+{
     float src = scale * ((float)dst + 0.5f) - 0.5f;
     if (src < 0.0f) src = 0.0f;
     int i = (int)src;
@@ -104,15 +111,17 @@ static void source_index(int dst, float scale, int in, int *i0, int *i1, float *
 }
 
 /* bytes / 255, then (x - mean) / std: ToTensor and Normalize. */
-static float normalise(float byte_value, int c) {
+static float normalise(float byte_value, int c)
+{
     return (byte_value / 255.0f - rn_imagenet_mean[c]) / rn_imagenet_std[c];
 }
 
 /* The crop (top, left, ch x cw) of a CHW byte image resized bilinearly to
  * size x size, mirrored when flip, normalised: the work of both the
  * training transform and the evaluation resize. */
-static void resize_region(const uint8_t *chw, int h, int w, int top, int left, int ch, int cw,
-                          int flip, int size, float *out) {
+static void resize_region(const uint8_t *chw, int h, int w, int top, int left, int ch, int cw, int flip, int size,
+                          float *out)
+{
     float scale_y = (float)ch / (float)size, scale_x = (float)cw / (float)size;
     size_t plane_in = (size_t)h * (size_t)w, plane_out = (size_t)size * (size_t)size;
     for (int y = 0; y < size; y++) {
@@ -140,20 +149,21 @@ static void resize_region(const uint8_t *chw, int h, int w, int top, int left, i
     }
 }
 
-void rn_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index,
-                        int size, float *out) {
+void rn_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index, int size, float *out)
+{
     int top, left, ch, cw, flip;
     rn_augment_params(seed, epoch, index, h, w, &top, &left, &ch, &cw, &flip);
     resize_region(chw, h, w, top, left, ch, cw, flip, size, out);
 }
 
-void rn_transform_resize(const uint8_t *chw, int h, int w, int size, float *out) {
+void rn_transform_resize(const uint8_t *chw, int h, int w, int size, float *out)
+{
     resize_region(chw, h, w, 0, 0, h, w, 0, size, out);
 }
 
-void rn_transform_plain(const uint8_t *chw, int h, int w, float *out) {
+void rn_transform_plain(const uint8_t *chw, int h, int w, float *out)
+{
     size_t plane = (size_t)h * (size_t)w;
     for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < plane; i++)
-            out[(size_t)c * plane + i] = normalise((float)chw[(size_t)c * plane + i], c);
+        for (size_t i = 0; i < plane; i++) out[(size_t)c * plane + i] = normalise((float)chw[(size_t)c * plane + i], c);
 }

@@ -20,14 +20,13 @@ extern const float rn_imagenet_std[3];
  * fallback (a centre crop at the nearest allowed ratio). Writes top, left,
  * crop height, crop width; *flip = 1 for a horizontal flip. Deterministic
  * in (seed, epoch, index). */
-void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left,
-                       int *ch, int *cw, int *flip);
+void rn_augment_params(uint64_t seed, int epoch, int index, int h, int w, int *top, int *left, int *ch, int *cw,
+                       int *flip);
 
 /* One training sample: 3 x 32 x 32 bytes (CHW) -> 3 x size x size floats,
  * cropped, resized bilinearly (align_corners = false, as torchvision's
  * tensor path without antialiasing), flipped, normalised. */
-void rn_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index,
-                        int size, float *out);
+void rn_transform_train(const uint8_t *chw, int h, int w, uint64_t seed, int epoch, int index, int size, float *out);
 /* No augmentation: bytes / 255, normalised, at the native size (check-step
  * and evaluation). */
 void rn_transform_plain(const uint8_t *chw, int h, int w, float *out);

@@ -13,7 +13,7 @@ int main(void)
 {
     cs_blas_info b;
     cs_blas_info_get(&b);
-    printf("core=%s suggested=%s env=%s layer=%s\n", b.is_openblas ? b.core : "",
-           b.suggested_core, b.env_coretype, cs_blas_layer_name(cs_blas_layer_runtime()));
+    printf("core=%s suggested=%s env=%s layer=%s\n", b.is_openblas ? b.core : "", b.suggested_core, b.env_coretype,
+           cs_blas_layer_name(cs_blas_layer_runtime()));
     return 0;
 }

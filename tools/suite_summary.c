@@ -17,7 +17,7 @@
 #include "cs_sysinfo.h"
 
 #define MAX_FIELDS 32
-#define MAX_CASES 16
+#define MAX_CASES  16
 
 /* Splits one CSV record (RFC 4180, no embedded newlines in our files) in
  * place; returns the number of fields. */
@@ -28,12 +28,19 @@ static int split_csv(char *line, char **fields, int max)
     while (n < max) {
         char *out = p;
         fields[n++] = p;
-        if (*p == '"') {               /* quoted: "" is a quote */
+        if (*p == '"') { /* quoted: "" is a quote */
             char *q = p + 1;
             for (;;) {
                 if (*q == '\0') break;
-                if (*q == '"' && q[1] == '"') { *out++ = '"'; q += 2; continue; }
-                if (*q == '"') { q++; break; }
+                if (*q == '"' && q[1] == '"') {
+                    *out++ = '"';
+                    q += 2;
+                    continue;
+                }
+                if (*q == '"') {
+                    q++;
+                    break;
+                }
                 *out++ = *q++;
             }
             p = q;
@@ -64,7 +71,10 @@ typedef struct {
     char skip_reason[160];
 } case_summary;
 
-static char *fmt_time(double s, char *buf, size_t len) { return cs_format_time(s, buf, len); }
+static char *fmt_time(double s, char *buf, size_t len)
+{
+    return cs_format_time(s, buf, len);
+}
 
 /* Returns 0 when read, -1 when the file is missing or has no usable header. */
 static int read_case(const char *dir, const char *name, case_summary *c)
@@ -76,7 +86,10 @@ static int read_case(const char *dir, const char *name, case_summary *c)
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
     char *h[MAX_FIELDS], hdr[8192];
-    if (!fgets(hdr, sizeof hdr, f)) { fclose(f); return -1; }
+    if (!fgets(hdr, sizeof hdr, f)) {
+        fclose(f);
+        return -1;
+    }
     int nh = split_csv(hdr, h, MAX_FIELDS);
     int iv = column(h, nh, "variant"), im = column(h, nh, "median_s"), ic = column(h, nh, "check"),
         is = column(h, nh, "skip_reason");
@@ -91,20 +104,26 @@ static int read_case(const char *dir, const char *name, case_summary *c)
         if (nv <= im || nv <= ic || nv <= iv) continue;
         if (strcmp(v[ic], "SKIP") == 0 || v[im][0] == '\0') {
             c->skipped++;
-            if (is >= 0 && is < nv && !c->skip_reason[0])
-                snprintf(c->skip_reason, sizeof c->skip_reason, "%s", v[is]);
+            if (is >= 0 && is < nv && !c->skip_reason[0]) snprintf(c->skip_reason, sizeof c->skip_reason, "%s", v[is]);
             continue;
         }
         double t = atof(v[im]);
         c->ran++;
-        if (strcmp(v[ic], "PASS") == 0) c->passed++;
+        if (strcmp(v[ic], "PASS") == 0)
+            c->passed++;
         else {
             c->failed++;
             size_t len = strlen(c->failed_names);
             snprintf(c->failed_names + len, sizeof c->failed_names - len, "%s%s", len ? ", " : "", v[iv]);
         }
-        if (c->ran == 1 || t > c->slow_s) { c->slow_s = t; snprintf(c->slow, sizeof c->slow, "%s", v[iv]); }
-        if (c->ran == 1 || t < c->fast_s) { c->fast_s = t; snprintf(c->fast, sizeof c->fast, "%s", v[iv]); }
+        if (c->ran == 1 || t > c->slow_s) {
+            c->slow_s = t;
+            snprintf(c->slow, sizeof c->slow, "%s", v[iv]);
+        }
+        if (c->ran == 1 || t < c->fast_s) {
+            c->fast_s = t;
+            snprintf(c->fast, sizeof c->fast, "%s", v[iv]);
+        }
     }
     fclose(f);
     return 0;
@@ -128,12 +147,16 @@ static void write_table(FILE *f, const case_summary *cs, int n, const char *mach
             fprintf(f, "| %s | - | - | - | no variant ran | %d |\n", c->name, c->skipped);
             continue;
         }
-        fprintf(f, "| %s | %s (%s) | %s (%s) | %.1fx | ", c->name, c->slow, fmt_time(c->slow_s, a, sizeof a),
-                c->fast, fmt_time(c->fast_s, b, sizeof b), c->fast_s > 0 ? c->slow_s / c->fast_s : 0.0);
-        if (c->failed) fprintf(f, "FAIL: %s (%d of %d) | ", c->failed_names, c->failed, c->ran);
-        else fprintf(f, "PASS (%d of %d) | ", c->passed, c->ran);
-        if (c->skipped) fprintf(f, "%d: %s |\n", c->skipped, c->skip_reason);
-        else fprintf(f, "0 |\n");
+        fprintf(f, "| %s | %s (%s) | %s (%s) | %.1fx | ", c->name, c->slow, fmt_time(c->slow_s, a, sizeof a), c->fast,
+                fmt_time(c->fast_s, b, sizeof b), c->fast_s > 0 ? c->slow_s / c->fast_s : 0.0);
+        if (c->failed)
+            fprintf(f, "FAIL: %s (%d of %d) | ", c->failed_names, c->failed, c->ran);
+        else
+            fprintf(f, "PASS (%d of %d) | ", c->passed, c->ran);
+        if (c->skipped)
+            fprintf(f, "%d: %s |\n", c->skipped, c->skip_reason);
+        else
+            fprintf(f, "0 |\n");
     }
     fprintf(f, "\nSpeedup = median time of the slowest variant / median time of the fastest, same run.\n"
                "Correctness: each variant against its case's reference, within the case's stated tolerance.\n"

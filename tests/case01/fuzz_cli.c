@@ -31,7 +31,8 @@ static FILE *out_file, *err_file;
 static char out_text[1 << 16], err_text[1 << 16];
 static size_t out_len, err_len;
 
-static size_t slurp(FILE *f, char *buf, size_t cap) {
+static size_t slurp(FILE *f, char *buf, size_t cap)
+{
     fflush(f);
     long end = ftell(f);
     rewind(f);
@@ -43,11 +44,15 @@ static size_t slurp(FILE *f, char *buf, size_t cap) {
 }
 
 /* Valid UTF-8 without C0 controls, DEL, C1 controls, U+FEFF. */
-static int clean_text(const unsigned char *s, size_t n) {
+static int clean_text(const unsigned char *s, size_t n)
+{
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         if (c < 0x20 || c == 0x7F) return 0;
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
         if (len == 0 || i + len > n) return 0;
         unsigned cp = c & (0x7F >> len);
@@ -61,7 +66,8 @@ static int clean_text(const unsigned char *s, size_t n) {
     return 1;
 }
 
-static int known(const char *name, size_t len) {
+static int known(const char *name, size_t len)
+{
     for (int i = 0; i < C1_NVARIANTS; i++)
         if (strlen(c1_variant_names[i]) == len && strncmp(c1_variant_names[i], name, len) == 0) return 1;
     return 0;
@@ -69,7 +75,8 @@ static int known(const char *name, size_t len) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (saved_stderr == NULL) {
         saved_stderr = fdopen(dup(2), "w");
         out_file = tmpfile();
@@ -117,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         REQUIRE(err_len < sizeof err_text && err_len > sizeof prefix);
         REQUIRE(strncmp(err_text, prefix, sizeof prefix - 1) == 0);
         REQUIRE(err_text[err_len - 1] == '\n');
-        REQUIRE(clean_text((const unsigned char *)err_text, err_len - 1));   /* one line, shown as is */
+        REQUIRE(clean_text((const unsigned char *)err_text, err_len - 1)); /* one line, shown as is */
     } else if (rc == -1) {
         REQUIRE(err_len == 0 && out_len > 0);
     } else {
@@ -125,8 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         REQUIRE(o.repeat == -1 || (o.repeat >= 1 && o.repeat <= 1000));
         REQUIRE(o.warmup == -1 || (o.warmup >= 0 && o.warmup <= 100));
         REQUIRE(o.threads >= 0 && o.threads <= 1024);
-        REQUIRE(strcmp(o.device, "cpu") == 0 || strcmp(o.device, "gpu") == 0 ||
-                strcmp(o.device, "auto") == 0);
+        REQUIRE(strcmp(o.device, "cpu") == 0 || strcmp(o.device, "gpu") == 0 || strcmp(o.device, "auto") == 0);
         REQUIRE(o.out_dir[0] != '\0' && strlen(o.out_dir) < sizeof o.out_dir - 64);
         if (o.variants[0] != '\0') {
             for (const char *p = o.variants;;) {
@@ -151,5 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C1_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_cli", "all invariants held"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_cli", "all invariants held");
+}
 #endif

@@ -27,20 +27,23 @@
 static char dir[] = "/tmp/fuzz_idx.XXXXXX";
 static char plain_path[sizeof dir + 16], gz_path[sizeof dir + 16];
 
-static void clean_up(void) {
+static void clean_up(void)
+{
     unlink(plain_path);
     unlink(gz_path);
     rmdir(dir);
 }
 
-static void write_file(const char *path, const uint8_t *data, size_t size) {
+static void write_file(const char *path, const uint8_t *data, size_t size)
+{
     FILE *f = fopen(path, "wb");
     REQUIRE(f != NULL);
     REQUIRE(size == 0 || fwrite(data, 1, size, f) == size);
     REQUIRE(fclose(f) == 0);
 }
 
-static uint32_t be32(const uint8_t *p) {
+static uint32_t be32(const uint8_t *p)
+{
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -52,7 +55,8 @@ typedef struct {
 
 /* Reads path as images or labels and checks what every reading must hold;
  * `plain` is the file's content when known (NULL for a .gz of fuzz bytes). */
-static reading read_one(const char *path, int labels, const uint8_t *plain, size_t plain_len) {
+static reading read_one(const char *path, int labels, const uint8_t *plain, size_t plain_len)
+{
     reading r = {0};
     if (labels) {
         r.rc = c1_idx_read_labels(path, &r.n, &r.bytes);
@@ -69,7 +73,7 @@ static reading read_one(const char *path, int labels, const uint8_t *plain, size
     REQUIRE(r.n >= 1 && r.n <= C1_IDX_MAX_IMAGES);
     REQUIRE(r.rows >= 1 && r.rows <= C1_IDX_MAX_SIDE && r.cols >= 1 && r.cols <= C1_IDX_MAX_SIDE);
     r.len = (size_t)r.n * (size_t)r.rows * (size_t)r.cols;
-    volatile uint8_t sum = 0;   /* every byte readable (AddressSanitizer) */
+    volatile uint8_t sum = 0; /* every byte readable (AddressSanitizer) */
     for (size_t i = 0; i < r.len; i++) sum ^= r.bytes[i];
     (void)sum;
     if (plain != NULL) {
@@ -85,7 +89,8 @@ static reading read_one(const char *path, int labels, const uint8_t *plain, size
 
 #if C1_FUZZ_HAVE_ZLIB
 /* data gzipped into a malloc'd buffer. */
-static uint8_t *gzip(const uint8_t *data, size_t size, size_t *out_len) {
+static uint8_t *gzip(const uint8_t *data, size_t size, size_t *out_len)
+{
     z_stream s;
     memset(&s, 0, sizeof s);
     REQUIRE(deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
@@ -105,7 +110,8 @@ static uint8_t *gzip(const uint8_t *data, size_t size, size_t *out_len) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (plain_path[0] == '\0') {
         REQUIRE(mkdtemp(dir) != NULL);
         snprintf(plain_path, sizeof plain_path, "%s/file", dir);
@@ -143,5 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C1_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_idx", "all invariants held"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_idx", "all invariants held");
+}
 #endif

@@ -14,7 +14,8 @@
 
 #define PIX 784
 
-static void test_determinism(void) {
+static void test_determinism(void)
+{
     c1_dataset a, b, c;
     CHECK(c1_dataset_generate(&a, 2000, 7) == 0);
     CHECK(c1_dataset_generate(&b, 2000, 7) == 0);
@@ -41,7 +42,8 @@ static void test_determinism(void) {
     CHECK(c1_dataset_generate(&bad, 0, 7) == 2);
 }
 
-static void test_statistics(void) {
+static void test_statistics(void)
+{
     enum { n = 6000 };
     c1_dataset d;
     CHECK(c1_dataset_generate(&d, n, 42) == 0);
@@ -100,7 +102,10 @@ static void test_statistics(void) {
                 double e = d.images[(size_t)i * PIX + p] - centroid[k][p];
                 dist += e * e;
             }
-            if (dist < best_d) { best_d = dist; best = k; }
+            if (dist < best_d) {
+                best_d = dist;
+                best = k;
+            }
         }
         right += best == d.labels[i];
     }
@@ -111,10 +116,11 @@ static void test_statistics(void) {
     c1_dataset_free(&d);
 }
 
-static c1_config small_config(int batch, int steps, int slow_steps, uint64_t seed) {
+static c1_config small_config(int batch, int steps, int slow_steps, uint64_t seed)
+{
     c1_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.in = 0;   /* from the data */
+    cfg.in = 0; /* from the data */
     cfg.h1 = 16;
     cfg.h2 = 8;
     cfg.batch = batch;
@@ -127,11 +133,15 @@ static c1_config small_config(int batch, int steps, int slow_steps, uint64_t see
 
 /* Every index of 0..n-1 at most once in order[from, from + len); returns
  * how many distinct indices were seen, or -1 on a repeat or one out of range. */
-static int distinct(const int32_t *order, size_t len, int n) {
+static int distinct(const int32_t *order, size_t len, int n)
+{
     char *seen = calloc((size_t)n, 1);
     int count = 0;
     for (size_t i = 0; i < len; i++) {
-        if (order[i] < 0 || order[i] >= n || seen[order[i]]) { count = -1; break; }
+        if (order[i] < 0 || order[i] >= n || seen[order[i]]) {
+            count = -1;
+            break;
+        }
         seen[order[i]] = 1;
         count++;
     }
@@ -139,18 +149,20 @@ static int distinct(const int32_t *order, size_t len, int n) {
     return count;
 }
 
-static void check_bound(const float *x, size_t len, double bound) {
+static void check_bound(const float *x, size_t len, double bound)
+{
     double worst = 0, sum = 0;
     for (size_t i = 0; i < len; i++) {
         worst = fmax(worst, fabs(x[i]));
         sum += x[i];
     }
     CHECK(worst <= bound);
-    CHECK(worst > 0.8 * bound);           /* spread over the range, not squeezed */
-    if (len >= 1000) CHECK(fabs(sum / len) < 0.05 * bound);   /* centred */
+    CHECK(worst > 0.8 * bound);                             /* spread over the range, not squeezed */
+    if (len >= 1000) CHECK(fabs(sum / len) < 0.05 * bound); /* centred */
 }
 
-static void test_workload(void) {
+static void test_workload(void)
+{
     c1_dataset d;
     CHECK(c1_dataset_generate(&d, 1000, 5) == 0);
 
@@ -161,13 +173,13 @@ static void test_workload(void) {
     CHECK(w.cfg.in == 784 && w.cfg.out == C1_CLASSES);
     CHECK(w.order_steps == 55);
     CHECK(c1_steps_per_epoch(&w) == 20);
-    CHECK(distinct(w.order, 1000, 1000) == 1000);           /* epoch 0 */
-    CHECK(distinct(w.order + 1000, 1000, 1000) == 1000);    /* epoch 1 */
-    CHECK(distinct(w.order + 2000, 750, 1000) == 750);      /* epoch 2, 15 steps */
-    CHECK(memcmp(w.order, w.order + 1000, 1000 * sizeof *w.order) != 0);   /* reshuffled */
+    CHECK(distinct(w.order, 1000, 1000) == 1000);                        /* epoch 0 */
+    CHECK(distinct(w.order + 1000, 1000, 1000) == 1000);                 /* epoch 1 */
+    CHECK(distinct(w.order + 2000, 750, 1000) == 750);                   /* epoch 2, 15 steps */
+    CHECK(memcmp(w.order, w.order + 1000, 1000 * sizeof *w.order) != 0); /* reshuffled */
     int in_place = 0;
     for (int i = 0; i < 1000; i++) in_place += w.order[i] == i;
-    CHECK(in_place < 50);   /* shuffled, not 0, 1, 2, ... */
+    CHECK(in_place < 50); /* shuffled, not 0, 1, 2, ... */
 
     /* Layout: W1 b1 W2 b2 W3 b3 back to back. */
     const c1_layout *l = &w.layout;
@@ -229,14 +241,14 @@ static void test_workload(void) {
     cfg = small_config(1001, 5, 5, 3);
     CHECK(c1_workload_init(&w, &cfg, &d) == 2);
     CHECK(w.init_params == NULL && w.order == NULL);
-    cfg = small_config(1000, 5, 5, 3);   /* exactly n: allowed, one step per epoch */
+    cfg = small_config(1000, 5, 5, 3); /* exactly n: allowed, one step per epoch */
     CHECK(c1_workload_init(&w, &cfg, &d) == 0);
     CHECK(c1_steps_per_epoch(&w) == 1 && distinct(w.order, 1000, 1000) == 1000);
     c1_workload_free(&w);
     cfg = small_config(50, 5, 5, 3);
-    cfg.in = 100;   /* does not match 28 x 28 */
+    cfg.in = 100; /* does not match 28 x 28 */
     CHECK(c1_workload_init(&w, &cfg, &d) == 2);
-    cfg.in = 784;   /* matches */
+    cfg.in = 784; /* matches */
     CHECK(c1_workload_init(&w, &cfg, &d) == 0);
     c1_workload_free(&w);
     cfg.batch = 0;
@@ -244,7 +256,8 @@ static void test_workload(void) {
     c1_dataset_free(&d);
 }
 
-int main(void) {
+int main(void)
+{
     test_determinism();
     test_statistics();
     test_workload();

@@ -17,17 +17,16 @@
 #include "cs_test.h"
 #include "workload.h"
 
-#define ROWS 3
-#define COLS 4
+#define ROWS    3
+#define COLS    4
 #define NIMAGES 6
-#define BATCH 4
-#define FD_EPS 1e-5       /* double precision: truncation ~eps^2, rounding ~1e-16/eps */
+#define BATCH   4
+#define FD_EPS  1e-5 /* double precision: truncation ~eps^2, rounding ~1e-16/eps */
 #define REL_TOL 1e-3
 
 /* Batch-mean loss in double; when pattern is not NULL, the on/off state of
  * every ReLU of every sample (count * (h1 + h2) bytes). */
-static double loss_f64(const c1_workload *w, const double *p, const int32_t *idx, int count,
-                       unsigned char *pattern)
+static double loss_f64(const c1_workload *w, const double *p, const int32_t *idx, int count, unsigned char *pattern)
 {
     const c1_config *c = &w->cfg;
     const c1_layout *l = &w->layout;
@@ -71,7 +70,7 @@ static size_t check_batch(const c1_workload *w, const float *params, const int32
     double *p = malloc(np * sizeof *p);
     unsigned char *base = malloc(npat), *plus = malloc(npat), *minus = malloc(npat);
     for (size_t i = 0; i < np; i++) {
-        grad[i] = NAN;                       /* every entry must be written */
+        grad[i] = NAN; /* every entry must be written */
         p[i] = params[i];
     }
 
@@ -94,7 +93,7 @@ static size_t check_batch(const c1_workload *w, const float *params, const int32
         double lm = loss_f64(w, p, idx, count, minus);
         p[i] = keep;
         if (memcmp(plus, base, npat) != 0 || memcmp(minus, base, npat) != 0) {
-            skipped++;                       /* a ReLU kink inside +-eps */
+            skipped++; /* a ReLU kink inside +-eps */
             continue;
         }
         double fd = (lp - lm) / (2.0 * FD_EPS);
@@ -103,8 +102,7 @@ static size_t check_batch(const c1_workload *w, const float *params, const int32
         if (rel > worst) worst = rel;
         if (rel > REL_TOL) {
             if (bad < 5)
-                fprintf(stderr, "param %zu: analytic %.9g, finite difference %.9g (rel %.3g)\n",
-                        i, a, fd, rel);
+                fprintf(stderr, "param %zu: analytic %.9g, finite difference %.9g (rel %.3g)\n", i, a, fd, rel);
             bad++;
         }
         if (fabs(fd) > 1e-6) nonzero++;
@@ -139,8 +137,15 @@ int main(void)
     c1_dataset d = {.n = NIMAGES, .rows = ROWS, .cols = COLS, .images = images, .labels = labels};
     strcpy(d.source, "hand-made 3x4 images");
 
-    c1_config cfg = {.in = 0, .h1 = 7, .h2 = 5, .out = C1_CLASSES, .batch = BATCH, .lr = 0.1f,
-                     .steps = 1, .slow_steps = 1, .seed = 11};
+    c1_config cfg = {.in = 0,
+                     .h1 = 7,
+                     .h2 = 5,
+                     .out = C1_CLASSES,
+                     .batch = BATCH,
+                     .lr = 0.1f,
+                     .steps = 1,
+                     .slow_steps = 1,
+                     .seed = 11};
     c1_workload w;
     CHECK(c1_workload_init(&w, &cfg, &d) == 0);
     CHECK(w.cfg.in == ROWS * COLS);
@@ -157,10 +162,10 @@ int main(void)
     for (int j = 0; j < w.cfg.h2; j++) params[w.layout.b2 + j] = fabsf(params[w.layout.b2 + j]) + 0.5f;
 
     const int32_t batch_a[BATCH] = {0, 1, 2, 3};
-    const int32_t batch_b[BATCH] = {4, 5, 1, 4};   /* a sample twice: counted twice */
+    const int32_t batch_b[BATCH] = {4, 5, 1, 4}; /* a sample twice: counted twice */
     check_batch(&w, params, batch_a, BATCH);
     check_batch(&w, params, batch_b, BATCH);
-    check_batch(&w, params, batch_a + 1, 3);      /* an odd batch size */
+    check_batch(&w, params, batch_a + 1, 3); /* an odd batch size */
 
     free(params);
     c1_workload_free(&w);

@@ -33,7 +33,8 @@ static char tmp_dir[] = "/tmp/test_c1_idx.XXXXXX";
 
 /* ---- files --------------------------------------------------------------- */
 
-static const char *path_in(const char *name) {
+static const char *path_in(const char *name)
+{
     static char paths[8][512];
     static int next;
     char *p = paths[next++ % 8];
@@ -41,18 +42,29 @@ static const char *path_in(const char *name) {
     return p;
 }
 
-static void make_dir(const char *name) { mkdir(path_in(name), 0700); }
+static void make_dir(const char *name)
+{
+    mkdir(path_in(name), 0700);
+}
 
-static void write_raw(const char *path, const void *bytes, size_t len) {
+static void write_raw(const char *path, const void *bytes, size_t len)
+{
     FILE *f = fopen(path, "wb");
-    if (f == NULL) { perror(path); exit(1); }
+    if (f == NULL) {
+        perror(path);
+        exit(1);
+    }
     if (len > 0) fwrite(bytes, 1, len, f);
     fclose(f);
 }
 
-static uint8_t *read_raw(const char *path, size_t *len) {
+static uint8_t *read_raw(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
-    if (f == NULL) { perror(path); exit(1); }
+    if (f == NULL) {
+        perror(path);
+        exit(1);
+    }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -62,7 +74,8 @@ static uint8_t *read_raw(const char *path, size_t *len) {
     return b;
 }
 
-static void put_be32(uint8_t *p, uint32_t v) {
+static void put_be32(uint8_t *p, uint32_t v)
+{
     p[0] = (uint8_t)(v >> 24);
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
@@ -71,8 +84,8 @@ static void put_be32(uint8_t *p, uint32_t v) {
 
 /* An image file's bytes: the header as given, then `data_len` pixel bytes
  * (i * 7 + 3, so every byte is checkable). Returns the total length. */
-static size_t image_file(uint8_t *buf, uint32_t magic, uint32_t n, uint32_t rows, uint32_t cols,
-                         size_t data_len) {
+static size_t image_file(uint8_t *buf, uint32_t magic, uint32_t n, uint32_t rows, uint32_t cols, size_t data_len)
+{
     put_be32(buf, magic);
     put_be32(buf + 4, n);
     put_be32(buf + 8, rows);
@@ -81,21 +94,26 @@ static size_t image_file(uint8_t *buf, uint32_t magic, uint32_t n, uint32_t rows
     return 16 + data_len;
 }
 
-static size_t label_file(uint8_t *buf, uint32_t magic, uint32_t n, size_t data_len) {
+static size_t label_file(uint8_t *buf, uint32_t magic, uint32_t n, size_t data_len)
+{
     put_be32(buf, magic);
     put_be32(buf + 4, n);
     for (size_t i = 0; i < data_len; i++) buf[8 + i] = (uint8_t)(i % 10);
     return 8 + data_len;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st; (void)flag; (void)ftw;
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove(path);
 }
 
 /* Reads path as an image file expecting failure: rc 2, one line naming the
  * file's base name and `problem`. */
-static void expect_bad_images(const char *name, const char *problem) {
+static void expect_bad_images(const char *name, const char *problem)
+{
     int n = -1, rows = -1, cols = -1;
     uint8_t *bytes = (uint8_t *)"untouched";
     cs_capture_begin();
@@ -106,7 +124,8 @@ static void expect_bad_images(const char *name, const char *problem) {
     cs_check_one_line(msg, name, problem);
 }
 
-static void expect_bad_labels(const char *name, const char *problem) {
+static void expect_bad_labels(const char *name, const char *problem)
+{
     int n = -1;
     uint8_t *labels = (uint8_t *)"untouched";
     cs_capture_begin();
@@ -117,7 +136,8 @@ static void expect_bad_labels(const char *name, const char *problem) {
     cs_check_one_line(msg, name, problem);
 }
 
-static void expect_bad_dir(const char *dir, const char *piece1, const char *piece2) {
+static void expect_bad_dir(const char *dir, const char *piece1, const char *piece2)
+{
     c1_dataset d;
     cs_capture_begin();
     int rc = c1_dataset_load_dir(&d, dir);
@@ -133,7 +153,8 @@ enum { N = 5, ROWS = 4, COLS = 3, PIX = N * ROWS * COLS };
 
 static uint8_t pixels[PIX], labels[N];
 
-static void test_valid_pair(void) {
+static void test_valid_pair(void)
+{
     for (int i = 0; i < PIX; i++) pixels[i] = (uint8_t)(i * 37 + 11);
     for (int i = 0; i < N; i++) labels[i] = (uint8_t)((i * 3) % 10);
     make_dir("valid");
@@ -182,7 +203,8 @@ static void test_valid_pair(void) {
     CHECK(access(path_in("never-images"), F_OK) != 0);
 }
 
-static void test_bad_files(void) {
+static void test_bad_files(void)
+{
     static uint8_t buf[1024];
     size_t len;
 
@@ -203,7 +225,7 @@ static void test_bad_files(void) {
     expect_bad_images("magic", "magic number 0x00000802, expected 0x00000803: not an IDX image file");
 
     image_file(buf, C1_IDX_MAGIC_IMAGES, N, ROWS, COLS, 0);
-    write_raw(path_in("short10"), buf, 10);   /* magic right, dimensions cut */
+    write_raw(path_in("short10"), buf, 10); /* magic right, dimensions cut */
     expect_bad_images("short10", "shorter than the 16-byte header");
     write_raw(path_in("short2"), buf, 2);
     expect_bad_images("short2", "shorter than");
@@ -261,7 +283,8 @@ static void test_bad_files(void) {
     expect_bad_images("dangling", "cannot open: No such file or directory");
 }
 
-static void test_bad_dirs(void) {
+static void test_bad_dirs(void)
+{
     static uint8_t buf[1024];
     size_t len;
 
@@ -269,8 +292,7 @@ static void test_bad_dirs(void) {
     make_dir("counts");
     CHECK(c1_idx_write_images(path_in("counts/train-images-idx3-ubyte"), N, ROWS, COLS, pixels) == 0);
     CHECK(c1_idx_write_labels(path_in("counts/train-labels-idx1-ubyte"), N - 1, labels) == 0);
-    expect_bad_dir(path_in("counts"), "train-images-idx3-ubyte has 5 images",
-                   "train-labels-idx1-ubyte has 4 labels");
+    expect_bad_dir(path_in("counts"), "train-images-idx3-ubyte has 5 images", "train-labels-idx1-ubyte has 4 labels");
 
     /* A label that is no class. */
     make_dir("label10");
@@ -296,8 +318,7 @@ static void test_bad_dirs(void) {
     expect_bad_dir(path_in("no-such-dir"), "no-such-dir: cannot open", "No such file or directory");
     expect_bad_dir(path_in("valid/train-images-idx3-ubyte"), "not a directory", NULL);
     make_dir("empty-dir");
-    expect_bad_dir(path_in("empty-dir"), "empty-dir: no train-images-idx3-ubyte[.gz]",
-                   "expected MNIST's IDX files");
+    expect_bad_dir(path_in("empty-dir"), "empty-dir: no train-images-idx3-ubyte[.gz]", "expected MNIST's IDX files");
     make_dir("images-only");
     CHECK(c1_idx_write_images(path_in("images-only/train-images-idx3-ubyte"), N, ROWS, COLS, pixels) == 0);
     expect_bad_dir(path_in("images-only"), "no train-labels-idx1-ubyte[.gz]", NULL);
@@ -306,7 +327,8 @@ static void test_bad_dirs(void) {
     make_dir("fifo-dir");
     CHECK(mkfifo(path_in("fifo-dir/train-images-idx3-ubyte"), 0600) == 0);
     CHECK(c1_idx_write_labels(path_in("fifo-dir/train-labels-idx1-ubyte"), N, labels) == 0);
-    expect_bad_dir(path_in("fifo-dir"), "--data: ", "fifo-dir/train-images-idx3-ubyte is a FIFO (named pipe), not a regular file");
+    expect_bad_dir(path_in("fifo-dir"),
+                   "--data: ", "fifo-dir/train-images-idx3-ubyte is a FIFO (named pipe), not a regular file");
     make_dir("dev-dir");
     CHECK(c1_idx_write_images(path_in("dev-dir/train-images-idx3-ubyte"), N, ROWS, COLS, pixels) == 0);
     CHECK(symlink("/dev/zero", path_in("dev-dir/train-labels-idx1-ubyte.gz")) == 0);
@@ -315,14 +337,19 @@ static void test_bad_dirs(void) {
 
 #ifdef TEST_HAVE_ZLIB_H
 /* Writes the bytes gzipped with zlib's own writer. */
-static void write_gz(const char *path, const uint8_t *bytes, size_t len) {
+static void write_gz(const char *path, const uint8_t *bytes, size_t len)
+{
     gzFile gz = gzopen(path, "wb");
-    if (gz == NULL) { perror(path); exit(1); }
+    if (gz == NULL) {
+        perror(path);
+        exit(1);
+    }
     CHECK(gzwrite(gz, bytes, (unsigned)len) == (int)len);
     CHECK(gzclose(gz) == Z_OK);
 }
 
-static void test_gzip(void) {
+static void test_gzip(void)
+{
     /* Large enough that the compressed stream has a middle to cut. */
     enum { GN = 300, GR = 28, GC = 28 };
     static uint8_t img[16 + GN * GR * GC], lab[8 + GN];
@@ -374,10 +401,10 @@ static void test_gzip(void) {
 #endif
 
 /* The real files, when this machine has them. */
-static void test_fashion_mnist(void) {
+static void test_fashion_mnist(void)
+{
     const char *dir = "/usr/share/datasets/fashion-mnist";
-    if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0 ||
-        !c1_idx_have_zlib()) {
+    if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0 || !c1_idx_have_zlib()) {
         printf("skipped: Fashion-MNIST (not installed, or no zlib)\n");
         return;
     }
@@ -386,15 +413,16 @@ static void test_fashion_mnist(void) {
     CHECK(d.n == 60000 && d.rows == 28 && d.cols == 28);
     int count[256] = {0};
     for (int i = 0; i < d.n; i++) count[d.labels[i]]++;
-    for (int c = 0; c < C1_CLASSES; c++) CHECK(count[c] == 6000);   /* balanced, as published */
+    for (int c = 0; c < C1_CLASSES; c++) CHECK(count[c] == 6000); /* balanced, as published */
     long long sum = 0;
     for (size_t i = 0; i < (size_t)d.n * 784; i++) sum += d.images[i];
     double mean = (double)sum / ((double)d.n * 784);
-    CHECK(mean > 50 && mean < 100);   /* 72.9 for the training set */
+    CHECK(mean > 50 && mean < 100); /* 72.9 for the training set */
     c1_dataset_free(&d);
 }
 
-int main(void) {
+int main(void)
+{
     if (mkdtemp(tmp_dir) == NULL) {
         perror("mkdtemp");
         return 1;

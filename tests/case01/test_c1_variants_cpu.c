@@ -36,11 +36,10 @@ static void check_written(const c1_workload *w, const c1_output *o, int steps, c
     for (size_t i = 0; i < w->layout.count; i++) nonfinite += !isfinite(o->params[i]);
     int bad_steps = 0;
     for (int s = 0; s < steps; s++)
-        bad_steps += !isfinite(o->loss[s]) || !(o->loss[s] > 0.0f) || o->correct[s] < 0 ||
-                     o->correct[s] > w->cfg.batch;
+        bad_steps += !isfinite(o->loss[s]) || !(o->loss[s] > 0.0f) || o->correct[s] < 0 || o->correct[s] > w->cfg.batch;
     if (nonfinite || bad_steps)
-        fprintf(stderr, "%s: %zu weights not finite, %d steps with an impossible loss or count\n",
-                name, nonfinite, bad_steps);
+        fprintf(stderr, "%s: %zu weights not finite, %d steps with an impossible loss or count\n", name, nonfinite,
+                bad_steps);
     CHECK(nonfinite == 0);
     CHECK(bad_steps == 0);
 }
@@ -59,8 +58,8 @@ static void compare_rungs(const c1_workload *w, int steps, c1_output outs[NRUNGS
         int same = c1_compare(w, &outs[0], &outs[r], steps, &cw, &cl);
         printf("%-12s %d steps: weights rel L2 %.2e, loss worst rel %.2e, loss %.4f -> %.4f, "
                "correct %d -> %d: %s\n",
-               v->name, steps, cw.rel_l2, cl.max_abs, outs[r].loss[0], outs[r].loss[steps - 1],
-               outs[r].correct[0], outs[r].correct[steps - 1], same ? "same" : "DIFFERENT");
+               v->name, steps, cw.rel_l2, cl.max_abs, outs[r].loss[0], outs[r].loss[steps - 1], outs[r].correct[0],
+               outs[r].correct[steps - 1], same ? "same" : "DIFFERENT");
         CHECK(same);
         /* The accuracy of each step is counted on the same forward pass. */
         int counts_differ = 0;
@@ -74,8 +73,15 @@ int main(void)
     c1_dataset d;
     CHECK(c1_dataset_generate(&d, 200, 5) == 0);
 
-    c1_config cfg = {.in = 0, .h1 = 33, .h2 = 17, .out = C1_CLASSES, .batch = 8, .lr = 0.1f,
-                     .steps = 30, .slow_steps = 6, .seed = 7};
+    c1_config cfg = {.in = 0,
+                     .h1 = 33,
+                     .h2 = 17,
+                     .out = C1_CLASSES,
+                     .batch = 8,
+                     .lr = 0.1f,
+                     .steps = 30,
+                     .slow_steps = 6,
+                     .seed = 7};
     c1_workload w;
     CHECK(c1_workload_init(&w, &cfg, &d) == 0);
 
@@ -97,8 +103,7 @@ int main(void)
             first += thirty[r].loss[s];
             last += thirty[r].loss[25 + s];
         }
-        printf("%-12s mean loss of steps 0-4 %.4f, of steps 25-29 %.4f\n", cpu_rungs[r],
-               first / 5, last / 5);
+        printf("%-12s mean loss of steps 0-4 %.4f, of steps 25-29 %.4f\n", cpu_rungs[r], first / 5, last / 5);
         CHECK(last < first);
         CHECK(thirty[r].loss[29] < thirty[r].loss[0]);
     }

@@ -39,13 +39,12 @@ static void check_correct(const char *label, const c1_output *ref, const c1_outp
 }
 
 /* Compares got with ref over STEPS steps; prints the figures. */
-static void check_against(const char *label, const c1_workload *w, const c1_output *ref,
-                          const c1_output *got)
+static void check_against(const char *label, const c1_workload *w, const c1_output *ref, const c1_output *got)
 {
     cs_check cw, cl;
     int ok = c1_compare(w, ref, got, STEPS, &cw, &cl);
-    printf("%-28s weights: rel. L2 %.3g, max abs %.3g; loss: rel. %.3g, max abs %.3g: %s\n",
-           label, cw.rel_l2, cw.max_abs, cl.rel_l2, cl.max_abs, ok ? "PASS" : "FAIL");
+    printf("%-28s weights: rel. L2 %.3g, max abs %.3g; loss: rel. %.3g, max abs %.3g: %s\n", label, cw.rel_l2,
+           cw.max_abs, cl.rel_l2, cl.max_abs, ok ? "PASS" : "FAIL");
     CHECK(ok == 1);
     CHECK(cw.nonfinite == 0);
     check_correct(label, ref, got, STEPS);
@@ -53,8 +52,7 @@ static void check_against(const char *label, const c1_workload *w, const c1_outp
 
 /* setup, one training run of `steps` steps into out (poisoned first),
  * teardown when keep_state is NULL; else the state is handed back. */
-static int train_once(const gpu_rung *r, const c1_workload *w, int steps, c1_output *out,
-                      void **keep_state)
+static int train_once(const gpu_rung *r, const c1_workload *w, int steps, c1_output *out, void **keep_state)
 {
     void *state = NULL;
     if (r->setup) {
@@ -63,20 +61,22 @@ static int train_once(const gpu_rung *r, const c1_workload *w, int steps, c1_out
     }
     c1_output_poison(out);
     int rc = r->train(w, steps, out, state);
-    if (keep_state) *keep_state = state;
-    else if (r->teardown) r->teardown(state);
+    if (keep_state)
+        *keep_state = state;
+    else if (r->teardown)
+        r->teardown(state);
     return rc;
 }
 
-static int outputs_identical(const c1_workload *w, const c1_output *a, const c1_output *b,
-                             int steps)
+static int outputs_identical(const c1_workload *w, const c1_output *a, const c1_output *b, int steps)
 {
     return memcmp(a->params, b->params, w->layout.count * sizeof(float)) == 0 &&
            memcmp(a->loss, b->loss, (size_t)steps * sizeof(float)) == 0 &&
            memcmp(a->correct, b->correct, (size_t)steps * sizeof(int32_t)) == 0;
 }
 
-int main(void) {
+int main(void)
+{
     char why[256];
     if (!cs_gpu_probe(why, sizeof why)) {
         printf("skipped: %s\n", why);
@@ -127,8 +127,10 @@ int main(void) {
         /* The device phases reached the profiler; allocation inside the run
          * is what the slow rungs do and the later ones removed. */
         CHECK(cs_prof_total("forward") > 0.0);
-        if (i <= 1) CHECK(cs_prof_total("alloc") > 0.0);
-        else CHECK(cs_prof_total("alloc") == 0.0);
+        if (i <= 1)
+            CHECK(cs_prof_total("alloc") > 0.0);
+        else
+            CHECK(cs_prof_total("alloc") == 0.0);
     }
 
     /* gpu_fast run twice with one state: the second run starts again from
@@ -155,7 +157,7 @@ int main(void) {
     /* The streaming path: a data budget of one byte keeps the data set on
      * the host; batches go through the double-buffered pinned copies. Odd
      * and even step counts end on either buffer. */
-    c1_workload w_stream = w;            /* shares w's arrays: not freed */
+    c1_workload w_stream = w; /* shares w's arrays: not freed */
     w_stream.cfg.gpu_data_budget = 1;
     {
         size_t live = cs_gpu_tracked_bytes();

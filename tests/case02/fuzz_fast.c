@@ -26,7 +26,8 @@ static const char header[] = "txn_id,timestamp,user_id,category,amount,currency,
 
 /* One rung on the file; aborts if it fails to run (every input is valid
  * for the rungs: bad rows are counted, never fatal). */
-static void run(c2_variant_fn fn, const char *name, const c2_job *job, c2_result *out) {
+static void run(c2_variant_fn fn, const char *name, const c2_job *job, c2_result *out)
+{
     c2_result_init(out);
     int rc = fn(job, out);
     if (rc != 0) {
@@ -38,7 +39,8 @@ static void run(c2_variant_fn fn, const char *name, const c2_job *job, c2_result
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     const char *tmp = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
     char path[4096];
     snprintf(path, sizeof path, "%s/fuzz_fast_XXXXXX", tmp);
@@ -93,5 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C2_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_fast", "fast and the reference agreed with fused on each"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_fast", "fast and the reference agreed with fused on each");
+}
 #endif

@@ -20,12 +20,13 @@
 
 #define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
-#define SMALL_CAP 8    /* a copy into a buffer smaller than most fields */
-#define GUARD 16       /* bytes after each buffer that must stay untouched */
+#define SMALL_CAP 8  /* a copy into a buffer smaller than most fields */
+#define GUARD     16 /* bytes after each buffer that must stay untouched */
 
 /* Copies the field with a given cap into a buffer followed by guard bytes;
  * checks nothing past cap was written. Returns the field's full length. */
-static size_t copy_checked(const c2_field *f, char *buf, size_t cap) {
+static size_t copy_checked(const c2_field *f, char *buf, size_t cap)
+{
     memset(buf + cap, 0xA5, GUARD);
     size_t n = c2_field_copy(f, buf, cap);
     for (size_t i = 0; i < GUARD; i++) REQUIRE((unsigned char)buf[cap + i] == 0xA5);
@@ -34,7 +35,8 @@ static size_t copy_checked(const c2_field *f, char *buf, size_t cap) {
 
 /* The parsers of rules.c on one field value: each either rejects it or
  * returns something inside its documented range. */
-static void check_parsers(const char *v, size_t n) {
+static void check_parsers(const char *v, size_t n)
+{
     char day[10];
     int hour = -1;
     if (c2_parse_timestamp(v, n, day, &hour)) {
@@ -68,7 +70,8 @@ static void check_parsers(const char *v, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     /* A copy of exactly `size` bytes on the heap, so ASan sees any read past
      * the end (the scanner must never look for a terminating NUL). */
     char *buf = malloc(size ? size : 1);
@@ -78,22 +81,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t value_cap = size + 1;
     char *value = malloc(value_cap + GUARD);
     char small[SMALL_CAP + GUARD];
-    if (value == NULL) { free(buf); return 0; }
+    if (value == NULL) {
+        free(buf);
+        return 0;
+    }
 
     size_t pos = 0;
     while (pos < size) {
         c2_record rec;
         size_t next = c2_scan_record(buf, pos, size, &rec);
-        REQUIRE(next > pos && next <= size);               /* progress, inside */
-        if (rec.unterminated) REQUIRE(next == size);       /* it swallows the rest */
+        REQUIRE(next > pos && next <= size);         /* progress, inside */
+        if (rec.unterminated) REQUIRE(next == size); /* it swallows the rest */
         if (rec.blank) {
             REQUIRE(rec.nfields == 0);
-            REQUIRE(buf[pos] == '\n' ||
-                    (buf[pos] == '\r' && pos + 1 < size && buf[pos + 1] == '\n'));
+            REQUIRE(buf[pos] == '\n' || (buf[pos] == '\r' && pos + 1 < size && buf[pos + 1] == '\n'));
         } else {
             REQUIRE(rec.nfields >= 1);
         }
-        if (next < size) REQUIRE(buf[next - 1] == '\n');   /* only a LF ends a record early */
+        if (next < size) REQUIRE(buf[next - 1] == '\n'); /* only a LF ends a record early */
 
         int stored = rec.nfields < C2_MAX_FIELDS ? rec.nfields : C2_MAX_FIELDS;
         for (int i = 0; i < stored; i++) {
@@ -101,13 +106,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             /* The slice lies inside this record's bytes. */
             REQUIRE(f->ptr >= buf + pos && f->len <= (size_t)(buf + next - f->ptr));
             REQUIRE(!f->needs_unescape || f->quoted);
-            if (i > 0) REQUIRE(f->ptr > rec.fields[i - 1].ptr);   /* in order */
+            if (i > 0) REQUIRE(f->ptr > rec.fields[i - 1].ptr); /* in order */
 
             size_t full = copy_checked(f, value, value_cap);
-            REQUIRE(full <= f->len);                           /* unescaping shrinks */
+            REQUIRE(full <= f->len); /* unescaping shrinks */
             if (!f->needs_unescape) REQUIRE(full == f->len && memcmp(value, f->ptr, full) == 0);
             size_t truncated = copy_checked(f, small, SMALL_CAP);
-            REQUIRE(truncated == full);                        /* same length, any cap */
+            REQUIRE(truncated == full); /* same length, any cap */
             REQUIRE(memcmp(small, value, full < SMALL_CAP ? full : SMALL_CAP) == 0);
 
             check_parsers(value, full);
@@ -120,5 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef C2_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_scan", "all invariants held"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_scan", "all invariants held");
+}
 #endif

@@ -13,9 +13,13 @@
 
 static char tmp_dir[] = "/tmp/test_c2_generate.XXXXXX";
 
-typedef struct { char *data; size_t len; } blob;
+typedef struct {
+    char *data;
+    size_t len;
+} blob;
 
-static blob read_all(const char *path) {
+static blob read_all(const char *path)
+{
     blob b = {NULL, 0};
     FILE *f = fopen(path, "rb");
     if (f == NULL) return b;
@@ -29,12 +33,13 @@ static blob read_all(const char *path) {
 }
 
 /* Generates into tmp_dir/name and reads the bytes back. */
-static blob generate(const char *name, int64_t rows, uint64_t seed, double malformed,
-                     int crlf, int bom, int final_newline) {
+static blob generate(const char *name, int64_t rows, uint64_t seed, double malformed, int crlf, int bom,
+                     int final_newline)
+{
     char path[256];
     snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
-    c2_gen_options o = {.rows = rows, .seed = seed, .malformed = malformed, .crlf = crlf, .bom = bom,
-                        .final_newline = final_newline};
+    c2_gen_options o = {
+        .rows = rows, .seed = seed, .malformed = malformed, .crlf = crlf, .bom = bom, .final_newline = final_newline};
     blob b = {NULL, 0};
     if (c2_generate(path, &o) != 0) return b;
     b = read_all(path);
@@ -42,38 +47,43 @@ static blob generate(const char *name, int64_t rows, uint64_t seed, double malfo
     return b;
 }
 
-static int same(blob a, blob b) { return a.len == b.len && memcmp(a.data, b.data, a.len) == 0; }
+static int same(blob a, blob b)
+{
+    return a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+}
 
 /* ---- a reader of the rows, by pipeline.h's rules --------------------------- */
 
-#define NKINDS (C2_NREASONS + 1)   /* the reasons, then "accepted" */
+#define NKINDS   (C2_NREASONS + 1) /* the reasons, then "accepted" */
 #define ACCEPTED C2_NREASONS
 
 typedef struct {
     int64_t rows, blank;
     int64_t kinds[NKINDS];
     int header_ok;
-    int ids_in_order;                /* txn_id 1, 2, 3, ... */
-    int last_unterminated;           /* the last record, and only it */
-    int64_t usd_rows;                /* accepted rows in USD */
-    int64_t gift_cards;              /* accepted rows of "gift\ncards" */
-    int categories_known;            /* every accepted category is a known name */
-    int amounts_in_range;            /* 1 to 99999 cents */
-    int days_in_march;               /* 2026-03-01 to 2026-03-30 */
+    int ids_in_order;      /* txn_id 1, 2, 3, ... */
+    int last_unterminated; /* the last record, and only it */
+    int64_t usd_rows;      /* accepted rows in USD */
+    int64_t gift_cards;    /* accepted rows of "gift\ncards" */
+    int categories_known;  /* every accepted category is a known name */
+    int amounts_in_range;  /* 1 to 99999 cents */
+    int days_in_march;     /* 2026-03-01 to 2026-03-30 */
 } census;
 
 static const char *const known_categories[] = {
-    "groceries", "electronics", "restaurants", "travel", "fuel", "pharmacy", "clothing",
-    "home, garden", "books", "entertainment", "utilities", "kids \"toys\"", "gift\ncards",
+    "groceries",    "electronics", "restaurants",   "travel",    "fuel",          "pharmacy",    "clothing",
+    "home, garden", "books",       "entertainment", "utilities", "kids \"toys\"", "gift\ncards",
 };
 
-static int field_value(const c2_record *rec, int i, char *out, size_t cap, size_t *len) {
+static int field_value(const c2_record *rec, int i, char *out, size_t cap, size_t *len)
+{
     *len = c2_field_copy(&rec->fields[i], out, cap);
     return *len < cap;
 }
 
 /* The first reason of pipeline.h that applies, or ACCEPTED. */
-static int classify(const c2_record *rec, int nheader, census *c) {
+static int classify(const c2_record *rec, int nheader, census *c)
+{
     if (rec->unterminated) return C2_UNTERMINATED_QUOTE;
     if (rec->nfields < nheader) return C2_MISSING_FIELD;
     if (rec->nfields > nheader) return C2_EXTRA_FIELD;
@@ -81,13 +91,12 @@ static int classify(const c2_record *rec, int nheader, census *c) {
     size_t n;
     int hour;
     int64_t cents;
-    if (!field_value(rec, C2_COL_TIMESTAMP, v, sizeof v, &n) ||
-        !c2_parse_timestamp(v, n, day, &hour)) return C2_BAD_TIMESTAMP;
-    if (!field_value(rec, C2_COL_AMOUNT, v, sizeof v, &n) || !c2_parse_amount(v, n, &cents))
-        return C2_BAD_AMOUNT;
+    if (!field_value(rec, C2_COL_TIMESTAMP, v, sizeof v, &n) || !c2_parse_timestamp(v, n, day, &hour))
+        return C2_BAD_TIMESTAMP;
+    if (!field_value(rec, C2_COL_AMOUNT, v, sizeof v, &n) || !c2_parse_amount(v, n, &cents)) return C2_BAD_AMOUNT;
     if (cents < 1 || cents > 99999) c->amounts_in_range = 0;
-    if (memcmp(day, "2026-03-", 8) != 0 || memcmp(day + 8, "01", 2) < 0 ||
-        memcmp(day + 8, "30", 2) > 0) c->days_in_march = 0;
+    if (memcmp(day, "2026-03-", 8) != 0 || memcmp(day + 8, "01", 2) < 0 || memcmp(day + 8, "30", 2) > 0)
+        c->days_in_march = 0;
     if (!field_value(rec, C2_COL_CURRENCY, v, sizeof v, &n)) return C2_UNKNOWN_CURRENCY;
     int cur = c2_find_currency(v, n);
     if (cur < 0) return C2_UNKNOWN_CURRENCY;
@@ -107,7 +116,8 @@ static int classify(const c2_record *rec, int nheader, census *c) {
     return ACCEPTED;
 }
 
-static census count_rows(blob b) {
+static census count_rows(blob b)
+{
     census c;
     memset(&c, 0, sizeof c);
     c.ids_in_order = c.categories_known = c.amounts_in_range = c.days_in_march = 1;
@@ -119,18 +129,23 @@ static census count_rows(blob b) {
     c.header_ok = rec.nfields == C2_NCOLS && !rec.unterminated;
     for (int i = 0; i < C2_NCOLS && c.header_ok; i++) {
         const c2_field *f = &rec.fields[i];
-        c.header_ok = f->len == strlen(c2_column_names[i]) &&
-                      memcmp(f->ptr, c2_column_names[i], f->len) == 0;
+        c.header_ok = f->len == strlen(c2_column_names[i]) && memcmp(f->ptr, c2_column_names[i], f->len) == 0;
     }
 
     int unterminated_seen = 0;
     c.last_unterminated = 1;
     while (pos < b.len) {
         size_t next = c2_scan_record(b.data, pos, b.len, &rec);
-        if (next <= pos) { c.last_unterminated = 0; break; }   /* cannot happen */
+        if (next <= pos) {
+            c.last_unterminated = 0;
+            break;
+        } /* cannot happen */
         pos = next;
-        if (rec.blank) { c.blank++; continue; }
-        if (unterminated_seen) c.last_unterminated = 0;        /* something after it */
+        if (rec.blank) {
+            c.blank++;
+            continue;
+        }
+        if (unterminated_seen) c.last_unterminated = 0; /* something after it */
         c.rows++;
         char id[32];
         size_t n = c2_field_copy(&rec.fields[0], id, sizeof id - 1);
@@ -146,12 +161,13 @@ static census count_rows(blob b) {
 
 /* ---- the tests -------------------------------------------------------------- */
 
-static void test_deterministic(void) {
+static void test_deterministic(void)
+{
     blob a = generate("a.csv", 5000, 42, 0.005, 0, 0, 1);
     blob b = generate("b.csv", 5000, 42, 0.005, 0, 0, 1);
     blob c = generate("c.csv", 5000, 43, 0.005, 0, 0, 1);
     CHECK(a.data != NULL && b.data != NULL && c.data != NULL);
-    CHECK(a.len > 5000 * 40);          /* rows of about 60 bytes */
+    CHECK(a.len > 5000 * 40); /* rows of about 60 bytes */
     CHECK(same(a, b));
     CHECK(!same(a, c));
     free(a.data);
@@ -159,7 +175,8 @@ static void test_deterministic(void) {
     free(c.data);
 }
 
-static void test_rows_and_malformed(void) {
+static void test_rows_and_malformed(void)
+{
     /* 5 % malformed, so that every kind shows up in 5000 rows. */
     blob b = generate("m.csv", 5000, 7, 0.05, 0, 0, 1);
     CHECK(b.data != NULL);
@@ -207,16 +224,17 @@ static void test_rows_and_malformed(void) {
     c = count_rows(b);
     CHECK(c.rows == 40000);
     malformed = c.rows - 1 - c.kinds[ACCEPTED];
-    printf("malformed rows: %lld of %lld (asked 0.5 %%); %lld gift cards\n",
-           (long long)malformed, (long long)c.rows, (long long)c.gift_cards);
-    CHECK(malformed >= 140 && malformed <= 260);   /* expected 200, sd 14 */
+    printf("malformed rows: %lld of %lld (asked 0.5 %%); %lld gift cards\n", (long long)malformed, (long long)c.rows,
+           (long long)c.gift_cards);
+    CHECK(malformed >= 140 && malformed <= 260);    /* expected 200, sd 14 */
     CHECK(c.gift_cards >= 5 && c.gift_cards <= 40); /* expected 20 */
     CHECK(c.categories_known);
     free(b.data);
 }
 
 /* Replaces every "\r\n" by "\n" in place. */
-static void crlf_to_lf(blob *b) {
+static void crlf_to_lf(blob *b)
+{
     size_t w = 0;
     for (size_t r = 0; r < b->len; r++) {
         if (b->data[r] == '\r' && r + 1 < b->len && b->data[r + 1] == '\n') continue;
@@ -225,7 +243,8 @@ static void crlf_to_lf(blob *b) {
     b->len = w;
 }
 
-static void test_options(void) {
+static void test_options(void)
+{
     blob plain = generate("p.csv", 2000, 5, 0.01, 0, 0, 1);
     CHECK(plain.data != NULL && memchr(plain.data, '\r', plain.len) == NULL);
 
@@ -266,8 +285,14 @@ static void test_options(void) {
     const char *header = "txn_id,timestamp,user_id,category,amount,currency,country\n";
     CHECK(empty.len == strlen(header) && memcmp(empty.data, header, empty.len) == 0);
 
-    free(plain.data); free(crlf.data); free(bom.data); free(no_nl.data);
-    free(small_nl.data); free(small_no.data); free(small_crlf.data); free(empty.data);
+    free(plain.data);
+    free(crlf.data);
+    free(bom.data);
+    free(no_nl.data);
+    free(small_nl.data);
+    free(small_no.data);
+    free(small_crlf.data);
+    free(empty.data);
 }
 
 /* ---- the shape of the data: categories, spellings, days, Zipf ------------- */
@@ -279,7 +304,8 @@ typedef struct {
     int64_t *count;
 } strset;
 
-static size_t strset_add(strset *s, const char *v, size_t len) {
+static size_t strset_add(strset *s, const char *v, size_t len)
+{
     if (len > 63) len = 63;
     for (size_t i = 0; i < s->n; i++)
         if (s->len[i] == len && memcmp(s->text[i], v, len) == 0) {
@@ -298,23 +324,29 @@ static size_t strset_add(strset *s, const char *v, size_t len) {
     return s->n++;
 }
 
-static void strset_free(strset *s) { free(s->text); free(s->len); free(s->count); }
+static void strset_free(strset *s)
+{
+    free(s->text);
+    free(s->len);
+    free(s->count);
+}
 
 typedef struct {
-    strset names, spellings, days;     /* normalized categories, raw values, "YYYY-MM-DD" */
+    strset names, spellings, days; /* normalized categories, raw values, "YYYY-MM-DD" */
     int64_t rows, accepted;
     char first_day[11], last_day[11];
 } shape;
 
 /* Every row of a file with no malformed rows: all must be accepted (but the
  * unterminated last one); the categories, spellings and days they hold. */
-static shape shape_of(blob b) {
+static shape shape_of(blob b)
+{
     shape sh;
     memset(&sh, 0, sizeof sh);
     memcpy(sh.first_day, "9999-99-99", 11);
     memcpy(sh.last_day, "0000-00-00", 11);
     c2_record rec;
-    size_t pos = c2_scan_record(b.data, 0, b.len, &rec);   /* the header */
+    size_t pos = c2_scan_record(b.data, 0, b.len, &rec); /* the header */
     while (pos < b.len) {
         pos = c2_scan_record(b.data, pos, b.len, &rec);
         if (rec.blank) continue;
@@ -332,25 +364,32 @@ static shape shape_of(blob b) {
         if (memcmp(day, sh.first_day, 10) < 0) memcpy(sh.first_day, day, 10);
         if (memcmp(day, sh.last_day, 10) > 0) memcpy(sh.last_day, day, 10);
         field_value(&rec, C2_COL_CATEGORY, v, sizeof v, &n);
-        if (n == 10 && memcmp(v, "Gift\nCards", 10) == 0) continue;   /* the rare one, apart */
+        if (n == 10 && memcmp(v, "Gift\nCards", 10) == 0) continue; /* the rare one, apart */
         strset_add(&sh.spellings, v, n);
         strset_add(&sh.names, cat, c2_normalize_category(v, n, cat, sizeof cat));
     }
     return sh;
 }
 
-static void shape_free(shape *sh) {
+static void shape_free(shape *sh)
+{
     strset_free(&sh->names);
     strset_free(&sh->spellings);
     strset_free(&sh->days);
 }
 
-static blob generate_shape(const char *name, int64_t rows, int categories, int spellings, int days,
-                           double zipf) {
+static blob generate_shape(const char *name, int64_t rows, int categories, int spellings, int days, double zipf)
+{
     char path[256];
     snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
-    c2_gen_options o = {.rows = rows, .seed = 3, .malformed = 0.0, .final_newline = 1,
-                        .categories = categories, .spellings = spellings, .days = days, .zipf = zipf};
+    c2_gen_options o = {.rows = rows,
+                        .seed = 3,
+                        .malformed = 0.0,
+                        .final_newline = 1,
+                        .categories = categories,
+                        .spellings = spellings,
+                        .days = days,
+                        .zipf = zipf};
     blob b = {NULL, 0};
     if (c2_generate(path, &o) != 0) return b;
     b = read_all(path);
@@ -358,7 +397,8 @@ static blob generate_shape(const char *name, int64_t rows, int categories, int s
     return b;
 }
 
-static void test_shape(void) {
+static void test_shape(void)
+{
     /* The defaults, asked for by name, are the defaults: the same bytes. */
     blob by_default = generate_shape("d0.csv", 3000, 0, 0, 0, 0.0);
     blob by_name = generate_shape("d1.csv", 3000, 12, 5, 30, 0.0);
@@ -373,11 +413,11 @@ static void test_shape(void) {
      * up in 20,000 uniform rows, and the days run on into May. */
     blob b = generate_shape("c40.csv", 20000, 40, 5, 90, 0.0);
     sh = shape_of(b);
-    printf("40 categories: %zu names, %zu spellings, %zu days (%.10s to %.10s)\n", sh.names.n,
-           sh.spellings.n, sh.days.n, sh.first_day, sh.last_day);
+    printf("40 categories: %zu names, %zu spellings, %zu days (%.10s to %.10s)\n", sh.names.n, sh.spellings.n,
+           sh.days.n, sh.first_day, sh.last_day);
     CHECK(sh.accepted == sh.rows - 1);
     CHECK(sh.names.n == 40 && sh.spellings.n == 200 && sh.days.n == 90);
-    CHECK(memcmp(sh.last_day, "2026-05-29", 10) == 0);   /* March 1st + 89 days */
+    CHECK(memcmp(sh.last_day, "2026-05-29", 10) == 0); /* March 1st + 89 days */
     shape_free(&sh);
     free(b.data);
 
@@ -397,7 +437,7 @@ static void test_shape(void) {
     CHECK(memcmp(sh.last_day, "2032-03-", 8) == 0 || memcmp(sh.last_day, "2032-02-", 8) == 0);
     int leap_days = 0;
     for (size_t i = 0; i < sh.days.n; i++) leap_days += memcmp(sh.days.text[i] + 4, "-02-29", 6) == 0;
-    CHECK(leap_days >= 1);   /* 2028-02-29 (and perhaps 2032-02-29) */
+    CHECK(leap_days >= 1); /* 2028-02-29 (and perhaps 2032-02-29) */
     shape_free(&sh);
     free(b.data);
 
@@ -411,8 +451,8 @@ static void test_shape(void) {
         if (sh.names.len[i] == 11 && memcmp(sh.names.text[i], "electronics", 11) == 0) second = sh.names.count[i];
     }
     double share = (double)first / (double)sh.accepted;
-    printf("zipf 1 over 1000 categories: %zu seen; the first %.1f%% of the rows, the second %.1f%%\n",
-           sh.names.n, 100 * share, 100.0 * (double)second / (double)sh.accepted);
+    printf("zipf 1 over 1000 categories: %zu seen; the first %.1f%% of the rows, the second %.1f%%\n", sh.names.n,
+           100 * share, 100.0 * (double)second / (double)sh.accepted);
     CHECK(share > 0.12 && share < 0.15);
     CHECK(second > first / 2 - first / 8 && second < first / 2 + first / 8);
     CHECK(sh.names.n > 500 && sh.names.n <= 1000);
@@ -422,7 +462,8 @@ static void test_shape(void) {
     free(by_name.data);
 }
 
-static void test_errors(void) {
+static void test_errors(void)
+{
     /* Bad options and an unwritable path: exit codes, and no file left. */
     c2_gen_options o = {.rows = -1, .seed = 1, .malformed = 0.005, .final_newline = 1};
     char path[256];
@@ -447,7 +488,8 @@ static void test_errors(void) {
     CHECK(access(path, F_OK) != 0);
 }
 
-int main(void) {
+int main(void)
+{
     if (mkdtemp(tmp_dir) == NULL) {
         perror("mkdtemp");
         return 1;

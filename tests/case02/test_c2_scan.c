@@ -10,13 +10,14 @@
 typedef struct {
     int blank, unterminated;
     int nfields;
-    const char *fields[8];    /* values after c2_field_copy */
-    size_t lens[8];           /* 0: strlen(fields[i]) (set only for values with NUL) */
+    const char *fields[8]; /* values after c2_field_copy */
+    size_t lens[8];        /* 0: strlen(fields[i]) (set only for values with NUL) */
 } expected;
 
 /* Scans the record at *pos of buf[0..len) and compares it with e; advances
  * *pos. Returns 1 if it matches, else prints what differs and returns 0. */
-static int scan_matches(const char *buf, size_t len, size_t *pos, const expected *e) {
+static int scan_matches(const char *buf, size_t len, size_t *pos, const expected *e)
+{
     c2_record rec;
     size_t start = *pos;
     size_t next = c2_scan_record(buf, *pos, len, &rec);
@@ -26,11 +27,9 @@ static int scan_matches(const char *buf, size_t len, size_t *pos, const expected
         fprintf(stderr, "  record at %zu: next position %zu out of order\n", start, next);
         ok = 0;
     }
-    if (rec.blank != e->blank || rec.unterminated != e->unterminated ||
-        rec.nfields != e->nfields) {
-        fprintf(stderr, "  record at %zu: blank %d unterminated %d nfields %d, expected %d %d %d\n",
-                start, rec.blank, rec.unterminated, rec.nfields, e->blank, e->unterminated,
-                e->nfields);
+    if (rec.blank != e->blank || rec.unterminated != e->unterminated || rec.nfields != e->nfields) {
+        fprintf(stderr, "  record at %zu: blank %d unterminated %d nfields %d, expected %d %d %d\n", start, rec.blank,
+                rec.unterminated, rec.nfields, e->blank, e->unterminated, e->nfields);
         return 0;
     }
     for (int i = 0; i < e->nfields && i < C2_MAX_FIELDS && i < 8; i++) {
@@ -38,8 +37,8 @@ static int scan_matches(const char *buf, size_t len, size_t *pos, const expected
         size_t n = c2_field_copy(&rec.fields[i], value, sizeof value);
         size_t want = e->lens[i] ? e->lens[i] : strlen(e->fields[i]);
         if (n != want || memcmp(value, e->fields[i], n) != 0) {
-            fprintf(stderr, "  record at %zu, field %d: got \"%.*s\" (%zu bytes), expected \"%s\"\n",
-                    start, i, (int)(n < sizeof value ? n : sizeof value), value, n, e->fields[i]);
+            fprintf(stderr, "  record at %zu, field %d: got \"%.*s\" (%zu bytes), expected \"%s\"\n", start, i,
+                    (int)(n < sizeof value ? n : sizeof value), value, n, e->fields[i]);
             ok = 0;
         }
         /* A slice lies inside the buffer. */
@@ -52,7 +51,8 @@ static int scan_matches(const char *buf, size_t len, size_t *pos, const expected
 }
 
 /* Scans a whole C string; each expected record in turn, then the end. */
-static int scan_all(const char *s, const expected *recs, int nrecs) {
+static int scan_all(const char *s, const expected *recs, int nrecs)
+{
     size_t len = strlen(s), pos = 0;
     int ok = 1;
     for (int r = 0; r < nrecs; r++) {
@@ -69,10 +69,23 @@ static int scan_all(const char *s, const expected *recs, int nrecs) {
     return ok;
 }
 
-#define REC(n, ...) {0, 0, n, {__VA_ARGS__}, {0}}
-#define BLANK {1, 0, 0, {0}, {0}}
+#define REC(n, ...)             \
+    {                           \
+        0, 0, n, {__VA_ARGS__}, \
+        {                       \
+            0                   \
+        }                       \
+    }
+#define BLANK         \
+    {                 \
+        1, 0, 0, {0}, \
+        {             \
+            0         \
+        }             \
+    }
 
-static void test_simple(void) {
+static void test_simple(void)
+{
     expected a[] = {REC(3, "a", "b", "c")};
     CHECK(scan_all("a,b,c\n", a, 1));
     expected two[] = {REC(2, "txn", "x"), REC(2, "1", "2")};
@@ -84,7 +97,8 @@ static void test_simple(void) {
     CHECK(scan_matches(s, strlen(s), &pos, &v) && pos == strlen(s));
 }
 
-static void test_quoted(void) {
+static void test_quoted(void)
+{
     /* A quoted comma is data. */
     expected comma[] = {REC(2, "Home, Garden", "12")};
     CHECK(scan_all("\"Home, Garden\",12\n", comma, 1));
@@ -120,7 +134,8 @@ static void test_quoted(void) {
     CHECK(rec.fields[2].quoted == 0 && rec.fields[2].needs_unescape == 0);
 }
 
-static void test_line_ends(void) {
+static void test_line_ends(void)
+{
     /* CRLF line ends: the CR is not part of the last field. */
     expected crlf[] = {REC(2, "a", "b"), REC(2, "c", "d")};
     CHECK(scan_all("a,b\r\nc,d\r\n", crlf, 2));
@@ -144,7 +159,8 @@ static void test_line_ends(void) {
     CHECK(scan_all("a\nb\r", last_cr, 2));
 }
 
-static void test_blank_lines(void) {
+static void test_blank_lines(void)
+{
     /* Empty lines, LF or CRLF, are flagged blank and skipped over. */
     expected recs[] = {REC(1, "a"), BLANK, REC(1, "b"), BLANK, BLANK, REC(1, "c")};
     CHECK(scan_all("a\n\nb\n\r\n\nc", recs, 6));
@@ -162,13 +178,15 @@ static void test_blank_lines(void) {
     CHECK(c2_scan_record("abc", 3, 3, &rec) == 3 && rec.blank == 1 && rec.nfields == 0);
 }
 
-static void test_bom_is_data(void) {
+static void test_bom_is_data(void)
+{
     /* Skipping the BOM is c2_read_header's job: to the scanner it is bytes. */
     expected bom[] = {REC(2, "\xEF\xBB\xBFtxn_id", "x")};
     CHECK(scan_all("\xEF\xBB\xBFtxn_id,x\n", bom, 1));
 }
 
-static void test_after_quote(void) {
+static void test_after_quote(void)
+{
     /* Text after the closing quote is appended as it is. */
     expected tail[] = {REC(2, "abcd", "e")};
     CHECK(scan_all("\"ab\"cd,e\n", tail, 1));
@@ -184,7 +202,8 @@ static void test_after_quote(void) {
     CHECK(rec.fields[0].quoted == 1 && rec.fields[0].needs_unescape == 1);
 }
 
-static void test_quote_in_unquoted(void) {
+static void test_quote_in_unquoted(void)
+{
     /* A '"' that does not start a field is an ordinary byte. */
     expected q[] = {REC(3, "ab\"c", "d\"", "5\" screen")};
     CHECK(scan_all("ab\"c,d\",5\" screen\n", q, 1));
@@ -193,7 +212,8 @@ static void test_quote_in_unquoted(void) {
     CHECK(scan_all(" \"a,b\"\n", sp, 1));
 }
 
-static void test_unterminated(void) {
+static void test_unterminated(void)
+{
     /* An open quote swallows the rest of the buffer, newlines included. */
     expected open[] = {REC(1, "ok"), {0, 1, 2, {"a", "bc,d\nxyz"}, {0}}};
     CHECK(scan_all("ok\na,\"bc,d\nxyz", open, 2));
@@ -211,7 +231,8 @@ static void test_unterminated(void) {
     CHECK(scan_all("\"x\ny\",z,\"open\n", later, 1));
 }
 
-static void test_many_fields(void) {
+static void test_many_fields(void)
+{
     /* 70 fields: all counted (so the row is rejected), C2_MAX_FIELDS stored. */
     char line[512];
     size_t n = 0;
@@ -221,16 +242,16 @@ static void test_many_fields(void) {
     CHECK(c2_scan_record(line, 0, n, &rec) == n);
     CHECK(rec.nfields == 70);
     CHECK(rec.fields[0].len == 1 && rec.fields[0].ptr[0] == '0');
-    CHECK(rec.fields[C2_MAX_FIELDS - 1].len == 2 &&
-          memcmp(rec.fields[C2_MAX_FIELDS - 1].ptr, "63", 2) == 0);
+    CHECK(rec.fields[C2_MAX_FIELDS - 1].len == 2 && memcmp(rec.fields[C2_MAX_FIELDS - 1].ptr, "63", 2) == 0);
     /* Exactly C2_MAX_FIELDS (all stored) and one more. */
     n = 0;
-    for (int i = 0; i < C2_MAX_FIELDS; i++) line[n++] = ',';   /* 65 empty fields */
+    for (int i = 0; i < C2_MAX_FIELDS; i++) line[n++] = ','; /* 65 empty fields */
     CHECK(c2_scan_record(line, 0, n, &rec) == n && rec.nfields == C2_MAX_FIELDS + 1);
     CHECK(c2_scan_record(line, 1, n, &rec) == n && rec.nfields == C2_MAX_FIELDS);
 }
 
-static void test_empty_fields(void) {
+static void test_empty_fields(void)
+{
     expected mid[] = {REC(3, "a", "", "b")};
     CHECK(scan_all("a,,b\n", mid, 1));
     expected all[] = {REC(3, "", "", "")};
@@ -245,14 +266,15 @@ static void test_empty_fields(void) {
     CHECK(scan_all("a,\n", trail, 1));
 }
 
-static void test_field_copy_cap(void) {
+static void test_field_copy_cap(void)
+{
     /* The full length is returned; only cap bytes are written. */
     const char *s = "\"ab\"\"cd\"ef,plainfield\n";
     c2_record rec;
     c2_scan_record(s, 0, strlen(s), &rec);
     char out[16];
     memset(out, '#', sizeof out);
-    CHECK(c2_field_copy(&rec.fields[0], out, 3) == 7);   /* ab"cdef */
+    CHECK(c2_field_copy(&rec.fields[0], out, 3) == 7); /* ab"cdef */
     CHECK(memcmp(out, "ab\"", 3) == 0 && out[3] == '#');
     memset(out, '#', sizeof out);
     CHECK(c2_field_copy(&rec.fields[1], out, 5) == 10);
@@ -261,7 +283,8 @@ static void test_field_copy_cap(void) {
     CHECK(c2_field_copy(&rec.fields[0], NULL, 0) == 7);
 }
 
-static void test_nul_bytes(void) {
+static void test_nul_bytes(void)
+{
     /* A NUL is an ordinary byte to the scanner (the length decides). */
     const char s[] = "a\0b,c\n";
     size_t pos = 0;
@@ -269,7 +292,8 @@ static void test_nul_bytes(void) {
     CHECK(scan_matches(s, sizeof s - 1, &pos, &e) && pos == sizeof s - 1);
 }
 
-int main(void) {
+int main(void)
+{
     test_simple();
     test_quoted();
     test_line_ends();

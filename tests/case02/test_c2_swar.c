@@ -12,7 +12,8 @@
 #include "swar.h"
 
 /* ---- c2_eight_digits ---------------------------------------------------- */
-static void test_eight_digits(void) {
+static void test_eight_digits(void)
+{
     const char *cases[] = {"00000000", "00000001", "12345678", "99999999", "10000000", "09876543"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t v = c2_load64(cases[i]) ^ (C2_ONES * '0');
@@ -30,7 +31,8 @@ static long long amount_checked, amount_mismatches;
 
 /* One string: swar must agree with c2_parse_amount, or decline (-1) only
  * where it says it does (a '-' first, or longer than 8 bytes). */
-static void amount_one(const char *s, size_t len) {
+static void amount_one(const char *s, size_t len)
+{
     int64_t want = 0, got = 0;
     int want_ok = c2_parse_amount(s, len, &want);
     int got_ok = c2_swar_amount(s, len, &got);
@@ -38,11 +40,12 @@ static void amount_one(const char *s, size_t len) {
     int agree = declines ? got_ok == -1 : got_ok == want_ok && (!want_ok || got == want);
     amount_checked++;
     if (!agree && amount_mismatches++ < 10)
-        fprintf(stderr, "amount \"%.*s\": c2_parse_amount %d (%lld), c2_swar_amount %d (%lld)\n",
-                (int)len, s, want_ok, (long long)want, got_ok, (long long)got);
+        fprintf(stderr, "amount \"%.*s\": c2_parse_amount %d (%lld), c2_swar_amount %d (%lld)\n", (int)len, s, want_ok,
+                (long long)want, got_ok, (long long)got);
 }
 
-static void test_amount_exhaustive(void) {
+static void test_amount_exhaustive(void)
+{
     char buf[32];
     /* bytes after the string: digits (they would change the value if read)
      * and then a '.' (it would make a second point) */
@@ -60,17 +63,34 @@ static void test_amount_exhaustive(void) {
         }
     }
     CHECK(amount_mismatches == 0);
-    CHECK(amount_checked > 30000000);     /* every string was tried */
+    CHECK(amount_checked > 30000000); /* every string was tried */
 }
 
-static void test_amount_values(void) {
+static void test_amount_values(void)
+{
     /* worked out by hand */
-    const struct { const char *s; int ok; int64_t cents; } cases[] = {
-        {"0", 1, 0},          {"5", 1, 500},        {"12.5", 1, 1250},   {"12.05", 1, 1205},
-        {"99999999", 1, 9999999900LL},              {"1234567.8", -1, 0},  /* 9 bytes: declined */
-        {"123456.78", -1, 0}, {"12345.67", 1, 1234567}, {".5", 0, 0},    {"5.", 0, 0},
-        {"1.234", 0, 0},      {"1..2", 0, 0},       {"1.2.3", 0, 0},     {"-5", -1, 0},
-        {"1,5", 0, 0},        {"", -1, 0},          {"\xb1", 0, 0},
+    const struct {
+        const char *s;
+        int ok;
+        int64_t cents;
+    } cases[] = {
+        {"0", 1, 0},
+        {"5", 1, 500},
+        {"12.5", 1, 1250},
+        {"12.05", 1, 1205},
+        {"99999999", 1, 9999999900LL},
+        {"1234567.8", -1, 0}, /* 9 bytes: declined */
+        {"123456.78", -1, 0},
+        {"12345.67", 1, 1234567},
+        {".5", 0, 0},
+        {"5.", 0, 0},
+        {"1.234", 0, 0},
+        {"1..2", 0, 0},
+        {"1.2.3", 0, 0},
+        {"-5", -1, 0},
+        {"1,5", 0, 0},
+        {"", -1, 0},
+        {"\xb1", 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
@@ -90,7 +110,8 @@ static void test_amount_values(void) {
 static const char clock_alphabet[] = {'0', '2', '3', '5', '6', '9', ':', '/'};
 #define NC ((int)sizeof clock_alphabet)
 
-static void test_clock_exhaustive(void) {
+static void test_clock_exhaustive(void)
+{
     char ts[] = "2026-03-14T00:00:00Z";
     long long checked = 0, mismatches = 0, accepted = 0;
     long long combos = 1;
@@ -105,35 +126,37 @@ static void test_clock_exhaustive(void) {
         checked++;
         accepted += want;
         if ((want != got || (want && want_hour != got_hour)) && mismatches++ < 10)
-            fprintf(stderr, "clock \"%.8s\": c2_parse_timestamp %d (hour %d), c2_swar_clock %d (hour %d)\n",
-                    ts + 11, want, want_hour, got, got_hour);
+            fprintf(stderr, "clock \"%.8s\": c2_parse_timestamp %d (hour %d), c2_swar_clock %d (hour %d)\n", ts + 11,
+                    want, want_hour, got, got_hour);
     }
     CHECK(mismatches == 0);
     CHECK(checked == combos);
-    CHECK(accepted > 0 && accepted < combos);   /* both sides of the rule were tried */
+    CHECK(accepted > 0 && accepted < combos); /* both sides of the rule were tried */
 }
 
 /* ---- c2_key24 ----------------------------------------------------------------- */
-static void test_key24(void) {
+static void test_key24(void)
+{
     char a[48], b[48];
     memset(a, 'x', sizeof a);
     memset(b, 'y', sizeof b);
-    const char *text = "Home & Garden, Outlet 24";     /* 24 bytes */
+    const char *text = "Home & Garden, Outlet 24"; /* 24 bytes */
     for (size_t len = 0; len <= 24; len++) {
         memcpy(a, text, len);
         memcpy(b, text, len);
         uint64_t ka[3], kb[3];
         c2_key24(a, len, ka);
         c2_key24(b, len, kb);
-        CHECK(ka[0] == kb[0] && ka[1] == kb[1] && ka[2] == kb[2]);   /* bytes past the key are ignored */
+        CHECK(ka[0] == kb[0] && ka[1] == kb[1] && ka[2] == kb[2]); /* bytes past the key are ignored */
         char back[24] = {0}, want[24] = {0};
         memcpy(back, ka, 24);
         memcpy(want, text, len);
-        CHECK(memcmp(back, want, 24) == 0);            /* the key's bytes, zeros after */
+        CHECK(memcmp(back, want, 24) == 0); /* the key's bytes, zeros after */
     }
 }
 
-int main(void) {
+int main(void)
+{
     if (!C2_SWAR) {
         printf("big-endian build: swar.h is not used\n");
         return 77;

@@ -18,16 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A target's invariant: when it does not hold, one line naming it, then
  * abort (libFuzzer keeps the input as a crash). */
-#define CS_FUZZ_REQUIRE(cond)                                                   \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                     \
-            abort();                                                            \
-        }                                                                       \
+#define CS_FUZZ_REQUIRE(cond)                                                            \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
-static inline int cs_fuzz_replay(int argc, char **argv, const char *name, const char *verdict) {
+static inline int cs_fuzz_replay(int argc, char **argv, const char *name, const char *verdict)
+{
     int ran = 0;
     for (int a = 1; a < argc; a++) {
         FILE *f = fopen(argv[a], "rb");

@@ -10,27 +10,31 @@
 #include <string.h>
 
 typedef struct {
-    const char *p;      /* next character */
-    const char *error;  /* first problem found, or NULL */
+    const char *p;     /* next character */
+    const char *error; /* first problem found, or NULL */
     int depth;
 } jv_state;
 
 static inline int jv_value(jv_state *s);
 
-static inline int jv_fail(jv_state *s, const char *why) {
+static inline int jv_fail(jv_state *s, const char *why)
+{
     if (!s->error) s->error = why;
     return 0;
 }
 
-static inline void jv_ws(jv_state *s) {
+static inline void jv_ws(jv_state *s)
+{
     while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r') s->p++;
 }
 
-static inline int jv_hex(char c) {
+static inline int jv_hex(char c)
+{
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static inline int jv_string(jv_state *s) {
+static inline int jv_string(jv_state *s)
+{
     if (*s->p != '"') return jv_fail(s, "expected a string");
     s->p++;
     for (;;) {
@@ -50,16 +54,20 @@ static inline int jv_string(jv_state *s) {
     }
 }
 
-static inline int jv_digits(jv_state *s) {
+static inline int jv_digits(jv_state *s)
+{
     if (*s->p < '0' || *s->p > '9') return 0;
     while (*s->p >= '0' && *s->p <= '9') s->p++;
     return 1;
 }
 
-static inline int jv_number(jv_state *s) {
+static inline int jv_number(jv_state *s)
+{
     if (*s->p == '-') s->p++;
-    if (*s->p == '0') s->p++;                       /* no leading zeros */
-    else if (!jv_digits(s)) return jv_fail(s, "bad number");
+    if (*s->p == '0')
+        s->p++; /* no leading zeros */
+    else if (!jv_digits(s))
+        return jv_fail(s, "bad number");
     if (*s->p == '.') {
         s->p++;
         if (!jv_digits(s)) return jv_fail(s, "bad fraction");
@@ -72,17 +80,22 @@ static inline int jv_number(jv_state *s) {
     return 1;
 }
 
-static inline int jv_literal(jv_state *s, const char *word) {
+static inline int jv_literal(jv_state *s, const char *word)
+{
     size_t n = strlen(word);
     if (strncmp(s->p, word, n) != 0) return jv_fail(s, "unexpected word");
     s->p += n;
     return 1;
 }
 
-static inline int jv_object(jv_state *s) {
-    s->p++;   /* '{' */
+static inline int jv_object(jv_state *s)
+{
+    s->p++; /* '{' */
     jv_ws(s);
-    if (*s->p == '}') { s->p++; return 1; }
+    if (*s->p == '}') {
+        s->p++;
+        return 1;
+    }
     for (;;) {
         jv_ws(s);
         if (!jv_string(s)) return 0;
@@ -91,26 +104,43 @@ static inline int jv_object(jv_state *s) {
         s->p++;
         if (!jv_value(s)) return 0;
         jv_ws(s);
-        if (*s->p == ',') { s->p++; continue; }
-        if (*s->p == '}') { s->p++; return 1; }
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == '}') {
+            s->p++;
+            return 1;
+        }
         return jv_fail(s, "expected ',' or '}' in an object");
     }
 }
 
-static inline int jv_array(jv_state *s) {
-    s->p++;   /* '[' */
+static inline int jv_array(jv_state *s)
+{
+    s->p++; /* '[' */
     jv_ws(s);
-    if (*s->p == ']') { s->p++; return 1; }
+    if (*s->p == ']') {
+        s->p++;
+        return 1;
+    }
     for (;;) {
         if (!jv_value(s)) return 0;
         jv_ws(s);
-        if (*s->p == ',') { s->p++; continue; }
-        if (*s->p == ']') { s->p++; return 1; }
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == ']') {
+            s->p++;
+            return 1;
+        }
         return jv_fail(s, "expected ',' or ']' in an array");
     }
 }
 
-static inline int jv_value(jv_state *s) {
+static inline int jv_value(jv_state *s)
+{
     jv_ws(s);
     if (++s->depth > 256) return jv_fail(s, "nested too deeply");
     int ok;
@@ -121,9 +151,7 @@ static inline int jv_value(jv_state *s) {
     case 't': ok = jv_literal(s, "true"); break;
     case 'f': ok = jv_literal(s, "false"); break;
     case 'n': ok = jv_literal(s, "null"); break;
-    default:
-        ok = (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) ? jv_number(s)
-                                                              : jv_fail(s, "expected a value");
+    default: ok = (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) ? jv_number(s) : jv_fail(s, "expected a value");
     }
     s->depth--;
     return ok;
@@ -131,7 +159,8 @@ static inline int jv_value(jv_state *s) {
 
 /* 1 when text is one valid JSON value; else 0 and *why (if given) says
  * what was wrong, *offset where. */
-static inline int json_valid(const char *text, const char **why, long *offset) {
+static inline int json_valid(const char *text, const char **why, long *offset)
+{
     jv_state s = {text, NULL, 0};
     int ok = jv_value(&s);
     if (ok) {
@@ -144,7 +173,8 @@ static inline int json_valid(const char *text, const char **why, long *offset) {
 }
 
 /* The whole file as a NUL-terminated string (free it), or NULL. */
-static inline char *read_whole_file(const char *path) {
+static inline char *read_whole_file(const char *path)
+{
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 4096, len = 0;
@@ -154,7 +184,11 @@ static inline char *read_whole_file(const char *path) {
         len += got;
         if (cap - len - 1 == 0) {
             char *bigger = realloc(buf, cap * 2);
-            if (!bigger) { free(buf); buf = NULL; break; }
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = bigger;
             cap *= 2;
         }

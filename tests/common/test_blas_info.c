@@ -24,7 +24,7 @@ static void test_core_table(void)
     CHECK(cs_blas_core_rank("Haswell", &isa) == 2);
     CHECK(isa && strcmp(isa, "AVX2") == 0);
     CHECK(cs_blas_core_rank("Zen", NULL) == 2);
-    CHECK(cs_blas_core_rank("ZEN", NULL) == 2);        /* single-target builds */
+    CHECK(cs_blas_core_rank("ZEN", NULL) == 2); /* single-target builds */
     CHECK(cs_blas_core_rank("haswell", NULL) == 2);
     CHECK(cs_blas_core_rank("SkylakeX", &isa) == 3);
     CHECK(isa && strcmp(isa, "AVX-512") == 0);
@@ -34,7 +34,7 @@ static void test_core_table(void)
     CHECK(isa && strcmp(isa, "?") == 0);
     CHECK(cs_blas_core_rank("", NULL) == -1);
     CHECK(cs_blas_core_rank(NULL, NULL) == -1);
-    CHECK(cs_blas_core_rank("Zen2", NULL) == -1);       /* whole names only */
+    CHECK(cs_blas_core_rank("Zen2", NULL) == -1); /* whole names only */
 }
 
 static void test_cpu_isa(void)
@@ -48,7 +48,7 @@ static void test_cpu_isa(void)
     if (rank == 2) CHECK(strcmp(w, "AVX2") == 0);
     if (rank == 1) CHECK(strcmp(w, "AVX") == 0);
     if (rank == 0) CHECK(strncmp(w, "SSE", 3) == 0);
-    CHECK(cs_cpu_isa_word(NULL) == w);   /* rank pointer is optional */
+    CHECK(cs_cpu_isa_word(NULL) == w); /* rank pointer is optional */
 }
 
 /* What this build and machine report: consistent, whatever they are. */
@@ -72,8 +72,7 @@ static void test_probe(void)
     int rank;
     CHECK(strcmp(b.cpu_isa, cs_cpu_isa_word(&rank)) == 0 && rank == b.cpu_rank);
     if (b.cpu_rank >= 1) CHECK(b.suggested_core[0] != '\0');
-    if (b.cpu_rank >= 1)
-        CHECK(cs_blas_core_rank(b.suggested_core, NULL) == b.cpu_rank);
+    if (b.cpu_rank >= 1) CHECK(cs_blas_core_rank(b.suggested_core, NULL) == b.cpu_rank);
 
     char *text = NULL;
     size_t len = 0;
@@ -86,8 +85,7 @@ static void test_probe(void)
 }
 
 /* A hand-built OpenBLAS that runs SSE kernels on an AVX2 CPU. */
-static cs_blas_info simulated(const char *core, const char *core_isa, int core_rank,
-                              const char *env)
+static cs_blas_info simulated(const char *core, const char *core_isa, int core_rank, const char *env)
 {
     cs_blas_info b;
     memset(&b, 0, sizeof b);

@@ -31,15 +31,17 @@ int openblas_get_num_threads(void);
 static float *floats(size_t n)
 {
     float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) { fprintf(stderr, "out of memory\n"); exit(3); }
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(3);
+    }
     return p;
 }
 
 /* Relative L2 error of C against the double-precision product; *pad_ok 0
  * when a padding element changed. */
-static double rel_error(int tA, int tB, int M, int N, int K, float alpha, const float *A,
-                        int lda, const float *B, int ldb, float beta, const float *C0,
-                        const float *C, int ldc, int *pad_ok)
+static double rel_error(int tA, int tB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                        int ldb, float beta, const float *C0, const float *C, int ldc, int *pad_ok)
 {
     double num = 0, den = 0;
     *pad_ok = 1;
@@ -62,8 +64,7 @@ static double rel_error(int tA, int tB, int M, int N, int K, float alpha, const 
     return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
-static int split_case(int panels, int tA, int tB, int M, int N, int K, int pad, float alpha,
-                      float beta, cs_rng *rng)
+static int split_case(int panels, int tA, int tB, int M, int N, int K, int pad, float alpha, float beta, cs_rng *rng)
 {
     int a_rows = tA ? K : M, a_cols = tA ? M : K, b_rows = tB ? N : K, b_cols = tB ? K : N;
     int lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
@@ -74,17 +75,22 @@ static int split_case(int panels, int tA, int tB, int M, int N, int K, int pad, 
     cs_rng_fill_uniform(rng, C, (size_t)M * ldc, -1, 1);
     for (int i = 0; i < M; i++)
         for (int j = 0; j < ldc; j++)
-            if (j >= N) C[(size_t)i * ldc + j] = SENTINEL;
-            else if (beta == 0) C[(size_t)i * ldc + j] = NAN;   /* must not be read */
+            if (j >= N)
+                C[(size_t)i * ldc + j] = SENTINEL;
+            else if (beta == 0)
+                C[(size_t)i * ldc + j] = NAN; /* must not be read */
     memcpy(C0, C, (size_t)M * ldc * sizeof *C);
     cs_gemm_cblas_panels(panels, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     int pad_ok;
     double err = rel_error(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C0, C, ldc, &pad_ok);
     int bad = !(err < 1e-5) || !pad_ok;
     if (bad)
-        fprintf(stderr, "panels %d tA %d tB %d %dx%dx%d pad %d: rel err %.3g, padding %s\n",
-                panels, tA, tB, M, N, K, pad, err, pad_ok ? "ok" : "OVERWRITTEN");
-    free(A); free(B); free(C); free(C0);
+        fprintf(stderr, "panels %d tA %d tB %d %dx%dx%d pad %d: rel err %.3g, padding %s\n", panels, tA, tB, M, N, K,
+                pad, err, pad_ok ? "ok" : "OVERWRITTEN");
+    free(A);
+    free(B);
+    free(C);
+    free(C0);
     return bad;
 }
 
@@ -94,17 +100,17 @@ static void test_split(void)
      * not divide: 5 panels of 16-aligned width over 70 columns leave the
      * last ones short or empty */
     const int shapes[][4] = {{8, 300, 33, 0}, {301, 24, 17, 3}, {64, 64, 64, 1},
-                             {5, 70, 9, 0}, {70, 5, 9, 2}, {1, 1, 1, 0}};
+                             {5, 70, 9, 0},   {70, 5, 9, 2},    {1, 1, 1, 0}};
     cs_rng rng;
     cs_rng_seed(&rng, 5, 0);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int panels = 1; panels <= 5; panels++)
             for (int tA = 0; tA <= 1; tA++)
                 for (int tB = 0; tB <= 1; tB++) {
-                    CHECK(split_case(panels, tA, tB, shapes[s][0], shapes[s][1], shapes[s][2],
-                                     shapes[s][3], 1.0f, 0.0f, &rng) == 0);
-                    CHECK(split_case(panels, tA, tB, shapes[s][0], shapes[s][1], shapes[s][2],
-                                     shapes[s][3], -0.5f, 2.0f, &rng) == 0);
+                    CHECK(split_case(panels, tA, tB, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], 1.0f, 0.0f,
+                                     &rng) == 0);
+                    CHECK(split_case(panels, tA, tB, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], -0.5f,
+                                     2.0f, &rng) == 0);
                 }
 }
 
@@ -122,20 +128,17 @@ static void test_policy(void)
     int team = omp_team();
     cs_blas_pool_set(CS_BLAS_POOL_OWN);
     CHECK(cs_blas_pool_get() == CS_BLAS_POOL_OWN);
-    CHECK(omp_team() == team);   /* the suite's team is never changed */
+    CHECK(omp_team() == team); /* the suite's team is never changed */
 #ifdef CS_HAVE_CBLAS
-    if (cs_blas_layer_runtime() == CS_BLAS_LAYER_PTHREADS)
-        CHECK(openblas_get_num_threads() == team);
+    if (cs_blas_layer_runtime() == CS_BLAS_LAYER_PTHREADS) CHECK(openblas_get_num_threads() == team);
 #endif
     cs_blas_pool_set(CS_BLAS_POOL_SUITE);
     CHECK(cs_blas_pool_get() == CS_BLAS_POOL_SUITE);
     CHECK(omp_team() == team);
 #ifdef CS_HAVE_CBLAS
-    if (cs_blas_layer_runtime() == CS_BLAS_LAYER_PTHREADS)
-        CHECK(openblas_get_num_threads() == 1);
+    if (cs_blas_layer_runtime() == CS_BLAS_LAYER_PTHREADS) CHECK(openblas_get_num_threads() == 1);
 #endif
-    if (cs_blas_layer_runtime() != CS_BLAS_LAYER_NONE)
-        CHECK(cs_blas_threads_used() == team);
+    if (cs_blas_layer_runtime() != CS_BLAS_LAYER_NONE) CHECK(cs_blas_threads_used() == team);
 
     char line[160];
     cs_blas_threads_describe(line, sizeof line);
@@ -159,11 +162,10 @@ static void test_policy(void)
 int main(int argc, char **argv)
 {
     cs_blas_layer runs = cs_blas_layer_runtime(), built = cs_blas_layer_configured();
-    printf("threading layer: built against %s, running %s (%s)\n", cs_blas_layer_name(built),
-           cs_blas_layer_name(runs), cs_blas_library_path());
-    if (argc > 1)
-        CHECK(strcmp(cs_blas_layer_name(runs), argv[1]) == 0);
-    CHECK(built == runs);   /* the build tree's RUNPATH names the linked library */
+    printf("threading layer: built against %s, running %s (%s)\n", cs_blas_layer_name(built), cs_blas_layer_name(runs),
+           cs_blas_library_path());
+    if (argc > 1) CHECK(strcmp(cs_blas_layer_name(runs), argv[1]) == 0);
+    CHECK(built == runs); /* the build tree's RUNPATH names the linked library */
     test_policy();
     if (cs_gemm_cblas_available())
         test_split();

@@ -17,28 +17,40 @@ static const cs_case_option case_opts[] = {
 };
 static const char *const variants[] = {"slow", "fast", "gpu"};
 
-typedef struct { int n_calls; long n; int flag; } handler_ctx;
+typedef struct {
+    int n_calls;
+    long n;
+    int flag;
+} handler_ctx;
 
-static int handler(int index, const char *arg, void *ctx) {
+static int handler(int index, const char *arg, void *ctx)
+{
     handler_ctx *h = ctx;
     h->n_calls++;
     if (index == 0) return cs_parse_long("--n", arg, 16, 16384, &h->n);
-    h->flag = arg == NULL;   /* a flag gets no argument */
+    h->flag = arg == NULL; /* a flag gets no argument */
     return 0;
 }
 
 static handler_ctx hctx;
 static const cs_cli_spec spec = {
-    .prog = "caseX", .summary = "A test case.", .usage_notes = "Notes go here.",
-    .options = case_opts, .n_options = 2, .handler = handler, .ctx = &hctx,
-    .variant_names = variants, .n_variants = 3,
+    .prog = "caseX",
+    .summary = "A test case.",
+    .usage_notes = "Notes go here.",
+    .options = case_opts,
+    .n_options = 2,
+    .handler = handler,
+    .ctx = &hctx,
+    .variant_names = variants,
+    .n_variants = 3,
 };
 
-static char err_text[4096];   /* what the last parse printed on stderr */
-static char out_text[8192];   /* ... and on stdout */
+static char err_text[4096]; /* what the last parse printed on stderr */
+static char out_text[8192]; /* ... and on stdout */
 
 /* Reads a whole temporary file back, then closes it. */
-static void slurp(FILE *f, char *buf, size_t len) {
+static void slurp(FILE *f, char *buf, size_t len)
+{
     rewind(f);
     size_t n = fread(buf, 1, len - 1, f);
     buf[n] = '\0';
@@ -46,7 +58,8 @@ static void slurp(FILE *f, char *buf, size_t len) {
 }
 
 /* Parses the NULL-terminated words after argv[0], capturing stdout/stderr. */
-static int parse(cs_options *o, ...) {
+static int parse(cs_options *o, ...)
+{
     char *argv[32];
     int argc = 0;
     argv[argc++] = "caseX";
@@ -75,7 +88,8 @@ static int parse(cs_options *o, ...) {
     return rc;
 }
 
-int main(void) {
+int main(void)
+{
     cs_options o;
 
     /* defaults */
@@ -89,9 +103,9 @@ int main(void) {
     CHECK(err_text[0] == '\0' && out_text[0] == '\0');
 
     /* every common option, both spellings of a value, and the case's own */
-    CHECK(parse(&o, "--quick", "--brief", "--no-plot", "--repeat", "7", "--warmup=0",
-                "--variant", "slow,gpu", "--out", "/tmp/x", "--seed", "18446744073709551615",
-                "--threads", "2", "--device", "auto", "--n", "1024", "--fast-path", NULL) == 0);
+    CHECK(parse(&o, "--quick", "--brief", "--no-plot", "--repeat", "7", "--warmup=0", "--variant", "slow,gpu", "--out",
+                "/tmp/x", "--seed", "18446744073709551615", "--threads", "2", "--device", "auto", "--n", "1024",
+                "--fast-path", NULL) == 0);
     CHECK(o.quick == 1 && o.brief == 1 && o.no_plot == 1);
     CHECK(o.repeat == 7 && o.warmup == 0 && o.threads == 2);
     CHECK(o.seed == UINT64_MAX);
@@ -131,7 +145,7 @@ int main(void) {
     CHECK(parse(&o, "--out", "", NULL) == 2);
     CHECK(parse(&o, "extra", NULL) == 2);
     CHECK(strncmp(err_text, "caseX: unexpected argument 'extra'", 34) == 0);
-    CHECK(strchr(err_text, '\n') == err_text + strlen(err_text) - 1);   /* one line */
+    CHECK(strchr(err_text, '\n') == err_text + strlen(err_text) - 1); /* one line */
     /* the case handler's own error comes back as 2 */
     CHECK(parse(&o, "--n", "8", NULL) == 2);
     CHECK(hctx.n_calls == 1);
@@ -141,14 +155,14 @@ int main(void) {
     CHECK(parse(&o, "--variant", "slow,gpu", "--device", "cpu", NULL) == 2);
     CHECK(strcmp(err_text, "caseX: --variant gpu runs on the GPU, and --device cpu runs only CPU "
                            "variants (use --device gpu or auto)\n") == 0);
-    CHECK(parse(&o, "--device", "cpu", "--variant", "gpu", NULL) == 2);   /* either order */
-    CHECK(parse(&o, "--variant", "slow,gpu", "--device", "gpu", NULL) == 0);   /* "slow": either */
+    CHECK(parse(&o, "--device", "cpu", "--variant", "gpu", NULL) == 2);      /* either order */
+    CHECK(parse(&o, "--variant", "slow,gpu", "--device", "gpu", NULL) == 0); /* "slow": either */
     CHECK(parse(&o, "--variant", "gpu", "--device", "auto", NULL) == 0);
 
     /* control bytes and invalid UTF-8 in a value are escaped: still one line */
     CHECK(parse(&o, "--repeat", "1\r\n2", NULL) == 2);
     CHECK(strcmp(err_text, "caseX: --repeat: '1\\x0D\\x0A2' is not an integer\n") == 0);
-    CHECK(parse(&o, "--variant", "\xEF\xBB\xBFslow", NULL) == 2);   /* a byte order mark */
+    CHECK(parse(&o, "--variant", "\xEF\xBB\xBFslow", NULL) == 2); /* a byte order mark */
     CHECK(strcmp(err_text, "caseX: --variant: unknown variant '\\xEF\\xBB\\xBFslow' "
                            "(choose from slow, fast, gpu)\n") == 0);
     CHECK(parse(&o, "--out=r\xE9s\x1b[2J\x7f\xff", "x", NULL) == 2);
@@ -174,10 +188,10 @@ int main(void) {
     CHECK(err_text[0] == '\0');
     CHECK(strstr(out_text, "Usage: caseX") != NULL);
     CHECK(strstr(out_text, "A test case.") != NULL && strstr(out_text, "Notes go here.") != NULL);
-    const char *must[] = {"--n N", "problem size", "--fast-path", "a flag of the case",
-                          "--quick", "--brief", "--repeat N", "--warmup N", "--variant",
-                          "--out DIR", "--seed N", "--threads N", "--device", "--no-plot",
-                          "--help", "--version", "slow, fast, gpu"};
+    const char *must[] = {"--n N",     "problem size",   "--fast-path", "a flag of the case", "--quick",
+                          "--brief",   "--repeat N",     "--warmup N",  "--variant",          "--out DIR",
+                          "--seed N",  "--threads N",    "--device",    "--no-plot",          "--help",
+                          "--version", "slow, fast, gpu"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         int found = strstr(out_text, must[i]) != NULL;
         if (!found) fprintf(stderr, "--help lacks '%s'\n", must[i]);
@@ -210,7 +224,7 @@ int main(void) {
     CHECK(cs_parse_long("--k", " 5", 0, 10, &l) == 2);
     CHECK(cs_parse_long("--k", "0x10", 0, 100, &l) == 2);
     CHECK(cs_parse_long("--k", "99999999999999999999999", 0, 10, &l) == 2);
-    CHECK(l == -5);   /* untouched on error */
+    CHECK(l == -5); /* untouched on error */
     CHECK(cs_parse_double("--x", "2.5e-3", 0, 1, &d) == 0 && d == 2.5e-3);
     CHECK(cs_parse_double("--x", "nan", 0, 1, &d) == 2);
     CHECK(cs_parse_double("--x", "inf", 0, INFINITY, &d) == 2);

@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-int main(void) {
+int main(void)
+{
     float got[4] = {1.0f, -2.0f, 3.0f, 4.0f};
     double ref[4] = {1.0, -2.0, 3.0, 4.0};
     float reff[4] = {1.0f, -2.0f, 3.0f, 4.0f};
@@ -25,7 +26,7 @@ int main(void) {
     CHECK(c.status == CS_CHECK_PASS);
     CHECK_NEAR(c.max_abs, diff, 1e-12);
     CHECK_NEAR(c.rel_l2, diff / sqrt(30.0), 1e-12);
-    c = cs_compare_f32_f64(got, ref, 4, 1e-5);   /* same error, tighter tolerance */
+    c = cs_compare_f32_f64(got, ref, 4, 1e-5); /* same error, tighter tolerance */
     CHECK(c.status == CS_CHECK_FAIL);
     CHECK(c.tol == 1e-5);
 

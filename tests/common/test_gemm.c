@@ -11,14 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SENTINEL 12345.0f   /* written in C's padding: must survive */
+#define SENTINEL 12345.0f /* written in C's padding: must survive */
 
-typedef struct { int M, N, K, pad; } shape;
+typedef struct {
+    int M, N, K, pad;
+} shape;
 
 static float *new_floats(size_t n)
 {
     float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) { fprintf(stderr, "out of memory\n"); exit(3); }
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(3);
+    }
     return p;
 }
 
@@ -35,21 +40,19 @@ static float opB(int tB, const float *B, int ldb, int k, int j)
 /* Relative L2 error of C (M x N, ldc) against the exact result computed in
  * double from the same inputs (C0: C before the call). Also checks that no
  * element is NaN and that C's padding still holds the sentinel. */
-static double check_one(int tA, int tB, int M, int N, int K, float alpha,
-                        const float *A, int lda, const float *B, int ldb, float beta,
-                        const float *C0, const float *C, int ldc, int *padding_ok)
+static double check_one(int tA, int tB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                        int ldb, float beta, const float *C0, const float *C, int ldc, int *padding_ok)
 {
     double num = 0.0, den = 0.0;
     *padding_ok = 1;
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < N; j++) {
             double s = 0.0;
-            for (int k = 0; k < K; k++)
-                s += (double)opA(tA, A, lda, i, k) * (double)opB(tB, B, ldb, k, j);
+            for (int k = 0; k < K; k++) s += (double)opA(tA, A, lda, i, k) * (double)opB(tB, B, ldb, k, j);
             double ref = alpha * s;
             if (beta != 0.0f) ref += (double)beta * C0[(size_t)i * ldc + j];
             double d = (double)C[(size_t)i * ldc + j] - ref;
-            num += d * d;   /* NaN in C makes num NaN: the caller's check fails */
+            num += d * d; /* NaN in C makes num NaN: the caller's check fails */
             den += ref * ref;
         }
         for (int j = N; j < ldc; j++)
@@ -82,24 +85,28 @@ static int test_shape(cs_gemm_backend b, shape s, cs_rng *rng)
                 for (int i = 0; i < s.M; i++)
                     for (int j = 0; j < ldc; j++) {
                         float *c = &C[(size_t)i * ldc + j];
-                        if (j >= s.N) *c = SENTINEL;
-                        else if (beta == 0.0f) *c = NAN;   /* must not leak */
+                        if (j >= s.N)
+                            *c = SENTINEL;
+                        else if (beta == 0.0f)
+                            *c = NAN; /* must not leak */
                     }
                 memcpy(C0, C, (size_t)s.M * ldc * sizeof *C);
 
-                int rc = cs_gemm(b, tA, tB, s.M, s.N, s.K, alpha, A, lda, B, ldb, beta,
-                                 C, ldc);
+                int rc = cs_gemm(b, tA, tB, s.M, s.N, s.K, alpha, A, lda, B, ldb, beta, C, ldc);
                 int padding_ok;
-                double err = check_one(tA, tB, s.M, s.N, s.K, alpha, A, lda, B, ldb, beta,
-                                       C0, C, ldc, &padding_ok);
+                double err = check_one(tA, tB, s.M, s.N, s.K, alpha, A, lda, B, ldb, beta, C0, C, ldc, &padding_ok);
                 if (rc != 0 || !(err < 1e-5) || !padding_ok) {
-                    fprintf(stderr, "%s %dx%dx%d pad %d tA %d tB %d alpha %g beta %g: "
-                                    "rc %d, rel err %.3g, padding %s\n",
-                            cs_gemm_backend_name(b), s.M, s.N, s.K, s.pad, tA, tB,
-                            alpha, beta, rc, err, padding_ok ? "ok" : "OVERWRITTEN");
+                    fprintf(stderr,
+                            "%s %dx%dx%d pad %d tA %d tB %d alpha %g beta %g: "
+                            "rc %d, rel err %.3g, padding %s\n",
+                            cs_gemm_backend_name(b), s.M, s.N, s.K, s.pad, tA, tB, alpha, beta, rc, err,
+                            padding_ok ? "ok" : "OVERWRITTEN");
                     fails++;
                 }
-                free(A); free(B); free(C); free(C0);
+                free(A);
+                free(B);
+                free(C);
+                free(C0);
             }
         }
     }
@@ -109,9 +116,9 @@ static int test_shape(cs_gemm_backend b, shape s, cs_rng *rng)
 static void test_backends(void)
 {
     const shape shapes[] = {
-        {1, 1, 1, 0}, {7, 5, 3, 0}, {17, 33, 65, 0}, {64, 64, 64, 0},
-        {100, 130, 257, 0},          /* K crosses the blocked GEMM's KC = 256 */
-        {300, 200, 100, 5},          /* lda/ldb/ldc larger than the rows */
+        {1, 1, 1, 0},       {7, 5, 3, 0},       {17, 33, 65, 0},
+        {64, 64, 64, 0},    {100, 130, 257, 0}, /* K crosses the blocked GEMM's KC = 256 */
+        {300, 200, 100, 5},                     /* lda/ldb/ldc larger than the rows */
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     cs_rng rng;
@@ -122,8 +129,7 @@ static void test_backends(void)
             printf("cblas: skipped (built without a CBLAS)\n");
             continue;
         }
-        for (int s = 0; s < nshapes; s++)
-            CHECK(test_shape((cs_gemm_backend)b, shapes[s], &rng) == 0);
+        for (int s = 0; s < nshapes; s++) CHECK(test_shape((cs_gemm_backend)b, shapes[s], &rng) == 0);
     }
 
     /* The blocked GEMM's other edges: more columns than NC (two jc blocks),
@@ -151,8 +157,7 @@ static void test_dispatch(void)
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_NAIVE), "naive") == 0);
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_BLOCKED), "blocked") == 0);
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_CBLAS), "cblas") == 0);
-    CHECK(cs_gemm_best_cpu() ==
-          (cs_gemm_cblas_available() ? CS_GEMM_CBLAS : CS_GEMM_BLOCKED));
+    CHECK(cs_gemm_best_cpu() == (cs_gemm_cblas_available() ? CS_GEMM_CBLAS : CS_GEMM_BLOCKED));
 
     /* CBLAS through the dispatcher: 0, or -1 with the result computed anyway */
     float A[4] = {1, 2, 3, 4}, B[4] = {5, 6, 7, 8}, C[4] = {0};
@@ -162,7 +167,7 @@ static void test_dispatch(void)
     float D[4] = {-1, -1, -1, -1};
     rc = cs_gemm_cblas(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, D, 2);
     if (!cs_gemm_cblas_available())
-        CHECK(rc == -1 && D[0] == -1.0f);   /* C untouched */
+        CHECK(rc == -1 && D[0] == -1.0f); /* C untouched */
     else
         CHECK(rc == 0 && D[3] == 50.0f);
 }
@@ -182,7 +187,7 @@ static void test_f64(void)
         double *C = malloc((size_t)M * ldc * sizeof *C);
         for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = cs_rng_double(&rng) - 0.5;
         for (size_t i = 0; i < (size_t)K * ldb; i++) B[i] = cs_rng_double(&rng) - 0.5;
-        for (size_t i = 0; i < (size_t)M * ldc; i++) C[i] = NAN;   /* beta = 0 */
+        for (size_t i = 0; i < (size_t)M * ldc; i++) C[i] = NAN; /* beta = 0 */
         cs_gemm_f64(M, N, K, A, lda, B, ldb, C, ldc);
         double worst = 0.0;
         for (int i = 0; i < M; i++)
@@ -190,11 +195,13 @@ static void test_f64(void)
                 double ref = 0.0;
                 for (int k = 0; k < K; k++) ref += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
                 double d = fabs(C[(size_t)i * ldc + j] - ref);
-                if (isnan(d)) d = INFINITY;   /* a NaN left in C fails */
+                if (isnan(d)) d = INFINITY; /* a NaN left in C fails */
                 if (d > worst) worst = d;
             }
         CHECK(worst < 1e-12);
-        free(A); free(B); free(C);
+        free(A);
+        free(B);
+        free(C);
     }
 }
 
@@ -203,22 +210,21 @@ static void test_f64(void)
 static void test_ceilings(void)
 {
     CHECK(cs_time_gemm_gflops(CS_GEMM_BLOCKED, 64, 3) > 0.0);
-    if (!cs_gemm_cblas_available())
-        CHECK(cs_time_gemm_gflops(CS_GEMM_CBLAS, 64, 3) == 0.0);
+    if (!cs_gemm_cblas_available()) CHECK(cs_time_gemm_gflops(CS_GEMM_CBLAS, 64, 3) == 0.0);
 
     cs_cpu_ceilings c;
     cs_measure_cpu_ceilings(&c, 1);
     CHECK(c.mem_bw_gbs > 0.0);
     CHECK(c.gemm_n == 512);
-    CHECK(c.gemm_gflops[CS_GEMM_NAIVE] == 0.0);   /* not timed */
+    CHECK(c.gemm_gflops[CS_GEMM_NAIVE] == 0.0); /* not timed */
     CHECK(c.gemm_gflops[CS_GEMM_BLOCKED] > 0.0);
     CHECK(c.best_gflops == c.gemm_gflops[c.best]);
     CHECK(c.best_gflops >= c.gemm_gflops[CS_GEMM_BLOCKED]);
     CHECK(c.peak_gflops_est >= 0.0);
     printf("ceilings (quick): copy %.1f GB/s, blocked %.1f GFLOP/s, cblas %.1f GFLOP/s, "
            "peak estimate %.1f GFLOP/s (%d FLOP/cycle/core)\n",
-           c.mem_bw_gbs, c.gemm_gflops[CS_GEMM_BLOCKED], c.gemm_gflops[CS_GEMM_CBLAS],
-           c.peak_gflops_est, c.flops_per_cycle_core);
+           c.mem_bw_gbs, c.gemm_gflops[CS_GEMM_BLOCKED], c.gemm_gflops[CS_GEMM_CBLAS], c.peak_gflops_est,
+           c.flops_per_cycle_core);
 }
 
 int main(void)

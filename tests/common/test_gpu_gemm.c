@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-int main(void) {
+int main(void)
+{
     char why[256];
     if (!cs_gpu_probe(why, sizeof why)) {
         printf("skipped: %s\n", why);
@@ -27,25 +28,24 @@ int main(void) {
     CHECK(cs_gpu_tracked_peak() > live_before);
     cs_gpu_tracked_reset_peak();
     CHECK(cs_gpu_tracked_peak() == live_before);
-    CHECK(cs_gpu_used_bytes() > 0);   /* at least the context and cuBLAS */
+    CHECK(cs_gpu_used_bytes() > 0); /* at least the context and cuBLAS */
 
     cs_gpu_sync();
     cs_gpu_ceilings c;
     memset(&c, 0, sizeof c);
     cs_measure_gpu_ceilings(&c, 1);
-    printf("ceilings (quick): D2D %.1f GB/s, SGEMM n=%d %.0f GFLOP/s, H2D pinned %.1f GB/s\n",
-           c.mem_bw_gbs, c.sgemm_n, c.sgemm_gflops, c.h2d_pinned_gbs);
+    printf("ceilings (quick): D2D %.1f GB/s, SGEMM n=%d %.0f GFLOP/s, H2D pinned %.1f GB/s\n", c.mem_bw_gbs, c.sgemm_n,
+           c.sgemm_gflops, c.h2d_pinned_gbs);
     CHECK(c.mem_bw_gbs > 0.0);
     CHECK(c.sgemm_n == 2048);
     CHECK(c.sgemm_gflops > 0.0);
     CHECK(c.h2d_pinned_gbs > 0.0);
-    CHECK(cs_gpu_tracked_bytes() == live_before);   /* measurement scratch untracked */
+    CHECK(cs_gpu_tracked_bytes() == live_before); /* measurement scratch untracked */
 
     for (int pinned = 0; pinned <= 1; pinned++) {
         for (int h2d = 0; h2d <= 1; h2d++) {
             double gbs = cs_gpu_copy_gbs((size_t)8 << 20, pinned, h2d, 3);
-            printf("copy 8 MiB %s %s: %.2f GB/s\n", pinned ? "pinned" : "pageable",
-                   h2d ? "H2D" : "D2H", gbs);
+            printf("copy 8 MiB %s %s: %.2f GB/s\n", pinned ? "pinned" : "pageable", h2d ? "H2D" : "D2H", gbs);
             CHECK(gbs > 0.0);
         }
     }

@@ -10,14 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int starts_with(const char *s, const char *prefix) {
+static int starts_with(const char *s, const char *prefix)
+{
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* The probe caches its answer for the process, so CS_DISABLE_GPU is tried in
  * a child process that sets it before its first probe. Returns the child's
  * exit status (0 when its checks passed). */
-static int disabled_child(void) {
+static int disabled_child(void)
+{
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) return -1;
@@ -26,8 +28,10 @@ static int disabled_child(void) {
         char why[256] = "unchanged";
         int found = cs_gpu_probe(why, sizeof why);
         CHECK(found == 0);
-        if (cs_gpu_built()) CHECK(strcmp(why, "GPU disabled by CS_DISABLE_GPU") == 0);
-        else CHECK(starts_with(why, "CUDA was not built"));   /* nothing to disable */
+        if (cs_gpu_built())
+            CHECK(strcmp(why, "GPU disabled by CS_DISABLE_GPU") == 0);
+        else
+            CHECK(starts_with(why, "CUDA was not built")); /* nothing to disable */
         cs_sysinfo s;
         memset(&s, 0xff, sizeof s);
         cs_gpu_describe(&s);
@@ -35,7 +39,7 @@ static int disabled_child(void) {
         CHECK(strncmp(s.gpu_name, why, sizeof s.gpu_name - 1) == 0);
         printf("child (CS_DISABLE_GPU=1): ");
         int rc = cs_test_done();
-        fflush(stdout);   /* _exit does not flush stdio */
+        fflush(stdout); /* _exit does not flush stdio */
         _exit(rc);
     }
     int status = 0;
@@ -43,7 +47,8 @@ static int disabled_child(void) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int main(void) {
+int main(void)
+{
     /* Before this process probes (a forked CUDA context would be unusable). */
     CHECK(disabled_child() == 0);
 
@@ -51,7 +56,7 @@ int main(void) {
     memset(why, 'x', sizeof why);
     int found = cs_gpu_probe(why, sizeof why);
     CHECK(found == 0 || found == 1);
-    CHECK(memchr(why, '\0', sizeof why) != NULL);   /* always terminated */
+    CHECK(memchr(why, '\0', sizeof why) != NULL); /* always terminated */
     if (!found) {
         printf("no GPU: %s\n", why);
         CHECK(strlen(why) > 0);
@@ -108,8 +113,7 @@ int main(void) {
         cs_gpu_ceilings c;
         memset(&c, 0xff, sizeof c);
         cs_measure_gpu_ceilings(&c, 1);
-        CHECK(c.mem_bw_gbs == 0.0 && c.sgemm_gflops == 0.0 && c.sgemm_n == 0 &&
-              c.h2d_pinned_gbs == 0.0);
+        CHECK(c.mem_bw_gbs == 0.0 && c.sgemm_gflops == 0.0 && c.sgemm_n == 0 && c.h2d_pinned_gbs == 0.0);
         double err = 123.0;
         CHECK(cs_gpu_selftest_gemm(&err) == -1);
         CHECK(err == 0.0);

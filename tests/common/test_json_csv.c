@@ -11,9 +11,13 @@
 /* Memory stream helpers: open, then close and compare with the expected text. */
 static char *mem_buf;
 static size_t mem_len;
-static FILE *mem_open(void) { return open_memstream(&mem_buf, &mem_len); }
+static FILE *mem_open(void)
+{
+    return open_memstream(&mem_buf, &mem_len);
+}
 
-static int mem_equals(FILE *f, const char *expected) {
+static int mem_equals(FILE *f, const char *expected)
+{
     fclose(f);
     int same = strcmp(mem_buf, expected) == 0;
     if (!same) fprintf(stderr, "got:\n[%s]\nexpected:\n[%s]\n", mem_buf, expected);
@@ -22,7 +26,8 @@ static int mem_equals(FILE *f, const char *expected) {
     return same;
 }
 
-static void write_sample(cs_json *j) {
+static void write_sample(cs_json *j)
+{
     cs_json_begin_object(j);
     cs_json_kv_string(j, "case", "say \"hi\"\\ok\n\t\x01");
     cs_json_kv_number(j, "median_s", 0.125);
@@ -45,40 +50,40 @@ static void write_sample(cs_json *j) {
     cs_json_end_object(j);
 }
 
-int main(void) {
+int main(void)
+{
     cs_json j;
     FILE *f = mem_open();
     cs_json_init(&j, f, 0);
     write_sample(&j);
-    CHECK(mem_equals(f,
-        "{\"case\":\"say \\\"hi\\\"\\\\ok\\n\\t\\u0001\",\"median_s\":0.125,\"bad\":null,"
-        "\"inf\":null,\"bytes\":-9007199254740993,\"ok\":true,"
-        "\"list\":[0.333333333,null,null,false,{}],\"empty\":[]}"));
+    CHECK(mem_equals(f, "{\"case\":\"say \\\"hi\\\"\\\\ok\\n\\t\\u0001\",\"median_s\":0.125,\"bad\":null,"
+                        "\"inf\":null,\"bytes\":-9007199254740993,\"ok\":true,"
+                        "\"list\":[0.333333333,null,null,false,{}],\"empty\":[]}"));
 
     f = mem_open();
     cs_json_init(&j, f, 1);
     write_sample(&j);
-    CHECK(mem_equals(f,
-        "{\n"
-        "  \"case\": \"say \\\"hi\\\"\\\\ok\\n\\t\\u0001\",\n"
-        "  \"median_s\": 0.125,\n"
-        "  \"bad\": null,\n"
-        "  \"inf\": null,\n"
-        "  \"bytes\": -9007199254740993,\n"
-        "  \"ok\": true,\n"
-        "  \"list\": [\n"
-        "    0.333333333,\n"
-        "    null,\n"
-        "    null,\n"
-        "    false,\n"
-        "    {}\n"
-        "  ],\n"
-        "  \"empty\": []\n"
-        "}\n"));
+    CHECK(mem_equals(f, "{\n"
+                        "  \"case\": \"say \\\"hi\\\"\\\\ok\\n\\t\\u0001\",\n"
+                        "  \"median_s\": 0.125,\n"
+                        "  \"bad\": null,\n"
+                        "  \"inf\": null,\n"
+                        "  \"bytes\": -9007199254740993,\n"
+                        "  \"ok\": true,\n"
+                        "  \"list\": [\n"
+                        "    0.333333333,\n"
+                        "    null,\n"
+                        "    null,\n"
+                        "    false,\n"
+                        "    {}\n"
+                        "  ],\n"
+                        "  \"empty\": []\n"
+                        "}\n"));
 
     /* escaping on its own: \r \b \f, 0x1f, UTF-8 passes through */
     f = mem_open();
-    cs_json_write_escaped(f, "a\rb\bc\fd\x1f" "e\xc3\xa9/");
+    cs_json_write_escaped(f, "a\rb\bc\fd\x1f"
+                             "e\xc3\xa9/");
     CHECK(mem_equals(f, "\"a\\rb\\bc\\fd\\u001fe\xc3\xa9/\""));
 
     /* CSV: plain, comma, quote, newline, CR, NULL, empty */

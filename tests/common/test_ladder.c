@@ -20,7 +20,7 @@ static int work(void *ctx)
 {
     (void)ctx;
     calls++;
-    cs_prof_add("phase", 0.5);   /* every run adds half a second to "phase" */
+    cs_prof_add("phase", 0.5); /* every run adds half a second to "phase" */
     return 0;
 }
 static int failing(void *ctx)

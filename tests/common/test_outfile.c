@@ -10,11 +10,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int exists(const char *p) { struct stat st; return stat(p, &st) == 0; }
-static int is_dir(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISDIR(st.st_mode); }
+static int exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 /* Number of entries in dir other than . and .. */
-static int entries(const char *dir) {
+static int entries(const char *dir)
+{
     DIR *d = opendir(dir);
     if (!d) return -1;
     int n = 0;
@@ -25,7 +34,8 @@ static int entries(const char *dir) {
     return n;
 }
 
-static int file_is(const char *path, const char *text) {
+static int file_is(const char *path, const char *text)
+{
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     char buf[256] = {0};
@@ -34,15 +44,20 @@ static int file_is(const char *path, const char *text) {
     return n == strlen(text) && memcmp(buf, text, n) == 0;
 }
 
-static void remove_tree(const char *root) {
+static void remove_tree(const char *root)
+{
     char cmd[CS_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
 }
 
-int main(void) {
+int main(void)
+{
     char root[] = "/tmp/cs_test_outfile.XXXXXX";
-    if (mkdtemp(root) == NULL) { perror("mkdtemp"); return 1; }
+    if (mkdtemp(root) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
     char path[CS_PATH_MAX], dir[CS_PATH_MAX];
 
     /* commit: the content is there, the temporary is gone */
@@ -50,7 +65,7 @@ int main(void) {
     cs_path_join(path, sizeof path, root, "a.csv");
     CHECK(cs_outfile_open(&o, path) == 0);
     CHECK(strstr(o.tmp, ".tmp.") != NULL);
-    CHECK(exists(o.tmp) && !exists(path));   /* nothing final before commit */
+    CHECK(exists(o.tmp) && !exists(path)); /* nothing final before commit */
     fprintf(o.f, "x,y\n1,2\n");
     CHECK(cs_outfile_commit(&o) == 0);
     CHECK(file_is(path, "x,y\n1,2\n"));
@@ -62,7 +77,7 @@ int main(void) {
     cs_outfile_abort(&o);
     CHECK(file_is(path, "x,y\n1,2\n"));
     CHECK(entries(root) == 1);
-    cs_outfile_abort(&o);   /* twice is harmless */
+    cs_outfile_abort(&o); /* twice is harmless */
 
     /* a folder that does not exist */
     cs_path_join(path, sizeof path, root, "missing/b.json");
@@ -93,13 +108,13 @@ int main(void) {
     CHECK(cs_check_writable_dir(dir) == 0);
     snprintf(path, sizeof path, "%s/new1", root);
     CHECK(!exists(path));
-    CHECK(entries(root) == 3);   /* a.csv, c.txt, d1 */
+    CHECK(entries(root) == 3); /* a.csv, c.txt, d1 */
     CHECK(cs_check_writable_dir("/proc/nonexistent_dir") == -1);
     CHECK(!exists("/proc/nonexistent_dir"));
     CHECK(cs_check_writable_dir("/proc/nonexistent_dir/deeper") == -1);
-    CHECK(cs_check_writable_dir("/proc") == -1);   /* exists, refuses new files (even for root) */
+    CHECK(cs_check_writable_dir("/proc") == -1); /* exists, refuses new files (even for root) */
     snprintf(path, sizeof path, "%s/c.txt", root);
-    CHECK(cs_check_writable_dir(path) == -1);    /* a file, not a directory */
+    CHECK(cs_check_writable_dir(path) == -1); /* a file, not a directory */
     snprintf(dir, sizeof dir, "%s/c.txt/sub", root);
     CHECK(cs_check_writable_dir(dir) == -1);
     CHECK(cs_check_writable_dir("") == -1);

@@ -8,32 +8,36 @@
 #include <unistd.h>
 
 #include "cs_test.h"
-#include "json_validate.h"   /* read_whole_file */
+#include "json_validate.h" /* read_whole_file */
 #include "cs_console.h"
 #include "cs_plot.h"
 
 static char tmp[] = "/tmp/cs_test_plot_XXXXXX";
 
-static char *read_chart(const char *name, const char *ext) {
+static char *read_chart(const char *name, const char *ext)
+{
     char path[512];
     snprintf(path, sizeof path, "%s/%s.%s", tmp, name, ext);
     return read_whole_file(path);
 }
 
-static int exists(const char *name) {
+static int exists(const char *name)
+{
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     return access(path, F_OK) == 0;
 }
 
-static void remove_file(const char *name) {
+static void remove_file(const char *name)
+{
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     unlink(path);
 }
 
 /* Lines every script must have. */
-static void check_common_script(const char *gp, const char *name) {
+static void check_common_script(const char *gp, const char *name)
+{
     char line[256];
     CHECK(strstr(gp, "set terminal pngcairo size 1000,600 noenhanced font \"sans,11\"\n") != NULL);
     snprintf(line, sizeof line, "if (!exists(\"cs_png\")) cs_png = '%s.png'\n", name);
@@ -44,7 +48,8 @@ static void check_common_script(const char *gp, const char *name) {
     CHECK(strstr(gp, line) != NULL);
 }
 
-static void test_bars(void) {
+static void test_bars(void)
+{
     const char *labels[] = {"cpu_naive", "say \"hi\"", "it's"};
     const double values[] = {1.0, NAN, 3.5};
     const char *notes[] = {"1.0x", NULL, "3.5x"};
@@ -74,11 +79,12 @@ static void test_bars(void) {
     free(gp);
 }
 
-static void test_lines(void) {
+static void test_lines(void)
+{
     const char *series[] = {"cpu", "gpu \"x\""};
     const double x[] = {1, 2, 4};
-    const double y[] = {1.0, 2.0, 4.0,          /* cpu */
-                        NAN, 0.5, 0.0};         /* gpu: missing, then a 0 a log axis cannot show */
+    const double y[] = {1.0, 2.0, 4.0,  /* cpu */
+                        NAN, 0.5, 0.0}; /* gpu: missing, then a 0 a log axis cannot show */
     const char *extra = "set arrow from 2, graph 0 to 2, graph 1 nohead";
     CHECK(cs_plot_lines(tmp, "lines", "scaling", "n", "time (s)", 1, 1, series, 2, x, y, 3, extra) == 0);
     char *dat = read_chart("lines", "dat"), *gp = read_chart("lines", "gp");
@@ -102,11 +108,11 @@ static void test_lines(void) {
     free(gp);
 }
 
-static void test_stacked(void) {
+static void test_stacked(void)
+{
     const char *groups[] = {"slow", "fast one"};
     const char *parts[] = {"h2d", "kernel", "d2h"};
-    const double v[] = {1.0, 2.0, 0.5,
-                        0.1, NAN, 0.05};   /* a part a group does not have: 0 */
+    const double v[] = {1.0, 2.0, 0.5, 0.1, NAN, 0.05}; /* a part a group does not have: 0 */
     CHECK(cs_plot_stacked(tmp, "stack", "where the time went", "ms", groups, 2, parts, 3, v) == 0);
     char *dat = read_chart("stack", "dat"), *gp = read_chart("stack", "gp");
     CHECK(dat && gp);
@@ -131,7 +137,8 @@ static void test_stacked(void) {
 }
 
 /* cs_have_gnuplot searches PATH itself: a fake gnuplot proves it. */
-static void test_path_search(void) {
+static void test_path_search(void)
+{
     const char *saved = getenv("PATH");
     char *old_path = saved ? strdup(saved) : NULL;
     char fake_dir[600], fake[700];
@@ -144,7 +151,7 @@ static void test_path_search(void) {
 
     setenv("PATH", fake_dir, 1);
     chmod(fake, 0644);
-    CHECK(cs_have_gnuplot() == 0);          /* there, but not executable */
+    CHECK(cs_have_gnuplot() == 0); /* there, but not executable */
     chmod(fake, 0755);
     CHECK(cs_have_gnuplot() == 1);
     unlink(fake);
@@ -155,12 +162,15 @@ static void test_path_search(void) {
     CHECK(!exists("bars.png"));
 
     rmdir(fake_dir);
-    if (old_path) setenv("PATH", old_path, 1);
-    else unsetenv("PATH");
+    if (old_path)
+        setenv("PATH", old_path, 1);
+    else
+        unsetenv("PATH");
     free(old_path);
 }
 
-static int is_png(const char *name) {
+static int is_png(const char *name)
+{
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     FILE *f = fopen(path, "rb");
@@ -172,7 +182,8 @@ static int is_png(const char *name) {
     return got == 8 && memcmp(sig, png_sig, 8) == 0;
 }
 
-static void test_render(void) {
+static void test_render(void)
+{
     /* Rendering off (--no-plot): nothing happens, whatever is installed. */
     cs_plot_set_render(0);
     CHECK(cs_plot_render(tmp, "bars") == 0);
@@ -222,7 +233,8 @@ static void test_render(void) {
     CHECK(cs_plot_render(tmp, "no_such_chart") == -1);
 }
 
-int main(void) {
+int main(void)
+{
     cs_console_init("test_plot", 0);
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");

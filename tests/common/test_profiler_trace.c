@@ -12,19 +12,21 @@
 
 /* Spins until `seconds` have passed on the profiler's own clock, so a region
  * is known to last at least that long. */
-static void busy_wait(double seconds) {
+static void busy_wait(double seconds)
+{
     double t0 = cs_now();
-    while (cs_now() - t0 < seconds) {
-    }
+    while (cs_now() - t0 < seconds) {}
 }
 
-static const cs_prof_entry *find(const cs_prof_entry *e, int n, const char *name) {
+static const cs_prof_entry *find(const cs_prof_entry *e, int n, const char *name)
+{
     for (int i = 0; i < n; i++)
         if (strcmp(e[i].name, name) == 0) return &e[i];
     return NULL;
 }
 
-static void test_validator_itself(void) {
+static void test_validator_itself(void)
+{
     /* The validator must reject what is not JSON, or the trace checks below
      * would prove nothing. */
     CHECK(json_valid("{\"a\":[1,-2.5e3,true,false,null,\"x\\\"y\\u00e9\"]}", NULL, NULL));
@@ -35,7 +37,8 @@ static void test_validator_itself(void) {
     CHECK(!json_valid("[01]", NULL, NULL));
 }
 
-static void test_nested_totals(void) {
+static void test_nested_totals(void)
+{
     cs_prof_reset();
     cs_prof_lane("variant_a");
     for (int run = 0; run < 3; run++) {
@@ -48,7 +51,7 @@ static void test_nested_totals(void) {
     }
     cs_prof_begin("setup");
     cs_prof_end();
-    cs_prof_add("device_kernel", 0.5);   /* measured elsewhere: no trace event */
+    cs_prof_add("device_kernel", 0.5); /* measured elsewhere: no trace event */
 
     cs_prof_entry e[CS_PROF_MAX_NAMES];
     int n = cs_prof_entries(e, CS_PROF_MAX_NAMES);
@@ -97,7 +100,8 @@ static void test_nested_totals(void) {
     CHECK(cs_prof_total("while_off") == 0.0);
 }
 
-static void test_table(void) {
+static void test_table(void)
+{
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -107,14 +111,14 @@ static void test_table(void) {
     fclose(f);
     CHECK(strstr(text, "phase") != NULL);
     CHECK(strstr(text, "\n  outer") != NULL);
-    CHECK(strstr(text, "\n    inner") != NULL);      /* indented one level */
+    CHECK(strstr(text, "\n    inner") != NULL); /* indented one level */
     /* A tree: inner comes right under outer, although device_kernel and
      * setup sort between them by total. */
     const char *outer = strstr(text, "\n  outer");
     const char *next = outer ? strchr(outer + 1, '\n') : NULL;
     CHECK(next && strncmp(next, "\n    inner ", 11) == 0);
     const char *kernel = strstr(text, "\n  device_kernel");
-    CHECK(kernel && outer && kernel < outer);   /* top level: largest first */
+    CHECK(kernel && outer && kernel < outer); /* top level: largest first */
     CHECK(strstr(text, "% of wall") != NULL);
     CHECK(strstr(text, "nested phases are") != NULL);
     /* device_kernel: 0.5 s over 3 runs = 0.167 s of 0.2 s = 83.3%, 17 '#'. */
@@ -130,12 +134,13 @@ static void test_table(void) {
     free(text);
 }
 
-static void test_trace(const char *dir) {
+static void test_trace(const char *dir)
+{
     /* A second lane and a name that needs escaping in JSON. */
     cs_prof_lane("variant \"b\"");
     cs_prof_begin("weird \"name\" \\ here");
     cs_prof_end();
-    cs_prof_lane("variant_a");   /* an existing lane is reused */
+    cs_prof_lane("variant_a"); /* an existing lane is reused */
 
     char path[512];
     snprintf(path, sizeof path, "%s/trace.json", dir);
@@ -207,7 +212,8 @@ static void test_trace(const char *dir) {
     CHECK(cs_prof_write_trace(path) == -1);
 }
 
-int main(void) {
+int main(void)
+{
     cs_console_init("test_profiler_trace", 0);
     char dir[] = "/tmp/cs_test_prof_XXXXXX";
     if (!mkdtemp(dir)) {

@@ -13,8 +13,9 @@
 #include "cs_report.h"
 
 /* A row that ran: median/min/max in seconds, work in GFLOP. */
-static cs_result ran_row(const char *variant, double median, double min, double max,
-                         double work, cs_check_status status, double max_abs, double rel_l2) {
+static cs_result ran_row(const char *variant, double median, double min, double max, double work,
+                         cs_check_status status, double max_abs, double rel_l2)
+{
     cs_result row;
     memset(&row, 0, sizeof row);
     snprintf(row.variant, sizeof row.variant, "%s", variant);
@@ -41,11 +42,12 @@ static cs_result ran_row(const char *variant, double median, double min, double 
     return row;
 }
 
-static void make_report(cs_report *r) {
+static void make_report(cs_report *r)
+{
     cs_report_init(r, "demo");
     cs_report_config(r, "n", "%d", 512);
     cs_report_config(r, "threads", "%d", 2);
-    cs_report_config(r, "n", "%d", 1024);   /* the same key again: replaced */
+    cs_report_config(r, "n", "%d", 1024); /* the same key again: replaced */
     cs_result slow = ran_row("slow", 2.0, 1.9, 2.2, 10.0, CS_CHECK_PASS, 1e-6, 1e-7);
     cs_result fast = ran_row("fast, really", 0.5, 0.45, 0.6, 10.0, CS_CHECK_PASS, 2e-6, 3e-7);
     cs_result bad = ran_row("broken", 1.0, 1.0, 1.0, 10.0, CS_CHECK_FAIL, NAN, NAN);
@@ -58,7 +60,8 @@ static void make_report(cs_report *r) {
     CHECK(r->n_config == 2);
 }
 
-static void test_finish(void) {
+static void test_finish(void)
+{
     cs_report r;
     make_report(&r);
     cs_report_finish(&r);
@@ -88,7 +91,8 @@ static void test_finish(void) {
     CHECK(!cs_report_any_fail(&r));
 }
 
-static void test_print(void) {
+static void test_print(void)
+{
     cs_report r;
     make_report(&r);
     cs_report_finish(&r);
@@ -118,14 +122,17 @@ static void test_print(void) {
 
 /* The text without whitespace outside strings, so checks do not depend on
  * the writer's indentation. */
-static char *compact_json(const char *s) {
+static char *compact_json(const char *s)
+{
     char *out = malloc(strlen(s) + 1), *o = out;
     int in_string = 0;
     for (; *s; s++) {
         if (in_string) {
             *o++ = *s;
-            if (*s == '\\' && s[1]) *o++ = *++s;
-            else if (*s == '"') in_string = 0;
+            if (*s == '\\' && s[1])
+                *o++ = *++s;
+            else if (*s == '"')
+                in_string = 0;
         } else if (*s == '"') {
             *o++ = *s;
             in_string = 1;
@@ -137,7 +144,8 @@ static char *compact_json(const char *s) {
     return out;
 }
 
-static void test_files(const char *tmp) {
+static void test_files(const char *tmp)
+{
     cs_report r;
     make_report(&r);
     cs_report_finish(&r);
@@ -218,7 +226,8 @@ static void test_files(const char *tmp) {
     rmdir(path);
 }
 
-int main(void) {
+int main(void)
+{
     cs_console_init("test_report", 0);
     char tmp[] = "/tmp/cs_test_report_XXXXXX";
     if (!mkdtemp(tmp)) {

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 
-int main(void) {
+int main(void)
+{
     cs_rng r;
     cs_rng_seed(&r, 42, 0);
     CHECK(cs_rng_u64(&r) == UINT64_C(0x57e1faba65107204));
@@ -35,10 +36,18 @@ int main(void) {
 
     /* streams 0 and 1, and seeds 1 and 2, share no early values */
     for (int pair = 0; pair < 2; pair++) {
-        if (pair == 0) { cs_rng_seed(&a, 42, 0); cs_rng_seed(&b, 42, 1); }
-        else           { cs_rng_seed(&a, 1, 0);  cs_rng_seed(&b, 2, 0); }
+        if (pair == 0) {
+            cs_rng_seed(&a, 42, 0);
+            cs_rng_seed(&b, 42, 1);
+        } else {
+            cs_rng_seed(&a, 1, 0);
+            cs_rng_seed(&b, 2, 0);
+        }
         uint64_t va[64], vb[64];
-        for (int i = 0; i < 64; i++) { va[i] = cs_rng_u64(&a); vb[i] = cs_rng_u64(&b); }
+        for (int i = 0; i < 64; i++) {
+            va[i] = cs_rng_u64(&a);
+            vb[i] = cs_rng_u64(&b);
+        }
         int shared = 0;
         for (int i = 0; i < 64; i++)
             for (int k = 0; k < 64; k++) shared += va[i] == vb[k];
@@ -93,7 +102,11 @@ int main(void) {
 
     /* normal deviates: mean ~0, variance ~1 */
     double s1 = 0, s2 = 0;
-    for (int i = 0; i < n; i++) { double z = cs_rng_normal(&r); s1 += z; s2 += z * z; }
+    for (int i = 0; i < n; i++) {
+        double z = cs_rng_normal(&r);
+        s1 += z;
+        s2 += z * z;
+    }
     CHECK_NEAR(s1 / n, 0.0, 0.02);
     CHECK_NEAR(s2 / n, 1.0, 0.03);
 

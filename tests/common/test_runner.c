@@ -8,11 +8,12 @@
 
 typedef struct {
     int calls;
-    int fail_at;      /* call number that returns 5 (0: never) */
-    double sleep_s;   /* each call sleeps this long */
+    int fail_at;    /* call number that returns 5 (0: never) */
+    double sleep_s; /* each call sleeps this long */
 } work_ctx;
 
-static int work(void *p) {
+static int work(void *p)
+{
     work_ctx *w = p;
     w->calls++;
     if (w->sleep_s > 0) {
@@ -23,9 +24,13 @@ static int work(void *p) {
 }
 
 static int sync_calls;
-static void count_sync(void) { sync_calls++; }
+static void count_sync(void)
+{
+    sync_calls++;
+}
 
-int main(void) {
+int main(void)
+{
     cs_run_opts d = cs_run_defaults();
     CHECK(d.warmup == 1 && d.repeats == 5 && d.min_repeats == 3);
     CHECK(d.budget_s == 0.0 && d.sync == NULL);
@@ -42,7 +47,7 @@ int main(void) {
     CHECK(t.warmup == 2 && t.repeats == 7 && t.reduced == 0);
     CHECK(t.time.n == 7);
     CHECK(t.time.min >= 0 && t.time.min <= t.time.median && t.time.median <= t.time.max);
-    CHECK(sync_calls == 2 * 9);   /* before and after each of the 9 runs */
+    CHECK(sync_calls == 2 * 9); /* before and after each of the 9 runs */
 
     /* budget: ~20 ms per run, 0.05 s budget, 10 asked -> floor(2.5) = 2,
      * raised to min_repeats 3 */
@@ -54,8 +59,8 @@ int main(void) {
     CHECK(t.repeats == 3);
     CHECK(t.reduced == 1);
     CHECK(w.calls == 1 + 3);
-    CHECK(t.time.median >= 0.019);   /* the sleep is really timed */
-    CHECK(t.cpu_s < t.time.median);  /* sleeping uses little CPU */
+    CHECK(t.time.median >= 0.019);  /* the sleep is really timed */
+    CHECK(t.cpu_s < t.time.median); /* sleeping uses little CPU */
 
     /* no warm-up: the first timed run is the estimate */
     w = (work_ctx){.sleep_s = 0.02};
@@ -84,7 +89,7 @@ int main(void) {
     w = (work_ctx){.fail_at = 4};
     o = cs_run_defaults();
     CHECK(cs_run(work, &w, &o, &t) == 5);
-    CHECK(w.calls == 4);   /* stopped at the failing call */
+    CHECK(w.calls == 4); /* stopped at the failing call */
     CHECK(t.warmup == 1 && t.repeats == 2 && t.time.n == 2);
 
     /* an error in the warm-up: nothing timed */

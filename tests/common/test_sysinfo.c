@@ -15,13 +15,17 @@ static int json_balanced(const char *s)
     int depth = 0, in_string = 0, closed = 0;
     for (const char *p = s; *p; p++) {
         if (in_string) {
-            if (*p == '\\' && p[1]) p++;          /* skip the escaped char */
-            else if (*p == '"') in_string = 0;
+            if (*p == '\\' && p[1])
+                p++; /* skip the escaped char */
+            else if (*p == '"')
+                in_string = 0;
             continue;
         }
         if (closed && *p != '\n' && *p != ' ') return 0;
-        if (*p == '"') in_string = 1;
-        else if (*p == '{' || *p == '[') depth++;
+        if (*p == '"')
+            in_string = 1;
+        else if (*p == '{' || *p == '[')
+            depth++;
         else if (*p == '}' || *p == ']') {
             if (--depth < 0) return 0;
             if (depth == 0) closed = 1;
@@ -54,7 +58,7 @@ int main(void)
     CHECK(s.mem_total > (size_t)16 << 20);
     CHECK(s.cpu_mhz >= 0.0);
     if (!s.gpu_present)
-        CHECK(s.gpu_name[0] != '\0');   /* the reason there is none */
+        CHECK(s.gpu_name[0] != '\0'); /* the reason there is none */
     else
         CHECK(s.gpu_mem > 0 && s.gpu_sms > 0);
 #ifdef CS_HAVE_CBLAS
@@ -73,11 +77,10 @@ int main(void)
     fclose(f);
     CHECK(len > 0 && text[0] == '{');
     CHECK(json_balanced(text));
-    const char *keys[] = {"\"cpu_model\"", "\"cores\"", "\"threads\"", "\"cpu_mhz\"",
-                          "\"isa\"", "\"mem_total\"", "\"os\"", "\"compiler\"",
-                          "\"build_flags\"", "\"blas\"", "\"gpu_present\"", "\"gpu_name\"",
-                          "\"gpu_mem\"", "\"gpu_cc\"", "\"gpu_sms\"", "\"gpu_driver\"",
-                          "\"cuda_runtime\""};
+    const char *keys[] = {"\"cpu_model\"",   "\"cores\"",       "\"threads\"",  "\"cpu_mhz\"",     "\"isa\"",
+                          "\"mem_total\"",   "\"os\"",          "\"compiler\"", "\"build_flags\"", "\"blas\"",
+                          "\"gpu_present\"", "\"gpu_name\"",    "\"gpu_mem\"",  "\"gpu_cc\"",      "\"gpu_sms\"",
+                          "\"gpu_driver\"",  "\"cuda_runtime\""};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         if (!strstr(text, keys[k])) fprintf(stderr, "JSON lacks %s\n", keys[k]);
         CHECK(strstr(text, keys[k]) != NULL);

@@ -26,7 +26,8 @@
 static char dir[] = "/tmp/fuzz_cifar.XXXXXX";
 static char path[sizeof dir + 16];
 
-static void clean_up(void) {
+static void clean_up(void)
+{
     unlink(path);
     rmdir(dir);
 }
@@ -34,14 +35,16 @@ static void clean_up(void) {
 /* The record every set starts with: label 3, pixels 0, 1, 2, ... */
 static uint8_t first_record[RN_CIFAR_RECORD];
 
-static void start_set(rn_cifar *d) {
+static void start_set(rn_cifar *d)
+{
     memset(d, 0, sizeof *d);
     REQUIRE(rn_cifar_generate(d, 1, 9) == 0);
     d->labels[0] = first_record[0];
     memcpy(d->pixels, first_record + 1, RN_CIFAR_PIXELS);
 }
 
-static void check_set(const rn_cifar *d, const uint8_t *data, size_t records) {
+static void check_set(const rn_cifar *d, const uint8_t *data, size_t records)
+{
     REQUIRE(d->n == 1 + (int)records);
     REQUIRE(d->labels[0] == first_record[0]);
     REQUIRE(memcmp(d->pixels, first_record + 1, RN_CIFAR_PIXELS) == 0);
@@ -54,7 +57,8 @@ static void check_set(const rn_cifar *d, const uint8_t *data, size_t records) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (path[0] == '\0') {
         REQUIRE(mkdtemp(dir) != NULL);
         snprintf(path, sizeof path, "%s/batch.bin", dir);
@@ -69,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     /* The rules, from the file's bytes. */
     size_t records = size / RN_CIFAR_RECORD;
-    size_t first_bad = records;   /* the first record whose label is not a class */
+    size_t first_bad = records; /* the first record whose label is not a class */
     for (size_t r = 0; r < records && first_bad == records; r++)
         if (data[r * RN_CIFAR_RECORD] >= RN_CIFAR_CLASSES) first_bad = r;
     int whole = size > 0 && size % RN_CIFAR_RECORD == 0;
@@ -79,8 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rc = rn_cifar_read_file(&d, path);
     REQUIRE(rc == 0 || rc == 2);
     REQUIRE((rc == 0) == (whole && first_bad == records));
-    if (rc == 0) check_set(&d, data, records);
-    else REQUIRE(d.n == 1);   /* a refused file adds nothing */
+    if (rc == 0)
+        check_set(&d, data, records);
+    else
+        REQUIRE(d.n == 1); /* a refused file adds nothing */
     rn_cifar_free(&d);
 
     /* The first `count` records only: the labels of those must be classes. */
@@ -89,12 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rc = rn_cifar_read_first(&d, path, count);
     REQUIRE(rc == 0 || rc == 2);
     REQUIRE((rc == 0) == (whole && records >= (size_t)count && first_bad >= (size_t)count));
-    if (rc == 0) check_set(&d, data, (size_t)count);
-    else REQUIRE(d.n == 1);
+    if (rc == 0)
+        check_set(&d, data, (size_t)count);
+    else
+        REQUIRE(d.n == 1);
     rn_cifar_free(&d);
     return 0;
 }
 
 #ifdef RN_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_cifar", "all invariants held"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_cifar", "all invariants held");
+}
 #endif

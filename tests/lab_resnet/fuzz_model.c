@@ -31,10 +31,12 @@
 
 /* ---- a host backend: the model's buffers are plain memory ----------------- */
 
-static void copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+static void copy(void *dst, const void *src, size_t bytes)
+{
+    memcpy(dst, src, bytes);
+}
 static void nothing(void) {}
-static const rn_backend host = {.name = "host", .on_device = 0, .to_backend = copy,
-                                .to_host = copy, .sync = nothing};
+static const rn_backend host = {.name = "host", .on_device = 0, .to_backend = copy, .to_host = copy, .sync = nothing};
 
 static rn_model model;
 static int ready;
@@ -42,15 +44,16 @@ static int ready;
 /* ---- the model's own file, built once ------------------------------------- */
 
 #define MAX_TENSORS (RN_MAX_PARAMS * 2 + 16)
-#define SLACK_BYTES ((size_t)4 << 20)   /* room for tensors grown by a change */
+#define SLACK_BYTES ((size_t)4 << 20) /* room for tensors grown by a change */
 
-static unsigned char *pristine;          /* the data of every tensor, then the slack */
+static unsigned char *pristine; /* the data of every tensor, then the slack */
 static size_t pristine_size, slack_at;
 static rn_st_tensor pristine_tensors[MAX_TENSORS];
 static int pristine_n;
 
-static void add_tensor(const char *name, rn_st_dtype dtype, const char *text, int ndims,
-                       const int64_t *shape, size_t *at, size_t width) {
+static void add_tensor(const char *name, rn_st_dtype dtype, const char *text, int ndims, const int64_t *shape,
+                       size_t *at, size_t width)
+{
     rn_st_tensor *t = &pristine_tensors[pristine_n++];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -67,15 +70,16 @@ static void add_tensor(const char *name, rn_st_dtype dtype, const char *text, in
     *at = t->end;
 }
 
-static void build_pristine(void) {
+static void build_pristine(void)
+{
     size_t at = 0;
     for (int i = 0; i < model.nparams; i++) {
         const rn_param *p = &model.params[i];
         add_tensor(p->name, RN_ST_F32, "F32", p->ndims, p->shape, &at, 4);
         if (!p->trainable && strstr(p->name, "running_var")) {
             char nbt[96];
-            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked",
-                     (int)(strlen(p->name) - strlen(".running_var")), p->name);
+            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked", (int)(strlen(p->name) - strlen(".running_var")),
+                     p->name);
             add_tensor(nbt, RN_ST_I64, "I64", 0, NULL, &at, 8);
         }
     }
@@ -90,7 +94,8 @@ static void build_pristine(void) {
     }
 }
 
-static void set_up(void) {
+static void set_up(void)
+{
     rn_model_init(&model, &host, 1);
     build_pristine();
     ready = 1;
@@ -98,13 +103,15 @@ static void set_up(void) {
 
 /* ---- the oracle ---------------------------------------------------------- */
 
-static const rn_st_tensor *find(const rn_st_file *f, const char *name) {
+static const rn_st_tensor *find(const rn_st_file *f, const char *name)
+{
     for (int i = 0; i < f->ntensors; i++)
         if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }
 
-static int same_shape(const rn_st_tensor *t, const rn_param *p) {
+static int same_shape(const rn_st_tensor *t, const rn_param *p)
+{
     if (t->ndims != p->ndims) return 0;
     for (int d = 0; d < p->ndims; d++)
         if (t->shape[d] != p->shape[d]) return 0;
@@ -112,15 +119,16 @@ static int same_shape(const rn_st_tensor *t, const rn_param *p) {
 }
 
 /* Another classifier over the same 512 features: replaced, not loaded. */
-static int expect_other_head(const rn_st_file *f) {
+static int expect_other_head(const rn_st_file *f)
+{
     const rn_st_tensor *w = find(f, "fc.weight"), *b = find(f, "fc.bias");
-    return w && b && w->dtype == RN_ST_F32 && b->dtype == RN_ST_F32 && w->ndims == 2 &&
-           w->shape[1] == 512 && w->shape[0] >= 1 && w->shape[0] != RN_CLASSES && b->ndims == 1 &&
-           b->shape[0] == w->shape[0];
+    return w && b && w->dtype == RN_ST_F32 && b->dtype == RN_ST_F32 && w->ndims == 2 && w->shape[1] == 512 &&
+           w->shape[0] >= 1 && w->shape[0] != RN_CLASSES && b->ndims == 1 && b->shape[0] == w->shape[0];
 }
 
 /* 0 when the file must load, 2 when it must be refused. */
-static int expect_rc(const rn_st_file *f) {
+static int expect_rc(const rn_st_file *f)
+{
     int head = expect_other_head(f);
     for (int i = 0; i < model.nparams; i++) {
         const rn_param *p = &model.params[i];
@@ -129,8 +137,8 @@ static int expect_rc(const rn_st_file *f) {
         if (t == NULL || t->dtype != RN_ST_F32 || !same_shape(t, p)) return 2;
         if (!p->trainable && strstr(p->name, "running_mean")) {
             char nbt[96];
-            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked",
-                     (int)(strlen(p->name) - strlen(".running_mean")), p->name);
+            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked", (int)(strlen(p->name) - strlen(".running_mean")),
+                     p->name);
             const rn_st_tensor *n = find(f, nbt);
             if (n && (n->dtype != RN_ST_I64 || n->ndims != 0)) return 2;
         }
@@ -139,7 +147,8 @@ static int expect_rc(const rn_st_file *f) {
 }
 
 /* A cheap fingerprint of the model: a few values of every parameter. */
-static uint64_t fingerprint(void) {
+static uint64_t fingerprint(void)
+{
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < model.nparams; i++) {
         const rn_param *p = &model.params[i];
@@ -155,14 +164,15 @@ static uint64_t fingerprint(void) {
     return h;
 }
 
-static void check_load(const rn_st_file *f) {
+static void check_load(const rn_st_file *f)
+{
     int want = expect_rc(f);
     float head_before = model.fc_bias->data[0];
     uint64_t before = fingerprint();
     int rc = rn_model_load_file(&model, f, 5);
     REQUIRE(rc == want);
     if (rc != 0) {
-        REQUIRE(fingerprint() == before);   /* a refused file changes nothing */
+        REQUIRE(fingerprint() == before); /* a refused file changes nothing */
         return;
     }
     int head = expect_other_head(f);
@@ -185,7 +195,8 @@ static void check_load(const rn_st_file *f) {
 
 /* ---- the two modes ---------------------------------------------------------- */
 
-static void raw_file(const uint8_t *data, size_t size) {
+static void raw_file(const uint8_t *data, size_t size)
+{
     rn_st_file f;
     int rc = rn_st_parse(&f, "fuzz input", data, size);
     if (rc != 0) return;
@@ -193,7 +204,8 @@ static void raw_file(const uint8_t *data, size_t size) {
     rn_st_close(&f);
 }
 
-static void changed_file(const uint8_t *data, size_t size) {
+static void changed_file(const uint8_t *data, size_t size)
+{
     rn_st_tensor tensors[MAX_TENSORS];
     int n = pristine_n;
     memcpy(tensors, pristine_tensors, sizeof tensors[0] * (size_t)n);
@@ -205,31 +217,27 @@ static void changed_file(const uint8_t *data, size_t size) {
         size_t width = t->dtype == RN_ST_I64 ? 8 : t->dtype == RN_ST_F32 ? 4 : 2;
         rn_st_tensor before = *t;
         switch (what) {
-        case 0:   /* dropped */
-            *t = tensors[--n];
-            continue;
-        case 1:   /* renamed */
-            t->name[value % 8] = (char)('a' + value % 26);
-            continue;
-        case 2:   /* I64 */
+        case 0: /* dropped */ *t = tensors[--n]; continue;
+        case 1: /* renamed */ t->name[value % 8] = (char)('a' + value % 26); continue;
+        case 2: /* I64 */
             t->dtype = RN_ST_I64;
             snprintf(t->dtype_text, sizeof t->dtype_text, "I64");
             width = 8;
             break;
-        case 3:   /* F16 */
+        case 3: /* F16 */
             t->dtype = RN_ST_OTHER;
             snprintf(t->dtype_text, sizeof t->dtype_text, "F16");
             width = 2;
             break;
-        case 4:   /* one dimension resized (0 .. 1023) */
+        case 4: /* one dimension resized (0 .. 1023) */
             if (t->ndims == 0) continue;
             t->shape[value % t->ndims] = (int64_t)value * 4 + (data[i] & 3);
             break;
-        case 5:   /* one dimension removed */
+        case 5: /* one dimension removed */
             if (t->ndims == 0) continue;
             t->ndims--;
             break;
-        case 6:   /* one dimension added */
+        case 6: /* one dimension added */
             if (t->ndims >= 4) continue;
             t->shape[t->ndims++] = value % 4 + 1;
             break;
@@ -240,7 +248,7 @@ static void changed_file(const uint8_t *data, size_t size) {
                 if (strcmp(tensors[k].name, "fc.bias") == 0) b = &tensors[k];
             }
             if (w == NULL || b == NULL) continue;
-            int classes = value + 1;   /* 1 .. 256, 10 among them */
+            int classes = value + 1; /* 1 .. 256, 10 among them */
             size_t wb = (size_t)classes * 512 * 4, bb = (size_t)classes * 4;
             if (slack + wb + bb > pristine_size) continue;
             w->shape[0] = classes;
@@ -260,7 +268,7 @@ static void changed_file(const uint8_t *data, size_t size) {
         } else if (bytes <= pristine_size - slack) {
             t->begin = slack, t->end = slack + bytes, slack += bytes;
         } else {
-            *t = before;   /* too large to hold: the change is dropped */
+            *t = before; /* too large to hold: the change is dropped */
         }
     }
     rn_st_file f;
@@ -271,21 +279,25 @@ static void changed_file(const uint8_t *data, size_t size) {
     f.data_start = 0;
     f.tensors = tensors;
     f.ntensors = n;
-    check_load(&f);   /* the file is not closed: its memory is static */
+    check_load(&f); /* the file is not closed: its memory is static */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (!ready) set_up();
     if (size == 0) return 0;
-    if (data[0] % 2 == 0) raw_file(data + 1, size - 1);
-    else changed_file(data + 1, size - 1);
+    if (data[0] % 2 == 0)
+        raw_file(data + 1, size - 1);
+    else
+        changed_file(data + 1, size - 1);
     return 0;
 }
 
 #ifdef RN_FUZZ_STANDALONE
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     int rc = cs_fuzz_replay(argc, argv, "fuzz_model", "every load answered as the rules say");
     if (ready) rn_model_free(&model);
     free(pristine);

@@ -22,23 +22,28 @@
 #define REQUIRE(cond) CS_FUZZ_REQUIRE(cond)
 
 /* Bytes per element as the reader must have used them. */
-static size_t dtype_size(const char *text) {
-    static const struct { const char *text; size_t size; } sizes[] = {
-        {"F32", 4}, {"I64", 8}, {"F16", 2}, {"BF16", 2}, {"F64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1},
-        {"U8", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
+static size_t dtype_size(const char *text)
+{
+    static const struct {
+        const char *text;
+        size_t size;
+    } sizes[] = {
+        {"F32", 4}, {"I64", 8}, {"F16", 2}, {"BF16", 2}, {"F64", 8},  {"I32", 4},     {"I16", 2},     {"I8", 1},
+        {"U8", 1},  {"U16", 2}, {"U32", 4}, {"U64", 8},  {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
     };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (strcmp(sizes[i].text, text) == 0) return sizes[i].size;
     return 0;
 }
 
-static void check_tensor(const rn_st_file *f, int index) {
+static void check_tensor(const rn_st_file *f, int index)
+{
     const rn_st_tensor *t = &f->tensors[index];
     size_t data_size = f->size - f->data_start;
     /* The name: terminated, not the metadata's, found again by lookup. */
     REQUIRE(memchr(t->name, '\0', sizeof t->name) != NULL);
     REQUIRE(strcmp(t->name, "__metadata__") != 0);
-    REQUIRE(rn_st_find(f, t->name) == t);   /* names are unique */
+    REQUIRE(rn_st_find(f, t->name) == t); /* names are unique */
     /* The range lies inside the data section. */
     REQUIRE(t->begin <= t->end && t->end <= data_size);
     /* The shape: bounded, non-negative, and exactly the range's bytes. */
@@ -51,12 +56,14 @@ static void check_tensor(const rn_st_file *f, int index) {
     size_t count = 1;
     for (int d = 0; d < t->ndims; d++) {
         REQUIRE(t->shape[d] >= 0);
-        count *= (size_t)t->shape[d];   /* may wrap: only compared when no dim is 0 */
+        count *= (size_t)t->shape[d]; /* may wrap: only compared when no dim is 0 */
     }
     int has_zero = 0;
     for (int d = 0; d < t->ndims; d++) has_zero |= t->shape[d] == 0;
-    if (has_zero) REQUIRE(t->begin == t->end);
-    else REQUIRE(count <= data_size && count * width == t->end - t->begin);
+    if (has_zero)
+        REQUIRE(t->begin == t->end);
+    else
+        REQUIRE(count <= data_size && count * width == t->end - t->begin);
 
     /* An F32 tensor copies out with its own shape, bit for bit. */
     if (t->dtype == RN_ST_F32) {
@@ -84,7 +91,8 @@ static void check_tensor(const rn_st_file *f, int index) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     rn_st_file f;
     int rc = rn_st_parse(&f, "fuzz input", data, size);
     REQUIRE(rc == 0 || rc == 2 || rc == 3);
@@ -95,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     REQUIRE(f.size == size && memcmp(f.bytes, data, size) == 0);
-    REQUIRE(f.data_start >= 8 + 2 && f.data_start <= size);   /* the smallest header is {} */
+    REQUIRE(f.data_start >= 8 + 2 && f.data_start <= size); /* the smallest header is {} */
     REQUIRE(f.ntensors >= 0 && (f.ntensors == 0 || f.tensors != NULL));
     for (int i = 0; i < f.ntensors; i++) check_tensor(&f, i);
     /* No two non-empty ranges share a byte (quadratic, but inputs are small). */
@@ -113,5 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef RN_FUZZ_STANDALONE
-int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_st", "all invariants held"); }
+int main(int argc, char **argv)
+{
+    return cs_fuzz_replay(argc, argv, "fuzz_st", "all invariants held");
+}
 #endif

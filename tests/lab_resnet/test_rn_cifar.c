@@ -3,7 +3,7 @@
  * records), the writer (a round trip) and the generated set (same seed same
  * bytes, classes balanced, learnable from its colours and shapes). Files
  * live in a temporary folder that is removed at the end. */
-#define _XOPEN_SOURCE 700   /* mkdtemp, nftw */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,13 +24,15 @@
 
 static char tmp_dir[] = "/tmp/test_rn_cifar.XXXXXX";
 
-static const char *path_in(const char *name) {
+static const char *path_in(const char *name)
+{
     static char buf[CS_PATH_MAX];
     return cs_path_join(buf, sizeof buf, tmp_dir, name);
 }
 
 /* Writes bytes to tmp_dir/name (a file made by hand, damaged on purpose). */
-static void write_raw(const char *name, const uint8_t *bytes, size_t len) {
+static void write_raw(const char *name, const uint8_t *bytes, size_t len)
+{
     FILE *f = fopen(path_in(name), "wb");
     if (f == NULL) {
         perror(name);
@@ -44,7 +46,8 @@ static void write_raw(const char *name, const uint8_t *bytes, size_t len) {
 }
 
 /* n records of a valid file: labels i % 10, pixels a pattern. */
-static uint8_t *make_records(int n) {
+static uint8_t *make_records(int n)
+{
     uint8_t *b = malloc((size_t)n * RN_CIFAR_RECORD + 16);
     for (int i = 0; i < n; i++) {
         uint8_t *r = b + (size_t)i * RN_CIFAR_RECORD;
@@ -56,7 +59,8 @@ static uint8_t *make_records(int n) {
 
 /* Reading tmp_dir/name must fail with rc 2, a one-line message naming the
  * file and the problem, and leave the set empty. */
-static void expect_bad_file(const char *name, const char *problem, const char *detail) {
+static void expect_bad_file(const char *name, const char *problem, const char *detail)
+{
     rn_cifar d;
     memset(&d, 0, sizeof d);
     cs_capture_begin();
@@ -71,15 +75,17 @@ static void expect_bad_file(const char *name, const char *problem, const char *d
 
 /* ---- the tests ------------------------------------------------------------ */
 
-static int same_set(const rn_cifar *a, const rn_cifar *b, int n) {
+static int same_set(const rn_cifar *a, const rn_cifar *b, int n)
+{
     return a->n >= n && b->n >= n && memcmp(a->labels, b->labels, (size_t)n) == 0 &&
            memcmp(a->pixels, b->pixels, (size_t)n * RN_CIFAR_PIXELS) == 0;
 }
 
-static void test_round_trip(void) {
-    const int train_n = 53, test_n = 17;   /* 53 = 11 + 11 + 11 + 10 + 10 */
+static void test_round_trip(void)
+{
+    const int train_n = 53, test_n = 17; /* 53 = 11 + 11 + 11 + 10 + 10 */
     char dir[CS_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path_in("gen/sub"));   /* created with its parent */
+    snprintf(dir, sizeof dir, "%s", path_in("gen/sub")); /* created with its parent */
     CHECK(rn_cifar_write_dir(dir, train_n, test_n, SEED) == 0);
 
     rn_cifar gen, train, test;
@@ -106,8 +112,7 @@ static void test_round_trip(void) {
     int entries = 0;
     DIR *listing = opendir(dir);
     CHECK(listing != NULL);
-    for (struct dirent *e; listing && (e = readdir(listing)) != NULL;)
-        entries += e->d_name[0] != '.';
+    for (struct dirent *e; listing && (e = readdir(listing)) != NULL;) entries += e->d_name[0] != '.';
     if (listing) closedir(listing);
     CHECK(entries == 6);
 
@@ -175,7 +180,8 @@ static void test_round_trip(void) {
     rn_cifar_free(&two);
 }
 
-static void test_damaged_files(void) {
+static void test_damaged_files(void)
+{
     uint8_t *rec = make_records(4);
 
     /* Valid: read back byte for byte. */
@@ -187,8 +193,8 @@ static void test_damaged_files(void) {
     int same = 1;
     for (int i = 0; i < 4 && d.n == 4; i++) {
         same &= d.labels[i] == rec[(size_t)i * RN_CIFAR_RECORD];
-        same &= memcmp(d.pixels + (size_t)i * RN_CIFAR_PIXELS, rec + (size_t)i * RN_CIFAR_RECORD + 1,
-                       RN_CIFAR_PIXELS) == 0;
+        same &=
+            memcmp(d.pixels + (size_t)i * RN_CIFAR_PIXELS, rec + (size_t)i * RN_CIFAR_RECORD + 1, RN_CIFAR_PIXELS) == 0;
     }
     CHECK(same);
     rn_cifar_free(&d);
@@ -239,17 +245,18 @@ static void test_damaged_files(void) {
     free(rec);
 }
 
-static void test_generator(void) {
+static void test_generator(void)
+{
     rn_cifar a, b, c, prefix;
     CHECK(rn_cifar_generate(&a, 1000, SEED) == 0);
     CHECK(rn_cifar_generate(&b, 1000, SEED) == 0);
     CHECK(rn_cifar_generate(&c, 1000, SEED + 1) == 0);
     CHECK(rn_cifar_generate(&prefix, 37, SEED) == 0);
     CHECK(a.n == 1000);
-    CHECK(same_set(&a, &b, 1000));                               /* same seed, same bytes */
-    CHECK(memcmp(a.pixels, c.pixels, (size_t)1000 * RN_CIFAR_PIXELS) != 0);   /* other seed */
+    CHECK(same_set(&a, &b, 1000));                                          /* same seed, same bytes */
+    CHECK(memcmp(a.pixels, c.pixels, (size_t)1000 * RN_CIFAR_PIXELS) != 0); /* other seed */
     CHECK(memcmp(a.labels, c.labels, 1000) != 0);
-    CHECK(same_set(&prefix, &a, 37));                            /* image i is image i */
+    CHECK(same_set(&prefix, &a, 37)); /* image i is image i */
     CHECK(strstr(a.source, "generated") != NULL);
 
     /* Balanced: each class 100 times in 1000, and not in a fixed cycle. */
@@ -266,8 +273,8 @@ static void test_generator(void) {
     int distinct = 1;
     for (int i = 0; i < 100; i++)
         for (int j = 0; j < i; j++)
-            distinct &= memcmp(a.pixels + (size_t)i * RN_CIFAR_PIXELS,
-                               a.pixels + (size_t)j * RN_CIFAR_PIXELS, RN_CIFAR_PIXELS) != 0;
+            distinct &= memcmp(a.pixels + (size_t)i * RN_CIFAR_PIXELS, a.pixels + (size_t)j * RN_CIFAR_PIXELS,
+                               RN_CIFAR_PIXELS) != 0;
     CHECK(distinct);
     double mean = 0;
     for (size_t k = 0; k < (size_t)a.n * RN_CIFAR_PIXELS; k++) mean += a.pixels[k];
@@ -290,7 +297,8 @@ static void test_generator(void) {
 /* Learnable: the nearest class mean, on 8 x 8 x 3 block averages, is far
  * above chance (10%) on images it did not see. A ResNet has much more to
  * go on (the shapes); this only shows the labels are in the pixels. */
-static void test_learnable(void) {
+static void test_learnable(void)
+{
     enum { TRAIN = 2000, TEST = 1000, BLOCK = 4, CELLS = 8, FEATURES = 3 * CELLS * CELLS };
     rn_cifar d;
     CHECK(rn_cifar_generate(&d, TRAIN + TEST, SEED) == 0);
@@ -329,14 +337,16 @@ static void test_learnable(void) {
     rn_cifar_free(&d);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
     (void)st;
     (void)flag;
     (void)ftw;
     return remove(path);
 }
 
-int main(void) {
+int main(void)
+{
     cs_console_init("test_rn_cifar", 0);
     if (mkdtemp(tmp_dir) == NULL) {
         perror("mkdtemp");

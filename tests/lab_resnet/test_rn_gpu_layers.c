@@ -15,7 +15,7 @@
  * was built), then RN_CONV=im2col, then im2col with RN_CONV_CHUNK_FLOATS so
  * small that the batch goes one image at a time (the chunk loop, and dW
  * accumulated over chunks). */
-#define _POSIX_C_SOURCE 200112L   /* setenv, unsetenv */
+#define _POSIX_C_SOURCE 200112L /* setenv, unsetenv */
 
 #include <math.h>
 #include <stdint.h>
@@ -29,8 +29,8 @@
 #include "cs_test.h"
 #include "device_mem.h"
 
-#define TOL 1e-4
-#define SENTINEL 777.0f   /* what outputs hold before a call: it must be gone after */
+#define TOL      1e-4
+#define SENTINEL 777.0f /* what outputs hold before a call: it must be gone after */
 
 static const rn_backend *cpu, *gpu;
 static cs_rng rng;
@@ -40,7 +40,10 @@ static cs_rng rng;
  * the end of that check, so the checks read as straight lines. Names: g_*
  * live on the device (the GPU backend's), *_ref hold the CPU's results. */
 #define MAX_BUFS 256
-static struct { void *p; int on_device; } bufs[MAX_BUFS];
+static struct {
+    void *p;
+    int on_device;
+} bufs[MAX_BUFS];
 static int nbufs;
 
 static void remember(void *p, int on_device)
@@ -57,8 +60,10 @@ static void remember(void *p, int on_device)
 static void release_all(void)
 {
     for (int i = 0; i < nbufs; i++) {
-        if (bufs[i].on_device) rn_device_free(bufs[i].p);
-        else free(bufs[i].p);
+        if (bufs[i].on_device)
+            rn_device_free(bufs[i].p);
+        else
+            free(bufs[i].p);
     }
     nbufs = 0;
 }
@@ -74,7 +79,10 @@ static void *host_bytes(size_t bytes)
     return p;
 }
 
-static float *host_floats(size_t n) { return host_bytes(n * sizeof(float)); }
+static float *host_floats(size_t n)
+{
+    return host_bytes(n * sizeof(float));
+}
 
 static float *host_random(size_t n, float lo, float hi)
 {
@@ -146,8 +154,7 @@ static void expect_close(const char *what, const float *d, const float *ref, siz
     float *got = fetch(d, n);
     double e = rel_l2(got, ref, n);
     printf("  %-44s rel L2 %.2e\n", what, e);
-    if (!(e <= TOL))
-        fprintf(stderr, "%s: relative L2 error %.3g above %g\n", what, e, TOL);
+    if (!(e <= TOL)) fprintf(stderr, "%s: relative L2 error %.3g above %g\n", what, e, TOL);
     CHECK(e <= TOL);
 }
 
@@ -183,8 +190,8 @@ static void check_conv(const conv_case *c, const char *pass)
     const size_t nx = (size_t)c->n * c->cin * c->h * c->w;
     const size_t nw = (size_t)c->cout * c->cin * c->k * c->k;
     const size_t ny = (size_t)c->n * c->cout * oh * ow;
-    printf(" conv k%d s%d p%d, %dx%dx%dx%d -> %d, %s (%s):\n", c->k, c->stride, c->pad, c->n,
-           c->cin, c->h, c->w, c->cout, gpu->conv_algo(&s, c->n, c->h, c->w), pass);
+    printf(" conv k%d s%d p%d, %dx%dx%dx%d -> %d, %s (%s):\n", c->k, c->stride, c->pad, c->n, c->cin, c->h, c->w,
+           c->cout, gpu->conv_algo(&s, c->n, c->h, c->w), pass);
 
     const float *x = host_random(nx, -1.0f, 1.0f);
     const float *wt = host_random(nw, -0.5f, 0.5f);
@@ -222,8 +229,7 @@ static void check_conv(const conv_case *c, const char *pass)
 
 static void check_convs(const char *pass)
 {
-    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
-        check_conv(&conv_cases[i], pass);
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++) check_conv(&conv_cases[i], pass);
 }
 
 /* 5 images of 301 x 301: 453005 columns. */
@@ -278,8 +284,7 @@ static void check_bn(int n, int c, int hw)
     float *y_ref = host_filled(count, SENTINEL);
     float *sm_ref = host_filled((size_t)c, SENTINEL), *si_ref = host_filled((size_t)c, SENTINEL);
     float *rm_ref = host_copy(rm0, (size_t)c), *rv_ref = host_copy(rv0, (size_t)c);
-    cpu->bn_forward_train(n, c, hw, x, gamma, beta, y_ref, sm_ref, si_ref, rm_ref, rv_ref,
-                          momentum, eps);
+    cpu->bn_forward_train(n, c, hw, x, gamma, beta, y_ref, sm_ref, si_ref, rm_ref, rv_ref, momentum, eps);
 
     const float *g_x = dev_copy(x, count), *g_gamma = dev_copy(gamma, (size_t)c);
     const float *g_beta = dev_copy(beta, (size_t)c);
@@ -287,8 +292,8 @@ static void check_bn(int n, int c, int hw)
     float *g_save_mean = dev_filled((size_t)c, SENTINEL);
     float *g_save_invstd = dev_filled((size_t)c, SENTINEL);
     float *g_running_mean = dev_copy(rm0, (size_t)c), *g_running_var = dev_copy(rv0, (size_t)c);
-    gpu->bn_forward_train(n, c, hw, g_x, g_gamma, g_beta, g_y, g_save_mean, g_save_invstd,
-                          g_running_mean, g_running_var, momentum, eps);
+    gpu->bn_forward_train(n, c, hw, g_x, g_gamma, g_beta, g_y, g_save_mean, g_save_invstd, g_running_mean,
+                          g_running_var, momentum, eps);
     expect_close("train forward y", g_y, y_ref, count);
     expect_close("train save_mean", g_save_mean, sm_ref, (size_t)c);
     expect_close("train save_invstd", g_save_invstd, si_ref, (size_t)c);
@@ -344,36 +349,35 @@ static void check_elementwise(size_t count)
     float *g_x = dev_copy(x, count), *g_y = dev_filled(count, SENTINEL);
     gpu->relu_forward(count, g_x, g_y);
     expect_close("relu forward", g_y, y_ref, count);
-    gpu->relu_forward(count, g_x, g_x);                     /* in place: y = x */
+    gpu->relu_forward(count, g_x, g_x); /* in place: y = x */
     expect_close("relu forward in place", g_x, y_ref, count);
 
     const float *g_y_ref = dev_copy(y_ref, count);
     float *g_dy = dev_copy(dy, count), *g_dx = dev_filled(count, SENTINEL);
     gpu->relu_backward(count, g_y_ref, g_dy, g_dx);
     expect_close("relu backward", g_dx, dx_ref, count);
-    gpu->relu_backward(count, g_y_ref, g_dy, g_dy);         /* in place: dx = dy */
+    gpu->relu_backward(count, g_y_ref, g_dy, g_dy); /* in place: dx = dy */
     expect_close("relu backward in place", g_dy, dx_ref, count);
 
     float *g_a = dev_copy(x, count), *g_b = dev_copy(b, count);
     float *g_sum = dev_filled(count, SENTINEL);
     gpu->add(count, g_a, g_b, g_sum);
     expect_close("add", g_sum, sum_ref, count);
-    gpu->add(count, g_a, g_b, g_a);                         /* in place: y = a */
+    gpu->add(count, g_a, g_b, g_a); /* in place: y = a */
     expect_close("add in place", g_a, sum_ref, count);
     release_all();
 }
 
 /* ---- Pooling ------------------------------------------------------------------------ */
 
-static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad, float lo,
-                          float hi, int ties)
+static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad, float lo, float hi, int ties)
 {
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
-    printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g)%s:\n", k, stride, pad, n, c, h,
-           w, (double)lo, (double)hi, ties ? " in steps of 0.5 (ties)" : "");
+    printf(" max pool k%d s%d p%d, %dx%dx%dx%d, values in [%g, %g)%s:\n", k, stride, pad, n, c, h, w, (double)lo,
+           (double)hi, ties ? " in steps of 0.5 (ties)" : "");
     float *x = host_random(nx, lo, hi);
-    if (ties)   /* a few distinct values: most windows hold their maximum twice */
+    if (ties) /* a few distinct values: most windows hold their maximum twice */
         for (size_t i = 0; i < nx; i++) x[i] = floorf(x[i] * 2.0f) / 2.0f;
     const float *dy = host_random(ny, -1.0f, 1.0f);
 
@@ -398,8 +402,7 @@ static void check_maxpool(int n, int c, int h, int w, int k, int stride, int pad
         differ += arg[i] != arg_ref[i];
         in_padding += arg[i] < 0 || arg[i] >= h * w;
     }
-    printf("  %-44s %zu of %zu differ, %zu outside the plane\n", "forward argmax", differ, ny,
-           in_padding);
+    printf("  %-44s %zu of %zu differ, %zu outside the plane\n", "forward argmax", differ, ny, in_padding);
     CHECK(differ == 0);
     CHECK(in_padding == 0);
 
@@ -479,7 +482,7 @@ static void check_xent(int n, int classes)
     for (int j = 0; j < classes; j++) logits[j] = 0.5f;
     int32_t *labels = host_bytes((size_t)n * sizeof(int32_t));
     for (int i = 0; i < n; i++) labels[i] = (int32_t)cs_rng_below(&rng, (uint32_t)classes);
-    labels[0] = 0;   /* the tie's first index: counted correct on both sides */
+    labels[0] = 0; /* the tie's first index: counted correct on both sides */
 
     float *dz_ref = host_filled(nz, SENTINEL);
     float loss_ref = SENTINEL;
@@ -557,7 +560,7 @@ int main(void)
     const rn_conv_shape probe_shape = {3, 8, 7, 2, 3};
     const char *algo = gpu->conv_algo(&probe_shape, 2, 17, 15);
     check_convs("default path");
-    if (strncmp(algo, "cuDNN", 5) == 0) {           /* "cuDNN, heuristics (forward ..., ...)" */
+    if (strncmp(algo, "cuDNN", 5) == 0) { /* "cuDNN, heuristics (forward ..., ...)" */
         CHECK(strstr(algo, "heuristics") != NULL);
         /* The algorithms chosen by timing them (new plans for every shape). */
         setenv("RN_CUDNN_ALGO", "find", 1);
@@ -572,7 +575,7 @@ int main(void)
         CHECK(strcmp(algo, "im2col + cuBLAS") == 0);
         setenv("RN_CONV", "im2col", 1);
     }
-    setenv("RN_CONV_CHUNK_FLOATS", "1", 1);   /* below one image: chunks of one */
+    setenv("RN_CONV_CHUNK_FLOATS", "1", 1); /* below one image: chunks of one */
     check_convs("im2col, one image per chunk");
     /* Two images per chunk for three images: a full chunk, then a short
      * last one (per image: 99 pixels x (45 + 6) floats = 5049). */
@@ -590,22 +593,22 @@ int main(void)
     check_device_zero(1000003);
 
     check_bn(3, 5, 63);
-    check_bn(17, 7, 1);        /* ResNet's last stage at 32x32: 1x1 planes */
-    check_bn(2, 3, 1031);      /* more values per channel than a block has threads */
-    check_bn(4, 64, 56 * 56);  /* layer1's shape at 224: 12544 values per channel */
+    check_bn(17, 7, 1);       /* ResNet's last stage at 32x32: 1x1 planes */
+    check_bn(2, 3, 1031);     /* more values per channel than a block has threads */
+    check_bn(4, 64, 56 * 56); /* layer1's shape at 224: 12544 values per channel */
     check_elementwise(1001);
-    check_elementwise(3000001);   /* past the grid cap (8192 x 256): grid-stride loops */
+    check_elementwise(3000001); /* past the grid cap (8192 x 256): grid-stride loops */
     check_maxpool(2, 3, 13, 11, 3, 2, 1, -1.0f, 1.0f, 0);
-    check_maxpool(2, 2, 8, 8, 3, 2, 1, -3.0f, -1.0f, 0);   /* all negative: padding (0) must not win */
+    check_maxpool(2, 2, 8, 8, 3, 2, 1, -3.0f, -1.0f, 0); /* all negative: padding (0) must not win */
     check_maxpool(1, 2, 9, 7, 2, 2, 0, -1.0f, 1.0f, 0);
-    check_maxpool(2, 3, 13, 11, 3, 2, 1, 0.0f, 1.5f, 1);   /* ties, as after a ReLU: first wins */
+    check_maxpool(2, 3, 13, 11, 3, 2, 1, 0.0f, 1.5f, 1); /* ties, as after a ReLU: first wins */
     check_avgpool(3, 5, 49);
     check_avgpool(4, 37, 1);
     check_linear(5, 37, 11);
     check_linear(33, 64, 10);
     check_xent(7, 10);
-    check_xent(37, 10);        /* more rows than the kernel has warps */
-    check_xent(3, 1000);       /* more classes than a warp has lanes */
+    check_xent(37, 10);  /* more rows than the kernel has warps */
+    check_xent(3, 1000); /* more classes than a warp has lanes */
     check_adam(1003, 3);
 
     release_all();

@@ -31,8 +31,8 @@
 #include "cpu_ops.h"
 #include "cs_rng.h"
 
-#define TOL 1e-5    /* relative to the largest reference value (see above) */
-#define H 1e-5      /* central-difference step, in double */
+#define TOL 1e-5 /* relative to the largest reference value (see above) */
+#define H   1e-5 /* central-difference step, in double */
 
 static const rn_backend *B;
 static cs_rng rng;
@@ -115,8 +115,7 @@ static void numeric_grad(loss_fn f, void *ctx, double *p, size_t n, double *grad
 }
 
 /* Checks one analytic gradient (float) against the numerical one. */
-static void expect_grad(const char *what, loss_fn f, void *ctx, double *p, const float *analytic,
-                        size_t n)
+static void expect_grad(const char *what, loss_fn f, void *ctx, double *p, const float *analytic, size_t n)
 {
     double *g = xmalloc(n * sizeof *g);
     numeric_grad(f, ctx, p, n, g);
@@ -166,8 +165,7 @@ static double conv_loss(void *p)
  * numerical gradients, the scratch never written past conv_work_floats,
  * and the backward once more with dx = NULL. chunk: scratch cap in floats
  * (0: the default), to force the batch into chunks of images. */
-static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride, int pad,
-                       size_t chunk)
+static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride, int pad, size_t chunk)
 {
     conv_ctx c = {{cin, cout, k, stride, pad}, n, h, w, 0, 0, NULL, NULL, NULL, NULL};
     c.oh = rn_out_size(h, k, stride, pad);
@@ -175,13 +173,13 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
     const size_t nx = (size_t)n * cin * h * w, nw = (size_t)cout * cin * k * k;
     const size_t ny = (size_t)n * cout * c.oh * c.ow;
     char what[160];
-    snprintf(what, sizeof what, "conv n=%d %d->%d %dx%d k=%d s=%d p=%d chunk=%zu", n, cin, cout,
-             h, w, k, stride, pad, chunk);
+    snprintf(what, sizeof what, "conv n=%d %d->%d %dx%d k=%d s=%d p=%d chunk=%zu", n, cin, cout, h, w, k, stride, pad,
+             chunk);
     printf("%s (%s)\n", what, B->conv_algo(&c.s, n, h, w));
 
     rn_cpu_conv_set_chunk_floats(chunk);
     const size_t nwork = B->conv_work_floats(&c.s, n, h, w);
-    const size_t guard = 64;   /* sentinels after the scratch: must survive */
+    const size_t guard = 64; /* sentinels after the scratch: must survive */
     float *work = xmalloc((nwork + guard) * sizeof *work);
     for (size_t i = 0; i < nwork + guard; i++) work[i] = 777.0f;
 
@@ -213,20 +211,30 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
     CHECK(guard_ok);
 
     rn_cpu_conv_set_chunk_floats(0);
-    free(work); free(x); free(wt); free(r); free(y); free(dx); free(dw); free(dw2);
-    free(c.x); free(c.wt); free(c.r); free(c.y);
+    free(work);
+    free(x);
+    free(wt);
+    free(r);
+    free(y);
+    free(dx);
+    free(dw);
+    free(dw2);
+    free(c.x);
+    free(c.wt);
+    free(c.r);
+    free(c.y);
 }
 
 static void test_conv(void)
 {
-    check_conv(2, 3, 4, 7, 7, 3, 1, 1, 0);    /* ResNet's 3x3 */
-    check_conv(2, 3, 4, 7, 7, 3, 2, 1, 0);    /* 3x3 stride 2 (first block of a stage) */
-    check_conv(2, 3, 4, 7, 7, 7, 2, 3, 0);    /* the stem */
-    check_conv(2, 3, 4, 7, 7, 1, 2, 0, 0);    /* the downsample shortcut */
-    check_conv(2, 3, 4, 7, 7, 1, 1, 0, 0);    /* 1x1 stride 1: no im2col */
-    check_conv(2, 3, 5, 6, 5, 3, 2, 1, 0);    /* h != w */
+    check_conv(2, 3, 4, 7, 7, 3, 1, 1, 0); /* ResNet's 3x3 */
+    check_conv(2, 3, 4, 7, 7, 3, 2, 1, 0); /* 3x3 stride 2 (first block of a stage) */
+    check_conv(2, 3, 4, 7, 7, 7, 2, 3, 0); /* the stem */
+    check_conv(2, 3, 4, 7, 7, 1, 2, 0, 0); /* the downsample shortcut */
+    check_conv(2, 3, 4, 7, 7, 1, 1, 0, 0); /* 1x1 stride 1: no im2col */
+    check_conv(2, 3, 5, 6, 5, 3, 2, 1, 0); /* h != w */
     check_conv(3, 2, 3, 5, 5, 3, 1, 1, 0);
-    check_conv(2, 4, 3, 2, 2, 3, 1, 1, 0);    /* layer3's 2x2 images: every tap used */
+    check_conv(2, 4, 3, 2, 2, 3, 1, 1, 0); /* layer3's 2x2 images: every tap used */
     /* Taps that read only padding are skipped (conv_algo says so):
      * layer4's 1x1 images (the centre tap alone), its first block (2x2 ->
      * 1x1: taps 1..2 each way), a 7x7 stem on a 3x3 image (taps 1..5), and
@@ -235,12 +243,12 @@ static void test_conv(void)
     check_conv(2, 4, 3, 2, 2, 3, 2, 1, 0);
     check_conv(2, 3, 4, 3, 3, 7, 2, 3, 0);
     check_conv(1, 2, 3, 1, 1, 1, 2, 1, 0);
-    check_conv(2, 3, 2, 1, 3, 3, 1, 1, 0);    /* 1x3: taps 1 of 3 down, 3 across */
-    check_conv(2, 3, 2, 4, 1, 3, 2, 1, 0);    /* 4x1: all down, 1 across */
+    check_conv(2, 3, 2, 1, 3, 3, 1, 1, 0); /* 1x3: taps 1 of 3 down, 3 across */
+    check_conv(2, 3, 2, 4, 1, 3, 2, 1, 0); /* 4x1: all down, 1 across */
     /* Chunks of images: one image per GEMM, and 2 + 1 (a short last chunk). */
     check_conv(3, 2, 3, 5, 5, 3, 1, 1, 1);
     check_conv(3, 2, 3, 5, 5, 3, 1, 1, (size_t)(2 * 9 + 3) * 25 * 2);
-    check_conv(3, 2, 3, 1, 1, 3, 1, 1, 1);    /* chunks with skipped taps */
+    check_conv(3, 2, 3, 1, 1, 3, 1, 1, 1); /* chunks with skipped taps */
 }
 
 /* ---- batch norm ------------------------------------------------------- */
@@ -303,9 +311,17 @@ static void test_bn(void)
     memcpy(rm0, rm, sizeof rm0);
     memcpy(rv0, rv, sizeof rv0);
 
-    bn_ctx b = {n, c, hw, to_double(x, nx), to_double(gamma, c), to_double(beta, c),
-                to_double(r, nx), xmalloc(nx * sizeof(double)), xmalloc(c * sizeof(double)),
-                xmalloc(c * sizeof(double)), eps};
+    bn_ctx b = {n,
+                c,
+                hw,
+                to_double(x, nx),
+                to_double(gamma, c),
+                to_double(beta, c),
+                to_double(r, nx),
+                xmalloc(nx * sizeof(double)),
+                xmalloc(c * sizeof(double)),
+                xmalloc(c * sizeof(double)),
+                eps};
     float *y = nan_floats(nx), *smean = nan_floats(c), *sinv = nan_floats(c);
     B->bn_forward_train(n, c, hw, x, gamma, beta, y, smean, sinv, rm, rv, momentum, eps);
     bn_ref(&b);
@@ -338,14 +354,31 @@ static void test_bn(void)
         for (int ch = 0; ch < c; ch++)
             for (int j = 0; j < hw; j++) {
                 size_t at = (size_t)(i * c + ch) * hw + j;
-                yex[at] = ((double)x[at] - rm[ch]) / sqrt((double)rv[ch] + eps) * gamma[ch] +
-                          beta[ch];
+                yex[at] = ((double)x[at] - rm[ch]) / sqrt((double)rv[ch] + eps) * gamma[ch] + beta[ch];
             }
     expect_close("bn eval forward", ye, yex, nx);
 
-    free(x); free(gamma); free(beta); free(r); free(rm); free(rv); free(y); free(smean);
-    free(sinv); free(dx); free(dg); free(db); free(ye); free(yex);
-    free(b.x); free(b.gamma); free(b.beta); free(b.r); free(b.y); free(b.mean); free(b.var);
+    free(x);
+    free(gamma);
+    free(beta);
+    free(r);
+    free(rm);
+    free(rv);
+    free(y);
+    free(smean);
+    free(sinv);
+    free(dx);
+    free(dg);
+    free(db);
+    free(ye);
+    free(yex);
+    free(b.x);
+    free(b.gamma);
+    free(b.beta);
+    free(b.r);
+    free(b.y);
+    free(b.mean);
+    free(b.var);
 }
 
 /* ---- ReLU and add ---------------------------------------------------------- */
@@ -402,8 +435,17 @@ static void test_relu_add(void)
     B->add(count, g, r, g);
     CHECK(memcmp(g, sum, count * sizeof *g) == 0);
 
-    free(x); free(r); free(c.x); free(c.r); free(yref); free(y); free(dx); free(inplace);
-    free(g); free(sum); free(sref);
+    free(x);
+    free(r);
+    free(c.x);
+    free(c.r);
+    free(yref);
+    free(y);
+    free(dx);
+    free(inplace);
+    free(g);
+    free(sum);
+    free(sref);
 }
 
 /* ---- pooling ----------------------------------------------------------- */
@@ -456,10 +498,12 @@ static void check_maxpool(int n, int c, int h, int w, int values)
     p.ow = rn_out_size(w, 3, 2, 1);
     const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * p.oh * p.ow;
     printf("max pool 3/2/1 n=%d c=%d %dx%d values=%s\n", n, c, h, w,
-           values == 0 ? "distinct" : values == 1 ? "equal" : "negative");
+           values == 0   ? "distinct"
+           : values == 1 ? "equal"
+                         : "negative");
     float *x = xmalloc(nx * sizeof *x);
     for (size_t i = 0; i < nx; i++) x[i] = values == 1 ? 0.25f : 0.01f * (float)i - 0.5f;
-    for (size_t i = nx; values != 1 && i > 1; i--) {   /* Fisher-Yates */
+    for (size_t i = nx; values != 1 && i > 1; i--) { /* Fisher-Yates */
         size_t j = cs_rng_below(&rng, (uint32_t)i);
         float t = x[i - 1];
         x[i - 1] = x[j];
@@ -486,12 +530,19 @@ static void check_maxpool(int n, int c, int h, int w, int values)
         /* Ties: the gradient is not defined by the limit; check the rule. */
         double *dref = xmalloc(nx * sizeof *dref);
         for (size_t i = 0; i < nx; i++) dref[i] = 0.0;
-        for (size_t o = 0; o < ny; o++)
-            dref[(o / ((size_t)p.oh * p.ow)) * h * w + p.arg[o]] += r[o];
+        for (size_t o = 0; o < ny; o++) dref[(o / ((size_t)p.oh * p.ow)) * h * w + p.arg[o]] += r[o];
         expect_close("max pool dx (ties)", dx, dref, nx);
         free(dref);
     }
-    free(x); free(r); free(p.x); free(p.r); free(p.y); free(p.arg); free(y); free(dx); free(arg);
+    free(x);
+    free(r);
+    free(p.x);
+    free(p.r);
+    free(p.y);
+    free(p.arg);
+    free(y);
+    free(dx);
+    free(arg);
 }
 
 typedef struct {
@@ -514,7 +565,7 @@ static double avgpool_loss(void *q)
 static void test_pooling(void)
 {
     check_maxpool(2, 3, 7, 7, 0);
-    check_maxpool(2, 3, 8, 8, 0);   /* ResNet's 16x16 -> 8x8 in small */
+    check_maxpool(2, 3, 8, 8, 0); /* ResNet's 16x16 -> 8x8 in small */
     check_maxpool(1, 2, 6, 5, 0);
     check_maxpool(1, 2, 5, 5, 1);
     check_maxpool(2, 2, 5, 6, 2);
@@ -534,7 +585,13 @@ static void test_pooling(void)
     expect_close("avg pool forward", y, yref, ny);
     B->avgpool_backward(n, c, hw, r, dx);
     expect_grad("avg pool dx", avgpool_loss, &a, a.x, dx, nx);
-    free(x); free(r); free(a.x); free(a.r); free(yref); free(y); free(dx);
+    free(x);
+    free(r);
+    free(a.x);
+    free(a.r);
+    free(yref);
+    free(y);
+    free(dx);
 }
 
 /* ---- linear ------------------------------------------------------------- */
@@ -568,8 +625,14 @@ static void test_linear(void)
     const size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out;
     float *x = rand_floats(nx, -1, 1), *wt = rand_floats(nw, -1, 1);
     float *b = rand_floats(out, -1, 1), *r = rand_floats(ny, -1, 1);
-    lin_ctx l = {n, in, out, to_double(x, nx), to_double(wt, nw), to_double(b, out),
-                 to_double(r, ny), xmalloc(ny * sizeof(double))};
+    lin_ctx l = {n,
+                 in,
+                 out,
+                 to_double(x, nx),
+                 to_double(wt, nw),
+                 to_double(b, out),
+                 to_double(r, ny),
+                 xmalloc(ny * sizeof(double))};
     float *y = nan_floats(ny);
     B->linear_forward(n, in, out, x, wt, b, y);
     linear_ref(&l);
@@ -579,8 +642,19 @@ static void test_linear(void)
     expect_grad("linear dx", linear_loss, &l, l.x, dx, nx);
     expect_grad("linear dweight", linear_loss, &l, l.wt, dw, nw);
     expect_grad("linear dbias", linear_loss, &l, l.b, db, out);
-    free(x); free(wt); free(b); free(r); free(y); free(dx); free(dw); free(db);
-    free(l.x); free(l.wt); free(l.b); free(l.r); free(l.y);
+    free(x);
+    free(wt);
+    free(b);
+    free(r);
+    free(y);
+    free(dx);
+    free(dw);
+    free(db);
+    free(l.x);
+    free(l.wt);
+    free(l.b);
+    free(l.r);
+    free(l.y);
 }
 
 /* ---- cross-entropy ------------------------------------------------------ */
@@ -637,8 +711,10 @@ static void test_xent(void)
     for (size_t i = 0; i < nz; i++) z[i] += 1000.0f;
     B->xent(n, classes, z, labels, dz, &loss, &correct);
     CHECK(isfinite(loss));
-    CHECK_NEAR(loss, lref, 1e-3);   /* float logits near 1000 keep ~1e-4 absolute */
-    free(z); free(x.z); free(dz);
+    CHECK_NEAR(loss, lref, 1e-3); /* float logits near 1000 keep ~1e-4 absolute */
+    free(z);
+    free(x.z);
+    free(dz);
 }
 
 /* ---- Adam ---------------------------------------------------------------- */
@@ -692,10 +768,12 @@ static void test_arena(void)
     CHECK(rn_arena_current(a, RN_ACTIVATIONS) == 24);
     CHECK(rn_arena_peak(a, RN_ACTIVATIONS) == 4024);
     float *ws = rn_arena_floats(a, RN_WORKSPACE, 10, "ws");
-    CHECK(rn_arena_total_peak(a) == 4424);   /* the moment before the release */
+    CHECK(rn_arena_total_peak(a) == 4424); /* the moment before the release */
     CHECK(rn_arena_current(a, RN_WORKSPACE) == 40);
     CHECK(strcmp(rn_category_name(RN_OPTIMIZER), "optimizer") == 0);
-    (void)w; (void)idx; (void)ws;
+    (void)w;
+    (void)idx;
+    (void)ws;
     rn_arena_destroy(a);
 }
 

@@ -28,23 +28,22 @@
 
 /* What to write instead of the model's own tensor `name`. */
 typedef struct {
-    const char *name;      /* the tensor to change */
-    int drop;              /* leave it out */
-    int ndims;             /* else: this shape (ndims < 0: keep the model's) */
+    const char *name; /* the tensor to change */
+    int drop;         /* leave it out */
+    int ndims;        /* else: this shape (ndims < 0: keep the model's) */
     int64_t shape[4];
-    int as_i64;            /* an I64 tensor of the model's shape (scalar only) */
+    int as_i64; /* an I64 tensor of the model's shape (scalar only) */
 } change;
 
 /* The model's tensors, with up to two changes, written to path. The values
  * written are p->data (host memory: the CPU backend). */
-static int write_with(const rn_model *m, const char *path, const change *c, int nchanges,
-                      int nbt_as_f32)
+static int write_with(const rn_model *m, const char *path, const change *c, int nchanges, int nbt_as_f32)
 {
     rn_st_writer *w = rn_st_writer_new();
     size_t biggest = 0;
     for (int i = 0; i < m->nparams; i++)
         if (m->params[i].count > biggest) biggest = m->params[i].count;
-    float *fill = calloc(biggest * 2 + 8192, sizeof(float));   /* room for grown shapes */
+    float *fill = calloc(biggest * 2 + 8192, sizeof(float)); /* room for grown shapes */
     for (int i = 0; i < m->nparams; i++) {
         const rn_param *p = &m->params[i];
         const change *ch = NULL;
@@ -61,8 +60,8 @@ static int write_with(const rn_model *m, const char *path, const change *c, int 
         }
         if (!p->trainable && strstr(p->name, "running_var")) {
             char nbt[96];
-            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked",
-                     (int)(strlen(p->name) - strlen(".running_var")), p->name);
+            snprintf(nbt, sizeof nbt, "%.*s.num_batches_tracked", (int)(strlen(p->name) - strlen(".running_var")),
+                     p->name);
             if (nbt_as_f32) {
                 float one = 1;
                 rn_st_writer_add(w, nbt, 0, NULL, &one);
@@ -109,8 +108,7 @@ static void expect_refused(rn_model *m, const char *name, const char *piece1, co
     const char *err = cs_capture_end();
     int ok = rc == 2 && strchr(err, '\n') == err + strlen(err) - 1 && strstr(err, piece1) &&
              (piece2 == NULL || strstr(err, piece2));
-    if (!ok) fprintf(stderr, "%s: rc %d, stderr '%s' (want '%s', '%s')\n", name, rc, err, piece1,
-                     piece2 ? piece2 : "");
+    if (!ok) fprintf(stderr, "%s: rc %d, stderr '%s' (want '%s', '%s')\n", name, rc, err, piece1, piece2 ? piece2 : "");
     CHECK(ok);
     CHECK(fingerprint(m) == before);
 }
@@ -131,7 +129,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rn_model m;
-    rn_model_init(&m, be, 8);   /* other values than src's */
+    rn_model_init(&m, be, 8); /* other values than src's */
 
     /* The model's own tensors: loaded exactly. */
     CHECK(write_with(&src, at("good.safetensors"), NULL, 0, 0) == 0);
@@ -159,15 +157,14 @@ int main(int argc, char **argv)
     expect_refused(&m, "bias25.safetensors", "tensor 'fc.bias' has shape [2, 5], expected [10]", NULL);
     change half_head = {"fc.weight", 0, 2, {1000, 512}, 0};
     CHECK(write_with(&src, at("half_head.safetensors"), &half_head, 1, 0) == 0);
-    expect_refused(&m, "half_head.safetensors",
-                   "tensor 'fc.weight' has shape [1000, 512], expected [10, 512]", NULL);
+    expect_refused(&m, "half_head.safetensors", "tensor 'fc.weight' has shape [1000, 512], expected [10, 512]", NULL);
     change head_cols[2] = {{"fc.weight", 0, 2, {1000, 256}, 0}, {"fc.bias", 0, 1, {1000}, 0}};
     CHECK(write_with(&src, at("head_cols.safetensors"), head_cols, 2, 0) == 0);
     expect_refused(&m, "head_cols.safetensors", "'fc.weight' has shape [1000, 256], expected [10, 512]", NULL);
     change conv_3d = {"conv1.weight", 0, 3, {64, 3, 49}, 0};
     CHECK(write_with(&src, at("conv3d.safetensors"), &conv_3d, 1, 0) == 0);
     expect_refused(&m, "conv3d.safetensors", "'conv1.weight' has shape [64, 3, 49], expected [64, 3, 7, 7]", NULL);
-    change late = {"layer4.1.bn2.running_var", 0, 1, {511}, 0};   /* the last checked: nothing copied before */
+    change late = {"layer4.1.bn2.running_var", 0, 1, {511}, 0}; /* the last checked: nothing copied before */
     CHECK(write_with(&src, at("late.safetensors"), &late, 1, 0) == 0);
     expect_refused(&m, "late.safetensors", "'layer4.1.bn2.running_var' has shape [511], expected [512]", NULL);
     change missing = {"layer3.0.downsample.1.weight", 1, -1, {0}, 0};
@@ -178,13 +175,14 @@ int main(int argc, char **argv)
 
     /* The file as an input: a FIFO, a folder, nothing there. */
     CHECK(mkfifo(at("fifo.safetensors"), 0600) == 0);
-    expect_refused(&m, "fifo.safetensors", "fifo.safetensors: cannot read: a FIFO (named pipe), not a regular file", NULL);
+    expect_refused(&m, "fifo.safetensors", "fifo.safetensors: cannot read: a FIFO (named pipe), not a regular file",
+                   NULL);
     CHECK(mkdir(at("folder.safetensors"), 0700) == 0);
     expect_refused(&m, "folder.safetensors", "cannot read: a directory", NULL);
     expect_refused(&m, "none.safetensors", "none.safetensors: cannot open: No such file", NULL);
 
-    const char *names[] = {"good", "imagenet", "bias25", "half_head", "head_cols", "conv3d", "late",
-                           "missing", "nbt_f32", "fifo"};
+    const char *names[] = {"good",   "imagenet", "bias25",  "half_head", "head_cols",
+                           "conv3d", "late",     "missing", "nbt_f32",   "fifo"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s.safetensors", names[i]);

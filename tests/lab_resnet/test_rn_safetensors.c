@@ -19,18 +19,19 @@
 #include <unistd.h>
 
 /* Exactly one line: one '\n', at the end. */
-static int one_line(const char *s) {
+static int one_line(const char *s)
+{
     const char *nl = strchr(s, '\n');
     return nl != NULL && nl[1] == '\0';
 }
 
 /* ---- json_scan ------------------------------------------------------------------- */
 
-static void test_json_values(void) {
-    const char *text =
-        " {\"a\": [1, -2, 9223372036854775807, -9223372036854775808, 0],"
-        " \"b\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\\t\","
-        " \"c\": {\"d\": [true, false, null, {}, [[]]]}, \"\\u0041\": \"\"} ";
+static void test_json_values(void)
+{
+    const char *text = " {\"a\": [1, -2, 9223372036854775807, -9223372036854775808, 0],"
+                       " \"b\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\\t\","
+                       " \"c\": {\"d\": [true, false, null, {}, [[]]]}, \"\\u0041\": \"\"} ";
     rn_json j;
     rn_json_init(&j, text, strlen(text), 0, 8);
     CHECK(rn_json_peek(&j) == RN_JSON_OBJECT);
@@ -64,7 +65,8 @@ static void test_json_values(void) {
 
 /* One JSON text whose first integer (or string, or skip) must fail with a
  * message containing `expect`. */
-static void json_bad(const char *text, int max_depth, const char *expect) {
+static void json_bad(const char *text, int max_depth, const char *expect)
+{
     rn_json j;
     rn_json_init(&j, text, strlen(text), 0, max_depth);
     int rc = rn_json_skip_value(&j);
@@ -78,7 +80,8 @@ static void json_bad(const char *text, int max_depth, const char *expect) {
     CHECK(rn_json_peek(&j) == RN_JSON_INVALID);
 }
 
-static void test_json_errors(void) {
+static void test_json_errors(void)
+{
     json_bad("9223372036854775808", 8, "int64");
     json_bad("-9223372036854775809", 8, "int64");
     json_bad("[1.5]", 8, "fraction");
@@ -99,7 +102,7 @@ static void test_json_errors(void) {
     json_bad("\"\\udc00\"", 8, "surrogate");
     json_bad("\"a\tb\"", 8, "control character");
     json_bad("\"\xc3\x28\"", 8, "UTF-8");
-    json_bad("\"\xed\xa0\x80\"", 8, "UTF-8");   /* an encoded surrogate */
+    json_bad("\"\xed\xa0\x80\"", 8, "UTF-8"); /* an encoded surrogate */
     json_bad("tru", 8, "literal");
     json_bad("{} x", 8, "after the JSON value");
     json_bad("", 8, "end of JSON");
@@ -128,7 +131,8 @@ static void test_json_errors(void) {
 /* ---- files in memory ----------------------------------------------------------------- */
 
 /* 8-byte length (as given), then `json`, then data_len bytes 0x11. */
-static unsigned char *raw_file(uint64_t header_len, const char *json, size_t data_len, size_t *size) {
+static unsigned char *raw_file(uint64_t header_len, const char *json, size_t data_len, size_t *size)
+{
     size_t jlen = strlen(json);
     *size = 8 + jlen + data_len;
     unsigned char *b = malloc(*size);
@@ -139,25 +143,27 @@ static unsigned char *raw_file(uint64_t header_len, const char *json, size_t dat
     return b;
 }
 
-static unsigned char *make_file(const char *json, size_t data_len, size_t *size) {
+static unsigned char *make_file(const char *json, size_t data_len, size_t *size)
+{
     return raw_file(strlen(json), json, data_len, size);
 }
 
 /* Parsing must fail with 2 and one line naming the file and `expect`. */
-static void expect_bad_bytes(const char *what, const unsigned char *bytes, size_t size,
-                             const char *expect) {
+static void expect_bad_bytes(const char *what, const unsigned char *bytes, size_t size, const char *expect)
+{
     rn_st_file f;
     cs_capture_begin();
     int rc = rn_st_parse(&f, "bad.safetensors", bytes, size);
     const char *msg = cs_capture_end();
-    int ok = rc == 2 && one_line(msg) && strstr(msg, "bad.safetensors") != NULL &&
-             strstr(msg, expect) != NULL && f.tensors == NULL && f.bytes == NULL && f.ntensors == 0;
+    int ok = rc == 2 && one_line(msg) && strstr(msg, "bad.safetensors") != NULL && strstr(msg, expect) != NULL &&
+             f.tensors == NULL && f.bytes == NULL && f.ntensors == 0;
     CHECK(ok);
     if (!ok) fprintf(stderr, "  %s: rc %d, message '%s' (expected '%s')\n", what, rc, msg, expect);
-    rn_st_close(&f);   /* harmless after a failed parse */
+    rn_st_close(&f); /* harmless after a failed parse */
 }
 
-static void expect_bad(const char *what, const char *json, size_t data_len, const char *expect) {
+static void expect_bad(const char *what, const char *json, size_t data_len, const char *expect)
+{
     size_t size;
     unsigned char *b = make_file(json, data_len, &size);
     expect_bad_bytes(what, b, size, expect);
@@ -166,7 +172,8 @@ static void expect_bad(const char *what, const char *json, size_t data_len, cons
 
 #define T1 "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}"
 
-static void test_bad_files(void) {
+static void test_bad_files(void)
+{
     size_t size;
     unsigned char *b;
 
@@ -187,7 +194,7 @@ static void test_bad_files(void) {
     b = raw_file(UINT64_MAX, "{}", 0, &size);
     expect_bad_bytes("header length 2^64-1", b, size, "100 MB");
     free(b);
-    b = raw_file(2, "{}", 8, &size);   /* the length cuts the JSON short */
+    b = raw_file(2, "{}", 8, &size); /* the length cuts the JSON short */
     b[9] = ' ';
     expect_bad_bytes("JSON cut by the length", b, size, "missing '}'");
     free(b);
@@ -199,8 +206,7 @@ static void test_bad_files(void) {
     expect_bad("trailing comma", "{\"a\":" T1 ",}", 4, "trailing ','");
     expect_bad("only spaces", "        ", 0, "end of JSON");
     expect_bad("not JSON", "PK\x03\x04", 0, "value was expected");
-    expect_bad("fraction", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]}}", 4,
-               "fraction");
+    expect_bad("fraction", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]}}", 4, "fraction");
     expect_bad("array top level", "[1,2]", 0, "not a JSON object");
     expect_bad("string top level", "\"a\"", 0, "not a JSON object");
     expect_bad("entry not an object", "{\"a\":[1]}", 0, "not an object");
@@ -208,41 +214,42 @@ static void test_bad_files(void) {
                "unknown dtype 'F99'");
     expect_bad("dtype not a string", "{\"a\":{\"dtype\":5,\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
                "expected a string");
-    expect_bad("long dtype", "{\"a\":{\"dtype\":\"F32F32F32F32F32F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-               4, "unknown dtype");
+    expect_bad("long dtype", "{\"a\":{\"dtype\":\"F32F32F32F32F32F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+               "unknown dtype");
     expect_bad("shape/size mismatch", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,8]}}", 8,
                "needs 16 bytes");
     expect_bad("I64 size mismatch", "{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,4]}}", 8,
                "needs 8 bytes");
     expect_bad("overflowing shape",
-               "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4,
-               "too large");
+               "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4, "too large");
     expect_bad("offsets out of range", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4,
                "run past the data section");
     expect_bad("begin > end", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4,
                "begin is after end");
     expect_bad("three offsets", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 8,
                "more than two");
-    expect_bad("one offset", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 8,
-               "[begin, end]");
+    expect_bad("one offset", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 8, "[begin, end]");
     expect_bad("negative offset", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 8,
                "negative data offset");
     expect_bad("negative dimension", "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4,
                "negative dimension");
-    expect_bad("nine dimensions",
-               "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
+    expect_bad("nine dimensions", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
                "more than 8 dimensions");
     expect_bad("missing shape", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4, "no \"shape\"");
-    expect_bad("field twice", "{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-               4, "given twice");
+    expect_bad("field twice", "{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+               "given twice");
     expect_bad("overlapping ranges",
                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-               "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap");
+               "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+               12, "overlap");
     expect_bad("same range twice",
                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-               "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "overlap");
-    expect_bad("duplicate names", "{\"a\":" T1 ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
-               "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, "'a' appears twice");
+               "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+               4, "overlap");
+    expect_bad("duplicate names",
+               "{\"a\":" T1 ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
+               "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+               12, "'a' appears twice");
     expect_bad("metadata not an object", "{\"__metadata__\":[\"pt\"]}", 0, "not an object");
     expect_bad("metadata value not a string", "{\"__metadata__\":{\"format\":1}}", 0, "must be strings");
     expect_bad("metadata twice", "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "given twice");
@@ -259,11 +266,13 @@ static void test_bad_files(void) {
     /* Nesting past the limit in a skipped field. */
     expect_bad("deep unknown field",
                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],"
-               "\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}", 4, "nesting deeper");
+               "\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+               4, "nesting deeper");
 }
 
 /* Files the reader must accept, with their oddities. */
-static void test_good_files(void) {
+static void test_good_files(void)
+{
     rn_st_file f;
     size_t size;
     unsigned char *b = make_file("{}", 0, &size);
@@ -275,7 +284,7 @@ static void test_good_files(void) {
                   " \"\\u0041\": {\"data_offsets\": [4, 4], \"dtype\": \"F16\", \"shape\": [0, 7],"
                   "  \"extra\": {\"k\": [1, true, null, \"s\"]}},"
                   " \"b\": {\"dtype\": \"U8\", \"shape\": [2, 2], \"data_offsets\": [0, 4]}} \n  ",
-                  6, &size);   /* 2 bytes at the end belong to no tensor: allowed */
+                  6, &size); /* 2 bytes at the end belong to no tensor: allowed */
     int rc = rn_st_parse(&f, "odd", b, size);
     CHECK(rc == 0 && f.ntensors == 2);
     const rn_st_tensor *a = rn_st_find(&f, "A");
@@ -285,14 +294,15 @@ static void test_good_files(void) {
     CHECK(t != NULL && t->begin == 0 && t->end == 4 && t->dtype == RN_ST_OTHER);
     CHECK(rn_st_find(&f, "c") == NULL);
     rn_st_close(&f);
-    rn_st_close(&f);   /* twice is harmless */
+    rn_st_close(&f); /* twice is harmless */
     CHECK(f.bytes == NULL && f.tensors == NULL);
     free(b);
 }
 
 /* ---- a round trip through a file ---------------------------------------------------------- */
 
-static void test_round_trip(void) {
+static void test_round_trip(void)
+{
     char path[256];
     snprintf(path, sizeof path, "test_rn_safetensors_%ld.safetensors", (long)getpid());
 
@@ -301,11 +311,11 @@ static void test_round_trip(void) {
     uint32_t seed = 12345;
     for (int i = 0; i < 108; i++) {
         seed = seed * 1664525u + 1013904223u;
-        memcpy(&conv[i], &seed, sizeof seed);   /* any bit pattern: NaNs and infinities too */
+        memcpy(&conv[i], &seed, sizeof seed); /* any bit pattern: NaNs and infinities too */
     }
     for (int i = 0; i < 4; i++) bias[i] = (float)i - 1.5f;
     bias[0] = -0.0f;
-    bias[1] = 1e-40f;   /* a denormal */
+    bias[1] = 1e-40f; /* a denormal */
     for (int i = 0; i < 40; i++) fc[i] = (float)i / 7.0f;
     const int64_t batches = 12345678901234LL;
 
@@ -317,7 +327,7 @@ static void test_round_trip(void) {
     rn_st_writer_add(w, "fc.weight", 2, fc_shape, fc);
     rn_st_writer_add(w, "scalar", 0, NULL, &scalar);
     rn_st_writer_add(w, "empty", 2, empty_shape, NULL);
-    memset(fc, 0, sizeof fc);   /* the writer copied: reusing the buffer is fine */
+    memset(fc, 0, sizeof fc); /* the writer copied: reusing the buffer is fine */
     for (int i = 0; i < 40; i++) fc[i] = (float)i / 7.0f;
     cs_capture_begin();
     int rc = rn_st_writer_save(w, path);
@@ -351,7 +361,7 @@ static void test_round_trip(void) {
     if (f.ntensors == 6) {
         CHECK(strcmp(f.tensors[0].name, "conv1.weight") == 0);
         CHECK(strcmp(f.tensors[5].name, "empty") == 0);
-        CHECK(f.tensors[5].end == f.size - f.data_start);   /* back to back, no tail */
+        CHECK(f.tensors[5].end == f.size - f.data_start); /* back to back, no tail */
     }
     float conv2[108], bias2[4], fc2[40], scalar2 = 0;
     CHECK(rn_st_get_f32(&f, "conv1.weight", 4, conv_shape, conv2) == 0);
@@ -385,8 +395,8 @@ static void test_round_trip(void) {
     cs_capture_begin();
     rc = rn_st_get_f32(&f, "conv1.weight", 3, wrong, conv2);
     msg = cs_capture_end();
-    CHECK(rc == 2 && one_line(msg) && strstr(msg, path) && strstr(msg, "conv1.weight") &&
-          strstr(msg, "[4, 3, 3, 3]") && strstr(msg, "[4, 3, 3]"));
+    CHECK(rc == 2 && one_line(msg) && strstr(msg, path) && strstr(msg, "conv1.weight") && strstr(msg, "[4, 3, 3, 3]") &&
+          strstr(msg, "[4, 3, 3]"));
     int64_t wrong_dim[] = {4, 3, 3, 4};
     cs_capture_begin();
     rc = rn_st_get_f32(&f, "conv1.weight", 4, wrong_dim, conv2);
@@ -401,7 +411,8 @@ static void test_round_trip(void) {
     remove(path);
 }
 
-static void test_file_errors(void) {
+static void test_file_errors(void)
+{
     rn_st_file f;
     cs_capture_begin();
     int rc = rn_st_open(&f, "no_such_dir/missing.safetensors");
@@ -441,7 +452,8 @@ static void test_file_errors(void) {
     rn_st_writer_free(NULL);
 }
 
-int main(void) {
+int main(void)
+{
     test_json_values();
     test_json_errors();
     test_bad_files();

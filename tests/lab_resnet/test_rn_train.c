@@ -26,7 +26,7 @@ int main(void)
     CHECK(rn_model_param(&m, "conv1.weight") != NULL);
     CHECK(rn_model_param(&m, "layer2.0.downsample.0.weight") != NULL);
     CHECK(rn_model_param(&m, "layer4.1.bn2.running_var") != NULL);
-    CHECK(rn_model_param(&m, "layer1.0.downsample.0.weight") == NULL);   /* no shortcut conv there */
+    CHECK(rn_model_param(&m, "layer1.0.downsample.0.weight") == NULL); /* no shortcut conv there */
     CHECK(rn_model_param(&m, "fc.weight")->shape[0] == 10 && rn_model_param(&m, "fc.weight")->shape[1] == 512);
 
     rn_model_prepare(&m, 8, 32);
@@ -35,7 +35,7 @@ int main(void)
     memset(&d, 0, sizeof d);
     CHECK(rn_cifar_generate(&d, 64, 3) == 0);
     rn_loader ld;
-    CHECK(rn_loader_init(&ld, &d, 8, 32, 0, 3) == 0);   /* no augmentation: fit the 64 images */
+    CHECK(rn_loader_init(&ld, &d, 8, 32, 0, 3) == 0); /* no augmentation: fit the 64 images */
 
     rn_train_opts o = {.batches = 8, .warmup = 0, .log_every = 0};
     double first = 0, last = 0;
@@ -53,7 +53,7 @@ int main(void)
         last = mean;
         rn_train_result_free(&r);
     }
-    CHECK(last < first * 0.8);   /* the loss must clearly fall */
+    CHECK(last < first * 0.8); /* the loss must clearly fall */
 
     /* Save, load into a fresh model, same weights. */
     char path[] = "/tmp/test_rn_train_XXXXXX";

@@ -16,37 +16,44 @@
 #include "loader.h"
 #include "transforms.h"
 
-#define SEED 4242ull
+#define SEED  4242ull
 #define PLANE (RN_CIFAR_SIDE * RN_CIFAR_SIDE)
 
-typedef struct { int top, left, ch, cw, flip; } params;
+typedef struct {
+    int top, left, ch, cw, flip;
+} params;
 
-static params get(uint64_t seed, int epoch, int index, int h, int w) {
+static params get(uint64_t seed, int epoch, int index, int h, int w)
+{
     params p;
     rn_augment_params(seed, epoch, index, h, w, &p.top, &p.left, &p.ch, &p.cw, &p.flip);
     return p;
 }
 
-static int same_params(params a, params b) {
+static int same_params(params a, params b)
+{
     return a.top == b.top && a.left == b.left && a.ch == b.ch && a.cw == b.cw && a.flip == b.flip;
 }
 
 /* The first index (of seed SEED, epoch 0, a 32 x 32 image) whose draws
  * satisfy want(); -1 if none in the first 400000. Lets the test reach a
  * given crop through the public calls. */
-static int find_index(int (*want)(params)) {
+static int find_index(int (*want)(params))
+{
     for (int i = 0; i < 400000; i++)
         if (want(get(SEED, 0, i, 32, 32))) return i;
     return -1;
 }
 
-static float norm(float byte_value, int c) {
+static float norm(float byte_value, int c)
+{
     return (byte_value / 255.0f - rn_imagenet_mean[c]) / rn_imagenet_std[c];
 }
 
 /* ---- the crop's parameters ------------------------------------------------ */
 
-static void test_params_deterministic(void) {
+static void test_params_deterministic(void)
+{
     int same = 1, differ_index = 0, differ_epoch = 0, differ_seed = 0;
     for (int i = 0; i < 200; i++) {
         params a = get(SEED, 3, i, 32, 32);
@@ -66,14 +73,14 @@ static void test_params_deterministic(void) {
 /* Every crop inside the image; a regular try's area within [0.08, 1] of
  * the image and its ratio within [3/4, 4/3] (up to the rounding of each
  * side to whole pixels), else the fallback's centre crop. */
-static void check_bounds(int h, int w, params fallback, int *fallbacks, int *flips) {
+static void check_bounds(int h, int w, params fallback, int *fallbacks, int *flips)
+{
     int inside = 1, bounded = 1;
     *fallbacks = *flips = 0;
     const int n = 20000;
     for (int i = 0; i < n; i++) {
         params p = get(SEED, i % 7, i, h, w);
-        inside &= p.top >= 0 && p.left >= 0 && p.ch >= 1 && p.cw >= 1 && p.top + p.ch <= h &&
-                  p.left + p.cw <= w;
+        inside &= p.top >= 0 && p.left >= 0 && p.ch >= 1 && p.cw >= 1 && p.top + p.ch <= h && p.left + p.cw <= w;
         *flips += p.flip;
         if (same_params((params){fallback.top, fallback.left, fallback.ch, fallback.cw, p.flip}, p)) {
             (*fallbacks)++;
@@ -88,7 +95,8 @@ static void check_bounds(int h, int w, params fallback, int *fallbacks, int *fli
     CHECK(*flips > n * 45 / 100 && *flips < n * 55 / 100);
 }
 
-static void test_params_bounds(void) {
+static void test_params_bounds(void)
+{
     int fallbacks, flips;
     /* Square: the fallback is the whole image. */
     check_bounds(32, 32, (params){0, 0, 32, 32, 0}, &fallbacks, &flips);
@@ -123,11 +131,10 @@ static void test_params_bounds(void) {
 
 /* ---- the image transforms --------------------------------------------------- */
 
-static void test_normalisation(void) {
-    CHECK(rn_imagenet_mean[0] == 0.485f && rn_imagenet_mean[1] == 0.456f &&
-          rn_imagenet_mean[2] == 0.406f);
-    CHECK(rn_imagenet_std[0] == 0.229f && rn_imagenet_std[1] == 0.224f &&
-          rn_imagenet_std[2] == 0.225f);
+static void test_normalisation(void)
+{
+    CHECK(rn_imagenet_mean[0] == 0.485f && rn_imagenet_mean[1] == 0.456f && rn_imagenet_mean[2] == 0.406f);
+    CHECK(rn_imagenet_std[0] == 0.229f && rn_imagenet_std[1] == 0.224f && rn_imagenet_std[2] == 0.225f);
     uint8_t img[3 * PLANE];
     for (int k = 0; k < 3 * PLANE; k++) img[k] = (uint8_t)(k * 31);
     img[0] = 0;
@@ -135,17 +142,17 @@ static void test_normalisation(void) {
     img[2 * PLANE] = 128;
     static float out[3 * PLANE];
     rn_transform_plain(img, 32, 32, out);
-    CHECK_NEAR(out[0], -0.485 / 0.229, 1e-5);                      /* black, red channel */
-    CHECK_NEAR(out[PLANE], (1.0 - 0.456) / 0.224, 1e-5);            /* white, green */
+    CHECK_NEAR(out[0], -0.485 / 0.229, 1e-5);            /* black, red channel */
+    CHECK_NEAR(out[PLANE], (1.0 - 0.456) / 0.224, 1e-5); /* white, green */
     CHECK_NEAR(out[2 * PLANE], (128.0 / 255.0 - 0.406) / 0.225, 1e-5);
     int all = 1;
     for (int c = 0; c < 3; c++)
-        for (int k = 0; k < PLANE; k++)
-            all &= fabsf(out[c * PLANE + k] - norm((float)img[c * PLANE + k], c)) < 1e-6f;
+        for (int k = 0; k < PLANE; k++) all &= fabsf(out[c * PLANE + k] - norm((float)img[c * PLANE + k], c)) < 1e-6f;
     CHECK(all);
 }
 
-static void test_constant_image(void) {
+static void test_constant_image(void)
+{
     uint8_t img[3 * PLANE];
     const uint8_t level[3] = {17, 140, 251};
     for (int c = 0; c < 3; c++) memset(img + c * PLANE, level[c], PLANE);
@@ -164,12 +171,25 @@ static void test_constant_image(void) {
     free(out);
 }
 
-static int whole_unflipped(params p) { return p.top == 0 && p.left == 0 && p.ch == 32 && p.cw == 32 && !p.flip; }
-static int whole_flipped(params p) { return p.top == 0 && p.left == 0 && p.ch == 32 && p.cw == 32 && p.flip; }
-static int half_width_unflipped(params p) { return p.cw == 16 && p.ch == 20 && !p.flip; }
-static int half_width_flipped(params p) { return p.cw == 16 && p.ch == 20 && p.flip; }
+static int whole_unflipped(params p)
+{
+    return p.top == 0 && p.left == 0 && p.ch == 32 && p.cw == 32 && !p.flip;
+}
+static int whole_flipped(params p)
+{
+    return p.top == 0 && p.left == 0 && p.ch == 32 && p.cw == 32 && p.flip;
+}
+static int half_width_unflipped(params p)
+{
+    return p.cw == 16 && p.ch == 20 && !p.flip;
+}
+static int half_width_flipped(params p)
+{
+    return p.cw == 16 && p.ch == 20 && p.flip;
+}
 
-static void test_identity_and_flip(void) {
+static void test_identity_and_flip(void)
+{
     uint8_t img[3 * PLANE];
     for (int k = 0; k < 3 * PLANE; k++) img[k] = (uint8_t)((k * 2654435761u) >> 24);
     static float plain[3 * PLANE], out[3 * PLANE];
@@ -199,7 +219,8 @@ static void test_identity_and_flip(void) {
 
 /* A linear ramp, 8 levels per column in red and 8 per row in green: the
  * resized crop must match align_corners = false, worked out by hand. */
-static void test_ramp(void) {
+static void test_ramp(void)
+{
     uint8_t img[3 * PLANE];
     for (int y = 0; y < 32; y++)
         for (int x = 0; x < 32; x++) {
@@ -262,24 +283,28 @@ static void test_ramp(void) {
 
 /* ---- the loader ----------------------------------------------------------------- */
 
-static int is_permutation(const int32_t *order, int n) {
+static int is_permutation(const int32_t *order, int n)
+{
     char *seen = calloc((size_t)n, 1);
     int ok = 1;
     for (int i = 0; i < n; i++) {
-        if (order[i] < 0 || order[i] >= n || seen[order[i]]) ok = 0;
-        else seen[order[i]] = 1;
+        if (order[i] < 0 || order[i] >= n || seen[order[i]])
+            ok = 0;
+        else
+            seen[order[i]] = 1;
     }
     free(seen);
     return ok;
 }
 
-static void test_loader(void) {
+static void test_loader(void)
+{
     rn_cifar data;
     CHECK(rn_cifar_generate(&data, 103, 9) == 0);
     rn_loader a, b;
     CHECK(rn_loader_init(&a, &data, 10, 24, 1, SEED) == 0);
     CHECK(rn_loader_init(&b, &data, 10, 24, 1, SEED) == 0);
-    CHECK(a.batches == 10);   /* 103 / 10: the last 3 dropped */
+    CHECK(a.batches == 10); /* 103 / 10: the last 3 dropped */
 
     int32_t *epoch0 = malloc(sizeof(int32_t) * 103);
     rn_loader_start_epoch(&a, 0);
@@ -290,9 +315,9 @@ static void test_loader(void) {
     CHECK(!identity);
     rn_loader_start_epoch(&a, 1);
     CHECK(is_permutation(a.order, 103));
-    CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) != 0);   /* each epoch its own order */
+    CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) != 0); /* each epoch its own order */
     rn_loader_start_epoch(&a, 0);
-    CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) == 0);   /* and the same again */
+    CHECK(memcmp(a.order, epoch0, sizeof(int32_t) * 103) == 0); /* and the same again */
 
     /* Same seed, same batches; each batch is its images transformed. */
     size_t per = 3 * 24 * 24;
@@ -305,8 +330,7 @@ static void test_loader(void) {
     for (int bt = 0; bt < a.batches; bt++) {
         rn_loader_get(&a, bt, img_a, lab_a);
         rn_loader_get(&b, bt, img_b, lab_b);
-        same &= memcmp(img_a, img_b, sizeof(float) * 10 * per) == 0 &&
-                memcmp(lab_a, lab_b, sizeof lab_a) == 0;
+        same &= memcmp(img_a, img_b, sizeof(float) * 10 * per) == 0 && memcmp(lab_a, lab_b, sizeof lab_a) == 0;
         for (int k = 0; k < 10; k++) {
             int32_t idx = a.order[bt * 10 + k];
             labels_ok &= lab_a[k] == data.labels[idx];
@@ -340,7 +364,7 @@ static void test_loader(void) {
     int32_t pl[4];
     rn_loader_get(&plain, 2, pb, pl);
     rn_transform_plain(data.pixels + (size_t)9 * RN_CIFAR_PIXELS, 32, 32, pp);
-    CHECK(memcmp(pb + 1 * 3 * PLANE, pp, sizeof(float) * 3 * PLANE) == 0);   /* batch 2, slot 1 = image 9 */
+    CHECK(memcmp(pb + 1 * 3 * PLANE, pp, sizeof(float) * 3 * PLANE) == 0); /* batch 2, slot 1 = image 9 */
     CHECK(pl[1] == data.labels[9]);
     rn_loader_free(&plain);
 
@@ -350,7 +374,7 @@ static void test_loader(void) {
     CHECK(rn_loader_init(&bad, &data, 104, 32, 1, SEED) == 2);
     CHECK(rn_loader_init(&bad, &data, 0, 32, 1, SEED) == 2);
     CHECK(rn_loader_init(&bad, &data, 8, 0, 1, SEED) == 2);
-    CHECK(rn_loader_init(&bad, &data, 103, 32, 1, SEED) == 0);   /* exactly n: one batch */
+    CHECK(rn_loader_init(&bad, &data, 103, 32, 1, SEED) == 0); /* exactly n: one batch */
     CHECK(bad.batches == 1);
     rn_loader_free(&bad);
 
@@ -367,7 +391,8 @@ static void test_loader(void) {
     rn_cifar_free(&data);
 }
 
-int main(void) {
+int main(void)
+{
     cs_console_init("test_rn_transforms", 0);
     test_params_deterministic();
     test_params_bounds();
