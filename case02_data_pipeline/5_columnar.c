@@ -26,6 +26,7 @@
 #include "aggregate.h"
 #include "cs_profiler.h"
 #include "block_reader.h"
+#include "columnar.h"
 #include "pipeline.h"
 
 /* What the helpers return besides their own results. */
@@ -576,21 +577,95 @@ static void dense_to_result(const dense_table *t, const row_buffers *b, c2_resul
 
 /* ---- the pass -------------------------------------------------------------------------- */
 
+/* Everything one pass keeps (columnar.h): the dictionaries and caches, the
+ * dense table, one batch of columns and the conversion rates. */
+struct c2_columnar {
+    row_buffers buffers;
+    dense_table table;
+    batch bt;
+    rate_columns rates;
+};
+
+c2_columnar *c2_columnar_new(void)
+{
+    c2_columnar *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    day_cache_init(&st->buffers.recent_days);
+    rate_columns_init(&st->rates);
+    if (dense_alloc(&st->table, 32, 16) != 0) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void c2_columnar_free(c2_columnar *st)
+{
+    if (!st) return;
+    dense_free(&st->table);
+    free(st->buffers.scratch);
+    free(st->buffers.category);
+    dict_free(&st->buffers.spellings);
+    dict_free(&st->buffers.names);
+    dict_free(&st->buffers.days);
+    free(st);
+}
+
+/* Starts and ends a phase, when this pass names its phases. */
+static void phase_begin(int profile, const char *name)
+{
+    if (profile) cs_prof_begin(name);
+}
+static void phase_end(int profile)
+{
+    if (profile) cs_prof_end();
+}
+
+int c2_columnar_records(c2_columnar *st, const c2_job *job, c2_block_reader *reader, c2_result *out, int profile)
+{
+    batch *bt = &st->bt;
+    c2_record rec;
+    int more = 1; /* the buffer may hold more whole records */
+    while (more) {
+        phase_begin(profile, "parse");
+        bt->n = 0;
+        while (bt->n < BATCH_ROWS && (more = c2_block_next_record(reader, &rec)))
+            if (parse_row(job, &rec, &st->buffers, bt) != 0) {
+                phase_end(profile);
+                cs_error("out of memory");
+                return 3;
+            }
+        phase_end(profile);
+        if (bt->n == 0) break;
+
+        phase_begin(profile, "transform");
+        usd_cents(bt->n, bt->cents, bt->currency, st->rates.ppm, st->rates.per_cent, bt->usd);
+        count_reasons_and_hours(bt, out);
+        phase_end(profile);
+
+        phase_begin(profile, "aggregate");
+        int rc = aggregate_batch(bt, &st->table, &st->buffers);
+        phase_end(profile);
+        if (rc != 0) {
+            cs_error("out of memory");
+            return 3;
+        }
+    }
+    return 0;
+}
+
+void c2_columnar_finish(const c2_columnar *st, c2_result *out)
+{
+    dense_to_result(&st->table, &st->buffers, out);
+}
+
 /* The one pass, block after block; each block's whole records batch after
  * batch: parse into the columns, transform the columns, aggregate them.
  * Returns 0 or 3. */
-static int one_pass(const c2_job *job, FILE *in, c2_result *out, dense_table *table, row_buffers *buffers)
+static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_columnar *st)
 {
     int rc = 0;
     c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
-    batch *bt = malloc(sizeof *bt);
-    if (!bt) {
-        cs_error("out of memory");
-        return 3;
-    }
-    rate_columns rates;
-    rate_columns_init(&rates);
-    c2_record rec;
     while (rc == 0 && !(reader.eof && reader.pos >= reader.end)) {
         cs_prof_begin("read");
         int got = c2_block_refill(&reader);
@@ -603,35 +678,9 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, dense_table *ta
             rc = 3;
             break;
         }
-
-        int more = 1; /* the block may hold more whole records */
-        while (rc == 0 && more) {
-            cs_prof_begin("parse");
-            bt->n = 0;
-            while (bt->n < BATCH_ROWS && (more = c2_block_next_record(&reader, &rec)))
-                if (parse_row(job, &rec, buffers, bt) != 0) {
-                    cs_error("out of memory");
-                    rc = 3;
-                    break;
-                }
-            cs_prof_end();
-            if (rc != 0 || bt->n == 0) break;
-
-            cs_prof_begin("transform");
-            usd_cents(bt->n, bt->cents, bt->currency, rates.ppm, rates.per_cent, bt->usd);
-            count_reasons_and_hours(bt, out);
-            cs_prof_end();
-
-            cs_prof_begin("aggregate");
-            if (aggregate_batch(bt, table, buffers) != 0) {
-                cs_error("out of memory");
-                rc = 3;
-            }
-            cs_prof_end();
-        }
+        rc = c2_columnar_records(st, job, &reader, out, 1);
     }
     free(reader.buf);
-    free(bt);
     return rc;
 }
 
@@ -640,23 +689,14 @@ int c2_run_columnar(const c2_job *job, c2_result *out)
     FILE *in;
     int rc = c2_open_input(job, &in);
     if (rc) return rc;
-    row_buffers buffers;
-    memset(&buffers, 0, sizeof buffers);
-    day_cache_init(&buffers.recent_days);
-    dense_table table;
-    memset(&table, 0, sizeof table);
-    if (dense_alloc(&table, 32, 16) != 0) {
+    c2_columnar *st = c2_columnar_new();
+    if (!st) {
         cs_error("out of memory");
         rc = 3;
     }
-    if (rc == 0) rc = one_pass(job, in, out, &table, &buffers);
+    if (rc == 0) rc = one_pass(job, in, out, st);
     fclose(in);
-    if (rc == 0) dense_to_result(&table, &buffers, out);
-    dense_free(&table);
-    free(buffers.scratch);
-    free(buffers.category);
-    dict_free(&buffers.spellings);
-    dict_free(&buffers.names);
-    dict_free(&buffers.days);
+    if (rc == 0) c2_columnar_finish(st, out);
+    c2_columnar_free(st);
     return rc;
 }

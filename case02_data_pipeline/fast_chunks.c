@@ -1,5 +1,8 @@
 /* fast: where the chunks start (fast_chunks.h). */
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "fast_chunks.h"
 
@@ -127,4 +130,37 @@ size_t first_record_start(const char *buf, size_t x, size_t end, int state)
         x = qpos + 1;
     }
     return end;
+}
+
+/* ======================================================================
+ * Cutting the file for the threads
+ * ====================================================================== */
+
+int c2_chunk_threads(const c2_job *job, int max)
+{
+    int n = job->threads;
+#ifdef _OPENMP
+    if (n <= 0) n = omp_get_max_threads();
+#endif
+    if (n <= 0) n = 1;
+    return n > max ? max : n;
+}
+
+void c2_chunk_cuts(size_t begin, size_t end, int nchunks, size_t *cut)
+{
+    size_t span = end - begin;
+    for (int c = 0; c <= nchunks; c++) cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
+}
+
+void c2_chunk_starts(const char *buf, size_t begin, size_t end, const size_t *cut, int nchunks, int nthreads,
+                     size_t *start)
+{
+    (void)nthreads; /* without OpenMP: one thread */
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int c = 0; c < nchunks; c++) {
+        if (c == 0 || cut[c] <= begin)
+            start[c] = begin;
+        else
+            start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
+    }
 }

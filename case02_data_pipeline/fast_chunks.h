@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "pipeline.h"
+
 /* The scanner's state before a byte (fast_chunks.c: "Where the chunks
  * start"). */
 enum { ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE, NSTATES };
@@ -19,5 +21,22 @@ int state_at_cut(const char *buf, size_t begin, size_t cut);
 /* The first record start at or after x, given the state before byte x
  * (x > the data start). */
 size_t first_record_start(const char *buf, size_t x, size_t end, int state);
+
+/* ---- cutting a file for the threads (parallel and fast) ---- */
+
+#define CHUNKS_PER_THREAD 8 /* so a thread slowed down is helped by the others */
+
+/* The threads a rung uses: --threads, else OpenMP's choice; 1 to max. */
+int c2_chunk_threads(const c2_job *job, int max);
+
+/* The data bytes [begin, end) cut at equal offsets into nchunks pieces:
+ * cut[0] = begin, ..., cut[nchunks] = end (nchunks + 1 entries). */
+void c2_chunk_cuts(size_t begin, size_t end, int nchunks, size_t *cut);
+
+/* Where each chunk's records start: start[c] is the first record start at
+ * or after cut[c] (start[0] = begin), each cut worked out on its own, on
+ * nthreads threads (nchunks entries). */
+void c2_chunk_starts(const char *buf, size_t begin, size_t end, const size_t *cut, int nchunks, int nthreads,
+                     size_t *start);
 
 #endif

@@ -1,7 +1,7 @@
 /* fast: the row rules, with the lookups cached. A row sliced by the
  * scanner (fast_scan.h) is checked and converted, and an accepted row goes
  * to its group, in the thread's own dictionaries and groups (fast_worker.h).
- * All inline: they run for every row, inside the row loop (6_fast.c,
+ * All inline: they run for every row, inside the row loop (7_fast.c,
  * scan_chunk). The one step out of line, a spelling seen for the first
  * time, is in fast_rules.c. */
 #ifndef C2_FAST_RULES_H

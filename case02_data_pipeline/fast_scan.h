@@ -1,7 +1,7 @@
 /* fast: the record scanner, written for this job. It slices a row's four
  * wanted fields by the rules of c2_scan_record (csv_scan.c), from SIMD bit
  * masks when the row ends within 64 bytes. All inline: it runs over every
- * byte of the file, inside the row loop (6_fast.c, scan_chunk), so it has no
+ * byte of the file, inside the row loop (7_fast.c, scan_chunk), so it has no
  * .c of its own but the plan it follows (fast_scan.c). */
 #ifndef C2_FAST_SCAN_H
 #define C2_FAST_SCAN_H

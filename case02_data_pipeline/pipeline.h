@@ -138,7 +138,8 @@ int c2_run_views(const c2_job *job, c2_result *out);    /* 2_views.c */
 int c2_run_hashed(const c2_job *job, c2_result *out);   /* 3_hashed.c */
 int c2_run_fused(const c2_job *job, c2_result *out);    /* 4_fused.c */
 int c2_run_columnar(const c2_job *job, c2_result *out); /* 5_columnar.c */
-int c2_run_fast(const c2_job *job, c2_result *out);     /* 6_fast.c */
+int c2_run_parallel(const c2_job *job, c2_result *out); /* 6_parallel.c */
+int c2_run_fast(const c2_job *job, c2_result *out);     /* 7_fast.c */
 
 /* The reference every rung is checked against (reference.c): the job done
  * by plain code that shares nothing with the rungs, in one pass whose cost

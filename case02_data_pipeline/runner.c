@@ -23,7 +23,12 @@ const c2_rung c2_ladder[C2_NRUNGS] = {
     {"hashed", "cpu", c2_run_hashed, "hashed and cached lookups: currency, category, day, groups", 1},
     {"fused", "cpu", c2_run_fused, "one fused pass: no intermediate file", 0},
     {"columnar", "cpu", c2_run_columnar, "columnar batches: transform loops the compiler vectorizes", 0},
-    {"fast", "cpu", c2_run_fast, "file mapped, one pass, no allocation per row, all cores", 0},
+    {"parallel", "cpu", c2_run_parallel,
+     "columnar on every core: the file mapped and cut at record boundaries, one pass per thread, results merged", 0},
+    {"fast", "cpu", c2_run_fast,
+     "each thread's work rewritten: SIMD row splitting, word-at-a-time values, no allocation per row, lookups "
+     "prefetched",
+     0},
 };
 
 typedef struct {

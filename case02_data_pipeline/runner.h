@@ -10,7 +10,7 @@
 #include "cs_ladder.h"
 #include "pipeline.h"
 
-#define C2_NRUNGS 6
+#define C2_NRUNGS 7
 
 typedef struct {
     const char *name;

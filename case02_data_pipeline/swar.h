@@ -1,6 +1,6 @@
 /* SWAR ("SIMD within a register"): eight bytes of text loaded as one
  * uint64_t and worked on all at once, with ordinary integer instructions
- * (any 64-bit processor, no instruction set assumed). 6_fast.c uses these
+ * (any 64-bit processor, no instruction set assumed). 7_fast.c uses these
  * for the parts of a row whose length varies from row to row: a byte loop
  * there takes a branch per byte whose outcome the processor cannot guess
  * (how many digits has this amount?), and each wrong guess costs about 15

@@ -15,7 +15,7 @@ endfunction()
 c2_test(equivalence_generated --rm ${T}/eq --code 0
   --stdout "slow +PASS +max error 0 cents \\(tolerance 0\\)"
   --stdout "views +PASS" --stdout "hashed +PASS" --stdout "fused +PASS" --stdout "columnar +PASS"
-  --stdout "fast +PASS" --stdout "unterminated_quote 1" --no-stdout "FAIL"
+  --stdout "parallel +PASS" --stdout "fast +PASS" --stdout "unterminated_quote 1" --no-stdout "FAIL"
   -- ${C2} --rows 20000 --malformed 0.05 --threads 3 ${C2_FAST_RUN} --out ${T}/eq)
 # Many groups: 2,000 categories (Zipf) over 60 days, some 8,000 groups in
 # 15,000 rows (and 300,000 rows of 10,000 categories for fast alone). fast's
@@ -23,29 +23,30 @@ c2_test(equivalence_generated --rm ${T}/eq --code 0
 # prefetches, with 3 threads and 1; every rung, slow included, agrees with
 # the reference.
 c2_test(equivalence_many_groups --rm ${T}/eqg --code 0
-  --stdout "slow +PASS" --stdout "hashed +PASS" --stdout "columnar +PASS" --stdout "fast +PASS"
-  --stdout "[0-9]{4,} groups" --no-stdout "FAIL"
+  --stdout "slow +PASS" --stdout "hashed +PASS" --stdout "columnar +PASS" --stdout "parallel +PASS"
+  --stdout "fast +PASS" --stdout "[0-9]{4,} groups" --no-stdout "FAIL"
   -- ${C2} --rows 15000 --categories 2000 --days 60 --zipf 1 --malformed 0.02 --threads 3 ${C2_FAST_RUN} --out ${T}/eqg)
 c2_test(equivalence_many_groups_fast --rm ${T}/eqg1 --code 0
   --stdout "fast +PASS" --stdout "1 thread" --no-stdout "FAIL"
   -- ${C2} --rows 300000 --categories 10000 --days 90 --zipf 1.2 --spellings 3 --variant fast --threads 1 ${C2_FAST_RUN} --out ${T}/eqg1)
 # The same with CRLF line ends, a BOM and no final newline.
 c2_test(equivalence_crlf_bom --rm ${T}/eq2 --code 0
-  --stdout "fast +PASS" --stdout "columnar +PASS" --no-stdout "FAIL"
+  --stdout "fast +PASS" --stdout "parallel +PASS" --stdout "columnar +PASS" --no-stdout "FAIL"
   -- ${C2} --rows 5000 --malformed 0.05 --crlf --bom --no-final-newline ${C2_FAST_RUN} --out ${T}/eq2)
 # Rows of every length from 40 to 89 bytes, LF and CRLF, some quoted, some
 # malformed: fast reads a row that ends within 64 bytes from bit masks of 64
 # bytes at a time, anything else with its general scanner; both must agree
 # with slow at every row length and alignment.
 c2_test(edge_rows_all_lengths --rm ${T}/edge --code 0
-  --stdout "fast +PASS" --stdout "columnar +PASS" --stdout "301 rows" --no-stdout "FAIL"
+  --stdout "fast +PASS" --stdout "parallel +PASS" --stdout "columnar +PASS" --stdout "301 rows" --no-stdout "FAIL"
   -- ${C2} --input ${CMAKE_CURRENT_SOURCE_DIR}/data/edge_rows.csv --threads 3 ${C2_FAST_RUN} --out ${T}/edge)
 # Quotes in every part the rules give them (data/make_quote_rows.py): quoted
 # fields with commas, '""', CR and LF inside, empty ones, a quote inside an
 # unquoted field, text after a closing quote. fast's bit masks read the usual
 # ones and must hand the others to its general scanner.
 c2_test(quote_rows_all_kinds --rm ${T}/quotes --code 0
-  --stdout "fast +PASS" --stdout "columnar +PASS" --stdout "600 rows: 568 accepted" --no-stdout "FAIL"
+  --stdout "fast +PASS" --stdout "parallel +PASS" --stdout "columnar +PASS" --stdout "600 rows: 568 accepted"
+  --no-stdout "FAIL"
   -- ${C2} --input ${D}/quote_rows.csv --threads 3 ${C2_FAST_RUN} --out ${T}/quotes)
 # The hand-written file: every rung agrees, and the output equals the
 # aggregates worked out by hand (tests/case02/data/README.md).
@@ -54,6 +55,11 @@ c2_test(hand_written_expected --rm ${T}/hand --code 0 --no-stdout "FAIL"
   --same ${T}/hand/groups.csv ${D}/hand_expected_groups.csv
   --same ${T}/hand/summary.csv ${D}/hand_expected_summary.csv
   -- ${C2} --input ${D}/hand.csv ${C2_FAST_RUN} --out ${T}/hand)
+# parallel alone with many threads on a tiny file: chunks smaller than a
+# record (most chunks then hold no record at all).
+c2_test(parallel_many_threads_hand --rm ${T}/hand16p --code 0
+  --same ${T}/hand16p/groups.csv ${D}/hand_expected_groups.csv
+  -- ${C2} --input ${D}/hand.csv --variant parallel --threads 16 ${C2_FAST_RUN} --out ${T}/hand16p)
 # fast alone with many threads on a tiny file: chunks smaller than a record.
 c2_test(fast_many_threads_hand --rm ${T}/hand16 --code 0
   --same ${T}/hand16/groups.csv ${D}/hand_expected_groups.csv

@@ -50,8 +50,6 @@
 #include "fast_worker.h"
 #include "pipeline.h"
 
-#define CHUNKS_PER_THREAD 8 /* so a thread slowed down is helped by the others */
-
 /* The records that start in [start, limit) (they may end past limit).
  * Returns where the scan ended: the start of the first record at or after
  * limit. */
@@ -81,12 +79,7 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     cs_prof_end();
     if (rc) return rc;
 
-    int nthreads = job->threads;
-#ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
-#endif
-    if (nthreads <= 0) nthreads = 1;
-    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    int nthreads = c2_chunk_threads(job, MAX_THREADS);
 
     /* What every thread needs: where each field of a record goes, and the
      * currency codes (fast_scan.c). */
@@ -104,18 +97,11 @@ int c2_run_fast(const c2_job *job, c2_result *out)
     size_t *cut = cs_alloc((size_t)(nchunks + 1) * sizeof *cut, "case02 fast: chunks");
     size_t *start = cs_alloc((size_t)nchunks * sizeof *start, "case02 fast: chunks");
     size_t *stop = cs_alloc((size_t)nchunks * sizeof *stop, "case02 fast: chunks");
-    size_t span = end - begin;
-    for (int c = 0; c <= nchunks; c++) cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
+    c2_chunk_cuts(begin, end, nchunks, cut);
 
     /* Where each chunk's records start (each cut on its own, in parallel). */
     cs_prof_begin("find chunk starts");
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int c = 0; c < nchunks; c++) {
-        if (c == 0 || cut[c] <= begin)
-            start[c] = begin;
-        else
-            start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
-    }
+    c2_chunk_starts(buf, begin, end, cut, nchunks, nthreads, start);
     cs_prof_end();
 
     /* The work (parallel): each thread parses the records that start in the
