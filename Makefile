@@ -2,12 +2,13 @@
 #   make demo    configure into build/, build, run every case, write results/summary.md
 #   make check   configure, build, run the CTest suite
 #   make bench   full-size runs recorded in docs/results/
+#   make fuzz    open-ended fuzzing (libFuzzer, clang): each target for its SECONDS, corpus kept
 # Options: make demo CMAKE_FLAGS="-DCS_NATIVE=OFF" BUILD=build-portable
 BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all configure build demo check bench clean
+.PHONY: all configure build demo check bench fuzz clean
 
 all: build
 
@@ -21,7 +22,10 @@ demo: build
 	@BUILD=$(BUILD) bash tools/run_demo.sh results
 
 check: build
-	@cd $(BUILD) && ctest --output-on-failure --timeout 600
+	@cd $(BUILD) && ctest --output-on-failure --timeout 600 -LE fuzz_long
+
+fuzz: build
+	@cd $(BUILD) && ctest --output-on-failure -L fuzz_long
 
 bench: build
 	@BUILD=$(BUILD) bash tools/run_bench.sh docs/results

@@ -5,23 +5,32 @@
 #    with its plain main; the test PREFIX.NAME_corpus replays the seed corpus
 #    once, so the invariants are checked even where libFuzzer is missing;
 #  - with clang (libFuzzer is clang's): NAME, under AddressSanitizer and
-#    UndefinedBehaviorSanitizer; the test PREFIX.NAME_short explores new
-#    inputs for SECONDS seconds. It is built by a custom command, since the
-#    project's compiler may be gcc.
+#    UndefinedBehaviorSanitizer, built by a custom command, since the
+#    project's compiler may be gcc. Two tests run it:
+#      PREFIX.NAME_short (label fuzz, in `make check`): RUNS inputs from a
+#        fixed seed, starting each time from the seed corpus alone: it no
+#        longer inherits inputs from earlier runs, so a commit is not failed
+#        by a crash that another run's random search happened to reach (the
+#        search is not bit-for-bit repeatable: two runs here differed by one
+#        covered edge in 480);
+#      PREFIX.NAME_long (label fuzz_long, `make fuzz`, not in `make check`):
+#        open-ended search, a random seed for SECONDS seconds, its corpus
+#        kept between runs so coverage accumulates.
 #
 #   cs_fuzz_target(PREFIX case02 NAME fuzz_scan
 #                  SOURCES fuzz_scan.c rules.c ...     absolute paths: the target and the code it tests
 #                  INCLUDES dir ...                    include directories
 #                  CORPUS dir                          the seed inputs (only read)
 #                  DEFINE_STANDALONE C2_FUZZ_STANDALONE
-#                  SECONDS 20
+#                  SECONDS 20                          the long run's length
+#                  RUNS 10000                          the short run's inputs (optional; default 10000)
 #                  DEPENDS header.h ...                headers the clang build must watch
 #                  LIBS m ...                          libraries both builds link (optional)
 #                  FUZZ_ARGS -flag=value ...)          extra libFuzzer flags (optional)
 #
-# New inputs go to NAME_runs/work in the build folder (kept between runs, so
-# coverage accumulates); a crash leaves its input in NAME_runs/artifacts/
-# (rerun it: NAME NAME_runs/artifacts/crash-...).
+# The long run's new inputs go to NAME_runs/work in the build folder; a
+# crash of either run leaves its input in NAME_runs/artifacts/ (rerun it:
+# NAME NAME_runs/artifacts/crash-...; then keep it in the seed corpus).
 
 # Some clang builds lack compiler-rt (and so libFuzzer): probe once per build folder.
 function(cs_fuzz_probe)
@@ -43,7 +52,7 @@ function(cs_fuzz_probe)
 endfunction()
 
 function(cs_fuzz_target)
-  cmake_parse_arguments(FZ "" "PREFIX;NAME;CORPUS;DEFINE_STANDALONE;SECONDS"
+  cmake_parse_arguments(FZ "" "PREFIX;NAME;CORPUS;DEFINE_STANDALONE;SECONDS;RUNS"
                         "SOURCES;INCLUDES;DEPENDS;LIBS;FUZZ_ARGS" ${ARGN})
   foreach(required PREFIX NAME SOURCES CORPUS DEFINE_STANDALONE SECONDS)
     if(NOT FZ_${required})
@@ -87,10 +96,19 @@ function(cs_fuzz_target)
   set(run_dir ${CMAKE_CURRENT_BINARY_DIR}/${FZ_NAME}_runs)
   file(MAKE_DIRECTORY ${run_dir})
   list(JOIN FZ_FUZZ_ARGS " " extra)
+  if(NOT FZ_RUNS)
+    set(FZ_RUNS 10000)
+  endif()
   math(EXPR timeout "${FZ_SECONDS} + 100")
+  # short: a fresh folder for the inputs it finds (the seeds only are read)
   add_test(NAME ${FZ_PREFIX}.${FZ_NAME}_short
-    COMMAND bash -c "mkdir -p work artifacts && exec \"$0\" -max_total_time=${FZ_SECONDS} -artifact_prefix=artifacts/ -print_final_stats=1 ${extra} work \"$1\""
+    COMMAND bash -c "rm -rf short_work && mkdir -p short_work artifacts && exec \"$0\" -seed=1 -runs=${FZ_RUNS} -artifact_prefix=artifacts/ -print_final_stats=1 ${extra} short_work \"$1\""
             ${fuzz_bin} ${FZ_CORPUS})
   set_tests_properties(${FZ_PREFIX}.${FZ_NAME}_short PROPERTIES LABELS "${FZ_PREFIX};fuzz"
+                       TIMEOUT 300 WORKING_DIRECTORY ${run_dir})
+  add_test(NAME ${FZ_PREFIX}.${FZ_NAME}_long
+    COMMAND bash -c "mkdir -p work artifacts && exec \"$0\" -max_total_time=${FZ_SECONDS} -artifact_prefix=artifacts/ -print_final_stats=1 ${extra} work \"$1\""
+            ${fuzz_bin} ${FZ_CORPUS})
+  set_tests_properties(${FZ_PREFIX}.${FZ_NAME}_long PROPERTIES LABELS "${FZ_PREFIX};fuzz_long"
                        TIMEOUT ${timeout} WORKING_DIRECTORY ${run_dir})
 endfunction()

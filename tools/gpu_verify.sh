@@ -99,7 +99,7 @@ fi
 # --- ctest, with no GPU test skipped --------------------------------------
 if want test || want gputest; then
   want test && check "ctest (CPU tests, -j8)" "$LOGS/ctest_cpu.log" \
-    ctest --test-dir "$BUILD" --output-on-failure -j8 -LE gpu --timeout ${CTEST_TIMEOUT:-600}
+    ctest --test-dir "$BUILD" --output-on-failure -j8 -LE "gpu|fuzz_long" --timeout ${CTEST_TIMEOUT:-600}
   check "ctest (gpu label)" "$LOGS/ctest_gpu.log" \
     ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout ${CTEST_TIMEOUT:-600}
   ngpu=$(grep -cE "Test +#[0-9]+: " "$LOGS/ctest_gpu.log")
