@@ -16,7 +16,6 @@
  * What it teaches: every stage boundary that goes through a file (or any
  * buffer of all the rows) costs a write and a read of everything, plus the
  * formatting and parsing in between; fusing the stages removes all of it. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@
 
 /* ---- extract: blocks -> records -> field views ------------------------------------ */
 
-/* block_reader.c: c2_block_refill, c2_block_next_record. */
+/* block_reader.c: c2_block_read, c2_block_next_record. */
 
 /* ---- transform: check and convert one row (cached_transform.c) ------------------------ */
 
@@ -56,17 +55,7 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_groups *grou
     c2_row_buffers_init(&buffers);
     c2_record rec;
     while (rc == 0 && !(reader.eof && reader.pos >= reader.end)) {
-        cs_prof_begin("read");
-        int got = c2_block_refill(&reader);
-        cs_prof_end();
-        if (got != 0) {
-            if (got == OUT_OF_MEMORY)
-                cs_error("out of memory");
-            else
-                cs_error("%s: cannot read: %s", job->path, strerror(errno));
-            rc = 3;
-            break;
-        }
+        if ((rc = c2_block_read(&reader, job->path)) != 0) break;
 
         cs_prof_begin("parse+aggregate");
         while (rc == 0 && c2_block_next_record(&reader, &rec)) {

@@ -16,7 +16,6 @@
  * What it teaches: the same work, organized as simple loops over arrays,
  * lets the compiler use SIMD and the CPU overlap iterations; and a lookup
  * that can be an array index should be one. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@
 
 /* ---- extract: blocks -> records -> field views ------------------------------------ */
 
-/* block_reader.c: c2_block_refill, c2_block_next_record. */
+/* block_reader.c: c2_block_read, c2_block_next_record. */
 
 /* ---- parse: records -> columns ---------------------------------------------------- */
 
@@ -667,17 +666,7 @@ static int one_pass(const c2_job *job, FILE *in, c2_result *out, c2_columnar *st
     int rc = 0;
     c2_block_reader reader = {in, NULL, 0, 0, 0, 0};
     while (rc == 0 && !(reader.eof && reader.pos >= reader.end)) {
-        cs_prof_begin("read");
-        int got = c2_block_refill(&reader);
-        cs_prof_end();
-        if (got != 0) {
-            if (got == OUT_OF_MEMORY)
-                cs_error("out of memory");
-            else
-                cs_error("%s: cannot read: %s", job->path, strerror(errno));
-            rc = 3;
-            break;
-        }
+        if ((rc = c2_block_read(&reader, job->path)) != 0) break;
         rc = c2_columnar_records(st, job, &reader, out, 1);
     }
     free(reader.buf);

@@ -1,8 +1,12 @@
 /* Reading a CSV in blocks, record by record (see block_reader.h). */
 #include "block_reader.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cs_console.h"
+#include "cs_profiler.h"
 
 #define BLOCK_BYTES (1u << 20) /* read this much at a time */
 
@@ -29,6 +33,19 @@ int c2_block_refill(c2_block_reader *r)
         r->eof = 1;
     }
     return 0;
+}
+
+int c2_block_read(c2_block_reader *r, const char *path)
+{
+    cs_prof_begin("read");
+    int got = c2_block_refill(r);
+    cs_prof_end();
+    if (got == 0) return 0;
+    if (got == C2_OUT_OF_MEMORY)
+        cs_error("out of memory");
+    else
+        cs_error("%s: cannot read: %s", path, strerror(errno));
+    return 3;
 }
 
 int c2_block_next_record(c2_block_reader *r, c2_record *rec)

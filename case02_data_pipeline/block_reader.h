@@ -39,6 +39,9 @@ int c2_next_record(c2_block_reader *r, c2_record *rec);
  * record any more: refill, unless the file has ended (eof and pos == end). */
 int c2_block_refill(c2_block_reader *r);
 int c2_block_next_record(c2_block_reader *r, c2_record *rec);
+/* c2_block_refill as the block rungs call it: timed as the phase "read",
+ * and an error said in one line naming path. Returns 0, or 3. */
+int c2_block_read(c2_block_reader *r, const char *path);
 
 /* Makes *buf hold at least n bytes (growing *cap by doubling). Returns 0,
  * or C2_OUT_OF_MEMORY (the old buffer is kept). */
