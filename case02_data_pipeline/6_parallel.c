@@ -6,7 +6,8 @@
  *     chunk starts at a true record boundary: a quoted field may hold a
  *     newline, so the first LF after a cut is not always one. Each thread
  *     works out the scanner's state at its cut from the bytes just before
- *     it (fast_chunks.c, "Where the chunks start");
+ *     it (fast_chunks.c, "Where the chunks start"; c2_cut_file_open does
+ *     1 and 2, for fast too);
  *  3. each thread runs columnar's own batches (5_columnar.c, columnar.h)
  *     over the records of its chunks, into its own dictionaries, dense
  *     table and counters, so the threads never share a cache line while
@@ -33,7 +34,6 @@
 #include "block_reader.h"
 #include "columnar.h"
 #include "fast_chunks.h"
-#include "fast_input.h"
 #include "pipeline.h"
 
 #define MAX_PARALLEL_THREADS 256
@@ -62,43 +62,27 @@ static void run_chunk(share *s, const c2_job *job, const char *buf, size_t from,
 
 int c2_run_parallel(const c2_job *job, c2_result *out)
 {
-    cs_prof_begin("map");
-    input in;
-    int rc = open_input(job->path, &in);
-    cs_prof_end();
+    c2_cut_file f;
+    int rc = c2_cut_file_open(job, MAX_PARALLEL_THREADS, &f);
     if (rc) return rc;
-
-    int nthreads = c2_chunk_threads(job, MAX_PARALLEL_THREADS);
-    const char *buf = in.data;
-    size_t end = in.size;
-    size_t begin = job->header.data_offset < end ? job->header.data_offset : end;
-    int nchunks = nthreads * CHUNKS_PER_THREAD;
-    size_t *cut = cs_alloc((size_t)(nchunks + 1) * sizeof *cut, "case02 parallel: chunks");
-    size_t *start = cs_alloc((size_t)(nchunks + 1) * sizeof *start, "case02 parallel: chunks");
-    share *shares = cs_calloc((size_t)nthreads * sizeof *shares, "case02 parallel: threads");
-    for (int t = 0; t < nthreads; t++) c2_result_init(&shares[t].part);
-
-    c2_chunk_cuts(begin, end, nchunks, cut);
-    cs_prof_begin("find chunk starts");
-    c2_chunk_starts(buf, begin, end, cut, nchunks, nthreads, start);
-    start[nchunks] = end;
-    cs_prof_end();
+    share *shares = cs_calloc((size_t)f.nthreads * sizeof *shares, "case02 parallel: threads");
+    for (int t = 0; t < f.nthreads; t++) c2_result_init(&shares[t].part);
 
     /* Chunk c holds the records that start in [start[c], start[c + 1]).
      * The chunks are handed out as the threads become free. */
     cs_prof_begin("parse+transform+aggregate");
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-    for (int c = 0; c < nchunks; c++) {
+#pragma omp parallel for num_threads(f.nthreads) schedule(dynamic, 1)
+    for (int c = 0; c < f.nchunks; c++) {
         int t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        run_chunk(&shares[t], job, buf, start[c], start[c + 1]);
+        run_chunk(&shares[t], job, f.in.data, f.start[c], f.start[c + 1]);
     }
     cs_prof_end();
 
     cs_prof_begin("merge");
-    for (int t = 0; t < nthreads; t++) {
+    for (int t = 0; t < f.nthreads; t++) {
         share *s = &shares[t];
         if (s->failed) rc = 3;
         if (rc == 0 && s->state) {
@@ -110,8 +94,6 @@ int c2_run_parallel(const c2_job *job, c2_result *out)
     }
     cs_prof_end();
     cs_free(shares);
-    cs_free(cut);
-    cs_free(start);
-    close_input(&in);
+    c2_cut_file_close(&f);
     return rc;
 }

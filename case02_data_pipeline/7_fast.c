@@ -73,74 +73,58 @@ static size_t scan_chunk(worker *w, const char *buf, size_t start, size_t limit,
 
 int c2_run_fast(const c2_job *job, c2_result *out)
 {
-    cs_prof_begin("map");
-    input in;
-    int rc = open_input(job->path, &in);
-    cs_prof_end();
+    /* The file mapped and cut into chunks at equal byte offsets, several per
+     * thread, handed out as the threads become free (schedule(dynamic)), so
+     * that a thread slowed down (by another program on its core, or by a
+     * chunk that is harder to parse) is helped by the others instead of
+     * holding them up; each chunk's first record found (fast_chunks.c). */
+    c2_cut_file f;
+    int rc = c2_cut_file_open(job, MAX_THREADS, &f);
     if (rc) return rc;
-
-    int nthreads = c2_chunk_threads(job, MAX_THREADS);
+    const char *buf = f.in.data;
 
     /* What every thread needs: where each field of a record goes, and the
      * currency codes (fast_scan.c). */
     plan pl;
     plan_init(&pl, &job->header);
 
-    /* The chunks, cut at equal byte offsets: several per thread, handed out
-     * as the threads become free (schedule(dynamic)), so that a thread
-     * slowed down (by another program on its core, or by a chunk that is
-     * harder to parse) is helped by the others instead of holding them up. */
-    const char *buf = in.data;
-    size_t end = in.size;
-    size_t begin = job->header.data_offset < end ? job->header.data_offset : end;
-    int nchunks = nthreads * CHUNKS_PER_THREAD;
-    size_t *cut = cs_alloc((size_t)(nchunks + 1) * sizeof *cut, "case02 fast: chunks");
-    size_t *start = cs_alloc((size_t)nchunks * sizeof *start, "case02 fast: chunks");
-    size_t *stop = cs_alloc((size_t)nchunks * sizeof *stop, "case02 fast: chunks");
-    c2_chunk_cuts(begin, end, nchunks, cut);
-
-    /* Where each chunk's records start (each cut on its own, in parallel). */
-    cs_prof_begin("find chunk starts");
-    c2_chunk_starts(buf, begin, end, cut, nchunks, nthreads, start);
-    cs_prof_end();
-
     /* The work (parallel): each thread parses the records that start in the
-     * chunks it is given, into its own worker (made on its first chunk). */
+     * chunks it is given (before the next cut), into its own worker (made on
+     * its first chunk). */
     cs_prof_begin("parse+aggregate");
+    size_t *stop = cs_alloc((size_t)f.nchunks * sizeof *stop, "case02 fast: chunks");
     worker *workers[MAX_THREADS] = {NULL};
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-    for (int c = 0; c < nchunks; c++) {
+#pragma omp parallel for num_threads(f.nthreads) schedule(dynamic, 1)
+    for (int c = 0; c < f.nchunks; c++) {
         int t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
         if (!workers[t]) workers[t] = worker_new();
-        stop[c] = scan_chunk(workers[t], buf, start[c], cut[c + 1], end, &pl);
+        stop[c] = scan_chunk(workers[t], buf, f.start[c], f.cut[c + 1], f.in.size, &pl);
     }
     cs_prof_end();
 
     /* Each chunk must end where the next one starts; this cannot fail, and
      * is checked because a silently wrong answer is worse than a loud one. */
-    for (int c = 0; c + 1 < nchunks && rc == 0; c++)
-        if (stop[c] != start[c + 1]) {
+    for (int c = 0; c + 1 < f.nchunks && rc == 0; c++)
+        if (stop[c] != f.start[c + 1]) {
             cs_error("%s: internal error: chunk %d ended at byte %zu, chunk %d started at %zu", job->path, c, stop[c],
-                     c + 1, start[c + 1]);
+                     c + 1, f.start[c + 1]);
             rc = 3;
         }
-    cs_free(cut);
-    cs_free(start);
     cs_free(stop);
 
     cs_prof_begin("merge");
     worker *ran[MAX_THREADS]; /* the threads that got a chunk */
     int nran = 0;
-    for (int t = 0; t < nthreads; t++)
+    for (int t = 0; t < f.nthreads; t++)
         if (workers[t]) ran[nran++] = workers[t];
     if (rc == 0) merge_workers(ran, nran, out);
     cs_prof_begin("merge: free");
     for (int t = 0; t < nran; t++) worker_free(ran[t]);
     cs_prof_end();
     cs_prof_end();
-    close_input(&in);
+    c2_cut_file_close(&f);
     return rc;
 }

@@ -4,6 +4,8 @@
 #include <omp.h>
 #endif
 
+#include "cs_memory.h"
+#include "cs_profiler.h"
 #include "fast_chunks.h"
 
 /* ======================================================================
@@ -136,7 +138,8 @@ size_t first_record_start(const char *buf, size_t x, size_t end, int state)
  * Cutting the file for the threads
  * ====================================================================== */
 
-int c2_chunk_threads(const c2_job *job, int max)
+/* The threads a rung uses: --threads, else OpenMP's choice; 1 to max. */
+static int thread_count(const c2_job *job, int max)
 {
     int n = job->threads;
 #ifdef _OPENMP
@@ -146,16 +149,25 @@ int c2_chunk_threads(const c2_job *job, int max)
     return n > max ? max : n;
 }
 
-void c2_chunk_cuts(size_t begin, size_t end, int nchunks, size_t *cut)
+int c2_cut_file_open(const c2_job *job, int max_threads, c2_cut_file *f)
 {
+    cs_prof_begin("map");
+    int rc = open_input(job->path, &f->in);
+    cs_prof_end();
+    if (rc) return rc;
+
+    const char *buf = f->in.data;
+    size_t end = f->in.size;
+    size_t begin = job->header.data_offset < end ? job->header.data_offset : end;
+    int nthreads = f->nthreads = thread_count(job, max_threads);
+    int nchunks = f->nchunks = nthreads * CHUNKS_PER_THREAD;
+    size_t *cut = f->cut = cs_alloc((size_t)(nchunks + 1) * sizeof *cut, "case02: chunks");
+    size_t *start = f->start = cs_alloc((size_t)(nchunks + 1) * sizeof *start, "case02: chunks");
     size_t span = end - begin;
     for (int c = 0; c <= nchunks; c++) cut[c] = begin + span / nchunks * c + (span % nchunks) * c / nchunks;
-}
 
-void c2_chunk_starts(const char *buf, size_t begin, size_t end, const size_t *cut, int nchunks, int nthreads,
-                     size_t *start)
-{
-    (void)nthreads; /* without OpenMP: one thread */
+    /* Where each chunk's records start (each cut on its own, in parallel). */
+    cs_prof_begin("find chunk starts");
 #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int c = 0; c < nchunks; c++) {
         if (c == 0 || cut[c] <= begin)
@@ -163,4 +175,14 @@ void c2_chunk_starts(const char *buf, size_t begin, size_t end, const size_t *cu
         else
             start[c] = first_record_start(buf, cut[c], end, state_at_cut(buf, begin, cut[c]));
     }
+    start[nchunks] = end;
+    cs_prof_end();
+    return 0;
+}
+
+void c2_cut_file_close(c2_cut_file *f)
+{
+    cs_free(f->cut);
+    cs_free(f->start);
+    close_input(&f->in);
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "fast_input.h"
 #include "pipeline.h"
 
 /* The scanner's state before a byte (fast_chunks.c: "Where the chunks
@@ -22,21 +23,28 @@ int state_at_cut(const char *buf, size_t begin, size_t cut);
  * (x > the data start). */
 size_t first_record_start(const char *buf, size_t x, size_t end, int state);
 
-/* ---- cutting a file for the threads (parallel and fast) ---- */
+/* ---- a file cut for the threads (parallel and fast) ---- */
 
 #define CHUNKS_PER_THREAD 8 /* so a thread slowed down is helped by the others */
 
-/* The threads a rung uses: --threads, else OpenMP's choice; 1 to max. */
-int c2_chunk_threads(const c2_job *job, int max);
+/* The file mapped, and cut into CHUNKS_PER_THREAD chunks per thread, which
+ * the threads take as they become free. Chunk c holds the records that
+ * start in [start[c], start[c + 1]). */
+typedef struct {
+    input in;     /* the whole file */
+    int nthreads; /* --threads, else OpenMP's choice; at most the caller's max */
+    int nchunks;
+    size_t *cut;   /* nchunks + 1 equal byte offsets of the data: cut[0] is
+                        where the data starts, cut[nchunks] the file's end */
+    size_t *start; /* nchunks + 1: the first record start at or after each
+                        cut (worked out from the bytes before it, in
+                        parallel); start[nchunks] = the file's end */
+} c2_cut_file;
 
-/* The data bytes [begin, end) cut at equal offsets into nchunks pieces:
- * cut[0] = begin, ..., cut[nchunks] = end (nchunks + 1 entries). */
-void c2_chunk_cuts(size_t begin, size_t end, int nchunks, size_t *cut);
-
-/* Where each chunk's records start: start[c] is the first record start at
- * or after cut[c] (start[0] = begin), each cut worked out on its own, on
- * nthreads threads (nchunks entries). */
-void c2_chunk_starts(const char *buf, size_t begin, size_t end, const size_t *cut, int nchunks, int nthreads,
-                     size_t *start);
+/* Maps the job's file (phase "map") and cuts it (phase "find chunk
+ * starts"). Returns 0, or an exit code after a one-line message (then
+ * nothing is left to close). */
+int c2_cut_file_open(const c2_job *job, int max_threads, c2_cut_file *f);
+void c2_cut_file_close(c2_cut_file *f);
 
 #endif

@@ -28,9 +28,6 @@ int cs_ladder_select(const cs_options *opt, const char *const *names, const char
     return ntodo;
 }
 
-/* Host bytes held when the rung started: its peak is counted above them. */
-static size_t host_at_start;
-
 void cs_rung_start(cs_rung *r, const char *name, const char *device, const char *lesson)
 {
     memset(r, 0, sizeof *r);
@@ -39,14 +36,14 @@ void cs_rung_start(cs_rung *r, const char *name, const char *device, const char 
     r->lesson = lesson;
     cs_tracked_reset_peak();
     cs_gpu_tracked_reset_peak();
-    host_at_start = cs_tracked_bytes();
+    r->host_at_start = cs_tracked_bytes(); /* its peak is counted above them */
 }
 
 size_t cs_rung_memory(const cs_rung *r)
 {
     if (strcmp(r->device, "gpu") == 0) return cs_gpu_tracked_peak();
     size_t peak = cs_tracked_peak();
-    return peak > host_at_start ? peak - host_at_start : 0;
+    return peak > r->host_at_start ? peak - r->host_at_start : 0;
 }
 
 /* The runner calls this; the profiler restarts when the first timed run
@@ -73,7 +70,7 @@ int cs_rung_time(cs_rung *r, cs_work_fn fn, void *ctx, const cs_run_opts *opts)
     int rc = cs_run(run_once, &c, &o, &r->timing);
     if (rc) return rc;
     r->ran = 1;
-    r->nphases = cs_prof_entries(r->phases, CS_PROF_MAX_NAMES);
+    if (cs_prof_enabled()) r->nphases = cs_prof_entries(r->phases, CS_PROF_MAX_NAMES);
     return 0;
 }
 

@@ -33,16 +33,15 @@
         }                                             \
     } while (0)
 
-#define CS_LADDER_MAX 32
-
 /* What one rung measured. */
 typedef struct {
     const char *name, *device, *lesson;
     int ran;
-    double setup_s;   /* one-time setup, outside the timed runs */
-    cs_timing timing; /* seconds per timed run */
-    cs_check check;   /* against the case's reference */
-    size_t peak_mem;  /* tracked host bytes (cpu) or device bytes (gpu) */
+    double setup_s;       /* one-time setup, outside the timed runs */
+    cs_timing timing;     /* seconds per timed run */
+    cs_check check;       /* against the case's reference */
+    size_t peak_mem;      /* tracked host bytes (cpu) or device bytes (gpu) */
+    size_t host_at_start; /* tracked host bytes held at cs_rung_start */
     int nphases;
     cs_prof_entry phases[CS_PROF_MAX_NAMES]; /* totals over the timed runs */
 } cs_rung;
@@ -65,8 +64,10 @@ size_t cs_rung_memory(const cs_rung *r);
 
 /* Times fn(ctx) under opts (cs_run: warm-ups, then the timed repeats; a GPU
  * rung is synchronized before every clock read). The profiler restarts at
- * the first timed run, so r->phases covers exactly the timed runs. Sets
- * r->ran on success. Returns 0 or fn's error code. */
+ * the first timed run, so r->phases covers exactly the timed runs; with the
+ * profiler off (a case that profiles a run of its own first, then times
+ * with cs_prof_enable(0)) r->phases is left as it is. Sets r->ran on
+ * success. Returns 0 or fn's error code. */
 int cs_rung_time(cs_rung *r, cs_work_fn fn, void *ctx, const cs_run_opts *opts);
 
 /* Seconds per timed run of the phase called name (0 if absent). */

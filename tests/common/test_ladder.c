@@ -72,6 +72,14 @@ int main(void)
     CHECK(cs_rung_phase_seconds(&r, "phase") > 0.49 && cs_rung_phase_seconds(&r, "phase") < 0.51);
     CHECK(cs_rung_phase_seconds(&r, "absent") == 0.0);
 
+    /* with the profiler off the phases recorded before stay as they are
+     * (a case that profiles one run of its own, then times with it off) */
+    cs_prof_enable(0);
+    int before = r.nphases;
+    CHECK(cs_rung_time(&r, work, NULL, &o) == 0);
+    CHECK(r.nphases == before && cs_rung_phase_seconds(&r, "phase") > 0.0);
+    cs_prof_enable(1);
+
     /* an error comes back, and the rung is not marked as run */
     cs_rung bad;
     cs_rung_start(&bad, "cpu_slow", "cpu", "");
