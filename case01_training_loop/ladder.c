@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cs_clock.h"
+#include "cs_fault.h"
 #include "cs_gpu.h"
 
 /* The table (ladder_table.h), with the rungs' functions. */

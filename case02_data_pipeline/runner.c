@@ -10,6 +10,7 @@
 #endif
 
 #include "cs_clock.h"
+#include "cs_fault.h"
 #include "cs_console.h"
 #include "cs_files.h"
 #include "cs_memory.h"

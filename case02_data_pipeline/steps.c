@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cs_clock.h"
+#include "cs_fault.h"
 #include "cs_console.h"
 #include "cs_profiler.h"
 #include "cleanup.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cs_clock.h"
+#include "cs_fault.h"
 #include "cs_gemm.h"
 #include "cs_gpu.h"
 

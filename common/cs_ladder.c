@@ -82,12 +82,6 @@ double cs_rung_phase_seconds(const cs_rung *r, const char *name)
     return 0.0;
 }
 
-int cs_fault_injected(const char *name)
-{
-    const char *fault = getenv("CS_FAULT_INJECT");
-    return fault && strcmp(fault, name) == 0;
-}
-
 cs_result *cs_rung_report(cs_report *rep, const cs_rung *r, double work, const char *unit, double ceiling,
                           const char *ceiling_name)
 {

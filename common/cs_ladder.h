@@ -73,10 +73,6 @@ int cs_rung_time(cs_rung *r, cs_work_fn fn, void *ctx, const cs_run_opts *opts);
 /* Seconds per timed run of the phase called name (0 if absent). */
 double cs_rung_phase_seconds(const cs_rung *r, const char *name);
 
-/* The tests' hook: 1 when CS_FAULT_INJECT names this rung, whose result
- * the case then corrupts, to show that its check catches a wrong answer. */
-int cs_fault_injected(const char *name);
-
 /* The report row of a rung that ran: work units per run in unit, against
  * a ceiling (0: none). Returns the stored row, for a case's own touches. */
 cs_result *cs_rung_report(cs_report *rep, const cs_rung *r, double work, const char *unit, double ceiling,

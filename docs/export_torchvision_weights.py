@@ -111,6 +111,25 @@ def save_safetensors(tensors, path, metadata=None):
         raise
 
 
+def load_safetensors(path):
+    """name -> torch.Tensor from a safetensors file (F32 and I64, as
+    lab_resnet --save writes them). Used by docs/compare_with_pytorch.py."""
+    import torch
+    kinds = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = t["data_offsets"]
+        flat = torch.frombuffer(bytearray(data[start:end]), dtype=kinds[t["dtype"]])
+        out[name] = flat.reshape(t["shape"]).clone()
+    return out
+
+
 def _pretrained_resnet18():
     """ImageNet weights, with torchvision's new API (0.13+) or the old one."""
     import torchvision

@@ -6,6 +6,7 @@
 #include "cs_console.h"
 #include "cs_gpu.h"
 #include "cs_outfile.h"
+#include "check_step.h"
 
 int rn_generate_data(const rn_args *a)
 {
@@ -72,8 +73,12 @@ int rn_lab_check_step(rn_lab *lab)
 {
     const rn_args *a = lab->a;
     if (a->default_csv && cs_mkdir_p(a->opt.out_dir) != 0) return 3;
+    /* --save: the weights the step starts from, for a tool to load. */
+    if (a->save && rn_model_save(&lab->m, a->save) != 0) return 3;
     int rc = rn_check_step(&lab->m, a->data_dir, a->batch, a->csv_path);
-    if (rc == 0 && !a->opt.brief) cs_say("wrote %s (loss, logits, gradient norms)\n", a->csv_path);
+    if (rc == 0 && !a->opt.brief)
+        cs_say("wrote %s (loss, logits, gradient norms and projections, the gradients of fc and the batch norms)\n",
+               a->csv_path);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "cifar.h"
 #include "cs_case.h"
 #include "cs_sysinfo.h"
+#include "gradcheck.h"
 #include "loader.h"
 #include "model.h"
 #include "options.h"
@@ -28,7 +29,12 @@ typedef struct {
     rn_profile_answers ans; /* step 2's profile (zero when it did not run) */
     rn_train_result res;    /* step 4's epoch */
     double test_acc;
-    int checked, learned; /* step 6: the check applied, and passed */
+    /* Step 6: the loss check applied, and passed; the gradient check, its
+     * verdict and its cost. */
+    int checked, learned;
+    rn_dir_check grad[RN_GRADCHECK_DIRS];
+    int grad_ok;
+    double gradcheck_s;
 } rn_lab;
 
 /* --generate DIR: writes the generated data set in CIFAR-10's format.

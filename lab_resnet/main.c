@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && a.cmd == RN_CMD_ALL) step7_key_lessons(&lab);
     /* Exit 1 when the check failed (after the results are written). */
-    if (rc == 0 && baseline && lab.checked && !lab.learned) rc = 1;
+    if (rc == 0 && baseline && !rn_lab_verified(&lab)) rc = 1;
     rn_lab_close(&lab);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cs_console.h"
+#include "cs_fault.h"
 #include "cs_memory.h"
 #include "cs_rng.h"
 #include "safetensors.h"
@@ -119,6 +120,11 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
     m->eps = 1e-8f;
     m->bn_momentum = 0.1f;
     m->bn_eps = 1e-5f;
+    m->fault = cs_fault_injected("rn_backward_stops_at_fc")                    ? RN_FAULT_STOPS_AT_FC
+               : cs_fault_injected("rn_grad_one_channel")                      ? RN_FAULT_ONE_CHANNEL
+               : cs_fault_injected("rn_gpu_grad_one_channel") && be->on_device ? RN_FAULT_ONE_CHANNEL
+               : cs_fault_injected("rn_adam_ascends")                          ? RN_FAULT_ADAM_ASCENDS
+                                                                               : RN_FAULT_NONE;
 
     /* The parameters in torchvision's state_dict order. */
     make_conv(m, &m->conv1, "conv1", 3, 64, 7, 2, 3);
@@ -447,6 +453,23 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
     return dx_main;
 }
 
+/* The injected faults' zeros (see rn_fault): slow, and only then. */
+static void zero_on_backend(const rn_model *m, float *p, size_t count)
+{
+    float *zeros = cs_alloc(count * sizeof(float), "injected fault");
+    memset(zeros, 0, count * sizeof(float));
+    m->be->to_backend(p, zeros, count * sizeof(float));
+    cs_free(zeros);
+}
+
+static void inject_stop_at_fc(const rn_model *m)
+{
+    for (int i = 0; i < m->nparams; i++) {
+        const rn_param *p = &m->params[i];
+        if (p->trainable && p != m->fc_weight && p != m->fc_bias) zero_on_backend(m, p->grad, p->count);
+    }
+}
+
 void rn_model_backward(rn_model *m)
 {
     const rn_backend *be = m->be;
@@ -457,6 +480,11 @@ void rn_model_backward(rn_model *m)
     be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->dlogits, m->grad[1],
                         m->fc_weight->grad, m->fc_bias->grad);
     be->region_end(r);
+    if (m->fault == RN_FAULT_STOPS_AT_FC) {
+        inject_stop_at_fc(m);
+        be->region_end(top);
+        return;
+    }
     r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
     be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
     be->region_end(r);
@@ -474,6 +502,10 @@ void rn_model_backward(rn_model *m)
     float *d_conv = d_stem == m->grad[2] ? m->grad[3] : m->grad[2];
     bn_bwd(m, &m->bn1, stem_hw, m->stem_c, d_stem, d_conv);
     conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL); /* the image needs no gradient */
+    if (m->fault == RN_FAULT_ONE_CHANNEL) {
+        const rn_conv_layer *c = &m->blocks[RN_NBLOCKS - 1].conv2;
+        zero_on_backend(m, c->weight->grad, c->weight->count / (size_t)c->s.cout);
+    }
     be->region_end(top);
 }
 
@@ -485,7 +517,8 @@ void rn_model_adam_step(rn_model *m)
     for (int i = 0; i < m->nparams; i++) {
         rn_param *p = &m->params[i];
         if (!p->trainable) continue;
-        be->adam(p->count, p->data, p->grad, p->m, p->v, m->lr, m->beta1, m->beta2, m->eps, m->adam_t);
+        float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
+        be->adam(p->count, p->data, p->grad, p->m, p->v, lr, m->beta1, m->beta2, m->eps, m->adam_t);
     }
     be->region_end(top);
 }

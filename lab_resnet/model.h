@@ -49,6 +49,18 @@ typedef enum {
     RN_NREGIONS
 } rn_region;
 
+/* Bugs a test injects (CS_FAULT_INJECT=name, read by rn_model_init), each
+ * one a check must catch:
+ *   rn_backward_stops_at_fc  the backward stops after fc: every gradient
+ *                            below it is zero (the loss still falls, as fc
+ *                            alone learns): the run's gradient check;
+ *   rn_grad_one_channel      output channel 0 of layer4.1.conv2's weight
+ *                            gradient is zero (1 of its 512): check-step
+ *                            against PyTorch (rn_gpu_grad_one_channel: on
+ *                            the GPU only, for the GPU's step against the CPU's);
+ *   rn_adam_ascends          Adam climbs the gradient: the loss rises. */
+typedef enum { RN_FAULT_NONE, RN_FAULT_STOPS_AT_FC, RN_FAULT_ONE_CHANNEL, RN_FAULT_ADAM_ASCENDS } rn_fault;
+
 /* One named tensor of the model: a trainable parameter (with its gradient
  * and Adam's m and v) or a buffer (batch norm's running statistics). */
 typedef struct {
@@ -101,6 +113,7 @@ typedef struct {
     /* Adam (the lab's settings by default). */
     float lr, beta1, beta2, eps;
     int adam_t; /* steps taken */
+    rn_fault fault;
     float bn_momentum, bn_eps;
     /* The prepared batch shape and its buffers (backend memory). */
     int batch, img;

@@ -40,7 +40,7 @@ static const cs_case_option case_options[] = {
     [OPT_LR] = {"lr", "X", "Adam's learning rate (0 < X <= 1; default 1e-4)"},
     [OPT_WEIGHTS] = {"weights", "FILE",
                      "start from a safetensors file with torchvision's names (the lab's pretrained=True)"},
-    [OPT_SAVE] = {"save", "FILE", "save the trained weights as safetensors"},
+    [OPT_SAVE] = {"save", "FILE", "save the trained weights as safetensors (check-step: the weights it starts from)"},
 };
 
 static int on_option(int index, const char *arg, void *p)

@@ -20,8 +20,11 @@ void step3_hypothesis(rn_lab *lab);
 int step4_baseline_epoch(rn_lab *lab);
 /* 5. What Parts 2-6 will optimise (nothing is applied in Part 1). */
 void step5_optimization(rn_lab *lab);
-/* 6. The check: the training loss fell over the epoch. */
+/* 6. The checks: the training loss fell over the epoch, and the gradient
+ * check of the whole model (gradcheck.h) on the epoch's first batch. */
 void step6_verification(rn_lab *lab);
+/* Step 6 passed (its exit code is 1 when not). */
+int rn_lab_verified(const rn_lab *lab);
 /* The before/after table, the result files, and --save. Returns 0 or 3. */
 int rn_results(rn_lab *lab);
 /* 7. The rules, with this run's figures. */

@@ -1,4 +1,4 @@
-/* The baseline training loop, evaluation and check-step (see train.h). */
+/* The baseline training loop and evaluation (see train.h). */
 #include "train.h"
 
 #include <math.h>
@@ -9,10 +9,8 @@
 #include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_memory.h"
-#include "cs_outfile.h"
 #include "cs_profiler.h"
 #include "cs_stats.h"
-#include "transforms.h"
 
 /* The epoch's figures from the `steps` batches that ran: the throughput and
  * the medians over those after the warm-up, the first and last tenth's loss,
@@ -154,65 +152,4 @@ double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches)
     cs_free(labels);
     rn_loader_free(&ld);
     return seen ? (double)correct_total / seen : 0.0;
-}
-
-int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv)
-{
-    char path[CS_PATH_MAX];
-    cs_path_join(path, sizeof path, data_dir, "data_batch_1.bin");
-    rn_cifar d;
-    memset(&d, 0, sizeof d);
-    int rc = rn_cifar_read_first(&d, path, batch);
-    if (rc) return rc;
-    if (d.n < batch) {
-        cs_error("%s: --batch %d asks for more records than the file holds (%d)", path, batch, d.n);
-        rn_cifar_free(&d);
-        return 2;
-    }
-    size_t per = 3 * RN_CIFAR_SIDE * RN_CIFAR_SIDE;
-    float *images = cs_alloc((size_t)batch * per * sizeof(float), "check-step images");
-    int32_t *labels = cs_alloc((size_t)batch * sizeof(int32_t), "check-step labels");
-    for (int i = 0; i < batch; i++) {
-        rn_transform_plain(d.pixels + (size_t)i * RN_CIFAR_PIXELS, RN_CIFAR_SIDE, RN_CIFAR_SIDE,
-                           images + (size_t)i * per);
-        labels[i] = d.labels[i];
-    }
-    rn_model_set_batch(m, images, labels);
-    rn_model_forward(m, 1);
-    rn_model_loss(m);
-    rn_model_backward(m);
-    float loss;
-    int correct;
-    rn_model_read_metrics(m, &loss, &correct);
-
-    float *logits = cs_alloc((size_t)batch * RN_CLASSES * sizeof(float), "check-step logits");
-    m->be->to_host(logits, m->logits, (size_t)batch * RN_CLASSES * sizeof(float));
-    cs_outfile o;
-    rc = cs_outfile_open(&o, out_csv) != 0 ? 3 : 0;
-    if (rc == 0) {
-        fprintf(o.f, "kind,name,value\n");
-        fprintf(o.f, "loss,,%.9g\n", loss);
-        for (int i = 0; i < batch; i++)
-            for (int k = 0; k < RN_CLASSES; k++)
-                fprintf(o.f, "logit,%d:%d,%.9g\n", i, k, logits[(size_t)i * RN_CLASSES + k]);
-        size_t most = 0;
-        for (int i = 0; i < m->nparams; i++)
-            if (m->params[i].count > most) most = m->params[i].count;
-        float *g = cs_alloc(most * sizeof(float), "check-step gradient");
-        for (int i = 0; i < m->nparams; i++) {
-            const rn_param *p = &m->params[i];
-            if (!p->trainable) continue;
-            m->be->to_host(g, p->grad, p->count * sizeof(float));
-            double s = 0;
-            for (size_t j = 0; j < p->count; j++) s += (double)g[j] * g[j];
-            fprintf(o.f, "grad_norm,%s,%.9g\n", p->name, sqrt(s));
-        }
-        cs_free(g);
-        rc = cs_outfile_commit(&o) != 0 ? 3 : 0;
-    }
-    cs_free(logits);
-    cs_free(images);
-    cs_free(labels);
-    rn_cifar_free(&d);
-    return rc;
 }

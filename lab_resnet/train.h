@@ -1,5 +1,5 @@
 /* The lab's training loop (Part 1: the baseline, loading in the training
- * thread), its profile, and check-step. */
+ * thread) and its evaluation. */
 #ifndef RN_TRAIN_H
 #define RN_TRAIN_H
 
@@ -46,11 +46,5 @@ void rn_train_result_free(rn_train_result *r);
  * batches of `data` (0: all), no augmentation: each whole image resized to
  * img x img (the model's prepared size) and normalised. */
 double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches);
-
-/* check-step: one training step on the first `batch` records of
- * DIR/data_batch_1.bin (no augmentation, 32x32, Normalize only), in
- * training mode, written as CSV "kind,name,value": loss, logits, the L2
- * norm of every trainable parameter's gradient. Returns 0 or an exit code. */
-int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv);
 
 #endif

@@ -1,6 +1,7 @@
 /* cs_ladder: which rungs run and why the others do not, the profiler
  * covering exactly the timed runs, per-run phase seconds, the fault hook,
  * and the report row built from a rung. */
+#include "cs_fault.h"
 #include "cs_ladder.h"
 #include "cs_test.h"
 

@@ -46,7 +46,7 @@ cs_fuzz_target(PREFIX lab_resnet NAME fuzz_model
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_model.c ${RN_SRC}/model.c ${RN_SRC}/arena.c
           ${RN_SRC}/safetensors.c ${RN_SRC}/json_scan.c ${RN_COMMON}/cs_files.c ${RN_SRC}/gpu_backend_none.c
           ${RN_COMMON}/cs_console.c ${RN_COMMON}/cs_outfile.c ${RN_COMMON}/cs_memory.c
-          ${RN_COMMON}/cs_rng.c
+          ${RN_COMMON}/cs_rng.c ${RN_COMMON}/cs_fault.c
   INCLUDES ${RN_SRC} ${RN_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_model
   DEFINE_STANDALONE RN_FUZZ_STANDALONE

@@ -1,0 +1,104 @@
+/* check-step (see check_step.h). */
+#include "check_step.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cifar.h"
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_outfile.h"
+#include "transforms.h"
+
+double rn_proj_weight(size_t i)
+{
+    uint32_t u = (uint32_t)((uint64_t)(i + 1) * 2654435761u); /* mod 2^32 */
+    return (double)u / 4294967296.0 - 0.5;
+}
+
+/* The tensors written in full: fc's weight, and the one-dimensional ones
+ * (fc's bias, every batch norm's weight and bias). */
+static int written_in_full(const rn_model *m, const rn_param *p)
+{
+    return p == m->fc_weight || p->ndims == 1;
+}
+
+/* The gradient rows of every trainable tensor. */
+static void write_gradients(FILE *f, const rn_model *m)
+{
+    size_t most = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].count > most) most = m->params[i].count;
+    float *g = cs_alloc(most * sizeof(float), "check-step gradient");
+    for (int i = 0; i < m->nparams; i++) {
+        const rn_param *p = &m->params[i];
+        if (!p->trainable) continue;
+        m->be->to_host(g, p->grad, p->count * sizeof(float));
+        double norm = 0, proj = 0;
+        for (size_t j = 0; j < p->count; j++) {
+            norm += (double)g[j] * g[j];
+            proj += (double)g[j] * rn_proj_weight(j);
+        }
+        fprintf(f, "grad_norm,%s,%.9g\n", p->name, sqrt(norm));
+        fprintf(f, "grad_proj,%s,%.9g\n", p->name, proj);
+        if (written_in_full(m, p))
+            for (size_t j = 0; j < p->count; j++) fprintf(f, "grad,%s[%zu],%.9g\n", p->name, j, g[j]);
+    }
+    cs_free(g);
+}
+
+/* The step on the model's batch; the CSV through a temporary name. */
+static int step_and_write(rn_model *m, int batch, const char *out_csv)
+{
+    rn_model_forward(m, 1);
+    rn_model_loss(m);
+    rn_model_backward(m);
+    float loss;
+    int correct;
+    rn_model_read_metrics(m, &loss, &correct);
+    float *logits = cs_alloc((size_t)batch * RN_CLASSES * sizeof(float), "check-step logits");
+    m->be->to_host(logits, m->logits, (size_t)batch * RN_CLASSES * sizeof(float));
+    cs_outfile o;
+    int rc = cs_outfile_open(&o, out_csv) != 0 ? 3 : 0;
+    if (rc == 0) {
+        fprintf(o.f, "kind,name,value\n");
+        fprintf(o.f, "loss,,%.9g\n", loss);
+        for (int i = 0; i < batch; i++)
+            for (int k = 0; k < RN_CLASSES; k++)
+                fprintf(o.f, "logit,%d:%d,%.9g\n", i, k, logits[(size_t)i * RN_CLASSES + k]);
+        write_gradients(o.f, m);
+        rc = cs_outfile_commit(&o) != 0 ? 3 : 0;
+    }
+    cs_free(logits);
+    return rc;
+}
+
+int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv)
+{
+    char path[CS_PATH_MAX];
+    cs_path_join(path, sizeof path, data_dir, "data_batch_1.bin");
+    rn_cifar d;
+    memset(&d, 0, sizeof d);
+    int rc = rn_cifar_read_first(&d, path, batch);
+    if (rc) return rc;
+    if (d.n < batch) {
+        cs_error("%s: --batch %d asks for more records than the file holds (%d)", path, batch, d.n);
+        rn_cifar_free(&d);
+        return 2;
+    }
+    size_t per = 3 * RN_CIFAR_SIDE * RN_CIFAR_SIDE;
+    float *images = cs_alloc((size_t)batch * per * sizeof(float), "check-step images");
+    int32_t *labels = cs_alloc((size_t)batch * sizeof(int32_t), "check-step labels");
+    for (int i = 0; i < batch; i++) {
+        rn_transform_plain(d.pixels + (size_t)i * RN_CIFAR_PIXELS, RN_CIFAR_SIDE, RN_CIFAR_SIDE,
+                           images + (size_t)i * per);
+        labels[i] = d.labels[i];
+    }
+    rn_model_set_batch(m, images, labels);
+    rc = step_and_write(m, batch, out_csv);
+    cs_free(images);
+    cs_free(labels);
+    rn_cifar_free(&d);
+    return rc;
+}
