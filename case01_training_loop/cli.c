@@ -111,8 +111,14 @@ static int on_option(int index, const char *arg, void *p)
 void c1_args_defaults(c1_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->cfg =
-        (c1_config){.h1 = 1024, .h2 = 1024, .out = C1_CLASSES, .batch = 256, .lr = 0.05f, .steps = 20, .slow_steps = 2};
+    a->cfg = (c1_config){.h1 = 1024,
+                         .h2 = 1024,
+                         .out = C1_CLASSES,
+                         .batch = 256,
+                         .lr = 0.05f,
+                         .steps = 20,
+                         .slow_steps = 2,
+                         .check_steps = C1_CHECK_STEPS};
     a->samples = 60000;
 }
 

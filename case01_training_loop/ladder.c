@@ -3,6 +3,7 @@
 #include "ladder.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cs_clock.h"
@@ -50,12 +51,40 @@ static cs_check compare_loss(const float *got, const float *ref, int steps, doub
     return c;
 }
 
-int c1_compare(const c1_workload *w, const c1_output *ref, const c1_output *got, int steps, cs_check *weights,
-               cs_check *loss)
+/* The weights' change d = got - w0 against the reference's d_ref = ref - w0
+ * (see the tolerances in ladder.h), in double: *change gets |d - d_ref| /
+ * |d_ref|, *along gets (d - d_ref) . d_ref / |d_ref|^2 in its rel_l2. */
+static void compare_change(const float *got, const float *ref, const float *w0, size_t n, cs_check *change,
+                           cs_check *along)
 {
-    *weights = cs_compare_f32(got->params, ref->params, w->layout.count, C1_TOL_WEIGHTS);
+    cs_check c = {.n = n, .tol = C1_TOL_CHANGE};
+    double diff2 = 0, ref2 = 0, dot = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i])) {
+            c.nonfinite++;
+            continue;
+        }
+        double d = (double)got[i] - ref[i], d_ref = (double)ref[i] - w0[i];
+        if (fabs(d) > c.max_abs) c.max_abs = fabs(d);
+        diff2 += d * d;
+        ref2 += d_ref * d_ref;
+        dot += d * d_ref;
+    }
+    c.rel_l2 = ref2 > 0 ? sqrt(diff2 / ref2) : sqrt(diff2);
+    c.status = c.nonfinite == 0 && c.rel_l2 <= C1_TOL_CHANGE ? CS_CHECK_PASS : CS_CHECK_FAIL;
+    *change = c;
+    c.tol = C1_TOL_ALONG;
+    c.rel_l2 = ref2 > 0 ? dot / ref2 : dot;
+    c.status = c.nonfinite == 0 && fabs(c.rel_l2) <= C1_TOL_ALONG ? CS_CHECK_PASS : CS_CHECK_FAIL;
+    *along = c;
+}
+
+int c1_compare(const c1_workload *w, const c1_output *ref, const c1_output *got, int steps, cs_check *weights,
+               cs_check *along, cs_check *loss)
+{
+    compare_change(got->params, ref->params, w->init_params, w->layout.count, weights, along);
     *loss = compare_loss(got->loss, ref->loss, steps, C1_TOL_LOSS);
-    return weights->status == CS_CHECK_PASS && loss->status == CS_CHECK_PASS;
+    return weights->status == CS_CHECK_PASS && along->status == CS_CHECK_PASS && loss->status == CS_CHECK_PASS;
 }
 
 /* What the runner times: one training run of the rung. */
@@ -73,32 +102,52 @@ static int train_once(void *p)
     return c->v->train(c->w, c->steps, c->out, c->state);
 }
 
+/* The tests' faults in rung v's check run (CS_FAULT_INJECT), each a bug
+ * its check must catch: "<rung>" trains with the gradient 1.01x too large
+ * (the learning rate 1.01x: the same SGD update), "<rung>_loss" reports
+ * the loss averaged over batch - 1 samples. */
+static c1_workload fault_workload(const c1_variant *v, const c1_workload *w)
+{
+    c1_workload f = *w;
+    if (cs_fault_injected(v->name)) f.cfg.lr *= 1.01f;
+    return f;
+}
+
+static void fault_loss(const c1_variant *v, c1_output *out, int steps, int batch)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s_loss", v->name);
+    if (!cs_fault_injected(name) || batch < 2) return;
+    for (int s = 0; s < steps; s++) out->loss[s] *= (float)batch / (float)(batch - 1);
+}
+
 /* The check run: untimed, the same number of steps for every variant, its
  * output poisoned first so that anything left unwritten fails. The rung's
- * check is the weights' and the loss's merged, with the weights' error. */
+ * check is the weights' two and the loss's merged, with the weights' error.
+ * The reference (ref NULL: cpu_slow) is marked REF: the others are compared
+ * with it, and it with an independent double-precision implementation by
+ * the test test_c1_reference. */
 static int check_run(const c1_variant *v, const c1_workload *w, const c1_output *ref, void *state, c1_run *res)
 {
-    const int check_steps = w->cfg.slow_steps;
+    const int check_steps = c1_check_steps(&w->cfg);
     c1_output_alloc(&res->check_out, w, check_steps);
     c1_output_poison(&res->check_out);
-    int rc = v->train(w, check_steps, &res->check_out, state);
+    c1_workload trained = fault_workload(v, w);
+    int rc = v->train(&trained, check_steps, &res->check_out, state);
     if (strcmp(v->device, "gpu") == 0 && rc == 0) cs_gpu_sync();
     if (rc != 0) return rc;
-    /* Test hook: corrupt one weight of the named variant, so the tests can
-     * show that the check catches a wrong result (exit code 1). */
-    if (cs_fault_injected(v->name)) res->check_out.params[0] += 0.01f;
-    if (ref != NULL) {
-        res->check_pass = c1_compare(w, ref, &res->check_out, check_steps, &res->weights, &res->loss);
-    } else { /* the reference itself: only finiteness can be checked */
-        cs_check self_w, self_l;
-        res->check_pass = c1_compare(w, &res->check_out, &res->check_out, check_steps, &self_w, &self_l);
-        res->weights = self_w;
-        res->loss = self_l;
-    }
+    fault_loss(v, &res->check_out, check_steps, w->cfg.batch);
     cs_check *c = &res->base.check;
+    if (ref == NULL) {
+        memset(c, 0, sizeof *c);
+        c->status = CS_CHECK_REF;
+        res->check_pass = 1;
+        return 0;
+    }
+    res->check_pass = c1_compare(w, ref, &res->check_out, check_steps, &res->weights, &res->along, &res->loss);
     *c = cs_check_merge(res->weights, res->loss);
     if (!res->check_pass) c->status = CS_CHECK_FAIL;
-    c->rel_l2 = res->weights.rel_l2; /* the table's error column: the weights' */
+    c->rel_l2 = res->weights.rel_l2; /* the table's error column: the weight change's */
     return 0;
 }
 

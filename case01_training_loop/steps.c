@@ -193,11 +193,11 @@ static int reference_run(c1_study *s)
     if (s->ntodo == 0 || strcmp(c1_ladder[s->todo[0]].name, "cpu_slow") == 0) return 0;
     const c1_variant *slow_v = c1_find_variant("cpu_slow");
     cs_progress("cpu_slow's check run (the reference)");
-    c1_output_alloc(&s->ref, &s->w, s->w.cfg.slow_steps);
+    c1_output_alloc(&s->ref, &s->w, c1_check_steps(&s->w.cfg));
     c1_output_poison(&s->ref);
     int prof_was = cs_prof_enabled();
     cs_prof_enable(0);
-    int rc = slow_v->train(&s->w, s->w.cfg.slow_steps, &s->ref, NULL);
+    int rc = slow_v->train(&s->w, c1_check_steps(&s->w.cfg), &s->ref, NULL);
     cs_prof_enable(prof_was);
     cs_progress_done();
     s->have_ref = 1; /* ours to free, even when the run failed */
@@ -354,7 +354,9 @@ static void report_begin(c1_study *s)
     cs_report_config(rep, "slow_steps", "%d", cfg->slow_steps);
     cs_report_config(rep, "gpu_steps", "%d", cfg->gpu_steps);
     cs_report_config(rep, "seed", "%llu", (unsigned long long)cfg->seed);
-    cs_report_config(rep, "tolerance_weights_rel_l2", "%g", C1_TOL_WEIGHTS);
+    cs_report_config(rep, "check_steps", "%d", c1_check_steps(cfg));
+    cs_report_config(rep, "tolerance_change_rel_l2", "%g", C1_TOL_CHANGE);
+    cs_report_config(rep, "tolerance_change_along", "%g", C1_TOL_ALONG);
     cs_report_config(rep, "tolerance_loss_rel", "%g", C1_TOL_LOSS);
     cs_report_config(rep, "time_unit", "%s", "seconds per training step");
     cs_report_config(rep, "quick", "%d", s->opt.quick);
@@ -378,9 +380,12 @@ void step6_verification(c1_study *s)
     const c1_config *cfg = &s->w.cfg;
     cs_step(6, "Verification");
     cs_say("  Every variant's check run (%d steps from the same initial weights, same samples)\n"
-           "  against cpu_slow's: final weights, relative L2 error (tolerance %.0e), and the loss\n"
-           "  of every step, worst relative difference (tolerance %.0e).\n",
-           cfg->slow_steps, C1_TOL_WEIGHTS, C1_TOL_LOSS);
+           "  against cpu_slow's, the reference (REF: test_c1_reference checks it against a\n"
+           "  double-precision implementation). The weights by what the training changed, w - w0,\n"
+           "  against the reference's change: relative L2 error (tolerance %.0e) and how much\n"
+           "  longer or shorter along it (tolerance %.0e); the loss of every step, worst relative\n"
+           "  difference (tolerance %.0e). Why these tolerances: case01_training_loop/ladder.h.\n",
+           c1_check_steps(cfg), C1_TOL_CHANGE, C1_TOL_ALONG, C1_TOL_LOSS);
     report_begin(s);
     for (int k = 0; k < C1_NVARIANTS; k++) {
         const c1_variant *v = &c1_ladder[k];
@@ -391,8 +396,12 @@ void step6_verification(c1_study *s)
         const c1_run *r = find_run(s, v->name);
         if (!r) continue;
         report_run(s, r);
-        cs_say("  %-13s weights rel. L2 error %.2e, loss max rel. difference %.2e, non-finite %zu: %s%s%s\n",
-               r->base.name, r->weights.rel_l2, r->loss.rel_l2, r->weights.nonfinite + r->loss.nonfinite,
+        if (r->base.check.status == CS_CHECK_REF) {
+            cs_say("  %-13s the reference: REF\n", r->base.name);
+            continue;
+        }
+        cs_say("  %-13s change rel. L2 error %.2e, along %+.1e, loss %.2e, non-finite %zu: %s%s%s\n", r->base.name,
+               r->weights.rel_l2, r->along.rel_l2, r->loss.rel_l2, r->weights.nonfinite + r->loss.nonfinite,
                r->check_pass ? cs_col_pass() : cs_col_fail(), r->check_pass ? "PASS" : "FAIL", cs_col_reset());
     }
     cs_report_finish(&s->report);
@@ -462,7 +471,7 @@ int c1_results(c1_study *s)
     if (cs_case_write_results(&s->report, &s->sys, dir) != 0) return 3;
     c1_chart_ladder(dir, &s->report);
     c1_chart_phases(dir, s->runs, s->nruns);
-    c1_chart_loss_curves(dir, s->runs, s->nruns, s->w.cfg.slow_steps);
+    c1_chart_loss_curves(dir, s->runs, s->nruns, c1_check_steps(&s->w.cfg));
     if (s->epoch_variant)
         c1_chart_epoch(dir, s->epoch_variant->name, s->epoch_out.loss, s->epoch_out.correct, s->w.cfg.batch, s->spe);
     if (cs_report_any_fail(&s->report)) {

@@ -219,7 +219,7 @@ static int check_config(const c1_config *cfg, const c1_dataset *data)
         cs_error("--batch %d is larger than the data set (%d images)", cfg->batch, data->n);
         return 2;
     }
-    if (cfg->steps < 0 || cfg->slow_steps < 0 || cfg->gpu_steps < 0) {
+    if (cfg->steps < 0 || cfg->slow_steps < 0 || cfg->gpu_steps < 0 || cfg->check_steps < 0) {
         cs_error("steps %d and slow steps %d: must not be negative", cfg->steps, cfg->slow_steps);
         return 2;
     }
@@ -238,6 +238,7 @@ int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *dat
     w->layout = c1_layout_of(&w->cfg);
     w->order_steps = cfg->steps > cfg->slow_steps ? cfg->steps : cfg->slow_steps;
     if (cfg->gpu_steps > w->order_steps) w->order_steps = cfg->gpu_steps;
+    if (c1_check_steps(cfg) > w->order_steps) w->order_steps = c1_check_steps(cfg);
 
     size_t order_len = (size_t)w->order_steps * (size_t)w->cfg.batch;
     w->init_params = malloc(w->layout.count * sizeof *w->init_params);

@@ -28,7 +28,8 @@ typedef struct {
     int batch;              /* samples per step (default 256) */
     float lr;               /* SGD learning rate (default 0.05) */
     int steps;              /* steps per timed run of a fast variant */
-    int slow_steps;         /* steps per timed run of a slow variant, and of the check run */
+    int slow_steps;         /* steps per timed run of a slow variant */
+    int check_steps;        /* steps of every variant's check run (0: slow_steps) */
     int gpu_steps;          /* steps per timed run of a fast GPU variant (they are so fast
                         that a run of `steps` would time mostly its start and end) */
     uint64_t seed;          /* initial weights, sample order, generated data */
@@ -59,7 +60,7 @@ typedef struct {
     const c1_dataset *data;
     float *init_params; /* layout.count floats: the initial weights */
     int32_t *order;     /* sample index for each (step, position): order[s * batch + i] */
-    int order_steps;    /* steps that order covers (max(steps, slow_steps, gpu_steps)) */
+    int order_steps;    /* steps that order covers (the most of all the step counts) */
 } c1_workload;
 
 /* What one training run produces. */
@@ -97,6 +98,12 @@ void c1_dataset_free(c1_dataset *d);
  * (message printed), 3 when out of memory. */
 int c1_workload_init(c1_workload *w, const c1_config *cfg, const c1_dataset *data);
 void c1_workload_free(c1_workload *w);
+
+/* Steps of the check run: cfg->check_steps, or slow_steps when 0. */
+static inline int c1_check_steps(const c1_config *cfg)
+{
+    return cfg->check_steps > 0 ? cfg->check_steps : cfg->slow_steps;
+}
 
 /* Steps in one epoch: data->n / batch. */
 int c1_steps_per_epoch(const c1_workload *w);

@@ -20,6 +20,7 @@ const char *cs_check_word(cs_check_status s)
     switch (s) {
     case CS_CHECK_PASS: return "PASS";
     case CS_CHECK_FAIL: return "FAIL";
+    case CS_CHECK_REF: return "REF";
     default: return "SKIP";
     }
 }

@@ -5,7 +5,15 @@
 
 #include <stddef.h>
 
-typedef enum { CS_CHECK_SKIP = 0, CS_CHECK_PASS, CS_CHECK_FAIL } cs_check_status;
+/* REF: the row is the reference the others are compared with (its own
+ * check is elsewhere, against something independent of it). */
+typedef enum { CS_CHECK_SKIP = 0, CS_CHECK_PASS, CS_CHECK_FAIL, CS_CHECK_REF } cs_check_status;
+
+/* A verdict with an error to show: PASS or FAIL (not SKIP, not REF). */
+static inline int cs_check_judged(cs_check_status s)
+{
+    return s == CS_CHECK_PASS || s == CS_CHECK_FAIL;
+}
 
 typedef struct {
     cs_check_status status;

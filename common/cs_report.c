@@ -172,7 +172,7 @@ static void format_cells(const cs_result *row, table_cells *c)
     else
         snprintf(c->pct, sizeof c->pct, "-");
     fmt_speedup(c->speedup, sizeof c->speedup, row->speedup);
-    if (row->check.status != CS_CHECK_SKIP && isfinite(row->check.rel_l2))
+    if (cs_check_judged(row->check.status) && isfinite(row->check.rel_l2))
         snprintf(c->error, sizeof c->error, "%.2e", row->check.rel_l2);
     else
         snprintf(c->error, sizeof c->error, "-");
@@ -271,7 +271,7 @@ static void write_csv(FILE *f, const cs_report *r)
     for (int i = 0; i < r->n; i++) {
         const cs_result *row = &r->rows[i];
         int ran = row->ran;
-        int checked = ran && row->check.status != CS_CHECK_SKIP;
+        int checked = ran && cs_check_judged(row->check.status);
         /* Numbers are formatted into these; what does not apply stays "". */
         char repeats[16] = "", median[32], min[32], max[32], throughput[32], speedup[32];
         char peak[32] = "", max_error[32], rel_l2[32], pct[32];
@@ -338,7 +338,7 @@ static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s)
         const cs_result *row = &r->rows[i];
         const cs_stats *t = &row->timing.time;
         int ran = row->ran;
-        int checked = ran && row->check.status != CS_CHECK_SKIP;
+        int checked = ran && cs_check_judged(row->check.status);
         cs_json_begin_object(&j);
         cs_json_kv_string(&j, "variant", row->variant);
         cs_json_kv_string(&j, "device", row->device);

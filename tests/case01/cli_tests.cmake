@@ -13,20 +13,20 @@ endfunction()
 
 # Every CPU variant trains the same model as cpu_slow.
 c1_test(equivalence_cpu --rm ${T}/eq_cpu --code 0
-  --stdout "cpu_slow +weights rel. L2 error .*PASS" --stdout "cpu_batched +weights rel. L2 error .*PASS"
-  --stdout "cpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL" --file ${T}/eq_cpu/results.csv
+  --stdout "cpu_slow +the reference: REF" --stdout "cpu_batched +change rel. L2 error .*PASS"
+  --stdout "cpu_fast +change rel. L2 error .*PASS" --no-stdout "FAIL" --file ${T}/eq_cpu/results.csv
   -- ${C1} --device cpu ${C1_SMALL} --out ${T}/eq_cpu)
 # Every GPU variant, when a device is there (else skipped).
 c1_test(equivalence_gpu --rm ${T}/eq_gpu --code 0 --skip-if "no CUDA device|CUDA was not built"
-  --stdout "gpu_slow +weights rel. L2 error .*PASS" --stdout "gpu_batched +weights rel. L2 error .*PASS"
-  --stdout "gpu_resident +weights rel. L2 error .*PASS" --stdout "gpu_async +weights rel. L2 error .*PASS"
-  --stdout "gpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
+  --stdout "gpu_slow +change rel. L2 error .*PASS" --stdout "gpu_batched +change rel. L2 error .*PASS"
+  --stdout "gpu_resident +change rel. L2 error .*PASS" --stdout "gpu_async +change rel. L2 error .*PASS"
+  --stdout "gpu_fast +change rel. L2 error .*PASS" --no-stdout "FAIL"
   -- ${C1} --device gpu ${C1_SMALL} --out ${T}/eq_gpu)
 set_tests_properties(case01.equivalence_gpu PROPERTIES LABELS "case01;gpu")
 # gpu_fast streaming its batches (a 1 MB data budget forces it) and without the graph.
 c1_test(gpu_fast_streaming --rm ${T}/eq_stream --code 0 --skip-if "no CUDA device|CUDA was not built"
   --env C1_NO_GRAPH=1
-  --stdout "gpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
+  --stdout "gpu_fast +change rel. L2 error .*PASS" --no-stdout "FAIL"
   -- ${C1} --device gpu --variant gpu_fast --gpu-data-budget 1 --hidden1 33 --hidden2 17 --batch 8
      --samples 3000 --steps 4 --slow-steps 3 --repeat 1 --warmup 0 --no-epoch --no-plot --out ${T}/eq_stream)
 set_tests_properties(case01.gpu_fast_streaming PROPERTIES LABELS "case01;gpu")
@@ -35,15 +35,35 @@ set_tests_properties(case01.gpu_fast_streaming PROPERTIES LABELS "case01;gpu")
 set(FMNIST /usr/share/datasets/fashion-mnist)
 if(CS_HAVE_ZLIB AND EXISTS ${FMNIST}/train-images-idx3-ubyte.gz)
   c1_test(fashion_mnist --rm ${T}/fmnist --code 0
-    --stdout "60000 images of 28x28" --stdout "cpu_fast +weights rel. L2 error .*PASS" --no-stdout "FAIL"
+    --stdout "60000 images of 28x28" --stdout "cpu_fast +change rel. L2 error .*PASS" --no-stdout "FAIL"
     -- ${C1} --data ${FMNIST} --device cpu --hidden1 64 --hidden2 32 --batch 64 --steps 5
        --slow-steps 2 --repeat 1 --warmup 0 --no-epoch --no-plot --out ${T}/fmnist)
 endif()
 
-# The check can fail: a corrupted weight must give FAIL and exit code 1.
-c1_test(check_catches_fault --rm ${T}/fault --code 1 --env CS_FAULT_INJECT=cpu_fast
-  --stdout "cpu_fast +weights rel. L2 error .*FAIL" --stderr "correctness check FAILED"
-  -- ${C1} --device cpu --variant cpu_slow,cpu_fast ${C1_SMALL} --out ${T}/fault)
+# The checks can fail, on every rung: a gradient 1.01x too large (CS_FAULT_INJECT=<rung>)
+# must fail the weights' check (its change along the reference's: +7e-3 at this size, +1.0e-2
+# at the default, against a tolerance of 2e-4), a loss averaged over batch - 1 samples
+# (<rung>_loss, 8/7 here) the loss's;
+# each gives FAIL and exit code 1. The GPU rungs' run when a device is there.
+foreach(rung cpu_batched cpu_fast gpu_slow gpu_batched gpu_resident gpu_async gpu_fast)
+  set(dev cpu)
+  if(rung MATCHES "^gpu_")
+    set(dev gpu)
+  endif()
+  c1_test(check_catches_gradient_fault_${rung} --rm ${T}/fault_${rung} --code 1 --env CS_FAULT_INJECT=${rung}
+    --skip-if "no CUDA device|CUDA was not built"
+    --stdout "${rung} +change rel. L2 error .*along \\+[0-9.]+e-0[23].*FAIL" --stderr "correctness check FAILED"
+    -- ${C1} --device ${dev} --variant ${rung} ${C1_SMALL} --out ${T}/fault_${rung})
+  c1_test(check_catches_loss_fault_${rung} --rm ${T}/fault_loss_${rung} --code 1 --env CS_FAULT_INJECT=${rung}_loss
+    --skip-if "no CUDA device|CUDA was not built"
+    --stdout "${rung} +change rel. L2 error [0-9.e+-]+, along [-+][0-9.]+e-[01][0-9], loss 1\\.4[0-9]e-01.*FAIL"
+    --stderr "correctness check FAILED"
+    -- ${C1} --device ${dev} --variant ${rung} ${C1_SMALL} --out ${T}/fault_loss_${rung})
+  if(dev STREQUAL "gpu")
+    set_tests_properties(case01.check_catches_gradient_fault_${rung} case01.check_catches_loss_fault_${rung}
+                         PROPERTIES LABELS "case01;gpu")
+  endif()
+endforeach()
 
 # --quick: the whole case, seven steps, files and charts' scripts.
 c1_test(quick --rm ${T}/quick --code 0

@@ -54,12 +54,12 @@ static void compare_rungs(const c1_workload *w, int steps, c1_output outs[NRUNGS
         CHECK(train_once(v, w, steps, &outs[r]) == 0);
         check_written(w, &outs[r], steps, v->name);
 
-        cs_check cw, cl;
-        int same = c1_compare(w, &outs[0], &outs[r], steps, &cw, &cl);
-        printf("%-12s %d steps: weights rel L2 %.2e, loss worst rel %.2e, loss %.4f -> %.4f, "
-               "correct %d -> %d: %s\n",
-               v->name, steps, cw.rel_l2, cl.max_abs, outs[r].loss[0], outs[r].loss[steps - 1], outs[r].correct[0],
-               outs[r].correct[steps - 1], same ? "same" : "DIFFERENT");
+        cs_check cw, ca, cl;
+        int same = c1_compare(w, &outs[0], &outs[r], steps, &cw, &ca, &cl);
+        printf("%-12s %d steps: weight change rel L2 %.2e, along %+.2e, loss worst rel %.2e (abs %.2e), "
+               "loss %.4f -> %.4f, correct %d -> %d: %s\n",
+               v->name, steps, cw.rel_l2, ca.rel_l2, cl.rel_l2, cl.max_abs, outs[r].loss[0], outs[r].loss[steps - 1],
+               outs[r].correct[0], outs[r].correct[steps - 1], same ? "same" : "DIFFERENT");
         CHECK(same);
         /* The accuracy of each step is counted on the same forward pass. */
         int counts_differ = 0;

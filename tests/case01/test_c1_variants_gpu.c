@@ -41,10 +41,10 @@ static void check_correct(const char *label, const c1_output *ref, const c1_outp
 /* Compares got with ref over STEPS steps; prints the figures. */
 static void check_against(const char *label, const c1_workload *w, const c1_output *ref, const c1_output *got)
 {
-    cs_check cw, cl;
-    int ok = c1_compare(w, ref, got, STEPS, &cw, &cl);
-    printf("%-28s weights: rel. L2 %.3g, max abs %.3g; loss: rel. %.3g, max abs %.3g: %s\n", label, cw.rel_l2,
-           cw.max_abs, cl.rel_l2, cl.max_abs, ok ? "PASS" : "FAIL");
+    cs_check cw, ca, cl;
+    int ok = c1_compare(w, ref, got, STEPS, &cw, &ca, &cl);
+    printf("%-28s weight change: rel. L2 %.3g, along %+.3g, max abs %.3g; loss: rel. %.3g, max abs %.3g: %s\n", label,
+           cw.rel_l2, ca.rel_l2, cw.max_abs, cl.rel_l2, cl.max_abs, ok ? "PASS" : "FAIL");
     CHECK(ok == 1);
     CHECK(cw.nonfinite == 0);
     check_correct(label, ref, got, STEPS);
