@@ -75,6 +75,30 @@ static int run_timed(void *p)
 /* The first run is instrumented (phase profiler on) and serves as the
  * warm-up; the timed runs follow with the profiler off, so its cost (two
  * clock reads per region) never enters the figures. */
+/* The tests' faults (CS_FAULT_INJECT), each a bug the comparison must catch
+ * in the named rung's result: "<rung>" one cent too many in the first
+ * group's sum; "<rung>_reject" one rejected row counted under the next
+ * reason; "<rung>_hour" one accepted row counted in the next hour. */
+static void inject_faults(const char *rung, c2_result *res)
+{
+    char name[64];
+    if (cs_fault_injected(rung) && res->ngroups > 0) res->groups[0].sum_cents += 1;
+    snprintf(name, sizeof name, "%s_reject", rung);
+    for (int i = 0; i + 1 < C2_NREASONS && cs_fault_injected(name); i++)
+        if (res->rejected[i] > 0) {
+            res->rejected[i]--;
+            res->rejected[i + 1]++;
+            break;
+        }
+    snprintf(name, sizeof name, "%s_hour", rung);
+    for (int h = 0; h < 24 && cs_fault_injected(name); h++)
+        if (res->hours[h] > 0) {
+            res->hours[h]--;
+            res->hours[(h + 1) % 24]++;
+            break;
+        }
+}
+
 int c2_run_rung(const c2_rung *r, const c2_job *job, const cs_run_opts *opts, c2_rung_run *out)
 {
     memset(out, 0, sizeof *out);
@@ -104,9 +128,7 @@ int c2_run_rung(const c2_rung *r, const c2_job *job, const cs_run_opts *opts, c2
      * with the profiler off, leave them as they are (cs_rung_time). */
     out->base.nphases = cs_prof_entries(out->base.phases, CS_PROF_MAX_NAMES);
     c2_result_sort(&out->result);
-    /* Test hook: corrupt the named rung's result, so the tests can show that
-     * the comparison catches a wrong answer (exit code 1). */
-    if (cs_fault_injected(r->name) && out->result.ngroups > 0) out->result.groups[0].sum_cents += 1;
+    inject_faults(r->name, &out->result);
 
     cs_prof_enable(0);
     cs_run_opts o = *opts;

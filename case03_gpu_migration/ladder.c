@@ -1,6 +1,7 @@
 /* The ladder: which variants exist and how one is run and checked. */
 #include "ladder.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cs_clock.h"
@@ -49,6 +50,24 @@ static int run_once(void *p)
     return c->v->run(c->w, c->out, c->state);
 }
 
+/* The tests' faults (CS_FAULT_INJECT), one per part of the check, each a
+ * bug it must catch in rung v's output: "<rung>" one element of X off by
+ * 1; "<rung>_rowsum" every row sum short of one column's share (a loop
+ * bound off by one: 1/n of each sum); "<rung>_small" the last small
+ * product a copy of the one before (an index off by one). */
+static void inject_faults(const c3_variant *v, const c3_config *c, c3_output *out)
+{
+    char name[64];
+    if (cs_fault_injected(v->name)) out->x[0] += 1.0f;
+    snprintf(name, sizeof name, "%s_rowsum", v->name);
+    if (cs_fault_injected(name))
+        for (size_t i = 0; i < (size_t)c->iters * c->n; i++) out->rowsum[i] *= (float)(c->n - 1) / (float)c->n;
+    snprintf(name, sizeof name, "%s_small", v->name);
+    size_t s2 = (size_t)c->small * c->small;
+    if (cs_fault_injected(name) && c->batch >= 2)
+        memcpy(out->small + (size_t)(c->batch - 1) * s2, out->small + (size_t)(c->batch - 2) * s2, s2 * sizeof(float));
+}
+
 int c3_run_variant(const c3_variant *v, const c3_workload *w, const cs_run_opts *opts, c3_run *res)
 {
     c3_output out;
@@ -71,9 +90,7 @@ int c3_run_variant(const c3_variant *v, const c3_workload *w, const cs_run_opts 
     run_ctx ctx = {v, w, &out, state};
     rc = cs_rung_time(res, run_once, &ctx, opts);
     if (rc == 0) {
-        /* Test hook: corrupt one output of the named variant, so the tests
-         * can show that the check catches a wrong result (exit code 1). */
-        if (cs_fault_injected(v->name)) out.x[0] += 1.0f;
+        inject_faults(v, &w->cfg, &out);
         res->check = c3_check(w, &out, C3_TOL_FP32);
         res->peak_mem = cs_rung_memory(res);
     }

@@ -68,6 +68,18 @@ c2_test(fast_many_threads_hand --rm ${T}/hand16 --code 0
 c2_test(check_catches_fault --rm ${T}/fault --code 1 --env CS_FAULT_INJECT=fused
   --stdout "slow +PASS" --stdout "fused +FAIL +max error 1 cents \\(tolerance 0\\): group" --stderr "differed"
   -- ${C2} --rows 2000 --variant slow,fused ${C2_FAST_RUN} --out ${T}/fault)
+# The other parts of the comparison, on every rung but slow (the default
+# --malformed gives every reason and hour rows): a rejected row counted under
+# the next reason, an accepted row in the next hour.
+foreach(rung views hashed fused columnar parallel fast)
+  c2_test(check_catches_reject_fault_${rung} --rm ${T}/fault_rej_${rung} --code 1
+    --env CS_FAULT_INJECT=${rung}_reject --stdout "${rung} +FAIL .*(unterminated_quote|missing_field|extra_field|bad_timestamp|bad_amount|unknown_currency): [0-9]+ against"
+    --stderr "differed"
+    -- ${C2} --rows 2000 --variant ${rung} ${C2_FAST_RUN} --out ${T}/fault_rej_${rung})
+  c2_test(check_catches_hour_fault_${rung} --rm ${T}/fault_hour_${rung} --code 1
+    --env CS_FAULT_INJECT=${rung}_hour --stdout "${rung} +FAIL .*an hour of the histogram" --stderr "differed"
+    -- ${C2} --rows 2000 --variant ${rung} ${C2_FAST_RUN} --out ${T}/fault_hour_${rung})
+endforeach()
 # A rung run alone is compared with the reference, not with itself, and slow
 # does not run at all: a wrong fast fails with --variant fast.
 c2_test(check_alone_against_reference --rm ${T}/fault_alone --code 1 --env CS_FAULT_INJECT=fast
