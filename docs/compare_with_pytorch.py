@@ -52,10 +52,15 @@ TOL = {"cpu": 1e-4, "gpu": 1e-3}
 
 
 def run(cmd, what):
-    """Runs lab_resnet; None, or the exit code to return after its message."""
+    """Runs lab_resnet; None, or the exit code to return after its message.
+    No usable GPU is a skip (77), or a failure (1) where CS_REQUIRE_GPU=1
+    (tools/gpu_verify.sh on a GPU machine: a probe's error is not "no GPU")."""
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode == 3 and "--device gpu:" in r.stderr:
         # lab_resnet's one line for "no usable GPU here" (cs_case.c)
+        if os.environ.get("CS_REQUIRE_GPU") == "1":
+            print(f"CS_REQUIRE_GPU=1 and the test would be skipped: {r.stderr.strip()}", file=sys.stderr)
+            return 1
         print(f"skipped: {r.stderr.strip()}", file=sys.stderr)
         return 77
     if r.returncode != 0:

@@ -9,7 +9,8 @@
 #   --stderr-lines N    stderr must have exactly N lines (a one-line error)
 #   --file PATH         PATH must exist and be non-empty after the run
 #   --absent PATH       PATH must not exist after the run (no half-written output)
-#   --skip-if REGEX     exit 77 (skipped) when stderr matches (e.g. no GPU)
+#   --skip-if REGEX     exit 77 (skipped) when stderr matches (e.g. no GPU);
+#                       a failure instead where CS_REQUIRE_GPU=1
 #   --env NAME=VALUE    set in the command's environment
 #   --rm PATH           remove PATH before the run
 #   --same A B          files A and B must be identical after the run
@@ -43,6 +44,11 @@ rc=$?
 fail=0
 say() { echo "run_expect: $*" >&2; fail=1; }
 if [ -n "$skip_re" ] && grep -Eq -- "$skip_re" "$tmp/err"; then
+  # CS_REQUIRE_GPU=1 (tools/gpu_verify.sh on a GPU machine): a skip fails.
+  if [ "${CS_REQUIRE_GPU:-}" = 1 ]; then
+    echo "run_expect: CS_REQUIRE_GPU=1 and the test would be skipped: $(head -n1 "$tmp/err")" >&2
+    exit 1
+  fi
   echo "skipped: $(head -n1 "$tmp/err")"
   exit 77
 fi

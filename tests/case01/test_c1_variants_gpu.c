@@ -78,10 +78,7 @@ static int outputs_identical(const c1_workload *w, const c1_output *a, const c1_
 int main(void)
 {
     char why[256];
-    if (!cs_gpu_probe(why, sizeof why)) {
-        printf("skipped: %s\n", why);
-        return 77;
-    }
+    if (!cs_gpu_probe(why, sizeof why)) return cs_test_skip_gpu(why);
 
     c1_dataset data;
     if (c1_dataset_generate(&data, 200, 11) != 0) return 1;

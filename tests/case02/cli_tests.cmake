@@ -191,7 +191,7 @@ c2_test(empty_category --rm ${T}/empty_cat --code 0 --no-stdout "FAIL"
 set(C2_PANDAS ${CMAKE_SOURCE_DIR}/docs/case02_pandas_compare.py)
 c2_test(pandas_peer_generated --rm ${T}/pd --rm ${T}/pd.csv --code 0 --skip-if "skipped: pandas"
   --stdout "groups.csv: PASS" --stdout "summary.csv: PASS" --stdout "unterminated_quote 1" --no-stdout "FAIL"
-  -- bash -c "'${C2}' --generate 20000 --malformed 0.05 --crlf --bom --no-final-newline --out-csv '${T}/pd.csv' && '${C2}' --input '${T}/pd.csv' --variant fast --repeat 1 --warmup 0 --no-plot --out '${T}/pd' >/dev/null && '${CS_PYTHON}' '${C2_PANDAS}' --input '${T}/pd.csv' --expect '${T}/pd' --repeat 1 --warmup 0")
+  -- bash -c "'${C2}' --generate 20000 --malformed 0.05 --crlf --bom --no-final-newline --out-csv '${T}/pd.csv' && '${C2}' --input '${T}/pd.csv' --variant fast --repeat 1 --warmup 0 --no-plot --out '${T}/pd' >/dev/null && '${CS_PYTHON_PANDAS}' '${C2_PANDAS}' --input '${T}/pd.csv' --expect '${T}/pd' --repeat 1 --warmup 0")
 c2_test(pandas_peer_quote_rows --rm ${T}/pdq --code 0 --skip-if "skipped: pandas"
   --stdout "^PASS" --no-stdout "FAIL"
-  -- bash -c "'${C2}' --input '${D}/quote_rows.csv' --variant fast --repeat 1 --warmup 0 --no-plot --out '${T}/pdq' >/dev/null && '${CS_PYTHON}' '${C2_PANDAS}' --input '${D}/quote_rows.csv' --expect '${T}/pdq' --repeat 1 --warmup 0")
+  -- bash -c "'${C2}' --input '${D}/quote_rows.csv' --variant fast --repeat 1 --warmup 0 --no-plot --out '${T}/pdq' >/dev/null && '${CS_PYTHON_PANDAS}' '${C2_PANDAS}' --input '${D}/quote_rows.csv' --expect '${T}/pdq' --repeat 1 --warmup 0")

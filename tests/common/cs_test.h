@@ -3,8 +3,9 @@
 #ifndef CS_TEST_H
 #define CS_TEST_H
 
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static int cs_test_passed, cs_test_failed;
 
@@ -29,6 +30,21 @@ static int cs_test_passed, cs_test_failed;
                     cs_a_, #b, cs_b_, (double)(tol));                                                            \
         }                                                                                                        \
     } while (0)
+
+/* A GPU test's skip: exit code 77 (CTest's skipped), printing why. Where
+ * CS_REQUIRE_GPU=1 (tools/gpu_verify.sh sets it on a machine that has a
+ * GPU), a skip is a failure: exit code 1, so an error in the probe on a GPU
+ * machine cannot pass as "no device". */
+static inline int cs_test_skip_gpu(const char *why)
+{
+    const char *require = getenv("CS_REQUIRE_GPU");
+    if (require && require[0] == '1') {
+        printf("FAILED: CS_REQUIRE_GPU=1 and the GPU test would be skipped: %s\n", why);
+        return 1;
+    }
+    printf("skipped: %s\n", why);
+    return 77;
+}
 
 static inline int cs_test_done(void)
 {

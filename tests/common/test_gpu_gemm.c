@@ -10,10 +10,7 @@
 int main(void)
 {
     char why[256];
-    if (!cs_gpu_probe(why, sizeof why)) {
-        printf("skipped: %s\n", why);
-        return 77;
-    }
+    if (!cs_gpu_probe(why, sizeof why)) return cs_test_skip_gpu(why);
 
     size_t live_before = cs_gpu_tracked_bytes();
     cs_gpu_tracked_reset_peak();

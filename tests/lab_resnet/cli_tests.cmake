@@ -75,14 +75,14 @@ set_tests_properties(lab_resnet.check_step_cpu_vs_gpu_fault PROPERTIES LABELS "l
 # 0's is not: see widen_for_conditioning in the script).
 if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
   add_test(NAME lab_resnet.compare_with_pytorch
-    COMMAND ${CS_PYTHON} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
+    COMMAND ${CS_PYTHON_TORCH} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
             --batch 8 --seed 1 --work ${T}/compare)
   set_tests_properties(lab_resnet.compare_with_pytorch PROPERTIES LABELS "lab_resnet" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
   # The GPU backend's whole training step against PyTorch's (on the CPU,
   # in float64), within 1e-3; 77 without a GPU.
   add_test(NAME lab_resnet.compare_with_pytorch_gpu
-    COMMAND ${CS_PYTHON} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
+    COMMAND ${CS_PYTHON_TORCH} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
             --batch 8 --seed 1 --work ${T}/compare_gpu)
   set_tests_properties(lab_resnet.compare_with_pytorch_gpu PROPERTIES LABELS "lab_resnet;gpu"
                        TIMEOUT 600 SKIP_RETURN_CODE 77)

@@ -15,12 +15,12 @@ Exit codes: 0 agree, 1 disagree, 2 a failed lab_resnet run, 77 no usable GPU.
 """
 import argparse
 import os
-import subprocess
 import sys
 
 # The check-step CSV reader and comparison (standard library only).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs"))
 import check_step_csv  # noqa: E402
+from compare_with_pytorch import run as run_lab  # noqa: E402  (its skip rules too)
 
 
 def main():
@@ -37,13 +37,8 @@ def main():
         out = os.path.join(args.work, f"step_{device}.csv")
         cmd = [args.lab, "check-step", "--device", device, "--data", args.data,
                "--batch", str(args.batch), "--out", out]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode == 3 and device == "gpu" and "--device gpu:" in r.stderr:
-            print(f"skipped: {r.stderr.strip()}", file=sys.stderr)
-            return 77
-        if r.returncode != 0:
-            print(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}", file=sys.stderr)
-            return 2
+        if (rc := run_lab(cmd, "lab_resnet check-step")) is not None:
+            return rc
         steps[device] = check_step_csv.read(out)
     ok = check_step_csv.report(check_step_csv.compare(steps["gpu"], steps["cpu"]), args.tol, "the GPU", "the CPU")
     print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch})")

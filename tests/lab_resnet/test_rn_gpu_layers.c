@@ -541,16 +541,10 @@ static void check_adam(size_t count, int steps)
 int main(void)
 {
     char why[256];
-    if (!cs_gpu_probe(why, sizeof why)) {
-        printf("skipped: %s\n", why);
-        return 77;
-    }
+    if (!cs_gpu_probe(why, sizeof why)) return cs_test_skip_gpu(why);
     cpu = rn_cpu_backend();
     gpu = rn_gpu_backend();
-    if (gpu == NULL) {
-        printf("skipped: this build has no GPU backend\n");
-        return 77;
-    }
+    if (gpu == NULL) return cs_test_skip_gpu("this build has no GPU backend");
     CHECK(strcmp(gpu->name, "gpu") == 0);
     CHECK(gpu->on_device == 1);
     cs_rng_seed(&rng, 1313, 0);
