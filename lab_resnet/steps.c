@@ -173,6 +173,11 @@ int step4_baseline_epoch(rn_lab *lab)
     if (rc) return rc;
     /* Test accuracy in evaluation mode, at the training size (no augmentation). */
     lab->test_acc = rn_evaluate(&lab->m, &lab->test, a->img, a->eval_batches);
+    if (!isfinite(lab->test_acc)) {
+        cs_error("evaluation: the test set (%d images) cannot be evaluated at %d x %d in batches of %d", lab->test.n,
+                 a->img, a->img, a->batch);
+        return 3;
+    }
     print_epoch(lab);
     print_memory(&lab->m);
     return 0;

@@ -126,7 +126,7 @@ void rn_train_result_free(rn_train_result *r)
 double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches)
 {
     rn_loader ld;
-    if (img != m->img || rn_loader_init(&ld, data, m->batch, img, 0, 0) != 0) return 0.0;
+    if (img != m->img || rn_loader_init(&ld, data, m->batch, img, 0, 0) != 0) return NAN; /* not 0: no accuracy */
     rn_loader_start_epoch(&ld, 0);
     int batches = ld.batches;
     if (max_batches > 0 && batches > max_batches) batches = max_batches;

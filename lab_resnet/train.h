@@ -44,7 +44,9 @@ void rn_train_result_free(rn_train_result *r);
 
 /* Accuracy in evaluation mode (running statistics) over up to max_batches
  * batches of `data` (0: all), no augmentation: each whole image resized to
- * img x img (the model's prepared size) and normalised. */
+ * img x img (the model's prepared size) and normalised. NaN, not a
+ * plausible 0, when img is not the prepared size or the batch is larger
+ * than the data. */
 double rn_evaluate(rn_model *m, const rn_cifar *data, int img, int max_batches);
 
 #endif

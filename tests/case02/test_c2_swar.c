@@ -24,7 +24,9 @@ static void test_eight_digits(void)
 }
 
 /* ---- c2_swar_amount ------------------------------------------------------ */
-static const char amount_alphabet[] = {'0', '1', '9', '.', '-', '/', ':', 'x'};
+/* (char)0xB0 is '0' with the top bit set: a SWAR test that forgot that bit
+ * would take it for a digit. */
+static const char amount_alphabet[] = {'0', '1', '9', '.', '-', '/', ':', 'x', (char)0xB0};
 #define NA ((int)sizeof amount_alphabet)
 
 static long long amount_checked, amount_mismatches;
@@ -107,7 +109,7 @@ static void test_amount_values(void)
 /* ---- c2_swar_clock --------------------------------------------------------- */
 /* digits on both sides of each range's edge (23/25, 59/60), and the bytes
  * just below '0' and just above '9' */
-static const char clock_alphabet[] = {'0', '2', '3', '5', '6', '9', ':', '/'};
+static const char clock_alphabet[] = {'0', '2', '3', '5', '6', '9', ':', '/', (char)0xBA}; /* 0xBA: ':' | 0x80 */
 #define NC ((int)sizeof clock_alphabet)
 
 static void test_clock_exhaustive(void)

@@ -4,7 +4,12 @@
  * any compiler. The target defines its own main as
  *     int main(int argc, char **argv) { return cs_fuzz_replay(argc, argv, "fuzz_x", "all held"); }
  * A broken invariant aborts inside the target; here a file that cannot be
- * read is exit code 2 (3 when memory runs out), and no file at all is 2. */
+ * read is exit code 2 (3 when memory runs out), and no file at all is 2.
+ *
+ * A target that accepts or refuses its input says which in
+ * cs_fuzz_accepted (1 or 0); the replay then holds the seed corpus to its
+ * names: a file called valid_* must be accepted and bad_* refused (exit
+ * code 1 otherwise), so a parser that refuses everything cannot pass. */
 #ifndef CS_FUZZ_REPLAY_H
 #define CS_FUZZ_REPLAY_H
 
@@ -15,6 +20,21 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The last input's verdict, set by the target: 1 accepted, 0 refused, -1 unsaid. */
+static int cs_fuzz_accepted = -1;
+
+/* 0 when the verdict agrees with the file's name (or either says nothing). */
+static inline int cs_fuzz_check_name(const char *name, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int want = strncmp(base, "valid_", 6) == 0 ? 1 : strncmp(base, "bad_", 4) == 0 ? 0 : -1;
+    if (want < 0 || cs_fuzz_accepted < 0 || want == cs_fuzz_accepted) return 0;
+    fprintf(stderr, "%s: %s was %s, its name says it must be %s\n", name, path,
+            cs_fuzz_accepted ? "accepted" : "refused", want ? "accepted" : "refused");
+    return 1;
+}
 
 /* A target's invariant: when it does not hold, one line naming it, then
  * abort (libFuzzer keeps the input as a crash). */
@@ -53,8 +73,10 @@ static inline int cs_fuzz_replay(int argc, char **argv, const char *name, const 
             len += n;
         }
         fclose(f);
+        cs_fuzz_accepted = -1;
         LLVMFuzzerTestOneInput(data, len);
         free(data);
+        if (cs_fuzz_check_name(name, argv[a]) != 0) return 1;
         ran++;
     }
     printf("%s: %d inputs, %s\n", name, ran, verdict);

@@ -57,3 +57,12 @@ cs_fuzz_target(PREFIX lab_resnet NAME fuzz_model
           ${CMAKE_SOURCE_DIR}/tests/common/cs_fuzz_replay.h
   LIBS m
   FUZZ_ARGS -close_fd_mask=3 -max_len=4096 -rss_limit_mb=4096)
+
+# The replay holds the seed corpus to its names (cs_fuzz_replay.h): a refused
+# file named valid_* must fail it (a reader that refused everything would
+# otherwise pass).
+add_test(NAME lab_resnet.fuzz_st_names_checked
+  COMMAND bash -c "cp \"$1\" \"$2/valid_but_bad.safetensors\" && \"$0\" \"$2/valid_but_bad.safetensors\" 2>&1 | grep -q 'was refused, its name says it must be accepted' && ! \"$0\" \"$2/valid_but_bad.safetensors\""
+          $<TARGET_FILE:fuzz_st_replay> ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus/bad_dtype.safetensors
+          ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(lab_resnet.fuzz_st_names_checked PROPERTIES LABELS "lab_resnet")

@@ -75,6 +75,10 @@ int main(void)
     CHECK(rn_loader_init(&ld, &d, 8, 32, 0, 3) == 0); /* no augmentation: fit the 64 images */
 
     whole_model_gradcheck(&m, &ld);
+    /* Evaluation at another size than the prepared one has no accuracy. */
+    CHECK(isnan(rn_evaluate(&m, &d, 64, 1)));
+    double acc = rn_evaluate(&m, &d, 32, 2);
+    CHECK(acc >= 0.0 && acc <= 1.0);
 
     rn_train_opts o = {.batches = 8, .warmup = 0, .log_every = 0};
     double first = 0, last = 0;
