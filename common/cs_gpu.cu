@@ -13,6 +13,7 @@
 extern "C" {
 #include "cs_clock.h"
 #include "cs_console.h"
+#include "cs_fault.h"
 #include "cs_profiler.h"
 #include "cs_stats.h"
 }
@@ -173,6 +174,11 @@ static std::atomic<size_t> tracked_peak{0};
 void *cs_gpu_malloc_at(size_t bytes, const char *what, const char *file, int line)
 {
     void *p = NULL;
+    /* The tests' faults (CS_FAULT_INJECT): gpu_oom asks for more than any
+     * device holds, the real out-of-memory path; gpu_error fails as a
+     * runtime error would (a launch failure reported at the next call). */
+    if (cs_fault_injected("gpu_oom")) bytes = (size_t)1 << 62;
+    if (cs_fault_injected("gpu_error")) cs_cuda_fail(cudaErrorLaunchFailure, "cudaMalloc (injected)", file, line);
     cudaError_t err = cudaMalloc(&p, bytes);
     if (err == cudaErrorMemoryAllocation) {
         cudaGetLastError(); /* clear it, so cudaMemGetInfo below does not fail */

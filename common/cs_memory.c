@@ -13,6 +13,7 @@
 #include "cs_memory.h"
 
 #include "cs_console.h"
+#include "cs_fault.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -96,9 +97,19 @@ static _Noreturn void out_of_memory(size_t bytes, const char *what)
     exit(3);
 }
 
+/* The tests' fault (CS_FAULT_INJECT=host_oom): every block of 1 MiB or
+ * more fails as if memory had run out, to show the path every case takes
+ * then (one line, exit code 3, no output half written). Looked up once. */
+static int oom_injected(size_t bytes)
+{
+    static int injected = -1;
+    if (injected < 0) injected = cs_fault_injected("host_oom");
+    return injected && bytes >= ((size_t)1 << 20);
+}
+
 void *cs_alloc(size_t bytes, const char *what)
 {
-    if (bytes > SIZE_MAX - sizeof(block_header)) out_of_memory(bytes, what);
+    if (bytes > SIZE_MAX - sizeof(block_header) || oom_injected(bytes)) out_of_memory(bytes, what);
     void *base = NULL;
     if (posix_memalign(&base, CS_ALIGN, sizeof(block_header) + bytes) != 0) out_of_memory(bytes, what);
     block_header *h = base;

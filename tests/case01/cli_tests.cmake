@@ -170,3 +170,31 @@ add_test(NAME case01.threads_cannot_start
           -- ${C1} --quick --threads 4 --out ${T}/threads_out)
 set_tests_properties(case01.threads_cannot_start PROPERTIES LABELS "case01" TIMEOUT 60
                      SKIP_RETURN_CODE 77)
+
+# Options out of their bounds (exit 2, before any work), and the exit-3 paths:
+# memory that runs out (CS_FAULT_INJECT=host_oom: every block of 1 MiB or more
+# fails), a results file that cannot be written (a file size limit: the write
+# fails as on a full disk; no file is left), and the GPU's own errors (out of
+# device memory, a runtime error), each one line on stderr.
+set(LIMIT ${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh)
+c1_test(bad_steps_zero --code 2 --stderr-lines 1 --stderr "--steps: 0 is out of range \\(1..100000\\)" --absent ${T}/bad
+  -- ${C1} --steps 0 --out ${T}/bad)
+c1_test(bad_slow_steps_too_many --code 2 --stderr-lines 1 --stderr "--slow-steps: 1001 is out of range \\(1..1000\\)"
+  --absent ${T}/bad -- ${C1} --slow-steps 1001 --out ${T}/bad)
+c1_test(bad_samples_zero --code 2 --stderr-lines 1 --stderr "--samples: 0 is out of range" --absent ${T}/bad
+  -- ${C1} --samples 0 --out ${T}/bad)
+c1_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked for [0-9]+ bytes for" --absent ${T}/oom
+  --env CS_FAULT_INJECT=host_oom -- ${C1} --quick --device cpu --no-plot --out ${T}/oom)
+c1_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1 --stderr "cannot write .*wfail/results.csv.*File too large"
+  --absent ${T}/wfail/results.csv --absent ${T}/wfail/results.json
+  -- bash ${LIMIT} 1 ${C1} --quick --device cpu --no-plot --out ${T}/wfail)
+foreach(fault gpu_oom gpu_error)
+  set(msg "out of device memory: asked for")
+  if(fault STREQUAL "gpu_error")
+    set(msg "cudaMalloc \\(injected\\).*unspecified launch failure")
+  endif()
+  c1_test(${fault} --code 3 --stderr-lines 1 --stderr "${msg}" --skip-if "no CUDA device|CUDA was not built"
+    --env CS_FAULT_INJECT=${fault} --absent ${T}/${fault}
+    -- ${C1} --device gpu --variant gpu_fast ${C1_SMALL} --out ${T}/${fault})
+  set_tests_properties(case01.${fault} PROPERTIES LABELS "case01;gpu")
+endforeach()

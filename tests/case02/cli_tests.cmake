@@ -198,3 +198,17 @@ c2_test(pandas_peer_generated --rm ${T}/pd --rm ${T}/pd.csv --code 0 --skip-if "
 c2_test(pandas_peer_quote_rows --rm ${T}/pdq --code 0 --skip-if "skipped: pandas"
   --stdout "^PASS" --no-stdout "FAIL"
   -- bash -c "'${C2}' --input '${D}/quote_rows.csv' --variant fast --repeat 1 --warmup 0 --no-plot --out '${T}/pdq' >/dev/null && '${CS_PYTHON_PANDAS}' '${C2_PANDAS}' --input '${D}/quote_rows.csv' --expect '${T}/pdq' --repeat 1 --warmup 0")
+
+# --malformed out of its bounds (exit 2), and the exit-3 paths: memory that
+# runs out (CS_FAULT_INJECT=host_oom: every block of 1 MiB or more fails) and
+# a write that fails (a file size limit, as a full disk: here the timed run's
+# scratch output), each one line, no output folder.
+c2_test(bad_malformed_over --code 2 --stderr-lines 1 --stderr "--malformed: 0.6 is out of range \\(0..0.5\\)"
+  --absent ${T}/bad -- ${C2} --malformed 0.6 --out ${T}/bad)
+c2_test(bad_malformed_negative --code 2 --stderr-lines 1 --stderr "--malformed: -0.1 is out of range" --absent ${T}/bad
+  -- ${C2} --malformed -0.1 --out ${T}/bad)
+c2_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked for [0-9]+ bytes for" --absent ${T}/oom
+  --env CS_FAULT_INJECT=host_oom -- ${C2} --rows 20000 ${C2_FAST_RUN} --out ${T}/oom)
+c2_test(write_fails --code 3 --stderr-lines 1 --stderr "cannot write .*File too large" --absent ${T}/wfail
+  -- bash ${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh 1 ${C2} --input ${D}/edge_rows.csv --variant fast ${C2_FAST_RUN}
+     --out ${T}/wfail)

@@ -226,3 +226,38 @@ add_test(NAME lab_resnet.help_one_exit_codes
   COMMAND bash -c "out=$(\"$0\" --help); n=$(grep -c 'Exit codes' <<<\"$out\"); [ \"$n\" = 1 ] && grep -q '1 training diverged or a check failed' <<<\"$out\" || { echo \"$n paragraphs\"; exit 1; }"
           ${LR})
 set_tests_properties(lab_resnet.help_one_exit_codes PROPERTIES LABELS "lab_resnet")
+
+# Options out of their bounds (exit 2, before any work), check-step asking for
+# more records than the file holds, and the exit-3 paths: memory that runs out
+# (CS_FAULT_INJECT=host_oom), a results file or --save that cannot be written
+# (a file size limit: nothing half written is left), the GPU's own errors.
+foreach(bad "warmup-batches;1001;0..1000" "log-every;-1;0..100000" "profile-batches;0;1..10000"
+            "eval-batches;-1;0..1000000")
+  list(GET bad 0 opt)
+  list(GET bad 1 value)
+  list(GET bad 2 range)
+  rn_test(bad_${opt} --code 2 --stderr-lines 1 --stderr "--${opt}: ${value} is out of range \\(${range}\\)"
+    --absent ${T}/bad -- ${LR} baseline --${opt} ${value} --out ${T}/bad)
+endforeach()
+rn_test(bad_check_step_batch_larger_than_file --code 2 --stderr-lines 1
+  --stderr "data_batch_1.bin: holds 40 records, fewer than the 300 asked for" --absent ${T}/cs_big.csv
+  -- ${LR} check-step --device cpu --data ${T}/gen --batch 300 --out ${T}/cs_big.csv)
+set_tests_properties(lab_resnet.bad_check_step_batch_larger_than_file PROPERTIES FIXTURES_REQUIRED rn_cifar_files)
+rn_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked for [0-9]+ bytes for" --absent ${T}/oom
+  --env CS_FAULT_INJECT=host_oom -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/oom)
+rn_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1
+  --stderr "cannot write .*wfail/results.(csv|json).*File too large" --absent ${T}/wfail/results.json
+  -- bash ${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh 1 ${LR} baseline --quick --device cpu --no-plot --out ${T}/wfail)
+rn_test(save_fails --rm ${T}/sfail --code 3 --stderr-lines 1 --stderr "cannot write .*w.safetensors.*File too large"
+  --absent ${T}/sfail/w.safetensors
+  -- bash -c "mkdir -p '${T}/sfail' && exec bash '${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh' 4096 '${LR}' baseline --quick --device cpu --no-plot --save '${T}/sfail/w.safetensors' --out '${T}/sfail/out'")
+foreach(fault gpu_oom gpu_error)
+  set(msg "out of device memory: asked for")
+  if(fault STREQUAL "gpu_error")
+    set(msg "cudaMalloc \\(injected\\).*unspecified launch failure")
+  endif()
+  rn_test(${fault} --code 3 --stderr-lines 1 --stderr "${msg}" --skip-if "--device gpu: "
+    --env CS_FAULT_INJECT=${fault} --absent ${T}/${fault}
+    -- ${LR} baseline --quick --device gpu --no-plot --out ${T}/${fault})
+  set_tests_properties(lab_resnet.${fault} PROPERTIES LABELS "lab_resnet;gpu")
+endforeach()

@@ -28,7 +28,7 @@ cs_fuzz_target(PREFIX lab_resnet NAME fuzz_st
 cs_fuzz_target(PREFIX lab_resnet NAME fuzz_cifar
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_cifar.c ${RN_SRC}/cifar.c ${RN_COMMON}/cs_files.c
           ${RN_COMMON}/cs_console.c ${RN_COMMON}/cs_outfile.c ${RN_COMMON}/cs_memory.c
-          ${RN_COMMON}/cs_rng.c
+          ${RN_COMMON}/cs_rng.c ${RN_COMMON}/cs_fault.c
   INCLUDES ${RN_SRC} ${RN_COMMON} ${CMAKE_SOURCE_DIR}/tests/common
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_cifar
   DEFINE_STANDALONE RN_FUZZ_STANDALONE
