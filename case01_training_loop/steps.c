@@ -171,10 +171,10 @@ void step1_scenario(c1_study *s)
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
     if (!s->dev.run_gpu) cs_say("  GPU variants skipped: %s\n", s->dev.why);
 
-    cs_progress("measuring this machine's ceilings");
-    cs_measure_cpu_ceilings(&s->cpu_ceil, s->opt.quick);
-    if (s->dev.run_gpu) cs_measure_gpu_ceilings(&s->gpu_ceil, s->opt.quick);
-    cs_progress_done();
+    if (!cs_measure_case_ceilings(&s->opt, s->dev.run_gpu, &s->cpu_ceil, &s->gpu_ceil)) {
+        cs_say("  ceilings not measured (--no-ceilings): no %% of ceiling below\n");
+        return;
+    }
     cs_say("  ceilings measured now: best CPU SGEMM %.1f GFLOP/s (%s, n = %d)", s->cpu_ceil.best_gflops,
            cs_gemm_backend_name(s->cpu_ceil.best), s->cpu_ceil.gemm_n);
     if (s->dev.run_gpu)
@@ -240,9 +240,12 @@ void step3_hypothesis(const c1_study *s)
         top_phases(r, &p1, &s1, &p2, &s2);
         double rate = r->samples_per_s * s->flop_sample / 1e9;
         double ceil = k == 0 ? s->cpu_ceil.best_gflops : s->gpu_ceil.sgemm_gflops;
-        cs_say("  %s spends %.0f%% of a step in \"%s\" and %.0f%% in \"%s\", and trains at %.2f GFLOP/s:\n"
-               "  %.2f%% of the %.0f GFLOP/s this machine's best SGEMM reaches.\n",
-               r->base.name, s1, p1, s2, p2, rate, share(rate, ceil), ceil);
+        cs_say("  %s spends %.0f%% of a step in \"%s\" and %.0f%% in \"%s\", and trains at %.2f GFLOP/s", r->base.name,
+               s1, p1, s2, p2, rate);
+        if (ceil > 0)
+            cs_say(":\n  %.2f%% of the %.0f GFLOP/s this machine's best SGEMM reaches.\n", share(rate, ceil), ceil);
+        else
+            cs_say(".\n");
     }
     if (s->cpu_slow)
         cs_say("  Hypothesis (CPU): one sample at a time turns every layer into a matrix-vector product,\n"
@@ -408,9 +411,10 @@ void step6_verification(c1_study *s)
     if (!cs_brief()) cs_say("\n");
     cs_report_print(stdout, &s->report);
     if (cs_brief()) return;
-    cs_say("  time per training step; %% of ceiling: the FLOP rate against this machine's best SGEMM\n"
+    cs_say("  time per training step%s\n"
            "  Epoch (%d steps of %d) at each variant's measured speed:",
-           s->spe, cfg->batch);
+           s->cpu_ceil.best_gflops > 0 ? "; % of ceiling: the FLOP rate against this machine's best SGEMM" : "", s->spe,
+           cfg->batch);
     for (int i = 0; i < s->report.n; i++)
         if (s->report.rows[i].ran)
             cs_say("%s %s %s", i ? "," : "", s->report.rows[i].variant,

@@ -14,6 +14,21 @@
 #include <immintrin.h>
 #endif
 
+/* The row masks' path: the widest this build targets (AVX2, else SSE2, which
+ * every x86-64 has, else none), or one forced by -DC2_SCAN_SSE2 or
+ * -DC2_SCAN_SCALAR: the tests build both on every x86 build
+ * (tests/case02/CMakeLists.txt), so the paths this machine does not take are
+ * tested too. The forced SSE2 path also takes prefix_xor's shifts. */
+#if defined(C2_SCAN_SCALAR)
+#define C2_ROW_PATH 0
+#elif defined(__AVX2__) && !defined(C2_SCAN_SSE2)
+#define C2_ROW_PATH 2
+#elif defined(__SSE2__)
+#define C2_ROW_PATH 1
+#else
+#define C2_ROW_PATH 0
+#endif
+
 #include "fast_tables.h"
 #include "pipeline.h"
 #include "swar.h"
@@ -113,7 +128,7 @@ static inline void set_field(c2_field *f, const char *ptr, size_t len, int quote
  * answers, found more slowly. Other processors take the general scanner
  * always.
  * ====================================================================== */
-#if defined(__AVX2__)
+#if C2_ROW_PATH == 2
 #define ROW_MASKS 1
 static inline uint64_t eq_mask64(__m256i lo, __m256i hi, char c)
 {
@@ -131,7 +146,7 @@ static inline void row_masks(const char *p, uint64_t *sep, uint64_t *nl, uint64_
     *sep = eq_mask64(lo, hi, ',') | *nl;
     *quote = eq_mask64(lo, hi, '"');
 }
-#elif defined(__SSE2__)
+#elif C2_ROW_PATH == 1
 #define ROW_MASKS 1
 static inline uint64_t eq_mask64(const __m128i v[4], char c)
 {
@@ -162,7 +177,7 @@ static inline void row_masks(const char *p, uint64_t *sep, uint64_t *nl, uint64_
  * each time: 1, 2, 4, ... 32 bits. */
 static inline uint64_t prefix_xor(uint64_t x)
 {
-#if defined(__PCLMUL__)
+#if defined(__PCLMUL__) && C2_ROW_PATH == 2
     __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
     return (uint64_t)_mm_cvtsi128_si64(product);
 #else

@@ -102,10 +102,10 @@ int c3_study_check(c3_study *s, const c3_args *a, const cs_options *opt)
 /* Ceilings, so each rate can be read as a share of what the machine can do. */
 static void measure_ceilings(c3_study *s)
 {
-    cs_progress("measuring this machine's ceilings");
-    cs_measure_cpu_ceilings(&s->cpu_ceil, s->opt->quick);
-    if (s->dev.run_gpu) cs_measure_gpu_ceilings(&s->gpu_ceil, s->opt->quick);
-    cs_progress_done();
+    if (!cs_measure_case_ceilings(s->opt, s->dev.run_gpu, &s->cpu_ceil, &s->gpu_ceil)) {
+        cs_say("  ceilings not measured (--no-ceilings): no %% of ceiling below\n");
+        return;
+    }
     const cs_cpu_ceilings *c = &s->cpu_ceil;
     cs_say("  ceilings measured now: memory copy %.1f GB/s; best CPU SGEMM %.1f GFLOP/s (%s, n = %d)", c->mem_bw_gbs,
            c->best_gflops, cs_gemm_backend_name(c->best), c->gemm_n);
@@ -212,11 +212,12 @@ void step3_hypothesis(const c3_study *s)
         double mm = phase_sum(c, compute_phases_cpu, 2);
         double mm_rate = c3_flops(&s->a->cfg) / 1e9 / (mm > 0 ? mm : med);
         double best = s->cpu_ceil.best_gflops;
-        cs_say("  cpu_naive spends %.0f%% of its time in matrix products, at %.2f GFLOP/s: %.1f%% of the\n"
-               "  %.0f GFLOP/s this machine's best SGEMM reaches. Hypothesis: the products are\n"
+        cs_say("  cpu_naive spends %.0f%% of its time in matrix products, at %.2f GFLOP/s", share(mm, med), mm_rate);
+        if (best > 0)
+            cs_say(": %.1f%% of the\n  %.0f GFLOP/s this machine's best SGEMM reaches", share(mm_rate, best), best);
+        cs_say(". Hypothesis: the products are\n"
                "  limited by memory access (the naive loop reloads W column by column), not by\n"
-               "  arithmetic; cache blocking, vectorization and all cores should close most of the gap.\n",
-               share(mm, med), mm_rate, share(mm_rate, best), best);
+               "  arithmetic; cache blocking, vectorization and all cores should close most of the gap.\n");
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "cs_blas_info.h"
 #include "cs_clock.h"
+#include "cs_console.h"
 #include "cs_rng.h"
 #include "cs_stats.h"
 
@@ -192,4 +193,16 @@ void cs_measure_cpu_ceilings(cs_cpu_ceilings *c, int quick)
     if (online > 0 && cores > online) cores = (int)online;
     c->flops_per_cycle_core = flops_per_cycle();
     c->peak_gflops_est = cores * cpu_mhz() * 1e-3 * c->flops_per_cycle_core;
+}
+
+int cs_measure_case_ceilings(const cs_options *o, int gpu, cs_cpu_ceilings *cpu, cs_gpu_ceilings *gpu_c)
+{
+    memset(cpu, 0, sizeof *cpu);
+    memset(gpu_c, 0, sizeof *gpu_c);
+    if (o->no_ceilings) return 0;
+    cs_progress("measuring this machine's ceilings");
+    cs_measure_cpu_ceilings(cpu, o->quick);
+    if (gpu) cs_measure_gpu_ceilings(gpu_c, o->quick);
+    cs_progress_done();
+    return 1;
 }

@@ -9,7 +9,9 @@
 #ifndef CS_CEILINGS_H
 #define CS_CEILINGS_H
 
+#include "cs_cli.h"
 #include "cs_gemm.h"
+#include "cs_gpu.h"
 
 typedef struct {
     double mem_bw_gbs;                     /* GB/s (1e9 bytes) */
@@ -23,6 +25,12 @@ typedef struct {
 
 /* Measures (about 0.5 s; quick: about 0.1 s). */
 void cs_measure_cpu_ceilings(cs_cpu_ceilings *c, int quick);
+
+/* A case's ceilings: the CPU's, and the GPU's when gpu is set, with a
+ * progress line; all zero, and 0 returned,
+ * under --no-ceilings (the tests' runs: about 1 s and 512 MB saved), else 1.
+ * A zero ceiling means "not measured": no % of ceiling is shown. */
+int cs_measure_case_ceilings(const cs_options *o, int gpu, cs_cpu_ceilings *cpu, cs_gpu_ceilings *gpu_c);
 
 /* Times one square SGEMM of size n with backend b: GFLOP/s, the median of
  * `repeats` runs after one warm-up. */

@@ -46,6 +46,7 @@ enum {
     OPT_THREADS,
     OPT_DEVICE,
     OPT_NO_PLOT,
+    OPT_NO_CEILINGS,
     CASE_OPTION_BASE = 1000
 };
 
@@ -66,6 +67,7 @@ static const common_option common_options[] = {
     {"threads", "N", "OpenMP threads (1..1024; default: OpenMP's choice)", OPT_THREADS},
     {"device", "D", "cpu, gpu or auto (default: auto = gpu variants when a GPU is found)", OPT_DEVICE},
     {"no-plot", NULL, "write chart scripts and data but do not run gnuplot", OPT_NO_PLOT},
+    {"no-ceilings", NULL, "do not measure this machine's ceilings (no % of ceiling; for tests)", OPT_NO_CEILINGS},
     {"help", NULL, "print this help and exit", OPT_HELP},
     {"version", NULL, "print the version and exit", OPT_VERSION},
 };
@@ -382,6 +384,7 @@ static int apply_common(int val, const char *arg, const char *prog, const cs_cli
     case OPT_QUICK: o->quick = 1; return 0;
     case OPT_BRIEF: o->brief = 1; return 0;
     case OPT_NO_PLOT: o->no_plot = 1; return 0;
+    case OPT_NO_CEILINGS: o->no_ceilings = 1; return 0;
     case OPT_REPEAT:
         if (cs_parse_long("--repeat", arg, 1, 1000, &v)) return 2;
         o->repeat = (int)v;

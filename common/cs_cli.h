@@ -1,7 +1,7 @@
 /* The command line every case shares (getopt_long), plus the case's own
  * options. Common options:
  *   --help --version --quick --brief --repeat N --warmup N --variant a,b
- *   --out DIR --seed N --threads N --device cpu|gpu|auto --no-plot
+ *   --out DIR --seed N --threads N --device cpu|gpu|auto --no-plot --no-ceilings
  * Bad values give one line on stderr naming the option and exit code 2. */
 #ifndef CS_CLI_H
 #define CS_CLI_H
@@ -13,6 +13,7 @@ typedef struct {
     int quick;                 /* --quick: finish in seconds */
     int brief;                 /* --brief: only the final table */
     int no_plot;               /* --no-plot: write .gp/.dat but do not call gnuplot */
+    int no_ceilings;           /* --no-ceilings: skip the ceilings (about 1 s, 512 MB): tests */
     int repeat;                /* --repeat N (1..1000); -1 = case default */
     int warmup;                /* --warmup N (0..100); -1 = case default */
     int threads;               /* --threads N (1..1024); 0 = OpenMP's default */

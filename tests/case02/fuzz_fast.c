@@ -95,8 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef C2_FUZZ_STANDALONE
+#include "fast_scan.h" /* C2_ROW_PATH: which row masks this build runs */
+
 int main(int argc, char **argv)
 {
-    return cs_fuzz_replay(argc, argv, "fuzz_fast", "fast and the reference agreed with fused on each");
+    static const char *const paths[] = {"no row masks", "SSE2 row masks", "AVX2 row masks"};
+    char verdict[128];
+    snprintf(verdict, sizeof verdict, "fast (%s) and the reference agreed with fused on each", paths[C2_ROW_PATH]);
+    return cs_fuzz_replay(argc, argv, "fuzz_fast", verdict);
 }
 #endif
