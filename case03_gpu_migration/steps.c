@@ -230,9 +230,12 @@ static void gemm_backends(const c3_study *s)
     int naive_n = s->a->naive_gemm_n;
     cs_blas_info blas;
     cs_blas_info_get(&blas);
-    double naive_gflops = cs_time_gemm_gflops(CS_GEMM_NAIVE, naive_n, 1);
-    cs_say("  GEMM backends on this CPU (one n x n SGEMM, %d threads):\n", s->sys.threads);
-    cs_say("    %-8s n = %-5d %8.2f GFLOP/s\n", "naive", naive_n, naive_gflops);
+    /* The backends' rates are the ceilings' (none under --no-ceilings). */
+    if (c->best_gflops > 0) {
+        double naive_gflops = cs_time_gemm_gflops(CS_GEMM_NAIVE, naive_n, 1);
+        cs_say("  GEMM backends on this CPU (one n x n SGEMM, %d threads):\n", s->sys.threads);
+        cs_say("    %-8s n = %-5d %8.2f GFLOP/s\n", "naive", naive_n, naive_gflops);
+    }
     for (int b = CS_GEMM_BLOCKED; b < CS_GEMM_NBACKENDS; b++)
         if (c->gemm_gflops[b] > 0)
             cs_say("    %-8s n = %-5d %8.2f GFLOP/s\n", cs_gemm_backend_name(b), c->gemm_n, c->gemm_gflops[b]);

@@ -25,6 +25,11 @@ void cs_rng_seed(cs_rng *r, uint64_t seed, uint64_t stream)
     r->state = splitmix64_next(&start);
 }
 
+uint64_t cs_rng_mix(uint64_t x)
+{
+    return splitmix64_next(&x);
+}
+
 uint64_t cs_rng_u64(cs_rng *r)
 {
     return splitmix64_next(&r->state);
@@ -79,6 +84,14 @@ double cs_rng_normal(cs_rng *r)
     const double two_pi = 6.283185307179586476925286766559;
     double u1 = 1.0 - cs_rng_double(r);
     double u2 = cs_rng_double(r);
+    return sqrt(-2.0 * log(u1)) * cos(two_pi * u2);
+}
+
+double cs_rng_normal_at(uint64_t key, uint64_t i)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    double u1 = 1.0 - (double)(cs_rng_mix(key + 2 * i) >> 11) * 0x1.0p-53; /* (0, 1] */
+    double u2 = (double)(cs_rng_mix(key + 2 * i + 1) >> 11) * 0x1.0p-53;
     return sqrt(-2.0 * log(u1)) * cos(two_pi * u2);
 }
 

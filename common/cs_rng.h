@@ -30,6 +30,15 @@ float cs_rng_uniform(cs_rng *r, float lo, float hi);
 /* Standard normal (Box-Muller; see the note above). */
 double cs_rng_normal(cs_rng *r);
 
+/* Counter-based: 64 random-looking bits from x alone (splitmix64's mixing
+ * of x), so element i of a long sequence is the same on any thread count. */
+uint64_t cs_rng_mix(uint64_t x);
+
+/* Standard normal number i of the sequence `key` names (Box-Muller over
+ * cs_rng_mix(key + 2i) and cs_rng_mix(key + 2i + 1)): counter-based, so a
+ * long sequence is filled on all cores with the same values. */
+double cs_rng_normal_at(uint64_t key, uint64_t i);
+
 /* Fills x[0..n-1] with uniform values in [lo, hi). */
 void cs_rng_fill_uniform(cs_rng *r, float *x, size_t n, float lo, float hi);
 

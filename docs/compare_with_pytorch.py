@@ -89,7 +89,9 @@ def torch_step(model, data, batch, dtype):
             step["logit"][f"{i}:{k}"] = logits[i, k].item()
     for name, prm in model.named_parameters():
         g = prm.grad.detach().to(torch.float64).reshape(-1)
-        r = torch.tensor(check_step_csv.proj_weights(g.numel()), dtype=torch.float64)
+        # check_step_csv.proj_weights, computed in torch (a Python list of 11M would take seconds)
+        i = torch.arange(1, g.numel() + 1, dtype=torch.int64)
+        r = (i * 2654435761 % 4294967296).to(torch.float64) / 4294967296.0 - 0.5
         step["grad_norm"][name] = g.norm().item()
         step["grad_proj"][name] = torch.dot(g, r).item()
         if name == "fc.weight" or prm.dim() == 1:
@@ -140,11 +142,12 @@ def parse_args():
 def main():
     args = parse_args()
     if not args.golden:
-        try:
-            import torch
-            import torchvision
-        except ImportError as e:
-            print(f"skipped: PyTorch or torchvision is not installed ({e})", file=sys.stderr)
+        # Found now, imported when needed (1 s): with --init lab on a machine
+        # without a GPU, lab_resnet's skip comes first.
+        import importlib.util
+        missing = [m for m in ("torch", "torchvision") if importlib.util.find_spec(m) is None]
+        if missing:
+            print(f"skipped: PyTorch or torchvision is not installed (no {', '.join(missing)})", file=sys.stderr)
             return 77
     import export_torchvision_weights as export
 
@@ -165,6 +168,8 @@ def main():
            "--device", args.device, "--seed", str(args.seed)]
     model = None
     if args.init == "torch":
+        import torch
+        import torchvision
         torch.manual_seed(args.seed)
         model = torchvision.models.resnet18(num_classes=10)
         export.save_safetensors(model.state_dict(), weights)
@@ -179,6 +184,8 @@ def main():
     if args.golden:
         ref, ref_name = check_step_csv.read(args.golden), f"the golden file {args.golden}"
     else:
+        import torch
+        import torchvision
         if model is None:
             model = torchvision.models.resnet18(num_classes=10)
             model.load_state_dict(export.load_safetensors(weights))

@@ -22,6 +22,7 @@ typedef struct {
 static double tensor_scale(const float *w, size_t count)
 {
     double s = 0;
+#pragma omp parallel for reduction(+ : s) schedule(static)
     for (size_t i = 0; i < count; i++) s += (double)w[i] * w[i];
     s = sqrt(s / (double)count);
     return s > 1e-2 ? s : 1e-2;
@@ -104,11 +105,13 @@ static int8_t **direction_signs(const rn_model *m, uint64_t seed, float **g)
         d[t] = NULL;
         if (!p->trainable) continue;
         d[t] = cs_alloc(p->count, "gradient check: direction");
-        cs_rng rng;
-        cs_rng_seed(&rng, seed, 100 + (uint64_t)t);
+        uint64_t stream = cs_rng_mix(seed ^ (uint64_t)t << 32);
+        int8_t *dt = d[t];
+        const float *gt = g[t];
+#pragma omp parallel for schedule(static)
         for (size_t i = 0; i < p->count; i++) {
-            int8_t random = (cs_rng_u32(&rng) & 1u) ? 1 : -1;
-            d[t][i] = g[t][i] > 0 ? 1 : g[t][i] < 0 ? -1 : random;
+            int8_t random = cs_rng_mix(stream + i) >> 63 ? 1 : -1; /* a hash: the same on any thread count */
+            dt[i] = gt[i] > 0 ? 1 : gt[i] < 0 ? -1 : random;
         }
     }
     return d;
@@ -125,7 +128,10 @@ static double step_size(const rn_model *m, const saved_state *s, int8_t **d, int
         const rn_param *p = &m->params[t];
         if (!in_direction(m, p, below_fc)) continue;
         double part = 0;
-        for (size_t i = 0; i < p->count; i++) part += (double)s->grad[t][i] * d[t][i];
+        const float *gt = s->grad[t];
+        const int8_t *dt = d[t];
+#pragma omp parallel for reduction(+ : part) schedule(static)
+        for (size_t i = 0; i < p->count; i++) part += (double)gt[i] * dt[i];
         slope += s->scale[t] * part;
     }
     return slope > 0 ? RN_GRADCHECK_MOVE / slope : 1e-3;
@@ -146,9 +152,12 @@ static double loss_at(rn_model *m, const saved_state *s, int8_t **d, int below_f
             continue;
         }
         double h = step * s->scale[t], part = 0;
+        const float *w0 = s->data[t], *g = s->grad[t];
+        const int8_t *dt = d[t];
+#pragma omp parallel for reduction(+ : part) schedule(static)
         for (size_t i = 0; i < p->count; i++) {
-            tmp[i] = (float)(s->data[t][i] + h * d[t][i]);
-            part += (double)s->grad[t][i] * ((double)tmp[i] - s->data[t][i]);
+            tmp[i] = (float)(w0[i] + h * dt[i]);
+            part += (double)g[i] * ((double)tmp[i] - w0[i]);
         }
         *predicted += part;
         m->be->to_backend(p->data, tmp, p->count * sizeof(float));

@@ -78,10 +78,13 @@ static void make_bn(rn_model *m, rn_bn_layer *b, const char *name, int c)
 
 /* torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"):
  * std = sqrt(2 / (cout * k * k)). */
-static void init_conv(const rn_model *m, rn_conv_layer *c, cs_rng *rng, float *tmp)
+static void init_conv(const rn_model *m, rn_conv_layer *c, uint64_t key, float *tmp)
 {
     double std = sqrt(2.0 / ((double)c->s.cout * c->s.k * c->s.k));
-    for (size_t i = 0; i < c->weight->count; i++) tmp[i] = (float)(std * cs_rng_normal(rng));
+    /* Counter-based deviates, on all cores: 11 million of them took 0.46 s
+     * on one. */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < c->weight->count; i++) tmp[i] = (float)(std * cs_rng_normal_at(key, i));
     upload(m, c->weight, tmp);
 }
 
@@ -168,18 +171,20 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
 
     /* Values, from the seed. */
     float *tmp = cs_alloc(512 * 512 * 9 * sizeof(float), "initial weights");
-    cs_rng rng;
-    cs_rng_seed(&rng, seed, 1);
-    init_conv(m, &m->conv1, &rng, tmp);
+    /* Each convolution's deviates: a sequence of its own, keyed by the seed
+     * and the convolution's place in the network. */
+    uint64_t key = cs_rng_mix(seed ^ 0xC0117ull);
+    int k = 0;
+    init_conv(m, &m->conv1, key + ((uint64_t)k++ << 40), tmp);
     init_bn(m, &m->bn1, tmp);
     for (int i = 0; i < RN_NBLOCKS; i++) {
         rn_block *b = &m->blocks[i];
-        init_conv(m, &b->conv1, &rng, tmp);
+        init_conv(m, &b->conv1, key + ((uint64_t)k++ << 40), tmp);
         init_bn(m, &b->bn1, tmp);
-        init_conv(m, &b->conv2, &rng, tmp);
+        init_conv(m, &b->conv2, key + ((uint64_t)k++ << 40), tmp);
         init_bn(m, &b->bn2, tmp);
         if (b->has_downsample) {
-            init_conv(m, &b->ds_conv, &rng, tmp);
+            init_conv(m, &b->ds_conv, key + ((uint64_t)k++ << 40), tmp);
             init_bn(m, &b->ds_bn, tmp);
         }
     }

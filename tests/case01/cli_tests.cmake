@@ -188,7 +188,7 @@ c1_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked f
   --env CS_FAULT_INJECT=host_oom -- ${C1} --quick --device cpu --no-plot --out ${T}/oom)
 c1_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1 --stderr "cannot write .*wfail/results.csv.*File too large"
   --absent ${T}/wfail/results.csv --absent ${T}/wfail/results.json
-  -- bash ${LIMIT} 1 ${C1} --quick --device cpu --no-plot --out ${T}/wfail)
+  -- bash ${LIMIT} 1 ${C1} --device cpu ${C1_SMALL} --out ${T}/wfail)
 foreach(fault gpu_oom gpu_error)
   set(msg "out of device memory: asked for")
   if(fault STREQUAL "gpu_error")

@@ -32,36 +32,42 @@ static const char amount_alphabet[] = {'0', '1', '9', '.', '-', '/', ':', 'x', (
 static long long amount_checked, amount_mismatches;
 
 /* One string: swar must agree with c2_parse_amount, or decline (-1) only
- * where it says it does (a '-' first, or longer than 8 bytes). */
-static void amount_one(const char *s, size_t len)
+ * where it says it does (a '-' first, or longer than 8 bytes). Returns 1
+ * when they disagree. */
+static int amount_one(const char *s, size_t len)
 {
     int64_t want = 0, got = 0;
     int want_ok = c2_parse_amount(s, len, &want);
     int got_ok = c2_swar_amount(s, len, &got);
     int declines = len == 0 || len > 8 || s[0] == '-';
     int agree = declines ? got_ok == -1 : got_ok == want_ok && (!want_ok || got == want);
-    amount_checked++;
-    if (!agree && amount_mismatches++ < 10)
+    if (!agree)
         fprintf(stderr, "amount \"%.*s\": c2_parse_amount %d (%lld), c2_swar_amount %d (%lld)\n", (int)len, s, want_ok,
                 (long long)want, got_ok, (long long)got);
+    return !agree;
 }
 
+/* Every string of the alphabet, on all cores (each string is independent). */
 static void test_amount_exhaustive(void)
 {
-    char buf[32];
     /* bytes after the string: digits (they would change the value if read)
      * and then a '.' (it would make a second point) */
     const char *after[] = {"77777777", "........"};
     for (int a = 0; a < 2; a++) {
         for (size_t len = 0; len <= 8; len++) {
-            long long combos = 1;
+            long long combos = 1, checked = 0, mismatches = 0;
             for (size_t k = 0; k < len; k++) combos *= NA;
+#pragma omp parallel for reduction(+ : checked, mismatches) schedule(static)
             for (long long c = 0; c < combos; c++) {
+                char buf[32];
                 long long x = c;
                 for (size_t k = 0; k < len; k++, x /= NA) buf[k] = amount_alphabet[x % NA];
                 memcpy(buf + len, after[a], 8);
-                amount_one(buf, len);
+                mismatches += amount_one(buf, len);
+                checked++;
             }
+            amount_checked += checked;
+            amount_mismatches += mismatches;
         }
     }
     CHECK(amount_mismatches == 0);
@@ -114,11 +120,12 @@ static const char clock_alphabet[] = {'0', '2', '3', '5', '6', '9', ':', '/', (c
 
 static void test_clock_exhaustive(void)
 {
-    char ts[] = "2026-03-14T00:00:00Z";
     long long checked = 0, mismatches = 0, accepted = 0;
     long long combos = 1;
     for (int k = 0; k < 8; k++) combos *= NC;
+#pragma omp parallel for reduction(+ : checked, mismatches, accepted) schedule(static)
     for (long long c = 0; c < combos; c++) {
+        char ts[] = "2026-03-14T00:00:00Z";
         long long x = c;
         for (int k = 0; k < 8; k++, x /= NC) ts[11 + k] = clock_alphabet[x % NC];
         char day[10];
@@ -127,7 +134,9 @@ static void test_clock_exhaustive(void)
         int got = c2_swar_clock(ts + 11, &got_hour);
         checked++;
         accepted += want;
-        if ((want != got || (want && want_hour != got_hour)) && mismatches++ < 10)
+        int differs = want != got || (want && want_hour != got_hour);
+        mismatches += differs;
+        if (differs)
             fprintf(stderr, "clock \"%.8s\": c2_parse_timestamp %d (hour %d), c2_swar_clock %d (hour %d)\n", ts + 11,
                     want, want_hour, got, got_hour);
     }

@@ -83,7 +83,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
   # in float64), within 1e-3; 77 without a GPU.
   add_test(NAME lab_resnet.compare_with_pytorch_gpu
     COMMAND ${CS_PYTHON_TORCH} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device gpu
-            --batch 8 --seed 1 --work ${T}/compare_gpu)
+            --init lab --batch 8 --seed 1 --work ${T}/compare_gpu)
   set_tests_properties(lab_resnet.compare_with_pytorch_gpu PROPERTIES LABELS "lab_resnet;gpu"
                        TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
@@ -227,6 +227,10 @@ add_test(NAME lab_resnet.help_one_exit_codes
           ${LR})
 set_tests_properties(lab_resnet.help_one_exit_codes PROPERTIES LABELS "lab_resnet")
 
+# A small run for the paths that need a whole run but not its figures.
+set(RN_SMALL --device cpu --batches 2 --batch 4 --samples 40 --eval-batches 1 --warmup-batches 1 --no-plot)
+string(REPLACE ";" " " RN_SMALL_WORDS "${RN_SMALL}")
+
 # Options out of their bounds (exit 2, before any work), check-step asking for
 # more records than the file holds, and the exit-3 paths: memory that runs out
 # (CS_FAULT_INJECT=host_oom), a results file or --save that cannot be written
@@ -247,10 +251,10 @@ rn_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked f
   --env CS_FAULT_INJECT=host_oom -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/oom)
 rn_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1
   --stderr "cannot write .*wfail/results.(csv|json).*File too large" --absent ${T}/wfail/results.json
-  -- bash ${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh 1 ${LR} baseline --quick --device cpu --no-plot --out ${T}/wfail)
+  -- bash ${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh 1 ${LR} baseline ${RN_SMALL} --out ${T}/wfail)
 rn_test(save_fails --rm ${T}/sfail --code 3 --stderr-lines 1 --stderr "cannot write .*w.safetensors.*File too large"
   --absent ${T}/sfail/w.safetensors
-  -- bash -c "mkdir -p '${T}/sfail' && exec bash '${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh' 4096 '${LR}' baseline --quick --device cpu --no-plot --save '${T}/sfail/w.safetensors' --out '${T}/sfail/out'")
+  -- bash -c "mkdir -p '${T}/sfail' && exec bash '${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh' 4096 '${LR}' baseline ${RN_SMALL_WORDS} --save '${T}/sfail/w.safetensors' --out '${T}/sfail/out'")
 foreach(fault gpu_oom gpu_error)
   set(msg "out of device memory: asked for")
   if(fault STREQUAL "gpu_error")
