@@ -189,13 +189,5 @@ c1_test(out_of_memory --code 3 --stderr-lines 1 --stderr "out of memory: asked f
 c1_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1 --stderr "cannot write .*wfail/results.csv.*File too large"
   --absent ${T}/wfail/results.csv --absent ${T}/wfail/results.json
   -- bash ${LIMIT} 1 ${C1} --device cpu ${C1_SMALL} --out ${T}/wfail)
-foreach(fault gpu_oom gpu_error)
-  set(msg "out of device memory: asked for")
-  if(fault STREQUAL "gpu_error")
-    set(msg "cudaMalloc \\(injected\\).*unspecified launch failure")
-  endif()
-  c1_test(${fault} --code 3 --stderr-lines 1 --stderr "${msg}" --skip-if "no CUDA device|CUDA was not built"
-    --env CS_FAULT_INJECT=${fault} --absent ${T}/${fault}
-    -- ${C1} --device gpu --variant gpu_fast ${C1_SMALL} --out ${T}/${fault})
-  set_tests_properties(case01.${fault} PROPERTIES LABELS "case01;gpu")
-endforeach()
+cs_gpu_error_tests(case01 "no CUDA device|CUDA was not built" ${T}/gpu_fault
+  ${C1} --device gpu --variant gpu_fast ${C1_SMALL})

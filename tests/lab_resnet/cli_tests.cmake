@@ -255,13 +255,4 @@ rn_test(results_write_fails --rm ${T}/wfail --code 3 --stderr-lines 1
 rn_test(save_fails --rm ${T}/sfail --code 3 --stderr-lines 1 --stderr "cannot write .*w.safetensors.*File too large"
   --absent ${T}/sfail/w.safetensors
   -- bash -c "mkdir -p '${T}/sfail' && exec bash '${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh' 4096 '${LR}' baseline ${RN_SMALL_WORDS} --save '${T}/sfail/w.safetensors' --out '${T}/sfail/out'")
-foreach(fault gpu_oom gpu_error)
-  set(msg "out of device memory: asked for")
-  if(fault STREQUAL "gpu_error")
-    set(msg "cudaMalloc \\(injected\\).*unspecified launch failure")
-  endif()
-  rn_test(${fault} --code 3 --stderr-lines 1 --stderr "${msg}" --skip-if "--device gpu: "
-    --env CS_FAULT_INJECT=${fault} --absent ${T}/${fault}
-    -- ${LR} baseline --quick --device gpu --no-plot --out ${T}/${fault})
-  set_tests_properties(lab_resnet.${fault} PROPERTIES LABELS "lab_resnet;gpu")
-endforeach()
+cs_gpu_error_tests(lab_resnet "--device gpu: " ${T}/gpu_fault ${LR} baseline --quick --device gpu --no-plot)
