@@ -128,7 +128,9 @@ void step1_scenario(c3_study *s)
            cfg->iters, cfg->n, cfg->n, sqrt(6.0 / cfg->n), cfg->batch, cfg->small, cfg->small, c3_flops(cfg) / 1e9,
            (unsigned long long)cfg->seed);
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
-    if (!s->dev.run_gpu) cs_say("  GPU rungs skipped: %s\n", s->dev.why);
+    /* The probe's reason is on the GPU line above: not again. */
+    if (!s->dev.run_gpu)
+        cs_say("  GPU rungs skipped: %s\n", strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU (above)" : s->dev.why);
     measure_ceilings(s);
 
     cs_prof_lane("setup");
@@ -270,7 +272,9 @@ static void bandwidth_sweep(c3_study *s)
         cs_say("\n");
     }
     /* the GPU columns are measured exactly when the GPU rungs run */
-    if (!bw->gpu) cs_say("  (host-device columns skipped: %s)\n", s->dev.why);
+    if (!bw->gpu)
+        cs_say("  (host-device columns skipped: %s)\n",
+               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU, see step 1" : s->dev.why);
 }
 
 /* One n x n SGEMM by size, CPU against GPU; the crossover hybrid uses. */
@@ -368,20 +372,27 @@ static void cpu_lessons(const c3_study *s)
 {
     const cs_result *cn = cs_report_find(&s->report, "cpu_naive"), *cb = cs_report_find(&s->report, "cpu_blocked");
     const cs_result *bl = cs_report_find(&s->report, "cpu_blas");
+    char phrase[96];
     if (RAN(cn) && RAN(cb))
         cs_say("  - Memory access order decides CPU speed: blocking, SIMD and %d cores took the job from\n"
-               "    %.3f s to %.3f s (%.1fx).\n",
-               s->sys.threads, cn->timing.time.median, cb->timing.time.median,
-               cn->timing.time.median / cb->timing.time.median);
+               "    %s to %s (%s).\n",
+               s->sys.threads, cs_format_time(cn->timing.time.median, (char[32]){0}, 32),
+               cs_format_time(cb->timing.time.median, (char[32]){0}, 32),
+               cs_compare_phrase(cn, cb, phrase, sizeof phrase, NULL));
     if (RAN(cb) && RAN(bl)) {
-        double tb = cb->timing.time.median, tl = bl->timing.time.median;
-        if (tl < tb)
-            cs_say("  - Tuned libraries usually win: OpenBLAS ran the job %.2fx faster than portable blocked C.\n",
-                   tb / tl);
+        /* Which won, and by how much, from the measured spread: a tie says so. */
+        int tie = 0;
+        cs_compare_phrase(cb, bl, phrase, sizeof phrase, &tie);
+        if (tie)
+            cs_say("  - Portable blocked C and OpenBLAS tied here: their timed runs overlap (%.2fx on the\n"
+                   "    medians), so this run cannot tell them apart (a quieter machine or more --repeat can).\n",
+                   cb->timing.time.median / bl->timing.time.median);
+        else if (bl->timing.time.median < cb->timing.time.median)
+            cs_say("  - Tuned libraries usually win: OpenBLAS ran the job %s than portable blocked C.\n", phrase);
         else
-            cs_say("  - Libraries are not magic: portable blocked C ran the job %.2fx faster than OpenBLAS here;\n"
+            cs_say("  - Libraries are not magic: OpenBLAS ran the job %s than portable blocked C here;\n"
                    "    look at the phase tables and at which kernels the library picked (step 4).\n",
-                   tl / tb);
+                   phrase);
     }
 }
 
@@ -397,13 +408,14 @@ static void gpu_lessons(const c3_study *s)
                "    time in transfers and %.0f%% in allocation.\n",
                share(phase_sum(slow, transfer_phases, 2), slow->timing.time.median),
                share(phase_sum(slow, alloc_phases, 1), slow->timing.time.median));
+    char phrase[96];
     if (RAN(gn) && RAN(gr))
-        cs_say("  - Keep data resident: the same kernels without the round trips ran %.1fx faster.\n",
-               gn->timing.time.median / gr->timing.time.median);
+        cs_say("  - Keep data resident: the same kernels without the round trips ran %s.\n",
+               cs_compare_phrase(gn, gr, phrase, sizeof phrase, NULL));
     if (RAN(gn) && RAN(gc))
-        cs_say("  - Libraries, batching, fusion, pinned memory and streams: gpu_cublas is %.1fx faster\n"
+        cs_say("  - Libraries, batching, fusion, pinned memory and streams: gpu_cublas ran %s\n"
                "    than gpu_naive on the same job.\n",
-               gn->timing.time.median / gc->timing.time.median);
+               cs_compare_phrase(gn, gc, phrase, sizeof phrase, NULL));
     if (RAN(cb) && RAN(gc)) {
         const cs_result *best_cpu = RAN(bl) && bl->timing.time.median < cb->timing.time.median ? bl : cb;
         cs_say("  - Used well, the GPU beats the best CPU rung by %.1fx here (gpu_cublas against %s).\n",
@@ -413,7 +425,9 @@ static void gpu_lessons(const c3_study *s)
         cs_say("  - Small work belongs on the CPU: below n = %d a product is faster there than a trip\n"
                "    to the GPU%s.\n",
                c3_get_crossover(), RAN(hy) ? "; hybrid routes work by that size" : "");
-    if (!s->dev.run_gpu) cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n", s->dev.why);
+    if (!s->dev.run_gpu)
+        cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n",
+               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "none here: see step 1" : s->dev.why);
 }
 
 void step7_key_lessons(const c3_study *s)

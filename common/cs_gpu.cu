@@ -74,7 +74,14 @@ static void probe_now(void)
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaGetDeviceCount: %s", cudaGetErrorString(err));
+        /* Without a driver the runtime says "CUDA driver version is
+         * insufficient for CUDA runtime version", which reads as "upgrade
+         * the driver" on a machine with no GPU at all: say what it means. */
+        const char *what = err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice
+                               ? "no NVIDIA GPU or driver found"
+                               : "the CUDA runtime found no usable device";
+        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: %s (cudaGetDeviceCount: %s)", what,
+                 cudaGetErrorString(err));
         cudaGetLastError(); /* clear the error so later calls don't report it again */
         return;
     }

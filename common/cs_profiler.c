@@ -306,14 +306,20 @@ void cs_prof_print_table(FILE *f, int runs, double wall_per_run)
             fprintf(f, "  %9s\n", "-");
         }
     }
+    /* Say how the shares add up: more than 100% only where phases nest. */
+    int nested = 0;
+    for (int i = 0; i < n; i++) nested |= rows[i].depth > 0;
     if (wall_per_run > 0) {
         char wbuf[32];
         cs_format_time(wall_per_run, wbuf, sizeof wbuf);
-        fprintf(f,
-                "  (%% of wall: share of the %s wall time per run; nested phases are\n"
-                "   included in their parents, so the shares add up to more than 100%%)\n",
-                wbuf);
-    } else {
+        if (nested)
+            fprintf(f,
+                    "  (%% of wall: share of the %s wall time per run; nested phases are\n"
+                    "   included in their parents, so the shares add up to more than 100%%)\n",
+                    wbuf);
+        else
+            fprintf(f, "  (%% of wall: share of the %s wall time per run; the rest is outside any phase)\n", wbuf);
+    } else if (nested) {
         fprintf(f, "  (nested phases are included in their parents)\n");
     }
 }

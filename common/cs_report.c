@@ -213,7 +213,10 @@ void cs_report_print(FILE *f, const cs_report *r)
         const cs_result *row = &r->rows[i];
         fprintf(f, "  %-*s  %-*s  ", w_var, row->variant, w_dev, row->device);
         if (!row->ran) {
-            fprintf(f, "%sskipped: %s%s\n", col(f, cs_col_dim()), row->skip_reason, col(f, cs_col_reset()));
+            /* A reason said once: the rows after it that share it say so. */
+            int same = i > 0 && !r->rows[i - 1].ran && strcmp(r->rows[i - 1].skip_reason, row->skip_reason) == 0;
+            fprintf(f, "%sskipped: %s%s\n", col(f, cs_col_dim()), same ? "as above" : row->skip_reason,
+                    col(f, cs_col_reset()));
             continue;
         }
         const table_cells *c = &cells[i];
@@ -429,4 +432,18 @@ void cs_report_chart(const cs_report *r, const char *dir, const char *name, cons
     if (n == 0) return;
     cs_plot_bars(dir, name, title, ylabel, 1, labels, value, annot, n);
     cs_plot_render(dir, name);
+}
+
+const char *cs_compare_phrase(const cs_result *before, const cs_result *after, char *buf, size_t len, int *tie)
+{
+    const cs_stats *b = &before->timing.time, *a = &after->timing.time;
+    int overlap = a->min <= b->max && b->min <= a->max;
+    if (tie) *tie = overlap;
+    if (overlap)
+        snprintf(buf, len, "no faster within the measured spread (%.2fx on the medians)", b->median / a->median);
+    else if (a->median < b->median)
+        snprintf(buf, len, "%.1fx faster", b->median / a->median);
+    else
+        snprintf(buf, len, "%.1fx slower", a->median / b->median);
+    return buf;
 }

@@ -68,4 +68,11 @@ int cs_report_any_fail(const cs_report *r);
 /* Row by variant name, or NULL. */
 const cs_result *cs_report_find(const cs_report *r, const char *variant);
 
+/* How `after` compared with `before` in this run, as a lesson may say it:
+ * "3.2x faster" or "1.4x slower" from the medians, or "no faster within
+ * the measured spread (...)" when their min..max ranges overlap (the
+ * lesson then follows the numbers, not the order of the ladder). Returns
+ * buf; *tie is set to 1 for the tie (may be NULL). */
+const char *cs_compare_phrase(const cs_result *before, const cs_result *after, char *buf, size_t len, int *tie);
+
 #endif

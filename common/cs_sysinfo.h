@@ -18,7 +18,7 @@ typedef struct {
     char build_flags[128]; /* e.g. "-O3 -march=native" */
     char blas[512];        /* "OpenBLAS 0.3.21 (core Zen, pthreads, ...)" or "none" */
     int gpu_present;       /* 1 when a CUDA device is usable */
-    char gpu_name[128];    /* or the reason it is absent */
+    char gpu_name[256];    /* or the reason it is absent */
     size_t gpu_mem;        /* bytes */
     int gpu_cc;            /* compute capability, e.g. 90 */
     int gpu_sms;           /* multiprocessors */

@@ -188,7 +188,7 @@ void rn_options_resolve(rn_args *a, int on_gpu)
         a->img = on_gpu && !quick ? 224 : 32;
         a->img_why =
             on_gpu ? (quick ? "--quick keeps the native 32" : "the lab's size, on a GPU")
-                   : "on the CPU; the lab's 224 would take hours per epoch on a few cores (--img-size 224 to try)";
+                   : "the CPU's, as the lab's 224 would take hours per epoch on a few cores (--img-size 224 to try)";
     }
     if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
 }

@@ -18,6 +18,10 @@
  * epoch against the last tenth's, two different batches at the least. */
 #define RN_MIN_CHECK_BATCHES 2
 
+/* Below this many batches the run is a demo of the loop, not a training
+ * (the default CPU epoch is 128 batches of 32). */
+#define RN_LEARNING_BATCHES 100
+
 /* `lab_resnet baseline` numbers its steps 1, 2 (the epoch), 3 (the check). */
 static int all_steps(const rn_lab *lab)
 {
@@ -33,13 +37,16 @@ void step1_scenario(rn_lab *lab)
     cs_sysinfo_get(&lab->sys);
     cs_step(1, "Scenario");
     cs_say("  The lab's ResNet-18 (torchvision's definition, 10-class head, %zu parameters),\n"
-           "  Adam lr %g, batch %d, on %s: %d training images (%s), %d test images.\n"
-           "  Images: RandomResizedCrop to %d x %d%s%s%s, flip, ImageNet normalisation; loaded in the\n"
+           "  Adam lr %g, batch %d, on %s: %d training images (%s),\n"
+           "  %d test images.\n"
+           "  Images: RandomResizedCrop to %d x %d, flip, ImageNet normalisation; loaded in the\n"
            "  training thread (the lab's baseline, num_workers = 0). Device: %s.\n",
            rn_model_trainable_count(m), a->lr, a->batch, a->data_dir ? "CIFAR-10 files" : "generated data",
-           lab->train.n, lab->train.source, lab->test.n, a->img, a->img, a->img_why ? " (" : "",
-           a->img_why ? a->img_why : "", a->img_why ? ")" : "", lab->on_gpu ? "GPU" : "CPU");
-    if (!lab->dev.run_gpu && lab->dev.want_gpu) cs_say("  GPU: not used: %s\n", lab->dev.why);
+           lab->train.n, lab->train.source, lab->test.n, a->img, a->img, lab->on_gpu ? "GPU" : "CPU");
+    if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
+    /* Why the GPU is not used, when the GPU line below does not say it. */
+    if (!lab->dev.run_gpu && lab->dev.want_gpu && strcmp(lab->dev.why, lab->sys.gpu_name) != 0)
+        cs_say("  GPU not used: %s\n", lab->dev.why);
     if (!cs_brief()) cs_sysinfo_print(stdout, &lab->sys);
     cs_say("  Convolutions: conv1 %s; 3x3 %s; 1x1 shortcut %s\n",
            lab->be->conv_algo(&m->conv1.s, a->batch, a->img, a->img),
@@ -158,6 +165,11 @@ static void print_epoch(const rn_lab *lab)
            "  accuracy %.1f%%; test accuracy %.1f%% (evaluation mode, %s).\n",
            res->first_loss, res->last_loss, 100.0 * res->train_accuracy, 100.0 * lab->test_acc,
            a->eval_batches ? "a subset of the test set" : "the whole test set, resized to the training size");
+    /* A few batches do not train a network: say so, or 10% reads as a bug. */
+    if (res->steps < RN_LEARNING_BATCHES)
+        cs_say("  (%d batches are too few to learn from: chance is 10%%, and the accuracies show the\n"
+               "  start of training, not its result.)\n",
+               res->steps);
 }
 
 int step4_baseline_epoch(rn_lab *lab)
@@ -302,7 +314,12 @@ int rn_results(rn_lab *lab)
     cs_report_finish(&report);
     if (!cs_brief()) cs_say("\n");
     cs_report_print(stdout, &report);
-    if (cs_case_write_results(&report, &lab->sys, a->opt.out_dir) != 0) return 3;
+    /* The results; the trace is step 2's baseline_trace.json (the epoch is
+     * timed with the profiler off, so a trace.json would repeat it). */
+    if (cs_report_write(&report, &lab->sys, a->opt.out_dir) != 0) return 3;
+    if (!cs_brief())
+        cs_say("\n  Results: %s/results.csv, results.json%s\n", a->opt.out_dir,
+               lab->ans.steps ? ", baseline_trace.json (open in ui.perfetto.dev)" : "");
     if (a->save && rn_model_save(&lab->m, a->save) != 0) return 3;
     return 0;
 }
@@ -315,7 +332,7 @@ void step7_key_lessons(rn_lab *lab)
     cs_step(7, "Key lessons");
     if (ans->steps) {
         double step = ans->wall_s / ans->steps;
-        cs_say("  - Measure first: this step spends %.0f%% loading data and %.0f%% computing; the\n"
+        cs_say("  - Measure first: this step spends %.1f%% loading data and %.1f%% computing; the\n"
                "    slowest operation is %s.\n",
                100.0 * ans->data_s / ans->steps / step, 100.0 * ans->compute_s / ans->steps / step, ans->slowest[0]);
     }

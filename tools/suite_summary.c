@@ -70,7 +70,26 @@ typedef struct {
     char reference[64]; /* the row marked REF: what the others were checked against */
     char failed_names[160];
     char skip_reason[160];
+    int charts;     /* gnuplot scripts (*.gp) in its folder */
+    char trace[64]; /* its trace file, or "" */
 } case_summary;
+
+/* What the case's folder holds besides its results: charts and a trace. */
+static void read_files(const char *dir, case_summary *c)
+{
+    char path[CS_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, c->name);
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 3 && strcmp(e->d_name + len - 3, ".gp") == 0) c->charts++;
+        if (len >= 10 && strcmp(e->d_name + len - 10, "trace.json") == 0 && strlen(e->d_name) < sizeof c->trace)
+            snprintf(c->trace, sizeof c->trace, "%s", e->d_name);
+    }
+    closedir(d);
+}
 
 static char *fmt_time(double s, char *buf, size_t len)
 {
@@ -164,7 +183,15 @@ static void write_table(FILE *f, const case_summary *cs, int n, const char *mach
     }
     fprintf(f, "\nSpeedup = median time of the slowest variant / median time of the fastest, same run.\n"
                "Correctness: each variant against its case's reference, within the case's stated tolerance.\n"
-               "Each case's folder holds its results.csv, results.json, charts and trace.json.\n");
+               "Each case's folder holds its results.csv and results.json, and:\n");
+    for (int i = 0; i < n; i++) {
+        if (cs[i].charts)
+            fprintf(f, "- %s: %d chart%s (.gp, and .png where gnuplot ran)", cs[i].name, cs[i].charts,
+                    cs[i].charts == 1 ? "" : "s");
+        else
+            fprintf(f, "- %s: no charts", cs[i].name);
+        fprintf(f, "%s%s\n", cs[i].trace[0] ? ", " : ", no trace", cs[i].trace);
+    }
 }
 
 int main(int argc, char **argv)
@@ -185,7 +212,7 @@ int main(int argc, char **argv)
     struct dirent *e;
     while ((e = readdir(d)) && n < MAX_CASES) {
         if (e->d_name[0] == '.') continue;
-        if (read_case(dir, e->d_name, &cases[n]) == 0) n++;
+        if (read_case(dir, e->d_name, &cases[n]) == 0) read_files(dir, &cases[n++]);
     }
     closedir(d);
     if (n == 0) {
