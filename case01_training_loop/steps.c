@@ -171,7 +171,8 @@ void step1_scenario(c1_study *s)
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
     /* The probe's reason is on the GPU line above: not again. */
     if (!s->dev.run_gpu)
-        cs_say("  GPU variants skipped: %s\n", strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU (above)" : s->dev.why);
+        cs_say("  GPU variants skipped: %s\n",
+               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU (above)" : s->dev.why);
 
     if (!cs_measure_case_ceilings(&s->opt, s->dev.run_gpu, &s->cpu_ceil, &s->gpu_ceil)) {
         cs_say("  ceilings not measured (--no-ceilings): no %% of ceiling below\n");

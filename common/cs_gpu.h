@@ -18,9 +18,9 @@ int cs_gpu_built(void);
 
 /* 1 when a CUDA device is usable. Otherwise 0, with the reason in why:
  * "CUDA was not built (no CUDA compiler found, or -DCS_WITH_CUDA=OFF)" or
- * "no CUDA device: cudaGetDeviceCount: <error string>" (any error there,
- * e.g. cudaErrorInsufficientDriver on a machine without a driver, counts
- * as no device). The result is cached. */
+ * "no CUDA device: no NVIDIA GPU or driver found (cudaGetDeviceCount:
+ * <error string>)" (any error there, e.g. cudaErrorInsufficientDriver on a
+ * machine without a driver, counts as no device). The result is cached. */
 int cs_gpu_probe(char *why, size_t len);
 
 /* Fills the GPU fields of s (name, memory, CC, SMs, driver, runtime). */
