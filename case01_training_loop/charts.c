@@ -39,8 +39,7 @@ void c1_chart_phases(const char *dir, const c1_run *runs, int nruns)
         if (ng == 0) continue;
         char name[32], title[128];
         snprintf(name, sizeof name, "phases_%s", devices[d]);
-        snprintf(title, sizeof title, "case01: where a training step's time goes on the %s (ms per step)",
-                 d == 0 ? "CPU" : "GPU");
+        snprintf(title, sizeof title, "case01: where a training step's time goes on the %s", d == 0 ? "CPU" : "GPU");
         cs_plot_stacked(dir, name, title, "ms per step", groups, ng, phase_names, NPHASES, v);
         cs_plot_render(dir, name);
     }

@@ -14,10 +14,8 @@ static void chart_ladder(const c2_study *s)
     for (int i = 0; i < s->nruns; i++) {
         labels[i] = s->runs[i].base.name;
         rate[i] = s->runs[i].result.rows / s->runs[i].base.timing.time.median;
-        if (i == 0)
-            snprintf(text[i], sizeof text[i], "%.0f/s", rate[i]);
-        else
-            snprintf(text[i], sizeof text[i], "x%.2f", rate[i] / rate[i - 1]);
+        /* Every label a gain, the first against itself (its rate is on the axis). */
+        snprintf(text[i], sizeof text[i], "x%.2f", i == 0 ? 1.0 : rate[i] / rate[i - 1]);
         annot[i] = text[i];
     }
     if (s->nruns == 0) return;
@@ -55,8 +53,8 @@ static void chart_phases(const c2_study *s)
         ng++;
     }
     if (ng == 0) return;
-    cs_plot_stacked(s->opt->out_dir, "phases", "Staged rungs: seconds per phase (instrumented run)", "seconds", groups,
-                    ng, parts, 3, v);
+    cs_plot_stacked(s->opt->out_dir, "phases", "Staged rungs: where the time goes (instrumented run)", "seconds",
+                    groups, ng, parts, 3, v);
     cs_plot_render(s->opt->out_dir, "phases");
 }
 

@@ -32,8 +32,11 @@ void c3_chart_size_sweep(const char *dir, const c3_size_sweep *s)
                  "set arrow from %d, graph 0 to %d, graph 1 nohead dashtype 2 lw 2\n"
                  "set label 'crossover n = %d' at %d, graph 0.92 offset 1,0\n",
                  s->crossover, s->crossover, s->crossover, s->crossover);
-    cs_plot_lines(dir, "size_sweep", "One n x n SGEMM: CPU against GPU, with and without transfers", "n",
-                  "ms (log scale)", 1, 1, series, nseries, x, y, s->npoints, extra[0] ? extra : NULL);
+    /* The title promises GPU lines only where they are drawn. */
+    cs_plot_lines(dir, "size_sweep",
+                  s->gpu ? "One n x n SGEMM: CPU against GPU, with and without transfers"
+                         : "One n x n SGEMM on the CPU (no GPU in this run)",
+                  "n", "ms (log scale)", 1, 1, series, nseries, x, y, s->npoints, extra[0] ? extra : NULL);
     cs_plot_render(dir, "size_sweep");
 }
 
@@ -52,7 +55,9 @@ void c3_chart_bandwidth(const char *dir, const c3_bandwidth_sweep *b)
         y[3 * np + i] = b->d2h_pageable_gbs[i];
         y[4 * np + i] = b->d2h_pinned_gbs[i];
     }
-    cs_plot_lines(dir, "bandwidth", "Copy bandwidth by size: pageable against pinned host memory",
+    cs_plot_lines(dir, "bandwidth",
+                  b->gpu ? "Copy bandwidth by size: pageable against pinned host memory"
+                         : "Host memcpy bandwidth by size (no GPU in this run)",
                   "copy size (KiB, log scale)", "GB/s", 1, 0, series, nseries, x, y, b->npoints, NULL);
     cs_plot_render(dir, "bandwidth");
 }
@@ -105,7 +110,12 @@ void c3_chart_phases(const char *dir, const c3_run *const *runs, int nruns)
     double packed[8 * NPARTS];
     for (int g = 0; g < nruns; g++)
         for (int p = 0; p < np; p++) packed[g * np + p] = v[g * NPARTS + p];
-    cs_plot_stacked(dir, "phases", "Where the time goes: ms per run by phase (GPU phases: device time)", "ms per run",
-                    groups, nruns, parts, np, packed);
+    /* The GPU's note only where a GPU rung is drawn. */
+    int any_gpu = 0;
+    for (int g = 0; g < nruns; g++) any_gpu |= strcmp(runs[g]->device, "gpu") == 0;
+    cs_plot_stacked(dir, "phases",
+                    any_gpu ? "Where the time goes, by phase (GPU phases: device time)"
+                            : "Where the time goes, by phase",
+                    "ms per run", groups, nruns, parts, np, packed);
     cs_plot_render(dir, "phases");
 }

@@ -130,6 +130,19 @@ static int positive_range(const double *v, int n, double *lo, double *hi)
 int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
                  const char *const *labels, const double *values, const char *const *annotations, int n)
 {
+    /* Within a factor of 30 a log axis has one labelled tick or two: the
+     * bars read better on a linear one (and the label then says so). */
+    double lo = 1, hi = 1;
+    int have = positive_range(values, n, &lo, &hi);
+    char linear_label[256];
+    if (logy && have && hi < 30 * lo) {
+        logy = 0;
+        const char *tag = ylabel ? strstr(ylabel, " (log scale)") : NULL;
+        if (tag) {
+            snprintf(linear_label, sizeof linear_label, "%.*s%s", (int)(tag - ylabel), ylabel, tag + 12);
+            ylabel = linear_label;
+        }
+    }
     cs_outfile dat, gp;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
     fprintf(dat.f, "# %s.dat: label, value%s\n", name, annotations ? ", annotation" : "");
@@ -155,16 +168,15 @@ int cs_plot_bars(const char *dir, const char *name, const char *title, const cha
     fprintf(f, "set boxwidth 0.6\n");
     fprintf(f, "set xrange [-0.5:%d.5]\n", n > 0 ? n - 1 : 0);
     if (n > 8) fprintf(f, "set xtics rotate by -30\n"); /* many labels: slant them */
-    /* Head room above the tallest bar for its annotation. */
-    fprintf(f, "set offsets 0, 0, graph 0.1, 0\n");
-    double lo = 1, hi = 1;
+    /* The axis fits the data: gnuplot's autoscale rounds a log axis out to
+     * the next powers of ten (1e+06 above bars near 1e+04). Below the
+     * smallest bar, so it stays visible; above the tallest, room for its
+     * annotation. */
     if (logy) {
         fprintf(f, "set logscale y\n");
-        /* Bars rise from the bottom of the graph; start it below the
-         * smallest bar so that one stays visible. */
-        if (positive_range(values, n, &lo, &hi)) fprintf(f, "set yrange [%.6g:*]\n", lo / 3);
+        if (have) fprintf(f, "set yrange [%.6g:%.6g]\n", lo / 3, hi * 3);
     } else {
-        fprintf(f, "set yrange [0:*]\n");
+        fprintf(f, have ? "set yrange [0:%.6g]\n" : "set yrange [0:*]\n", hi * 1.15);
     }
     fprintf(f, "plot ");
     gp_datafile(f, name);
@@ -205,6 +217,18 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
     fprintf(f, "set key top left\n");
     if (logx) fprintf(f, "set logscale x\n");
     if (logy) fprintf(f, "set logscale y\n");
+    /* Whole-number x (steps, threads): whole-number ticks, at most about ten. */
+    int whole = npoints > 0 && !logx;
+    double xmin = 0, xmax = 0;
+    for (int p = 0; p < npoints; p++) {
+        whole &= x[p] == floor(x[p]);
+        if (p == 0 || x[p] < xmin) xmin = x[p];
+        if (p == 0 || x[p] > xmax) xmax = x[p];
+    }
+    if (whole) {
+        int step = (int)ceil((xmax - xmin) / 10.0);
+        fprintf(f, "set xtics %d\nset format x '%%.0f'\n", step > 0 ? step : 1);
+    }
     if (extra_gp && *extra_gp) {
         fputs(extra_gp, f);
         if (extra_gp[strlen(extra_gp) - 1] != '\n') fputc('\n', f);
@@ -226,21 +250,30 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
 int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel, const char *const *groups,
                     int ngroups, const char *const *parts, int nparts, const double *v)
 {
+    /* Each bar is its group's time split into shares (100% tall), its total
+     * written above it: with raw heights, a rung 100x faster than the first
+     * would be a sliver whose split nobody could read. */
     cs_outfile dat, gp;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
-    fprintf(dat.f, "# %s.dat: group", name);
+    fprintf(dat.f, "# %s.dat: group, total (%s)", name, ylabel ? ylabel : "");
     for (int p = 0; p < nparts; p++) {
-        fputc(' ', dat.f);
+        fputs(", % ", dat.f);
         dat_quote(dat.f, parts[p]);
     }
     fputc('\n', dat.f);
     for (int g = 0; g < ngroups; g++) {
+        double total = 0;
+        for (int p = 0; p < nparts; p++) {
+            double val = v[(size_t)g * nparts + p];
+            if (isfinite(val)) total += val;
+        }
         dat_quote(dat.f, groups[g]);
+        fprintf(dat.f, " %.9g", total);
         for (int p = 0; p < nparts; p++) {
             double val = v[(size_t)g * nparts + p];
             /* A part a group does not have adds nothing to its bar: 0, not
              * "?" (a missing cell would leave a hole in the stack). */
-            fprintf(dat.f, " %.9g", isfinite(val) ? val : 0.0);
+            fprintf(dat.f, " %.9g", isfinite(val) && total > 0 ? 100.0 * val / total : 0.0);
         }
         fputc('\n', dat.f);
     }
@@ -249,14 +282,17 @@ int cs_plot_stacked(const char *dir, const char *name, const char *title, const 
     if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
     FILE *f = gp.f;
     gp_header(f, name, title);
-    gp_label(f, "y", ylabel);
+    char label[256];
+    snprintf(label, sizeof label, "%% of the bar's time (its total above it, %s)", ylabel ? ylabel : "");
+    gp_label(f, "y", label);
     fprintf(f, "set grid ytics\n");
     fprintf(f, "set style data histograms\n");
     fprintf(f, "set style histogram rowstacked\n");
     fprintf(f, "set style fill solid 0.8 border -1\n");
     fprintf(f, "set boxwidth 0.6\n");
-    fprintf(f, "set key outside right\n");
-    fprintf(f, "set yrange [0:*]\n");
+    fprintf(f, "set key below horizontal\n");
+    fprintf(f, "set yrange [0:112]\n");
+    fprintf(f, "set ytics 0, 20, 100\n");
     if (ngroups > 8) fprintf(f, "set xtics rotate by -30\n");
     fprintf(f, "plot ");
     for (int p = 0; p < nparts; p++) {
@@ -265,12 +301,16 @@ int cs_plot_stacked(const char *dir, const char *name, const char *title, const 
         else
             fprintf(f, ", \\\n     ''");
         if (p == 0)
-            fprintf(f, " using 2:xtic(1) title ");
+            fprintf(f, " using 3:xtic(1) title ");
         else
-            fprintf(f, " using %d title ", p + 2);
+            fprintf(f, " using %d title ", p + 3);
         gp_quote(f, parts[p]);
     }
-    if (nparts == 0) fprintf(f, "NaN notitle");
+    if (nparts == 0) {
+        fprintf(f, "NaN notitle");
+    } else {
+        fprintf(f, ", \\\n     '' using 0:(104):(sprintf(\"%%.4g\", $2)) with labels notitle");
+    }
     fputc('\n', f);
     return cs_outfile_commit(&gp);
 }

@@ -51,8 +51,8 @@ static void check_common_script(const char *gp, const char *name)
 static void test_bars(void)
 {
     const char *labels[] = {"cpu_naive", "say \"hi\"", "it's"};
-    const double values[] = {1.0, NAN, 3.5};
-    const char *notes[] = {"1.0x", NULL, "3.5x"};
+    const double values[] = {1.0, NAN, 350.0};
+    const char *notes[] = {"1.0x", NULL, "350x"};
     CHECK(cs_plot_bars(tmp, "bars", "Time's up", "seconds", 1, labels, values, notes, 3) == 0);
     char *dat = read_chart("bars", "dat"), *gp = read_chart("bars", "gp");
     CHECK(dat && gp);
@@ -60,11 +60,13 @@ static void test_bars(void)
         CHECK(strstr(dat, "\n\"cpu_naive\" 1 \"1.0x\"\n") != NULL);
         /* gnuplot data files have no escape for ": it becomes '. */
         CHECK(strstr(dat, "\n\"say 'hi'\" ? \"\"\n") != NULL);
-        CHECK(strstr(dat, "\n\"it's\" 3.5 \"3.5x\"\n") != NULL);
+        CHECK(strstr(dat, "\n\"it's\" 350 \"350x\"\n") != NULL);
         check_common_script(gp, "bars");
         CHECK(strstr(gp, "set title 'Time''s up'\n") != NULL);
         CHECK(strstr(gp, "set ylabel 'seconds'\n") != NULL);
         CHECK(strstr(gp, "set logscale y\n") != NULL);
+        /* The axis fits the data: a third below the smallest, three times the tallest. */
+        CHECK(strstr(gp, "set yrange [0.333333:1050]\n") != NULL);
         CHECK(strstr(gp, "set style fill solid 0.8 border -1\n") != NULL);
         CHECK(strstr(gp, "with boxes") != NULL);
         CHECK(strstr(gp, "using 0:2:3 with labels offset 0,1") != NULL);
@@ -72,10 +74,33 @@ static void test_bars(void)
     free(dat);
     free(gp);
 
+    /* Within a factor of 30 a log axis is dropped, and its label says so. */
+    const double close[] = {1.0, 2.0, 3.0};
+    CHECK(cs_plot_bars(tmp, "bars_close", "t", "rate (log scale)", 1, labels, close, NULL, 3) == 0);
+    gp = read_chart("bars_close", "gp");
+    CHECK(gp && !strstr(gp, "logscale") && strstr(gp, "set ylabel 'rate'\n") && strstr(gp, "set yrange [0:3.45]\n"));
+    free(gp);
+
     /* Linear scale and no annotations: no log, no labels plot. */
     CHECK(cs_plot_bars(tmp, "bars_lin", "t", "y", 0, labels, values, NULL, 3) == 0);
     gp = read_chart("bars_lin", "gp");
     CHECK(gp && !strstr(gp, "logscale") && !strstr(gp, "with labels"));
+    free(gp);
+}
+
+/* Whole-number x on a linear axis (steps, threads): whole-number ticks. */
+static void test_lines_whole_ticks(void)
+{
+    const char *series[] = {"rate"};
+    const double x[] = {1, 2}, y[] = {3.0, 5.0};
+    CHECK(cs_plot_lines(tmp, "whole", "t", "threads", "r", 0, 0, series, 1, x, y, 2, NULL) == 0);
+    char *gp = read_chart("whole", "gp");
+    CHECK(gp && strstr(gp, "set xtics 1\nset format x '%.0f'\n"));
+    free(gp);
+    const double xf[] = {0.5, 2.0};
+    CHECK(cs_plot_lines(tmp, "frac", "t", "x", "r", 0, 0, series, 1, xf, y, 2, NULL) == 0);
+    gp = read_chart("frac", "gp");
+    CHECK(gp && !strstr(gp, "set xtics"));
     free(gp);
 }
 
@@ -117,15 +142,17 @@ static void test_stacked(void)
     char *dat = read_chart("stack", "dat"), *gp = read_chart("stack", "gp");
     CHECK(dat && gp);
     if (dat && gp) {
-        CHECK(strstr(dat, "\n\"slow\" 1 2 0.5\n") != NULL);
-        CHECK(strstr(dat, "\n\"fast one\" 0.1 0 0.05\n") != NULL);
+        /* Each group's total, then its parts as shares of it. */
+        CHECK(strstr(dat, "\n\"slow\" 3.5 28.5714286 57.1428571 14.2857143\n") != NULL);
+        CHECK(strstr(dat, "\n\"fast one\" 0.15 66.6666667 0 33.3333333\n") != NULL);
         check_common_script(gp, "stack");
         CHECK(strstr(gp, "set style data histograms\n") != NULL);
         CHECK(strstr(gp, "set style histogram rowstacked\n") != NULL);
         CHECK(strstr(gp, "set boxwidth 0.6\n") != NULL);
-        CHECK(strstr(gp, "set key outside right\n") != NULL);
-        CHECK(strstr(gp, "using 2:xtic(1) title 'h2d'") != NULL);
-        CHECK(strstr(gp, "using 4 title 'd2h'") != NULL);
+        CHECK(strstr(gp, "set key below horizontal\n") != NULL);
+        CHECK(strstr(gp, "using 3:xtic(1) title 'h2d'") != NULL);
+        CHECK(strstr(gp, "using 5 title 'd2h'") != NULL);
+        CHECK(strstr(gp, "with labels notitle") != NULL); /* the totals above the bars */
     }
     free(dat);
     free(gp);
@@ -243,6 +270,7 @@ int main(void)
     test_bars();
     test_lines();
     test_stacked();
+    test_lines_whole_ticks();
     test_path_search();
     test_render();
 
