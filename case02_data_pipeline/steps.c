@@ -369,7 +369,10 @@ int c2_write_results(c2_study *s)
             return 3;
     }
     if (cs_prof_write_trace(cs_path_join(p, sizeof p, dir, "trace.json")) != 0) return 3;
-    if (!s->opt->brief) cs_say("\n  Results: %s/groups.csv, summary.csv, results.csv, results.json, trace.json\n", dir);
+    if (!s->opt->brief) {
+        cs_say("\n  Results: %s/groups.csv, summary.csv, results.csv, results.json, trace.json\n", dir);
+        cs_prof_say_left_out();
+    }
     c2_charts(s);
     return 0;
 }

@@ -39,6 +39,9 @@ int cs_case_write_results(const cs_report *r, const cs_sysinfo *s, const char *d
     char path[CS_PATH_MAX];
     if (cs_report_write(r, s, dir) != 0) return 3;
     if (cs_prof_write_trace(cs_path_join(path, sizeof path, dir, "trace.json")) != 0) return 3;
-    if (!cs_brief()) cs_say("\n  Results: %s/results.csv, results.json, trace.json (open in ui.perfetto.dev)\n", dir);
+    if (!cs_brief()) {
+        cs_say("\n  Results: %s/results.csv, results.json, trace.json (open in ui.perfetto.dev)\n", dir);
+        cs_prof_say_left_out();
+    }
     return 0;
 }

@@ -54,7 +54,8 @@ static int depth;          /* frames on the stack */
 static int overflow_depth; /* begins past CS_PROF_MAX_DEPTH, not timed */
 
 static prof_event *events; /* grown on demand up to CS_PROF_MAX_EVENTS */
-static long n_events, events_cap, n_dropped;
+static long n_events, events_cap, n_dropped, n_thinned;
+static long entry_events[CS_PROF_MAX_NAMES]; /* events kept per table entry since the reset */
 
 static const char *lanes[CS_PROF_MAX_LANES] = {"main"};
 static int n_lanes = 1;
@@ -113,6 +114,7 @@ static void record_event(const char *name, int at_depth, double start, double du
 void cs_prof_reset(void)
 {
     n_entries = 0;
+    memset(entry_events, 0, sizeof entry_events);
     /* Regions still open keep their place in the (new) table. */
     for (int k = 0; k < depth; k++) stack[k].entry = entry_for(stack[k].name, k, k > 0 ? stack[k - 1].entry : -1);
 }
@@ -192,6 +194,10 @@ void cs_prof_end(void)
     if (fr->entry >= 0) {
         entries[fr->entry].calls++;
         entries[fr->entry].total_s += dur;
+        if (entry_events[fr->entry]++ >= CS_PROF_EVENTS_PER_PHASE) {
+            n_thinned++;
+            return;
+        }
     }
     record_event(fr->name, depth, fr->start, dur);
 }
@@ -371,9 +377,26 @@ int cs_prof_write_trace(const char *path)
     /* A last metadata event closes the list, so every event above can end
      * with a comma (JSON allows no trailing comma). */
     fprintf(f, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":0}}\n");
-    fprintf(f, "],\n\"otherData\":{\"dropped_events\":%ld}}\n", n_dropped);
+    fprintf(f, "],\n\"otherData\":{\"dropped_events\":%ld,\"thinned_events\":%ld,\"events_per_phase\":%d}}\n",
+            n_dropped, n_thinned, CS_PROF_EVENTS_PER_PHASE);
 
     return cs_outfile_commit(&o);
+}
+
+long cs_prof_thinned(void)
+{
+    return n_thinned;
+}
+
+void cs_prof_say_left_out(void)
+{
+    if (n_thinned > 0)
+        cs_say("  (the trace keeps the first %d events of each phase of each variant: %ld more are\n"
+               "   counted in the phase tables only)\n",
+               CS_PROF_EVENTS_PER_PHASE, n_thinned);
+    if (n_dropped > 0)
+        cs_say("  (the trace reached its cap of %d events: %ld later ones are not in it)\n", CS_PROF_MAX_EVENTS,
+               n_dropped);
 }
 
 long cs_prof_dropped(void)

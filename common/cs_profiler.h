@@ -22,6 +22,10 @@
 #define CS_PROF_MAX_NAMES  256
 #define CS_PROF_MAX_DEPTH  16
 #define CS_PROF_MAX_EVENTS 200000
+/* Events kept per phase name between two cs_prof_reset (each rung's runs):
+ * a phase timed once per row would otherwise fill the trace with one
+ * rung's rows and leave the later rungs out. The table counts them all. */
+#define CS_PROF_EVENTS_PER_PHASE 2000
 
 typedef struct {
     const char *name;
@@ -65,5 +69,13 @@ int cs_prof_write_trace(const char *path);
 
 /* Number of events dropped because the cap was reached. */
 long cs_prof_dropped(void);
+
+/* Events left out of the trace because their phase already had
+ * CS_PROF_EVENTS_PER_PHASE (they are in the table's totals). */
+long cs_prof_thinned(void);
+
+/* Says on stdout what the trace left out (nothing when it left nothing
+ * out), so that a trace shorter than the run is not a surprise. */
+void cs_prof_say_left_out(void);
 
 #endif

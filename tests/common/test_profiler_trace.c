@@ -189,20 +189,40 @@ static void test_trace(const char *dir)
     cs_prof_entry left[CS_PROF_MAX_NAMES];
     CHECK(cs_prof_entries(left, CS_PROF_MAX_NAMES) == 0);
 
-    /* Past the cap, events are counted as dropped, and the trace stays
-     * valid. 8 events exist already, so the cap's worth more drops 8. */
-    for (long i = 0; i < CS_PROF_MAX_EVENTS; i++) {
-        cs_prof_begin("bulk");
+    /* A phase keeps CS_PROF_EVENTS_PER_PHASE events in the trace; the rest
+     * are counted as thinned, and all of them in the table. */
+    for (long i = 0; i < CS_PROF_EVENTS_PER_PHASE + 5; i++) {
+        cs_prof_begin("per row");
         cs_prof_end();
     }
-    CHECK(cs_prof_dropped() == 8);
+    CHECK(cs_prof_thinned() == 5);
+    cs_prof_entry rows[4];
+    CHECK(cs_prof_entries(rows, 4) == 1 && rows[0].calls == CS_PROF_EVENTS_PER_PHASE + 5);
+
+    /* Past the cap, events are counted as dropped, and the trace stays
+     * valid. 8 + CS_PROF_EVENTS_PER_PHASE events exist already; the cap's
+     * worth more, over enough names that none is thinned, drops that many. */
+    static char names[CS_PROF_MAX_EVENTS / CS_PROF_EVENTS_PER_PHASE][16];
+    int nnames = CS_PROF_MAX_EVENTS / CS_PROF_EVENTS_PER_PHASE;
+    for (int k = 0; k < nnames; k++) {
+        snprintf(names[k], sizeof names[k], "bulk %d", k);
+        cs_prof_reset(); /* as a case does between its variants */
+        for (long i = 0; i < CS_PROF_EVENTS_PER_PHASE; i++) {
+            cs_prof_begin(names[k]);
+            cs_prof_end();
+        }
+    }
+    CHECK(cs_prof_dropped() == 8 + CS_PROF_EVENTS_PER_PHASE);
+    CHECK(cs_prof_thinned() == 5);
     snprintf(path, sizeof path, "%s/trace_full.json", dir);
     CHECK(cs_prof_write_trace(path) == 0);
     text = read_whole_file(path);
     CHECK(text != NULL);
     if (text) {
         CHECK(json_valid(text, NULL, NULL));
-        CHECK(strstr(text, "\"dropped_events\":8}") != NULL);
+        char want[96];
+        snprintf(want, sizeof want, "\"dropped_events\":%d,\"thinned_events\":5,", 8 + CS_PROF_EVENTS_PER_PHASE);
+        CHECK(strstr(text, want) != NULL);
         free(text);
     }
     unlink(path);
