@@ -235,7 +235,11 @@ static void gemm_backends(const c3_study *s)
     /* The backends' rates are the ceilings' (none under --no-ceilings). */
     if (c->best_gflops > 0) {
         double naive_gflops = cs_time_gemm_gflops(CS_GEMM_NAIVE, naive_n, 1);
-        cs_say("  GEMM backends on this CPU (one n x n SGEMM, %d threads):\n", s->sys.threads);
+        /* The naive loop at a smaller n (it would take seconds at the ceilings' n): the
+         * heading says the sizes differ, and the rates are per second, so comparable. */
+        cs_say("  GEMM backends on this CPU (one n x n SGEMM each, at the n shown: the naive loop at a\n"
+               "  smaller one; %d threads):\n",
+               s->sys.threads);
         cs_say("    %-8s n = %-5d %8.2f GFLOP/s\n", "naive", naive_n, naive_gflops);
     }
     for (int b = CS_GEMM_BLOCKED; b < CS_GEMM_NBACKENDS; b++)
