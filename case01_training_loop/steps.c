@@ -38,11 +38,13 @@ static void print_phases(const c1_run *r)
 {
     if (cs_brief()) return;
     const cs_rung *b = &r->base;
-    char med[32], setup[32];
-    cs_say("  %s%s%s (%s):\n    %d steps per run, median %s per run over %d runs after %d warm-up%s "
-           "(and one check run); %.0f samples/s%s\n",
+    char med[32], step[32], setup[32];
+    /* Per run here, per step in step 6's table: both named on the line. */
+    cs_say("  %s%s%s (%s):\n    %d steps per run, median %s per run (%s per step, as in step 6) over %d runs\n"
+           "    after %d warm-up%s (and one check run); %.0f samples/s%s\n",
            cs_col_bold(), b->name, cs_col_reset(), b->lesson, r->steps,
-           cs_format_time(b->timing.time.median, med, sizeof med), b->timing.repeats, b->timing.warmup,
+           cs_format_time(b->timing.time.median, med, sizeof med),
+           cs_format_time(b->timing.time.median / r->steps, step, sizeof step), b->timing.repeats, b->timing.warmup,
            b->timing.warmup == 1 ? "" : "s", r->samples_per_s,
            b->timing.reduced ? " (fewer repeats: the time budget per variant)" : "");
     if (b->setup_s > 1e-4)
