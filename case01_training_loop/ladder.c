@@ -3,7 +3,6 @@
 #include "ladder.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "cs_clock.h"
@@ -115,9 +114,7 @@ static c1_workload fault_workload(const c1_variant *v, const c1_workload *w)
 
 static void fault_loss(const c1_variant *v, c1_output *out, int steps, int batch)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s_loss", v->name);
-    if (!cs_fault_injected(name) || batch < 2) return;
+    if (!cs_fault_injected_for(v->name, "loss") || batch < 2) return;
     for (int s = 0; s < steps; s++) out->loss[s] *= (float)batch / (float)(batch - 1);
 }
 

@@ -172,9 +172,7 @@ void step1_scenario(c1_study *s)
            s->flop_sample * cfg->batch / 1e9);
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
     /* The probe's reason is on the GPU line above: not again. */
-    if (!s->dev.run_gpu)
-        cs_say("  GPU variants skipped: %s\n",
-               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU (above)" : s->dev.why);
+    if (!s->dev.run_gpu) cs_say("  GPU variants skipped: %s\n", cs_devices_why_not(&s->dev, &s->sys, "no GPU (above)"));
 
     if (!cs_measure_case_ceilings(&s->opt, s->dev.run_gpu, &s->cpu_ceil, &s->gpu_ceil)) {
         cs_say("  ceilings not measured (--no-ceilings): no %% of ceiling below\n");
@@ -469,7 +467,7 @@ void step7_key_lessons(const c1_study *s)
         cs_say("  - Used well, the GPU trains %.1fx faster than the best CPU variant here.\n", T(cf) / T(gf));
     if (!s->dev.run_gpu)
         cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n",
-               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "none here: see step 1" : s->dev.why);
+               cs_devices_why_not(&s->dev, &s->sys, "none here: see step 1"));
     cs_say("  - Same initial weights, same order, same mean gradient: the loss curves coincide, so\n"
            "    the fast versions are the same training, only faster (step 6).\n");
 #undef CMP

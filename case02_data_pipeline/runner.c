@@ -72,33 +72,32 @@ static int run_timed(void *p)
     return rc;
 }
 
-/* The first run is instrumented (phase profiler on) and serves as the
- * warm-up; the timed runs follow with the profiler off, so its cost (two
- * clock reads per region) never enters the figures. */
 /* The tests' faults (CS_FAULT_INJECT), each a bug the comparison must catch
  * in the named rung's result: "<rung>" one cent too many in the first
  * group's sum; "<rung>_reject" one rejected row counted under the next
  * reason; "<rung>_hour" one accepted row counted in the next hour. */
 static void inject_faults(const char *rung, c2_result *res)
 {
-    char name[64];
     if (cs_fault_injected(rung) && res->ngroups > 0) res->groups[0].sum_cents += 1;
-    snprintf(name, sizeof name, "%s_reject", rung);
-    for (int i = 0; i + 1 < C2_NREASONS && cs_fault_injected(name); i++)
-        if (res->rejected[i] > 0) {
-            res->rejected[i]--;
-            res->rejected[i + 1]++;
-            break;
-        }
-    snprintf(name, sizeof name, "%s_hour", rung);
-    for (int h = 0; h < 24 && cs_fault_injected(name); h++)
-        if (res->hours[h] > 0) {
-            res->hours[h]--;
-            res->hours[(h + 1) % 24]++;
-            break;
-        }
+    if (cs_fault_injected_for(rung, "reject"))
+        for (int i = 0; i + 1 < C2_NREASONS; i++)
+            if (res->rejected[i] > 0) {
+                res->rejected[i]--;
+                res->rejected[i + 1]++;
+                break;
+            }
+    if (cs_fault_injected_for(rung, "hour"))
+        for (int h = 0; h < 24; h++)
+            if (res->hours[h] > 0) {
+                res->hours[h]--;
+                res->hours[(h + 1) % 24]++;
+                break;
+            }
 }
 
+/* The first run is instrumented (phase profiler on) and serves as the
+ * warm-up; the timed runs follow with the profiler off, so its cost (two
+ * clock reads per region) never enters the figures. */
 int c2_run_rung(const c2_rung *r, const c2_job *job, const cs_run_opts *opts, c2_rung_run *out)
 {
     memset(out, 0, sizeof *out);

@@ -1,7 +1,6 @@
 /* The ladder: which variants exist and how one is run and checked. */
 #include "ladder.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "cs_clock.h"
@@ -57,14 +56,11 @@ static int run_once(void *p)
  * product a copy of the one before (an index off by one). */
 static void inject_faults(const c3_variant *v, const c3_config *c, c3_output *out)
 {
-    char name[64];
     if (cs_fault_injected(v->name)) out->x[0] += 1.0f;
-    snprintf(name, sizeof name, "%s_rowsum", v->name);
-    if (cs_fault_injected(name))
+    if (cs_fault_injected_for(v->name, "rowsum"))
         for (size_t i = 0; i < (size_t)c->iters * c->n; i++) out->rowsum[i] *= (float)(c->n - 1) / (float)c->n;
-    snprintf(name, sizeof name, "%s_small", v->name);
     size_t s2 = (size_t)c->small * c->small;
-    if (cs_fault_injected(name) && c->batch >= 2)
+    if (cs_fault_injected_for(v->name, "small") && c->batch >= 2)
         memcpy(out->small + (size_t)(c->batch - 1) * s2, out->small + (size_t)(c->batch - 2) * s2, s2 * sizeof(float));
 }
 

@@ -129,8 +129,7 @@ void step1_scenario(c3_study *s)
            (unsigned long long)cfg->seed);
     if (!cs_brief()) cs_sysinfo_print(stdout, &s->sys);
     /* The probe's reason is on the GPU line above: not again. */
-    if (!s->dev.run_gpu)
-        cs_say("  GPU rungs skipped: %s\n", strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU (above)" : s->dev.why);
+    if (!s->dev.run_gpu) cs_say("  GPU rungs skipped: %s\n", cs_devices_why_not(&s->dev, &s->sys, "no GPU (above)"));
     measure_ceilings(s);
 
     cs_prof_lane("setup");
@@ -277,8 +276,7 @@ static void bandwidth_sweep(c3_study *s)
     }
     /* the GPU columns are measured exactly when the GPU rungs run */
     if (!bw->gpu)
-        cs_say("  (host-device columns skipped: %s)\n",
-               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "no GPU, see step 1" : s->dev.why);
+        cs_say("  (host-device columns skipped: %s)\n", cs_devices_why_not(&s->dev, &s->sys, "no GPU, see step 1"));
 }
 
 /* One n x n SGEMM by size, CPU against GPU; the crossover hybrid uses. */
@@ -431,7 +429,7 @@ static void gpu_lessons(const c3_study *s)
                c3_get_crossover(), RAN(hy) ? "; hybrid routes work by that size" : "");
     if (!s->dev.run_gpu)
         cs_say("  - The GPU half of this lesson needs a CUDA device (%s).\n",
-               strcmp(s->dev.why, s->sys.gpu_name) == 0 ? "none here: see step 1" : s->dev.why);
+               cs_devices_why_not(&s->dev, &s->sys, "none here: see step 1"));
 }
 
 void step7_key_lessons(const c3_study *s)

@@ -34,6 +34,11 @@ int cs_case_devices(const cs_options *opt, cs_devices *d)
     return 0;
 }
 
+const char *cs_devices_why_not(const cs_devices *d, const cs_sysinfo *s, const char *said)
+{
+    return strcmp(d->why, s->gpu_name) == 0 ? said : d->why;
+}
+
 int cs_case_write_results(const cs_report *r, const cs_sysinfo *s, const char *dir)
 {
     char path[CS_PATH_MAX];

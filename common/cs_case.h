@@ -24,6 +24,12 @@ typedef struct {
  * usable. */
 int cs_case_devices(const cs_options *opt, cs_devices *d);
 
+/* Why the GPU variants did not run, for a line after the Scenario: `said`
+ * (a pointer back, e.g. "no GPU (above)") when the reason is the probe's,
+ * which the Scenario's GPU line gives already; else the reason itself
+ * ("--device cpu"). */
+const char *cs_devices_why_not(const cs_devices *d, const cs_sysinfo *s, const char *said);
+
 /* Writes DIR/results.csv, results.json (cs_report_write) and trace.json
  * (the profiler's), then, unless --brief, the line naming them. Returns 0,
  * or 3 when a file could not be written (one line printed). */

@@ -7,4 +7,8 @@
 /* 1 when CS_FAULT_INJECT is exactly name. */
 int cs_fault_injected(const char *name);
 
+/* 1 when CS_FAULT_INJECT is exactly "<rung>_<part>": a fault in one part of
+ * a rung's result (case03's "gpu_cublas_rowsum"). */
+int cs_fault_injected_for(const char *rung, const char *part);
+
 #endif

@@ -180,10 +180,7 @@ void rn_gradcheck(rn_model *m, uint64_t seed, rn_dir_check out[RN_GRADCHECK_DIRS
     rn_model_backward(m);
     save_gradients(m, &s);
     int8_t **d = direction_signs(m, seed, s.grad);
-    size_t most = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].count > most) most = m->params[i].count;
-    float *tmp = cs_alloc(most * sizeof(float), "gradient check: weights");
+    float *tmp = cs_alloc(rn_model_largest_count(m) * sizeof(float), "gradient check: weights");
     for (int k = 0; k < RN_GRADCHECK_DIRS; k++) {
         int below_fc = k == 1;
         rn_dir_check *c = &out[k];

@@ -537,6 +537,14 @@ rn_param *rn_model_param(rn_model *m, const char *name)
     return NULL;
 }
 
+size_t rn_model_largest_count(const rn_model *m)
+{
+    size_t most = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].count > most) most = m->params[i].count;
+    return most;
+}
+
 size_t rn_model_trainable_count(const rn_model *m)
 {
     size_t n = 0;
@@ -599,10 +607,7 @@ int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
         }
     }
     /* Then copied in. */
-    size_t most = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].count > most) most = m->params[i].count;
-    float *tmp = cs_alloc(most * sizeof(float), "weights being loaded");
+    float *tmp = cs_alloc(rn_model_largest_count(m) * sizeof(float), "weights being loaded");
     for (int i = 0; i < m->nparams; i++) {
         rn_param *p = &m->params[i];
         if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;

@@ -174,6 +174,10 @@ int rn_model_save(const rn_model *m, const char *path);
 
 /* The parameter called name, or NULL. */
 rn_param *rn_model_param(rn_model *m, const char *name);
+/* The element count of the model's largest tensor (layer4's 3x3
+ * convolutions), for one host buffer that holds any of them. */
+size_t rn_model_largest_count(const rn_model *m);
+
 /* Trainable parameter count (11,181,642 for ResNet-18 with 10 classes). */
 size_t rn_model_trainable_count(const rn_model *m);
 

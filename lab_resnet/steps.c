@@ -45,7 +45,7 @@ void step1_scenario(rn_lab *lab)
            lab->train.n, lab->train.source, lab->test.n, a->img, a->img, lab->on_gpu ? "GPU" : "CPU");
     if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
     /* Why the GPU is not used, when the GPU line below does not say it. */
-    if (!lab->dev.run_gpu && lab->dev.want_gpu && strcmp(lab->dev.why, lab->sys.gpu_name) != 0)
+    if (!lab->dev.run_gpu && lab->dev.want_gpu && cs_devices_why_not(&lab->dev, &lab->sys, NULL))
         cs_say("  GPU not used: %s\n", lab->dev.why);
     if (!cs_brief()) cs_sysinfo_print(stdout, &lab->sys);
     cs_say("  Convolutions: conv1 %s; 3x3 %s; 1x1 shortcut %s\n",
