@@ -434,6 +434,12 @@ void cs_report_chart(const cs_report *r, const char *dir, const char *name, cons
     cs_plot_render(dir, name);
 }
 
+/* Two decimals below 1.1x, so that a measured 1.03x never prints as "1.0x faster". */
+static int cs_ratio_decimals(double ratio)
+{
+    return ratio < 1.095 ? 2 : 1;
+}
+
 const char *cs_compare_phrase(const cs_result *before, const cs_result *after, char *buf, size_t len, int *tie)
 {
     const cs_stats *b = &before->timing.time, *a = &after->timing.time;
@@ -442,8 +448,8 @@ const char *cs_compare_phrase(const cs_result *before, const cs_result *after, c
     if (overlap)
         snprintf(buf, len, "no faster within the measured spread (%.2fx on the medians)", b->median / a->median);
     else if (a->median < b->median)
-        snprintf(buf, len, "%.1fx faster", b->median / a->median);
+        snprintf(buf, len, "%.*fx faster", cs_ratio_decimals(b->median / a->median), b->median / a->median);
     else
-        snprintf(buf, len, "%.1fx slower", a->median / b->median);
+        snprintf(buf, len, "%.*fx slower", cs_ratio_decimals(a->median / b->median), a->median / b->median);
     return buf;
 }

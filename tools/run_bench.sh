@@ -7,13 +7,33 @@ out=${1:-docs/results}
 build=${BUILD:-build}
 mkdir -p "$out" || exit 2
 status=0
+# Each run's wall time, and the same case's --quick run's, go to
+# run_times.log: the pages quote how long a run takes from there.
+times_tmp="$out/run_times.log.tmp"
+: > "$times_tmp" || exit 2
+wall() {  # wall LABEL COMMAND...: COMMAND's status; its wall time appended to run_times.log
+  local label=$1 t0 t1 rc; shift
+  t0=$(date +%s.%N)
+  "$@"; rc=$?
+  t1=$(date +%s.%N)
+  awk -v l="$label" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s: %.1f s\n", l, b - a }' >> "$times_tmp"
+  return $rc
+}
 run() {  # run CASE ARGS...
   local c=$1; shift
-  local exe="$build/$c/$c"
+  local exe="$build/$c/$c" quick_out where=""
   [ -x "$exe" ] || return 0
+  [ "$out" = "$final_out" ] || where="${out##*/}/"
   echo "################ $c $* ################"
-  "$exe" --out "$out/$c" "$@" | tee "$out/$c.log.tmp" && mv "$out/$c.log.tmp" "$out/$c.log" || status=1
+  wall "$where$c $*" bash -c 'set -o pipefail; "$@" | tee "$0.log.tmp"' "$out/$c" "$exe" --out "$out/$c" "$@" &&
+    mv "$out/$c.log.tmp" "$out/$c.log" || status=1
+  if [ "$out" = "$final_out" ]; then
+    quick_out=$(mktemp -d "${TMPDIR:-/tmp}/bench_quick_XXXXXX") || return 1
+    wall "$c --quick" "$exe" --quick --out "$quick_out" > /dev/null || status=1
+    rm -rf "$quick_out"
+  fi
 }
+final_out=$out
 peer() {  # peer NAME FUNCTION: FUNCTION's output into NAME.log; its failure fails the bench
   local name=$1; shift
   "$@" 2>&1 | tee "$out/$name.log.tmp" || status=1
@@ -169,4 +189,9 @@ else
 fi
 bash tools/blas_builds_table.sh "$out" || status=1
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
+mv "$times_tmp" "$out/run_times.log" || status=1
+# The pages in docs/ quote these runs: render them from what was just recorded.
+if [ "$out" = docs/results ]; then
+  python3 tools/docs_pages.py || status=1
+fi
 exit $status

@@ -10,8 +10,7 @@ set key off
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:2.5]
-set offsets 0, 0, graph 0.1, 0
 set logscale y
-set yrange [90.5407:*]
+set yrange [92.9568:51184.3]
 plot 'ladder.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle

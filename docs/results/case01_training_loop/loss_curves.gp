@@ -8,6 +8,8 @@ set xlabel 'step'
 set ylabel 'batch loss'
 set grid
 set key top left
+set xtics 1
+set format x '%.0f'
 plot 'loss_curves.dat' using 1:2 with linespoints lw 2 pt 7 title 'cpu_slow', \
      '' using 1:3 with linespoints lw 2 pt 7 title 'cpu_batched', \
      '' using 1:4 with linespoints lw 2 pt 7 title 'cpu_fast'

@@ -3,15 +3,17 @@ set terminal pngcairo size 1000,600 noenhanced font "sans,11"
 if (!exists("cs_png")) cs_png = 'phases.png'
 set output cs_png
 set datafile missing "?"
-set title 'Staged rungs: seconds per phase (instrumented run)'
-set ylabel 'seconds'
+set title 'Staged rungs: where the time goes (instrumented run)'
+set ylabel '% of the bar''s time (its total above it, seconds)'
 set grid ytics
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.8 border -1
 set boxwidth 0.6
-set key outside right
-set yrange [0:*]
-plot 'phases.dat' using 2:xtic(1) title 'extract', \
-     '' using 3 title 'transform', \
-     '' using 4 title 'load'
+set key below horizontal
+set yrange [0:112]
+set ytics 0, 20, 100
+plot 'phases.dat' using 3:xtic(1) title 'extract', \
+     '' using 4 title 'transform', \
+     '' using 5 title 'load', \
+     '' using 0:(104):(sprintf("%.4g", $2)) with labels notitle

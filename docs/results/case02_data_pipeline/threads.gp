@@ -8,5 +8,7 @@ set xlabel 'threads'
 set ylabel 'records/s'
 set grid
 set key top left
+set xtics 1
+set format x '%.0f'
 plot 'threads.dat' using 1:2 with linespoints lw 2 pt 7 title 'fast', \
      '' using 1:3 with linespoints lw 2 pt 7 title 'linear from 1 thread'

@@ -8,5 +8,7 @@ set xlabel 'step'
 set ylabel 'loss / accuracy'
 set grid
 set key top left
+set xtics 24
+set format x '%.0f'
 plot 'epoch.dat' using 1:2 with linespoints lw 2 pt 7 title 'batch loss (cpu_fast)', \
      '' using 1:3 with linespoints lw 2 pt 7 title 'batch accuracy (cpu_fast)'

@@ -3,7 +3,7 @@ set terminal pngcairo size 1000,600 noenhanced font "sans,11"
 if (!exists("cs_png")) cs_png = 'bandwidth.png'
 set output cs_png
 set datafile missing "?"
-set title 'Copy bandwidth by size: pageable against pinned host memory'
+set title 'Host memcpy bandwidth by size (no GPU in this run)'
 set xlabel 'copy size (KiB, log scale)'
 set ylabel 'GB/s'
 set grid

@@ -3,7 +3,7 @@ set terminal pngcairo size 1000,600 noenhanced font "sans,11"
 if (!exists("cs_png")) cs_png = 'size_sweep.png'
 set output cs_png
 set datafile missing "?"
-set title 'One n x n SGEMM: CPU against GPU, with and without transfers'
+set title 'One n x n SGEMM on the CPU (no GPU in this run)'
 set xlabel 'n'
 set ylabel 'ms (log scale)'
 set grid
