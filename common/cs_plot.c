@@ -113,6 +113,23 @@ static int open_chart_file(cs_outfile *o, const char *dir, const char *name, con
     return cs_outfile_open(o, path);
 }
 
+/* Whole-number x (steps, threads, workers): whole-number ticks, at most
+ * about ten. */
+static void gp_whole_xtics(FILE *f, const double *x, int npoints, int logx)
+{
+    int whole = npoints > 0 && !logx;
+    double xmin = 0, xmax = 0;
+    for (int p = 0; p < npoints; p++) {
+        whole &= x[p] == floor(x[p]);
+        if (p == 0 || x[p] < xmin) xmin = x[p];
+        if (p == 0 || x[p] > xmax) xmax = x[p];
+    }
+    if (whole) {
+        int step = (int)ceil((xmax - xmin) / 10.0);
+        fprintf(f, "set xtics %d\nset format x '%%.0f'\n", step > 0 ? step : 1);
+    }
+}
+
 /* Smallest and largest positive finite values (for a log axis's range);
  * returns 0 when there is none. */
 static int positive_range(const double *v, int n, double *lo, double *hi)
@@ -130,10 +147,22 @@ static int positive_range(const double *v, int n, double *lo, double *hi)
 int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
                  const char *const *labels, const double *values, const char *const *annotations, int n)
 {
+    return cs_plot_bars_ref(dir, name, title, ylabel, logy, labels, values, annotations, n, NAN, NULL);
+}
+
+int cs_plot_bars_ref(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
+                     const char *const *labels, const double *values, const char *const *annotations, int n, double ref,
+                     const char *ref_label)
+{
     /* Within a factor of 30 a log axis has one labelled tick or two: the
      * bars read better on a linear one (and the label then says so). */
     double lo = 1, hi = 1;
     int have = positive_range(values, n, &lo, &hi);
+    if (isfinite(ref) && ref > 0) { /* the reference line stays inside the axis */
+        if (!have || ref < lo) lo = ref;
+        if (!have || ref > hi) hi = ref;
+        have = 1;
+    }
     char linear_label[256];
     if (logy && have && hi < 30 * lo) {
         logy = 0;
@@ -178,6 +207,15 @@ int cs_plot_bars(const char *dir, const char *name, const char *title, const cha
     } else {
         fprintf(f, have ? "set yrange [0:%.6g]\n" : "set yrange [0:*]\n", hi * 1.15);
     }
+    if (isfinite(ref)) { /* e.g. the baseline's 1.0x under speedup bars */
+        fprintf(f, "set arrow from graph 0, first %.9g to graph 1, first %.9g nohead dt 2 lw 2 lc rgb \"#cc3311\"\n",
+                ref, ref);
+        if (ref_label) {
+            fprintf(f, "set label ");
+            gp_quote(f, ref_label);
+            fprintf(f, " at graph 0.01, first %.9g offset 0,0.8 tc rgb \"#cc3311\"\n", ref);
+        }
+    }
     fprintf(f, "plot ");
     gp_datafile(f, name);
     fprintf(f, " using 0:2:xtic(1) with boxes lc rgb \"#4477aa\" notitle");
@@ -217,18 +255,7 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
     fprintf(f, "set key top left\n");
     if (logx) fprintf(f, "set logscale x\n");
     if (logy) fprintf(f, "set logscale y\n");
-    /* Whole-number x (steps, threads): whole-number ticks, at most about ten. */
-    int whole = npoints > 0 && !logx;
-    double xmin = 0, xmax = 0;
-    for (int p = 0; p < npoints; p++) {
-        whole &= x[p] == floor(x[p]);
-        if (p == 0 || x[p] < xmin) xmin = x[p];
-        if (p == 0 || x[p] > xmax) xmax = x[p];
-    }
-    if (whole) {
-        int step = (int)ceil((xmax - xmin) / 10.0);
-        fprintf(f, "set xtics %d\nset format x '%%.0f'\n", step > 0 ? step : 1);
-    }
+    gp_whole_xtics(f, x, npoints, logx);
     if (extra_gp && *extra_gp) {
         fputs(extra_gp, f);
         if (extra_gp[strlen(extra_gp) - 1] != '\n') fputc('\n', f);
@@ -243,6 +270,47 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
         gp_quote(f, series[s]);
     }
     if (nseries == 0) fprintf(f, "NaN notitle"); /* a valid, empty plot */
+    fputc('\n', f);
+    return cs_outfile_commit(&gp);
+}
+
+int cs_plot_lines2(const char *dir, const char *name, const char *title, const char *xlabel, const char *y1label,
+                   const char *y2label, const double *x, const double *y1, const double *y2, int npoints)
+{
+    cs_outfile dat, gp;
+    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
+    fprintf(dat.f, "# %s.dat: x, ", name);
+    dat_quote(dat.f, y1label);
+    fputs(", ", dat.f);
+    dat_quote(dat.f, y2label);
+    fputc('\n', dat.f);
+    for (int p = 0; p < npoints; p++) {
+        dat_value(dat.f, x[p], 0);
+        fputc(' ', dat.f);
+        dat_value(dat.f, y1[p], 0);
+        fputc(' ', dat.f);
+        dat_value(dat.f, y2[p], 0);
+        fputc('\n', dat.f);
+    }
+    if (cs_outfile_commit(&dat) != 0) return -1;
+
+    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    FILE *f = gp.f;
+    gp_header(f, name, title);
+    gp_label(f, "x", xlabel);
+    gp_label(f, "y", y1label);
+    gp_label(f, "y2", y2label);
+    /* Two quantities in two units: each on its own axis, from zero, so
+     * neither line's slope is exaggerated. */
+    fprintf(f, "set grid\nset key top center\nset ytics nomirror\nset y2tics\n");
+    fprintf(f, "set yrange [0:*]\nset y2range [0:*]\n");
+    gp_whole_xtics(f, x, npoints, 0);
+    fprintf(f, "plot ");
+    gp_datafile(f, name);
+    fprintf(f, " using 1:2 axes x1y1 with linespoints lw 2 pt 7 title ");
+    gp_quote(f, y1label);
+    fprintf(f, ", \\\n     '' using 1:3 axes x1y2 with linespoints lw 2 pt 5 dt 2 title ");
+    gp_quote(f, y2label);
     fputc('\n', f);
     return cs_outfile_commit(&gp);
 }

@@ -10,6 +10,12 @@
 int cs_plot_bars(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
                  const char *const *labels, const double *values, const char *const *annotations, int n);
 
+/* The same with a dashed horizontal reference line at y = ref, labelled
+ * ref_label (e.g. the baseline's 1.0x under speedup bars); ref NaN: none. */
+int cs_plot_bars_ref(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
+                     const char *const *labels, const double *values, const char *const *annotations, int n, double ref,
+                     const char *ref_label);
+
 /* Line chart: nseries series over the same x values; y is row-major
  * [series][point]; NaN marks a missing point. extra_gp: additional gnuplot
  * commands placed before the plot command (e.g. a labelled arrow marking a
@@ -17,6 +23,12 @@ int cs_plot_bars(const char *dir, const char *name, const char *title, const cha
 int cs_plot_lines(const char *dir, const char *name, const char *title, const char *xlabel, const char *ylabel,
                   int logx, int logy, const char *const *series, int nseries, const double *x, const double *y,
                   int npoints, const char *extra_gp);
+
+/* Two quantities in different units over the same x (e.g. throughput and
+ * epoch time against workers): y1 on the left axis, y2 on the right, both
+ * from zero; the labels name the series. */
+int cs_plot_lines2(const char *dir, const char *name, const char *title, const char *xlabel, const char *y1label,
+                   const char *y2label, const double *x, const double *y1, const double *y2, int npoints);
 
 /* Stacked bars: one bar per group, stacked parts; v is row-major
  * [group][part]. */

@@ -21,6 +21,7 @@ cs_run_opts cs_run_defaults(void)
     o.min_repeats = 3;
     o.budget_s = 0.0;
     o.sync = NULL;
+    o.prepare = NULL;
     return o;
 }
 
@@ -62,6 +63,8 @@ int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out)
      * estimate one run for the budget (earlier ones may still be cold). */
     double estimate_s = 0.0;
     for (int i = 0; i < warmup; i++) {
+        int prc = o.prepare ? o.prepare(ctx) : 0;
+        if (prc != 0) return prc;
         sync_if(&o);
         double t0 = cs_now();
         int rc = fn(ctx);
@@ -81,6 +84,7 @@ int cs_run(cs_work_fn fn, void *ctx, const cs_run_opts *opts, cs_timing *out)
     int done = 0;
     int rc = 0;
     while (done < repeats) {
+        if (o.prepare && (rc = o.prepare(ctx)) != 0) break;
         sync_if(&o);
         double c0 = cs_cpu_time();
         double t0 = cs_now();

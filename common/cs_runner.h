@@ -26,6 +26,11 @@ typedef struct {
     int min_repeats; /* never fewer than this when the budget bites (default 3, capped at repeats) */
     double budget_s; /* 0: no cap */
     cs_sync_fn sync; /* NULL for CPU work */
+    /* Called with fn's ctx before every run, warm-ups included, outside the
+     * clock (e.g. a training run put back to its initial weights, so every
+     * run does the same work); NULL: nothing. A non-zero return stops the
+     * runner with that code. */
+    cs_work_fn prepare;
 } cs_run_opts;
 
 typedef struct {
@@ -36,7 +41,8 @@ typedef struct {
     double cpu_s;  /* process CPU seconds over the timed runs, per run */
 } cs_timing;
 
-/* Default options: warmup 1, repeats 5, min_repeats 3, no budget, no sync. */
+/* Default options: warmup 1, repeats 5, min_repeats 3, no budget, no sync,
+ * no prepare. */
 cs_run_opts cs_run_defaults(void);
 
 /* Runs fn as described above. Returns 0, or the first non-zero value fn

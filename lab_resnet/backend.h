@@ -38,6 +38,9 @@ static inline int rn_out_size(int in, int k, int stride, int pad)
     return (in + 2 * pad - k) / stride + 1;
 }
 
+/* Points a step may mark (rn_backend.mark). */
+#define RN_MAX_MARKS 8
+
 typedef struct rn_backend {
     const char *name; /* "cpu" or "gpu" */
     int on_device;    /* pointers are device memory */
@@ -112,6 +115,37 @@ typedef struct rn_backend {
     int (*region_begin)(const char *name);
     void (*region_end)(int handle);
     void (*regions_flush)(void);
+
+    /* A step's split without a wait per phase: mark(i) records point i of
+     * the current step, i < RN_MAX_MARKS (CPU: the host clock; GPU: a CUDA
+     * event on the stream, so no mark makes the host wait). After the step
+     * has been waited for (the loss read), marks_read(t, n) writes
+     * t[i] = seconds from mark 0 to mark i, for i < n. */
+    void (*mark)(int i);
+    void (*marks_read)(double *t, int n);
+
+    /* Host staging buffers for the loader's workers: page-locked when
+     * pinned and the backend has a device (cudaHostAlloc: copies from them
+     * run at the link's speed and may be asynchronous), else ordinary
+     * memory. Exits with a line naming `what` when the memory is not there. */
+    void *(*host_alloc)(size_t bytes, int pinned, const char *what);
+    void (*host_free)(void *p, int pinned);
+
+    /* The asynchronous input of Part 2's pin_memory (PyTorch's
+     * pin_memory=True with .to(device, non_blocking=True)), on the GPU only
+     * (NULL on the CPU: there is no copy to overlap). Two input slots:
+     *   input_copy(slot, dst, src, bytes): on a second stream, once the
+     *     step that last read the slot has released it, src (pinned) to dst;
+     *   input_acquire(slot): the compute stream waits for the slot's copies;
+     *   input_release(slot): after the work that reads the slot is queued,
+     *     marks the slot free for the next copy into it;
+     *   input_copied(slot): the host waits for the slot's copies (their
+     *     pinned sources may then be refilled).
+     * So the copy of batch n + 1 runs while batch n computes. */
+    void (*input_copy)(int slot, void *dst, const void *src_pinned, size_t bytes);
+    void (*input_acquire)(int slot);
+    void (*input_release)(int slot);
+    void (*input_copied)(int slot);
 
     /* Frees what the backend holds for the whole program (GPU: cuDNN and
      * cuBLAS handles, the stream), after the last operation and after every

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "cs_clock.h"
+#include "cs_memory.h"
 #include "cs_profiler.h"
 
 static void cpu_copy(void *dst, const void *src, size_t bytes)
@@ -30,6 +32,32 @@ static void cpu_region_end(int handle)
 }
 
 static void cpu_regions_flush(void) {}
+
+/* The CPU's marks are host clock readings: its work is done on return. */
+static double cpu_marks[RN_MAX_MARKS];
+
+static void cpu_mark(int i)
+{
+    if (i >= 0 && i < RN_MAX_MARKS) cpu_marks[i] = cs_now();
+}
+
+static void cpu_marks_read(double *t, int n)
+{
+    for (int i = 0; i < n && i < RN_MAX_MARKS; i++) t[i] = cpu_marks[i] - cpu_marks[0];
+}
+
+/* No device, so nothing to pin: staging is ordinary tracked memory. */
+static void *cpu_host_alloc(size_t bytes, int pinned, const char *what)
+{
+    (void)pinned;
+    return cs_alloc(bytes, what);
+}
+
+static void cpu_host_free(void *p, int pinned)
+{
+    (void)pinned;
+    cs_free(p);
+}
 
 static const rn_backend cpu_backend = {
     .name = "cpu",
@@ -58,6 +86,11 @@ static const rn_backend cpu_backend = {
     .region_begin = cpu_region_begin,
     .region_end = cpu_region_end,
     .regions_flush = cpu_regions_flush,
+    .mark = cpu_mark,
+    .marks_read = cpu_marks_read,
+    .host_alloc = cpu_host_alloc,
+    .host_free = cpu_host_free,
+    /* input_*: NULL, no device to copy to asynchronously */
 };
 
 const rn_backend *rn_cpu_backend(void)

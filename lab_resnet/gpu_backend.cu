@@ -12,7 +12,12 @@
 #include <nvtx3/nvToolsExt.h> /* header-only NVTX v3, from the CUDA toolkit */
 #include "gpu_kernels.cuh"
 #include "device_mem.h"
+extern "C" {
+#include "cs_console.h"
+#include "cs_memory.h"
+}
 
+#include <cstdlib>
 #include <mutex>
 
 namespace
@@ -35,6 +40,8 @@ void create_stream(void)
     stream_created = true;
 }
 
+void release_marks_and_input(void);
+
 /* The end of the program: cuDNN's handle and plans, the stream's cuBLAS
  * handle, the stream; so a leak check sees nothing held. Only if the
  * backend was ever used. */
@@ -42,6 +49,7 @@ void gpu_release(void)
 {
     if (!stream_created) return;
     CUDA_CHECK(cudaStreamSynchronize(backend_stream));
+    release_marks_and_input();
     rn_gpu_conv_release();
     cs_cublas_release_stream(backend_stream);
     CUDA_CHECK(cudaStreamDestroy(backend_stream));
@@ -95,6 +103,123 @@ void gpu_regions_flush(void)
     cs_gpu_phases_flush();
 }
 
+/* Marks: one event per point, recorded on the stream; read after the
+ * step's own wait (the loss), so reading them waits for nothing more. */
+cudaEvent_t mark_events[RN_MAX_MARKS];
+bool marks_created;
+
+void gpu_mark(int i)
+{
+    if (i < 0 || i >= RN_MAX_MARKS) return;
+    if (!marks_created) {
+        for (cudaEvent_t &e : mark_events) CUDA_CHECK(cudaEventCreate(&e));
+        marks_created = true;
+    }
+    CUDA_CHECK(cudaEventRecord(mark_events[i], rn_gpu_stream()));
+}
+
+void gpu_marks_read(double *t, int n)
+{
+    if (!marks_created || n < 1) return;
+    if (n > RN_MAX_MARKS) n = RN_MAX_MARKS;
+    CUDA_CHECK(cudaEventSynchronize(mark_events[n - 1]));
+    t[0] = 0.0;
+    for (int i = 1; i < n; i++) {
+        float ms = 0.0f;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, mark_events[0], mark_events[i]));
+        t[i] = ms * 1e-3;
+    }
+}
+
+/* Staging for the loader's workers: page-locked when asked (the DMA engine
+ * reads it directly; from pageable memory the driver first copies into a
+ * pinned bounce buffer of its own, and the copy cannot be asynchronous). */
+void *gpu_host_alloc(size_t bytes, int pinned, const char *what)
+{
+    if (!pinned) return cs_alloc(bytes, what);
+    void *p = NULL;
+    cudaError_t e = cudaHostAlloc(&p, bytes ? bytes : 1, cudaHostAllocDefault);
+    if (e != cudaSuccess) {
+        cs_error("%s: cudaHostAlloc of %zu bytes failed: %s", what ? what : "pinned staging", bytes,
+                 cudaGetErrorString(e));
+        exit(3);
+    }
+    return p;
+}
+
+void gpu_host_free(void *p, int pinned)
+{
+    if (p == NULL) return;
+    if (!pinned) {
+        cs_free(p);
+        return;
+    }
+    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream())); /* no copy may still read it */
+    CUDA_CHECK(cudaFreeHost(p));
+}
+
+/* The asynchronous input: a second stream for the copies, and per slot an
+ * event for "copied" (on the copy stream) and one for "released" (on the
+ * compute stream). Non-blocking: the copy stream must not wait for the
+ * legacy default stream, or nothing would overlap. An event never recorded
+ * counts as complete, so the first copy into a slot waits for nothing. */
+cudaStream_t copy_stream;
+cudaEvent_t copied_event[2], released_event[2];
+bool input_created;
+
+void create_input(void)
+{
+    if (input_created) return;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&copy_stream, cudaStreamNonBlocking));
+    for (int i = 0; i < 2; i++) {
+        CUDA_CHECK(cudaEventCreateWithFlags(&copied_event[i], cudaEventDisableTiming));
+        CUDA_CHECK(cudaEventCreateWithFlags(&released_event[i], cudaEventDisableTiming));
+    }
+    input_created = true;
+}
+
+void gpu_input_copy(int slot, void *dst, const void *src_pinned, size_t bytes)
+{
+    create_input();
+    slot &= 1;
+    CUDA_CHECK(cudaStreamWaitEvent(copy_stream, released_event[slot], 0));
+    if (bytes) CUDA_CHECK(cudaMemcpyAsync(dst, src_pinned, bytes, cudaMemcpyHostToDevice, copy_stream));
+    CUDA_CHECK(cudaEventRecord(copied_event[slot], copy_stream));
+}
+
+void gpu_input_acquire(int slot)
+{
+    create_input();
+    CUDA_CHECK(cudaStreamWaitEvent(rn_gpu_stream(), copied_event[slot & 1], 0));
+}
+
+void gpu_input_release(int slot)
+{
+    create_input();
+    CUDA_CHECK(cudaEventRecord(released_event[slot & 1], rn_gpu_stream()));
+}
+
+void gpu_input_copied(int slot)
+{
+    create_input();
+    CUDA_CHECK(cudaEventSynchronize(copied_event[slot & 1]));
+}
+
+void release_marks_and_input(void)
+{
+    if (marks_created)
+        for (cudaEvent_t e : mark_events) CUDA_CHECK(cudaEventDestroy(e));
+    marks_created = false;
+    if (!input_created) return;
+    CUDA_CHECK(cudaStreamSynchronize(copy_stream));
+    for (int i = 0; i < 2; i++) {
+        CUDA_CHECK(cudaEventDestroy(copied_event[i]));
+        CUDA_CHECK(cudaEventDestroy(released_event[i]));
+    }
+    CUDA_CHECK(cudaStreamDestroy(copy_stream));
+    input_created = false;
+}
+
 std::once_flag table_once;
 rn_backend table;
 
@@ -126,6 +251,14 @@ void fill_table(void)
     table.region_begin = gpu_region_begin;
     table.region_end = gpu_region_end;
     table.regions_flush = gpu_regions_flush;
+    table.mark = gpu_mark;
+    table.marks_read = gpu_marks_read;
+    table.host_alloc = gpu_host_alloc;
+    table.host_free = gpu_host_free;
+    table.input_copy = gpu_input_copy;
+    table.input_acquire = gpu_input_acquire;
+    table.input_release = gpu_input_release;
+    table.input_copied = gpu_input_copied;
     table.release = gpu_release;
 }
 

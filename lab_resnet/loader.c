@@ -1,5 +1,5 @@
 /* The data loader (loader.h): PyTorch's DataLoader(shuffle=True,
- * drop_last=True, num_workers=0) in C. Each epoch's order is a Fisher-Yates
+ * drop_last=False, num_workers=0) in C. Each epoch's order is a Fisher-Yates
  * shuffle from (seed, epoch); batch b is positions [b * batch, (b+1) * batch)
  * of that order; each image is transformed as it is asked for.
  *
@@ -40,7 +40,7 @@ int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, 
     l->img_size = img_size;
     l->augment = augment != 0;
     l->seed = seed;
-    l->batches = data->n / batch; /* the last partial batch is dropped */
+    l->batches = (data->n + batch - 1) / batch; /* the last one may be short, as the lab's loader keeps it */
     l->order = cs_alloc((size_t)data->n * sizeof *l->order, "loader order");
     rn_loader_start_epoch(l, 0);
     return 0;
@@ -65,11 +65,18 @@ void rn_loader_start_epoch(rn_loader *l, int epoch)
     }
 }
 
-void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels)
+int rn_loader_count(const rn_loader *l, int b)
+{
+    int left = l->data->n - b * l->batch;
+    return left < l->batch ? left : l->batch;
+}
+
+int rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels)
 {
     const rn_cifar *d = l->data;
     size_t out_floats = (size_t)3 * (size_t)l->img_size * (size_t)l->img_size;
-    for (int k = 0; k < l->batch; k++) {
+    int count = rn_loader_count(l, b);
+    for (int k = 0; k < count; k++) {
         int32_t index = l->order[(size_t)b * (size_t)l->batch + (size_t)k];
         const uint8_t *image = d->pixels + (size_t)index * RN_CIFAR_PIXELS;
         float *out = images + (size_t)k * out_floats;
@@ -83,6 +90,7 @@ void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels)
         else /* evaluation at another size: the whole image, resized */
             rn_transform_resize(image, RN_CIFAR_SIDE, RN_CIFAR_SIDE, l->img_size, out);
     }
+    return count;
 }
 
 void rn_loader_free(rn_loader *l)

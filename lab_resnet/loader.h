@@ -1,9 +1,9 @@
 /* The data loader: batches of transformed images and their labels, in an
  * order shuffled per epoch from the seed. Part 1 (the lab's baseline,
  * num_workers = 0) loads each batch in the training thread, when it is
- * asked for. Part 2 adds worker threads and pinned staging behind the same
- * calls: the contents of batch b of epoch e are defined by (seed, e, b)
- * alone. */
+ * asked for; Part 2's workers (workers.h) call the same rn_loader_get from
+ * their threads: the contents of batch b of epoch e are defined by
+ * (seed, e, b) alone. */
 #ifndef RN_LOADER_H
 #define RN_LOADER_H
 
@@ -19,7 +19,7 @@ typedef struct {
     uint64_t seed;
     int epoch;      /* the current epoch (set by rn_loader_start_epoch) */
     int32_t *order; /* data->n sample indices, this epoch's order */
-    int batches;    /* full batches per epoch: data->n / batch */
+    int batches;    /* batches per epoch, the last one short when batch does not divide data->n */
 } rn_loader;
 
 /* Returns 0, or 2 with one line when the batch is larger than the data set. */
@@ -27,9 +27,13 @@ int rn_loader_init(rn_loader *l, const rn_cifar *data, int batch, int img_size, 
 /* Shuffles for epoch e (Fisher-Yates from (seed, e)); without augment the
  * order is the file order. */
 void rn_loader_start_epoch(rn_loader *l, int epoch);
-/* Fills images (batch x 3 x img_size x img_size floats, host) and labels
- * (batch int32) with batch b of the current epoch (0 <= b < batches). */
-void rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels);
+/* Images in batch b: `batch`, or fewer for the epoch's last batch (the
+ * lab's DataLoader keeps it: drop_last=False). */
+int rn_loader_count(const rn_loader *l, int b);
+/* Fills images (count x 3 x img_size x img_size floats, host) and labels
+ * (count int32) with batch b of the current epoch (0 <= b < batches);
+ * returns count (rn_loader_count). */
+int rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels);
 void rn_loader_free(rn_loader *l);
 
 #endif

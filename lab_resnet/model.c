@@ -221,11 +221,14 @@ static float *act(rn_model *m, size_t count, const char *what)
 void rn_model_prepare(rn_model *m, int batch, int img)
 {
     const rn_backend *be = m->be;
+    m->capacity = batch;
     m->batch = batch;
     m->img = img;
     size_t n = (size_t)batch;
     m->x = rn_arena_floats(m->arena, RN_WORKSPACE, n * 3 * img * img, "input images");
     m->labels = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, n * sizeof(int32_t), "labels");
+    m->x_slot[0] = m->x;
+    m->labels_slot[0] = m->labels;
 
     size_t max_act = 0, work = 0;
 #define TRACK(count)                              \
@@ -297,19 +300,49 @@ void rn_model_free(rn_model *m)
     memset(m, 0, sizeof *m);
 }
 
-void rn_model_set_batch(rn_model *m, const float *images, const int32_t *labels)
+/* Labels are checked on the host, for every backend: a GPU kernel given a
+ * label out of range could only give a NaN loss, not say why. (The CIFAR
+ * reader checks them too; this guards every other caller.) */
+void rn_model_check_labels(const int32_t *labels, int n)
 {
-    size_t n = (size_t)m->batch;
-    /* Labels are checked here, on the host, for every backend: a GPU kernel
-     * given a label out of range could only give a NaN loss, not say why.
-     * (The CIFAR reader checks them too; this guards every other caller.) */
-    for (size_t i = 0; i < n; i++)
+    for (int i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= RN_CLASSES) {
-            cs_error("label %d of sample %zu of the batch is not in [0, %d)", (int)labels[i], i, RN_CLASSES);
+            cs_error("label %d of sample %d of the batch is not in [0, %d)", (int)labels[i], i, RN_CLASSES);
             exit(2);
         }
-    m->be->to_backend(m->x, images, n * 3 * m->img * m->img * sizeof(float));
-    m->be->to_backend(m->labels, labels, n * sizeof(int32_t));
+}
+
+void rn_model_set_batch(rn_model *m, const float *images, const int32_t *labels)
+{
+    rn_model_set_batch_n(m, images, labels, m->capacity);
+}
+
+void rn_model_set_batch_n(rn_model *m, const float *images, const int32_t *labels, int n)
+{
+    if (n < 1 || n > m->capacity) {
+        cs_error("a batch of %d images for a model prepared for %d", n, m->capacity);
+        exit(3);
+    }
+    rn_model_check_labels(labels, n);
+    rn_model_use_input_slot(m, 0, n);
+    m->be->to_backend(m->x, images, (size_t)n * 3 * m->img * m->img * sizeof(float));
+    m->be->to_backend(m->labels, labels, (size_t)n * sizeof(int32_t));
+}
+
+void rn_model_add_input_slot(rn_model *m)
+{
+    if (m->x_slot[1]) return;
+    size_t n = (size_t)m->capacity;
+    m->x_slot[1] = rn_arena_floats(m->arena, RN_WORKSPACE, n * 3 * m->img * m->img, "input images (second slot)");
+    m->labels_slot[1] = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, n * sizeof(int32_t), "labels (second slot)");
+}
+
+void rn_model_use_input_slot(rn_model *m, int slot, int n)
+{
+    slot = slot && m->x_slot[1] ? 1 : 0;
+    m->x = m->x_slot[slot];
+    m->labels = m->labels_slot[slot];
+    m->batch = n;
 }
 
 /* ---- forward ------------------------------------------------------------------ */

@@ -115,10 +115,16 @@ typedef struct {
     int adam_t; /* steps taken */
     rn_fault fault;
     float bn_momentum, bn_eps;
-    /* The prepared batch shape and its buffers (backend memory). */
-    int batch, img;
+    /* The prepared batch shape and its buffers (backend memory): room for
+     * `capacity` images; `batch` is the current batch's count (smaller for
+     * an epoch's last, short batch). */
+    int capacity, batch, img;
     float *x; /* batch x 3 x img x img, the normalised images */
     int32_t *labels;
+    /* Input slots (Part 2's asynchronous copies): slot 0 is x/labels as
+     * prepared, slot 1 is made by rn_model_add_input_slot. */
+    float *x_slot[2];
+    int32_t *labels_slot[2];
     float *stem_c, *stem_a; /* conv1 output; relu(bn1(.)) */
     int stem_h, stem_w, pool_h, pool_w;
     float *pool; /* maxpool output = layer1's input */
@@ -157,6 +163,16 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
  * model's input buffers. A label outside [0, RN_CLASSES) is a one-line
  * error and exit code 2. */
 void rn_model_set_batch(rn_model *m, const float *images, const int32_t *labels);
+/* The same for a batch of n images, 1 <= n <= m->capacity (an epoch's last
+ * batch may be short): m->batch becomes n. */
+void rn_model_set_batch_n(rn_model *m, const float *images, const int32_t *labels, int n);
+/* Exits with code 2 and one line when a label is outside [0, RN_CLASSES). */
+void rn_model_check_labels(const int32_t *labels, int n);
+/* A second input slot (backend memory, workspace category), once. */
+void rn_model_add_input_slot(rn_model *m);
+/* The next batch is n images in input slot `slot` (filled by the caller,
+ * e.g. by an asynchronous copy): m->x, m->labels and m->batch follow. */
+void rn_model_use_input_slot(rn_model *m, int slot, int n);
 
 /* Weights from a safetensors file with torchvision's names (F32; the I64
  * num_batches_tracked buffers are read when present). A head for another

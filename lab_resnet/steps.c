@@ -212,11 +212,11 @@ void step5_optimization(rn_lab *lab)
 static void run_gradcheck(rn_lab *lab)
 {
     rn_model *m = &lab->m;
-    size_t floats = (size_t)m->batch * 3 * m->img * m->img;
+    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
     float *images = cs_alloc(floats * sizeof(float), "gradient check images");
-    int32_t *labels = cs_alloc((size_t)m->batch * sizeof(int32_t), "gradient check labels");
-    rn_loader_get(&lab->ld, 0, images, labels);
-    rn_model_set_batch(m, images, labels);
+    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "gradient check labels");
+    int n = rn_loader_get(&lab->ld, 0, images, labels);
+    rn_model_set_batch_n(m, images, labels, n);
     double t0 = cs_now();
     rn_gradcheck(m, lab->a->opt.seed, lab->grad);
     lab->gradcheck_s = cs_now() - t0;
