@@ -52,6 +52,7 @@ typedef struct {
     cs_work_fn fn;
     void *ctx;
     int calls, warmup;
+    cs_work_fn prepare;
 } timed_ctx;
 
 static int run_once(void *p)
@@ -61,10 +62,19 @@ static int run_once(void *p)
     return c->fn(c->ctx);
 }
 
+/* The runner hands its hooks this wrapper: the rung's own prepare gets
+ * the rung's context. */
+static int prepare_once(void *p)
+{
+    timed_ctx *c = p;
+    return c->prepare(c->ctx);
+}
+
 int cs_rung_time(cs_rung *r, cs_work_fn fn, void *ctx, const cs_run_opts *opts)
 {
-    timed_ctx c = {fn, ctx, 0, opts->warmup};
+    timed_ctx c = {fn, ctx, 0, opts->warmup, opts->prepare};
     cs_run_opts o = *opts;
+    if (o.prepare) o.prepare = prepare_once;
     if (strcmp(r->device, "gpu") == 0) o.sync = cs_gpu_sync;
     cs_prof_reset();
     int rc = cs_run(run_once, &c, &o, &r->timing);

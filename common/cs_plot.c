@@ -302,7 +302,7 @@ int cs_plot_lines2(const char *dir, const char *name, const char *title, const c
     gp_label(f, "y2", y2label);
     /* Two quantities in two units: each on its own axis, from zero, so
      * neither line's slope is exaggerated. */
-    fprintf(f, "set grid\nset key top center\nset ytics nomirror\nset y2tics\n");
+    fprintf(f, "set grid\nset key bottom center\nset ytics nomirror\nset y2tics\n");
     fprintf(f, "set yrange [0:*]\nset y2range [0:*]\n");
     gp_whole_xtics(f, x, npoints, 0);
     fprintf(f, "plot ");

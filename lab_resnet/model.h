@@ -188,6 +188,18 @@ int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed);
 /* All parameters, running statistics and num_batches_tracked. Returns 0 or 3. */
 int rn_model_save(const rn_model *m, const char *path);
 
+/* A host copy of every tensor's data (weights and running statistics).
+ * Restoring it also zeroes Adam's moments and step count and batch norm's
+ * batch counts: the model as it was before its first step, when the
+ * snapshot was taken then. */
+typedef struct {
+    float *data;
+    size_t floats;
+} rn_snapshot;
+int rn_snapshot_take(const rn_model *m, rn_snapshot *s);
+void rn_snapshot_restore(rn_model *m, const rn_snapshot *s);
+void rn_snapshot_free(rn_snapshot *s);
+
 /* The parameter called name, or NULL. */
 rn_param *rn_model_param(rn_model *m, const char *name);
 /* The element count of the model's largest tensor (layer4's 3x3

@@ -7,6 +7,7 @@
 #include "cs_case.h"
 #include "cs_console.h"
 #include "cs_files.h"
+#include "dataloader.h"
 
 enum {
     OPT_DATA,
@@ -21,7 +22,11 @@ enum {
     OPT_EVAL_BATCHES,
     OPT_LR,
     OPT_WEIGHTS,
-    OPT_SAVE
+    OPT_SAVE,
+    OPT_NUM_WORKERS,
+    OPT_PREFETCH,
+    OPT_PERSISTENT,
+    OPT_PIN
 };
 
 static const cs_case_option case_options[] = {
@@ -41,6 +46,13 @@ static const cs_case_option case_options[] = {
     [OPT_WEIGHTS] = {"weights", "FILE",
                      "start from a safetensors file with torchvision's names (the lab's pretrained=True)"},
     [OPT_SAVE] = {"save", "FILE", "save the trained weights as safetensors (check-step: the weights it starts from)"},
+    [OPT_NUM_WORKERS] = {"num-workers", "N",
+                         "data loading threads (0..64; 0 = load in the training thread, the baseline; "
+                         "dataloader: the optimized rows' count instead of the sweep's best)"},
+    [OPT_PREFETCH] = {"prefetch-factor", "N", "batches each worker loads ahead (1..64; default 2)"},
+    [OPT_PERSISTENT] = {"persistent-workers", NULL, "keep the workers between epochs (baseline; needs --num-workers)"},
+    [OPT_PIN] = {"pin-memory", NULL,
+                 "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
 
 static int on_option(int index, const char *arg, void *p)
@@ -93,11 +105,21 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_WEIGHTS: a->weights = arg; break;
     case OPT_SAVE: a->save = arg; break;
+    case OPT_NUM_WORKERS:
+        if (cs_parse_long("--num-workers", arg, 0, 64, &v)) return 2;
+        a->num_workers = (int)v;
+        break;
+    case OPT_PREFETCH:
+        if (cs_parse_long("--prefetch-factor", arg, 1, 64, &v)) return 2;
+        a->prefetch = (int)v;
+        break;
+    case OPT_PERSISTENT: a->persistent = 1; break;
+    case OPT_PIN: a->pin_memory = 1; break;
     }
     return 0;
 }
 
-static const char *const variant_names[] = {"baseline"};
+static const char *const baseline_variants[] = {"baseline"};
 
 /* The subcommand comes first; the options after it are the suite's. Returns
  * 0 (argv, argc without it) or 2. */
@@ -112,9 +134,11 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_PROFILE;
         else if (strcmp(v[1], "check-step") == 0)
             *cmd = RN_CMD_CHECK_STEP;
+        else if (strcmp(v[1], "dataloader") == 0)
+            *cmd = RN_CMD_DATALOADER;
         else {
             cs_console_init(RN_PROG, 0);
-            cs_error("unknown subcommand '%s' (baseline, profile, check-step, or none)", v[1]);
+            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, or none)", v[1]);
             return 2;
         }
         v[1] = v[0];
@@ -129,12 +153,16 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     memset(a, 0, sizeof *a);
     if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
+    a->num_workers = -1, a->prefetch = 2;
+    int dataloader = a->cmd == RN_CMD_DATALOADER;
     cs_cli_spec spec = {
         .prog = RN_PROG,
-        .summary = "The ResNet-18 training lab, Part 1: the baseline and its profile "
-                   "(subcommands: baseline, profile, check-step)",
-        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step] [options]\n"
+        .summary = "The ResNet-18 training lab: Part 1, the baseline and its profile; Part 2, data loading "
+                   "(subcommands: baseline, profile, check-step, dataloader)",
+        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader] [options]\n"
                        "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
+                       "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
+                       "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
                        "The baseline's check (the training loss fell) needs at least 2 batches;\n"
                        "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
@@ -142,11 +170,16 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         .n_options = sizeof case_options / sizeof case_options[0],
         .handler = on_option,
         .ctx = a,
-        .variant_names = variant_names,
-        .n_variants = 1,
+        .variant_names = dataloader ? rn_dataloader_rows : baseline_variants,
+        .n_variants = dataloader ? RN_DATALOADER_ROWS : 1,
     };
     int rc = cs_case_begin(argc, argv, &spec, &a->opt);
     if (rc) return rc;
+    if ((a->persistent || a->pin_memory) && !dataloader && a->num_workers < 1) {
+        cs_error("--%s needs --num-workers 1 or more (without workers there is nothing to %s)",
+                 a->persistent ? "persistent-workers" : "pin-memory", a->persistent ? "keep" : "stage");
+        return 2;
+    }
     /* Check what can be checked before any work: the files named. */
     if (a->weights && cs_check_input_file("--weights", a->weights) != 0) return 2;
     if (a->save && cs_check_output_file("--save", a->save) != 0) return 2;
@@ -191,4 +224,6 @@ void rn_options_resolve(rn_args *a, int on_gpu)
                    : "the CPU's, as the lab's 224 would take hours per epoch on a few cores (--img-size 224 to try)";
     }
     if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
+    /* Part 2 trains every configuration several times: a part of the epoch each. */
+    if (a->cmd == RN_CMD_DATALOADER && !a->batches) a->batches = 24;
 }

@@ -9,7 +9,7 @@
 
 #define RN_PROG "lab_resnet"
 
-typedef enum { RN_CMD_ALL, RN_CMD_BASELINE, RN_CMD_PROFILE, RN_CMD_CHECK_STEP } rn_command;
+typedef enum { RN_CMD_ALL, RN_CMD_BASELINE, RN_CMD_PROFILE, RN_CMD_CHECK_STEP, RN_CMD_DATALOADER } rn_command;
 
 typedef struct {
     rn_command cmd;
@@ -17,7 +17,10 @@ typedef struct {
     const char *data_dir, *generate_dir, *weights, *save;
     int samples, samples_set;
     int img, batch, batches, warmup, log_every, profile_batches, eval_batches;
-    double lr;                  /* Adam's learning rate (--lr) */
+    double lr; /* Adam's learning rate (--lr) */
+    /* Data loading (Part 2): --num-workers (-1: not given), --prefetch-factor,
+     * --persistent-workers, --pin-memory. */
+    int num_workers, prefetch, persistent, pin_memory;
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */
     int default_csv;            /* check-step: csv_path is in the default folder */

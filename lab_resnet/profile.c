@@ -81,6 +81,11 @@ void rn_profile_report(FILE *f, int steps, double wall_s, int on_gpu, int top, r
             on_gpu ? "; operation times are device time from CUDA events" : "");
     print_rows(f, "By layer type", types, nt, top, step_s, steps);
     print_rows(f, "By layer", layers, nl, top, step_s, steps);
+    for (int i = 0; i < RN_PROFILE_TOP && i < nt; i++) { /* print_rows sorted them */
+        snprintf(a->top_types[i], sizeof a->top_types[i], "%s", types[i].name);
+        a->top_types_s[i] = types[i].total_s / steps;
+        a->ntypes = i + 1;
+    }
     for (int i = 0; i < 3 && i < nl; i++) {
         snprintf(a->slowest[i], sizeof a->slowest[i], "%s", layers[i].name);
         a->slowest_s[i] = layers[i].total_s / steps;

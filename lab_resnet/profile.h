@@ -6,6 +6,9 @@
 
 #include <stdio.h>
 
+/* Operation types the profile's chart shows. */
+#define RN_PROFILE_TOP 10
+
 typedef struct {
     int steps;
     double wall_s;        /* the profiled steps, wall clock */
@@ -15,6 +18,11 @@ typedef struct {
     double device_busy_share; /* GPU: device time of the compute regions / wall time; CPU: -1 */
     char slowest[3][96];      /* the three slowest operations (per layer) */
     double slowest_s[3];
+    /* The operation types by time (fwd conv, bwd bn, ...), per step: the
+     * profile's chart. */
+    int ntypes;
+    char top_types[RN_PROFILE_TOP][48];
+    double top_types_s[RN_PROFILE_TOP];
 } rn_profile_answers;
 
 /* Prints the tables (top `top` rows of each) from the profiler's current

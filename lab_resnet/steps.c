@@ -13,6 +13,7 @@
 #include "cs_outfile.h"
 #include "cs_profiler.h"
 #include "cs_report.h"
+#include "charts.h"
 
 /* Batches the baseline's check needs: the loss of the first tenth of the
  * epoch against the last tenth's, two different batches at the least. */
@@ -30,6 +31,18 @@ static int all_steps(const rn_lab *lab)
 
 /* ---- 1. Scenario ---------------------------------------------------------------- */
 
+/* How this run loads its batches, for the Scenario. */
+static const char *loading_words(const rn_args *a)
+{
+    static char words[160];
+    if (a->cmd == RN_CMD_DATALOADER)
+        return "loaded in the training thread or by\n  worker threads, row by row (Part 2)";
+    if (a->num_workers < 1) return "loaded in the\n  training thread (the lab's baseline, num_workers = 0)";
+    snprintf(words, sizeof words, "loaded by %d worker\n  threads (prefetch_factor %d%s%s)", a->num_workers,
+             a->prefetch, a->persistent ? ", persistent" : "", a->pin_memory ? ", pinned staging on a GPU" : "");
+    return words;
+}
+
 void step1_scenario(rn_lab *lab)
 {
     const rn_args *a = lab->a;
@@ -39,10 +52,10 @@ void step1_scenario(rn_lab *lab)
     cs_say("  The lab's ResNet-18 (torchvision's definition, 10-class head, %zu parameters),\n"
            "  Adam lr %g, batch %d, on %s: %d training images (%s),\n"
            "  %d test images.\n"
-           "  Images: RandomResizedCrop to %d x %d, flip, ImageNet normalisation; loaded in the\n"
-           "  training thread (the lab's baseline, num_workers = 0). Device: %s.\n",
+           "  Images: RandomResizedCrop to %d x %d, flip, ImageNet normalisation; %s.\n"
+           "  Device: %s.\n",
            rn_model_trainable_count(m), a->lr, a->batch, a->data_dir ? "CIFAR-10 files" : "generated data",
-           lab->train.n, lab->train.source, lab->test.n, a->img, a->img, lab->on_gpu ? "GPU" : "CPU");
+           lab->train.n, lab->train.source, lab->test.n, a->img, a->img, loading_words(a), lab->on_gpu ? "GPU" : "CPU");
     if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
     /* Why the GPU is not used, when the GPU line below does not say it. */
     if (!lab->dev.run_gpu && lab->dev.want_gpu && cs_devices_why_not(&lab->dev, &lab->sys, NULL))
@@ -83,6 +96,7 @@ static int run_profile(rn_model *m, rn_loader *ld, int n, int on_gpu, const char
     char path[CS_PATH_MAX];
     if (cs_mkdir_p(out_dir) != 0) return 3;
     if (cs_prof_write_trace(cs_path_join(path, sizeof path, out_dir, "baseline_trace.json")) != 0) return 3;
+    rn_chart_profile(out_dir, ans, on_gpu);
     cs_say("  Trace: %s (open in ui.perfetto.dev: data loading, copy, forward, backward and the\n"
            "  optimizer step with the layers inside them)\n",
            path);
@@ -155,6 +169,9 @@ static void print_epoch(const rn_lab *lab)
            res->steps, a->batch, cs_format_time(res->wall_s, (char[32]){0}, 32), res->images_per_s, res->steps - warmup,
            warmup, cs_format_time(res->step_median_s, (char[32]){0}, 32),
            cs_format_time(res->step_min_s, (char[32]){0}, 32), cs_format_time(res->step_max_s, (char[32]){0}, 32));
+    cs_say("  The lab's figures: epoch time %s (loading included); throughput %.1f images/s\n"
+           "  (the %d images over every batch's time from when its data was there: loading excluded).\n",
+           cs_format_time(res->wall_s, (char[32]){0}, 32), res->lab_images_per_s, res->images);
     cs_say("  Median batch split: %s loading it in this thread, %s copying it to the %s,\n"
            "  %s training on it (forward, loss, backward, Adam, loss.item()): %.1f images/s\n"
            "  for the training alone.\n",
@@ -179,7 +196,15 @@ int step4_baseline_epoch(rn_lab *lab)
     cs_prof_reset();
     cs_prof_enable(0); /* the baseline is timed without the profiler */
     rn_train_opts o = {.batches = lab->epoch_batches, .warmup = a->warmup, .log_every = a->log_every};
+    /* --num-workers: Part 2's workers behind the same epoch. */
+    int pinned = a->pin_memory && lab->on_gpu;
+    rn_workers *workers = a->num_workers > 0
+                              ? rn_workers_create(&lab->ld, lab->be, a->num_workers, a->prefetch, a->persistent, pinned)
+                              : NULL;
+    o.workers = workers;
+    o.async_copy = pinned;
     int rc = rn_train_epoch(&lab->m, &lab->ld, 0, &o, &lab->res);
+    rn_workers_destroy(workers);
     lab->have_result = 1;
     cs_prof_enable(1);
     if (rc) return rc;
@@ -192,6 +217,8 @@ int step4_baseline_epoch(rn_lab *lab)
     }
     print_epoch(lab);
     print_memory(&lab->m);
+    if (cs_mkdir_p(a->opt.out_dir) != 0) return 3;
+    rn_chart_baseline(a->opt.out_dir, &lab->res, lab->on_gpu);
     return 0;
 }
 
@@ -278,6 +305,9 @@ static void report_config(cs_report *report, const rn_lab *lab)
     cs_report_config(report, "warmup_batches", "%d", a->warmup);
     cs_report_config(report, "lr", "%g", a->lr);
     cs_report_config(report, "time_unit", "%s", "seconds per batch");
+    cs_report_config(report, "images", "%d", res->images);
+    cs_report_config(report, "epoch_s", "%.6f", res->wall_s);
+    cs_report_config(report, "lab_images_per_s", "%.3f", res->lab_images_per_s);
     cs_report_config(report, "load_median_s", "%.9f", res->load_median_s);
     cs_report_config(report, "copy_median_s", "%.9f", res->copy_median_s);
     cs_report_config(report, "train_median_s", "%.9f", res->train_median_s);

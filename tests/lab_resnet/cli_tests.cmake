@@ -25,6 +25,33 @@ rn_test(profile_quick --rm ${T}/prof --code 0 --stdout "By layer type" --stdout 
   --stdout "fwd conv" --no-stdout "Epoch:" --file ${T}/prof/baseline_trace.json
   -- ${LR} profile --quick --device cpu --out ${T}/prof)
 
+# Part 2, dataloader: the sweep and the lab's configurations, each row's
+# losses equal to the reference's; the results, dataloader.csv and the two
+# charts' scripts; a row whose loader shuffles for the wrong epoch fails its
+# check (exit 1); bad options are usage errors before any work.
+rn_test(dataloader_quick --rm ${T}/dl --code 0
+  --stdout "== 2\. Initial profiling" --stdout "Loading is .*% of a batch" --stdout "workers_8 .*8 workers"
+  --stdout "optimal_workers, pin_memory and persistent use [0-9]+ workers" --stdout "persistent +[0-9]+ workers, persistent"
+  --stdout "pin_memory +cpu +skipped: pinned memory" --stdout "The lab expects 1.3-1.8x from data loading: (met|not met)"
+  --no-stdout "FAIL"
+  --file ${T}/dl/results.csv --file ${T}/dl/dataloader.csv --file ${T}/dl/trace.json
+  --file ${T}/dl/num_workers_comparison.gp --file ${T}/dl/dataloader_optimization.gp
+  -- ${LR} dataloader --quick --device cpu --batches 3 --no-plot --out ${T}/dl)
+rn_test(dataloader_row_fault --rm ${T}/dlf --code 1 --env CS_FAULT_INJECT=workers_2
+  --stdout "workers_2 +[0-9.e+-]+ +FAIL" --stdout "workers_0 +0.00e\\+00 +PASS"
+  -- ${LR} dataloader --quick --device cpu --batches 3 --variant workers_0,workers_2 --no-plot --out ${T}/dlf)
+rn_test(dataloader_bad_workers --code 2 --stderr-lines 1 --stderr "--num-workers: 65 is out of range"
+  -- ${LR} dataloader --num-workers 65 --out ${T}/dlbad)
+rn_test(dataloader_bad_prefetch --code 2 --stderr-lines 1 --stderr "--prefetch-factor: 0 is out of range"
+  -- ${LR} dataloader --prefetch-factor 0 --out ${T}/dlbad)
+rn_test(dataloader_bad_variant --code 2 --stderr-lines 1 --stderr "workers_3"
+  -- ${LR} dataloader --variant workers_3 --out ${T}/dlbad)
+rn_test(pin_memory_needs_workers --code 2 --stderr-lines 1 --stderr "--pin-memory needs --num-workers"
+  -- ${LR} baseline --pin-memory --out ${T}/dlbad)
+# The baseline's epoch behind workers (Part 2's loader in Part 1's run).
+rn_test(baseline_workers --rm ${T}/bw --code 0 --stdout "loaded by 2 worker" --stdout "loss went from .*PASS"
+  -- ${LR} baseline --quick --device cpu --num-workers 2 --persistent-workers --no-plot --out ${T}/bw)
+
 # Generated data written in CIFAR-10's binary format, then read back by --data.
 rn_test(generate --rm ${T}/gen --code 0 --stdout "wrote 200 training"
   --file ${T}/gen/data_batch_1.bin --file ${T}/gen/data_batch_5.bin --file ${T}/gen/test_batch.bin

@@ -1,0 +1,106 @@
+/* The lab's charts (see charts.h). */
+#include "charts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_plot.h"
+
+void rn_chart_baseline(const char *dir, const rn_train_result *r, int on_gpu)
+{
+    /* The mean timed batch by phase: the parts add up to the mean batch,
+     * which a median split would not. */
+    const char *labels[RN_NPHASES];
+    double ms[RN_NPHASES], total = 0;
+    char notes[RN_NPHASES][32];
+    const char *annotations[RN_NPHASES];
+    for (int p = 0; p < RN_NPHASES; p++) total += r->phase_mean_s[p];
+    for (int p = 0; p < RN_NPHASES; p++) {
+        labels[p] = rn_phase_name((rn_phase)p);
+        ms[p] = 1e3 * r->phase_mean_s[p];
+        snprintf(notes[p], sizeof notes[p], "%.1f%%", total > 0 ? 100.0 * r->phase_mean_s[p] / total : 0.0);
+        annotations[p] = notes[p];
+    }
+    char title[160];
+    snprintf(title, sizeof title, "baseline: where a batch's time goes (mean of the timed batches%s)",
+             on_gpu ? "; forward, backward, optimizer: device time" : "");
+    cs_plot_bars(dir, "baseline_step_breakdown", title, "ms per batch", 0, labels, ms, annotations, RN_NPHASES);
+    cs_plot_render(dir, "baseline_step_breakdown");
+
+    if (r->steps < 1) return;
+    double *x = cs_alloc((size_t)r->steps * sizeof(double), "chart x");
+    double *y = cs_alloc((size_t)r->steps * sizeof(double), "chart y");
+    for (int b = 0; b < r->steps; b++) {
+        x[b] = b + 1;
+        y[b] = 1e3 * r->step_s[b];
+    }
+    const char *series[] = {"batch time, loading included"};
+    cs_plot_lines(dir, "baseline_batch_times", "baseline: the time of every batch of the epoch", "batch", "ms", 0, 0,
+                  series, 1, x, y, r->steps, NULL);
+    cs_plot_render(dir, "baseline_batch_times");
+    cs_free(x);
+    cs_free(y);
+}
+
+void rn_chart_profile(const char *dir, const rn_profile_answers *a, int on_gpu)
+{
+    if (a->ntypes < 1) return;
+    const char *labels[RN_PROFILE_TOP], *annotations[RN_PROFILE_TOP];
+    double ms[RN_PROFILE_TOP];
+    char notes[RN_PROFILE_TOP][32];
+    double step = a->steps ? a->wall_s / a->steps : 0;
+    for (int i = 0; i < a->ntypes; i++) {
+        labels[i] = a->top_types[i];
+        ms[i] = 1e3 * a->top_types_s[i];
+        snprintf(notes[i], sizeof notes[i], "%.1f%%", step > 0 ? 100.0 * a->top_types_s[i] / step : 0.0);
+        annotations[i] = notes[i];
+    }
+    char title[160];
+    snprintf(title, sizeof title, "profile: the operation types by time per step (top %d; %s; %% of a step)", a->ntypes,
+             on_gpu ? "device time" : "host clock");
+    cs_plot_bars(dir, "profile_top_operations", title, "ms per step", 0, labels, ms, annotations, a->ntypes);
+    cs_plot_render(dir, "profile_top_operations");
+}
+
+void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran, const char *const *names,
+                         int baseline_row, int on_gpu)
+{
+    double x[RN_DATALOADER_ROWS], ips[RN_DATALOADER_ROWS], epoch[RN_DATALOADER_ROWS];
+    int n = 0;
+    for (int i = 0; i < baseline_row; i++) { /* the sweep's rows come first */
+        if (!ran[i]) continue;
+        x[n] = rows[i].workers;
+        ips[n] = rows[i].images_per_s;
+        epoch[n] = rows[i].rung.timing.time.median;
+        n++;
+    }
+    char title[160];
+    if (n > 0) {
+        snprintf(title, sizeof title, "dataloader: throughput and epoch time against worker threads (%s)",
+                 on_gpu ? "GPU" : "CPU");
+        cs_plot_lines2(dir, "num_workers_comparison", title, "num_workers", "images/s (loading included)",
+                       "epoch time (s)", x, ips, epoch, n);
+        cs_plot_render(dir, "num_workers_comparison");
+    }
+    if (!ran[baseline_row]) return;
+    const char *labels[RN_DATALOADER_ROWS], *notes_p[RN_DATALOADER_ROWS];
+    double speedup[RN_DATALOADER_ROWS];
+    char notes[RN_DATALOADER_ROWS][32];
+    int m = 0;
+    double base = rows[baseline_row].rung.timing.time.median;
+    for (int i = baseline_row; i < RN_DATALOADER_ROWS; i++) {
+        if (!ran[i]) continue;
+        labels[m] = names[i];
+        speedup[m] = base / rows[i].rung.timing.time.median;
+        snprintf(notes[m], sizeof notes[m], "%.2fx", speedup[m]);
+        notes_p[m] = notes[m];
+        m++;
+    }
+    snprintf(title, sizeof title, "dataloader: the lab's configurations, epoch speedup over the baseline (%s)",
+             on_gpu ? "GPU" : "CPU");
+    cs_plot_bars_ref(dir, "dataloader_optimization", title, "speedup (baseline epoch / epoch)", 0, labels, speedup,
+                     notes_p, m, 1.0, "baseline");
+    cs_plot_render(dir, "dataloader_optimization");
+}

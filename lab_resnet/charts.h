@@ -1,0 +1,25 @@
+/* The lab's charts, each a gnuplot script and its data (common/cs_plot.h)
+ * in the run's folder, drawn from the run's own figures. */
+#ifndef RN_CHARTS_H
+#define RN_CHARTS_H
+
+#include "dataloader.h"
+#include "profile.h"
+#include "train.h"
+
+/* Part 1, baseline: where a timed batch's time goes (baseline_step_breakdown)
+ * and every batch's time over the epoch (baseline_batch_times). on_gpu:
+ * forward, backward and the optimizer are device time. */
+void rn_chart_baseline(const char *dir, const rn_train_result *r, int on_gpu);
+/* Part 1, profile: the operation types by time per step
+ * (profile_top_operations). */
+void rn_chart_profile(const char *dir, const rn_profile_answers *a, int on_gpu);
+
+/* Part 2: throughput and epoch time against the number of workers (the
+ * sweep's rows, num_workers_comparison), and each of the lab's four
+ * configurations' speedup over its baseline row, with the baseline's line
+ * (dataloader_optimization). rows[i] counts where ran[i]. */
+void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran, const char *const *names,
+                         int baseline_row, int on_gpu);
+
+#endif
