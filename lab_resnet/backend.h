@@ -132,8 +132,10 @@ typedef struct rn_backend {
     void (*host_free)(void *p, int pinned);
 
     /* The asynchronous input of Part 2's pin_memory (PyTorch's
-     * pin_memory=True with .to(device, non_blocking=True)), on the GPU only
-     * (NULL on the CPU: there is no copy to overlap). Two input slots:
+     * pin_memory=True with .to(device, non_blocking=True)). On the GPU the
+     * copies overlap compute; the CPU keeps the same protocol with memcpy
+     * (nothing to overlap: the dataloader does not pin there, the tests
+     * run the GPU's order of calls with it). Two input slots:
      *   input_copy(slot, dst, src, bytes): on a second stream, once the
      *     step that last read the slot has released it, src (pinned) to dst;
      *   input_acquire(slot): the compute stream waits for the slot's copies;

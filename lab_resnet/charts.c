@@ -38,7 +38,7 @@ void rn_chart_baseline(const char *dir, const rn_train_result *r, int on_gpu)
     }
     const char *series[] = {"batch time, loading included"};
     cs_plot_lines(dir, "baseline_batch_times", "baseline: the time of every batch of the epoch", "batch", "ms", 0, 0,
-                  series, 1, x, y, r->steps, NULL);
+                  series, 1, x, y, r->steps, "set yrange [0:*]\n"); /* from zero: no exaggerated swings */
     cs_plot_render(dir, "baseline_batch_times");
     cs_free(x);
     cs_free(y);

@@ -59,6 +59,20 @@ static void cpu_host_free(void *p, int pinned)
     cs_free(p);
 }
 
+/* The asynchronous input's protocol, synchronously: the copy is a memcpy
+ * and there is nothing to wait for. The dataloader never pins on the CPU
+ * (nothing to overlap), but the tests run the GPU's order of calls here. */
+static void cpu_input_copy(int slot, void *dst, const void *src, size_t bytes)
+{
+    (void)slot;
+    cpu_copy(dst, src, bytes);
+}
+
+static void cpu_input_nothing(int slot)
+{
+    (void)slot;
+}
+
 static const rn_backend cpu_backend = {
     .name = "cpu",
     .on_device = 0,
@@ -90,7 +104,10 @@ static const rn_backend cpu_backend = {
     .marks_read = cpu_marks_read,
     .host_alloc = cpu_host_alloc,
     .host_free = cpu_host_free,
-    /* input_*: NULL, no device to copy to asynchronously */
+    .input_copy = cpu_input_copy,
+    .input_acquire = cpu_input_nothing,
+    .input_release = cpu_input_nothing,
+    .input_copied = cpu_input_nothing,
 };
 
 const rn_backend *rn_cpu_backend(void)

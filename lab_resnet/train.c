@@ -147,13 +147,13 @@ static void feed_ahead(feed *f, rn_model *m, int b)
     if (b + 1 < f->steps) queue_copy(f, m, b + 1);
 }
 
-/* After step b's wait: async, batch b + 1's copy is done (it ran during b),
- * so its pinned staging goes back to the workers. */
-static void feed_done(feed *f, rn_model *m, int b)
+/* Async: once batch b's copy is done its pinned staging goes back to the
+ * workers (the host waits for the copy, which by then has long finished). */
+static void feed_copied(feed *f, rn_model *m, int b)
 {
-    if (!f->async || b + 1 >= f->steps) return;
-    m->be->input_copied((b + 1) & 1);
-    rn_workers_release(f->workers, b + 1);
+    if (!f->async || b >= f->steps) return;
+    m->be->input_copied(b & 1);
+    rn_workers_release(f->workers, b);
 }
 
 /* One training step on the model's input: forward, loss, backward, Adam,
@@ -237,7 +237,10 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
     } else {
         rn_loader_start_epoch(ld, epoch);
     }
-    if (f.async && steps > 0) queue_copy(&f, m, 0);
+    if (f.async && steps > 0) { /* the first batch's copy, with nothing to overlap */
+        queue_copy(&f, m, 0);
+        feed_copied(&f, m, 0);
+    }
     for (int b = 0; b < steps; b++) {
         double t0 = cs_now(), copy;
         int n = feed_batch(&f, m, b, &copy);
@@ -250,7 +253,7 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         cs_prof_begin("sync/loss.item()");
         rn_model_read_metrics(m, &loss, &correct);
         cs_prof_end();
-        feed_done(&f, m, b);
+        feed_copied(&f, m, b + 1); /* it ran during this step */
         be->regions_flush();
         t.step[b] = cs_now() - t0;
         record_phases(&t, b, be, f.wait, copy);
@@ -272,7 +275,10 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
     }
 out:
     if (f.workers) {
-        if (f.async) be->sync(); /* no copy still reading the staging */
+        if (f.async) { /* no copy still reading the staging */
+            be->input_copied(0);
+            be->input_copied(1);
+        }
         rn_workers_end_epoch(f.workers);
     }
     /* The same figures on either path: on divergence, over the batches that
