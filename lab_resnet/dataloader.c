@@ -219,6 +219,30 @@ static void print_row(const dl_state *s, int i)
            r->lab_images_per_s, 100.0 * r->data_share, cs_format_time(r->first_batch_s, (char[32]){0}, 32));
 }
 
+/* Why more workers did or did not help, from the sweep's own figures: the
+ * wait they hid against what the epoch gained. */
+static void explain_sweep(const dl_state *s)
+{
+    int best = -1;
+    for (int i = 1; i < SWEEP_ROWS; i++)
+        if (s->ran[i] && (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median))
+            best = i;
+    if (!s->ran[0] || best < 0) return;
+    cs_result b = {0}, a = {0};
+    b.timing = s->rows[0].rung.timing;
+    a.timing = s->rows[best].rung.timing;
+    char phrase[128];
+    int tie = 0;
+    cs_compare_phrase(&b, &a, phrase, sizeof phrase, &tie);
+    int faster = !tie && a.timing.time.median < b.timing.time.median;
+    cs_say("  The fastest with workers, %s, waited for data %.1f%% of a batch where workers_0 loaded\n"
+           "  for %.1f%%; its epoch against workers_0: %s.\n  %s\n",
+           rn_dataloader_rows[best], 100.0 * s->rows[best].data_share, 100.0 * s->rows[0].data_share, phrase,
+           faster ? "The loading the workers hid was worth more than the cores they took from the step."
+                  : "What the workers hid was no more than what they cost: loading is a small share of a\n"
+                    "  batch here, and on these cores a worker's loading slows the step's threads.");
+}
+
 static int run_sweep(dl_state *s, const int *todo, int ntodo)
 {
     cs_step(4, "Investigation: the number of workers");
@@ -232,6 +256,7 @@ static int run_sweep(dl_state *s, const int *todo, int ntodo)
         if (rc) return rc;
         print_row(s, i);
     }
+    explain_sweep(s);
     return 0;
 }
 

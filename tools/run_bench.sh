@@ -19,17 +19,26 @@ wall() {  # wall LABEL COMMAND...: COMMAND's status; its wall time appended to r
   awk -v l="$label" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s: %.1f s\n", l, b - a }' >> "$times_tmp"
   return $rc
 }
-run() {  # run CASE ARGS...
-  local c=$1; shift
-  local exe="$build/$c/$c" quick_out where=""
+run() {  # run CASE ARGS...: results in $out/CASE, log in $out/CASE.log
+  run_named "$1" "$@"
+}
+run_named() {  # run_named NAME CASE ARGS...: the same, in $out/NAME and $out/NAME.log
+  local name=$1 c=$2; shift 2
+  local exe="$build/$c/$c" quick_out where="" label
   [ -x "$exe" ] || return 0
   [ "$out" = "$final_out" ] || where="${out##*/}/"
-  echo "################ $c $* ################"
-  wall "$where$c $*" bash -c 'set -o pipefail; "$@" | tee "$0.log.tmp"' "$out/$c" "$exe" --out "$out/$c" "$@" &&
-    mv "$out/$c.log.tmp" "$out/$c.log" || status=1
-  if [ "$out" = "$final_out" ]; then
+  label="$c $*"
+  [ "$name" = "$c" ] || label="$name: $label"
+  echo "################ $label ################"
+  wall "$where$label" bash -c 'set -o pipefail; "$@" | tee "$0.log.tmp"' "$out/$name" "$exe" "$@" --out "$out/$name" &&
+    mv "$out/$name.log.tmp" "$out/$name.log" || status=1
+  # How long a first look takes: the same command with --quick (not for
+  # the sized runs below, whose --quick is the plain one's).
+  if [ "$out" = "$final_out" ] && [ "${BENCH_QUICK:-1}" = 1 ]; then
+    local -a sub=()  # a subcommand (lab_resnet dataloader) comes along; options do not
+    [ -n "${1:-}" ] && [ "${1#-}" = "$1" ] && sub=("$1")
     quick_out=$(mktemp -d "${TMPDIR:-/tmp}/bench_quick_XXXXXX") || return 1
-    wall "$c --quick" "$exe" --quick --out "$quick_out" > /dev/null || status=1
+    wall "$c ${sub[*]}${sub[*]:+ }--quick" "$exe" "${sub[@]}" --quick --out "$quick_out" > /dev/null || status=1
     rm -rf "$quick_out"
   fi
 }
@@ -142,6 +151,12 @@ fi
 # generated data), then PyTorch's training step on the same model, batch,
 # image size and thread count, NCHW and channels_last (its best settings).
 run lab_resnet
+# lab_resnet Part 2, data loading: the sweep and the lab's configurations at
+# the CPU's 32 x 32, then at the lab's 224 x 224 with a few batches of 8
+# (a step there takes about a second on 2 cores), where loading weighs more.
+run_named lab_resnet_dataloader lab_resnet dataloader
+BENCH_QUICK=0 run_named lab_resnet_dataloader_224 lab_resnet dataloader --img-size 224 --batch 8 --batches 4 \
+  --samples 512 --variant workers_0,workers_2,workers_4
 lab_peer() {
   local threads rc=0
   threads=$(nproc)
