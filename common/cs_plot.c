@@ -224,11 +224,12 @@ int cs_plot_bars_ref(const char *dir, const char *name, const char *title, const
     return cs_outfile_commit(&gp);
 }
 
-int cs_plot_lines(const char *dir, const char *name, const char *title, const char *xlabel, const char *ylabel,
-                  int logx, int logy, const char *const *series, int nseries, const double *x, const double *y,
-                  int npoints, const char *extra_gp)
+/* NAME.dat of a line chart: x, then one column per series (y row-major
+ * [series][point]). */
+static int write_lines_dat(const char *dir, const char *name, const char *const *series, int nseries, const double *x,
+                           const double *y, int npoints, int logx, int logy)
 {
-    cs_outfile dat, gp;
+    cs_outfile dat;
     if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
     fprintf(dat.f, "# %s.dat: x", name);
     for (int s = 0; s < nseries; s++) {
@@ -244,8 +245,15 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
         }
         fputc('\n', dat.f);
     }
-    if (cs_outfile_commit(&dat) != 0) return -1;
+    return cs_outfile_commit(&dat);
+}
 
+int cs_plot_lines(const char *dir, const char *name, const char *title, const char *xlabel, const char *ylabel,
+                  int logx, int logy, const char *const *series, int nseries, const double *x, const double *y,
+                  int npoints, const char *extra_gp)
+{
+    cs_outfile gp;
+    if (write_lines_dat(dir, name, series, nseries, x, y, npoints, logx, logy) != 0) return -1;
     if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
     FILE *f = gp.f;
     gp_header(f, name, title);
@@ -277,24 +285,17 @@ int cs_plot_lines(const char *dir, const char *name, const char *title, const ch
 int cs_plot_lines2(const char *dir, const char *name, const char *title, const char *xlabel, const char *y1label,
                    const char *y2label, const double *x, const double *y1, const double *y2, int npoints)
 {
-    cs_outfile dat, gp;
-    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
-    fprintf(dat.f, "# %s.dat: x, ", name);
-    dat_quote(dat.f, y1label);
-    fputs(", ", dat.f);
-    dat_quote(dat.f, y2label);
-    fputc('\n', dat.f);
+    const char *series[2] = {y1label, y2label};
+    double *y = malloc(2 * (size_t)(npoints > 0 ? npoints : 1) * sizeof *y);
+    if (y == NULL) return -1;
     for (int p = 0; p < npoints; p++) {
-        dat_value(dat.f, x[p], 0);
-        fputc(' ', dat.f);
-        dat_value(dat.f, y1[p], 0);
-        fputc(' ', dat.f);
-        dat_value(dat.f, y2[p], 0);
-        fputc('\n', dat.f);
+        y[p] = y1[p];
+        y[npoints + p] = y2[p];
     }
-    if (cs_outfile_commit(&dat) != 0) return -1;
-
-    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    int rc = write_lines_dat(dir, name, series, 2, x, y, npoints, 0, 0);
+    free(y);
+    cs_outfile gp;
+    if (rc != 0 || open_chart_file(&gp, dir, name, "gp") != 0) return -1;
     FILE *f = gp.f;
     gp_header(f, name, title);
     gp_label(f, "x", xlabel);

@@ -102,6 +102,13 @@ typedef struct rn_backend {
     void (*adam)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
 
+    /* Mixed precision's loss scaling (Part 3, grad_scaler.h): x *= alpha;
+     * and PyTorch's _amp_foreach_non_finite_check_and_unscale_ on one
+     * tensor: x *= inv_scale, and *found_inf (one int32, backend memory)
+     * set to 1 when any element was not finite (never cleared here). */
+    void (*scale)(size_t count, float *x, float alpha);
+    void (*unscale_check)(size_t count, float *x, float inv_scale, int32_t *found_inf);
+
     /* Copies between host memory and the backend's memory (plain memcpy on
      * the CPU), and waiting for queued work (nothing on the CPU). */
     void (*to_backend)(void *dst, const void *src_host, size_t bytes);

@@ -180,6 +180,25 @@ void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *
     for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+void rn_cpu_scale(size_t count, float *x, float alpha)
+{
+#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
+    for (size_t i = 0; i < count; i++) x[i] *= alpha;
+}
+
+/* As PyTorch's kernel: every element multiplied (float32), a flag for any
+ * element that was not finite before. */
+void rn_cpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf)
+{
+    int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad) if (count > RN_PAR_MIN)
+    for (size_t i = 0; i < count; i++) {
+        bad |= !isfinite(x[i]);
+        x[i] *= inv_scale;
+    }
+    if (bad) *found_inf = 1;
+}
+
 void rn_cpu_add(size_t count, const float *a, const float *b, float *y)
 {
 #pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)

@@ -245,6 +245,8 @@ void fill_table(void)
     table.linear_backward = rn_gpu_linear_backward;
     table.xent = rn_gpu_xent;
     table.adam = rn_gpu_adam;
+    table.scale = rn_gpu_scale;
+    table.unscale_check = rn_gpu_unscale_check;
     table.to_backend = gpu_to_backend;
     table.to_host = gpu_to_host;
     table.sync = gpu_sync;

@@ -65,6 +65,8 @@ void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float 
                             float *dweight, float *dbias);
 void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
                  int32_t *correct);
+void rn_gpu_scale(size_t count, float *x, float alpha);
+void rn_gpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf);
 void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
 

@@ -216,6 +216,23 @@ __global__ void relu_backward_kernel(size_t count, const float *y, const float *
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+__global__ void scale_kernel(size_t count, float *x, float alpha)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        x[i] *= alpha;
+}
+
+/* PyTorch's non-finite check and unscale: the flag is only ever set to 1,
+ * so threads that race on it all write the same value. */
+__global__ void unscale_check_kernel(size_t count, float *x, float inv_scale, int32_t *found_inf)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const float v = x[i];
+        if (!isfinite(v)) *found_inf = 1;
+        x[i] = v * inv_scale;
+    }
+}
+
 __global__ void add_kernel(size_t count, const float *a, const float *b, float *y)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
@@ -591,6 +608,20 @@ void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
 {
     if (n <= 0 || classes <= 0) return;
     xent_kernel<<<1, XENT_THREADS, 0, rn_gpu_stream()>>>(n, classes, logits, labels, dlogits, loss, correct);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_scale(size_t count, float *x, float alpha)
+{
+    if (count == 0) return;
+    scale_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, alpha);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf)
+{
+    if (count == 0) return;
+    unscale_check_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, inv_scale, found_inf);
     CUDA_CHECK_LAUNCH();
 }
 

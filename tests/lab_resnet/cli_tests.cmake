@@ -115,6 +115,14 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
                        TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
 
+# Part 3's GradScaler against PyTorch's own on the same found-inf sequence
+# (docs/grad_scaler_check.py): where a PyTorch GradScaler runs (a CUDA
+# device, or PyTorch 2.3+ on the CPU); skipped (77) elsewhere, and a
+# failure instead under CS_REQUIRE_GPU=1 (the GPU machine has one).
+rn_test(scaler_vs_pytorch --code 0 --skip-if "skipped: " --stdout "^PASS: scale and growth tracker equal"
+  -- ${CS_PYTHON_TORCH} ${CMAKE_SOURCE_DIR}/docs/grad_scaler_check.py --trace-exe $<TARGET_FILE:test_rn_scaler>)
+set_tests_properties(lab_resnet.scaler_vs_pytorch PROPERTIES LABELS "lab_resnet;gpu")
+
 # Bad input: one line on stderr, exit 2 (3 for a missing GPU), no output.
 file(MAKE_DIRECTORY ${T}/not_cifar)
 file(WRITE ${T}/not_cifar/data_batch_1.bin "this is not a CIFAR-10 file\n")

@@ -1,0 +1,73 @@
+/* PyTorch's GradScaler (see grad_scaler.h). */
+#include "grad_scaler.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "arena.h"
+
+void rn_scaler_init(rn_grad_scaler *s)
+{
+    memset(s, 0, sizeof *s);
+    s->scale = 65536.0f;
+    s->growth_factor = 2.0;
+    s->backoff_factor = 0.5;
+    s->growth_interval = 2000;
+}
+
+float rn_scaler_inv_scale(const rn_grad_scaler *s)
+{
+    /* "FP32 division can be imprecise for certain compile options, so we
+     * carry out the reciprocal in FP64" (grad_scaler.py). */
+    return (float)(1.0 / (double)s->scale);
+}
+
+void rn_scaler_update(rn_grad_scaler *s, int found_inf)
+{
+    /* amp_update_scale_cpu_kernel / _cuda_kernel, line for line. */
+    s->steps++;
+    if (found_inf) {
+        s->scale = (float)(s->scale * s->backoff_factor);
+        s->growth_tracker = 0;
+        s->skipped++;
+        return;
+    }
+    int32_t successful = s->growth_tracker + 1;
+    if (successful == s->growth_interval) {
+        float new_scale = (float)(s->scale * s->growth_factor);
+        if (isfinite(new_scale)) s->scale = new_scale;
+        s->growth_tracker = 0;
+    } else {
+        s->growth_tracker = successful;
+    }
+}
+
+void rn_amp_scale_loss(rn_model *m, const rn_grad_scaler *s)
+{
+    m->be->scale((size_t)m->batch * RN_CLASSES, m->dlogits, s->scale);
+}
+
+static int32_t *found_inf_flag(rn_model *m, rn_grad_scaler *s)
+{
+    if (s->found_inf == NULL) /* the model's arena: backend memory, freed with the model */
+        s->found_inf = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof(int32_t), "found_inf");
+    int32_t zero = 0;
+    m->be->to_backend(s->found_inf, &zero, sizeof zero);
+    return s->found_inf;
+}
+
+int rn_amp_step(rn_model *m, rn_grad_scaler *s)
+{
+    const rn_backend *be = m->be;
+    int32_t *flag = found_inf_flag(m, s);
+    float inv = rn_scaler_inv_scale(s);
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *p = &m->params[i];
+        if (p->trainable) be->unscale_check(p->count, p->grad, inv, flag);
+    }
+    int32_t found = 0;
+    be->to_host(&found, flag, sizeof found); /* the host reads it: PyTorch's scaler.step does */
+    if (!found) rn_model_adam_step(m);
+    rn_scaler_update(s, found != 0);
+    return found != 0;
+}

@@ -1,0 +1,39 @@
+/* Low-precision storage for Part 3 (mixed precision): float32 to and from
+ * IEEE half (fp16) and bfloat16 (bf16), round to nearest, ties to even.
+ *
+ * On the CPU the lab's AMP is a storage precision: this EPYC has AVX2, FMA
+ * and F16C but no AVX-512 BF16 and no AMX, and Debian's OpenBLAS has no
+ * bf16 GEMM, so activations and weights are kept in 16 bits and widened to
+ * float32 for the arithmetic. The array conversions use F16C where the
+ * compiler targets it (-march=native on a CPU that has it); the scalar ones
+ * are the reference they are tested against, bit for bit. */
+#ifndef RN_PRECISION_H
+#define RN_PRECISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One value, the reference rules:
+ *  fp16: 1 sign, 5 exponent, 10 fraction bits; the largest finite 65504,
+ *        the smallest subnormal 2^-24. Rounds to nearest even; a value at or
+ *        past 65520 (halfway to 2^16) becomes infinity; below 2^-25 zero;
+ *        NaN stays NaN (quiet, the payload's top bits kept).
+ *  bf16: float32's upper 16 bits rounded to nearest even (integer
+ *        arithmetic on the bits); the same range as float32, 8 bits of
+ *        precision; NaN stays NaN (quiet). */
+uint16_t rn_f32_to_f16(float f);
+float rn_f16_to_f32(uint16_t h);
+uint16_t rn_f32_to_bf16(float f);
+float rn_bf16_to_f32(uint16_t h);
+
+/* n values at once (F16C for fp16 where available; a loop the compiler
+ * vectorises for bf16). The same results as the scalar functions. */
+void rn_f32_to_f16_n(const float *src, uint16_t *dst, size_t n);
+void rn_f16_to_f32_n(const uint16_t *src, float *dst, size_t n);
+void rn_f32_to_bf16_n(const float *src, uint16_t *dst, size_t n);
+void rn_bf16_to_f32_n(const uint16_t *src, float *dst, size_t n);
+
+/* 1 when the fp16 array conversions use F16C instructions in this build. */
+int rn_f16_hardware(void);
+
+#endif

@@ -1,0 +1,159 @@
+/* Part 3's GradScaler (grad_scaler.h), as PyTorch's:
+ *  - the rules: a step with inf/NaN halves the scale and resets the count;
+ *    2000 clean steps in a row double it, exactly at the 2000th; a doubling
+ *    that would overflow float leaves the scale and resets the count; the
+ *    reciprocal is computed in double;
+ *  - on the model (CPU): a forced overflow (an infinite gradient) skips the
+ *    step, leaving parameters, Adam's moments and its step count as they
+ *    were, and halves the scale; a clean scaled step unscales to the
+ *    gradients of the unscaled loss and steps.
+ * With --trace FILE (one 0 or 1 per line: a step that found inf or not) it
+ * prints the state after each update, "step,found_inf,scale,growth_tracker",
+ * for docs/grad_scaler_check.py to set against PyTorch's own GradScaler. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cifar.h"
+#include "cs_test.h"
+#include "grad_scaler.h"
+#include "loader.h"
+#include "model.h"
+
+static int trace(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "test_rn_scaler: cannot read %s\n", path);
+        return 2;
+    }
+    rn_grad_scaler s;
+    rn_scaler_init(&s);
+    printf("step,found_inf,scale,growth_tracker\n");
+    int found, step = 0;
+    while (fscanf(f, "%d", &found) == 1) {
+        rn_scaler_update(&s, found != 0);
+        printf("%d,%d,%.9g,%d\n", ++step, found != 0, (double)s.scale, (int)s.growth_tracker);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void test_rules(void)
+{
+    rn_grad_scaler s;
+    rn_scaler_init(&s);
+    CHECK(s.scale == 65536.0f && s.growth_tracker == 0 && s.growth_interval == 2000);
+    rn_scaler_update(&s, 1);
+    CHECK(s.scale == 32768.0f && s.growth_tracker == 0 && s.skipped == 1);
+    for (int i = 0; i < 1999; i++) rn_scaler_update(&s, 0);
+    CHECK(s.scale == 32768.0f && s.growth_tracker == 1999);
+    rn_scaler_update(&s, 0); /* the 2000th clean step in a row */
+    CHECK(s.scale == 65536.0f && s.growth_tracker == 0);
+    for (int i = 0; i < 1000; i++) rn_scaler_update(&s, 0);
+    rn_scaler_update(&s, 1); /* an overflow in the middle resets the count */
+    CHECK(s.scale == 32768.0f && s.growth_tracker == 0 && s.skipped == 2);
+
+    /* The scale grows only to a finite value. */
+    s.scale = ldexpf(1.0f, 127);
+    s.growth_tracker = 1999;
+    rn_scaler_update(&s, 0);
+    CHECK(s.scale == ldexpf(1.0f, 127) && s.growth_tracker == 0);
+
+    /* The reciprocal in double, then rounded once. */
+    s.scale = 3.0f;
+    CHECK(rn_scaler_inv_scale(&s) == (float)(1.0 / 3.0));
+}
+
+/* The model's trainable parameters and Adam's moments, on the host (CPU
+ * backend). Not batch norm's running statistics: the forward updates them,
+ * skipped step or not, in PyTorch as here. */
+static float *copy_state(const rn_model *m, size_t *n)
+{
+    size_t total = 0;
+    for (int i = 0; i < m->nparams; i++) total += m->params[i].trainable ? 3 * m->params[i].count : 0;
+    float *c = malloc(total * sizeof(float)), *at = c;
+    for (int i = 0; i < m->nparams; i++) {
+        const rn_param *p = &m->params[i];
+        if (!p->trainable) continue;
+        memcpy(at, p->data, p->count * sizeof(float)), at += p->count;
+        memcpy(at, p->m, p->count * sizeof(float)), at += p->count;
+        memcpy(at, p->v, p->count * sizeof(float)), at += p->count;
+    }
+    *n = total;
+    return c;
+}
+
+static void forward_backward(rn_model *m, const rn_grad_scaler *s)
+{
+    rn_model_forward(m, 1);
+    rn_model_loss(m);
+    if (s) rn_amp_scale_loss(m, s);
+    rn_model_backward(m);
+}
+
+static void test_on_the_model(void)
+{
+    rn_model m;
+    rn_model_init(&m, rn_cpu_backend(), 3);
+    rn_model_prepare(&m, 4, 32);
+    rn_cifar d;
+    CHECK(rn_cifar_generate(&d, 16, 4) == 0);
+    rn_loader ld;
+    CHECK(rn_loader_init(&ld, &d, 4, 32, 0, 4) == 0);
+    float images[4 * 3 * 32 * 32];
+    int32_t labels[4];
+    rn_loader_get(&ld, 0, images, labels);
+    rn_model_set_batch(&m, images, labels);
+
+    /* The unscaled gradients, for reference. */
+    rn_param *fc = rn_model_param(&m, "fc.weight"), *c1 = rn_model_param(&m, "conv1.weight");
+    forward_backward(&m, NULL);
+    float *fc_ref = malloc(fc->count * sizeof(float)), *c1_ref = malloc(c1->count * sizeof(float));
+    memcpy(fc_ref, fc->grad, fc->count * sizeof(float));
+    memcpy(c1_ref, c1->grad, c1->count * sizeof(float));
+
+    rn_grad_scaler s;
+    rn_scaler_init(&s);
+    size_t n, n2;
+    float *before = copy_state(&m, &n);
+    forward_backward(&m, &s);
+    c1->grad[7] = INFINITY; /* the forced overflow */
+    CHECK(rn_amp_step(&m, &s) == 1);
+    float *after = copy_state(&m, &n2);
+    CHECK(n == n2 && memcmp(before, after, n * sizeof(float)) == 0); /* nothing moved */
+    CHECK(m.adam_t == 0 && s.scale == 32768.0f && s.skipped == 1);
+
+    forward_backward(&m, &s);
+    /* Unscaled by hand here to compare: rn_amp_step will do the same. */
+    double worst = 0;
+    for (size_t i = 0; i < fc->count; i++) {
+        double g = fc->grad[i] * rn_scaler_inv_scale(&s), r = fc_ref[i];
+        double rel = fabs(g - r) / (fabs(r) > 1e-30 ? fabs(r) : 1e-30);
+        if (rel > worst && fabs(r) > 1e-12) worst = rel;
+    }
+    printf("scaled by 2^15 and unscaled, fc's gradient against the unscaled loss's: worst relative %.1e\n", worst);
+    CHECK(worst <= 1e-6);
+    CHECK(rn_amp_step(&m, &s) == 0);
+    CHECK(m.adam_t == 1 && s.scale == 32768.0f && s.growth_tracker == 1);
+    free(after);
+    after = copy_state(&m, &n2);
+    CHECK(memcmp(before, after, n * sizeof(float)) != 0); /* this one stepped */
+    free(before);
+    free(after);
+    free(fc_ref);
+    free(c1_ref);
+    rn_loader_free(&ld);
+    rn_cifar_free(&d);
+    rn_model_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--trace") == 0) return trace(argv[2]);
+    test_rules();
+    test_on_the_model();
+    return cs_test_done();
+}
