@@ -38,6 +38,9 @@ static inline int rn_out_size(int in, int k, int stride, int pad)
     return (in + 2 * pad - k) / stride + 1;
 }
 
+/* The device-side scaler's int32 state (rn_backend.scaler_update). */
+enum { RN_SCALER_FOUND_INF, RN_SCALER_GROWTH_TRACKER, RN_SCALER_STEP, RN_SCALER_SKIPPED, RN_SCALER_STATE };
+
 /* Points a step may mark (rn_backend.mark). */
 #define RN_MAX_MARKS 8
 
@@ -108,6 +111,19 @@ typedef struct rn_backend {
      * set to 1 when any element was not finite (never cleared here). */
     void (*scale)(size_t count, float *x, float alpha);
     void (*unscale_check)(size_t count, float *x, float inv_scale, int32_t *found_inf);
+    /* The same with the scaler's state in backend memory, which only the
+     * device reads (the device-side skip: no host wait in the step, as a
+     * CUDA graph needs). state[RN_SCALER_*] (int32) and *scale (float):
+     *   scale_by: x *= *scale;  unscale_check_by: x *= float(1 / double(*scale)),
+     *   the found-inf flag set on a non-finite element;
+     *   adam_skip: Adam with t = step + 1, or nothing when the flag is set;
+     *   scaler_update: GradScaler's update from the flag, the step count
+     *   advanced when the step was taken, then the flag cleared. */
+    void (*scale_by)(size_t count, float *x, const float *scale);
+    void (*unscale_check_by)(size_t count, float *x, const float *scale, int32_t *state);
+    void (*adam_skip)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                      float eps, const int32_t *state);
+    void (*scaler_update)(float *scale, int32_t *state, double growth, double backoff, int interval);
 
     /* Copies between host memory and the backend's memory (plain memcpy on
      * the CPU), and waiting for queued work (nothing on the CPU). */

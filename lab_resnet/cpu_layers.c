@@ -199,6 +199,46 @@ void rn_cpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *foun
     if (bad) *found_inf = 1;
 }
 
+/* The device-side scaler's operations (backend.h), in host memory here:
+ * the same protocol as the GPU's, so the tests can set it against the
+ * host-read one. */
+void rn_cpu_scale_by(size_t count, float *x, const float *scale)
+{
+    rn_cpu_scale(count, x, *scale);
+}
+
+void rn_cpu_unscale_check_by(size_t count, float *x, const float *scale, int32_t *state)
+{
+    rn_cpu_unscale_check(count, x, (float)(1.0 / (double)*scale), &state[RN_SCALER_FOUND_INF]);
+}
+
+void rn_cpu_adam_skip(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                      float eps, const int32_t *state)
+{
+    if (state[RN_SCALER_FOUND_INF]) return;
+    rn_cpu_adam(count, param, grad, m, v, lr, b1, b2, eps, state[RN_SCALER_STEP] + 1);
+}
+
+void rn_cpu_scaler_update(float *scale, int32_t *state, double growth, double backoff, int interval)
+{
+    if (state[RN_SCALER_FOUND_INF]) {
+        *scale = (float)(*scale * backoff);
+        state[RN_SCALER_GROWTH_TRACKER] = 0;
+        state[RN_SCALER_SKIPPED]++;
+    } else {
+        state[RN_SCALER_STEP]++;
+        int32_t successful = state[RN_SCALER_GROWTH_TRACKER] + 1;
+        if (successful == interval) {
+            float grown = (float)(*scale * growth);
+            if (isfinite(grown)) *scale = grown;
+            state[RN_SCALER_GROWTH_TRACKER] = 0;
+        } else {
+            state[RN_SCALER_GROWTH_TRACKER] = successful;
+        }
+    }
+    state[RN_SCALER_FOUND_INF] = 0;
+}
+
 void rn_cpu_add(size_t count, const float *a, const float *b, float *y)
 {
 #pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)

@@ -48,6 +48,11 @@ void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  int32_t *correct);
 void rn_cpu_scale(size_t count, float *x, float alpha);
 void rn_cpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf);
+void rn_cpu_scale_by(size_t count, float *x, const float *scale);
+void rn_cpu_unscale_check_by(size_t count, float *x, const float *scale, int32_t *state);
+void rn_cpu_adam_skip(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                      float eps, const int32_t *state);
+void rn_cpu_scaler_update(float *scale, int32_t *state, double growth, double backoff, int interval);
 void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
 

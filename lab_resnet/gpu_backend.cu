@@ -247,6 +247,10 @@ void fill_table(void)
     table.adam = rn_gpu_adam;
     table.scale = rn_gpu_scale;
     table.unscale_check = rn_gpu_unscale_check;
+    table.scale_by = rn_gpu_scale_by;
+    table.unscale_check_by = rn_gpu_unscale_check_by;
+    table.adam_skip = rn_gpu_adam_skip;
+    table.scaler_update = rn_gpu_scaler_update;
     table.to_backend = gpu_to_backend;
     table.to_host = gpu_to_host;
     table.sync = gpu_sync;

@@ -465,6 +465,66 @@ __global__ void adam_kernel(size_t count, float *__restrict__ param, const float
     }
 }
 
+/* Adam skipped on the device when the scaler found inf/NaN; its step count
+ * read there too. The bias corrections in double, rounded once, as the
+ * host computes them for adam_kernel: the same results, bit for bit. */
+__global__ void adam_skip_kernel(size_t count, float *__restrict__ param, const float *__restrict__ grad,
+                                 float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
+                                 const int32_t *__restrict__ state)
+{
+    if (state[RN_SCALER_FOUND_INF]) return;
+    const double t = (double)state[RN_SCALER_STEP] + 1.0;
+    const float bias_corr1 = (float)(1.0 - pow((double)b1, t));
+    const float bias_corr2 = (float)(1.0 - pow((double)b2, t));
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const float g = grad[i];
+        const float mi = b1 * m[i] + (1.0f - b1) * g;
+        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= lr * (mi / bias_corr1) / (sqrtf(vi / bias_corr2) + eps);
+    }
+}
+
+__global__ void scale_by_kernel(size_t count, float *x, const float *scale)
+{
+    const float alpha = *scale;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        x[i] *= alpha;
+}
+
+__global__ void unscale_check_by_kernel(size_t count, float *x, const float *scale, int32_t *state)
+{
+    const float inv = (float)(1.0 / (double)*scale);
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const float v = x[i];
+        if (!isfinite(v)) state[RN_SCALER_FOUND_INF] = 1;
+        x[i] = v * inv;
+    }
+}
+
+/* GradScaler's update (_amp_update_scale_), one thread; then the flag is
+ * cleared for the next step, so nothing on the host ever touches it. */
+__global__ void scaler_update_kernel(float *scale, int32_t *state, double growth, double backoff, int interval)
+{
+    if (state[RN_SCALER_FOUND_INF]) {
+        *scale = (float)(*scale * backoff);
+        state[RN_SCALER_GROWTH_TRACKER] = 0;
+        state[RN_SCALER_SKIPPED]++;
+    } else {
+        state[RN_SCALER_STEP]++;
+        const int32_t successful = state[RN_SCALER_GROWTH_TRACKER] + 1;
+        if (successful == interval) {
+            const float grown = (float)(*scale * growth);
+            if (isfinite(grown)) *scale = grown;
+            state[RN_SCALER_GROWTH_TRACKER] = 0;
+        } else {
+            state[RN_SCALER_GROWTH_TRACKER] = successful;
+        }
+    }
+    state[RN_SCALER_FOUND_INF] = 0;
+}
+
 /* The batch-norm and pooling kernels index a channel or a plane with 32-bit
  * integers (argmax is int32; 32-bit division is several times cheaper than
  * 64-bit). ResNet's tensors are far below 2^31 elements per channel; a
@@ -622,6 +682,35 @@ void rn_gpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *foun
 {
     if (count == 0) return;
     unscale_check_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, inv_scale, found_inf);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_scale_by(size_t count, float *x, const float *scale)
+{
+    if (count == 0) return;
+    scale_by_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, scale);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_unscale_check_by(size_t count, float *x, const float *scale, int32_t *state)
+{
+    if (count == 0) return;
+    unscale_check_by_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, x, scale, state);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_adam_skip(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                      float eps, const int32_t *state)
+{
+    if (count == 0) return;
+    adam_skip_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, param, grad, m, v, lr, b1, b2, eps,
+                                                                             state);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_scaler_update(float *scale, int32_t *state, double growth, double backoff, int interval)
+{
+    scaler_update_kernel<<<1, 1, 0, rn_gpu_stream()>>>(scale, state, growth, backoff, interval);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -71,3 +71,51 @@ int rn_amp_step(rn_model *m, rn_grad_scaler *s)
     rn_scaler_update(s, found != 0);
     return found != 0;
 }
+
+void rn_scaler_to_device(rn_model *m, rn_grad_scaler *s)
+{
+    if (s->dev_state == NULL) {
+        s->dev_scale = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss scale");
+        s->dev_state = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, RN_SCALER_STATE * sizeof(int32_t), "scaler state");
+    }
+    int32_t state[RN_SCALER_STATE] = {0};
+    state[RN_SCALER_GROWTH_TRACKER] = s->growth_tracker;
+    state[RN_SCALER_STEP] = m->adam_t;
+    state[RN_SCALER_SKIPPED] = (int32_t)s->skipped;
+    m->be->to_backend(s->dev_scale, &s->scale, sizeof s->scale);
+    m->be->to_backend(s->dev_state, state, sizeof state);
+}
+
+void rn_amp_scale_loss_device(rn_model *m, const rn_grad_scaler *s)
+{
+    m->be->scale_by((size_t)m->batch * RN_CLASSES, m->dlogits, s->dev_scale);
+}
+
+void rn_amp_step_device(rn_model *m, rn_grad_scaler *s)
+{
+    const rn_backend *be = m->be;
+    int top = be->region_begin(m->region_names[RN_REGION_OPTIMIZER]);
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *p = &m->params[i];
+        if (p->trainable) be->unscale_check_by(p->count, p->grad, s->dev_scale, s->dev_state);
+    }
+    float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *p = &m->params[i];
+        if (p->trainable)
+            be->adam_skip(p->count, p->data, p->grad, p->m, p->v, lr, m->beta1, m->beta2, m->eps, s->dev_state);
+    }
+    be->scaler_update(s->dev_scale, s->dev_state, s->growth_factor, s->backoff_factor, s->growth_interval);
+    be->region_end(top);
+    s->steps++;
+}
+
+void rn_scaler_from_device(rn_model *m, rn_grad_scaler *s)
+{
+    int32_t state[RN_SCALER_STATE];
+    m->be->to_host(&s->scale, s->dev_scale, sizeof s->scale);
+    m->be->to_host(state, s->dev_state, sizeof state);
+    s->growth_tracker = state[RN_SCALER_GROWTH_TRACKER];
+    s->skipped = state[RN_SCALER_SKIPPED];
+    m->adam_t = state[RN_SCALER_STEP];
+}

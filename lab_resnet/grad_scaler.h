@@ -29,6 +29,9 @@ typedef struct {
     long steps, skipped; /* updates seen, and steps skipped */
     int32_t *found_inf;  /* one int32 in the model's arena (rn_amp_step): the scaler
                           * must not outlive the model it stepped */
+    /* The device-side skip's state, in the model's arena (rn_scaler_to_device). */
+    float *dev_scale;
+    int32_t *dev_state; /* RN_SCALER_STATE int32 (backend.h) */
 } rn_grad_scaler;
 
 /* PyTorch's defaults; found_inf is made on the model's backend by the first
@@ -47,5 +50,16 @@ void rn_amp_scale_loss(rn_model *m, const rn_grad_scaler *s);
  * the found-inf flag, as PyTorch's scaler.step does. Returns 1 when the
  * step was skipped. */
 int rn_amp_step(rn_model *m, rn_grad_scaler *s);
+
+/* The device-side skip (the GPU's second rung; Part 5's CUDA graph needs
+ * it): the scaler's state and Adam's step count move into the backend's
+ * memory, and the step reads none of it on the host: the flag, the skip,
+ * the update and the step count all happen on the device. The same
+ * results as rn_amp_step, bit for bit (test_rn_scaler). */
+void rn_scaler_to_device(rn_model *m, rn_grad_scaler *s);
+void rn_amp_scale_loss_device(rn_model *m, const rn_grad_scaler *s);
+void rn_amp_step_device(rn_model *m, rn_grad_scaler *s);
+/* The state back on the host, and m->adam_t (after the run: a wait). */
+void rn_scaler_from_device(rn_model *m, rn_grad_scaler *s);
 
 #endif

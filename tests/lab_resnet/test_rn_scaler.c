@@ -6,7 +6,9 @@
  *  - on the model (CPU): a forced overflow (an infinite gradient) skips the
  *    step, leaving parameters, Adam's moments and its step count as they
  *    were, and halves the scale; a clean scaled step unscales to the
- *    gradients of the unscaled loss and steps.
+ *    gradients of the unscaled loss and steps;
+ *  - the device-side skip (state in backend memory, no host read) gives the
+ *    host-read path's results bit for bit.
  * With --trace FILE (one 0 or 1 per line: a step that found inf or not) it
  * prints the state after each update, "step,found_inf,scale,growth_tracker",
  * for docs/grad_scaler_check.py to set against PyTorch's own GradScaler. */
@@ -150,10 +152,73 @@ static void test_on_the_model(void)
     rn_model_free(&m);
 }
 
+/* The device-side skip against the host-read one: two models from the same
+ * seed, the same batches, overflows forced at steps 2 and 4, a growth
+ * interval of 2 so the scale also grows: every weight and Adam's moments
+ * equal bit for bit, and the scaler's state and step count too. */
+static void test_device_side_skip(void)
+{
+    rn_model host, dev;
+    rn_model *both[2] = {&host, &dev};
+    rn_grad_scaler sh, sd;
+    rn_grad_scaler *sc[2] = {&sh, &sd};
+    for (int k = 0; k < 2; k++) {
+        rn_model_init(both[k], rn_cpu_backend(), 9);
+        rn_model_prepare(both[k], 4, 32);
+        both[k]->lr = 1e-3f;
+        rn_scaler_init(sc[k]);
+        sc[k]->growth_interval = 2;
+    }
+    rn_scaler_to_device(&dev, &sd);
+    rn_cifar d;
+    CHECK(rn_cifar_generate(&d, 32, 6) == 0);
+    rn_loader ld;
+    CHECK(rn_loader_init(&ld, &d, 4, 32, 1, 6) == 0);
+    float images[4 * 3 * 32 * 32];
+    int32_t labels[4];
+    for (int step = 0; step < 6; step++) {
+        int overflow = step == 1 || step == 3;
+        rn_loader_get(&ld, step, images, labels);
+        for (int k = 0; k < 2; k++) {
+            rn_model *m = both[k];
+            rn_model_set_batch(m, images, labels);
+            rn_model_forward(m, 1);
+            rn_model_loss(m);
+            if (k == 0)
+                rn_amp_scale_loss(m, sc[k]);
+            else
+                rn_amp_scale_loss_device(m, sc[k]);
+            rn_model_backward(m);
+            if (overflow) rn_model_param(m, "layer2.0.conv1.weight")->grad[3] = NAN;
+            if (k == 0)
+                rn_amp_step(m, sc[k]);
+            else
+                rn_amp_step_device(m, sc[k]);
+        }
+    }
+    rn_scaler_from_device(&dev, &sd);
+    size_t n, n2;
+    float *a = copy_state(&host, &n), *b = copy_state(&dev, &n2);
+    CHECK(n == n2 && memcmp(a, b, n * sizeof(float)) == 0);
+    printf("device-side skip against the host-read one, 6 steps, 2 skipped: scale %g and %g, Adam step %d and %d, "
+           "growth tracker %d and %d\n",
+           (double)sh.scale, (double)sd.scale, host.adam_t, dev.adam_t, (int)sh.growth_tracker, (int)sd.growth_tracker);
+    CHECK(sh.scale == sd.scale && sh.growth_tracker == sd.growth_tracker && sh.skipped == 2 && sd.skipped == 2);
+    CHECK(host.adam_t == 4 && dev.adam_t == 4);
+    CHECK(sh.scale == 32768.0f); /* 2^16 halved at steps 2 and 4, doubled after the last two clean ones */
+    free(a);
+    free(b);
+    rn_loader_free(&ld);
+    rn_cifar_free(&d);
+    rn_model_free(&host);
+    rn_model_free(&dev);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--trace") == 0) return trace(argv[2]);
     test_rules();
     test_on_the_model();
+    test_device_side_skip();
     return cs_test_done();
 }
