@@ -123,7 +123,8 @@ def compare(got, ref):
 
 
 def report(errors, tol, got_name, ref_name):
-    """Prints one line per measure against tol; True when all pass."""
+    """Prints one line per measure against tol (a number, or one per measure:
+    {measure: tolerance}); True when all pass."""
     labels = {
         "loss": "loss",
         "logits": "logits (relative L2)",
@@ -132,13 +133,16 @@ def report(errors, tol, got_name, ref_name):
         "grad": "fc and batch-norm gradients (relative L2)",
     }
     ok = True
-    print(f"{got_name} against {ref_name}, tolerance {tol:g} on each:")
+    each = isinstance(tol, dict)
+    print(f"{got_name} against {ref_name}, " + ("tolerance per measure:" if each else f"tolerance {tol:g} on each:"))
     for key, label in labels.items():
         err, name = errors[key]
-        passed = err <= tol  # False for NaN
+        limit = tol[key] if each else tol
+        passed = err <= limit  # False for NaN
         ok &= passed
         where = f" ({name})" if name else ""
-        print(f"  {label:42s} {err:.2e}{where}{'' if passed else '  <- over'}")
+        bound = f" (tolerance {limit:.2e})" if each else ""
+        print(f"  {label:42s} {err:.2e}{where}{bound}{'' if passed else '  <- over'}")
     if errors["missing"]:
         m = errors["missing"]
         print(f"  rows in one file only: {', '.join(m[:5])}{' ...' if len(m) > 5 else ''}")

@@ -69,26 +69,39 @@ def run(cmd, what):
     return None
 
 
-def torch_step(model, data, batch, dtype):
-    """PyTorch's step on the same records, the same way, as check-step's rows."""
+def torch_step(model, data, batch, dtype, autocast=None):
+    """PyTorch's step on the same records, the same way, as check-step's rows.
+    autocast: None, or (device, torch dtype): the step under torch.autocast
+    on that device, fp16's loss scaled by 2^16 and the gradients unscaled
+    (GradScaler's first step, as check-step --precision fp16 does)."""
+    import contextlib
     import torch
     with open(os.path.join(data, "data_batch_1.bin"), "rb") as f:
         raw = f.read(batch * 3073)
+    device = autocast[0] if autocast else "cpu"
     rec = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(batch, 3073)
-    y = rec[:, 0].long()
+    y = rec[:, 0].long().to(device)
     x = rec[:, 1:].to(dtype).div(255.0).view(batch, 3, 32, 32)
     x = (x - torch.tensor(MEAN, dtype=dtype).view(1, 3, 1, 1)) / torch.tensor(STD, dtype=dtype).view(1, 3, 1, 1)
-    model = model.to(dtype)
+    x = x.to(device)
+    model = model.to(dtype).to(device)
     model.train()
-    logits = model(x)
-    loss = torch.nn.functional.cross_entropy(logits, y)
-    loss.backward()
+    cast = torch.autocast(device_type=device, dtype=autocast[1]) if autocast else contextlib.nullcontext()
+    with cast:
+        logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits, y)
+    scale = 65536.0 if autocast and autocast[1] == torch.float16 else 1.0
+    (loss * scale).backward()
+    if scale != 1.0:
+        for prm in model.parameters():
+            prm.grad.mul_(1.0 / scale)
+    logits = logits.float().cpu()
     step = {"loss": loss.item(), "logit": {}, "grad_norm": {}, "grad_proj": {}, "grad": {}}
     for i in range(batch):
         for k in range(logits.shape[1]):
             step["logit"][f"{i}:{k}"] = logits[i, k].item()
     for name, prm in model.named_parameters():
-        g = prm.grad.detach().to(torch.float64).reshape(-1)
+        g = prm.grad.detach().cpu().to(torch.float64).reshape(-1)
         # check_step_csv.proj_weights, computed in torch (a Python list of 11M would take seconds)
         i = torch.arange(1, g.numel() + 1, dtype=torch.int64)
         r = (i * 2654435761 % 4294967296).to(torch.float64) / 4294967296.0 - 0.5
@@ -118,6 +131,24 @@ def widen_for_conditioning(tol, step32, ref):
     return 4 * own
 
 
+def autocast_tolerance(model, data, batch, precision, ref):
+    """PyTorch's own autocast step against its float64 one: low precision
+    moves the step by this much whoever computes it, so the lab's is judged
+    against 4 times it. bf16 runs on the CPU (torch.autocast("cpu")); fp16
+    needs a CUDA device (PyTorch's CPU autocast is bf16 only): 77 without."""
+    import torch
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    device = "cpu" if precision == "bf16" else "cuda"
+    if device == "cuda" and not torch.cuda.is_available():
+        print("skipped: PyTorch's fp16 autocast needs a CUDA device (its CPU autocast is bf16 only)", file=sys.stderr)
+        return 77
+    own_step = torch_step(model, data, batch, torch.float32, autocast=(device, dtype))
+    own = {key: v[0] for key, v in check_step_csv.compare(own_step, ref).items() if key != "missing"}
+    print(f"PyTorch's own {precision} autocast step ({device}) against its float64 one: " +
+          ", ".join(f"{key} {v:.2e}" for key, v in own.items()) + "; each measure's tolerance is 4 times its own")
+    return {key: 4 * v for key, v in own.items()}
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lab", required=True, help="the lab_resnet executable")
@@ -130,12 +161,17 @@ def parse_args():
     p.add_argument("--golden", help="compare with this file instead of running PyTorch (implies --init lab)")
     p.add_argument("--write-golden", help="write PyTorch's step to this file (.gz: compressed)")
     p.add_argument("--tol", type=float, default=None, help="default: 1e-4 on the CPU, 1e-3 on the GPU")
+    p.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
+                   help="check-step's numerics; fp16/bf16 are judged, measure by measure, against 4 times "
+                        "PyTorch's own autocast error")
     p.add_argument("--work", help="folder for the files (default: a temporary one)")
     args = p.parse_args()
     if args.golden:
         args.init = "lab"
     if args.write_golden and args.init != "lab":
         p.error("--write-golden needs --init lab (a golden file is used where PyTorch cannot init)")
+    if args.precision != "fp32" and (args.golden or args.write_golden or args.dtype != "float64"):
+        p.error("--precision fp16/bf16 compares with PyTorch's float64 step and its own autocast one, run here")
     return args
 
 
@@ -165,7 +201,7 @@ def main():
     weights = os.path.join(work, "weights.safetensors")
     out_csv = os.path.join(work, "check_step.csv")
     cmd = [args.lab, "check-step", "--data", data, "--batch", str(args.batch), "--out", out_csv,
-           "--device", args.device, "--seed", str(args.seed)]
+           "--device", args.device, "--seed", str(args.seed), "--precision", args.precision]
     model = None
     if args.init == "torch":
         import torch
@@ -194,7 +230,12 @@ def main():
         if args.write_golden:
             check_step_csv.write(args.write_golden, ref)
             print(f"wrote {args.write_golden}")
-        if args.dtype == "float64":
+        if args.precision != "fp32":
+            got = autocast_tolerance(model32, data, args.batch, args.precision, ref)
+            if isinstance(got, int):
+                return got
+            tol = got
+        elif args.dtype == "float64":
             tol = widen_for_conditioning(tol, torch_step(model32, data, args.batch, torch.float32), ref)
     ok = check_step_csv.report(check_step_csv.compare(lab, ref), tol, f"lab_resnet ({args.device})", ref_name)
     print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch}, seed {args.seed}, {args.init} init; files in {work})")

@@ -105,6 +105,9 @@ typedef struct rn_backend {
     void (*adam)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
 
+    /* Mixed precision's numerics (Part 3): dst = src rounded to fp16 or bf16
+     * (precision.h's rn_precision) and kept as float; dst may be src. */
+    void (*round_to)(size_t count, const float *src, float *dst, int precision);
     /* Mixed precision's loss scaling (Part 3, grad_scaler.h): x *= alpha;
      * and PyTorch's _amp_foreach_non_finite_check_and_unscale_ on one
      * tensor: x *= inv_scale, and *found_inf (one int32, backend memory)

@@ -1,5 +1,7 @@
 /* check-step (see check_step.h). */
 #include "check_step.h"
+#include "cs_console.h"
+#include "grad_scaler.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,7 +51,14 @@ static int step_and_write(rn_model *m, int batch, const char *out_csv)
 {
     rn_model_forward(m, 1);
     rn_model_loss(m);
+    /* fp16: scaler.scale(loss).backward(), then scaler.unscale_(): the
+     * gradients written are the unscaled ones, as PyTorch's would be. */
+    rn_grad_scaler scaler;
+    rn_scaler_init(&scaler);
+    if (m->precision == RN_FP16) rn_amp_scale_loss(m, &scaler);
     rn_model_backward(m);
+    if (m->precision == RN_FP16 && rn_amp_unscale(m, &scaler))
+        cs_warn("check-step: a gradient overflowed fp16 at scale %g (inf or NaN in the CSV)", (double)scaler.scale);
     float loss;
     int correct;
     rn_model_read_metrics(m, &loss, &correct);

@@ -94,6 +94,7 @@ static const rn_backend cpu_backend = {
     .linear_backward = rn_cpu_linear_backward,
     .xent = rn_cpu_xent,
     .adam = rn_cpu_adam,
+    .round_to = rn_cpu_round_to,
     .scale = rn_cpu_scale,
     .unscale_check = rn_cpu_unscale_check,
     .scale_by = rn_cpu_scale_by,

@@ -7,6 +7,7 @@
  * (image, channel) planes. Small inputs stay on one thread (the `if`
  * clauses): starting the team would cost more than the work. */
 #include "cpu_ops.h"
+#include "precision.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -178,6 +179,17 @@ void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *
 {
 #pragma omp parallel for simd schedule(static) if (count > RN_PAR_MIN)
     for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void rn_cpu_round_to(size_t count, const float *src, float *dst, int precision)
+{
+    const size_t chunk = (size_t)1 << 15; /* whole chunks per thread: F16C's 8 lanes stay aligned */
+    const size_t chunks = (count + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
+        rn_round_to(n, src + at, dst + at, (rn_precision)precision);
+    }
 }
 
 void rn_cpu_scale(size_t count, float *x, float alpha)

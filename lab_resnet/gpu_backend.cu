@@ -245,6 +245,7 @@ void fill_table(void)
     table.linear_backward = rn_gpu_linear_backward;
     table.xent = rn_gpu_xent;
     table.adam = rn_gpu_adam;
+    table.round_to = rn_gpu_round_to;
     table.scale = rn_gpu_scale;
     table.unscale_check = rn_gpu_unscale_check;
     table.scale_by = rn_gpu_scale_by;

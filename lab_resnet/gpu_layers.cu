@@ -19,8 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 extern "C" {
 #include "cs_console.h"
+#include "precision.h"
 }
 
 namespace
@@ -214,6 +218,16 @@ __global__ void relu_backward_kernel(size_t count, const float *y, const float *
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/* Autocast's numerics kept in float (precision.h): each value rounded to
+ * the nearest fp16 or bf16 (ties to even, the intrinsics' _rn) and back. */
+__global__ void round_to_kernel(size_t count, const float *src, float *dst, int precision)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const float v = src[i];
+        dst[i] = precision == RN_FP16 ? __half2float(__float2half_rn(v)) : __bfloat162float(__float2bfloat16_rn(v));
+    }
 }
 
 __global__ void scale_kernel(size_t count, float *x, float alpha)
@@ -668,6 +682,18 @@ void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
 {
     if (n <= 0 || classes <= 0) return;
     xent_kernel<<<1, XENT_THREADS, 0, rn_gpu_stream()>>>(n, classes, logits, labels, dlogits, loss, correct);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_round_to(size_t count, const float *src, float *dst, int precision)
+{
+    if (count == 0) return;
+    if (precision == RN_FP32) {
+        if (dst != src)
+            CUDA_CHECK(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyDeviceToDevice, rn_gpu_stream()));
+        return;
+    }
+    round_to_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, src, dst, precision);
     CUDA_CHECK_LAUNCH();
 }
 

@@ -56,7 +56,7 @@ static int32_t *found_inf_flag(rn_model *m, rn_grad_scaler *s)
     return s->found_inf;
 }
 
-int rn_amp_step(rn_model *m, rn_grad_scaler *s)
+int rn_amp_unscale(rn_model *m, rn_grad_scaler *s)
 {
     const rn_backend *be = m->be;
     int32_t *flag = found_inf_flag(m, s);
@@ -67,9 +67,15 @@ int rn_amp_step(rn_model *m, rn_grad_scaler *s)
     }
     int32_t found = 0;
     be->to_host(&found, flag, sizeof found); /* the host reads it: PyTorch's scaler.step does */
-    if (!found) rn_model_adam_step(m);
-    rn_scaler_update(s, found != 0);
     return found != 0;
+}
+
+int rn_amp_step(rn_model *m, rn_grad_scaler *s)
+{
+    int found = rn_amp_unscale(m, s);
+    if (!found) rn_model_adam_step(m);
+    rn_scaler_update(s, found);
+    return found;
 }
 
 void rn_scaler_to_device(rn_model *m, rn_grad_scaler *s)

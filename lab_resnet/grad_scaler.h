@@ -21,7 +21,7 @@
 
 #include "model.h"
 
-typedef struct {
+typedef struct rn_grad_scaler_s {
     float scale;
     int32_t growth_tracker; /* clean steps since the last change */
     double growth_factor, backoff_factor;
@@ -50,6 +50,9 @@ void rn_amp_scale_loss(rn_model *m, const rn_grad_scaler *s);
  * the found-inf flag, as PyTorch's scaler.step does. Returns 1 when the
  * step was skipped. */
 int rn_amp_step(rn_model *m, rn_grad_scaler *s);
+/* scaler.unscale_(optimizer) alone: every gradient unscaled and checked;
+ * returns 1 when one held inf or NaN. */
+int rn_amp_unscale(rn_model *m, rn_grad_scaler *s);
 
 /* The device-side skip (the GPU's second rung; Part 5's CUDA graph needs
  * it): the scaler's state and Adam's step count move into the backend's

@@ -41,6 +41,7 @@ static int build_model(rn_lab *lab)
     lab->have_model = 1;
     lab->m.lr = (float)a->lr;
     rn_model_prepare(&lab->m, a->batch, a->img);
+    rn_model_set_precision(&lab->m, a->precision);
     return a->weights ? rn_model_load(&lab->m, a->weights, a->opt.seed) : 0;
 }
 

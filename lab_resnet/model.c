@@ -345,12 +345,51 @@ void rn_model_use_input_slot(rn_model *m, int slot, int n)
     m->batch = n;
 }
 
+/* ---- autocast's numerics (Part 3) --------------------------------------------- */
+
+void rn_model_set_precision(rn_model *m, rn_precision p)
+{
+    m->precision = p;
+    if (p == RN_FP32) return;
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *q = &m->params[i];
+        int is_conv_or_fc = q->trainable && (q->ndims == 4 || q == m->fc_weight || q == m->fc_bias);
+        if (is_conv_or_fc && q->lp == NULL)
+            q->lp = rn_arena_floats(m->arena, RN_WORKSPACE, q->count, "low-precision weight copy");
+    }
+}
+
+/* A tensor an fp16/bf16 operation wrote holds values of that precision
+ * (in place). Nothing in fp32. */
+static void lp_round(const rn_model *m, float *x, size_t count)
+{
+    if (m->precision != RN_FP32) m->be->round_to(count, x, x, (int)m->precision);
+}
+
+/* The weights a convolution or fc reads: autocast's low-precision copy. */
+static const float *weights_of(const rn_model *m, const rn_param *p)
+{
+    return m->precision != RN_FP32 && p->lp ? p->lp : p->data;
+}
+
+/* Autocast casts the fp32 weights again at every forward. */
+static void refresh_weight_copies(rn_model *m)
+{
+    if (m->precision == RN_FP32) return;
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *q = &m->params[i];
+        if (q->lp) m->be->round_to(q->count, q->data, q->lp, (int)m->precision);
+    }
+}
+
 /* ---- forward ------------------------------------------------------------------ */
 
 static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, float *y)
 {
     int r = m->be->region_begin(c->fwd);
-    m->be->conv_forward(&c->s, m->batch, h, w, x, c->weight->data, y, m->work);
+    m->be->conv_forward(&c->s, m->batch, h, w, x, weights_of(m, c->weight), y, m->work);
+    int oh = rn_out_size(h, c->s.k, c->s.stride, c->s.pad), ow = rn_out_size(w, c->s.k, c->s.stride, c->s.pad);
+    lp_round(m, y, (size_t)m->batch * c->s.cout * oh * ow);
     m->be->region_end(r);
 }
 
@@ -365,6 +404,7 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
         m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data, b->running_mean->data,
                                b->running_var->data, m->bn_eps, y);
     }
+    lp_round(m, y, (size_t)m->batch * b->c * hw);
     m->be->region_end(r);
 }
 
@@ -388,6 +428,7 @@ static void block_forward(rn_model *m, rn_block *b, int train)
     }
     r = be->region_begin(b->add_fwd);
     be->add(o, b->b2, shortcut, b->out);
+    lp_round(m, b->out, o);
     be->region_end(r);
     r = be->region_begin(b->relu_fwd);
     be->relu_forward(o, b->out, b->out);
@@ -399,6 +440,8 @@ void rn_model_forward(rn_model *m, int train)
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
+    refresh_weight_copies(m);
+    lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
     conv_fwd(m, &m->conv1, m->img, m->img, m->x, m->stem_c);
     int stem_hw = m->stem_h * m->stem_w;
     bn_fwd(m, &m->bn1, stem_hw, m->stem_c, m->stem_a, train);
@@ -412,9 +455,12 @@ void rn_model_forward(rn_model *m, int train)
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
     r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
     be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out, m->gap);
+    lp_round(m, m->gap, n * 512);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_FWD_FC]);
-    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->fc_bias->data, m->logits);
+    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight), weights_of(m, m->fc_bias),
+                       m->logits);
+    lp_round(m, m->logits, n * RN_CLASSES); /* fc's output; the loss widens it to fp32 */
     be->region_end(r);
     be->region_end(top);
 }
@@ -439,7 +485,9 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(c->bwd);
-    m->be->conv_backward(&c->s, m->batch, h, w, x, c->weight->data, dy, dx, c->weight->grad, m->work);
+    m->be->conv_backward(&c->s, m->batch, h, w, x, weights_of(m, c->weight), dy, dx, c->weight->grad, m->work);
+    if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
+    lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);
 }
 
@@ -448,6 +496,7 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const fl
     int r = m->be->region_begin(b->bwd);
     m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx, b->weight->grad,
                        b->bias->grad);
+    lp_round(m, dx, (size_t)m->batch * b->c * hw);
     m->be->region_end(r);
 }
 
@@ -482,10 +531,12 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
         conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, b->in, q, dx_short);
         r = be->region_begin(b->add_bwd);
         be->add(in_count, dx_main, dx_short, dx_main);
+        lp_round(m, dx_main, in_count);
         be->region_end(r);
     } else {
         r = be->region_begin(b->add_bwd);
         be->add(in_count, dx_main, dy, dx_main); /* identity shortcut */
+        lp_round(m, dx_main, in_count);
         be->region_end(r);
     }
     return dx_main;
@@ -515,8 +566,12 @@ void rn_model_backward(rn_model *m)
     int top = be->region_begin(m->region_names[RN_REGION_BACKWARD]);
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
     int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
-    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, m->fc_weight->data, m->dlogits, m->grad[1],
+    lp_round(m, m->dlogits, n * RN_CLASSES); /* the fp32 loss's gradient, cast back to fc's precision */
+    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight), m->dlogits, m->grad[1],
                         m->fc_weight->grad, m->fc_bias->grad);
+    lp_round(m, m->grad[1], n * 512);
+    lp_round(m, m->fc_weight->grad, m->fc_weight->count);
+    lp_round(m, m->fc_bias->grad, m->fc_bias->count);
     be->region_end(r);
     if (m->fault == RN_FAULT_STOPS_AT_FC) {
         inject_stop_at_fc(m);
@@ -525,6 +580,7 @@ void rn_model_backward(rn_model *m)
     }
     r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
     be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
+    lp_round(m, m->grad[0], n * 512 * last->h_out * last->w_out);
     be->region_end(r);
     float *dy = m->grad[0];
     for (int i = RN_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
@@ -533,6 +589,7 @@ void rn_model_backward(rn_model *m)
     int stem_hw = m->stem_h * m->stem_w;
     r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
+    lp_round(m, d_stem, n * 64 * stem_hw); /* overlapping windows add */
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
     be->relu_backward(n * 64 * stem_hw, m->stem_a, d_stem, d_stem);

@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "backend.h"
+#include "precision.h"
 #include "safetensors.h"
 
 #define RN_CLASSES    10
@@ -70,6 +71,8 @@ typedef struct {
     size_t count;
     float *data;         /* backend memory */
     float *grad, *m, *v; /* NULL for buffers */
+    float *lp;           /* the low-precision copy a convolution or fc reads under
+                          * fp16/bf16 (rn_model_set_precision), else NULL */
     int trainable;
 } rn_param;
 
@@ -114,6 +117,7 @@ typedef struct {
     float lr, beta1, beta2, eps;
     int adam_t; /* steps taken */
     rn_fault fault;
+    rn_precision precision; /* fp32, or autocast's fp16/bf16 numerics (precision.h) */
     float bn_momentum, bn_eps;
     /* The prepared batch shape and its buffers (backend memory): room for
      * `capacity` images; `batch` is the current batch's count (smaller for
@@ -158,6 +162,15 @@ void rn_model_backward(rn_model *m);
 void rn_model_adam_step(rn_model *m);
 /* Reads the last batch's loss and correct count (a sync on the GPU). */
 void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
+
+/* Autocast's numerics from here on (Part 3): convolutions and fc read
+ * low-precision copies of the fp32 weights, made at each forward; every
+ * activation between layers and every gradient flowing back holds fp16 or
+ * bf16 values; weight gradients are rounded too before they reach the fp32
+ * parameters, as the cast's backward gives them; batch norm's parameters,
+ * the loss and Adam stay fp32. The values are kept in float storage: the
+ * numerics, not yet the memory, of autocast. */
+void rn_model_set_precision(rn_model *m, rn_precision p);
 
 /* Copies host images (batch x 3 x img x img floats) and labels into the
  * model's input buffers. A label outside [0, RN_CLASSES) is a one-line

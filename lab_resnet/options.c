@@ -26,7 +26,8 @@ enum {
     OPT_NUM_WORKERS,
     OPT_PREFETCH,
     OPT_PERSISTENT,
-    OPT_PIN
+    OPT_PIN,
+    OPT_PRECISION
 };
 
 static const cs_case_option case_options[] = {
@@ -51,6 +52,9 @@ static const cs_case_option case_options[] = {
                          "dataloader: the optimized rows' count instead of the sweep's best)"},
     [OPT_PREFETCH] = {"prefetch-factor", "N", "batches each worker loads ahead (1..64; default 2)"},
     [OPT_PERSISTENT] = {"persistent-workers", NULL, "keep the workers between epochs (baseline; needs --num-workers)"},
+    [OPT_PRECISION] = {"precision", "P",
+                       "fp32 (default), fp16 (with GradScaler's loss scaling) or bf16: autocast's numerics for "
+                       "baseline, profile and check-step"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -115,6 +119,12 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_PERSISTENT: a->persistent = 1; break;
     case OPT_PIN: a->pin_memory = 1; break;
+    case OPT_PRECISION:
+        if (rn_precision_parse(arg, &a->precision) != 0) {
+            cs_error("--precision '%s': choose fp32, fp16 or bf16", arg);
+            return 2;
+        }
+        break;
     }
     return 0;
 }

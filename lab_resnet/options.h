@@ -6,6 +6,7 @@
 
 #include "cs_cli.h"
 #include "cs_outfile.h"
+#include "precision.h"
 
 #define RN_PROG "lab_resnet"
 
@@ -21,6 +22,7 @@ typedef struct {
     /* Data loading (Part 2): --num-workers (-1: not given), --prefetch-factor,
      * --persistent-workers, --pin-memory. */
     int num_workers, prefetch, persistent, pin_memory;
+    rn_precision precision;     /* --precision (Part 3's numerics) */
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */
     int default_csv;            /* check-step: csv_path is in the default folder */

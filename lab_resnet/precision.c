@@ -116,3 +116,39 @@ void rn_bf16_to_f32_n(const uint16_t *src, float *dst, size_t n)
 {
     for (size_t i = 0; i < n; i++) dst[i] = rn_bf16_to_f32(src[i]);
 }
+
+const char *rn_precision_name(rn_precision p)
+{
+    return p == RN_FP16 ? "fp16" : p == RN_BF16 ? "bf16" : "fp32";
+}
+
+int rn_precision_parse(const char *name, rn_precision *p)
+{
+    static const char *const names[] = {"fp32", "fp16", "bf16"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *p = (rn_precision)i;
+            return 0;
+        }
+    return -1;
+}
+
+void rn_round_to(size_t n, const float *src, float *dst, rn_precision p)
+{
+    if (p == RN_FP32) {
+        if (dst != src) memmove(dst, src, n * sizeof(float));
+        return;
+    }
+    size_t i = 0;
+#ifdef __F16C__
+    if (p == RN_FP16)
+        for (; i + 8 <= n; i += 8) {
+            __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+            _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+        }
+#endif
+    if (p == RN_FP16)
+        for (; i < n; i++) dst[i] = rn_f16_to_f32(rn_f32_to_f16(src[i]));
+    else
+        for (; i < n; i++) dst[i] = rn_bf16_to_f32(rn_f32_to_bf16(src[i]));
+}

@@ -13,6 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The precision a training step computes in (--precision). fp32 is Part
+ * 1's; fp16 and bf16 are autocast's: convolutions and the linear layer on
+ * low-precision copies of the fp32 weights, their outputs and the
+ * activations between layers rounded to it, the loss in fp32. */
+typedef enum { RN_FP32, RN_FP16, RN_BF16 } rn_precision;
+const char *rn_precision_name(rn_precision p);
+/* 0 and *p set for "fp32", "fp16", "bf16"; -1 otherwise. */
+int rn_precision_parse(const char *name, rn_precision *p);
+
 /* One value, the reference rules:
  *  fp16: 1 sign, 5 exponent, 10 fraction bits; the largest finite 65504,
  *        the smallest subnormal 2^-24. Rounds to nearest even; a value at or
@@ -32,6 +41,10 @@ void rn_f32_to_f16_n(const float *src, uint16_t *dst, size_t n);
 void rn_f16_to_f32_n(const uint16_t *src, float *dst, size_t n);
 void rn_f32_to_bf16_n(const float *src, uint16_t *dst, size_t n);
 void rn_bf16_to_f32_n(const uint16_t *src, float *dst, size_t n);
+
+/* dst[i] = src[i] rounded to the precision and widened back (in place when
+ * dst == src): the values an fp16 or bf16 tensor holds, kept as float. */
+void rn_round_to(size_t n, const float *src, float *dst, rn_precision p);
 
 /* 1 when the fp16 array conversions use F16C instructions in this build. */
 int rn_f16_hardware(void);

@@ -14,6 +14,7 @@
 #include "cs_profiler.h"
 #include "cs_report.h"
 #include "charts.h"
+#include "grad_scaler.h"
 
 /* Batches the baseline's check needs: the loss of the first tenth of the
  * epoch against the last tenth's, two different batches at the least. */
@@ -57,6 +58,12 @@ void step1_scenario(rn_lab *lab)
            rn_model_trainable_count(m), a->lr, a->batch, a->data_dir ? "CIFAR-10 files" : "generated data",
            lab->train.n, lab->train.source, lab->test.n, a->img, a->img, loading_words(a), lab->on_gpu ? "GPU" : "CPU");
     if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
+    if (a->precision != RN_FP32)
+        cs_say("  Precision: %s, autocast's numerics (convolutions and fc on %s copies of the fp32 weights,\n"
+               "  activations and gradients rounded to %s, batch norm, the loss and Adam in fp32%s); kept in\n"
+               "  float storage here: the numerics of mixed precision, not its memory or speed.\n",
+               rn_precision_name(a->precision), rn_precision_name(a->precision), rn_precision_name(a->precision),
+               a->precision == RN_FP16 ? "; GradScaler" : "");
     /* Why the GPU is not used, when the GPU line below does not say it. */
     if (!lab->dev.run_gpu && lab->dev.want_gpu && cs_devices_why_not(&lab->dev, &lab->sys, NULL))
         cs_say("  GPU not used: %s\n", lab->dev.why);
@@ -76,14 +83,17 @@ static int run_profile(rn_model *m, rn_loader *ld, int n, int on_gpu, const char
      * warm-up step: the one-time costs of the first batch (loading the GPU
      * libraries' kernels, cuDNN's and cuBLAS's first calls, the first touch
      * of every buffer) would otherwise be charged to the layers. */
-    rn_train_opts w = {.batches = 1, .warmup = 0, .log_every = 0};
+    rn_grad_scaler scaler; /* fp16: the loss scaled, as the training's */
+    rn_scaler_init(&scaler);
+    rn_grad_scaler *fp16 = m->precision == RN_FP16 ? &scaler : NULL;
+    rn_train_opts w = {.batches = 1, .warmup = 0, .log_every = 0, .scaler = fp16};
     rn_train_result r;
     cs_prof_enable(0);
     int rc = rn_train_epoch(m, ld, 0, &w, &r);
     rn_train_result_free(&r);
     if (rc) return rc;
     cs_say("  (after one untimed warm-up batch, which pays the one-time costs of the first)\n");
-    rn_train_opts o = {.batches = n, .warmup = 0, .log_every = 0};
+    rn_train_opts o = {.batches = n, .warmup = 0, .log_every = 0, .scaler = fp16};
     cs_prof_reset();
     cs_prof_enable(1);
     cs_prof_lane("profile");
@@ -203,8 +213,14 @@ int step4_baseline_epoch(rn_lab *lab)
                               : NULL;
     o.workers = workers;
     o.async_copy = pinned;
+    rn_grad_scaler scaler; /* fp16: PyTorch's GradScaler */
+    rn_scaler_init(&scaler);
+    if (a->precision == RN_FP16) o.scaler = &scaler;
     int rc = rn_train_epoch(&lab->m, &lab->ld, 0, &o, &lab->res);
     rn_workers_destroy(workers);
+    if (o.scaler)
+        cs_say("  GradScaler: final scale %g; %ld of %ld steps skipped (inf or NaN in a gradient).\n",
+               (double)scaler.scale, scaler.skipped, scaler.steps);
     lab->have_result = 1;
     cs_prof_enable(1);
     if (rc) return rc;
@@ -244,9 +260,16 @@ static void run_gradcheck(rn_lab *lab)
     int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "gradient check labels");
     int n = rn_loader_get(&lab->ld, 0, images, labels);
     rn_model_set_batch_n(m, images, labels, n);
+    /* In fp32 whatever --precision says: the check asks whether the
+     * backward is right, and fp16/bf16 rounding alone moves the loss by more
+     * than its tolerance (check-step sets the low-precision step against
+     * PyTorch's autocast instead). */
+    rn_precision precision = m->precision;
+    m->precision = RN_FP32;
     double t0 = cs_now();
     rn_gradcheck(m, lab->a->opt.seed, lab->grad);
     lab->gradcheck_s = cs_now() - t0;
+    m->precision = precision;
     double worst = rn_gradcheck_worst(lab->grad);
     lab->grad_ok = worst <= RN_GRADCHECK_TOL; /* NaN fails */
     cs_free(images);
@@ -271,9 +294,10 @@ void step6_verification(rn_lab *lab)
      * asks the loss itself whether the backward's gradient is right. */
     run_gradcheck(lab);
     cs_say("  Gradient check on the epoch's first batch: how far the loss moves each way along\n"
-           "  the sign of the gradient, against what the gradient predicts (%s, %.0f%% of the epoch):\n",
+           "  the sign of the gradient, against what the gradient predicts (%s, %.0f%% of the epoch%s):\n",
            cs_format_time(lab->gradcheck_s, (char[32]){0}, 32),
-           res->wall_s > 0 ? 100.0 * lab->gradcheck_s / res->wall_s : 0.0);
+           res->wall_s > 0 ? 100.0 * lab->gradcheck_s / res->wall_s : 0.0,
+           lab->a->precision != RN_FP32 ? "; in fp32, as it checks the backward, not the precision" : "");
     for (int k = 0; k < RN_GRADCHECK_DIRS; k++)
         cs_say("    %-25s predicted %.4e, moved %.4e: relative difference %.1e\n", lab->grad[k].over,
                lab->grad[k].backward, lab->grad[k].finite_diff, lab->grad[k].rel);
@@ -304,6 +328,7 @@ static void report_config(cs_report *report, const rn_lab *lab)
     cs_report_config(report, "batches", "%d", res->steps);
     cs_report_config(report, "warmup_batches", "%d", a->warmup);
     cs_report_config(report, "lr", "%g", a->lr);
+    cs_report_config(report, "precision", "%s", rn_precision_name(a->precision));
     cs_report_config(report, "time_unit", "%s", "seconds per batch");
     cs_report_config(report, "images", "%d", res->images);
     cs_report_config(report, "epoch_s", "%.6f", res->wall_s);

@@ -11,6 +11,7 @@
 #include "cs_memory.h"
 #include "cs_profiler.h"
 #include "cs_stats.h"
+#include "grad_scaler.h"
 
 const char *rn_phase_name(rn_phase p)
 {
@@ -157,17 +158,22 @@ static void feed_copied(feed *f, rn_model *m, int b)
 }
 
 /* One training step on the model's input: forward, loss, backward, Adam,
- * each between two marks (device time on a GPU, no wait). */
-static void train_step(rn_model *m)
+ * each between two marks (device time on a GPU, no wait). With a scaler
+ * (fp16) the loss gradient is scaled and the step skipped on overflow. */
+static void train_step(rn_model *m, rn_grad_scaler *scaler)
 {
     const rn_backend *be = m->be;
     be->mark(0);
     rn_model_forward(m, 1);
     rn_model_loss(m);
+    if (scaler) rn_amp_scale_loss(m, scaler);
     be->mark(1);
     rn_model_backward(m);
     be->mark(2);
-    rn_model_adam_step(m);
+    if (scaler)
+        rn_amp_step(m, scaler);
+    else
+        rn_model_adam_step(m);
     be->mark(3);
 }
 
@@ -245,7 +251,7 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         double t0 = cs_now(), copy;
         int n = feed_batch(&f, m, b, &copy);
         if (b == 0) r->first_batch_s = cs_now() - t_epoch;
-        train_step(m);
+        train_step(m, o->scaler);
         feed_ahead(&f, m, b);
         /* The lab's loop reads loss.item() every step: a sync. */
         float loss;

@@ -18,6 +18,8 @@ typedef struct {
      * computes. */
     rn_workers *workers;
     int async_copy;
+    /* Part 3: fp16's loss scaling (GradScaler); NULL: Adam on every step. */
+    struct rn_grad_scaler_s *scaler;
 } rn_train_opts;
 
 /* Where a step's time goes, as the lab's Part 1 chart splits it. */

@@ -166,6 +166,11 @@ lab_peer() {
   echo "# again with OMP_WAIT_POLICY=passive (see case01's peer)"
   OMP_WAIT_POLICY=passive "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" || rc=1
   OMP_WAIT_POLICY=passive "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || rc=1
+  # Part 3's numerics: check-step --precision bf16 against PyTorch's float64
+  # step and its own bf16 autocast (informative: see docs/lab_resnet.md).
+  echo "# check-step --precision bf16 against PyTorch (docs/compare_with_pytorch.py --precision bf16)"
+  "$torch_py" docs/compare_with_pytorch.py --lab "$build/lab_resnet/lab_resnet" --batch 8 --seed 1 \
+    --precision bf16 | sed 's|files in /[^)]*|files in a temporary folder|' || rc=1
   return $rc
 }
 if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then

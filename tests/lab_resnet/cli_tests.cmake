@@ -48,6 +48,17 @@ rn_test(dataloader_bad_variant --code 2 --stderr-lines 1 --stderr "workers_3"
   -- ${LR} dataloader --variant workers_3 --out ${T}/dlbad)
 rn_test(pin_memory_needs_workers --code 2 --stderr-lines 1 --stderr "--pin-memory needs --num-workers"
   -- ${LR} baseline --pin-memory --out ${T}/dlbad)
+# Part 3's numerics: a bf16 and an fp16 epoch train (fp16 with GradScaler,
+# its final scale printed), the gradient check still in fp32; a precision
+# that does not exist is a usage error.
+rn_test(baseline_bf16 --rm ${T}/bf16 --code 0 --stdout "Precision: bf16" --stdout "loss went from .*PASS"
+  --stdout "in fp32, as it checks the backward" --stdout "Tolerance .*: PASS"
+  -- ${LR} baseline --quick --device cpu --precision bf16 --no-plot --out ${T}/bf16)
+rn_test(baseline_fp16_scaler --rm ${T}/fp16 --code 0 --stdout "Precision: fp16" --stdout "GradScaler: final scale [0-9]+. [0-9]+ of 6 steps skipped"
+  --stdout "loss went from .*PASS" -- ${LR} baseline --quick --device cpu --precision fp16 --no-plot --out ${T}/fp16)
+rn_test(bad_precision --code 2 --stderr-lines 1 --stderr "--precision 'fp8': choose fp32, fp16 or bf16"
+  -- ${LR} baseline --precision fp8 --out ${T}/badprec)
+
 # The baseline's epoch behind workers (Part 2's loader in Part 1's run).
 rn_test(baseline_workers --rm ${T}/bw --code 0 --stdout "loaded by 2 worker" --stdout "loss went from .*PASS"
   -- ${LR} baseline --quick --device cpu --num-workers 2 --persistent-workers --no-plot --out ${T}/bw)
