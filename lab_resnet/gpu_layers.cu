@@ -465,9 +465,10 @@ __global__ void __launch_bounds__(XENT_THREADS)
  * bias corrections 1 - b^t are the same for every element, so the host
  * computes them once per step.
  * ------------------------------------------------------------------------ */
-__global__ void adam_kernel(size_t count, float *__restrict__ param, const float *__restrict__ grad,
-                            float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
-                            float bias_corr1, float bias_corr2)
+/* Every element this thread owns, one Adam update each. */
+__device__ void adam_elements(size_t count, float *__restrict__ param, const float *__restrict__ grad,
+                              float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
+                              float bias_corr1, float bias_corr2)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
         const float g = grad[i];
@@ -477,6 +478,13 @@ __global__ void adam_kernel(size_t count, float *__restrict__ param, const float
         v[i] = vi;
         param[i] -= lr * (mi / bias_corr1) / (sqrtf(vi / bias_corr2) + eps);
     }
+}
+
+__global__ void adam_kernel(size_t count, float *__restrict__ param, const float *__restrict__ grad,
+                            float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
+                            float bias_corr1, float bias_corr2)
+{
+    adam_elements(count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
 }
 
 /* Adam skipped on the device when the scaler found inf/NaN; its step count
@@ -490,14 +498,7 @@ __global__ void adam_skip_kernel(size_t count, float *__restrict__ param, const 
     const double t = (double)state[RN_SCALER_STEP] + 1.0;
     const float bias_corr1 = (float)(1.0 - pow((double)b1, t));
     const float bias_corr2 = (float)(1.0 - pow((double)b2, t));
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
-        const float g = grad[i];
-        const float mi = b1 * m[i] + (1.0f - b1) * g;
-        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        param[i] -= lr * (mi / bias_corr1) / (sqrtf(vi / bias_corr2) + eps);
-    }
+    adam_elements(count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
 }
 
 __global__ void scale_by_kernel(size_t count, float *x, const float *scale)
