@@ -138,6 +138,17 @@ if want cases; then
       python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp
     check "lab_resnet check-step vs PyTorch (GPU, im2col)" "$LOGS/lab_compare_gpu_im2col.log" \
       env RN_CONV=im2col python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp2
+    # Part 2 (workers, pinned staging and copies on a second stream) and
+    # Part 3's numerics (fp16 with the GradScaler, bf16), never run on a GPU
+    # before the first session that has one.
+    check "lab_resnet dataloader --quick (GPU)" "$LOGS/lab_dataloader_quick.log" \
+      $LR dataloader --quick --device gpu --no-plot --out /tmp/v_lr_dl
+    check "lab_resnet baseline, 2 workers, pinned (GPU)" "$LOGS/lab_pinned_quick.log" \
+      $LR baseline --quick --device gpu --num-workers 2 --pin-memory --no-plot --out /tmp/v_lr_pin
+    for p in fp16 bf16; do
+      check "lab_resnet baseline --precision $p (GPU)" "$LOGS/lab_${p}_quick.log" \
+        $LR baseline --quick --device gpu --precision $p --no-plot --out /tmp/v_lr_$p
+    done
   fi
   pack
 fi
@@ -193,6 +204,13 @@ if want bench; then
       grep -E -A2 "throughput|Median batch split" "$LOGS/bench_lab_$img.log" "$LOGS/bench_lab_find_$img.log"
     done
     # The profile at the lab's size: the table of operations and the four answers.
+    # Part 2 on the GPU: the sweep and the lab's configurations, 224 and 32.
+    for img in 224 32; do
+      [ "${LAB_DATALOADER:-1}" = 1 ] && check "bench lab_resnet dataloader ${img}x${img} (GPU)" \
+        "$LOGS/bench_lab_dataloader_$img.log" \
+        $LR dataloader --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_dataloader_$img"
+      cp "$LOGS/bench_lab_dataloader_$img.log" "$RES/lab_resnet_dataloader_$img.log" 2>/dev/null
+    done
     [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU)" "$LOGS/lab_profile_224.log" \
       $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_224"
     [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU, find)" "$LOGS/lab_profile_find_224.log" \
@@ -277,6 +295,13 @@ if want sanitize; then
     [ -x "$LR" ] && check "sanitizer memcheck lab_resnet" "$LOGS/san_memcheck_lab.log" \
       timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
       $LR baseline --quick --device gpu --batches 2 --no-plot --out /tmp/s_lr
+    # Pinned staging, the second stream and its events; fp16's scaler kernels.
+    [ -x "$LR" ] && check "sanitizer memcheck lab_resnet pinned workers" "$LOGS/san_memcheck_lab_pinned.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $LR baseline --quick --device gpu --batches 3 --num-workers 2 --pin-memory --no-plot --out /tmp/s_lr_pin
+    [ -x "$LR" ] && check "sanitizer memcheck lab_resnet fp16" "$LOGS/san_memcheck_lab_fp16.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $LR baseline --quick --device gpu --batches 2 --precision fp16 --no-plot --out /tmp/s_lr_fp16
     C1_SMALL="--device gpu --quick --hidden1 96 --hidden2 64 --batch 32 --samples 512 --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0"
     for k in bias_softmax_xent bias_grad_kernel xent_loss_kernel; do
       race_one "c1_$k" "$k" $C1 $C1_SMALL --out "/tmp/s_c1_$k"
