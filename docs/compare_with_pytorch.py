@@ -86,12 +86,20 @@ def torch_step(model, data, batch, dtype, autocast=None):
     x = x.to(device)
     model = model.to(dtype).to(device)
     model.train()
-    cast = torch.autocast(device_type=device, dtype=autocast[1]) if autocast else contextlib.nullcontext()
-    with cast:
-        logits = model(x)
-        loss = torch.nn.functional.cross_entropy(logits, y)
+    # fp16: GradScaler's scale, halved until no gradient overflows (the same
+    # step again, as check-step --precision fp16 does; no optimizer step).
     scale = 65536.0 if autocast and autocast[1] == torch.float16 else 1.0
-    (loss * scale).backward()
+    while True:
+        model.zero_grad(set_to_none=True)
+        cast = torch.autocast(device_type=device, dtype=autocast[1]) if autocast else contextlib.nullcontext()
+        with cast:
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits, y)
+        (loss * scale).backward()
+        finite = all(torch.isfinite(prm.grad).all() for prm in model.parameters())
+        if scale == 1.0 or finite or scale < 1.0:
+            break
+        scale /= 2
     if scale != 1.0:
         for prm in model.parameters():
             prm.grad.mul_(1.0 / scale)

@@ -49,16 +49,28 @@ static void write_gradients(FILE *f, const rn_model *m)
 /* The step on the model's batch; the CSV through a temporary name. */
 static int step_and_write(rn_model *m, int batch, const char *out_csv)
 {
-    rn_model_forward(m, 1);
-    rn_model_loss(m);
     /* fp16: scaler.scale(loss).backward(), then scaler.unscale_(): the
-     * gradients written are the unscaled ones, as PyTorch's would be. */
+     * gradients written are the unscaled ones. A first step often overflows
+     * fp16 at the initial scale; the GradScaler then halves the scale and a
+     * later step goes through: here the same step is tried again at half
+     * the scale until no gradient overflows (the weights are untouched:
+     * no step is taken), and the scale used is printed. */
     rn_grad_scaler scaler;
     rn_scaler_init(&scaler);
-    if (m->precision == RN_FP16) rn_amp_scale_loss(m, &scaler);
-    rn_model_backward(m);
-    if (m->precision == RN_FP16 && rn_amp_unscale(m, &scaler))
-        cs_warn("check-step: a gradient overflowed fp16 at scale %g (inf or NaN in the CSV)", (double)scaler.scale);
+    for (int tries = 0;; tries++) {
+        rn_model_forward(m, 1);
+        rn_model_loss(m);
+        if (m->precision == RN_FP16) rn_amp_scale_loss(m, &scaler);
+        rn_model_backward(m);
+        if (m->precision != RN_FP16 || !rn_amp_unscale(m, &scaler)) break;
+        if (tries == 40) {
+            cs_warn("check-step: gradients overflow fp16 at every scale down to %g (inf or NaN in the CSV)",
+                    (double)scaler.scale);
+            break;
+        }
+        rn_scaler_update(&scaler, 1);
+    }
+    if (m->precision == RN_FP16) cs_say("check-step: fp16 loss scale %g\n", (double)scaler.scale);
     float loss;
     int correct;
     rn_model_read_metrics(m, &loss, &correct);
