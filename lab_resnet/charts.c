@@ -13,10 +13,9 @@ void rn_chart_baseline(const char *dir, const rn_train_result *r, int on_gpu)
     /* The mean timed batch by phase: the parts add up to the mean batch,
      * which a median split would not. */
     const char *labels[RN_NPHASES];
-    double ms[RN_NPHASES], total = 0;
+    double ms[RN_NPHASES], total = rn_phase_total(r);
     char notes[RN_NPHASES][32];
     const char *annotations[RN_NPHASES];
-    for (int p = 0; p < RN_NPHASES; p++) total += r->phase_mean_s[p];
     for (int p = 0; p < RN_NPHASES; p++) {
         labels[p] = rn_phase_name((rn_phase)p);
         ms[p] = 1e3 * r->phase_mean_s[p];

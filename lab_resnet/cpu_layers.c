@@ -8,6 +8,7 @@
  * clauses): starting the team would cost more than the work. */
 #include "cpu_ops.h"
 #include "precision.h"
+#include "scale_update.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -233,22 +234,7 @@ void rn_cpu_adam_skip(size_t count, float *param, const float *grad, float *m, f
 
 void rn_cpu_scaler_update(float *scale, int32_t *state, double growth, double backoff, int interval)
 {
-    if (state[RN_SCALER_FOUND_INF]) {
-        *scale = (float)(*scale * backoff);
-        state[RN_SCALER_GROWTH_TRACKER] = 0;
-        state[RN_SCALER_SKIPPED]++;
-    } else {
-        state[RN_SCALER_STEP]++;
-        int32_t successful = state[RN_SCALER_GROWTH_TRACKER] + 1;
-        if (successful == interval) {
-            float grown = (float)(*scale * growth);
-            if (isfinite(grown)) *scale = grown;
-            state[RN_SCALER_GROWTH_TRACKER] = 0;
-        } else {
-            state[RN_SCALER_GROWTH_TRACKER] = successful;
-        }
-    }
-    state[RN_SCALER_FOUND_INF] = 0;
+    rn_scale_update_state(scale, state, growth, backoff, interval);
 }
 
 void rn_cpu_add(size_t count, const float *a, const float *b, float *y)

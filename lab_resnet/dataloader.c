@@ -67,7 +67,6 @@ typedef struct {
     int optimal; /* the worker count of the optimized rows */
     const char *optimal_why;
     double tol;
-    cs_report report;
 } dl_state;
 
 /* One row's runs: the workers it uses, and the last run's result. */
@@ -125,11 +124,9 @@ static int run_row(dl_state *s, int i, int workers, int pinned, int persistent)
     cs_progress_done();
     if (rc == 0) {
         const rn_train_result *t = &r.last;
-        double step = 0;
-        for (int p = 0; p < RN_NPHASES; p++) step += t->phase_mean_s[p];
         row->images_per_s = t->images / row->rung.timing.time.median;
         row->lab_images_per_s = t->lab_images_per_s;
-        row->data_share = step > 0 ? t->phase_mean_s[RN_PHASE_DATA] / step : 0;
+        row->data_share = rn_data_share(t);
         row->first_batch_s = t->first_batch_s;
         row->start_s = r.workers ? rn_workers_start_s(r.workers) : 0;
         row->rung.check = cs_compare_f32(t->loss, s->reference_loss, (size_t)t->steps, s->tol);
@@ -146,8 +143,7 @@ static int run_row(dl_state *s, int i, int workers, int pinned, int persistent)
 
 static void print_split(const rn_train_result *t)
 {
-    double step = 0;
-    for (int p = 0; p < RN_NPHASES; p++) step += t->phase_mean_s[p];
+    double step = rn_phase_total(t);
     cs_say("  The mean batch, %s:\n   ", cs_format_time(step, (char[32]){0}, 32));
     for (int p = 0; p < RN_NPHASES; p++)
         cs_say("%s %s %s (%.1f%%)", p ? (p == 3 ? ",\n   " : ",") : "", rn_phase_name((rn_phase)p),
@@ -183,9 +179,7 @@ static int reference_run(dl_state *s, rn_train_result *t)
 static void hypothesis(const dl_state *s, const rn_train_result *t)
 {
     const rn_lab *lab = s->lab;
-    double step = 0;
-    for (int p = 0; p < RN_NPHASES; p++) step += t->phase_mean_s[p];
-    double share = step > 0 ? t->phase_mean_s[RN_PHASE_DATA] / step : 0;
+    double share = rn_data_share(t);
     int cores = lab->sys.cores, threads = lab->sys.threads;
     cs_step(3, "Hypothesis");
     cs_say("  Loading is %.1f%% of a batch. Workers can at best hide it behind the compute: the\n"
@@ -206,6 +200,26 @@ static void hypothesis(const dl_state *s, const rn_train_result *t)
 
 /* ---- 4 and 5: the rows ------------------------------------------------------------ */
 
+/* The row with the lowest median epoch among rows [from, to) that ran, or -1. */
+static int fastest_row(const dl_state *s, int from, int to)
+{
+    int best = -1;
+    for (int i = from; i < to; i++)
+        if (s->ran[i] && (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median))
+            best = i;
+    return best;
+}
+
+/* cs_compare_phrase for row `after` against row `before`: "1.2x faster", or
+ * a tie when their timed runs overlap (*tie set). */
+static const char *compare_rows(const dl_state *s, int before, int after, char *buf, size_t len, int *tie)
+{
+    cs_result b = {0}, a = {0};
+    b.timing = s->rows[before].rung.timing;
+    a.timing = s->rows[after].rung.timing;
+    return cs_compare_phrase(&b, &a, buf, len, tie);
+}
+
 static void print_row(const dl_state *s, int i)
 {
     const rn_dl_row *r = &s->rows[i];
@@ -223,18 +237,12 @@ static void print_row(const dl_state *s, int i)
  * wait they hid against what the epoch gained. */
 static void explain_sweep(const dl_state *s)
 {
-    int best = -1;
-    for (int i = 1; i < SWEEP_ROWS; i++)
-        if (s->ran[i] && (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median))
-            best = i;
+    int best = fastest_row(s, 1, SWEEP_ROWS);
     if (!s->ran[0] || best < 0) return;
-    cs_result b = {0}, a = {0};
-    b.timing = s->rows[0].rung.timing;
-    a.timing = s->rows[best].rung.timing;
     char phrase[128];
     int tie = 0;
-    cs_compare_phrase(&b, &a, phrase, sizeof phrase, &tie);
-    int faster = !tie && a.timing.time.median < b.timing.time.median;
+    compare_rows(s, 0, best, phrase, sizeof phrase, &tie);
+    int faster = !tie && s->rows[best].rung.timing.time.median < s->rows[0].rung.timing.time.median;
     cs_say("  The fastest with workers, %s, waited for data %.1f%% of a batch where workers_0 loaded\n"
            "  for %.1f%%; its epoch against workers_0: %s.\n  %s\n",
            rn_dataloader_rows[best], 100.0 * s->rows[best].data_share, 100.0 * s->rows[0].data_share, phrase,
@@ -271,14 +279,9 @@ static void choose_optimal(dl_state *s)
         s->optimal_why = "--num-workers";
         return;
     }
-    int best = -1;
-    for (int i = 1; i < SWEEP_ROWS; i++) {
-        if (!s->ran[i]) continue;
-        if (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median) best = i;
-    }
-    s->optimal = best < 0 ? 0 : specs[best].workers;
-    s->optimal_why = s->optimal ? "the sweep's fastest with workers" : "no sweep row with workers ran: 2";
-    if (!s->optimal) s->optimal = 2;
+    int best = fastest_row(s, 1, SWEEP_ROWS);
+    s->optimal = best < 0 ? 2 : specs[best].workers;
+    s->optimal_why = best < 0 ? "no sweep row with workers ran: 2" : "the sweep's fastest with workers";
 }
 
 static int run_lab_configurations(dl_state *s, const int *todo, int ntodo)
@@ -363,26 +366,27 @@ static int results(dl_state *s)
 {
     rn_lab *lab = s->lab;
     const char *dir = lab->a->opt.out_dir;
-    cs_report_init(&s->report, RN_PROG);
-    cs_report_config(&s->report, "part", "%s", "2: data loading");
-    cs_report_config(&s->report, "data", "%s", lab->train.source);
-    cs_report_config(&s->report, "batch", "%d", lab->a->batch);
-    cs_report_config(&s->report, "img_size", "%d", lab->a->img);
-    cs_report_config(&s->report, "batches_per_run", "%d", lab->epoch_batches);
-    cs_report_config(&s->report, "prefetch_factor", "%d", lab->a->prefetch);
-    cs_report_config(&s->report, "optimal_workers", "%d", s->optimal);
-    cs_report_config(&s->report, "time_unit", "%s", "seconds per epoch of batches_per_run batches");
+    cs_report report;
+    cs_report_init(&report, RN_PROG);
+    cs_report_config(&report, "part", "%s", "2: data loading");
+    cs_report_config(&report, "data", "%s", lab->train.source);
+    cs_report_config(&report, "batch", "%d", lab->a->batch);
+    cs_report_config(&report, "img_size", "%d", lab->a->img);
+    cs_report_config(&report, "batches_per_run", "%d", lab->epoch_batches);
+    cs_report_config(&report, "prefetch_factor", "%d", lab->a->prefetch);
+    cs_report_config(&report, "optimal_workers", "%d", s->optimal);
+    cs_report_config(&report, "time_unit", "%s", "seconds per epoch of batches_per_run batches");
     for (int i = 0; i < RN_DATALOADER_ROWS; i++) {
-        if (s->skip[i]) cs_report_skip(&s->report, rn_dataloader_rows[i], lab->on_gpu ? "gpu" : "cpu", s->skip[i]);
+        if (s->skip[i]) cs_report_skip(&report, rn_dataloader_rows[i], lab->on_gpu ? "gpu" : "cpu", s->skip[i]);
         if (!s->ran[i]) continue;
         double images = s->rows[i].images_per_s * s->rows[i].rung.timing.time.median;
-        cs_rung_report(&s->report, &s->rows[i].rung, images, "images/s", 0, NULL);
+        cs_rung_report(&report, &s->rows[i].rung, images, "images/s", 0, NULL);
     }
-    cs_report_finish(&s->report);
+    cs_report_finish(&report);
     if (!cs_brief()) cs_say("\n");
-    cs_report_print(stdout, &s->report);
+    cs_report_print(stdout, &report);
     if (cs_mkdir_p(dir) != 0) return 3;
-    if (cs_case_write_results(&s->report, &lab->sys, dir) != 0) return 3;
+    if (cs_case_write_results(&report, &lab->sys, dir) != 0) return 3;
     if (write_figures(s, dir) != 0) return 3;
     rn_chart_dataloader(dir, s->rows, s->ran, rn_dataloader_rows, ROW_BASELINE, lab->on_gpu);
     return 0;
@@ -394,21 +398,15 @@ static void lessons(const dl_state *s)
 {
     cs_step(7, "Key lessons");
     int base = s->ran[ROW_BASELINE] ? ROW_BASELINE : s->ran[0] ? 0 : -1;
-    int best = -1;
-    for (int i = ROW_OPTIMAL; i < RN_DATALOADER_ROWS; i++)
-        if (s->ran[i] && (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median))
-            best = i;
+    int best = fastest_row(s, ROW_OPTIMAL, RN_DATALOADER_ROWS);
     if (base < 0 || best < 0) {
         cs_say("  - The lab's baseline and an optimized configuration are both needed for a verdict;\n"
                "    --variant left one out.\n");
         return;
     }
-    cs_result b = {0}, a = {0};
-    b.timing = s->rows[base].rung.timing;
-    a.timing = s->rows[best].rung.timing;
     char phrase[128];
     int tie = 0;
-    cs_compare_phrase(&b, &a, phrase, sizeof phrase, &tie);
+    compare_rows(s, base, best, phrase, sizeof phrase, &tie);
     double x = speedup_over(s, best, base);
     cs_say("  - Data loading: %s (%s) against %s: %s.\n", rn_dataloader_rows[best],
            cs_format_time(s->rows[best].rung.timing.time.median, (char[32]){0}, 32), rn_dataloader_rows[base], phrase);

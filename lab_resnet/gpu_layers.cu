@@ -22,6 +22,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "scale_update.h"
+
 extern "C" {
 #include "cs_console.h"
 #include "precision.h"
@@ -518,26 +520,10 @@ __global__ void unscale_check_by_kernel(size_t count, float *x, const float *sca
     }
 }
 
-/* GradScaler's update (_amp_update_scale_), one thread; then the flag is
- * cleared for the next step, so nothing on the host ever touches it. */
+/* GradScaler's update (scale_update.h), one thread. */
 __global__ void scaler_update_kernel(float *scale, int32_t *state, double growth, double backoff, int interval)
 {
-    if (state[RN_SCALER_FOUND_INF]) {
-        *scale = (float)(*scale * backoff);
-        state[RN_SCALER_GROWTH_TRACKER] = 0;
-        state[RN_SCALER_SKIPPED]++;
-    } else {
-        state[RN_SCALER_STEP]++;
-        const int32_t successful = state[RN_SCALER_GROWTH_TRACKER] + 1;
-        if (successful == interval) {
-            const float grown = (float)(*scale * growth);
-            if (isfinite(grown)) *scale = grown;
-            state[RN_SCALER_GROWTH_TRACKER] = 0;
-        } else {
-            state[RN_SCALER_GROWTH_TRACKER] = successful;
-        }
-    }
-    state[RN_SCALER_FOUND_INF] = 0;
+    rn_scale_update_state(scale, state, growth, backoff, interval);
 }
 
 /* The batch-norm and pooling kernels index a channel or a plane with 32-bit

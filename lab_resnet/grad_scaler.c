@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "scale_update.h"
 
 void rn_scaler_init(rn_grad_scaler *s)
 {
@@ -24,22 +25,10 @@ float rn_scaler_inv_scale(const rn_grad_scaler *s)
 
 void rn_scaler_update(rn_grad_scaler *s, int found_inf)
 {
-    /* amp_update_scale_cpu_kernel / _cuda_kernel, line for line. */
     s->steps++;
-    if (found_inf) {
-        s->scale = (float)(s->scale * s->backoff_factor);
-        s->growth_tracker = 0;
+    if (!rn_scale_update(&s->scale, &s->growth_tracker, found_inf, s->growth_factor, s->backoff_factor,
+                         s->growth_interval))
         s->skipped++;
-        return;
-    }
-    int32_t successful = s->growth_tracker + 1;
-    if (successful == s->growth_interval) {
-        float new_scale = (float)(s->scale * s->growth_factor);
-        if (isfinite(new_scale)) s->scale = new_scale;
-        s->growth_tracker = 0;
-    } else {
-        s->growth_tracker = successful;
-    }
 }
 
 void rn_amp_scale_loss(rn_model *m, const rn_grad_scaler *s)

@@ -19,9 +19,23 @@ const char *rn_phase_name(rn_phase p)
     return p >= 0 && p < RN_NPHASES ? names[p] : "?";
 }
 
-/* Per-step timings, kept for the epoch's figures. */
+double rn_phase_total(const rn_train_result *r)
+{
+    double total = 0;
+    for (int p = 0; p < RN_NPHASES; p++) total += r->phase_mean_s[p];
+    return total;
+}
+
+double rn_data_share(const rn_train_result *r)
+{
+    double total = rn_phase_total(r);
+    return total > 0 ? r->phase_mean_s[RN_PHASE_DATA] / total : 0.0;
+}
+
+/* Per-step timings, kept for the epoch's figures: each step's time, its
+ * training part (the step less its data and copy), and its phases. */
 typedef struct {
-    double *step, *load, *copy, *train, *wait;
+    double *step, *train;
     double *phase[RN_NPHASES]; /* per step */
 } step_times;
 
@@ -36,7 +50,7 @@ static void summarize(rn_train_result *r, int steps, int warmup, const int *coun
     double lab_s = 0;
     for (int b = 0; b < steps; b++) {
         r->images += counts[b];
-        lab_s += t->step[b] - t->wait[b];
+        lab_s += t->step[b] - t->phase[RN_PHASE_DATA][b];
         if (b < first) continue;
         r->timed_s += t->step[b];
         r->timed_images += counts[b];
@@ -49,8 +63,8 @@ static void summarize(rn_train_result *r, int steps, int warmup, const int *coun
         r->step_median_s = st.median;
         r->step_min_s = st.min;
         r->step_max_s = st.max;
-        r->load_median_s = cs_stats_of(t->load + first, timed).median;
-        r->copy_median_s = cs_stats_of(t->copy + first, timed).median;
+        r->load_median_s = cs_stats_of(t->phase[RN_PHASE_DATA] + first, timed).median;
+        r->copy_median_s = cs_stats_of(t->phase[RN_PHASE_COPY] + first, timed).median;
         r->train_median_s = cs_stats_of(t->train + first, timed).median;
         for (int p = 0; p < RN_NPHASES; p++) {
             double sum = 0;
@@ -180,19 +194,13 @@ static void train_step(rn_model *m, rn_grad_scaler *scaler)
 static void alloc_times(step_times *t, size_t n)
 {
     t->step = cs_calloc(n * sizeof(double), "step times");
-    t->load = cs_calloc(n * sizeof(double), "loading times");
-    t->copy = cs_calloc(n * sizeof(double), "copy times");
     t->train = cs_calloc(n * sizeof(double), "training times");
-    t->wait = cs_calloc(n * sizeof(double), "data wait times");
     for (int p = 0; p < RN_NPHASES; p++) t->phase[p] = cs_calloc(n * sizeof(double), "phase times");
 }
 
 static void free_times(step_times *t)
 {
-    cs_free(t->load);
-    cs_free(t->copy);
     cs_free(t->train);
-    cs_free(t->wait);
     for (int p = 0; p < RN_NPHASES; p++) cs_free(t->phase[p]);
     /* t->step is handed to the result */
 }
@@ -203,9 +211,6 @@ static void record_phases(step_times *t, int b, const rn_backend *be, double wai
 {
     double mk[4];
     be->marks_read(mk, 4);
-    t->wait[b] = wait;
-    t->load[b] = wait;
-    t->copy[b] = copy;
     t->train[b] = t->step[b] - wait - copy;
     t->phase[RN_PHASE_DATA][b] = wait;
     t->phase[RN_PHASE_COPY][b] = copy;

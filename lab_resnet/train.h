@@ -63,6 +63,11 @@ typedef struct {
     double *step_s;               /* per step: its time, loading included (host) */
 } rn_train_result;
 
+/* The mean timed batch (its phases added up), and the share of it spent
+ * waiting for data. */
+double rn_phase_total(const rn_train_result *r);
+double rn_data_share(const rn_train_result *r);
+
 /* One epoch (or o->batches batches) of training, as the lab's baseline:
  * each batch loaded in this thread (or taken from o->workers), copied to
  * the device, forward, loss, backward, Adam, then loss.item() (a sync). Returns 0, or 1 when the loss

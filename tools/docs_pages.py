@@ -189,7 +189,7 @@ def format_time(seconds):
 def compare(before, after):
     """cs_compare_phrase over two results.json rows: a tie when the ranges overlap."""
     b_med, a_med = before.median_s, after.median_s
-    if after.min_s <= before.max_s and before.min_s <= after.max_s:
+    if overlap(before, after):
         return f"no faster within the measured spread ({b_med / a_med:.2f}x on the medians)"
     ratio = max(b_med, a_med) / min(b_med, a_med)
     decimals = 2 if ratio < 1.095 else 1  # as the C: 1.03x never prints as "1.0x faster"
