@@ -127,7 +127,9 @@ static char *fmt_rate(char *buf, size_t len, double v)
     return buf;
 }
 
-/* "1.0x", "23.4x", "1234x", "0.25x". */
+/* "1.0x", "23.4x", "1234x", "0.25x", "0.99x", "0.012x": below 1, two
+ * decimals (two significant digits under 0.1), so that 0.998 prints as
+ * "1.00x" and not as "1x", which %.2g would make of it. */
 static char *fmt_speedup(char *buf, size_t len, double s)
 {
     if (!isfinite(s))
@@ -136,6 +138,8 @@ static char *fmt_speedup(char *buf, size_t len, double s)
         snprintf(buf, len, "%.0fx", s);
     else if (s >= 1)
         snprintf(buf, len, "%.1fx", s);
+    else if (s >= 0.1)
+        snprintf(buf, len, "%.2fx", s);
     else
         snprintf(buf, len, "%.2gx", s);
     return buf;
