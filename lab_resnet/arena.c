@@ -155,3 +155,15 @@ size_t rn_arena_total_peak(const rn_arena *a)
 {
     return a->total_peak;
 }
+
+void rn_arena_peaks_get(const rn_arena *a, rn_arena_peaks *p)
+{
+    for (int c = 0; c < RN_NCATEGORIES; c++) p->peak[c] = a->peak[c];
+    p->total_peak = a->total_peak;
+}
+
+void rn_arena_peaks_set(rn_arena *a, const rn_arena_peaks *p)
+{
+    for (int c = 0; c < RN_NCATEGORIES; c++) a->peak[c] = p->peak[c];
+    a->total_peak = p->total_peak;
+}

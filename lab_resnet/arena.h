@@ -41,4 +41,13 @@ size_t rn_arena_peak(const rn_arena *a, rn_category cat);
 size_t rn_arena_total_peak(const rn_arena *a); /* peak of the sum over categories */
 const char *rn_category_name(rn_category cat); /* "activations", "weights", ... */
 
+/* The peaks now, and put back later: for work that is not the training's
+ * (the gradient check lays the activations out in fp32 for a while under
+ * --precision fp16/bf16), so the reported peaks stay the training's. */
+typedef struct {
+    size_t peak[RN_NCATEGORIES], total_peak;
+} rn_arena_peaks;
+void rn_arena_peaks_get(const rn_arena *a, rn_arena_peaks *p);
+void rn_arena_peaks_set(rn_arena *a, const rn_arena_peaks *p);
+
 #endif

@@ -108,6 +108,11 @@ typedef struct rn_backend {
     /* Mixed precision's numerics (Part 3): dst = src rounded to fp16 or bf16
      * (precision.h's rn_precision) and kept as float; dst may be src. */
     void (*round_to)(size_t count, const float *src, float *dst, int precision);
+    /* The 16-bit storage of an activation kept for the backward pass:
+     * pack writes the fp16 or bf16 bits of src (values round_to gave, so
+     * exactly), unpack widens them back to float. */
+    void (*pack)(size_t count, const float *src, uint16_t *dst, int precision);
+    void (*unpack)(size_t count, const uint16_t *src, float *dst, int precision);
     /* Mixed precision's loss scaling (Part 3, grad_scaler.h): x *= alpha;
      * and PyTorch's _amp_foreach_non_finite_check_and_unscale_ on one
      * tensor: x *= inv_scale, and *found_inf (one int32, backend memory)

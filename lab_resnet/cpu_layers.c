@@ -193,6 +193,28 @@ void rn_cpu_round_to(size_t count, const float *src, float *dst, int precision)
     }
 }
 
+void rn_cpu_pack(size_t count, const float *src, uint16_t *dst, int precision)
+{
+    const size_t chunk = (size_t)1 << 15;
+    const size_t chunks = (count + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
+        rn_pack(n, src + at, dst + at, (rn_precision)precision);
+    }
+}
+
+void rn_cpu_unpack(size_t count, const uint16_t *src, float *dst, int precision)
+{
+    const size_t chunk = (size_t)1 << 15;
+    const size_t chunks = (count + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
+        rn_unpack(n, src + at, dst + at, (rn_precision)precision);
+    }
+}
+
 void rn_cpu_scale(size_t count, float *x, float alpha)
 {
 #pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)

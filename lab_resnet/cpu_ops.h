@@ -47,6 +47,8 @@ void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float 
 void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
                  int32_t *correct);
 void rn_cpu_round_to(size_t count, const float *src, float *dst, int precision);
+void rn_cpu_pack(size_t count, const float *src, uint16_t *dst, int precision);
+void rn_cpu_unpack(size_t count, const uint16_t *src, float *dst, int precision);
 void rn_cpu_scale(size_t count, float *x, float alpha);
 void rn_cpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf);
 void rn_cpu_scale_by(size_t count, float *x, const float *scale);

@@ -246,6 +246,8 @@ void fill_table(void)
     table.xent = rn_gpu_xent;
     table.adam = rn_gpu_adam;
     table.round_to = rn_gpu_round_to;
+    table.pack = rn_gpu_pack;
+    table.unpack = rn_gpu_unpack;
     table.scale = rn_gpu_scale;
     table.unscale_check = rn_gpu_unscale_check;
     table.scale_by = rn_gpu_scale_by;

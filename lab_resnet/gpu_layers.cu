@@ -232,6 +232,24 @@ __global__ void round_to_kernel(size_t count, const float *src, float *dst, int 
     }
 }
 
+/* The 16-bit storage of a saved activation: its fp16 or bf16 bits, and back. */
+__global__ void pack_kernel(size_t count, const float *src, uint16_t *dst, int precision)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const float v = src[i];
+        dst[i] =
+            precision == RN_FP16 ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
+    }
+}
+
+__global__ void unpack_kernel(size_t count, const uint16_t *src, float *dst, int precision)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
+        const unsigned short h = src[i];
+        dst[i] = precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
+    }
+}
+
 __global__ void scale_kernel(size_t count, float *x, float alpha)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
@@ -681,6 +699,20 @@ void rn_gpu_round_to(size_t count, const float *src, float *dst, int precision)
         return;
     }
     round_to_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, src, dst, precision);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_pack(size_t count, const float *src, uint16_t *dst, int precision)
+{
+    if (count == 0) return;
+    pack_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, src, dst, precision);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_unpack(size_t count, const uint16_t *src, float *dst, int precision)
+{
+    if (count == 0) return;
+    unpack_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, src, dst, precision);
     CUDA_CHECK_LAUNCH();
 }
 

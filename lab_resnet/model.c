@@ -207,6 +207,7 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
         [RN_REGION_BWD_FC] = "bwd fc",
         [RN_REGION_FWD_BWD_LOSS] = "fwd+bwd loss",
         [RN_REGION_ADAM] = "adam",
+        [RN_REGION_STORAGE] = "16-bit storage",
     };
     for (int i = 0; i < RN_NREGIONS; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
 }
@@ -216,6 +217,54 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
 static float *act(rn_model *m, size_t count, const char *what)
 {
     return rn_arena_floats(m->arena, RN_ACTIVATIONS, count, what);
+}
+
+static void saved_init(rn_saved *s, size_t count, const char *what)
+{
+    s->f = NULL;
+    s->bits = NULL;
+    s->count = count;
+    s->what = what;
+}
+
+/* Every activation the backward reads again, in the order of the forward. */
+static int saved_list(rn_model *m, rn_saved **list)
+{
+    int k = 0;
+    list[k++] = &m->stem_c;
+    list[k++] = &m->stem_a;
+    list[k++] = &m->pool;
+    for (int i = 0; i < RN_NBLOCKS; i++) {
+        rn_block *b = &m->blocks[i];
+        list[k++] = &b->c1;
+        list[k++] = &b->a1;
+        list[k++] = &b->c2;
+        if (b->has_downsample) list[k++] = &b->ds_c;
+        list[k++] = &b->out;
+    }
+    return k;
+}
+
+/* The saved activations' storage for the model's precision: a float buffer
+ * each in fp32; 16 bits each under fp16/bf16 (their float values then live
+ * in the working buffers). Whatever they had before is given back. */
+static void lay_out_saved(rn_model *m)
+{
+    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    int k = saved_list(m, list);
+    for (int i = 0; i < k; i++) {
+        rn_saved *s = list[i];
+        if (s->bits)
+            rn_arena_release(m->arena, s->bits);
+        else if (s->f)
+            rn_arena_release(m->arena, s->f);
+        s->f = NULL;
+        s->bits = NULL;
+        if (m->precision == RN_FP32)
+            s->f = act(m, s->count, s->what);
+        else
+            s->bits = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, s->count * sizeof(uint16_t), s->what);
+    }
 }
 
 void rn_model_prepare(rn_model *m, int batch, int img)
@@ -243,18 +292,18 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->stem_h = rn_out_size(img, 7, 2, 3);
     m->stem_w = m->stem_h;
     size_t stem = n * 64 * m->stem_h * m->stem_w;
-    m->stem_c = act(m, stem, "conv1 output");
-    m->stem_a = act(m, stem, "bn1 + relu output");
+    saved_init(&m->stem_c, stem, "conv1 output");
+    saved_init(&m->stem_a, stem, "bn1 + relu output");
     TRACK(stem);
     NEED_WORK(m->conv1, img, img);
     m->pool_h = rn_out_size(m->stem_h, 3, 2, 1);
     m->pool_w = m->pool_h;
     size_t pool = n * 64 * m->pool_h * m->pool_w;
-    m->pool = act(m, pool, "maxpool output");
+    saved_init(&m->pool, pool, "maxpool output");
     m->pool_argmax = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, pool * sizeof(int32_t), "maxpool argmax");
     TRACK(pool);
 
-    float *in = m->pool;
+    rn_saved *in = &m->pool;
     int h = m->pool_h, w = m->pool_w;
     for (int i = 0; i < RN_NBLOCKS; i++) {
         rn_block *b = &m->blocks[i];
@@ -264,30 +313,29 @@ void rn_model_prepare(rn_model *m, int batch, int img)
         b->h_out = rn_out_size(h, 3, b->stride, 1);
         b->w_out = rn_out_size(w, 3, b->stride, 1);
         size_t o = n * b->cout * b->h_out * b->w_out;
-        b->c1 = act(m, o, "block conv1 output");
-        b->a1 = act(m, o, "block bn1 + relu output");
-        b->c2 = act(m, o, "block conv2 output");
-        b->b2 = act(m, o, "block bn2 output");
-        b->out = act(m, o, "block output");
+        saved_init(&b->c1, o, "block conv1 output");
+        saved_init(&b->a1, o, "block bn1 + relu output");
+        saved_init(&b->c2, o, "block conv2 output");
+        saved_init(&b->out, o, "block output");
         NEED_WORK(b->conv1, h, w);
         NEED_WORK(b->conv2, b->h_out, b->w_out);
         if (b->has_downsample) {
-            b->ds_c = act(m, o, "shortcut conv output");
-            b->ds_b = act(m, o, "shortcut bn output");
+            saved_init(&b->ds_c, o, "shortcut conv output");
             NEED_WORK(b->ds_conv, h, w);
         }
         TRACK(o);
         TRACK(n * b->cin * h * w);
-        in = b->out;
+        in = &b->out;
         h = b->h_out;
         w = b->w_out;
     }
+    lay_out_saved(m);
     m->gap = act(m, n * 512, "average pool output");
     m->logits = act(m, n * RN_CLASSES, "logits");
     m->dlogits = act(m, n * RN_CLASSES, "logit gradients");
     m->loss = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss");
     m->correct = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof(int32_t), "correct count");
-    for (int i = 0; i < 5; i++) m->grad[i] = act(m, max_act, "activation gradients");
+    for (int i = 0; i < 5; i++) m->grad[i] = act(m, max_act, "activation gradients and working buffers");
     m->work_floats = work;
     m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
 #undef TRACK
@@ -349,13 +397,16 @@ void rn_model_use_input_slot(rn_model *m, int slot, int n)
 
 void rn_model_set_precision(rn_model *m, rn_precision p)
 {
+    rn_precision was = m->precision;
     m->precision = p;
-    if (p == RN_FP32) return;
-    for (int i = 0; i < m->nparams; i++) {
-        rn_param *q = &m->params[i];
-        int is_conv_or_fc = q->trainable && (q->ndims == 4 || q == m->fc_weight || q == m->fc_bias);
-        if (is_conv_or_fc && q->lp == NULL)
-            q->lp = rn_arena_floats(m->arena, RN_WORKSPACE, q->count, "low-precision weight copy");
+    if (m->capacity > 0 && (was == RN_FP32) != (p == RN_FP32)) lay_out_saved(m);
+    if (p != RN_FP32 && m->lp_weight == NULL) {
+        size_t most = 0;
+        for (int i = 0; i < m->nparams; i++)
+            if (m->params[i].ndims == 4 && m->params[i].count > most) most = m->params[i].count;
+        if (m->fc_weight->count > most) most = m->fc_weight->count;
+        m->lp_weight = rn_arena_floats(m->arena, RN_WORKSPACE, most, "low-precision weight copy");
+        m->lp_bias = rn_arena_floats(m->arena, RN_WORKSPACE, m->fc_bias->count, "low-precision bias copy");
     }
 }
 
@@ -366,30 +417,70 @@ static void lp_round(const rn_model *m, float *x, size_t count)
     if (m->precision != RN_FP32) m->be->round_to(count, x, x, (int)m->precision);
 }
 
-/* The weights a convolution or fc reads: autocast's low-precision copy. */
-static const float *weights_of(const rn_model *m, const rn_param *p)
+/* The weights a convolution or fc reads: in fp32 the master weights; under
+ * fp16/bf16 autocast's low-precision copy of them, made where it is used
+ * (forward and backward) into one scratch buffer rather than kept per
+ * layer: the same values for a fraction of the memory. `into` is
+ * m->lp_weight, or m->lp_bias for fc's bias (read beside its weight). */
+static const float *weights_of(const rn_model *m, const rn_param *p, float *into)
 {
-    return m->precision != RN_FP32 && p->lp ? p->lp : p->data;
+    if (m->precision == RN_FP32) return p->data;
+    m->be->round_to(p->count, p->data, into, (int)m->precision);
+    return into;
 }
 
-/* Autocast casts the fp32 weights again at every forward. */
-static void refresh_weight_copies(rn_model *m)
+/* ---- 16-bit storage of the saved activations (Part 3) -------------------------- */
+
+/* A buffer none of the given ones is (a NULL never matches): one of the
+ * five working buffers, free at that point of the pass. */
+static float *working(const rn_model *m, const float *busy1, const float *busy2, const float *busy3)
 {
-    if (m->precision == RN_FP32) return;
-    for (int i = 0; i < m->nparams; i++) {
-        rn_param *q = &m->params[i];
-        if (q->lp) m->be->round_to(q->count, q->data, q->lp, (int)m->precision);
-    }
+    for (int i = 0; i < 5; i++)
+        if (m->grad[i] != busy1 && m->grad[i] != busy2 && m->grad[i] != busy3) return m->grad[i];
+    return NULL; /* not reached: at most three are busy */
+}
+
+/* Where a layer writes a saved activation: its own buffer in fp32, else
+ * the working buffer given. */
+static float *hold(const rn_model *m, rn_saved *s, float *work)
+{
+    if (m->precision != RN_FP32) s->f = work;
+    return s->f;
+}
+
+/* After the layer wrote it (rounded): its 16-bit copy, which the backward
+ * reads. Nothing in fp32. */
+static void keep(const rn_model *m, const rn_saved *s, size_t count)
+{
+    if (!s->bits) return;
+    int r = m->be->region_begin(m->region_names[RN_REGION_STORAGE]);
+    m->be->pack(count, s->f, s->bits, (int)m->precision);
+    m->be->region_end(r);
+}
+
+/* In the backward: the activation in float, from its 16 bits into `work`
+ * (in fp32: its own buffer, as the forward left it). */
+static const float *restore(const rn_model *m, rn_saved *s, size_t count, float *work)
+{
+    if (!s->bits) return s->f;
+    int r = m->be->region_begin(m->region_names[RN_REGION_STORAGE]);
+    m->be->unpack(count, s->bits, work, (int)m->precision);
+    m->be->region_end(r);
+    s->f = work;
+    return work;
 }
 
 /* ---- forward ------------------------------------------------------------------ */
 
-static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, float *y)
+/* A convolution whose output is saved for the backward (every one is). */
+static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, rn_saved *y)
 {
     int r = m->be->region_begin(c->fwd);
-    m->be->conv_forward(&c->s, m->batch, h, w, x, weights_of(m, c->weight), y, m->work);
+    m->be->conv_forward(&c->s, m->batch, h, w, x, weights_of(m, c->weight, m->lp_weight), y->f, m->work);
     int oh = rn_out_size(h, c->s.k, c->s.stride, c->s.pad), ow = rn_out_size(w, c->s.k, c->s.stride, c->s.pad);
-    lp_round(m, y, (size_t)m->batch * c->s.cout * oh * ow);
+    size_t count = (size_t)m->batch * c->s.cout * oh * ow;
+    lp_round(m, y->f, count);
+    keep(m, y, count);
     m->be->region_end(r);
 }
 
@@ -408,31 +499,44 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
     m->be->region_end(r);
 }
 
+/* ReLU in place on a saved activation, then its 16-bit copy. */
+static void relu_keep(rn_model *m, const char *region, rn_saved *y, size_t count)
+{
+    int r = m->be->region_begin(region);
+    m->be->relu_forward(count, y->f, y->f);
+    keep(m, y, count);
+    m->be->region_end(r);
+}
+
 static void block_forward(rn_model *m, rn_block *b, int train)
 {
     const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
-    conv_fwd(m, &b->conv1, b->h_in, b->w_in, b->in, b->c1);
-    bn_fwd(m, &b->bn1, hw, b->c1, b->a1, train);
-    int r = be->region_begin(b->relu_fwd);
-    be->relu_forward(o, b->a1, b->a1);
-    be->region_end(r);
-    conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1, b->c2);
-    bn_fwd(m, &b->bn2, hw, b->c2, b->b2, train);
-    const float *shortcut = b->in;
+    const float *in = b->in->f; /* under 16-bit storage: still in the working buffer it was written to */
+    hold(m, &b->c1, working(m, in, NULL, NULL));
+    conv_fwd(m, &b->conv1, b->h_in, b->w_in, in, &b->c1);
+    hold(m, &b->a1, working(m, in, b->c1.f, NULL));
+    bn_fwd(m, &b->bn1, hw, b->c1.f, b->a1.f, train);
+    relu_keep(m, b->relu_fwd, &b->a1, o);
+    hold(m, &b->c2, working(m, in, b->a1.f, NULL));
+    conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1.f, &b->c2);
+    float *b2 = working(m, in, b->c2.f, NULL);
+    bn_fwd(m, &b->bn2, hw, b->c2.f, b2, train);
+    const float *shortcut = in;
     if (b->has_downsample) {
-        conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, b->in, b->ds_c);
-        bn_fwd(m, &b->ds_bn, hw, b->ds_c, b->ds_b, train);
-        shortcut = b->ds_b;
+        hold(m, &b->ds_c, working(m, in, b2, NULL));
+        conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, in, &b->ds_c);
+        float *ds_b = working(m, in, b2, b->ds_c.f);
+        bn_fwd(m, &b->ds_bn, hw, b->ds_c.f, ds_b, train);
+        shortcut = ds_b;
     }
-    r = be->region_begin(b->add_fwd);
-    be->add(o, b->b2, shortcut, b->out);
-    lp_round(m, b->out, o);
+    float *out = hold(m, &b->out, b2); /* under 16-bit storage: in place of bn2's output */
+    int r = be->region_begin(b->add_fwd);
+    be->add(o, b2, shortcut, out);
+    lp_round(m, out, o);
     be->region_end(r);
-    r = be->region_begin(b->relu_fwd);
-    be->relu_forward(o, b->out, b->out);
-    be->region_end(r);
+    relu_keep(m, b->relu_fwd, &b->out, o);
 }
 
 void rn_model_forward(rn_model *m, int train)
@@ -440,26 +544,27 @@ void rn_model_forward(rn_model *m, int train)
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
-    refresh_weight_copies(m);
     lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
-    conv_fwd(m, &m->conv1, m->img, m->img, m->x, m->stem_c);
     int stem_hw = m->stem_h * m->stem_w;
-    bn_fwd(m, &m->bn1, stem_hw, m->stem_c, m->stem_a, train);
-    int r = be->region_begin(m->region_names[RN_REGION_FWD_RELU_STEM]);
-    be->relu_forward(n * 64 * stem_hw, m->stem_a, m->stem_a);
-    be->region_end(r);
-    r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
-    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a, m->pool, m->pool_argmax);
+    hold(m, &m->stem_c, m->grad[0]);
+    conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
+    hold(m, &m->stem_a, m->grad[1]);
+    bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
+    relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, n * 64 * stem_hw);
+    int r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
+    hold(m, &m->pool, m->grad[2]);
+    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a.f, m->pool.f, m->pool_argmax);
+    keep(m, &m->pool, n * 64 * m->pool_h * m->pool_w);
     be->region_end(r);
     for (int i = 0; i < RN_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
     r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
-    be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out, m->gap);
+    be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out.f, m->gap);
     lp_round(m, m->gap, n * 512);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_FWD_FC]);
-    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight), weights_of(m, m->fc_bias),
-                       m->logits);
+    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight),
+                       weights_of(m, m->fc_bias, m->lp_bias), m->logits);
     lp_round(m, m->logits, n * RN_CLASSES); /* fc's output; the loss widens it to fp32 */
     be->region_end(r);
     be->region_end(top);
@@ -485,7 +590,8 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(c->bwd);
-    m->be->conv_backward(&c->s, m->batch, h, w, x, weights_of(m, c->weight), dy, dx, c->weight->grad, m->work);
+    m->be->conv_backward(&c->s, m->batch, h, w, x, weights_of(m, c->weight, m->lp_weight), dy, dx, c->weight->grad,
+                         m->work);
     if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
     lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);
@@ -502,7 +608,8 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const fl
 
 /* dy: the gradient of the block's output (overwritten); returns the buffer
  * that holds the gradient of its input (one of the scratch buffers, never
- * dy itself). */
+ * dy itself). Under 16-bit storage each saved activation is unpacked into
+ * whichever scratch buffer is free at that point. */
 static float *block_backward(rn_model *m, rn_block *b, float *dy)
 {
     const rn_backend *be = m->be;
@@ -517,18 +624,20 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
     float *q = s[0], *rr = s[1], *dx_main = s[2], *dx_short = s[3];
 
     int r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, b->out, dy, dy); /* dy: gradient of b2 + shortcut */
+    be->relu_backward(o, restore(m, &b->out, o, dx_main), dy, dy); /* dy: gradient of b2 + shortcut */
     be->region_end(r);
-    bn_bwd(m, &b->bn2, hw, b->c2, dy, q);                     /* q: gradient of c2 */
-    conv_bwd(m, &b->conv2, b->h_out, b->w_out, b->a1, q, rr); /* rr: gradient of a1 */
+    bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, o, rr), dy, q); /* q: gradient of c2 */
+    const float *a1 = restore(m, &b->a1, o, dx_main);
+    conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
     r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, b->a1, rr, rr);
+    be->relu_backward(o, a1, rr, rr);
     be->region_end(r);
-    bn_bwd(m, &b->bn1, hw, b->c1, rr, q); /* q: gradient of c1 */
-    conv_bwd(m, &b->conv1, b->h_in, b->w_in, b->in, q, dx_main);
+    bn_bwd(m, &b->bn1, hw, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
+    const float *in = restore(m, b->in, in_count, rr);
+    conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     if (b->has_downsample) {
-        bn_bwd(m, &b->ds_bn, hw, b->ds_c, dy, q);
-        conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, b->in, q, dx_short);
+        bn_bwd(m, &b->ds_bn, hw, restore(m, &b->ds_c, o, dx_short), dy, q);
+        conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, in, q, dx_short);
         r = be->region_begin(b->add_bwd);
         be->add(in_count, dx_main, dx_short, dx_main);
         lp_round(m, dx_main, in_count);
@@ -567,8 +676,8 @@ void rn_model_backward(rn_model *m)
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
     int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
     lp_round(m, m->dlogits, n * RN_CLASSES); /* the fp32 loss's gradient, cast back to fc's precision */
-    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight), m->dlogits, m->grad[1],
-                        m->fc_weight->grad, m->fc_bias->grad);
+    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight), m->dlogits,
+                        m->grad[1], m->fc_weight->grad, m->fc_bias->grad);
     lp_round(m, m->grad[1], n * 512);
     lp_round(m, m->fc_weight->grad, m->fc_weight->count);
     lp_round(m, m->fc_bias->grad, m->fc_bias->count);
@@ -585,17 +694,17 @@ void rn_model_backward(rn_model *m)
     float *dy = m->grad[0];
     for (int i = RN_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
     /* dy: gradient of the maxpool output. */
-    float *d_stem = dy == m->grad[0] ? m->grad[1] : m->grad[0];
-    int stem_hw = m->stem_h * m->stem_w;
+    float *d_stem = working(m, dy, NULL, NULL);
+    size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
     r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
-    lp_round(m, d_stem, n * 64 * stem_hw); /* overlapping windows add */
+    lp_round(m, d_stem, stem); /* overlapping windows add */
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
-    be->relu_backward(n * 64 * stem_hw, m->stem_a, d_stem, d_stem);
+    be->relu_backward(stem, restore(m, &m->stem_a, stem, dy), d_stem, d_stem); /* dy is free now */
     be->region_end(r);
-    float *d_conv = d_stem == m->grad[2] ? m->grad[3] : m->grad[2];
-    bn_bwd(m, &m->bn1, stem_hw, m->stem_c, d_stem, d_conv);
+    float *d_conv = working(m, d_stem, dy, NULL);
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, dy), d_stem, d_conv);
     conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL); /* the image needs no gradient */
     if (m->fault == RN_FAULT_ONE_CHANNEL) {
         const rn_conv_layer *c = &m->blocks[RN_NBLOCKS - 1].conv2;

@@ -47,6 +47,7 @@ typedef enum {
     RN_REGION_BWD_FC,        /* "bwd fc" */
     RN_REGION_FWD_BWD_LOSS,  /* "fwd+bwd loss" */
     RN_REGION_ADAM,          /* "adam" */
+    RN_REGION_STORAGE,       /* "16-bit storage": saved activations packed and unpacked (Part 3) */
     RN_NREGIONS
 } rn_region;
 
@@ -71,10 +72,20 @@ typedef struct {
     size_t count;
     float *data;         /* backend memory */
     float *grad, *m, *v; /* NULL for buffers */
-    float *lp;           /* the low-precision copy a convolution or fc reads under
-                          * fp16/bf16 (rn_model_set_precision), else NULL */
     int trainable;
 } rn_param;
+
+/* An activation the backward pass reads again. In fp32 `f` is its own
+ * buffer. Under fp16 and bf16 (Part 3) it is kept in 16 bits between the
+ * passes (`bits`: half the bytes, the memory autocast saves), and `f`
+ * points to whichever working buffer holds it in float while a layer
+ * reads it: written by the forward, unpacked again by the backward. */
+typedef struct {
+    float *f;
+    uint16_t *bits;
+    size_t count; /* elements for the prepared batch */
+    const char *what;
+} rn_saved;
 
 typedef struct {
     rn_conv_shape s;
@@ -95,13 +106,15 @@ typedef struct {
     rn_conv_layer conv1, conv2, ds_conv;
     rn_bn_layer bn1, bn2, ds_bn;
     char relu_fwd[80], relu_bwd[80], add_fwd[80], add_bwd[80];
-    /* Activations of the prepared batch shape (backend memory). */
+    /* The activations the backward pass reads again, for the prepared batch
+     * shape. bn2's and the shortcut bn's outputs are not among them: they
+     * live in working buffers only until the add. */
     int h_in, w_in, h_out, w_out;
-    float *in;          /* the block's input (the previous output) */
-    float *c1, *a1;     /* conv1 output; relu(bn1(c1)) */
-    float *c2, *b2;     /* conv2 output; bn2(c2) */
-    float *ds_c, *ds_b; /* shortcut conv output and its bn (downsample only) */
-    float *out;         /* relu(b2 + shortcut) */
+    rn_saved *in;    /* the block's input (the previous block's out, or the maxpool's) */
+    rn_saved c1, a1; /* conv1 output; relu(bn1(c1)) */
+    rn_saved c2;     /* conv2 output */
+    rn_saved ds_c;   /* shortcut conv output (downsample only) */
+    rn_saved out;    /* relu(bn2(c2) + shortcut) */
 } rn_block;
 
 typedef struct {
@@ -129,16 +142,22 @@ typedef struct {
      * prepared, slot 1 is made by rn_model_add_input_slot. */
     float *x_slot[2];
     int32_t *labels_slot[2];
-    float *stem_c, *stem_a; /* conv1 output; relu(bn1(.)) */
+    rn_saved stem_c, stem_a; /* conv1 output; relu(bn1(.)) */
     int stem_h, stem_w, pool_h, pool_w;
-    float *pool; /* maxpool output = layer1's input */
+    rn_saved pool; /* maxpool output = layer1's input */
     int32_t *pool_argmax;
     float *gap; /* batch x 512 */
     float *logits, *dlogits;
     float *loss;      /* one float: the batch loss (backend memory) */
     int32_t *correct; /* one int: correct predictions of the batch */
-    float *grad[5];   /* scratch gradients, each the largest activation */
-    float *work;      /* convolution scratch */
+    /* Five buffers, each the size of the largest activation: the
+     * activation gradients in the backward pass, and in the forward the
+     * working buffers (bn2's output, 16-bit activations in float). */
+    float *grad[5];
+    float *work; /* convolution scratch */
+    /* Under fp16/bf16: the low-precision copy of the weights a convolution
+     * or fc is reading (the largest layer's size), and of fc's bias. */
+    float *lp_weight, *lp_bias;
     size_t work_floats;
     char region_names[RN_NREGIONS][64]; /* indexed by rn_region */
 } rn_model;
@@ -164,12 +183,14 @@ void rn_model_adam_step(rn_model *m);
 void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
 
 /* Autocast's numerics from here on (Part 3): convolutions and fc read
- * low-precision copies of the fp32 weights, made at each forward; every
+ * low-precision copies of the fp32 weights, made at each use; every
  * activation between layers and every gradient flowing back holds fp16 or
  * bf16 values; weight gradients are rounded too before they reach the fp32
  * parameters, as the cast's backward gives them; batch norm's parameters,
- * the loss and Adam stay fp32. The values are kept in float storage: the
- * numerics, not yet the memory, of autocast. */
+ * the loss and Adam stay fp32. The activations kept for the backward pass
+ * are stored in 16 bits (rn_saved): autocast's memory as well as its
+ * numerics. Set it before rn_model_prepare for the arena's peak to show
+ * only the new layout (after it, the activations are laid out again). */
 void rn_model_set_precision(rn_model *m, rn_precision p);
 
 /* Copies host images (batch x 3 x img x img floats) and labels into the

@@ -152,3 +152,19 @@ void rn_round_to(size_t n, const float *src, float *dst, rn_precision p)
     else
         for (; i < n; i++) dst[i] = rn_bf16_to_f32(rn_f32_to_bf16(src[i]));
 }
+
+void rn_pack(size_t n, const float *src, uint16_t *dst, rn_precision p)
+{
+    if (p == RN_FP16)
+        rn_f32_to_f16_n(src, dst, n);
+    else
+        rn_f32_to_bf16_n(src, dst, n);
+}
+
+void rn_unpack(size_t n, const uint16_t *src, float *dst, rn_precision p)
+{
+    if (p == RN_FP16)
+        rn_f16_to_f32_n(src, dst, n);
+    else
+        rn_bf16_to_f32_n(src, dst, n);
+}

@@ -46,6 +46,13 @@ void rn_bf16_to_f32_n(const uint16_t *src, float *dst, size_t n);
  * dst == src): the values an fp16 or bf16 tensor holds, kept as float. */
 void rn_round_to(size_t n, const float *src, float *dst, rn_precision p);
 
+/* The 16-bit storage of an fp16 or bf16 tensor (Part 3's saved
+ * activations): pack writes each value's fp16 or bf16 bits (rounded to
+ * nearest even; exact for values rn_round_to already gave), unpack widens
+ * them back to float. p is RN_FP16 or RN_BF16. */
+void rn_pack(size_t n, const float *src, uint16_t *dst, rn_precision p);
+void rn_unpack(size_t n, const uint16_t *src, float *dst, rn_precision p);
+
 /* 1 when the fp16 array conversions use F16C instructions in this build. */
 int rn_f16_hardware(void);
 

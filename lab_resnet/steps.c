@@ -60,8 +60,8 @@ void step1_scenario(rn_lab *lab)
     if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
     if (a->precision != RN_FP32)
         cs_say("  Precision: %s, autocast's numerics (convolutions and fc on %s copies of the fp32 weights,\n"
-               "  activations and gradients rounded to %s, batch norm, the loss and Adam in fp32%s); kept in\n"
-               "  float storage here: the numerics of mixed precision, not its memory or speed.\n",
+               "  activations and gradients rounded to %s, batch norm, the loss and Adam in fp32%s). The\n"
+               "  activations kept for the backward pass are stored in 16 bits, computed on in float.\n",
                rn_precision_name(a->precision), rn_precision_name(a->precision), rn_precision_name(a->precision),
                a->precision == RN_FP16 ? "; GradScaler" : "");
     /* Why the GPU is not used, when the GPU line below does not say it. */
@@ -263,13 +263,17 @@ static void run_gradcheck(rn_lab *lab)
     /* In fp32 whatever --precision says: the check asks whether the
      * backward is right, and fp16/bf16 rounding alone moves the loss by more
      * than its tolerance (check-step sets the low-precision step against
-     * PyTorch's autocast instead). */
+     * PyTorch's autocast instead). Its fp32 activations are the check's
+     * memory, not the training's: the peaks are put back after it. */
     rn_precision precision = m->precision;
-    m->precision = RN_FP32;
+    rn_arena_peaks peaks;
+    rn_arena_peaks_get(m->arena, &peaks);
+    rn_model_set_precision(m, RN_FP32);
     double t0 = cs_now();
     rn_gradcheck(m, lab->a->opt.seed, lab->grad);
     lab->gradcheck_s = cs_now() - t0;
-    m->precision = precision;
+    rn_model_set_precision(m, precision);
+    rn_arena_peaks_set(m->arena, &peaks);
     double worst = rn_gradcheck_worst(lab->grad);
     lab->grad_ok = worst <= RN_GRADCHECK_TOL; /* NaN fails */
     cs_free(images);

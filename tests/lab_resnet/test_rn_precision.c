@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cs_test.h"
+#include "backend.h"
 #include "precision.h"
 
 static uint32_t bits(float f)
@@ -163,6 +164,32 @@ static void test_edges(void)
     CHECK(rn_f16_to_f32(0x7BFF) == 65504.0f);
 }
 
+/* The backend's 16-bit storage (pack, unpack: many threads, chunks): pack
+ * gives the scalar conversion's bits, and pack then unpack gives what
+ * round_to gives, bit for bit, NaNs included. */
+static void test_backend_storage(rn_precision p, narrow_fn narrow)
+{
+    const rn_backend *be = rn_cpu_backend();
+    size_t cap = 1100000 + 70000 + 4700 + 64;
+    float *in = malloc(sizeof(float) * cap), *back = malloc(sizeof(float) * cap),
+          *rounded = malloc(sizeof(float) * cap);
+    uint16_t *bits16 = malloc(sizeof(uint16_t) * cap);
+    size_t n = make_inputs(in, cap);
+    be->pack(n, in, bits16, (int)p);
+    be->unpack(n, bits16, back, (int)p);
+    be->round_to(n, in, rounded, (int)p);
+    size_t same_bits = 0;
+    for (size_t i = 0; i < n; i++) same_bits += bits16[i] == narrow(in[i]);
+    int same_values = memcmp(back, rounded, n * sizeof(float)) == 0;
+    printf("%s storage: %zu values packed, %zu as the scalar conversion; unpacked = round_to: %d\n",
+           rn_precision_name(p), n, same_bits, same_values);
+    CHECK(same_bits == n && same_values);
+    free(in);
+    free(back);
+    free(rounded);
+    free(bits16);
+}
+
 int main(void)
 {
     printf("fp16 array conversions: %s\n", rn_f16_hardware() ? "F16C instructions" : "the scalar code (no F16C)");
@@ -172,5 +199,7 @@ int main(void)
      * own limit rounded: 2^128 x (1 - 2^-9). */
     test_narrow("fp16", rn_f32_to_f16, rn_f16_to_f32, rn_f32_to_f16_n, 65520.0);
     test_narrow("bf16", rn_f32_to_bf16, rn_bf16_to_f32, rn_f32_to_bf16_n, ldexp(1.0 - ldexp(1.0, -9), 128));
+    test_backend_storage(RN_FP16, rn_f32_to_f16);
+    test_backend_storage(RN_BF16, rn_f32_to_bf16);
     return cs_test_done();
 }
