@@ -73,16 +73,21 @@ static void dat_value(FILE *f, double v, int log_axis)
 
 /* The lines every script starts with. cs_png lets the renderer send the
  * picture to a temporary name; run by hand, the script writes NAME.png. */
-static void gp_header(FILE *f, const char *name, const char *title)
+static void gp_header_sized(FILE *f, const char *name, int width, int height)
 {
     fprintf(f, "# %s.gp: run from this folder with `gnuplot %s.gp` (writes %s.png)\n", name, name, name);
-    fprintf(f, "set terminal pngcairo size 1000,600 noenhanced font \"sans,11\"\n");
+    fprintf(f, "set terminal pngcairo size %d,%d noenhanced font \"sans,11\"\n", width, height);
     fprintf(f, "if (!exists(\"cs_png\")) cs_png = ");
     char png[CS_PATH_MAX];
     snprintf(png, sizeof png, "%s.png", name);
     gp_quote(f, png);
     fprintf(f, "\nset output cs_png\n");
     fprintf(f, "set datafile missing \"?\"\n");
+}
+
+static void gp_header(FILE *f, const char *name, const char *title)
+{
+    gp_header_sized(f, name, 1000, 600);
     fprintf(f, "set title ");
     gp_quote(f, title ? title : name);
     fputc('\n', f);
@@ -540,4 +545,75 @@ int cs_plot_render(const char *dir, const char *name)
         cs_error("chart %s: %s", name, last_line(err));
     }
     return -1;
+}
+
+/* ---- panels of bars ------------------------------------------------------ */
+
+/* NAME.dat of cs_plot_panels: the label, then each panel's value and
+ * annotation. */
+static int write_panels_dat(const char *dir, const char *name, const char *const *labels, int n,
+                            const cs_plot_panel *panels, int npanels)
+{
+    cs_outfile dat;
+    if (open_chart_file(&dat, dir, name, "dat") != 0) return -1;
+    fprintf(dat.f, "# %s.dat: label, then a value and an annotation per panel:", name);
+    for (int p = 0; p < npanels; p++) fprintf(dat.f, " %s;", panels[p].title ? panels[p].title : "");
+    fputc('\n', dat.f);
+    for (int i = 0; i < n; i++) {
+        dat_quote(dat.f, labels[i]);
+        for (int p = 0; p < npanels; p++) {
+            fputc(' ', dat.f);
+            dat_value(dat.f, panels[p].values[i], 0);
+            fputc(' ', dat.f);
+            dat_quote(dat.f, panels[p].annotations && panels[p].annotations[i] ? panels[p].annotations[i] : "");
+        }
+        fputc('\n', dat.f);
+    }
+    return cs_outfile_commit(&dat);
+}
+
+/* One panel: its title, axis and reference line, then its bars. */
+static void gp_panel(FILE *f, const char *name, const cs_plot_panel *panel, int column, int n)
+{
+    double hi = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(panel->values[i]) && panel->values[i] > hi) hi = panel->values[i];
+    if (isfinite(panel->ref) && panel->ref > hi) hi = panel->ref;
+    fprintf(f, "unset arrow\nunset label\nset title ");
+    gp_quote(f, panel->title ? panel->title : "");
+    fputc('\n', f);
+    fprintf(f, "set ylabel ");
+    gp_quote(f, panel->ylabel ? panel->ylabel : "");
+    fprintf(f, hi > 0 ? "\nset yrange [0:%.6g]\n" : "\nset yrange [0:*]\n", hi * 1.18);
+    if (isfinite(panel->ref)) {
+        fprintf(f, "set arrow from graph 0, first %.9g to graph 1, first %.9g nohead dt 2 lw 2 lc rgb \"#cc3311\"\n",
+                panel->ref, panel->ref);
+        if (panel->ref_label) {
+            fprintf(f, "set label ");
+            gp_quote(f, panel->ref_label);
+            fprintf(f, " at graph 0.01, first %.9g offset 0,0.8 tc rgb \"#cc3311\"\n", panel->ref);
+        }
+    }
+    fprintf(f, "plot ");
+    gp_datafile(f, name);
+    fprintf(f, " using 0:%d:xtic(1) with boxes lc rgb \"#4477aa\" notitle, \\\n", column);
+    fprintf(f, "     '' using 0:%d:%d with labels offset 0,1 notitle\n", column, column + 1);
+}
+
+int cs_plot_panels(const char *dir, const char *name, const char *title, const char *const *labels, int n,
+                   const cs_plot_panel *panels, int npanels)
+{
+    if (write_panels_dat(dir, name, labels, n, panels, npanels) != 0) return -1;
+    cs_outfile gp;
+    if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
+    FILE *f = gp.f;
+    gp_header_sized(f, name, 480 * npanels + 100, 560);
+    fprintf(f, "set multiplot layout 1,%d title ", npanels);
+    gp_quote(f, title ? title : name);
+    fprintf(f, "\nset grid ytics\nset key off\nset style fill solid 0.8 border -1\nset boxwidth 0.6\n");
+    fprintf(f, "set xrange [-0.5:%d.5]\n", n > 0 ? n - 1 : 0);
+    if (n > 5) fprintf(f, "set xtics rotate by -30\n");
+    for (int p = 0; p < npanels; p++) gp_panel(f, name, &panels[p], 2 + 2 * p, n);
+    fprintf(f, "unset multiplot\n");
+    return cs_outfile_commit(&gp);
 }

@@ -35,6 +35,21 @@ int cs_plot_lines2(const char *dir, const char *name, const char *title, const c
 int cs_plot_stacked(const char *dir, const char *name, const char *title, const char *ylabel, const char *const *groups,
                     int ngroups, const char *const *parts, int nparts, const double *v);
 
+/* One panel of cs_plot_panels: a bar over each of the chart's labels. */
+typedef struct {
+    const char *title, *ylabel;
+    const double *values;           /* one per label; NaN: no bar (e.g. a skipped row) */
+    const char *const *annotations; /* text above each bar, or NULL */
+    double ref;                     /* a dashed horizontal line at y = ref (NaN: none) */
+    const char *ref_label;
+} cs_plot_panel;
+
+/* Panels of bars side by side in one picture (gnuplot's multiplot), the
+ * same labels under each: e.g. a ladder's throughput, peak memory and
+ * speedup. Linear axes from zero. */
+int cs_plot_panels(const char *dir, const char *name, const char *title, const char *const *labels, int n,
+                   const cs_plot_panel *panels, int npanels);
+
 /* 1 when gnuplot is on PATH. */
 int cs_have_gnuplot(void);
 

@@ -167,3 +167,9 @@ void rn_arena_peaks_set(rn_arena *a, const rn_arena_peaks *p)
     for (int c = 0; c < RN_NCATEGORIES; c++) a->peak[c] = p->peak[c];
     a->total_peak = p->total_peak;
 }
+
+void rn_arena_peaks_reset(rn_arena *a)
+{
+    for (int c = 0; c < RN_NCATEGORIES; c++) a->peak[c] = a->current[c];
+    a->total_peak = a->total;
+}

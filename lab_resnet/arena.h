@@ -49,5 +49,8 @@ typedef struct {
 } rn_arena_peaks;
 void rn_arena_peaks_get(const rn_arena *a, rn_arena_peaks *p);
 void rn_arena_peaks_set(rn_arena *a, const rn_arena_peaks *p);
+/* The peaks start again from what is held now (one configuration's peak
+ * after another's, on the same model). */
+void rn_arena_peaks_reset(rn_arena *a);
 
 #endif

@@ -108,6 +108,11 @@ typedef struct rn_backend {
     /* Mixed precision's numerics (Part 3): dst = src rounded to fp16 or bf16
      * (precision.h's rn_precision) and kept as float; dst may be src. */
     void (*round_to)(size_t count, const float *src, float *dst, int precision);
+    /* The math the convolutions use from now on (rn_precision as int):
+     * fp32 exactly (FMA), tf32 (tensor cores, fp32 tensors), or fp16/bf16
+     * (tensor cores on half tensors, fp32 sums). NULL: only fp32 math
+     * (the CPU: fp16/bf16 are then float arithmetic on rounded values). */
+    void (*conv_math)(int precision);
     /* The 16-bit storage of an activation kept for the backward pass:
      * pack writes the fp16 or bf16 bits of src (values round_to gave, so
      * exactly), unpack widens them back to float. */

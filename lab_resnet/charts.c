@@ -1,6 +1,7 @@
 /* The lab's charts (see charts.h). */
 #include "charts.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -102,4 +103,78 @@ void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran,
     cs_plot_bars_ref(dir, "dataloader_optimization", title, "speedup (baseline epoch / epoch)", 0, labels, speedup,
                      notes_p, m, 1.0, "baseline");
     cs_plot_render(dir, "dataloader_optimization");
+}
+
+/* The rows that ran, in order: their indexes into rows. */
+static int rows_that_ran(const int *ran, int nrows, int *idx)
+{
+    int n = 0;
+    for (int i = 0; i < nrows; i++)
+        if (ran[i]) idx[n++] = i;
+    return n;
+}
+
+static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int *idx, int n, const char *const *names,
+                             int on_gpu)
+{
+    const char *labels[RN_AMP_ROWS], *notes_p[3][RN_AMP_ROWS];
+    double ips[RN_AMP_ROWS], mib[RN_AMP_ROWS], speedup[RN_AMP_ROWS];
+    char notes[3][RN_AMP_ROWS][40];
+    double base = rows[idx[0]].rung.timing.time.median; /* fp32 when it ran: the first row */
+    for (int k = 0; k < n; k++) {
+        const rn_amp_row *r = &rows[idx[k]];
+        labels[k] = names[idx[k]];
+        ips[k] = r->images_per_s;
+        mib[k] = (double)r->peak_total / (1024.0 * 1024.0);
+        speedup[k] = base / r->rung.timing.time.median;
+        snprintf(notes[0][k], sizeof notes[0][k], "%.0f", ips[k]);
+        snprintf(notes[1][k], sizeof notes[1][k], "act. %.1f MiB", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
+        snprintf(notes[2][k], sizeof notes[2][k], "%.2fx", speedup[k]);
+        for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
+    }
+    char speed_title[64];
+    snprintf(speed_title, sizeof speed_title, "speedup over %s", labels[0]);
+    const cs_plot_panel panels[3] = {
+        {"throughput", "images/s", ips, notes_p[0], NAN, NULL},
+        {"peak memory (the model's)", "MiB", mib, notes_p[1], NAN, NULL},
+        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0]},
+    };
+    char title[160];
+    snprintf(title, sizeof title, "amp: fp32 against mixed precision (%s)", on_gpu ? "GPU" : "CPU");
+    cs_plot_panels(dir, "amp_comparison", title, labels, n, panels, 3);
+    cs_plot_render(dir, "amp_comparison");
+}
+
+void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const char *const *names, int nrows,
+                  int on_gpu)
+{
+    int idx[RN_AMP_ROWS];
+    int n = rows_that_ran(ran, nrows, idx);
+    if (n == 0) return;
+    chart_amp_panels(dir, rows, idx, n, names, on_gpu);
+
+    const char *groups[RN_AMP_ROWS], *parts[RN_NCATEGORIES];
+    double v[RN_AMP_ROWS * RN_NCATEGORIES];
+    for (int c = 0; c < RN_NCATEGORIES; c++) parts[c] = rn_category_name((rn_category)c);
+    for (int k = 0; k < n; k++) {
+        groups[k] = names[idx[k]];
+        for (int c = 0; c < RN_NCATEGORIES; c++) v[k * RN_NCATEGORIES + c] = rows[idx[k]].peak[c] / 1048576.0;
+    }
+    char title[160];
+    snprintf(title, sizeof title, "amp: the model's peak memory by category (%s)", on_gpu ? "device" : "host");
+    cs_plot_stacked(dir, "amp_memory", title, "MiB", groups, n, parts, RN_NCATEGORIES, v);
+    cs_plot_render(dir, "amp_memory");
+
+    int steps = rows[idx[0]].steps;
+    double *x = cs_alloc((size_t)steps * sizeof(double), "chart steps");
+    double *y = cs_alloc((size_t)(n * steps) * sizeof(double), "chart losses");
+    for (int p = 0; p < steps; p++) x[p] = p + 1;
+    for (int k = 0; k < n; k++)
+        for (int p = 0; p < steps; p++) y[k * steps + p] = p < rows[idx[k]].steps ? rows[idx[k]].loss[p] : NAN;
+    snprintf(title, sizeof title, "amp: training loss per step, same batches and initial weights (%s)",
+             on_gpu ? "GPU" : "CPU");
+    cs_plot_lines(dir, "amp_loss_curves", title, "step", "training loss", 0, 0, groups, n, x, y, steps, NULL);
+    cs_plot_render(dir, "amp_loss_curves");
+    cs_free(x);
+    cs_free(y);
 }

@@ -3,6 +3,7 @@
 #ifndef RN_CHARTS_H
 #define RN_CHARTS_H
 
+#include "amp.h"
 #include "dataloader.h"
 #include "profile.h"
 #include "train.h"
@@ -21,5 +22,11 @@ void rn_chart_profile(const char *dir, const rn_profile_answers *a, int on_gpu);
  * (dataloader_optimization). rows[i] counts where ran[i]. */
 void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran, const char *const *names,
                          int baseline_row, int on_gpu);
+
+/* Part 3: the lab's three panels (throughput, peak memory, speedup over
+ * fp32: amp_comparison), the peak memory by category (amp_memory) and the
+ * loss curves (amp_loss_curves) of the rows that ran. */
+void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const char *const *names, int nrows,
+                  int on_gpu);
 
 #endif

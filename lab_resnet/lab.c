@@ -53,6 +53,11 @@ int rn_lab_open(rn_lab *lab, rn_args *a)
     lab->be = lab->dev.run_gpu ? rn_gpu_backend() : rn_cpu_backend();
     lab->on_gpu = lab->be->on_device;
     rn_options_resolve(a, lab->on_gpu);
+    if (a->precision == RN_TF32 && !lab->on_gpu) {
+        cs_error("--precision tf32: TF32 is a tensor-core mode of NVIDIA GPUs (Ampere and later); this run is on "
+                 "the CPU, which has none (fp32, fp16 or bf16 here)");
+        return 2;
+    }
     int rc = a->cmd == RN_CMD_CHECK_STEP ? 0 : load_data(lab);
     if (rc == 0) rc = build_model(lab);
     if (rc || a->cmd == RN_CMD_CHECK_STEP) return rc;

@@ -1,16 +1,19 @@
 /* lab_resnet: the Week 13 lab's ResNet-18 training loop, Part 1: baseline
- * and profile, Part 2: data loading (see docs/lab_resnet.md).
+ * and profile, Part 2: data loading, Part 3: mixed precision (see
+ * docs/lab_resnet.md).
  *
  *   lab_resnet                 the seven steps: profile, then the baseline epoch
  *   lab_resnet baseline        one epoch (or --batches N) with its figures
  *   lab_resnet profile         the first --profile-batches batches, profiled
  *   lab_resnet check-step      one step on fixed data, written as CSV for PyTorch
  *   lab_resnet dataloader      Part 2: workers, pinned memory, persistent workers
+ *   lab_resnet amp             Part 3: fp32, tf32, fp16 with GradScaler, bf16
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
  * the narration of each step in steps.c. */
 #include "lab.h"
+#include "amp.h"
 #include "dataloader.h"
 #include "options.h"
 #include "steps.h"
@@ -39,6 +42,11 @@ int main(int argc, char **argv)
     if (rc == 0) step1_scenario(&lab);
     if (rc == 0 && a.cmd == RN_CMD_DATALOADER) {
         rc = rn_dataloader(&lab); /* Part 2: steps 2 to 7 */
+        rn_lab_close(&lab);
+        return rc;
+    }
+    if (rc == 0 && a.cmd == RN_CMD_AMP) {
+        rc = rn_amp(&lab); /* Part 3: steps 2 to 7 */
         rn_lab_close(&lab);
         return rc;
     }

@@ -245,6 +245,15 @@ static int saved_list(rn_model *m, rn_saved **list)
     return k;
 }
 
+size_t rn_model_saved_count(const rn_model *m)
+{
+    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    int k = saved_list((rn_model *)m, list);
+    size_t n = 0;
+    for (int i = 0; i < k; i++) n += list[i]->count;
+    return n;
+}
+
 /* The saved activations' storage for the model's precision: a float buffer
  * each in fp32; 16 bits each under fp16/bf16 (their float values then live
  * in the working buffers). Whatever they had before is given back. */
@@ -398,8 +407,16 @@ void rn_model_use_input_slot(rn_model *m, int slot, int n)
 void rn_model_set_precision(rn_model *m, rn_precision p)
 {
     rn_precision was = m->precision;
+    m->math = p;
+    if (p == RN_TF32) p = RN_FP32; /* fp32 tensors; the backend's convolutions on TF32 tensor cores */
+    if (m->be->conv_math) m->be->conv_math((int)m->math);
     m->precision = p;
     if (m->capacity > 0 && (was == RN_FP32) != (p == RN_FP32)) lay_out_saved(m);
+    if (p == RN_FP32 && m->lp_weight) {
+        rn_arena_release(m->arena, m->lp_weight);
+        rn_arena_release(m->arena, m->lp_bias);
+        m->lp_weight = m->lp_bias = NULL;
+    }
     if (p != RN_FP32 && m->lp_weight == NULL) {
         size_t most = 0;
         for (int i = 0; i < m->nparams; i++)

@@ -130,7 +130,8 @@ typedef struct {
     float lr, beta1, beta2, eps;
     int adam_t; /* steps taken */
     rn_fault fault;
-    rn_precision precision; /* fp32, or autocast's fp16/bf16 numerics (precision.h) */
+    rn_precision precision; /* the tensors': fp32, or autocast's fp16/bf16 (precision.h) */
+    rn_precision math;      /* what was asked: the same, or tf32 (fp32 tensors, TF32 convolutions) */
     float bn_momentum, bn_eps;
     /* The prepared batch shape and its buffers (backend memory): room for
      * `capacity` images; `batch` is the current batch's count (smaller for
@@ -192,6 +193,9 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
  * numerics. Set it before rn_model_prepare for the arena's peak to show
  * only the new layout (after it, the activations are laid out again). */
 void rn_model_set_precision(rn_model *m, rn_precision p);
+/* The values the activations saved for the backward pass hold (their
+ * bytes: 4 each in fp32, 2 under fp16/bf16), for the prepared batch. */
+size_t rn_model_saved_count(const rn_model *m);
 
 /* Copies host images (batch x 3 x img x img floats) and labels into the
  * model's input buffers. A label outside [0, RN_CLASSES) is a one-line

@@ -7,6 +7,7 @@
 #include "cs_case.h"
 #include "cs_console.h"
 #include "cs_files.h"
+#include "amp.h"
 #include "dataloader.h"
 
 enum {
@@ -53,8 +54,8 @@ static const cs_case_option case_options[] = {
     [OPT_PREFETCH] = {"prefetch-factor", "N", "batches each worker loads ahead (1..64; default 2)"},
     [OPT_PERSISTENT] = {"persistent-workers", NULL, "keep the workers between epochs (baseline; needs --num-workers)"},
     [OPT_PRECISION] = {"precision", "P",
-                       "fp32 (default), fp16 (with GradScaler's loss scaling) or bf16: autocast's numerics for "
-                       "baseline, profile and check-step"},
+                       "fp32 (default), tf32 (GPU: TF32 tensor cores), fp16 (with GradScaler's loss scaling) or "
+                       "bf16: autocast's numerics for baseline, profile and check-step"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -121,7 +122,7 @@ static int on_option(int index, const char *arg, void *p)
     case OPT_PIN: a->pin_memory = 1; break;
     case OPT_PRECISION:
         if (rn_precision_parse(arg, &a->precision) != 0) {
-            cs_error("--precision '%s': choose fp32, fp16 or bf16", arg);
+            cs_error("--precision '%s': choose fp32, tf32, fp16 or bf16", arg);
             return 2;
         }
         break;
@@ -146,9 +147,11 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_CHECK_STEP;
         else if (strcmp(v[1], "dataloader") == 0)
             *cmd = RN_CMD_DATALOADER;
+        else if (strcmp(v[1], "amp") == 0)
+            *cmd = RN_CMD_AMP;
         else {
             cs_console_init(RN_PROG, 0);
-            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, or none)", v[1]);
+            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, or none)", v[1]);
             return 2;
         }
         v[1] = v[0];
@@ -164,15 +167,16 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
     a->num_workers = -1, a->prefetch = 2;
-    int dataloader = a->cmd == RN_CMD_DATALOADER;
+    int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP;
     cs_cli_spec spec = {
         .prog = RN_PROG,
-        .summary = "The ResNet-18 training lab: Part 1, the baseline and its profile; Part 2, data loading "
-                   "(subcommands: baseline, profile, check-step, dataloader)",
-        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader] [options]\n"
+        .summary = "The ResNet-18 training lab: Part 1, the baseline and its profile; Part 2, data loading; "
+                   "Part 3, mixed precision (subcommands: baseline, profile, check-step, dataloader, amp)",
+        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp] [options]\n"
                        "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
                        "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
                        "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
+                       "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
                        "The baseline's check (the training loss fell) needs at least 2 batches;\n"
                        "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
@@ -180,11 +184,19 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         .n_options = sizeof case_options / sizeof case_options[0],
         .handler = on_option,
         .ctx = a,
-        .variant_names = dataloader ? rn_dataloader_rows : baseline_variants,
-        .n_variants = dataloader ? RN_DATALOADER_ROWS : 1,
+        .variant_names = dataloader ? rn_dataloader_rows
+                         : amp      ? rn_amp_rows
+                                    : baseline_variants,
+        .n_variants = dataloader ? RN_DATALOADER_ROWS
+                      : amp      ? RN_AMP_ROWS
+                                 : 1,
     };
     int rc = cs_case_begin(argc, argv, &spec, &a->opt);
     if (rc) return rc;
+    if (amp && a->precision != RN_FP32) {
+        cs_error("--precision: amp runs every precision as its rows (--variant picks some)");
+        return 2;
+    }
     if ((a->persistent || a->pin_memory) && !dataloader && a->num_workers < 1) {
         cs_error("--%s needs --num-workers 1 or more (without workers there is nothing to %s)",
                  a->persistent ? "persistent-workers" : "pin-memory", a->persistent ? "keep" : "stage");
@@ -235,5 +247,5 @@ void rn_options_resolve(rn_args *a, int on_gpu)
     }
     if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
     /* Part 2 trains every configuration several times: a part of the epoch each. */
-    if (a->cmd == RN_CMD_DATALOADER && !a->batches) a->batches = 24;
+    if ((a->cmd == RN_CMD_DATALOADER || a->cmd == RN_CMD_AMP) && !a->batches) a->batches = 24;
 }

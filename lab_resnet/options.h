@@ -10,7 +10,14 @@
 
 #define RN_PROG "lab_resnet"
 
-typedef enum { RN_CMD_ALL, RN_CMD_BASELINE, RN_CMD_PROFILE, RN_CMD_CHECK_STEP, RN_CMD_DATALOADER } rn_command;
+typedef enum {
+    RN_CMD_ALL,
+    RN_CMD_BASELINE,
+    RN_CMD_PROFILE,
+    RN_CMD_CHECK_STEP,
+    RN_CMD_DATALOADER,
+    RN_CMD_AMP
+} rn_command;
 
 typedef struct {
     rn_command cmd;

@@ -119,13 +119,13 @@ void rn_bf16_to_f32_n(const uint16_t *src, float *dst, size_t n)
 
 const char *rn_precision_name(rn_precision p)
 {
-    return p == RN_FP16 ? "fp16" : p == RN_BF16 ? "bf16" : "fp32";
+    return p == RN_FP16 ? "fp16" : p == RN_BF16 ? "bf16" : p == RN_TF32 ? "tf32" : "fp32";
 }
 
 int rn_precision_parse(const char *name, rn_precision *p)
 {
-    static const char *const names[] = {"fp32", "fp16", "bf16"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"fp32", "fp16", "bf16", "tf32"};
+    for (int i = 0; i < 4; i++)
         if (strcmp(name, names[i]) == 0) {
             *p = (rn_precision)i;
             return 0;
@@ -135,7 +135,7 @@ int rn_precision_parse(const char *name, rn_precision *p)
 
 void rn_round_to(size_t n, const float *src, float *dst, rn_precision p)
 {
-    if (p == RN_FP32) {
+    if (p == RN_FP32 || p == RN_TF32) { /* tf32 stores fp32 */
         if (dst != src) memmove(dst, src, n * sizeof(float));
         return;
     }

@@ -16,8 +16,11 @@
 /* The precision a training step computes in (--precision). fp32 is Part
  * 1's; fp16 and bf16 are autocast's: convolutions and the linear layer on
  * low-precision copies of the fp32 weights, their outputs and the
- * activations between layers rounded to it, the loss in fp32. */
-typedef enum { RN_FP32, RN_FP16, RN_BF16 } rn_precision;
+ * activations between layers rounded to it, the loss in fp32. tf32 is a
+ * math mode, not a storage: fp32 tensors, with the convolutions' products
+ * on TF32 tensor cores (10-bit mantissas in, fp32 sums; NVIDIA GPUs from
+ * Ampere on: PyTorch's default for convolutions there); no CPU has it. */
+typedef enum { RN_FP32, RN_FP16, RN_BF16, RN_TF32 } rn_precision;
 const char *rn_precision_name(rn_precision p);
 /* 0 and *p set for "fp32", "fp16", "bf16"; -1 otherwise. */
 int rn_precision_parse(const char *name, rn_precision *p);

@@ -174,17 +174,22 @@ static void feed_copied(feed *f, rn_model *m, int b)
 /* One training step on the model's input: forward, loss, backward, Adam,
  * each between two marks (device time on a GPU, no wait). With a scaler
  * (fp16) the loss gradient is scaled and the step skipped on overflow. */
-static void train_step(rn_model *m, rn_grad_scaler *scaler)
+static void train_step(rn_model *m, rn_grad_scaler *scaler, int device_skip)
 {
     const rn_backend *be = m->be;
     be->mark(0);
     rn_model_forward(m, 1);
     rn_model_loss(m);
-    if (scaler) rn_amp_scale_loss(m, scaler);
+    if (scaler && device_skip)
+        rn_amp_scale_loss_device(m, scaler);
+    else if (scaler)
+        rn_amp_scale_loss(m, scaler);
     be->mark(1);
     rn_model_backward(m);
     be->mark(2);
-    if (scaler)
+    if (scaler && device_skip)
+        rn_amp_step_device(m, scaler);
+    else if (scaler)
         rn_amp_step(m, scaler);
     else
         rn_model_adam_step(m);
@@ -256,7 +261,7 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         double t0 = cs_now(), copy;
         int n = feed_batch(&f, m, b, &copy);
         if (b == 0) r->first_batch_s = cs_now() - t_epoch;
-        train_step(m, o->scaler);
+        train_step(m, o->scaler, o->device_skip);
         feed_ahead(&f, m, b);
         /* The lab's loop reads loss.item() every step: a sync. */
         float loss;

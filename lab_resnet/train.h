@@ -18,8 +18,11 @@ typedef struct {
      * computes. */
     rn_workers *workers;
     int async_copy;
-    /* Part 3: fp16's loss scaling (GradScaler); NULL: Adam on every step. */
+    /* Part 3: fp16's loss scaling (GradScaler); NULL: Adam on every step.
+     * device_skip: the found-inf flag, the skip and the update stay on the
+     * device (rn_amp_step_device), the host reads none of them per step. */
     struct rn_grad_scaler_s *scaler;
+    int device_skip;
 } rn_train_opts;
 
 /* Where a step's time goes, as the lab's Part 1 chart splits it. */

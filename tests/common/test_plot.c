@@ -163,6 +163,34 @@ static void test_stacked(void)
     CHECK(cs_plot_stacked(bad, "stack", "t", "ms", groups, 2, parts, 3, v) == -1);
 }
 
+static void test_panels(void)
+{
+    const char *labels[] = {"fp32", "tf32", "fp16"};
+    const double ips[] = {400.0, NAN, 600.0}, mib[] = {200.0, NAN, 150.0}, x[] = {1.0, NAN, 1.5};
+    const char *notes[] = {"1.00x", NULL, "1.50x"};
+    const cs_plot_panel panels[] = {
+        {"throughput", "images/s", ips, NULL, NAN, NULL},
+        {"peak memory", "MiB", mib, NULL, NAN, NULL},
+        {"speedup", "x over fp32", x, notes, 1.0, "fp32"},
+    };
+    CHECK(cs_plot_panels(tmp, "panels", "amp", labels, 3, panels, 3) == 0);
+    char *dat = read_chart("panels", "dat"), *gp = read_chart("panels", "gp");
+    CHECK(dat && gp);
+    if (dat && gp) {
+        CHECK(strstr(dat, "\n\"fp32\" 400 \"\" 200 \"\" 1 \"1.00x\"\n") != NULL);
+        CHECK(strstr(dat, "\n\"tf32\" ? \"\" ? \"\" ? \"\"\n") != NULL); /* a skipped row: no bars */
+        CHECK(strstr(gp, "set terminal pngcairo size 1540,560 noenhanced") != NULL);
+        CHECK(strstr(gp, "set multiplot layout 1,3 title 'amp'\n") != NULL);
+        CHECK(strstr(gp, "set title 'peak memory'\n") != NULL);
+        CHECK(strstr(gp, "using 0:4:xtic(1) with boxes") != NULL); /* the second panel's column */
+        CHECK(strstr(gp, "using 0:6:7 with labels") != NULL);      /* the third's annotations */
+        CHECK(strstr(gp, "set label 'fp32' at graph 0.01, first 1 ") != NULL);
+        CHECK(strstr(gp, "unset multiplot\n") != NULL);
+    }
+    free(dat);
+    free(gp);
+}
+
 /* cs_have_gnuplot searches PATH itself: a fake gnuplot proves it. */
 static void test_path_search(void)
 {
@@ -221,8 +249,8 @@ static void test_render(void)
         printf("gnuplot not installed: rendering checks skipped\n");
         return;
     }
-    const char *charts[] = {"bars", "bars_lin", "lines", "stack"};
-    for (int i = 0; i < 4; i++) {
+    const char *charts[] = {"bars", "bars_lin", "lines", "stack", "panels"};
+    for (int i = 0; i < 5; i++) {
         char png[64], tmp_png[64];
         snprintf(png, sizeof png, "%s.png", charts[i]);
         snprintf(tmp_png, sizeof tmp_png, "%s.png.tmp", charts[i]);
@@ -270,13 +298,14 @@ int main(void)
     test_bars();
     test_lines();
     test_stacked();
+    test_panels();
     test_lines_whole_ticks();
     test_path_search();
     test_render();
 
-    const char *names[] = {"bars", "bars_lin", "lines", "stack"};
+    const char *names[] = {"bars", "bars_lin", "lines", "stack", "panels"};
     const char *exts[] = {"dat", "gp", "png"};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         for (int e = 0; e < 3; e++) {
             char file[64];
             snprintf(file, sizeof file, "%s.%s", names[i], exts[e]);

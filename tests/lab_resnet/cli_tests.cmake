@@ -56,8 +56,32 @@ rn_test(baseline_bf16 --rm ${T}/bf16 --code 0 --stdout "Precision: bf16" --stdou
   -- ${LR} baseline --quick --device cpu --precision bf16 --no-plot --out ${T}/bf16)
 rn_test(baseline_fp16_scaler --rm ${T}/fp16 --code 0 --stdout "Precision: fp16" --stdout "GradScaler: final scale [0-9]+. [0-9]+ of 6 steps skipped"
   --stdout "loss went from .*PASS" -- ${LR} baseline --quick --device cpu --precision fp16 --no-plot --out ${T}/fp16)
-rn_test(bad_precision --code 2 --stderr-lines 1 --stderr "--precision 'fp8': choose fp32, fp16 or bf16"
+rn_test(bad_precision --code 2 --stderr-lines 1 --stderr "--precision 'fp8': choose fp32, tf32, fp16 or bf16"
   -- ${LR} baseline --precision fp8 --out ${T}/badprec)
+rn_test(tf32_needs_gpu --code 2 --stderr-lines 1 --stderr "--precision tf32: TF32 is a tensor-core mode"
+  -- ${LR} baseline --quick --device cpu --precision tf32 --no-plot --out ${T}/badprec)
+
+# Part 3, amp: every precision from the same weights on the same batches;
+# the saved activations in 16 bits take less memory; fp16's scaler prints
+# its skipped steps; the device-side skip equals fp16 exactly; tf32 is a
+# SKIP row on the CPU; the results, amp.csv and the three charts' scripts.
+# A row trained on another epoch's batches fails its logits check (exit 1).
+rn_test(amp_quick --rm ${T}/amp --code 0
+  --stdout "== 2\\. Initial profiling: fp32" --stdout "16 bits" --stdout "tf32 +cpu +skipped: TF32"
+  --stdout "GradScaler: final scale [0-9]+. [0-9]+ of [0-9]+ steps skipped"
+  --stdout "fp16_device_skip +logits [0-9.e+-]+ .*losses 0.00e\\+00 .*PASS"
+  --stdout "bf16 +logits [0-9.e+-]+ .*PASS" --stdout "expects 1.5-2.5x: (met|not met)"
+  --no-stdout "FAIL"
+  --file ${T}/amp/results.csv --file ${T}/amp/amp.csv --file ${T}/amp/amp_comparison.gp
+  --file ${T}/amp/amp_memory.gp --file ${T}/amp/amp_loss_curves.gp
+  -- ${LR} amp --quick --device cpu --batches 3 --no-plot --out ${T}/amp)
+rn_test(amp_row_fault --rm ${T}/ampf --code 1 --env CS_FAULT_INJECT=bf16
+  --stdout "bf16 +logits [0-9.e+-]+ .*FAIL" --stdout "fp32 +logits 0.00e\\+00 .*PASS"
+  -- ${LR} amp --quick --device cpu --batches 3 --variant fp32,bf16 --no-plot --out ${T}/ampf)
+rn_test(amp_bad_precision --code 2 --stderr-lines 1 --stderr "amp runs every precision as its rows"
+  -- ${LR} amp --precision fp16 --out ${T}/ampbad)
+rn_test(amp_bad_variant --code 2 --stderr-lines 1 --stderr "fp8"
+  -- ${LR} amp --variant fp8 --out ${T}/ampbad)
 
 # The baseline's epoch behind workers (Part 2's loader in Part 1's run).
 rn_test(baseline_workers --rm ${T}/bw --code 0 --stdout "loaded by 2 worker" --stdout "loss went from .*PASS"

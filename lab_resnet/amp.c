@@ -1,0 +1,532 @@
+/* Part 3 of the lab: mixed precision (see amp.h).
+ *
+ * Every row trains the same `--batches` batches of epoch 0 from the same
+ * initial weights (put back before each run, outside the clock, with a
+ * fresh GradScaler), so its loss curve can be set against fp32's: the
+ * low precisions move it by their rounding, within a tolerance per
+ * precision; the device-side skip must give fp16's losses exactly. Each
+ * row's memory is the model's arena's peak while it trained, by category:
+ * switching the precision lays the saved activations out again (16 bits
+ * each under fp16 and bf16), and the peaks start from there. */
+#include "amp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "charts.h"
+#include "cs_clock.h"
+#include "cs_console.h"
+#include "cs_fault.h"
+#include "cs_memory.h"
+#include "cs_outfile.h"
+#include "cs_profiler.h"
+#include "cs_report.h"
+#include "grad_scaler.h"
+
+const char *const rn_amp_rows[RN_AMP_ROWS] = {"fp32", "tf32", "fp16", "fp16_device_skip", "bf16"};
+
+/* The lab expects this from AMP (its Part 3): speed and memory. */
+#define RN_AMP_EXPECT_LO     1.5
+#define RN_AMP_EXPECT_HI     2.5
+#define RN_AMP_MEM_EXPECT_LO 0.30
+#define RN_AMP_MEM_EXPECT_HI 0.40
+
+typedef struct {
+    rn_precision precision;
+    int scaler, device_skip;
+    /* The first batch's logits from the initial weights against fp32's
+     * (relative L2): the precision's rounding through the network, about
+     * four times the most this machine measured (batches of 32 and 8 at
+     * 32 x 32: fp16 5.5e-3 and 7.3e-3, bf16 4.0e-2 and 6.3e-2; a batch
+     * from another epoch is 1.3 off). tf32 rounds what fp16 rounds, less. */
+    double logits_tol;
+    const char *lesson;
+} amp_spec;
+
+static const amp_spec specs[RN_AMP_ROWS] = {
+    {RN_FP32, 0, 0, 1e-6, "fp32: Part 1's step, every product in float32"},
+    {RN_TF32, 0, 0, 3e-2, "tf32: float32 tensors, convolutions on TF32 tensor cores (PyTorch's default for them)"},
+    {RN_FP16, 1, 0, 3e-2, "autocast fp16 + GradScaler: the host reads the overflow flag every step"},
+    {RN_FP16, 1, 1, 3e-2, "fp16 + GradScaler, the skip decided on the device: no host read per step"},
+    {RN_BF16, 0, 0, 0.25, "autocast bf16: float32's range, 8 bits of precision, no loss scaling"},
+};
+
+/* The loss curve against fp32's may drift further (each step's rounding
+ * changes the next step's weights, and fp16 skips its first steps): a
+ * bound that says the training went the same way, not a rounding test. */
+#define RN_AMP_CURVE_BOUND 0.15
+
+enum { ROW_FP32, ROW_TF32, ROW_FP16, ROW_FP16_DEVICE, ROW_BF16 };
+
+typedef struct {
+    rn_lab *lab;
+    rn_snapshot snap;
+    int reference_steps;
+    float *reference_loss;   /* fp32's untimed run */
+    float *reference_logits; /* fp32's, first batch, initial weights */
+    size_t nlogits;
+    rn_amp_row rows[RN_AMP_ROWS];
+    int ran[RN_AMP_ROWS];
+    const char *skip[RN_AMP_ROWS];
+    double conv_s[RN_AMP_ROWS], storage_s[RN_AMP_ROWS]; /* per step, from the profiler */
+} amp_state;
+
+/* One row's runs: the scaler they use, and the last run's result. */
+typedef struct {
+    amp_state *s;
+    const amp_spec *spec;
+    rn_grad_scaler scaler;
+    int epoch; /* 0; another only under CS_FAULT_INJECT=<row> */
+    rn_train_result last;
+    int have_last;
+} amp_run;
+
+/* PyTorch's GradScaler as new, keeping the buffers it already has in the
+ * model's arena (the flag, the device-side state). */
+static void scaler_fresh(rn_grad_scaler *sc)
+{
+    int32_t *flag = sc->found_inf, *state = sc->dev_state;
+    float *scale = sc->dev_scale;
+    rn_scaler_init(sc);
+    sc->found_inf = flag;
+    sc->dev_state = state;
+    sc->dev_scale = scale;
+}
+
+static int restore_weights(void *p)
+{
+    amp_run *r = p;
+    rn_snapshot_restore(&r->s->lab->m, &r->s->snap);
+    scaler_fresh(&r->scaler);
+    return 0;
+}
+
+static int train_run(void *p)
+{
+    amp_run *r = p;
+    rn_lab *lab = r->s->lab;
+    if (r->have_last) rn_train_result_free(&r->last);
+    rn_train_opts o = {.batches = lab->epoch_batches, .warmup = 0};
+    if (r->spec->scaler) o.scaler = &r->scaler;
+    o.device_skip = r->spec->device_skip;
+    if (o.device_skip) rn_scaler_to_device(&lab->m, &r->scaler);
+    int rc = rn_train_epoch(&lab->m, &lab->ld, r->epoch, &o, &r->last);
+    if (o.device_skip) rn_scaler_from_device(&lab->m, &r->scaler);
+    r->have_last = 1;
+    return rc;
+}
+
+/* Seconds per step the profiler saw in the convolutions (the work tensor
+ * cores take) and in the 16-bit storage's conversions, over the steps it
+ * saw (its "forward" regions). */
+static void profiled_split(double *conv_s, double *storage_s)
+{
+    cs_prof_entry e[CS_PROF_MAX_NAMES];
+    int n = cs_prof_entries(e, CS_PROF_MAX_NAMES);
+    double conv = 0, storage = 0;
+    long steps = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(e[i].name, "forward") == 0) steps = e[i].calls;
+        if (strncmp(e[i].name, "fwd conv", 8) == 0 || strncmp(e[i].name, "bwd conv", 8) == 0) conv += e[i].total_s;
+        if (strcmp(e[i].name, "16-bit storage") == 0) storage += e[i].total_s;
+    }
+    *conv_s = steps > 0 ? conv / steps : 0;
+    *storage_s = steps > 0 ? storage / steps : 0;
+}
+
+/* The logits of the first batch of `epoch` from the initial weights, in the
+ * model's precision, in training mode (batch statistics, as a step's
+ * forward); the weights and statistics put back after. */
+static void first_batch_logits(amp_state *s, int epoch, float *out)
+{
+    rn_lab *lab = s->lab;
+    rn_model *m = &lab->m;
+    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
+    float *images = cs_alloc(floats * sizeof(float), "check images");
+    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_snapshot_restore(m, &s->snap);
+    rn_loader_start_epoch(&lab->ld, epoch);
+    int n = rn_loader_get(&lab->ld, 0, images, labels);
+    rn_model_set_batch_n(m, images, labels, n);
+    int prof = cs_prof_enabled();
+    cs_prof_enable(0);
+    rn_model_forward(m, 1);
+    cs_prof_enable(prof);
+    m->be->to_host(out, m->logits, (size_t)n * RN_CLASSES * sizeof(float));
+    rn_snapshot_restore(m, &s->snap);
+    cs_free(images);
+    cs_free(labels);
+}
+
+/* The row's check, two parts: its first batch's logits against fp32's
+ * within the precision's rounding (sharp: another batch, or a wrong layer,
+ * is far off), and its loss curve within RN_AMP_CURVE_BOUND of fp32's. The
+ * device-side skip must give fp16's losses exactly instead. */
+static cs_check check_row(amp_state *s, int i, const amp_run *r)
+{
+    const rn_train_result *t = &r->last;
+    float *logits = cs_alloc(s->nlogits * sizeof(float), "row logits");
+    first_batch_logits(s, r->epoch, logits);
+    cs_check c = cs_compare_f32(logits, s->reference_logits, s->nlogits, specs[i].logits_tol);
+    cs_free(logits);
+    const rn_amp_row *fp16 = &s->rows[ROW_FP16];
+    cs_check curve;
+    if (i == ROW_FP16_DEVICE && s->ran[ROW_FP16] && fp16->steps == t->steps)
+        curve = cs_compare_f32(t->loss, fp16->loss, (size_t)t->steps, s->lab->on_gpu ? 1e-6 : 0.0);
+    else
+        curve = cs_compare_f32(t->loss, s->reference_loss, (size_t)t->steps, RN_AMP_CURVE_BOUND);
+    if (t->steps != s->reference_steps) curve.status = CS_CHECK_FAIL;
+    s->rows[i].logits_check = c;
+    s->rows[i].curve_check = curve;
+    return cs_check_merge(c, curve);
+}
+
+/* What the last run left: throughput, memory, accuracy, the scaler. */
+static void record_row(amp_state *s, int i, const amp_run *r)
+{
+    rn_lab *lab = s->lab;
+    rn_amp_row *row = &s->rows[i];
+    const rn_train_result *t = &r->last;
+    row->images_per_s = t->images / row->rung.timing.time.median;
+    for (int c = 0; c < RN_NCATEGORIES; c++) row->peak[c] = rn_arena_peak(lab->m.arena, (rn_category)c);
+    row->peak_total = rn_arena_total_peak(lab->m.arena);
+    row->rung.peak_mem = row->peak_total;
+    row->train_accuracy = t->train_accuracy;
+    row->steps = t->steps;
+    row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
+    memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
+    row->skipped = r->scaler.skipped;
+    row->scaled = r->scaler.steps;
+    row->final_scale = specs[i].scaler ? (double)r->scaler.scale : NAN;
+    /* Accuracy on test images after the row's last run, in its precision
+     * (before the check puts the initial weights back). */
+    row->test_accuracy = rn_evaluate(&lab->m, &lab->test, lab->a->img, lab->a->eval_batches);
+    row->rung.check = check_row(s, i, r);
+    row->loss_rel_diff = cs_compare_f32(t->loss, s->reference_loss, (size_t)t->steps, 1.0).rel_l2;
+}
+
+/* The time and figures of row i. */
+static int run_row(amp_state *s, int i)
+{
+    rn_lab *lab = s->lab;
+    rn_amp_row *row = &s->rows[i];
+    cs_rung_start(&row->rung, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
+    row->precision = specs[i].precision;
+    rn_model_set_precision(&lab->m, specs[i].precision);
+    rn_arena_peaks_reset(lab->m.arena); /* this row's peaks from here */
+    amp_run r = {.s = s, .spec = &specs[i]};
+    rn_scaler_init(&r.scaler);
+    /* The tests' fault: the row trains on another epoch's batches, which
+     * its loss check must catch. */
+    r.epoch = cs_fault_injected(rn_amp_rows[i]) ? 1 : 0;
+    cs_run_opts o = cs_run_defaults();
+    o.warmup = lab->a->opt.warmup >= 0 ? lab->a->opt.warmup : 1;
+    o.repeats = lab->a->opt.repeat > 0 ? lab->a->opt.repeat : lab->a->opt.quick ? 2 : 3;
+    o.min_repeats = o.repeats;
+    o.prepare = restore_weights;
+    if (lab->on_gpu) o.sync = lab->be->sync;
+    cs_prof_reset();
+    cs_prof_lane(rn_amp_rows[i]);
+    cs_progress("%s: %d runs of %d batches", rn_amp_rows[i], o.warmup + o.repeats, lab->epoch_batches);
+    int rc = cs_rung_time(&row->rung, train_run, &r, &o);
+    cs_progress_done();
+    if (rc == 0) {
+        profiled_split(&s->conv_s[i], &s->storage_s[i]);
+        record_row(s, i, &r);
+        s->ran[i] = 1;
+    }
+    if (r.have_last) rn_train_result_free(&r.last);
+    return rc;
+}
+
+/* ---- 2. Initial profiling: fp32's run -------------------------------------------- */
+
+static void print_memory_line(const char *name, const size_t *peak, size_t total)
+{
+    char b[RN_NCATEGORIES + 1][32];
+    for (int c = 0; c < RN_NCATEGORIES; c++) cs_format_bytes((double)peak[c], b[c], sizeof b[c]);
+    cs_format_bytes((double)total, b[RN_NCATEGORIES], sizeof b[RN_NCATEGORIES]);
+    cs_say("    %-17s activations %9s  weights %9s  gradients %9s  optimizer %9s  workspace %9s  total %9s\n", name,
+           b[RN_ACTIVATIONS], b[RN_WEIGHTS], b[RN_GRADIENTS], b[RN_OPTIMIZER], b[RN_WORKSPACE], b[RN_NCATEGORIES]);
+}
+
+/* One untimed fp32 run, profiled: the losses every row is checked against,
+ * the memory by category, and the convolutions' share of a step. */
+static int reference_run(amp_state *s)
+{
+    rn_lab *lab = s->lab;
+    rn_model *m = &lab->m;
+    cs_step(2, "Initial profiling: fp32's step and memory");
+    rn_model_set_precision(m, RN_FP32);
+    rn_arena_peaks_reset(m->arena);
+    s->nlogits = (size_t)rn_loader_count(&lab->ld, 0) * RN_CLASSES;
+    s->reference_logits = cs_alloc(s->nlogits * sizeof(float), "reference logits");
+    first_batch_logits(s, 0, s->reference_logits);
+    cs_prof_reset();
+    cs_prof_lane("reference");
+    rn_train_opts o = {.batches = lab->epoch_batches};
+    rn_train_result t;
+    int rc = rn_train_epoch(m, &lab->ld, 0, &o, &t);
+    if (rc == 0) {
+        s->reference_steps = t.steps;
+        s->reference_loss = cs_alloc((size_t)t.steps * sizeof(float), "reference losses");
+        memcpy(s->reference_loss, t.loss, (size_t)t.steps * sizeof(float));
+        double conv, storage, step = rn_phase_total(&t);
+        profiled_split(&conv, &storage);
+        cs_say("  One fp32 run of %d batches of %d, profiled and untimed: the loss curve every row is\n"
+               "  checked against. The mean batch took %s; the convolutions %s of it (%.0f%%, %s):\n"
+               "  the products mixed precision moves to 16-bit arithmetic where the hardware has it.\n",
+               t.steps, lab->a->batch, cs_format_time(step, (char[32]){0}, 32), cs_format_time(conv, (char[32]){0}, 32),
+               step > 0 ? 100.0 * conv / step : 0, lab->on_gpu ? "device time" : "host clock");
+        size_t peak[RN_NCATEGORIES];
+        for (int c = 0; c < RN_NCATEGORIES; c++) peak[c] = rn_arena_peak(m->arena, (rn_category)c);
+        cs_say("  Peak memory of the model (%s), by category:\n", lab->on_gpu ? "device" : "host");
+        print_memory_line("fp32", peak, rn_arena_total_peak(m->arena));
+    }
+    rn_train_result_free(&t);
+    return rc;
+}
+
+/* ---- 3. Hypothesis ---------------------------------------------------------------- */
+
+static void hypothesis(const amp_state *s)
+{
+    const rn_lab *lab = s->lab;
+    const rn_model *m = &lab->m;
+    double saved = (double)rn_model_saved_count(m);
+    char b32[32], b16[32];
+    cs_step(3, "Hypothesis");
+    cs_say("  Memory: the activations the backward pass reads again hold %.0f values: %s in fp32,\n"
+           "  %s in 16 bits. Weights, gradients and Adam's state stay fp32 (autocast keeps fp32\n"
+           "  master weights), and the working buffers a layer computes in stay float; so the\n"
+           "  activations shrink, not the whole.\n",
+           saved, cs_format_bytes(saved * 4, b32, sizeof b32), cs_format_bytes(saved * 2, b16, sizeof b16));
+    if (lab->on_gpu)
+        cs_say("  Time: fp16 and bf16 products run on tensor cores at several times fp32's rate, and\n"
+               "  half the bytes move through memory; tf32 keeps fp32 tensors and speeds the\n"
+               "  convolutions alone. The gain is bounded by the convolutions' share of a step.\n");
+    else
+        cs_say("  Time: this CPU has no 16-bit arithmetic the BLAS uses (no AVX-512 BF16, no AMX;\n"
+               "  Debian's OpenBLAS has no bf16 GEMM): every product stays fp32, and fp16/bf16 add\n"
+               "  work: rounding each layer's output, and packing and unpacking the saved\n"
+               "  activations. Expect them slower than fp32, for less activation memory.\n");
+}
+
+/* ---- 4 and 5: the rows -------------------------------------------------------------- */
+
+static void print_row(const amp_state *s, int i)
+{
+    const rn_amp_row *r = &s->rows[i];
+    const cs_stats *st = &r->rung.timing.time;
+    cs_say("  %-17s run %8s (%s..%s)  %6.1f images/s  conv %s/step", rn_amp_rows[i],
+           cs_format_time(st->median, (char[32]){0}, 32), cs_format_time(st->min, (char[32]){0}, 32),
+           cs_format_time(st->max, (char[32]){0}, 32), r->images_per_s,
+           cs_format_time(s->conv_s[i], (char[32]){0}, 32));
+    if (s->storage_s[i] > 0) cs_say("  16-bit storage %s/step", cs_format_time(s->storage_s[i], (char[32]){0}, 32));
+    cs_say("\n");
+    if (specs[i].scaler)
+        cs_say("  %-17s GradScaler: final scale %g; %ld of %ld steps skipped (inf or NaN in a gradient)\n", "",
+               r->final_scale, r->skipped, r->scaled);
+}
+
+static int run_rows(amp_state *s, const int *todo, int ntodo, int from, int to)
+{
+    for (int k = 0; k < ntodo; k++) {
+        int i = todo[k];
+        if (i < from || i >= to) continue;
+        int rc = run_row(s, i);
+        if (rc) return rc;
+        print_row(s, i);
+    }
+    if (from <= ROW_TF32 && ROW_TF32 < to && s->skip[ROW_TF32]) cs_say("  tf32: %s\n", s->skip[ROW_TF32]);
+    return 0;
+}
+
+/* ---- 6. Verification -------------------------------------------------------------- */
+
+static int verify(const amp_state *s)
+{
+    cs_step(6, "Verification");
+    cs_say("  Two checks per row, relative L2 differences against fp32's untimed run:\n"
+           "   - the first batch's logits from the initial weights: the precision's rounding alone,\n"
+           "     against its tolerance (fp32 1e-06: the same arithmetic);\n"
+           "   - the loss over the %d steps: within %.2f of fp32's (each step's rounding moves the next\n"
+           "     step's weights; the device-side skip must equal fp16's row%s).\n",
+           s->reference_steps, RN_AMP_CURVE_BOUND, s->lab->on_gpu ? " to 1e-06" : " exactly");
+    int failed = 0;
+    for (int i = 0; i < RN_AMP_ROWS; i++) {
+        if (!s->ran[i]) continue;
+        const rn_amp_row *r = &s->rows[i];
+        const cs_check *l = &r->logits_check, *c = &r->curve_check;
+        int ok = r->rung.check.status == CS_CHECK_PASS;
+        failed |= !ok;
+        cs_say("    %-17s logits %.2e (tol. %.0e)  losses %.2e (bound %.2g)  %s%s%s   accuracy: train %4.1f%%, "
+               "test %4.1f%%\n",
+               rn_amp_rows[i], l->rel_l2, l->tol, c->rel_l2, c->tol, ok ? cs_col_pass() : cs_col_fail(),
+               cs_check_word(r->rung.check.status), cs_col_reset(), 100.0 * r->train_accuracy,
+               100.0 * r->test_accuracy);
+    }
+    return failed;
+}
+
+/* ---- the results -------------------------------------------------------------------- */
+
+static double speedup_over_fp32(const amp_state *s, int i)
+{
+    return s->ran[ROW_FP32] && s->rows[i].rung.timing.time.median > 0
+               ? s->rows[ROW_FP32].rung.timing.time.median / s->rows[i].rung.timing.time.median
+               : NAN;
+}
+
+/* 1 - the row's peak activations / fp32's (NaN without fp32). */
+static double activation_saving(const amp_state *s, int i)
+{
+    double base = s->ran[ROW_FP32] ? (double)s->rows[ROW_FP32].peak[RN_ACTIVATIONS] : 0;
+    return base > 0 ? 1.0 - (double)s->rows[i].peak[RN_ACTIVATIONS] / base : NAN;
+}
+
+/* amp.csv: the figures the results table has no column for. */
+static int write_figures(const amp_state *s, const char *dir)
+{
+    char path[CS_PATH_MAX];
+    cs_outfile o;
+    if (cs_outfile_open(&o, cs_path_join(path, sizeof path, dir, "amp.csv")) != 0) return 3;
+    fprintf(o.f, "configuration,precision,run_s,images_per_s,speedup,peak_activations,peak_weights,peak_gradients,"
+                 "peak_optimizer,peak_workspace,peak_total,activation_saving,conv_s_per_step,storage_s_per_step,"
+                 "skipped_steps,final_scale,train_accuracy,test_accuracy,logits_rel_diff,loss_rel_diff,check\n");
+    for (int i = 0; i < RN_AMP_ROWS; i++) {
+        if (!s->ran[i]) continue;
+        const rn_amp_row *r = &s->rows[i];
+        fprintf(o.f, "%s,%s,%.6f,%.3f,%.4f", rn_amp_rows[i], rn_precision_name(r->precision),
+                r->rung.timing.time.median, r->images_per_s, speedup_over_fp32(s, i));
+        for (int c = 0; c < RN_NCATEGORIES; c++) fprintf(o.f, ",%zu", r->peak[c]);
+        fprintf(o.f, ",%zu,%.4f,%.6f,%.6f,%ld,%g,%.4f,%.4f,%.3e,%.3e,%s\n", r->peak_total, activation_saving(s, i),
+                s->conv_s[i], s->storage_s[i], r->skipped, r->final_scale, r->train_accuracy, r->test_accuracy,
+                r->logits_check.rel_l2, r->loss_rel_diff, cs_check_word(r->rung.check.status));
+    }
+    return cs_outfile_commit(&o) != 0 ? 3 : 0;
+}
+
+static int results(amp_state *s)
+{
+    rn_lab *lab = s->lab;
+    const char *dir = lab->a->opt.out_dir;
+    cs_report report;
+    cs_report_init(&report, RN_PROG);
+    cs_report_config(&report, "part", "%s", "3: mixed precision");
+    cs_report_config(&report, "data", "%s", lab->train.source);
+    cs_report_config(&report, "batch", "%d", lab->a->batch);
+    cs_report_config(&report, "img_size", "%d", lab->a->img);
+    cs_report_config(&report, "batches_per_run", "%d", lab->epoch_batches);
+    cs_report_config(&report, "time_unit", "%s", "seconds per run of batches_per_run batches");
+    cs_report_config(&report, "memory", "%s", "the model's peak bytes (arena), all categories");
+    for (int i = 0; i < RN_AMP_ROWS; i++) {
+        if (s->skip[i]) cs_report_skip(&report, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", s->skip[i]);
+        if (!s->ran[i]) continue;
+        double images = s->rows[i].images_per_s * s->rows[i].rung.timing.time.median;
+        cs_rung_report(&report, &s->rows[i].rung, images, "images/s", 0, NULL);
+    }
+    cs_report_finish(&report);
+    if (!cs_brief()) cs_say("\n");
+    cs_report_print(stdout, &report);
+    if (cs_mkdir_p(dir) != 0) return 3;
+    if (cs_case_write_results(&report, &lab->sys, dir) != 0) return 3;
+    if (write_figures(s, dir) != 0) return 3;
+    rn_chart_amp(dir, s->rows, s->ran, rn_amp_rows, RN_AMP_ROWS, lab->on_gpu);
+    return 0;
+}
+
+/* ---- 7. Key lessons --------------------------------------------------------------- */
+
+/* The fastest low-precision row that ran (fp16, its device-side skip, bf16). */
+static int best_amp_row(const amp_state *s)
+{
+    const int amp_rows[] = {ROW_FP16, ROW_FP16_DEVICE, ROW_BF16};
+    int best = -1;
+    for (int k = 0; k < 3; k++) {
+        int i = amp_rows[k];
+        if (s->ran[i] && (best < 0 || s->rows[i].rung.timing.time.median < s->rows[best].rung.timing.time.median))
+            best = i;
+    }
+    return best;
+}
+
+static void lessons(const amp_state *s)
+{
+    cs_step(7, "Key lessons");
+    int best = best_amp_row(s);
+    if (!s->ran[ROW_FP32] || best < 0) {
+        cs_say("  - fp32 and an fp16 or bf16 row are both needed for a verdict; --variant left one out.\n");
+        return;
+    }
+    cs_result b = {0}, a = {0};
+    b.timing = s->rows[ROW_FP32].rung.timing;
+    a.timing = s->rows[best].rung.timing;
+    char phrase[128];
+    int tie = 0;
+    cs_compare_phrase(&b, &a, phrase, sizeof phrase, &tie);
+    double x = speedup_over_fp32(s, best), saving = activation_saving(s, best);
+    int met = !tie && x >= RN_AMP_EXPECT_LO;
+    cs_say("  - Speed: %s, the fastest of the mixed-precision rows, against fp32: %s (%.2fx). The lab\n"
+           "    expects %.1f-%.1fx: %s on this machine.\n",
+           rn_amp_rows[best], phrase, x, RN_AMP_EXPECT_LO, RN_AMP_EXPECT_HI, met ? "met" : "not met");
+    cs_say("  - Memory: its peak activations are %.0f%% below fp32's (the whole model's peak %.0f%%); the\n"
+           "    lab expects %.0f-%.0f%% less: %s.\n",
+           100.0 * saving, 100.0 * (1.0 - (double)s->rows[best].peak_total / (double)s->rows[ROW_FP32].peak_total),
+           100.0 * RN_AMP_MEM_EXPECT_LO, 100.0 * RN_AMP_MEM_EXPECT_HI,
+           saving >= RN_AMP_MEM_EXPECT_LO ? "met" : "not met");
+    if (!s->lab->on_gpu)
+        cs_say("  - On this CPU mixed precision is a storage format, not faster arithmetic: the products\n"
+               "    stay fp32, and the 16-bit storage's conversions cost %s per step on top.\n"
+               "    AMP pays where the hardware multiplies 16-bit numbers (tensor cores, AMX).\n",
+               cs_format_time(s->storage_s[best], (char[32]){0}, 32));
+    if (s->ran[ROW_FP16] && s->rows[ROW_FP16].skipped > 0)
+        cs_say("  - GradScaler skipped %ld of fp16's first %ld steps: the initial scale 65536 overflows fp16's\n"
+               "    gradients until it has halved enough; those steps leave the weights as they were.\n",
+               s->rows[ROW_FP16].skipped, s->rows[ROW_FP16].scaled);
+    cs_say("  - bf16 needs no loss scaling (float32's exponent range) and loses more precision per value;\n"
+           "    fp16 keeps 3 more bits and needs the scaler.\n");
+}
+
+int rn_amp(rn_lab *lab)
+{
+    amp_state s = {.lab = lab};
+    rn_snapshot_take(&lab->m, &s.snap);
+    cs_say("  Part 3, mixed precision: every row trains the same %d batches (epoch 0) from the same\n"
+           "  initial weights, with its own precision; a row's time is the whole run of them.\n",
+           lab->epoch_batches);
+    const char *names[RN_AMP_ROWS], *devices[RN_AMP_ROWS], *not_here[RN_AMP_ROWS] = {0};
+    for (int i = 0; i < RN_AMP_ROWS; i++) {
+        names[i] = rn_amp_rows[i];
+        devices[i] = lab->on_gpu ? "gpu" : "cpu";
+    }
+    if (!lab->on_gpu || !lab->be->conv_math)
+        not_here[ROW_TF32] = "TF32 is a tensor-core mode of NVIDIA GPUs (Ampere and later); no CPU has it";
+    int todo[RN_AMP_ROWS];
+    int ntodo = cs_ladder_select(&lab->a->opt, names, devices, not_here, RN_AMP_ROWS, 1, "", todo, s.skip);
+    int rc = reference_run(&s);
+    if (rc == 0) hypothesis(&s);
+    cs_prof_enable(1);
+    if (rc == 0) {
+        cs_step(4, "Investigation: fp32 and tf32");
+        rc = run_rows(&s, todo, ntodo, ROW_FP32, ROW_FP16);
+    }
+    if (rc == 0) {
+        cs_step(5, "Optimization: autocast in fp16 (with GradScaler) and bf16");
+        rc = run_rows(&s, todo, ntodo, ROW_FP16, RN_AMP_ROWS);
+    }
+    if (rc == 0) {
+        cs_say("  Peak memory of the model by category, per row:\n");
+        for (int i = 0; i < RN_AMP_ROWS; i++)
+            if (s.ran[i]) print_memory_line(rn_amp_rows[i], s.rows[i].peak, s.rows[i].peak_total);
+    }
+    int failed = rc == 0 ? verify(&s) : 0;
+    if (rc == 0) rc = results(&s);
+    if (rc == 0) lessons(&s);
+    for (int i = 0; i < RN_AMP_ROWS; i++) cs_free(s.rows[i].loss);
+    cs_free(s.reference_loss);
+    cs_free(s.reference_logits);
+    rn_snapshot_free(&s.snap);
+    return rc ? rc : failed;
+}
