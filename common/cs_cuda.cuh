@@ -69,6 +69,17 @@ void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K, float a
                             long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
                             int ldc, long long strideC, int batch, cudaStream_t stream);
 
+/* The same two products on TF32 tensor cores (cublasGemmEx with
+ * CUBLAS_COMPUTE_32F_FAST_TF32: float32 data, inputs rounded to 10 mantissa
+ * bits, float32 sums), chosen per call: the handle's math mode, which
+ * other cases rely on, is left alone. Exact for inputs that fp16 or bf16
+ * values already are (both fit in TF32). */
+void cs_gemm_cublas_tf32(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                         const float *dB, int ldb, float beta, float *dC, int ldc, cudaStream_t stream);
+void cs_gemm_cublas_batched_tf32(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                                 long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
+                                 int ldc, long long strideC, int batch, cudaStream_t stream);
+
 /* A pair of CUDA events: start and stop on a stream, seconds between them. */
 typedef struct {
     cudaEvent_t start, stop;

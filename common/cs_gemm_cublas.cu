@@ -112,6 +112,24 @@ void cs_gemm_cublas_batched(int transA, int transB, int M, int N, int K, float a
                                            strideA, &beta, dC, ldc, strideC, batch));
 }
 
+void cs_gemm_cublas_tf32(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                         const float *dB, int ldb, float beta, float *dC, int ldc, cudaStream_t stream)
+{
+    cublasHandle_t h = cs_cublas_for_stream(stream);
+    CUBLAS_CHECK(cublasGemmEx(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, CUDA_R_32F, ldb, dA, CUDA_R_32F,
+                              lda, &beta, dC, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+}
+
+void cs_gemm_cublas_batched_tf32(int transA, int transB, int M, int N, int K, float alpha, const float *dA, int lda,
+                                 long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
+                                 int ldc, long long strideC, int batch, cudaStream_t stream)
+{
+    cublasHandle_t h = cs_cublas_for_stream(stream);
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, CUDA_R_32F, ldb,
+                                            strideB, dA, CUDA_R_32F, lda, strideA, &beta, dC, CUDA_R_32F, ldc, strideC,
+                                            batch, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+}
+
 /* ---- Self-test ----------------------------------------------------------- */
 
 #define SELFTEST_TOL 1e-5

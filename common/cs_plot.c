@@ -357,7 +357,7 @@ int cs_plot_stacked(const char *dir, const char *name, const char *title, const 
     FILE *f = gp.f;
     gp_header(f, name, title);
     char label[256];
-    snprintf(label, sizeof label, "%% of the bar's time (its total above it, %s)", ylabel ? ylabel : "");
+    snprintf(label, sizeof label, "%% of the bar's total (the total above it, in %s)", ylabel ? ylabel : "");
     gp_label(f, "y", label);
     fprintf(f, "set grid ytics\n");
     fprintf(f, "set style data histograms\n");

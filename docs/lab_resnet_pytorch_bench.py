@@ -23,6 +23,14 @@ default; --tf32 allows it, for comparison), and cuDNN's autotuner on
     python3 docs/lab_resnet_pytorch_bench.py --threads 2 --channels-last  # often faster on CPU
     python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size 224
     python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size 224 --data DIR
+    python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size 224 --amp fp16   # Part 3's peer
+    python3 docs/lab_resnet_pytorch_bench.py --threads 2 --amp bf16                    # CPU autocast
+
+--amp fp16|bf16 runs the step as the lab's Part 3 does: the forward and the
+loss under torch.autocast in that type, fp16 with a GradScaler (PyTorch's
+defaults). On the GPU the run also prints the peak memory PyTorch's
+allocator held (torch.cuda.max_memory_allocated), to set against
+`lab_resnet amp`'s rows. PyTorch 1.13's CPU autocast knows bf16 only.
 
 Give PyTorch its best settings as a user who profiled would: the thread
 count of the machine, channels_last on CPU (try both), and on Debian's build
@@ -85,6 +93,7 @@ def main():
     p.add_argument("--data", help="CIFAR-10 binary folder: time the whole baseline, loading included")
     p.add_argument("--tf32", action="store_true", help="allow TF32 on the GPU (PyTorch's default for convolutions)")
     p.add_argument("--no-cudnn-benchmark", action="store_true", help="cuDNN's heuristics instead of its autotuner")
+    p.add_argument("--amp", choices=["fp16", "bf16"], help="autocast in this type (fp16 with a GradScaler)")
     args = p.parse_args()
     try:
         import torch
@@ -99,6 +108,11 @@ def main():
         return 77
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    amp_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(args.amp)
+    if args.amp == "fp16" and args.device == "cpu":
+        print(f"--amp fp16: PyTorch {torch.__version__}'s CPU autocast supports bf16 only", file=sys.stderr)
+        return 77
+    scaler = torch.cuda.amp.GradScaler() if args.amp == "fp16" else None
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = not args.no_cudnn_benchmark
@@ -134,9 +148,20 @@ def main():
         else:
             t_loaded = t_copied = t0
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
+        if amp_dtype is None:
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+        else:
+            with torch.autocast(device_type=args.device, dtype=amp_dtype):
+                loss = loss_fn(model(x), y)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
         loss.item()   # as the lab's loop does every step (a sync on the GPU)
         sync()
         if step >= args.warmup:
@@ -149,8 +174,9 @@ def main():
     what = torch.cuda.get_device_name(0) if args.device == "cuda" else f"{threads} threads"
     gpu_math = (f", TF32 {'allowed' if args.tf32 else 'off'}, cudnn.benchmark "
                 f"{'off' if args.no_cudnn_benchmark else 'on'}") if args.device == "cuda" else ""
+    amp_text = f", autocast {args.amp}{' + GradScaler' if scaler else ''}" if args.amp else ""
     print(f"PyTorch {torch.__version__}, torchvision {torchvision.__version__} on {args.device} ({what}), "
-          f"{'channels_last' if args.channels_last else 'NCHW'}{gpu_math}, OPENBLAS_CORETYPE="
+          f"{'channels_last' if args.channels_last else 'NCHW'}{gpu_math}{amp_text}, OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     what_ran = ("the whole baseline: DataLoader (num_workers=0, the lab's transforms on PIL images), "
@@ -165,8 +191,14 @@ def main():
         train = statistics.median([t - l - c for t, l, c in zip(times, load_times, copy_times)])
         print(f"Median batch split: {load * 1e3:.1f} ms loading it, {copy * 1e3:.2f} ms copying it to "
               f"the device, {train * 1e3:.1f} ms training on it: {n / train:.1f} images/s for the training alone")
+    peak = ""
+    if args.device == "cuda":
+        mib = torch.cuda.max_memory_allocated() / 2**20
+        print(f"Peak memory PyTorch's allocator held (max_memory_allocated): {mib:.1f} MiB")
+        peak = f" peak_mib={mib:.1f}"
     print(f"RESULT device={args.device} threads={threads} batch={n} img={args.img_size} "
           f"channels_last={int(args.channels_last)} tf32={int(args.tf32 and args.device == 'cuda')} "
+          f"amp={args.amp or 'fp32'}{peak} "
           f"loader={int(bool(args.data))} images_per_s={rate:.2f} ms_per_step={med * 1e3:.3f} "
           f"torch={torch.__version__} omp_wait_policy={os.environ.get('OMP_WAIT_POLICY', '')}")
     return 0

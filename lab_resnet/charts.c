@@ -128,7 +128,7 @@ static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int 
         mib[k] = (double)r->peak_total / (1024.0 * 1024.0);
         speedup[k] = base / r->rung.timing.time.median;
         snprintf(notes[0][k], sizeof notes[0][k], "%.0f", ips[k]);
-        snprintf(notes[1][k], sizeof notes[1][k], "act. %.1f MiB", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
+        snprintf(notes[1][k], sizeof notes[1][k], "%.1f", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
         snprintf(notes[2][k], sizeof notes[2][k], "%.2fx", speedup[k]);
         for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
     }
@@ -136,7 +136,7 @@ static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int 
     snprintf(speed_title, sizeof speed_title, "speedup over %s", labels[0]);
     const cs_plot_panel panels[3] = {
         {"throughput", "images/s", ips, notes_p[0], NAN, NULL},
-        {"peak memory (the model's)", "MiB", mib, notes_p[1], NAN, NULL},
+        {"the model's peak memory (above: its activations)", "MiB", mib, notes_p[1], NAN, NULL},
         {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0]},
     };
     char title[160];
@@ -173,7 +173,9 @@ void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const
         for (int p = 0; p < steps; p++) y[k * steps + p] = p < rows[idx[k]].steps ? rows[idx[k]].loss[p] : NAN;
     snprintf(title, sizeof title, "amp: training loss per step, same batches and initial weights (%s)",
              on_gpu ? "GPU" : "CPU");
-    cs_plot_lines(dir, "amp_loss_curves", title, "step", "training loss", 0, 0, groups, n, x, y, steps, NULL);
+    /* The curves fall from the top left: the key goes where they are not. */
+    cs_plot_lines(dir, "amp_loss_curves", title, "step", "training loss", 0, 0, groups, n, x, y, steps,
+                  "set key bottom left");
     cs_plot_render(dir, "amp_loss_curves");
     cs_free(x);
     cs_free(y);

@@ -26,17 +26,27 @@
  * read at every call, so a test can run both paths in one process; a
  * program should set it before it starts.
  *
- * Both paths compute in plain FP32: cuBLAS's handle keeps its default math
- * mode, and cuDNN's convolutions are restricted to CUDNN_FMA_MATH, because
- * TF32 tensor cores (the default for FP32 convolutions on Ampere and later)
- * round the inputs to 10 mantissa bits, and the GPU would no longer match
- * the CPU within float tolerance.
+ * Both paths compute in plain FP32 by default: cuBLAS's handle keeps its
+ * default math mode, and cuDNN's convolutions are restricted to
+ * CUDNN_FMA_MATH, because TF32 tensor cores (the default for FP32
+ * convolutions on Ampere and later) round the inputs to 10 mantissa bits,
+ * and the GPU would no longer match the CPU within float tolerance.
+ *
+ * Part 3 (rn_gpu_conv_math) switches them to tensor cores: --precision tf32
+ * (and the fp16/bf16 rows) run the GEMMs with CUBLAS_COMPUTE_32F_FAST_TF32
+ * per call and cuDNN with its default math (TF32 allowed), cuDNN's plans
+ * kept per math mode. Under fp16/bf16 the model has already rounded every
+ * input of a convolution to fp16 or bf16, and both fit in TF32 exactly: the
+ * tensor cores then compute the same products as on half tensors with fp32
+ * sums, from float32 tensors (twice the bytes of half tensors, and TF32's
+ * rate, half of fp16's on Hopper: half tensors are the next step).
  *
  * Both paths are deterministic: the im2col kernels write each element once
  * (col2im gathers instead of scattering with atomics), and cuDNN's
  * algorithms are chosen among those it declares CUDNN_DETERMINISTIC. */
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"
+#include "precision.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,6 +73,10 @@ extern "C" {
 
 namespace
 {
+
+/* Tensor cores (TF32) for the convolutions' products, or FP32 exactly:
+ * rn_gpu_conv_math. */
+bool tensor_math = false;
 
 /* ------------------------------------------------------------------------
  * Which path, and how much scratch.
@@ -267,8 +281,9 @@ void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x,
          * image b of the chunk in one launch: W is shared (stride 0), col_b
          * starts ohw columns after col_{b-1} within rows `cols` long, and
          * y_b is image b's NCHW block. */
-        cs_gemm_cublas_batched(0, 0, s->cout, p.ohw, p.kdim, 1.0f, weight, p.kdim, 0, work, cols, p.ohw, 0.0f,
-                               y + b0 * out_image, p.ohw, (long long)out_image, nb, st);
+        (tensor_math ? cs_gemm_cublas_batched_tf32
+                     : cs_gemm_cublas_batched)(0, 0, s->cout, p.ohw, p.kdim, 1.0f, weight, p.kdim, 0, work, cols, p.ohw,
+                                               0.0f, y + b0 * out_image, p.ohw, (long long)out_image, nb, st);
     }
 }
 
@@ -289,13 +304,14 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
         CUDA_CHECK_LAUNCH();
         /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
          * overwrites (beta 0, as the contract asks), later ones add. */
-        cs_gemm_cublas(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols, b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim,
-                       st);
+        (tensor_math ? cs_gemm_cublas_tf32 : cs_gemm_cublas)(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols,
+                                                             b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim, st);
         if (dx == NULL) continue;
         /* dcol (kdim x cols) = W^T dy', into col's memory: the dW product
          * above was enqueued first on the same stream, so it has read col
          * before this one overwrites it. */
-        cs_gemm_cublas(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt, cols, 0.0f, col, cols, st);
+        (tensor_math ? cs_gemm_cublas_tf32 : cs_gemm_cublas)(1, 0, p.kdim, cols, s->cout, 1.0f, weight, p.kdim, dyt,
+                                                             cols, 0.0f, col, cols, st);
         const int total = (int)((size_t)nb * in_image);
         col2im_kernel<<<rn_grid_for((size_t)total), RN_THREADS, 0, st>>>(total, s->cin, h, w, s->k, s->stride, s->pad,
                                                                          p.oh, p.ow, cols, col, dx + b0 * in_image);
@@ -346,7 +362,12 @@ cudnnHandle_t cudnn_handle(void)
 struct cudnn_plan {
     rn_conv_shape s;
     int n, h, w;
-    bool find; /* chosen by timing (RN_CUDNN_ALGO=find) */
+    bool find;   /* chosen by timing (RN_CUDNN_ALGO=find) */
+    bool tensor; /* TF32 tensor cores allowed (rn_gpu_conv_math) */
+    /* The math each chosen algorithm runs with, set on the descriptor
+     * before its call (cuDNN decides from algorithm and math type together;
+     * PyTorch does the same). FP32 plans keep CUDNN_FMA_MATH throughout. */
+    cudnnMathType_t fwd_math, bwd_data_math, bwd_filter_math;
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd;
@@ -354,7 +375,7 @@ struct cudnn_plan {
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t work_bytes;
-    char text[160]; /* the three algorithms, for the run's report */
+    char text[200]; /* the three algorithms, for the run's report */
 };
 
 std::mutex plans_mutex;
@@ -365,8 +386,8 @@ std::deque<cudnn_plan> plans;
 /* The plan for this shape, its algorithms chosen the way `find` says. */
 bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
 {
-    return q.find == find && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout &&
-           q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.tensor == tensor_math && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
+           q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
@@ -383,20 +404,25 @@ size_t largest_answer_bytes; /* the most conv_work_floats has answered */
 
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
  * shape, gives the same bits every time, fits in the workspace limit, and
- * computes with FMA instructions. The list may also hold tensor-core (TF32)
- * variants, which are skipped; entries marked with FMA math are preferred,
- * then those with the default math, which the descriptor's CUDNN_FMA_MATH
- * still restricts to FMA. None usable: `fallback`. */
+ * in FP32 computes with FMA instructions: the list may also hold
+ * tensor-core (TF32) variants, which are then skipped; entries marked with
+ * FMA math are preferred, then those with the default math, which the
+ * descriptor's CUDNN_FMA_MATH still restricts to FMA. With tensor cores
+ * allowed, any math type: the first usable. None usable: `fallback`.
+ * *math: the math type to run it with. */
 template <typename Perf, typename Algo>
-Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback)
+Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback, bool tensor, cudnnMathType_t *math)
 {
     const cudnnMathType_t preferred[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
-    for (cudnnMathType_t math : preferred)
+    *math = tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    for (int m = 0; m < 2; m++)
         for (int i = 0; i < got; ++i) {
             const Perf &p = perf[(size_t)i];
-            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC && p.mathType == math &&
-                p.memory <= limit_bytes)
+            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC &&
+                (tensor || p.mathType == preferred[m]) && p.memory <= limit_bytes) {
+                if (tensor) *math = p.mathType;
                 return p.algo;
+            }
         }
     return fallback;
 }
@@ -419,7 +445,7 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
-    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -428,7 +454,7 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
-    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -437,12 +463,15 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
-    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
+    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math);
 
     /* The exact workspace of the three choices, asked for each. */
     size_t a = 0, b = 0, c = 0;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.fwd_math));
     CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, p.fwd, &a));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, p.bwd_data, &b));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, p.bwd_filter, &c));
     p.work_bytes = a > b ? a : b;
     if (c > p.work_bytes) p.work_bytes = c;
@@ -467,6 +496,7 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     p.h = h;
     p.w = w;
     p.find = find;
+    p.tensor = tensor_math;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
@@ -477,7 +507,8 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
      * flipped), and so is what the CPU backend computes. */
     CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, CUDNN_FMA_MATH));
+    /* FP32 exactly, or TF32 allowed (what PyTorch's allow_tf32 sets). */
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
     int on = 0, oc = 0, oh = 0, ow = 0;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
     if (on != n || oc != s->cout || oh != rn_out_size(h, s->k, s->stride, s->pad) ||
@@ -502,9 +533,10 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
                 cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes, largest_answer_bytes);
         exit(3);
     }
-    snprintf(p.text, sizeof p.text, "cuDNN, %s (forward %s, backward data %s, filter %s)",
-             p.find ? "timed" : "heuristics", algo_name(fwd_names, (int)p.fwd),
-             algo_name(bwd_data_names, (int)p.bwd_data), algo_name(bwd_filter_names, (int)p.bwd_filter));
+    snprintf(p.text, sizeof p.text, "cuDNN, %s%s (forward %s, backward data %s, filter %s)",
+             p.find ? "timed" : "heuristics", p.tensor ? ", TF32 tensor cores allowed" : "",
+             algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
+             algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
     return p;
 }
@@ -534,6 +566,7 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.fwd_math));
     CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd, p.fwd, work, p.work_bytes,
                                         &zero, p.yd, y));
 }
@@ -544,8 +577,10 @@ void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
     /* beta 0: both results are overwritten, as the contract asks. */
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd, p.bwd_filter, work,
                                                p.work_bytes, &zero, p.wd, dweight));
+    if (dx != NULL) CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     if (dx != NULL)
         CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy, p.cd, p.bwd_data, work,
                                                  p.work_bytes, &zero, p.xd, dx));
@@ -609,6 +644,12 @@ void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
     }
 #endif
     im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+}
+
+/* Part 3: tensor cores for every precision but fp32 (see the top). */
+void rn_gpu_conv_math(int precision)
+{
+    tensor_math = precision != RN_FP32;
 }
 
 /* Frees cuDNN's handle and the plans' descriptors (rn_gpu_backend()'s

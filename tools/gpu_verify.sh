@@ -145,10 +145,16 @@ if want cases; then
       $LR dataloader --quick --device gpu --no-plot --out /tmp/v_lr_dl
     check "lab_resnet baseline, 2 workers, pinned (GPU)" "$LOGS/lab_pinned_quick.log" \
       $LR baseline --quick --device gpu --num-workers 2 --pin-memory --no-plot --out /tmp/v_lr_pin
-    for p in fp16 bf16; do
+    for p in tf32 fp16 bf16; do
       check "lab_resnet baseline --precision $p (GPU)" "$LOGS/lab_${p}_quick.log" \
         $LR baseline --quick --device gpu --precision $p --no-plot --out /tmp/v_lr_$p
     done
+    # Part 3's ladder: tf32, fp16 on half tensors (host-read and device-side
+    # skip), bf16; and both convolution paths.
+    check "lab_resnet amp --quick (GPU)" "$LOGS/lab_amp_quick.log" \
+      $LR amp --quick --device gpu --no-plot --out /tmp/v_lr_amp
+    check "lab_resnet amp --quick (GPU, im2col)" "$LOGS/lab_amp_quick_im2col.log" \
+      env RN_CONV=im2col $LR amp --quick --device gpu --no-plot --out /tmp/v_lr_amp2
   fi
   pack
 fi
@@ -202,6 +208,21 @@ if want bench; then
         python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 100 --data /tmp/lr_gen"
       [ -f "$tlog" ] && cp "$tlog" "$RES/lab_resnet_pytorch_cuda_$img.log" && grep -E "^RESULT" "$tlog"
       grep -E -A2 "throughput|Median batch split" "$LOGS/bench_lab_$img.log" "$LOGS/bench_lab_find_$img.log"
+    done
+    # Part 3 on the GPU: the amp ladder at 224 and 32, and PyTorch's
+    # autocast (+ GradScaler for fp16) on the same configuration.
+    for img in 224 32; do
+      [ "${LAB_AMP:-1}" = 1 ] && check "bench lab_resnet amp ${img}x${img} (GPU)" "$LOGS/bench_lab_amp_$img.log" \
+        $LR amp --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_amp_$img"
+      cp "$LOGS/bench_lab_amp_$img.log" "$RES/lab_resnet_amp_$img.log" 2>/dev/null
+      alog="$LOGS/bench_lab_torch_amp_$img.log"
+      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --tf32 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp fp16 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp bf16 &&
+        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp fp16 --channels-last"
+      [ -f "$alog" ] && cp "$alog" "$RES/lab_resnet_pytorch_amp_cuda_$img.log" && grep -E "^RESULT" "$alog"
     done
     # The profile at the lab's size: the table of operations and the four answers.
     # Part 2 on the GPU: the sweep and the lab's configurations, 224 and 32.

@@ -157,6 +157,12 @@ run lab_resnet
 run_named lab_resnet_dataloader lab_resnet dataloader
 BENCH_QUICK=0 run_named lab_resnet_dataloader_224 lab_resnet dataloader --img-size 224 --batch 8 --batches 4 \
   --samples 512 --variant workers_0,workers_2,workers_4
+# lab_resnet Part 3, mixed precision: every row at 32 x 32, then fp32, fp16
+# and bf16 at the lab's 224 x 224 (a few batches of 8), where the
+# activations are most of the memory.
+run_named lab_resnet_amp lab_resnet amp
+BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
+  --variant fp32,fp16,bf16
 lab_peer() {
   local threads rc=0
   threads=$(nproc)
@@ -168,6 +174,10 @@ lab_peer() {
   OMP_WAIT_POLICY=passive "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --channels-last || rc=1
   # Part 3's numerics: check-step --precision bf16 against PyTorch's float64
   # step and its own bf16 autocast (informative: see docs/lab_resnet.md).
+  # Part 3's peer: PyTorch's own bf16 autocast on this CPU (its fp16
+  # autocast is GPU-only in 1.13), the same model, batch and threads.
+  echo "# PyTorch autocast bf16 on the CPU (lab_resnet amp's peer)"
+  "$torch_py" docs/lab_resnet_pytorch_bench.py --threads "$threads" --amp bf16 --steps 5 --warmup 1 || rc=1
   echo "# check-step --precision bf16 against PyTorch (docs/compare_with_pytorch.py --precision bf16)"
   "$torch_py" docs/compare_with_pytorch.py --lab "$build/lab_resnet/lab_resnet" --batch 8 --seed 1 \
     --precision bf16 | sed 's|files in /[^)]*|files in a temporary folder|' || rc=1

@@ -28,6 +28,7 @@
 #include "cs_rng.h"
 #include "cs_test.h"
 #include "device_mem.h"
+#include "precision.h"
 
 #define TOL      1e-4
 #define SENTINEL 777.0f /* what outputs hold before a call: it must be gone after */
@@ -167,6 +168,35 @@ static void expect_same_bits(const char *what, const float *d1, const float *d2,
     CHECK(same);
 }
 
+/* ---- 16-bit storage (Part 3) ------------------------------------------------ */
+
+/* The GPU's pack and unpack against the CPU's, bit for bit, on values of
+ * every magnitude (fp16's overflow and subnormals included). */
+static void check_storage(size_t count, rn_precision p)
+{
+    float *x = host_floats(count);
+    for (size_t i = 0; i < count; i++) {
+        float v = cs_rng_uniform(&rng, -1.0f, 1.0f);
+        x[i] = ldexpf(v, (int)(i % 60) - 40); /* 2^-40 .. 2^19 */
+    }
+    uint16_t *ref = host_bytes(count * sizeof(uint16_t)), *got = host_bytes(count * sizeof(uint16_t));
+    float *back_ref = host_floats(count), *back = host_floats(count);
+    cpu->pack(count, x, ref, (int)p);
+    cpu->unpack(count, ref, back_ref, (int)p);
+    const float *g_x = dev_copy(x, count);
+    uint16_t *g_bits = dev_copy_bytes(ref, count * sizeof(uint16_t));
+    float *g_back = dev_filled(count, SENTINEL);
+    gpu->pack(count, g_x, g_bits, (int)p);
+    gpu->unpack(count, g_bits, g_back, (int)p);
+    gpu->to_host(got, g_bits, count * sizeof(uint16_t));
+    gpu->to_host(back, g_back, count * sizeof(float));
+    int same = memcmp(got, ref, count * sizeof(uint16_t)) == 0 && memcmp(back, back_ref, count * sizeof(float)) == 0;
+    printf(" %s storage, %zu values: pack and unpack %s the CPU's\n", rn_precision_name(p), count,
+           same ? "bit for bit as" : "DIFFER from");
+    CHECK(same);
+    release_all();
+}
+
 /* ---- Convolution ------------------------------------------------------------ */
 
 typedef struct {
@@ -182,6 +212,16 @@ static const conv_case conv_cases[] = {
     {6, 5, 1, 2, 0, 3, 11, 7},
 };
 
+/* Part 3: inputs rounded to fp16 first (as the model rounds them under
+ * fp16), for the tensor-core passes: TF32 holds them exactly, so the
+ * products are exact and only the order of the fp32 sums differs. */
+static int round_inputs_fp16;
+
+static void round_fp16(const float *x, size_t n)
+{
+    if (round_inputs_fp16) rn_round_to(n, x, (float *)x, RN_FP16);
+}
+
 static void check_conv(const conv_case *c, const char *pass)
 {
     const rn_conv_shape s = {c->cin, c->cout, c->k, c->stride, c->pad};
@@ -196,6 +236,9 @@ static void check_conv(const conv_case *c, const char *pass)
     const float *x = host_random(nx, -1.0f, 1.0f);
     const float *wt = host_random(nw, -0.5f, 0.5f);
     const float *dy = host_random(ny, -1.0f, 1.0f);
+    round_fp16(x, nx);
+    round_fp16(wt, nw);
+    round_fp16(dy, ny);
 
     /* CPU reference. */
     size_t cw = cpu->conv_work_floats(&s, c->n, c->h, c->w);
@@ -583,8 +626,22 @@ int main(void)
     setenv("RN_CONV", "im2col", 1);
     check_conv(&big_conv_case, "RN_CONV=im2col");
     unsetenv("RN_CONV");
+    /* Part 3's tensor cores (TF32 math) on fp16-rounded inputs, both paths. */
+    CHECK(gpu->conv_math != NULL);
+    gpu->conv_math(RN_FP16);
+    round_inputs_fp16 = 1;
+    CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "cuDNN") == NULL ||
+          strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "TF32") != NULL);
+    check_convs("tensor cores, fp16-rounded inputs");
+    setenv("RN_CONV", "im2col", 1);
+    check_convs("im2col, TF32 GEMMs, fp16-rounded inputs");
+    unsetenv("RN_CONV");
+    round_inputs_fp16 = 0;
+    gpu->conv_math(RN_FP32);
     check_conv_no_images();
     check_device_zero(1000003);
+    check_storage(1000003, RN_FP16);
+    check_storage(1000003, RN_BF16);
 
     check_bn(3, 5, 63);
     check_bn(17, 7, 1);       /* ResNet's last stage at 32x32: 1x1 planes */
