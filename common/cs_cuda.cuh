@@ -80,6 +80,15 @@ void cs_gemm_cublas_batched_tf32(int transA, int transB, int M, int N, int K, fl
                                  long long strideA, const float *dB, int ldb, long long strideB, float beta, float *dC,
                                  int ldc, long long strideC, int batch, cudaStream_t stream);
 
+/* The same with 16-bit inputs and float32 output and sums (tensor cores):
+ * A and B hold IEEE half (bf16 = 0) or bfloat16 (bf16 = 1) values, C is
+ * float32; cublasGemmEx with CUBLAS_COMPUTE_32F. */
+void cs_gemm_cublas_16(int transA, int transB, int M, int N, int K, float alpha, const void *dA, int lda,
+                       const void *dB, int ldb, float beta, float *dC, int ldc, int bf16, cudaStream_t stream);
+void cs_gemm_cublas_batched_16(int transA, int transB, int M, int N, int K, float alpha, const void *dA, int lda,
+                               long long strideA, const void *dB, int ldb, long long strideB, float beta, float *dC,
+                               int ldc, long long strideC, int batch, int bf16, cudaStream_t stream);
+
 /* A pair of CUDA events: start and stop on a stream, seconds between them. */
 typedef struct {
     cudaEvent_t start, stop;

@@ -130,6 +130,26 @@ void cs_gemm_cublas_batched_tf32(int transA, int transB, int M, int N, int K, fl
                                             batch, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
 }
 
+void cs_gemm_cublas_16(int transA, int transB, int M, int N, int K, float alpha, const void *dA, int lda,
+                       const void *dB, int ldb, float beta, float *dC, int ldc, int bf16, cudaStream_t stream)
+{
+    cublasHandle_t h = cs_cublas_for_stream(stream);
+    const cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_16F;
+    CUBLAS_CHECK(cublasGemmEx(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, t, ldb, dA, t, lda, &beta, dC,
+                              CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+void cs_gemm_cublas_batched_16(int transA, int transB, int M, int N, int K, float alpha, const void *dA, int lda,
+                               long long strideA, const void *dB, int ldb, long long strideB, float beta, float *dC,
+                               int ldc, long long strideC, int batch, int bf16, cudaStream_t stream)
+{
+    cublasHandle_t h = cs_cublas_for_stream(stream);
+    const cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_16F;
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, op_of(transB), op_of(transA), N, M, K, &alpha, dB, t, ldb, strideB, dA,
+                                            t, lda, strideA, &beta, dC, CUDA_R_32F, ldc, strideC, batch,
+                                            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
 /* ---- Self-test ----------------------------------------------------------- */
 
 #define SELFTEST_TOL 1e-5

@@ -54,6 +54,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -75,8 +78,11 @@ namespace
 {
 
 /* Tensor cores (TF32) for the convolutions' products, or FP32 exactly:
- * rn_gpu_conv_math. */
+ * rn_gpu_conv_math. Under fp16/bf16 the im2col path goes further: its
+ * matrices are 16-bit (half_gemm: RN_FP16 or RN_BF16, else 0), the GEMMs
+ * read them with fp32 sums and write fp32. */
 bool tensor_math = false;
+int half_gemm = 0;
 
 /* ------------------------------------------------------------------------
  * Which path, and how much scratch.
@@ -172,10 +178,21 @@ conv_plan make_plan(const rn_conv_shape *s, int n, int h, int w)
     return p;
 }
 
+/* The 16-bit weights' place in the scratch, after col and dy' (64 floats
+ * of room to align it to 256 bytes), and the scratch's size with them.
+ * Always counted, so that switching the precision after the model sized
+ * its scratch still fits. */
+size_t im2col_half_weights_at(const rn_conv_shape *s, const conv_plan &p)
+{
+    const size_t at = (size_t)p.nb * p.ohw * (size_t)(p.kdim + s->cout);
+    return (at + 63) / 64 * 64;
+}
+
 size_t im2col_work_floats(const rn_conv_shape *s, int n, int h, int w)
 {
     const conv_plan p = make_plan(s, n, h, w);
-    return (size_t)p.nb * p.ohw * (size_t)(p.kdim + s->cout);
+    const size_t half_weights = ((size_t)s->cout * p.kdim + 1) / 2;
+    return im2col_half_weights_at(s, p) + half_weights;
 }
 
 /* col (kdim x nb*ohw, row r = (ci * k + ky) * k + kx, column b * ohw + oy *
@@ -184,31 +201,55 @@ size_t im2col_work_floats(const rn_conv_shape *s, int n, int h, int w)
  * consecutive threads write consecutive addresses and read input pixels
  * `stride` apart in one row: coalesced writes, mostly coalesced reads.
  * Positions in the padding are written as zeros. */
+/* A float as the GEMM's element type: itself, or (Part 3) the fp16 or bf16
+ * value, exact for inputs the model already rounded to it. */
+__device__ inline float as_elem(float v, float *)
+{
+    return v;
+}
+__device__ inline __half as_elem(float v, __half *)
+{
+    return __float2half_rn(v);
+}
+__device__ inline __nv_bfloat16 as_elem(float v, __nv_bfloat16 *)
+{
+    return __float2bfloat16_rn(v);
+}
+
+template <typename T>
 __global__ void im2col_kernel(int kdim, int cols, int cin, int h, int w, int k, int stride, int pad, int ow, int ohw,
-                              const float *__restrict__ x, float *__restrict__ col)
+                              const float *__restrict__ x, T *__restrict__ col)
 {
     for (int r = blockIdx.y; r < kdim; r += gridDim.y) {
         const int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
-        float *col_row = col + (size_t)r * cols;
+        T *col_row = col + (size_t)r * cols;
         for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += gridDim.x * blockDim.x) {
             const int b = j / ohw, pix = j - b * ohw;
             const int oy = pix / ow, ox = pix - oy * ow;
             const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
             float v = 0.0f;
             if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = x[(((size_t)b * cin + ci) * h + iy) * w + ix];
-            col_row[j] = v;
+            col_row[j] = as_elem(v, (T *)nullptr);
         }
     }
 }
 
+/* The weights as the 16-bit GEMM's A (Part 3). */
+template <typename T> __global__ void to_elem_kernel(size_t count, const float *__restrict__ src, T *__restrict__ dst)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = as_elem(src[i], (T *)nullptr);
+}
+
 /* dy' (cout x nb*ohw) from dy (nb x cout x ohw, NCHW): the rearrangement
  * that makes the batch's output gradient one matrix. */
-__global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__restrict__ dy, float *__restrict__ dyt)
+template <typename T>
+__global__ void gather_dy_kernel(int cout, int cols, int ohw, const float *__restrict__ dy, T *__restrict__ dyt)
 {
     for (int co = blockIdx.y; co < cout; co += gridDim.y) {
         for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += gridDim.x * blockDim.x) {
             const int b = j / ohw, pix = j - b * ohw;
-            dyt[(size_t)co * cols + j] = dy[((size_t)b * cout + co) * ohw + pix];
+            dyt[(size_t)co * cols + j] = as_elem(dy[((size_t)b * cout + co) * ohw + pix], (T *)nullptr);
         }
     }
 }
@@ -258,25 +299,89 @@ dim3 grid_rows_cols(int rows, int cols)
     return dim3(gx ? gx : 1u, gy ? gy : 1u);
 }
 
-void launch_im2col(const rn_conv_shape *s, const conv_plan &p, int nb, int h, int w, const float *x, float *col,
+template <typename T>
+void launch_im2col(const rn_conv_shape *s, const conv_plan &p, int nb, int h, int w, const float *x, T *col,
                    cudaStream_t st)
 {
     const int cols = nb * p.ohw;
-    im2col_kernel<<<grid_rows_cols(p.kdim, cols), RN_THREADS, 0, st>>>(p.kdim, cols, s->cin, h, w, s->k, s->stride,
-                                                                       s->pad, p.ow, p.ohw, x, col);
+    im2col_kernel<T><<<grid_rows_cols(p.kdim, cols), RN_THREADS, 0, st>>>(p.kdim, cols, s->cin, h, w, s->k, s->stride,
+                                                                          s->pad, p.ow, p.ohw, x, col);
     CUDA_CHECK_LAUNCH();
+}
+
+template <typename T> void launch_gather_dy(int cout, int cols, int ohw, const float *dy, T *dyt, cudaStream_t st)
+{
+    gather_dy_kernel<T><<<grid_rows_cols(cout, cols), RN_THREADS, 0, st>>>(cout, cols, ohw, dy, dyt);
+    CUDA_CHECK_LAUNCH();
+}
+
+/* ---- Part 3: the im2col path on 16-bit matrices ----------------------------
+ * The same products with col, dy' and W as fp16 or bf16 (T), read by
+ * tensor cores with fp32 sums, written as fp32: col and dy' take the first
+ * half of their fp32 places in the scratch, W its own place after them.
+ * dcol is fp32 (col2im sums it), over col's whole place once the dW
+ * product, queued first on the stream, has read col. */
+template <typename T>
+void im2col_forward_16(const rn_conv_shape *s, const conv_plan &p, int n, int h, int w, const float *x,
+                       const float *weight, float *y, float *work)
+{
+    const cudaStream_t st = rn_gpu_stream();
+    const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
+    const size_t nw = (size_t)s->cout * p.kdim;
+    T *col = (T *)work, *w16 = (T *)(work + im2col_half_weights_at(s, p));
+    to_elem_kernel<T><<<rn_grid_for(nw), RN_THREADS, 0, st>>>(nw, weight, w16);
+    CUDA_CHECK_LAUNCH();
+    const int bf16 = half_gemm == RN_BF16;
+    for (int b0 = 0; b0 < n; b0 += p.nb) {
+        const int nb = n - b0 < p.nb ? n - b0 : p.nb;
+        const int cols = nb * p.ohw;
+        launch_im2col<T>(s, p, nb, h, w, x + b0 * in_image, col, st);
+        cs_gemm_cublas_batched_16(0, 0, s->cout, p.ohw, p.kdim, 1.0f, w16, p.kdim, 0, col, cols, p.ohw, 0.0f,
+                                  y + b0 * out_image, p.ohw, (long long)out_image, nb, bf16, st);
+    }
+}
+
+template <typename T>
+void im2col_backward_16(const rn_conv_shape *s, const conv_plan &p, int n, int h, int w, const float *x,
+                        const float *weight, const float *dy, float *dx, float *dweight, float *work)
+{
+    const cudaStream_t st = rn_gpu_stream();
+    const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
+    const size_t nw = (size_t)s->cout * p.kdim;
+    float *dcol = work; /* kdim x cols floats, after col (its first half) was read */
+    T *col = (T *)work, *dyt = (T *)(work + (size_t)p.kdim * p.nb * p.ohw);
+    T *w16 = (T *)(work + im2col_half_weights_at(s, p));
+    to_elem_kernel<T><<<rn_grid_for(nw), RN_THREADS, 0, st>>>(nw, weight, w16);
+    CUDA_CHECK_LAUNCH();
+    const int bf16 = half_gemm == RN_BF16;
+    for (int b0 = 0; b0 < n; b0 += p.nb) {
+        const int nb = n - b0 < p.nb ? n - b0 : p.nb;
+        const int cols = nb * p.ohw;
+        launch_im2col<T>(s, p, nb, h, w, x + b0 * in_image, col, st);
+        launch_gather_dy<T>(s->cout, cols, p.ohw, dy + b0 * out_image, dyt, st);
+        cs_gemm_cublas_16(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols, b0 == 0 ? 0.0f : 1.0f, dweight,
+                          p.kdim, bf16, st);
+        if (dx == NULL) continue;
+        cs_gemm_cublas_16(1, 0, p.kdim, cols, s->cout, 1.0f, w16, p.kdim, dyt, cols, 0.0f, dcol, cols, bf16, st);
+        const int total = (int)((size_t)nb * in_image);
+        col2im_kernel<<<rn_grid_for((size_t)total), RN_THREADS, 0, st>>>(total, s->cin, h, w, s->k, s->stride, s->pad,
+                                                                         p.oh, p.ow, cols, dcol, dx + b0 * in_image);
+        CUDA_CHECK_LAUNCH();
+    }
 }
 
 void im2col_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
                     float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
+    if (half_gemm == RN_FP16) return im2col_forward_16<__half>(s, p, n, h, w, x, weight, y, work);
+    if (half_gemm == RN_BF16) return im2col_forward_16<__nv_bfloat16>(s, p, n, h, w, x, weight, y, work);
     const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
         const int cols = nb * p.ohw;
-        launch_im2col(s, p, nb, h, w, x + b0 * in_image, work, st);
+        launch_im2col<float>(s, p, nb, h, w, x + b0 * in_image, work, st);
         /* y_b (cout x ohw) = W (cout x kdim) col_b (kdim x ohw), for each
          * image b of the chunk in one launch: W is shared (stride 0), col_b
          * starts ohw columns after col_{b-1} within rows `cols` long, and
@@ -291,6 +396,8 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
                      float *dx, float *dweight, float *work)
 {
     const conv_plan p = make_plan(s, n, h, w);
+    if (half_gemm == RN_FP16) return im2col_backward_16<__half>(s, p, n, h, w, x, weight, dy, dx, dweight, work);
+    if (half_gemm == RN_BF16) return im2col_backward_16<__nv_bfloat16>(s, p, n, h, w, x, weight, dy, dx, dweight, work);
     const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
     float *col = work;                                 /* kdim x cols */
@@ -298,10 +405,8 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
         const int cols = nb * p.ohw;
-        launch_im2col(s, p, nb, h, w, x + b0 * in_image, col, st);
-        gather_dy_kernel<<<grid_rows_cols(s->cout, cols), RN_THREADS, 0, st>>>(s->cout, cols, p.ohw,
-                                                                               dy + b0 * out_image, dyt);
-        CUDA_CHECK_LAUNCH();
+        launch_im2col<float>(s, p, nb, h, w, x + b0 * in_image, col, st);
+        launch_gather_dy<float>(s->cout, cols, p.ohw, dy + b0 * out_image, dyt, st);
         /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
          * overwrites (beta 0, as the contract asks), later ones add. */
         (tensor_math ? cs_gemm_cublas_tf32 : cs_gemm_cublas)(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols,
@@ -611,7 +716,10 @@ const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
     (void)n;
     (void)h;
     (void)w;
-    return "im2col + cuBLAS";
+    return half_gemm == RN_FP16   ? "im2col + cuBLAS, fp16 matrices (tensor cores, fp32 sums)"
+           : half_gemm == RN_BF16 ? "im2col + cuBLAS, bf16 matrices (tensor cores, fp32 sums)"
+           : tensor_math          ? "im2col + cuBLAS, TF32 tensor cores"
+                                  : "im2col + cuBLAS";
 }
 
 void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
@@ -650,6 +758,7 @@ void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 void rn_gpu_conv_math(int precision)
 {
     tensor_math = precision != RN_FP32;
+    half_gemm = precision == RN_FP16 || precision == RN_BF16 ? precision : 0;
 }
 
 /* Frees cuDNN's handle and the plans' descriptors (rn_gpu_backend()'s

@@ -212,14 +212,14 @@ static const conv_case conv_cases[] = {
     {6, 5, 1, 2, 0, 3, 11, 7},
 };
 
-/* Part 3: inputs rounded to fp16 first (as the model rounds them under
- * fp16), for the tensor-core passes: TF32 holds them exactly, so the
- * products are exact and only the order of the fp32 sums differs. */
-static int round_inputs_fp16;
+/* Part 3: inputs rounded to fp16 or bf16 first (as the model rounds them),
+ * for the tensor-core passes: TF32 and the 16-bit GEMMs hold them exactly,
+ * so the products are exact and only the order of the fp32 sums differs. */
+static rn_precision round_inputs = RN_FP32;
 
 static void round_fp16(const float *x, size_t n)
 {
-    if (round_inputs_fp16) rn_round_to(n, x, (float *)x, RN_FP16);
+    if (round_inputs != RN_FP32) rn_round_to(n, x, (float *)x, round_inputs);
 }
 
 static void check_conv(const conv_case *c, const char *pass)
@@ -626,17 +626,22 @@ int main(void)
     setenv("RN_CONV", "im2col", 1);
     check_conv(&big_conv_case, "RN_CONV=im2col");
     unsetenv("RN_CONV");
-    /* Part 3's tensor cores (TF32 math) on fp16-rounded inputs, both paths. */
+    /* Part 3's tensor cores on fp16- and bf16-rounded inputs: the default
+     * path (cuDNN with TF32 allowed), then im2col on 16-bit matrices. */
     CHECK(gpu->conv_math != NULL);
-    gpu->conv_math(RN_FP16);
-    round_inputs_fp16 = 1;
-    CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "cuDNN") == NULL ||
-          strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "TF32") != NULL);
-    check_convs("tensor cores, fp16-rounded inputs");
-    setenv("RN_CONV", "im2col", 1);
-    check_convs("im2col, TF32 GEMMs, fp16-rounded inputs");
-    unsetenv("RN_CONV");
-    round_inputs_fp16 = 0;
+    const rn_precision lows[2] = {RN_FP16, RN_BF16};
+    for (int k = 0; k < 2; k++) {
+        gpu->conv_math(lows[k]);
+        round_inputs = lows[k];
+        CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "cuDNN") == NULL ||
+              strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "TF32") != NULL);
+        check_convs(lows[k] == RN_FP16 ? "tensor cores, fp16-rounded inputs" : "tensor cores, bf16-rounded inputs");
+        setenv("RN_CONV", "im2col", 1);
+        CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), rn_precision_name(lows[k])) != NULL);
+        check_convs(lows[k] == RN_FP16 ? "im2col, fp16 matrices" : "im2col, bf16 matrices");
+        unsetenv("RN_CONV");
+    }
+    round_inputs = RN_FP32;
     gpu->conv_math(RN_FP32);
     check_conv_no_images();
     check_device_zero(1000003);
