@@ -288,7 +288,7 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->x_slot[0] = m->x;
     m->labels_slot[0] = m->labels;
 
-    size_t max_act = 0, work = 0;
+    size_t max_act = 0, work = 0; /* max_act: the largest activation after the stem */
 #define TRACK(count)                              \
     do {                                          \
         if ((count) > max_act) max_act = (count); \
@@ -303,7 +303,6 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     size_t stem = n * 64 * m->stem_h * m->stem_w;
     saved_init(&m->stem_c, stem, "conv1 output");
     saved_init(&m->stem_a, stem, "bn1 + relu output");
-    TRACK(stem);
     NEED_WORK(m->conv1, img, img);
     m->pool_h = rn_out_size(m->stem_h, 3, 2, 1);
     m->pool_w = m->pool_h;
@@ -344,7 +343,10 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->dlogits = act(m, n * RN_CLASSES, "logit gradients");
     m->loss = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss");
     m->correct = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof(int32_t), "correct count");
-    for (int i = 0; i < 5; i++) m->grad[i] = act(m, max_act, "activation gradients and working buffers");
+    /* Three buffers hold the stem's activations (its backward needs three
+     * at once), two only what the blocks need (a quarter of that at 224). */
+    for (int i = 0; i < 5; i++)
+        m->grad[i] = act(m, i < 3 && stem > max_act ? stem : max_act, "activation gradients and working buffers");
     m->work_floats = work;
     m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
 #undef TRACK
@@ -710,18 +712,28 @@ void rn_model_backward(rn_model *m)
     be->region_end(r);
     float *dy = m->grad[0];
     for (int i = RN_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
-    /* dy: gradient of the maxpool output. */
-    float *d_stem = working(m, dy, NULL, NULL);
+    /* dy: gradient of the maxpool output. The stem's gradients need the
+     * three stem-sized buffers, grad[0..2]: d_stem and x are two of them
+     * that dy is not; dy's own buffer is free once the maxpool's backward
+     * has read it. */
+    float *big[3], *d_stem, *x, *third;
+    for (int i = 0, k = 0; i < 3; i++)
+        if (m->grad[i] != dy) big[k++] = m->grad[i];
+    d_stem = big[0];
+    x = big[1];
+    third = m->grad[0] != d_stem && m->grad[0] != x   ? m->grad[0]
+            : m->grad[1] != d_stem && m->grad[1] != x ? m->grad[1]
+                                                      : m->grad[2];
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
     r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
     lp_round(m, d_stem, stem); /* overlapping windows add */
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
-    be->relu_backward(stem, restore(m, &m->stem_a, stem, dy), d_stem, d_stem); /* dy is free now */
+    be->relu_backward(stem, restore(m, &m->stem_a, stem, x), d_stem, d_stem);
     be->region_end(r);
-    float *d_conv = working(m, d_stem, dy, NULL);
-    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, dy), d_stem, d_conv);
+    float *d_conv = x; /* stem_a is read: its buffer takes conv1's output gradient */
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, third), d_stem, d_conv);
     conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL); /* the image needs no gradient */
     if (m->fault == RN_FAULT_ONE_CHANNEL) {
         const rn_conv_layer *c = &m->blocks[RN_NBLOCKS - 1].conv2;

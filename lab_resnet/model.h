@@ -151,9 +151,10 @@ typedef struct {
     float *logits, *dlogits;
     float *loss;      /* one float: the batch loss (backend memory) */
     int32_t *correct; /* one int: correct predictions of the batch */
-    /* Five buffers, each the size of the largest activation: the
-     * activation gradients in the backward pass, and in the forward the
-     * working buffers (bn2's output, 16-bit activations in float). */
+    /* Five buffers: the activation gradients in the backward pass, and in
+     * the forward the working buffers (bn2's output, 16-bit activations in
+     * float). grad[0..2] are the stem's size (its backward needs three at
+     * once), grad[3..4] the largest activation after it. */
     float *grad[5];
     float *work; /* convolution scratch */
     /* Under fp16/bf16: the low-precision copy of the weights a convolution

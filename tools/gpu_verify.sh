@@ -149,6 +149,12 @@ if want cases; then
       check "lab_resnet baseline --precision $p (GPU)" "$LOGS/lab_${p}_quick.log" \
         $LR baseline --quick --device gpu --precision $p --no-plot --out /tmp/v_lr_$p
     done
+    # Part 3's step against PyTorch's CUDA autocast (fp16 needs it: PyTorch's
+    # CPU autocast is bf16 only), within 4 times PyTorch's own autocast error.
+    for p in fp16 bf16; do
+      check "lab_resnet check-step --precision $p vs PyTorch (GPU)" "$LOGS/lab_compare_gpu_$p.log" \
+        python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --precision $p --work /tmp/v_lr_cmp_$p
+    done
     # Part 3's ladder: tf32, fp16 on half tensors (host-read and device-side
     # skip), bf16; and both convolution paths.
     check "lab_resnet amp --quick (GPU)" "$LOGS/lab_amp_quick.log" \

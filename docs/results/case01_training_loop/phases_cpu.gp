@@ -4,7 +4,7 @@ if (!exists("cs_png")) cs_png = 'phases_cpu.png'
 set output cs_png
 set datafile missing "?"
 set title 'case01: where a training step''s time goes on the CPU'
-set ylabel '% of the bar''s time (its total above it, ms per step)'
+set ylabel '% of the bar''s total (the total above it, in ms per step)'
 set grid ytics
 set style data histograms
 set style histogram rowstacked

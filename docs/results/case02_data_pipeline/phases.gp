@@ -4,7 +4,7 @@ if (!exists("cs_png")) cs_png = 'phases.png'
 set output cs_png
 set datafile missing "?"
 set title 'Staged rungs: where the time goes (instrumented run)'
-set ylabel '% of the bar''s time (its total above it, seconds)'
+set ylabel '% of the bar''s total (the total above it, in seconds)'
 set grid ytics
 set style data histograms
 set style histogram rowstacked

@@ -4,7 +4,7 @@ if (!exists("cs_png")) cs_png = 'phases.png'
 set output cs_png
 set datafile missing "?"
 set title 'Where the time goes, by phase'
-set ylabel '% of the bar''s time (its total above it, ms per run)'
+set ylabel '% of the bar''s total (the total above it, in ms per run)'
 set grid ytics
 set style data histograms
 set style histogram rowstacked
