@@ -127,7 +127,7 @@ static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int 
         ips[k] = r->images_per_s;
         mib[k] = (double)r->peak_total / (1024.0 * 1024.0);
         speedup[k] = base / r->rung.timing.time.median;
-        snprintf(notes[0][k], sizeof notes[0][k], "%.0f", ips[k]);
+        snprintf(notes[0][k], sizeof notes[0][k], "%.3g", ips[k]);
         snprintf(notes[1][k], sizeof notes[1][k], "%.1f", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
         snprintf(notes[2][k], sizeof notes[2][k], "%.2fx", speedup[k]);
         for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
