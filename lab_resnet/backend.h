@@ -8,7 +8,8 @@
  * is host memory for the CPU backend and device memory for the GPU one.
  *
  * Conventions every backend keeps (the gradient checks rely on them):
- *  - backward functions OVERWRITE their outputs (dx, dweight, dgamma, ...);
+ *  - backward functions OVERWRITE their outputs (dx, dweight, dgamma, ...),
+ *    unless grad_accumulate is on (then the parameter gradients add up);
  *    where a tensor feeds two branches (a residual block's input) the
  *    model adds the two gradients with `add`;
  *  - dx may be NULL: that input needs no gradient (the image);
@@ -137,6 +138,13 @@ typedef struct rn_backend {
     void (*adam_skip)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                       float eps, const int32_t *state);
     void (*scaler_update)(float *scale, int32_t *state, double growth, double backoff, int interval);
+
+    /* Gradient accumulation (Part 4): while on, backward functions ADD the
+     * parameter gradients (dweight, dgamma, dbeta, dbias) to what those
+     * buffers hold, as PyTorch's .grad accumulates between zero_grad calls
+     * (beta = 1 in the GEMMs and cuDNN, += elsewhere); dx is still
+     * overwritten. Off (the default) restores overwriting. */
+    void (*grad_accumulate)(int on);
 
     /* Copies between host memory and the backend's memory (plain memcpy on
      * the CPU), and waiting for queued work (nothing on the CPU). */

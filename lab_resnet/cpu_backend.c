@@ -95,6 +95,7 @@ static const rn_backend cpu_backend = {
     .xent = rn_cpu_xent,
     .adam = rn_cpu_adam,
     .round_to = rn_cpu_round_to,
+    .grad_accumulate = rn_cpu_grad_accumulate,
     .pack = rn_cpu_pack,
     .unpack = rn_cpu_unpack,
     .scale = rn_cpu_scale,

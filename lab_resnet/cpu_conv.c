@@ -271,8 +271,11 @@ static void compact_weights(const rn_conv_shape *s, const conv_plan *p, const fl
     }
 }
 
+/* While accumulating, the computed taps add to dW and the others keep
+ * what they hold (their gradient is zero). */
 static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const float *dwlive, float *dweight)
 {
+    const int acc = rn_cpu_accumulate;
     const int k = s->k, cin = s->cin;
 #pragma omp parallel for schedule(static) if ((size_t)s->cout * cin * k * k > RN_PAR_MIN)
     for (int co = 0; co < s->cout; co++) {
@@ -282,7 +285,10 @@ static void expand_weight_grad(const rn_conv_shape *s, const conv_plan *p, const
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++) {
                     const int live = ky >= p->ky0 && ky < p->ky1 && kx >= p->kx0 && kx < p->kx1;
-                    dst[ky * k + kx] = live ? *src++ : 0.0f;
+                    if (acc)
+                        dst[ky * k + kx] += live ? *src++ : 0.0f;
+                    else
+                        dst[ky * k + kx] = live ? *src++ : 0.0f;
                 }
         }
     }
@@ -333,7 +339,7 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 
     if (n <= 0 || (!p.direct && p.kdim == 0)) {
         /* No images, or every tap reads padding: y did not depend on W or x. */
-        memset(dweight, 0, wsize * sizeof *dweight);
+        if (!rn_cpu_accumulate) memset(dweight, 0, wsize * sizeof *dweight);
         if (dx != NULL) memset(dx, 0, (size_t)(n > 0 ? n : 0) * x_img * sizeof *dx);
         return;
     }
@@ -342,7 +348,7 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         for (int i = 0; i < n; i++) {
             /* dW (cout x cin) += dy_n (cout x hw) * x_n^T (hw x cin) */
             gemm(0, 1, s->cout, s->cin, (int)p.ohw, dy + i * y_img, (int)p.ohw, x + i * x_img, (int)p.ohw,
-                 i == 0 ? 0.0f : 1.0f, dweight, s->cin);
+                 i == 0 && !rn_cpu_accumulate ? 0.0f : 1.0f, dweight, s->cin);
             /* dx_n (cin x hw) = W^T (cin x cout) * dy_n (cout x hw) */
             if (dx != NULL)
                 gemm(1, 0, s->cin, (int)p.ohw, s->cout, weight, s->cin, dy + i * y_img, (int)p.ohw, 0.0f,
@@ -371,7 +377,8 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         }
         /* dW (cout x kdim) += dy (cout x cols) * col^T (cols x kdim): the sum
          * over images is the GEMM's own reduction, across chunks beta = 1. */
-        gemm(0, 1, s->cout, p.kdim, cols, dyc, cols, sc.col, cols, n0 == 0 ? 0.0f : 1.0f, dwmat, p.kdim);
+        const int add = n0 > 0 || (rn_cpu_accumulate && !p.pruned); /* pruned: the compact dW is fresh */
+        gemm(0, 1, s->cout, p.kdim, cols, dyc, cols, sc.col, cols, add ? 1.0f : 0.0f, dwmat, p.kdim);
         if (dx != NULL) {
             /* dcol (kdim x cols) = W^T * dy, over col: it is no longer needed. */
             gemm(1, 0, p.kdim, cols, s->cout, wmat, p.kdim, dyc, cols, 0.0f, sc.col, cols);

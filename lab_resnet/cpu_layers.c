@@ -138,6 +138,19 @@ void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
  *   dbeta  = sum dy,   dgamma = sum dy * xhat,
  *   dx     = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma)
  * (the last two terms are the paths through the batch mean and variance). */
+int rn_cpu_accumulate;
+
+void rn_cpu_grad_accumulate(int on)
+{
+    rn_cpu_accumulate = on != 0;
+}
+
+/* A parameter gradient: overwritten, or added to while accumulating. */
+static inline void put_grad(float *g, float v)
+{
+    *g = rn_cpu_accumulate ? *g + v : v;
+}
+
 void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
@@ -151,8 +164,8 @@ void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma
             row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
         }
         const double sum_dy_xhat = sum_dy_xc * invstd;
-        dbeta[ch] = (float)sum_dy;
-        dgamma[ch] = (float)sum_dy_xhat;
+        put_grad(&dbeta[ch], (float)sum_dy);
+        put_grad(&dgamma[ch], (float)sum_dy_xhat);
         if (dx == NULL) continue;
         /* dx = a * dy + b * (x - mean) + d, constants per channel. */
         const double k = gamma[ch] * invstd;
@@ -366,13 +379,13 @@ void rn_cpu_linear_backward(int n, int in, int out, const float *x, const float 
 {
     const cs_gemm_backend be = cs_gemm_best_cpu();
     /* dW (out x in) = dy^T (out x n) * x (n x in) */
-    cs_gemm(be, 1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in);
+    cs_gemm(be, 1, 0, out, in, n, 1.0f, dy, out, x, in, rn_cpu_accumulate ? 1.0f : 0.0f, dweight, in);
     /* dx (n x in) = dy (n x out) * W (out x in) */
     if (dx != NULL) cs_gemm(be, 0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in);
     for (int o = 0; o < out; o++) {
         double s = 0.0;
         for (int i = 0; i < n; i++) s += dy[(size_t)i * out + o];
-        dbias[o] = (float)s;
+        put_grad(&dbias[o], (float)s);
     }
 }
 

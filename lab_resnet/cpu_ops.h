@@ -10,6 +10,10 @@
 
 #include "backend.h"
 
+/* Gradient accumulation (backend.h's grad_accumulate): 1 while on. */
+extern int rn_cpu_accumulate;
+void rn_cpu_grad_accumulate(int on);
+
 /* cpu_conv.c: im2col + the best common GEMM backend. */
 size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w);
 const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w);

@@ -248,6 +248,7 @@ void fill_table(void)
     table.round_to = rn_gpu_round_to;
     table.pack = rn_gpu_pack;
     table.conv_math = rn_gpu_conv_math;
+    table.grad_accumulate = rn_gpu_grad_accumulate;
     table.unpack = rn_gpu_unpack;
     table.scale = rn_gpu_scale;
     table.unscale_check = rn_gpu_unscale_check;

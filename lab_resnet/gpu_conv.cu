@@ -359,8 +359,8 @@ void im2col_backward_16(const rn_conv_shape *s, const conv_plan &p, int n, int h
         const int cols = nb * p.ohw;
         launch_im2col<T>(s, p, nb, h, w, x + b0 * in_image, col, st);
         launch_gather_dy<T>(s->cout, cols, p.ohw, dy + b0 * out_image, dyt, st);
-        cs_gemm_cublas_16(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols, b0 == 0 ? 0.0f : 1.0f, dweight,
-                          p.kdim, bf16, st);
+        const float beta = b0 == 0 && !rn_gpu_accumulating() ? 0.0f : 1.0f;
+        cs_gemm_cublas_16(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols, beta, dweight, p.kdim, bf16, st);
         if (dx == NULL) continue;
         cs_gemm_cublas_16(1, 0, p.kdim, cols, s->cout, 1.0f, w16, p.kdim, dyt, cols, 0.0f, dcol, cols, bf16, st);
         const int total = (int)((size_t)nb * in_image);
@@ -409,8 +409,9 @@ void im2col_backward(const rn_conv_shape *s, int n, int h, int w, const float *x
         launch_gather_dy<float>(s->cout, cols, p.ohw, dy + b0 * out_image, dyt, st);
         /* dW (cout x kdim) = dy' (cout x cols) col^T: the first chunk
          * overwrites (beta 0, as the contract asks), later ones add. */
+        const float beta = b0 == 0 && !rn_gpu_accumulating() ? 0.0f : 1.0f;
         (tensor_math ? cs_gemm_cublas_tf32 : cs_gemm_cublas)(0, 1, s->cout, p.kdim, cols, 1.0f, dyt, cols, col, cols,
-                                                             b0 == 0 ? 0.0f : 1.0f, dweight, p.kdim, st);
+                                                             beta, dweight, p.kdim, st);
         if (dx == NULL) continue;
         /* dcol (kdim x cols) = W^T dy', into col's memory: the dW product
          * above was enqueued first on the same stream, so it has read col
@@ -681,10 +682,11 @@ void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
-    /* beta 0: both results are overwritten, as the contract asks. */
+    /* beta 0: both results are overwritten, as the contract asks (dW's
+     * beta 1 while gradients accumulate). */
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd, p.bwd_filter, work,
-                                               p.work_bytes, &zero, p.wd, dweight));
+                                               p.work_bytes, rn_gpu_accumulating() ? &one : &zero, p.wd, dweight));
     if (dx != NULL) CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     if (dx != NULL)
         CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy, p.cd, p.bwd_data, work,
@@ -742,7 +744,7 @@ void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         /* No images: the weight had no effect, its gradient is zero (the
          * contract: backward functions overwrite their outputs). */
         const size_t wsize = (size_t)s->cout * s->cin * s->k * s->k;
-        CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, rn_gpu_stream()));
+        if (!rn_gpu_accumulating()) CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, rn_gpu_stream()));
         return;
     }
 #if RN_HAVE_CUDNN

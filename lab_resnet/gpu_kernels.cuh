@@ -67,6 +67,8 @@ void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
                  int32_t *correct);
 void rn_gpu_round_to(size_t count, const float *src, float *dst, int precision);
 void rn_gpu_conv_math(int precision);
+void rn_gpu_grad_accumulate(int on);
+int rn_gpu_accumulating(void);
 void rn_gpu_pack(size_t count, const float *src, uint16_t *dst, int precision);
 void rn_gpu_unpack(size_t count, const uint16_t *src, float *dst, int precision);
 void rn_gpu_scale(size_t count, float *x, float alpha);

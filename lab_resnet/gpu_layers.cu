@@ -171,7 +171,7 @@ __global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restr
 __global__ void __launch_bounds__(BN_THREADS)
     bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x, const float *__restrict__ gamma,
                        const float *__restrict__ save_mean, const float *__restrict__ save_invstd, const float *dy,
-                       float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta)
+                       float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta, int accumulate)
 {
     const int ch = blockIdx.x;
     const unsigned count = (unsigned)n * (unsigned)hw;
@@ -188,8 +188,8 @@ __global__ void __launch_bounds__(BN_THREADS)
     const float db = (float)sum_dy;
     const float dg = (float)(sum_dy_xmu * invstd);
     if (threadIdx.x == 0) {
-        dbeta[ch] = db;
-        dgamma[ch] = dg;
+        dbeta[ch] = accumulate ? dbeta[ch] + db : db;
+        dgamma[ch] = accumulate ? dgamma[ch] + dg : dg;
     }
     if (dx == NULL) return;
     const float k = gamma[ch] * invstd;
@@ -389,13 +389,14 @@ __global__ void add_bias_rows_kernel(size_t total, int out, const float *__restr
         y[i] += bias[i % (size_t)out];
 }
 
-__global__ void column_sum_kernel(int rows, int cols, const float *__restrict__ m, float *__restrict__ sums)
+__global__ void column_sum_kernel(int rows, int cols, const float *__restrict__ m, float *__restrict__ sums,
+                                  int accumulate)
 {
     const int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= cols) return;
     float s = 0.0f;
     for (int r = 0; r < rows; ++r) s += m[(size_t)r * cols + j];
-    sums[j] = s;
+    sums[j] = accumulate ? sums[j] + s : s;
 }
 
 /* ------------------------------------------------------------------------
@@ -584,13 +585,27 @@ void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
     CUDA_CHECK_LAUNCH();
 }
 
+/* Gradient accumulation (backend.h's grad_accumulate): read by every
+ * backward that writes a parameter gradient, here and in gpu_conv.cu. */
+static int accumulate_grads;
+
+void rn_gpu_grad_accumulate(int on)
+{
+    accumulate_grads = on != 0;
+}
+
+int rn_gpu_accumulating(void)
+{
+    return accumulate_grads;
+}
+
 void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_backward");
     bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, save_mean, save_invstd, dy, dx,
-                                                              dgamma, dbeta);
+                                                              dgamma, dbeta, rn_gpu_accumulating());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -675,10 +690,11 @@ void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float 
 {
     if (n <= 0 || out <= 0 || in <= 0) return;
     const cudaStream_t s = rn_gpu_stream();
-    cs_gemm_cublas(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweight, in, s);
+    const int acc = rn_gpu_accumulating();
+    cs_gemm_cublas(1, 0, out, in, n, 1.0f, dy, out, x, in, acc ? 1.0f : 0.0f, dweight, in, s);
     if (dx != NULL) cs_gemm_cublas(0, 0, n, in, out, 1.0f, dy, out, weight, in, 0.0f, dx, in, s);
     const unsigned blocks = (unsigned)((out + RN_THREADS - 1) / RN_THREADS);
-    column_sum_kernel<<<blocks, RN_THREADS, 0, s>>>(n, out, dy, dbias);
+    column_sum_kernel<<<blocks, RN_THREADS, 0, s>>>(n, out, dy, dbias, acc);
     CUDA_CHECK_LAUNCH();
 }
 

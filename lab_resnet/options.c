@@ -28,7 +28,8 @@ enum {
     OPT_PREFETCH,
     OPT_PERSISTENT,
     OPT_PIN,
-    OPT_PRECISION
+    OPT_PRECISION,
+    OPT_ACCUM
 };
 
 static const cs_case_option case_options[] = {
@@ -56,6 +57,9 @@ static const cs_case_option case_options[] = {
     [OPT_PRECISION] = {"precision", "P",
                        "fp32 (default), tf32 (GPU: TF32 tensor cores), fp16 (with GradScaler's loss scaling) or "
                        "bf16: autocast's numerics for baseline, profile and check-step"},
+    [OPT_ACCUM] = {"accum-steps", "K",
+                   "gradient accumulation: one optimizer step per K batches, the loss divided by K "
+                   "(1..1024; default 1; baseline)"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -120,6 +124,10 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_PERSISTENT: a->persistent = 1; break;
     case OPT_PIN: a->pin_memory = 1; break;
+    case OPT_ACCUM:
+        if (cs_parse_long("--accum-steps", arg, 1, 1024, &v)) return 2;
+        a->accum_steps = (int)v;
+        break;
     case OPT_PRECISION:
         if (rn_precision_parse(arg, &a->precision) != 0) {
             cs_error("--precision '%s': choose fp32, tf32, fp16 or bf16", arg);
@@ -166,7 +174,7 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     memset(a, 0, sizeof *a);
     if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
-    a->num_workers = -1, a->prefetch = 2;
+    a->num_workers = -1, a->prefetch = 2, a->accum_steps = 1;
     int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP;
     cs_cli_spec spec = {
         .prog = RN_PROG,

@@ -29,6 +29,7 @@ typedef struct {
     /* Data loading (Part 2): --num-workers (-1: not given), --prefetch-factor,
      * --persistent-workers, --pin-memory. */
     int num_workers, prefetch, persistent, pin_memory;
+    int accum_steps;            /* --accum-steps (Part 4): batches per optimizer step */
     rn_precision precision;     /* --precision (Part 3's numerics) */
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */

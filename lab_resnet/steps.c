@@ -216,6 +216,11 @@ int step4_baseline_epoch(rn_lab *lab)
     rn_grad_scaler scaler; /* fp16: PyTorch's GradScaler */
     rn_scaler_init(&scaler);
     if (a->precision == RN_FP16) o.scaler = &scaler;
+    o.accum_steps = a->accum_steps;
+    if (a->accum_steps > 1)
+        cs_say("  Gradient accumulation: %d batches of %d per optimizer step (an effective batch of %d); batch\n"
+               "  norm normalises each batch with its own statistics, so this is not one batch of %d.\n",
+               a->accum_steps, a->batch, a->accum_steps * a->batch, a->accum_steps * a->batch);
     int rc = rn_train_epoch(&lab->m, &lab->ld, 0, &o, &lab->res);
     rn_workers_destroy(workers);
     if (o.scaler)

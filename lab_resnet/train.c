@@ -173,20 +173,30 @@ static void feed_copied(feed *f, rn_model *m, int b)
 
 /* One training step on the model's input: forward, loss, backward, Adam,
  * each between two marks (device time on a GPU, no wait). With a scaler
- * (fp16) the loss gradient is scaled and the step skipped on overflow. */
-static void train_step(rn_model *m, rn_grad_scaler *scaler, int device_skip)
+ * (fp16) the loss gradient is scaled and the step skipped on overflow.
+ * With gradient accumulation (Part 4), micro-batch `micro` of a group of
+ * `accum`: the loss divided by accum, the gradients added to the group's
+ * (from its second micro-batch), the optimizer only after its last. */
+static void train_step(rn_model *m, rn_grad_scaler *scaler, int device_skip, int micro, int accum)
 {
     const rn_backend *be = m->be;
     be->mark(0);
     rn_model_forward(m, 1);
     rn_model_loss(m);
+    if (accum > 1) be->scale((size_t)m->batch * RN_CLASSES, m->dlogits, 1.0f / (float)accum);
     if (scaler && device_skip)
         rn_amp_scale_loss_device(m, scaler);
     else if (scaler)
         rn_amp_scale_loss(m, scaler);
     be->mark(1);
+    if (be->grad_accumulate) be->grad_accumulate(micro > 0);
     rn_model_backward(m);
+    if (be->grad_accumulate) be->grad_accumulate(0);
     be->mark(2);
+    if (micro + 1 < accum) {
+        be->mark(3); /* no optimizer step until the group's last micro-batch */
+        return;
+    }
     if (scaler && device_skip)
         rn_amp_step_device(m, scaler);
     else if (scaler)
@@ -261,7 +271,8 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         double t0 = cs_now(), copy;
         int n = feed_batch(&f, m, b, &copy);
         if (b == 0) r->first_batch_s = cs_now() - t_epoch;
-        train_step(m, o->scaler, o->device_skip);
+        const int accum = o->accum_steps > 1 ? o->accum_steps : 1;
+        train_step(m, o->scaler, o->device_skip, b % accum, accum);
         feed_ahead(&f, m, b);
         /* The lab's loop reads loss.item() every step: a sync. */
         float loss;

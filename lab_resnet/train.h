@@ -23,6 +23,11 @@ typedef struct {
      * device (rn_amp_step_device), the host reads none of them per step. */
     struct rn_grad_scaler_s *scaler;
     int device_skip;
+    /* Part 4: gradient accumulation over groups of accum_steps batches
+     * (0 or 1: none): each batch's loss divided by it, the gradients added,
+     * one optimizer (and scaler) step per group; a trailing group shorter
+     * than accum_steps takes no step, as the lab's loop does. */
+    int accum_steps;
 } rn_train_opts;
 
 /* Where a step's time goes, as the lab's Part 1 chart splits it. */

@@ -83,6 +83,12 @@ rn_test(amp_bad_precision --code 2 --stderr-lines 1 --stderr "amp runs every pre
 rn_test(amp_bad_variant --code 2 --stderr-lines 1 --stderr "fp8"
   -- ${LR} amp --variant fp8 --out ${T}/ampbad)
 
+# Part 4's gradient accumulation in Part 1's epoch: the loss still falls.
+rn_test(baseline_accum --rm ${T}/accum --code 0 --stdout "Gradient accumulation: 2 batches of 32 per optimizer step"
+  --stdout "loss went from .*PASS" -- ${LR} baseline --quick --device cpu --accum-steps 2 --no-plot --out ${T}/accum)
+rn_test(bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: 0 is out of range"
+  -- ${LR} baseline --accum-steps 0 --out ${T}/badaccum)
+
 # The baseline's epoch behind workers (Part 2's loader in Part 1's run).
 rn_test(baseline_workers --rm ${T}/bw --code 0 --stdout "loaded by 2 worker" --stdout "loss went from .*PASS"
   -- ${LR} baseline --quick --device cpu --num-workers 2 --persistent-workers --no-plot --out ${T}/bw)

@@ -38,6 +38,7 @@ static int last_out_kept_exactly(const rn_model *m)
     float *unpacked = malloc(out->count * sizeof(float));
     rn_unpack(out->count, out->bits, unpacked, m->precision);
     int same = memcmp(unpacked, out->f, out->count * sizeof(float)) == 0;
+    free(unpacked);
     return same;
 }
 

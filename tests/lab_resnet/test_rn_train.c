@@ -54,6 +54,47 @@ static void whole_model_gradcheck(rn_model *m, rn_loader *ld)
     free(images);
 }
 
+/* Gradient accumulation in the loop (rn_train_opts.accum_steps): 5 batches
+ * in groups of 2 take 2 optimizer steps (the trailing batch none), and give
+ * the weights of the same steps taken by hand: each batch's loss gradient
+ * divided by 2, the group's two backward passes added, then Adam. */
+static void test_accumulation(rn_loader *ld)
+{
+    rn_model a, b;
+    rn_model_init(&a, rn_cpu_backend(), 5);
+    rn_model_init(&b, rn_cpu_backend(), 5);
+    rn_model_prepare(&a, 8, 32);
+    rn_model_prepare(&b, 8, 32);
+    rn_train_opts o = {.batches = 5, .accum_steps = 2};
+    rn_train_result r;
+    CHECK(rn_train_epoch(&a, ld, 0, &o, &r) == 0);
+    rn_train_result_free(&r);
+
+    float images[8 * 3 * 32 * 32];
+    int32_t labels[8];
+    rn_loader_start_epoch(ld, 0);
+    for (int i = 0; i < 5; i++) {
+        rn_loader_get(ld, i, images, labels);
+        rn_model_set_batch(&b, images, labels);
+        rn_model_forward(&b, 1);
+        rn_model_loss(&b);
+        b.be->scale(8 * RN_CLASSES, b.dlogits, 0.5f);
+        b.be->grad_accumulate(i % 2 == 1);
+        rn_model_backward(&b);
+        b.be->grad_accumulate(0);
+        if (i % 2 == 1) rn_model_adam_step(&b);
+    }
+    int same = 1;
+    for (int i = 0; i < a.nparams; i++)
+        same &= memcmp(a.params[i].data, b.params[i].data, a.params[i].count * sizeof(float)) == 0;
+    printf("accumulation: %d optimizer steps for 5 batches in groups of 2; the weights as by hand: %s\n", a.adam_t,
+           same ? "identical" : "DIFFERENT");
+    CHECK(a.adam_t == 2 && b.adam_t == 2);
+    CHECK(same);
+    rn_model_free(&a);
+    rn_model_free(&b);
+}
+
 int main(void)
 {
     const rn_backend *be = rn_cpu_backend();
@@ -75,6 +116,7 @@ int main(void)
     CHECK(rn_loader_init(&ld, &d, 8, 32, 0, 3) == 0); /* no augmentation: fit the 64 images */
 
     whole_model_gradcheck(&m, &ld);
+    test_accumulation(&ld);
     /* Evaluation at another size than the prepared one has no accuracy. */
     CHECK(isnan(rn_evaluate(&m, &d, 64, 1)));
     double acc = rn_evaluate(&m, &d, 32, 2);
