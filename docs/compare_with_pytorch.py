@@ -69,19 +69,23 @@ def run(cmd, what):
     return None
 
 
-def torch_step(model, data, batch, dtype, autocast=None):
+def torch_step(model, data, batch, dtype, autocast=None, accum=1):
     """PyTorch's step on the same records, the same way, as check-step's rows.
     autocast: None, or (device, torch dtype): the step under torch.autocast
     on that device, fp16's loss scaled by 2^16 and the gradients unscaled
-    (GradScaler's first step, as check-step --precision fp16 does)."""
+    (GradScaler's first step, as check-step --precision fp16 does).
+    accum: gradient accumulation, as the lab's loop does it: `accum`
+    micro-batches of `batch`, each (loss / accum).backward() into the same
+    .grad; the loss is the mean of theirs, the logits every image's."""
     import contextlib
     import torch
+    total = batch * accum
     with open(os.path.join(data, "data_batch_1.bin"), "rb") as f:
-        raw = f.read(batch * 3073)
+        raw = f.read(total * 3073)
     device = autocast[0] if autocast else "cpu"
-    rec = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(batch, 3073)
+    rec = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(total, 3073)
     y = rec[:, 0].long().to(device)
-    x = rec[:, 1:].to(dtype).div(255.0).view(batch, 3, 32, 32)
+    x = rec[:, 1:].to(dtype).div(255.0).view(total, 3, 32, 32)
     x = (x - torch.tensor(MEAN, dtype=dtype).view(1, 3, 1, 1)) / torch.tensor(STD, dtype=dtype).view(1, 3, 1, 1)
     x = x.to(device)
     model = model.to(dtype).to(device)
@@ -91,11 +95,18 @@ def torch_step(model, data, batch, dtype, autocast=None):
     scale = 65536.0 if autocast and autocast[1] == torch.float16 else 1.0
     while True:
         model.zero_grad(set_to_none=True)
-        cast = torch.autocast(device_type=device, dtype=autocast[1]) if autocast else contextlib.nullcontext()
-        with cast:
-            logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits, y)
-        (loss * scale).backward()
+        parts, losses = [], []
+        for j in range(accum):
+            xj, yj = x[j * batch:(j + 1) * batch], y[j * batch:(j + 1) * batch]
+            cast = torch.autocast(device_type=device, dtype=autocast[1]) if autocast else contextlib.nullcontext()
+            with cast:
+                out = model(xj)
+                loss_j = torch.nn.functional.cross_entropy(out, yj)
+            (loss_j * scale / accum).backward()
+            parts.append(out.detach())
+            losses.append(loss_j.item())
+        logits = torch.cat(parts)
+        loss_value = sum(losses) / accum
         finite = all(torch.isfinite(prm.grad).all() for prm in model.parameters())
         if scale == 1.0 or finite or scale < 1.0:
             break
@@ -104,8 +115,8 @@ def torch_step(model, data, batch, dtype, autocast=None):
         for prm in model.parameters():
             prm.grad.mul_(1.0 / scale)
     logits = logits.float().cpu()
-    step = {"loss": loss.item(), "logit": {}, "grad_norm": {}, "grad_proj": {}, "grad": {}}
-    for i in range(batch):
+    step = {"loss": loss_value, "logit": {}, "grad_norm": {}, "grad_proj": {}, "grad": {}}
+    for i in range(total):
         for k in range(logits.shape[1]):
             step["logit"][f"{i}:{k}"] = logits[i, k].item()
     for name, prm in model.named_parameters():
@@ -139,7 +150,7 @@ def widen_for_conditioning(tol, step32, ref):
     return 4 * own
 
 
-def autocast_tolerance(model, data, batch, precision, ref):
+def autocast_tolerance(model, data, batch, precision, ref, accum=1):
     """PyTorch's own autocast step against its float64 one: low precision
     moves the step by this much whoever computes it, so the lab's is judged
     against 4 times it. bf16 runs on the CPU (torch.autocast("cpu")); fp16
@@ -150,7 +161,7 @@ def autocast_tolerance(model, data, batch, precision, ref):
     if device == "cuda" and not torch.cuda.is_available():
         print("skipped: PyTorch's fp16 autocast needs a CUDA device (its CPU autocast is bf16 only)", file=sys.stderr)
         return 77
-    own_step = torch_step(model, data, batch, torch.float32, autocast=(device, dtype))
+    own_step = torch_step(model, data, batch, torch.float32, autocast=(device, dtype), accum=accum)
     own = {key: v[0] for key, v in check_step_csv.compare(own_step, ref).items() if key != "missing"}
     print(f"PyTorch's own {precision} autocast step ({device}) against its float64 one: " +
           ", ".join(f"{key} {v:.2e}" for key, v in own.items()) + "; each measure's tolerance is 4 times its own")
@@ -172,6 +183,8 @@ def parse_args():
     p.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
                    help="check-step's numerics; fp16/bf16 are judged, measure by measure, against 4 times "
                         "PyTorch's own autocast error")
+    p.add_argument("--accum-steps", type=int, default=1,
+                   help="gradient accumulation: that many micro-batches of --batch, their gradients added")
     p.add_argument("--work", help="folder for the files (default: a temporary one)")
     args = p.parse_args()
     if args.golden:
@@ -209,7 +222,8 @@ def main():
     weights = os.path.join(work, "weights.safetensors")
     out_csv = os.path.join(work, "check_step.csv")
     cmd = [args.lab, "check-step", "--data", data, "--batch", str(args.batch), "--out", out_csv,
-           "--device", args.device, "--seed", str(args.seed), "--precision", args.precision]
+           "--device", args.device, "--seed", str(args.seed), "--precision", args.precision,
+           "--accum-steps", str(args.accum_steps)]
     model = None
     if args.init == "torch":
         import torch
@@ -234,19 +248,22 @@ def main():
             model = torchvision.models.resnet18(num_classes=10)
             model.load_state_dict(export.load_safetensors(weights))
         model32 = copy.deepcopy(model)
-        ref, ref_name = torch_step(model, data, args.batch, getattr(torch, args.dtype)), f"PyTorch ({args.dtype})"
+        ref = torch_step(model, data, args.batch, getattr(torch, args.dtype), accum=args.accum_steps)
+        ref_name = f"PyTorch ({args.dtype})"
         if args.write_golden:
             check_step_csv.write(args.write_golden, ref)
             print(f"wrote {args.write_golden}")
         if args.precision != "fp32":
-            got = autocast_tolerance(model32, data, args.batch, args.precision, ref)
+            got = autocast_tolerance(model32, data, args.batch, args.precision, ref, args.accum_steps)
             if isinstance(got, int):
                 return got
             tol = got
         elif args.dtype == "float64":
-            tol = widen_for_conditioning(tol, torch_step(model32, data, args.batch, torch.float32), ref)
+            own32 = torch_step(model32, data, args.batch, torch.float32, accum=args.accum_steps)
+            tol = widen_for_conditioning(tol, own32, ref)
     ok = check_step_csv.report(check_step_csv.compare(lab, ref), tol, f"lab_resnet ({args.device})", ref_name)
-    print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch}, seed {args.seed}, {args.init} init; files in {work})")
+    accum = f", {args.accum_steps} micro-batches accumulated" if args.accum_steps > 1 else ""
+    print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch}{accum}, seed {args.seed}, {args.init} init; files in {work})")
     return 0 if ok else 1
 
 

@@ -4,10 +4,14 @@
  *
  * The step: the first `batch` records of DIR/data_batch_1.bin (no
  * augmentation, 32x32, Normalize only), forward in training mode, loss,
- * backward; no optimizer step. The CSV's rows are "kind,name,value":
+ * backward; no optimizer step. With gradient accumulation (--accum-steps
+ * K), K micro-batches of `batch` from the first K x batch records, each
+ * loss gradient divided by K and the gradients added. The CSV's rows are
+ * "kind,name,value":
  *
- *   loss,,L                 the batch's mean cross-entropy
- *   logit,i:k,v             the logits, image i, class k
+ *   loss,,L                 the batch's mean cross-entropy (with K: the
+ *                           mean of the micro-batches')
+ *   logit,i:k,v             the logits, image i (of all K x batch), class k
  *   grad_norm,T,v           the L2 norm of tensor T's gradient (every
  *                           trainable tensor, torchvision's names)
  *   grad_proj,T,v           sum_i g_i * r_i over T's gradient in PyTorch's
@@ -30,6 +34,6 @@ double rn_proj_weight(size_t i);
 
 /* Runs the step on `m` and writes the CSV (through a temporary file).
  * Returns 0 or an exit code (2: the data; 3: the CSV could not be written). */
-int rn_check_step(rn_model *m, const char *data_dir, int batch, const char *out_csv);
+int rn_check_step(rn_model *m, const char *data_dir, int batch, int accum, const char *out_csv);
 
 #endif

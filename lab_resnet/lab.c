@@ -81,7 +81,7 @@ int rn_lab_check_step(rn_lab *lab)
     if (a->default_csv && cs_mkdir_p(a->opt.out_dir) != 0) return 3;
     /* --save: the weights the step starts from, for a tool to load. */
     if (a->save && rn_model_save(&lab->m, a->save) != 0) return 3;
-    int rc = rn_check_step(&lab->m, a->data_dir, a->batch, a->csv_path);
+    int rc = rn_check_step(&lab->m, a->data_dir, a->batch, a->accum_steps, a->csv_path);
     if (rc == 0 && !a->opt.brief)
         cs_say("wrote %s (loss, logits, gradient norms and projections, the gradients of fc and the batch norms)\n",
                a->csv_path);

@@ -154,6 +154,13 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py)
             --init lab --batch 8 --seed 1 --work ${T}/compare_gpu)
   set_tests_properties(lab_resnet.compare_with_pytorch_gpu PROPERTIES LABELS "lab_resnet;gpu"
                        TIMEOUT 600 SKIP_RETURN_CODE 77)
+  # Part 4: check-step --accum-steps 3 (three micro-batches of 8, their
+  # gradients added) against PyTorch's three (loss / 3).backward() calls.
+  add_test(NAME lab_resnet.compare_with_pytorch_accum
+    COMMAND ${CS_PYTHON_TORCH} ${CMAKE_SOURCE_DIR}/docs/compare_with_pytorch.py --lab ${LR} --device cpu
+            --batch 8 --seed 1 --accum-steps 3 --work ${T}/compare_accum)
+  set_tests_properties(lab_resnet.compare_with_pytorch_accum PROPERTIES LABELS "lab_resnet" TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
 endif()
 
 # Part 3's GradScaler against PyTorch's own on the same found-inf sequence
