@@ -40,7 +40,8 @@ static int build_model(rn_lab *lab)
     rn_model_init(&lab->m, lab->be, a->opt.seed);
     lab->have_model = 1;
     lab->m.lr = (float)a->lr;
-    rn_model_set_precision(&lab->m, a->precision); /* first: the activations are laid out for it */
+    rn_model_set_precision(&lab->m, a->precision); /* first: the activations are laid out for them */
+    rn_model_set_checkpoint(&lab->m, a->checkpoint);
     rn_model_prepare(&lab->m, a->batch, a->img);
     return a->weights ? rn_model_load(&lab->m, a->weights, a->opt.seed) : 0;
 }

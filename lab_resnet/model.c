@@ -208,6 +208,7 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
         [RN_REGION_FWD_BWD_LOSS] = "fwd+bwd loss",
         [RN_REGION_ADAM] = "adam",
         [RN_REGION_STORAGE] = "16-bit storage",
+        [RN_REGION_RECOMPUTE] = "checkpoint recompute",
     };
     for (int i = 0; i < RN_NREGIONS; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
 }
@@ -225,6 +226,7 @@ static void saved_init(rn_saved *s, size_t count, const char *what)
     s->bits = NULL;
     s->count = count;
     s->what = what;
+    s->shared = 0;
 }
 
 /* Every activation the backward reads again, in the order of the forward. */
@@ -254,26 +256,96 @@ size_t rn_model_saved_count(const rn_model *m)
     return n;
 }
 
+/* Checkpointing's segments: 0 is the stem (its output the max pool's),
+ * 1 to 4 are layer1 to layer4 (two blocks each, their output the second
+ * block's). The activations inside segment `seg`, in list (returns how many). */
+static int segment_inner(rn_model *m, int seg, rn_saved **list)
+{
+    int k = 0;
+    if (seg == 0) {
+        list[k++] = &m->stem_c;
+        list[k++] = &m->stem_a;
+        return k;
+    }
+    for (int i = 2 * (seg - 1); i < 2 * seg; i++) {
+        rn_block *b = &m->blocks[i];
+        list[k++] = &b->c1;
+        list[k++] = &b->a1;
+        list[k++] = &b->c2;
+        if (b->has_downsample) list[k++] = &b->ds_c;
+        if (i == 2 * (seg - 1)) list[k++] = &b->out; /* the first block's output is inside */
+    }
+    return k;
+}
+
+#define RN_SEGMENTS 5
+
+/* Checkpointing: each segment's inner activations at offsets from the start
+ * of one region (64-byte aligned each), the region as large as the largest
+ * segment's need; esz bytes per value. */
+static void lay_out_segments(rn_model *m, size_t esz)
+{
+    size_t region = 0;
+    for (int seg = 0; seg < RN_SEGMENTS; seg++) {
+        rn_saved *list[12];
+        int k = segment_inner(m, seg, list);
+        size_t at = 0;
+        for (int i = 0; i < k; i++) at += (list[i]->count * esz + 63) / 64 * 64;
+        if (at > region) region = at;
+    }
+    m->ckpt_region = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, region, "checkpointed segments' activations");
+    for (int seg = 0; seg < RN_SEGMENTS; seg++) {
+        rn_saved *list[12];
+        int k = segment_inner(m, seg, list);
+        size_t at = 0;
+        for (int i = 0; i < k; i++) {
+            void *p = (char *)m->ckpt_region + at;
+            list[i]->shared = 1;
+            if (esz == sizeof(float))
+                list[i]->f = p;
+            else
+                list[i]->bits = p;
+            at += (list[i]->count * esz + 63) / 64 * 64;
+        }
+    }
+}
+
 /* The saved activations' storage for the model's precision: a float buffer
  * each in fp32; 16 bits each under fp16/bf16 (their float values then live
- * in the working buffers). Whatever they had before is given back. */
+ * in the working buffers); under checkpointing the segments' inner ones in
+ * the shared region. Whatever they had before is given back. */
 static void lay_out_saved(rn_model *m)
 {
     rn_saved *list[3 + 5 * RN_NBLOCKS];
     int k = saved_list(m, list);
+    if (m->ckpt_region) rn_arena_release(m->arena, m->ckpt_region);
+    m->ckpt_region = NULL;
     for (int i = 0; i < k; i++) {
         rn_saved *s = list[i];
-        if (s->bits)
+        if (!s->shared && s->bits)
             rn_arena_release(m->arena, s->bits);
-        else if (s->f)
+        else if (!s->shared && s->f)
             rn_arena_release(m->arena, s->f);
         s->f = NULL;
         s->bits = NULL;
+        s->shared = 0;
+    }
+    const size_t esz = m->precision == RN_FP32 ? sizeof(float) : sizeof(uint16_t);
+    if (m->checkpoint) lay_out_segments(m, esz);
+    for (int i = 0; i < k; i++) {
+        rn_saved *s = list[i];
+        if (s->shared) continue;
         if (m->precision == RN_FP32)
             s->f = act(m, s->count, s->what);
         else
             s->bits = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, s->count * sizeof(uint16_t), s->what);
     }
+}
+
+void rn_model_set_checkpoint(rn_model *m, int on)
+{
+    m->checkpoint = on != 0;
+    if (m->capacity > 0) lay_out_saved(m);
 }
 
 void rn_model_prepare(rn_model *m, int batch, int img)
@@ -454,9 +526,11 @@ static const float *weights_of(const rn_model *m, const rn_param *p, float *into
  * five working buffers, free at that point of the pass. */
 static float *working(const rn_model *m, const float *busy1, const float *busy2, const float *busy3)
 {
-    for (int i = 0; i < 5; i++)
-        if (m->grad[i] != busy1 && m->grad[i] != busy2 && m->grad[i] != busy3) return m->grad[i];
-    return NULL; /* not reached: at most three are busy */
+    for (int i = 0; i < 5; i++) {
+        const float *g = m->grad[i];
+        if (g != busy1 && g != busy2 && g != busy3 && g != m->protect) return m->grad[i];
+    }
+    return NULL; /* not reached: at most four are busy (a checkpoint's recompute protects one) */
 }
 
 /* Where a layer writes a saved activation: its own buffer in fp32, else
@@ -507,9 +581,12 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
 {
     int r = m->be->region_begin(b->fwd);
     if (train) {
+        /* A checkpoint's recompute: the same batch statistics again, the
+         * running ones left as they are (momentum 0 keeps them exactly). */
+        float momentum = m->recomputing ? 0.0f : m->bn_momentum;
         m->be->bn_forward_train(m->batch, b->c, hw, x, b->weight->data, b->bias->data, y, b->save_mean, b->save_invstd,
-                                b->running_mean->data, b->running_var->data, m->bn_momentum, m->bn_eps);
-        b->num_batches_tracked++;
+                                b->running_mean->data, b->running_var->data, momentum, m->bn_eps);
+        if (!m->recomputing) b->num_batches_tracked++;
     } else {
         m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data, b->running_mean->data,
                                b->running_var->data, m->bn_eps, y);
@@ -558,26 +635,36 @@ static void block_forward(rn_model *m, rn_block *b, int train)
     relu_keep(m, b->relu_fwd, &b->out, o);
 }
 
+/* conv1, bn1, relu, max pool. The stem's two activations take two of the
+ * three stem-sized working buffers (grad[0..2], the first ones working()
+ * finds), the max pool's output any other. */
+static void stem_forward(rn_model *m, int train)
+{
+    const rn_backend *be = m->be;
+    size_t n = (size_t)m->batch;
+    int stem_hw = m->stem_h * m->stem_w;
+    hold(m, &m->stem_c, working(m, NULL, NULL, NULL));
+    conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
+    hold(m, &m->stem_a, working(m, m->stem_c.f, NULL, NULL));
+    bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
+    relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, n * 64 * stem_hw);
+    int r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
+    hold(m, &m->pool, working(m, m->stem_c.f, m->stem_a.f, NULL));
+    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a.f, m->pool.f, m->pool_argmax);
+    keep(m, &m->pool, n * 64 * m->pool_h * m->pool_w);
+    be->region_end(r);
+}
+
 void rn_model_forward(rn_model *m, int train)
 {
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
     lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
-    int stem_hw = m->stem_h * m->stem_w;
-    hold(m, &m->stem_c, m->grad[0]);
-    conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
-    hold(m, &m->stem_a, m->grad[1]);
-    bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
-    relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, n * 64 * stem_hw);
-    int r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
-    hold(m, &m->pool, m->grad[2]);
-    be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a.f, m->pool.f, m->pool_argmax);
-    keep(m, &m->pool, n * 64 * m->pool_h * m->pool_w);
-    be->region_end(r);
+    stem_forward(m, train);
     for (int i = 0; i < RN_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
     const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
-    r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
+    int r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
     be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out.f, m->gap);
     lp_round(m, m->gap, n * 512);
     be->region_end(r);
@@ -670,6 +757,31 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
     return dx_main;
 }
 
+/* Checkpointing: segment `seg`'s forward again (the stem, or layer seg's
+ * two blocks) from its input, while `dy`, the gradient of its output,
+ * waits in a working buffer no layer may take. Its inner activations are
+ * back in the shared region for its backward. */
+static void recompute_segment(rn_model *m, int seg, const float *dy)
+{
+    const rn_backend *be = m->be;
+    int r = be->region_begin(m->region_names[RN_REGION_RECOMPUTE]);
+    m->protect = dy;
+    m->recomputing = 1;
+    if (seg == 0) {
+        stem_forward(m, 1);
+    } else {
+        rn_block *first = &m->blocks[2 * (seg - 1)];
+        /* Under 16-bit storage the input is in 16 bits only: widen it. */
+        size_t in_count = (size_t)m->batch * first->cin * first->h_in * first->w_in;
+        if (first->in->bits) restore(m, first->in, in_count, working(m, NULL, NULL, NULL));
+        block_forward(m, first, 1);
+        block_forward(m, first + 1, 1);
+    }
+    m->recomputing = 0;
+    m->protect = NULL;
+    be->region_end(r);
+}
+
 /* The injected faults' zeros (see rn_fault): slow, and only then. */
 static void zero_on_backend(const rn_model *m, float *p, size_t count)
 {
@@ -711,7 +823,13 @@ void rn_model_backward(rn_model *m)
     lp_round(m, m->grad[0], n * 512 * last->h_out * last->w_out);
     be->region_end(r);
     float *dy = m->grad[0];
-    for (int i = RN_NBLOCKS - 1; i >= 0; i--) dy = block_backward(m, &m->blocks[i], dy);
+    for (int i = RN_NBLOCKS - 1; i >= 0; i--) {
+        /* layer4's activations are still in the region from the forward:
+         * the segments before it are run again. */
+        if (m->checkpoint && i % 2 == 1 && i < RN_NBLOCKS - 1) recompute_segment(m, i / 2 + 1, dy);
+        dy = block_backward(m, &m->blocks[i], dy);
+    }
+    if (m->checkpoint) recompute_segment(m, 0, dy);
     /* dy: gradient of the maxpool output. The stem's gradients need the
      * three stem-sized buffers, grad[0..2]: d_stem and x are two of them
      * that dy is not; dy's own buffer is free once the maxpool's backward

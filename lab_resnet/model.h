@@ -48,6 +48,7 @@ typedef enum {
     RN_REGION_FWD_BWD_LOSS,  /* "fwd+bwd loss" */
     RN_REGION_ADAM,          /* "adam" */
     RN_REGION_STORAGE,       /* "16-bit storage": saved activations packed and unpacked (Part 3) */
+    RN_REGION_RECOMPUTE,     /* "checkpoint recompute": a segment's forward again in the backward (Part 4) */
     RN_NREGIONS
 } rn_region;
 
@@ -85,6 +86,7 @@ typedef struct {
     uint16_t *bits;
     size_t count; /* elements for the prepared batch */
     const char *what;
+    int shared; /* its storage is in the checkpoint region (Part 4), not its own */
 } rn_saved;
 
 typedef struct {
@@ -132,6 +134,15 @@ typedef struct {
     rn_fault fault;
     rn_precision precision; /* the tensors': fp32, or autocast's fp16/bf16 (precision.h) */
     rn_precision math;      /* what was asked: the same, or tf32 (fp32 tensors, TF32 convolutions) */
+    /* Gradient checkpointing (Part 4, rn_model_set_checkpoint): the
+     * segments' inner activations share one region, and the backward runs
+     * each segment's forward again before its backward; `protect` is the
+     * working buffer that holds the gradient meanwhile, `recomputing` keeps
+     * batch norm's running statistics from a second update. */
+    int checkpoint;
+    void *ckpt_region;
+    const float *protect;
+    int recomputing;
     float bn_momentum, bn_eps;
     /* The prepared batch shape and its buffers (backend memory): room for
      * `capacity` images; `batch` is the current batch's count (smaller for
@@ -194,6 +205,19 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
  * numerics. Set it before rn_model_prepare for the arena's peak to show
  * only the new layout (after it, the activations are laid out again). */
 void rn_model_set_precision(rn_model *m, rn_precision p);
+/* Gradient checkpointing (Part 4, the lab's --checkpoint stages): five
+ * segments, the stem (to the max pool) and layer1 to layer4. Only each
+ * segment's output keeps its own storage; the activations inside a segment
+ * share one region, the size of the largest segment's, which the next
+ * segment's forward overwrites. The backward runs each segment's forward
+ * again from its input, then its backward. The recomputed batch norms use
+ * the same batch statistics and do not update the running statistics or
+ * num_batches_tracked a second time (PyTorch's checkpoint does update them
+ * twice): the gradients and the statistics equal the plain run's, bit for
+ * bit on the CPU. Set it before rn_model_prepare (after it, the
+ * activations are laid out again). */
+void rn_model_set_checkpoint(rn_model *m, int on);
+
 /* The values the activations saved for the backward pass hold (their
  * bytes: 4 each in fp32, 2 under fp16/bf16), for the prepared batch. */
 size_t rn_model_saved_count(const rn_model *m);

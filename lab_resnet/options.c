@@ -29,7 +29,8 @@ enum {
     OPT_PERSISTENT,
     OPT_PIN,
     OPT_PRECISION,
-    OPT_ACCUM
+    OPT_ACCUM,
+    OPT_CHECKPOINT
 };
 
 static const cs_case_option case_options[] = {
@@ -60,6 +61,9 @@ static const cs_case_option case_options[] = {
     [OPT_ACCUM] = {"accum-steps", "K",
                    "gradient accumulation: one optimizer step per K batches, the loss divided by K "
                    "(1..1024; default 1; baseline)"},
+    [OPT_CHECKPOINT] = {"checkpoint", "MODE",
+                        "gradient checkpointing: none (default) or stages (the stem and layer1-4 run again in "
+                        "the backward; baseline, profile, check-step)"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -124,6 +128,13 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_PERSISTENT: a->persistent = 1; break;
     case OPT_PIN: a->pin_memory = 1; break;
+    case OPT_CHECKPOINT:
+        if (strcmp(arg, "none") != 0 && strcmp(arg, "stages") != 0) {
+            cs_error("--checkpoint '%s': choose none or stages", arg);
+            return 2;
+        }
+        a->checkpoint = strcmp(arg, "stages") == 0;
+        break;
     case OPT_ACCUM:
         if (cs_parse_long("--accum-steps", arg, 1, 1024, &v)) return 2;
         a->accum_steps = (int)v;

@@ -30,6 +30,7 @@ typedef struct {
      * --persistent-workers, --pin-memory. */
     int num_workers, prefetch, persistent, pin_memory;
     int accum_steps;            /* --accum-steps (Part 4): batches per optimizer step */
+    int checkpoint;             /* --checkpoint stages (Part 4) */
     rn_precision precision;     /* --precision (Part 3's numerics) */
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */

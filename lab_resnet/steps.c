@@ -217,6 +217,10 @@ int step4_baseline_epoch(rn_lab *lab)
     rn_scaler_init(&scaler);
     if (a->precision == RN_FP16) o.scaler = &scaler;
     o.accum_steps = a->accum_steps;
+    if (a->checkpoint)
+        cs_say("  Gradient checkpointing: the stem and layer1 to layer3 keep only their outputs and run\n"
+               "  again in the backward (layer4's activations are still there); batch norm's running\n"
+               "  statistics are updated once per batch, not again by the recompute.\n");
     if (a->accum_steps > 1)
         cs_say("  Gradient accumulation: %d batches of %d per optimizer step (an effective batch of %d); batch\n"
                "  norm normalises each batch with its own statistics, so this is not one batch of %d.\n",

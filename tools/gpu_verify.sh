@@ -149,6 +149,9 @@ if want cases; then
       check "lab_resnet baseline --precision $p (GPU)" "$LOGS/lab_${p}_quick.log" \
         $LR baseline --quick --device gpu --precision $p --no-plot --out /tmp/v_lr_$p
     done
+    # Part 4's gradient accumulation and checkpointing on the GPU.
+    check "lab_resnet baseline --accum-steps 2 --checkpoint stages (GPU)" "$LOGS/lab_accum_ckpt_quick.log" \
+      $LR baseline --quick --device gpu --accum-steps 2 --checkpoint stages --no-plot --out /tmp/v_lr_ack
     # Part 3's step against PyTorch's CUDA autocast (fp16 needs it: PyTorch's
     # CPU autocast is bf16 only), within 4 times PyTorch's own autocast error.
     for p in fp16 bf16; do

@@ -88,6 +88,16 @@ rn_test(baseline_accum --rm ${T}/accum --code 0 --stdout "Gradient accumulation:
   --stdout "loss went from .*PASS" -- ${LR} baseline --quick --device cpu --accum-steps 2 --no-plot --out ${T}/accum)
 rn_test(bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: 0 is out of range"
   -- ${LR} baseline --accum-steps 0 --out ${T}/badaccum)
+# Part 4's gradient checkpointing: the epoch trains and passes its gradient
+# check; check-step's whole CSV (loss, logits, every gradient's norm and
+# projection) is the same bytes with and without it (the CPU is
+# deterministic and the recompute gives the same bits); a mode that does not
+# exist is a usage error.
+rn_test(baseline_checkpoint --rm ${T}/ckpt --code 0 --stdout "Gradient checkpointing: the stem and layer1 to layer3"
+  --stdout "loss went from .*PASS" --stdout "Tolerance .*: PASS"
+  -- ${LR} baseline --quick --device cpu --checkpoint stages --no-plot --out ${T}/ckpt)
+rn_test(bad_checkpoint --code 2 --stderr-lines 1 --stderr "--checkpoint 'all': choose none or stages"
+  -- ${LR} baseline --checkpoint all --out ${T}/badckpt)
 
 # The baseline's epoch behind workers (Part 2's loader in Part 1's run).
 rn_test(baseline_workers --rm ${T}/bw --code 0 --stdout "loaded by 2 worker" --stdout "loss went from .*PASS"
@@ -104,6 +114,11 @@ set_tests_properties(lab_resnet.baseline_cifar_files PROPERTIES FIXTURES_REQUIRE
 rn_test(check_step --rm ${T}/cs.csv --code 0 --file ${T}/cs.csv --stdout "wrote"
   -- ${LR} check-step --device cpu --data ${T}/gen --batch 4 --out ${T}/cs.csv)
 set_tests_properties(lab_resnet.check_step PROPERTIES FIXTURES_REQUIRED rn_cifar_files)
+add_test(NAME lab_resnet.check_step_checkpoint_same_bytes
+  COMMAND bash -c "\"$0\" check-step --device cpu --data \"$1\" --batch 4 --out \"$2\" --checkpoint stages && cmp \"$2\" \"$3\""
+          ${LR} ${T}/gen ${T}/cs_ckpt.csv ${T}/cs.csv)
+set_tests_properties(lab_resnet.check_step_checkpoint_same_bytes PROPERTIES LABELS "lab_resnet"
+                     FIXTURES_REQUIRED rn_cifar_files DEPENDS lab_resnet.check_step)
 # The whole step against PyTorch's, in float64, kept in a golden file
 # (docs/compare_with_pytorch.py --write-golden made it; standard library
 # only, so it runs where PyTorch is absent); one zeroed channel of 512 in one
