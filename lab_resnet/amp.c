@@ -23,6 +23,7 @@
 #include "cs_profiler.h"
 #include "cs_report.h"
 #include "grad_scaler.h"
+#include "lab_rungs.h"
 
 const char *const rn_amp_rows[RN_AMP_ROWS] = {"fp32", "tf32", "fp16", "fp16_device_skip", "bf16"};
 
@@ -220,17 +221,8 @@ static int run_row(amp_state *s, int i)
     /* The tests' fault: the row trains on another epoch's batches, which
      * its loss check must catch. */
     r.epoch = cs_fault_injected(rn_amp_rows[i]) ? 1 : 0;
-    cs_run_opts o = cs_run_defaults();
-    o.warmup = lab->a->opt.warmup >= 0 ? lab->a->opt.warmup : 1;
-    o.repeats = lab->a->opt.repeat > 0 ? lab->a->opt.repeat : lab->a->opt.quick ? 2 : 3;
-    o.min_repeats = o.repeats;
-    o.prepare = restore_weights;
-    if (lab->on_gpu) o.sync = lab->be->sync;
     cs_prof_reset();
-    cs_prof_lane(rn_amp_rows[i]);
-    cs_progress("%s: %d runs of %d batches", rn_amp_rows[i], o.warmup + o.repeats, lab->epoch_batches);
-    int rc = cs_rung_time(&row->rung, train_run, &r, &o);
-    cs_progress_done();
+    int rc = rn_rung_time_runs(lab, &row->rung, rn_amp_rows[i], restore_weights, train_run, &r);
     if (rc == 0) {
         profiled_split(&s->conv_s[i], &s->storage_s[i]);
         record_row(s, i, &r);
@@ -413,25 +405,15 @@ static int results(amp_state *s)
     rn_lab *lab = s->lab;
     const char *dir = lab->a->opt.out_dir;
     cs_report report;
-    cs_report_init(&report, RN_PROG);
-    cs_report_config(&report, "part", "%s", "3: mixed precision");
-    cs_report_config(&report, "data", "%s", lab->train.source);
-    cs_report_config(&report, "batch", "%d", lab->a->batch);
-    cs_report_config(&report, "img_size", "%d", lab->a->img);
-    cs_report_config(&report, "batches_per_run", "%d", lab->epoch_batches);
-    cs_report_config(&report, "time_unit", "%s", "seconds per run of batches_per_run batches");
+    rn_report_begin(&report, lab, "3: mixed precision", "seconds per run of batches_per_run batches");
     cs_report_config(&report, "memory", "%s", "the model's peak bytes (arena), all categories");
+    const cs_rung *rungs[RN_AMP_ROWS];
+    double ips[RN_AMP_ROWS];
     for (int i = 0; i < RN_AMP_ROWS; i++) {
-        if (s->skip[i]) cs_report_skip(&report, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", s->skip[i]);
-        if (!s->ran[i]) continue;
-        double images = s->rows[i].images_per_s * s->rows[i].rung.timing.time.median;
-        cs_rung_report(&report, &s->rows[i].rung, images, "images/s", 0, NULL);
+        rungs[i] = &s->rows[i].rung;
+        ips[i] = s->rows[i].images_per_s;
     }
-    cs_report_finish(&report);
-    if (!cs_brief()) cs_say("\n");
-    cs_report_print(stdout, &report);
-    if (cs_mkdir_p(dir) != 0) return 3;
-    if (cs_case_write_results(&report, &lab->sys, dir) != 0) return 3;
+    if (rn_report_rows(&report, lab, RN_AMP_ROWS, rn_amp_rows, s->skip, s->ran, rungs, ips) != 0) return 3;
     if (write_figures(s, dir) != 0) return 3;
     rn_chart_amp(dir, s->rows, s->ran, rn_amp_rows, RN_AMP_ROWS, lab->on_gpu);
     return 0;

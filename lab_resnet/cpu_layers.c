@@ -195,37 +195,43 @@ void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *
     for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+/* The 16-bit conversions run over the threads in chunks of 2^15 values:
+ * whole chunks per thread, so F16C's 8 lanes stay aligned. */
+#define RN_CONV_CHUNK ((size_t)1 << 15)
+
+static size_t chunks_in(size_t count)
+{
+    return (count + RN_CONV_CHUNK - 1) / RN_CONV_CHUNK;
+}
+
+static size_t chunk_len(size_t count, size_t c)
+{
+    size_t at = c * RN_CONV_CHUNK;
+    return count - at < RN_CONV_CHUNK ? count - at : RN_CONV_CHUNK;
+}
+
 void rn_cpu_round_to(size_t count, const float *src, float *dst, int precision)
 {
-    const size_t chunk = (size_t)1 << 15; /* whole chunks per thread: F16C's 8 lanes stay aligned */
-    const size_t chunks = (count + chunk - 1) / chunk;
+    const size_t chunks = chunks_in(count);
 #pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
-    for (size_t c = 0; c < chunks; c++) {
-        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
-        rn_round_to(n, src + at, dst + at, (rn_precision)precision);
-    }
+    for (size_t c = 0; c < chunks; c++)
+        rn_round_to(chunk_len(count, c), src + c * RN_CONV_CHUNK, dst + c * RN_CONV_CHUNK, (rn_precision)precision);
 }
 
 void rn_cpu_pack(size_t count, const float *src, uint16_t *dst, int precision)
 {
-    const size_t chunk = (size_t)1 << 15;
-    const size_t chunks = (count + chunk - 1) / chunk;
+    const size_t chunks = chunks_in(count);
 #pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
-    for (size_t c = 0; c < chunks; c++) {
-        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
-        rn_pack(n, src + at, dst + at, (rn_precision)precision);
-    }
+    for (size_t c = 0; c < chunks; c++)
+        rn_pack(chunk_len(count, c), src + c * RN_CONV_CHUNK, dst + c * RN_CONV_CHUNK, (rn_precision)precision);
 }
 
 void rn_cpu_unpack(size_t count, const uint16_t *src, float *dst, int precision)
 {
-    const size_t chunk = (size_t)1 << 15;
-    const size_t chunks = (count + chunk - 1) / chunk;
+    const size_t chunks = chunks_in(count);
 #pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
-    for (size_t c = 0; c < chunks; c++) {
-        size_t at = c * chunk, n = count - at < chunk ? count - at : chunk;
-        rn_unpack(n, src + at, dst + at, (rn_precision)precision);
-    }
+    for (size_t c = 0; c < chunks; c++)
+        rn_unpack(chunk_len(count, c), src + c * RN_CONV_CHUNK, dst + c * RN_CONV_CHUNK, (rn_precision)precision);
 }
 
 void rn_cpu_scale(size_t count, float *x, float alpha)

@@ -20,6 +20,7 @@
 #include "cs_outfile.h"
 #include "cs_profiler.h"
 #include "cs_report.h"
+#include "lab_rungs.h"
 #include "steps.h"
 
 const char *const rn_dataloader_rows[RN_DATALOADER_ROWS] = {
@@ -112,16 +113,7 @@ static int run_row(dl_state *s, int i, int workers, int pinned, int persistent)
     /* The tests' fault: the row's loader shuffles for the wrong epoch (other
      * batches), which its loss check must catch. */
     r.epoch = cs_fault_injected(rn_dataloader_rows[i]) ? 1 : 0;
-    cs_run_opts o = cs_run_defaults();
-    o.warmup = lab->a->opt.warmup >= 0 ? lab->a->opt.warmup : 1;
-    o.repeats = lab->a->opt.repeat > 0 ? lab->a->opt.repeat : lab->a->opt.quick ? 2 : 3;
-    o.min_repeats = o.repeats;
-    o.prepare = restore_weights;
-    if (lab->on_gpu) o.sync = lab->be->sync;
-    cs_prof_lane(rn_dataloader_rows[i]);
-    cs_progress("%s: %d runs of %d batches", rn_dataloader_rows[i], o.warmup + o.repeats, lab->epoch_batches);
-    int rc = cs_rung_time(&row->rung, train_epoch, &r, &o);
-    cs_progress_done();
+    int rc = rn_rung_time_runs(lab, &row->rung, rn_dataloader_rows[i], restore_weights, train_epoch, &r);
     if (rc == 0) {
         const rn_train_result *t = &r.last;
         row->images_per_s = t->images / row->rung.timing.time.median;
@@ -367,26 +359,17 @@ static int results(dl_state *s)
     rn_lab *lab = s->lab;
     const char *dir = lab->a->opt.out_dir;
     cs_report report;
-    cs_report_init(&report, RN_PROG);
-    cs_report_config(&report, "part", "%s", "2: data loading");
-    cs_report_config(&report, "data", "%s", lab->train.source);
-    cs_report_config(&report, "batch", "%d", lab->a->batch);
-    cs_report_config(&report, "img_size", "%d", lab->a->img);
-    cs_report_config(&report, "batches_per_run", "%d", lab->epoch_batches);
+    rn_report_begin(&report, lab, "2: data loading", "seconds per epoch of batches_per_run batches");
     cs_report_config(&report, "prefetch_factor", "%d", lab->a->prefetch);
     cs_report_config(&report, "optimal_workers", "%d", s->optimal);
-    cs_report_config(&report, "time_unit", "%s", "seconds per epoch of batches_per_run batches");
+    const cs_rung *rungs[RN_DATALOADER_ROWS];
+    double ips[RN_DATALOADER_ROWS];
     for (int i = 0; i < RN_DATALOADER_ROWS; i++) {
-        if (s->skip[i]) cs_report_skip(&report, rn_dataloader_rows[i], lab->on_gpu ? "gpu" : "cpu", s->skip[i]);
-        if (!s->ran[i]) continue;
-        double images = s->rows[i].images_per_s * s->rows[i].rung.timing.time.median;
-        cs_rung_report(&report, &s->rows[i].rung, images, "images/s", 0, NULL);
+        rungs[i] = &s->rows[i].rung;
+        ips[i] = s->rows[i].images_per_s;
     }
-    cs_report_finish(&report);
-    if (!cs_brief()) cs_say("\n");
-    cs_report_print(stdout, &report);
-    if (cs_mkdir_p(dir) != 0) return 3;
-    if (cs_case_write_results(&report, &lab->sys, dir) != 0) return 3;
+    if (rn_report_rows(&report, lab, RN_DATALOADER_ROWS, rn_dataloader_rows, s->skip, s->ran, rungs, ips) != 0)
+        return 3;
     if (write_figures(s, dir) != 0) return 3;
     rn_chart_dataloader(dir, s->rows, s->ran, rn_dataloader_rows, ROW_BASELINE, lab->on_gpu);
     return 0;

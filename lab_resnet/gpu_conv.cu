@@ -321,16 +321,24 @@ template <typename T> void launch_gather_dy(int cout, int cols, int ohw, const f
  * half of their fp32 places in the scratch, W its own place after them.
  * dcol is fp32 (col2im sums it), over col's whole place once the dW
  * product, queued first on the stream, has read col. */
+/* The weights as T in their place in the scratch. */
+template <typename T>
+T *weights_16(const rn_conv_shape *s, const conv_plan &p, const float *weight, float *work, cudaStream_t st)
+{
+    const size_t nw = (size_t)s->cout * p.kdim;
+    T *w16 = (T *)(work + im2col_half_weights_at(s, p));
+    to_elem_kernel<T><<<rn_grid_for(nw), RN_THREADS, 0, st>>>(nw, weight, w16);
+    CUDA_CHECK_LAUNCH();
+    return w16;
+}
+
 template <typename T>
 void im2col_forward_16(const rn_conv_shape *s, const conv_plan &p, int n, int h, int w, const float *x,
                        const float *weight, float *y, float *work)
 {
     const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
-    const size_t nw = (size_t)s->cout * p.kdim;
-    T *col = (T *)work, *w16 = (T *)(work + im2col_half_weights_at(s, p));
-    to_elem_kernel<T><<<rn_grid_for(nw), RN_THREADS, 0, st>>>(nw, weight, w16);
-    CUDA_CHECK_LAUNCH();
+    T *col = (T *)work, *w16 = weights_16<T>(s, p, weight, work, st);
     const int bf16 = half_gemm == RN_BF16;
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;
@@ -347,12 +355,9 @@ void im2col_backward_16(const rn_conv_shape *s, const conv_plan &p, int n, int h
 {
     const cudaStream_t st = rn_gpu_stream();
     const size_t in_image = (size_t)s->cin * h * w, out_image = (size_t)s->cout * p.ohw;
-    const size_t nw = (size_t)s->cout * p.kdim;
     float *dcol = work; /* kdim x cols floats, after col (its first half) was read */
     T *col = (T *)work, *dyt = (T *)(work + (size_t)p.kdim * p.nb * p.ohw);
-    T *w16 = (T *)(work + im2col_half_weights_at(s, p));
-    to_elem_kernel<T><<<rn_grid_for(nw), RN_THREADS, 0, st>>>(nw, weight, w16);
-    CUDA_CHECK_LAUNCH();
+    T *w16 = weights_16<T>(s, p, weight, work, st);
     const int bf16 = half_gemm == RN_BF16;
     for (int b0 = 0; b0 < n; b0 += p.nb) {
         const int nb = n - b0 < p.nb ? n - b0 : p.nb;

@@ -1,0 +1,52 @@
+/* The lab's ladders' common steps (see lab_rungs.h). */
+#include "lab_rungs.h"
+
+#include "cs_console.h"
+#include "cs_outfile.h"
+#include "cs_profiler.h"
+
+int rn_rung_time_runs(const rn_lab *lab, cs_rung *rung, const char *name, int (*prepare)(void *), int (*run)(void *),
+                      void *ctx)
+{
+    const cs_options *opt = &lab->a->opt;
+    cs_run_opts o = cs_run_defaults();
+    o.warmup = opt->warmup >= 0 ? opt->warmup : 1;
+    o.repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
+    o.min_repeats = o.repeats;
+    o.prepare = prepare;
+    if (lab->on_gpu) o.sync = lab->be->sync;
+    cs_prof_lane(name);
+    cs_progress("%s: %d runs of %d batches", name, o.warmup + o.repeats, lab->epoch_batches);
+    int rc = cs_rung_time(rung, run, ctx, &o);
+    cs_progress_done();
+    return rc;
+}
+
+void rn_report_begin(cs_report *report, const rn_lab *lab, const char *part, const char *time_unit)
+{
+    cs_report_init(report, RN_PROG);
+    cs_report_config(report, "part", "%s", part);
+    cs_report_config(report, "data", "%s", lab->train.source);
+    cs_report_config(report, "batch", "%d", lab->a->batch);
+    cs_report_config(report, "img_size", "%d", lab->a->img);
+    cs_report_config(report, "batches_per_run", "%d", lab->epoch_batches);
+    cs_report_config(report, "time_unit", "%s", time_unit);
+}
+
+int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *const *names, const char *const *skip,
+                   const int *ran, const cs_rung *const *rungs, const double *images_per_s)
+{
+    const char *device = lab->on_gpu ? "gpu" : "cpu";
+    for (int i = 0; i < n; i++) {
+        if (skip[i]) cs_report_skip(report, names[i], device, skip[i]);
+        if (!ran[i]) continue;
+        double images = images_per_s[i] * rungs[i]->timing.time.median;
+        cs_rung_report(report, rungs[i], images, "images/s", 0, NULL);
+    }
+    cs_report_finish(report);
+    if (!cs_brief()) cs_say("\n");
+    cs_report_print(stdout, report);
+    const char *dir = lab->a->opt.out_dir;
+    if (cs_mkdir_p(dir) != 0) return 3;
+    return cs_case_write_results(report, &lab->sys, dir) != 0 ? 3 : 0;
+}

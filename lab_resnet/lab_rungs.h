@@ -1,0 +1,30 @@
+/* What the lab's ladders (Part 2's dataloader, Part 3's amp, the parts
+ * after them) do alike: time one row's runs of the same batches, and turn
+ * the rows into the run's report and result files. */
+#ifndef RN_LAB_RUNGS_H
+#define RN_LAB_RUNGS_H
+
+#include "cs_ladder.h"
+#include "cs_report.h"
+#include "lab.h"
+
+/* A row's timed runs: `run` trains the row's batches once, `prepare` puts
+ * the initial weights back before each run, outside the clock; --warmup
+ * (default 1) untimed runs and --repeat (default 3, 2 with --quick) timed
+ * ones, the GPU synchronised before the clock is read; the profiler's lane
+ * and the progress line carry the row's name. Returns cs_rung_time's code. */
+int rn_rung_time_runs(const rn_lab *lab, cs_rung *rung, const char *name, int (*prepare)(void *), int (*run)(void *),
+                      void *ctx);
+
+/* The report with the configuration every ladder of the lab states: the
+ * part, the data, the batch, the image side, the batches per run, the
+ * time unit. The caller adds its own, then its rows with rn_report_rows. */
+void rn_report_begin(cs_report *report, const rn_lab *lab, const char *part, const char *time_unit);
+
+/* Rows i < n: a SKIP line where skip[i], a result where ran[i] (its time
+ * from rungs[i], its images from images_per_s[i]); then the table printed
+ * and results.csv/json written into --out. Returns 0 or 3. */
+int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *const *names, const char *const *skip,
+                   const int *ran, const cs_rung *const *rungs, const double *images_per_s);
+
+#endif
