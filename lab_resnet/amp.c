@@ -83,23 +83,11 @@ typedef struct {
     int have_last;
 } amp_run;
 
-/* PyTorch's GradScaler as new, keeping the buffers it already has in the
- * model's arena (the flag, the device-side state). */
-static void scaler_fresh(rn_grad_scaler *sc)
-{
-    int32_t *flag = sc->found_inf, *state = sc->dev_state;
-    float *scale = sc->dev_scale;
-    rn_scaler_init(sc);
-    sc->found_inf = flag;
-    sc->dev_state = state;
-    sc->dev_scale = scale;
-}
-
 static int restore_weights(void *p)
 {
     amp_run *r = p;
     rn_snapshot_restore(&r->s->lab->m, &r->s->snap);
-    scaler_fresh(&r->scaler);
+    rn_scaler_reset(&r->scaler);
     return 0;
 }
 

@@ -69,11 +69,9 @@ static double run_micro_batches(rn_model *m, const float *images, const int32_t 
             rn_model_set_batch(m, images + (size_t)j * batch * per, labels + (size_t)j * batch);
             rn_model_forward(m, 1);
             rn_model_loss(m);
-            if (accum > 1) be->scale(nlogits, m->dlogits, 1.0f / (float)accum);
+            if (accum > 1) rn_model_scale_loss_grad(m, 1.0f / (float)accum);
             if (m->precision == RN_FP16) rn_amp_scale_loss(m, &scaler);
-            if (be->grad_accumulate) be->grad_accumulate(j > 0);
-            rn_model_backward(m);
-            if (be->grad_accumulate) be->grad_accumulate(0);
+            rn_model_backward_adding(m, j > 0);
             float loss;
             int correct;
             rn_model_read_metrics(m, &loss, &correct);

@@ -16,6 +16,16 @@ void rn_scaler_init(rn_grad_scaler *s)
     s->growth_interval = 2000;
 }
 
+void rn_scaler_reset(rn_grad_scaler *s)
+{
+    int32_t *flag = s->found_inf, *state = s->dev_state;
+    float *scale = s->dev_scale;
+    rn_scaler_init(s);
+    s->found_inf = flag;
+    s->dev_state = state;
+    s->dev_scale = scale;
+}
+
 float rn_scaler_inv_scale(const rn_grad_scaler *s)
 {
     /* "FP32 division can be imprecise for certain compile options, so we
@@ -33,7 +43,7 @@ void rn_scaler_update(rn_grad_scaler *s, int found_inf)
 
 void rn_amp_scale_loss(rn_model *m, const rn_grad_scaler *s)
 {
-    m->be->scale((size_t)m->batch * RN_CLASSES, m->dlogits, s->scale);
+    rn_model_scale_loss_grad(m, s->scale);
 }
 
 static int32_t *found_inf_flag(rn_model *m, rn_grad_scaler *s)

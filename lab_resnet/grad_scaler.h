@@ -37,6 +37,10 @@ typedef struct rn_grad_scaler_s {
 /* PyTorch's defaults; found_inf is made on the model's backend by the first
  * rn_amp_step (or left NULL for rn_scaler_update alone). */
 void rn_scaler_init(rn_grad_scaler *s);
+/* Back to PyTorch's initial state (a new GradScaler), keeping the buffers
+ * it already holds in the model's arena (the flag, the device-side state):
+ * for runs of the same steps one after another. */
+void rn_scaler_reset(rn_grad_scaler *s);
 /* float(1 / double(scale)), as GradScaler.unscale_ computes it. */
 float rn_scaler_inv_scale(const rn_grad_scaler *s);
 /* _amp_update_scale_: the state after a step that found inf/NaN or not. */

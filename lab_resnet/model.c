@@ -280,6 +280,12 @@ static int segment_inner(rn_model *m, int seg, rn_saved **list)
 
 #define RN_SEGMENTS 5
 
+/* A tensor's bytes in the shared region, rounded up to 64. */
+static size_t region_bytes(const rn_saved *s, size_t esz)
+{
+    return (s->count * esz + 63) / 64 * 64;
+}
+
 /* Checkpointing: each segment's inner activations at offsets from the start
  * of one region (64-byte aligned each), the region as large as the largest
  * segment's need; esz bytes per value. */
@@ -290,7 +296,7 @@ static void lay_out_segments(rn_model *m, size_t esz)
         rn_saved *list[12];
         int k = segment_inner(m, seg, list);
         size_t at = 0;
-        for (int i = 0; i < k; i++) at += (list[i]->count * esz + 63) / 64 * 64;
+        for (int i = 0; i < k; i++) at += region_bytes(list[i], esz);
         if (at > region) region = at;
     }
     m->ckpt_region = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, region, "checkpointed segments' activations");
@@ -305,7 +311,7 @@ static void lay_out_segments(rn_model *m, size_t esz)
                 list[i]->f = p;
             else
                 list[i]->bits = p;
-            at += (list[i]->count * esz + 63) / 64 * 64;
+            at += region_bytes(list[i], esz);
         }
     }
 }
@@ -683,6 +689,11 @@ void rn_model_loss(rn_model *m)
     m->be->region_end(r);
 }
 
+void rn_model_scale_loss_grad(rn_model *m, float factor)
+{
+    m->be->scale((size_t)m->batch * RN_CLASSES, m->dlogits, factor);
+}
+
 void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 {
     int32_t c = 0;
@@ -773,7 +784,7 @@ static void recompute_segment(rn_model *m, int seg, const float *dy)
         rn_block *first = &m->blocks[2 * (seg - 1)];
         /* Under 16-bit storage the input is in 16 bits only: widen it. */
         size_t in_count = (size_t)m->batch * first->cin * first->h_in * first->w_in;
-        if (first->in->bits) restore(m, first->in, in_count, working(m, NULL, NULL, NULL));
+        restore(m, first->in, in_count, working(m, NULL, NULL, NULL));
         block_forward(m, first, 1);
         block_forward(m, first + 1, 1);
     }
@@ -834,14 +845,11 @@ void rn_model_backward(rn_model *m)
      * three stem-sized buffers, grad[0..2]: d_stem and x are two of them
      * that dy is not; dy's own buffer is free once the maxpool's backward
      * has read it. */
-    float *big[3], *d_stem, *x, *third;
-    for (int i = 0, k = 0; i < 3; i++)
+    float *big[3] = {NULL, NULL, NULL}; /* two or three: dy may be one of grad[0..2] */
+    int k = 0;
+    for (int i = 0; i < 3; i++)
         if (m->grad[i] != dy) big[k++] = m->grad[i];
-    d_stem = big[0];
-    x = big[1];
-    third = m->grad[0] != d_stem && m->grad[0] != x   ? m->grad[0]
-            : m->grad[1] != d_stem && m->grad[1] != x ? m->grad[1]
-                                                      : m->grad[2];
+    float *d_stem = big[0], *x = big[1], *third = k == 3 ? big[2] : dy;
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
     r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
@@ -858,6 +866,13 @@ void rn_model_backward(rn_model *m)
         zero_on_backend(m, c->weight->grad, c->weight->count / (size_t)c->s.cout);
     }
     be->region_end(top);
+}
+
+void rn_model_backward_adding(rn_model *m, int add)
+{
+    m->be->grad_accumulate(add);
+    rn_model_backward(m);
+    m->be->grad_accumulate(0);
 }
 
 void rn_model_adam_step(rn_model *m)

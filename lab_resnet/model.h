@@ -192,6 +192,13 @@ void rn_model_forward(rn_model *m, int train);
 void rn_model_loss(rn_model *m);
 void rn_model_backward(rn_model *m);
 void rn_model_adam_step(rn_model *m);
+/* After rn_model_loss: the loss gradient times `factor` (GradScaler's
+ * scale, or 1/K for gradient accumulation over K batches). */
+void rn_model_scale_loss_grad(rn_model *m, float factor);
+/* rn_model_backward, with `add` adding the parameter gradients to those
+ * already held (gradient accumulation's later batches: backend.h's
+ * grad_accumulate) instead of overwriting them. */
+void rn_model_backward_adding(rn_model *m, int add);
 /* Reads the last batch's loss and correct count (a sync on the GPU). */
 void rn_model_read_metrics(const rn_model *m, float *loss, int *correct);
 

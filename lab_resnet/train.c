@@ -183,15 +183,13 @@ static void train_step(rn_model *m, rn_grad_scaler *scaler, int device_skip, int
     be->mark(0);
     rn_model_forward(m, 1);
     rn_model_loss(m);
-    if (accum > 1) be->scale((size_t)m->batch * RN_CLASSES, m->dlogits, 1.0f / (float)accum);
+    if (accum > 1) rn_model_scale_loss_grad(m, 1.0f / (float)accum);
     if (scaler && device_skip)
         rn_amp_scale_loss_device(m, scaler);
     else if (scaler)
         rn_amp_scale_loss(m, scaler);
     be->mark(1);
-    if (be->grad_accumulate) be->grad_accumulate(micro > 0);
-    rn_model_backward(m);
-    if (be->grad_accumulate) be->grad_accumulate(0);
+    rn_model_backward_adding(m, micro > 0);
     be->mark(2);
     if (micro + 1 < accum) {
         be->mark(3); /* no optimizer step until the group's last micro-batch */
