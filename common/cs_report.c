@@ -41,6 +41,23 @@ void cs_report_config(cs_report *r, const char *key, const char *fmt, ...)
     if (i == r->n_config) r->n_config++;
 }
 
+int cs_report_column(cs_report *r, const char *name)
+{
+    if (r->n_extra == CS_REPORT_MAX_EXTRA) {
+        cs_warn("report: more than %d columns of the case's own; \"%s\" is not recorded", CS_REPORT_MAX_EXTRA, name);
+        return -1;
+    }
+    snprintf(r->extra_name[r->n_extra], sizeof r->extra_name[0], "%s", name);
+    return r->n_extra++;
+}
+
+void cs_result_extra(cs_result *row, int k, double v)
+{
+    if (k < 0 || k >= CS_REPORT_MAX_EXTRA) return;
+    row->extra[k] = v;
+    row->extra_set |= 1u << k;
+}
+
 cs_result *cs_report_add(cs_report *r, const cs_result *row)
 {
     if (r->n == CS_REPORT_MAX_ROWS) {
@@ -264,8 +281,10 @@ enum { CSV_COLUMNS = 18 };
 static void write_csv(FILE *f, const cs_report *r)
 {
     fputs("case,variant,device,repeats,median_s,min_s,max_s,throughput,unit,speedup,"
-          "peak_mem_bytes,check,max_error,rel_l2,pct_of_ceiling,ceiling_name,skip_reason,config\n",
+          "peak_mem_bytes,check,max_error,rel_l2,pct_of_ceiling,ceiling_name,skip_reason,config",
           f);
+    for (int k = 0; k < r->n_extra; k++) fprintf(f, ",%s", r->extra_name[k]);
+    fputc('\n', f);
 
     /* The configuration as one field: "key=value;key=value". */
     char config[CS_REPORT_MAX_CONFIG * (32 + 96 + 2)];
@@ -313,7 +332,15 @@ static void write_csv(FILE *f, const cs_report *r)
             ran ? "" : row->skip_reason,
             config,
         };
-        cs_csv_row(f, fields, CSV_COLUMNS);
+        char extra[CS_REPORT_MAX_EXTRA][32];
+        const char *all[CSV_COLUMNS + CS_REPORT_MAX_EXTRA];
+        memcpy(all, fields, sizeof fields);
+        for (int k = 0; k < r->n_extra; k++) {
+            extra[k][0] = '\0';
+            if (ran && (row->extra_set >> k & 1u)) snprintf(extra[k], sizeof extra[k], "%.17g", row->extra[k]);
+            all[CSV_COLUMNS + k] = extra[k];
+        }
+        cs_csv_row(f, all, CSV_COLUMNS + r->n_extra);
     }
 }
 
@@ -380,6 +407,8 @@ static void write_json(FILE *f, const cs_report *r, const cs_sysinfo *s)
         cs_json_kv_string(&j, "check", cs_check_word(ran ? row->check.status : CS_CHECK_SKIP));
         json_num_if(&j, "max_error", checked, row->check.max_abs);
         json_num_if(&j, "rel_l2", checked, row->check.rel_l2);
+        for (int k = 0; k < r->n_extra; k++)
+            json_num_if(&j, r->extra_name[k], ran && (row->extra_set >> k & 1u), row->extra[k]);
         cs_json_end_object(&j);
     }
     cs_json_end_array(&j);

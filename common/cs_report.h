@@ -15,6 +15,7 @@
 
 #define CS_REPORT_MAX_ROWS   32
 #define CS_REPORT_MAX_CONFIG 32
+#define CS_REPORT_MAX_EXTRA  4 /* columns a case adds after the common ones */
 
 typedef struct {
     char variant[48];
@@ -30,6 +31,10 @@ typedef struct {
     double speedup;        /* baseline median / this median (cs_report_finish) */
     size_t peak_mem;       /* bytes: tracked host (or device) peak of this variant */
     cs_check check;
+    /* The case's own columns (cs_report_column): extra[k] is written where
+     * bit k of extra_set is set, empty (null) otherwise. */
+    double extra[CS_REPORT_MAX_EXTRA];
+    unsigned extra_set;
 } cs_result;
 
 typedef struct {
@@ -40,11 +45,20 @@ typedef struct {
     char config_key[CS_REPORT_MAX_CONFIG][32];
     char config_val[CS_REPORT_MAX_CONFIG][96];
     int n_config;
+    char extra_name[CS_REPORT_MAX_EXTRA][40];
+    int n_extra;
 } cs_report;
 
 void cs_report_init(cs_report *r, const char *case_name);
 /* Adds a configuration entry (written to both files). */
 void cs_report_config(cs_report *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Declares a column of the case's own, written after the common ones in
+ * results.csv and as a key of each row in results.json (the lab's
+ * peak_activation_bytes). Returns its index for cs_result_extra, or -1
+ * (with a warning) past CS_REPORT_MAX_EXTRA. */
+int cs_report_column(cs_report *r, const char *name);
+/* Row's value in column k (cs_report_column's index; ignored when < 0). */
+void cs_result_extra(cs_result *row, int k, double v);
 /* Adds a row (copied); returns a pointer to the stored row. */
 cs_result *cs_report_add(cs_report *r, const cs_result *row);
 /* A skipped row. */

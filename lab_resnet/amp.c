@@ -397,11 +397,13 @@ static int results(amp_state *s)
     cs_report_config(&report, "memory", "%s", "the model's peak bytes (arena), all categories");
     const cs_rung *rungs[RN_AMP_ROWS];
     double ips[RN_AMP_ROWS];
+    size_t activations[RN_AMP_ROWS];
     for (int i = 0; i < RN_AMP_ROWS; i++) {
         rungs[i] = &s->rows[i].rung;
         ips[i] = s->rows[i].images_per_s;
+        activations[i] = s->rows[i].peak[RN_ACTIVATIONS];
     }
-    if (rn_report_rows(&report, lab, RN_AMP_ROWS, rn_amp_rows, s->skip, s->ran, rungs, ips) != 0) return 3;
+    if (rn_report_rows(&report, lab, RN_AMP_ROWS, rn_amp_rows, s->skip, s->ran, rungs, ips, activations) != 0) return 3;
     if (write_figures(s, dir) != 0) return 3;
     rn_chart_amp(dir, s->rows, s->ran, rn_amp_rows, RN_AMP_ROWS, lab->on_gpu);
     return 0;

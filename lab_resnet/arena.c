@@ -151,6 +151,11 @@ size_t rn_arena_peak(const rn_arena *a, rn_category cat)
     return ((unsigned)cat < RN_NCATEGORIES) ? a->peak[cat] : 0;
 }
 
+size_t rn_arena_total(const rn_arena *a)
+{
+    return a->total;
+}
+
 size_t rn_arena_total_peak(const rn_arena *a)
 {
     return a->total_peak;

@@ -38,6 +38,7 @@ void rn_arena_release(rn_arena *a, void *p);
 int rn_arena_on_device(const rn_arena *a);
 size_t rn_arena_current(const rn_arena *a, rn_category cat);
 size_t rn_arena_peak(const rn_arena *a, rn_category cat);
+size_t rn_arena_total(const rn_arena *a);      /* held now, all categories */
 size_t rn_arena_total_peak(const rn_arena *a); /* peak of the sum over categories */
 const char *rn_category_name(rn_category cat); /* "activations", "weights", ... */
 

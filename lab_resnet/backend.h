@@ -62,7 +62,8 @@ typedef struct rn_backend {
 
     /* Batch norm over n x c x hw. save_mean and save_invstd (c floats each,
      * 1/sqrt(var + eps)) are written by the training forward and read by
-     * the backward. */
+     * the backward. The backward's dx may be dy (each channel's sums are
+     * taken before any of its dx is written). */
     void (*bn_forward_train)(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
                              float *save_mean, float *save_invstd, float *running_mean, float *running_var,
                              float momentum, float eps);

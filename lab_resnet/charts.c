@@ -180,3 +180,68 @@ void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const
     cs_free(x);
     cs_free(y);
 }
+
+/* Two panels over rows first..last that ran: the model's peak memory
+ * (annotated with the activations' part) and the throughput (annotated
+ * with `what`, e.g. the effective batch). */
+static void chart_memory_pair(const char *dir, const char *name, const char *title, const rn_memory_row *rows,
+                              const int *ran, const char *const *names, int first, int last, int effective)
+{
+    const char *labels[RN_MEMORY_ROWS], *notes_p[2][RN_MEMORY_ROWS];
+    double total[RN_MEMORY_ROWS], ips[RN_MEMORY_ROWS];
+    char notes[2][RN_MEMORY_ROWS][40];
+    int n = 0;
+    for (int i = first; i <= last; i++) {
+        if (!ran[i]) continue;
+        const rn_memory_row *r = &rows[i];
+        labels[n] = names[i];
+        total[n] = (double)r->peak_total / 1048576.0;
+        ips[n] = r->images_per_s;
+        snprintf(notes[0][n], sizeof notes[0][n], "act. %.1f", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
+        if (effective)
+            snprintf(notes[1][n], sizeof notes[1][n], "%.3g (batch %d)", ips[n], r->effective_batch);
+        else
+            snprintf(notes[1][n], sizeof notes[1][n], "%.3g", ips[n]);
+        notes_p[0][n] = notes[0][n];
+        notes_p[1][n] = notes[1][n];
+        n++;
+    }
+    if (n == 0) return;
+    const cs_plot_panel panels[2] = {
+        {"the model's peak memory (above: its activations)", "MiB", total, notes_p[0], NAN, NULL},
+        {effective ? "throughput (above: the effective batch)" : "throughput", "images/s", ips, notes_p[1], NAN, NULL},
+    };
+    cs_plot_panels(dir, name, title, labels, n, panels, 2);
+    cs_plot_render(dir, name);
+}
+
+void rn_chart_memory(const char *dir, const rn_memory_row *rows, const int *ran, const char *const *names, int nrows,
+                     int on_gpu)
+{
+    (void)nrows;
+    char title[160];
+    snprintf(title, sizeof title, "memory: gradient checkpointing, peak memory and throughput (%s)",
+             on_gpu ? "GPU" : "CPU");
+    chart_memory_pair(dir, "checkpointing_comparison", title, rows, ran, names, 4, 5, 0);
+    snprintf(title, sizeof title, "memory: gradient accumulation, peak memory and throughput (%s)",
+             on_gpu ? "GPU" : "CPU");
+    chart_memory_pair(dir, "accumulation_comparison", title, rows, ran, names, 0, 3, 1);
+}
+
+void rn_chart_max_batch(const char *dir, const rn_budget_row *rows, const char *const *names, int n, size_t budget,
+                        int on_gpu)
+{
+    double v[RN_BUDGET_CONFIGS];
+    char notes[RN_BUDGET_CONFIGS][32];
+    const char *notes_p[RN_BUDGET_CONFIGS];
+    for (int c = 0; c < n && c < RN_BUDGET_CONFIGS; c++) {
+        v[c] = rows[c].max_batch;
+        snprintf(notes[c], sizeof notes[c], "%d%s", rows[c].max_batch, rows[c].capped ? "+" : "");
+        notes_p[c] = notes[c];
+    }
+    char title[160];
+    snprintf(title, sizeof title, "memory: the largest batch whose training fits in %.0f MiB (%s)",
+             (double)budget / 1048576.0, on_gpu ? "device memory" : "host memory");
+    cs_plot_bars(dir, "max_batch", title, "images per batch", 0, names, v, notes_p, n);
+    cs_plot_render(dir, "max_batch");
+}

@@ -5,6 +5,8 @@
 
 #include "amp.h"
 #include "dataloader.h"
+#include "memory.h"
+#include "memory_budget.h"
 #include "profile.h"
 #include "train.h"
 
@@ -28,5 +30,15 @@ void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran,
  * loss curves (amp_loss_curves) of the rows that ran. */
 void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const char *const *names, int nrows,
                   int on_gpu);
+
+/* Part 4: checkpointing's two rows side by side, peak memory (the
+ * activations above) and throughput (checkpointing_comparison); the
+ * accumulation rows likewise, with their effective batch
+ * (accumulation_comparison). */
+void rn_chart_memory(const char *dir, const rn_memory_row *rows, const int *ran, const char *const *names, int nrows,
+                     int on_gpu);
+/* Part 4, --mem-budget: the largest batch per configuration (max_batch). */
+void rn_chart_max_batch(const char *dir, const rn_budget_row *rows, const char *const *names, int n, size_t budget,
+                        int on_gpu);
 
 #endif

@@ -364,11 +364,14 @@ static int results(dl_state *s)
     cs_report_config(&report, "optimal_workers", "%d", s->optimal);
     const cs_rung *rungs[RN_DATALOADER_ROWS];
     double ips[RN_DATALOADER_ROWS];
+    size_t activations[RN_DATALOADER_ROWS]; /* the same layout in every row: loading changes none of it */
     for (int i = 0; i < RN_DATALOADER_ROWS; i++) {
         rungs[i] = &s->rows[i].rung;
         ips[i] = s->rows[i].images_per_s;
+        activations[i] = rn_arena_peak(lab->m.arena, RN_ACTIVATIONS);
     }
-    if (rn_report_rows(&report, lab, RN_DATALOADER_ROWS, rn_dataloader_rows, s->skip, s->ran, rungs, ips) != 0)
+    if (rn_report_rows(&report, lab, RN_DATALOADER_ROWS, rn_dataloader_rows, s->skip, s->ran, rungs, ips,
+                       activations) != 0)
         return 3;
     if (write_figures(s, dir) != 0) return 3;
     rn_chart_dataloader(dir, s->rows, s->ran, rn_dataloader_rows, ROW_BASELINE, lab->on_gpu);

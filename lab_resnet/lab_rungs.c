@@ -34,14 +34,17 @@ void rn_report_begin(cs_report *report, const rn_lab *lab, const char *part, con
 }
 
 int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *const *names, const char *const *skip,
-                   const int *ran, const cs_rung *const *rungs, const double *images_per_s)
+                   const int *ran, const cs_rung *const *rungs, const double *images_per_s,
+                   const size_t *peak_activations)
 {
     const char *device = lab->on_gpu ? "gpu" : "cpu";
+    int column = cs_report_column(report, RN_PEAK_ACTIVATION_COLUMN);
     for (int i = 0; i < n; i++) {
         if (skip[i]) cs_report_skip(report, names[i], device, skip[i]);
         if (!ran[i]) continue;
         double images = images_per_s[i] * rungs[i]->timing.time.median;
-        cs_rung_report(report, rungs[i], images, "images/s", 0, NULL);
+        cs_result *row = cs_rung_report(report, rungs[i], images, "images/s", 0, NULL);
+        if (row) cs_result_extra(row, column, (double)peak_activations[i]);
     }
     cs_report_finish(report);
     if (!cs_brief()) cs_say("\n");

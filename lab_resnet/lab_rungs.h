@@ -22,9 +22,15 @@ int rn_rung_time_runs(const rn_lab *lab, cs_rung *rung, const char *name, int (*
 void rn_report_begin(cs_report *report, const rn_lab *lab, const char *part, const char *time_unit);
 
 /* Rows i < n: a SKIP line where skip[i], a result where ran[i] (its time
- * from rungs[i], its images from images_per_s[i]); then the table printed
+ * from rungs[i], its images from images_per_s[i], its peak activation
+ * bytes from peak_activations[i], the column every results.csv of the lab
+ * has: the tracked arena's activations category); then the table printed
  * and results.csv/json written into --out. Returns 0 or 3. */
 int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *const *names, const char *const *skip,
-                   const int *ran, const cs_rung *const *rungs, const double *images_per_s);
+                   const int *ran, const cs_rung *const *rungs, const double *images_per_s,
+                   const size_t *peak_activations);
+
+/* The name of that column. */
+#define RN_PEAK_ACTIVATION_COLUMN "peak_activation_bytes"
 
 #endif

@@ -1,5 +1,5 @@
 /* lab_resnet: the Week 13 lab's ResNet-18 training loop, Part 1: baseline
- * and profile, Part 2: data loading, Part 3: mixed precision (see
+ * and profile, Part 2: data loading, Part 3: mixed precision, Part 4: memory (see
  * docs/lab_resnet.md).
  *
  *   lab_resnet                 the seven steps: profile, then the baseline epoch
@@ -8,6 +8,7 @@
  *   lab_resnet check-step      one step on fixed data, written as CSV for PyTorch
  *   lab_resnet dataloader      Part 2: workers, pinned memory, persistent workers
  *   lab_resnet amp             Part 3: fp32, tf32, fp16 with GradScaler, bf16
+ *   lab_resnet memory          Part 4: gradient accumulation, checkpointing, the largest batch
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
@@ -15,6 +16,7 @@
 #include "lab.h"
 #include "amp.h"
 #include "dataloader.h"
+#include "memory.h"
 #include "options.h"
 #include "steps.h"
 
@@ -47,6 +49,11 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && a.cmd == RN_CMD_AMP) {
         rc = rn_amp(&lab); /* Part 3: steps 2 to 7 */
+        rn_lab_close(&lab);
+        return rc;
+    }
+    if (rc == 0 && a.cmd == RN_CMD_MEMORY) {
+        rc = rn_memory(&lab); /* Part 4: steps 2 to 7 */
         rn_lab_close(&lab);
         return rc;
     }

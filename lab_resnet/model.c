@@ -127,6 +127,7 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
                : cs_fault_injected("rn_grad_one_channel")                      ? RN_FAULT_ONE_CHANNEL
                : cs_fault_injected("rn_gpu_grad_one_channel") && be->on_device ? RN_FAULT_ONE_CHANNEL
                : cs_fault_injected("rn_adam_ascends")                          ? RN_FAULT_ADAM_ASCENDS
+               : cs_fault_injected("rn_accum_overwrites")                      ? RN_FAULT_ACCUM_OVERWRITES
                                                                                : RN_FAULT_NONE;
 
     /* The parameters in torchvision's state_dict order. */
@@ -348,6 +349,24 @@ static void lay_out_saved(rn_model *m)
     }
 }
 
+/* The five working buffers (see model.h). The stem's backward needs one
+ * stem-sized buffer in fp32 (the max pool's gradient, which bn1's backward
+ * overwrites with its own in place) and two under 16-bit storage (its two
+ * activations are unpacked in turn into the second), as does its forward
+ * then (conv1's output and bn1's in float); the blocks need no more than
+ * their largest activation (a quarter of the stem's at 224). */
+static void lay_out_working(rn_model *m)
+{
+    for (int i = 0; i < 5; i++)
+        if (m->grad[i]) rn_arena_release(m->arena, m->grad[i]);
+    size_t block = m->block_floats, stem = m->stem_floats > block ? m->stem_floats : block;
+    int stem_sized = m->precision == RN_FP32 ? 1 : 2;
+    for (int i = 0; i < 5; i++) {
+        m->grad_floats[i] = i < stem_sized ? stem : block;
+        m->grad[i] = act(m, m->grad_floats[i], "activation gradients and working buffers");
+    }
+}
+
 void rn_model_set_checkpoint(rn_model *m, int on)
 {
     m->checkpoint = on != 0;
@@ -421,14 +440,42 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->dlogits = act(m, n * RN_CLASSES, "logit gradients");
     m->loss = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss");
     m->correct = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof(int32_t), "correct count");
-    /* Three buffers hold the stem's activations (its backward needs three
-     * at once), two only what the blocks need (a quarter of that at 224). */
-    for (int i = 0; i < 5; i++)
-        m->grad[i] = act(m, i < 3 && stem > max_act ? stem : max_act, "activation gradients and working buffers");
+    m->stem_floats = stem;
+    m->block_floats = max_act;
+    lay_out_working(m);
     m->work_floats = work;
     m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
 #undef TRACK
 #undef NEED_WORK
+}
+
+void rn_model_unprepare(rn_model *m)
+{
+    if (m->capacity == 0) return;
+    rn_arena *a = m->arena;
+    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    int k = saved_list(m, list);
+    if (m->ckpt_region) rn_arena_release(a, m->ckpt_region);
+    m->ckpt_region = NULL;
+    for (int i = 0; i < k; i++) {
+        if (!list[i]->shared) rn_arena_release(a, list[i]->bits ? (void *)list[i]->bits : (void *)list[i]->f);
+        saved_init(list[i], 0, list[i]->what);
+    }
+    void *owned[] = {m->x_slot[0], m->labels_slot[0], m->x_slot[1], m->labels_slot[1], m->pool_argmax,
+                     m->gap,       m->logits,         m->dlogits,   m->loss,           m->correct,
+                     m->grad[0],   m->grad[1],        m->grad[2],   m->grad[3],        m->grad[4],
+                     m->work};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (owned[i]) rn_arena_release(a, owned[i]);
+    m->x = m->x_slot[0] = m->x_slot[1] = NULL;
+    m->labels = m->labels_slot[0] = m->labels_slot[1] = NULL;
+    m->pool_argmax = NULL;
+    m->gap = m->logits = m->dlogits = m->loss = NULL;
+    m->correct = NULL;
+    for (int i = 0; i < 5; i++) m->grad[i] = NULL;
+    m->work = NULL;
+    m->work_floats = 0;
+    m->capacity = m->batch = 0;
 }
 
 void rn_model_free(rn_model *m)
@@ -491,7 +538,10 @@ void rn_model_set_precision(rn_model *m, rn_precision p)
     if (p == RN_TF32) p = RN_FP32; /* fp32 tensors; the backend's convolutions on TF32 tensor cores */
     if (m->be->conv_math) m->be->conv_math((int)m->math);
     m->precision = p;
-    if (m->capacity > 0 && (was == RN_FP32) != (p == RN_FP32)) lay_out_saved(m);
+    if (m->capacity > 0 && (was == RN_FP32) != (p == RN_FP32)) {
+        lay_out_saved(m);
+        lay_out_working(m);
+    }
     if (p == RN_FP32 && m->lp_weight) {
         rn_arena_release(m->arena, m->lp_weight);
         rn_arena_release(m->arena, m->lp_bias);
@@ -528,15 +578,19 @@ static const float *weights_of(const rn_model *m, const rn_param *p, float *into
 
 /* ---- 16-bit storage of the saved activations (Part 3) -------------------------- */
 
-/* A buffer none of the given ones is (a NULL never matches): one of the
- * five working buffers, free at that point of the pass. */
-static float *working(const rn_model *m, const float *busy1, const float *busy2, const float *busy3)
+/* One of the five working buffers with room for `count` floats that none
+ * of the given ones is (a NULL never matches), free at that point of the
+ * pass. */
+static float *working(const rn_model *m, size_t count, const float *busy1, const float *busy2, const float *busy3)
 {
     for (int i = 0; i < 5; i++) {
         const float *g = m->grad[i];
-        if (g != busy1 && g != busy2 && g != busy3 && g != m->protect) return m->grad[i];
+        if (m->grad_floats[i] >= count && g != busy1 && g != busy2 && g != busy3 && g != m->protect) return m->grad[i];
     }
-    return NULL; /* not reached: at most four are busy (a checkpoint's recompute protects one) */
+    /* Not reached: at most four are busy (a checkpoint's recompute protects
+     * one, never one of the stem-sized grad[0..1]: see stem_backward). */
+    cs_error("internal: no free working buffer of %zu floats", count);
+    exit(3);
 }
 
 /* Where a layer writes a saved activation: its own buffer in fp32, else
@@ -616,20 +670,20 @@ static void block_forward(rn_model *m, rn_block *b, int train)
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     const float *in = b->in->f; /* under 16-bit storage: still in the working buffer it was written to */
-    hold(m, &b->c1, working(m, in, NULL, NULL));
+    hold(m, &b->c1, working(m, o, in, NULL, NULL));
     conv_fwd(m, &b->conv1, b->h_in, b->w_in, in, &b->c1);
-    hold(m, &b->a1, working(m, in, b->c1.f, NULL));
+    hold(m, &b->a1, working(m, o, in, b->c1.f, NULL));
     bn_fwd(m, &b->bn1, hw, b->c1.f, b->a1.f, train);
     relu_keep(m, b->relu_fwd, &b->a1, o);
-    hold(m, &b->c2, working(m, in, b->a1.f, NULL));
+    hold(m, &b->c2, working(m, o, in, b->a1.f, NULL));
     conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1.f, &b->c2);
-    float *b2 = working(m, in, b->c2.f, NULL);
+    float *b2 = working(m, o, in, b->c2.f, NULL);
     bn_fwd(m, &b->bn2, hw, b->c2.f, b2, train);
     const float *shortcut = in;
     if (b->has_downsample) {
-        hold(m, &b->ds_c, working(m, in, b2, NULL));
+        hold(m, &b->ds_c, working(m, o, in, b2, NULL));
         conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, in, &b->ds_c);
-        float *ds_b = working(m, in, b2, b->ds_c.f);
+        float *ds_b = working(m, o, in, b2, b->ds_c.f);
         bn_fwd(m, &b->ds_bn, hw, b->ds_c.f, ds_b, train);
         shortcut = ds_b;
     }
@@ -641,23 +695,24 @@ static void block_forward(rn_model *m, rn_block *b, int train)
     relu_keep(m, b->relu_fwd, &b->out, o);
 }
 
-/* conv1, bn1, relu, max pool. The stem's two activations take two of the
- * three stem-sized working buffers (grad[0..2], the first ones working()
- * finds), the max pool's output any other. */
+/* conv1, bn1, relu, max pool. Under 16-bit storage the stem's two
+ * activations take the two stem-sized working buffers (grad[0..1]), the
+ * max pool's output any other. */
 static void stem_forward(rn_model *m, int train)
 {
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int stem_hw = m->stem_h * m->stem_w;
-    hold(m, &m->stem_c, working(m, NULL, NULL, NULL));
+    size_t stem = n * 64 * stem_hw, pool = n * 64 * m->pool_h * m->pool_w;
+    hold(m, &m->stem_c, working(m, stem, NULL, NULL, NULL));
     conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
-    hold(m, &m->stem_a, working(m, m->stem_c.f, NULL, NULL));
+    hold(m, &m->stem_a, working(m, stem, m->stem_c.f, NULL, NULL));
     bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
-    relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, n * 64 * stem_hw);
+    relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, stem);
     int r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
-    hold(m, &m->pool, working(m, m->stem_c.f, m->stem_a.f, NULL));
+    hold(m, &m->pool, working(m, pool, m->stem_c.f, m->stem_a.f, NULL));
     be->maxpool_forward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_a.f, m->pool.f, m->pool_argmax);
-    keep(m, &m->pool, n * 64 * m->pool_h * m->pool_w);
+    keep(m, &m->pool, pool);
     be->region_end(r);
 }
 
@@ -784,7 +839,7 @@ static void recompute_segment(rn_model *m, int seg, const float *dy)
         rn_block *first = &m->blocks[2 * (seg - 1)];
         /* Under 16-bit storage the input is in 16 bits only: widen it. */
         size_t in_count = (size_t)m->batch * first->cin * first->h_in * first->w_in;
-        restore(m, first->in, in_count, working(m, NULL, NULL, NULL));
+        restore(m, first->in, in_count, working(m, in_count, NULL, NULL, NULL));
         block_forward(m, first, 1);
         block_forward(m, first + 1, 1);
     }
@@ -809,6 +864,8 @@ static void inject_stop_at_fc(const rn_model *m)
         if (p->trainable && p != m->fc_weight && p != m->fc_bias) zero_on_backend(m, p->grad, p->count);
     }
 }
+
+static void stem_backward(rn_model *m, float *dy);
 
 void rn_model_backward(rn_model *m)
 {
@@ -841,26 +898,7 @@ void rn_model_backward(rn_model *m)
         dy = block_backward(m, &m->blocks[i], dy);
     }
     if (m->checkpoint) recompute_segment(m, 0, dy);
-    /* dy: gradient of the maxpool output. The stem's gradients need the
-     * three stem-sized buffers, grad[0..2]: d_stem and x are two of them
-     * that dy is not; dy's own buffer is free once the maxpool's backward
-     * has read it. */
-    float *big[3] = {NULL, NULL, NULL}; /* two or three: dy may be one of grad[0..2] */
-    int k = 0;
-    for (int i = 0; i < 3; i++)
-        if (m->grad[i] != dy) big[k++] = m->grad[i];
-    float *d_stem = big[0], *x = big[1], *third = k == 3 ? big[2] : dy;
-    size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
-    r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
-    be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
-    lp_round(m, d_stem, stem); /* overlapping windows add */
-    be->region_end(r);
-    r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
-    be->relu_backward(stem, restore(m, &m->stem_a, stem, x), d_stem, d_stem);
-    be->region_end(r);
-    float *d_conv = x; /* stem_a is read: its buffer takes conv1's output gradient */
-    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, third), d_stem, d_conv);
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_conv, NULL); /* the image needs no gradient */
+    stem_backward(m, dy);
     if (m->fault == RN_FAULT_ONE_CHANNEL) {
         const rn_conv_layer *c = &m->blocks[RN_NBLOCKS - 1].conv2;
         zero_on_backend(m, c->weight->grad, c->weight->count / (size_t)c->s.cout);
@@ -868,8 +906,38 @@ void rn_model_backward(rn_model *m)
     be->region_end(top);
 }
 
+/* dy: the gradient of the max pool's output. Block 0's backward returns it
+ * in grad[2] (block_backward's choice alternates grad[3] and grad[2] from
+ * the top), so the stem-sized grad[0..1] are free here, and for a
+ * checkpoint's recompute of the stem, which protects dy. The stem's
+ * gradients: the max pool's into grad[0], then the ReLU's and bn1's over
+ * it in place; under 16-bit storage the two activations are unpacked in
+ * turn into grad[1] (in fp32 they are read where the forward left them). */
+static void stem_backward(rn_model *m, float *dy)
+{
+    const rn_backend *be = m->be;
+    size_t n = (size_t)m->batch;
+    if (dy == m->grad[0] || dy == m->grad[1]) {
+        cs_error("internal: the stem's backward found its input gradient in a stem-sized buffer");
+        exit(3);
+    }
+    float *d_stem = m->grad[0], *x = m->grad[1];
+    size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
+    int r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
+    be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
+    lp_round(m, d_stem, stem); /* overlapping windows add */
+    be->region_end(r);
+    r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
+    be->relu_backward(stem, restore(m, &m->stem_a, stem, x), d_stem, d_stem);
+    be->region_end(r);
+    /* stem_a is read: x takes stem_c; bn1's gradient goes over its input's. */
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, x), d_stem, d_stem);
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL); /* the image needs no gradient */
+}
+
 void rn_model_backward_adding(rn_model *m, int add)
 {
+    if (m->fault == RN_FAULT_ACCUM_OVERWRITES) add = 0;
     m->be->grad_accumulate(add);
     rn_model_backward(m);
     m->be->grad_accumulate(0);

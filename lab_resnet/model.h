@@ -61,8 +61,18 @@ typedef enum {
  *                            gradient is zero (1 of its 512): check-step
  *                            against PyTorch (rn_gpu_grad_one_channel: on
  *                            the GPU only, for the GPU's step against the CPU's);
- *   rn_adam_ascends          Adam climbs the gradient: the loss rises. */
-typedef enum { RN_FAULT_NONE, RN_FAULT_STOPS_AT_FC, RN_FAULT_ONE_CHANNEL, RN_FAULT_ADAM_ASCENDS } rn_fault;
+ *   rn_adam_ascends          Adam climbs the gradient: the loss rises;
+ *   rn_accum_overwrites      gradient accumulation's later batches overwrite
+ *                            the gradients instead of adding to them (a
+ *                            zero_grad() in the wrong place): the memory
+ *                            run's accumulation check. */
+typedef enum {
+    RN_FAULT_NONE,
+    RN_FAULT_STOPS_AT_FC,
+    RN_FAULT_ONE_CHANNEL,
+    RN_FAULT_ADAM_ASCENDS,
+    RN_FAULT_ACCUM_OVERWRITES
+} rn_fault;
 
 /* One named tensor of the model: a trainable parameter (with its gradient
  * and Adam's m and v) or a buffer (batch norm's running statistics). */
@@ -164,10 +174,13 @@ typedef struct {
     int32_t *correct; /* one int: correct predictions of the batch */
     /* Five buffers: the activation gradients in the backward pass, and in
      * the forward the working buffers (bn2's output, 16-bit activations in
-     * float). grad[0..2] are the stem's size (its backward needs three at
-     * once), grad[3..4] the largest activation after it. */
+     * float). grad[0] is the stem's size, and so is grad[1] under 16-bit
+     * storage (the stem needs two at once then, one in fp32); the others
+     * hold the largest activation after the stem. */
     float *grad[5];
-    float *work; /* convolution scratch */
+    size_t grad_floats[5];
+    size_t stem_floats, block_floats; /* those two sizes, for the prepared batch */
+    float *work;                      /* convolution scratch */
     /* Under fp16/bf16: the low-precision copy of the weights a convolution
      * or fc is reading (the largest layer's size), and of fc's bias. */
     float *lp_weight, *lp_bias;
@@ -183,6 +196,11 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed);
 /* Allocates the activation buffers for batches of `batch` images of
  * img x img (the arena's activation and workspace categories). */
 void rn_model_prepare(rn_model *m, int batch, int img);
+/* Gives back everything rn_model_prepare laid out (the activations, the
+ * input, the scratch), so that the model can be prepared again for another
+ * batch (Part 4's largest batch that fits). Weights, gradients and Adam's
+ * state stay. */
+void rn_model_unprepare(rn_model *m);
 void rn_model_free(rn_model *m);
 
 /* One training step on the batch already in m->x / m->labels: forward in

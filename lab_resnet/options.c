@@ -9,6 +9,7 @@
 #include "cs_files.h"
 #include "amp.h"
 #include "dataloader.h"
+#include "memory.h"
 
 enum {
     OPT_DATA,
@@ -30,7 +31,8 @@ enum {
     OPT_PIN,
     OPT_PRECISION,
     OPT_ACCUM,
-    OPT_CHECKPOINT
+    OPT_CHECKPOINT,
+    OPT_MEM_BUDGET
 };
 
 static const cs_case_option case_options[] = {
@@ -64,6 +66,9 @@ static const cs_case_option case_options[] = {
     [OPT_CHECKPOINT] = {"checkpoint", "MODE",
                         "gradient checkpointing: none (default) or stages (the stem and layer1-4 run again in "
                         "the backward; baseline, profile, check-step)"},
+    [OPT_MEM_BUDGET] = {"mem-budget", "MB",
+                        "memory: find the largest batch whose model fits in MB mebibytes (1..16777216) for fp32, "
+                        "AMP, checkpointing and both (device memory on a GPU)"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -135,6 +140,10 @@ static int on_option(int index, const char *arg, void *p)
         }
         a->checkpoint = strcmp(arg, "stages") == 0;
         break;
+    case OPT_MEM_BUDGET:
+        if (cs_parse_long("--mem-budget", arg, 1, 16777216, &v)) return 2;
+        a->mem_budget_mb = (int)v;
+        break;
     case OPT_ACCUM:
         if (cs_parse_long("--accum-steps", arg, 1, 1024, &v)) return 2;
         a->accum_steps = (int)v;
@@ -168,9 +177,11 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_DATALOADER;
         else if (strcmp(v[1], "amp") == 0)
             *cmd = RN_CMD_AMP;
+        else if (strcmp(v[1], "memory") == 0)
+            *cmd = RN_CMD_MEMORY;
         else {
             cs_console_init(RN_PROG, 0);
-            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, or none)", v[1]);
+            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, memory, or none)", v[1]);
             return 2;
         }
         v[1] = v[0];
@@ -186,16 +197,19 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
     a->num_workers = -1, a->prefetch = 2, a->accum_steps = 1;
-    int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP;
+    int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP, memory = a->cmd == RN_CMD_MEMORY;
     cs_cli_spec spec = {
         .prog = RN_PROG,
         .summary = "The ResNet-18 training lab: Part 1, the baseline and its profile; Part 2, data loading; "
-                   "Part 3, mixed precision (subcommands: baseline, profile, check-step, dataloader, amp)",
-        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp] [options]\n"
+                   "Part 3, mixed precision; Part 4, memory (subcommands: baseline, profile, check-step, "
+                   "dataloader, amp, memory)",
+        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp|memory] [options]\n"
                        "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
                        "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
                        "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
                        "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
+                       "memory: the rows accum_1, accum_2, accum_4, accum_8, checkpoint_none and\n"
+                       "checkpoint_stages (--variant picks some); --mem-budget MB adds the largest batch.\n"
                        "The baseline's check (the training loss fell) needs at least 2 batches;\n"
                        "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
@@ -205,15 +219,28 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         .ctx = a,
         .variant_names = dataloader ? rn_dataloader_rows
                          : amp      ? rn_amp_rows
+                         : memory   ? rn_memory_rows
                                     : baseline_variants,
         .n_variants = dataloader ? RN_DATALOADER_ROWS
                       : amp      ? RN_AMP_ROWS
+                      : memory   ? RN_MEMORY_ROWS
                                  : 1,
     };
     int rc = cs_case_begin(argc, argv, &spec, &a->opt);
     if (rc) return rc;
     if (amp && a->precision != RN_FP32) {
         cs_error("--precision: amp runs every precision as its rows (--variant picks some)");
+        return 2;
+    }
+    if (memory && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
+        cs_error("--%s: memory runs accumulation and checkpointing as its rows, in fp32 (--variant picks some)",
+                 a->precision != RN_FP32 ? "precision"
+                 : a->accum_steps != 1   ? "accum-steps"
+                                         : "checkpoint");
+        return 2;
+    }
+    if (a->mem_budget_mb && !memory) {
+        cs_error("--mem-budget: only the memory subcommand searches for the largest batch");
         return 2;
     }
     if ((a->persistent || a->pin_memory) && !dataloader && a->num_workers < 1) {
@@ -251,6 +278,9 @@ int rn_options_check_out(rn_args *a)
 void rn_options_resolve(rn_args *a, int on_gpu)
 {
     int quick = a->opt.quick;
+    /* Part 4: accum_8 takes one optimizer step per 8 batches, so even
+     * --quick trains 8 of them. */
+    if (a->cmd == RN_CMD_MEMORY && !a->batches) a->batches = quick ? 8 : 24;
     if (quick) {
         if (!a->batches) a->batches = 6;
         if (!a->samples_set) a->samples = 512;

@@ -16,7 +16,8 @@ typedef enum {
     RN_CMD_PROFILE,
     RN_CMD_CHECK_STEP,
     RN_CMD_DATALOADER,
-    RN_CMD_AMP
+    RN_CMD_AMP,
+    RN_CMD_MEMORY
 } rn_command;
 
 typedef struct {
@@ -31,6 +32,7 @@ typedef struct {
     int num_workers, prefetch, persistent, pin_memory;
     int accum_steps;            /* --accum-steps (Part 4): batches per optimizer step */
     int checkpoint;             /* --checkpoint stages (Part 4) */
+    int mem_budget_mb;          /* --mem-budget (Part 4's memory; 0: not given) */
     rn_precision precision;     /* --precision (Part 3's numerics) */
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */

@@ -15,6 +15,7 @@
 #include "cs_report.h"
 #include "charts.h"
 #include "grad_scaler.h"
+#include "lab_rungs.h"
 
 /* Batches the baseline's check needs: the loss of the first tenth of the
  * epoch against the last tenth's, two different batches at the least. */
@@ -378,7 +379,10 @@ int rn_results(rn_lab *lab)
     rung.check.status = rn_lab_verified(lab) ? CS_CHECK_PASS : CS_CHECK_FAIL;
     rung.check.rel_l2 = rn_gradcheck_worst(lab->grad);
     rung.check.tol = RN_GRADCHECK_TOL;
-    cs_rung_report(&report, &rung, a->batch, "images/s", 0, NULL);
+    cs_result *row = cs_rung_report(&report, &rung, a->batch, "images/s", 0, NULL);
+    if (row)
+        cs_result_extra(row, cs_report_column(&report, RN_PEAK_ACTIVATION_COLUMN),
+                        (double)rn_arena_peak(lab->m.arena, RN_ACTIVATIONS));
     cs_report_finish(&report);
     if (!cs_brief()) cs_say("\n");
     cs_report_print(stdout, &report);

@@ -14,9 +14,10 @@
 #   --env NAME=VALUE    set in the command's environment
 #   --rm PATH           remove PATH before the run
 #   --same A B          files A and B must be identical after the run
+#   --file-has PATH RE  a line of PATH must match RE (grep -E), repeatable
 set -u
 code=0
-declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=() same=()
+declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=() same=() has=()
 skip_re=""
 err_lines=""
 while [ $# -gt 0 ]; do
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --env) envs+=("$2"); shift 2 ;;
     --rm) rm -rf -- "$2"; shift 2 ;;
     --same) same+=("$2" "$3"); shift 3 ;;
+    --file-has) has+=("$2" "$3"); shift 3 ;;
     --) shift; break ;;
     *) echo "run_expect.sh: unknown check '$1'" >&2; exit 2 ;;
   esac
@@ -62,6 +64,9 @@ if [ -n "$err_lines" ]; then
 fi
 for f in "${files[@]}"; do [ -s "$f" ] || say "missing or empty file: $f"; done
 for f in "${absent[@]}"; do [ ! -e "$f" ] || say "must not exist: $f"; done
+for ((i = 0; i < ${#has[@]}; i += 2)); do
+  grep -Eq -- "${has[i+1]}" "${has[i]}" 2>/dev/null || say "no line of ${has[i]} matches: ${has[i+1]}"
+done
 for ((i = 0; i < ${#same[@]}; i += 2)); do
   if ! cmp -s -- "${same[i]}" "${same[i+1]}"; then
     say "files differ: ${same[i]} ${same[i+1]}"

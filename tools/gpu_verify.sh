@@ -164,6 +164,10 @@ if want cases; then
       $LR amp --quick --device gpu --no-plot --out /tmp/v_lr_amp
     check "lab_resnet amp --quick (GPU, im2col)" "$LOGS/lab_amp_quick_im2col.log" \
       env RN_CONV=im2col $LR amp --quick --device gpu --no-plot --out /tmp/v_lr_amp2
+    # Part 4's ladder on the device: accumulation (beta = 1 in cuDNN and
+    # cuBLAS), checkpointing, the largest batch in device memory.
+    check "lab_resnet memory --quick (GPU)" "$LOGS/lab_memory_quick.log" \
+      $LR memory --quick --device gpu --mem-budget 2048 --no-plot --out /tmp/v_lr_mem
   fi
   pack
 fi
@@ -218,6 +222,11 @@ if want bench; then
       [ -f "$tlog" ] && cp "$tlog" "$RES/lab_resnet_pytorch_cuda_$img.log" && grep -E "^RESULT" "$tlog"
       grep -E -A2 "throughput|Median batch split" "$LOGS/bench_lab_$img.log" "$LOGS/bench_lab_find_$img.log"
     done
+    # Part 4 on the GPU at 224: accumulation, checkpointing, and the largest
+    # batch in 16 GiB of device memory.
+    [ "${LAB_MEMORY:-1}" = 1 ] && check "bench lab_resnet memory 224x224 (GPU)" "$LOGS/bench_lab_memory_224.log" \
+      $LR memory --device gpu --img-size 224 --data /tmp/lr_gen --mem-budget 16384 --out "$RES/lab_resnet_memory_224"
+    cp "$LOGS/bench_lab_memory_224.log" "$RES/lab_resnet_memory_224.log" 2>/dev/null
     # Part 3 on the GPU: the amp ladder at 224 and 32, and PyTorch's
     # autocast (+ GradScaler for fp16) on the same configuration.
     for img in 224 32; do

@@ -163,6 +163,12 @@ BENCH_QUICK=0 run_named lab_resnet_dataloader_224 lab_resnet dataloader --img-si
 run_named lab_resnet_amp lab_resnet amp
 BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
   --variant fp32,fp16,bf16
+# lab_resnet Part 4, memory: accumulation and checkpointing, and the largest
+# batch in a budget, at 32 x 32, then at the lab's 224 x 224 (8 batches of
+# 8, so that accum_8 takes one step), where the activations dominate.
+run_named lab_resnet_memory lab_resnet memory --mem-budget 512
+BENCH_QUICK=0 run_named lab_resnet_memory_224 lab_resnet memory --img-size 224 --batch 8 --batches 8 --samples 512 \
+  --repeat 2 --mem-budget 2048
 lab_peer() {
   local threads rc=0
   threads=$(nproc)

@@ -24,8 +24,8 @@ for c in case01_training_loop case02_data_pipeline case03_gpu_migration lab_resn
     status=1
   fi
 done
-# The lab's Part 2 (data loading) and Part 3 (mixed precision), each its own
-# folder beside Part 1's.
+# The lab's Part 2 (data loading), Part 3 (mixed precision) and Part 4
+# (memory), each its own folder beside Part 1's.
 if [ -x "$build/lab_resnet/lab_resnet" ]; then
   echo
   echo "################ lab_resnet dataloader ################"
@@ -39,6 +39,13 @@ if [ -x "$build/lab_resnet/lab_resnet" ]; then
   # shellcheck disable=SC2086
   "$build/lab_resnet/lab_resnet" amp --out "$out/lab_resnet_amp" ${DEMO_ARGS:-} || {
     echo "lab_resnet amp failed" >&2
+    status=1
+  }
+  echo
+  echo "################ lab_resnet memory ################"
+  # shellcheck disable=SC2086
+  "$build/lab_resnet/lab_resnet" memory --mem-budget 384 --out "$out/lab_resnet_memory" ${DEMO_ARGS:-} || {
+    echo "lab_resnet memory failed" >&2
     status=1
   }
 fi

@@ -226,6 +226,39 @@ static void test_files(const char *tmp)
     rmdir(path);
 }
 
+/* A case's own column: after the common ones in results.csv, a key of each
+ * row in results.json; empty (null) where the row did not set it. */
+static void test_extra_columns(const char *tmp)
+{
+    cs_report r;
+    make_report(&r);
+    int k = cs_report_column(&r, "peak_activation_bytes");
+    CHECK(k == 0);
+    cs_result_extra(&r.rows[0], k, 20971520.0);
+    cs_report_finish(&r);
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/extra", tmp);
+    CHECK(cs_report_write(&r, NULL, dir) == 0);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *csv = read_whole_file(path);
+    CHECK(csv != NULL && strstr(csv, "skip_reason,config,peak_activation_bytes\n") != NULL);
+    CHECK(csv != NULL && strstr(csv, ",n=1024;threads=2,20971520\n") != NULL);
+    CHECK(csv != NULL && strstr(csv, "\ndemo,\"fast, really\",") != NULL &&
+          strstr(strstr(csv, "\ndemo,\"fast, really\","), ",n=1024;threads=2,\n") != NULL);
+    free(csv);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    char *json = read_whole_file(path);
+    char *c = json ? compact_json(json) : NULL;
+    CHECK(c != NULL && strstr(c, "\"rel_l2\":1e-07,\"peak_activation_bytes\":20971520}") != NULL);
+    CHECK(c != NULL && strstr(c, "\"peak_activation_bytes\":null") != NULL);
+    free(c);
+    free(json);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     cs_console_init("test_report", 0);
@@ -237,6 +270,7 @@ int main(void)
     test_finish();
     test_print();
     test_files(tmp);
+    test_extra_columns(tmp);
     rmdir(tmp);
     return cs_test_done();
 }

@@ -83,6 +83,45 @@ rn_test(amp_bad_precision --code 2 --stderr-lines 1 --stderr "amp runs every pre
 rn_test(amp_bad_variant --code 2 --stderr-lines 1 --stderr "fp8"
   -- ${LR} amp --variant fp8 --out ${T}/ampbad)
 
+# Part 4, memory: accumulation and checkpointing from the same weights on
+# the same batches; every row's first loss equals the reference's, one step
+# per batch gives its losses exactly (checkpointing included), accumulated
+# gradients equal their sum; checkpointing lays out fewer activation bytes;
+# --mem-budget writes max_batch.csv with the lab's columns and rows; every
+# results.csv of the lab has the peak_activation_bytes column.
+rn_test(memory_quick --rm ${T}/mem --code 0
+  --stdout "== 2\\. Initial profiling: one step per batch" --stdout "== 4\\. Investigation: gradient accumulation"
+  --stdout "checkpoint_stages +first loss 0.00e\\+00 +losses 0.00e\\+00 +PASS"
+  --stdout "accum_8 +first loss 0.00e\\+00 +gradients [0-9.e+-]+ +PASS"
+  --stdout "Checkpointing cut the activations' peak by [0-9]+%" --stdout "fp32 +max batch +[0-9]+"
+  --no-stdout "FAIL"
+  --file ${T}/mem/memory.csv --file ${T}/mem/checkpointing_comparison.gp --file ${T}/mem/accumulation_comparison.gp
+  --file ${T}/mem/max_batch.gp --file ${T}/mem/max_batch_detail.csv
+  --file-has ${T}/mem/results.csv "^case,variant,.*,config,peak_activation_bytes$"
+  --file-has ${T}/mem/results.csv "^lab_resnet,checkpoint_stages,cpu,.*,[0-9]+$"
+  --file-has ${T}/mem/max_batch.csv "^configuration,max_batch$" --file-has ${T}/mem/max_batch.csv "^fp32,[1-9][0-9]*$"
+  --file-has ${T}/mem/max_batch.csv "^amp\\+checkpoint,[1-9][0-9]*$"
+  -- ${LR} memory --quick --device cpu --mem-budget 224 --no-plot --out ${T}/mem)
+# The classic bug: a zero_grad() per batch inside the group (the later
+# batches overwrite the gradients): the accumulation check fails (exit 1).
+rn_test(memory_accum_fault --rm ${T}/memf --code 1 --env CS_FAULT_INJECT=rn_accum_overwrites
+  --stdout "accum_2 +first loss 0.00e\\+00 +gradients [0-9.e+-]+ +FAIL" --stdout "accum_1 +first loss .*PASS"
+  -- ${LR} memory --quick --device cpu --batches 2 --variant accum_1,accum_2 --no-plot --out ${T}/memf)
+# A row trained on another epoch's batches: its first loss is off (exit 1).
+rn_test(memory_row_fault --rm ${T}/memr --code 1 --env CS_FAULT_INJECT=checkpoint_stages
+  --stdout "checkpoint_stages +first loss [0-9.e+-]+ .*FAIL" --stdout "checkpoint_none +first loss 0.00e\\+00 .*PASS"
+  -- ${LR} memory --quick --device cpu --batches 2 --variant checkpoint_none,checkpoint_stages --no-plot
+     --out ${T}/memr)
+rn_test(memory_bad_budget --code 2 --stderr-lines 1 --stderr "--mem-budget: 0 is out of range"
+  -- ${LR} memory --mem-budget 0 --out ${T}/membad)
+rn_test(memory_budget_too_large --rm ${T}/membig --code 2 --stderr-lines 1
+  --stderr "--mem-budget 16777216: more than the machine's" --absent ${T}/membig/results.csv
+  -- ${LR} memory --quick --device cpu --mem-budget 16777216 --no-plot --out ${T}/membig)
+rn_test(mem_budget_needs_memory --code 2 --stderr-lines 1 --stderr "--mem-budget: only the memory subcommand"
+  -- ${LR} baseline --mem-budget 100 --out ${T}/membad)
+rn_test(memory_bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: memory runs accumulation"
+  -- ${LR} memory --accum-steps 2 --out ${T}/membad)
+
 # Part 4's gradient accumulation in Part 1's epoch: the loss still falls.
 rn_test(baseline_accum --rm ${T}/accum --code 0 --stdout "Gradient accumulation: 2 batches of 32 per optimizer step"
   --stdout "loss went from .*PASS" -- ${LR} baseline --quick --device cpu --accum-steps 2 --no-plot --out ${T}/accum)

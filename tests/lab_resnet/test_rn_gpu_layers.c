@@ -370,6 +370,12 @@ static void check_bn(int n, int c, int hw)
     expect_close("backward dgamma with dx NULL", g_dgamma2, dgam_ref, (size_t)c);
     expect_same_bits("backward dgamma", g_dgamma, g_dgamma2, (size_t)c);
     expect_same_bits("backward dbeta", g_dbeta, g_dbeta2, (size_t)c);
+
+    /* In place (dx is dy: the stem's backward writes bn1's input gradient
+     * over its output's): the same bits as into a buffer of its own. */
+    float *g_inplace = (float *)dev_copy(dy, count);
+    gpu->bn_backward(n, c, hw, g_x, g_gamma, g_sm_ref, g_si_ref, g_inplace, g_inplace, g_dgamma2, g_dbeta2);
+    expect_same_bits("backward dx in place", g_dx, g_inplace, count);
     release_all();
 }
 

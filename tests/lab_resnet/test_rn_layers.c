@@ -345,6 +345,14 @@ static void test_bn(void)
     expect_grad("bn dx", bn_loss, &b, b.x, dx, nx);
     expect_grad("bn dgamma", bn_loss, &b, b.gamma, dg, c);
     expect_grad("bn dbeta", bn_loss, &b, b.beta, db, c);
+    /* In place (dx is dy, as the stem's backward calls it): the same bits. */
+    float *inplace = xmalloc(nx * sizeof(float)), *dg2 = nan_floats(c), *db2 = nan_floats(c);
+    memcpy(inplace, r, nx * sizeof(float));
+    B->bn_backward(n, c, hw, x, gamma, smean, sinv, inplace, inplace, dg2, db2);
+    CHECK(memcmp(inplace, dx, nx * sizeof(float)) == 0);
+    free(inplace);
+    free(dg2);
+    free(db2);
 
     /* Eval: the running statistics, not the batch's. */
     float *ye = nan_floats(nx);

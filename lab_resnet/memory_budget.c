@@ -1,0 +1,137 @@
+/* The largest batch that fits (see memory_budget.h).
+ *
+ * The probe is a model of its own, so that laying it out again and again
+ * leaves the lab's model and its arena's peaks alone. Its precision goes
+ * back to fp32 after each use: the backend's convolution math is one
+ * setting for both models, and the memory run's model is fp32. */
+#include "memory_budget.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cs_clock.h"
+#include "cs_console.h"
+#include "cs_memory.h"
+#include "cs_profiler.h"
+#include "cs_rng.h"
+
+const char *const rn_budget_configs[RN_BUDGET_CONFIGS] = {"fp32", "amp", "checkpoint", "amp+checkpoint"};
+
+static const struct {
+    rn_precision precision;
+    int checkpoint;
+} configs[RN_BUDGET_CONFIGS] = {{RN_FP32, 0}, {RN_BF16, 0}, {RN_FP32, 1}, {RN_BF16, 1}};
+
+void rn_probe_open(rn_mem_probe *p, const rn_backend *be, uint64_t seed, int img)
+{
+    memset(p, 0, sizeof *p);
+    rn_model_init(&p->m, be, seed);
+    p->img = img;
+    p->open = 1;
+}
+
+void rn_probe_close(rn_mem_probe *p)
+{
+    if (!p->open) return;
+    rn_model_set_precision(&p->m, RN_FP32);
+    rn_model_free(&p->m);
+    p->open = 0;
+}
+
+/* The probe laid out for n images under configuration c. */
+static void lay_out(rn_mem_probe *p, int c, int n)
+{
+    rn_model_unprepare(&p->m);
+    rn_model_set_precision(&p->m, configs[c].precision);
+    rn_model_set_checkpoint(&p->m, configs[c].checkpoint);
+    rn_model_prepare(&p->m, n, p->img);
+}
+
+static void done_with(rn_mem_probe *p)
+{
+    rn_model_unprepare(&p->m);
+    rn_model_set_checkpoint(&p->m, 0);
+    rn_model_set_precision(&p->m, RN_FP32);
+}
+
+size_t rn_probe_layout_bytes(rn_mem_probe *p, int config, int n)
+{
+    lay_out(p, config, n);
+    size_t bytes = rn_arena_total(p->m.arena);
+    done_with(p);
+    return bytes;
+}
+
+void rn_probe_fit(rn_mem_probe *p, int config, double *fixed, double *per_image)
+{
+    double one = (double)rn_probe_layout_bytes(p, config, 1), two = (double)rn_probe_layout_bytes(p, config, 2);
+    *per_image = two - one;
+    *fixed = one - *per_image;
+}
+
+/* One training step of the probe laid out for n images, on made-up images
+ * (the bytes do not depend on the values): the arena's peak over it. */
+static size_t step_peak(rn_mem_probe *p, int c, int n, double *seconds)
+{
+    lay_out(p, c, n);
+    size_t floats = (size_t)n * 3 * p->img * p->img;
+    float *images = cs_alloc(floats * sizeof(float), "probe images");
+    int32_t *labels = cs_alloc((size_t)n * sizeof(int32_t), "probe labels");
+    cs_rng r;
+    cs_rng_seed(&r, 4, 0);
+    for (size_t i = 0; i < floats; i++) images[i] = cs_rng_uniform(&r, -2.0f, 2.0f);
+    for (int i = 0; i < n; i++) labels[i] = i % RN_CLASSES;
+    rn_model_set_batch(&p->m, images, labels);
+    rn_arena_peaks_reset(p->m.arena);
+    double t0 = cs_now();
+    rn_model_forward(&p->m, 1);
+    rn_model_loss(&p->m);
+    rn_model_backward(&p->m);
+    rn_model_adam_step(&p->m);
+    float loss;
+    int correct;
+    rn_model_read_metrics(&p->m, &loss, &correct); /* waits for the device */
+    *seconds = cs_now() - t0;
+    size_t peak = rn_arena_total_peak(p->m.arena);
+    cs_free(images);
+    cs_free(labels);
+    done_with(p);
+    return peak;
+}
+
+/* The largest n <= RN_BUDGET_MAX_BATCH whose layout fits: from the fit's
+ * estimate, then one image at a time until n fits and n + 1 does not. */
+static int largest_layout(rn_mem_probe *p, int c, size_t budget, rn_budget_row *row)
+{
+    rn_probe_fit(p, c, &row->fixed, &row->per_image);
+    double room = (double)budget - row->fixed;
+    double guess = row->per_image > 0 ? floor(room / row->per_image) : RN_BUDGET_MAX_BATCH;
+    int n = guess < 0 ? 0 : guess > RN_BUDGET_MAX_BATCH ? RN_BUDGET_MAX_BATCH : (int)guess;
+    while (n > 0 && rn_probe_layout_bytes(p, c, n) > budget) n--;
+    while (n < RN_BUDGET_MAX_BATCH && rn_probe_layout_bytes(p, c, n + 1) <= budget) n++;
+    row->capped = n == RN_BUDGET_MAX_BATCH;
+    return n;
+}
+
+void rn_probe_max_batches(rn_mem_probe *p, size_t budget, rn_budget_row *rows)
+{
+    int prof = cs_prof_enabled();
+    cs_prof_enable(0);
+    for (int c = 0; c < RN_BUDGET_CONFIGS; c++) {
+        rn_budget_row *row = &rows[c];
+        memset(row, 0, sizeof *row);
+        cs_progress("largest batch in the budget: %s", rn_budget_configs[c]);
+        int n = largest_layout(p, c, budget, row);
+        /* The step's own peak must fit too: anything a step takes beyond
+         * the layout (none on the CPU today) is counted here. */
+        while (n > 0) {
+            row->step_peak = step_peak(p, c, n, &row->step_s);
+            if (row->step_peak <= budget) break;
+            n--;
+        }
+        row->max_batch = n;
+        row->laid_out = n > 0 ? rn_probe_layout_bytes(p, c, n) : 0;
+        cs_progress_done();
+    }
+    cs_prof_enable(prof);
+}
