@@ -181,35 +181,39 @@ void rn_chart_amp(const char *dir, const rn_amp_row *rows, const int *ran, const
     cs_free(y);
 }
 
-/* Two panels over rows first..last that ran: the model's peak memory
- * (annotated with the activations' part) and the throughput (annotated
- * with `what`, e.g. the effective batch). */
+/* Two panels over rows first..last that ran: the activations' peak
+ * (annotated with the model's whole peak: weights, gradients and Adam's
+ * state do not change with these techniques, and would hide what does)
+ * and the throughput; with `effective`, each label carries the images per
+ * optimizer step. */
 static void chart_memory_pair(const char *dir, const char *name, const char *title, const rn_memory_row *rows,
                               const int *ran, const char *const *names, int first, int last, int effective)
 {
     const char *labels[RN_MEMORY_ROWS], *notes_p[2][RN_MEMORY_ROWS];
-    double total[RN_MEMORY_ROWS], ips[RN_MEMORY_ROWS];
-    char notes[2][RN_MEMORY_ROWS][40];
+    double act[RN_MEMORY_ROWS], ips[RN_MEMORY_ROWS];
+    char notes[2][RN_MEMORY_ROWS][40], label[RN_MEMORY_ROWS][48];
     int n = 0;
     for (int i = first; i <= last; i++) {
         if (!ran[i]) continue;
         const rn_memory_row *r = &rows[i];
-        labels[n] = names[i];
-        total[n] = (double)r->peak_total / 1048576.0;
-        ips[n] = r->images_per_s;
-        snprintf(notes[0][n], sizeof notes[0][n], "act. %.1f", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
         if (effective)
-            snprintf(notes[1][n], sizeof notes[1][n], "%.3g (batch %d)", ips[n], r->effective_batch);
+            snprintf(label[n], sizeof label[n], "%s (%d)", names[i], r->effective_batch);
         else
-            snprintf(notes[1][n], sizeof notes[1][n], "%.3g", ips[n]);
+            snprintf(label[n], sizeof label[n], "%s", names[i]);
+        labels[n] = label[n];
+        act[n] = (double)r->peak[RN_ACTIVATIONS] / 1048576.0;
+        ips[n] = r->images_per_s;
+        snprintf(notes[0][n], sizeof notes[0][n], "%.1f (of %.0f)", act[n], (double)r->peak_total / 1048576.0);
+        snprintf(notes[1][n], sizeof notes[1][n], "%.3g", ips[n]);
         notes_p[0][n] = notes[0][n];
         notes_p[1][n] = notes[1][n];
         n++;
     }
     if (n == 0) return;
     const cs_plot_panel panels[2] = {
-        {"the model's peak memory (above: its activations)", "MiB", total, notes_p[0], NAN, NULL},
-        {effective ? "throughput (above: the effective batch)" : "throughput", "images/s", ips, notes_p[1], NAN, NULL},
+        {"peak activations (in brackets: the model's whole peak)", "MiB", act, notes_p[0], NAN, NULL},
+        {effective ? "throughput (labels: images per optimizer step)" : "throughput", "images/s", ips, notes_p[1], NAN,
+         NULL},
     };
     cs_plot_panels(dir, name, title, labels, n, panels, 2);
     cs_plot_render(dir, name);
@@ -222,6 +226,7 @@ void rn_chart_memory(const char *dir, const rn_memory_row *rows, const int *ran,
     char title[160];
     snprintf(title, sizeof title, "memory: gradient checkpointing, peak memory and throughput (%s)",
              on_gpu ? "GPU" : "CPU");
+    /* The rows' order is memory.c's: accum_1..accum_8, then the two checkpoint rows. */
     chart_memory_pair(dir, "checkpointing_comparison", title, rows, ran, names, 4, 5, 0);
     snprintf(title, sizeof title, "memory: gradient accumulation, peak memory and throughput (%s)",
              on_gpu ? "GPU" : "CPU");

@@ -512,10 +512,11 @@ static void lesson_budget(const mem_state *s)
     if (!s->budget) return;
     const rn_budget_row *r = s->budget_rows;
     cs_say("  - In %s: fp32 fits a batch of %d, AMP's 16-bit activations %d, checkpointing %d, both %d:\n"
-           "    what each buys is its cut of the per-image bytes, since the weights, gradients and Adam's\n"
-           "    state (%s) stay.\n",
+           "    what each buys is its cut of the per-image bytes (%s in fp32, %s with both), since the\n"
+           "    weights, gradients and Adam's state (%s) stay; AMP adds %s of weight-copy scratch.\n",
            mib((double)s->budget, (char[32]){0}), r[0].max_batch, r[1].max_batch, r[2].max_batch, r[3].max_batch,
-           mib(r[0].fixed, (char[32]){0}));
+           mib(r[0].per_image, (char[32]){0}), mib(r[3].per_image, (char[32]){0}), mib(r[0].fixed, (char[32]){0}),
+           mib(r[1].fixed - r[0].fixed, (char[32]){0}));
 }
 
 static void lessons(const mem_state *s)
