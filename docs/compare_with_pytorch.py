@@ -183,6 +183,8 @@ def parse_args():
     p.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
                    help="check-step's numerics; fp16/bf16 are judged, measure by measure, against 4 times "
                         "PyTorch's own autocast error")
+    p.add_argument("--arch", choices=["resnet18", "resnet50"], default="resnet18",
+                   help="the model (torchvision's definition, 10 classes)")
     p.add_argument("--accum-steps", type=int, default=1,
                    help="gradient accumulation: that many micro-batches of --batch, their gradients added")
     p.add_argument("--work", help="folder for the files (default: a temporary one)")
@@ -223,13 +225,13 @@ def main():
     out_csv = os.path.join(work, "check_step.csv")
     cmd = [args.lab, "check-step", "--data", data, "--batch", str(args.batch), "--out", out_csv,
            "--device", args.device, "--seed", str(args.seed), "--precision", args.precision,
-           "--accum-steps", str(args.accum_steps)]
+           "--accum-steps", str(args.accum_steps), "--arch", args.arch]
     model = None
     if args.init == "torch":
         import torch
         import torchvision
         torch.manual_seed(args.seed)
-        model = torchvision.models.resnet18(num_classes=10)
+        model = getattr(torchvision.models, args.arch)(num_classes=10)
         export.save_safetensors(model.state_dict(), weights)
         cmd += ["--weights", weights]
     else:
@@ -245,7 +247,7 @@ def main():
         import torch
         import torchvision
         if model is None:
-            model = torchvision.models.resnet18(num_classes=10)
+            model = getattr(torchvision.models, args.arch)(num_classes=10)
             model.load_state_dict(export.load_safetensors(weights))
         model32 = copy.deepcopy(model)
         ref = torch_step(model, data, args.batch, getattr(torch, args.dtype), accum=args.accum_steps)
@@ -263,7 +265,9 @@ def main():
             tol = widen_for_conditioning(tol, own32, ref)
     ok = check_step_csv.report(check_step_csv.compare(lab, ref), tol, f"lab_resnet ({args.device})", ref_name)
     accum = f", {args.accum_steps} micro-batches accumulated" if args.accum_steps > 1 else ""
-    print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch}{accum}, seed {args.seed}, {args.init} init; files in {work})")
+    arch = f", {args.arch}" if args.arch != "resnet18" else ""
+    print(f"{'PASS' if ok else 'FAIL'} (batch {args.batch}{accum}{arch}, seed {args.seed}, {args.init} init; "
+          f"files in {work})")
     return 0 if ok else 1
 
 

@@ -14,7 +14,7 @@ typedef struct {
     float *data[RN_MAX_PARAMS];  /* w0, every tensor */
     float *grad[RN_MAX_PARAMS];  /* the backward's gradient at w0 (trainable tensors) */
     double scale[RN_MAX_PARAMS]; /* the direction's unit per tensor: the rms of w0 */
-    int64_t tracked[1 + 3 * RN_NBLOCKS];
+    int64_t tracked[RN_MAX_BN];
 } saved_state;
 
 /* The direction's scale for one tensor: the rms of its weights, or 1e-2
@@ -33,18 +33,6 @@ static int in_direction(const rn_model *m, const rn_param *p, int below_fc)
     return p->trainable && !(below_fc && (p == m->fc_weight || p == m->fc_bias));
 }
 
-static int bn_layers(rn_model *m, rn_bn_layer **out)
-{
-    int n = 0;
-    out[n++] = &m->bn1;
-    for (int i = 0; i < RN_NBLOCKS; i++) {
-        out[n++] = &m->blocks[i].bn1;
-        out[n++] = &m->blocks[i].bn2;
-        if (m->blocks[i].has_downsample) out[n++] = &m->blocks[i].ds_bn;
-    }
-    return n;
-}
-
 static void save_state(rn_model *m, saved_state *s)
 {
     for (int i = 0; i < m->nparams; i++) {
@@ -54,8 +42,8 @@ static void save_state(rn_model *m, saved_state *s)
         s->scale[i] = tensor_scale(s->data[i], p->count);
         s->grad[i] = NULL;
     }
-    rn_bn_layer *bn[1 + 3 * RN_NBLOCKS];
-    int n = bn_layers(m, bn);
+    rn_bn_layer *bn[RN_MAX_BN];
+    int n = rn_model_bn_layers(m, bn);
     for (int i = 0; i < n; i++) s->tracked[i] = bn[i]->num_batches_tracked;
 }
 
@@ -77,8 +65,8 @@ static void restore_state(rn_model *m, saved_state *s)
         cs_free(s->data[i]);
         cs_free(s->grad[i]);
     }
-    rn_bn_layer *bn[1 + 3 * RN_NBLOCKS];
-    int n = bn_layers(m, bn);
+    rn_bn_layer *bn[RN_MAX_BN];
+    int n = rn_model_bn_layers(m, bn);
     for (int i = 0; i < n; i++) bn[i]->num_batches_tracked = s->tracked[i];
 }
 

@@ -32,12 +32,13 @@ static int load_data(rn_lab *lab)
     return rc ? rc : rn_cifar_generate(&lab->test, n / 5 > a->batch ? n / 5 : a->batch, a->opt.seed + 1);
 }
 
-/* ResNet-18 on the run's backend, initialised from the seed (then --weights),
- * Adam at --lr, its buffers for batches of --batch images of the run's side. */
+/* ResNet-18 (or --arch's) on the run's backend, initialised from the seed
+ * (then --weights), Adam at --lr, its buffers for batches of --batch images
+ * of the run's side. */
 static int build_model(rn_lab *lab)
 {
     const rn_args *a = lab->a;
-    rn_model_init(&lab->m, lab->be, a->opt.seed);
+    rn_model_init_arch(&lab->m, lab->be, a->opt.seed, a->arch);
     lab->have_model = 1;
     lab->m.lr = (float)a->lr;
     rn_model_set_precision(&lab->m, a->precision); /* first: the activations are laid out for them */

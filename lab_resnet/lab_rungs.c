@@ -26,6 +26,7 @@ void rn_report_begin(cs_report *report, const rn_lab *lab, const char *part, con
 {
     cs_report_init(report, RN_PROG);
     cs_report_config(report, "part", "%s", part);
+    cs_report_config(report, "arch", "%s", rn_arch_name(lab->a->arch));
     cs_report_config(report, "data", "%s", lab->train.source);
     cs_report_config(report, "batch", "%d", lab->a->batch);
     cs_report_config(report, "img_size", "%d", lab->a->img);

@@ -354,7 +354,8 @@ static void budget_search(mem_state *s)
 {
     char b1[32], b2[32], b3[32];
     cs_say("  The largest batch in %s (--mem-budget), each configuration on a probe model laid out\n"
-           "  image by image from the fit, then one training step at that batch (its peak counts):\n",
+           "  from the fit's estimate up to the first batch that does not fit, then one training step\n"
+           "  at the largest that does (its peak counts):\n",
            mib((double)s->budget, b1));
     rn_probe_max_batches(&s->probe, s->budget, s->budget_rows);
     for (int c = 0; c < RN_BUDGET_CONFIGS; c++) {
@@ -566,7 +567,7 @@ int rn_memory(rn_lab *lab)
     int rc = check_budget(&s);
     if (rc) return rc;
     rn_snapshot_take(&lab->m, &s.snap);
-    rn_probe_open(&s.probe, lab->be, lab->a->opt.seed, lab->a->img);
+    rn_probe_open(&s.probe, lab->be, lab->a->opt.seed, lab->a->arch, lab->a->img);
     cs_say("  Part 4, memory: every row trains the same %d batches of %d (epoch 0) from the same initial\n"
            "  weights; a row's time is the whole run of them.\n",
            lab->epoch_batches, lab->a->batch);

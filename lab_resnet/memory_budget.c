@@ -22,10 +22,10 @@ static const struct {
     int checkpoint;
 } configs[RN_BUDGET_CONFIGS] = {{RN_FP32, 0}, {RN_BF16, 0}, {RN_FP32, 1}, {RN_BF16, 1}};
 
-void rn_probe_open(rn_mem_probe *p, const rn_backend *be, uint64_t seed, int img)
+void rn_probe_open(rn_mem_probe *p, const rn_backend *be, uint64_t seed, rn_arch arch, int img)
 {
     memset(p, 0, sizeof *p);
-    rn_model_init(&p->m, be, seed);
+    rn_model_init_arch(&p->m, be, seed, arch);
     p->img = img;
     p->open = 1;
 }
@@ -99,18 +99,46 @@ static size_t step_peak(rn_mem_probe *p, int c, int n, double *seconds)
     return peak;
 }
 
-/* The largest n <= RN_BUDGET_MAX_BATCH whose layout fits: from the fit's
- * estimate, then one image at a time until n fits and n + 1 does not. */
+/* The largest n <= RN_BUDGET_MAX_BATCH whose layout fits. The fit from 1
+ * and 2 images bounds the layout from above (the convolutions' scratch
+ * grows with the batch up to its cap, then stops), so its estimate fits:
+ * from there the steps double until one does not, then halve between the
+ * two (a handful of layouts, none much past the budget). */
 static int largest_layout(rn_mem_probe *p, int c, size_t budget, rn_budget_row *row)
 {
     rn_probe_fit(p, c, &row->fixed, &row->per_image);
     double room = (double)budget - row->fixed;
     double guess = row->per_image > 0 ? floor(room / row->per_image) : RN_BUDGET_MAX_BATCH;
-    int n = guess < 0 ? 0 : guess > RN_BUDGET_MAX_BATCH ? RN_BUDGET_MAX_BATCH : (int)guess;
-    while (n > 0 && rn_probe_layout_bytes(p, c, n) > budget) n--;
-    while (n < RN_BUDGET_MAX_BATCH && rn_probe_layout_bytes(p, c, n + 1) <= budget) n++;
-    row->capped = n == RN_BUDGET_MAX_BATCH;
-    return n;
+    int lo = 0, hi = RN_BUDGET_MAX_BATCH + 1; /* lo fits (0: by definition), hi does not */
+    int n = guess < 1 ? 1 : guess > RN_BUDGET_MAX_BATCH ? RN_BUDGET_MAX_BATCH : (int)guess;
+    if (rn_probe_layout_bytes(p, c, n) <= budget) {
+        lo = n;
+        for (int step = 1; lo + step < hi; step *= 2) {
+            if (rn_probe_layout_bytes(p, c, lo + step) > budget) {
+                hi = lo + step;
+                break;
+            }
+            lo += step;
+        }
+    } else {
+        hi = n;
+        for (int step = 1; hi - step > lo; step *= 2) {
+            if (rn_probe_layout_bytes(p, c, hi - step) <= budget) {
+                lo = hi - step;
+                break;
+            }
+            hi -= step;
+        }
+    }
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if (rn_probe_layout_bytes(p, c, mid) <= budget)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    row->capped = lo == RN_BUDGET_MAX_BATCH;
+    return lo;
 }
 
 void rn_probe_max_batches(rn_mem_probe *p, size_t budget, rn_budget_row *rows)

@@ -26,17 +26,19 @@ typedef struct {
     int open;
 } rn_mem_probe;
 
-/* A probe model on backend `be` (initialised from `seed`) for images of
- * img x img. */
-void rn_probe_open(rn_mem_probe *p, const rn_backend *be, uint64_t seed, int img);
+/* A probe model of architecture `arch` on backend `be` (initialised from
+ * `seed`) for images of img x img. */
+void rn_probe_open(rn_mem_probe *p, const rn_backend *be, uint64_t seed, rn_arch arch, int img);
 void rn_probe_close(rn_mem_probe *p);
 
 /* The arena's bytes, all categories, once the probe is laid out for n
  * images under configuration `config` (nothing trained: what the buffers
  * take). */
 size_t rn_probe_layout_bytes(rn_mem_probe *p, int config, int n);
-/* Every buffer is linear in the batch or independent of it: bytes(n) =
- * fixed + n * per_image, from the layouts of 1 and 2 images. */
+/* bytes(n) = fixed + n * per_image from the layouts of 1 and 2 images:
+ * exact while every buffer grows with the batch or not at all, an upper
+ * bound once the convolutions' scratch reaches its cap (the CPU's im2col
+ * then works in chunks of images). */
 void rn_probe_fit(rn_mem_probe *p, int config, double *fixed, double *per_image);
 
 typedef struct {

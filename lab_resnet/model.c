@@ -1,4 +1,4 @@
-/* ResNet-18 over the backend's layer operations (see model.h). */
+/* ResNet-18 and ResNet-50 over the backend's layer operations (see model.h). */
 #include "model.h"
 
 #include <math.h>
@@ -112,7 +112,106 @@ static void init_fc(const rn_model *m, uint64_t seed, float *tmp)
     upload(m, m->fc_bias, tmp);
 }
 
+const char *rn_arch_name(rn_arch a)
+{
+    return a == RN_RESNET50 ? "resnet50" : "resnet18";
+}
+
+const char *rn_arch_title(rn_arch a)
+{
+    return a == RN_RESNET50 ? "ResNet-50" : "ResNet-18";
+}
+
+int rn_arch_parse(const char *s, rn_arch *a)
+{
+    if (strcmp(s, "resnet18") == 0)
+        *a = RN_RESNET18;
+    else if (strcmp(s, "resnet50") == 0)
+        *a = RN_RESNET50;
+    else
+        return -1;
+    return 0;
+}
+
+/* One block's layers, named "layer<l>.<j>.conv1" and so on. */
+static void make_block(rn_model *m, rn_block *b, int layer, int j)
+{
+    char name[64];
+#define NAME(part) (snprintf(name, sizeof name, "layer%d.%d.%s", layer + 1, j, part), name)
+    if (b->bottleneck) {
+        make_conv(m, &b->conv1, NAME("conv1"), b->cin, b->width, 1, 1, 0);
+        make_bn(m, &b->bn1, NAME("bn1"), b->width);
+        make_conv(m, &b->conv2, NAME("conv2"), b->width, b->width, 3, b->stride, 1);
+        make_bn(m, &b->bn2, NAME("bn2"), b->width);
+        make_conv(m, &b->conv3, NAME("conv3"), b->width, b->cout, 1, 1, 0);
+        make_bn(m, &b->bn3, NAME("bn3"), b->cout);
+    } else {
+        make_conv(m, &b->conv1, NAME("conv1"), b->cin, b->cout, 3, b->stride, 1);
+        make_bn(m, &b->bn1, NAME("bn1"), b->cout);
+        make_conv(m, &b->conv2, NAME("conv2"), b->cout, b->cout, 3, 1, 1);
+        make_bn(m, &b->bn2, NAME("bn2"), b->cout);
+    }
+    if (b->has_downsample) {
+        make_conv(m, &b->ds_conv, NAME("downsample.0"), b->cin, b->cout, 1, b->stride, 0);
+        make_bn(m, &b->ds_bn, NAME("downsample.1"), b->cout);
+    }
+#undef NAME
+    snprintf(b->relu_fwd, sizeof b->relu_fwd, "fwd relu layer%d.%d", layer + 1, j);
+    snprintf(b->relu_bwd, sizeof b->relu_bwd, "bwd relu layer%d.%d", layer + 1, j);
+    snprintf(b->add_fwd, sizeof b->add_fwd, "fwd add layer%d.%d", layer + 1, j);
+    snprintf(b->add_bwd, sizeof b->add_bwd, "bwd add layer%d.%d", layer + 1, j);
+}
+
+/* The stem and the four layers, their parameters in torchvision's
+ * state_dict order. */
+static void make_layers(rn_model *m)
+{
+    static const int widths[4] = {64, 128, 256, 512};
+    static const int blocks18[4] = {2, 2, 2, 2}, blocks50[4] = {3, 4, 6, 3};
+    const int bottleneck = m->arch == RN_RESNET50;
+    const int *per_layer = bottleneck ? blocks50 : blocks18;
+    make_conv(m, &m->conv1, "conv1", 3, 64, 7, 2, 3);
+    make_bn(m, &m->bn1, "bn1", 64);
+    int cin = 64, i = 0;
+    for (int layer = 0; layer < 4; layer++) {
+        m->layer_first[layer] = i;
+        for (int j = 0; j < per_layer[layer]; j++, i++) {
+            rn_block *b = &m->blocks[i];
+            b->bottleneck = bottleneck;
+            b->width = widths[layer];
+            b->cin = cin;
+            b->cout = bottleneck ? 4 * widths[layer] : widths[layer];
+            b->stride = (layer > 0 && j == 0) ? 2 : 1;
+            b->has_downsample = b->stride != 1 || b->cin != b->cout;
+            make_block(m, b, layer, j);
+            cin = b->cout;
+        }
+    }
+    m->nblocks = i;
+    m->layer_first[4] = i;
+    m->features = cin;
+}
+
+int rn_model_bn_layers(rn_model *m, rn_bn_layer **list)
+{
+    int n = 0;
+    list[n++] = &m->bn1;
+    for (int i = 0; i < m->nblocks; i++) {
+        rn_block *b = &m->blocks[i];
+        list[n++] = &b->bn1;
+        list[n++] = &b->bn2;
+        if (b->bottleneck) list[n++] = &b->bn3;
+        if (b->has_downsample) list[n++] = &b->ds_bn;
+    }
+    return n;
+}
+
 void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
+{
+    rn_model_init_arch(m, be, seed, RN_RESNET18);
+}
+
+void rn_model_init_arch(rn_model *m, const rn_backend *be, uint64_t seed, rn_arch arch)
 {
     memset(m, 0, sizeof *m);
     m->be = be;
@@ -130,65 +229,29 @@ void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed)
                : cs_fault_injected("rn_accum_overwrites")                      ? RN_FAULT_ACCUM_OVERWRITES
                                                                                : RN_FAULT_NONE;
 
-    /* The parameters in torchvision's state_dict order. */
-    make_conv(m, &m->conv1, "conv1", 3, 64, 7, 2, 3);
-    make_bn(m, &m->bn1, "bn1", 64);
-    static const int widths[4] = {64, 128, 256, 512};
-    int cin = 64;
-    for (int layer = 0; layer < 4; layer++) {
-        for (int j = 0; j < 2; j++) {
-            rn_block *b = &m->blocks[layer * 2 + j];
-            int cout = widths[layer];
-            int stride = (layer > 0 && j == 0) ? 2 : 1;
-            char name[64];
-            b->cin = cin;
-            b->cout = cout;
-            b->stride = stride;
-            b->has_downsample = stride != 1 || cin != cout;
-            snprintf(name, sizeof name, "layer%d.%d.conv1", layer + 1, j);
-            make_conv(m, &b->conv1, name, cin, cout, 3, stride, 1);
-            snprintf(name, sizeof name, "layer%d.%d.bn1", layer + 1, j);
-            make_bn(m, &b->bn1, name, cout);
-            snprintf(name, sizeof name, "layer%d.%d.conv2", layer + 1, j);
-            make_conv(m, &b->conv2, name, cout, cout, 3, 1, 1);
-            snprintf(name, sizeof name, "layer%d.%d.bn2", layer + 1, j);
-            make_bn(m, &b->bn2, name, cout);
-            if (b->has_downsample) {
-                snprintf(name, sizeof name, "layer%d.%d.downsample.0", layer + 1, j);
-                make_conv(m, &b->ds_conv, name, cin, cout, 1, stride, 0);
-                snprintf(name, sizeof name, "layer%d.%d.downsample.1", layer + 1, j);
-                make_bn(m, &b->ds_bn, name, cout);
-            }
-            snprintf(b->relu_fwd, sizeof b->relu_fwd, "fwd relu layer%d.%d", layer + 1, j);
-            snprintf(b->relu_bwd, sizeof b->relu_bwd, "bwd relu layer%d.%d", layer + 1, j);
-            snprintf(b->add_fwd, sizeof b->add_fwd, "fwd add layer%d.%d", layer + 1, j);
-            snprintf(b->add_bwd, sizeof b->add_bwd, "bwd add layer%d.%d", layer + 1, j);
-            cin = cout;
-        }
-    }
-    int64_t fcw[2] = {RN_CLASSES, 512}, fcb[1] = {RN_CLASSES};
+    m->arch = arch;
+    make_layers(m);
+    int64_t fcw[2] = {RN_CLASSES, m->features}, fcb[1] = {RN_CLASSES};
     m->fc_weight = add_param(m, "fc.weight", 2, fcw, 1);
     m->fc_bias = add_param(m, "fc.bias", 1, fcb, 1);
 
     /* Values, from the seed. */
-    float *tmp = cs_alloc(512 * 512 * 9 * sizeof(float), "initial weights");
+    float *tmp = cs_alloc(rn_model_largest_count(m) * sizeof(float), "initial weights");
     /* Each convolution's deviates: a sequence of its own, keyed by the seed
      * and the convolution's place in the network. */
     uint64_t key = cs_rng_mix(seed ^ 0xC0117ull);
     int k = 0;
     init_conv(m, &m->conv1, key + ((uint64_t)k++ << 40), tmp);
-    init_bn(m, &m->bn1, tmp);
-    for (int i = 0; i < RN_NBLOCKS; i++) {
+    for (int i = 0; i < m->nblocks; i++) {
         rn_block *b = &m->blocks[i];
         init_conv(m, &b->conv1, key + ((uint64_t)k++ << 40), tmp);
-        init_bn(m, &b->bn1, tmp);
         init_conv(m, &b->conv2, key + ((uint64_t)k++ << 40), tmp);
-        init_bn(m, &b->bn2, tmp);
-        if (b->has_downsample) {
-            init_conv(m, &b->ds_conv, key + ((uint64_t)k++ << 40), tmp);
-            init_bn(m, &b->ds_bn, tmp);
-        }
+        if (b->bottleneck) init_conv(m, &b->conv3, key + ((uint64_t)k++ << 40), tmp);
+        if (b->has_downsample) init_conv(m, &b->ds_conv, key + ((uint64_t)k++ << 40), tmp);
     }
+    rn_bn_layer *bns[RN_MAX_BN];
+    int nbn = rn_model_bn_layers(m, bns);
+    for (int i = 0; i < nbn; i++) init_bn(m, bns[i], tmp);
     init_fc(m, seed, tmp);
     cs_free(tmp);
     static const char *const names[RN_NREGIONS] = {
@@ -230,6 +293,24 @@ static void saved_init(rn_saved *s, size_t count, const char *what)
     s->shared = 0;
 }
 
+/* Block b's activations the backward reads again but its output, in the
+ * order of the forward. */
+static int block_saved(rn_block *b, rn_saved **list)
+{
+    int k = 0;
+    list[k++] = &b->c1;
+    list[k++] = &b->a1;
+    list[k++] = &b->c2;
+    if (b->bottleneck) {
+        list[k++] = &b->a2;
+        list[k++] = &b->c3;
+    }
+    if (b->has_downsample) list[k++] = &b->ds_c;
+    return k;
+}
+
+#define RN_MAX_SAVED (3 + 7 * RN_MAX_BLOCKS)
+
 /* Every activation the backward reads again, in the order of the forward. */
 static int saved_list(rn_model *m, rn_saved **list)
 {
@@ -237,20 +318,16 @@ static int saved_list(rn_model *m, rn_saved **list)
     list[k++] = &m->stem_c;
     list[k++] = &m->stem_a;
     list[k++] = &m->pool;
-    for (int i = 0; i < RN_NBLOCKS; i++) {
-        rn_block *b = &m->blocks[i];
-        list[k++] = &b->c1;
-        list[k++] = &b->a1;
-        list[k++] = &b->c2;
-        if (b->has_downsample) list[k++] = &b->ds_c;
-        list[k++] = &b->out;
+    for (int i = 0; i < m->nblocks; i++) {
+        k += block_saved(&m->blocks[i], list + k);
+        list[k++] = &m->blocks[i].out;
     }
     return k;
 }
 
 size_t rn_model_saved_count(const rn_model *m)
 {
-    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    rn_saved *list[RN_MAX_SAVED];
     int k = saved_list((rn_model *)m, list);
     size_t n = 0;
     for (int i = 0; i < k; i++) n += list[i]->count;
@@ -258,8 +335,8 @@ size_t rn_model_saved_count(const rn_model *m)
 }
 
 /* Checkpointing's segments: 0 is the stem (its output the max pool's),
- * 1 to 4 are layer1 to layer4 (two blocks each, their output the second
- * block's). The activations inside segment `seg`, in list (returns how many). */
+ * 1 to 4 are layer1 to layer4 (their output the last block's). The
+ * activations inside segment `seg`, in list (returns how many). */
 static int segment_inner(rn_model *m, int seg, rn_saved **list)
 {
     int k = 0;
@@ -268,13 +345,10 @@ static int segment_inner(rn_model *m, int seg, rn_saved **list)
         list[k++] = &m->stem_a;
         return k;
     }
-    for (int i = 2 * (seg - 1); i < 2 * seg; i++) {
-        rn_block *b = &m->blocks[i];
-        list[k++] = &b->c1;
-        list[k++] = &b->a1;
-        list[k++] = &b->c2;
-        if (b->has_downsample) list[k++] = &b->ds_c;
-        if (i == 2 * (seg - 1)) list[k++] = &b->out; /* the first block's output is inside */
+    int first = m->layer_first[seg - 1], end = m->layer_first[seg];
+    for (int i = first; i < end; i++) {
+        k += block_saved(&m->blocks[i], list + k);
+        if (i + 1 < end) list[k++] = &m->blocks[i].out; /* all outputs but the segment's are inside */
     }
     return k;
 }
@@ -294,7 +368,7 @@ static void lay_out_segments(rn_model *m, size_t esz)
 {
     size_t region = 0;
     for (int seg = 0; seg < RN_SEGMENTS; seg++) {
-        rn_saved *list[12];
+        rn_saved *list[RN_MAX_SAVED];
         int k = segment_inner(m, seg, list);
         size_t at = 0;
         for (int i = 0; i < k; i++) at += region_bytes(list[i], esz);
@@ -302,7 +376,7 @@ static void lay_out_segments(rn_model *m, size_t esz)
     }
     m->ckpt_region = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, region, "checkpointed segments' activations");
     for (int seg = 0; seg < RN_SEGMENTS; seg++) {
-        rn_saved *list[12];
+        rn_saved *list[RN_MAX_SAVED];
         int k = segment_inner(m, seg, list);
         size_t at = 0;
         for (int i = 0; i < k; i++) {
@@ -323,7 +397,7 @@ static void lay_out_segments(rn_model *m, size_t esz)
  * the shared region. Whatever they had before is given back. */
 static void lay_out_saved(rn_model *m)
 {
-    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    rn_saved *list[RN_MAX_SAVED];
     int k = saved_list(m, list);
     if (m->ckpt_region) rn_arena_release(m->arena, m->ckpt_region);
     m->ckpt_region = NULL;
@@ -373,6 +447,43 @@ void rn_model_set_checkpoint(rn_model *m, int on)
     if (m->capacity > 0) lay_out_saved(m);
 }
 
+/* Block b's saved activations sized for `batch` (its input's side set),
+ * its convolutions' scratch need into *work; returns its largest
+ * activation. */
+static size_t prepare_block(rn_model *m, rn_block *b, int batch, size_t *work)
+{
+    const rn_backend *be = m->be;
+    size_t n = (size_t)batch, o = n * b->cout * b->h_out * b->w_out;
+    size_t most = o;
+    const rn_conv_layer *convs[4] = {&b->conv1, &b->conv2, b->bottleneck ? &b->conv3 : NULL,
+                                     b->has_downsample ? &b->ds_conv : NULL};
+    /* The side each reads: conv2 of a bottleneck (the stride) and conv1,
+     * shortcut of either read the block's input side; the rest its output's. */
+    const int reads_input[4] = {1, b->bottleneck, 0, 1};
+    for (int k = 0; k < 4; k++) {
+        if (!convs[k]) continue;
+        int h = reads_input[k] ? b->h_in : b->h_out, w = reads_input[k] ? b->w_in : b->w_out;
+        size_t need = be->conv_work_floats(&convs[k]->s, batch, h, w);
+        if (need > *work) *work = need;
+    }
+    if (b->bottleneck) {
+        size_t mid_in = n * b->width * b->h_in * b->w_in, mid_out = n * b->width * b->h_out * b->w_out;
+        saved_init(&b->c1, mid_in, "block conv1 output");
+        saved_init(&b->a1, mid_in, "block bn1 + relu output");
+        saved_init(&b->c2, mid_out, "block conv2 output");
+        saved_init(&b->a2, mid_out, "block bn2 + relu output");
+        saved_init(&b->c3, o, "block conv3 output");
+        if (mid_in > most) most = mid_in;
+    } else {
+        saved_init(&b->c1, o, "block conv1 output");
+        saved_init(&b->a1, o, "block bn1 + relu output");
+        saved_init(&b->c2, o, "block conv2 output");
+    }
+    saved_init(&b->out, o, "block output");
+    if (b->has_downsample) saved_init(&b->ds_c, o, "shortcut conv output");
+    return most;
+}
+
 void rn_model_prepare(rn_model *m, int batch, int img)
 {
     const rn_backend *be = m->be;
@@ -410,32 +521,21 @@ void rn_model_prepare(rn_model *m, int batch, int img)
 
     rn_saved *in = &m->pool;
     int h = m->pool_h, w = m->pool_w;
-    for (int i = 0; i < RN_NBLOCKS; i++) {
+    for (int i = 0; i < m->nblocks; i++) {
         rn_block *b = &m->blocks[i];
         b->in = in;
         b->h_in = h;
         b->w_in = w;
         b->h_out = rn_out_size(h, 3, b->stride, 1);
         b->w_out = rn_out_size(w, 3, b->stride, 1);
-        size_t o = n * b->cout * b->h_out * b->w_out;
-        saved_init(&b->c1, o, "block conv1 output");
-        saved_init(&b->a1, o, "block bn1 + relu output");
-        saved_init(&b->c2, o, "block conv2 output");
-        saved_init(&b->out, o, "block output");
-        NEED_WORK(b->conv1, h, w);
-        NEED_WORK(b->conv2, b->h_out, b->w_out);
-        if (b->has_downsample) {
-            saved_init(&b->ds_c, o, "shortcut conv output");
-            NEED_WORK(b->ds_conv, h, w);
-        }
-        TRACK(o);
+        TRACK(prepare_block(m, b, batch, &work));
         TRACK(n * b->cin * h * w);
         in = &b->out;
         h = b->h_out;
         w = b->w_out;
     }
     lay_out_saved(m);
-    m->gap = act(m, n * 512, "average pool output");
+    m->gap = act(m, n * m->features, "average pool output");
     m->logits = act(m, n * RN_CLASSES, "logits");
     m->dlogits = act(m, n * RN_CLASSES, "logit gradients");
     m->loss = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "loss");
@@ -453,7 +553,7 @@ void rn_model_unprepare(rn_model *m)
 {
     if (m->capacity == 0) return;
     rn_arena *a = m->arena;
-    rn_saved *list[3 + 5 * RN_NBLOCKS];
+    rn_saved *list[RN_MAX_SAVED];
     int k = saved_list(m, list);
     if (m->ckpt_region) rn_arena_release(a, m->ckpt_region);
     m->ckpt_region = NULL;
@@ -664,9 +764,33 @@ static void relu_keep(rn_model *m, const char *region, rn_saved *y, size_t count
     m->be->region_end(r);
 }
 
-static void block_forward(rn_model *m, rn_block *b, int train)
+/* The block's end: its last bn's output `last` (a working buffer) plus the
+ * shortcut (the input, or the downsample's conv and bn), then ReLU, into
+ * the block's output. */
+static void block_tail(rn_model *m, rn_block *b, const float *in, float *last, int train)
 {
     const rn_backend *be = m->be;
+    int hw = b->h_out * b->w_out;
+    size_t o = (size_t)m->batch * b->cout * hw;
+    const float *shortcut = in;
+    if (b->has_downsample) {
+        hold(m, &b->ds_c, working(m, o, in, last, NULL));
+        conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, in, &b->ds_c);
+        float *ds_b = working(m, o, in, last, b->ds_c.f);
+        bn_fwd(m, &b->ds_bn, hw, b->ds_c.f, ds_b, train);
+        shortcut = ds_b;
+    }
+    float *out = hold(m, &b->out, last); /* under 16-bit storage: in place of the last bn's output */
+    int r = be->region_begin(b->add_fwd);
+    be->add(o, last, shortcut, out);
+    lp_round(m, out, o);
+    be->region_end(r);
+    relu_keep(m, b->relu_fwd, &b->out, o);
+}
+
+/* BasicBlock: conv3x3 - bn - relu - conv3x3 - bn. */
+static void basic_forward(rn_model *m, rn_block *b, int train)
+{
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     const float *in = b->in->f; /* under 16-bit storage: still in the working buffer it was written to */
@@ -679,20 +803,39 @@ static void block_forward(rn_model *m, rn_block *b, int train)
     conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1.f, &b->c2);
     float *b2 = working(m, o, in, b->c2.f, NULL);
     bn_fwd(m, &b->bn2, hw, b->c2.f, b2, train);
-    const float *shortcut = in;
-    if (b->has_downsample) {
-        hold(m, &b->ds_c, working(m, o, in, b2, NULL));
-        conv_fwd(m, &b->ds_conv, b->h_in, b->w_in, in, &b->ds_c);
-        float *ds_b = working(m, o, in, b2, b->ds_c.f);
-        bn_fwd(m, &b->ds_bn, hw, b->ds_c.f, ds_b, train);
-        shortcut = ds_b;
-    }
-    float *out = hold(m, &b->out, b2); /* under 16-bit storage: in place of bn2's output */
-    int r = be->region_begin(b->add_fwd);
-    be->add(o, b2, shortcut, out);
-    lp_round(m, out, o);
-    be->region_end(r);
-    relu_keep(m, b->relu_fwd, &b->out, o);
+    block_tail(m, b, in, b2, train);
+}
+
+/* Bottleneck: conv1x1 - bn - relu - conv3x3(stride) - bn - relu - conv1x1 - bn. */
+static void bottleneck_forward(rn_model *m, rn_block *b, int train)
+{
+    int hw_in = b->h_in * b->w_in, hw = b->h_out * b->w_out;
+    size_t mid_in = (size_t)m->batch * b->width * hw_in, mid_out = (size_t)m->batch * b->width * hw;
+    size_t o = (size_t)m->batch * b->cout * hw;
+    const float *in = b->in->f;
+    hold(m, &b->c1, working(m, mid_in, in, NULL, NULL));
+    conv_fwd(m, &b->conv1, b->h_in, b->w_in, in, &b->c1);
+    hold(m, &b->a1, working(m, mid_in, in, b->c1.f, NULL));
+    bn_fwd(m, &b->bn1, hw_in, b->c1.f, b->a1.f, train);
+    relu_keep(m, b->relu_fwd, &b->a1, mid_in);
+    hold(m, &b->c2, working(m, mid_out, in, b->a1.f, NULL));
+    conv_fwd(m, &b->conv2, b->h_in, b->w_in, b->a1.f, &b->c2);
+    hold(m, &b->a2, working(m, mid_out, in, b->c2.f, NULL));
+    bn_fwd(m, &b->bn2, hw, b->c2.f, b->a2.f, train);
+    relu_keep(m, b->relu_fwd, &b->a2, mid_out);
+    hold(m, &b->c3, working(m, o, in, b->a2.f, NULL));
+    conv_fwd(m, &b->conv3, b->h_out, b->w_out, b->a2.f, &b->c3);
+    float *b3 = working(m, o, in, b->c3.f, NULL);
+    bn_fwd(m, &b->bn3, hw, b->c3.f, b3, train);
+    block_tail(m, b, in, b3, train);
+}
+
+static void block_forward(rn_model *m, rn_block *b, int train)
+{
+    if (b->bottleneck)
+        bottleneck_forward(m, b, train);
+    else
+        basic_forward(m, b, train);
 }
 
 /* conv1, bn1, relu, max pool. Under 16-bit storage the stem's two
@@ -723,14 +866,14 @@ void rn_model_forward(rn_model *m, int train)
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
     lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
     stem_forward(m, train);
-    for (int i = 0; i < RN_NBLOCKS; i++) block_forward(m, &m->blocks[i], train);
-    const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
+    for (int i = 0; i < m->nblocks; i++) block_forward(m, &m->blocks[i], train);
+    const rn_block *last = &m->blocks[m->nblocks - 1];
     int r = be->region_begin(m->region_names[RN_REGION_FWD_AVGPOOL]);
-    be->avgpool_forward(m->batch, 512, last->h_out * last->w_out, last->out.f, m->gap);
-    lp_round(m, m->gap, n * 512);
+    be->avgpool_forward(m->batch, m->features, last->h_out * last->w_out, last->out.f, m->gap);
+    lp_round(m, m->gap, n * m->features);
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_FWD_FC]);
-    be->linear_forward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight),
+    be->linear_forward(m->batch, m->features, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight),
                        weights_of(m, m->fc_bias, m->lp_bias), m->logits);
     lp_round(m, m->logits, n * RN_CLASSES); /* fc's output; the loss widens it to fp32 */
     be->region_end(r);
@@ -778,22 +921,53 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const fl
     m->be->region_end(r);
 }
 
+/* The four working buffers other than dy, the one the block's input
+ * gradient goes to first: grad[4] or grad[3] (so the gradient reaching the
+ * stem is never in the stem-sized grad[0..1]: see stem_backward). */
+static void scratch_of(const rn_model *m, const float *dy, float **s)
+{
+    int k = 0;
+    for (int i = 4; i >= 0 && k < 4; i--)
+        if (m->grad[i] != dy) s[k++] = m->grad[i];
+}
+
+/* The block's end backward: the shortcut's gradient added to the main
+ * path's (dx_main, the block's input gradient); dy is the gradient of the
+ * add (after the ReLU's backward), q and dx_short free buffers, `in` the
+ * block's input. */
+static void block_tail_backward(rn_model *m, rn_block *b, const float *in, const float *dy, float *dx_main, float *q,
+                                float *dx_short)
+{
+    const rn_backend *be = m->be;
+    int hw = b->h_out * b->w_out;
+    size_t o = (size_t)m->batch * b->cout * hw, in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
+    int r;
+    if (b->has_downsample) {
+        bn_bwd(m, &b->ds_bn, hw, restore(m, &b->ds_c, o, dx_short), dy, q);
+        conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, in, q, dx_short);
+        r = be->region_begin(b->add_bwd);
+        be->add(in_count, dx_main, dx_short, dx_main);
+    } else {
+        r = be->region_begin(b->add_bwd);
+        be->add(in_count, dx_main, dy, dx_main); /* identity shortcut */
+    }
+    lp_round(m, dx_main, in_count);
+    be->region_end(r);
+}
+
 /* dy: the gradient of the block's output (overwritten); returns the buffer
  * that holds the gradient of its input (one of the scratch buffers, never
  * dy itself). Under 16-bit storage each saved activation is unpacked into
  * whichever scratch buffer is free at that point. */
-static float *block_backward(rn_model *m, rn_block *b, float *dy)
+static float *basic_backward(rn_model *m, rn_block *b, float *dy)
 {
     const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     size_t in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
-    /* Four scratch buffers other than dy. */
     float *s[4];
-    int k = 0;
-    for (int i = 0; i < 5 && k < 4; i++)
-        if (m->grad[i] != dy) s[k++] = m->grad[i];
-    float *q = s[0], *rr = s[1], *dx_main = s[2], *dx_short = s[3];
+    scratch_of(m, dy, s);
+    float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
 
     int r = be->region_begin(b->relu_bwd);
     be->relu_backward(o, restore(m, &b->out, o, dx_main), dy, dy); /* dy: gradient of b2 + shortcut */
@@ -807,24 +981,51 @@ static float *block_backward(rn_model *m, rn_block *b, float *dy)
     bn_bwd(m, &b->bn1, hw, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
-    if (b->has_downsample) {
-        bn_bwd(m, &b->ds_bn, hw, restore(m, &b->ds_c, o, dx_short), dy, q);
-        conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, in, q, dx_short);
-        r = be->region_begin(b->add_bwd);
-        be->add(in_count, dx_main, dx_short, dx_main);
-        lp_round(m, dx_main, in_count);
-        be->region_end(r);
-    } else {
-        r = be->region_begin(b->add_bwd);
-        be->add(in_count, dx_main, dy, dx_main); /* identity shortcut */
-        lp_round(m, dx_main, in_count);
-        be->region_end(r);
-    }
+    block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
     return dx_main;
 }
 
+/* The bottleneck's backward, as basic_backward's; batch norm's input
+ * gradients go over their output's in place. */
+static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
+{
+    const rn_backend *be = m->be;
+    int hw_in = b->h_in * b->w_in, hw = b->h_out * b->w_out;
+    size_t mid_in = (size_t)m->batch * b->width * hw_in, mid_out = (size_t)m->batch * b->width * hw;
+    size_t o = (size_t)m->batch * b->cout * hw, in_count = (size_t)m->batch * b->cin * hw_in;
+    float *s[4];
+    scratch_of(m, dy, s);
+    float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
+
+    int r = be->region_begin(b->relu_bwd);
+    be->relu_backward(o, restore(m, &b->out, o, dx_main), dy, dy); /* dy: gradient of b3 + shortcut */
+    be->region_end(r);
+    bn_bwd(m, &b->bn3, hw, restore(m, &b->c3, o, rr), dy, q); /* q: gradient of c3 */
+    const float *a2 = restore(m, &b->a2, mid_out, dx_main);
+    conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
+    r = be->region_begin(b->relu_bwd);
+    be->relu_backward(mid_out, a2, rr, rr);
+    be->region_end(r);
+    bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, mid_out, dx_main), rr, rr); /* rr: gradient of c2 */
+    const float *a1 = restore(m, &b->a1, mid_in, dx_main);
+    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q); /* q: gradient of a1 */
+    r = be->region_begin(b->relu_bwd);
+    be->relu_backward(mid_in, a1, q, q);
+    be->region_end(r);
+    bn_bwd(m, &b->bn1, hw_in, restore(m, &b->c1, mid_in, dx_main), q, q); /* q: gradient of c1 */
+    const float *in = restore(m, b->in, in_count, rr);
+    conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
+    block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
+    return dx_main;
+}
+
+static float *block_backward(rn_model *m, rn_block *b, float *dy)
+{
+    return b->bottleneck ? bottleneck_backward(m, b, dy) : basic_backward(m, b, dy);
+}
+
 /* Checkpointing: segment `seg`'s forward again (the stem, or layer seg's
- * two blocks) from its input, while `dy`, the gradient of its output,
+ * blocks) from its input, while `dy`, the gradient of its output,
  * waits in a working buffer no layer may take. Its inner activations are
  * back in the shared region for its backward. */
 static void recompute_segment(rn_model *m, int seg, const float *dy)
@@ -836,12 +1037,11 @@ static void recompute_segment(rn_model *m, int seg, const float *dy)
     if (seg == 0) {
         stem_forward(m, 1);
     } else {
-        rn_block *first = &m->blocks[2 * (seg - 1)];
+        rn_block *first = &m->blocks[m->layer_first[seg - 1]];
         /* Under 16-bit storage the input is in 16 bits only: widen it. */
         size_t in_count = (size_t)m->batch * first->cin * first->h_in * first->w_in;
         restore(m, first->in, in_count, working(m, in_count, NULL, NULL, NULL));
-        block_forward(m, first, 1);
-        block_forward(m, first + 1, 1);
+        for (int i = m->layer_first[seg - 1]; i < m->layer_first[seg]; i++) block_forward(m, &m->blocks[i], 1);
     }
     m->recomputing = 0;
     m->protect = NULL;
@@ -872,12 +1072,13 @@ void rn_model_backward(rn_model *m)
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_BACKWARD]);
-    const rn_block *last = &m->blocks[RN_NBLOCKS - 1];
+    const rn_block *last = &m->blocks[m->nblocks - 1];
+    const int f = m->features;
     int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
     lp_round(m, m->dlogits, n * RN_CLASSES); /* the fp32 loss's gradient, cast back to fc's precision */
-    be->linear_backward(m->batch, 512, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight), m->dlogits,
+    be->linear_backward(m->batch, f, RN_CLASSES, m->gap, weights_of(m, m->fc_weight, m->lp_weight), m->dlogits,
                         m->grad[1], m->fc_weight->grad, m->fc_bias->grad);
-    lp_round(m, m->grad[1], n * 512);
+    lp_round(m, m->grad[1], n * f);
     lp_round(m, m->fc_weight->grad, m->fc_weight->count);
     lp_round(m, m->fc_bias->grad, m->fc_bias->count);
     be->region_end(r);
@@ -887,29 +1088,31 @@ void rn_model_backward(rn_model *m)
         return;
     }
     r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
-    be->avgpool_backward(m->batch, 512, last->h_out * last->w_out, m->grad[1], m->grad[0]);
-    lp_round(m, m->grad[0], n * 512 * last->h_out * last->w_out);
+    be->avgpool_backward(m->batch, f, last->h_out * last->w_out, m->grad[1], m->grad[0]);
+    lp_round(m, m->grad[0], n * f * last->h_out * last->w_out);
     be->region_end(r);
     float *dy = m->grad[0];
-    for (int i = RN_NBLOCKS - 1; i >= 0; i--) {
+    int layer = 3;
+    for (int i = m->nblocks - 1; i >= 0; i--) {
+        while (i < m->layer_first[layer]) layer--;
         /* layer4's activations are still in the region from the forward:
-         * the segments before it are run again. */
-        if (m->checkpoint && i % 2 == 1 && i < RN_NBLOCKS - 1) recompute_segment(m, i / 2 + 1, dy);
+         * the segments before it are run again, each before the backward
+         * of its last block. */
+        if (m->checkpoint && layer < 3 && i == m->layer_first[layer + 1] - 1) recompute_segment(m, layer + 1, dy);
         dy = block_backward(m, &m->blocks[i], dy);
     }
     if (m->checkpoint) recompute_segment(m, 0, dy);
     stem_backward(m, dy);
     if (m->fault == RN_FAULT_ONE_CHANNEL) {
-        const rn_conv_layer *c = &m->blocks[RN_NBLOCKS - 1].conv2;
+        const rn_conv_layer *c = &m->blocks[m->nblocks - 1].conv2;
         zero_on_backend(m, c->weight->grad, c->weight->count / (size_t)c->s.cout);
     }
     be->region_end(top);
 }
 
 /* dy: the gradient of the max pool's output. Block 0's backward returns it
- * in grad[2] (block_backward's choice alternates grad[3] and grad[2] from
- * the top), so the stem-sized grad[0..1] are free here, and for a
- * checkpoint's recompute of the stem, which protects dy. The stem's
+ * in grad[4] or grad[3] (scratch_of), so the stem-sized grad[0..1] are free
+ * here, and for a checkpoint's recompute of the stem, which protects dy. The stem's
  * gradients: the max pool's into grad[0], then the ReLU's and bn1's over
  * it in place; under 16-bit storage the two activations are unpacked in
  * turn into grad[1] (in fp32 they are read where the forward left them). */
@@ -985,13 +1188,10 @@ size_t rn_model_trainable_count(const rn_model *m)
 /* The batch norm layer whose running_mean is `p`, for num_batches_tracked. */
 static rn_bn_layer *bn_of(rn_model *m, const rn_param *p)
 {
-    if (m->bn1.running_mean == p) return &m->bn1;
-    for (int i = 0; i < RN_NBLOCKS; i++) {
-        rn_block *b = &m->blocks[i];
-        if (b->bn1.running_mean == p) return &b->bn1;
-        if (b->bn2.running_mean == p) return &b->bn2;
-        if (b->has_downsample && b->ds_bn.running_mean == p) return &b->ds_bn;
-    }
+    rn_bn_layer *list[RN_MAX_BN];
+    int n = rn_model_bn_layers(m, list);
+    for (int i = 0; i < n; i++)
+        if (list[i]->running_mean == p) return list[i];
     return NULL;
 }
 
@@ -1002,8 +1202,8 @@ static void tracked_name(const rn_param *running_mean, char *out, size_t size)
              running_mean->name);
 }
 
-/* Whether the file's head is another classifier over the same 512
- * features (ImageNet's 1000 classes): fc.weight [K, 512] and fc.bias [K],
+/* Whether the file's head is another classifier over the same features
+ * (ImageNet's 1000 classes): fc.weight [K, features] and fc.bias [K],
  * F32, K >= 1 and not RN_CLASSES. Only such a head is replaced; any other
  * shape of fc.weight or fc.bias is an error like every other tensor's. */
 static int other_head(const rn_model *m, const rn_st_file *f)
@@ -1025,7 +1225,8 @@ int rn_model_load_file(rn_model *m, const rn_st_file *f, uint64_t seed)
         if (replace_head && (p == m->fc_weight || p == m->fc_bias)) continue;
         int g = rn_st_check(f, p->name, RN_ST_F32, p->ndims, p->shape);
         if (g == 1) {
-            cs_error("%s: no tensor '%s' (a torchvision ResNet-18 state_dict has it)", f->path, p->name);
+            cs_error("%s: no tensor '%s' (a torchvision %s state_dict has it)", f->path, p->name,
+                     rn_arch_title(m->arch));
             return 2;
         }
         if (g != 0) return 2;

@@ -1,16 +1,19 @@
-/* ResNet-18 as torchvision defines it, with a 10-class head, written once
- * over the layer operations of backend.h (so it trains on the CPU or the
- * GPU), its parameters named as torchvision names them (so weights load from
- * and save to torchvision's safetensors exports), Adam as the lab uses it.
+/* ResNet-18 and ResNet-50 as torchvision defines them, with a 10-class
+ * head, written once over the layer operations of backend.h (so they train
+ * on the CPU or the GPU), their parameters named as torchvision names them
+ * (so weights load from and save to torchvision's safetensors exports),
+ * Adam as the lab uses it.
  *
  *   conv1 7x7/2 (no bias) - bn1 - relu - maxpool 3x3/2 pad 1
- *   layer1: 2 BasicBlocks, 64 channels          (stride 1)
- *   layer2: 2 BasicBlocks, 128 channels         (first block stride 2, 1x1/2 conv + bn shortcut)
- *   layer3: 2 BasicBlocks, 256 channels         (likewise)
- *   layer4: 2 BasicBlocks, 512 channels         (likewise)
- *   adaptive average pool to 1x1 - fc 512 -> 10
+ *   layer1..layer4: ResNet-18 2, 2, 2, 2 BasicBlocks of 64, 128, 256, 512
+ *                   channels; ResNet-50 3, 4, 6, 3 Bottlenecks of width 64,
+ *                   128, 256, 512 and 4 times that out (the first block of
+ *                   layer2-4 has stride 2)
+ *   adaptive average pool to 1x1 - fc 512 (ResNet-50: 2048) -> 10
  * BasicBlock: conv3x3(stride) - bn - relu - conv3x3 - bn, plus the shortcut
- * (identity, or downsample.0 conv1x1(stride) + downsample.1 bn), then relu. */
+ * (identity, or downsample.0 conv1x1(stride) + downsample.1 bn), then relu.
+ * Bottleneck (torchvision's, stride on the 3x3): conv1x1 - bn - relu -
+ * conv3x3(stride) - bn - relu - conv1x1 - bn, plus the shortcut, then relu. */
 #ifndef RN_MODEL_H
 #define RN_MODEL_H
 
@@ -23,8 +26,16 @@
 #include "safetensors.h"
 
 #define RN_CLASSES    10
-#define RN_MAX_PARAMS 128
-#define RN_NBLOCKS    8
+#define RN_MAX_PARAMS 320 /* ResNet-50: 267 tensors */
+#define RN_MAX_BLOCKS 16  /* ResNet-50: 3 + 4 + 6 + 3 */
+#define RN_MAX_BN     (1 + 4 * RN_MAX_BLOCKS)
+
+/* The architecture (--arch). */
+typedef enum { RN_RESNET18, RN_RESNET50 } rn_arch;
+const char *rn_arch_name(rn_arch a);  /* "resnet18", "resnet50" */
+const char *rn_arch_title(rn_arch a); /* "ResNet-18", "ResNet-50" */
+/* Returns 0, or -1 for a name that is neither. */
+int rn_arch_parse(const char *s, rn_arch *a);
 
 /* The profiler regions of the model's steps that are not a layer's own (a
  * convolution, batch norm or block carries its region names in its struct):
@@ -43,7 +54,7 @@ typedef enum {
     RN_REGION_BWD_RELU_STEM, /* "bwd relu stem" */
     RN_REGION_FWD_AVGPOOL,   /* "fwd avgpool" */
     RN_REGION_BWD_AVGPOOL,   /* "bwd avgpool" */
-    RN_REGION_FWD_FC,        /* "fwd fc": the 512 -> 10 head */
+    RN_REGION_FWD_FC,        /* "fwd fc": the 512 (2048) -> 10 head */
     RN_REGION_BWD_FC,        /* "bwd fc" */
     RN_REGION_FWD_BWD_LOSS,  /* "fwd+bwd loss" */
     RN_REGION_ADAM,          /* "adam" */
@@ -57,8 +68,9 @@ typedef enum {
  *   rn_backward_stops_at_fc  the backward stops after fc: every gradient
  *                            below it is zero (the loss still falls, as fc
  *                            alone learns): the run's gradient check;
- *   rn_grad_one_channel      output channel 0 of layer4.1.conv2's weight
- *                            gradient is zero (1 of its 512): check-step
+ *   rn_grad_one_channel      output channel 0 of the last block's conv2
+ *                            weight gradient (layer4.1.conv2 in ResNet-18)
+ *                            is zero (1 of its 512): check-step
  *                            against PyTorch (rn_gpu_grad_one_channel: on
  *                            the GPU only, for the GPU's step against the CPU's);
  *   rn_adam_ascends          Adam climbs the gradient: the loss rises;
@@ -115,18 +127,21 @@ typedef struct {
 
 typedef struct {
     int cin, cout, stride, has_downsample;
-    rn_conv_layer conv1, conv2, ds_conv;
-    rn_bn_layer bn1, bn2, ds_bn;
+    int bottleneck; /* ResNet-50's block; else the BasicBlock */
+    int width;      /* the bottleneck's inner channels (cout / 4) */
+    rn_conv_layer conv1, conv2, conv3, ds_conv;
+    rn_bn_layer bn1, bn2, bn3, ds_bn;
     char relu_fwd[80], relu_bwd[80], add_fwd[80], add_bwd[80];
     /* The activations the backward pass reads again, for the prepared batch
-     * shape. bn2's and the shortcut bn's outputs are not among them: they
-     * live in working buffers only until the add. */
+     * shape. The last bn's and the shortcut bn's outputs are not among
+     * them: they live in working buffers only until the add. */
     int h_in, w_in, h_out, w_out;
     rn_saved *in;    /* the block's input (the previous block's out, or the maxpool's) */
     rn_saved c1, a1; /* conv1 output; relu(bn1(c1)) */
     rn_saved c2;     /* conv2 output */
+    rn_saved a2, c3; /* bottleneck: relu(bn2(c2)); conv3 output */
     rn_saved ds_c;   /* shortcut conv output (downsample only) */
-    rn_saved out;    /* relu(bn2(c2) + shortcut) */
+    rn_saved out;    /* relu(last bn + shortcut) */
 } rn_block;
 
 typedef struct {
@@ -134,9 +149,13 @@ typedef struct {
     rn_arena *arena;
     rn_param params[RN_MAX_PARAMS];
     int nparams;
+    rn_arch arch;
     rn_conv_layer conv1;
     rn_bn_layer bn1;
-    rn_block blocks[RN_NBLOCKS];
+    rn_block blocks[RN_MAX_BLOCKS];
+    int nblocks;
+    int layer_first[5]; /* layer l's blocks are layer_first[l] .. layer_first[l + 1] - 1 */
+    int features;       /* fc's inputs: the last block's channels */
     rn_param *fc_weight, *fc_bias;
     /* Adam (the lab's settings by default). */
     float lr, beta1, beta2, eps;
@@ -168,7 +187,7 @@ typedef struct {
     int stem_h, stem_w, pool_h, pool_w;
     rn_saved pool; /* maxpool output = layer1's input */
     int32_t *pool_argmax;
-    float *gap; /* batch x 512 */
+    float *gap; /* batch x features */
     float *logits, *dlogits;
     float *loss;      /* one float: the batch loss (backend memory) */
     int32_t *correct; /* one int: correct predictions of the batch */
@@ -188,11 +207,16 @@ typedef struct {
     char region_names[RN_NREGIONS][64]; /* indexed by rn_region */
 } rn_model;
 
-/* Builds the model on backend `be`, parameters initialised as torchvision
+/* Builds ResNet-18 on backend `be`, parameters initialised as torchvision
  * does, from the seed: convolutions Kaiming-normal (fan_out, ReLU gain),
  * batch norm weight 1 and bias 0 (running mean 0, var 1), fc as nn.Linear
- * (uniform +-1/sqrt(512)). Adam: lr 1e-4, betas 0.9/0.999, eps 1e-8. */
+ * (uniform +-1/sqrt(features)). Adam: lr 1e-4, betas 0.9/0.999, eps 1e-8. */
 void rn_model_init(rn_model *m, const rn_backend *be, uint64_t seed);
+/* The same for either architecture. */
+void rn_model_init_arch(rn_model *m, const rn_backend *be, uint64_t seed, rn_arch arch);
+/* Every batch norm layer, in the parameters' order; returns how many
+ * (at most RN_MAX_BN). */
+int rn_model_bn_layers(rn_model *m, rn_bn_layer **list);
 /* Allocates the activation buffers for batches of `batch` images of
  * img x img (the arena's activation and workspace categories). */
 void rn_model_prepare(rn_model *m, int batch, int img);
@@ -264,7 +288,7 @@ void rn_model_use_input_slot(rn_model *m, int slot, int n);
 
 /* Weights from a safetensors file with torchvision's names (F32; the I64
  * num_batches_tracked buffers are read when present). A head for another
- * number of classes (fc.weight [K, 512] and fc.bias [K], as ImageNet's
+ * number of classes (fc.weight [K, features] and fc.bias [K], as ImageNet's
  * 1000) is re-initialised from `seed`, with a note on stdout; any other
  * tensor missing, not F32 or of another shape than the model's (fc.bias
  * [2, 5] too) is an error naming the tensor, its shape and the one
@@ -294,7 +318,8 @@ rn_param *rn_model_param(rn_model *m, const char *name);
  * convolutions), for one host buffer that holds any of them. */
 size_t rn_model_largest_count(const rn_model *m);
 
-/* Trainable parameter count (11,181,642 for ResNet-18 with 10 classes). */
+/* Trainable parameter count (11,181,642 for ResNet-18 with 10 classes,
+ * 23,528,522 for ResNet-50). */
 size_t rn_model_trainable_count(const rn_model *m);
 
 #endif

@@ -47,12 +47,9 @@ void rn_snapshot_restore(rn_model *m, const rn_snapshot *s)
         }
     }
     m->adam_t = 0;
-    reset_bn(&m->bn1);
-    for (int b = 0; b < RN_NBLOCKS; b++) {
-        reset_bn(&m->blocks[b].bn1);
-        reset_bn(&m->blocks[b].bn2);
-        if (m->blocks[b].has_downsample) reset_bn(&m->blocks[b].ds_bn);
-    }
+    rn_bn_layer *bn[RN_MAX_BN];
+    int n = rn_model_bn_layers(m, bn);
+    for (int i = 0; i < n; i++) reset_bn(bn[i]);
 }
 
 void rn_snapshot_free(rn_snapshot *s)

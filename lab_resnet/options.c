@@ -32,7 +32,8 @@ enum {
     OPT_PRECISION,
     OPT_ACCUM,
     OPT_CHECKPOINT,
-    OPT_MEM_BUDGET
+    OPT_MEM_BUDGET,
+    OPT_ARCH
 };
 
 static const cs_case_option case_options[] = {
@@ -69,6 +70,9 @@ static const cs_case_option case_options[] = {
     [OPT_MEM_BUDGET] = {"mem-budget", "MB",
                         "memory: find the largest batch whose model fits in MB mebibytes (1..16777216) for fp32, "
                         "AMP, checkpointing and both (device memory on a GPU)"},
+    [OPT_ARCH] = {"arch", "NAME",
+                  "resnet18 (default, the lab's) or resnet50 (torchvision's Bottleneck blocks; the lab's bonus "
+                  "challenge 2), for every subcommand"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
 };
@@ -140,6 +144,12 @@ static int on_option(int index, const char *arg, void *p)
         }
         a->checkpoint = strcmp(arg, "stages") == 0;
         break;
+    case OPT_ARCH:
+        if (rn_arch_parse(arg, &a->arch) != 0) {
+            cs_error("--arch '%s': choose resnet18 or resnet50", arg);
+            return 2;
+        }
+        break;
     case OPT_MEM_BUDGET:
         if (cs_parse_long("--mem-budget", arg, 1, 16777216, &v)) return 2;
         a->mem_budget_mb = (int)v;
@@ -200,7 +210,8 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP, memory = a->cmd == RN_CMD_MEMORY;
     cs_cli_spec spec = {
         .prog = RN_PROG,
-        .summary = "The ResNet-18 training lab: Part 1, the baseline and its profile; Part 2, data loading; "
+        .summary = "The ResNet-18 training lab (or ResNet-50 with --arch): Part 1, the baseline and its profile; Part "
+                   "2, data loading; "
                    "Part 3, mixed precision; Part 4, memory (subcommands: baseline, profile, check-step, "
                    "dataloader, amp, memory)",
         .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp|memory] [options]\n"

@@ -6,6 +6,7 @@
 
 #include "cs_cli.h"
 #include "cs_outfile.h"
+#include "model.h"
 #include "precision.h"
 
 #define RN_PROG "lab_resnet"
@@ -34,6 +35,7 @@ typedef struct {
     int checkpoint;             /* --checkpoint stages (Part 4) */
     int mem_budget_mb;          /* --mem-budget (Part 4's memory; 0: not given) */
     rn_precision precision;     /* --precision (Part 3's numerics) */
+    rn_arch arch;               /* --arch (Part 4's bonus challenge: ResNet-50) */
     const char *img_why;        /* why the image side is what it is (NULL: --img-size) */
     char csv_path[CS_PATH_MAX]; /* check-step: the CSV it writes */
     int default_csv;            /* check-step: csv_path is in the default folder */

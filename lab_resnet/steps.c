@@ -51,13 +51,14 @@ void step1_scenario(rn_lab *lab)
     const rn_model *m = &lab->m;
     cs_sysinfo_get(&lab->sys);
     cs_step(1, "Scenario");
-    cs_say("  The lab's ResNet-18 (torchvision's definition, 10-class head, %zu parameters),\n"
+    cs_say("  The lab's %s (torchvision's definition, 10-class head, %zu parameters),\n"
            "  Adam lr %g, batch %d, on %s: %d training images (%s),\n"
            "  %d test images.\n"
            "  Images: RandomResizedCrop to %d x %d, flip, ImageNet normalisation; %s.\n"
            "  Device: %s.\n",
-           rn_model_trainable_count(m), a->lr, a->batch, a->data_dir ? "CIFAR-10 files" : "generated data",
-           lab->train.n, lab->train.source, lab->test.n, a->img, a->img, loading_words(a), lab->on_gpu ? "GPU" : "CPU");
+           rn_arch_title(m->arch), rn_model_trainable_count(m), a->lr, a->batch,
+           a->data_dir ? "CIFAR-10 files" : "generated data", lab->train.n, lab->train.source, lab->test.n, a->img,
+           a->img, loading_words(a), lab->on_gpu ? "GPU" : "CPU");
     if (a->img_why) cs_say("  Image size %d: %s.\n", a->img, a->img_why);
     if (a->precision != RN_FP32)
         cs_say("  Precision: %s, autocast's numerics (convolutions and fc on %s copies of the fp32 weights,\n"
@@ -69,10 +70,12 @@ void step1_scenario(rn_lab *lab)
     if (!lab->dev.run_gpu && lab->dev.want_gpu && cs_devices_why_not(&lab->dev, &lab->sys, NULL))
         cs_say("  GPU not used: %s\n", lab->dev.why);
     if (!cs_brief()) cs_sysinfo_print(stdout, &lab->sys);
+    /* A 3x3 of layer1 (a Bottleneck's is its conv2) and layer2's shortcut. */
+    const rn_block *first = &m->blocks[0], *l2 = &m->blocks[m->layer_first[1]];
     cs_say("  Convolutions: conv1 %s; 3x3 %s; 1x1 shortcut %s\n",
            lab->be->conv_algo(&m->conv1.s, a->batch, a->img, a->img),
-           lab->be->conv_algo(&m->blocks[0].conv1.s, a->batch, m->pool_h, m->pool_w),
-           lab->be->conv_algo(&m->blocks[2].ds_conv.s, a->batch, m->pool_h, m->pool_w));
+           lab->be->conv_algo(first->bottleneck ? &first->conv2.s : &first->conv1.s, a->batch, m->pool_h, m->pool_w),
+           lab->be->conv_algo(&l2->ds_conv.s, a->batch, l2->h_in, l2->w_in));
 }
 
 /* ---- 2. Initial profiling --------------------------------------------------------- */
@@ -335,6 +338,7 @@ static void report_config(cs_report *report, const rn_lab *lab)
 {
     const rn_args *a = lab->a;
     const rn_train_result *res = &lab->res;
+    cs_report_config(report, "arch", "%s", rn_arch_name(a->arch));
     cs_report_config(report, "data", "%s", lab->train.source);
     cs_report_config(report, "train_images", "%d", lab->train.n);
     cs_report_config(report, "batch", "%d", a->batch);

@@ -138,6 +138,9 @@ if want cases; then
       python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp
     check "lab_resnet check-step vs PyTorch (GPU, im2col)" "$LOGS/lab_compare_gpu_im2col.log" \
       env RN_CONV=im2col python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --work /tmp/v_lr_cmp2
+    # ResNet-50's Bottlenecks (1x1 convolutions, stride on the 3x3) on the device.
+    check "lab_resnet check-step ResNet-50 vs PyTorch (GPU)" "$LOGS/lab_compare_gpu_r50.log" \
+      python3 docs/compare_with_pytorch.py --lab $LR --device gpu --batch 8 --arch resnet50 --work /tmp/v_lr_cmp_r50
     # Part 2 (workers, pinned staging and copies on a second stream) and
     # Part 3's numerics (fp16 with the GradScaler, bf16), never run on a GPU
     # before the first session that has one.

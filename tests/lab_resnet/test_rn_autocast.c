@@ -33,7 +33,7 @@ static int representable(const float *x, size_t n, rn_precision p)
  * widened (an fp32 model holds no bits: nothing to compare). */
 static int last_out_kept_exactly(const rn_model *m)
 {
-    const rn_saved *out = &m->blocks[RN_NBLOCKS - 1].out;
+    const rn_saved *out = &m->blocks[m->nblocks - 1].out;
     if (!out->bits) return 1;
     float *unpacked = malloc(out->count * sizeof(float));
     rn_unpack(out->count, out->bits, unpacked, m->precision);
@@ -74,7 +74,7 @@ int main(void)
     memcpy(g32, c->grad, c->count * sizeof(float));
 
     size_t saved = m.stem_c.count + m.stem_a.count + m.pool.count;
-    for (int i = 0; i < RN_NBLOCKS; i++) {
+    for (int i = 0; i < m.nblocks; i++) {
         const rn_block *b = &m.blocks[i];
         saved += b->c1.count + b->a1.count + b->c2.count + b->out.count + (b->has_downsample ? b->ds_c.count : 0);
     }
@@ -91,7 +91,7 @@ int main(void)
         size_t grown = (m.stem_floats - m.block_floats) * sizeof(float);
         CHECK(act32 - act16 + grown == saved * 2);
         float loss = step_loss(&m, images, labels);
-        CHECK(m.blocks[RN_NBLOCKS - 1].out.bits != NULL);
+        CHECK(m.blocks[m.nblocks - 1].out.bits != NULL);
         int logits_ok = representable(m.logits, 4 * RN_CLASSES, lows[k]);
         int conv_ok = representable(c->grad, c->count, lows[k]);
         int fc_ok = representable(rn_model_param(&m, "fc.weight")->grad, 512 * RN_CLASSES, lows[k]);

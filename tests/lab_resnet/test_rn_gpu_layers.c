@@ -204,12 +204,11 @@ typedef struct {
 } conv_case;
 
 /* ResNet-18's four kinds: the 7x7 stem, 3x3 stride 1 and 2, the 1x1
- * stride-2 shortcut; odd, non-square images. */
+ * stride-2 shortcut; and ResNet-50's 1x1 stride 1 (its Bottlenecks' first
+ * and last convolutions); odd, non-square images. */
 static const conv_case conv_cases[] = {
-    {3, 8, 7, 2, 3, 2, 17, 15},
-    {5, 6, 3, 1, 1, 3, 9, 11},
-    {4, 7, 3, 2, 1, 2, 13, 9},
-    {6, 5, 1, 2, 0, 3, 11, 7},
+    {3, 8, 7, 2, 3, 2, 17, 15}, {5, 6, 3, 1, 1, 3, 9, 11}, {4, 7, 3, 2, 1, 2, 13, 9},
+    {6, 5, 1, 2, 0, 3, 11, 7},  {6, 9, 1, 1, 0, 2, 7, 5},
 };
 
 /* Part 3: inputs rounded to fp16 or bf16 first (as the model rounds them),

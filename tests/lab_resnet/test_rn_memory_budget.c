@@ -47,7 +47,7 @@ static void test_unprepare(void)
 static void test_probe(void)
 {
     rn_mem_probe p;
-    rn_probe_open(&p, rn_cpu_backend(), 5, 32);
+    rn_probe_open(&p, rn_cpu_backend(), 5, RN_RESNET18, 32);
     double fixed[RN_BUDGET_CONFIGS], per[RN_BUDGET_CONFIGS];
     for (int c = 0; c < RN_BUDGET_CONFIGS; c++) {
         rn_probe_fit(&p, c, &fixed[c], &per[c]);
