@@ -42,15 +42,22 @@ typedef struct {
      * 32 x 32: fp16 5.5e-3 and 7.3e-3, bf16 4.0e-2 and 6.3e-2; a batch
      * from another epoch is 1.3 off). tf32 rounds what fp16 rounds, less. */
     double logits_tol;
+    /* ResNet-50 (--arch): 49 more layers of rounding through batch norm,
+     * about four times the most measured (batches of 32 and 8: fp16 8.2e-2
+     * and 1.8e-1, bf16 0.49 and 0.74; PyTorch's own bf16 autocast is 0.81
+     * from its float64 step at batch 8). bf16's is then too wide to tell a
+     * batch from another epoch: its loss curve is the check that remains. */
+    double logits_tol_resnet50;
     const char *lesson;
 } amp_spec;
 
 static const amp_spec specs[RN_AMP_ROWS] = {
-    {RN_FP32, 0, 0, 1e-6, "fp32: Part 1's step, every product in float32"},
-    {RN_TF32, 0, 0, 3e-2, "tf32: float32 tensors, convolutions on TF32 tensor cores (PyTorch's default for them)"},
-    {RN_FP16, 1, 0, 3e-2, "autocast fp16 + GradScaler: the host reads the overflow flag every step"},
-    {RN_FP16, 1, 1, 3e-2, "fp16 + GradScaler, the skip decided on the device: no host read per step"},
-    {RN_BF16, 0, 0, 0.25, "autocast bf16: float32's range, 8 bits of precision, no loss scaling"},
+    {RN_FP32, 0, 0, 1e-6, 1e-6, "fp32: Part 1's step, every product in float32"},
+    {RN_TF32, 0, 0, 3e-2, 0.75,
+     "tf32: float32 tensors, convolutions on TF32 tensor cores (PyTorch's default for them)"},
+    {RN_FP16, 1, 0, 3e-2, 0.75, "autocast fp16 + GradScaler: the host reads the overflow flag every step"},
+    {RN_FP16, 1, 1, 3e-2, 0.75, "fp16 + GradScaler, the skip decided on the device: no host read per step"},
+    {RN_BF16, 0, 0, 0.25, 3.0, "autocast bf16: float32's range, 8 bits of precision, no loss scaling"},
 };
 
 /* The loss curve against fp32's may drift further (each step's rounding
@@ -157,7 +164,8 @@ static cs_check check_row(amp_state *s, int i, const amp_run *r)
     const rn_train_result *t = &r->last;
     float *logits = cs_alloc(s->nlogits * sizeof(float), "row logits");
     first_batch_logits(s, r->epoch, logits);
-    cs_check c = cs_compare_f32(logits, s->reference_logits, s->nlogits, specs[i].logits_tol);
+    double tol = s->lab->a->arch == RN_RESNET50 ? specs[i].logits_tol_resnet50 : specs[i].logits_tol;
+    cs_check c = cs_compare_f32(logits, s->reference_logits, s->nlogits, tol);
     cs_free(logits);
     const rn_amp_row *fp16 = &s->rows[ROW_FP16];
     cs_check curve;

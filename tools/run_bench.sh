@@ -193,8 +193,15 @@ lab_peer() {
     --precision bf16 | sed 's|files in /[^)]*|files in a temporary folder|' || rc=1
   return $rc
 }
+# Part 4's bonus challenge: ResNet-50's check-step against torchvision's
+# resnet50 in float64 (the CTest compare_with_pytorch_resnet50, recorded).
+lab_compare_resnet50() {
+  "$torch_py" docs/compare_with_pytorch.py --lab "$build/lab_resnet/lab_resnet" --batch 16 --seed 1 \
+    --arch resnet50 | sed 's|files in /[^)]*|files in a temporary folder|'
+}
 if "$torch_py" -c "import torch, torchvision" 2>/dev/null; then
   peer lab_resnet_pytorch lab_peer
+  peer lab_resnet_compare_resnet50 lab_compare_resnet50
 else
   echo "PyTorch or torchvision not installed: lab_resnet's peer comparison skipped (apt-get install python3-torchvision)"
 fi
