@@ -186,8 +186,7 @@ static void record_row(amp_state *s, int i, const amp_run *r)
     rn_amp_row *row = &s->rows[i];
     const rn_train_result *t = &r->last;
     row->images_per_s = t->images / row->rung.timing.time.median;
-    for (int c = 0; c < RN_NCATEGORIES; c++) row->peak[c] = rn_arena_peak(lab->m.arena, (rn_category)c);
-    row->peak_total = rn_arena_total_peak(lab->m.arena);
+    rn_peaks_take(lab->m.arena, row->peak, &row->peak_total);
     row->rung.peak_mem = row->peak_total;
     row->train_accuracy = t->train_accuracy;
     row->steps = t->steps;
@@ -267,10 +266,10 @@ static int reference_run(amp_state *s)
                "  the products mixed precision moves to 16-bit arithmetic where the hardware has it.\n",
                t.steps, lab->a->batch, cs_format_time(step, (char[32]){0}, 32), cs_format_time(conv, (char[32]){0}, 32),
                step > 0 ? 100.0 * conv / step : 0, lab->on_gpu ? "device time" : "host clock");
-        size_t peak[RN_NCATEGORIES];
-        for (int c = 0; c < RN_NCATEGORIES; c++) peak[c] = rn_arena_peak(m->arena, (rn_category)c);
+        size_t peak[RN_NCATEGORIES], total;
+        rn_peaks_take(m->arena, peak, &total);
         cs_say("  Peak memory of the model (%s), by category:\n", lab->on_gpu ? "device" : "host");
-        print_memory_line("fp32", peak, rn_arena_total_peak(m->arena));
+        print_memory_line("fp32", peak, total);
     }
     rn_train_result_free(&t);
     return rc;

@@ -54,3 +54,9 @@ int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *cons
     if (cs_mkdir_p(dir) != 0) return 3;
     return cs_case_write_results(report, &lab->sys, dir) != 0 ? 3 : 0;
 }
+
+void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total)
+{
+    for (int c = 0; c < RN_NCATEGORIES; c++) peak[c] = rn_arena_peak(a, (rn_category)c);
+    *total = rn_arena_total_peak(a);
+}

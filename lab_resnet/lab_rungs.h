@@ -30,6 +30,10 @@ int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *cons
                    const int *ran, const cs_rung *const *rungs, const double *images_per_s,
                    const size_t *peak_activations);
 
+/* The model's arena's peak bytes by category, and of their sum, since its
+ * peaks were last reset (a row's memory). */
+void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total);
+
 /* The name of that column. */
 #define RN_PEAK_ACTIVATION_COLUMN "peak_activation_bytes"
 

@@ -211,8 +211,7 @@ static void record_row(mem_state *s, int i, const mem_run *r)
     rn_memory_row *row = &s->rows[i];
     const rn_train_result *t = &r->last;
     row->images_per_s = t->images / row->rung.timing.time.median;
-    for (int c = 0; c < RN_NCATEGORIES; c++) row->peak[c] = rn_arena_peak(m->arena, (rn_category)c);
-    row->peak_total = rn_arena_total_peak(m->arena);
+    rn_peaks_take(m->arena, row->peak, &row->peak_total);
     row->rung.peak_mem = row->peak_total;
     row->steps = t->steps;
     row->optimizer_steps = t->steps / specs[i].accum;

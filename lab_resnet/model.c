@@ -921,6 +921,15 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const fl
     m->be->region_end(r);
 }
 
+/* g = g where the ReLU's output y > 0, else 0 (in place), in the block's
+ * ReLU region. */
+static void relu_bwd(rn_model *m, const rn_block *b, size_t count, const float *y, float *g)
+{
+    int r = m->be->region_begin(b->relu_bwd);
+    m->be->relu_backward(count, y, g, g);
+    m->be->region_end(r);
+}
+
 /* The four working buffers other than dy, the one the block's input
  * gradient goes to first: grad[4] or grad[3] (so the gradient reaching the
  * stem is never in the stem-sized grad[0..1]: see stem_backward). */
@@ -961,7 +970,6 @@ static void block_tail_backward(rn_model *m, rn_block *b, const float *in, const
  * whichever scratch buffer is free at that point. */
 static float *basic_backward(rn_model *m, rn_block *b, float *dy)
 {
-    const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
     size_t in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
@@ -969,15 +977,11 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
     scratch_of(m, dy, s);
     float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
 
-    int r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, restore(m, &b->out, o, dx_main), dy, dy); /* dy: gradient of b2 + shortcut */
-    be->region_end(r);
+    relu_bwd(m, b, o, restore(m, &b->out, o, dx_main), dy);   /* dy: gradient of b2 + shortcut */
     bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, o, rr), dy, q); /* q: gradient of c2 */
     const float *a1 = restore(m, &b->a1, o, dx_main);
     conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
-    r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, a1, rr, rr);
-    be->region_end(r);
+    relu_bwd(m, b, o, a1, rr);
     bn_bwd(m, &b->bn1, hw, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
@@ -989,7 +993,6 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
  * gradients go over their output's in place. */
 static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
 {
-    const rn_backend *be = m->be;
     int hw_in = b->h_in * b->w_in, hw = b->h_out * b->w_out;
     size_t mid_in = (size_t)m->batch * b->width * hw_in, mid_out = (size_t)m->batch * b->width * hw;
     size_t o = (size_t)m->batch * b->cout * hw, in_count = (size_t)m->batch * b->cin * hw_in;
@@ -997,21 +1000,15 @@ static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
     scratch_of(m, dy, s);
     float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
 
-    int r = be->region_begin(b->relu_bwd);
-    be->relu_backward(o, restore(m, &b->out, o, dx_main), dy, dy); /* dy: gradient of b3 + shortcut */
-    be->region_end(r);
+    relu_bwd(m, b, o, restore(m, &b->out, o, dx_main), dy);   /* dy: gradient of b3 + shortcut */
     bn_bwd(m, &b->bn3, hw, restore(m, &b->c3, o, rr), dy, q); /* q: gradient of c3 */
     const float *a2 = restore(m, &b->a2, mid_out, dx_main);
     conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
-    r = be->region_begin(b->relu_bwd);
-    be->relu_backward(mid_out, a2, rr, rr);
-    be->region_end(r);
+    relu_bwd(m, b, mid_out, a2, rr);
     bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, mid_out, dx_main), rr, rr); /* rr: gradient of c2 */
     const float *a1 = restore(m, &b->a1, mid_in, dx_main);
     conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q); /* q: gradient of a1 */
-    r = be->region_begin(b->relu_bwd);
-    be->relu_backward(mid_in, a1, q, q);
-    be->region_end(r);
+    relu_bwd(m, b, mid_in, a1, q);
     bn_bwd(m, &b->bn1, hw_in, restore(m, &b->c1, mid_in, dx_main), q, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);

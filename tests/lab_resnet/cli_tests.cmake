@@ -101,7 +101,7 @@ rn_test(memory_quick --rm ${T}/mem --code 0
   --file-has ${T}/mem/results.csv "^lab_resnet,checkpoint_stages,cpu,.*,[0-9]+$"
   --file-has ${T}/mem/max_batch.csv "^configuration,max_batch$" --file-has ${T}/mem/max_batch.csv "^fp32,[1-9][0-9]*$"
   --file-has ${T}/mem/max_batch.csv "^amp\\+checkpoint,[1-9][0-9]*$"
-  -- ${LR} memory --quick --device cpu --mem-budget 224 --warmup 0 --repeat 1 --no-plot --out ${T}/mem)
+  -- ${LR} memory --quick --device cpu --mem-budget 190 --warmup 0 --repeat 1 --no-plot --out ${T}/mem)
 # The classic bug: a zero_grad() per batch inside the group (the later
 # batches overwrite the gradients): the accumulation check fails (exit 1).
 rn_test(memory_accum_fault --rm ${T}/memf --code 1 --env CS_FAULT_INJECT=rn_accum_overwrites
@@ -131,7 +131,7 @@ rn_test(baseline_resnet50 --rm ${T}/r50 --code 0 --stdout "The lab's ResNet-50 .
 rn_test(memory_resnet50 --rm ${T}/memr50 --code 0
   --stdout "checkpoint_stages +first loss 0.00e\\+00 +losses 0.00e\\+00 +PASS"
   --stdout "accum_2 +first loss 0.00e\\+00 +gradients [0-9.e+-]+ +PASS" --no-stdout "FAIL"
-  -- ${LR} memory --quick --device cpu --arch resnet50 --batches 2 --batch 8
+  -- ${LR} memory --quick --device cpu --arch resnet50 --batches 2 --batch 4
      --variant accum_1,accum_2,checkpoint_none,checkpoint_stages --no-plot --out ${T}/memr50)
 rn_test(bad_arch --code 2 --stderr-lines 1 --stderr "--arch 'vgg16': choose resnet18 or resnet50"
   -- ${LR} baseline --arch vgg16 --out ${T}/badarch)
