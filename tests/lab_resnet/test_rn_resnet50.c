@@ -1,8 +1,9 @@
 /* ResNet-50 (model.h, --arch resnet50, Part 4's bonus challenge 2):
  * torchvision's structure and names (267 tensors, 23,528,522 trainable
  * parameters with 10 classes, Bottleneck shapes with the stride on the
- * 3x3), a training step that gives finite numbers and moves the loss, and
- * its weights saved and loaded back bit for bit. */
+ * 3x3), a training step that gives finite numbers and moves the loss, its
+ * weights saved and loaded back bit for bit, and ImageNet's 1000-class head
+ * replaced on load as for ResNet-18. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "cs_profiler.h"
 #include "cs_test.h"
 #include "model.h"
+#include "safetensors.h"
 
 static int shape_is(rn_model *m, const char *name, int ndims, int64_t a, int64_t b, int64_t c, int64_t d)
 {
@@ -94,6 +96,41 @@ static void test_save_load(rn_model *m)
     unlink(path);
 }
 
+/* ImageNet's head (fc.weight [1000, 2048], fc.bias [1000]) over the same
+ * features: the backbone loads, fc is re-initialised for 10 classes. */
+static void test_imagenet_head(const rn_model *m)
+{
+    char path[] = "/tmp/rn_resnet50_head_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    static float head_w[1000 * 2048], head_b[1000];
+    rn_st_writer *w = rn_st_writer_new();
+    for (int i = 0; i < m->nparams; i++) {
+        const rn_param *p = &m->params[i];
+        if (p == m->fc_weight) {
+            const int64_t shape[2] = {1000, 2048};
+            rn_st_writer_add(w, p->name, 2, shape, head_w);
+        } else if (p == m->fc_bias) {
+            const int64_t shape[1] = {1000};
+            rn_st_writer_add(w, p->name, 1, shape, head_b);
+        } else {
+            rn_st_writer_add(w, p->name, p->ndims, p->shape, p->data);
+        }
+    }
+    CHECK(rn_st_writer_save(w, path) == 0);
+    rn_st_writer_free(w);
+    rn_model back;
+    rn_model_init_arch(&back, rn_cpu_backend(), 7, RN_RESNET50);
+    CHECK(rn_model_load(&back, path, 7) == 0);
+    const rn_param *conv = rn_model_param(&back, "layer4.2.conv3.weight");
+    CHECK(memcmp(conv->data, rn_model_param((rn_model *)m, "layer4.2.conv3.weight")->data,
+                 conv->count * sizeof(float)) == 0);
+    CHECK(back.fc_weight->shape[0] == RN_CLASSES && back.fc_weight->data[0] != 0.0f); /* re-initialised */
+    rn_model_free(&back);
+    unlink(path);
+}
+
 int main(void)
 {
     cs_prof_enable(0); /* the models live on this stack */
@@ -102,6 +139,7 @@ int main(void)
     test_structure(&m);
     test_step(&m);
     test_save_load(&m);
+    test_imagenet_head(&m);
     rn_model_free(&m);
     return cs_test_done();
 }
