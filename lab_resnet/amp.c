@@ -114,21 +114,12 @@ static int train_run(void *p)
 }
 
 /* Seconds per step the profiler saw in the convolutions (the work tensor
- * cores take) and in the 16-bit storage's conversions, over the steps it
- * saw (its "forward" regions). */
+ * cores take) and in the 16-bit storage's conversions. */
 static void profiled_split(double *conv_s, double *storage_s)
 {
-    cs_prof_entry e[CS_PROF_MAX_NAMES];
-    int n = cs_prof_entries(e, CS_PROF_MAX_NAMES);
-    double conv = 0, storage = 0;
-    long steps = 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(e[i].name, "forward") == 0) steps = e[i].calls;
-        if (strncmp(e[i].name, "fwd conv", 8) == 0 || strncmp(e[i].name, "bwd conv", 8) == 0) conv += e[i].total_s;
-        if (strcmp(e[i].name, "16-bit storage") == 0) storage += e[i].total_s;
-    }
-    *conv_s = steps > 0 ? conv / steps : 0;
-    *storage_s = steps > 0 ? storage / steps : 0;
+    static const char *const conv[] = {"fwd conv", "bwd conv"}, *const storage[] = {"16-bit storage"};
+    *conv_s = rn_prof_per_step(conv, 2);
+    *storage_s = rn_prof_per_step(storage, 1);
 }
 
 /* The logits of the first batch of `epoch` from the initial weights, in the

@@ -1,6 +1,8 @@
 /* The lab's ladders' common steps (see lab_rungs.h). */
 #include "lab_rungs.h"
 
+#include <string.h>
+
 #include "cs_console.h"
 #include "cs_outfile.h"
 #include "cs_profiler.h"
@@ -59,4 +61,18 @@ void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total)
 {
     for (int c = 0; c < RN_NCATEGORIES; c++) peak[c] = rn_arena_peak(a, (rn_category)c);
     *total = rn_arena_total_peak(a);
+}
+
+double rn_prof_per_step(const char *const *prefixes, int n)
+{
+    cs_prof_entry e[CS_PROF_MAX_NAMES];
+    int count = cs_prof_entries(e, CS_PROF_MAX_NAMES);
+    double total = 0;
+    long steps = 0;
+    for (int i = 0; i < count; i++) {
+        if (strcmp(e[i].name, "forward") == 0) steps = e[i].calls;
+        for (int k = 0; k < n; k++)
+            if (strncmp(e[i].name, prefixes[k], strlen(prefixes[k])) == 0) total += e[i].total_s;
+    }
+    return steps > 0 ? total / steps : 0;
 }

@@ -34,6 +34,11 @@ int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *cons
  * peaks were last reset (a row's memory). */
 void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total);
 
+/* Seconds per step the profiler saw in the regions whose names start with
+ * one of the n `prefixes`, over the steps it saw (its "forward" regions,
+ * one per step); 0 before any step. */
+double rn_prof_per_step(const char *const *prefixes, int n);
+
 /* The name of that column. */
 #define RN_PEAK_ACTIVATION_COLUMN "peak_activation_bytes"
 

@@ -175,21 +175,6 @@ static cs_check accumulation_check(mem_state *s, int K, int epoch)
 
 /* ---- a row ------------------------------------------------------------------------- */
 
-/* The profiler's "checkpoint recompute" seconds per batch (its "forward"
- * regions count the batches). */
-static double recompute_per_batch(void)
-{
-    cs_prof_entry e[CS_PROF_MAX_NAMES];
-    int n = cs_prof_entries(e, CS_PROF_MAX_NAMES);
-    double recompute = 0;
-    long steps = 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(e[i].name, "forward") == 0) steps = e[i].calls;
-        if (strcmp(e[i].name, "checkpoint recompute") == 0) recompute += e[i].total_s;
-    }
-    return steps > 0 ? recompute / steps : 0;
-}
-
 /* The row's checks (see the top of the file). */
 static void check_row(mem_state *s, int i, const rn_train_result *t)
 {
@@ -216,7 +201,8 @@ static void record_row(mem_state *s, int i, const mem_run *r)
     row->steps = t->steps;
     row->optimizer_steps = t->steps / specs[i].accum;
     row->final_loss = t->last_loss;
-    row->recompute_s = recompute_per_batch();
+    static const char *const recompute[] = {"checkpoint recompute"};
+    row->recompute_s = rn_prof_per_step(recompute, 1); /* per batch: one forward each */
     row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
     memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
     check_row(s, i, t);

@@ -70,10 +70,12 @@ void rn_probe_fit(rn_mem_probe *p, int config, double *fixed, double *per_image)
 }
 
 /* One training step of the probe laid out for n images, on made-up images
- * (the bytes do not depend on the values): the arena's peak over it. */
-static size_t step_peak(rn_mem_probe *p, int c, int n, double *seconds)
+ * (the bytes do not depend on the values), into row: the layout's bytes,
+ * the arena's peak over the step, its time. */
+static void step_peak(rn_mem_probe *p, int c, int n, rn_budget_row *row)
 {
     lay_out(p, c, n);
+    row->laid_out = rn_arena_total(p->m.arena);
     size_t floats = (size_t)n * 3 * p->img * p->img;
     float *images = cs_alloc(floats * sizeof(float), "probe images");
     int32_t *labels = cs_alloc((size_t)n * sizeof(int32_t), "probe labels");
@@ -91,12 +93,11 @@ static size_t step_peak(rn_mem_probe *p, int c, int n, double *seconds)
     float loss;
     int correct;
     rn_model_read_metrics(&p->m, &loss, &correct); /* waits for the device */
-    *seconds = cs_now() - t0;
-    size_t peak = rn_arena_total_peak(p->m.arena);
+    row->step_s = cs_now() - t0;
+    row->step_peak = rn_arena_total_peak(p->m.arena);
     cs_free(images);
     cs_free(labels);
     done_with(p);
-    return peak;
 }
 
 /* The largest n <= RN_BUDGET_MAX_BATCH whose layout fits. The fit from 1
@@ -153,12 +154,12 @@ void rn_probe_max_batches(rn_mem_probe *p, size_t budget, rn_budget_row *rows)
         /* The step's own peak must fit too: anything a step takes beyond
          * the layout (none on the CPU today) is counted here. */
         while (n > 0) {
-            row->step_peak = step_peak(p, c, n, &row->step_s);
+            step_peak(p, c, n, row);
             if (row->step_peak <= budget) break;
             n--;
         }
         row->max_batch = n;
-        row->laid_out = n > 0 ? rn_probe_layout_bytes(p, c, n) : 0;
+        if (n == 0) row->laid_out = 0;
         cs_progress_done();
     }
     cs_prof_enable(prof);

@@ -391,11 +391,10 @@ static void lay_out_segments(rn_model *m, size_t esz)
     }
 }
 
-/* The saved activations' storage for the model's precision: a float buffer
- * each in fp32; 16 bits each under fp16/bf16 (their float values then live
- * in the working buffers); under checkpointing the segments' inner ones in
- * the shared region. Whatever they had before is given back. */
-static void lay_out_saved(rn_model *m)
+/* Gives back the saved activations' storage (their own buffers and the
+ * checkpoint region; under 16-bit storage `f` is a working buffer, not
+ * theirs). */
+static void release_saved(rn_model *m)
 {
     rn_saved *list[RN_MAX_SAVED];
     int k = saved_list(m, list);
@@ -411,6 +410,17 @@ static void lay_out_saved(rn_model *m)
         s->bits = NULL;
         s->shared = 0;
     }
+}
+
+/* The saved activations' storage for the model's precision: a float buffer
+ * each in fp32; 16 bits each under fp16/bf16 (their float values then live
+ * in the working buffers); under checkpointing the segments' inner ones in
+ * the shared region. Whatever they had before is given back. */
+static void lay_out_saved(rn_model *m)
+{
+    rn_saved *list[RN_MAX_SAVED];
+    int k = saved_list(m, list);
+    release_saved(m);
     const size_t esz = m->precision == RN_FP32 ? sizeof(float) : sizeof(uint16_t);
     if (m->checkpoint) lay_out_segments(m, esz);
     for (int i = 0; i < k; i++) {
@@ -443,6 +453,7 @@ static void lay_out_working(rn_model *m)
 
 void rn_model_set_checkpoint(rn_model *m, int on)
 {
+    if (m->checkpoint == (on != 0)) return; /* the layout is already this one */
     m->checkpoint = on != 0;
     if (m->capacity > 0) lay_out_saved(m);
 }
@@ -553,14 +564,7 @@ void rn_model_unprepare(rn_model *m)
 {
     if (m->capacity == 0) return;
     rn_arena *a = m->arena;
-    rn_saved *list[RN_MAX_SAVED];
-    int k = saved_list(m, list);
-    if (m->ckpt_region) rn_arena_release(a, m->ckpt_region);
-    m->ckpt_region = NULL;
-    for (int i = 0; i < k; i++) {
-        if (!list[i]->shared) rn_arena_release(a, list[i]->bits ? (void *)list[i]->bits : (void *)list[i]->f);
-        saved_init(list[i], 0, list[i]->what);
-    }
+    release_saved(m);
     void *owned[] = {m->x_slot[0], m->labels_slot[0], m->x_slot[1], m->labels_slot[1], m->pool_argmax,
                      m->gap,       m->logits,         m->dlogits,   m->loss,           m->correct,
                      m->grad[0],   m->grad[1],        m->grad[2],   m->grad[3],        m->grad[4],

@@ -264,7 +264,8 @@ void rn_model_set_precision(rn_model *m, rn_precision p);
  * num_batches_tracked a second time (PyTorch's checkpoint does update them
  * twice): the gradients and the statistics equal the plain run's, bit for
  * bit on the CPU. Set it before rn_model_prepare (after it, the
- * activations are laid out again). */
+ * activations are laid out again; setting what is set already changes
+ * nothing). */
 void rn_model_set_checkpoint(rn_model *m, int on);
 
 /* The values the activations saved for the backward pass hold (their
