@@ -42,6 +42,14 @@ static inline int rn_out_size(int in, int k, int stride, int pad)
 /* The device-side scaler's int32 state (rn_backend.scaler_update). */
 enum { RN_SCALER_FOUND_INF, RN_SCALER_GROWTH_TRACKER, RN_SCALER_STEP, RN_SCALER_SKIPPED, RN_SCALER_STATE };
 
+/* One tensor of Part 5's multi-tensor Adam (rn_backend.adam_multi). */
+typedef struct {
+    float *param;
+    const float *grad;
+    float *m, *v;
+    size_t count;
+} rn_adam_tensor;
+
 /* Points a step may mark (rn_backend.mark). */
 #define RN_MAX_MARKS 8
 
@@ -139,6 +147,41 @@ typedef struct rn_backend {
     void (*adam_skip)(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                       float eps, const int32_t *state);
     void (*scaler_update)(float *scale, int32_t *state, double growth, double backoff, int interval);
+
+    /* Part 5's fusions, what torch.compile's generated kernels do: each
+     * gives the separate operations' result (the same bits on the CPU) in
+     * fewer passes over the data. NULL where a backend has none: the model
+     * then runs the separate operations.
+     *   bn_add_relu_forward_train: y = relu(bn(x) + residual), or
+     *     relu(bn(x)) when residual is NULL: batch norm's training forward
+     *     with the add and the ReLU in its normalising pass;
+     *   relu_bn_backward: batch norm's backward when a ReLU with output y
+     *     follows it: the incoming gradient is dy where y > 0, else 0,
+     *     masked on the fly in both passes; when dy_masked is not NULL the
+     *     masked gradient is written there too (it may be dy: a block's
+     *     shortcut needs it); dx may be dy;
+     *   bn_relu_maxpool_forward_train: the stem's batch norm, ReLU and max
+     *     pooling; only the pooled plane and its argmax are written (the
+     *     normalised one stays in the cache);
+     *   relu_maxpool_backward: max pooling's backward through the ReLU
+     *     before it: the gradient reaches a window's winner only where the
+     *     pooled value is > 0 (a max of ReLU outputs is > 0 exactly where
+     *     the ReLU let its winner through);
+     *   adam_multi: Adam on every tensor at once (one team start or one
+     *     launch instead of one per tensor). */
+    void (*bn_add_relu_forward_train)(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                                      const float *residual, float *y, float *save_mean, float *save_invstd,
+                                      float *running_mean, float *running_var, float momentum, float eps);
+    void (*relu_bn_backward)(int n, int c, int hw, const float *y, const float *x, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dy_masked,
+                             float *dx, float *dgamma, float *dbeta);
+    void (*bn_relu_maxpool_forward_train)(int n, int c, int h, int w, int k, int stride, int pad, const float *x,
+                                          const float *gamma, const float *beta, float *pooled, int32_t *argmax,
+                                          float *save_mean, float *save_invstd, float *running_mean,
+                                          float *running_var, float momentum, float eps);
+    void (*relu_maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
+                                  const int32_t *argmax, const float *dy, float *dx);
+    void (*adam_multi)(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
 
     /* Gradient accumulation (Part 4): while on, backward functions ADD the
      * parameter gradients (dweight, dgamma, dbeta, dbias) to what those

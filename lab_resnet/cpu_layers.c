@@ -11,6 +11,18 @@
 #include "scale_update.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void)
+{
+    return 0;
+}
+static int omp_get_num_threads(void)
+{
+    return 1;
+}
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,27 +102,38 @@ static void channel_stats(int n, int c, int hw, const float *x, int ch, double *
     *var = sq / count; /* biased: what the normalisation uses */
 }
 
+void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const float *gamma, float *save_mean,
+                             float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
+                             float *mu, float *scale)
+{
+    const double count = (double)n * hw;
+    double mean, var;
+    channel_stats(n, c, hw, x, ch, &mean, &var);
+    const double invstd = 1.0 / sqrt(var + eps);
+    save_mean[ch] = (float)mean;
+    save_invstd[ch] = (float)invstd;
+    /* The running variance is the UNBIASED one (PyTorch); with a single
+     * value per channel there is none, and the biased one (0) is kept. */
+    const double unbiased = count > 1 ? var * count / (count - 1) : var;
+    running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
+    running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+    /* y = (x - mean) * (invstd * gamma) + beta. The mean is taken off
+     * first: folded into one shift, x * scale + shift would cancel
+     * digits whenever |mean| is large next to the spread. */
+    *mu = (float)mean;
+    *scale = (float)(invstd * gamma[ch]);
+}
+
 void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
                              float *save_mean, float *save_invstd, float *running_mean, float *running_var,
                              float momentum, float eps)
 {
-    const double count = (double)n * hw;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
-        double mean, var;
-        channel_stats(n, c, hw, x, ch, &mean, &var);
-        const double invstd = 1.0 / sqrt(var + eps);
-        save_mean[ch] = (float)mean;
-        save_invstd[ch] = (float)invstd;
-        /* The running variance is the UNBIASED one (PyTorch); with a single
-         * value per channel there is none, and the biased one (0) is kept. */
-        const double unbiased = count > 1 ? var * count / (count - 1) : var;
-        running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
-        running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
-        /* y = (x - mean) * (invstd * gamma) + beta. The mean is taken off
-         * first: folded into one shift, x * scale + shift would cancel
-         * digits whenever |mean| is large next to the spread. */
-        const float mu = (float)mean, scale = (float)(invstd * gamma[ch]), b = beta[ch];
+        float mu, scale;
+        rn_cpu_bn_train_channel(n, c, hw, x, ch, gamma, save_mean, save_invstd, running_mean, running_var, momentum,
+                                eps, &mu, &scale);
+        const float b = beta[ch];
         for (int i = 0; i < n; i++) {
             const float *xp = x + ((size_t)i * c + ch) * hw;
             float *yp = y + ((size_t)i * c + ch) * hw;
@@ -151,32 +174,42 @@ static inline void put_grad(float *g, float v)
     *g = rn_cpu_accumulate ? *g + v : v;
 }
 
+void rn_cpu_bn_backward_coeffs(int n, int hw, int ch, const float *gamma, const float *save_mean,
+                               const float *save_invstd, double sum_dy, double sum_dy_xc, float *dgamma, float *dbeta,
+                               rn_bn_dx *k)
+{
+    const double count = (double)n * hw, invstd = save_invstd[ch];
+    const double sum_dy_xhat = sum_dy_xc * invstd;
+    put_grad(&dbeta[ch], (float)sum_dy);
+    put_grad(&dgamma[ch], (float)sum_dy_xhat);
+    /* dx = a * dy + b * (x - mean) + d, constants per channel. */
+    const double g = gamma[ch] * invstd;
+    const double mdy = sum_dy / count, mdyx = sum_dy_xhat / count;
+    k->a = (float)g;
+    k->b = (float)(-g * mdyx * invstd);
+    k->d = (float)(-g * mdy);
+    k->mu = save_mean[ch];
+}
+
 void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
-    const double count = (double)n * hw;
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++) {
-        const double mean = save_mean[ch], invstd = save_invstd[ch];
+        const double mean = save_mean[ch];
         double sum_dy = 0.0, sum_dy_xc = 0.0; /* sum dy, sum dy * (x - mean) */
         for (int i = 0; i < n; i++) {
             const size_t row = ((size_t)i * c + ch) * hw;
             row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
         }
-        const double sum_dy_xhat = sum_dy_xc * invstd;
-        put_grad(&dbeta[ch], (float)sum_dy);
-        put_grad(&dgamma[ch], (float)sum_dy_xhat);
+        rn_bn_dx k;
+        rn_cpu_bn_backward_coeffs(n, hw, ch, gamma, save_mean, save_invstd, sum_dy, sum_dy_xc, dgamma, dbeta, &k);
         if (dx == NULL) continue;
-        /* dx = a * dy + b * (x - mean) + d, constants per channel. */
-        const double k = gamma[ch] * invstd;
-        const double mdy = sum_dy / count, mdyx = sum_dy_xhat / count;
-        const float a = (float)k, b = (float)(-k * mdyx * invstd), d = (float)(-k * mdy);
-        const float mu = (float)mean;
         for (int i = 0; i < n; i++) {
             const float *xp = x + ((size_t)i * c + ch) * hw;
             const float *dyp = dy + ((size_t)i * c + ch) * hw;
             float *dxp = dx + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) dxp[j] = a * dyp[j] + b * (xp[j] - mu) + d;
+            for (int j = 0; j < hw; j++) dxp[j] = k.a * dyp[j] + k.b * (xp[j] - k.mu) + k.d;
         }
     }
 }
@@ -286,48 +319,50 @@ void rn_cpu_add(size_t count, const float *a, const float *b, float *y)
 
 /* ---- pooling ----------------------------------------------------------- */
 
+void rn_cpu_maxpool_plane(int h, int w, int k, int stride, int pad, const float *xp, float *yp, int32_t *ap)
+{
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
+    for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            /* Only pixels inside the image compete (padding never wins):
+             * the window is clipped to the image first. Its first pixel
+             * starts as the best and a later one must be strictly
+             * greater: ties go to the first in row-major order. Written
+             * as selects, not branches: on real data "is this one
+             * larger?" is a coin flip the branch predictor loses. */
+            const int y0 = oy * stride - pad, x0 = ox * stride - pad;
+            const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + k > h ? h - y0 : k;
+            const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + k > w ? w - x0 : k;
+            if (ky0 >= ky1 || kx0 >= kx1) {
+                /* only with pad >= k: nothing to pool, no gradient */
+                yp[oy * ow + ox] = 0.0f;
+                ap[oy * ow + ox] = -1;
+                continue;
+            }
+            int best = (y0 + ky0) * w + x0 + kx0;
+            float bv = xp[best];
+            for (int ky = ky0; ky < ky1; ky++)
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const int at = (y0 + ky) * w + x0 + kx;
+                    const float v = xp[at];
+                    const int larger = v > bv;
+                    best = larger ? at : best;
+                    bv = larger ? v : bv;
+                }
+            yp[oy * ow + ox] = bv;
+            ap[oy * ow + ox] = best;
+        }
+    }
+}
+
 void rn_cpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
                             int32_t *argmax)
 {
-    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
+    const size_t out_plane = (size_t)rn_out_size(h, k, stride, pad) * rn_out_size(w, k, stride, pad);
     const int planes = n * c;
 #pragma omp parallel for schedule(static) if ((size_t)planes * h * w > RN_PAR_MIN)
-    for (int pl = 0; pl < planes; pl++) {
-        const float *xp = x + (size_t)pl * h * w;
-        float *yp = y + (size_t)pl * oh * ow;
-        int32_t *ap = argmax + (size_t)pl * oh * ow;
-        for (int oy = 0; oy < oh; oy++) {
-            for (int ox = 0; ox < ow; ox++) {
-                /* Only pixels inside the image compete (padding never wins):
-                 * the window is clipped to the image first. Its first pixel
-                 * starts as the best and a later one must be strictly
-                 * greater: ties go to the first in row-major order. Written
-                 * as selects, not branches: on real data "is this one
-                 * larger?" is a coin flip the branch predictor loses. */
-                const int y0 = oy * stride - pad, x0 = ox * stride - pad;
-                const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + k > h ? h - y0 : k;
-                const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + k > w ? w - x0 : k;
-                if (ky0 >= ky1 || kx0 >= kx1) {
-                    /* only with pad >= k: nothing to pool, no gradient */
-                    yp[oy * ow + ox] = 0.0f;
-                    ap[oy * ow + ox] = -1;
-                    continue;
-                }
-                int best = (y0 + ky0) * w + x0 + kx0;
-                float bv = xp[best];
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        const int at = (y0 + ky) * w + x0 + kx;
-                        const float v = xp[at];
-                        const int larger = v > bv;
-                        best = larger ? at : best;
-                        bv = larger ? v : bv;
-                    }
-                yp[oy * ow + ox] = bv;
-                ap[oy * ow + ox] = best;
-            }
-        }
-    }
+    for (int pl = 0; pl < planes; pl++)
+        rn_cpu_maxpool_plane(h, w, k, stride, pad, x + (size_t)pl * h * w, y + pl * out_plane, argmax + pl * out_plane);
 }
 
 void rn_cpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
@@ -439,19 +474,67 @@ void rn_cpu_xent(int n, int classes, const float *logits, const int32_t *labels,
  * on 2 cores: 20.7 ms as is, 7.4 ms with the flag). GCC 12
  * ignores that flag given as a function attribute or a pragma: it belongs
  * on the command line (CMake: set_source_files_properties). */
-void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
-                 float eps, int t)
+typedef struct {
+    float lr, b1, b2, eps, inv_bc1, inv_bc2;
+} adam_consts;
+
+static adam_consts adam_consts_of(float lr, float b1, float b2, float eps, int t)
 {
     /* The bias corrections are the same for every element: once, in double. */
-    const float inv_bc1 = (float)(1.0 / (1.0 - pow(b1, t)));
-    const float inv_bc2 = (float)(1.0 / (1.0 - pow(b2, t)));
-#pragma omp parallel for schedule(static) if (count > RN_PAR_MIN)
-    for (size_t i = 0; i < count; i++) {
+    adam_consts k = {lr, b1, b2, eps, (float)(1.0 / (1.0 - pow(b1, t))), (float)(1.0 / (1.0 - pow(b2, t)))};
+    return k;
+}
+
+/* Adam on elements [lo, hi) of one tensor. */
+static void adam_span(const adam_consts *k, size_t lo, size_t hi, float *param, const float *grad, float *m, float *v)
+{
+    const float lr = k->lr, b1 = k->b1, b2 = k->b2, eps = k->eps, inv_bc1 = k->inv_bc1, inv_bc2 = k->inv_bc2;
+    for (size_t i = lo; i < hi; i++) {
         const float g = grad[i];
         const float mi = b1 * m[i] + (1.0f - b1) * g;
         const float vi = b2 * v[i] + (1.0f - b2) * g * g;
         m[i] = mi;
         v[i] = vi;
         param[i] -= lr * (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + eps);
+    }
+}
+
+/* Thread `id` of `nth`'s share [*lo, *hi) of `count` elements. */
+static void share_of(size_t count, int id, int nth, size_t *lo, size_t *hi)
+{
+    *lo = count * (size_t)id / (size_t)nth;
+    *hi = count * (size_t)(id + 1) / (size_t)nth;
+}
+
+void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
+                 float eps, int t)
+{
+    const adam_consts k = adam_consts_of(lr, b1, b2, eps, t);
+#pragma omp parallel if (count > RN_PAR_MIN)
+    {
+        size_t lo, hi;
+        share_of(count, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        adam_span(&k, lo, hi, param, grad, m, v);
+    }
+}
+
+/* Part 5's multi-tensor Adam: every tensor in one parallel region, the
+ * threads' shares cut from all the elements laid end to end (one team
+ * start instead of 62, and no thread idles on a small tensor's tail). The
+ * same arithmetic per element as rn_cpu_adam, so the same bits. */
+void rn_cpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t)
+{
+    const adam_consts k = adam_consts_of(lr, b1, b2, eps, t);
+    size_t total = 0;
+    for (int i = 0; i < ntensors; i++) total += ts[i].count;
+#pragma omp parallel if (total > RN_PAR_MIN)
+    {
+        size_t lo, hi, at = 0;
+        share_of(total, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (int i = 0; i < ntensors && at < hi; at += ts[i].count, i++) {
+            const size_t from = lo > at ? lo - at : 0, end = at + ts[i].count;
+            const size_t to = (hi < end ? hi : end) - at;
+            if (from < to) adam_span(&k, from, to, ts[i].param, ts[i].grad, ts[i].m, ts[i].v);
+        }
     }
 }

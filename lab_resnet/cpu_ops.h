@@ -29,6 +29,23 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 size_t rn_cpu_conv_set_chunk_floats(size_t floats);
 
 /* cpu_layers.c */
+/* Batch norm's training statistics of channel ch (save_mean, save_invstd,
+ * the running statistics) and the constants of its normalisation,
+ * y = (x - mu) * scale + beta: shared by the plain and the fused forward. */
+void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const float *gamma, float *save_mean,
+                             float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
+                             float *mu, float *scale);
+/* Batch norm backward's per-channel constants, dx = a * dy + b * (x - mu) + d,
+ * from the channel's sums of dy and dy * (x - mean); writes dgamma and
+ * dbeta (overwritten, or added while accumulating). */
+typedef struct {
+    float a, b, d, mu;
+} rn_bn_dx;
+void rn_cpu_bn_backward_coeffs(int n, int hw, int ch, const float *gamma, const float *save_mean,
+                               const float *save_invstd, double sum_dy, double sum_dy_xc, float *dgamma, float *dbeta,
+                               rn_bn_dx *k);
+/* Max pooling of one h x w plane (rn_cpu_maxpool_forward's per-plane work). */
+void rn_cpu_maxpool_plane(int h, int w, int k, int stride, int pad, const float *xp, float *yp, int32_t *ap);
 void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
                              float *save_mean, float *save_invstd, float *running_mean, float *running_var,
                              float momentum, float eps);
@@ -62,5 +79,20 @@ void rn_cpu_adam_skip(size_t count, float *param, const float *grad, float *m, f
 void rn_cpu_scaler_update(float *scale, int32_t *state, double growth, double backoff, int interval);
 void rn_cpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
+void rn_cpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
+
+/* cpu_fused.c: Part 5's fusions (backend.h). */
+void rn_cpu_bn_add_relu_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                                      const float *residual, float *y, float *save_mean, float *save_invstd,
+                                      float *running_mean, float *running_var, float momentum, float eps);
+void rn_cpu_relu_bn_backward(int n, int c, int hw, const float *y, const float *x, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dy_masked,
+                             float *dx, float *dgamma, float *dbeta);
+void rn_cpu_bn_relu_maxpool_forward_train(int n, int c, int h, int w, int k, int stride, int pad, const float *x,
+                                          const float *gamma, const float *beta, float *pooled, int32_t *argmax,
+                                          float *save_mean, float *save_invstd, float *running_mean,
+                                          float *running_var, float momentum, float eps);
+void rn_cpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
+                                  const int32_t *argmax, const float *dy, float *dx);
 
 #endif

@@ -74,6 +74,8 @@ static void make_bn(rn_model *m, rn_bn_layer *b, const char *name, int c)
     b->save_invstd = rn_arena_floats(m->arena, RN_ACTIVATIONS, (size_t)c, "bn saved 1/std");
     snprintf(b->fwd, sizeof b->fwd, "fwd bn %s", name);
     snprintf(b->bwd, sizeof b->bwd, "bwd bn %s", name);
+    snprintf(b->fused_fwd, sizeof b->fused_fwd, "fwd bn+relu %s", name);
+    snprintf(b->fused_bwd, sizeof b->fused_bwd, "bwd relu+bn %s", name);
 }
 
 /* torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"):
@@ -156,6 +158,11 @@ static void make_block(rn_model *m, rn_block *b, int layer, int j)
         make_bn(m, &b->ds_bn, NAME("downsample.1"), b->cout);
     }
 #undef NAME
+    /* Part 5 fuses the last batch norm with the add and the ReLU after it. */
+    rn_bn_layer *last = b->bottleneck ? &b->bn3 : &b->bn2;
+    snprintf(last->fused_fwd, sizeof last->fused_fwd, "fwd bn+add+relu layer%d.%d", layer + 1, j);
+    snprintf(last->fused_bwd, sizeof last->fused_bwd, "bwd relu+bn layer%d.%d.%s", layer + 1, j,
+             b->bottleneck ? "bn3" : "bn2");
     snprintf(b->relu_fwd, sizeof b->relu_fwd, "fwd relu layer%d.%d", layer + 1, j);
     snprintf(b->relu_bwd, sizeof b->relu_bwd, "bwd relu layer%d.%d", layer + 1, j);
     snprintf(b->add_fwd, sizeof b->add_fwd, "fwd add layer%d.%d", layer + 1, j);
@@ -273,6 +280,8 @@ void rn_model_init_arch(rn_model *m, const rn_backend *be, uint64_t seed, rn_arc
         [RN_REGION_ADAM] = "adam",
         [RN_REGION_STORAGE] = "16-bit storage",
         [RN_REGION_RECOMPUTE] = "checkpoint recompute",
+        [RN_REGION_FWD_STEM_FUSED] = "fwd bn+relu+maxpool stem",
+        [RN_REGION_BWD_STEM_FUSED] = "bwd relu+maxpool stem",
     };
     for (int i = 0; i < RN_NREGIONS; i++) snprintf(m->region_names[i], sizeof m->region_names[i], "%s", names[i]);
 }
@@ -449,6 +458,11 @@ static void lay_out_working(rn_model *m)
         m->grad_floats[i] = i < stem_sized ? stem : block;
         m->grad[i] = act(m, m->grad_floats[i], "activation gradients and working buffers");
     }
+}
+
+void rn_model_set_fused(rn_model *m, int on)
+{
+    m->fused = on != 0;
 }
 
 void rn_model_set_checkpoint(rn_model *m, int on)
@@ -759,6 +773,26 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
     m->be->region_end(r);
 }
 
+/* Part 5's fusions run in a training pass of fp32 without checkpointing
+ * (the lab's compiled step), where the backend has them. */
+static int fusing(const rn_model *m, int train)
+{
+    return m->fused && train && m->precision == RN_FP32 && !m->checkpoint;
+}
+
+/* Batch norm's training forward with the ReLU after it, and the residual
+ * add before that when `residual` is set, in one pass (backend.h's
+ * bn_add_relu_forward_train). */
+static void bn_fused_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const float *residual, float *y)
+{
+    int r = m->be->region_begin(b->fused_fwd);
+    m->be->bn_add_relu_forward_train(m->batch, b->c, hw, x, b->weight->data, b->bias->data, residual, y, b->save_mean,
+                                     b->save_invstd, b->running_mean->data, b->running_var->data, m->bn_momentum,
+                                     m->bn_eps);
+    b->num_batches_tracked++;
+    m->be->region_end(r);
+}
+
 /* ReLU in place on a saved activation, then its 16-bit copy. */
 static void relu_keep(rn_model *m, const char *region, rn_saved *y, size_t count)
 {
@@ -768,14 +802,33 @@ static void relu_keep(rn_model *m, const char *region, rn_saved *y, size_t count
     m->be->region_end(r);
 }
 
-/* The block's end: its last bn's output `last` (a working buffer) plus the
+/* bn - relu on a saved activation `a` (the fused pass, or the two). */
+static void bn_relu_fwd(rn_model *m, rn_bn_layer *bn, int hw, const float *x, rn_saved *a, const char *relu_region,
+                        int train)
+{
+    if (fusing(m, train) && m->be->bn_add_relu_forward_train) {
+        bn_fused_fwd(m, bn, hw, x, NULL, a->f);
+        return;
+    }
+    bn_fwd(m, bn, hw, x, a->f, train);
+    relu_keep(m, relu_region, a, (size_t)m->batch * bn->c * hw);
+}
+
+/* The block's end: its last bn, on `last_c` (its conv's output), plus the
  * shortcut (the input, or the downsample's conv and bn), then ReLU, into
- * the block's output. */
-static void block_tail(rn_model *m, rn_block *b, const float *in, float *last, int train)
+ * the block's output. Fused, the last bn's output never exists: the add and
+ * the ReLU happen in its normalising pass. */
+static void block_tail(rn_model *m, rn_block *b, const float *in, rn_bn_layer *last_bn, const float *last_c, int train)
 {
     const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
+    const int fused = fusing(m, train) && be->bn_add_relu_forward_train;
+    float *last = NULL; /* the last bn's output, a working buffer (not fused) */
+    if (!fused) {
+        last = working(m, o, in, last_c, NULL);
+        bn_fwd(m, last_bn, hw, last_c, last, train);
+    }
     const float *shortcut = in;
     if (b->has_downsample) {
         hold(m, &b->ds_c, working(m, o, in, last, NULL));
@@ -783,6 +836,10 @@ static void block_tail(rn_model *m, rn_block *b, const float *in, float *last, i
         float *ds_b = working(m, o, in, last, b->ds_c.f);
         bn_fwd(m, &b->ds_bn, hw, b->ds_c.f, ds_b, train);
         shortcut = ds_b;
+    }
+    if (fused) { /* fp32: the block's output has its own buffer */
+        bn_fused_fwd(m, last_bn, hw, last_c, shortcut, b->out.f);
+        return;
     }
     float *out = hold(m, &b->out, last); /* under 16-bit storage: in place of the last bn's output */
     int r = be->region_begin(b->add_fwd);
@@ -801,13 +858,10 @@ static void basic_forward(rn_model *m, rn_block *b, int train)
     hold(m, &b->c1, working(m, o, in, NULL, NULL));
     conv_fwd(m, &b->conv1, b->h_in, b->w_in, in, &b->c1);
     hold(m, &b->a1, working(m, o, in, b->c1.f, NULL));
-    bn_fwd(m, &b->bn1, hw, b->c1.f, b->a1.f, train);
-    relu_keep(m, b->relu_fwd, &b->a1, o);
+    bn_relu_fwd(m, &b->bn1, hw, b->c1.f, &b->a1, b->relu_fwd, train);
     hold(m, &b->c2, working(m, o, in, b->a1.f, NULL));
     conv_fwd(m, &b->conv2, b->h_out, b->w_out, b->a1.f, &b->c2);
-    float *b2 = working(m, o, in, b->c2.f, NULL);
-    bn_fwd(m, &b->bn2, hw, b->c2.f, b2, train);
-    block_tail(m, b, in, b2, train);
+    block_tail(m, b, in, &b->bn2, b->c2.f, train);
 }
 
 /* Bottleneck: conv1x1 - bn - relu - conv3x3(stride) - bn - relu - conv1x1 - bn. */
@@ -820,18 +874,14 @@ static void bottleneck_forward(rn_model *m, rn_block *b, int train)
     hold(m, &b->c1, working(m, mid_in, in, NULL, NULL));
     conv_fwd(m, &b->conv1, b->h_in, b->w_in, in, &b->c1);
     hold(m, &b->a1, working(m, mid_in, in, b->c1.f, NULL));
-    bn_fwd(m, &b->bn1, hw_in, b->c1.f, b->a1.f, train);
-    relu_keep(m, b->relu_fwd, &b->a1, mid_in);
+    bn_relu_fwd(m, &b->bn1, hw_in, b->c1.f, &b->a1, b->relu_fwd, train);
     hold(m, &b->c2, working(m, mid_out, in, b->a1.f, NULL));
     conv_fwd(m, &b->conv2, b->h_in, b->w_in, b->a1.f, &b->c2);
     hold(m, &b->a2, working(m, mid_out, in, b->c2.f, NULL));
-    bn_fwd(m, &b->bn2, hw, b->c2.f, b->a2.f, train);
-    relu_keep(m, b->relu_fwd, &b->a2, mid_out);
+    bn_relu_fwd(m, &b->bn2, hw, b->c2.f, &b->a2, b->relu_fwd, train);
     hold(m, &b->c3, working(m, o, in, b->a2.f, NULL));
     conv_fwd(m, &b->conv3, b->h_out, b->w_out, b->a2.f, &b->c3);
-    float *b3 = working(m, o, in, b->c3.f, NULL);
-    bn_fwd(m, &b->bn3, hw, b->c3.f, b3, train);
-    block_tail(m, b, in, b3, train);
+    block_tail(m, b, in, &b->bn3, b->c3.f, train);
 }
 
 static void block_forward(rn_model *m, rn_block *b, int train)
@@ -853,6 +903,18 @@ static void stem_forward(rn_model *m, int train)
     size_t stem = n * 64 * stem_hw, pool = n * 64 * m->pool_h * m->pool_w;
     hold(m, &m->stem_c, working(m, stem, NULL, NULL, NULL));
     conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
+    if (fusing(m, train) && be->bn_relu_maxpool_forward_train) {
+        /* Fused: the ReLU's output is never written (stem_a stays unused);
+         * the backward finds its mask in the pooled values. */
+        rn_bn_layer *b = &m->bn1;
+        int r = be->region_begin(m->region_names[RN_REGION_FWD_STEM_FUSED]);
+        be->bn_relu_maxpool_forward_train(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->stem_c.f, b->weight->data,
+                                          b->bias->data, m->pool.f, m->pool_argmax, b->save_mean, b->save_invstd,
+                                          b->running_mean->data, b->running_var->data, m->bn_momentum, m->bn_eps);
+        b->num_batches_tracked++;
+        be->region_end(r);
+        return;
+    }
     hold(m, &m->stem_a, working(m, stem, m->stem_c.f, NULL, NULL));
     bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
     relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, stem);
@@ -934,6 +996,25 @@ static void relu_bwd(rn_model *m, const rn_block *b, size_t count, const float *
     m->be->region_end(r);
 }
 
+/* The gradient dy of a ReLU's output y back through the ReLU and the batch
+ * norm b before it (x: b's input), into dx: Part 5's fused pass, or the
+ * two. dy is left holding the ReLU's input gradient (dy where y > 0)
+ * when `keep_masked` is set (a block's end: its shortcut needs it); dx may
+ * be dy. */
+static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw, const float *y, const float *x,
+                        float *dy, float *dx, int keep_masked)
+{
+    if (fusing(m, 1) && m->be->relu_bn_backward) {
+        int r = m->be->region_begin(b->fused_bwd);
+        m->be->relu_bn_backward(m->batch, b->c, hw, y, x, b->weight->data, b->save_mean, b->save_invstd, dy,
+                                keep_masked ? dy : NULL, dx, b->weight->grad, b->bias->grad);
+        m->be->region_end(r);
+        return;
+    }
+    relu_bwd(m, blk, (size_t)m->batch * b->c * hw, y, dy);
+    bn_bwd(m, b, hw, x, dy, dx);
+}
+
 /* The four working buffers other than dy, the one the block's input
  * gradient goes to first: grad[4] or grad[3] (so the gradient reaching the
  * stem is never in the stem-sized grad[0..1]: see stem_backward). */
@@ -981,12 +1062,12 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
     scratch_of(m, dy, s);
     float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
 
-    relu_bwd(m, b, o, restore(m, &b->out, o, dx_main), dy);   /* dy: gradient of b2 + shortcut */
-    bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, o, rr), dy, q); /* q: gradient of c2 */
+    /* dy: gradient of b2 + shortcut; q: gradient of c2 */
+    const float *out = restore(m, &b->out, o, dx_main);
+    relu_bn_bwd(m, b, &b->bn2, hw, out, restore(m, &b->c2, o, rr), dy, q, 1);
     const float *a1 = restore(m, &b->a1, o, dx_main);
     conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
-    relu_bwd(m, b, o, a1, rr);
-    bn_bwd(m, &b->bn1, hw, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
+    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_main), rr, q, 0); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1004,16 +1085,15 @@ static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
     scratch_of(m, dy, s);
     float *dx_main = s[0], *q = s[1], *rr = s[2], *dx_short = s[3];
 
-    relu_bwd(m, b, o, restore(m, &b->out, o, dx_main), dy);   /* dy: gradient of b3 + shortcut */
-    bn_bwd(m, &b->bn3, hw, restore(m, &b->c3, o, rr), dy, q); /* q: gradient of c3 */
+    /* dy: gradient of b3 + shortcut; q: gradient of c3 */
+    const float *out = restore(m, &b->out, o, dx_main);
+    relu_bn_bwd(m, b, &b->bn3, hw, out, restore(m, &b->c3, o, rr), dy, q, 1);
     const float *a2 = restore(m, &b->a2, mid_out, dx_main);
     conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
-    relu_bwd(m, b, mid_out, a2, rr);
-    bn_bwd(m, &b->bn2, hw, restore(m, &b->c2, mid_out, dx_main), rr, rr); /* rr: gradient of c2 */
+    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_main), rr, rr, 0); /* rr: gradient of c2 */
     const float *a1 = restore(m, &b->a1, mid_in, dx_main);
     conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q); /* q: gradient of a1 */
-    relu_bwd(m, b, mid_in, a1, q);
-    bn_bwd(m, &b->bn1, hw_in, restore(m, &b->c1, mid_in, dx_main), q, q); /* q: gradient of c1 */
+    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_main), q, q, 0); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1127,6 +1207,15 @@ static void stem_backward(rn_model *m, float *dy)
     }
     float *d_stem = m->grad[0], *x = m->grad[1];
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
+    if (fusing(m, 1) && be->relu_maxpool_backward) {
+        /* Fused: the ReLU's mask is where the pooled value is > 0. */
+        int r = be->region_begin(m->region_names[RN_REGION_BWD_STEM_FUSED]);
+        be->relu_maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool.f, m->pool_argmax, dy, d_stem);
+        be->region_end(r);
+        bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, m->stem_c.f, d_stem, d_stem);
+        conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);
+        return;
+    }
     int r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
     lp_round(m, d_stem, stem); /* overlapping windows add */
@@ -1152,6 +1241,18 @@ void rn_model_adam_step(rn_model *m)
     const rn_backend *be = m->be;
     int top = be->region_begin(m->region_names[RN_REGION_OPTIMIZER]);
     m->adam_t++;
+    if (m->fused && be->adam_multi) { /* Part 5: every tensor in one call */
+        rn_adam_tensor ts[RN_MAX_PARAMS];
+        int nt = 0;
+        for (int i = 0; i < m->nparams; i++) {
+            rn_param *p = &m->params[i];
+            if (p->trainable) ts[nt++] = (rn_adam_tensor){p->data, p->grad, p->m, p->v, p->count};
+        }
+        float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
+        be->adam_multi(nt, ts, lr, m->beta1, m->beta2, m->eps, m->adam_t);
+        be->region_end(top);
+        return;
+    }
     for (int i = 0; i < m->nparams; i++) {
         rn_param *p = &m->params[i];
         if (!p->trainable) continue;

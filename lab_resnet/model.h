@@ -60,6 +60,8 @@ typedef enum {
     RN_REGION_ADAM,          /* "adam" */
     RN_REGION_STORAGE,       /* "16-bit storage": saved activations packed and unpacked (Part 3) */
     RN_REGION_RECOMPUTE,     /* "checkpoint recompute": a segment's forward again in the backward (Part 4) */
+    RN_REGION_FWD_STEM_FUSED, /* "fwd bn+relu+maxpool stem" (Part 5) */
+    RN_REGION_BWD_STEM_FUSED, /* "bwd relu+maxpool stem" (Part 5) */
     RN_NREGIONS
 } rn_region;
 
@@ -123,6 +125,7 @@ typedef struct {
     int64_t num_batches_tracked;
     float *save_mean, *save_invstd; /* from the last training forward */
     char fwd[80], bwd[80];
+    char fused_fwd[80], fused_bwd[80]; /* Part 5: "fwd bn+relu layer1.0.bn1", "fwd bn+add+relu layer1.0" */
 } rn_bn_layer;
 
 typedef struct {
@@ -169,6 +172,8 @@ typedef struct {
      * working buffer that holds the gradient meanwhile, `recomputing` keeps
      * batch norm's running statistics from a second update. */
     int checkpoint;
+    /* Part 5's fusions (rn_model_set_fused). */
+    int fused;
     void *ckpt_region;
     const float *protect;
     int recomputing;
@@ -267,6 +272,16 @@ void rn_model_set_precision(rn_model *m, rn_precision p);
  * activations are laid out again; setting what is set already changes
  * nothing). */
 void rn_model_set_checkpoint(rn_model *m, int on);
+
+/* Part 5, the lab's torch.compile done by hand: from here on a training
+ * step in fp32 without checkpointing runs the backend's fused operations
+ * (backend.h): batch norm with the ReLU after it, with the residual add and
+ * the ReLU at a block's end, the stem's batch norm, ReLU and max pool, their
+ * backwards, and Adam on every tensor at once. The gradients, statistics
+ * and weights are the separate operations' (bit for bit on the CPU). Other
+ * precisions, checkpointing and evaluation run unfused; so does any
+ * operation a backend does not have. */
+void rn_model_set_fused(rn_model *m, int on);
 
 /* The values the activations saved for the backward pass hold (their
  * bytes: 4 each in fp32, 2 under fp16/bf16), for the prepared batch. */

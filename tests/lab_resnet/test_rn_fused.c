@@ -1,0 +1,152 @@
+/* Part 5's fusions (backend.h's bn_add_relu_forward_train, relu_bn_backward,
+ * bn_relu_maxpool_forward_train, relu_maxpool_backward, adam_multi;
+ * model.h's rn_model_set_fused): two training steps with and without them
+ * give the same gradients, weights, running statistics and batch counts,
+ * bit for bit on the CPU, for ResNet-18 (BasicBlocks) and ResNet-50
+ * (Bottlenecks), at 32 x 32 (rows of 256 to 1 values: both of batch norm's
+ * summing paths) and 64 x 64. The fused model must really call every fused
+ * operation (counted through a wrapped backend), and under bf16 it runs the
+ * separate ones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cifar.h"
+#include "cs_profiler.h"
+#include "cs_test.h"
+#include "loader.h"
+#include "model.h"
+
+/* The CPU backend with the fused entries counted. */
+static rn_backend counting;
+static int calls[5];
+
+static void c_bn_add_relu(int n, int c, int hw, const float *x, const float *g, const float *b, const float *res,
+                          float *y, float *sm, float *si, float *rm, float *rv, float mom, float eps)
+{
+    calls[0]++;
+    rn_cpu_backend()->bn_add_relu_forward_train(n, c, hw, x, g, b, res, y, sm, si, rm, rv, mom, eps);
+}
+
+static void c_relu_bn_bwd(int n, int c, int hw, const float *y, const float *x, const float *g, const float *sm,
+                          const float *si, const float *dy, float *dym, float *dx, float *dg, float *db)
+{
+    calls[1]++;
+    rn_cpu_backend()->relu_bn_backward(n, c, hw, y, x, g, sm, si, dy, dym, dx, dg, db);
+}
+
+static void c_stem_fwd(int n, int c, int h, int w, int k, int s, int p, const float *x, const float *g,
+                       const float *b, float *pooled, int32_t *am, float *sm, float *si, float *rm, float *rv,
+                       float mom, float eps)
+{
+    calls[2]++;
+    rn_cpu_backend()->bn_relu_maxpool_forward_train(n, c, h, w, k, s, p, x, g, b, pooled, am, sm, si, rm, rv, mom,
+                                                    eps);
+}
+
+static void c_stem_bwd(int n, int c, int h, int w, int k, int s, int p, const float *pooled, const int32_t *am,
+                       const float *dy, float *dx)
+{
+    calls[3]++;
+    rn_cpu_backend()->relu_maxpool_backward(n, c, h, w, k, s, p, pooled, am, dy, dx);
+}
+
+static void c_adam_multi(int nt, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t)
+{
+    calls[4]++;
+    rn_cpu_backend()->adam_multi(nt, ts, lr, b1, b2, eps, t);
+}
+
+static void train_step(rn_model *m, const float *images, const int32_t *labels)
+{
+    rn_model_set_batch(m, images, labels);
+    rn_model_forward(m, 1);
+    rn_model_loss(m);
+    rn_model_backward(m);
+}
+
+static int same_model(const rn_model *a, const rn_model *b)
+{
+    int same = a->nparams == b->nparams;
+    for (int i = 0; same && i < a->nparams; i++) {
+        const rn_param *p = &a->params[i], *q = &b->params[i];
+        same &= memcmp(p->data, q->data, p->count * sizeof(float)) == 0;
+        if (p->grad) same &= memcmp(p->grad, q->grad, p->count * sizeof(float)) == 0;
+    }
+    rn_bn_layer *x[RN_MAX_BN], *y[RN_MAX_BN];
+    int n = rn_model_bn_layers((rn_model *)a, x);
+    same &= n == rn_model_bn_layers((rn_model *)b, y);
+    for (int i = 0; same && i < n; i++) same &= x[i]->num_batches_tracked == y[i]->num_batches_tracked;
+    return same;
+}
+
+static void check(rn_arch arch, rn_precision p, int batch, int img, const float *images, const int32_t *labels)
+{
+    cs_prof_enable(0); /* the models live on this stack: the profiler must not keep their region names */
+    rn_model plain, fused;
+    rn_model_init_arch(&plain, rn_cpu_backend(), 21, arch);
+    rn_model_init_arch(&fused, &counting, 21, arch);
+    rn_model_set_precision(&plain, p);
+    rn_model_set_precision(&fused, p);
+    rn_model_set_fused(&fused, 1);
+    rn_model_prepare(&plain, batch, img);
+    rn_model_prepare(&fused, batch, img);
+    memset(calls, 0, sizeof calls);
+    int ok = 1;
+    for (int step = 0; step < 2; step++) {
+        train_step(&plain, images, labels);
+        train_step(&fused, images, labels);
+        ok &= same_model(&plain, &fused); /* the gradients before the step */
+        rn_model_adam_step(&plain);
+        rn_model_adam_step(&fused);
+        ok &= same_model(&plain, &fused);
+    }
+    printf("%s %s batch %d at %d x %d: fused and separate over 2 steps %s; fused calls: bn+add+relu %d, "
+           "relu+bn backward %d, stem %d + %d, multi-tensor Adam %d\n",
+           rn_arch_name(arch), rn_precision_name(p), batch, img, img, ok ? "the same bits" : "DIFFER", calls[0],
+           calls[1], calls[2], calls[3], calls[4]);
+    CHECK(ok);
+    if (p == RN_FP32) {
+        /* Every batch norm but the stem's and the shortcuts' is fused, forward and backward. */
+        int nbn = arch == RN_RESNET18 ? 16 : 48;
+        CHECK(calls[0] == 2 * nbn && calls[1] == 2 * nbn);
+        CHECK(calls[2] == 2 && calls[3] == 2 && calls[4] == 2);
+    } else {
+        CHECK(calls[0] + calls[1] + calls[2] + calls[3] == 0); /* 16-bit storage: the separate operations */
+    }
+    rn_model_free(&plain);
+    rn_model_free(&fused);
+}
+
+static void run(int batch, int img, uint64_t seed)
+{
+    rn_cifar d;
+    CHECK(rn_cifar_generate(&d, 16, seed) == 0);
+    rn_loader ld;
+    CHECK(rn_loader_init(&ld, &d, batch, img, 0, seed) == 0);
+    float *images = malloc((size_t)batch * 3 * img * img * sizeof *images);
+    int32_t labels[16];
+    CHECK(images != NULL);
+    rn_loader_get(&ld, 0, images, labels);
+    check(RN_RESNET18, RN_FP32, batch, img, images, labels);
+    if (img == 32) {
+        check(RN_RESNET18, RN_BF16, batch, img, images, labels);
+        check(RN_RESNET50, RN_FP32, batch, img, images, labels);
+    }
+    free(images);
+    rn_loader_free(&ld);
+    rn_cifar_free(&d);
+}
+
+int main(void)
+{
+    counting = *rn_cpu_backend();
+    counting.bn_add_relu_forward_train = c_bn_add_relu;
+    counting.relu_bn_backward = c_relu_bn_bwd;
+    counting.bn_relu_maxpool_forward_train = c_stem_fwd;
+    counting.relu_maxpool_backward = c_stem_bwd;
+    counting.adam_multi = c_adam_multi;
+    run(4, 32, 5);
+    run(2, 64, 6);
+    return cs_test_done();
+}
