@@ -156,10 +156,9 @@ typedef struct rn_backend {
      *     relu(bn(x)) when residual is NULL: batch norm's training forward
      *     with the add and the ReLU in its normalising pass;
      *   relu_bn_backward: batch norm's backward when a ReLU with output y
-     *     follows it: the incoming gradient is dy where y > 0, else 0,
-     *     masked on the fly in both passes; when dy_masked is not NULL the
-     *     masked gradient is written there too (it may be dy: a block's
-     *     shortcut needs it); dx may be dy;
+     *     follows it: dy becomes the ReLU's input gradient (dy where
+     *     y > 0, else 0), then batch norm's backward reads it (a block's
+     *     shortcut reads it after); dx may be dy;
      *   bn_relu_maxpool_forward_train: the stem's batch norm, ReLU and max
      *     pooling; only the pooled plane and its argmax are written (the
      *     normalised one stays in the cache);
@@ -173,12 +172,12 @@ typedef struct rn_backend {
                                       const float *residual, float *y, float *save_mean, float *save_invstd,
                                       float *running_mean, float *running_var, float momentum, float eps);
     void (*relu_bn_backward)(int n, int c, int hw, const float *y, const float *x, const float *gamma,
-                             const float *save_mean, const float *save_invstd, const float *dy, float *dy_masked,
-                             float *dx, float *dgamma, float *dbeta);
+                             const float *save_mean, const float *save_invstd, float *dy, float *dx, float *dgamma,
+                             float *dbeta);
     void (*bn_relu_maxpool_forward_train)(int n, int c, int h, int w, int k, int stride, int pad, const float *x,
                                           const float *gamma, const float *beta, float *pooled, int32_t *argmax,
-                                          float *save_mean, float *save_invstd, float *running_mean,
-                                          float *running_var, float momentum, float eps);
+                                          float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                                          float momentum, float eps);
     void (*relu_maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
                                   const int32_t *argmax, const float *dy, float *dx);
     void (*adam_multi)(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);

@@ -250,3 +250,37 @@ void rn_chart_max_batch(const char *dir, const rn_budget_row *rows, const char *
     cs_plot_bars(dir, "max_batch", title, "images per batch", 0, names, v, notes_p, n);
     cs_plot_render(dir, "max_batch");
 }
+
+void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ran, const char *const *names, int nrows,
+                      int on_gpu)
+{
+    int idx[RN_COMPILE_ROWS];
+    int n = rows_that_ran(ran, nrows, idx);
+    if (n == 0) return;
+    const char *labels[RN_COMPILE_ROWS], *notes_p[3][RN_COMPILE_ROWS];
+    double ips[RN_COMPILE_ROWS], between[RN_COMPILE_ROWS], speedup[RN_COMPILE_ROWS];
+    char notes[3][RN_COMPILE_ROWS][40];
+    double base = rows[idx[0]].rung.timing.time.median; /* eager when it ran: the first row */
+    for (int k = 0; k < n; k++) {
+        const rn_compile_row *r = &rows[idx[k]];
+        labels[k] = names[idx[k]];
+        ips[k] = r->images_per_s;
+        between[k] = 1e3 * r->between_s;
+        speedup[k] = base / r->rung.timing.time.median;
+        snprintf(notes[0][k], sizeof notes[0][k], "%.3g", ips[k]);
+        snprintf(notes[1][k], sizeof notes[1][k], "%.2f", between[k]);
+        snprintf(notes[2][k], sizeof notes[2][k], "%.3fx", speedup[k]);
+        for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
+    }
+    char speed_title[64];
+    snprintf(speed_title, sizeof speed_title, "speedup over %s", labels[0]);
+    const cs_plot_panel panels[3] = {
+        {"throughput", "images/s", ips, notes_p[0], NAN, NULL},
+        {"batch norm, ReLU, adds, pooling per step", "ms", between, notes_p[1], NAN, NULL},
+        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0]},
+    };
+    char title[160];
+    snprintf(title, sizeof title, "compile: eager against fused operations (%s)", on_gpu ? "GPU" : "CPU");
+    cs_plot_panels(dir, "compile_comparison", title, labels, n, panels, 3);
+    cs_plot_render(dir, "compile_comparison");
+}

@@ -4,6 +4,7 @@
 #define RN_CHARTS_H
 
 #include "amp.h"
+#include "compile.h"
 #include "dataloader.h"
 #include "memory.h"
 #include "memory_budget.h"
@@ -40,5 +41,10 @@ void rn_chart_memory(const char *dir, const rn_memory_row *rows, const int *ran,
 /* Part 4, --mem-budget: the largest batch per configuration (max_batch). */
 void rn_chart_max_batch(const char *dir, const rn_budget_row *rows, const char *const *names, int n, size_t budget,
                         int on_gpu);
+
+/* Part 5: throughput, the time between the convolutions per step, and the
+ * speedup over eager (compile_comparison). */
+void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ran, const char *const *names, int nrows,
+                      int on_gpu);
 
 #endif

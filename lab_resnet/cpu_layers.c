@@ -191,27 +191,33 @@ void rn_cpu_bn_backward_coeffs(int n, int hw, int ch, const float *gamma, const 
     k->mu = save_mean[ch];
 }
 
+void rn_cpu_bn_backward_channel(int n, int c, int hw, int ch, const float *x, const float *gamma,
+                                const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                                float *dgamma, float *dbeta)
+{
+    const double mean = save_mean[ch];
+    double sum_dy = 0.0, sum_dy_xc = 0.0; /* sum dy, sum dy * (x - mean) */
+    for (int i = 0; i < n; i++) {
+        const size_t row = ((size_t)i * c + ch) * hw;
+        row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
+    }
+    rn_bn_dx k;
+    rn_cpu_bn_backward_coeffs(n, hw, ch, gamma, save_mean, save_invstd, sum_dy, sum_dy_xc, dgamma, dbeta, &k);
+    if (dx == NULL) return;
+    for (int i = 0; i < n; i++) {
+        const float *xp = x + ((size_t)i * c + ch) * hw;
+        const float *dyp = dy + ((size_t)i * c + ch) * hw;
+        float *dxp = dx + ((size_t)i * c + ch) * hw;
+        for (int j = 0; j < hw; j++) dxp[j] = k.a * dyp[j] + k.b * (xp[j] - k.mu) + k.d;
+    }
+}
+
 void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
-    for (int ch = 0; ch < c; ch++) {
-        const double mean = save_mean[ch];
-        double sum_dy = 0.0, sum_dy_xc = 0.0; /* sum dy, sum dy * (x - mean) */
-        for (int i = 0; i < n; i++) {
-            const size_t row = ((size_t)i * c + ch) * hw;
-            row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
-        }
-        rn_bn_dx k;
-        rn_cpu_bn_backward_coeffs(n, hw, ch, gamma, save_mean, save_invstd, sum_dy, sum_dy_xc, dgamma, dbeta, &k);
-        if (dx == NULL) continue;
-        for (int i = 0; i < n; i++) {
-            const float *xp = x + ((size_t)i * c + ch) * hw;
-            const float *dyp = dy + ((size_t)i * c + ch) * hw;
-            float *dxp = dx + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) dxp[j] = k.a * dyp[j] + k.b * (xp[j] - k.mu) + k.d;
-        }
-    }
+    for (int ch = 0; ch < c; ch++)
+        rn_cpu_bn_backward_channel(n, c, hw, ch, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
 }
 
 /* ---- elementwise ----------------------------------------------------- */

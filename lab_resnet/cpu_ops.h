@@ -44,6 +44,11 @@ typedef struct {
 void rn_cpu_bn_backward_coeffs(int n, int hw, int ch, const float *gamma, const float *save_mean,
                                const float *save_invstd, double sum_dy, double sum_dy_xc, float *dgamma, float *dbeta,
                                rn_bn_dx *k);
+/* Batch norm's backward of channel ch (rn_cpu_bn_backward's per-channel
+ * work: its sums, dgamma and dbeta, then its dx when dx is set). */
+void rn_cpu_bn_backward_channel(int n, int c, int hw, int ch, const float *x, const float *gamma,
+                                const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                                float *dgamma, float *dbeta);
 /* Max pooling of one h x w plane (rn_cpu_maxpool_forward's per-plane work). */
 void rn_cpu_maxpool_plane(int h, int w, int k, int stride, int pad, const float *xp, float *yp, int32_t *ap);
 void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
@@ -86,12 +91,12 @@ void rn_cpu_bn_add_relu_forward_train(int n, int c, int hw, const float *x, cons
                                       const float *residual, float *y, float *save_mean, float *save_invstd,
                                       float *running_mean, float *running_var, float momentum, float eps);
 void rn_cpu_relu_bn_backward(int n, int c, int hw, const float *y, const float *x, const float *gamma,
-                             const float *save_mean, const float *save_invstd, const float *dy, float *dy_masked,
-                             float *dx, float *dgamma, float *dbeta);
+                             const float *save_mean, const float *save_invstd, float *dy, float *dx, float *dgamma,
+                             float *dbeta);
 void rn_cpu_bn_relu_maxpool_forward_train(int n, int c, int h, int w, int k, int stride, int pad, const float *x,
                                           const float *gamma, const float *beta, float *pooled, int32_t *argmax,
-                                          float *save_mean, float *save_invstd, float *running_mean,
-                                          float *running_var, float momentum, float eps);
+                                          float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                                          float momentum, float eps);
 void rn_cpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
                                   const int32_t *argmax, const float *dy, float *dx);
 

@@ -1,6 +1,6 @@
 /* lab_resnet: the Week 13 lab's ResNet-18 training loop, Part 1: baseline
- * and profile, Part 2: data loading, Part 3: mixed precision, Part 4: memory (see
- * docs/lab_resnet.md).
+ * and profile, Part 2: data loading, Part 3: mixed precision, Part 4: memory,
+ * Part 5: compilation (see docs/lab_resnet.md).
  *
  *   lab_resnet                 the seven steps: profile, then the baseline epoch
  *   lab_resnet baseline        one epoch (or --batches N) with its figures
@@ -9,12 +9,14 @@
  *   lab_resnet dataloader      Part 2: workers, pinned memory, persistent workers
  *   lab_resnet amp             Part 3: fp32, tf32, fp16 with GradScaler, bf16
  *   lab_resnet memory          Part 4: gradient accumulation, checkpointing, the largest batch
+ *   lab_resnet compile         Part 5: eager, fused operations, CUDA graph replay
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
  * the narration of each step in steps.c. */
 #include "lab.h"
 #include "amp.h"
+#include "compile.h"
 #include "dataloader.h"
 #include "memory.h"
 #include "options.h"
@@ -54,6 +56,11 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && a.cmd == RN_CMD_MEMORY) {
         rc = rn_memory(&lab); /* Part 4: steps 2 to 7 */
+        rn_lab_close(&lab);
+        return rc;
+    }
+    if (rc == 0 && a.cmd == RN_CMD_COMPILE) {
+        rc = rn_compile(&lab); /* Part 5: steps 2 to 7 */
         rn_lab_close(&lab);
         return rc;
     }

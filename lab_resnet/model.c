@@ -234,6 +234,7 @@ void rn_model_init_arch(rn_model *m, const rn_backend *be, uint64_t seed, rn_arc
                : cs_fault_injected("rn_gpu_grad_one_channel") && be->on_device ? RN_FAULT_ONE_CHANNEL
                : cs_fault_injected("rn_adam_ascends")                          ? RN_FAULT_ADAM_ASCENDS
                : cs_fault_injected("rn_accum_overwrites")                      ? RN_FAULT_ACCUM_OVERWRITES
+               : cs_fault_injected("rn_fused_drops_residual")                  ? RN_FAULT_FUSED_NO_RESIDUAL
                                                                                : RN_FAULT_NONE;
 
     m->arch = arch;
@@ -838,7 +839,8 @@ static void block_tail(rn_model *m, rn_block *b, const float *in, rn_bn_layer *l
         shortcut = ds_b;
     }
     if (fused) { /* fp32: the block's output has its own buffer */
-        bn_fused_fwd(m, last_bn, hw, last_c, shortcut, b->out.f);
+        /* The tests' fault: the fused epilogue forgets the residual. */
+        bn_fused_fwd(m, last_bn, hw, last_c, m->fault == RN_FAULT_FUSED_NO_RESIDUAL ? NULL : shortcut, b->out.f);
         return;
     }
     float *out = hold(m, &b->out, last); /* under 16-bit storage: in place of the last bn's output */
@@ -998,16 +1000,15 @@ static void relu_bwd(rn_model *m, const rn_block *b, size_t count, const float *
 
 /* The gradient dy of a ReLU's output y back through the ReLU and the batch
  * norm b before it (x: b's input), into dx: Part 5's fused pass, or the
- * two. dy is left holding the ReLU's input gradient (dy where y > 0)
- * when `keep_masked` is set (a block's end: its shortcut needs it); dx may
- * be dy. */
+ * two. Either way dy is left holding the ReLU's input gradient (dy where
+ * y > 0), which a block's shortcut reads after; dx may be dy. */
 static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw, const float *y, const float *x,
-                        float *dy, float *dx, int keep_masked)
+                        float *dy, float *dx)
 {
     if (fusing(m, 1) && m->be->relu_bn_backward) {
         int r = m->be->region_begin(b->fused_bwd);
-        m->be->relu_bn_backward(m->batch, b->c, hw, y, x, b->weight->data, b->save_mean, b->save_invstd, dy,
-                                keep_masked ? dy : NULL, dx, b->weight->grad, b->bias->grad);
+        m->be->relu_bn_backward(m->batch, b->c, hw, y, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx,
+                                b->weight->grad, b->bias->grad);
         m->be->region_end(r);
         return;
     }
@@ -1064,10 +1065,10 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
 
     /* dy: gradient of b2 + shortcut; q: gradient of c2 */
     const float *out = restore(m, &b->out, o, dx_main);
-    relu_bn_bwd(m, b, &b->bn2, hw, out, restore(m, &b->c2, o, rr), dy, q, 1);
+    relu_bn_bwd(m, b, &b->bn2, hw, out, restore(m, &b->c2, o, rr), dy, q);
     const float *a1 = restore(m, &b->a1, o, dx_main);
-    conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
-    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_main), rr, q, 0); /* q: gradient of c1 */
+    conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr);                     /* rr: gradient of a1 */
+    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1087,13 +1088,13 @@ static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
 
     /* dy: gradient of b3 + shortcut; q: gradient of c3 */
     const float *out = restore(m, &b->out, o, dx_main);
-    relu_bn_bwd(m, b, &b->bn3, hw, out, restore(m, &b->c3, o, rr), dy, q, 1);
+    relu_bn_bwd(m, b, &b->bn3, hw, out, restore(m, &b->c3, o, rr), dy, q);
     const float *a2 = restore(m, &b->a2, mid_out, dx_main);
-    conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
-    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_main), rr, rr, 0); /* rr: gradient of c2 */
+    conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr);                            /* rr: gradient of a2 */
+    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_main), rr, rr); /* rr: gradient of c2 */
     const float *a1 = restore(m, &b->a1, mid_in, dx_main);
-    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q); /* q: gradient of a1 */
-    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_main), q, q, 0); /* q: gradient of c1 */
+    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q);                              /* q: gradient of a1 */
+    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_main), q, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);

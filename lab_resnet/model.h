@@ -42,24 +42,24 @@ int rn_arch_parse(const char *s, rn_arch *a);
  * region_names[RN_REGION_FORWARD] is "forward", and so on (model.c's table
  * of names, in this order). */
 typedef enum {
-    RN_REGION_DATA_LOADING,  /* "data loading" */
-    RN_REGION_COPY_H2D,      /* "copy H2D" */
-    RN_REGION_FORWARD,       /* "forward" */
-    RN_REGION_BACKWARD,      /* "backward" */
-    RN_REGION_OPTIMIZER,     /* "optimizer step" */
-    RN_REGION_LOSS,          /* "loss" */
-    RN_REGION_FWD_MAXPOOL,   /* "fwd maxpool" */
-    RN_REGION_BWD_MAXPOOL,   /* "bwd maxpool" */
-    RN_REGION_FWD_RELU_STEM, /* "fwd relu stem": the ReLU after conv1 and bn1 */
-    RN_REGION_BWD_RELU_STEM, /* "bwd relu stem" */
-    RN_REGION_FWD_AVGPOOL,   /* "fwd avgpool" */
-    RN_REGION_BWD_AVGPOOL,   /* "bwd avgpool" */
-    RN_REGION_FWD_FC,        /* "fwd fc": the 512 (2048) -> 10 head */
-    RN_REGION_BWD_FC,        /* "bwd fc" */
-    RN_REGION_FWD_BWD_LOSS,  /* "fwd+bwd loss" */
-    RN_REGION_ADAM,          /* "adam" */
-    RN_REGION_STORAGE,       /* "16-bit storage": saved activations packed and unpacked (Part 3) */
-    RN_REGION_RECOMPUTE,     /* "checkpoint recompute": a segment's forward again in the backward (Part 4) */
+    RN_REGION_DATA_LOADING,   /* "data loading" */
+    RN_REGION_COPY_H2D,       /* "copy H2D" */
+    RN_REGION_FORWARD,        /* "forward" */
+    RN_REGION_BACKWARD,       /* "backward" */
+    RN_REGION_OPTIMIZER,      /* "optimizer step" */
+    RN_REGION_LOSS,           /* "loss" */
+    RN_REGION_FWD_MAXPOOL,    /* "fwd maxpool" */
+    RN_REGION_BWD_MAXPOOL,    /* "bwd maxpool" */
+    RN_REGION_FWD_RELU_STEM,  /* "fwd relu stem": the ReLU after conv1 and bn1 */
+    RN_REGION_BWD_RELU_STEM,  /* "bwd relu stem" */
+    RN_REGION_FWD_AVGPOOL,    /* "fwd avgpool" */
+    RN_REGION_BWD_AVGPOOL,    /* "bwd avgpool" */
+    RN_REGION_FWD_FC,         /* "fwd fc": the 512 (2048) -> 10 head */
+    RN_REGION_BWD_FC,         /* "bwd fc" */
+    RN_REGION_FWD_BWD_LOSS,   /* "fwd+bwd loss" */
+    RN_REGION_ADAM,           /* "adam" */
+    RN_REGION_STORAGE,        /* "16-bit storage": saved activations packed and unpacked (Part 3) */
+    RN_REGION_RECOMPUTE,      /* "checkpoint recompute": a segment's forward again in the backward (Part 4) */
     RN_REGION_FWD_STEM_FUSED, /* "fwd bn+relu+maxpool stem" (Part 5) */
     RN_REGION_BWD_STEM_FUSED, /* "bwd relu+maxpool stem" (Part 5) */
     RN_NREGIONS
@@ -79,13 +79,17 @@ typedef enum {
  *   rn_accum_overwrites      gradient accumulation's later batches overwrite
  *                            the gradients instead of adding to them (a
  *                            zero_grad() in the wrong place): the memory
- *                            run's accumulation check. */
+ *                            run's accumulation check;
+ *   rn_fused_drops_residual  Part 5's fused batch norm + add + ReLU at a
+ *                            block's end leaves the residual out:
+ *                            compile's gradient check. */
 typedef enum {
     RN_FAULT_NONE,
     RN_FAULT_STOPS_AT_FC,
     RN_FAULT_ONE_CHANNEL,
     RN_FAULT_ADAM_ASCENDS,
-    RN_FAULT_ACCUM_OVERWRITES
+    RN_FAULT_ACCUM_OVERWRITES,
+    RN_FAULT_FUSED_NO_RESIDUAL
 } rn_fault;
 
 /* One named tensor of the model: a trainable parameter (with its gradient

@@ -18,7 +18,8 @@ typedef enum {
     RN_CMD_CHECK_STEP,
     RN_CMD_DATALOADER,
     RN_CMD_AMP,
-    RN_CMD_MEMORY
+    RN_CMD_MEMORY,
+    RN_CMD_COMPILE
 } rn_command;
 
 typedef struct {

@@ -122,6 +122,30 @@ rn_test(mem_budget_needs_memory --code 2 --stderr-lines 1 --stderr "--mem-budget
 rn_test(memory_bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: memory runs accumulation"
   -- ${LR} memory --accum-steps 2 --out ${T}/membad)
 
+# Part 5, compile: eager and fused from the same weights on the same
+# batches; the fused step gives eager's gradients and losses exactly on the
+# CPU; graph is a SKIP row on the CPU; the results, compile.csv and the
+# chart's script. A fused block end that leaves the residual out fails the
+# gradient check, and a row trained on another
+# epoch's batches fails its loss check (exit 1).
+rn_test(compile_quick --rm ${T}/comp --code 0
+  --stdout "== 2\\. Initial profiling: where eager's step goes" --stdout "bounds what fusing them can give"
+  --stdout "fused +gradients 0.00e\\+00 \\(tol. 0\\) +losses 0.00e\\+00 \\(tol. 0\\) +PASS"
+  --stdout "graph +cpu +skipped: a CUDA graph replays GPU launches" --stdout "expects 1.1-1.4x from torch.compile: (met|not met)"
+  --no-stdout "FAIL"
+  --file ${T}/comp/results.csv --file ${T}/comp/compile_comparison.gp
+  --file-has ${T}/comp/compile.csv "^configuration,run_s,"  --file-has ${T}/comp/compile.csv "^fused,.*,PASS$"
+  --file-has ${T}/comp/results.csv "^lab_resnet,fused,cpu,.*,[0-9]+$"
+  -- ${LR} compile --quick --device cpu --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/comp)
+rn_test(compile_fused_fault --rm ${T}/compf --code 1 --env CS_FAULT_INJECT=rn_fused_drops_residual
+  --stdout "fused +gradients [0-9.e+-]+ .*FAIL" --stdout "eager +gradients 0.00e\\+00 .*PASS"
+  -- ${LR} compile --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compf)
+rn_test(compile_row_fault --rm ${T}/compr --code 1 --env CS_FAULT_INJECT=fused
+  --stdout "fused +gradients [0-9.e+-]+ .*FAIL"
+  -- ${LR} compile --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compr)
+rn_test(compile_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: compile's rows are Part 1's fp32 step"
+  -- ${LR} compile --precision bf16 --out ${T}/compbad)
+
 # Part 4's bonus challenge, ResNet-50 (--arch): the baseline trains and
 # passes its gradient check; memory's checkpointing gives its losses
 # exactly; a name that is neither architecture is a usage error.

@@ -29,19 +29,17 @@ static void c_bn_add_relu(int n, int c, int hw, const float *x, const float *g, 
 }
 
 static void c_relu_bn_bwd(int n, int c, int hw, const float *y, const float *x, const float *g, const float *sm,
-                          const float *si, const float *dy, float *dym, float *dx, float *dg, float *db)
+                          const float *si, float *dy, float *dx, float *dg, float *db)
 {
     calls[1]++;
-    rn_cpu_backend()->relu_bn_backward(n, c, hw, y, x, g, sm, si, dy, dym, dx, dg, db);
+    rn_cpu_backend()->relu_bn_backward(n, c, hw, y, x, g, sm, si, dy, dx, dg, db);
 }
 
-static void c_stem_fwd(int n, int c, int h, int w, int k, int s, int p, const float *x, const float *g,
-                       const float *b, float *pooled, int32_t *am, float *sm, float *si, float *rm, float *rv,
-                       float mom, float eps)
+static void c_stem_fwd(int n, int c, int h, int w, int k, int s, int p, const float *x, const float *g, const float *b,
+                       float *pooled, int32_t *am, float *sm, float *si, float *rm, float *rv, float mom, float eps)
 {
     calls[2]++;
-    rn_cpu_backend()->bn_relu_maxpool_forward_train(n, c, h, w, k, s, p, x, g, b, pooled, am, sm, si, rm, rv, mom,
-                                                    eps);
+    rn_cpu_backend()->bn_relu_maxpool_forward_train(n, c, h, w, k, s, p, x, g, b, pooled, am, sm, si, rm, rv, mom, eps);
 }
 
 static void c_stem_bwd(int n, int c, int h, int w, int k, int s, int p, const float *pooled, const int32_t *am,
