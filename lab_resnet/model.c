@@ -774,11 +774,20 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
     m->be->region_end(r);
 }
 
-/* Part 5's fusions run in a training pass of fp32 without checkpointing
- * (the lab's compiled step), where the backend has them. */
+/* Part 5's fusions run in a training pass without checkpointing, where the
+ * backend has them. batch norm + ReLU, its backward and Adam give the
+ * separate operations' bits in any precision (rounding to fp16 or bf16
+ * keeps the sign, so it commutes with the ReLU); the block's end and the
+ * stem only in fp32 (autocast rounds batch norm's output before the add,
+ * and a max of rounded values can pick another winner among ties). */
 static int fusing(const rn_model *m, int train)
 {
-    return m->fused && train && m->precision == RN_FP32 && !m->checkpoint;
+    return m->fused && train && !m->checkpoint;
+}
+
+static int fusing_fp32(const rn_model *m, int train)
+{
+    return fusing(m, train) && m->precision == RN_FP32;
 }
 
 /* Batch norm's training forward with the ReLU after it, and the residual
@@ -808,7 +817,10 @@ static void bn_relu_fwd(rn_model *m, rn_bn_layer *bn, int hw, const float *x, rn
                         int train)
 {
     if (fusing(m, train) && m->be->bn_add_relu_forward_train) {
+        size_t count = (size_t)m->batch * bn->c * hw;
         bn_fused_fwd(m, bn, hw, x, NULL, a->f);
+        lp_round(m, a->f, count); /* = the ReLU of the rounded output */
+        keep(m, a, count);
         return;
     }
     bn_fwd(m, bn, hw, x, a->f, train);
@@ -824,7 +836,7 @@ static void block_tail(rn_model *m, rn_block *b, const float *in, rn_bn_layer *l
     const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
     size_t o = (size_t)m->batch * b->cout * hw;
-    const int fused = fusing(m, train) && be->bn_add_relu_forward_train;
+    const int fused = fusing_fp32(m, train) && be->bn_add_relu_forward_train;
     float *last = NULL; /* the last bn's output, a working buffer (not fused) */
     if (!fused) {
         last = working(m, o, in, last_c, NULL);
@@ -905,7 +917,7 @@ static void stem_forward(rn_model *m, int train)
     size_t stem = n * 64 * stem_hw, pool = n * 64 * m->pool_h * m->pool_w;
     hold(m, &m->stem_c, working(m, stem, NULL, NULL, NULL));
     conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
-    if (fusing(m, train) && be->bn_relu_maxpool_forward_train) {
+    if (fusing_fp32(m, train) && be->bn_relu_maxpool_forward_train) {
         /* Fused: the ReLU's output is never written (stem_a stays unused);
          * the backward finds its mask in the pooled values. */
         rn_bn_layer *b = &m->bn1;
@@ -1009,6 +1021,7 @@ static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw
         int r = m->be->region_begin(b->fused_bwd);
         m->be->relu_bn_backward(m->batch, b->c, hw, y, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx,
                                 b->weight->grad, b->bias->grad);
+        lp_round(m, dx, (size_t)m->batch * b->c * hw);
         m->be->region_end(r);
         return;
     }
@@ -1208,7 +1221,7 @@ static void stem_backward(rn_model *m, float *dy)
     }
     float *d_stem = m->grad[0], *x = m->grad[1];
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
-    if (fusing(m, 1) && be->relu_maxpool_backward) {
+    if (fusing_fp32(m, 1) && be->relu_maxpool_backward) {
         /* Fused: the ReLU's mask is where the pooled value is > 0. */
         int r = be->region_begin(m->region_names[RN_REGION_BWD_STEM_FUSED]);
         be->relu_maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool.f, m->pool_argmax, dy, d_stem);

@@ -278,12 +278,14 @@ void rn_model_set_precision(rn_model *m, rn_precision p);
 void rn_model_set_checkpoint(rn_model *m, int on);
 
 /* Part 5, the lab's torch.compile done by hand: from here on a training
- * step in fp32 without checkpointing runs the backend's fused operations
+ * step without checkpointing runs the backend's fused operations
  * (backend.h): batch norm with the ReLU after it, with the residual add and
  * the ReLU at a block's end, the stem's batch norm, ReLU and max pool, their
  * backwards, and Adam on every tensor at once. The gradients, statistics
- * and weights are the separate operations' (bit for bit on the CPU). Other
- * precisions, checkpointing and evaluation run unfused; so does any
+ * and weights are the separate operations' (bit for bit on the CPU).
+ * Under fp16 and bf16, batch norm + ReLU, its backward and Adam are fused,
+ * the block's end and the stem are not (autocast rounds between their
+ * operations). Checkpointing and evaluation run unfused; so does any
  * operation a backend does not have. */
 void rn_model_set_fused(rn_model *m, int on);
 
