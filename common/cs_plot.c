@@ -596,23 +596,32 @@ static void gp_panel(FILE *f, const char *name, const cs_plot_panel *panel, int 
     }
     fprintf(f, "plot ");
     gp_datafile(f, name);
-    fprintf(f, " using 0:%d:xtic(1) with boxes lc rgb \"#4477aa\" notitle, \\\n", column);
+    if (panel->line)
+        fprintf(f, " using 0:%d:xtic(1) with linespoints lw 2 pt 7 ps 1.2 lc rgb \"#4477aa\" notitle, \\\n", column);
+    else
+        fprintf(f, " using 0:%d:xtic(1) with boxes lc rgb \"#4477aa\" notitle, \\\n", column);
     fprintf(f, "     '' using 0:%d:%d with labels offset 0,1 notitle\n", column, column + 1);
 }
 
 int cs_plot_panels(const char *dir, const char *name, const char *title, const char *const *labels, int n,
                    const cs_plot_panel *panels, int npanels)
 {
+    return cs_plot_panels_grid(dir, name, title, labels, n, panels, npanels, 1, npanels);
+}
+
+int cs_plot_panels_grid(const char *dir, const char *name, const char *title, const char *const *labels, int n,
+                        const cs_plot_panel *panels, int npanels, int rows, int cols)
+{
     if (write_panels_dat(dir, name, labels, n, panels, npanels) != 0) return -1;
     cs_outfile gp;
     if (open_chart_file(&gp, dir, name, "gp") != 0) return -1;
     FILE *f = gp.f;
-    gp_header_sized(f, name, 480 * npanels + 100, 560);
-    fprintf(f, "set multiplot layout 1,%d title ", npanels);
+    gp_header_sized(f, name, 480 * cols + 100, rows == 1 ? 560 : 480 * rows + 80);
+    fprintf(f, "set multiplot layout %d,%d title ", rows, cols);
     gp_quote(f, title ? title : name);
     fprintf(f, "\nset grid ytics\nset key off\nset style fill solid 0.8 border -1\nset boxwidth 0.6\n");
     fprintf(f, "set xrange [-0.5:%d.5]\n", n > 0 ? n - 1 : 0);
-    if (n > 5) fprintf(f, "set xtics rotate by -30\n");
+    if (n > 5 || (n > 3 && cols > 1 && rows > 1)) fprintf(f, "set xtics rotate by -30\n");
     for (int p = 0; p < npanels; p++) gp_panel(f, name, &panels[p], 2 + 2 * p, n);
     fprintf(f, "unset multiplot\n");
     return cs_outfile_commit(&gp);

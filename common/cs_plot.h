@@ -42,6 +42,7 @@ typedef struct {
     const char *const *annotations; /* text above each bar, or NULL */
     double ref;                     /* a dashed horizontal line at y = ref (NaN: none) */
     const char *ref_label;
+    int line; /* 1: a line through points (e.g. a cumulative speedup) instead of bars */
 } cs_plot_panel;
 
 /* Panels of bars side by side in one picture (gnuplot's multiplot), the
@@ -49,6 +50,9 @@ typedef struct {
  * speedup. Linear axes from zero. */
 int cs_plot_panels(const char *dir, const char *name, const char *title, const char *const *labels, int n,
                    const cs_plot_panel *panels, int npanels);
+/* The same on a grid of rows x cols panels (a dashboard), filled row by row. */
+int cs_plot_panels_grid(const char *dir, const char *name, const char *title, const char *const *labels, int n,
+                        const cs_plot_panel *panels, int npanels, int rows, int cols);
 
 /* 1 when gnuplot is on PATH. */
 int cs_have_gnuplot(void);

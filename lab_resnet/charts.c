@@ -135,9 +135,9 @@ static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int 
     char speed_title[64];
     snprintf(speed_title, sizeof speed_title, "speedup over %s", labels[0]);
     const cs_plot_panel panels[3] = {
-        {"throughput", "images/s", ips, notes_p[0], NAN, NULL},
-        {"the model's peak memory (above: its activations)", "MiB", mib, notes_p[1], NAN, NULL},
-        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0]},
+        {"throughput", "images/s", ips, notes_p[0], NAN, NULL, 0},
+        {"the model's peak memory (above: its activations)", "MiB", mib, notes_p[1], NAN, NULL, 0},
+        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0], 0},
     };
     char title[160];
     snprintf(title, sizeof title, "amp: fp32 against mixed precision (%s)", on_gpu ? "GPU" : "CPU");
@@ -211,9 +211,9 @@ static void chart_memory_pair(const char *dir, const char *name, const char *tit
     }
     if (n == 0) return;
     const cs_plot_panel panels[2] = {
-        {"peak activations (in brackets: the model's whole peak)", "MiB", act, notes_p[0], NAN, NULL},
+        {"peak activations (in brackets: the model's whole peak)", "MiB", act, notes_p[0], NAN, NULL, 0},
         {effective ? "throughput (labels: images per optimizer step)" : "throughput", "images/s", ips, notes_p[1], NAN,
-         NULL},
+         NULL, 0},
     };
     cs_plot_panels(dir, name, title, labels, n, panels, 2);
     cs_plot_render(dir, name);
@@ -275,12 +275,52 @@ void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ra
     char speed_title[64];
     snprintf(speed_title, sizeof speed_title, "speedup over %s", labels[0]);
     const cs_plot_panel panels[3] = {
-        {"throughput", "images/s", ips, notes_p[0], NAN, NULL},
-        {"batch norm, ReLU, adds, pooling per step", "ms", between, notes_p[1], NAN, NULL},
-        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0]},
+        {"throughput", "images/s", ips, notes_p[0], NAN, NULL, 0},
+        {"batch norm, ReLU, adds, pooling per step", "ms", between, notes_p[1], NAN, NULL, 0},
+        {speed_title, "x (median run)", speedup, notes_p[2], 1.0, labels[0], 0},
     };
     char title[160];
     snprintf(title, sizeof title, "compile: eager against fused operations (%s)", on_gpu ? "GPU" : "CPU");
     cs_plot_panels(dir, "compile_comparison", title, labels, n, panels, 3);
     cs_plot_render(dir, "compile_comparison");
+}
+
+void rn_chart_compare(const char *dir, const rn_cmp_run *run)
+{
+    const char *labels[RN_COMPARE_ROWS], *notes_p[4][RN_COMPARE_ROWS];
+    double ips[RN_COMPARE_ROWS], cumulative[RN_COMPARE_ROWS], mib[RN_COMPARE_ROWS], step[RN_COMPARE_ROWS];
+    char notes[4][RN_COMPARE_ROWS][40];
+    int n = 0;
+    double base = NAN, prev = NAN;
+    for (int i = 0; i < RN_COMPARE_ROWS; i++) {
+        if (!run->ran[i] || !rn_compare_specs[i].label_lab) continue;
+        const rn_cmp_row *r = &run->rows[i];
+        double t = r->rung.timing.time.median;
+        if (n == 0) base = prev = t;
+        labels[n] = rn_compare_specs[i].label_lab;
+        ips[n] = r->images_per_s;
+        cumulative[n] = base / t;
+        mib[n] = r->peak_total / 1048576.0;
+        step[n] = prev / t;
+        prev = t;
+        snprintf(notes[0][n], sizeof notes[0][n], "%.3g", ips[n]);
+        snprintf(notes[1][n], sizeof notes[1][n], "%.2fx", cumulative[n]);
+        snprintf(notes[2][n], sizeof notes[2][n], "%.1f", mib[n]);
+        snprintf(notes[3][n], sizeof notes[3][n], "%.2fx", step[n]);
+        for (int p = 0; p < 4; p++) notes_p[p][n] = notes[p][n];
+        n++;
+    }
+    if (n == 0) return;
+    const cs_plot_panel panels[4] = {
+        {"throughput", "samples/s", ips, notes_p[0], NAN, NULL, 0},
+        {"cumulative speedup", "x over the first row", cumulative, notes_p[1], 1.0, labels[0], 1},
+        {"peak memory (the model's)", "MiB", mib, notes_p[2], NAN, NULL, 0},
+        {"incremental speedup", "x over the row before", step, notes_p[3], 1.0, NULL, 0},
+    };
+    char title[160];
+    snprintf(title, sizeof title,
+             "ResNet-18 optimization dashboard: the lab's configurations, each on the one before (%s)",
+             run->lab->on_gpu ? "GPU" : "CPU");
+    cs_plot_panels_grid(dir, "optimization_dashboard", title, labels, n, panels, 4, 2, 2);
+    cs_plot_render(dir, "optimization_dashboard");
 }

@@ -4,6 +4,7 @@
 #define RN_CHARTS_H
 
 #include "amp.h"
+#include "compare.h"
 #include "compile.h"
 #include "dataloader.h"
 #include "memory.h"
@@ -46,5 +47,10 @@ void rn_chart_max_batch(const char *dir, const rn_budget_row *rows, const char *
  * speedup over eager (compile_comparison). */
 void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ran, const char *const *names, int nrows,
                       int on_gpu);
+
+/* Part 6: the lab's dashboard over its cumulative configurations, four
+ * panels: throughput, the cumulative speedup (a line, the baseline's level
+ * dashed), peak memory, the speedup each added (optimization_dashboard). */
+void rn_chart_compare(const char *dir, const rn_cmp_run *run);
 
 #endif

@@ -1,6 +1,6 @@
 /* lab_resnet: the Week 13 lab's ResNet-18 training loop, Part 1: baseline
  * and profile, Part 2: data loading, Part 3: mixed precision, Part 4: memory,
- * Part 5: compilation (see docs/lab_resnet.md).
+ * Part 5: compilation, Part 6: the comparison (see docs/lab_resnet.md).
  *
  *   lab_resnet                 the seven steps: profile, then the baseline epoch
  *   lab_resnet baseline        one epoch (or --batches N) with its figures
@@ -10,12 +10,16 @@
  *   lab_resnet amp             Part 3: fp32, tf32, fp16 with GradScaler, bf16
  *   lab_resnet memory          Part 4: gradient accumulation, checkpointing, the largest batch
  *   lab_resnet compile         Part 5: eager, fused operations, CUDA graph replay
+ *   lab_resnet compare         Part 6: the techniques together, the dashboard and the report
+ *   lab_resnet all             Parts 1 to 6 in order, each in its own folder
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
  * the narration of each step in steps.c. */
 #include "lab.h"
+#include "all.h"
 #include "amp.h"
+#include "compare.h"
 #include "compile.h"
 #include "dataloader.h"
 #include "memory.h"
@@ -44,41 +48,15 @@ int main(int argc, char **argv)
     int baseline = a.cmd == RN_CMD_ALL || a.cmd == RN_CMD_BASELINE;
 
     if (rc == 0) step1_scenario(&lab);
-    if (rc == 0 && a.cmd == RN_CMD_DATALOADER) {
-        rc = rn_dataloader(&lab); /* Part 2: steps 2 to 7 */
-        rn_lab_close(&lab);
-        return rc;
-    }
-    if (rc == 0 && a.cmd == RN_CMD_AMP) {
-        rc = rn_amp(&lab); /* Part 3: steps 2 to 7 */
-        rn_lab_close(&lab);
-        return rc;
-    }
-    if (rc == 0 && a.cmd == RN_CMD_MEMORY) {
-        rc = rn_memory(&lab); /* Part 4: steps 2 to 7 */
-        rn_lab_close(&lab);
-        return rc;
-    }
-    if (rc == 0 && a.cmd == RN_CMD_COMPILE) {
-        rc = rn_compile(&lab); /* Part 5: steps 2 to 7 */
-        rn_lab_close(&lab);
-        return rc;
-    }
-    if (rc == 0 && profile) {
-        rc = step2_initial_profiling(&lab);
-        if (rc == 0) step3_hypothesis(&lab);
-        /* The baseline starts again from the initial weights. */
-        if (rc == 0 && baseline) rc = rn_lab_fresh_model(&lab);
-    }
-    if (rc == 0 && baseline) rc = step4_baseline_epoch(&lab);
-    if (rc == 0 && a.cmd == RN_CMD_ALL) step5_optimization(&lab);
-    if (rc == 0 && baseline) {
-        step6_verification(&lab);
-        rc = rn_results(&lab); /* the table, the result files, --save */
-    }
-    if (rc == 0 && a.cmd == RN_CMD_ALL) step7_key_lessons(&lab);
-    /* Exit 1 when the check failed (after the results are written). */
-    if (rc == 0 && baseline && !rn_lab_verified(&lab)) rc = 1;
+    if (rc == 0) switch (a.cmd) {
+        case RN_CMD_DATALOADER: rc = rn_dataloader(&lab); break; /* Part 2: steps 2 to 7 */
+        case RN_CMD_AMP: rc = rn_amp(&lab); break;               /* Part 3 */
+        case RN_CMD_MEMORY: rc = rn_memory(&lab); break;         /* Part 4 */
+        case RN_CMD_COMPILE: rc = rn_compile(&lab); break;       /* Part 5 */
+        case RN_CMD_COMPARE: rc = rn_compare(&lab); break;       /* Part 6 */
+        case RN_CMD_EVERY: rc = rn_all(&lab); break;             /* Parts 1 to 6 */
+        default: rc = rn_part1(&lab, profile, baseline); break;  /* Part 1 */
+        }
     rn_lab_close(&lab);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "cs_console.h"
 #include "cs_files.h"
 #include "amp.h"
+#include "compare.h"
 #include "compile.h"
 #include "dataloader.h"
 #include "memory.h"
@@ -192,11 +193,15 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_MEMORY;
         else if (strcmp(v[1], "compile") == 0)
             *cmd = RN_CMD_COMPILE;
+        else if (strcmp(v[1], "compare") == 0)
+            *cmd = RN_CMD_COMPARE;
+        else if (strcmp(v[1], "all") == 0)
+            *cmd = RN_CMD_EVERY;
         else {
             cs_console_init(RN_PROG, 0);
-            cs_error(
-                "unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, memory, compile, or none)",
-                v[1]);
+            cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, memory, compile, "
+                     "compare, all, or none)",
+                     v[1]);
             return 2;
         }
         v[1] = v[0];
@@ -213,23 +218,27 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
     a->num_workers = -1, a->prefetch = 2, a->accum_steps = 1;
     int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP, memory = a->cmd == RN_CMD_MEMORY;
-    int compile = a->cmd == RN_CMD_COMPILE;
+    int compile = a->cmd == RN_CMD_COMPILE, compare = a->cmd == RN_CMD_COMPARE;
     cs_cli_spec spec = {
         .prog = RN_PROG,
         .summary = "The ResNet-18 training lab (or ResNet-50 with --arch): Part 1, the baseline and its profile; Part "
                    "2, data loading; "
-                   "Part 3, mixed precision; Part 4, memory; Part 5, compilation (subcommands: baseline, profile, "
-                   "check-step, dataloader, amp, memory, compile)",
-        .usage_notes = "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp|memory|compile] [options]\n"
-                       "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
-                       "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
-                       "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
-                       "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
-                       "memory: the rows accum_1, accum_2, accum_4, accum_8, checkpoint_none and\n"
-                       "checkpoint_stages (--variant picks some); --mem-budget MB adds the largest batch.\n"
-                       "compile: the rows eager, fused and graph (GPU) (--variant picks some).\n"
-                       "The baseline's check (the training loss fell) needs at least 2 batches;\n"
-                       "with --batches 1 it is reported as SKIP.",
+                   "Part 3, mixed precision; Part 4, memory; Part 5, compilation; Part 6, the comparison (subcommands: "
+                   "baseline, profile, check-step, dataloader, amp, memory, compile, compare, all)",
+        .usage_notes =
+            "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp|memory|compile|compare|all] [options]\n"
+            "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
+            "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
+            "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
+            "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
+            "memory: the rows accum_1, accum_2, accum_4, accum_8, checkpoint_none and\n"
+            "checkpoint_stages (--variant picks some); --mem-budget MB adds the largest batch.\n"
+            "compile: the rows eager, fused and graph (GPU) (--variant picks some).\n"
+            "compare: baseline, dataloader, amp, fused, graph (GPU) (each on the one before), then\n"
+            "amp_only, accum_only and all (--variant picks some).\n"
+            "all: Parts 1 to 6 in order, each in its own folder under --out.\n"
+            "The baseline's check (the training loss fell) needs at least 2 batches;\n"
+            "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
         .options = case_options,
         .n_options = sizeof case_options / sizeof case_options[0],
@@ -239,11 +248,13 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
                          : amp      ? rn_amp_rows
                          : memory   ? rn_memory_rows
                          : compile  ? rn_compile_rows
+                         : compare  ? rn_compare_rows
                                     : baseline_variants,
         .n_variants = dataloader ? RN_DATALOADER_ROWS
                       : amp      ? RN_AMP_ROWS
                       : memory   ? RN_MEMORY_ROWS
                       : compile  ? RN_COMPILE_ROWS
+                      : compare  ? RN_COMPARE_ROWS
                                  : 1,
     };
     int rc = cs_case_begin(argc, argv, &spec, &a->opt);
@@ -259,14 +270,17 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
                                          : "checkpoint");
         return 2;
     }
-    if (compile && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
-        cs_error("--%s: compile's rows are Part 1's fp32 step, one optimizer step per batch",
+    int every = a->cmd == RN_CMD_EVERY;
+    if ((compile || compare || every) && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
+        cs_error(compile   ? "--%s: compile's rows are Part 1's fp32 step, one optimizer step per batch"
+                 : compare ? "--%s: compare sets precision and accumulation per row (--variant picks rows)"
+                           : "--%s: all runs every part with its own settings",
                  a->precision != RN_FP32 ? "precision"
                  : a->accum_steps != 1   ? "accum-steps"
                                          : "checkpoint");
         return 2;
     }
-    if (a->mem_budget_mb && !memory) {
+    if (a->mem_budget_mb && !memory && a->cmd != RN_CMD_EVERY) {
         cs_error("--mem-budget: only the memory subcommand searches for the largest batch");
         return 2;
     }
@@ -309,7 +323,7 @@ void rn_options_resolve(rn_args *a, int on_gpu)
      * --quick trains 8 of them. */
     if (a->cmd == RN_CMD_MEMORY && !a->batches) a->batches = quick ? 8 : 24;
     if (quick) {
-        if (!a->batches) a->batches = 6;
+        if (!a->batches && a->cmd != RN_CMD_EVERY) a->batches = 6; /* all: each part its own */
         if (!a->samples_set) a->samples = 512;
         if (!a->eval_batches) a->eval_batches = 2;
         if (a->profile_batches == 10) a->profile_batches = 3;
@@ -323,6 +337,7 @@ void rn_options_resolve(rn_args *a, int on_gpu)
     }
     if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
     /* Part 2 trains every configuration several times: a part of the epoch each. */
-    if ((a->cmd == RN_CMD_DATALOADER || a->cmd == RN_CMD_AMP || a->cmd == RN_CMD_COMPILE) && !a->batches)
+    if ((a->cmd == RN_CMD_DATALOADER || a->cmd == RN_CMD_AMP || a->cmd == RN_CMD_COMPILE || a->cmd == RN_CMD_COMPARE) &&
+        !a->batches)
         a->batches = 24;
 }

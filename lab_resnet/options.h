@@ -19,7 +19,9 @@ typedef enum {
     RN_CMD_DATALOADER,
     RN_CMD_AMP,
     RN_CMD_MEMORY,
-    RN_CMD_COMPILE
+    RN_CMD_COMPILE,
+    RN_CMD_COMPARE,
+    RN_CMD_EVERY /* `all`: Parts 1 to 6 (RN_CMD_ALL, no subcommand, is Part 1's seven steps) */
 } rn_command;
 
 typedef struct {

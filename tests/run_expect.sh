@@ -15,9 +15,10 @@
 #   --rm PATH           remove PATH before the run
 #   --same A B          files A and B must be identical after the run
 #   --file-has PATH RE  a line of PATH must match RE (grep -E), repeatable
+#   --file-lacks PATH RE  no line of PATH may match RE (PATH must exist), repeatable
 set -u
 code=0
-declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=() same=() has=()
+declare -a out_re=() err_re=() no_out_re=() files=() absent=() envs=() same=() has=() lacks=()
 skip_re=""
 err_lines=""
 while [ $# -gt 0 ]; do
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --rm) rm -rf -- "$2"; shift 2 ;;
     --same) same+=("$2" "$3"); shift 3 ;;
     --file-has) has+=("$2" "$3"); shift 3 ;;
+    --file-lacks) lacks+=("$2" "$3"); shift 3 ;;
     --) shift; break ;;
     *) echo "run_expect.sh: unknown check '$1'" >&2; exit 2 ;;
   esac
@@ -66,6 +68,10 @@ for f in "${files[@]}"; do [ -s "$f" ] || say "missing or empty file: $f"; done
 for f in "${absent[@]}"; do [ ! -e "$f" ] || say "must not exist: $f"; done
 for ((i = 0; i < ${#has[@]}; i += 2)); do
   grep -Eq -- "${has[i+1]}" "${has[i]}" 2>/dev/null || say "no line of ${has[i]} matches: ${has[i+1]}"
+done
+for ((i = 0; i < ${#lacks[@]}; i += 2)); do
+  if [ ! -f "${lacks[i]}" ]; then say "${lacks[i]} is missing"; continue; fi
+  ! grep -Eq -- "${lacks[i+1]}" "${lacks[i]}" || say "a line of ${lacks[i]} matches (must not): ${lacks[i+1]}"
 done
 for ((i = 0; i < ${#same[@]}; i += 2)); do
   if ! cmp -s -- "${same[i]}" "${same[i+1]}"; then

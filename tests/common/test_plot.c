@@ -169,9 +169,9 @@ static void test_panels(void)
     const double ips[] = {400.0, NAN, 600.0}, mib[] = {200.0, NAN, 150.0}, x[] = {1.0, NAN, 1.5};
     const char *notes[] = {"1.00x", NULL, "1.50x"};
     const cs_plot_panel panels[] = {
-        {"throughput", "images/s", ips, NULL, NAN, NULL},
-        {"peak memory", "MiB", mib, NULL, NAN, NULL},
-        {"speedup", "x over fp32", x, notes, 1.0, "fp32"},
+        {"throughput", "images/s", ips, NULL, NAN, NULL, 0},
+        {"peak memory", "MiB", mib, NULL, NAN, NULL, 0},
+        {"speedup", "x over fp32", x, notes, 1.0, "fp32", 0},
     };
     CHECK(cs_plot_panels(tmp, "panels", "amp", labels, 3, panels, 3) == 0);
     char *dat = read_chart("panels", "dat"), *gp = read_chart("panels", "gp");

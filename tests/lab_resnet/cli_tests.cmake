@@ -146,6 +146,42 @@ rn_test(compile_row_fault --rm ${T}/compr --code 1 --env CS_FAULT_INJECT=fused
 rn_test(compile_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: compile's rows are Part 1's fp32 step"
   -- ${LR} compile --precision bf16 --out ${T}/compbad)
 
+# Part 6, compare: the lab's configurations from the same weights on the
+# same batches, each checked against the baseline's losses; the two tables
+# with the lab's header exactly, the dashboard's script and the report in
+# the lab's template with no field left unfilled. A row trained on another
+# epoch's batches fails its first-loss check (exit 1).
+set(RN_CMP_HEADER "^Configuration,Throughput \\(samples/sec\\),Epoch Time \\(s\\),Peak Memory \\(MB\\),Speedup,Accuracy \\(%\\)$")
+rn_test(compare_quick --rm ${T}/cmp --code 0
+  --stdout "== 2\\. Initial profiling: the baseline" --stdout "fused +first loss 0.00e\\+00 \\(tol. 0\\) .*PASS"
+  --stdout "dataloader +first loss 0.00e\\+00 \\(tol. 0\\) +losses 0.00e\\+00 \\(tol. 0\\) +PASS"
+  --stdout "graph +cpu +skipped" --no-stdout "FAIL"
+  --file ${T}/cmp/optimization_dashboard.gp
+  --file-has ${T}/cmp/optimization_results.csv "${RN_CMP_HEADER}"
+  --file-has ${T}/cmp/optimization_results.csv "^Baseline,[0-9.]+,[0-9.]+,[0-9.]+,1.000,[0-9.]+$"
+  --file-has ${T}/cmp/optimization_results.csv "^\\+ Fusion,"
+  --file-has ${T}/cmp/profiling_results.csv "${RN_CMP_HEADER}"
+  --file-has ${T}/cmp/profiling_results.csv "^\\+ Grad Accum," --file-has ${T}/cmp/profiling_results.csv "^\\+ All,"
+  --file-has ${T}/cmp/optimization_report.md "^## Executive Summary$"
+  --file-has ${T}/cmp/optimization_report.md "^## Bottlenecks Identified$"
+  --file-has ${T}/cmp/optimization_report.md "^## Optimizations Applied$"
+  --file-has ${T}/cmp/optimization_report.md "^## Production Recommendations$"
+  --file-has ${T}/cmp/optimization_report.md "^## Lessons Learned$"
+  --file-lacks ${T}/cmp/optimization_report.md "nan|inf[^oa]|TODO|XXX|\\{|\\}|\\[[A-Z_]+\\]"
+  -- ${LR} compare --quick --device cpu --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/cmp)
+rn_test(compare_row_fault --rm ${T}/cmpf --code 1 --env CS_FAULT_INJECT=fused
+  --stdout "fused +first loss [0-9.e+-]+ .*FAIL" --stdout "amp +first loss [0-9.e+-]+ .*PASS"
+  -- ${LR} compare --quick --device cpu --batches 2 --warmup 0 --repeat 1 --variant baseline,amp,fused --no-plot
+     --out ${T}/cmpf)
+rn_test(compare_bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: compare sets precision"
+  -- ${LR} compare --accum-steps 2 --out ${T}/cmpbad)
+# all: Parts 1 to 6 in order, each in its own folder, ending with the report.
+rn_test(all_quick --rm ${T}/all --code 0
+  --stdout "Part 1 of 6" --stdout "Part 6 of 6" --stdout "All six parts ran" --no-stdout "FAIL"
+  --file ${T}/all/part1_baseline/results.csv --file ${T}/all/part3_amp/amp.csv --file ${T}/all/part4_memory/memory.csv
+  --file ${T}/all/part5_compile/compile.csv --file ${T}/all/part6_compare/optimization_report.md
+  -- ${LR} all --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/all)
+
 # Part 4's bonus challenge, ResNet-50 (--arch): the baseline trains and
 # passes its gradient check; memory's checkpointing gives its losses
 # exactly; a name that is neither architecture is a usage error.
