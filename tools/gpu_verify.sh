@@ -171,6 +171,12 @@ if want cases; then
     # cuBLAS), checkpointing, the largest batch in device memory.
     check "lab_resnet memory --quick (GPU)" "$LOGS/lab_memory_quick.log" \
       $LR memory --quick --device gpu --mem-budget 2048 --no-plot --out /tmp/v_lr_mem
+    # Parts 5 and 6 on the device: eager against fused (the GPU backend's
+    # fused operations where it has them), the comparison and its report.
+    check "lab_resnet compile --quick (GPU)" "$LOGS/lab_compile_quick.log" \
+      $LR compile --quick --device gpu --no-plot --out /tmp/v_lr_compile
+    check "lab_resnet compare --quick (GPU)" "$LOGS/lab_compare_quick.log" \
+      $LR compare --quick --device gpu --no-plot --out /tmp/v_lr_compare
   fi
   pack
 fi

@@ -173,6 +173,12 @@ BENCH_QUICK=0 run_named lab_resnet_memory_224 lab_resnet memory --img-size 224 -
 # budget (8 batches of 32 at 32 x 32; a step takes about four times ResNet-18's).
 BENCH_QUICK=0 run_named lab_resnet_memory_resnet50 lab_resnet memory --arch resnet50 --batches 8 --repeat 2 \
   --mem-budget 512
+# lab_resnet Part 5, compilation: eager against the fused operations (the
+# CUDA graph row on a GPU) at 32 x 32, batch 32.
+run_named lab_resnet_compile lab_resnet compile
+# lab_resnet Part 6: the lab's configurations together and the profiling
+# lab's, the dashboard and the report.
+run_named lab_resnet_compare lab_resnet compare
 lab_peer() {
   local threads rc=0
   threads=$(nproc)
@@ -237,8 +243,10 @@ fi
 bash tools/blas_builds_table.sh "$out" || status=1
 "$build/tools/suite_summary" "$out" "$out/summary.md" || status=1
 mv "$times_tmp" "$out/run_times.log" || status=1
-# The pages in docs/ quote these runs: render them from what was just recorded.
+# The pages in docs/ quote these runs: render them from what was just recorded,
+# and the course's claims against them (docs/claims.md).
 if [ "$out" = docs/results ]; then
   python3 tools/docs_pages.py || status=1
+  python3 tools/claims.py || status=1
 fi
 exit $status

@@ -48,6 +48,15 @@ if [ -x "$build/lab_resnet/lab_resnet" ]; then
     echo "lab_resnet memory failed" >&2
     status=1
   }
+  for part in compile compare; do
+    echo
+    echo "################ lab_resnet $part ################"
+    # shellcheck disable=SC2086
+    "$build/lab_resnet/lab_resnet" "$part" --out "$out/lab_resnet_$part" ${DEMO_ARGS:-} || {
+      echo "lab_resnet $part failed" >&2
+      status=1
+    }
+  done
 fi
 if [ "$ran" -eq 0 ]; then
   echo "no case executables under $build/ (run: make build)" >&2
