@@ -1,5 +1,6 @@
 /* One run of the lab, set up and torn down (see lab.h). */
 #include "lab.h"
+#include "onnx_export.h"
 
 #include <string.h>
 
@@ -87,6 +88,19 @@ int rn_lab_check_step(rn_lab *lab)
     if (rc == 0 && !a->opt.brief)
         cs_say("wrote %s (loss, logits, gradient norms and projections, the gradients of fc and the batch norms)\n",
                a->csv_path);
+    return rc;
+}
+
+int rn_lab_export(rn_lab *lab)
+{
+    const rn_args *a = lab->a;
+    int rc = rn_onnx_export(&lab->m, lab->m.img, a->onnx);
+    if (rc == 0 && a->onnx_reference) rc = rn_onnx_reference(&lab->m, &lab->test, lab->m.img, a->onnx_reference);
+    if (rc == 0 && !a->opt.brief)
+        cs_say("wrote %s: %s for %d x %d inputs, opset 13 (Conv, BatchNormalization, Relu, MaxPool, Add,\n"
+               "GlobalAveragePool, Flatten, Gemm); input 'input' [N, 3, %d, %d], output 'logits' [N, %d]%s%s\n",
+               a->onnx, rn_arch_title(a->arch), lab->m.img, lab->m.img, lab->m.img, lab->m.img, RN_CLASSES,
+               a->onnx_reference ? "; reference batch: " : "", a->onnx_reference ? a->onnx_reference : "");
     return rc;
 }
 

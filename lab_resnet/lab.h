@@ -51,6 +51,9 @@ int rn_lab_open(rn_lab *lab, rn_args *a);
 int rn_lab_fresh_model(rn_lab *lab);
 /* check-step: one step on fixed data, written as CSV for PyTorch. */
 int rn_lab_check_step(rn_lab *lab);
+/* export: the model as ONNX (--onnx), and the reference batch
+ * (--onnx-reference). Returns 0 or an exit code. */
+int rn_lab_export(rn_lab *lab);
 void rn_lab_close(rn_lab *lab);
 
 #endif

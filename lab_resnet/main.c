@@ -12,6 +12,7 @@
  *   lab_resnet compile         Part 5: eager, fused operations, CUDA graph replay
  *   lab_resnet compare         Part 6: the techniques together, the dashboard and the report
  *   lab_resnet all             Parts 1 to 6 in order, each in its own folder
+ *   lab_resnet export          the model as ONNX (--onnx FILE)
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
@@ -41,6 +42,11 @@ int main(int argc, char **argv)
     rc = rn_lab_open(&lab, &a);
     if (rc == 0 && a.cmd == RN_CMD_CHECK_STEP) {
         rc = rn_lab_check_step(&lab);
+        rn_lab_close(&lab);
+        return rc;
+    }
+    if (rc == 0 && a.cmd == RN_CMD_EXPORT) {
+        rc = rn_lab_export(&lab);
         rn_lab_close(&lab);
         return rc;
     }

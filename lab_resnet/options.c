@@ -35,7 +35,9 @@ enum {
     OPT_ACCUM,
     OPT_CHECKPOINT,
     OPT_MEM_BUDGET,
-    OPT_ARCH
+    OPT_ARCH,
+    OPT_ONNX,
+    OPT_ONNX_REFERENCE
 };
 
 static const cs_case_option case_options[] = {
@@ -77,6 +79,10 @@ static const cs_case_option case_options[] = {
                   "challenge 2), for every subcommand"},
     [OPT_PIN] = {"pin-memory", NULL,
                  "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
+    [OPT_ONNX] = {"onnx", "FILE",
+                  "export: write the model's inference graph as ONNX (opset 13); baseline: after training"},
+    [OPT_ONNX_REFERENCE] = {"onnx-reference", "FILE",
+                            "export: also write a test batch and the model's logits for it (for onnxruntime)"},
 };
 
 static int on_option(int index, const char *arg, void *p)
@@ -129,6 +135,8 @@ static int on_option(int index, const char *arg, void *p)
         break;
     case OPT_WEIGHTS: a->weights = arg; break;
     case OPT_SAVE: a->save = arg; break;
+    case OPT_ONNX: a->onnx = arg; break;
+    case OPT_ONNX_REFERENCE: a->onnx_reference = arg; break;
     case OPT_NUM_WORKERS:
         if (cs_parse_long("--num-workers", arg, 0, 64, &v)) return 2;
         a->num_workers = (int)v;
@@ -197,6 +205,8 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_COMPARE;
         else if (strcmp(v[1], "all") == 0)
             *cmd = RN_CMD_EVERY;
+        else if (strcmp(v[1], "export") == 0)
+            *cmd = RN_CMD_EXPORT;
         else {
             cs_console_init(RN_PROG, 0);
             cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, memory, compile, "
@@ -224,21 +234,21 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         .summary = "The ResNet-18 training lab (or ResNet-50 with --arch): Part 1, the baseline and its profile; Part "
                    "2, data loading; "
                    "Part 3, mixed precision; Part 4, memory; Part 5, compilation; Part 6, the comparison (subcommands: "
-                   "baseline, profile, check-step, dataloader, amp, memory, compile, compare, all)",
-        .usage_notes =
-            "Usage: lab_resnet [baseline|profile|check-step|dataloader|amp|memory|compile|compare|all] [options]\n"
-            "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
-            "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
-            "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
-            "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
-            "memory: the rows accum_1, accum_2, accum_4, accum_8, checkpoint_none and\n"
-            "checkpoint_stages (--variant picks some); --mem-budget MB adds the largest batch.\n"
-            "compile: the rows eager, fused and graph (GPU) (--variant picks some).\n"
-            "compare: baseline, dataloader, amp, fused, graph (GPU) (each on the one before), then\n"
-            "amp_only, accum_only and all (--variant picks some).\n"
-            "all: Parts 1 to 6 in order, each in its own folder under --out.\n"
-            "The baseline's check (the training loss fell) needs at least 2 batches;\n"
-            "with --batches 1 it is reported as SKIP.",
+                   "baseline, profile, check-step, dataloader, amp, memory, compile, compare, all, export)",
+        .usage_notes = "Usage: lab_resnet "
+                       "[baseline|profile|check-step|dataloader|amp|memory|compile|compare|all|export] [options]\n"
+                       "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
+                       "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
+                       "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
+                       "amp: the rows fp32, tf32 (GPU), fp16, fp16_device_skip and bf16 (--variant picks some).\n"
+                       "memory: the rows accum_1, accum_2, accum_4, accum_8, checkpoint_none and\n"
+                       "checkpoint_stages (--variant picks some); --mem-budget MB adds the largest batch.\n"
+                       "compile: the rows eager, fused and graph (GPU) (--variant picks some).\n"
+                       "compare: baseline, dataloader, amp, fused, graph (GPU) (each on the one before), then\n"
+                       "amp_only, accum_only and all (--variant picks some).\n"
+                       "all: Parts 1 to 6 in order, each in its own folder under --out.\n"
+                       "The baseline's check (the training loss fell) needs at least 2 batches;\n"
+                       "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
         .options = case_options,
         .n_options = sizeof case_options / sizeof case_options[0],
@@ -289,15 +299,30 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
                  a->persistent ? "persistent-workers" : "pin-memory", a->persistent ? "keep" : "stage");
         return 2;
     }
+    if (a->cmd == RN_CMD_EXPORT && !a->onnx) {
+        cs_error("export needs --onnx FILE (the ONNX file to write)");
+        return 2;
+    }
+    if (a->onnx && a->cmd != RN_CMD_EXPORT && a->cmd != RN_CMD_BASELINE && a->cmd != RN_CMD_ALL) {
+        cs_error("--onnx: export writes the model, baseline writes it after training");
+        return 2;
+    }
+    if (a->onnx_reference && a->cmd != RN_CMD_EXPORT) {
+        cs_error("--onnx-reference: only with export");
+        return 2;
+    }
     /* Check what can be checked before any work: the files named. */
     if (a->weights && cs_check_input_file("--weights", a->weights) != 0) return 2;
     if (a->save && cs_check_output_file("--save", a->save) != 0) return 2;
+    if (a->onnx && cs_check_output_file("--onnx", a->onnx) != 0) return 2;
+    if (a->onnx_reference && cs_check_output_file("--onnx-reference", a->onnx_reference) != 0) return 2;
     return 0;
 }
 
 int rn_options_check_out(rn_args *a)
 {
     const cs_options *opt = &a->opt;
+    if (a->cmd == RN_CMD_EXPORT) return 0; /* it writes --onnx (checked with the options), nothing in --out */
     if (a->cmd != RN_CMD_CHECK_STEP) return cs_check_writable_dir(opt->out_dir) != 0 ? 2 : 0;
     if (!a->data_dir) {
         cs_error("check-step needs --data DIR (with data_batch_1.bin)");

@@ -21,13 +21,15 @@ typedef enum {
     RN_CMD_MEMORY,
     RN_CMD_COMPILE,
     RN_CMD_COMPARE,
-    RN_CMD_EVERY /* `all`: Parts 1 to 6 (RN_CMD_ALL, no subcommand, is Part 1's seven steps) */
+    RN_CMD_EVERY, /* `all`: Parts 1 to 6 (RN_CMD_ALL, no subcommand, is Part 1's seven steps) */
+    RN_CMD_EXPORT /* the model as ONNX */
 } rn_command;
 
 typedef struct {
     rn_command cmd;
     cs_options opt; /* the suite's options (--quick, --out, --seed, ...) */
     const char *data_dir, *generate_dir, *weights, *save;
+    const char *onnx, *onnx_reference; /* --onnx, --onnx-reference (export) */
     int samples, samples_set;
     int img, batch, batches, warmup, log_every, profile_batches, eval_batches;
     double lr; /* Adam's learning rate (--lr) */

@@ -1,5 +1,6 @@
 /* The lab's Part 1 as the seven steps (see steps.h). */
 #include "steps.h"
+#include "onnx_export.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -397,6 +398,7 @@ int rn_results(rn_lab *lab)
         cs_say("\n  Results: %s/results.csv, results.json%s\n", a->opt.out_dir,
                lab->ans.steps ? ", baseline_trace.json (open in ui.perfetto.dev)" : "");
     if (a->save && rn_model_save(&lab->m, a->save) != 0) return 3;
+    if (a->onnx && rn_onnx_export(&lab->m, lab->m.img, a->onnx) != 0) return 3;
     return 0;
 }
 

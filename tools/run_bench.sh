@@ -179,6 +179,20 @@ run_named lab_resnet_compile lab_resnet compile
 # lab_resnet Part 6: the lab's configurations together and the profiling
 # lab's, the dashboard and the report.
 run_named lab_resnet_compare lab_resnet compare
+# lab_resnet all --quick: the six parts in a row, timed (the lab asks for
+# 2 minutes on 2 cores); its output is not kept, its time is.
+if [ -x "$build/lab_resnet/lab_resnet" ]; then
+  all_tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench_all_XXXXXX") || exit 2
+  t0=$(date +%s.%N)
+  "$build/lab_resnet/lab_resnet" all --quick --out "$all_tmp" > "$all_tmp/all.log" 2>&1; all_rc=$?
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" -v rc="$all_rc" -v c="$(nproc)" \
+    'BEGIN { printf "lab_resnet all --quick: %.1f s on %d cores (exit code %d)\n", b - a, c, rc }' \
+    > "$out/lab_resnet_all_quick.log"
+  grep -E "^######## Part|All six parts" "$all_tmp/all.log" >> "$out/lab_resnet_all_quick.log"
+  [ "$all_rc" -eq 0 ] || status=1
+  rm -rf "$all_tmp"
+fi
 lab_peer() {
   local threads rc=0
   threads=$(nproc)

@@ -136,13 +136,13 @@ rn_test(compile_quick --rm ${T}/comp --code 0
   --file ${T}/comp/results.csv --file ${T}/comp/compile_comparison.gp
   --file-has ${T}/comp/compile.csv "^configuration,run_s,"  --file-has ${T}/comp/compile.csv "^fused,.*,PASS$"
   --file-has ${T}/comp/results.csv "^lab_resnet,fused,cpu,.*,[0-9]+$"
-  -- ${LR} compile --quick --device cpu --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/comp)
+  -- ${LR} compile --quick --device cpu --batch 8 --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/comp)
 rn_test(compile_fused_fault --rm ${T}/compf --code 1 --env CS_FAULT_INJECT=rn_fused_drops_residual
   --stdout "fused +gradients [0-9.e+-]+ .*FAIL" --stdout "eager +gradients 0.00e\\+00 .*PASS"
-  -- ${LR} compile --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compf)
+  -- ${LR} compile --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compf)
 rn_test(compile_row_fault --rm ${T}/compr --code 1 --env CS_FAULT_INJECT=fused
   --stdout "fused +gradients [0-9.e+-]+ .*FAIL"
-  -- ${LR} compile --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compr)
+  -- ${LR} compile --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compr)
 rn_test(compile_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: compile's rows are Part 1's fp32 step"
   -- ${LR} compile --precision bf16 --out ${T}/compbad)
 
@@ -168,10 +168,10 @@ rn_test(compare_quick --rm ${T}/cmp --code 0
   --file-has ${T}/cmp/optimization_report.md "^## Production Recommendations$"
   --file-has ${T}/cmp/optimization_report.md "^## Lessons Learned$"
   --file-lacks ${T}/cmp/optimization_report.md "nan|inf[^oa]|TODO|XXX|\\{|\\}|\\[[A-Z_]+\\]"
-  -- ${LR} compare --quick --device cpu --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/cmp)
+  -- ${LR} compare --quick --device cpu --batch 8 --batches 3 --warmup 0 --repeat 1 --no-plot --out ${T}/cmp)
 rn_test(compare_row_fault --rm ${T}/cmpf --code 1 --env CS_FAULT_INJECT=fused
   --stdout "fused +first loss [0-9.e+-]+ .*FAIL" --stdout "amp +first loss [0-9.e+-]+ .*PASS"
-  -- ${LR} compare --quick --device cpu --batches 2 --warmup 0 --repeat 1 --variant baseline,amp,fused --no-plot
+  -- ${LR} compare --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --variant baseline,amp,fused --no-plot
      --out ${T}/cmpf)
 rn_test(compare_bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: compare sets precision"
   -- ${LR} compare --accum-steps 2 --out ${T}/cmpbad)
@@ -180,7 +180,43 @@ rn_test(all_quick --rm ${T}/all --code 0
   --stdout "Part 1 of 6" --stdout "Part 6 of 6" --stdout "All six parts ran" --no-stdout "FAIL"
   --file ${T}/all/part1_baseline/results.csv --file ${T}/all/part3_amp/amp.csv --file ${T}/all/part4_memory/memory.csv
   --file ${T}/all/part5_compile/compile.csv --file ${T}/all/part6_compare/optimization_report.md
-  -- ${LR} all --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/all)
+  -- ${LR} all --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/all)
+
+# The model leaves as ONNX: onnx.checker accepts the file and onnxruntime's
+# logits on a test batch equal lab_resnet's evaluation of the same weights
+# (1e-4), for both architectures; skipped (77) without protobuf-c in the
+# build or onnx and onnxruntime in Python.
+foreach(arch resnet18 resnet50)
+  add_test(NAME lab_resnet.onnx_export_${arch}
+    COMMAND bash -c "set -e
+      [ \"$0\" = ON ] || { echo 'skipped: built without protobuf-c'; exit 77; }
+      \"$1\" -c 'import onnx, onnxruntime, numpy' 2>/dev/null || { echo 'skipped: no onnx/onnxruntime in Python'; exit 77; }
+      mkdir -p \"$3\"; rm -f \"$3/m.onnx\" \"$3/ref.bin\"
+      \"$4\" export --device cpu --quick --arch \"$5\" --batch 4 --onnx \"$3/m.onnx\" --onnx-reference \"$3/ref.bin\"
+      \"$1\" \"$2\" \"$3/m.onnx\" \"$3/ref.bin\""
+            ${CS_HAVE_ONNX} ${CS_PYTHON_ONNX} ${CMAKE_CURRENT_SOURCE_DIR}/onnx_check.py ${T}/onnx_${arch} ${LR} ${arch})
+  set_tests_properties(lab_resnet.onnx_export_${arch} PROPERTIES LABELS "lab_resnet" TIMEOUT 300
+                       SKIP_RETURN_CODE 77)
+endforeach()
+# The check can fail: an export whose blocks lose their shortcut gives other
+# logits (exit 1).
+add_test(NAME lab_resnet.onnx_export_fault
+  COMMAND bash -c "set -e
+    [ \"$0\" = ON ] || { echo 'skipped: built without protobuf-c'; exit 77; }
+    \"$1\" -c 'import onnx, onnxruntime, numpy' 2>/dev/null || { echo 'skipped: no onnx/onnxruntime in Python'; exit 77; }
+    mkdir -p \"$3\"
+    CS_FAULT_INJECT=rn_onnx_drops_shortcut \"$4\" export --device cpu --quick --batch 4 --onnx \"$3/m.onnx\" --onnx-reference \"$3/ref.bin\"
+    if \"$1\" \"$2\" \"$3/m.onnx\" \"$3/ref.bin\" > \"$3/out\"; then echo 'the fault was not caught'; exit 1; fi
+    grep -q FAIL \"$3/out\""
+          ${CS_HAVE_ONNX} ${CS_PYTHON_ONNX} ${CMAKE_CURRENT_SOURCE_DIR}/onnx_check.py ${T}/onnx_fault ${LR})
+set_tests_properties(lab_resnet.onnx_export_fault PROPERTIES LABELS "lab_resnet" TIMEOUT 300 SKIP_RETURN_CODE 77)
+# baseline --onnx writes the trained model after the epoch.
+rn_test(baseline_onnx --rm ${T}/bonnx --rm ${T}/bonnx.onnx --code 0 --file ${T}/bonnx.onnx --skip-if "this build has no protobuf-c"
+  -- ${LR} baseline --quick --device cpu --batches 2 --no-plot --out ${T}/bonnx --onnx ${T}/bonnx.onnx)
+rn_test(export_needs_onnx --code 2 --stderr-lines 1 --stderr "export needs --onnx FILE"
+  -- ${LR} export --out ${T}/exbad)
+rn_test(export_bad_path --code 2 --stderr-lines 1 --stderr "--onnx"
+  -- ${LR} export --onnx ${T}/no/such/folder/m.onnx)
 
 # Part 4's bonus challenge, ResNet-50 (--arch): the baseline trains and
 # passes its gradient check; memory's checkpointing gives its losses
