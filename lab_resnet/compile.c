@@ -17,12 +17,15 @@
 #include <string.h>
 
 #include "charts.h"
+#include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_fault.h"
 #include "cs_memory.h"
 #include "cs_outfile.h"
 #include "cs_profiler.h"
 #include "cs_report.h"
+#include "cs_runner.h"
+#include "cs_stats.h"
 #include "lab_rungs.h"
 
 const char *const rn_compile_rows[RN_COMPILE_ROWS] = {"eager", "fused", "graph"};
@@ -156,33 +159,96 @@ static cs_check check_row(compile_state *s, int i, const compile_run *r)
     return cs_check_merge(g, c);
 }
 
-static int run_row(compile_state *s, int i)
+/* What the last run of row i left: throughput, memory, accuracy, losses,
+ * then its checks. */
+static void record_row(compile_state *s, int i, const compile_run *r)
+{
+    rn_compile_row *row = &s->rows[i];
+    const rn_train_result *t = &r->last;
+    row->images_per_s = t->images / row->rung.timing.time.median;
+    row->rung.peak_mem = row->peak_total;
+    row->train_accuracy = t->train_accuracy;
+    row->steps = t->steps;
+    row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
+    memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
+    row->rung.check = check_row(s, i, r);
+    s->ran[i] = 1;
+}
+
+/* One run of row i (its settings on, its weights put back, outside the
+ * clock), its time in *seconds; a timed one adds the profiler's split per
+ * step and the memory peaks to the row's. */
+static int one_run(compile_state *s, int i, compile_run *r, int timed, double *seconds)
 {
     rn_lab *lab = s->lab;
     rn_compile_row *row = &s->rows[i];
-    cs_rung_start(&row->rung, rn_compile_rows[i], lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
     rn_model_set_fused(&lab->m, specs[i].fused);
+    restore_weights(r);
     rn_arena_peaks_reset(lab->m.arena);
-    compile_run r = {.s = s};
-    /* The tests' fault: the row trains on another epoch's batches. */
-    r.epoch = cs_fault_injected(rn_compile_rows[i]) ? 1 : 0;
     cs_prof_reset();
-    int rc = rn_rung_time_runs(lab, &row->rung, rn_compile_rows[i], restore_weights, train_run, &r);
+    cs_prof_lane(rn_compile_rows[i]);
+    double t0 = cs_now();
+    int rc = train_run(r);
+    if (lab->on_gpu) lab->be->sync();
+    *seconds = cs_now() - t0;
     rn_model_set_fused(&lab->m, 0);
-    if (rc == 0) {
-        const rn_train_result *t = &r.last;
-        profiled_split(&row->conv_s, &row->between_s, &row->optimizer_s);
-        row->images_per_s = t->images / row->rung.timing.time.median;
-        rn_peaks_take(lab->m.arena, row->peak, &row->peak_total);
-        row->rung.peak_mem = row->peak_total;
-        row->train_accuracy = t->train_accuracy;
-        row->steps = t->steps;
-        row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
-        memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
-        row->rung.check = check_row(s, i, &r);
-        s->ran[i] = 1;
+    if (rc != 0 || !timed) return rc;
+    double conv, between, optimizer;
+    profiled_split(&conv, &between, &optimizer);
+    row->conv_s += conv, row->between_s += between, row->optimizer_s += optimizer;
+    size_t peak[RN_NCATEGORIES], total;
+    rn_peaks_take(lab->m.arena, peak, &total);
+    for (int c = 0; c < RN_NCATEGORIES; c++)
+        if (peak[c] > row->peak[c]) row->peak[c] = peak[c];
+    if (total > row->peak_total) row->peak_total = total;
+    return 0;
+}
+
+/* The selected rows' runs interleaved (eager, fused, eager, fused, ...):
+ * this machine's speed drifts by up to 2x within minutes, more than the
+ * difference fusion makes, and runs side by side see the same drift.
+ * --warmup untimed rounds (default 1), then --repeat timed ones (default 3,
+ * 2 with --quick). */
+static int time_rows(compile_state *s, const int *rows, int n)
+{
+    const cs_options *opt = &s->lab->a->opt;
+    const int warmup = opt->warmup >= 0 ? opt->warmup : 1;
+    int repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
+    if (repeats > CS_MAX_REPEATS) repeats = CS_MAX_REPEATS;
+    static double samples[RN_COMPILE_ROWS][CS_MAX_REPEATS];
+    compile_run runs[RN_COMPILE_ROWS];
+    memset(runs, 0, sizeof runs);
+    for (int k = 0; k < n; k++) {
+        int i = rows[k];
+        cs_rung_start(&s->rows[i].rung, rn_compile_rows[i], s->lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
+        runs[k].s = s;
+        runs[k].epoch = cs_fault_injected(rn_compile_rows[i]) ? 1 : 0; /* the tests' fault: another epoch */
     }
-    if (r.have_last) rn_train_result_free(&r.last);
+    cs_say("  The rows' runs alternate (%d untimed, then %d timed rounds) so that the machine's drift\n"
+           "  falls on every row alike.\n",
+           warmup, repeats);
+    int rc = 0;
+    for (int w = 0; rc == 0 && w < warmup + repeats; w++) {
+        cs_progress("compile: round %d of %d", w + 1, warmup + repeats);
+        for (int k = 0; rc == 0 && k < n; k++) {
+            double t;
+            rc = one_run(s, rows[k], &runs[k], w >= warmup, &t);
+            if (w >= warmup) samples[k][w - warmup] = t;
+        }
+    }
+    cs_progress_done();
+    for (int k = 0; k < n; k++) {
+        rn_compile_row *row = &s->rows[rows[k]];
+        if (rc == 0) {
+            row->rung.timing.time = cs_stats_of(samples[k], repeats);
+            row->rung.timing.repeats = repeats;
+            row->rung.timing.warmup = warmup;
+            row->rung.ran = 1;
+            row->conv_s /= repeats, row->between_s /= repeats, row->optimizer_s /= repeats;
+            record_row(s, rows[k], &runs[k]);
+        }
+        if (runs[k].have_last) rn_train_result_free(&runs[k].last);
+    }
     return rc;
 }
 
@@ -252,18 +318,13 @@ static void print_row(const compile_state *s, int i)
            cs_format_time(r->optimizer_s, (char[32]){0}, 32));
 }
 
-static int run_rows(compile_state *s, const int *todo, int ntodo, int from, int to)
+/* Prints rows [from, to) that ran, and the skipped ones' reasons. */
+static void print_rows(const compile_state *s, int from, int to)
 {
-    for (int k = 0; k < ntodo; k++) {
-        int i = todo[k];
-        if (i < from || i >= to) continue;
-        int rc = run_row(s, i);
-        if (rc) return rc;
-        print_row(s, i);
-    }
-    for (int i = from; i < to; i++)
+    for (int i = from; i < to; i++) {
+        if (s->ran[i]) print_row(s, i);
         if (s->skip[i]) cs_say("  %s: %s\n", rn_compile_rows[i], s->skip[i]);
-    return 0;
+    }
 }
 
 /* ---- 6. Verification -------------------------------------------------------------- */
@@ -401,12 +462,13 @@ int rn_compile(rn_lab *lab)
     if (rc == 0) hypothesis(&s);
     cs_prof_enable(1);
     if (rc == 0) {
-        cs_step(4, "Investigation: eager");
-        rc = run_rows(&s, todo, ntodo, ROW_EAGER, ROW_FUSED);
+        cs_step(4, "Investigation: eager, timed beside the fused step");
+        rc = time_rows(&s, todo, ntodo);
+        if (rc == 0) print_rows(&s, ROW_EAGER, ROW_FUSED);
     }
     if (rc == 0) {
         cs_step(5, "Optimization: fused operations (and graph replay on a GPU)");
-        rc = run_rows(&s, todo, ntodo, ROW_FUSED, RN_COMPILE_ROWS);
+        print_rows(&s, ROW_FUSED, RN_COMPILE_ROWS);
     }
     int failed = rc == 0 ? verify(&s) : 0;
     if (rc == 0) rc = results(&s);

@@ -189,7 +189,7 @@ if [ -x "$build/lab_resnet/lab_resnet" ]; then
   awk -v a="$t0" -v b="$t1" -v rc="$all_rc" -v c="$(nproc)" \
     'BEGIN { printf "lab_resnet all --quick: %.1f s on %d cores (exit code %d)\n", b - a, c, rc }' \
     > "$out/lab_resnet_all_quick.log"
-  grep -E "^######## Part|All six parts" "$all_tmp/all.log" >> "$out/lab_resnet_all_quick.log"
+  grep -E "^######## Part|All six parts" "$all_tmp/all.log" | sed "s|$all_tmp|OUT|g" >> "$out/lab_resnet_all_quick.log"
   [ "$all_rc" -eq 0 ] || status=1
   rm -rf "$all_tmp"
 fi

@@ -180,7 +180,7 @@ rn_test(all_quick --rm ${T}/all --code 0
   --stdout "Part 1 of 6" --stdout "Part 6 of 6" --stdout "All six parts ran" --no-stdout "FAIL"
   --file ${T}/all/part1_baseline/results.csv --file ${T}/all/part3_amp/amp.csv --file ${T}/all/part4_memory/memory.csv
   --file ${T}/all/part5_compile/compile.csv --file ${T}/all/part6_compare/optimization_report.md
-  -- ${LR} all --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/all)
+  -- ${LR} all --quick --device cpu --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/all)
 
 # The model leaves as ONNX: onnx.checker accepts the file and onnxruntime's
 # logits on a test batch equal lab_resnet's evaluation of the same weights
