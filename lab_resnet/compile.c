@@ -423,7 +423,7 @@ static void lessons(const compile_state *s)
     cs_say("  - Speed: fused against eager: %s. The lab expects %.1f-%.1fx from torch.compile: %s.\n", phrase,
            RN_COMPILE_EXPECT_LO, RN_COMPILE_EXPECT_HI, !tie && x >= RN_COMPILE_EXPECT_LO ? "met" : "not met");
     if (!s->lab->on_gpu)
-        cs_say("    On a CPU this course asks for at least %.2fx: %s on this machine.\n", RN_FUSED_CPU_TARGET,
+        cs_say("    On a CPU this project asks fusion for at least %.2fx: %s on this machine.\n", RN_FUSED_CPU_TARGET,
                !tie && x >= RN_FUSED_CPU_TARGET ? "met" : "not met");
     cs_say("  - Where it came from: the operations between the convolutions took %s per step eager\n"
            "    and %s fused; Adam %s and %s; the convolutions %s and %s.\n",

@@ -39,8 +39,6 @@ static int omp_get_num_threads(void)
  * running sum waits on each add's latency: 4x slower at 16x16), but each
  * ends with a horizontal sum of its vector, which costs more than it saves
  * on the short rows deep in ResNet (2x2, 1x1): those take the plain loop. */
-#define RN_SIMD_MIN_ROW 16
-
 static double row_sum(const float *p, int hw)
 {
     double s = 0.0;
@@ -102,13 +100,11 @@ static void channel_stats(int n, int c, int hw, const float *x, int ch, double *
     *var = sq / count; /* biased: what the normalisation uses */
 }
 
-void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const float *gamma, float *save_mean,
-                             float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
-                             float *mu, float *scale)
+void rn_cpu_bn_train_finish(int n, int hw, int ch, double mean, double var, const float *gamma, float *save_mean,
+                            float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
+                            float *mu, float *scale)
 {
     const double count = (double)n * hw;
-    double mean, var;
-    channel_stats(n, c, hw, x, ch, &mean, &var);
     const double invstd = 1.0 / sqrt(var + eps);
     save_mean[ch] = (float)mean;
     save_invstd[ch] = (float)invstd;
@@ -122,6 +118,16 @@ void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const
      * digits whenever |mean| is large next to the spread. */
     *mu = (float)mean;
     *scale = (float)(invstd * gamma[ch]);
+}
+
+void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const float *gamma, float *save_mean,
+                             float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
+                             float *mu, float *scale)
+{
+    double mean, var;
+    channel_stats(n, c, hw, x, ch, &mean, &var);
+    rn_cpu_bn_train_finish(n, hw, ch, mean, var, gamma, save_mean, save_invstd, running_mean, running_var, momentum,
+                           eps, mu, scale);
 }
 
 void rn_cpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,

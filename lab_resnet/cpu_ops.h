@@ -35,6 +35,15 @@ size_t rn_cpu_conv_set_chunk_floats(size_t floats);
 void rn_cpu_bn_train_channel(int n, int c, int hw, const float *x, int ch, const float *gamma, float *save_mean,
                              float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
                              float *mu, float *scale);
+/* The same from the channel's mean and biased variance (computed in
+ * double, as channel_stats does): the saved and running statistics, and
+ * mu and scale. */
+void rn_cpu_bn_train_finish(int n, int hw, int ch, double mean, double var, const float *gamma, float *save_mean,
+                            float *save_invstd, float *running_mean, float *running_var, float momentum, float eps,
+                            float *mu, float *scale);
+/* Rows shorter than this sum with plain loops (cpu_layers.c: a simd
+ * reduction's horizontal sum costs more than it saves on them). */
+#define RN_SIMD_MIN_ROW 16
 /* Batch norm backward's per-channel constants, dx = a * dy + b * (x - mu) + d,
  * from the channel's sums of dy and dy * (x - mean); writes dgamma and
  * dbeta (overwritten, or added while accumulating). */

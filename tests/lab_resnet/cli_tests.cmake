@@ -520,3 +520,12 @@ rn_test(save_fails --rm ${T}/sfail --code 3 --stderr-lines 1 --stderr "cannot wr
   --absent ${T}/sfail/w.safetensors
   -- bash -c "mkdir -p '${T}/sfail' && exec bash '${CMAKE_SOURCE_DIR}/tests/with_file_limit.sh' 4096 '${LR}' baseline ${RN_SMALL_WORDS} --save '${T}/sfail/w.safetensors' --out '${T}/sfail/out'")
 cs_gpu_error_tests(lab_resnet "--device gpu: " ${T}/gpu_fault ${LR} baseline --quick --device gpu --no-plot)
+
+# The longest runs, labelled `long`: the sanitizer build (.ci/run) leaves
+# them out to keep CI under its time limit. What they run is still there:
+# their code paths run under the sanitizers through the shorter tests beside
+# them (amp_row_fault, dataloader_row_fault, the parts' quick runs that
+# `all` strings together, test_rn_resnet50, onnx_export_resnet18).
+set_property(TEST lab_resnet.all_quick lab_resnet.dataloader_quick lab_resnet.amp_quick lab_resnet.baseline_resnet50
+             lab_resnet.memory_resnet50 lab_resnet.onnx_export_resnet50 lab_resnet.onnx_export_fault
+             APPEND PROPERTY LABELS long)

@@ -13,6 +13,7 @@
 #include "cs_test.h"
 #include "loader.h"
 #include "model.h"
+#include "rn_same_model.h"
 
 static void build(rn_model *m, rn_arch arch, int checkpoint, rn_precision p)
 {
@@ -20,30 +21,6 @@ static void build(rn_model *m, rn_arch arch, int checkpoint, rn_precision p)
     rn_model_set_precision(m, p);
     rn_model_set_checkpoint(m, checkpoint);
     rn_model_prepare(m, 4, 32);
-}
-
-static void train_step(rn_model *m, const float *images, const int32_t *labels)
-{
-    rn_model_set_batch(m, images, labels);
-    rn_model_forward(m, 1);
-    rn_model_loss(m);
-    rn_model_backward(m);
-}
-
-/* Every tensor's data and gradient, and every batch count, the same bits. */
-static int same_model(const rn_model *a, const rn_model *b)
-{
-    int same = a->nparams == b->nparams;
-    for (int i = 0; same && i < a->nparams; i++) {
-        const rn_param *p = &a->params[i], *q = &b->params[i];
-        same &= memcmp(p->data, q->data, p->count * sizeof(float)) == 0;
-        if (p->grad) same &= memcmp(p->grad, q->grad, p->count * sizeof(float)) == 0;
-    }
-    rn_bn_layer *x[RN_MAX_BN], *y[RN_MAX_BN];
-    int n = rn_model_bn_layers((rn_model *)a, x);
-    same &= n == rn_model_bn_layers((rn_model *)b, y);
-    for (int i = 0; same && i < n; i++) same &= x[i]->num_batches_tracked == y[i]->num_batches_tracked;
-    return same;
 }
 
 static void check(rn_arch arch, rn_precision p, const float *images, const int32_t *labels)
@@ -56,12 +33,12 @@ static void check(rn_arch arch, rn_precision p, const float *images, const int32
     size_t act_ckpt = rn_arena_current(ckpt.arena, RN_ACTIVATIONS);
     int ok = 1;
     for (int step = 0; step < 2; step++) {
-        train_step(&plain, images, labels);
-        train_step(&ckpt, images, labels);
-        ok &= same_model(&plain, &ckpt); /* the gradients before the step */
+        rn_test_train_step(&plain, images, labels);
+        rn_test_train_step(&ckpt, images, labels);
+        ok &= rn_test_same_model(&plain, &ckpt); /* the gradients before the step */
         rn_model_adam_step(&plain);
         rn_model_adam_step(&ckpt);
-        ok &= same_model(&plain, &ckpt);
+        ok &= rn_test_same_model(&plain, &ckpt);
     }
     printf("%s %s: gradients, weights, running statistics and batch counts over 2 steps %s; activations %zu bytes "
            "checkpointed, %zu without\n",
