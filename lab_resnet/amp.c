@@ -127,23 +127,15 @@ static void profiled_split(double *conv_s, double *storage_s)
  * forward); the weights and statistics put back after. */
 static void first_batch_logits(amp_state *s, int epoch, float *out)
 {
-    rn_lab *lab = s->lab;
-    rn_model *m = &lab->m;
-    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
-    float *images = cs_alloc(floats * sizeof(float), "check images");
-    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_model *m = &s->lab->m;
     rn_snapshot_restore(m, &s->snap);
-    rn_loader_start_epoch(&lab->ld, epoch);
-    int n = rn_loader_get(&lab->ld, 0, images, labels);
-    rn_model_set_batch_n(m, images, labels, n);
+    int n = rn_lab_load_batch(s->lab, epoch, 0);
     int prof = cs_prof_enabled();
     cs_prof_enable(0);
     rn_model_forward(m, 1);
     cs_prof_enable(prof);
     m->be->to_host(out, m->logits, (size_t)n * RN_CLASSES * sizeof(float));
     rn_snapshot_restore(m, &s->snap);
-    cs_free(images);
-    cs_free(labels);
 }
 
 /* The row's check, two parts: its first batch's logits against fp32's

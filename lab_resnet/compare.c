@@ -166,16 +166,10 @@ static int run_row(cmp_state *s, int i)
  * forward and the loss, untimed); the model put back after. */
 static float first_loss_fp16(cmp_state *s)
 {
-    rn_lab *lab = s->run->lab;
-    rn_model *m = &lab->m;
-    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
-    float *images = cs_alloc(floats * sizeof(float), "check images");
-    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_model *m = &s->run->lab->m;
     rn_snapshot_restore(m, &s->snap);
     rn_model_set_precision(m, RN_FP16);
-    rn_loader_start_epoch(&lab->ld, 0);
-    int n = rn_loader_get(&lab->ld, 0, images, labels);
-    rn_model_set_batch_n(m, images, labels, n);
+    rn_lab_load_batch(s->run->lab, 0, 0);
     int prof = cs_prof_enabled();
     cs_prof_enable(0);
     rn_model_forward(m, 1);
@@ -186,8 +180,6 @@ static float first_loss_fp16(cmp_state *s)
     rn_model_read_metrics(m, &loss, &correct);
     rn_model_set_precision(m, RN_FP32);
     rn_snapshot_restore(m, &s->snap);
-    cs_free(images);
-    cs_free(labels);
     return loss;
 }
 

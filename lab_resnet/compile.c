@@ -113,15 +113,9 @@ static void profiled_split(double *conv_s, double *between_s, double *optimizer_
  * not, into out (host); the weights and statistics put back after. */
 static void first_batch_gradients(compile_state *s, int epoch, int fused, float *out)
 {
-    rn_lab *lab = s->lab;
-    rn_model *m = &lab->m;
-    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
-    float *images = cs_alloc(floats * sizeof(float), "check images");
-    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_model *m = &s->lab->m;
     rn_snapshot_restore(m, &s->snap);
-    rn_loader_start_epoch(&lab->ld, epoch);
-    int n = rn_loader_get(&lab->ld, 0, images, labels);
-    rn_model_set_batch_n(m, images, labels, n);
+    rn_lab_load_batch(s->lab, epoch, 0);
     int prof = cs_prof_enabled();
     cs_prof_enable(0);
     rn_model_set_fused(m, fused);
@@ -130,16 +124,8 @@ static void first_batch_gradients(compile_state *s, int epoch, int fused, float 
     rn_model_backward(m);
     rn_model_set_fused(m, 0);
     cs_prof_enable(prof);
-    size_t at = 0;
-    for (int i = 0; i < m->nparams; i++) {
-        const rn_param *p = &m->params[i];
-        if (!p->trainable) continue;
-        m->be->to_host(out + at, p->grad, p->count * sizeof(float));
-        at += p->count;
-    }
+    rn_gradients_to_host(m, out);
     rn_snapshot_restore(m, &s->snap);
-    cs_free(images);
-    cs_free(labels);
 }
 
 /* The row's checks: its first batch's gradients against eager's, and its

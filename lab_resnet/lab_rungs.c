@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cs_console.h"
+#include "cs_memory.h"
 #include "cs_outfile.h"
 #include "cs_profiler.h"
 
@@ -75,4 +76,28 @@ double rn_prof_per_step(const char *const *prefixes, int n)
             if (strncmp(e[i].name, prefixes[k], strlen(prefixes[k])) == 0) total += e[i].total_s;
     }
     return steps > 0 ? total / steps : 0;
+}
+
+int rn_lab_load_batch(rn_lab *lab, int epoch, int b)
+{
+    rn_model *m = &lab->m;
+    float *images = cs_alloc((size_t)m->capacity * 3 * m->img * m->img * sizeof(float), "check images");
+    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_loader_start_epoch(&lab->ld, epoch);
+    int n = rn_loader_get(&lab->ld, b, images, labels);
+    rn_model_set_batch_n(m, images, labels, n);
+    cs_free(images);
+    cs_free(labels);
+    return n;
+}
+
+void rn_gradients_to_host(const rn_model *m, float *out)
+{
+    size_t at = 0;
+    for (int i = 0; i < m->nparams; i++) {
+        const rn_param *p = &m->params[i];
+        if (!p->trainable) continue;
+        m->be->to_host(out + at, p->grad, p->count * sizeof(float));
+        at += p->count;
+    }
 }

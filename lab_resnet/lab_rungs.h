@@ -39,6 +39,15 @@ void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total);
  * one per step); 0 before any step. */
 double rn_prof_per_step(const char *const *prefixes, int n);
 
+/* Batch b of `epoch` from the lab's loader (its shuffle and augmentation,
+ * as a training run sees it) into the model's input; returns its images.
+ * For the ladders' untimed checks, which replay a run's first batches. */
+int rn_lab_load_batch(rn_lab *lab, int epoch, int b);
+
+/* Every trainable tensor's gradient, in the parameters' order, end to end
+ * into out (host, rn_model_trainable_count floats). */
+void rn_gradients_to_host(const rn_model *m, float *out);
+
 /* The name of that column. */
 #define RN_PEAK_ACTIVATION_COLUMN "peak_activation_bytes"
 

@@ -111,47 +111,33 @@ static int train_run(void *p)
 
 /* ---- the accumulation check ----------------------------------------------------- */
 
-/* The parameter gradients, added into sum (double, host) when sum is set,
- * else copied into got (float, host). */
-static void gradients_to_host(const rn_model *m, double *sum, float *got, float *tmp)
+/* The parameter gradients added into sum (double, host); one is a host
+ * buffer of them all. */
+static void add_gradients(const rn_model *m, double *sum, float *one, size_t n)
 {
-    size_t at = 0;
-    for (int i = 0; i < m->nparams; i++) {
-        const rn_param *p = &m->params[i];
-        if (!p->trainable) continue;
-        m->be->to_host(sum ? tmp : got + at, p->grad, p->count * sizeof(float));
-        if (sum)
-            for (size_t k = 0; k < p->count; k++) sum[at + k] += tmp[k];
-        at += p->count;
-    }
+    rn_gradients_to_host(m, one);
+    for (size_t k = 0; k < n; k++) sum[k] += one[k];
 }
 
 /* Batches 0..K-1 of `epoch` from the initial weights, each through the
  * calls a training step makes (forward, loss, loss gradient / K, backward);
- * `accumulate`: the later ones add to the gradients (the row's way), else
- * each overwrites them and is summed on the host. */
-static void group_gradients(mem_state *s, int epoch, int K, int accumulate, double *sum, float *got, float *tmp)
+ * `accumulate`: the later ones add to the gradients (the row's way) and
+ * the sum lands in got, else each overwrites them and is added into sum in
+ * double on the host (through got). */
+static void group_gradients(mem_state *s, int epoch, int K, int accumulate, double *sum, float *got)
 {
-    rn_lab *lab = s->lab;
-    rn_model *m = &lab->m;
-    size_t floats = (size_t)m->capacity * 3 * m->img * m->img;
-    float *images = cs_alloc(floats * sizeof(float), "check images");
-    int32_t *labels = cs_alloc((size_t)m->capacity * sizeof(int32_t), "check labels");
+    rn_model *m = &s->lab->m;
     rn_snapshot_restore(m, &s->snap);
-    rn_loader_start_epoch(&lab->ld, epoch);
     for (int j = 0; j < K; j++) {
-        int n = rn_loader_get(&lab->ld, j, images, labels);
-        rn_model_set_batch_n(m, images, labels, n);
+        rn_lab_load_batch(s->lab, epoch, j);
         rn_model_forward(m, 1);
         rn_model_loss(m);
         rn_model_scale_loss_grad(m, 1.0f / (float)K);
         rn_model_backward_adding(m, accumulate && j > 0);
-        if (!accumulate) gradients_to_host(m, sum, NULL, tmp);
+        if (!accumulate) add_gradients(m, sum, got, rn_model_trainable_count(m));
     }
-    if (accumulate) gradients_to_host(m, NULL, got, tmp);
+    if (accumulate) rn_gradients_to_host(m, got);
     rn_snapshot_restore(m, &s->snap);
-    cs_free(images);
-    cs_free(labels);
 }
 
 static cs_check accumulation_check(mem_state *s, int K, int epoch)
@@ -160,16 +146,14 @@ static cs_check accumulation_check(mem_state *s, int K, int epoch)
     size_t n = rn_model_trainable_count(m);
     double *sum = cs_calloc(n * sizeof(double), "summed gradients");
     float *got = cs_alloc(n * sizeof(float), "accumulated gradients");
-    float *tmp = cs_alloc(rn_model_largest_count(m) * sizeof(float), "one gradient");
     int prof = cs_prof_enabled();
     cs_prof_enable(0);
-    group_gradients(s, epoch, K, 0, sum, NULL, tmp);
-    group_gradients(s, epoch, K, 1, NULL, got, tmp);
+    group_gradients(s, epoch, K, 0, sum, got); /* got: each batch's on its way into sum */
+    group_gradients(s, epoch, K, 1, NULL, got);
     cs_prof_enable(prof);
     cs_check c = cs_compare_f32_f64(got, sum, n, RN_ACCUM_TOL);
     cs_free(sum);
     cs_free(got);
-    cs_free(tmp);
     return c;
 }
 
