@@ -156,13 +156,20 @@ static const char *initializer(graph *g, const rn_param *p)
     return t->name;
 }
 
-static Onnx__AttributeProto *attr_ints(graph *g, const char *name, const int64_t *v, size_t n)
+/* A new attribute called name of the given type; the caller sets its value. */
+static Onnx__AttributeProto *attr(graph *g, const char *name, Onnx__AttributeProto__AttributeType type)
 {
     Onnx__AttributeProto *a = take(g->pl, sizeof *a);
     onnx__attribute_proto__init(a);
     a->name = str(g->pl, name);
     a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    a->type = type;
+    return a;
+}
+
+static Onnx__AttributeProto *attr_ints(graph *g, const char *name, const int64_t *v, size_t n)
+{
+    Onnx__AttributeProto *a = attr(g, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     a->n_ints = n;
     a->ints = take(g->pl, n * sizeof *a->ints);
     memcpy(a->ints, v, n * sizeof *v);
@@ -171,11 +178,7 @@ static Onnx__AttributeProto *attr_ints(graph *g, const char *name, const int64_t
 
 static Onnx__AttributeProto *attr_int(graph *g, const char *name, int64_t v)
 {
-    Onnx__AttributeProto *a = take(g->pl, sizeof *a);
-    onnx__attribute_proto__init(a);
-    a->name = str(g->pl, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    Onnx__AttributeProto *a = attr(g, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
     a->has_i = 1;
     a->i = v;
     return a;
@@ -183,11 +186,7 @@ static Onnx__AttributeProto *attr_int(graph *g, const char *name, int64_t v)
 
 static Onnx__AttributeProto *attr_float(graph *g, const char *name, float v)
 {
-    Onnx__AttributeProto *a = take(g->pl, sizeof *a);
-    onnx__attribute_proto__init(a);
-    a->name = str(g->pl, name);
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    Onnx__AttributeProto *a = attr(g, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
     a->has_f = 1;
     a->f = v;
     return a;

@@ -30,6 +30,14 @@ static const char *phrase(const rn_cmp_run *r, int before, int after, char *buf,
     return cs_compare_phrase(&b, &a, buf, len, tie);
 }
 
+/* The baseline's mean batch: its phases added up. */
+static double baseline_batch_s(const rn_cmp_run *r)
+{
+    double s = 0;
+    for (int p = 0; p < RN_NPHASES; p++) s += r->rows[ROW_BASELINE].phase_s[p];
+    return s;
+}
+
 /* The last row of the lab's table that ran. */
 static int last_lab_row(const rn_cmp_run *r)
 {
@@ -79,8 +87,7 @@ typedef struct {
 static void bottlenecks(FILE *f, const rn_cmp_run *r)
 {
     const rn_cmp_row *b = &r->rows[ROW_BASELINE];
-    double step = 0;
-    for (int p = 0; p < RN_NPHASES; p++) step += b->phase_s[p];
+    double step = baseline_batch_s(r);
     if (step <= 0) step = 1;
     cost_row cost[4] = {
         {"Convolutions (forward and backward)", b->conv_s, "the profiler's fwd conv and bwd conv regions"},
@@ -166,8 +173,7 @@ static void recommend(FILE *f, const rn_cmp_run *r, int i, int before, const cha
 static void recommendations(FILE *f, const rn_cmp_run *r)
 {
     const rn_cmp_row *b = &r->rows[ROW_BASELINE];
-    double step = 0;
-    for (int p = 0; p < RN_NPHASES; p++) step += b->phase_s[p];
+    double step = baseline_batch_s(r);
     char data_why[160];
     snprintf(data_why, sizeof data_why, "loading was %.1f%% of a baseline batch, so there was little to hide",
              step > 0 ? 100.0 * (b->phase_s[RN_PHASE_DATA] + b->phase_s[RN_PHASE_COPY]) / step : 0);
@@ -197,8 +203,7 @@ static void lessons(FILE *f, const rn_cmp_run *r)
 {
     fprintf(f, "## Lessons Learned\n\n");
     const rn_cmp_row *b = &r->rows[ROW_BASELINE];
-    double step = 0;
-    for (int p = 0; p < RN_NPHASES; p++) step += b->phase_s[p];
+    double step = baseline_batch_s(r);
     if (step > 0)
         fprintf(f,
                 "- Measure first: the convolutions took %.0f%% of the baseline's batch; a technique that "

@@ -90,10 +90,6 @@ def faster(res, run, base_name, names):
 
 # ---- each claim's measurement: (value, what it is, why-facts[, tie]) or None --
 
-def overlap(a, b):
-    return float(a["min_s"]) <= float(b["max_s"]) and float(b["min_s"]) <= float(a["max_s"])
-
-
 def m_case01(res):
     best, ref = best_variant(res, "case01_training_loop")
     if not best or best is ref:
