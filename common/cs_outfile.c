@@ -156,7 +156,8 @@ int cs_probe_dir_writable(const char *dir)
 
 static int probe_missing_dir(const char *missing)
 {
-    if (mkdir(missing, 0700) != 0) return -1;
+    /* EEXIST: another process (a ddp run's other rank) made it meanwhile. */
+    if (mkdir(missing, 0700) != 0) return errno == EEXIST && is_directory(missing) ? 0 : -1;
     rmdir(missing);
     return 0;
 }

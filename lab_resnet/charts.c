@@ -324,3 +324,36 @@ void rn_chart_compare(const char *dir, const rn_cmp_run *run)
     cs_plot_panels_grid(dir, "optimization_dashboard", title, labels, n, panels, 4, 2, 2);
     cs_plot_render(dir, "optimization_dashboard");
 }
+
+void rn_chart_ddp(const char *dir, const rn_ddp_row *rows, const int *ran, const char *const *names, int nrows,
+                  const rn_ddp_row *points, int npoints)
+{
+    const char *groups[RN_DDP_ROWS];
+    double v[RN_DDP_ROWS * 3];
+    int n = 0;
+    for (int i = 0; i < nrows && i < RN_DDP_ROWS; i++) {
+        if (!ran[i]) continue;
+        groups[n] = names[i];
+        v[3 * n + 0] = 1e3 * rows[i].compute_s;
+        v[3 * n + 1] = 1e3 * rows[i].copy_s;
+        v[3 * n + 2] = 1e3 * rows[i].comm_s;
+        n++;
+    }
+    static const char *const parts[3] = {"compute", "bucket copies", "communication (MPI)"};
+    if (n > 0) {
+        cs_plot_stacked(dir, "comm_overhead", "ddp: where a global batch's time goes (rank 0)", "ms per global batch",
+                        groups, n, parts, 3, v);
+        cs_plot_render(dir, "comm_overhead");
+    }
+    if (npoints < 1) return;
+    double x[RN_DDP_MAX_POINTS], y[2 * RN_DDP_MAX_POINTS];
+    for (int i = 0; i < npoints; i++) {
+        x[i] = points[i].ranks;
+        y[i] = points[i].images_per_s;
+        y[npoints + i] = points[0].images_per_s * points[i].ranks;
+    }
+    static const char *const series[2] = {"measured (overlapped)", "ideal: ranks x one rank"};
+    cs_plot_lines(dir, "ddp_scaling", "ddp: throughput against ranks, threads per rank fixed", "ranks", "images/s", 0,
+                  0, series, 2, x, y, npoints, NULL);
+    cs_plot_render(dir, "ddp_scaling");
+}

@@ -7,6 +7,7 @@
 #include "compare.h"
 #include "compile.h"
 #include "dataloader.h"
+#include "ddp.h"
 #include "memory.h"
 #include "memory_budget.h"
 #include "profile.h"
@@ -52,5 +53,11 @@ void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ra
  * panels: throughput, the cumulative speedup (a line, the baseline's level
  * dashed), peak memory, the speedup each added (optimization_dashboard). */
 void rn_chart_compare(const char *dir, const rn_cmp_run *run);
+
+/* ddp: compute, bucket copies and communication per global batch, stacked,
+ * for each row that ran (comm_overhead); images/s against the number of
+ * ranks with the ideal line, k times one rank's (ddp_scaling). */
+void rn_chart_ddp(const char *dir, const rn_ddp_row *rows, const int *ran, const char *const *names, int nrows,
+                  const rn_ddp_row *points, int npoints);
 
 #endif

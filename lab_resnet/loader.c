@@ -73,11 +73,15 @@ int rn_loader_count(const rn_loader *l, int b)
 
 int rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels)
 {
+    return rn_loader_get_part(l, b, 0, rn_loader_count(l, b), images, labels);
+}
+
+int rn_loader_get_part(const rn_loader *l, int b, int first, int count, float *images, int32_t *labels)
+{
     const rn_cifar *d = l->data;
     size_t out_floats = (size_t)3 * (size_t)l->img_size * (size_t)l->img_size;
-    int count = rn_loader_count(l, b);
     for (int k = 0; k < count; k++) {
-        int32_t index = l->order[(size_t)b * (size_t)l->batch + (size_t)k];
+        int32_t index = l->order[(size_t)b * (size_t)l->batch + (size_t)(first + k)];
         const uint8_t *image = d->pixels + (size_t)index * RN_CIFAR_PIXELS;
         float *out = images + (size_t)k * out_floats;
         labels[k] = d->labels[index];

@@ -34,6 +34,10 @@ int rn_loader_count(const rn_loader *l, int b);
  * (count int32) with batch b of the current epoch (0 <= b < batches);
  * returns count (rn_loader_count). */
 int rn_loader_get(const rn_loader *l, int b, float *images, int32_t *labels);
+/* Images first .. first + count - 1 of batch b only (0 <= first, first +
+ * count <= rn_loader_count): a data-parallel rank's shard of a global
+ * batch, the same images and crops as in the whole batch. Returns count. */
+int rn_loader_get_part(const rn_loader *l, int b, int first, int count, float *images, int32_t *labels);
 void rn_loader_free(rn_loader *l);
 
 #endif

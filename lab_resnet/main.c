@@ -13,21 +13,29 @@
  *   lab_resnet compare         Part 6: the techniques together, the dashboard and the report
  *   lab_resnet all             Parts 1 to 6 in order, each in its own folder
  *   lab_resnet export          the model as ONNX (--onnx FILE)
+ *   mpirun -np N lab_resnet ddp  data-parallel training over MPI's ranks (distributed lab)
  *   lab_resnet --generate DIR  write the generated data set in CIFAR-10's format
  *
  * The options are in options.c, the run's device, data and model in lab.c,
  * the narration of each step in steps.c. */
 #include "lab.h"
+
+#include <stdio.h>
+#include <string.h>
+
 #include "all.h"
 #include "amp.h"
 #include "compare.h"
+#include "comm.h"
 #include "compile.h"
+#include "cs_console.h"
 #include "dataloader.h"
+#include "ddp.h"
 #include "memory.h"
 #include "options.h"
 #include "steps.h"
 
-int main(int argc, char **argv)
+static int run_lab(int argc, char **argv)
 {
     /* The options, and what can be checked before any work: the files
      * named, then the results' place. */
@@ -35,7 +43,17 @@ int main(int argc, char **argv)
     int rc = rn_options_parse(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
     if (a.generate_dir) return rn_generate_data(&a);
-    if ((rc = rn_options_check_out(&a)) != 0) return rc;
+    /* ddp: rank 0 alone writes the results (two ranks probing one folder
+     * at once would trip over each other's probe). */
+    if ((a.cmd != RN_CMD_DDP || rn_comm_rank() == 0) && (rc = rn_options_check_out(&a)) != 0) return rc;
+    if (a.cmd == RN_CMD_DDP) {
+        if (strcmp(a.opt.device, "gpu") == 0) {
+            cs_error("--device gpu: ddp's ranks train on the CPU and all-reduce over MPI; the NCCL path between "
+                     "GPUs is not built yet");
+            return 2;
+        }
+        snprintf(a.opt.device, sizeof a.opt.device, "cpu");
+    }
 
     /* The device, the data (generated, or CIFAR-10's files), the model. */
     rn_lab lab;
@@ -61,8 +79,18 @@ int main(int argc, char **argv)
         case RN_CMD_COMPILE: rc = rn_compile(&lab); break;       /* Part 5 */
         case RN_CMD_COMPARE: rc = rn_compare(&lab); break;       /* Part 6 */
         case RN_CMD_EVERY: rc = rn_all(&lab); break;             /* Parts 1 to 6 */
+        case RN_CMD_DDP: rc = rn_ddp(&lab); break;               /* the distributed lab */
         default: rc = rn_part1(&lab, profile, baseline); break;  /* Part 1 */
         }
     rn_lab_close(&lab);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* ddp starts MPI before anything else reads argv or prints. */
+    int ddp = argc > 1 && strcmp(argv[1], "ddp") == 0;
+    int rc = rn_ddp_start(&argc, &argv);
+    if (rc == 0) rc = run_lab(argc, argv);
+    return ddp ? rn_ddp_end(rc) : rc;
 }

@@ -982,6 +982,12 @@ void rn_model_read_metrics(const rn_model *m, float *loss, int *correct)
 
 /* ---- backward ------------------------------------------------------------------ */
 
+/* p's gradient is complete: the listener (a data-parallel run's) hears it. */
+static void grad_done(rn_model *m, rn_param *p)
+{
+    if (m->on_grad) m->on_grad(m->on_grad_ctx, p);
+}
+
 static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(c->bwd);
@@ -990,6 +996,7 @@ static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x
     if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
     lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);
+    grad_done(m, c->weight);
 }
 
 static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
@@ -999,6 +1006,8 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const fl
                        b->bias->grad);
     lp_round(m, dx, (size_t)m->batch * b->c * hw);
     m->be->region_end(r);
+    grad_done(m, b->weight);
+    grad_done(m, b->bias);
 }
 
 /* g = g where the ReLU's output y > 0, else 0 (in place), in the block's
@@ -1023,6 +1032,8 @@ static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw
                                 b->weight->grad, b->bias->grad);
         lp_round(m, dx, (size_t)m->batch * b->c * hw);
         m->be->region_end(r);
+        grad_done(m, b->weight);
+        grad_done(m, b->bias);
         return;
     }
     relu_bwd(m, blk, (size_t)m->batch * b->c * hw, y, dy);
@@ -1177,6 +1188,8 @@ void rn_model_backward(rn_model *m)
     lp_round(m, m->fc_weight->grad, m->fc_weight->count);
     lp_round(m, m->fc_bias->grad, m->fc_bias->count);
     be->region_end(r);
+    grad_done(m, m->fc_weight);
+    grad_done(m, m->fc_bias);
     if (m->fault == RN_FAULT_STOPS_AT_FC) {
         inject_stop_at_fc(m);
         be->region_end(top);

@@ -178,6 +178,11 @@ typedef struct {
     int checkpoint;
     /* Part 5's fusions (rn_model_set_fused). */
     int fused;
+    /* A data-parallel run's listener (ddp_sync.h): told, in the backward
+     * pass, as each trainable tensor's gradient is complete, so that its
+     * reduction can start while the backward goes on (NULL: none). */
+    void (*on_grad)(void *ctx, rn_param *p);
+    void *on_grad_ctx;
     void *ckpt_region;
     const float *protect;
     int recomputing;

@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "compile.h"
 #include "dataloader.h"
+#include "ddp.h"
 #include "memory.h"
 
 enum {
@@ -37,7 +38,8 @@ enum {
     OPT_MEM_BUDGET,
     OPT_ARCH,
     OPT_ONNX,
-    OPT_ONNX_REFERENCE
+    OPT_ONNX_REFERENCE,
+    OPT_BUCKET_MB
 };
 
 static const cs_case_option case_options[] = {
@@ -83,6 +85,9 @@ static const cs_case_option case_options[] = {
                   "export: write the model's inference graph as ONNX (opset 13); baseline: after training"},
     [OPT_ONNX_REFERENCE] = {"onnx-reference", "FILE",
                             "export: also write a test batch and the model's logits for it (for onnxruntime)"},
+    [OPT_BUCKET_MB] = {"bucket-mb", "MB",
+                       "ddp: the gradient buckets' size in mebibytes (1..1024; default 25, PyTorch DDP's "
+                       "bucket_cap_mb)"},
 };
 
 static int on_option(int index, const char *arg, void *p)
@@ -164,6 +169,10 @@ static int on_option(int index, const char *arg, void *p)
         if (cs_parse_long("--mem-budget", arg, 1, 16777216, &v)) return 2;
         a->mem_budget_mb = (int)v;
         break;
+    case OPT_BUCKET_MB:
+        if (cs_parse_long("--bucket-mb", arg, 1, 1024, &v)) return 2;
+        a->bucket_mb = (int)v;
+        break;
     case OPT_ACCUM:
         if (cs_parse_long("--accum-steps", arg, 1, 1024, &v)) return 2;
         a->accum_steps = (int)v;
@@ -207,10 +216,12 @@ static int parse_command(int *argc, char ***argv, rn_command *cmd)
             *cmd = RN_CMD_EVERY;
         else if (strcmp(v[1], "export") == 0)
             *cmd = RN_CMD_EXPORT;
+        else if (strcmp(v[1], "ddp") == 0)
+            *cmd = RN_CMD_DDP;
         else {
             cs_console_init(RN_PROG, 0);
             cs_error("unknown subcommand '%s' (baseline, profile, check-step, dataloader, amp, memory, compile, "
-                     "compare, all, or none)",
+                     "compare, all, export, ddp, or none)",
                      v[1]);
             return 2;
         }
@@ -226,17 +237,18 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
     memset(a, 0, sizeof *a);
     if (parse_command(&argc, &argv, &a->cmd) != 0) return 2;
     a->batch = 32, a->warmup = 3, a->log_every = 50, a->profile_batches = 10, a->lr = 1e-4;
-    a->num_workers = -1, a->prefetch = 2, a->accum_steps = 1;
+    a->num_workers = -1, a->prefetch = 2, a->accum_steps = 1, a->bucket_mb = 25;
     int dataloader = a->cmd == RN_CMD_DATALOADER, amp = a->cmd == RN_CMD_AMP, memory = a->cmd == RN_CMD_MEMORY;
-    int compile = a->cmd == RN_CMD_COMPILE, compare = a->cmd == RN_CMD_COMPARE;
+    int compile = a->cmd == RN_CMD_COMPILE, compare = a->cmd == RN_CMD_COMPARE, ddp = a->cmd == RN_CMD_DDP;
     cs_cli_spec spec = {
         .prog = RN_PROG,
         .summary = "The ResNet-18 training lab (or ResNet-50 with --arch): Part 1, the baseline and its profile; Part "
                    "2, data loading; "
                    "Part 3, mixed precision; Part 4, memory; Part 5, compilation; Part 6, the comparison (subcommands: "
-                   "baseline, profile, check-step, dataloader, amp, memory, compile, compare, all, export)",
+                   "baseline, profile, check-step, dataloader, amp, memory, compile, compare, all, export, ddp)",
         .usage_notes = "Usage: lab_resnet "
-                       "[baseline|profile|check-step|dataloader|amp|memory|compile|compare|all|export] [options]\n"
+                       "[baseline|profile|check-step|dataloader|amp|memory|compile|compare|all|export|ddp] "
+                       "[options]\n"
                        "check-step: --weights FILE --data DIR --batch B --out FILE (a CSV).\n"
                        "dataloader: the rows workers_0, workers_2, workers_4, workers_8, then the lab's\n"
                        "baseline, optimal_workers, pin_memory and persistent (--variant picks some).\n"
@@ -247,6 +259,8 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
                        "compare: baseline, dataloader, amp, fused, graph (GPU) (each on the one before), then\n"
                        "amp_only, accum_only and all (--variant picks some).\n"
                        "all: Parts 1 to 6 in order, each in its own folder under --out.\n"
+                       "ddp: data-parallel training, run as mpirun -np N lab_resnet ddp: the rows single,\n"
+                       "per_tensor, bucketed, overlapped and no_sync_4 (--variant picks some), then 1..N ranks.\n"
                        "The baseline's check (the training loss fell) needs at least 2 batches;\n"
                        "with --batches 1 it is reported as SKIP.",
         .exit_1 = "training diverged or a check failed",
@@ -259,12 +273,14 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
                          : memory   ? rn_memory_rows
                          : compile  ? rn_compile_rows
                          : compare  ? rn_compare_rows
+                         : ddp      ? rn_ddp_rows
                                     : baseline_variants,
         .n_variants = dataloader ? RN_DATALOADER_ROWS
                       : amp      ? RN_AMP_ROWS
                       : memory   ? RN_MEMORY_ROWS
                       : compile  ? RN_COMPILE_ROWS
                       : compare  ? RN_COMPARE_ROWS
+                      : ddp      ? RN_DDP_ROWS
                                  : 1,
     };
     int rc = cs_case_begin(argc, argv, &spec, &a->opt);
@@ -281,6 +297,17 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         return 2;
     }
     int every = a->cmd == RN_CMD_EVERY;
+    if (ddp && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
+        cs_error("--%s: ddp's rows are Part 1's fp32 step (no_sync_4 accumulates as its lesson)",
+                 a->precision != RN_FP32 ? "precision"
+                 : a->accum_steps != 1   ? "accum-steps"
+                                         : "checkpoint");
+        return 2;
+    }
+    if (a->bucket_mb != 25 && !ddp) {
+        cs_error("--bucket-mb: only ddp reduces gradients in buckets");
+        return 2;
+    }
     if ((compile || compare || every) && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
         cs_error(compile   ? "--%s: compile's rows are Part 1's fp32 step, one optimizer step per batch"
                  : compare ? "--%s: compare sets precision and accumulation per row (--variant picks rows)"
@@ -348,7 +375,8 @@ void rn_options_resolve(rn_args *a, int on_gpu)
      * --quick trains 8 of them. */
     if (a->cmd == RN_CMD_MEMORY && !a->batches) a->batches = quick ? 8 : 24;
     if (quick) {
-        if (!a->batches && a->cmd != RN_CMD_EVERY) a->batches = 6; /* all: each part its own */
+        /* all: each part its own; ddp: no_sync_4's two steps */
+        if (!a->batches && a->cmd != RN_CMD_EVERY) a->batches = a->cmd == RN_CMD_DDP ? 8 : 6;
         if (!a->samples_set) a->samples = 512;
         if (!a->eval_batches) a->eval_batches = 2;
         if (a->profile_batches == 10) a->profile_batches = 3;
@@ -362,7 +390,8 @@ void rn_options_resolve(rn_args *a, int on_gpu)
     }
     if (a->cmd == RN_CMD_CHECK_STEP) a->img = 32;
     /* Part 2 trains every configuration several times: a part of the epoch each. */
-    if ((a->cmd == RN_CMD_DATALOADER || a->cmd == RN_CMD_AMP || a->cmd == RN_CMD_COMPILE || a->cmd == RN_CMD_COMPARE) &&
+    if ((a->cmd == RN_CMD_DATALOADER || a->cmd == RN_CMD_AMP || a->cmd == RN_CMD_COMPILE || a->cmd == RN_CMD_COMPARE ||
+         a->cmd == RN_CMD_DDP) &&
         !a->batches)
         a->batches = 24;
 }

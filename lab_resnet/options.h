@@ -21,8 +21,9 @@ typedef enum {
     RN_CMD_MEMORY,
     RN_CMD_COMPILE,
     RN_CMD_COMPARE,
-    RN_CMD_EVERY, /* `all`: Parts 1 to 6 (RN_CMD_ALL, no subcommand, is Part 1's seven steps) */
-    RN_CMD_EXPORT /* the model as ONNX */
+    RN_CMD_EVERY,  /* `all`: Parts 1 to 6 (RN_CMD_ALL, no subcommand, is Part 1's seven steps) */
+    RN_CMD_EXPORT, /* the model as ONNX */
+    RN_CMD_DDP     /* data-parallel training over MPI's ranks */
 } rn_command;
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
      * --persistent-workers, --pin-memory. */
     int num_workers, prefetch, persistent, pin_memory;
     int accum_steps;            /* --accum-steps (Part 4): batches per optimizer step */
+    int bucket_mb;              /* --bucket-mb (ddp) */
     int checkpoint;             /* --checkpoint stages (Part 4) */
     int mem_budget_mb;          /* --mem-budget (Part 4's memory; 0: not given) */
     rn_precision precision;     /* --precision (Part 3's numerics) */

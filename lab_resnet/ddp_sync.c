@@ -1,0 +1,202 @@
+/* The gradient synchronisations of a data-parallel step (see ddp_sync.h).
+ * The lab's ranks train on the CPU backend: a gradient is host memory, and
+ * the engine reads and writes it where it is. */
+#include "ddp_sync.h"
+
+#include <string.h>
+
+#include "cs_clock.h"
+#include "cs_console.h"
+#include "cs_fault.h"
+#include "cs_memory.h"
+
+const char *rn_sync_name(rn_sync_kind k)
+{
+    static const char *const names[] = {"none", "per_tensor", "bucketed", "overlapped"};
+    return names[k];
+}
+
+/* The buckets: tensors taken last first, a bucket closed once it holds at
+ * least its cap (the first one's is 1 MiB), as DDP builds them. */
+static int lay_out_buckets(rn_grad_sync *s, size_t bucket_bytes)
+{
+    size_t cap = RN_FIRST_BUCKET_BYTES < bucket_bytes ? RN_FIRST_BUCKET_BYTES : bucket_bytes;
+    rn_bucket *b = NULL;
+    for (int i = 0; i < s->ntensors; i++) {
+        if (!b || b->floats * sizeof(float) >= cap) {
+            if (b) cap = bucket_bytes;
+            if (s->nbuckets == RN_MAX_BUCKETS) {
+                cs_error("--bucket-mb: more than %d buckets; take larger ones", RN_MAX_BUCKETS);
+                return 2;
+            }
+            b = &s->buckets[s->nbuckets++];
+            b->first = i;
+            b->request = -1;
+        }
+        b->count++;
+        b->floats += s->order[i]->count;
+        s->bucket_of[s->order[i] - s->m->params] = s->nbuckets - 1;
+    }
+    for (int k = 0; k < s->nbuckets; k++)
+        s->buckets[k].flat = cs_alloc(s->buckets[k].floats * sizeof(float), "gradient bucket");
+    return 0;
+}
+
+int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes)
+{
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->g = g;
+    s->kind = kind;
+    for (int i = m->nparams - 1; i >= 0; i--)
+        if (m->params[i].trainable) s->order[s->ntensors++] = &m->params[i];
+    s->drop_last_bucket = cs_fault_injected("rn_ddp_drops_last_bucket");
+    if (kind == RN_SYNC_BUCKETED || kind == RN_SYNC_OVERLAPPED) return lay_out_buckets(s, bucket_bytes);
+    return 0;
+}
+
+void rn_sync_free(rn_grad_sync *s)
+{
+    for (int k = 0; k < s->nbuckets; k++) cs_free(s->buckets[k].flat);
+    memset(s, 0, sizeof *s);
+}
+
+/* The profiler's regions of the sync (trace.json's "ddp ..." lanes): the
+ * host clock around them is what comm_s and copy_s add up. */
+static int region(const rn_grad_sync *s, const char *name)
+{
+    return s->m->be->region_begin(name);
+}
+
+static void region_end(const rn_grad_sync *s, int r)
+{
+    s->m->be->region_end(r);
+}
+
+/* Bucket k's gradients into its flat buffer (out = 0), or back (out = 1). */
+static void bucket_copy(rn_grad_sync *s, int k, int back)
+{
+    int r = region(s, back ? "ddp bucket copy out" : "ddp bucket copy in");
+    double t0 = cs_now();
+    rn_bucket *b = &s->buckets[k];
+    size_t at = 0;
+    for (int i = b->first; i < b->first + b->count; i++) {
+        rn_param *p = s->order[i];
+        if (back)
+            memcpy(p->grad, b->flat + at, p->count * sizeof(float));
+        else
+            memcpy(b->flat + at, p->grad, p->count * sizeof(float));
+        at += p->count;
+    }
+    s->copy_s += cs_now() - t0;
+    region_end(s, r);
+}
+
+/* The last bucket is left out under the tests' fault: its gradients stay
+ * each rank's own. */
+static int reduced(const rn_grad_sync *s, int k)
+{
+    return !(s->drop_last_bucket && k == s->nbuckets - 1);
+}
+
+/* Overlapped: bucket k's reduction started. */
+static void start_bucket(rn_grad_sync *s, int k)
+{
+    rn_bucket *b = &s->buckets[k];
+    bucket_copy(s, k, 0);
+    if (!reduced(s, k)) return;
+    int r = region(s, "ddp all-reduce start");
+    double t0 = cs_now();
+    b->request = rn_group_iallreduce(s->g, b->flat, b->floats);
+    s->reductions++;
+    s->comm_s += cs_now() - t0;
+    region_end(s, r);
+}
+
+/* The model's listener (overlapped): p's gradient is complete. Its bucket
+ * waits for one tensor fewer; every bucket ready and next in order starts;
+ * the started ones are tested, which is what moves them along. */
+static void on_grad(void *ctx, rn_param *p)
+{
+    rn_grad_sync *s = ctx;
+    rn_bucket *b = &s->buckets[s->bucket_of[p - s->m->params]];
+    if (b->waiting > 0) b->waiting--;
+    while (s->next_start < s->nbuckets && s->buckets[s->next_start].waiting == 0) start_bucket(s, s->next_start++);
+    int r = region(s, "ddp all-reduce test");
+    double t0 = cs_now();
+    for (int k = 0; k < s->next_start; k++)
+        if (s->buckets[k].request >= 0 && rn_request_test(s->buckets[k].request)) s->buckets[k].request = -1;
+    s->comm_s += cs_now() - t0;
+    region_end(s, r);
+}
+
+void rn_sync_begin(rn_grad_sync *s)
+{
+    s->comm_s = s->copy_s = 0;
+    s->reductions = 0;
+    s->next_start = 0;
+    for (int k = 0; k < s->nbuckets; k++) {
+        s->buckets[k].waiting = s->buckets[k].count;
+        s->buckets[k].request = -1;
+    }
+    if (s->kind == RN_SYNC_OVERLAPPED && s->g->size > 1) {
+        s->m->on_grad = on_grad;
+        s->m->on_grad_ctx = s;
+    }
+}
+
+static void finish_per_tensor(rn_grad_sync *s)
+{
+    int r = region(s, "ddp all-reduce");
+    double t0 = cs_now();
+    for (int i = 0; i < s->ntensors; i++) rn_group_allreduce(s->g, s->order[i]->grad, s->order[i]->count);
+    s->reductions += s->ntensors;
+    s->comm_s += cs_now() - t0;
+    region_end(s, r);
+}
+
+static void finish_bucketed(rn_grad_sync *s)
+{
+    for (int k = 0; k < s->nbuckets; k++) {
+        if (!reduced(s, k)) continue;
+        bucket_copy(s, k, 0);
+        int r = region(s, "ddp all-reduce");
+        double t0 = cs_now();
+        rn_group_allreduce(s->g, s->buckets[k].flat, s->buckets[k].floats);
+        s->reductions++;
+        s->comm_s += cs_now() - t0;
+        region_end(s, r);
+        bucket_copy(s, k, 1);
+    }
+}
+
+/* Overlapped: the buckets the backward did not complete (none, unless a
+ * gradient was never reported) start now, in order; then each is waited
+ * for and copied back. */
+static void finish_overlapped(rn_grad_sync *s)
+{
+    while (s->next_start < s->nbuckets) start_bucket(s, s->next_start++);
+    for (int k = 0; k < s->nbuckets; k++) {
+        if (!reduced(s, k)) continue;
+        int r = region(s, "ddp all-reduce wait");
+        double t0 = cs_now();
+        if (s->buckets[k].request >= 0) rn_request_wait(s->buckets[k].request);
+        s->buckets[k].request = -1;
+        s->comm_s += cs_now() - t0;
+        region_end(s, r);
+        bucket_copy(s, k, 1);
+    }
+}
+
+void rn_sync_finish(rn_grad_sync *s)
+{
+    s->m->on_grad = NULL;
+    s->m->on_grad_ctx = NULL;
+    if (s->g->size < 2) return; /* one rank: its gradients are the sum */
+    switch (s->kind) {
+    case RN_SYNC_PER_TENSOR: finish_per_tensor(s); break;
+    case RN_SYNC_BUCKETED: finish_bucketed(s); break;
+    case RN_SYNC_OVERLAPPED: finish_overlapped(s); break;
+    case RN_SYNC_NONE: break;
+    }
+}
