@@ -41,7 +41,9 @@ void rn_ddp_say_setup(const rn_ddp_state *s)
     cs_say("  Gradients: %d tensors, %s; buckets of %d MiB (the first 1 MiB): %d of them.\n", s->ntensors,
            cs_format_bytes((double)s->grad_bytes, b[0], 32), s->lab->a->bucket_mb, s->nbuckets);
     cs_say("  Batch norm: each rank's statistics over its shard (DDP's default), rank 0's running\n"
-           "  statistics broadcast before each step (broadcast_buffers).\n");
+           "  statistics broadcast before each step (broadcast_buffers).\n"
+           "  Every rank trains on the CPU backend and all-reduces over MPI, whatever GPUs the machine\n"
+           "  has: the NCCL path between GPUs is not built yet.\n");
     if (s->have_fit)
         cs_say("  The all-reduce on %d ranks, measured from %s to %s: %s latency, %.2f GB/s for the\n"
                "  large ones (the line through it, alpha-beta below).\n",
@@ -237,6 +239,19 @@ int rn_ddp_write_results(rn_ddp_state *s)
 
 /* ---- 7. Key lessons ------------------------------------------------------------- */
 
+/* "- what: faster/slower/no faster within the spread", from rows a and b. */
+static void say_against(const rn_ddp_state *s, int a, int b, const char *what)
+{
+    if (s->world < 2 || !s->ran[a] || !s->ran[b]) return;
+    cs_result before = {0}, after = {0};
+    before.timing = s->rows[a].rung.timing;
+    after.timing = s->rows[b].rung.timing;
+    char phrase[128];
+    int tie = 0;
+    cs_compare_phrase(&before, &after, phrase, sizeof phrase, &tie);
+    cs_say("  - %s, %s: %s.\n", rn_ddp_rows[b], what, phrase);
+}
+
 void rn_ddp_say_lessons(const rn_ddp_state *s)
 {
     cs_step(7, "Key lessons");
@@ -244,6 +259,14 @@ void rn_ddp_say_lessons(const rn_ddp_state *s)
         if (s->ran[i])
             cs_say("  - %-10s communication and copies %4.1f%% of the step (%d calls per step)\n", rn_ddp_rows[i],
                    100.0 * overhead(&s->rows[i]), s->rows[i].reductions);
+    say_against(s, DDP_PER_TENSOR, DDP_BUCKETED, "one all-reduce per bucket against one per tensor");
+    say_against(s, DDP_BUCKETED, DDP_OVERLAPPED, "buckets started during the backward against after it");
+    say_against(s, DDP_OVERLAPPED, DDP_NO_SYNC, "communicating every 4 micro-batches against every one");
+    if (s->world > 1 && s->ran[DDP_BUCKETED] && s->ran[DDP_OVERLAPPED] &&
+        s->rows[DDP_OVERLAPPED].comm_s >= 0.5 * s->rows[DDP_BUCKETED].comm_s)
+        cs_say("    Overlap hid less than half of the communication here: Open MPI has no progress thread,\n"
+               "    so a started all-reduce moves only while its rank is inside an MPI call (here each time\n"
+               "    the backward completes a gradient); NCCL's kernels on their own stream need no such call.\n");
     if (s->world > 1 && s->ran[DDP_SINGLE] && s->ran[DDP_OVERLAPPED])
         cs_say("  - %d ranks (overlapped) against one rank with the whole machine: %.2fx the images/s.\n"
                "    On one machine the ranks share its cores: data parallelism pays when each rank\n"

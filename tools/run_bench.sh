@@ -179,6 +179,25 @@ run_named lab_resnet_compile lab_resnet compile
 # lab_resnet Part 6: the lab's configurations together and the profiling
 # lab's, the dashboard and the report.
 run_named lab_resnet_compare lab_resnet compare
+# The distributed lab on 2 ranks (mpirun; the default run: 24 global
+# batches of 32, 25 MiB buckets), then with a global batch and a bucket size
+# this project did not pick (64, 4 MiB) and on 3 ranks (oversubscribed on
+# 2 cores: the communication's share when ranks outnumber cores).
+mpi_named() {  # mpi_named NAME RANKS ARGS...: lab_resnet under mpirun, as run_named
+  local name=$1 np=$2; shift 2
+  [ -x "$build/lab_resnet/lab_resnet" ] || return 0
+  if [ "$(grep -s '^CS_HAVE_MPI:' "$build/CMakeCache.txt" | cut -d= -f2)" != ON ] || ! command -v mpirun >/dev/null 2>&1; then
+    echo "$name: skipped (lab_resnet built without MPI, or no mpirun)" | tee "$out/$name.log"
+    return 0
+  fi
+  echo "################ $name: mpirun -np $np lab_resnet $* ################"
+  wall "$name: mpirun -np $np lab_resnet $*" bash -c 'set -o pipefail; "$@" | tee "$0.log.tmp"' "$out/$name" \
+    env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np "$np" \
+    "$build/lab_resnet/lab_resnet" "$@" --out "$out/$name" && mv "$out/$name.log.tmp" "$out/$name.log" || status=1
+}
+mpi_named lab_resnet_ddp 2 ddp
+mpi_named lab_resnet_ddp_b64 2 ddp --batch 64 --bucket-mb 4 --batches 12
+mpi_named lab_resnet_ddp_np3 3 ddp --batches 12 --repeat 2
 # lab_resnet all --quick: the six parts in a row, timed (the lab asks for
 # 2 minutes on 2 cores); its output is not kept, its time is.
 if [ -x "$build/lab_resnet/lab_resnet" ]; then

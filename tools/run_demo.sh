@@ -57,6 +57,22 @@ if [ -x "$build/lab_resnet/lab_resnet" ]; then
       status=1
     }
   done
+  echo
+  echo "################ lab_resnet ddp (mpirun -np 2) ################"
+  if [ "$(grep -s '^CS_HAVE_MPI:' "$build/CMakeCache.txt" | cut -d= -f2)" != ON ]; then
+    echo "lab_resnet ddp skipped: built without MPI (apt-get install libopenmpi-dev openmpi-bin, then make demo)"
+  elif ! command -v mpirun >/dev/null 2>&1; then
+    echo "lab_resnet ddp skipped: no mpirun (apt-get install openmpi-bin)"
+  else
+    # As root Open MPI asks for these two; 2 ranks fit any machine with 2 cores
+    # or more (--oversubscribe for one core).
+    # shellcheck disable=SC2086
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 \
+      "$build/lab_resnet/lab_resnet" ddp --quick --out "$out/lab_resnet_ddp" ${DEMO_ARGS:-} || {
+      echo "lab_resnet ddp failed" >&2
+      status=1
+    }
+  fi
 fi
 if [ "$ran" -eq 0 ]; then
   echo "no case executables under $build/ (run: make build)" >&2
