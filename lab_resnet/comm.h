@@ -18,6 +18,7 @@ typedef struct {
     int rank;     /* in the group; -1: not a member */
     int size;
     int local_size; /* members on this machine (the cores are shared among them) */
+    void *nccl;     /* NCCL's communicator for the members, on GPUs (comm_nccl.h), or NULL */
 } rn_group;
 
 /* Starts the engine (MPI_Init_thread). Returns 0, or 3 with one line. */
@@ -28,6 +29,10 @@ void rn_comm_finalize(void);
 void rn_comm_abort(int code);
 int rn_comm_rank(void);
 int rn_comm_size(void);
+/* This rank's place among the ranks on its machine (which GPU it takes). */
+int rn_comm_local_rank(void);
+/* The ranks on this machine. */
+int rn_comm_local_size(void);
 /* 1 when built with MPI. */
 int rn_comm_built(void);
 /* The engine, e.g. "Open MPI v4.1.4" (the first line of its version), or

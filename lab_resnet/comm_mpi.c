@@ -18,6 +18,7 @@
 static MPI_Request requests[RN_MAX_REQUESTS];
 static int request_used[RN_MAX_REQUESTS];
 static char engine[128];
+static int local_rank, local_size = 1;
 
 int rn_comm_init(int *argc, char ***argv)
 {
@@ -32,7 +33,22 @@ int rn_comm_init(int *argc, char ***argv)
     MPI_Get_library_version(version, &len);
     version[strcspn(version, ",\n")] = '\0'; /* "Open MPI v4.1.4, package: ..." */
     snprintf(engine, sizeof engine, "%.120s", version);
+    MPI_Comm local;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
+    MPI_Comm_rank(local, &local_rank);
+    MPI_Comm_size(local, &local_size);
+    MPI_Comm_free(&local);
     return 0;
+}
+
+int rn_comm_local_rank(void)
+{
+    return local_rank;
+}
+
+int rn_comm_local_size(void)
+{
+    return local_size;
 }
 
 void rn_comm_finalize(void)

@@ -28,6 +28,16 @@ int rn_comm_size(void)
     return 1;
 }
 
+int rn_comm_local_rank(void)
+{
+    return 0;
+}
+
+int rn_comm_local_size(void)
+{
+    return 1;
+}
+
 int rn_comm_built(void)
 {
     return 0;

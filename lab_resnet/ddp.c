@@ -27,6 +27,7 @@
 #include <omp.h>
 #endif
 
+#include "comm_nccl.h"
 #include "cs_blas_threads.h"
 #include "cs_clock.h"
 #include "cs_console.h"
@@ -72,6 +73,41 @@ int rn_ddp_end(int rc)
     rn_group_close(&all);
     rn_comm_finalize();
     return (int)worst;
+}
+
+/* Where the ranks train, and why (step 1 prints it). */
+static char device_note[256];
+
+const char *rn_ddp_device_note(void)
+{
+    return device_note;
+}
+
+int rn_ddp_choose_device(rn_args *a)
+{
+    int world = rn_comm_size(), here = rn_comm_local_size();
+    int asked_gpu = strcmp(a->opt.device, "gpu") == 0;
+    char why[160] = "--device cpu";
+    if (strcmp(a->opt.device, "cpu") != 0) {
+        int gpus = rn_nccl_pick_device(rn_comm_local_rank(), why, sizeof why);
+        if (gpus > 0 && gpus < here)
+            snprintf(why, sizeof why, "%d ranks on this machine for %d GPU%s: NCCL wants one GPU per rank", here, gpus,
+                     gpus == 1 ? "" : "s");
+        else if (gpus > 0 && world < 2 && !asked_gpu)
+            snprintf(why, sizeof why, "one rank: NCCL has no one to talk to (mpirun -np N, N GPUs; or --device gpu)");
+        else if (gpus > 0) {
+            snprintf(device_note, sizeof device_note,
+                     "Every rank trains on its own GPU (%d here) and all-reduces with NCCL (one rank per GPU).", gpus);
+            return 0;
+        }
+    }
+    if (asked_gpu) {
+        cs_error("--device gpu: %s", why);
+        return 2;
+    }
+    snprintf(a->opt.device, sizeof a->opt.device, "cpu");
+    snprintf(device_note, sizeof device_note, "Every rank trains on the CPU and all-reduces over MPI (%s).", why);
+    return 0;
 }
 
 const rn_group *rn_ddp_all(const rn_ddp_state *s)
@@ -133,14 +169,14 @@ static double broadcast_buffers(rn_ddp_state *s, const rn_group *g)
     size_t at = 0;
     for (int i = 0; i < m->nparams; i++)
         if (!m->params[i].trainable) {
-            memcpy(s->buffers + at, m->params[i].data, m->params[i].count * sizeof(float));
+            m->be->to_host(s->buffers + at, m->params[i].data, m->params[i].count * sizeof(float));
             at += m->params[i].count;
         }
-    rn_group_bcast(g, s->buffers, at * sizeof(float));
+    rn_group_bcast(g, s->buffers, at * sizeof(float)); /* a few thousand floats: MPI on the host either way */
     at = 0;
     for (int i = 0; i < m->nparams; i++)
         if (!m->params[i].trainable) {
-            memcpy(m->params[i].data, s->buffers + at, m->params[i].count * sizeof(float));
+            m->be->to_backend(m->params[i].data, s->buffers + at, m->params[i].count * sizeof(float));
             at += m->params[i].count;
         }
     double t = cs_now() - t0;
@@ -152,12 +188,14 @@ static double broadcast_buffers(rn_ddp_state *s, const rn_group *g)
  * count: equal on two ranks when their weights are. (The running
  * statistics differ after each step's forward, each rank's from its own
  * shard, until the next step's broadcast: as in DDP.) */
-static uint64_t model_hash(const rn_model *m)
+static uint64_t model_hash(const rn_ddp_state *s)
 {
+    const rn_model *m = &s->lab->m;
     uint64_t h = 1469598103934665603ull ^ (uint64_t)m->adam_t;
     for (int i = 0; i < m->nparams; i++) {
         if (!m->params[i].trainable) continue;
-        const float *d = m->params[i].data;
+        const float *d = s->host_tensor;
+        m->be->to_host(s->host_tensor, m->params[i].data, m->params[i].count * sizeof(float));
         size_t n = m->params[i].count, k = 0;
         for (; k + 1 < n; k += 2) {
             uint64_t w;
@@ -212,7 +250,9 @@ static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync
         local_correct[j] = correct;
     }
     rn_model_adam_step(m);
+    m->be->sync(); /* the GPU's step done before the clock is read */
     t.step_s = cs_now() - t0;
+    rn_sync_collect(sync);
     t.comm_s += sync->comm_s;
     t.copy_s = sync->copy_s;
     t.reductions = sync->reductions + (g->size > 1);
@@ -243,7 +283,7 @@ static int one_run(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, int ac
         step_time t = one_step(s, g, &sync, k * accum, accum, o->loss + k * accum, o->correct + k * accum);
         o->run_s += t.step_s, o->comm_s += t.comm_s, o->copy_s += t.copy_s;
         o->reductions += t.reductions;
-        if (!rn_group_agree(g, model_hash(m))) o->agreed = 0;
+        if (!rn_group_agree(g, model_hash(s))) o->agreed = 0;
     }
     rn_group_sum(g, o->loss, steps * accum);
     rn_group_sum(g, o->correct, steps * accum);
@@ -300,7 +340,7 @@ static int time_jobs(rn_ddp_state *s, const ddp_job *jobs, int n, const char *wh
     run_out sums[RN_DDP_MAX_POINTS + RN_DDP_ROWS], last[RN_DDP_MAX_POINTS + RN_DDP_ROWS];
     memset(sums, 0, sizeof sums);
     for (int k = 0; k < n; k++) {
-        cs_rung_start(&jobs[k].row->rung, jobs[k].name, "cpu", jobs[k].lesson);
+        cs_rung_start(&jobs[k].row->rung, jobs[k].name, s->lab->on_gpu ? "gpu" : "cpu", jobs[k].lesson);
         last[k].loss = cs_alloc((size_t)nb * sizeof(double), "ddp loss sums");
         last[k].correct = cs_alloc((size_t)nb * sizeof(double), "ddp correct sums");
         sums[k].agreed = 1;
@@ -338,6 +378,17 @@ static int time_jobs(rn_ddp_state *s, const ddp_job *jobs, int n, const char *wh
 
 /* ---- the first step against one process ---------------------------------------- */
 
+/* Every trainable tensor's weights, end to end, into out (host). */
+static void weights_to_host(const rn_model *m, float *out)
+{
+    size_t at = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[i].trainable) {
+            m->be->to_host(out + at, m->params[i].data, m->params[i].count * sizeof(float));
+            at += m->params[i].count;
+        }
+}
+
 /* The gradients (summed) and the weights after the first step from the
  * initial weights, into grads and weights (host; rank 0's), for group g
  * (every member calls it) with sync `kind`. */
@@ -351,12 +402,7 @@ static void first_step(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, in
     one_step(s, g, &sync, 0, accum, loss, correct);
     rn_sync_free(&sync);
     rn_gradients_to_host(m, grads);
-    size_t at = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].trainable) {
-            memcpy(weights + at, m->params[i].data, m->params[i].count * sizeof(float));
-            at += m->params[i].count;
-        }
+    weights_to_host(m, weights);
     rn_snapshot_restore(m, &s->snap);
 }
 
@@ -379,12 +425,7 @@ static void reference_step(rn_ddp_state *s, int k, int accum, float *grads, floa
         }
     rn_model_adam_step(m);
     rn_gradients_to_host(m, grads);
-    size_t at = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].trainable) {
-            memcpy(weights + at, m->params[i].data, m->params[i].count * sizeof(float));
-            at += m->params[i].count;
-        }
+    weights_to_host(m, weights);
     rn_snapshot_restore(m, &s->snap);
 }
 
@@ -431,11 +472,15 @@ static void measure_allreduce(rn_ddp_state *s)
     for (size_t floats = 256; floats <= most && f->n < RN_DDP_SIZES; floats *= 4) {
         int reps = floats <= ((size_t)1 << 16) ? 20 : 5;
         double t[20];
-        rn_group_allreduce(g, buf, floats); /* warm-up */
-        for (int r = 0; r < reps; r++) {
-            double t0 = cs_now();
-            rn_group_allreduce(g, buf, floats);
-            t[r] = cs_now() - t0;
+        if (s->lab->on_gpu) {
+            rn_nccl_time_allreduce(g, floats, reps, t);
+        } else {
+            rn_group_allreduce(g, buf, floats); /* warm-up */
+            for (int r = 0; r < reps; r++) {
+                double t0 = cs_now();
+                rn_group_allreduce(g, buf, floats);
+                t[r] = cs_now() - t0;
+            }
         }
         rn_group_max(g, t, reps); /* the slowest rank's: the collective ends when it does */
         cs_stats st = cs_stats_of(t, reps);
@@ -481,7 +526,10 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
     }
     for (int k = 1; k < s->world && s->npoints < RN_DDP_MAX_POINTS - 1; k *= 2) s->point_ranks[s->npoints++] = k;
     s->point_ranks[s->npoints++] = s->world;
-    for (int i = 0; i < s->npoints; i++) rn_group_open(&s->groups[i], s->point_ranks[i]);
+    for (int i = 0; i < s->npoints; i++) {
+        rn_group_open(&s->groups[i], s->point_ranks[i]);
+        if (lab->on_gpu) rn_nccl_open(&s->groups[i]);
+    }
     s->bucket_bytes = (size_t)lab->a->bucket_mb << 20;
     /* A last, short batch with fewer images than ranks is dropped (as
      * DistributedSampler's drop_last would). */
@@ -489,11 +537,14 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
     /* Every row trains the same batches: no_sync_4's steps take 4 each. */
     if (lab->epoch_batches >= 4) lab->epoch_batches -= lab->epoch_batches % 4;
     rn_model *m = &lab->m;
-    rn_snapshot_take(m, &s->snap);
+    s->host_tensor = cs_alloc(rn_model_largest_count(m) * sizeof(float), "a tensor on the host");
     /* DDP starts every rank from rank 0's weights. */
-    for (int i = 0; i < m->nparams; i++)
-        rn_group_bcast(rn_ddp_all(s), m->params[i].data, m->params[i].count * sizeof(float));
-    rn_snapshot_free(&s->snap);
+    for (int i = 0; i < m->nparams; i++) {
+        size_t bytes = m->params[i].count * sizeof(float);
+        m->be->to_host(s->host_tensor, m->params[i].data, bytes);
+        rn_group_bcast(rn_ddp_all(s), s->host_tensor, bytes);
+        m->be->to_backend(m->params[i].data, s->host_tensor, bytes);
+    }
     rn_snapshot_take(m, &s->snap);
     s->images = cs_alloc((size_t)lab->a->batch * 3 * m->img * m->img * sizeof(float), "shard images");
     s->labels = cs_alloc((size_t)lab->a->batch * sizeof(int32_t), "shard labels");
@@ -515,9 +566,10 @@ static void tear_down(rn_ddp_state *s)
     for (int i = 0; i < RN_DDP_ROWS; i++) cs_free(s->rows[i].loss);
     for (int i = 0; i < s->npoints; i++) {
         cs_free(s->points[i].loss);
+        rn_nccl_close(&s->groups[i]);
         rn_group_close(&s->groups[i]);
     }
-    cs_free(s->images), cs_free(s->labels), cs_free(s->buffers);
+    cs_free(s->images), cs_free(s->labels), cs_free(s->buffers), cs_free(s->host_tensor);
     rn_snapshot_free(&s->snap);
 }
 
@@ -569,10 +621,10 @@ int rn_ddp(rn_lab *lab)
     int rc = set_up(&s, lab);
     if (rc) return rc;
     const char *names[RN_DDP_ROWS], *devices[RN_DDP_ROWS], *not_here[RN_DDP_ROWS] = {0};
-    for (int i = 0; i < RN_DDP_ROWS; i++) names[i] = rn_ddp_rows[i], devices[i] = "cpu";
+    for (int i = 0; i < RN_DDP_ROWS; i++) names[i] = rn_ddp_rows[i], devices[i] = lab->on_gpu ? "gpu" : "cpu";
     if (lab->epoch_batches < 4) not_here[DDP_NO_SYNC] = "no_sync_4 needs at least 4 batches per run (--batches)";
     int todo[RN_DDP_ROWS];
-    int ntodo = cs_ladder_select(&lab->a->opt, names, devices, not_here, RN_DDP_ROWS, 1, "", todo, s.skip);
+    int ntodo = cs_ladder_select(&lab->a->opt, names, devices, not_here, RN_DDP_ROWS, lab->on_gpu, "", todo, s.skip);
     measure_allreduce(&s);
     if (s.rank == 0) rn_ddp_say_setup(&s);
     cs_prof_enable(1);

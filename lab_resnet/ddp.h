@@ -15,7 +15,9 @@
  * then the overlapped step on 1, 2, 4, ..., N ranks with the same threads
  * per rank (the scaling), and the all-reduce's time against its size (its
  * latency and bandwidth: the alpha-beta model's prediction for 8 and 64
- * ranks). Rank 0 prints the run and writes the results. */
+ * ranks). Rank 0 prints the run and writes the results. With NCCL built
+ * and a GPU for each rank, the ranks train on their GPUs and all-reduce
+ * with NCCL (comm_nccl.h); otherwise on the CPU over MPI. */
 #ifndef RN_DDP_H
 #define RN_DDP_H
 
@@ -59,6 +61,12 @@ typedef struct {
 int rn_ddp_start(int *argc, char ***argv);
 /* After the run: the ranks' largest exit code, the engine stopped. */
 int rn_ddp_end(int rc);
+
+/* Before the lab opens: the device. NCCL between GPUs, one rank per GPU,
+ * when built with NCCL and this machine has a GPU for each of its ranks
+ * (and more than one rank, or --device gpu); else the CPU over MPI, saying
+ * why. --device gpu that cannot be is exit code 2 with one line. */
+int rn_ddp_choose_device(rn_args *a);
 
 /* The run: steps 2 to 7 after step1_scenario. Returns 0, 1 when a check
  * failed, or another exit code. */

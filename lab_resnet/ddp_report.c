@@ -42,8 +42,8 @@ void rn_ddp_say_setup(const rn_ddp_state *s)
            cs_format_bytes((double)s->grad_bytes, b[0], 32), s->lab->a->bucket_mb, s->nbuckets);
     cs_say("  Batch norm: each rank's statistics over its shard (DDP's default), rank 0's running\n"
            "  statistics broadcast before each step (broadcast_buffers).\n"
-           "  Every rank trains on the CPU backend and all-reduces over MPI, whatever GPUs the machine\n"
-           "  has: the NCCL path between GPUs is not built yet.\n");
+           "  %s\n",
+           rn_ddp_device_note());
     if (s->have_fit)
         cs_say("  The all-reduce on %d ranks, measured from %s to %s: %s latency, %.2f GB/s for the\n"
                "  large ones (the line through it, alpha-beta below).\n",

@@ -47,8 +47,11 @@ typedef struct {
     int32_t *labels;
     float *buffers;
     size_t nbuffers;
+    float *host_tensor; /* room for the largest tensor: the weights' hash reads them through it */
 } rn_ddp_state;
 
+/* rn_ddp_choose_device's sentence: where the ranks train and why. */
+const char *rn_ddp_device_note(void);
 /* The group of all ranks, and of one. */
 const rn_group *rn_ddp_all(const rn_ddp_state *s);
 

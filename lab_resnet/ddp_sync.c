@@ -1,6 +1,9 @@
 /* The gradient synchronisations of a data-parallel step (see ddp_sync.h).
- * The lab's ranks train on the CPU backend: a gradient is host memory, and
- * the engine reads and writes it where it is. */
+ * On the CPU backend a gradient is host memory and MPI reads and writes it
+ * where it is, the host clock around each call. On the GPU backend
+ * (`device`) NCCL does, enqueued on the compute stream or, overlapped, on
+ * the side stream after the bucket's copy; the times come from events once
+ * the step has finished (rn_sync_collect). */
 #include "ddp_sync.h"
 
 #include <string.h>
@@ -8,6 +11,7 @@
 #include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_fault.h"
+#include "comm_nccl.h"
 #include "cs_memory.h"
 
 const char *rn_sync_name(rn_sync_kind k)
@@ -38,7 +42,9 @@ static int lay_out_buckets(rn_grad_sync *s, size_t bucket_bytes)
         s->bucket_of[s->order[i] - s->m->params] = s->nbuckets - 1;
     }
     for (int k = 0; k < s->nbuckets; k++)
-        s->buckets[k].flat = cs_alloc(s->buckets[k].floats * sizeof(float), "gradient bucket");
+        s->buckets[k].flat = s->device
+                                 ? rn_arena_floats(s->m->arena, RN_WORKSPACE, s->buckets[k].floats, "gradient bucket")
+                                 : cs_alloc(s->buckets[k].floats * sizeof(float), "gradient bucket");
     return 0;
 }
 
@@ -48,6 +54,7 @@ int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind k
     s->m = m;
     s->g = g;
     s->kind = kind;
+    s->device = m->be->on_device;
     for (int i = m->nparams - 1; i >= 0; i--)
         if (m->params[i].trainable) s->order[s->ntensors++] = &m->params[i];
     s->drop_last_bucket = cs_fault_injected("rn_ddp_drops_last_bucket");
@@ -57,7 +64,12 @@ int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind k
 
 void rn_sync_free(rn_grad_sync *s)
 {
-    for (int k = 0; k < s->nbuckets; k++) cs_free(s->buckets[k].flat);
+    for (int k = 0; k < s->nbuckets; k++) {
+        if (s->device)
+            rn_arena_release(s->m->arena, s->buckets[k].flat);
+        else
+            cs_free(s->buckets[k].flat);
+    }
     memset(s, 0, sizeof *s);
 }
 
@@ -82,12 +94,15 @@ static void bucket_copy(rn_grad_sync *s, int k, int back)
     size_t at = 0;
     for (int i = b->first; i < b->first + b->count; i++) {
         rn_param *p = s->order[i];
-        if (back)
-            memcpy(p->grad, b->flat + at, p->count * sizeof(float));
+        float *dst = back ? p->grad : b->flat + at;
+        const float *src = back ? b->flat + at : p->grad;
+        if (s->device)
+            rn_nccl_copy(dst, src, p->count);
         else
-            memcpy(b->flat + at, p->grad, p->count * sizeof(float));
+            memcpy(dst, src, p->count * sizeof(float));
         at += p->count;
     }
+    if (s->device) t0 = cs_now(); /* enqueued only: its time comes from events */
     s->copy_s += cs_now() - t0;
     region_end(s, r);
 }
@@ -105,6 +120,12 @@ static void start_bucket(rn_grad_sync *s, int k)
     rn_bucket *b = &s->buckets[k];
     bucket_copy(s, k, 0);
     if (!reduced(s, k)) return;
+    if (s->device) { /* on the side stream, after the copy */
+        rn_nccl_side_after_compute();
+        rn_nccl_allreduce(s->g, b->flat, b->floats, 1);
+        s->reductions++;
+        return;
+    }
     int r = region(s, "ddp all-reduce start");
     double t0 = cs_now();
     b->request = rn_group_iallreduce(s->g, b->flat, b->floats);
@@ -122,6 +143,7 @@ static void on_grad(void *ctx, rn_param *p)
     rn_bucket *b = &s->buckets[s->bucket_of[p - s->m->params]];
     if (b->waiting > 0) b->waiting--;
     while (s->next_start < s->nbuckets && s->buckets[s->next_start].waiting == 0) start_bucket(s, s->next_start++);
+    if (s->device) return; /* NCCL's kernels move on their own */
     int r = region(s, "ddp all-reduce test");
     double t0 = cs_now();
     for (int k = 0; k < s->next_start; k++)
@@ -147,6 +169,11 @@ void rn_sync_begin(rn_grad_sync *s)
 
 static void finish_per_tensor(rn_grad_sync *s)
 {
+    if (s->device) {
+        for (int i = 0; i < s->ntensors; i++) rn_nccl_allreduce(s->g, s->order[i]->grad, s->order[i]->count, 0);
+        s->reductions += s->ntensors;
+        return;
+    }
     int r = region(s, "ddp all-reduce");
     double t0 = cs_now();
     for (int i = 0; i < s->ntensors; i++) rn_group_allreduce(s->g, s->order[i]->grad, s->order[i]->count);
@@ -160,12 +187,16 @@ static void finish_bucketed(rn_grad_sync *s)
     for (int k = 0; k < s->nbuckets; k++) {
         if (!reduced(s, k)) continue;
         bucket_copy(s, k, 0);
-        int r = region(s, "ddp all-reduce");
-        double t0 = cs_now();
-        rn_group_allreduce(s->g, s->buckets[k].flat, s->buckets[k].floats);
         s->reductions++;
-        s->comm_s += cs_now() - t0;
-        region_end(s, r);
+        if (s->device) {
+            rn_nccl_allreduce(s->g, s->buckets[k].flat, s->buckets[k].floats, 0);
+        } else {
+            int r = region(s, "ddp all-reduce");
+            double t0 = cs_now();
+            rn_group_allreduce(s->g, s->buckets[k].flat, s->buckets[k].floats);
+            s->comm_s += cs_now() - t0;
+            region_end(s, r);
+        }
         bucket_copy(s, k, 1);
     }
 }
@@ -176,8 +207,13 @@ static void finish_bucketed(rn_grad_sync *s)
 static void finish_overlapped(rn_grad_sync *s)
 {
     while (s->next_start < s->nbuckets) start_bucket(s, s->next_start++);
+    if (s->device) rn_nccl_compute_after_side(); /* the copies back wait for the side stream */
     for (int k = 0; k < s->nbuckets; k++) {
         if (!reduced(s, k)) continue;
+        if (s->device) {
+            bucket_copy(s, k, 1);
+            continue;
+        }
         int r = region(s, "ddp all-reduce wait");
         double t0 = cs_now();
         if (s->buckets[k].request >= 0) rn_request_wait(s->buckets[k].request);
@@ -199,4 +235,13 @@ void rn_sync_finish(rn_grad_sync *s)
     case RN_SYNC_OVERLAPPED: finish_overlapped(s); break;
     case RN_SYNC_NONE: break;
     }
+}
+
+void rn_sync_collect(rn_grad_sync *s)
+{
+    if (!s->device) return;
+    double comm, copy;
+    rn_nccl_take_times(&comm, &copy);
+    s->comm_s += comm;
+    s->copy_s += copy;
 }

@@ -10,6 +10,8 @@
  *   overlapped  the same buckets, each started (MPI_Iallreduce) as soon as
  *               the backward has completed its last gradient, while the
  *               backward goes on; waited for after it.
+ * On the GPU the same three run on NCCL (one rank per GPU), the
+ * overlapped reductions on a side stream.
  * Buckets hold the tensors in the reverse of the model's order, about the
  * order the backward completes them, and start in bucket order on every
  * rank (collectives must be called in the same order everywhere). */
@@ -47,6 +49,7 @@ typedef struct {
     double comm_s, copy_s;
     int reductions;
     int drop_last_bucket; /* the tests' fault rn_ddp_drops_last_bucket */
+    int device;           /* the GPU backend: NCCL on device memory (comm_nccl.h) */
 } rn_grad_sync;
 
 /* Lays out the buckets (bucket_bytes: their cap; the first is at most
@@ -59,6 +62,9 @@ void rn_sync_begin(rn_grad_sync *s);
 /* After it: the reductions not done yet, then the waits; every member's
  * gradients are then the members' sum. The listener is taken off. */
 void rn_sync_finish(rn_grad_sync *s);
+/* After the device has finished the step (the backend's sync): on the GPU,
+ * the events' times added to comm_s and copy_s. Nothing on the CPU. */
+void rn_sync_collect(rn_grad_sync *s);
 /* "per_tensor", ... */
 const char *rn_sync_name(rn_sync_kind k);
 

@@ -46,14 +46,7 @@ static int run_lab(int argc, char **argv)
     /* ddp: rank 0 alone writes the results (two ranks probing one folder
      * at once would trip over each other's probe). */
     if ((a.cmd != RN_CMD_DDP || rn_comm_rank() == 0) && (rc = rn_options_check_out(&a)) != 0) return rc;
-    if (a.cmd == RN_CMD_DDP) {
-        if (strcmp(a.opt.device, "gpu") == 0) {
-            cs_error("--device gpu: ddp's ranks train on the CPU and all-reduce over MPI; the NCCL path between "
-                     "GPUs is not built yet");
-            return 2;
-        }
-        snprintf(a.opt.device, sizeof a.opt.device, "cpu");
-    }
+    if (a.cmd == RN_CMD_DDP && (rc = rn_ddp_choose_device(&a)) != 0) return rc;
 
     /* The device, the data (generated, or CIFAR-10's files), the model. */
     rn_lab lab;

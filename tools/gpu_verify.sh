@@ -177,6 +177,16 @@ if want cases; then
       $LR compile --quick --device gpu --no-plot --out /tmp/v_lr_compile
     check "lab_resnet compare --quick (GPU)" "$LOGS/lab_compare_quick.log" \
       $LR compare --quick --device gpu --no-plot --out /tmp/v_lr_compare
+    # The distributed lab's NCCL path: one rank per GPU (a one-rank NCCL
+    # communicator on a one-GPU machine: the code path, not the lesson).
+    ngpu=$(nvidia-smi -L 2>/dev/null | wc -l)
+    check "lab_resnet ddp --quick (NCCL, 1 rank)" "$LOGS/lab_ddp_nccl_1.log" \
+      $LR ddp --quick --device gpu --no-plot --out /tmp/v_lr_ddp1
+    if [ "$ngpu" -ge 2 ] && command -v mpirun >/dev/null 2>&1; then
+      check "lab_resnet ddp --quick (NCCL, $ngpu ranks)" "$LOGS/lab_ddp_nccl_$ngpu.log" \
+        env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np "$ngpu" \
+        $LR ddp --quick --device gpu --no-plot --out /tmp/v_lr_ddp
+    fi
   fi
   pack
 fi

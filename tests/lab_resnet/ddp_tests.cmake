@@ -63,5 +63,9 @@ rn_test(ddp_bad_bucket_mb --code 2 --stderr-lines 1 --stderr "--bucket-mb: 0 is 
   -- ${LR} ddp --bucket-mb 0 --out ${T}/ddpbad)
 rn_test(ddp_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: ddp's rows are Part 1's fp32 step"
   -- ${LR} ddp --precision bf16 --out ${T}/ddpbad)
-rn_test(ddp_gpu --code 2 --stderr-lines 1 --stderr "--device gpu: ddp's ranks train on the CPU"
-  -- ${LR} ddp --device gpu --out ${T}/ddpbad)
+# --device gpu: one rank on NCCL where a GPU is (label gpu), else one line
+# saying why not (skipped: no device, or no NCCL in this build).
+rn_ddp_test(ddp_gpu_one_rank --rm ${T}/ddpg --code 0 --skip-if "--device gpu: (no CUDA device|built without NCCL)"
+  --stdout "all-reduces with NCCL" --stdout "overlapped +ranks agree yes .*PASS"
+  -- ${LR} ddp ${DDP_SHORT} --device gpu --out ${T}/ddpg)
+set_tests_properties(lab_resnet.ddp_gpu_one_rank PROPERTIES LABELS "lab_resnet;gpu")

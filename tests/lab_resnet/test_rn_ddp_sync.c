@@ -53,7 +53,7 @@ static void buckets(rn_arch arch, size_t cap)
 {
     rn_model m;
     rn_model_init_arch(&m, rn_cpu_backend(), 5, arch);
-    rn_group one = {NULL, 0, 1, 1};
+    rn_group one = {NULL, 0, 1, 1, NULL};
     rn_grad_sync s;
     CHECK(rn_sync_init(&s, &m, &one, RN_SYNC_BUCKETED, cap) == 0);
     int ok = s.nbuckets >= 1;
