@@ -38,14 +38,16 @@
 #include "ddp_state.h"
 #include "lab_rungs.h"
 
-const char *const rn_ddp_rows[RN_DDP_ROWS] = {"single", "per_tensor", "bucketed", "overlapped", "no_sync_4"};
+const char *const rn_ddp_rows[RN_DDP_ROWS] = {"single",      "per_tensor", "bucketed",
+                                              "bucket_view", "overlapped", "no_sync_4"};
 
 const rn_ddp_spec rn_ddp_specs[RN_DDP_ROWS] = {
-    {0, RN_SYNC_NONE, 1, "single: one rank with the whole machine trains the global batch"},
-    {1, RN_SYNC_PER_TENSOR, 1, "per_tensor: one blocking all-reduce per tensor after the backward"},
-    {1, RN_SYNC_BUCKETED, 1, "bucketed: the gradients in buckets, one all-reduce each after the backward"},
-    {1, RN_SYNC_OVERLAPPED, 1, "overlapped: each bucket's all-reduce started as the backward completes it"},
-    {1, RN_SYNC_OVERLAPPED, 4, "no_sync_4: overlapped, communicating once per 4 micro-batches (no_sync)"},
+    {0, RN_SYNC_NONE, 1, 0, "single: one rank with the whole machine trains the global batch"},
+    {1, RN_SYNC_PER_TENSOR, 1, 0, "per_tensor: one blocking all-reduce per tensor after the backward"},
+    {1, RN_SYNC_BUCKETED, 1, 0, "bucketed: the gradients copied into buckets, one all-reduce each after the backward"},
+    {1, RN_SYNC_BUCKETED, 1, 1, "bucket_view: bucketed, the gradients living in the buckets (no copies)"},
+    {1, RN_SYNC_OVERLAPPED, 1, 1, "overlapped: each bucket's all-reduce started as the backward completes it"},
+    {1, RN_SYNC_OVERLAPPED, 4, 1, "no_sync_4: overlapped, communicating once per 4 micro-batches (no_sync)"},
 };
 
 /* ---- the engine around the run ------------------------------------------------ */
@@ -270,11 +272,11 @@ typedef struct {
 /* One run of `batches` global batches by group g (this rank a member) with
  * sync `kind` and `accum` micro-batches per step, from the initial weights;
  * the ranks' models compared after every step. */
-static int one_run(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, int accum, run_out *o)
+static int one_run(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, int accum, int views, run_out *o)
 {
     rn_model *m = &s->lab->m;
     rn_grad_sync sync;
-    if (rn_sync_init(&sync, m, g, kind, s->bucket_bytes) != 0) return 2;
+    if (rn_sync_init(&sync, m, g, kind, s->bucket_bytes, views) != 0) return 2;
     rn_snapshot_restore(m, &s->snap);
     int steps = s->lab->epoch_batches / accum;
     o->run_s = o->comm_s = o->copy_s = 0;
@@ -320,7 +322,7 @@ typedef struct {
     rn_ddp_row *row;
     const rn_group *g;
     rn_sync_kind sync;
-    int accum, ranks_here;
+    int accum, views, ranks_here;
     const char *name, *lesson;
 } ddp_job;
 
@@ -354,7 +356,7 @@ static int time_jobs(rn_ddp_state *s, const ddp_job *jobs, int n, const char *wh
                 jobs[k].row->threads = set_threads(s, j->ranks_here);
                 cs_prof_reset();
                 cs_prof_lane(j->name);
-                rc = one_run(s, j->g, j->sync, j->accum, &last[k]);
+                rc = one_run(s, j->g, j->sync, j->accum, j->views, &last[k]);
                 if (w >= warmup) {
                     samples[k][w - warmup] = last[k].run_s;
                     sums[k].run_s += last[k].run_s, sums[k].comm_s += last[k].comm_s;
@@ -392,15 +394,15 @@ static void weights_to_host(const rn_model *m, float *out)
 /* The gradients (summed) and the weights after the first step from the
  * initial weights, into grads and weights (host; rank 0's), for group g
  * (every member calls it) with sync `kind`. */
-static void first_step(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, int accum, float *grads, float *weights)
+static void first_step(rn_ddp_state *s, const rn_group *g, const rn_ddp_spec *sp, float *grads, float *weights)
 {
     rn_model *m = &s->lab->m;
     rn_grad_sync sync;
-    rn_sync_init(&sync, m, g, kind, s->bucket_bytes);
+    rn_sync_init(&sync, m, g, sp->sync, s->bucket_bytes, sp->views);
     rn_snapshot_restore(m, &s->snap);
     double loss[4], correct[4];
-    one_step(s, g, &sync, 0, accum, loss, correct);
-    rn_sync_free(&sync);
+    one_step(s, g, &sync, 0, sp->accum, loss, correct);
+    rn_sync_free(&sync); /* with views, the gradients back in the model's own */
     rn_gradients_to_host(m, grads);
     weights_to_host(m, weights);
     rn_snapshot_restore(m, &s->snap);
@@ -442,7 +444,7 @@ static void check_row(rn_ddp_state *s, int i)
     cs_prof_enable(0);
     if (g->rank >= 0) {
         set_threads(s, g->local_size);
-        first_step(s, g, sp->sync, sp->accum, g_row, w_row);
+        first_step(s, g, sp, g_row, w_row);
     }
     rn_comm_meet();
     if (s->rank == 0) {
@@ -489,15 +491,18 @@ static void measure_allreduce(rn_ddp_state *s)
         f->n++;
     }
     cs_free(buf);
-    /* Least squares t = a + b * bytes. */
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    /* t = a + b * bytes by least squares on the relative error (weights
+     * 1 / t^2): a plain fit is all large messages, and its intercept, the
+     * latency, comes out anywhere near zero. */
+    double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < f->n; i++) {
-        sx += f->bytes[i], sy += f->median_s[i];
-        sxx += f->bytes[i] * f->bytes[i], sxy += f->bytes[i] * f->median_s[i];
+        double w = 1.0 / (f->median_s[i] * f->median_s[i]);
+        sw += w, sx += w * f->bytes[i], sy += w * f->median_s[i];
+        sxx += w * f->bytes[i] * f->bytes[i], sxy += w * f->bytes[i] * f->median_s[i];
     }
-    double b = (f->n * sxy - sx * sy) / (f->n * sxx - sx * sx);
-    double a = (sy - b * sx) / f->n;
-    if (a < 0) a = f->median_s[0]; /* the smallest size's time is the latency then */
+    double b = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+    double a = (sy - b * sx) / sw;
+    if (a <= 0) a = f->median_s[0]; /* the smallest size's time is the latency then */
     int p = g->size;
     f->intercept_s = a, f->slope_s_per_byte = b;
     f->alpha_s = a / (2.0 * (p - 1));
@@ -555,7 +560,7 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
             s->grad_bytes += m->params[i].count * sizeof(float), s->ntensors++;
     s->buffers = cs_alloc((s->nbuffers > 0 ? s->nbuffers : 1) * sizeof(float), "running statistics");
     rn_grad_sync probe;
-    if (rn_sync_init(&probe, m, rn_ddp_all(s), RN_SYNC_BUCKETED, s->bucket_bytes) != 0) return 2;
+    if (rn_sync_init(&probe, m, rn_ddp_all(s), RN_SYNC_BUCKETED, s->bucket_bytes, 0) != 0) return 2;
     s->nbuckets = probe.nbuckets;
     rn_sync_free(&probe);
     return 0;
@@ -582,7 +587,7 @@ static int time_rows(rn_ddp_state *s, const int *todo, int ntodo)
         int i = todo[k];
         const rn_ddp_spec *sp = &rn_ddp_specs[i];
         const rn_group *g = sp->all_ranks ? rn_ddp_all(s) : &s->groups[0];
-        jobs[k] = (ddp_job){&s->rows[i], g, sp->sync, sp->accum, g->local_size, rn_ddp_rows[i], sp->lesson};
+        jobs[k] = (ddp_job){&s->rows[i], g, sp->sync, sp->accum, sp->views, g->local_size, rn_ddp_rows[i], sp->lesson};
         if (!sp->all_ranks) jobs[k].ranks_here = 1; /* the whole machine */
     }
     int rc = time_jobs(s, jobs, ntodo, "ddp");
@@ -605,6 +610,7 @@ static int time_scaling(rn_ddp_state *s)
         jobs[i] = (ddp_job){&s->points[i],
                             &s->groups[i],
                             RN_SYNC_OVERLAPPED,
+                            1,
                             1,
                             per_rank,
                             names[i],

@@ -9,7 +9,9 @@
  *   single      one rank with the whole machine, the global batch;
  *   per_tensor  N ranks, one blocking all-reduce per tensor after backward;
  *   bucketed    N ranks, buckets of --bucket-mb (25) after backward;
- *   overlapped  N ranks, each bucket started as the backward completes it;
+ *   bucket_view the same, the gradients living in the buckets (no copies:
+ *               DDP's gradient_as_bucket_view);
+ *   overlapped  bucket_view, each bucket started as the backward completes it;
  *   no_sync_4   overlapped, communicating every 4 micro-batches (DDP's
  *               no_sync() on the first 3: their gradients accumulate);
  * then the overlapped step on 1, 2, 4, ..., N ranks with the same threads
@@ -24,7 +26,7 @@
 #include "cs_ladder.h"
 #include "lab.h"
 
-#define RN_DDP_ROWS       5
+#define RN_DDP_ROWS       6
 #define RN_DDP_MAX_POINTS 24 /* scaling points: 1, 2, 4, ... and N */
 #define RN_DDP_SIZES      12 /* all-reduce sizes measured */
 extern const char *const rn_ddp_rows[RN_DDP_ROWS];

@@ -57,8 +57,8 @@ static void say_row(const rn_ddp_state *s, const char *name, const rn_ddp_row *r
     const cs_stats *st = &r->rung.timing.time;
     char b[7][32];
     (void)s;
-    cs_say("  %-10s %d rank%s x %d thr  run %8s (%s..%s)  %7.1f images/s\n"
-           "             per batch %s: compute %s, communication %s, copies %s (%4.1f%%); %d calls a step\n",
+    cs_say("  %-11s %d rank%s x %d thr  run %8s (%s..%s)  %7.1f images/s\n"
+           "              per batch %s: compute %s, communication %s, copies %s (%4.1f%%); %d calls a step\n",
            name, r->ranks, r->ranks == 1 ? " " : "s", r->threads, ms(st->median, b[0]), ms(st->min, b[1]),
            ms(st->max, b[2]), r->images_per_s, ms(r->step_s, b[3]), ms(r->compute_s, b[4]), ms(r->comm_s, b[5]),
            ms(r->copy_s, b[6]), 100.0 * overhead(r), r->reductions);
@@ -87,7 +87,7 @@ static double predicted_comm(const rn_ddp_state *s, rn_sync_kind kind)
 {
     rn_grad_sync sync;
     rn_model *m = &s->lab->m;
-    if (rn_sync_init(&sync, m, rn_ddp_all(s), kind, s->bucket_bytes) != 0) return NAN;
+    if (rn_sync_init(&sync, m, rn_ddp_all(s), kind, s->bucket_bytes, 0) != 0) return NAN;
     int p = rn_ddp_all(s)->size;
     double t = 0;
     if (kind == RN_SYNC_PER_TENSOR)
@@ -121,6 +121,12 @@ void rn_ddp_say_investigation(const rn_ddp_state *s)
 {
     cs_step(4, "Investigation: one all-reduce per tensor against one per bucket");
     rn_ddp_say_rows(s, DDP_BUCKETED, DDP_OVERLAPPED);
+    if (s->ran[DDP_BUCKETED] && s->ran[DDP_BUCKET_VIEW]) {
+        char c[2][32];
+        cs_say("  The copies into and out of the buckets: %s per batch; with the gradients living in the\n"
+               "  buckets (bucket_view, DDP's gradient_as_bucket_view=True): %s.\n",
+               ms(s->rows[DDP_BUCKETED].copy_s, c[0]), ms(s->rows[DDP_BUCKET_VIEW].copy_s, c[1]));
+    }
     if (!s->have_fit || !s->ran[DDP_PER_TENSOR] || !s->ran[DDP_BUCKETED]) return;
     char b[4][32];
     cs_say("  Measured communication per batch: per_tensor %s (predicted %s), bucketed %s (predicted\n"
@@ -159,7 +165,7 @@ int rn_ddp_say_verification(const rn_ddp_state *s)
         const rn_ddp_row *r = &s->rows[i];
         int ok = r->rung.check.status == CS_CHECK_PASS;
         failed |= !ok;
-        cs_say("    %-10s ranks agree %s  gradients %.2e  weights %.2e  %s%s%s\n", rn_ddp_rows[i],
+        cs_say("    %-11s ranks agree %s  gradients %.2e  weights %.2e  %s%s%s\n", rn_ddp_rows[i],
                r->agree.status == CS_CHECK_PASS ? "yes" : "NO ", r->grads.rel_l2, r->weights.rel_l2,
                ok ? cs_col_pass() : cs_col_fail(), cs_check_word(r->rung.check.status), cs_col_reset());
     }
@@ -257,13 +263,14 @@ void rn_ddp_say_lessons(const rn_ddp_state *s)
     cs_step(7, "Key lessons");
     for (int i = DDP_PER_TENSOR; i < RN_DDP_ROWS; i++)
         if (s->ran[i])
-            cs_say("  - %-10s communication and copies %4.1f%% of the step (%d calls per step)\n", rn_ddp_rows[i],
+            cs_say("  - %-11s communication and copies %4.1f%% of the step (%d calls per step)\n", rn_ddp_rows[i],
                    100.0 * overhead(&s->rows[i]), s->rows[i].reductions);
     say_against(s, DDP_PER_TENSOR, DDP_BUCKETED, "one all-reduce per bucket against one per tensor");
-    say_against(s, DDP_BUCKETED, DDP_OVERLAPPED, "buckets started during the backward against after it");
+    say_against(s, DDP_BUCKETED, DDP_BUCKET_VIEW, "the gradients in the buckets against copied there");
+    say_against(s, DDP_BUCKET_VIEW, DDP_OVERLAPPED, "buckets started during the backward against after it");
     say_against(s, DDP_OVERLAPPED, DDP_NO_SYNC, "communicating every 4 micro-batches against every one");
-    if (s->world > 1 && s->ran[DDP_BUCKETED] && s->ran[DDP_OVERLAPPED] &&
-        s->rows[DDP_OVERLAPPED].comm_s >= 0.5 * s->rows[DDP_BUCKETED].comm_s)
+    if (s->world > 1 && s->ran[DDP_BUCKET_VIEW] && s->ran[DDP_OVERLAPPED] &&
+        s->rows[DDP_OVERLAPPED].comm_s >= 0.5 * s->rows[DDP_BUCKET_VIEW].comm_s)
         cs_say("    Overlap hid less than half of the communication here: Open MPI has no progress thread,\n"
                "    so a started all-reduce moves only while its rank is inside an MPI call (here each time\n"
                "    the backward completes a gradient); NCCL's kernels on their own stream need no such call.\n");

@@ -8,12 +8,13 @@
 #include "ddp.h"
 #include "ddp_sync.h"
 
-enum { DDP_SINGLE, DDP_PER_TENSOR, DDP_BUCKETED, DDP_OVERLAPPED, DDP_NO_SYNC };
+enum { DDP_SINGLE, DDP_PER_TENSOR, DDP_BUCKETED, DDP_BUCKET_VIEW, DDP_OVERLAPPED, DDP_NO_SYNC };
 
 typedef struct {
     int all_ranks; /* 0: one rank (single) */
     rn_sync_kind sync;
     int accum; /* micro-batches per optimizer step (communication on the last) */
+    int views; /* the gradients live in the buckets */
     const char *lesson;
 } rn_ddp_spec;
 extern const rn_ddp_spec rn_ddp_specs[RN_DDP_ROWS];

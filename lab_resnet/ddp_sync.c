@@ -48,7 +48,22 @@ static int lay_out_buckets(rn_grad_sync *s, size_t bucket_bytes)
     return 0;
 }
 
-int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes)
+/* gradient_as_bucket_view: each tensor's gradient pointed into its bucket. */
+static void make_views(rn_grad_sync *s)
+{
+    for (int k = 0; k < s->nbuckets; k++) {
+        rn_bucket *b = &s->buckets[k];
+        size_t at = 0;
+        for (int i = b->first; i < b->first + b->count; i++) {
+            rn_param *p = s->order[i];
+            s->own_grad[p - s->m->params] = p->grad;
+            p->grad = b->flat + at;
+            at += p->count;
+        }
+    }
+}
+
+int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes, int views)
 {
     memset(s, 0, sizeof *s);
     s->m = m;
@@ -58,12 +73,32 @@ int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind k
     for (int i = m->nparams - 1; i >= 0; i--)
         if (m->params[i].trainable) s->order[s->ntensors++] = &m->params[i];
     s->drop_last_bucket = cs_fault_injected("rn_ddp_drops_last_bucket");
-    if (kind == RN_SYNC_BUCKETED || kind == RN_SYNC_OVERLAPPED) return lay_out_buckets(s, bucket_bytes);
-    return 0;
+    if (kind != RN_SYNC_BUCKETED && kind != RN_SYNC_OVERLAPPED) return 0;
+    int rc = lay_out_buckets(s, bucket_bytes);
+    if (rc == 0 && views) {
+        s->views = 1;
+        make_views(s);
+    }
+    return rc;
 }
 
 void rn_sync_free(rn_grad_sync *s)
 {
+    if (s->views) /* the gradients' values go back with them: the checks read them after */
+        for (int i = 0; i < s->ntensors; i++) {
+            rn_param *p = s->order[i];
+            float *own = s->own_grad[p - s->m->params];
+            if (s->device)
+                rn_nccl_copy(own, p->grad, p->count);
+            else
+                memcpy(own, p->grad, p->count * sizeof(float));
+            p->grad = own;
+        }
+    if (s->views && s->device) {
+        double comm, copy; /* those copies are no step's */
+        s->m->be->sync();
+        rn_nccl_take_times(&comm, &copy);
+    }
     for (int k = 0; k < s->nbuckets; k++) {
         if (s->device)
             rn_arena_release(s->m->arena, s->buckets[k].flat);
@@ -85,9 +120,11 @@ static void region_end(const rn_grad_sync *s, int r)
     s->m->be->region_end(r);
 }
 
-/* Bucket k's gradients into its flat buffer (out = 0), or back (out = 1). */
+/* Bucket k's gradients into its flat buffer (out = 0), or back (out = 1);
+ * nothing with views: they are there already. */
 static void bucket_copy(rn_grad_sync *s, int k, int back)
 {
+    if (s->views) return;
     int r = region(s, back ? "ddp bucket copy out" : "ddp bucket copy in");
     double t0 = cs_now();
     rn_bucket *b = &s->buckets[k];

@@ -10,6 +10,9 @@
  *   overlapped  the same buckets, each started (MPI_Iallreduce) as soon as
  *               the backward has completed its last gradient, while the
  *               backward goes on; waited for after it.
+ * With `views` (DDP's gradient_as_bucket_view=True) each tensor's gradient
+ * lives inside its bucket for the sync's lifetime: the backward writes it
+ * there, and the copies in and out are gone.
  * On the GPU the same three run on NCCL (one rank per GPU), the
  * overlapped reductions on a side stream.
  * Buckets hold the tensors in the reverse of the model's order, about the
@@ -48,13 +51,17 @@ typedef struct {
      * the reductions called. */
     double comm_s, copy_s;
     int reductions;
-    int drop_last_bucket; /* the tests' fault rn_ddp_drops_last_bucket */
-    int device;           /* the GPU backend: NCCL on device memory (comm_nccl.h) */
+    int drop_last_bucket;           /* the tests' fault rn_ddp_drops_last_bucket */
+    int device;                     /* the GPU backend: NCCL on device memory (comm_nccl.h) */
+    int views;                      /* the gradients are views of the buckets (no copies) */
+    float *own_grad[RN_MAX_PARAMS]; /* with views: each tensor's own gradient, put back by rn_sync_free */
 } rn_grad_sync;
 
 /* Lays out the buckets (bucket_bytes: their cap; the first is at most
- * RN_FIRST_BUCKET_BYTES) for sync `kind` over group g. Returns 0 or 3. */
-int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes);
+ * RN_FIRST_BUCKET_BYTES) for sync `kind` over group g; with `views` the
+ * model's gradients move into them (their values are not carried over:
+ * the next backward writes them). Returns 0 or 2. */
+int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes, int views);
 void rn_sync_free(rn_grad_sync *s);
 /* Before a backward whose gradients are to be reduced: the counters reset
  * and, when overlapped, the model's listener set. */

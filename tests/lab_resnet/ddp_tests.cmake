@@ -33,7 +33,8 @@ rn_ddp_test(ddp_one_rank --rm ${T}/ddp1 --code 0
 foreach(n 1 2 3)
   rn_mpi_test(ddp_mpi_${n} --rm ${T}/ddpm${n} --code 0
     --stdout "Data-parallel training: ${n} rank" --stdout "per_tensor +ranks agree yes .*PASS"
-    --stdout "overlapped +ranks agree yes .*PASS" --stdout "no_sync_4 +ranks agree yes .*PASS"
+    --stdout "bucket_view +ranks agree yes .*PASS" --stdout "overlapped +ranks agree yes .*PASS"
+    --stdout "no_sync_4 +ranks agree yes .*PASS"
     --file-has ${T}/ddpm${n}/ddp.csv "^bucketed,${n},"
     --file-has ${T}/ddpm${n}/ddp_scaling.csv "^ranks_${n},${n},"
     -- ${MPIRUN} ${n} ${LR} ddp ${DDP_SHORT} --out ${T}/ddpm${n})
