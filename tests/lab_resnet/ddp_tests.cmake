@@ -4,11 +4,12 @@
 set(MPIRUN bash ${CMAKE_CURRENT_SOURCE_DIR}/mpirun_or_skip.sh "${MPIEXEC_EXECUTABLE}" "${CS_HAVE_MPI}")
 set(DDP_SHORT --quick --batch 8 --batches 4 --warmup 0 --repeat 1 --no-plot --threads 1)
 
-# Under the sanitizers (CI's second build) LeakSanitizer reads full stacks
-# and leaves out what Open MPI keeps to the end (tests/lsan_mpi.supp); in a
-# plain build the two variables do nothing.
+# Every run of `ddp` starts MPI. Under the sanitizers (CI's second build)
+# LeakSanitizer then reads full stacks and leaves out what Open MPI keeps to
+# the end (tests/lsan_mpi.supp); in a plain build the two variables do
+# nothing.
 set(DDP_SANITIZE_ENV ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0
-  LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan_mpi.supp)
+  LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan_mpi.supp:print_suppressions=0)
 function(rn_ddp_test name)
   rn_test(${name} ${ARGN})
   set_property(TEST lab_resnet.${name} APPEND PROPERTY ENVIRONMENT ${DDP_SANITIZE_ENV})
@@ -60,9 +61,9 @@ rn_mpi_test(ddp_batch_smaller_than_ranks --code 2
   -- ${MPIRUN} 3 ${LR} ddp --quick --batch 2 --no-plot --out ${T}/ddpbad)
 rn_test(ddp_bucket_mb_elsewhere --code 2 --stderr-lines 1 --stderr "--bucket-mb: only ddp reduces gradients in buckets"
   -- ${LR} baseline --bucket-mb 4 --out ${T}/ddpbad)
-rn_test(ddp_bad_bucket_mb --code 2 --stderr-lines 1 --stderr "--bucket-mb: 0 is out of range"
+rn_ddp_test(ddp_bad_bucket_mb --code 2 --stderr-lines 1 --stderr "--bucket-mb: 0 is out of range"
   -- ${LR} ddp --bucket-mb 0 --out ${T}/ddpbad)
-rn_test(ddp_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: ddp's rows are Part 1's fp32 step"
+rn_ddp_test(ddp_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: ddp's rows are Part 1's fp32 step"
   -- ${LR} ddp --precision bf16 --out ${T}/ddpbad)
 # --device gpu: one rank on NCCL where a GPU is (label gpu), else one line
 # saying why not (skipped: no device, or no NCCL in this build).
