@@ -6,8 +6,7 @@
  * shard to Adam's update (the ranks wait for each other in the
  * all-reduces, so their clocks agree within a step). The checks, outside
  * the clock:
- *  - after every step, every rank's weights and running statistics hash to
- *    the same 64 bits (rank 0's);
+ *  - after every step, every rank's weights hash to the same 64 bits;
  *  - the first step from the initial weights: the summed gradients and the
  *    weights after Adam against one process that takes the same global
  *    batch as the same shards, one after the other, adding their gradients
@@ -222,10 +221,8 @@ typedef struct {
 /* One optimizer step of group g (this rank a member) over global batches
  * b .. b + accum - 1: the buffers broadcast, each micro-batch's shard
  * forward and backward (the gradients adding up), the sync on the last,
- * Adam. local_loss[j] gets the shard's loss times its images, and
- * local_correct[j] its correct count. */
-static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync, int b, int accum, double *local_loss,
-                          double *local_correct)
+ * Adam. */
+static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync, int b, int accum)
 {
     rn_model *m = &s->lab->m;
     step_time t = {0};
@@ -245,11 +242,6 @@ static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync
         if (last) rn_sync_begin(sync);
         rn_model_backward_adding(m, j > 0);
         if (last) rn_sync_finish(sync);
-        float loss;
-        int correct;
-        rn_model_read_metrics(m, &loss, &correct);
-        local_loss[j] = (double)loss * n;
-        local_correct[j] = correct;
     }
     rn_model_adam_step(m);
     m->be->sync(); /* the GPU's step done before the clock is read */
@@ -266,7 +258,6 @@ static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync
 typedef struct {
     double run_s, comm_s, copy_s;
     int steps, reductions, agreed;
-    double *loss, *correct; /* per global batch, summed over the group */
 } run_out;
 
 /* One run of `batches` global batches by group g (this rank a member) with
@@ -282,13 +273,11 @@ static int one_run(rn_ddp_state *s, const rn_group *g, rn_sync_kind kind, int ac
     o->run_s = o->comm_s = o->copy_s = 0;
     o->steps = steps, o->reductions = 0, o->agreed = 1;
     for (int k = 0; k < steps; k++) {
-        step_time t = one_step(s, g, &sync, k * accum, accum, o->loss + k * accum, o->correct + k * accum);
+        step_time t = one_step(s, g, &sync, k * accum, accum);
         o->run_s += t.step_s, o->comm_s += t.comm_s, o->copy_s += t.copy_s;
         o->reductions += t.reductions;
         if (!rn_group_agree(g, model_hash(s))) o->agreed = 0;
     }
-    rn_group_sum(g, o->loss, steps * accum);
-    rn_group_sum(g, o->correct, steps * accum);
     rn_sync_free(&sync);
     return 0;
 }
@@ -311,8 +300,6 @@ static void record(rn_ddp_row *row, const double *samples, int repeats, int warm
     row->steps = last->steps;
     int batches = last->steps * accum;
     row->images_per_s = images_in(s, 0, batches) / row->rung.timing.time.median;
-    row->loss = cs_alloc((size_t)(batches > 0 ? batches : 1) * sizeof(float), "ddp losses");
-    for (int j = 0; j < batches; j++) row->loss[j] = (float)(last->loss[j] / rn_loader_count(&s->lab->ld, j));
     row->agree = (cs_check){.status = sum->agreed ? CS_CHECK_PASS : CS_CHECK_FAIL, .n = (size_t)last->steps};
 }
 
@@ -337,14 +324,11 @@ static int time_jobs(rn_ddp_state *s, const ddp_job *jobs, int n, const char *wh
     const int warmup = opt->warmup >= 0 ? opt->warmup : 1;
     int repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
     if (repeats > CS_MAX_REPEATS) repeats = CS_MAX_REPEATS;
-    int nb = s->lab->epoch_batches;
     double samples[RN_DDP_MAX_POINTS + RN_DDP_ROWS][CS_MAX_REPEATS];
     run_out sums[RN_DDP_MAX_POINTS + RN_DDP_ROWS], last[RN_DDP_MAX_POINTS + RN_DDP_ROWS];
     memset(sums, 0, sizeof sums);
     for (int k = 0; k < n; k++) {
         cs_rung_start(&jobs[k].row->rung, jobs[k].name, s->lab->on_gpu ? "gpu" : "cpu", jobs[k].lesson);
-        last[k].loss = cs_alloc((size_t)nb * sizeof(double), "ddp loss sums");
-        last[k].correct = cs_alloc((size_t)nb * sizeof(double), "ddp correct sums");
         sums[k].agreed = 1;
     }
     int rc = 0;
@@ -372,24 +356,11 @@ static int time_jobs(rn_ddp_state *s, const ddp_job *jobs, int n, const char *wh
         jobs[k].row->ranks = jobs[k].g->size;
         if (rc == 0 && s->rank == 0)
             record(jobs[k].row, samples[k], repeats, warmup, &sums[k], &last[k], s, jobs[k].accum);
-        cs_free(last[k].loss);
-        cs_free(last[k].correct);
     }
     return rc;
 }
 
 /* ---- the first step against one process ---------------------------------------- */
-
-/* Every trainable tensor's weights, end to end, into out (host). */
-static void weights_to_host(const rn_model *m, float *out)
-{
-    size_t at = 0;
-    for (int i = 0; i < m->nparams; i++)
-        if (m->params[i].trainable) {
-            m->be->to_host(out + at, m->params[i].data, m->params[i].count * sizeof(float));
-            at += m->params[i].count;
-        }
-}
 
 /* The gradients (summed) and the weights after the first step from the
  * initial weights, into grads and weights (host; rank 0's), for group g
@@ -400,11 +371,10 @@ static void first_step(rn_ddp_state *s, const rn_group *g, const rn_ddp_spec *sp
     rn_grad_sync sync;
     rn_sync_init(&sync, m, g, sp->sync, s->bucket_bytes, sp->views);
     rn_snapshot_restore(m, &s->snap);
-    double loss[4], correct[4];
-    one_step(s, g, &sync, 0, sp->accum, loss, correct);
+    one_step(s, g, &sync, 0, sp->accum);
     rn_sync_free(&sync); /* with views, the gradients back in the model's own */
     rn_gradients_to_host(m, grads);
-    weights_to_host(m, weights);
+    rn_weights_to_host(m, weights);
     rn_snapshot_restore(m, &s->snap);
 }
 
@@ -427,7 +397,7 @@ static void reference_step(rn_ddp_state *s, int k, int accum, float *grads, floa
         }
     rn_model_adam_step(m);
     rn_gradients_to_host(m, grads);
-    weights_to_host(m, weights);
+    rn_weights_to_host(m, weights);
     rn_snapshot_restore(m, &s->snap);
 }
 
@@ -467,9 +437,13 @@ static void measure_allreduce(rn_ddp_state *s)
     const rn_group *g = rn_ddp_all(s);
     if (g->size < 2) return;
     rn_ddp_fit *f = &s->fit;
-    size_t most = (size_t)1 << 23; /* 8 Mi floats, 32 MiB: beyond ResNet-18's largest bucket */
-    float *buf = cs_alloc(most * sizeof(float), "all-reduce buffer");
-    memset(buf, 0, most * sizeof(float));
+    /* 1 KiB to 16 MiB (4 Mi floats); the line carries on to a 25 MiB bucket. */
+    size_t most = (size_t)1 << 22;
+    float *buf = NULL; /* on the GPU, NCCL's timing has its own device buffer */
+    if (!s->lab->on_gpu) {
+        buf = cs_alloc(most * sizeof(float), "all-reduce buffer");
+        memset(buf, 0, most * sizeof(float));
+    }
     f->n = 0;
     for (size_t floats = 256; floats <= most && f->n < RN_DDP_SIZES; floats *= 4) {
         int reps = floats <= ((size_t)1 << 16) ? 20 : 5;
@@ -529,13 +503,15 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
         cs_error("--batch %d: fewer images than the %d ranks (each needs at least one)", lab->a->batch, s->world);
         return 2;
     }
+    s->bucket_bytes = (size_t)lab->a->bucket_mb << 20;
+    if (rn_sync_plan(&s->plan, &lab->m, s->bucket_bytes) != 0) return 2; /* before any collective */
+    for (int k = 0; k < s->plan.nbuckets; k++) s->grad_bytes += s->plan.buckets[k].floats * sizeof(float);
     for (int k = 1; k < s->world && s->npoints < RN_DDP_MAX_POINTS - 1; k *= 2) s->point_ranks[s->npoints++] = k;
     s->point_ranks[s->npoints++] = s->world;
     for (int i = 0; i < s->npoints; i++) {
         rn_group_open(&s->groups[i], s->point_ranks[i]);
         if (lab->on_gpu) rn_nccl_open(&s->groups[i]);
     }
-    s->bucket_bytes = (size_t)lab->a->bucket_mb << 20;
     /* A last, short batch with fewer images than ranks is dropped (as
      * DistributedSampler's drop_last would). */
     if (lab->epoch_batches > 1 && rn_loader_count(&lab->ld, lab->epoch_batches - 1) < s->world) lab->epoch_batches--;
@@ -554,23 +530,14 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
     s->images = cs_alloc((size_t)lab->a->batch * 3 * m->img * m->img * sizeof(float), "shard images");
     s->labels = cs_alloc((size_t)lab->a->batch * sizeof(int32_t), "shard labels");
     for (int i = 0; i < m->nparams; i++)
-        if (!m->params[i].trainable)
-            s->nbuffers += m->params[i].count;
-        else
-            s->grad_bytes += m->params[i].count * sizeof(float), s->ntensors++;
+        if (!m->params[i].trainable) s->nbuffers += m->params[i].count;
     s->buffers = cs_alloc((s->nbuffers > 0 ? s->nbuffers : 1) * sizeof(float), "running statistics");
-    rn_grad_sync probe;
-    if (rn_sync_init(&probe, m, rn_ddp_all(s), RN_SYNC_BUCKETED, s->bucket_bytes, 0) != 0) return 2;
-    s->nbuckets = probe.nbuckets;
-    rn_sync_free(&probe);
     return 0;
 }
 
 static void tear_down(rn_ddp_state *s)
 {
-    for (int i = 0; i < RN_DDP_ROWS; i++) cs_free(s->rows[i].loss);
     for (int i = 0; i < s->npoints; i++) {
-        cs_free(s->points[i].loss);
         rn_nccl_close(&s->groups[i]);
         rn_group_close(&s->groups[i]);
     }

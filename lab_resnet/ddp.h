@@ -43,7 +43,6 @@ typedef struct {
      * per optimizer step. */
     double step_s, comm_s, copy_s, compute_s;
     int reductions, steps;
-    float *loss;    /* per global batch, the whole batch's (last run) */
     cs_check agree; /* every rank's weights the same after every step */
     cs_check grads; /* the first step's summed gradients against one process's */
     cs_check weights;

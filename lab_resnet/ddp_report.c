@@ -38,8 +38,8 @@ void rn_ddp_say_setup(const rn_ddp_state *s)
            "  %d per run, the same samples and crops whatever the number of ranks.\n",
            s->lab->a->batch, s->lab->a->batch / s->world, (s->lab->a->batch + s->world - 1) / s->world,
            s->lab->epoch_batches);
-    cs_say("  Gradients: %d tensors, %s; buckets of %d MiB (the first 1 MiB): %d of them.\n", s->ntensors,
-           cs_format_bytes((double)s->grad_bytes, b[0], 32), s->lab->a->bucket_mb, s->nbuckets);
+    cs_say("  Gradients: %d tensors, %s; buckets of %d MiB (the first 1 MiB): %d of them.\n", s->plan.ntensors,
+           cs_format_bytes((double)s->grad_bytes, b[0], 32), s->lab->a->bucket_mb, s->plan.nbuckets);
     cs_say("  Batch norm: each rank's statistics over its shard (DDP's default), rank 0's running\n"
            "  statistics broadcast before each step (broadcast_buffers).\n"
            "  %s\n",
@@ -52,11 +52,10 @@ void rn_ddp_say_setup(const rn_ddp_state *s)
                s->fit.slope_s_per_byte > 0 ? 1e-9 / s->fit.slope_s_per_byte : NAN);
 }
 
-static void say_row(const rn_ddp_state *s, const char *name, const rn_ddp_row *r)
+static void say_row(const char *name, const rn_ddp_row *r)
 {
     const cs_stats *st = &r->rung.timing.time;
     char b[7][32];
-    (void)s;
     cs_say("  %-11s %d rank%s x %d thr  run %8s (%s..%s)  %7.1f images/s\n"
            "              per batch %s: compute %s, communication %s, copies %s (%4.1f%%); %d calls a step\n",
            name, r->ranks, r->ranks == 1 ? " " : "s", r->threads, ms(st->median, b[0]), ms(st->min, b[1]),
@@ -67,7 +66,7 @@ static void say_row(const rn_ddp_state *s, const char *name, const rn_ddp_row *r
 void rn_ddp_say_rows(const rn_ddp_state *s, int from, int to)
 {
     for (int i = from; i < to; i++) {
-        if (s->ran[i]) say_row(s, rn_ddp_rows[i], &s->rows[i]);
+        if (s->ran[i]) say_row(rn_ddp_rows[i], &s->rows[i]);
         if (s->skip[i]) cs_say("  %s: %s\n", rn_ddp_rows[i], s->skip[i]);
     }
 }
@@ -85,16 +84,13 @@ void rn_ddp_say_profile(const rn_ddp_state *s)
  * all-reduce per tensor or per bucket. */
 static double predicted_comm(const rn_ddp_state *s, rn_sync_kind kind)
 {
-    rn_grad_sync sync;
-    rn_model *m = &s->lab->m;
-    if (rn_sync_init(&sync, m, rn_ddp_all(s), kind, s->bucket_bytes, 0) != 0) return NAN;
+    const rn_grad_sync *plan = &s->plan;
     int p = rn_ddp_all(s)->size;
     double t = 0;
     if (kind == RN_SYNC_PER_TENSOR)
-        for (int i = 0; i < sync.ntensors; i++) t += rn_ddp_ring_time(&s->fit, p, sync.order[i]->count * 4.0);
+        for (int i = 0; i < plan->ntensors; i++) t += rn_ddp_ring_time(&s->fit, p, plan->order[i]->count * 4.0);
     else
-        for (int k = 0; k < sync.nbuckets; k++) t += rn_ddp_ring_time(&s->fit, p, sync.buckets[k].floats * 4.0);
-    rn_sync_free(&sync);
+        for (int k = 0; k < plan->nbuckets; k++) t += rn_ddp_ring_time(&s->fit, p, plan->buckets[k].floats * 4.0);
     return t;
 }
 
@@ -113,8 +109,8 @@ void rn_ddp_say_hypothesis(const rn_ddp_state *s)
            "  %d calls, not the bytes. Overlap hides what the backward still has to compute when a\n"
            "  bucket is ready; no_sync_4 pays the same bytes once per 4 micro-batches.\n",
            cs_format_bytes((double)s->grad_bytes, b[0], 32), ms(s->fit.intercept_s, b[1]),
-           1e-9 / s->fit.slope_s_per_byte, s->ntensors, ms(pt, b[2]), s->nbuckets, ms(bk, b[3]),
-           s->ntensors - s->nbuckets);
+           1e-9 / s->fit.slope_s_per_byte, s->plan.ntensors, ms(pt, b[2]), s->plan.nbuckets, ms(bk, b[3]),
+           s->plan.ntensors - s->plan.nbuckets);
 }
 
 void rn_ddp_say_investigation(const rn_ddp_state *s)

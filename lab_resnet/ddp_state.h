@@ -32,9 +32,8 @@ typedef struct {
     int point_ranks[RN_DDP_MAX_POINTS];
     rn_group groups[RN_DDP_MAX_POINTS];
     size_t bucket_bytes;
-    int nbuckets;      /* the bucketed rows' buckets */
+    rn_grad_sync plan; /* the tensors and the buckets, without memory (rn_sync_plan) */
     size_t grad_bytes; /* every trainable tensor's gradient */
-    int ntensors;
     rn_ddp_row rows[RN_DDP_ROWS];
     int ran[RN_DDP_ROWS];
     const char *skip[RN_DDP_ROWS];

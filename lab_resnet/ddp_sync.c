@@ -41,10 +41,6 @@ static int lay_out_buckets(rn_grad_sync *s, size_t bucket_bytes)
         b->floats += s->order[i]->count;
         s->bucket_of[s->order[i] - s->m->params] = s->nbuckets - 1;
     }
-    for (int k = 0; k < s->nbuckets; k++)
-        s->buckets[k].flat = s->device
-                                 ? rn_arena_floats(s->m->arena, RN_WORKSPACE, s->buckets[k].floats, "gradient bucket")
-                                 : cs_alloc(s->buckets[k].floats * sizeof(float), "gradient bucket");
     return 0;
 }
 
@@ -63,23 +59,36 @@ static void make_views(rn_grad_sync *s)
     }
 }
 
-int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes, int views)
+int rn_sync_plan(rn_grad_sync *s, rn_model *m, size_t bucket_bytes)
 {
     memset(s, 0, sizeof *s);
     s->m = m;
-    s->g = g;
-    s->kind = kind;
     s->device = m->be->on_device;
     for (int i = m->nparams - 1; i >= 0; i--)
         if (m->params[i].trainable) s->order[s->ntensors++] = &m->params[i];
+    return lay_out_buckets(s, bucket_bytes);
+}
+
+int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes, int views)
+{
+    int rc = rn_sync_plan(s, m, bucket_bytes);
+    if (rc) return rc;
+    s->g = g;
+    s->kind = kind;
     s->drop_last_bucket = cs_fault_injected("rn_ddp_drops_last_bucket");
-    if (kind != RN_SYNC_BUCKETED && kind != RN_SYNC_OVERLAPPED) return 0;
-    int rc = lay_out_buckets(s, bucket_bytes);
-    if (rc == 0 && views) {
+    if (kind != RN_SYNC_BUCKETED && kind != RN_SYNC_OVERLAPPED) {
+        s->nbuckets = 0; /* per tensor, or nothing to reduce */
+        return 0;
+    }
+    for (int k = 0; k < s->nbuckets; k++)
+        s->buckets[k].flat = s->device
+                                 ? rn_arena_floats(m->arena, RN_WORKSPACE, s->buckets[k].floats, "gradient bucket")
+                                 : cs_alloc(s->buckets[k].floats * sizeof(float), "gradient bucket");
+    if (views) {
         s->views = 1;
         make_views(s);
     }
-    return rc;
+    return 0;
 }
 
 void rn_sync_free(rn_grad_sync *s)
@@ -139,8 +148,7 @@ static void bucket_copy(rn_grad_sync *s, int k, int back)
             memcpy(dst, src, p->count * sizeof(float));
         at += p->count;
     }
-    if (s->device) t0 = cs_now(); /* enqueued only: its time comes from events */
-    s->copy_s += cs_now() - t0;
+    if (!s->device) s->copy_s += cs_now() - t0; /* on the GPU only enqueued: its time comes from events */
     region_end(s, r);
 }
 

@@ -57,8 +57,13 @@ typedef struct {
     float *own_grad[RN_MAX_PARAMS]; /* with views: each tensor's own gradient, put back by rn_sync_free */
 } rn_grad_sync;
 
-/* Lays out the buckets (bucket_bytes: their cap; the first is at most
- * RN_FIRST_BUCKET_BYTES) for sync `kind` over group g; with `views` the
+/* The trainable tensors last first and their buckets (bucket_bytes: their
+ * cap; the first is at most RN_FIRST_BUCKET_BYTES), without their memory:
+ * a plan to read (how many buckets, their sizes), nothing to free. Returns
+ * 0, or 2 with one line when there would be more than RN_MAX_BUCKETS. */
+int rn_sync_plan(rn_grad_sync *s, rn_model *m, size_t bucket_bytes);
+/* The plan, and the buckets' memory for sync `kind` over group g (none
+ * but for bucketed and overlapped); with `views` the
  * model's gradients move into them (their values are not carried over:
  * the next backward writes them). Returns 0 or 2. */
 int rn_sync_init(rn_grad_sync *s, rn_model *m, const rn_group *g, rn_sync_kind kind, size_t bucket_bytes, int views);

@@ -91,13 +91,24 @@ int rn_lab_load_batch(rn_lab *lab, int epoch, int b)
     return n;
 }
 
-void rn_gradients_to_host(const rn_model *m, float *out)
+/* Every trainable tensor's gradient (grads) or weights, end to end. */
+static void trainable_to_host(const rn_model *m, int grads, float *out)
 {
     size_t at = 0;
     for (int i = 0; i < m->nparams; i++) {
         const rn_param *p = &m->params[i];
         if (!p->trainable) continue;
-        m->be->to_host(out + at, p->grad, p->count * sizeof(float));
+        m->be->to_host(out + at, grads ? p->grad : p->data, p->count * sizeof(float));
         at += p->count;
     }
+}
+
+void rn_gradients_to_host(const rn_model *m, float *out)
+{
+    trainable_to_host(m, 1, out);
+}
+
+void rn_weights_to_host(const rn_model *m, float *out)
+{
+    trainable_to_host(m, 0, out);
 }

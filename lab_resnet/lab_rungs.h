@@ -47,6 +47,8 @@ int rn_lab_load_batch(rn_lab *lab, int epoch, int b);
 /* Every trainable tensor's gradient, in the parameters' order, end to end
  * into out (host, rn_model_trainable_count floats). */
 void rn_gradients_to_host(const rn_model *m, float *out);
+/* The same for their weights. */
+void rn_weights_to_host(const rn_model *m, float *out);
 
 /* The name of that column. */
 #define RN_PEAK_ACTIVATION_COLUMN "peak_activation_bytes"

@@ -189,6 +189,30 @@ static int on_option(int index, const char *arg, void *p)
 
 static const char *const baseline_variants[] = {"baseline"};
 
+/* The first of --precision, --accum-steps and --checkpoint given away from
+ * Part 1's fp32 step, or NULL. */
+static const char *step_option_given(const rn_args *a)
+{
+    return a->precision != RN_FP32 ? "precision"
+           : a->accum_steps != 1   ? "accum-steps"
+           : a->checkpoint         ? "checkpoint"
+                                   : NULL;
+}
+
+/* Why a subcommand takes none of those options (it sets them per row, or
+ * runs Part 1's step), or NULL when it takes them. */
+static const char *sets_its_own_step(rn_command cmd)
+{
+    switch (cmd) {
+    case RN_CMD_MEMORY: return "memory runs accumulation and checkpointing as its rows, in fp32 (--variant picks some)";
+    case RN_CMD_COMPILE: return "compile's rows are Part 1's fp32 step, one optimizer step per batch";
+    case RN_CMD_COMPARE: return "compare sets precision and accumulation per row (--variant picks rows)";
+    case RN_CMD_EVERY: return "all runs every part with its own settings";
+    case RN_CMD_DDP: return "ddp's rows are Part 1's fp32 step (no_sync_4 accumulates as its lesson)";
+    default: return NULL;
+    }
+}
+
 /* The subcommand comes first; the options after it are the suite's. Returns
  * 0 (argv, argc without it) or 2. */
 static int parse_command(int *argc, char ***argv, rn_command *cmd)
@@ -289,32 +313,13 @@ int rn_options_parse(int argc, char **argv, rn_args *a)
         cs_error("--precision: amp runs every precision as its rows (--variant picks some)");
         return 2;
     }
-    if (memory && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
-        cs_error("--%s: memory runs accumulation and checkpointing as its rows, in fp32 (--variant picks some)",
-                 a->precision != RN_FP32 ? "precision"
-                 : a->accum_steps != 1   ? "accum-steps"
-                                         : "checkpoint");
-        return 2;
-    }
-    int every = a->cmd == RN_CMD_EVERY;
-    if (ddp && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
-        cs_error("--%s: ddp's rows are Part 1's fp32 step (no_sync_4 accumulates as its lesson)",
-                 a->precision != RN_FP32 ? "precision"
-                 : a->accum_steps != 1   ? "accum-steps"
-                                         : "checkpoint");
+    const char *step_option = step_option_given(a), *own = sets_its_own_step(a->cmd);
+    if (step_option && own) {
+        cs_error("--%s: %s", step_option, own);
         return 2;
     }
     if (a->bucket_mb != 25 && !ddp) {
         cs_error("--bucket-mb: only ddp reduces gradients in buckets");
-        return 2;
-    }
-    if ((compile || compare || every) && (a->precision != RN_FP32 || a->accum_steps != 1 || a->checkpoint)) {
-        cs_error(compile   ? "--%s: compile's rows are Part 1's fp32 step, one optimizer step per batch"
-                 : compare ? "--%s: compare sets precision and accumulation per row (--variant picks rows)"
-                           : "--%s: all runs every part with its own settings",
-                 a->precision != RN_FP32 ? "precision"
-                 : a->accum_steps != 1   ? "accum-steps"
-                                         : "checkpoint");
         return 2;
     }
     if (a->mem_budget_mb && !memory && a->cmd != RN_CMD_EVERY) {
