@@ -181,6 +181,18 @@ typedef struct rn_backend {
     void (*relu_maxpool_backward)(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
                                   const int32_t *argmax, const float *dy, float *dx);
     void (*adam_multi)(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
+    /* Part 5's trade of memory for passes, what torch.compile's
+     * partitioner weighs when it picks what the forward saves for the
+     * backward: a convolution's forward keeps what its backward would build
+     * again (on the CPU the im2col patch matrices and layer4's compact
+     * weights) in `keep`, conv_keep_floats of them (0: nothing to keep for
+     * this shape), and conv_backward_kept reads them there; the same
+     * results as conv_forward and conv_backward. */
+    size_t (*conv_keep_floats)(const rn_conv_shape *s, int n, int h, int w);
+    void (*conv_forward_keep)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                              float *y, float *work, float *keep);
+    void (*conv_backward_kept)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                               const float *dy, float *dx, float *dweight, float *work, const float *kept);
 
     /* Gradient accumulation (Part 4): while on, backward functions ADD the
      * parameter gradients (dweight, dgamma, dbeta, dbias) to what those

@@ -10,8 +10,10 @@
  *   bn + relu + max pool (the stem)     stats 2, norm 1, relu 1, pool 1 stats 2, norm + pool 1
  *   relu backward + max pool backward   scatter 1, mask 1               scatter 1
  *
- * The convolutions stay as they are: torch.compile leaves them to the
- * vendor library too (cuDNN, oneDNN) and fuses what lies between them. */
+ * The convolutions' products stay as they are: torch.compile leaves them
+ * to the vendor library too (cuDNN, oneDNN) and fuses what lies between
+ * them. What the fused step does change about them, keeping the forward's
+ * patch matrices for the backward, is in cpu_conv.c (conv_forward_keep). */
 #include "cpu_ops.h"
 
 #include <string.h>

@@ -27,6 +27,14 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
  * the default. For tests, which make chunks happen on tiny shapes; call it
  * before conv_work_floats. */
 size_t rn_cpu_conv_set_chunk_floats(size_t floats);
+/* Part 5: the forward keeps its patch matrices (and layer4's compact
+ * weights) in `keep` (keep_floats of them; 0: the shape builds none), and
+ * the backward reads them there instead of building them again. */
+size_t rn_cpu_conv_keep_floats(const rn_conv_shape *s, int n, int h, int w);
+void rn_cpu_conv_forward_keep(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                              float *y, float *work, float *keep);
+void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                               const float *dy, float *dx, float *dweight, float *work, const float *kept);
 
 /* cpu_layers.c */
 /* Batch norm's training statistics of channel ch (save_mean, save_invstd,

@@ -461,9 +461,77 @@ static void lay_out_working(rn_model *m)
     }
 }
 
+/* Block b's convolutions in the order its forward runs them, and the side
+ * of the input each reads (the block's sides set); returns how many. The
+ * shortcut and conv1 read the block's input, as does a bottleneck's conv2
+ * (the stride is on its 3x3); the others read the block's output side. */
+static int block_convs(rn_block *b, rn_conv_layer *convs[4], int h[4], int w[4])
+{
+    rn_conv_layer *all[4] = {b->has_downsample ? &b->ds_conv : NULL, &b->conv1, &b->conv2,
+                             b->bottleneck ? &b->conv3 : NULL};
+    const int reads_input[4] = {1, 1, b->bottleneck, 0};
+    int n = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!all[k]) continue;
+        convs[n] = all[k];
+        h[n] = reads_input[k] ? b->h_in : b->h_out;
+        w[n] = reads_input[k] ? b->w_in : b->w_out;
+        n++;
+    }
+    return n;
+}
+
+/* Every convolution in the order the forward runs them, with the side of
+ * the input each reads (the model prepared); returns how many. */
+static int model_convs(rn_model *m, rn_conv_layer **convs, int *h, int *w)
+{
+    int n = 0;
+    convs[n] = &m->conv1;
+    h[n] = w[n] = m->img;
+    n++;
+    for (int i = 0; i < m->nblocks; i++) n += block_convs(&m->blocks[i], convs + n, h + n, w + n);
+    return n;
+}
+
+static void release_kept(rn_model *m)
+{
+    rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
+    int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
+    for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+        if (convs[i]->kept) rn_arena_release(m->arena, convs[i]->kept);
+        convs[i]->kept = NULL;
+        convs[i]->kept_valid = 0;
+    }
+}
+
+/* Part 5's kept patch matrices, one region per convolution that builds
+ * one, in the forward's order until RN_KEEP_BUDGET would be passed (at the
+ * CPU's 32 x 32 and batch 32 all of them, about 36 MB; at 224 the first
+ * few); the rest build theirs again in the backward, as eager does. */
+#define RN_KEEP_BUDGET ((size_t)256 << 20)
+static void lay_out_kept(rn_model *m)
+{
+    release_kept(m);
+    if (!m->be->conv_keep_floats || m->capacity == 0 || m->checkpoint) return;
+    rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
+    int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
+    size_t bytes = 0;
+    for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+        size_t f = m->be->conv_keep_floats(&convs[i]->s, m->capacity, h[i], w[i]);
+        if (f == 0 || bytes + f * sizeof(float) > RN_KEEP_BUDGET) continue;
+        convs[i]->kept = rn_arena_floats(m->arena, RN_ACTIVATIONS, f, "patch matrices kept for the backward");
+        bytes += f * sizeof(float);
+    }
+}
+
 void rn_model_set_fused(rn_model *m, int on)
 {
+    if (m->fused == (on != 0)) return;
     m->fused = on != 0;
+    if (m->fused)
+        lay_out_kept(m);
+    else
+        release_kept(m);
 }
 
 void rn_model_set_checkpoint(rn_model *m, int on)
@@ -471,6 +539,7 @@ void rn_model_set_checkpoint(rn_model *m, int on)
     if (m->checkpoint == (on != 0)) return; /* the layout is already this one */
     m->checkpoint = on != 0;
     if (m->capacity > 0) lay_out_saved(m);
+    if (m->fused) lay_out_kept(m); /* none while checkpointing: fusion is off then */
 }
 
 /* Block b's saved activations sized for `batch` (its input's side set),
@@ -481,15 +550,10 @@ static size_t prepare_block(rn_model *m, rn_block *b, int batch, size_t *work)
     const rn_backend *be = m->be;
     size_t n = (size_t)batch, o = n * b->cout * b->h_out * b->w_out;
     size_t most = o;
-    const rn_conv_layer *convs[4] = {&b->conv1, &b->conv2, b->bottleneck ? &b->conv3 : NULL,
-                                     b->has_downsample ? &b->ds_conv : NULL};
-    /* The side each reads: conv2 of a bottleneck (the stride) and conv1,
-     * shortcut of either read the block's input side; the rest its output's. */
-    const int reads_input[4] = {1, b->bottleneck, 0, 1};
-    for (int k = 0; k < 4; k++) {
-        if (!convs[k]) continue;
-        int h = reads_input[k] ? b->h_in : b->h_out, w = reads_input[k] ? b->w_in : b->w_out;
-        size_t need = be->conv_work_floats(&convs[k]->s, batch, h, w);
+    rn_conv_layer *convs[4];
+    int h[4], w[4];
+    for (int k = 0; k < block_convs(b, convs, h, w); k++) {
+        size_t need = be->conv_work_floats(&convs[k]->s, batch, h[k], w[k]);
         if (need > *work) *work = need;
     }
     if (b->bottleneck) {
@@ -571,6 +635,7 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     lay_out_working(m);
     m->work_floats = work;
     m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
+    if (m->fused) lay_out_kept(m);
 #undef TRACK
 #undef NEED_WORK
 }
@@ -579,6 +644,7 @@ void rn_model_unprepare(rn_model *m)
 {
     if (m->capacity == 0) return;
     rn_arena *a = m->arena;
+    release_kept(m);
     release_saved(m);
     void *owned[] = {m->x_slot[0], m->labels_slot[0], m->x_slot[1], m->labels_slot[1], m->pool_argmax,
                      m->gap,       m->logits,         m->dlogits,   m->loss,           m->correct,
@@ -748,7 +814,12 @@ static const float *restore(const rn_model *m, rn_saved *s, size_t count, float 
 static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, rn_saved *y)
 {
     int r = m->be->region_begin(c->fwd);
-    m->be->conv_forward(&c->s, m->batch, h, w, x, weights_of(m, c->weight, m->lp_weight), y->f, m->work);
+    const float *weight = weights_of(m, c->weight, m->lp_weight);
+    c->kept_valid = m->keeping && c->kept;
+    if (c->kept_valid)
+        m->be->conv_forward_keep(&c->s, m->batch, h, w, x, weight, y->f, m->work, c->kept);
+    else
+        m->be->conv_forward(&c->s, m->batch, h, w, x, weight, y->f, m->work);
     int oh = rn_out_size(h, c->s.k, c->s.stride, c->s.pad), ow = rn_out_size(w, c->s.k, c->s.stride, c->s.pad);
     size_t count = (size_t)m->batch * c->s.cout * oh * ow;
     lp_round(m, y->f, count);
@@ -944,6 +1015,7 @@ void rn_model_forward(rn_model *m, int train)
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
+    m->keeping = fusing(m, train);
     lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
     stem_forward(m, train);
     for (int i = 0; i < m->nblocks; i++) block_forward(m, &m->blocks[i], train);
@@ -991,8 +1063,11 @@ static void grad_done(rn_model *m, rn_param *p)
 static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x, const float *dy, float *dx)
 {
     int r = m->be->region_begin(c->bwd);
-    m->be->conv_backward(&c->s, m->batch, h, w, x, weights_of(m, c->weight, m->lp_weight), dy, dx, c->weight->grad,
-                         m->work);
+    const float *weight = weights_of(m, c->weight, m->lp_weight);
+    if (c->kept_valid) /* Part 5: what this batch's forward kept */
+        m->be->conv_backward_kept(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work, c->kept);
+    else
+        m->be->conv_backward(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work);
     if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
     lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);

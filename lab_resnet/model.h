@@ -121,6 +121,11 @@ typedef struct {
     rn_conv_shape s;
     rn_param *weight;
     char fwd[80], bwd[80]; /* profiler region names: "fwd conv layer1.0.conv1" */
+    /* Part 5: what the fused step's forward keeps for the backward
+     * (backend.h's conv_forward_keep), NULL where nothing is kept; valid
+     * while the last forward kept it. */
+    float *kept;
+    int kept_valid;
 } rn_conv_layer;
 
 typedef struct {
@@ -176,8 +181,9 @@ typedef struct {
      * working buffer that holds the gradient meanwhile, `recomputing` keeps
      * batch norm's running statistics from a second update. */
     int checkpoint;
-    /* Part 5's fusions (rn_model_set_fused). */
-    int fused;
+    /* Part 5's fusions (rn_model_set_fused); `keeping`: this training
+     * forward keeps the convolutions' patch matrices for the backward. */
+    int fused, keeping;
     /* A data-parallel run's listener (ddp_sync.h): told, in the backward
      * pass, as each trainable tensor's gradient is complete, so that its
      * reduction can start while the backward goes on (NULL: none). */

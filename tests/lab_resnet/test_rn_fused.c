@@ -1,5 +1,6 @@
 /* Part 5's fusions (backend.h's bn_add_relu_forward_train, relu_bn_backward,
- * bn_relu_maxpool_forward_train, relu_maxpool_backward, adam_multi;
+ * bn_relu_maxpool_forward_train, relu_maxpool_backward, adam_multi,
+ * conv_forward_keep and conv_backward_kept;
  * model.h's rn_model_set_fused): two training steps with and without them
  * give the same gradients, weights, running statistics and batch counts,
  * bit for bit on the CPU, for ResNet-18 (BasicBlocks) and ResNet-50
@@ -21,7 +22,7 @@
 
 /* The CPU backend with the fused entries counted. */
 static rn_backend counting;
-static int calls[5];
+static int calls[7];
 
 static void c_bn_add_relu(int n, int c, int hw, const float *x, const float *g, const float *b, const float *res,
                           float *y, float *sm, float *si, float *rm, float *rv, float mom, float eps)
@@ -57,6 +58,20 @@ static void c_adam_multi(int nt, const rn_adam_tensor *ts, float lr, float b1, f
     rn_cpu_backend()->adam_multi(nt, ts, lr, b1, b2, eps, t);
 }
 
+static void c_conv_fwd_keep(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *wt, float *y,
+                            float *work, float *keep)
+{
+    calls[5]++;
+    rn_cpu_backend()->conv_forward_keep(s, n, h, w, x, wt, y, work, keep);
+}
+
+static void c_conv_bwd_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *wt,
+                            const float *dy, float *dx, float *dw, float *work, const float *kept)
+{
+    calls[6]++;
+    rn_cpu_backend()->conv_backward_kept(s, n, h, w, x, wt, dy, dx, dw, work, kept);
+}
+
 static void check(rn_arch arch, rn_precision p, int batch, int img, const float *images, const int32_t *labels)
 {
     cs_prof_enable(0); /* the models live on this stack: the profiler must not keep their region names */
@@ -79,10 +94,14 @@ static void check(rn_arch arch, rn_precision p, int batch, int img, const float 
         ok &= rn_test_same_model(&plain, &fused);
     }
     printf("%s %s batch %d at %d x %d: fused and separate over 2 steps %s; fused calls: bn+add+relu %d, "
-           "relu+bn backward %d, stem %d + %d, multi-tensor Adam %d\n",
+           "relu+bn backward %d, stem %d + %d, multi-tensor Adam %d, convolutions keeping their patches %d + %d\n",
            rn_arch_name(arch), rn_precision_name(p), batch, img, img, ok ? "the same bits" : "DIFFER", calls[0],
-           calls[1], calls[2], calls[3], calls[4]);
+           calls[1], calls[2], calls[3], calls[4], calls[5], calls[6]);
     CHECK(ok);
+    /* Every convolution that builds a patch matrix keeps it, in any
+     * precision: ResNet-18's 20; ResNet-50's stem, 16 3x3 and 3 strided
+     * shortcuts (its 1x1 stride-1 ones read their input as it is). */
+    CHECK(calls[5] == 2 * 20 && calls[6] == 2 * 20);
     if (p == RN_FP32) {
         /* Every batch norm but the stem's and the shortcuts' is fused, forward and backward. */
         int nbn = arch == RN_RESNET18 ? 16 : 48;
@@ -127,6 +146,8 @@ int main(void)
     counting.bn_relu_maxpool_forward_train = c_stem_fwd;
     counting.relu_maxpool_backward = c_stem_bwd;
     counting.adam_multi = c_adam_multi;
+    counting.conv_forward_keep = c_conv_fwd_keep;
+    counting.conv_backward_kept = c_conv_bwd_kept;
     run(4, 32, 5);
     run(2, 64, 6);
     return cs_test_done();

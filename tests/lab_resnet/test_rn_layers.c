@@ -161,6 +161,46 @@ static double conv_loss(void *p)
     return dot(c->y, c->r, (size_t)c->n * c->s.cout * c->oh * c->ow);
 }
 
+/* Part 5's kept patch matrices (backend.h's conv_forward_keep and
+ * conv_backward_kept): the same y, dx and dW as the plain forward and
+ * backward gave (y0, dx0, dw0), bit for bit, nothing written past
+ * conv_keep_floats, and the same again while accumulating (dW += dW0). */
+static void check_conv_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *wt,
+                            const float *r, const float *y0, const float *dx0, const float *dw0, float *work)
+{
+    const size_t nkeep = B->conv_keep_floats(s, n, h, w), guard = 64;
+    const size_t nx = (size_t)n * s->cin * h * w, nw = (size_t)s->cout * s->cin * s->k * s->k;
+    const size_t ny =
+        (size_t)n * s->cout * rn_out_size(h, s->k, s->stride, s->pad) * rn_out_size(w, s->k, s->stride, s->pad);
+    float *keep = xmalloc((nkeep + guard) * sizeof *keep);
+    for (size_t i = 0; i < nkeep + guard; i++) keep[i] = 777.0f;
+    float *y = nan_floats(ny), *dx = nan_floats(nx), *dw = nan_floats(nw);
+    B->conv_forward_keep(s, n, h, w, x, wt, y, work, keep);
+    B->conv_backward_kept(s, n, h, w, x, wt, r, dx, dw, work, keep);
+    const int same_y = memcmp(y, y0, ny * sizeof *y) == 0, same_dx = memcmp(dx, dx0, nx * sizeof *dx) == 0;
+    const int same_dw = memcmp(dw, dw0, nw * sizeof *dw) == 0;
+    /* Accumulating onto dW0, both ways. */
+    float *acc = xmalloc(nw * sizeof *acc);
+    memcpy(acc, dw0, nw * sizeof *acc);
+    B->grad_accumulate(1);
+    B->conv_backward(s, n, h, w, x, wt, r, dx, acc, work);
+    B->conv_backward_kept(s, n, h, w, x, wt, r, dx, dw, work, keep);
+    B->grad_accumulate(0);
+    const int same_acc = memcmp(dw, acc, nw * sizeof *dw) == 0;
+    int guard_ok = 1;
+    for (size_t i = nkeep; i < nkeep + guard; i++) guard_ok &= keep[i] == 777.0f;
+    printf("  kept for the backward (%zu floats): y %s, dx %s, dW %s, accumulated dW %s\n", nkeep,
+           same_y ? "same" : "DIFFERENT", same_dx ? "same" : "DIFFERENT", same_dw ? "same" : "DIFFERENT",
+           same_acc ? "same" : "DIFFERENT");
+    CHECK(same_y && same_dx && same_dw && same_acc);
+    free(acc);
+    CHECK(guard_ok);
+    free(keep);
+    free(y);
+    free(dx);
+    free(dw);
+}
+
 /* One convolution: forward against the direct reference, dx and dW against
  * numerical gradients, the scratch never written past conv_work_floats,
  * and the backward once more with dx = NULL. chunk: scratch cap in floats
@@ -205,6 +245,8 @@ static void check_conv(int n, int cin, int cout, int h, int w, int k, int stride
     float *dw2 = nan_floats(nw);
     B->conv_backward(&c.s, n, h, w, x, wt, r, NULL, dw2, work);
     CHECK(memcmp(dw, dw2, nw * sizeof *dw) == 0);
+
+    check_conv_kept(&c.s, n, h, w, x, wt, r, y, dx, dw, work);
 
     int guard_ok = 1;
     for (size_t i = nwork; i < nwork + guard; i++) guard_ok &= work[i] == 777.0f;
