@@ -51,6 +51,7 @@ void gpu_release(void)
     CUDA_CHECK(cudaStreamSynchronize(backend_stream));
     release_marks_and_input();
     rn_gpu_conv_release();
+    rn_gpu_fused_release();
     cs_cublas_release_stream(backend_stream);
     CUDA_CHECK(cudaStreamDestroy(backend_stream));
     stream_created = false;
@@ -256,6 +257,11 @@ void fill_table(void)
     table.unscale_check_by = rn_gpu_unscale_check_by;
     table.adam_skip = rn_gpu_adam_skip;
     table.scaler_update = rn_gpu_scaler_update;
+    table.bn_add_relu_forward_train = rn_gpu_bn_add_relu_forward_train;
+    table.relu_bn_backward = rn_gpu_relu_bn_backward;
+    table.bn_relu_maxpool_forward_train = rn_gpu_bn_relu_maxpool_forward_train;
+    table.relu_maxpool_backward = rn_gpu_relu_maxpool_backward;
+    table.adam_multi = rn_gpu_adam_multi;
     table.to_backend = gpu_to_backend;
     table.to_host = gpu_to_host;
     table.sync = gpu_sync;

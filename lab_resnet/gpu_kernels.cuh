@@ -81,4 +81,21 @@ void rn_gpu_scaler_update(float *scale, int32_t *state, double growth, double ba
 void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float *v, float lr, float b1, float b2,
                  float eps, int t);
 
+/* gpu_fused.cu: Part 5's fused kernels (backend.h's entries of the same
+ * names); rn_gpu_fused_release frees their reduction scratch. */
+void rn_gpu_bn_add_relu_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                                      const float *residual, float *y, float *save_mean, float *save_invstd,
+                                      float *running_mean, float *running_var, float momentum, float eps);
+void rn_gpu_relu_bn_backward(int n, int c, int hw, const float *y, const float *x, const float *gamma,
+                             const float *save_mean, const float *save_invstd, float *dy, float *dx, float *dgamma,
+                             float *dbeta);
+void rn_gpu_bn_relu_maxpool_forward_train(int n, int c, int h, int w, int k, int stride, int pad, const float *x,
+                                          const float *gamma, const float *beta, float *pooled, int32_t *argmax,
+                                          float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                                          float momentum, float eps);
+void rn_gpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
+                                  const int32_t *argmax, const float *dy, float *dx);
+void rn_gpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
+void rn_gpu_fused_release(void);
+
 #endif

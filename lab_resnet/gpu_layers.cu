@@ -13,6 +13,8 @@
  * launch and returns without waiting. */
 #include "cs_cuda.cuh"
 #include "gpu_kernels.cuh"
+#include "gpu_pool.cuh"
+#include "gpu_reduce.cuh"
 
 #include <limits.h>
 #include <math.h>
@@ -31,59 +33,6 @@ extern "C" {
 
 namespace
 {
-
-constexpr unsigned FULL_MASK = 0xffffffffu;
-constexpr int WARP = 32;
-
-/* A sum over the 32 lanes of a warp: lane 0 ends with the total, adding at
- * distances 16, 8, 4, 2, 1 (a fixed tree, so a fixed rounding). */
-template <typename T> __device__ T warp_sum(T v)
-{
-    for (int off = WARP / 2; off > 0; off >>= 1) v += __shfl_down_sync(FULL_MASK, v, off);
-    return v;
-}
-
-/* Two sums over a block of THREADS threads (a multiple of 32): every thread
- * gets both totals. Warps reduce with shuffles, then warp 0 reduces the
- * per-warp partials in warp order. Call at most once per kernel (the shared
- * partials are not guarded for reuse). */
-template <int THREADS> __device__ void block_sum2(double &a, double &b)
-{
-    static_assert(THREADS % WARP == 0 && THREADS <= 1024, "whole warps, one block");
-    constexpr int NWARPS = THREADS / WARP;
-    __shared__ double part_a[NWARPS], part_b[NWARPS];
-    __shared__ double total_a, total_b;
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    a = warp_sum(a);
-    b = warp_sum(b);
-    if (lane == 0) {
-        part_a[warp] = a;
-        part_b[warp] = b;
-    }
-    __syncthreads();
-    if (warp == 0) {
-        a = lane < NWARPS ? part_a[lane] : 0.0;
-        b = lane < NWARPS ? part_b[lane] : 0.0;
-        a = warp_sum(a);
-        b = warp_sum(b);
-        if (lane == 0) {
-            total_a = a;
-            total_b = b;
-        }
-    }
-    __syncthreads();
-    a = total_a;
-    b = total_b;
-}
-
-/* The (n, c) plane's elements of channel ch, counted j = img * hw + i over
- * the batch: where element j lives in an NCHW tensor. 32-bit division (the
- * launchers check n * hw fits): 64-bit division costs several times more. */
-__device__ __forceinline__ size_t channel_elem(unsigned j, unsigned hw, int c, int ch)
-{
-    const unsigned img = j / hw, i = j - img * hw;
-    return ((size_t)img * c + ch) * hw + i;
-}
 
 /* ------------------------------------------------------------------------
  * Batch norm.
@@ -274,49 +223,19 @@ __global__ void add_kernel(size_t count, const float *a, const float *b, float *
 }
 
 /* ------------------------------------------------------------------------
- * Max pooling.
- *
- * Forward: one thread per output element; it scans its window in row-major
- * order and keeps the FIRST maximum (strict >), skipping positions in the
- * padding, so padding never wins. argmax is the winner's index in its
- * input plane (iy * w + ix).
- *
- * Backward as a GATHER, one thread per input element: it visits the
- * outputs whose windows contain it and sums the gradients of those whose
- * argmax points at it. The scatter form (one thread per output adding dy
- * to dx[argmax]) needs atomics where windows overlap (k 3, stride 2: up to
- * 4 windows share an input), and atomics add in whatever order threads
- * arrive: not deterministic. The gather writes each dx exactly once (so it
- * also overwrites, as the contract asks), with no zeroing pass.
- * Output oy's window covers input rows oy*stride - pad ... + k - 1, so the
- * input row iy lies in the windows of oy from ceil((iy + pad - k + 1) /
- * stride) to floor((iy + pad) / stride), clipped to the output.
+ * Max pooling: one thread per output element forward, one per input
+ * element backward (a gather, no atomics); gpu_pool.cuh says how and why.
  * ------------------------------------------------------------------------ */
 __global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int ow, int k, int stride, int pad,
                                        const float *__restrict__ x, float *__restrict__ y, int32_t *__restrict__ argmax)
 {
     for (size_t o = blockIdx.x * (size_t)blockDim.x + threadIdx.x; o < total; o += (size_t)gridDim.x * blockDim.x) {
-        const int ox = (int)(o % ow);
-        const size_t t = o / ow;
-        const int oy = (int)(t % oh);
-        const size_t plane = t / oh;
-        const float *xp = x + plane * h * w;
-        const int y0 = oy * stride - pad, x0 = ox * stride - pad;
-        float best = 0.0f;
-        int best_at = -1;
-        for (int ky = 0; ky < k; ++ky) {
-            const int iy = y0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            for (int kx = 0; kx < k; ++kx) {
-                const int ix = x0 + kx;
-                if (ix < 0 || ix >= w) continue;
-                const float v = xp[iy * w + ix];
-                if (best_at < 0 || v > best) {
-                    best = v;
-                    best_at = iy * w + ix;
-                }
-            }
-        }
+        const pool_out p = pool_out_of(o, oh, ow, stride, pad);
+        const float *xp = x + p.plane * h * w;
+        float best;
+        int best_at;
+        pool_window(
+            h, w, k, p.y0, p.x0, [xp](int at) { return xp[at]; }, &best, &best_at);
         y[o] = best;
         argmax[o] = best_at;
     }
@@ -326,28 +245,8 @@ __global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int 
                                         const int32_t *__restrict__ argmax, const float *__restrict__ dy,
                                         float *__restrict__ dx)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        const int ix = (int)(i % w);
-        const size_t t = i / w;
-        const int iy = (int)(t % h);
-        const size_t plane = t / h;
-        const int lo_y = iy + pad - k + 1, lo_x = ix + pad - k + 1;
-        const int oy0 = lo_y <= 0 ? 0 : (lo_y + stride - 1) / stride;
-        const int ox0 = lo_x <= 0 ? 0 : (lo_x + stride - 1) / stride;
-        const int oy1 = min((iy + pad) / stride, oh - 1);
-        const int ox1 = min((ix + pad) / stride, ow - 1);
-        const int32_t me = iy * w + ix;
-        const size_t out0 = plane * oh * ow;
-        float g = 0.0f;
-        /* Ascending output order: the order a serial scatter adds in, so
-         * the sums agree with the CPU's bit for bit. */
-        for (int oy = oy0; oy <= oy1; ++oy)
-            for (int ox = ox0; ox <= ox1; ++ox) {
-                const size_t o = out0 + (size_t)oy * ow + ox;
-                if (argmax[o] == me) g += dy[o];
-            }
-        dx[i] = g;
-    }
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x)
+        dx[i] = pool_gather(i, h, w, oh, ow, k, stride, pad, argmax, dy, [](size_t) { return true; });
 }
 
 /* ------------------------------------------------------------------------

@@ -378,6 +378,98 @@ static void check_bn(int n, int c, int hw)
     release_all();
 }
 
+/* Part 5's fused batch norm (gpu_fused.cu: the two-stage reduction) against
+ * the CPU's fused entries: relu(bn(x) + residual) and relu(bn(x)), then the
+ * backward through the ReLU from the CPU's statistics (dy masked in place,
+ * as the shortcut then reads it), out of place and in place. */
+static void check_fused_bn(int n, int c, int hw)
+{
+    const size_t count = (size_t)n * c * hw;
+    const float momentum = 0.1f, eps = 1e-5f;
+    printf(" fused batch norm + add + relu %d x %d x %d:\n", n, c, hw);
+    CHECK(gpu->bn_add_relu_forward_train != NULL && gpu->relu_bn_backward != NULL);
+    const float *x = host_random(count, 1.5f, 3.5f), *res = host_random(count, -3.0f, 1.0f);
+    const float *gamma = host_random((size_t)c, 0.5f, 1.5f), *beta = host_random((size_t)c, -0.5f, 0.5f);
+    const float *rm0 = host_random((size_t)c, -0.1f, 0.1f), *rv0 = host_random((size_t)c, 0.5f, 1.5f);
+    const float *dy = host_random(count, -1.0f, 1.0f);
+    const float *g_x = dev_copy(x, count), *g_res = dev_copy(res, count), *g_gamma = dev_copy(gamma, (size_t)c);
+    const float *g_beta = dev_copy(beta, (size_t)c);
+    for (int with_res = 0; with_res < 2; with_res++) {
+        float *y_ref = host_filled(count, SENTINEL), *sm = host_filled((size_t)c, SENTINEL);
+        float *si = host_filled((size_t)c, SENTINEL);
+        float *rm = host_copy(rm0, (size_t)c), *rv = host_copy(rv0, (size_t)c);
+        cpu->bn_add_relu_forward_train(n, c, hw, x, gamma, beta, with_res ? res : NULL, y_ref, sm, si, rm, rv, momentum,
+                                       eps);
+        float *g_y = dev_filled(count, SENTINEL), *g_sm = dev_filled((size_t)c, SENTINEL);
+        float *g_si = dev_filled((size_t)c, SENTINEL);
+        float *g_rm = dev_copy(rm0, (size_t)c), *g_rv = dev_copy(rv0, (size_t)c);
+        gpu->bn_add_relu_forward_train(n, c, hw, g_x, g_gamma, g_beta, with_res ? g_res : NULL, g_y, g_sm, g_si, g_rm,
+                                       g_rv, momentum, eps);
+        expect_close(with_res ? "relu(bn(x) + residual)" : "relu(bn(x))", g_y, y_ref, count);
+        expect_close("save_mean", g_sm, sm, (size_t)c);
+        expect_close("save_invstd", g_si, si, (size_t)c);
+        expect_close("running_mean", g_rm, rm, (size_t)c);
+        expect_close("running_var", g_rv, rv, (size_t)c);
+        if (!with_res) continue;
+        /* The backward through the ReLU, from the CPU's y and statistics. */
+        float *dy_ref = host_copy(dy, count), *dx_ref = host_filled(count, SENTINEL);
+        float *dg_ref = host_filled((size_t)c, SENTINEL), *db_ref = host_filled((size_t)c, SENTINEL);
+        cpu->relu_bn_backward(n, c, hw, y_ref, x, gamma, sm, si, dy_ref, dx_ref, dg_ref, db_ref);
+        const float *g_yr = dev_copy(y_ref, count), *g_smr = dev_copy(sm, (size_t)c), *g_sir = dev_copy(si, (size_t)c);
+        float *g_dy = dev_copy(dy, count), *g_dx = dev_filled(count, SENTINEL);
+        float *g_dg = dev_filled((size_t)c, SENTINEL), *g_db = dev_filled((size_t)c, SENTINEL);
+        gpu->relu_bn_backward(n, c, hw, g_yr, g_x, g_gamma, g_smr, g_sir, g_dy, g_dx, g_dg, g_db);
+        expect_close("backward dy masked by the relu", g_dy, dy_ref, count);
+        expect_close("backward dx", g_dx, dx_ref, count);
+        expect_close("backward dgamma", g_dg, dg_ref, (size_t)c);
+        expect_close("backward dbeta", g_db, db_ref, (size_t)c);
+        float *g_inplace = dev_copy(dy, count);
+        gpu->relu_bn_backward(n, c, hw, g_yr, g_x, g_gamma, g_smr, g_sir, g_inplace, g_inplace, g_dg, g_db);
+        expect_same_bits("backward dx in place", g_dx, g_inplace, count);
+    }
+    release_all();
+}
+
+/* The stem's fused batch norm + ReLU + max pool and its backward through
+ * the ReLU, against the CPU's. */
+static void check_fused_stem(int n, int c, int h, int w)
+{
+    const int k = 3, stride = 2, pad = 1;
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
+    const size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
+    printf(" fused stem batch norm + relu + max pool %d x %d x %d x %d:\n", n, c, h, w);
+    CHECK(gpu->bn_relu_maxpool_forward_train != NULL && gpu->relu_maxpool_backward != NULL);
+    const float *x = host_random(nx, -1.0f, 1.0f), *dy = host_random(ny, -1.0f, 1.0f);
+    const float *gamma = host_random((size_t)c, 0.5f, 1.5f), *beta = host_random((size_t)c, -0.5f, 0.5f);
+    float *pooled = host_filled(ny, SENTINEL), *sm = host_filled((size_t)c, 0), *si = host_filled((size_t)c, 0);
+    float *rm = host_filled((size_t)c, 0.0f), *rv = host_filled((size_t)c, 1.0f);
+    int32_t *arg_ref = host_bytes(ny * sizeof(int32_t));
+    cpu->bn_relu_maxpool_forward_train(n, c, h, w, k, stride, pad, x, gamma, beta, pooled, arg_ref, sm, si, rm, rv,
+                                       0.1f, 1e-5f);
+    const float *g_x = dev_copy(x, nx), *g_gamma = dev_copy(gamma, (size_t)c), *g_beta = dev_copy(beta, (size_t)c);
+    float *g_pooled = dev_filled(ny, SENTINEL), *g_sm = dev_filled((size_t)c, 0), *g_si = dev_filled((size_t)c, 0);
+    float *g_rm = dev_filled((size_t)c, 0.0f), *g_rv = dev_filled((size_t)c, 1.0f);
+    int32_t *g_arg = dev_copy_bytes(arg_ref, ny * sizeof(int32_t));
+    gpu->bn_relu_maxpool_forward_train(n, c, h, w, k, stride, pad, g_x, g_gamma, g_beta, g_pooled, g_arg, g_sm, g_si,
+                                       g_rm, g_rv, 0.1f, 1e-5f);
+    expect_close("pooled relu(bn(x))", g_pooled, pooled, ny);
+    expect_close("running_var", g_rv, rv, (size_t)c);
+    int32_t *arg = host_bytes(ny * sizeof(int32_t));
+    gpu->to_host(arg, g_arg, ny * sizeof(int32_t));
+    size_t differ = 0;
+    for (size_t i = 0; i < ny; i++) differ += arg[i] != arg_ref[i];
+    printf("  %-44s %zu of %zu differ\n", "argmax", differ, ny);
+    CHECK(differ == 0);
+    float *dx_ref = host_filled(nx, SENTINEL);
+    cpu->relu_maxpool_backward(n, c, h, w, k, stride, pad, pooled, arg_ref, dy, dx_ref);
+    const float *g_pooled_ref = dev_copy(pooled, ny), *g_dy = dev_copy(dy, ny);
+    const int32_t *g_arg_ref = dev_copy_bytes(arg_ref, ny * sizeof(int32_t));
+    float *g_dx = dev_filled(nx, SENTINEL);
+    gpu->relu_maxpool_backward(n, c, h, w, k, stride, pad, g_pooled_ref, g_arg_ref, g_dy, g_dx);
+    expect_close("backward dx through the relu", g_dx, dx_ref, nx);
+    release_all();
+}
+
 /* ---- Elementwise ------------------------------------------------------------------ */
 
 static void check_elementwise(size_t count)
@@ -586,6 +678,50 @@ static void check_adam(size_t count, int steps)
     release_all();
 }
 
+/* Part 5's multi-tensor Adam: more tensors than one launch takes (48),
+ * sizes from 1 up, against the GPU's per-tensor Adam (the same bits) and
+ * the CPU's. */
+static void check_adam_multi(int ntensors, int steps)
+{
+    const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    printf(" multi-tensor adam, %d tensors, %d steps:\n", ntensors, steps);
+    CHECK(gpu->adam_multi != NULL);
+    rn_adam_tensor ts[64];
+    float *p_ref[64], *m_ref[64], *v_ref[64], *p1[64], *m1[64], *v1[64];
+    size_t count[64];
+    CHECK(ntensors <= 64);
+    for (int i = 0; i < ntensors; i++) {
+        count[i] = 1 + (size_t)(i * 977) % 5003;
+        p_ref[i] = host_random(count[i], -1.0f, 1.0f);
+        m_ref[i] = host_filled(count[i], 0.0f);
+        v_ref[i] = host_filled(count[i], 0.0f);
+        ts[i] = (rn_adam_tensor){dev_copy(p_ref[i], count[i]), NULL, dev_filled(count[i], 0.0f),
+                                 dev_filled(count[i], 0.0f), count[i]};
+        p1[i] = dev_copy(p_ref[i], count[i]);
+        m1[i] = dev_filled(count[i], 0.0f);
+        v1[i] = dev_filled(count[i], 0.0f);
+    }
+    for (int t = 1; t <= steps; t++) {
+        for (int i = 0; i < ntensors; i++) {
+            const float *g = host_random(count[i], -1.0f, 1.0f);
+            ts[i].grad = dev_copy(g, count[i]);
+            cpu->adam(count[i], p_ref[i], g, m_ref[i], v_ref[i], lr, b1, b2, eps, t);
+            gpu->adam(count[i], p1[i], ts[i].grad, m1[i], v1[i], lr, b1, b2, eps, t);
+        }
+        gpu->adam_multi(ntensors, ts, lr, b1, b2, eps, t);
+    }
+    int same = 1;
+    for (int i = 0; i < ntensors; i++) {
+        float *a = fetch(ts[i].param, count[i]), *b = fetch(p1[i], count[i]);
+        same &= memcmp(a, b, count[i] * sizeof(float)) == 0;
+        expect_close(i == 0 ? "param against the CPU's (first tensor)" : "param against the CPU's", ts[i].param,
+                     p_ref[i], count[i]);
+    }
+    printf("  %-44s %s\n", "against one launch per tensor", same ? "the same bits" : "DIFFERENT");
+    CHECK(same);
+    release_all();
+}
+
 int main(void)
 {
     char why[256];
@@ -671,6 +807,13 @@ int main(void)
     check_xent(37, 10);  /* more rows than the kernel has warps */
     check_xent(3, 1000); /* more classes than a warp has lanes */
     check_adam(1003, 3);
+    check_fused_bn(3, 5, 63);
+    check_fused_bn(17, 7, 1);       /* 1x1 planes: one chunk per channel */
+    check_fused_bn(4, 64, 56 * 56); /* layer1 at 224: 12544 values, 4 chunks per channel */
+    check_fused_bn(64, 8, 56 * 56); /* 200704 values: the most chunks (32) */
+    check_fused_stem(2, 3, 13, 11);
+    check_fused_stem(4, 64, 16, 16);
+    check_adam_multi(50, 3);
 
     release_all();
     if (gpu->release) gpu->release();
