@@ -50,6 +50,9 @@ typedef struct {
     size_t count;
 } rn_adam_tensor;
 
+/* Graphs the backend holds at once (rn_backend.graph_end). */
+#define RN_MAX_GRAPHS 2
+
 /* Points a step may mark (rn_backend.mark). */
 #define RN_MAX_MARKS 8
 
@@ -193,6 +196,18 @@ typedef struct rn_backend {
                               float *y, float *work, float *keep);
     void (*conv_backward_kept)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
                                const float *dy, float *dx, float *dweight, float *work, const float *kept);
+
+    /* Part 5's graph rung (the GPU; NULL on the CPU): graph_begin starts
+     * recording the backend's stream (what is queued from then on is
+     * recorded, not run; nothing may wait for the host or allocate) and
+     * returns 0; graph_end stops and instantiates the graph and returns its
+     * id (-1 on failure, the reason said on stderr); graph_launch replays
+     * graph `id` on the stream; graph_free drops them all. Up to
+     * RN_MAX_GRAPHS at once (one per input slot). */
+    int (*graph_begin)(void);
+    int (*graph_end)(void);
+    void (*graph_launch)(int id);
+    void (*graph_free)(void);
 
     /* Gradient accumulation (Part 4): while on, backward functions ADD the
      * parameter gradients (dweight, dgamma, dbeta, dbias) to what those

@@ -29,6 +29,7 @@
 #include "cs_profiler.h"
 #include "cs_report.h"
 #include "grad_scaler.h"
+#include "graph_step.h"
 #include "lab_rungs.h"
 
 const char *const rn_compare_rows[RN_COMPARE_ROWS] = {"baseline", "dataloader", "amp",        "fused",
@@ -90,6 +91,7 @@ static int train_run(void *p)
     rn_train_opts o = {.batches = lab->epoch_batches, .workers = r->workers, .accum_steps = r->spec->accum};
     o.async_copy = r->workers && lab->on_gpu && lab->be->input_copy != NULL;
     if (r->spec->amp) o.scaler = &r->scaler;
+    o.graph = r->spec->graph;
     int rc = rn_train_epoch(&lab->m, &lab->ld, r->epoch, &o, &r->last);
     r->have_last = 1;
     return rc;
@@ -369,8 +371,7 @@ int rn_compare(rn_lab *lab)
            lab->epoch_batches, run.workers, run.workers_why, run.batches_per_epoch);
     const char *devices[RN_COMPARE_ROWS], *not_here[RN_COMPARE_ROWS] = {0};
     for (int i = 0; i < RN_COMPARE_ROWS; i++) devices[i] = lab->on_gpu ? "gpu" : "cpu";
-    not_here[ROW_GRAPH] = lab->on_gpu ? "the CUDA graph rung is not built yet: it needs a GPU to be written against"
-                                      : "a CUDA graph replays GPU launches; a CPU step has none to save";
+    if (!lab->be->graph_begin) not_here[ROW_GRAPH] = RN_GRAPH_CPU_SKIP;
     int todo[RN_COMPARE_ROWS];
     int ntodo =
         cs_ladder_select(&lab->a->opt, rn_compare_rows, devices, not_here, RN_COMPARE_ROWS, 1, "", todo, run.skip);

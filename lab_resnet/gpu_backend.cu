@@ -53,6 +53,7 @@ void gpu_release(void)
     rn_gpu_conv_release();
     rn_gpu_fused_release();
     cs_cublas_release_stream(backend_stream);
+    rn_gpu_graph_release();
     CUDA_CHECK(cudaStreamDestroy(backend_stream));
     stream_created = false;
 }
@@ -262,6 +263,10 @@ void fill_table(void)
     table.bn_relu_maxpool_forward_train = rn_gpu_bn_relu_maxpool_forward_train;
     table.relu_maxpool_backward = rn_gpu_relu_maxpool_backward;
     table.adam_multi = rn_gpu_adam_multi;
+    table.graph_begin = rn_gpu_graph_begin;
+    table.graph_end = rn_gpu_graph_end;
+    table.graph_launch = rn_gpu_graph_launch;
+    table.graph_free = rn_gpu_graph_free;
     table.to_backend = gpu_to_backend;
     table.to_host = gpu_to_host;
     table.sync = gpu_sync;

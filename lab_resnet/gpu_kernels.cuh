@@ -98,4 +98,13 @@ void rn_gpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride,
 void rn_gpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
 void rn_gpu_fused_release(void);
 
+/* gpu_graph.cu: Part 5's CUDA graph (backend.h's graph_* entries);
+ * rn_gpu_graph_release frees the graph and cuBLAS's fixed workspace once
+ * the stream's cuBLAS handle is destroyed. */
+int rn_gpu_graph_begin(void);
+int rn_gpu_graph_end(void);
+void rn_gpu_graph_launch(int id);
+void rn_gpu_graph_free(void);
+void rn_gpu_graph_release(void);
+
 #endif

@@ -1364,6 +1364,21 @@ void rn_model_adam_step(rn_model *m)
     be->region_end(top);
 }
 
+void rn_model_adam_step_device(rn_model *m, float *scale, int32_t *state)
+{
+    const rn_backend *be = m->be;
+    int top = be->region_begin(m->region_names[RN_REGION_OPTIMIZER]);
+    float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
+    for (int i = 0; i < m->nparams; i++) {
+        rn_param *p = &m->params[i];
+        if (p->trainable) be->adam_skip(p->count, p->data, p->grad, p->m, p->v, lr, m->beta1, m->beta2, m->eps, state);
+    }
+    /* GradScaler's update with growth and backoff 1 (its scale stays as it
+     * is, the flag is never set): the step count advances on the device. */
+    be->scaler_update(scale, state, 1.0, 1.0, INT32_MAX);
+    be->region_end(top);
+}
+
 /* ---- weights in files ---------------------------------------------------------- */
 
 rn_param *rn_model_param(rn_model *m, const char *name)

@@ -254,6 +254,12 @@ void rn_model_forward(rn_model *m, int train);
 void rn_model_loss(rn_model *m);
 void rn_model_backward(rn_model *m);
 void rn_model_adam_step(rn_model *m);
+/* Adam with its step count in backend memory (state[RN_SCALER_STEP] of an
+ * RN_SCALER_STATE int32 array, its found-inf flag 0; scale: one float the
+ * update keeps at its value): read and advanced on the device, nothing on
+ * the host, as a CUDA graph's step needs (graph_step.h). The same results
+ * as rn_model_adam_step, bit for bit. */
+void rn_model_adam_step_device(rn_model *m, float *scale, int32_t *state);
 /* After rn_model_loss: the loss gradient times `factor` (GradScaler's
  * scale, or 1/K for gradient accumulation over K batches). */
 void rn_model_scale_loss_grad(rn_model *m, float factor);

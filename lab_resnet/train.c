@@ -12,6 +12,7 @@
 #include "cs_profiler.h"
 #include "cs_stats.h"
 #include "grad_scaler.h"
+#include "graph_step.h"
 
 const char *rn_phase_name(rn_phase p)
 {
@@ -238,6 +239,12 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
 {
     const rn_backend *be = m->be;
     memset(r, 0, sizeof *r);
+    rn_graph_run graph;
+    const char *no_graph = NULL;
+    if (o->graph && rn_graph_run_start(&graph, m, o->scaler, o->accum_steps, &no_graph) != 0) {
+        cs_error("the graph rung: %s", no_graph);
+        return 2;
+    }
     int rc = 0, steps = o->batches, done = 0;
     if (steps > ld->batches) steps = ld->batches;
     size_t per_step = (size_t)(steps > 0 ? steps : 1);
@@ -270,7 +277,12 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
         int n = feed_batch(&f, m, b, &copy);
         if (b == 0) r->first_batch_s = cs_now() - t_epoch;
         const int accum = o->accum_steps > 1 ? o->accum_steps : 1;
-        train_step(m, o->scaler, o->device_skip, b % accum, accum);
+        if (!o->graph)
+            train_step(m, o->scaler, o->device_skip, b % accum, accum);
+        else if (rn_graph_run_step(&graph, m) != 0) {
+            rc = 1;
+            goto out;
+        }
         feed_ahead(&f, m, b);
         /* The lab's loop reads loss.item() every step: a sync. */
         float loss;
@@ -299,6 +311,7 @@ int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o
                    100.0 * correct_total / seen, cs_format_time(t.step[b], (char[32]){0}, 32));
     }
 out:
+    if (o->graph) rn_graph_run_end(&graph, m);
     if (f.workers) {
         if (f.async) { /* no copy still reading the staging */
             be->input_copied(0);

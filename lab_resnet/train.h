@@ -28,6 +28,9 @@ typedef struct {
      * one optimizer (and scaler) step per group; a trailing group shorter
      * than accum_steps takes no step, as the lab's loop does. */
     int accum_steps;
+    /* Part 5: each step replayed as a CUDA graph (graph_step.h; the GPU,
+     * without accumulation); the scaler's skip then runs on the device. */
+    int graph;
 } rn_train_opts;
 
 /* Where a step's time goes, as the lab's Part 1 chart splits it. */

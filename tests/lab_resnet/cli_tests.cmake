@@ -143,6 +143,24 @@ rn_test(compile_fused_fault --rm ${T}/compf --code 1 --env CS_FAULT_INJECT=rn_fu
 rn_test(compile_row_fault --rm ${T}/compr --code 1 --env CS_FAULT_INJECT=fused
   --stdout "fused +gradients [0-9.e+-]+ .*FAIL"
   -- ${LR} compile --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --no-plot --out ${T}/compr)
+# On a GPU (label gpu; skipped without one): the fused kernels and the
+# graph rung against eager (within the GPU's tolerances); a graph row
+# trained on another epoch's batches fails its loss check; compare's graph
+# row stacks it on the DataLoader's two input slots and fp16's device-side
+# scaler.
+rn_test(compile_gpu --rm ${T}/compg --code 0 --skip-if "--device gpu: "
+  --stdout "fused +gradients .*PASS" --stdout "graph +gradients .*PASS" --stdout "graph +run .*one graph launch"
+  --no-stdout "FAIL" --file-has ${T}/compg/compile.csv "^graph,.*,PASS$"
+  -- ${LR} compile --quick --device gpu --batch 8 --batches 6 --warmup 0 --repeat 1 --no-plot --out ${T}/compg)
+rn_test(compile_graph_fault_gpu --rm ${T}/compgf --code 1 --skip-if "--device gpu: " --env CS_FAULT_INJECT=graph
+  --stdout "graph +gradients .* FAIL"
+  -- ${LR} compile --quick --device gpu --batch 8 --batches 6 --warmup 0 --repeat 1 --no-plot --out ${T}/compgf)
+rn_test(compare_graph_gpu --rm ${T}/cmpg --code 0 --skip-if "--device gpu: "
+  --stdout "graph +first loss .*PASS" --no-stdout "FAIL"
+  -- ${LR} compare --quick --device gpu --batch 8 --batches 6 --warmup 0 --repeat 1 --variant baseline,graph --no-plot
+     --out ${T}/cmpg)
+set_tests_properties(lab_resnet.compile_gpu lab_resnet.compile_graph_fault_gpu lab_resnet.compare_graph_gpu
+                     PROPERTIES LABELS "lab_resnet;gpu")
 rn_test(compile_bad_precision --code 2 --stderr-lines 1 --stderr "--precision: compile's rows are Part 1's fp32 step"
   -- ${LR} compile --precision bf16 --out ${T}/compbad)
 

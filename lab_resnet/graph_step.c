@@ -1,0 +1,101 @@
+/* Part 5's graph rung (graph_step.h). */
+#include "graph_step.h"
+
+#include <string.h>
+
+#include "cs_profiler.h"
+
+int rn_graph_run_start(rn_graph_run *g, rn_model *m, rn_grad_scaler *scaler, int accum, const char **why)
+{
+    const rn_backend *be = m->be;
+    memset(g, 0, sizeof *g);
+    for (int i = 0; i < RN_MAX_GRAPHS; i++) g->graph[i] = -1;
+    if (!be->graph_begin) {
+        *why = RN_GRAPH_CPU_SKIP;
+        return -1;
+    }
+    if (accum > 1) {
+        *why = "gradient accumulation's steps differ (the optimizer every K batches): not one graph";
+        return -1;
+    }
+    g->scaler = scaler;
+    if (scaler) {
+        rn_scaler_to_device(m, scaler);
+        return 0;
+    }
+    /* fp32: the step count alone, in a scaler-shaped state (model.h). */
+    int32_t state[RN_SCALER_STATE] = {0};
+    const float one = 1.0f;
+    state[RN_SCALER_STEP] = m->adam_t;
+    g->scale = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "graph: the step count's scale");
+    g->state = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof state, "graph: Adam's step count");
+    be->to_backend(g->scale, &one, sizeof one);
+    be->to_backend(g->state, state, sizeof state);
+    return 0;
+}
+
+/* The step with nothing read on the host: what the graph holds. */
+static void device_step(rn_graph_run *g, rn_model *m)
+{
+    rn_model_forward(m, 1);
+    rn_model_loss(m);
+    if (g->scaler) rn_amp_scale_loss_device(m, g->scaler);
+    rn_model_backward(m);
+    if (g->scaler)
+        rn_amp_step_device(m, g->scaler);
+    else
+        rn_model_adam_step_device(m, g->scale, g->state);
+}
+
+/* The graph of this input slot's step, recorded (not run). The profiler is
+ * off meanwhile: its GPU regions are events, which a replay would not
+ * time. */
+static int capture(rn_graph_run *g, rn_model *m, int slot)
+{
+    const rn_backend *be = m->be;
+    int prof = cs_prof_enabled();
+    cs_prof_enable(0);
+    int rc = be->graph_begin();
+    if (rc == 0) {
+        device_step(g, m);
+        g->graph[slot] = be->graph_end();
+        rc = g->graph[slot] < 0 ? -1 : 0;
+    }
+    cs_prof_enable(prof);
+    return rc;
+}
+
+int rn_graph_run_step(rn_graph_run *g, rn_model *m)
+{
+    const rn_backend *be = m->be;
+    const int slot = m->x == m->x_slot[1];
+    be->mark(0);
+    if (!g->warm || m->batch != m->capacity) {
+        device_step(g, m);
+        g->warm |= m->batch == m->capacity;
+    } else {
+        if (g->graph[slot] < 0 && capture(g, m, slot) != 0) return -1;
+        be->graph_launch(g->graph[slot]);
+    }
+    /* One launch: its forward, backward and optimizer are not told apart. */
+    be->mark(1);
+    be->mark(2);
+    be->mark(3);
+    return 0;
+}
+
+void rn_graph_run_end(rn_graph_run *g, rn_model *m)
+{
+    const rn_backend *be = m->be;
+    be->graph_free();
+    if (g->scaler) {
+        rn_scaler_from_device(m, g->scaler);
+    } else if (g->state) {
+        int32_t state[RN_SCALER_STATE];
+        be->to_host(state, g->state, sizeof state);
+        m->adam_t = state[RN_SCALER_STEP];
+        rn_arena_release(m->arena, g->scale);
+        rn_arena_release(m->arena, g->state);
+    }
+    memset(g, 0, sizeof *g);
+}
