@@ -39,7 +39,11 @@
  * input of a convolution to fp16 or bf16, and both fit in TF32 exactly: the
  * tensor cores then compute the same products as on half tensors with fp32
  * sums, from float32 tensors (twice the bytes of half tensors, and TF32's
- * rate, half of fp16's on Hopper: half tensors are the next step).
+ * rate, half of fp16's on Hopper). cuDNN goes further under fp16 and
+ * bf16: its plans (kept per data type) take 16-bit tensors with fp32 sums,
+ * the model's float tensors packed into 16-bit copies in `work` for each
+ * call and the results widened back (exact both ways: the values are
+ * already rounded). NOT YET RUN ON A GPU: compiled with CUDA 13 only.
  *
  * Both paths are deterministic: the im2col kernels write each element once
  * (col2im gathers instead of scattering with atomics), and cuDNN's
@@ -475,6 +479,7 @@ struct cudnn_plan {
     int n, h, w;
     bool find;   /* chosen by timing (RN_CUDNN_ALGO=find) */
     bool tensor; /* TF32 tensor cores allowed (rn_gpu_conv_math) */
+    int half;    /* Part 3: RN_FP16 or RN_BF16 tensors (fp32 sums), else 0: float tensors */
     /* The math each chosen algorithm runs with, set on the descriptor
      * before its call (cuDNN decides from algorithm and math type together;
      * PyTorch does the same). FP32 plans keep CUDNN_FMA_MATH throughout. */
@@ -485,8 +490,9 @@ struct cudnn_plan {
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
-    size_t work_bytes;
-    char text[200]; /* the three algorithms, for the run's report */
+    size_t cudnn_bytes; /* cuDNN's own workspace, the largest of the three choices' */
+    size_t work_bytes;  /* all of `work`: cuDNN's, then on half tensors their 16-bit copies (half_layout) */
+    char text[240];     /* the three algorithms, for the run's report */
 };
 
 std::mutex plans_mutex;
@@ -497,8 +503,8 @@ std::deque<cudnn_plan> plans;
 /* The plan for this shape, its algorithms chosen the way `find` says. */
 bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
 {
-    return q.find == find && q.tensor == tensor_math && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
-           q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.tensor == tensor_math && q.half == half_gemm && q.n == n && q.h == h && q.w == w &&
+           q.s.cin == s->cin && q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
@@ -584,8 +590,39 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, p.bwd_data, &b));
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, p.bwd_filter, &c));
-    p.work_bytes = a > b ? a : b;
-    if (c > p.work_bytes) p.work_bytes = c;
+    p.cudnn_bytes = a > b ? a : b;
+    if (c > p.cudnn_bytes) p.cudnn_bytes = c;
+}
+
+/* On half tensors (Part 3's fp16 and bf16 rows) the model's float tensors
+ * are packed into 16-bit copies for cuDNN and its results widened back:
+ * exact both ways, as the model has already rounded every value to the
+ * precision. Where each copy lives in `work`, after cuDNN's workspace (each
+ * 256-byte aligned): x, w and then y in the forward; x, w, dy, dw and dx in
+ * the backward; and a float dW to add from while gradients accumulate. */
+struct half_layout {
+    size_t x, w, dy, dw, dx, dw_f, end; /* byte offsets */
+};
+
+size_t align256(size_t b)
+{
+    return (b + 255) & ~(size_t)255;
+}
+
+half_layout half_layout_of(const cudnn_plan &p)
+{
+    const size_t nx = (size_t)p.n * p.s.cin * p.h * p.w, nw = (size_t)p.s.cout * p.s.cin * p.s.k * p.s.k;
+    const size_t ny = (size_t)p.n * p.s.cout * rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) *
+                      rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
+    half_layout l;
+    l.x = align256(p.cudnn_bytes);
+    l.w = l.x + align256(nx * 2);
+    l.dy = l.w + align256(nw * 2); /* the forward's y too */
+    l.dw = l.dy + align256(ny * 2);
+    l.dx = l.dw + align256(nw * 2);
+    l.dw_f = l.dx + align256(nx * 2);
+    l.end = l.dw_f + align256(nw * sizeof(float));
+    return l;
 }
 
 /* The plan for this shape, made on first sight. from_query: asked by
@@ -608,18 +645,26 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     p.w = w;
     p.find = find;
     p.tensor = tensor_math;
+    p.half = half_gemm;
+    /* fp16 or bf16 tensors with float compute: cuDNN's PSEUDO_HALF and
+     * PSEUDO_BFLOAT16 configurations (bf16 from compute capability 8.0). */
+    const cudnnDataType_t dt = p.half == RN_FP16   ? CUDNN_DATA_HALF
+                               : p.half == RN_BF16 ? CUDNN_DATA_BFLOAT16
+                                                   : CUDNN_DATA_FLOAT;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
     CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.cd));
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, s->cin, h, w));
-    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, dt, n, s->cin, h, w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, dt, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
     /* PyTorch's "convolution" is a cross-correlation (the kernel is not
      * flipped), and so is what the CPU backend computes. */
     CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     /* FP32 exactly, or TF32 allowed (what PyTorch's allow_tf32 sets). */
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.half     ? CUDNN_TENSOR_OP_MATH
+                                                  : p.tensor ? CUDNN_DEFAULT_MATH
+                                                             : CUDNN_FMA_MATH));
     int on = 0, oc = 0, oh = 0, ow = 0;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
     if (on != n || oc != s->cout || oh != rn_out_size(h, s->k, s->stride, s->pad) ||
@@ -627,11 +672,17 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
         fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n", cs_prog(), on, oc, oh, ow);
         exit(3);
     }
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, on, oc, oh, ow));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, dt, on, oc, oh, ow));
 
     size_t limit = chunk_cap_floats() * sizeof(float);
     if (!from_query && largest_answer_bytes < limit) limit = largest_answer_bytes;
+    if (p.half) { /* the 16-bit copies share `work` with cuDNN's workspace */
+        p.cudnn_bytes = 0;
+        const size_t copies = half_layout_of(p).end + 256;
+        limit = limit > copies ? limit - copies : 0;
+    }
     choose_algorithms(p, limit, p.find);
+    p.work_bytes = p.half ? half_layout_of(p).end : p.cudnn_bytes;
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
      * exceed the buffer the caller sized from earlier answers (at least the
@@ -645,7 +696,11 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
         exit(3);
     }
     snprintf(p.text, sizeof p.text, "cuDNN, %s%s (forward %s, backward data %s, filter %s)",
-             p.find ? "timed" : "heuristics", p.tensor ? ", TF32 tensor cores allowed" : "",
+             p.find ? "timed" : "heuristics",
+             p.half == RN_FP16   ? ", fp16 tensors (tensor cores, fp32 sums)"
+             : p.half == RN_BF16 ? ", bf16 tensors (tensor cores, fp32 sums)"
+             : p.tensor          ? ", TF32 tensor cores allowed"
+                                 : "",
              algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
              algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
@@ -672,30 +727,88 @@ size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
     return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
 }
 
+/* A 16-bit copy in `work` at byte offset `at`. */
+uint16_t *half_at(float *work, size_t at)
+{
+    return (uint16_t *)((char *)work + at);
+}
+
 void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
                    float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.fwd_math));
-    CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd, p.fwd, work, p.work_bytes,
-                                        &zero, p.yd, y));
+    if (!p.half) {
+        CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd, p.fwd, work,
+                                            p.cudnn_bytes, &zero, p.yd, y));
+        return;
+    }
+    const half_layout l = half_layout_of(p);
+    const size_t nx = (size_t)n * s->cin * h * w, nw = (size_t)s->cout * s->cin * s->k * s->k;
+    const size_t ny =
+        (size_t)n * s->cout * rn_out_size(h, s->k, s->stride, s->pad) * rn_out_size(w, s->k, s->stride, s->pad);
+    uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *yh = half_at(work, l.dy);
+    rn_gpu_pack(nx, x, xh, p.half);
+    rn_gpu_pack(nw, weight, wh, p.half);
+    CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, xh, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
+                                        &zero, p.yd, yh));
+    rn_gpu_unpack(ny, yh, y, p.half);
+}
+
+/* The backward on half tensors: dW and dx computed in 16 bits (fp32 sums)
+ * and widened, as autocast's convolution gives the half weight copy's
+ * gradient; while gradients accumulate, dW is widened into a float scratch
+ * and added. */
+void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weight, const float *dy, float *dx,
+                         float *dweight, float *work)
+{
+    const rn_conv_shape *s = &p.s;
+    const half_layout l = half_layout_of(p);
+    const size_t nx = (size_t)p.n * s->cin * p.h * p.w, nw = (size_t)s->cout * s->cin * s->k * s->k;
+    const size_t ny =
+        (size_t)p.n * s->cout * rn_out_size(p.h, s->k, s->stride, s->pad) * rn_out_size(p.w, s->k, s->stride, s->pad);
+    const float one = 1.0f, zero = 0.0f;
+    uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *dyh = half_at(work, l.dy);
+    uint16_t *dwh = half_at(work, l.dw), *dxh = half_at(work, l.dx);
+    rn_gpu_pack(nx, x, xh, p.half);
+    rn_gpu_pack(ny, dy, dyh, p.half);
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
+    CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, xh, p.yd, dyh, p.cd, p.bwd_filter, work,
+                                               p.cudnn_bytes, &zero, p.wd, dwh));
+    if (rn_gpu_accumulating()) {
+        float *dw_f = (float *)((char *)work + l.dw_f);
+        rn_gpu_unpack(nw, dwh, dw_f, p.half);
+        rn_gpu_add(nw, dweight, dw_f, dweight);
+    } else {
+        rn_gpu_unpack(nw, dwh, dweight, p.half);
+    }
+    if (dx == NULL) return;
+    rn_gpu_pack(nw, weight, wh, p.half);
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
+    CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, wh, p.yd, dyh, p.cd, p.bwd_data, work,
+                                             p.cudnn_bytes, &zero, p.xd, dxh));
+    rn_gpu_unpack(nx, dxh, dx, p.half);
 }
 
 void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,
                     float *dx, float *dweight, float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
+    if (p.half) {
+        cudnn_backward_half(p, x, weight, dy, dx, dweight, work);
+        return;
+    }
     const float one = 1.0f, zero = 0.0f;
     /* beta 0: both results are overwritten, as the contract asks (dW's
      * beta 1 while gradients accumulate). */
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, x, p.yd, dy, p.cd, p.bwd_filter, work,
-                                               p.work_bytes, rn_gpu_accumulating() ? &one : &zero, p.wd, dweight));
+                                               p.cudnn_bytes, rn_gpu_accumulating() ? &one : &zero, p.wd, dweight));
     if (dx != NULL) CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     if (dx != NULL)
         CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy, p.cd, p.bwd_data, work,
-                                                 p.work_bytes, &zero, p.xd, dx));
+                                                 p.cudnn_bytes, &zero, p.xd, dx));
 }
 
 #endif /* RN_HAVE_CUDNN */
