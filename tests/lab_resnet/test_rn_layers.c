@@ -644,6 +644,145 @@ static void test_pooling(void)
     free(dx);
 }
 
+/* ---- Part 5's fused operations ------------------------------------------ */
+
+/* relu(bn(x) + residual), or relu(bn(x)) without one, from the definitions
+ * above; the stem's max pool of it when `pool` is set (p.x is z). */
+typedef struct {
+    bn_ctx b;
+    double *res, *z;
+    pool_ctx p;
+    int pool;
+} fused_ctx;
+
+static double fused_loss(void *q)
+{
+    fused_ctx *f = q;
+    const size_t nx = (size_t)f->b.n * f->b.c * f->b.hw;
+    bn_ref(&f->b);
+    for (size_t i = 0; i < nx; i++) {
+        const double v = f->b.y[i] + (f->res ? f->res[i] : 0.0);
+        f->z[i] = v > 0.0 ? v : 0.0;
+    }
+    if (!f->pool) return dot(f->z, f->b.r, nx);
+    maxpool_ref(&f->p);
+    return dot(f->p.y, f->p.r, (size_t)f->p.n * f->p.c * f->p.oh * f->p.ow);
+}
+
+static fused_ctx fused_ctx_of(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                              const float *r, float eps)
+{
+    const size_t nx = (size_t)n * c * hw;
+    fused_ctx f;
+    memset(&f, 0, sizeof f);
+    f.b = (bn_ctx){n,
+                   c,
+                   hw,
+                   to_double(x, nx),
+                   to_double(gamma, (size_t)c),
+                   to_double(beta, (size_t)c),
+                   to_double(r, nx),
+                   xmalloc(nx * sizeof(double)),
+                   xmalloc((size_t)c * sizeof(double)),
+                   xmalloc((size_t)c * sizeof(double)),
+                   eps};
+    f.z = xmalloc(nx * sizeof(double));
+    return f;
+}
+
+static void fused_ctx_free(fused_ctx *f)
+{
+    double *d[] = {f->b.x, f->b.gamma, f->b.beta, f->b.r, f->b.y, f->b.mean, f->b.var, f->res, f->z, f->p.r, f->p.y};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) free(d[i]);
+    free(f->p.arg);
+}
+
+/* batch norm + residual add + ReLU (a block's end) and its backward
+ * through the ReLU, against the definition's numerical gradients: x,
+ * gamma, beta, and the residual's (the masked dy the call leaves). */
+static void check_fused_block_end(int n, int c, int hw, int with_residual)
+{
+    const size_t nx = (size_t)n * c * hw;
+    const float eps = 1e-5f;
+    printf("fused bn%s + relu n=%d c=%d hw=%d\n", with_residual ? " + add" : "", n, c, hw);
+    float *x = rand_floats(nx, -1, 1), *res = rand_floats(nx, -1, 1), *r = rand_floats(nx, -1, 1);
+    float *gamma = rand_floats((size_t)c, 0.5f, 1.5f), *beta = rand_floats((size_t)c, -0.5f, 0.5f);
+    float *rm = rand_floats((size_t)c, -0.2f, 0.2f), *rv = rand_floats((size_t)c, 0.5f, 1.5f);
+    fused_ctx f = fused_ctx_of(n, c, hw, x, gamma, beta, r, eps);
+    if (with_residual) f.res = to_double(res, nx);
+    float *y = nan_floats(nx), *sm = nan_floats((size_t)c), *si = nan_floats((size_t)c);
+    B->bn_add_relu_forward_train(n, c, hw, x, gamma, beta, with_residual ? res : NULL, y, sm, si, rm, rv, 0.1f, eps);
+    fused_loss(&f);
+    expect_close("fused forward", y, f.z, nx);
+    float *dy = xmalloc(nx * sizeof(float)), *dx = nan_floats(nx), *dg = nan_floats((size_t)c);
+    float *db = nan_floats((size_t)c);
+    memcpy(dy, r, nx * sizeof(float));
+    B->relu_bn_backward(n, c, hw, y, x, gamma, sm, si, dy, dx, dg, db);
+    expect_grad("fused dx", fused_loss, &f, f.b.x, dx, nx);
+    expect_grad("fused dgamma", fused_loss, &f, f.b.gamma, dg, (size_t)c);
+    expect_grad("fused dbeta", fused_loss, &f, f.b.beta, db, (size_t)c);
+    if (with_residual) expect_grad("fused d residual (the masked dy)", fused_loss, &f, f.res, dy, nx);
+    fused_ctx_free(&f);
+    float *own[] = {x, res, r, gamma, beta, rm, rv, y, sm, si, dy, dx, dg, db};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
+}
+
+/* The stem's batch norm + ReLU + max pool, and max pooling's backward
+ * through the ReLU followed by batch norm's backward. */
+static void check_fused_stem(int n, int c, int h, int w)
+{
+    const int k = 3, stride = 2, pad = 1, hw = h * w;
+    const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
+    const size_t nx = (size_t)n * c * hw, ny = (size_t)n * c * oh * ow;
+    const float eps = 1e-5f;
+    printf("fused stem bn + relu + maxpool n=%d c=%d %dx%d\n", n, c, h, w);
+    float *x = rand_floats(nx, -1, 1), *r = rand_floats(ny, -1, 1);
+    float *gamma = rand_floats((size_t)c, 0.5f, 1.5f), *beta = rand_floats((size_t)c, -0.5f, 0.5f);
+    float *rm = rand_floats((size_t)c, -0.2f, 0.2f), *rv = rand_floats((size_t)c, 0.5f, 1.5f);
+    float *unused_r = rand_floats(nx, -1, 1);
+    fused_ctx f = fused_ctx_of(n, c, hw, x, gamma, beta, unused_r, eps);
+    f.pool = 1;
+    f.p = (pool_ctx){n,
+                     c,
+                     h,
+                     w,
+                     k,
+                     stride,
+                     pad,
+                     oh,
+                     ow,
+                     f.z,
+                     to_double(r, ny),
+                     xmalloc(ny * sizeof(double)),
+                     xmalloc(ny * sizeof(int32_t))};
+    float *pooled = nan_floats(ny), *sm = nan_floats((size_t)c), *si = nan_floats((size_t)c);
+    int32_t *arg = xmalloc(ny * sizeof(int32_t));
+    B->bn_relu_maxpool_forward_train(n, c, h, w, k, stride, pad, x, gamma, beta, pooled, arg, sm, si, rm, rv, 0.1f,
+                                     eps);
+    fused_loss(&f);
+    expect_close("fused stem forward", pooled, f.p.y, ny);
+    float *dz = nan_floats(nx), *dx = nan_floats(nx), *dg = nan_floats((size_t)c), *db = nan_floats((size_t)c);
+    B->relu_maxpool_backward(n, c, h, w, k, stride, pad, pooled, arg, r, dz);
+    B->bn_backward(n, c, hw, x, gamma, sm, si, dz, dx, dg, db);
+    expect_grad("fused stem dx", fused_loss, &f, f.b.x, dx, nx);
+    expect_grad("fused stem dgamma", fused_loss, &f, f.b.gamma, dg, (size_t)c);
+    expect_grad("fused stem dbeta", fused_loss, &f, f.b.beta, db, (size_t)c);
+    f.p.x = NULL; /* z, freed with f */
+    fused_ctx_free(&f);
+    float *own[] = {x, r, gamma, beta, rm, rv, unused_r, pooled, sm, si, dz, dx, dg, db};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
+    free(arg);
+}
+
+static void test_fused(void)
+{
+    check_fused_block_end(3, 4, 5, 1);
+    check_fused_block_end(3, 4, 5, 0);
+    check_fused_block_end(5, 3, 1, 1); /* 1x1 planes: the fused kernels' in-order sweep */
+    check_fused_stem(2, 3, 6, 6);
+    check_fused_stem(2, 2, 7, 5); /* odd sides: windows cut by the padding */
+}
+
 /* ---- linear ------------------------------------------------------------- */
 
 typedef struct {
@@ -836,6 +975,7 @@ int main(void)
     test_bn();
     test_relu_add();
     test_pooling();
+    test_fused();
     test_linear();
     test_xent();
     test_adam();
