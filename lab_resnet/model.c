@@ -1166,8 +1166,10 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
     const float *out = restore(m, &b->out, o, dx_main);
     relu_bn_bwd(m, b, &b->bn2, hw, out, restore(m, &b->c2, o, rr), dy, q);
     const float *a1 = restore(m, &b->a1, o, dx_main);
-    conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr);                     /* rr: gradient of a1 */
-    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_main), rr, q); /* q: gradient of c1 */
+    conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
+    /* c1 into dx_short (free until the shortcut's turn): dx_main holds a1,
+     * which the ReLU's mask reads, under 16-bit storage. */
+    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_short), rr, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1189,11 +1191,12 @@ static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
     const float *out = restore(m, &b->out, o, dx_main);
     relu_bn_bwd(m, b, &b->bn3, hw, out, restore(m, &b->c3, o, rr), dy, q);
     const float *a2 = restore(m, &b->a2, mid_out, dx_main);
-    conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr);                            /* rr: gradient of a2 */
-    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_main), rr, rr); /* rr: gradient of c2 */
+    conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
+    /* c2 and c1 into dx_short: dx_main holds a2, then a1 (basic_backward). */
+    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_short), rr, rr); /* rr: gradient of c2 */
     const float *a1 = restore(m, &b->a1, mid_in, dx_main);
-    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q);                              /* q: gradient of a1 */
-    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_main), q, q); /* q: gradient of c1 */
+    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q);                               /* q: gradient of a1 */
+    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_short), q, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
