@@ -338,6 +338,8 @@ static int verify(const compile_state *s)
            "   - the loss at each of the %d steps: %s.\n",
            s->ngrads, gpu ? "within 1e-05 (fused reductions add in another order)" : "exactly (the same arithmetic)",
            s->reference_steps, gpu ? "within 1e-03" : "exactly");
+    if (s->ran[ROW_GRAPH])
+        cs_say("  graph's gradients are its step's, run once as it is; its replays are checked by its losses.\n");
     int failed = 0;
     for (int i = 0; i < RN_COMPILE_ROWS; i++) {
         if (!s->ran[i]) continue;

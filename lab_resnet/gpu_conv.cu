@@ -477,9 +477,10 @@ cudnnHandle_t cudnn_handle(void)
 struct cudnn_plan {
     rn_conv_shape s;
     int n, h, w;
-    bool find;   /* chosen by timing (RN_CUDNN_ALGO=find) */
-    bool tensor; /* TF32 tensor cores allowed (rn_gpu_conv_math) */
-    int half;    /* Part 3: RN_FP16 or RN_BF16 tensors (fp32 sums), else 0: float tensors */
+    bool find;      /* chosen by timing (RN_CUDNN_ALGO=find) */
+    bool tensor;    /* TF32 tensor cores allowed (rn_gpu_conv_math) */
+    int asked_half; /* rn_gpu_conv_math's 16-bit precision when made (the cache's key) */
+    int half;       /* the tensors it runs on: RN_FP16 or RN_BF16 (fp32 sums), or 0: float */
     /* The math each chosen algorithm runs with, set on the descriptor
      * before its call (cuDNN decides from algorithm and math type together;
      * PyTorch does the same). FP32 plans keep CUDNN_FMA_MATH throughout. */
@@ -503,7 +504,7 @@ std::deque<cudnn_plan> plans;
 /* The plan for this shape, its algorithms chosen the way `find` says. */
 bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
 {
-    return q.find == find && q.tensor == tensor_math && q.half == half_gemm && q.n == n && q.h == h && q.w == w &&
+    return q.find == find && q.tensor == tensor_math && q.asked_half == half_gemm && q.n == n && q.h == h && q.w == w &&
            q.s.cin == s->cin && q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
@@ -528,7 +529,8 @@ size_t largest_answer_bytes; /* the most conv_work_floats has answered */
  * allowed, any math type: the first usable. None usable: `fallback`.
  * *math: the math type to run it with. */
 template <typename Perf, typename Algo>
-Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback, bool tensor, cudnnMathType_t *math)
+Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback, bool tensor, cudnnMathType_t *math,
+          bool *usable)
 {
     const cudnnMathType_t preferred[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
     *math = tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
@@ -541,6 +543,7 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
                 return p.algo;
             }
         }
+    *usable = false;
     return fallback;
 }
 
@@ -550,10 +553,11 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
  * (cuDNN allocates the buffers for those trials itself). The fallbacks, for
  * a list with nothing usable: implicit-GEMM variants that are
  * deterministic and need little or no workspace. */
-void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
+bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
 {
     cudnnHandle_t h = cudnn_handle();
     int max = 0, got = 0; /* each list as long as cuDNN says it can be */
+    bool usable = true;   /* every choice from cuDNN's list, none a fallback */
 
     CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -562,7 +566,7 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
-    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math);
+    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math, &usable);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -571,7 +575,7 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
-    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math);
+    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math, &usable);
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -580,7 +584,8 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
-    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math);
+    p.bwd_filter =
+        pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math, &usable);
 
     /* The exact workspace of the three choices, asked for each. */
     size_t a = 0, b = 0, c = 0;
@@ -592,6 +597,7 @@ void choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, p.bwd_filter, &c));
     p.cudnn_bytes = a > b ? a : b;
     if (c > p.cudnn_bytes) p.cudnn_bytes = c;
+    return usable;
 }
 
 /* On half tensors (Part 3's fp16 and bf16 rows) the model's float tensors
@@ -631,6 +637,50 @@ half_layout half_layout_of(const cudnn_plan &p)
  * convolution call (a smaller last batch, say) must make do with the
  * workspace the caller already has: at least the largest answer given so
  * far, since callers size `work` as the largest over their convolutions. */
+/* The plan's descriptors for its data type: fp16 or bf16 tensors with
+ * float compute (cuDNN's PSEUDO_HALF and PSEUDO_BFLOAT16 configurations,
+ * bf16 from compute capability 8.0) and tensor-op math, or float tensors
+ * in FP32 exactly or with TF32 allowed (what PyTorch's allow_tf32 sets). */
+void set_descriptors(cudnn_plan &p)
+{
+    const rn_conv_shape *s = &p.s;
+    const cudnnDataType_t dt = p.half == RN_FP16   ? CUDNN_DATA_HALF
+                               : p.half == RN_BF16 ? CUDNN_DATA_BFLOAT16
+                                                   : CUDNN_DATA_FLOAT;
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, dt, p.n, s->cin, p.h, p.w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, dt, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
+    /* PyTorch's "convolution" is a cross-correlation (the kernel is not
+     * flipped), and so is what the CPU backend computes. */
+    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
+                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.half     ? CUDNN_TENSOR_OP_MATH
+                                                  : p.tensor ? CUDNN_DEFAULT_MATH
+                                                             : CUDNN_FMA_MATH));
+    int on = 0, oc = 0, oh = 0, ow = 0;
+    CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
+    if (on != p.n || oc != s->cout || oh != rn_out_size(p.h, s->k, s->stride, s->pad) ||
+        ow != rn_out_size(p.w, s->k, s->stride, s->pad)) {
+        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n", cs_prog(), on, oc, oh, ow);
+        exit(3);
+    }
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, dt, on, oc, oh, ow));
+}
+
+/* The algorithms for the plan's data type within `limit` bytes of `work`
+ * (the 16-bit copies' share taken off first); returns whether cuDNN listed
+ * a usable one for each of the three. */
+bool choose_within(cudnn_plan &p, size_t limit)
+{
+    if (p.half) {
+        p.cudnn_bytes = 0;
+        const size_t copies = half_layout_of(p).end + 256;
+        limit = limit > copies ? limit - copies : 0;
+    }
+    const bool usable = choose_algorithms(p, limit, p.find);
+    p.work_bytes = p.half ? half_layout_of(p).end : p.cudnn_bytes;
+    return usable;
+}
+
 cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query)
 {
     const bool find = cudnn_find_algorithms(); /* RN_CUDNN_ALGO, read once per call */
@@ -645,44 +695,29 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     p.w = w;
     p.find = find;
     p.tensor = tensor_math;
-    p.half = half_gemm;
-    /* fp16 or bf16 tensors with float compute: cuDNN's PSEUDO_HALF and
-     * PSEUDO_BFLOAT16 configurations (bf16 from compute capability 8.0). */
-    const cudnnDataType_t dt = p.half == RN_FP16   ? CUDNN_DATA_HALF
-                               : p.half == RN_BF16 ? CUDNN_DATA_BFLOAT16
-                                                   : CUDNN_DATA_FLOAT;
+    p.asked_half = p.half = half_gemm;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
     CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.cd));
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, dt, n, s->cin, h, w));
-    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, dt, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
-    /* PyTorch's "convolution" is a cross-correlation (the kernel is not
-     * flipped), and so is what the CPU backend computes. */
-    CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
-                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    /* FP32 exactly, or TF32 allowed (what PyTorch's allow_tf32 sets). */
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.half     ? CUDNN_TENSOR_OP_MATH
-                                                  : p.tensor ? CUDNN_DEFAULT_MATH
-                                                             : CUDNN_FMA_MATH));
-    int on = 0, oc = 0, oh = 0, ow = 0;
-    CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
-    if (on != n || oc != s->cout || oh != rn_out_size(h, s->k, s->stride, s->pad) ||
-        ow != rn_out_size(w, s->k, s->stride, s->pad)) {
-        fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n", cs_prog(), on, oc, oh, ow);
-        exit(3);
-    }
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, dt, on, oc, oh, ow));
 
-    size_t limit = chunk_cap_floats() * sizeof(float);
+    const size_t cap = chunk_cap_floats() * sizeof(float);
+    size_t limit = cap;
     if (!from_query && largest_answer_bytes < limit) limit = largest_answer_bytes;
-    if (p.half) { /* the 16-bit copies share `work` with cuDNN's workspace */
+    /* 16-bit copies larger than the scratch cap (a large batch at 224), or
+     * a configuration this cuDNN and GPU do not run (nothing usable
+     * listed): float tensors with TF32 tensor cores for this shape, the
+     * step before half tensors. */
+    if (p.half) {
         p.cudnn_bytes = 0;
-        const size_t copies = half_layout_of(p).end + 256;
-        limit = limit > copies ? limit - copies : 0;
+        if (half_layout_of(p).end > cap) p.half = 0;
     }
-    choose_algorithms(p, limit, p.find);
-    p.work_bytes = p.half ? half_layout_of(p).end : p.cudnn_bytes;
+    set_descriptors(p);
+    if (!choose_within(p, limit) && p.half) {
+        p.half = 0;
+        set_descriptors(p);
+        choose_within(p, limit);
+    }
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
      * exceed the buffer the caller sized from earlier answers (at least the

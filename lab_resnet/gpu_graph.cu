@@ -11,7 +11,7 @@
  *    sizes every scratch buffer and makes cuDNN's plans, and cuBLAS gets a
  *    fixed workspace of its own here (what PyTorch sets for its graphs);
  *  - the same addresses every replay: the batch is copied into the model's
- *    one input buffer before each launch.
+ *    input slot before each launch, and each slot has its own graph.
  *
  * NONE OF THIS HAS RUN ON A GPU YET: it compiles with CUDA 13;
  * tools/gpu_verify.sh runs `lab_resnet compile`, whose graph row is checked

@@ -18,6 +18,10 @@ int rn_graph_run_start(rn_graph_run *g, rn_model *m, rn_grad_scaler *scaler, int
         *why = "gradient accumulation's steps differ (the optimizer every K batches): not one graph";
         return -1;
     }
+    if (m->fault == RN_FAULT_STOPS_AT_FC || m->fault == RN_FAULT_ONE_CHANNEL) {
+        *why = "this injected fault copies zeros from the host inside the step, which a graph cannot hold";
+        return -1;
+    }
     g->scaler = scaler;
     if (scaler) {
         rn_scaler_to_device(m, scaler);
@@ -74,7 +78,10 @@ int rn_graph_run_step(rn_graph_run *g, rn_model *m)
         device_step(g, m);
         g->warm |= m->batch == m->capacity;
     } else {
-        if (g->graph[slot] < 0 && capture(g, m, slot) != 0) return -1;
+        if (g->graph[slot] >= 0)
+            g->replays++;
+        else if (capture(g, m, slot) != 0)
+            return -1;
         be->graph_launch(g->graph[slot]);
     }
     /* One launch: its forward, backward and optimizer are not told apart. */
@@ -88,6 +95,9 @@ void rn_graph_run_end(rn_graph_run *g, rn_model *m)
 {
     const rn_backend *be = m->be;
     be->graph_free();
+    rn_bn_layer *bn[RN_MAX_BN];
+    for (int i = 0; i < rn_model_bn_layers(m, bn); i++) bn[i]->num_batches_tracked += g->replays;
+    if (g->scaler) g->scaler->steps += g->replays;
     if (g->scaler) {
         rn_scaler_from_device(m, g->scaler);
     } else if (g->state) {

@@ -10,7 +10,9 @@
  * runs the step as it is (it sizes every scratch buffer and makes cuDNN's
  * plans: nothing may allocate inside a capture); the next batch in each
  * input slot captures the graph that reads that slot; the rest replay. A
- * short last batch runs as it is. */
+ * short last batch runs as it is. The host's own counters (batch norm's
+ * num_batches_tracked, the scaler's steps), which the capture advanced
+ * once, are advanced by the replays at the end. */
 #ifndef RN_GRAPH_STEP_H
 #define RN_GRAPH_STEP_H
 
@@ -25,6 +27,7 @@ typedef struct {
     float *scale;           /* fp32: the device-side step count's state (model.h) */
     int32_t *state;
     int warm;                 /* a full batch ran: every buffer sized */
+    int replays;              /* launches of a graph captured in an earlier step */
     int graph[RN_MAX_GRAPHS]; /* per input slot: the backend's graph id, or -1 */
 } rn_graph_run;
 

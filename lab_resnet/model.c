@@ -716,6 +716,24 @@ void rn_model_use_input_slot(rn_model *m, int slot, int n)
 
 /* ---- autocast's numerics (Part 3) --------------------------------------------- */
 
+/* The convolutions' scratch for the math now set: a backend's need can
+ * change with it (the GPU's cuDNN on 16-bit tensors keeps their copies in
+ * the scratch), so it is asked again and the buffer made that size. */
+static void size_conv_work(rn_model *m)
+{
+    rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
+    int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
+    size_t need = 0;
+    for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+        size_t f = m->be->conv_work_floats(&convs[i]->s, m->capacity, h[i], w[i]);
+        if (f > need) need = f;
+    }
+    if (need == m->work_floats) return;
+    if (m->work) rn_arena_release(m->arena, m->work);
+    m->work_floats = need;
+    m->work = need ? rn_arena_floats(m->arena, RN_WORKSPACE, need, "convolution scratch") : NULL;
+}
+
 void rn_model_set_precision(rn_model *m, rn_precision p)
 {
     rn_precision was = m->precision;
@@ -727,6 +745,7 @@ void rn_model_set_precision(rn_model *m, rn_precision p)
         lay_out_saved(m);
         lay_out_working(m);
     }
+    if (m->capacity > 0) size_conv_work(m);
     if (p == RN_FP32 && m->lp_weight) {
         rn_arena_release(m->arena, m->lp_weight);
         rn_arena_release(m->arena, m->lp_bias);

@@ -149,14 +149,19 @@ static double rel_l2(const float *got, const float *ref, size_t n)
     return sqrt(num) / (den > 0.0 ? sqrt(den) : 1.0);
 }
 
-/* The device result d against the CPU's ref. */
-static void expect_close(const char *what, const float *d, const float *ref, size_t n)
+/* The device result d against the CPU's ref, within tol. */
+static void expect_within(const char *what, const float *d, const float *ref, size_t n, double tol)
 {
     float *got = fetch(d, n);
     double e = rel_l2(got, ref, n);
     printf("  %-44s rel L2 %.2e\n", what, e);
-    if (!(e <= TOL)) fprintf(stderr, "%s: relative L2 error %.3g above %g\n", what, e, TOL);
-    CHECK(e <= TOL);
+    if (!(e <= tol)) fprintf(stderr, "%s: relative L2 error %.3g above %g\n", what, e, tol);
+    CHECK(e <= tol);
+}
+
+static void expect_close(const char *what, const float *d, const float *ref, size_t n)
+{
+    expect_within(what, d, ref, n, TOL);
 }
 
 /* Two device results that must be bit-identical (a repeated run). */
@@ -250,10 +255,15 @@ static void check_conv(const conv_case *c, const char *pass)
     /* cuDNN on 16-bit tensors writes 16-bit results: the reference rounded
      * the same way (the sums then differ only where they straddle a
      * rounding boundary). */
+    double tol = TOL;
     if (strstr(gpu->conv_algo(&s, c->n, c->h, c->w), "16 tensors") != NULL) {
         rn_round_to(ny, y_ref, y_ref, round_inputs);
         rn_round_to(nx, dx_ref, dx_ref, round_inputs);
         rn_round_to(nw, dw_ref, dw_ref, round_inputs);
+        /* A sum landing on the other side of a rounding boundary moves its
+         * element by one unit in the last place: on tensors of 30 values
+         * that alone is more than 1e-4. A wrong convolution is off by O(1). */
+        tol = round_inputs == RN_BF16 ? 1.0 / 128 : 1.0 / 1024;
     }
 
     /* GPU. */
@@ -264,15 +274,15 @@ static void check_conv(const conv_case *c, const char *pass)
     float *g_dx = dev_filled(nx, SENTINEL), *g_dw = dev_filled(nw, SENTINEL);
     gpu->conv_forward(&s, c->n, c->h, c->w, g_x, g_w, g_y, g_work);
     gpu->conv_backward(&s, c->n, c->h, c->w, g_x, g_w, g_dy, g_dx, g_dw, g_work);
-    expect_close("forward y", g_y, y_ref, ny);
-    expect_close("backward dx", g_dx, dx_ref, nx);
-    expect_close("backward dweight", g_dw, dw_ref, nw);
+    expect_within("forward y", g_y, y_ref, ny, tol);
+    expect_within("backward dx", g_dx, dx_ref, nx, tol);
+    expect_within("backward dweight", g_dw, dw_ref, nw, tol);
 
     /* dx = NULL (the image's convolution): dweight alone, and the same
      * bits as with dx, run after run. */
     float *g_dw2 = dev_filled(nw, SENTINEL);
     gpu->conv_backward(&s, c->n, c->h, c->w, g_x, g_w, g_dy, NULL, g_dw2, g_work);
-    expect_close("backward dweight with dx NULL", g_dw2, dw_ref, nw);
+    expect_within("backward dweight with dx NULL", g_dw2, dw_ref, nw, tol);
     expect_same_bits("backward dweight", g_dw, g_dw2, nw);
     release_all();
 }
@@ -464,9 +474,12 @@ static void check_fused_stem(int n, int c, int h, int w)
     expect_close("running_var", g_rv, rv, (size_t)c);
     int32_t *arg = host_bytes(ny * sizeof(int32_t));
     gpu->to_host(arg, g_arg, ny * sizeof(int32_t));
+    /* The statistics differ in their last bits (one pass against two): a
+     * window whose best values sit within rounding of each other, or of
+     * the ReLU's zero, may pick another; the clear winners must agree. */
     size_t differ = 0;
-    for (size_t i = 0; i < ny; i++) differ += arg[i] != arg_ref[i];
-    printf("  %-44s %zu of %zu differ\n", "argmax", differ, ny);
+    for (size_t i = 0; i < ny; i++) differ += arg[i] != arg_ref[i] && pooled[i] > 1e-3f;
+    printf("  %-44s %zu of %zu differ (pooled value > 1e-3)\n", "argmax", differ, ny);
     CHECK(differ == 0);
     float *dx_ref = host_filled(nx, SENTINEL);
     cpu->relu_maxpool_backward(n, c, h, w, k, stride, pad, pooled, arg_ref, dy, dx_ref);
