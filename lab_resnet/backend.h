@@ -50,6 +50,11 @@ typedef struct {
     size_t count;
 } rn_adam_tensor;
 
+/* conv_live_copy's directions: a dense cout x cin x k x k tensor's computed
+ * taps gathered compact; compact onto the computed taps (the others left
+ * as they are); compact onto the computed taps, the others zeroed. */
+enum { RN_LIVE_GATHER, RN_LIVE_SCATTER, RN_LIVE_EXPAND };
+
 /* Graphs the backend holds at once (rn_backend.graph_end). */
 #define RN_MAX_GRAPHS 2
 
@@ -196,6 +201,16 @@ typedef struct rn_backend {
                               float *y, float *work, float *keep);
     void (*conv_backward_kept)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
                                const float *dy, float *dx, float *dweight, float *work, const float *kept);
+    /* And for a shape that leaves taps out (layer4 at 32 x 32, cpu_ops.h):
+     * the computed taps' gradient and Adam's moments kept compact through
+     * the step, Adam on those taps alone. NULL where a backend has none. */
+    size_t (*conv_live_floats)(const rn_conv_shape *s, int h, int w);
+    void (*conv_live_copy)(const rn_conv_shape *s, int h, int w, const float *src, float *dst, int dir);
+    int (*conv_live_dead_zero)(const rn_conv_shape *s, int h, int w, const float *dense);
+    void (*conv_backward_kept_live)(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                    const float *dy, float *dx, float *dwlive, float *work, const float *kept);
+    void (*conv_adam_live)(const rn_conv_shape *s, int h, int w, float *param, const float *glive, float *mlive,
+                           float *vlive, float lr, float b1, float b2, float eps, int t);
 
     /* Part 5's graph rung (the GPU; NULL on the CPU): graph_begin starts
      * recording the backend's stream (what is queued from then on is

@@ -50,7 +50,8 @@ static const compile_spec specs[RN_COMPILE_ROWS] = {
     {0, 0, "eager: Part 1's step, one operation (one pass over its tensors) at a time"},
     {1, 0,
      "fused: bn+relu, bn+add+relu, the stem's bn+relu+maxpool and their backwards in one pass each; "
-     "multi-tensor Adam; on the CPU the convolutions keep their patch matrices for the backward"},
+     "multi-tensor Adam; on the CPU the convolutions keep their patch matrices for the backward and Adam skips "
+     "layer4's taps that only see padding"},
     {1, 1, "graph: the fused step captured once as a CUDA graph and replayed"},
 };
 
@@ -301,7 +302,10 @@ static void hypothesis(const compile_state *s)
         cs_say("  The compiler also chooses what the forward saves for the backward (its partitioner\n"
                "  weighs memory against recomputing). Eager saves each convolution's input and its\n"
                "  backward builds the patch matrix (im2col) again from it; the fused step keeps the\n"
-               "  forward's: one pass less per convolution, paid in memory (the table's activations).\n");
+               "  forward's: one pass less per convolution, paid in memory (the table's activations).\n"
+               "  And it specialises for the shapes it sees: where layer4's 3x3 kernels meet a 1x1 image\n"
+               "  most of their taps only ever multiply padding, so their gradient and Adam's moments\n"
+               "  stay zero and Adam leaves them as they are; the fused step updates the other taps alone.\n");
 }
 
 /* ---- 4 and 5: the rows -------------------------------------------------------------- */

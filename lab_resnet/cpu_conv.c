@@ -408,7 +408,7 @@ static int backward_without_col(const rn_conv_shape *s, const conv_plan *p, int 
  * since), and dcol goes to the scratch instead of over col. */
 static void backward_gemms(const rn_conv_shape *s, const conv_plan *p, int n, int h, int w, const float *x,
                            const float *weight, const float *dy, float *dx, float *dweight, float *work,
-                           const float *kept)
+                           const float *kept, int expand)
 {
     const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p->ohw;
     const conv_scratch sc = split_scratch(work, s, p);
@@ -449,7 +449,7 @@ static void backward_gemms(const rn_conv_shape *s, const conv_plan *p, int n, in
             col2im(s, h, w, p, nimg, sc.col, sc.taps, dx + n0 * x_img);
         }
     }
-    if (p->pruned) expand_weight_grad(s, p, sc.dwlive, dweight);
+    if (p->pruned && expand) expand_weight_grad(s, p, sc.dwlive, dweight);
 }
 
 void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
@@ -457,7 +457,7 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 {
     const conv_plan p = make_plan(s, n, h, w);
     if (!backward_without_col(s, &p, n, h, w, x, weight, dy, dx, dweight))
-        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, NULL);
+        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, NULL, 1);
 }
 
 void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
@@ -465,5 +465,87 @@ void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, cons
 {
     const conv_plan p = make_plan(s, n, h, w);
     if (!backward_without_col(s, &p, n, h, w, x, weight, dy, dx, dweight))
-        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, kept);
+        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, kept, 1);
+}
+
+/* ---- Part 5: layer4's live taps, kept compact through the step ------------------ */
+
+/* Where a shape leaves taps out (layer4 at 32 x 32: 62% of ResNet-18's
+ * parameters are taps that only ever multiply padding), their gradient is
+ * zero at every step, and so are Adam's moments for them, which start at
+ * zero: Adam leaves those weights exactly as they are, yet eager's Adam
+ * streams them, their gradient written as zeros by the backward first. The
+ * fused step keeps the computed taps' gradient and moments compact
+ * (cout x kdim, the layout of the compact weights) and updates only them.
+ * rn_cpu_conv_live_floats: that size, 0 where no tap is left out. */
+size_t rn_cpu_conv_live_floats(const rn_conv_shape *s, int h, int w)
+{
+    conv_plan p = make_plan(s, 1, h, w);
+    return !p.direct && p.pruned && p.kdim > 0 ? (size_t)s->cout * p.kdim : 0;
+}
+
+/* The dense index of compact element j (output channel, input channel,
+ * computed tap) in a cout x cin x k x k tensor. */
+static size_t live_to_dense(const rn_conv_shape *s, const conv_plan *p, size_t j)
+{
+    const int kw = p->kx1 - p->kx0;
+    const size_t t = j % (size_t)p->ntaps, cc = j / (size_t)p->ntaps; /* cc = co * cin + ci */
+    const int ky = p->ky0 + (int)(t / (size_t)kw), kx = p->kx0 + (int)(t % (size_t)kw);
+    return cc * (size_t)s->k * s->k + (size_t)ky * s->k + kx;
+}
+
+void rn_cpu_conv_live_copy(const rn_conv_shape *s, int h, int w, const float *src, float *dst, int dir)
+{
+    const conv_plan p = make_plan(s, 1, h, w);
+    const size_t n = (size_t)s->cout * p.kdim, kk = (size_t)s->k * s->k;
+    if (dir == RN_LIVE_EXPAND) memset(dst, 0, (size_t)s->cout * s->cin * kk * sizeof *dst);
+#pragma omp parallel for schedule(static) if (n > RN_PAR_MIN)
+    for (size_t j = 0; j < n; j++) {
+        const size_t d = live_to_dense(s, &p, j);
+        if (dir == RN_LIVE_GATHER)
+            dst[j] = src[d];
+        else
+            dst[d] = src[j];
+    }
+}
+
+int rn_cpu_conv_live_dead_zero(const rn_conv_shape *s, int h, int w, const float *dense)
+{
+    const conv_plan p = make_plan(s, 1, h, w);
+    const size_t kk = (size_t)s->k * s->k, total = (size_t)s->cout * s->cin * kk;
+    int zero = 1;
+#pragma omp parallel for schedule(static) reduction(&& : zero) if (total > RN_PAR_MIN)
+    for (size_t i = 0; i < total; i++) {
+        const int ky = (int)(i % kk) / s->k, kx = (int)(i % kk) % s->k;
+        const int live = ky >= p.ky0 && ky < p.ky1 && kx >= p.kx0 && kx < p.kx1;
+        zero = zero && (live || dense[i] == 0.0f);
+    }
+    return zero;
+}
+
+void rn_cpu_conv_backward_kept_live(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                    const float *dy, float *dx, float *dwlive, float *work, const float *kept)
+{
+    const conv_plan p = make_plan(s, n, h, w);
+    const size_t nlive = (size_t)s->cout * p.kdim;
+    if (n <= 0) { /* no images: no gradient */
+        if (!rn_cpu_accumulate) memset(dwlive, 0, nlive * sizeof *dwlive);
+        return;
+    }
+    /* The kept backward with layer4's expansion left out: its compact dW
+     * lands fresh in the scratch's dwlive, then in dwlive (added to while
+     * accumulating, as the expansion adds to dW: the same additions). */
+    backward_gemms(s, &p, n, h, w, x, weight, dy, dx, NULL, work, kept, 0);
+    const float *fresh = split_scratch(work, s, &p).dwlive;
+    const int acc = rn_cpu_accumulate;
+#pragma omp parallel for simd schedule(static) if (nlive > RN_PAR_MIN)
+    for (size_t j = 0; j < nlive; j++) dwlive[j] = acc ? dwlive[j] + fresh[j] : fresh[j];
+}
+
+void rn_cpu_conv_adam_live(const rn_conv_shape *s, int h, int w, float *param, const float *glive, float *mlive,
+                           float *vlive, float lr, float b1, float b2, float eps, int t)
+{
+    const conv_plan p = make_plan(s, 1, h, w);
+    rn_cpu_adam_taps((size_t)s->cout * s->cin, s->k, p.ky0, p.ky1, p.kx0, p.kx1, param, glive, mlive, vlive, lr, b1, b2,
+                     eps, t);
 }

@@ -497,17 +497,40 @@ static adam_consts adam_consts_of(float lr, float b1, float b2, float eps, int t
     return k;
 }
 
+/* Adam on one element: every Adam here goes through it, so all give the
+ * same bits. */
+static inline void adam_element(const adam_consts *k, float *param, float g, float *m, float *v)
+{
+    const float mi = k->b1 * *m + (1.0f - k->b1) * g;
+    const float vi = k->b2 * *v + (1.0f - k->b2) * g * g;
+    *m = mi;
+    *v = vi;
+    *param -= k->lr * (mi * k->inv_bc1) / (sqrtf(vi * k->inv_bc2) + k->eps);
+}
+
 /* Adam on elements [lo, hi) of one tensor. */
 static void adam_span(const adam_consts *k, size_t lo, size_t hi, float *param, const float *grad, float *m, float *v)
 {
-    const float lr = k->lr, b1 = k->b1, b2 = k->b2, eps = k->eps, inv_bc1 = k->inv_bc1, inv_bc2 = k->inv_bc2;
-    for (size_t i = lo; i < hi; i++) {
-        const float g = grad[i];
-        const float mi = b1 * m[i] + (1.0f - b1) * g;
-        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        param[i] -= lr * (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + eps);
+    const adam_consts c = *k; /* a local copy: the loop keeps it in registers */
+    for (size_t i = lo; i < hi; i++) adam_element(&c, &param[i], grad[i], &m[i], &v[i]);
+}
+
+/* Part 5: Adam on a k x k weight's taps [ky0, ky1) x [kx0, kx1) alone, its
+ * gradient and moments compact (planes x taps), the weight in place. */
+void rn_cpu_adam_taps(size_t planes, int k, int ky0, int ky1, int kx0, int kx1, float *param, const float *grad,
+                      float *m, float *v, float lr, float b1, float b2, float eps, int t)
+{
+    const adam_consts c = adam_consts_of(lr, b1, b2, eps, t);
+    const int kw = kx1 - kx0, ntaps = (ky1 - ky0) * kw;
+#pragma omp parallel for schedule(static) if (planes * (size_t)ntaps > RN_PAR_MIN)
+    for (size_t pl = 0; pl < planes; pl++) {
+        float *pp = param + pl * (size_t)k * k;
+        const size_t j0 = pl * (size_t)ntaps;
+        for (int ky = ky0; ky < ky1; ky++)
+            for (int kx = kx0; kx < kx1; kx++) {
+                const size_t j = j0 + (size_t)(ky - ky0) * kw + (size_t)(kx - kx0);
+                adam_element(&c, &pp[ky * k + kx], grad[j], &m[j], &v[j]);
+            }
     }
 }
 

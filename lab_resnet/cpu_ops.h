@@ -31,6 +31,24 @@ size_t rn_cpu_conv_set_chunk_floats(size_t floats);
  * weights) in `keep` (keep_floats of them; 0: the shape builds none), and
  * the backward reads them there instead of building them again. */
 size_t rn_cpu_conv_keep_floats(const rn_conv_shape *s, int n, int h, int w);
+/* Part 5: the computed taps of a shape that leaves some out (layer4 at
+ * 32 x 32), kept compact through the fused step: their count (0: none left
+ * out), copies between a dense cout x cin x k x k tensor and the compact
+ * cout x kdim one (RN_LIVE_GATHER dense to compact; RN_LIVE_SCATTER compact
+ * onto the computed taps; RN_LIVE_EXPAND the same with the others zeroed),
+ * whether a dense tensor is zero on every tap left out, the kept backward
+ * writing the compact gradient (added to while accumulating), and Adam on
+ * the computed taps alone (rn_cpu_adam_taps, the same bits per element). */
+size_t rn_cpu_conv_live_floats(const rn_conv_shape *s, int h, int w);
+void rn_cpu_conv_live_copy(const rn_conv_shape *s, int h, int w, const float *src, float *dst, int dir);
+int rn_cpu_conv_live_dead_zero(const rn_conv_shape *s, int h, int w, const float *dense);
+void rn_cpu_conv_backward_kept_live(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                    const float *dy, float *dx, float *dwlive, float *work, const float *kept);
+void rn_cpu_conv_adam_live(const rn_conv_shape *s, int h, int w, float *param, const float *glive, float *mlive,
+                           float *vlive, float lr, float b1, float b2, float eps, int t);
+void rn_cpu_adam_taps(size_t planes, int k, int ky0, int ky1, int kx0, int kx1, float *param, const float *grad,
+                      float *m, float *v, float lr, float b1, float b2, float eps, int t);
+
 void rn_cpu_conv_forward_keep(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
                               float *y, float *work, float *keep);
 void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,

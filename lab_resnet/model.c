@@ -493,14 +493,71 @@ static int model_convs(rn_model *m, rn_conv_layer **convs, int *h, int *w)
     return n;
 }
 
+/* Leaving the fused step: a live conv's moments back onto the dense ones'
+ * computed taps (the others are zero and stayed so), its last gradient
+ * expanded into the parameter's (zeros on the other taps, as eager writes
+ * them). */
+static void release_live(rn_model *m, rn_conv_layer *c)
+{
+    const rn_backend *be = m->be;
+    rn_param *p = c->weight;
+    be->conv_live_copy(&c->s, c->h_in, c->w_in, c->m_live, p->m, RN_LIVE_SCATTER);
+    be->conv_live_copy(&c->s, c->h_in, c->w_in, c->v_live, p->v, RN_LIVE_SCATTER);
+    if (c->g_live_valid) be->conv_live_copy(&c->s, c->h_in, c->w_in, c->g_live, p->grad, RN_LIVE_EXPAND);
+    rn_arena_release(m->arena, c->g_live);
+    rn_arena_release(m->arena, c->m_live);
+    rn_arena_release(m->arena, c->v_live);
+    c->g_live = c->m_live = c->v_live = NULL;
+    c->g_live_valid = 0;
+}
+
 static void release_kept(rn_model *m)
 {
     rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
     int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
     for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+        if (convs[i]->m_live) release_live(m, convs[i]);
         if (convs[i]->kept) rn_arena_release(m->arena, convs[i]->kept);
         convs[i]->kept = NULL;
         convs[i]->kept_valid = 0;
+    }
+}
+
+/* Entering the fused step in fp32 on a shape that leaves taps out: the
+ * computed taps' moments and gradient gathered compact, when the others
+ * are zero (they are, unless they came from another image size: then this
+ * conv stays dense). From then on the compact ones are the conv's. */
+static void lay_out_live(rn_model *m, rn_conv_layer *c, int h, int w)
+{
+    const rn_backend *be = m->be;
+    rn_param *p = c->weight;
+    if (!be->conv_live_floats || m->precision != RN_FP32 || m->on_grad) return;
+    size_t f = be->conv_live_floats(&c->s, h, w);
+    if (f == 0 || !be->conv_live_dead_zero(&c->s, h, w, p->m) || !be->conv_live_dead_zero(&c->s, h, w, p->v) ||
+        !be->conv_live_dead_zero(&c->s, h, w, p->grad))
+        return;
+    c->h_in = h;
+    c->w_in = w;
+    c->g_live = rn_arena_floats(m->arena, RN_GRADIENTS, f, "computed taps' gradient (Part 5)");
+    c->m_live = rn_arena_floats(m->arena, RN_OPTIMIZER, f, "computed taps' Adam moments (Part 5)");
+    c->v_live = rn_arena_floats(m->arena, RN_OPTIMIZER, f, "computed taps' Adam moments (Part 5)");
+    be->conv_live_copy(&c->s, h, w, p->m, c->m_live, RN_LIVE_GATHER);
+    be->conv_live_copy(&c->s, h, w, p->v, c->v_live, RN_LIVE_GATHER);
+    /* The gradient too: the next Adam may come before the next backward. */
+    be->conv_live_copy(&c->s, h, w, p->grad, c->g_live, RN_LIVE_GATHER);
+    c->g_live_valid = 1;
+}
+
+void rn_model_zero_live_moments(rn_model *m)
+{
+    rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
+    int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
+    for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+        rn_conv_layer *c = convs[i];
+        if (!c->m_live) continue;
+        size_t f = m->be->conv_live_floats(&c->s, c->h_in, c->w_in);
+        memset(c->m_live, 0, f * sizeof(float));
+        memset(c->v_live, 0, f * sizeof(float));
     }
 }
 
@@ -521,6 +578,7 @@ static void lay_out_kept(rn_model *m)
         if (f == 0 || bytes + f * sizeof(float) > RN_KEEP_BUDGET) continue;
         convs[i]->kept = rn_arena_floats(m->arena, RN_ACTIVATIONS, f, "patch matrices kept for the backward");
         bytes += f * sizeof(float);
+        lay_out_live(m, convs[i], h[i], w[i]);
     }
 }
 
@@ -746,6 +804,7 @@ void rn_model_set_precision(rn_model *m, rn_precision p)
         lay_out_working(m);
     }
     if (m->capacity > 0) size_conv_work(m);
+    if (m->fused) lay_out_kept(m); /* the live taps are fp32's alone */
     if (p == RN_FP32 && m->lp_weight) {
         rn_arena_release(m->arena, m->lp_weight);
         rn_arena_release(m->arena, m->lp_bias);
@@ -1083,10 +1142,18 @@ static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x
 {
     int r = m->be->region_begin(c->bwd);
     const float *weight = weights_of(m, c->weight, m->lp_weight);
-    if (c->kept_valid) /* Part 5: what this batch's forward kept */
+    if (c->kept_valid && c->m_live) { /* Part 5: the kept step, the gradient on the computed taps alone */
+        m->be->conv_backward_kept_live(&c->s, m->batch, h, w, x, weight, dy, dx, c->g_live, m->work, c->kept);
+        c->g_live_valid = 1;
+    } else if (c->kept_valid) { /* Part 5: what this batch's forward kept */
         m->be->conv_backward_kept(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work, c->kept);
-    else
+    } else {
         m->be->conv_backward(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work);
+        if (c->m_live) { /* a forward that kept nothing: the dense gradient, gathered */
+            m->be->conv_live_copy(&c->s, h, w, c->weight->grad, c->g_live, RN_LIVE_GATHER);
+            c->g_live_valid = 1;
+        }
+    }
     if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
     lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);
@@ -1366,13 +1433,28 @@ void rn_model_adam_step(rn_model *m)
     int top = be->region_begin(m->region_names[RN_REGION_OPTIMIZER]);
     m->adam_t++;
     if (m->fused && be->adam_multi) { /* Part 5: every tensor in one call */
+        float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
+        rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
+        int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
+        const rn_param *live[1 + 4 * RN_MAX_BLOCKS];
+        int nlive = 0;
+        for (int i = 0; i < model_convs(m, convs, h, w); i++) {
+            rn_conv_layer *c = convs[i];
+            if (!c->m_live || !c->g_live_valid) continue;
+            /* The computed taps alone: the others' gradient and moments are
+             * zero, and Adam would leave those weights exactly as they are. */
+            be->conv_adam_live(&c->s, c->h_in, c->w_in, c->weight->data, c->g_live, c->m_live, c->v_live, lr, m->beta1,
+                               m->beta2, m->eps, m->adam_t);
+            live[nlive++] = c->weight;
+        }
         rn_adam_tensor ts[RN_MAX_PARAMS];
         int nt = 0;
         for (int i = 0; i < m->nparams; i++) {
             rn_param *p = &m->params[i];
-            if (p->trainable) ts[nt++] = (rn_adam_tensor){p->data, p->grad, p->m, p->v, p->count};
+            int is_live = 0;
+            for (int k = 0; k < nlive; k++) is_live |= live[k] == p;
+            if (p->trainable && !is_live) ts[nt++] = (rn_adam_tensor){p->data, p->grad, p->m, p->v, p->count};
         }
-        float lr = m->fault == RN_FAULT_ADAM_ASCENDS ? -m->lr : m->lr;
         be->adam_multi(nt, ts, lr, m->beta1, m->beta2, m->eps, m->adam_t);
         be->region_end(top);
         return;

@@ -126,6 +126,13 @@ typedef struct {
      * while the last forward kept it. */
     float *kept;
     int kept_valid;
+    /* Part 5 on a shape that leaves taps out: the computed taps' gradient
+     * and Adam's moments, compact, while the fused step runs (NULL
+     * otherwise; backend.h's conv_live_*); g_live holds the last
+     * backward's gradient when g_live_valid. The input side it was laid
+     * out for: h_in x w_in. */
+    float *g_live, *m_live, *v_live;
+    int g_live_valid, h_in, w_in;
 } rn_conv_layer;
 
 typedef struct {
@@ -349,6 +356,9 @@ typedef struct {
 } rn_snapshot;
 int rn_snapshot_take(const rn_model *m, rn_snapshot *s);
 void rn_snapshot_restore(rn_model *m, const rn_snapshot *s);
+/* Adam's moments kept compact by the fused step (rn_conv_layer's m_live,
+ * v_live) set to zero, as rn_snapshot_restore sets the others. */
+void rn_model_zero_live_moments(rn_model *m);
 void rn_snapshot_free(rn_snapshot *s);
 
 /* The parameter called name, or NULL. */

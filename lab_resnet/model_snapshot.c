@@ -46,6 +46,7 @@ void rn_snapshot_restore(rn_model *m, const rn_snapshot *s)
             zero(m, p->v, p->count);
         }
     }
+    rn_model_zero_live_moments(m);
     m->adam_t = 0;
     rn_bn_layer *bn[RN_MAX_BN];
     int n = rn_model_bn_layers(m, bn);
