@@ -405,10 +405,12 @@ static int backward_without_col(const rn_conv_shape *s, const conv_plan *p, int 
 /* The backward's GEMMs per chunk. Without `kept` each chunk's col is built
  * again from x and the weights compacted again; with it, both are read
  * from what the forward kept (the same values: x and W have not changed
- * since), and dcol goes to the scratch instead of over col. */
+ * since), and dcol goes to the scratch instead of over col. A shape that
+ * leaves taps out gets its dW compact: into `dwlive` when given (fresh,
+ * not expanded), else into the scratch and then expanded into dweight. */
 static void backward_gemms(const rn_conv_shape *s, const conv_plan *p, int n, int h, int w, const float *x,
                            const float *weight, const float *dy, float *dx, float *dweight, float *work,
-                           const float *kept, int expand)
+                           const float *kept, float *dwlive)
 {
     const size_t x_img = (size_t)s->cin * h * w, y_img = (size_t)s->cout * p->ohw;
     const conv_scratch sc = split_scratch(work, s, p);
@@ -423,7 +425,7 @@ static void backward_gemms(const rn_conv_shape *s, const conv_plan *p, int n, in
             compact_weights(s, p, weight, sc.wlive);
             wmat = sc.wlive;
         }
-        dwmat = sc.dwlive;
+        dwmat = dwlive ? dwlive : sc.dwlive;
     }
     for (int n0 = 0; n0 < n; n0 += p->nb) {
         const int nimg = n - n0 < p->nb ? n - n0 : p->nb;
@@ -449,7 +451,7 @@ static void backward_gemms(const rn_conv_shape *s, const conv_plan *p, int n, in
             col2im(s, h, w, p, nimg, sc.col, sc.taps, dx + n0 * x_img);
         }
     }
-    if (p->pruned && expand) expand_weight_grad(s, p, sc.dwlive, dweight);
+    if (p->pruned && !dwlive) expand_weight_grad(s, p, sc.dwlive, dweight);
 }
 
 void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
@@ -457,7 +459,7 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
 {
     const conv_plan p = make_plan(s, n, h, w);
     if (!backward_without_col(s, &p, n, h, w, x, weight, dy, dx, dweight))
-        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, NULL, 1);
+        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, NULL, NULL);
 }
 
 void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
@@ -465,7 +467,7 @@ void rn_cpu_conv_backward_kept(const rn_conv_shape *s, int n, int h, int w, cons
 {
     const conv_plan p = make_plan(s, n, h, w);
     if (!backward_without_col(s, &p, n, h, w, x, weight, dy, dx, dweight))
-        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, kept, 1);
+        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, dweight, work, kept, NULL);
 }
 
 /* ---- Part 5: layer4's live taps, kept compact through the step ------------------ */
@@ -533,13 +535,16 @@ void rn_cpu_conv_backward_kept_live(const rn_conv_shape *s, int n, int h, int w,
         return;
     }
     /* The kept backward with layer4's expansion left out: its compact dW
-     * lands fresh in the scratch's dwlive, then in dwlive (added to while
-     * accumulating, as the expansion adds to dW: the same additions). */
-    backward_gemms(s, &p, n, h, w, x, weight, dy, dx, NULL, work, kept, 0);
-    const float *fresh = split_scratch(work, s, &p).dwlive;
-    const int acc = rn_cpu_accumulate;
+     * straight into dwlive, or, while accumulating, fresh into the scratch
+     * and added (as the expansion adds to dW: the same additions). */
+    if (!rn_cpu_accumulate) {
+        backward_gemms(s, &p, n, h, w, x, weight, dy, dx, NULL, work, kept, dwlive);
+        return;
+    }
+    float *fresh = split_scratch(work, s, &p).dwlive;
+    backward_gemms(s, &p, n, h, w, x, weight, dy, dx, NULL, work, kept, fresh);
 #pragma omp parallel for simd schedule(static) if (nlive > RN_PAR_MIN)
-    for (size_t j = 0; j < nlive; j++) dwlive[j] = acc ? dwlive[j] + fresh[j] : fresh[j];
+    for (size_t j = 0; j < nlive; j++) dwlive[j] += fresh[j];
 }
 
 void rn_cpu_conv_adam_live(const rn_conv_shape *s, int h, int w, float *param, const float *glive, float *mlive,

@@ -607,6 +607,7 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * 256-byte aligned): x, w and then y in the forward; x, w, dy, dw and dx in
  * the backward; and a float dW to add from while gradients accumulate. */
 struct half_layout {
+    size_t nx, nw, ny;                  /* the tensors' element counts */
     size_t x, w, dy, dw, dx, dw_f, end; /* byte offsets */
 };
 
@@ -617,10 +618,11 @@ size_t align256(size_t b)
 
 half_layout half_layout_of(const cudnn_plan &p)
 {
-    const size_t nx = (size_t)p.n * p.s.cin * p.h * p.w, nw = (size_t)p.s.cout * p.s.cin * p.s.k * p.s.k;
-    const size_t ny = (size_t)p.n * p.s.cout * rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) *
-                      rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
     half_layout l;
+    const size_t nx = l.nx = (size_t)p.n * p.s.cin * p.h * p.w;
+    const size_t nw = l.nw = (size_t)p.s.cout * p.s.cin * p.s.k * p.s.k;
+    const size_t ny = l.ny = (size_t)p.n * p.s.cout * rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) *
+                             rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
     l.x = align256(p.cudnn_bytes);
     l.w = l.x + align256(nx * 2);
     l.dy = l.w + align256(nw * 2); /* the forward's y too */
@@ -780,15 +782,12 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
         return;
     }
     const half_layout l = half_layout_of(p);
-    const size_t nx = (size_t)n * s->cin * h * w, nw = (size_t)s->cout * s->cin * s->k * s->k;
-    const size_t ny =
-        (size_t)n * s->cout * rn_out_size(h, s->k, s->stride, s->pad) * rn_out_size(w, s->k, s->stride, s->pad);
     uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *yh = half_at(work, l.dy);
-    rn_gpu_pack(nx, x, xh, p.half);
-    rn_gpu_pack(nw, weight, wh, p.half);
+    rn_gpu_pack(l.nx, x, xh, p.half);
+    rn_gpu_pack(l.nw, weight, wh, p.half);
     CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, xh, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
                                         &zero, p.yd, yh));
-    rn_gpu_unpack(ny, yh, y, p.half);
+    rn_gpu_unpack(l.ny, yh, y, p.half);
 }
 
 /* The backward on half tensors: dW and dx computed in 16 bits (fp32 sums)
@@ -798,11 +797,8 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
 void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weight, const float *dy, float *dx,
                          float *dweight, float *work)
 {
-    const rn_conv_shape *s = &p.s;
     const half_layout l = half_layout_of(p);
-    const size_t nx = (size_t)p.n * s->cin * p.h * p.w, nw = (size_t)s->cout * s->cin * s->k * s->k;
-    const size_t ny =
-        (size_t)p.n * s->cout * rn_out_size(p.h, s->k, s->stride, s->pad) * rn_out_size(p.w, s->k, s->stride, s->pad);
+    const size_t nx = l.nx, nw = l.nw, ny = l.ny;
     const float one = 1.0f, zero = 0.0f;
     uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *dyh = half_at(work, l.dy);
     uint16_t *dwh = half_at(work, l.dw), *dxh = half_at(work, l.dx);

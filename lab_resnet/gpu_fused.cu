@@ -47,16 +47,16 @@ constexpr int BN_CHUNKS = 32;           /* most blocks per channel */
 constexpr unsigned BN_CHUNK_MIN = 4096; /* fewest elements per block */
 
 /* The reduction's scratch, device memory kept between calls: two doubles
- * per (channel, chunk) for stage 1, and per channel the three floats the
+ * per (channel, chunk) for stage 1, and per channel the coefficients the
  * backward's dx needs. Grown (never inside a CUDA graph capture: the first
  * step sizes it) and freed by rn_gpu_fused_release. */
 double *partials;
-float *coefs;
+bn_dx_coef *coefs;
 size_t partials_cap, coefs_cap;
 
 void reserve_scratch(int c, int chunks)
 {
-    const size_t need_p = (size_t)c * chunks * 2, need_c = (size_t)c * 3;
+    const size_t need_p = (size_t)c * chunks * 2, need_c = (size_t)c;
     if (need_p > partials_cap) {
         if (partials) CUDA_CHECK(cudaFree(partials));
         CUDA_CHECK(cudaMalloc(&partials, need_p * sizeof *partials));
@@ -85,6 +85,25 @@ __device__ __forceinline__ void chunk_range(unsigned count, int chunks, int k, u
     *hi = (unsigned)((unsigned long long)count * (k + 1) / chunks);
 }
 
+/* The partial sums' layout: two doubles per (channel, chunk), chunks in
+ * order. A block's thread 0 writes its chunk's; stage 2 adds a channel's
+ * in chunk order (a fixed order: deterministic). */
+__device__ __forceinline__ void put_partials(double *part, int ch, int chunks, int k, double a, double b)
+{
+    if (threadIdx.x != 0) return;
+    part[((size_t)ch * chunks + k) * 2] = a;
+    part[((size_t)ch * chunks + k) * 2 + 1] = b;
+}
+
+__device__ __forceinline__ void sum_partials(const double *part, int ch, int chunks, double *a, double *b)
+{
+    *a = *b = 0.0;
+    for (int k = 0; k < chunks; k++) {
+        *a += part[((size_t)ch * chunks + k) * 2];
+        *b += part[((size_t)ch * chunks + k) * 2 + 1];
+    }
+}
+
 /* Stage 1 of the forward's statistics: block (k, ch) sums chunk k of channel
  * ch, sum and sum of squares (double, one pass: gpu_layers.cu says why). */
 __global__ void __launch_bounds__(FUSED_THREADS)
@@ -100,10 +119,7 @@ __global__ void __launch_bounds__(FUSED_THREADS)
         sumsq += v * v;
     }
     block_sum2<FUSED_THREADS>(sum, sumsq);
-    if (threadIdx.x == 0) {
-        part[((size_t)ch * chunks + k) * 2] = sum;
-        part[((size_t)ch * chunks + k) * 2 + 1] = sumsq;
-    }
+    put_partials(part, ch, chunks, k, sum, sumsq);
 }
 
 /* Stage 2: one thread per channel adds its chunks in order; then the same
@@ -115,19 +131,10 @@ __global__ void bn_stats_kernel(int c, int chunks, unsigned count, const double 
 {
     const int ch = blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c) return;
-    double sum = 0.0, sumsq = 0.0;
-    for (int k = 0; k < chunks; k++) {
-        sum += part[((size_t)ch * chunks + k) * 2];
-        sumsq += part[((size_t)ch * chunks + k) * 2 + 1];
-    }
-    const double mean = sum / count;
-    double var = sumsq / count - mean * mean;
-    if (var < 0.0) var = 0.0;
-    save_mean[ch] = (float)mean;
-    save_invstd[ch] = (float)(1.0 / sqrt(var + (double)eps));
-    const double unbiased = count > 1 ? var * count / (count - 1) : var;
-    running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * (float)mean;
-    running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+    double sum, sumsq;
+    sum_partials(part, ch, chunks, &sum, &sumsq);
+    bn_store_stats(bn_stats_of(sum, sumsq, count, eps), count, ch, momentum, save_mean, save_invstd, running_mean,
+                   running_var);
 }
 
 /* batch norm's output as the separate kernel computes it, from the saved
@@ -199,44 +206,32 @@ __global__ void __launch_bounds__(FUSED_THREADS)
         sum_dy_xmu += (double)g * (double)(x[e] - mu);
     }
     block_sum2<FUSED_THREADS>(sum_dy, sum_dy_xmu);
-    if (threadIdx.x == 0) {
-        part[((size_t)ch * chunks + k) * 2] = sum_dy;
-        part[((size_t)ch * chunks + k) * 2 + 1] = sum_dy_xmu;
-    }
+    put_partials(part, ch, chunks, k, sum_dy, sum_dy_xmu);
 }
 
 /* Stage 2 of the backward: per channel, dbeta and dgamma (added to when
- * accumulating), and dx's three coefficients into coef. */
+ * accumulating), and dx's coefficients into coef. */
 __global__ void relu_bn_grads_kernel(int c, int chunks, unsigned count, const double *__restrict__ part,
                                      const float *__restrict__ gamma, const float *__restrict__ invstd,
-                                     float *__restrict__ dgamma, float *__restrict__ dbeta, float *__restrict__ coef,
-                                     int accumulate)
+                                     float *__restrict__ dgamma, float *__restrict__ dbeta,
+                                     bn_dx_coef *__restrict__ coef, int accumulate)
 {
     const int ch = blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c) return;
-    double sum_dy = 0.0, sum_dy_xmu = 0.0;
-    for (int k = 0; k < chunks; k++) {
-        sum_dy += part[((size_t)ch * chunks + k) * 2];
-        sum_dy_xmu += part[((size_t)ch * chunks + k) * 2 + 1];
-    }
-    const float db = (float)sum_dy, dg = (float)(sum_dy_xmu * invstd[ch]);
-    dbeta[ch] = accumulate ? dbeta[ch] + db : db;
-    dgamma[ch] = accumulate ? dgamma[ch] + dg : dg;
-    coef[ch * 3] = gamma[ch] * invstd[ch];
-    coef[ch * 3 + 1] = db / (float)count;
-    coef[ch * 3 + 2] = dg / (float)count;
+    double sum_dy, sum_dy_xmu;
+    sum_partials(part, ch, chunks, &sum_dy, &sum_dy_xmu);
+    coef[ch] = bn_param_grads(sum_dy, sum_dy_xmu, count, ch, gamma[ch], invstd[ch], accumulate, true, dgamma, dbeta);
 }
 
 /* Stage 3 of the backward: dx = gamma * invstd * (dy - mean(dy) - xhat *
  * mean(dy * xhat)), from the masked dy. dx may be dy. */
 __global__ void bn_dx_kernel(size_t total, int c, int hw, const float *__restrict__ x, const float *__restrict__ mean,
-                             const float *__restrict__ invstd, const float *__restrict__ coef, const float *dy,
+                             const float *__restrict__ invstd, const bn_dx_coef *__restrict__ coef, const float *dy,
                              float *dx)
 {
     for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((e / (size_t)hw) % (size_t)c);
-        const float xhat = (x[e] - mean[ch]) * invstd[ch];
-        dx[e] = coef[ch * 3] * (dy[e] - coef[ch * 3 + 1] - xhat * coef[ch * 3 + 2]);
+        dx[e] = bn_dx(coef[ch], x[e], dy[e], mean[ch], invstd[ch]);
     }
 }
 

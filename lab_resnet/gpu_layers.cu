@@ -75,24 +75,13 @@ __global__ void __launch_bounds__(BN_THREADS)
     }
     block_sum2<BN_THREADS>(sum, sumsq);
 
-    const double mean = sum / count;
-    double var = sumsq / count - mean * mean; /* biased: normalises this batch */
-    if (var < 0.0) var = 0.0;                 /* rounding, never a real negative */
-    const float invstd = (float)(1.0 / sqrt(var + (double)eps));
-    if (threadIdx.x == 0) {
-        save_mean[ch] = (float)mean;
-        save_invstd[ch] = invstd;
-        /* The running variance estimates the population's: unbiased, as
-         * PyTorch keeps it (a batch of one value has no spread to correct). */
-        const double unbiased = count > 1 ? var * count / (count - 1) : var;
-        running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * (float)mean;
-        running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
-    }
+    const bn_stats st = bn_stats_of(sum, sumsq, count, eps);
+    if (threadIdx.x == 0) bn_store_stats(st, count, ch, momentum, save_mean, save_invstd, running_mean, running_var);
 
     /* y = (x - mean) * (gamma * invstd) + beta. The mean is taken off first,
      * as on the CPU: folded into one shift, x * scale + shift would cancel
      * digits whenever |mean| is large next to the spread. */
-    const float scale = gamma[ch] * invstd, mu = (float)mean;
+    const float scale = gamma[ch] * st.invstd, mu = (float)st.mean;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
         y[e] = fmaf(x[e] - mu, scale, beta[ch]);
@@ -134,19 +123,12 @@ __global__ void __launch_bounds__(BN_THREADS)
     }
     block_sum2<BN_THREADS>(sum_dy, sum_dy_xmu);
 
-    const float db = (float)sum_dy;
-    const float dg = (float)(sum_dy_xmu * invstd);
-    if (threadIdx.x == 0) {
-        dbeta[ch] = accumulate ? dbeta[ch] + db : db;
-        dgamma[ch] = accumulate ? dgamma[ch] + dg : dg;
-    }
+    const bn_dx_coef coef =
+        bn_param_grads(sum_dy, sum_dy_xmu, count, ch, gamma[ch], invstd, accumulate, threadIdx.x == 0, dgamma, dbeta);
     if (dx == NULL) return;
-    const float k = gamma[ch] * invstd;
-    const float mean_dy = db / (float)count, mean_dy_xhat = dg / (float)count;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
-        const float xhat = (x[e] - mean) * invstd;
-        dx[e] = k * (dy[e] - mean_dy - xhat * mean_dy_xhat);
+        dx[e] = bn_dx(coef, x[e], dy[e], mean, invstd);
     }
 }
 

@@ -1,6 +1,8 @@
-/* The deterministic sums the GPU's batch norm kernels share (gpu_layers.cu,
- * gpu_fused.cu): no atomics, every sum in an order fixed by the launch
- * configuration, so a run repeats bit for bit.
+/* What the GPU's batch norm kernels share (gpu_layers.cu's one block per
+ * channel, gpu_fused.cu's two stages): the deterministic sums (no atomics,
+ * every sum in an order fixed by the launch configuration, so a run repeats
+ * bit for bit), and the arithmetic from a channel's sums to its statistics
+ * and gradients, written once.
  *
  * C++ only (the .cu files include it). */
 #ifndef RN_GPU_REDUCE_CUH
@@ -62,6 +64,65 @@ __device__ __forceinline__ size_t channel_elem(unsigned j, unsigned hw, int c, i
 {
     const unsigned img = j / hw, i = j - img * hw;
     return ((size_t)img * c + ch) * hw + i;
+}
+
+/* A channel's training statistics from its sum and sum of squares over
+ * `count` values (one pass, in double: gpu_layers.cu says why): the batch
+ * mean, the biased variance it normalises with, 1/sqrt(var + eps). */
+struct bn_stats {
+    double mean, var;
+    float invstd;
+};
+
+__device__ __forceinline__ bn_stats bn_stats_of(double sum, double sumsq, unsigned count, float eps)
+{
+    bn_stats st;
+    st.mean = sum / count;
+    st.var = sumsq / count - st.mean * st.mean; /* biased: normalises this batch */
+    if (st.var < 0.0) st.var = 0.0;             /* rounding, never a real negative */
+    st.invstd = (float)(1.0 / sqrt(st.var + (double)eps));
+    return st;
+}
+
+/* Channel ch's statistics saved for the backward and folded into the
+ * running ones. The running variance estimates the population's: unbiased,
+ * as PyTorch keeps it (a batch of one value has no spread to correct). */
+__device__ __forceinline__ void bn_store_stats(const bn_stats &st, unsigned count, int ch, float momentum,
+                                               float *save_mean, float *save_invstd, float *running_mean,
+                                               float *running_var)
+{
+    save_mean[ch] = (float)st.mean;
+    save_invstd[ch] = st.invstd;
+    const double unbiased = count > 1 ? st.var * count / (count - 1) : st.var;
+    running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * (float)st.mean;
+    running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+}
+
+/* The backward, with xhat = (x - mean) * invstd over `count` values:
+ * dbeta = sum dy and dgamma = sum dy * xhat from the channel's two sums
+ * (written, or added while accumulating), and the coefficients of
+ *   dx = gamma * invstd * (dy - dbeta / count - xhat * dgamma / count). */
+struct bn_dx_coef {
+    float k, mean_dy, mean_dy_xhat;
+};
+
+__device__ __forceinline__ bn_dx_coef bn_param_grads(double sum_dy, double sum_dy_xmu, unsigned count, int ch,
+                                                     float gamma, float invstd, int accumulate, bool store,
+                                                     float *dgamma, float *dbeta)
+{
+    const float db = (float)sum_dy;
+    const float dg = (float)(sum_dy_xmu * invstd);
+    if (store) {
+        dbeta[ch] = accumulate ? dbeta[ch] + db : db;
+        dgamma[ch] = accumulate ? dgamma[ch] + dg : dg;
+    }
+    return bn_dx_coef{gamma * invstd, db / (float)count, dg / (float)count};
+}
+
+__device__ __forceinline__ float bn_dx(const bn_dx_coef &c, float x, float dy, float mean, float invstd)
+{
+    const float xhat = (x - mean) * invstd;
+    return c.k * (dy - c.mean_dy - xhat * c.mean_dy_xhat);
 }
 
 } /* namespace */

@@ -22,19 +22,15 @@ int rn_graph_run_start(rn_graph_run *g, rn_model *m, rn_grad_scaler *scaler, int
         *why = "this injected fault copies zeros from the host inside the step, which a graph cannot hold";
         return -1;
     }
-    g->scaler = scaler;
-    if (scaler) {
-        rn_scaler_to_device(m, scaler);
-        return 0;
+    /* fp32: a scaler of its own carries Adam's step count to the device
+     * (rn_model_adam_step_device keeps its scale as it is). */
+    g->amp = scaler != NULL;
+    if (!g->amp) {
+        rn_scaler_init(&g->own);
+        scaler = &g->own;
     }
-    /* fp32: the step count alone, in a scaler-shaped state (model.h). */
-    int32_t state[RN_SCALER_STATE] = {0};
-    const float one = 1.0f;
-    state[RN_SCALER_STEP] = m->adam_t;
-    g->scale = rn_arena_floats(m->arena, RN_WORKSPACE, 1, "graph: the step count's scale");
-    g->state = rn_arena_bytes_alloc(m->arena, RN_WORKSPACE, sizeof state, "graph: Adam's step count");
-    be->to_backend(g->scale, &one, sizeof one);
-    be->to_backend(g->state, state, sizeof state);
+    g->scaler = scaler;
+    rn_scaler_to_device(m, scaler);
     return 0;
 }
 
@@ -43,12 +39,12 @@ static void device_step(rn_graph_run *g, rn_model *m)
 {
     rn_model_forward(m, 1);
     rn_model_loss(m);
-    if (g->scaler) rn_amp_scale_loss_device(m, g->scaler);
+    if (g->amp) rn_amp_scale_loss_device(m, g->scaler);
     rn_model_backward(m);
-    if (g->scaler)
+    if (g->amp)
         rn_amp_step_device(m, g->scaler);
     else
-        rn_model_adam_step_device(m, g->scale, g->state);
+        rn_model_adam_step_device(m, g->scaler->dev_scale, g->scaler->dev_state);
 }
 
 /* The graph of this input slot's step, recorded (not run). The profiler is
@@ -97,15 +93,13 @@ void rn_graph_run_end(rn_graph_run *g, rn_model *m)
     be->graph_free();
     rn_bn_layer *bn[RN_MAX_BN];
     for (int i = 0; i < rn_model_bn_layers(m, bn); i++) bn[i]->num_batches_tracked += g->replays;
-    if (g->scaler) g->scaler->steps += g->replays;
     if (g->scaler) {
-        rn_scaler_from_device(m, g->scaler);
-    } else if (g->state) {
-        int32_t state[RN_SCALER_STATE];
-        be->to_host(state, g->state, sizeof state);
-        m->adam_t = state[RN_SCALER_STEP];
-        rn_arena_release(m->arena, g->scale);
-        rn_arena_release(m->arena, g->state);
+        g->scaler->steps += g->replays;
+        rn_scaler_from_device(m, g->scaler); /* m->adam_t too */
+    }
+    if (g->own.dev_state) { /* fp32's: made for this run */
+        rn_arena_release(m->arena, g->own.dev_scale);
+        rn_arena_release(m->arena, g->own.dev_state);
     }
     memset(g, 0, sizeof *g);
 }

@@ -23,9 +23,9 @@
 #define RN_GRAPH_CPU_SKIP "a CUDA graph replays GPU launches; a CPU step has none to save"
 
 typedef struct {
-    rn_grad_scaler *scaler; /* fp16's, on the device; NULL: fp32 */
-    float *scale;           /* fp32: the device-side step count's state (model.h) */
-    int32_t *state;
+    rn_grad_scaler *scaler;   /* the device-side state: fp16's scaler, or in fp32 `own` */
+    int amp;                  /* the loss scaled and the step skipped on inf (fp16) */
+    rn_grad_scaler own;       /* fp32: its device state holds Adam's step count alone */
     int warm;                 /* a full batch ran: every buffer sized */
     int replays;              /* launches of a graph captured in an earlier step */
     int graph[RN_MAX_GRAPHS]; /* per input slot: the backend's graph id, or -1 */

@@ -503,12 +503,11 @@ static void release_live(rn_model *m, rn_conv_layer *c)
     rn_param *p = c->weight;
     be->conv_live_copy(&c->s, c->h_in, c->w_in, c->m_live, p->m, RN_LIVE_SCATTER);
     be->conv_live_copy(&c->s, c->h_in, c->w_in, c->v_live, p->v, RN_LIVE_SCATTER);
-    if (c->g_live_valid) be->conv_live_copy(&c->s, c->h_in, c->w_in, c->g_live, p->grad, RN_LIVE_EXPAND);
+    be->conv_live_copy(&c->s, c->h_in, c->w_in, c->g_live, p->grad, RN_LIVE_EXPAND);
     rn_arena_release(m->arena, c->g_live);
     rn_arena_release(m->arena, c->m_live);
     rn_arena_release(m->arena, c->v_live);
     c->g_live = c->m_live = c->v_live = NULL;
-    c->g_live_valid = 0;
 }
 
 static void release_kept(rn_model *m)
@@ -545,7 +544,6 @@ static void lay_out_live(rn_model *m, rn_conv_layer *c, int h, int w)
     be->conv_live_copy(&c->s, h, w, p->v, c->v_live, RN_LIVE_GATHER);
     /* The gradient too: the next Adam may come before the next backward. */
     be->conv_live_copy(&c->s, h, w, p->grad, c->g_live, RN_LIVE_GATHER);
-    c->g_live_valid = 1;
 }
 
 void rn_model_zero_live_moments(rn_model *m)
@@ -1144,15 +1142,12 @@ static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x
     const float *weight = weights_of(m, c->weight, m->lp_weight);
     if (c->kept_valid && c->m_live) { /* Part 5: the kept step, the gradient on the computed taps alone */
         m->be->conv_backward_kept_live(&c->s, m->batch, h, w, x, weight, dy, dx, c->g_live, m->work, c->kept);
-        c->g_live_valid = 1;
     } else if (c->kept_valid) { /* Part 5: what this batch's forward kept */
         m->be->conv_backward_kept(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work, c->kept);
     } else {
         m->be->conv_backward(&c->s, m->batch, h, w, x, weight, dy, dx, c->weight->grad, m->work);
-        if (c->m_live) { /* a forward that kept nothing: the dense gradient, gathered */
+        if (c->m_live) /* a forward that kept nothing: the dense gradient, gathered */
             m->be->conv_live_copy(&c->s, h, w, c->weight->grad, c->g_live, RN_LIVE_GATHER);
-            c->g_live_valid = 1;
-        }
     }
     if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
     lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
@@ -1440,7 +1435,7 @@ void rn_model_adam_step(rn_model *m)
         int nlive = 0;
         for (int i = 0; i < model_convs(m, convs, h, w); i++) {
             rn_conv_layer *c = convs[i];
-            if (!c->m_live || !c->g_live_valid) continue;
+            if (!c->m_live) continue;
             /* The computed taps alone: the others' gradient and moments are
              * zero, and Adam would leave those weights exactly as they are. */
             be->conv_adam_live(&c->s, c->h_in, c->w_in, c->weight->data, c->g_live, c->m_live, c->v_live, lr, m->beta1,

@@ -127,12 +127,11 @@ typedef struct {
     float *kept;
     int kept_valid;
     /* Part 5 on a shape that leaves taps out: the computed taps' gradient
-     * and Adam's moments, compact, while the fused step runs (NULL
-     * otherwise; backend.h's conv_live_*); g_live holds the last
-     * backward's gradient when g_live_valid. The input side it was laid
-     * out for: h_in x w_in. */
+     * (the last backward's) and Adam's moments, compact, while the fused
+     * step runs (NULL otherwise; backend.h's conv_live_*), and the input
+     * side they were laid out for. */
     float *g_live, *m_live, *v_live;
-    int g_live_valid, h_in, w_in;
+    int h_in, w_in;
 } rn_conv_layer;
 
 typedef struct {
