@@ -43,7 +43,8 @@
  * bf16: its plans (kept per data type) take 16-bit tensors with fp32 sums,
  * the model's float tensors packed into 16-bit copies in `work` for each
  * call and the results widened back (exact both ways: the values are
- * already rounded). NOT YET RUN ON A GPU: compiled with CUDA 13 only.
+ * already rounded), the copies channels last (NHWC) unless
+ * RN_CUDNN_LAYOUT=nchw. NOT YET RUN ON A GPU: compiled with CUDA 13 only.
  *
  * Both paths are deterministic: the im2col kernels write each element once
  * (col2im gathers instead of scattering with atomics), and cuDNN's
@@ -142,6 +143,22 @@ bool cudnn_find_algorithms(void)
     if (e == NULL || *e == '\0' || strcmp(e, "heuristics") == 0) return false;
     if (strcmp(e, "find") == 0) return true;
     fprintf(stderr, "%s: RN_CUDNN_ALGO=%s: expected heuristics or find\n", cs_prog(), e);
+    exit(2);
+}
+
+/* The layout of cuDNN's 16-bit copies (fp16 and bf16 rows): NHWC by
+ * default, NCHW with RN_CUDNN_LAYOUT=nchw. Tensor cores read channels
+ * last; on NCHW half tensors cuDNN transposes inside (extra kernels per
+ * convolution, PyTorch's reason for channels_last), while the copies here
+ * are made anyway, so transposing while packing costs one tiled pass
+ * instead of a plain one. Which is faster on a given GPU is measured, not
+ * assumed: tools/gpu_verify.sh runs the amp ladder both ways. */
+bool cudnn_channels_last(void)
+{
+    const char *e = getenv("RN_CUDNN_LAYOUT");
+    if (e == NULL || *e == '\0' || strcmp(e, "nhwc") == 0) return true;
+    if (strcmp(e, "nchw") == 0) return false;
+    fprintf(stderr, "%s: RN_CUDNN_LAYOUT=%s: expected nhwc or nchw\n", cs_prog(), e);
     exit(2);
 }
 #endif
@@ -481,6 +498,7 @@ struct cudnn_plan {
     bool tensor;    /* TF32 tensor cores allowed (rn_gpu_conv_math) */
     int asked_half; /* rn_gpu_conv_math's 16-bit precision when made (the cache's key) */
     int half;       /* the tensors it runs on: RN_FP16 or RN_BF16 (fp32 sums), or 0: float */
+    bool nhwc;      /* the 16-bit copies channels last (cudnn_channels_last; a key too) */
     /* The math each chosen algorithm runs with, set on the descriptor
      * before its call (cuDNN decides from algorithm and math type together;
      * PyTorch does the same). FP32 plans keep CUDNN_FMA_MATH throughout. */
@@ -502,10 +520,11 @@ std::mutex plans_mutex;
 std::deque<cudnn_plan> plans;
 
 /* The plan for this shape, its algorithms chosen the way `find` says. */
-bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find)
+bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find, bool nhwc)
 {
-    return q.find == find && q.tensor == tensor_math && q.asked_half == half_gemm && q.n == n && q.h == h && q.w == w &&
-           q.s.cin == s->cin && q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.tensor == tensor_math && q.asked_half == half_gemm && q.nhwc == nhwc && q.n == n &&
+           q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout && q.s.k == s->k &&
+           q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
@@ -607,6 +626,7 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * 256-byte aligned): x, w and then y in the forward; x, w, dy, dw and dx in
  * the backward; and a float dW to add from while gradients accumulate. */
 struct half_layout {
+    int xhw, khw, yhw;                  /* pixels per image plane of x, w (k * k) and y */
     size_t nx, nw, ny;                  /* the tensors' element counts */
     size_t x, w, dy, dw, dx, dw_f, end; /* byte offsets */
 };
@@ -619,10 +639,12 @@ size_t align256(size_t b)
 half_layout half_layout_of(const cudnn_plan &p)
 {
     half_layout l;
-    const size_t nx = l.nx = (size_t)p.n * p.s.cin * p.h * p.w;
-    const size_t nw = l.nw = (size_t)p.s.cout * p.s.cin * p.s.k * p.s.k;
-    const size_t ny = l.ny = (size_t)p.n * p.s.cout * rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) *
-                             rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
+    l.xhw = p.h * p.w;
+    l.khw = p.s.k * p.s.k;
+    l.yhw = rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) * rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
+    const size_t nx = l.nx = (size_t)p.n * p.s.cin * l.xhw;
+    const size_t nw = l.nw = (size_t)p.s.cout * p.s.cin * l.khw;
+    const size_t ny = l.ny = (size_t)p.n * p.s.cout * l.yhw;
     l.x = align256(p.cudnn_bytes);
     l.w = l.x + align256(nx * 2);
     l.dy = l.w + align256(nw * 2); /* the forward's y too */
@@ -649,8 +671,11 @@ void set_descriptors(cudnn_plan &p)
     const cudnnDataType_t dt = p.half == RN_FP16   ? CUDNN_DATA_HALF
                                : p.half == RN_BF16 ? CUDNN_DATA_BFLOAT16
                                                    : CUDNN_DATA_FLOAT;
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, CUDNN_TENSOR_NCHW, dt, p.n, s->cin, p.h, p.w));
-    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, dt, CUDNN_TENSOR_NCHW, s->cout, s->cin, s->k, s->k));
+    /* Channels last on half tensors when asked: the filter's NHWC is
+     * cout x k x k x cin (the dimensions are given in NCHW order either way). */
+    const cudnnTensorFormat_t fmt = p.half && p.nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.xd, fmt, dt, p.n, s->cin, p.h, p.w));
+    CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.wd, dt, fmt, s->cout, s->cin, s->k, s->k));
     /* PyTorch's "convolution" is a cross-correlation (the kernel is not
      * flipped), and so is what the CPU backend computes. */
     CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
@@ -665,7 +690,7 @@ void set_descriptors(cudnn_plan &p)
         fprintf(stderr, "%s: cuDNN's output size %dx%dx%dx%d differs from rn_out_size's\n", cs_prog(), on, oc, oh, ow);
         exit(3);
     }
-    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, CUDNN_TENSOR_NCHW, dt, on, oc, oh, ow));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.yd, fmt, dt, on, oc, oh, ow));
 }
 
 /* The algorithms for the plan's data type within `limit` bytes of `work`
@@ -686,9 +711,10 @@ bool choose_within(cudnn_plan &p, size_t limit)
 cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query)
 {
     const bool find = cudnn_find_algorithms(); /* RN_CUDNN_ALGO, read once per call */
+    const bool nhwc = cudnn_channels_last();   /* RN_CUDNN_LAYOUT, likewise */
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find)) return q;
+        if (same_shape(q, s, n, h, w, find, nhwc)) return q;
 
     cudnn_plan p;
     p.s = *s;
@@ -698,6 +724,7 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     p.find = find;
     p.tensor = tensor_math;
     p.asked_half = p.half = half_gemm;
+    p.nhwc = nhwc;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
@@ -734,8 +761,10 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     }
     snprintf(p.text, sizeof p.text, "cuDNN, %s%s (forward %s, backward data %s, filter %s)",
              p.find ? "timed" : "heuristics",
-             p.half == RN_FP16   ? ", fp16 tensors (tensor cores, fp32 sums)"
-             : p.half == RN_BF16 ? ", bf16 tensors (tensor cores, fp32 sums)"
+             p.half == RN_FP16   ? (p.nhwc ? ", fp16 tensors NHWC (tensor cores, fp32 sums)"
+                                           : ", fp16 tensors NCHW (tensor cores, fp32 sums)")
+             : p.half == RN_BF16 ? (p.nhwc ? ", bf16 tensors NHWC (tensor cores, fp32 sums)"
+                                           : ", bf16 tensors NCHW (tensor cores, fp32 sums)")
              : p.tensor          ? ", TF32 tensor cores allowed"
                                  : "",
              algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
@@ -749,10 +778,10 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
 const char *cudnn_plan_text(const rn_conv_shape *s, int n, int h, int w)
 {
     (void)get_plan(s, n, h, w, true);
-    const bool find = cudnn_find_algorithms();
+    const bool find = cudnn_find_algorithms(), nhwc = cudnn_channels_last();
     std::lock_guard<std::mutex> lock(plans_mutex);
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find)) return q.text;
+        if (same_shape(q, s, n, h, w, find, nhwc)) return q.text;
     return "cuDNN";
 }
 
@@ -770,6 +799,24 @@ uint16_t *half_at(float *work, size_t at)
     return (uint16_t *)((char *)work + at);
 }
 
+/* An n x c x hw float tensor into its 16-bit copy in the plan's layout,
+ * and a copy back: the model's tensors stay NCHW float throughout. */
+void to_copy(const cudnn_plan &p, int n, int c, int hw, const float *src, uint16_t *dst)
+{
+    if (p.nhwc)
+        rn_gpu_pack_channels_last(n, c, hw, src, dst, p.half);
+    else
+        rn_gpu_pack((size_t)n * c * hw, src, dst, p.half);
+}
+
+void from_copy(const cudnn_plan &p, int n, int c, int hw, const uint16_t *src, float *dst)
+{
+    if (p.nhwc)
+        rn_gpu_unpack_channels_last(n, c, hw, src, dst, p.half);
+    else
+        rn_gpu_unpack((size_t)n * c * hw, src, dst, p.half);
+}
+
 void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
                    float *work)
 {
@@ -783,11 +830,11 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
     }
     const half_layout l = half_layout_of(p);
     uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *yh = half_at(work, l.dy);
-    rn_gpu_pack(l.nx, x, xh, p.half);
-    rn_gpu_pack(l.nw, weight, wh, p.half);
+    to_copy(p, n, s->cin, l.xhw, x, xh);
+    to_copy(p, s->cout, s->cin, l.khw, weight, wh);
     CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, xh, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
                                         &zero, p.yd, yh));
-    rn_gpu_unpack(l.ny, yh, y, p.half);
+    from_copy(p, n, s->cout, l.yhw, yh, y);
 }
 
 /* The backward on half tensors: dW and dx computed in 16 bits (fp32 sums)
@@ -798,28 +845,28 @@ void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weigh
                          float *dweight, float *work)
 {
     const half_layout l = half_layout_of(p);
-    const size_t nx = l.nx, nw = l.nw, ny = l.ny;
+    const int n = p.n, cin = p.s.cin, cout = p.s.cout;
     const float one = 1.0f, zero = 0.0f;
     uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *dyh = half_at(work, l.dy);
     uint16_t *dwh = half_at(work, l.dw), *dxh = half_at(work, l.dx);
-    rn_gpu_pack(nx, x, xh, p.half);
-    rn_gpu_pack(ny, dy, dyh, p.half);
+    to_copy(p, n, cin, l.xhw, x, xh);
+    to_copy(p, n, cout, l.yhw, dy, dyh);
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, xh, p.yd, dyh, p.cd, p.bwd_filter, work,
                                                p.cudnn_bytes, &zero, p.wd, dwh));
     if (rn_gpu_accumulating()) {
         float *dw_f = (float *)((char *)work + l.dw_f);
-        rn_gpu_unpack(nw, dwh, dw_f, p.half);
-        rn_gpu_add(nw, dweight, dw_f, dweight);
+        from_copy(p, cout, cin, l.khw, dwh, dw_f);
+        rn_gpu_add(l.nw, dweight, dw_f, dweight);
     } else {
-        rn_gpu_unpack(nw, dwh, dweight, p.half);
+        from_copy(p, cout, cin, l.khw, dwh, dweight);
     }
     if (dx == NULL) return;
-    rn_gpu_pack(nw, weight, wh, p.half);
+    to_copy(p, cout, cin, l.khw, weight, wh);
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, wh, p.yd, dyh, p.cd, p.bwd_data, work,
                                              p.cudnn_bytes, &zero, p.xd, dxh));
-    rn_gpu_unpack(nx, dxh, dx, p.half);
+    from_copy(p, n, cin, l.xhw, dxh, dx);
 }
 
 void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,

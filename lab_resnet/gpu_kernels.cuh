@@ -71,6 +71,11 @@ void rn_gpu_grad_accumulate(int on);
 int rn_gpu_accumulating(void);
 void rn_gpu_pack(size_t count, const float *src, uint16_t *dst, int precision);
 void rn_gpu_unpack(size_t count, const uint16_t *src, float *dst, int precision);
+/* The same between an n x c x hw float tensor (NCHW) and 16-bit copies in
+ * NHWC order ("channels last": element (img, pixel, channel) at
+ * (img * hw + pixel) * c + channel), for cuDNN's tensor cores (Part 3). */
+void rn_gpu_pack_channels_last(int n, int c, int hw, const float *src, uint16_t *dst, int precision);
+void rn_gpu_unpack_channels_last(int n, int c, int hw, const uint16_t *src, float *dst, int precision);
 void rn_gpu_scale(size_t count, float *x, float alpha);
 void rn_gpu_unscale_check(size_t count, float *x, float inv_scale, int32_t *found_inf);
 void rn_gpu_scale_by(size_t count, float *x, const float *scale);

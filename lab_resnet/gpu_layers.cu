@@ -164,21 +164,87 @@ __global__ void round_to_kernel(size_t count, const float *src, float *dst, int 
 }
 
 /* The 16-bit storage of a saved activation: its fp16 or bf16 bits, and back. */
+__device__ inline uint16_t bits16_of(float v, int precision)
+{
+    return precision == RN_FP16 ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
+__device__ inline float float_of_bits16(uint16_t h, int precision)
+{
+    return precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
+}
+
 __global__ void pack_kernel(size_t count, const float *src, uint16_t *dst, int precision)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
-        const float v = src[i];
-        dst[i] =
-            precision == RN_FP16 ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
-    }
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = bits16_of(src[i], precision);
 }
 
 __global__ void unpack_kernel(size_t count, const uint16_t *src, float *dst, int precision)
 {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x) {
-        const unsigned short h = src[i];
-        dst[i] = precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = float_of_bits16(src[i], precision);
+}
+
+/* The same, changing the layout on the way (Part 3's NHWC copies for
+ * cuDNN): per image a c x hw matrix (NCHW) becomes hw x c (NHWC,
+ * "channels last"), or back. A plain per-element copy would read or write
+ * with a stride of c or hw elements; instead each block moves a 32 x 32
+ * tile through shared memory (one column of padding so the transposed read
+ * hits 32 different banks), reading rows and writing rows: both sides
+ * coalesced. Blocks of 32 x 8 threads, four elements each; blockIdx.z
+ * walks the images. */
+constexpr int TILE = 32, TILE_ROWS = 8;
+
+__global__ void pack_channels_last_kernel(int n, int c, int hw, const float *__restrict__ src,
+                                          uint16_t *__restrict__ dst, int precision)
+{
+    __shared__ float tile[TILE][TILE + 1];
+    const int c0 = blockIdx.y * TILE, p0 = blockIdx.x * TILE;
+    for (int img = blockIdx.z; img < n; img += gridDim.z) {
+        const float *s = src + (size_t)img * c * hw;
+        uint16_t *d = dst + (size_t)img * c * hw;
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are channels */
+            const int ch = c0 + i, px = p0 + threadIdx.x;
+            if (ch < c && px < hw) tile[i][threadIdx.x] = s[(size_t)ch * hw + px];
+        }
+        __syncthreads();
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are pixels */
+            const int px = p0 + i, ch = c0 + threadIdx.x;
+            if (px < hw && ch < c) d[(size_t)px * c + ch] = bits16_of(tile[threadIdx.x][i], precision);
+        }
+        __syncthreads(); /* the tile is refilled for the next image */
     }
+}
+
+__global__ void unpack_channels_last_kernel(int n, int c, int hw, const uint16_t *__restrict__ src,
+                                            float *__restrict__ dst, int precision)
+{
+    __shared__ float tile[TILE][TILE + 1];
+    const int c0 = blockIdx.y * TILE, p0 = blockIdx.x * TILE;
+    for (int img = blockIdx.z; img < n; img += gridDim.z) {
+        const uint16_t *s = src + (size_t)img * c * hw;
+        float *d = dst + (size_t)img * c * hw;
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are pixels */
+            const int px = p0 + i, ch = c0 + threadIdx.x;
+            if (px < hw && ch < c) tile[i][threadIdx.x] = float_of_bits16(s[(size_t)px * c + ch], precision);
+        }
+        __syncthreads();
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are channels */
+            const int ch = c0 + i, px = p0 + threadIdx.x;
+            if (ch < c && px < hw) d[(size_t)ch * hw + px] = tile[threadIdx.x][i];
+        }
+        __syncthreads();
+    }
+}
+
+/* The tiles of an n x c x hw tensor: hw along x, c along y (at most 65535
+ * tiles of channels, far above any network's width), the images along z up
+ * to its limit, the kernels looping over the rest. */
+dim3 channels_last_grid(int n, int c, int hw)
+{
+    const int images = n < 65535 ? n : 65535;
+    return dim3((unsigned)((hw + TILE - 1) / TILE), (unsigned)((c + TILE - 1) / TILE), (unsigned)images);
 }
 
 __global__ void scale_kernel(size_t count, float *x, float alpha)
@@ -610,6 +676,22 @@ void rn_gpu_unpack(size_t count, const uint16_t *src, float *dst, int precision)
 {
     if (count == 0) return;
     unpack_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, src, dst, precision);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_pack_channels_last(int n, int c, int hw, const float *src, uint16_t *dst, int precision)
+{
+    if (n <= 0 || c <= 0 || hw <= 0) return;
+    pack_channels_last_kernel<<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(
+        n, c, hw, src, dst, precision);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_unpack_channels_last(int n, int c, int hw, const uint16_t *src, float *dst, int precision)
+{
+    if (n <= 0 || c <= 0 || hw <= 0) return;
+    unpack_channels_last_kernel<<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(
+        n, c, hw, src, dst, precision);
     CUDA_CHECK_LAUNCH();
 }
 

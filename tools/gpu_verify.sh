@@ -252,6 +252,12 @@ if want bench; then
       [ "${LAB_AMP:-1}" = 1 ] && check "bench lab_resnet amp ${img}x${img} (GPU)" "$LOGS/bench_lab_amp_$img.log" \
         $LR amp --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_amp_$img"
       cp "$LOGS/bench_lab_amp_$img.log" "$RES/lab_resnet_amp_$img.log" 2>/dev/null
+      # cuDNN's 16-bit copies NCHW instead of channels last: Part 3 says
+      # which layout the tensor cores ran faster from, from these two runs.
+      [ "${LAB_AMP:-1}" = 1 ] && [ "$img" = 224 ] && check "bench lab_resnet amp ${img}x${img} NCHW copies (GPU)" \
+        "$LOGS/bench_lab_amp_nchw_$img.log" env RN_CUDNN_LAYOUT=nchw \
+        $LR amp --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_amp_nchw_$img"
+      cp "$LOGS/bench_lab_amp_nchw_$img.log" "$RES/lab_resnet_amp_nchw_$img.log" 2>/dev/null
       alog="$LOGS/bench_lab_torch_amp_$img.log"
       [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "
         python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 &&

@@ -210,10 +210,16 @@ typedef struct {
 
 /* ResNet-18's four kinds: the 7x7 stem, 3x3 stride 1 and 2, the 1x1
  * stride-2 shortcut; and ResNet-50's 1x1 stride 1 (its Bottlenecks' first
- * and last convolutions); odd, non-square images. */
+ * and last convolutions); odd, non-square images; one wider case. */
 static const conv_case conv_cases[] = {
-    {3, 8, 7, 2, 3, 2, 17, 15}, {5, 6, 3, 1, 1, 3, 9, 11}, {4, 7, 3, 2, 1, 2, 13, 9},
-    {6, 5, 1, 2, 0, 3, 11, 7},  {6, 9, 1, 1, 0, 2, 7, 5},
+    {3, 8, 7, 2, 3, 2, 17, 15},
+    {5, 6, 3, 1, 1, 3, 9, 11},
+    {4, 7, 3, 2, 1, 2, 13, 9},
+    {6, 5, 1, 2, 0, 3, 11, 7},
+    {6, 9, 1, 1, 0, 2, 7, 5},
+    /* wider than a 32 x 32 tile in channels and pixels, neither a multiple
+     * of 32: the channels-last copies' partial tiles on every side */
+    {40, 36, 3, 1, 1, 2, 9, 7},
 };
 
 /* Part 3: inputs rounded to fp16 or bf16 first (as the model rounds them),
@@ -799,6 +805,14 @@ int main(void)
               strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), lows[k] == RN_FP16 ? "fp16 tensors" : "bf16 tensors") !=
                   NULL);
         check_convs(lows[k] == RN_FP16 ? "cuDNN on fp16 tensors (or im2col)" : "cuDNN on bf16 tensors (or im2col)");
+        /* The 16-bit copies channels last (the default) and NCHW: the
+         * same products, the transposing copies exact. */
+        CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "cuDNN") == NULL ||
+              strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "NHWC") != NULL);
+        setenv("RN_CUDNN_LAYOUT", "nchw", 1);
+        CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), "NHWC") == NULL);
+        check_convs(lows[k] == RN_FP16 ? "cuDNN on fp16 tensors, NCHW copies" : "cuDNN on bf16 tensors, NCHW copies");
+        unsetenv("RN_CUDNN_LAYOUT");
         setenv("RN_CONV", "im2col", 1);
         CHECK(strstr(gpu->conv_algo(&probe_shape, 2, 17, 15), rn_precision_name(lows[k])) != NULL);
         check_convs(lows[k] == RN_FP16 ? "im2col, fp16 matrices" : "im2col, bf16 matrices");
