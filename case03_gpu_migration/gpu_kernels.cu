@@ -267,7 +267,11 @@ void c3_launch_gemm_tiled(int M, int N, int K, const float *dA, int lda, const f
     /* The big tile only when it still gives every SM at least two blocks;
      * otherwise the small one, so no SM idles (read once per process). */
     static int sms = 0;
-    if (sms == 0) CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    if (sms == 0) {
+        int dev = 0;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    }
     const size_t big_blocks = (size_t)blocks_for((size_t)N, 64) * blocks_for((size_t)M, 64);
     if (big_blocks >= 2 * (size_t)sms) {
         const dim3 grid(blocks_for((size_t)N, 64), blocks_for((size_t)M, 64));

@@ -90,18 +90,23 @@ static void probe_now(void)
         return;
     }
 
-    /* The suite uses device 0. cudaFree(0) is the idiom that creates the
-     * context now, so its cost (often 100+ ms) is not charged to the first
-     * variant that touches the GPU, and a device that cannot host a context
-     * is found here rather than mid-run. */
-    err = cudaSetDevice(0);
+    /* The suite uses the current device: 0 unless the program chose another
+     * before its first probe (lab_resnet ddp's ranks pick one GPU each, and
+     * NCCL refuses two ranks on one device). cudaFree(0) is the idiom that
+     * creates the context now, so its cost (often 100+ ms) is not charged to
+     * the first variant that touches the GPU, and a device that cannot host
+     * a context is found here rather than mid-run. */
+    int dev = 0;
+    err = cudaGetDevice(&dev);
+    if (err == cudaSuccess) err = cudaSetDevice(dev);
     if (err == cudaSuccess) {
         err = cudaFree(0);
         if (err != cudaSuccess) {
             snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaFree(0): %s", cudaGetErrorString(err));
         }
     } else {
-        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaSetDevice(0): %s", cudaGetErrorString(err));
+        snprintf(probe_reason, sizeof probe_reason, "no CUDA device: cudaSetDevice(%d): %s", dev,
+                 cudaGetErrorString(err));
     }
     if (err != cudaSuccess) {
         cudaGetLastError();
@@ -144,7 +149,9 @@ void cs_gpu_describe(cs_sysinfo *s)
     }
 
     cudaDeviceProp prop;
-    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    int dev = 0;
+    CUDA_CHECK(cudaGetDevice(&dev)); /* the one the probe used */
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
     /* prop.name has room for 256 characters; real names are far shorter. */
     snprintf(s->gpu_name, sizeof s->gpu_name, "%.*s", (int)sizeof s->gpu_name - 1, prop.name);
     s->gpu_mem = prop.totalGlobalMem;

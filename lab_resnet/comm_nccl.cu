@@ -1,7 +1,8 @@
 /* comm_nccl.h on NCCL (the CUDA toolkit's). NOT YET RUN ON A GPU: written
  * against NCCL's documented API (ncclGetUniqueId, ncclCommInitRank,
- * ncclAllReduce in place on a stream) and compiled; the sessions that wrote
- * it had no GPU, and the path needs two to mean anything. */
+ * ncclAllReduce in place on a stream, ncclCommDestroy) and compiled; the
+ * sessions that wrote it had no GPU, and the path needs two to mean
+ * anything. */
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ typedef struct {
     int copy;
 } timed_call;
 static timed_call calls[RN_MAX_TIMED];
-static int ncalls, events_made;
+static int ncalls, events_made, open_comms;
 static cudaStream_t side;
 static cudaEvent_t compute_mark, side_mark;
 
@@ -91,22 +92,46 @@ extern "C" void rn_nccl_open(rn_group *g)
     ncclComm_t *c = (ncclComm_t *)cs_alloc(sizeof(ncclComm_t), "NCCL communicator");
     NCCL_CHECK(ncclCommInitRank(c, g->size, id, g->rank));
     g->nccl = c;
+    open_comms++;
+}
+
+/* The side stream and the events, once the last communicator is gone. */
+static void release_streams_and_events(void)
+{
+    if (side) {
+        CUDA_CHECK(cudaStreamSynchronize(side));
+        CUDA_CHECK(cudaStreamDestroy(side));
+        CUDA_CHECK(cudaEventDestroy(compute_mark));
+        CUDA_CHECK(cudaEventDestroy(side_mark));
+        side = NULL;
+    }
+    for (int i = 0; i < events_made; i++) {
+        CUDA_CHECK(cudaEventSynchronize(calls[i].end));
+        CUDA_CHECK(cudaEventDestroy(calls[i].begin));
+        CUDA_CHECK(cudaEventDestroy(calls[i].end));
+    }
+    events_made = ncalls = 0;
 }
 
 extern "C" void rn_nccl_close(rn_group *g)
 {
     if (!g->nccl) return;
-    ncclCommDestroy(*(ncclComm_t *)g->nccl);
+    NCCL_CHECK(ncclCommDestroy(*(ncclComm_t *)g->nccl));
     cs_free(g->nccl);
     g->nccl = NULL;
+    if (--open_comms == 0) release_streams_and_events();
 }
 
+/* On the compute stream an all-reduce's time is all exposed: it is timed.
+ * On the side stream it runs beside the backward, and only the part the
+ * compute stream waits for counts (rn_nccl_compute_after_side), as MPI's
+ * wait time does on the CPU. */
 extern "C" void rn_nccl_allreduce(const rn_group *g, float *dev, size_t n, int on_side)
 {
     cudaStream_t s = stream_of(on_side);
-    timed_call *c = timed_begin(s, 0);
+    timed_call *c = on_side ? NULL : timed_begin(s, 0);
     NCCL_CHECK(ncclAllReduce(dev, dev, n, ncclFloat, ncclSum, *(ncclComm_t *)g->nccl, s));
-    CUDA_CHECK(cudaEventRecord(c->end, s));
+    if (c) CUDA_CHECK(cudaEventRecord(c->end, s));
 }
 
 extern "C" void rn_nccl_copy(float *dst, const float *src, size_t n)
@@ -124,11 +149,16 @@ extern "C" void rn_nccl_side_after_compute(void)
     CUDA_CHECK(cudaStreamWaitEvent(s, compute_mark, 0));
 }
 
+/* The wait is timed on the compute stream: from when its work before the
+ * wait is done to when the side stream's all-reduces are, the
+ * communication the overlap did not hide. */
 extern "C" void rn_nccl_compute_after_side(void)
 {
     cudaStream_t s = stream_of(1);
+    timed_call *c = timed_begin(rn_gpu_stream(), 0);
     CUDA_CHECK(cudaEventRecord(side_mark, s));
     CUDA_CHECK(cudaStreamWaitEvent(rn_gpu_stream(), side_mark, 0));
+    CUDA_CHECK(cudaEventRecord(c->end, rn_gpu_stream()));
 }
 
 extern "C" void rn_nccl_take_times(double *comm_s, double *copy_s)

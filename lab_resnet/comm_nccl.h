@@ -4,8 +4,11 @@
  * enqueued on a stream and returning at once. The backend's stream is the
  * compute stream; a side stream carries the overlapped all-reduces.
  *
- * Times are CUDA events around each all-reduce and bucket copy, read after
- * the device has finished them (rn_nccl_take_times). */
+ * Times are CUDA events around each all-reduce and bucket copy on the
+ * compute stream, and around the compute stream's wait for the side
+ * stream (the overlapped all-reduces' exposed part), read after the device
+ * has finished them (rn_nccl_take_times). The stream and events go with the
+ * last communicator (rn_nccl_close). */
 #ifndef RN_COMM_NCCL_H
 #define RN_COMM_NCCL_H
 

@@ -508,10 +508,21 @@ static int set_up(rn_ddp_state *s, rn_lab *lab)
     for (int k = 0; k < s->plan.nbuckets; k++) s->grad_bytes += s->plan.buckets[k].floats * sizeof(float);
     for (int k = 1; k < s->world && s->npoints < RN_DDP_MAX_POINTS - 1; k *= 2) s->point_ranks[s->npoints++] = k;
     s->point_ranks[s->npoints++] = s->world;
-    for (int i = 0; i < s->npoints; i++) {
-        rn_group_open(&s->groups[i], s->point_ranks[i]);
-        if (lab->on_gpu) rn_nccl_open(&s->groups[i]);
+    for (int i = 0; i < s->npoints; i++) rn_group_open(&s->groups[i], s->point_ranks[i]);
+    /* Each rank chose its device alone (rn_ddp_choose_device): a machine
+     * with fewer GPUs than the others sends its ranks to the CPU, and ranks
+     * that go on to different collectives (NCCL's set-up on the GPU ranks
+     * only) would wait for each other for ever. The tests' fault has rank 1
+     * claim the other device. */
+    uint64_t device = (uint64_t)lab->on_gpu ^ (s->rank == 1 && cs_fault_injected("rn_ddp_rank1_other_device"));
+    if (!rn_group_agree(rn_ddp_all(s), device)) {
+        cs_error("the ranks disagree on the device: rank %d is on the %s and another is not "
+                 "(a machine with fewer GPUs than ranks?): --device cpu, or one GPU per rank on every machine",
+                 s->rank, device ? "GPU" : "CPU");
+        return 3;
     }
+    if (lab->on_gpu)
+        for (int i = 0; i < s->npoints; i++) rn_nccl_open(&s->groups[i]);
     /* A last, short batch with fewer images than ranks is dropped (as
      * DistributedSampler's drop_last would). */
     if (lab->epoch_batches > 1 && rn_loader_count(&lab->ld, lab->epoch_batches - 1) < s->world) lab->epoch_batches--;

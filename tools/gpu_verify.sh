@@ -179,7 +179,7 @@ if want cases; then
       $LR compare --quick --device gpu --no-plot --out /tmp/v_lr_compare
     # The distributed lab's NCCL path: one rank per GPU (a one-rank NCCL
     # communicator on a one-GPU machine: the code path, not the lesson).
-    ngpu=$(nvidia-smi -L 2>/dev/null | wc -l)
+    ngpu=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU ")  # MIG lines are not GPUs
     check "lab_resnet ddp --quick (NCCL, 1 rank)" "$LOGS/lab_ddp_nccl_1.log" \
       $LR ddp --quick --device gpu --no-plot --out /tmp/v_lr_ddp1
     if [ "$ngpu" -ge 2 ] && command -v mpirun >/dev/null 2>&1; then

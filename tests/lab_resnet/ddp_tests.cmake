@@ -55,6 +55,13 @@ rn_mpi_test(ddp_fault_bucket --rm ${T}/ddpfb --code 1 --env CS_FAULT_INJECT=rn_d
   --stdout "bucketed +ranks agree NO .*FAIL" --stdout "overlapped +ranks agree NO .*FAIL"
   -- ${MPIRUN} 2 ${LR} ddp ${DDP_SHORT} --variant bucketed,overlapped --out ${T}/ddpfb)
 
+# Ranks that chose different devices (a machine with fewer GPUs than the
+# others): one line and exit 3 on every rank, not a hang in collectives
+# that only some of them call.
+rn_mpi_test(ddp_fault_device_disagree --code 3 --env CS_FAULT_INJECT=rn_ddp_rank1_other_device
+  --stderr "the ranks disagree on the device"
+  -- ${MPIRUN} 2 ${LR} ddp ${DDP_SHORT} --out ${T}/ddpdd)
+
 # Bad input: one line, exit 2, before any work.
 rn_mpi_test(ddp_batch_smaller_than_ranks --code 2
   --stderr "--batch 2: fewer images than the 3 ranks"
