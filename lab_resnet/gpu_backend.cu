@@ -133,6 +133,15 @@ void gpu_marks_read(double *t, int n)
     }
 }
 
+/* The asynchronous input: a second stream for the copies, and per slot an
+ * event for "copied" (on the copy stream) and one for "released" (on the
+ * compute stream). Non-blocking: the copy stream must not wait for the
+ * legacy default stream, or nothing would overlap. An event never recorded
+ * counts as complete, so the first copy into a slot waits for nothing. */
+cudaStream_t copy_stream;
+cudaEvent_t copied_event[2], released_event[2];
+bool input_created;
+
 /* Staging for the loader's workers: page-locked when asked (the DMA engine
  * reads it directly; from pageable memory the driver first copies into a
  * pinned bounce buffer of its own, and the copy cannot be asynchronous). */
@@ -156,18 +165,11 @@ void gpu_host_free(void *p, int pinned)
         cs_free(p);
         return;
     }
-    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream())); /* no copy may still read it */
+    /* No copy may still read it: the copies run on the copy stream. */
+    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream()));
+    if (input_created) CUDA_CHECK(cudaStreamSynchronize(copy_stream));
     CUDA_CHECK(cudaFreeHost(p));
 }
-
-/* The asynchronous input: a second stream for the copies, and per slot an
- * event for "copied" (on the copy stream) and one for "released" (on the
- * compute stream). Non-blocking: the copy stream must not wait for the
- * legacy default stream, or nothing would overlap. An event never recorded
- * counts as complete, so the first copy into a slot waits for nothing. */
-cudaStream_t copy_stream;
-cudaEvent_t copied_event[2], released_event[2];
-bool input_created;
 
 void create_input(void)
 {

@@ -539,29 +539,63 @@ const char *const bwd_filter_names[] = {"algo 0",   "algo 1", "FFT", "algo 3", "
                                         "tiled FFT"};
 size_t largest_answer_bytes; /* the most conv_work_floats has answered */
 
+/* What conv_work_floats answered, per shape and batch (under plans_mutex):
+ * a convolution first seen in a call must fit the `work` its caller sized
+ * from these answers (call_limit). */
+struct work_answer {
+    rn_conv_shape s;
+    int n, h, w, asked_half;
+    bool find, tensor, nhwc;
+    size_t bytes;
+};
+std::vector<work_answer> answers;
+
+/* The most bytes of `work` a plan first made in a call may use: the least
+ * answered for the same shape and settings with at least as many images.
+ * Such calls bring a smaller batch than the caller asked about (a short
+ * last batch), and the caller's `work` holds at least its own answer, one
+ * of those; answers for other models (other batches, since shrunk or
+ * freed) do not raise it. No answer for this shape: the largest answered
+ * at all, the old promise. */
+size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool nhwc)
+{
+    size_t least = SIZE_MAX;
+    for (const work_answer &a : answers)
+        if (a.n >= n && a.h == h && a.w == w && a.find == find && a.nhwc == nhwc && a.tensor == tensor_math &&
+            a.asked_half == half_gemm && a.s.cin == s->cin && a.s.cout == s->cout && a.s.k == s->k &&
+            a.s.stride == s->stride && a.s.pad == s->pad && a.bytes < least)
+            least = a.bytes;
+    return least != SIZE_MAX ? least : largest_answer_bytes;
+}
+
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
  * shape, gives the same bits every time, fits in the workspace limit, and
  * in FP32 computes with FMA instructions: the list may also hold
  * tensor-core (TF32) variants, which are then skipped; entries marked with
  * FMA math are preferred, then those with the default math, which the
  * descriptor's CUDNN_FMA_MATH still restricts to FMA. With tensor cores
- * allowed, any math type: the first usable. None usable: `fallback`.
- * *math: the math type to run it with. */
-template <typename Perf, typename Algo>
+ * allowed, any math type but ALLOW_CONVERSION (it may convert float or
+ * bf16 tensors to fp16, where values above 65504 overflow). `fits` asks
+ * cuDNN itself whether the algorithm runs with that math type within the
+ * limit (an entry listed with the default math may not run with FMA's). None
+ * usable: `fallback`. *math: the math type to run it with. */
+template <typename Perf, typename Algo, typename Fits>
 Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback, bool tensor, cudnnMathType_t *math,
-          bool *usable)
+          bool *usable, Fits fits)
 {
     const cudnnMathType_t preferred[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
-    *math = tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < got; ++i) {
             const Perf &p = perf[(size_t)i];
-            if (p.status == CUDNN_STATUS_SUCCESS && p.determinism == CUDNN_DETERMINISTIC &&
-                (tensor || p.mathType == preferred[m]) && p.memory <= limit_bytes) {
-                if (tensor) *math = p.mathType;
-                return p.algo;
-            }
+            if (p.status != CUDNN_STATUS_SUCCESS || p.determinism != CUDNN_DETERMINISTIC || p.memory > limit_bytes ||
+                p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION || (!tensor && p.mathType != preferred[m]))
+                continue;
+            const cudnnMathType_t run = tensor ? p.mathType : CUDNN_FMA_MATH;
+            if (!fits(p.algo, run)) continue;
+            *math = run;
+            return p.algo;
         }
+    *math = tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
     *usable = false;
     return fallback;
 }
@@ -585,7 +619,14 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
-    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math, &usable);
+    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math, &usable,
+                 [&](cudnnConvolutionFwdAlgo_t a, cudnnMathType_t mt) {
+                     size_t b = 0;
+                     return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
+                            cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, a, &b) ==
+                                CUDNN_STATUS_SUCCESS &&
+                            b <= limit_bytes;
+                 });
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -594,7 +635,14 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
-    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math, &usable);
+    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math, &usable,
+                      [&](cudnnConvolutionBwdDataAlgo_t a, cudnnMathType_t mt) {
+                          size_t b = 0;
+                          return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
+                                 cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, a, &b) ==
+                                     CUDNN_STATUS_SUCCESS &&
+                                 b <= limit_bytes;
+                      });
 
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
@@ -603,8 +651,14 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
-    p.bwd_filter =
-        pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math, &usable);
+    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math,
+                        &usable, [&](cudnnConvolutionBwdFilterAlgo_t a, cudnnMathType_t mt) {
+                            size_t b = 0;
+                            return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
+                                   cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, a, &b) ==
+                                       CUDNN_STATUS_SUCCESS &&
+                                   b <= limit_bytes;
+                        });
 
     /* The exact workspace of the three choices, asked for each. */
     size_t a = 0, b = 0, c = 0;
@@ -713,8 +767,17 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     const bool find = cudnn_find_algorithms(); /* RN_CUDNN_ALGO, read once per call */
     const bool nhwc = cudnn_channels_last();   /* RN_CUDNN_LAYOUT, likewise */
     std::lock_guard<std::mutex> lock(plans_mutex);
+    /* A query may use up to the cap (its answer sizes the caller's `work`);
+     * a call, only what the caller was promised (call_limit): a plan made
+     * for a query with more workspace than that is not reused for it. */
+    const size_t cap = chunk_cap_floats() * sizeof(float);
+    size_t limit = cap;
+    if (!from_query) {
+        const size_t promised = call_limit(s, n, h, w, find, nhwc);
+        if (promised < limit) limit = promised;
+    }
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find, nhwc)) return q;
+        if (same_shape(q, s, n, h, w, find, nhwc) && (from_query || q.work_bytes <= limit)) return q;
 
     cudnn_plan p;
     p.s = *s;
@@ -730,9 +793,6 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
     CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.cd));
 
-    const size_t cap = chunk_cap_floats() * sizeof(float);
-    size_t limit = cap;
-    if (!from_query && largest_answer_bytes < limit) limit = largest_answer_bytes;
     /* 16-bit copies larger than the scratch cap (a large batch at 224), or
      * a configuration this cuDNN and GPU do not run (nothing usable
      * listed): float tensors with TF32 tensor cores for this shape, the
@@ -749,14 +809,14 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     }
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
-     * exceed the buffer the caller sized from earlier answers (at least the
-     * largest of them), and cuDNN would write past it. Say so instead. */
-    if (!from_query && p.work_bytes > largest_answer_bytes) {
+     * exceed the buffer the caller sized from earlier answers, and cuDNN
+     * would write past it. Say so instead. */
+    if (!from_query && p.work_bytes > limit) {
         fprintf(stderr,
                 "%s: cuDNN: convolution %dx%dx%dx%d (k%d s%d p%d -> %d) needs %zu bytes "
                 "of workspace, more than conv_work_floats promised (%zu): ask "
                 "conv_work_floats for this shape first\n",
-                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes, largest_answer_bytes);
+                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes, limit);
         exit(3);
     }
     snprintf(p.text, sizeof p.text, "cuDNN, %s%s (forward %s, backward data %s, filter %s)",
@@ -790,6 +850,13 @@ size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
     const cudnn_plan p = get_plan(s, n, h, w, true);
     std::lock_guard<std::mutex> lock(plans_mutex);
     if (p.work_bytes > largest_answer_bytes) largest_answer_bytes = p.work_bytes;
+    const work_answer a = {*s, n, h, w, p.asked_half, p.find, p.tensor, p.nhwc, p.work_bytes};
+    bool known = false; /* the model asks again at every precision change: keep one of each */
+    for (const work_answer &b : answers)
+        known = known || (memcmp(&a.s, &b.s, sizeof a.s) == 0 && a.n == b.n && a.h == b.h && a.w == b.w &&
+                          a.asked_half == b.asked_half && a.find == b.find && a.tensor == b.tensor &&
+                          a.nhwc == b.nhwc && a.bytes == b.bytes);
+    if (!known) answers.push_back(a);
     return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
 }
 
@@ -972,6 +1039,7 @@ void rn_gpu_conv_release(void)
         CUDNN_CHECK(cudnnDestroyConvolutionDescriptor(p.cd));
     }
     plans.clear();
+    answers.clear();
     if (cudnn_created) {
         CUDNN_CHECK(cudnnDestroy(cudnn_handle_v));
         cudnn_created = false;

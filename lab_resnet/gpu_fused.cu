@@ -30,6 +30,7 @@
 #include "gpu_kernels.cuh"
 #include "gpu_pool.cuh"
 #include "gpu_reduce.cuh"
+#include "adam_bias.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -369,8 +370,8 @@ void rn_gpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride,
 
 void rn_gpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t)
 {
-    const float bias_corr1 = (float)(1.0 - pow((double)b1, (double)t));
-    const float bias_corr2 = (float)(1.0 - pow((double)b2, (double)t));
+    const float bias_corr1 = rn_adam_bias_correction(b1, t);
+    const float bias_corr2 = rn_adam_bias_correction(b2, t);
     for (int first = 0; first < ntensors; first += ADAM_LIST) {
         adam_list l;
         l.n = ntensors - first < ADAM_LIST ? ntensors - first : ADAM_LIST;

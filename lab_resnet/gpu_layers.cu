@@ -24,6 +24,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "adam_bias.h"
 #include "scale_update.h"
 
 extern "C" {
@@ -456,16 +457,16 @@ __global__ void adam_kernel(size_t count, float *__restrict__ param, const float
 }
 
 /* Adam skipped on the device when the scaler found inf/NaN; its step count
- * read there too. The bias corrections in double, rounded once, as the
- * host computes them for adam_kernel: the same results, bit for bit. */
+ * read there too. The bias corrections as the host computes them for
+ * adam_kernel (adam_bias.h): the same results, bit for bit. */
 __global__ void adam_skip_kernel(size_t count, float *__restrict__ param, const float *__restrict__ grad,
                                  float *__restrict__ m, float *__restrict__ v, float lr, float b1, float b2, float eps,
                                  const int32_t *__restrict__ state)
 {
     if (state[RN_SCALER_FOUND_INF]) return;
-    const double t = (double)state[RN_SCALER_STEP] + 1.0;
-    const float bias_corr1 = (float)(1.0 - pow((double)b1, t));
-    const float bias_corr2 = (float)(1.0 - pow((double)b2, t));
+    const int t = state[RN_SCALER_STEP] + 1;
+    const float bias_corr1 = rn_adam_bias_correction(b1, t);
+    const float bias_corr2 = rn_adam_bias_correction(b2, t);
     adam_elements(count, param, grad, m, v, lr, b1, b2, eps, bias_corr1, bias_corr2);
 }
 
@@ -656,7 +657,7 @@ void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels,
 void rn_gpu_round_to(size_t count, const float *src, float *dst, int precision)
 {
     if (count == 0) return;
-    if (precision == RN_FP32) {
+    if (precision == RN_FP32 || precision == RN_TF32) { /* TF32 rounds inside the products only */
         if (dst != src)
             CUDA_CHECK(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyDeviceToDevice, rn_gpu_stream()));
         return;
@@ -742,10 +743,10 @@ void rn_gpu_adam(size_t count, float *param, const float *grad, float *m, float 
                  float eps, int t)
 {
     if (count == 0) return;
-    /* In double on the host, then rounded once: b^t for t in the thousands
-     * is where float's pow would drift first. */
-    const float bias_corr1 = (float)(1.0 - pow((double)b1, (double)t));
-    const float bias_corr2 = (float)(1.0 - pow((double)b2, (double)t));
+    /* In double, then rounded once: b^t for t in the thousands is where
+     * float's pow would drift first (adam_bias.h). */
+    const float bias_corr1 = rn_adam_bias_correction(b1, t);
+    const float bias_corr2 = rn_adam_bias_correction(b2, t);
     adam_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, param, grad, m, v, lr, b1, b2, eps,
                                                                         bias_corr1, bias_corr2);
     CUDA_CHECK_LAUNCH();

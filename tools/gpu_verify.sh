@@ -366,6 +366,15 @@ if want sanitize; then
     [ -x "$LR" ] && check "sanitizer memcheck lab_resnet fp16" "$LOGS/san_memcheck_lab_fp16.log" \
       timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
       $LR baseline --quick --device gpu --batches 2 --precision fp16 --no-plot --out /tmp/s_lr_fp16
+    # Precision switched row to row (cuDNN's scratch resized, plans made for
+    # short evaluation batches within what was promised), and Part 5's
+    # fused kernels and graph replays.
+    [ -x "$LR" ] && check "sanitizer memcheck lab_resnet amp" "$LOGS/san_memcheck_lab_amp.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $LR amp --quick --device gpu --batches 2 --no-plot --out /tmp/s_lr_amp
+    [ -x "$LR" ] && check "sanitizer memcheck lab_resnet compile" "$LOGS/san_memcheck_lab_compile.log" \
+      timeout $SAN_LIMIT compute-sanitizer --tool memcheck --error-exitcode 9 --leak-check full \
+      $LR compile --quick --device gpu --batches 2 --no-plot --out /tmp/s_lr_compile
     C1_SMALL="--device gpu --quick --hidden1 96 --hidden2 64 --batch 32 --samples 512 --steps 2 --slow-steps 2 --no-epoch --no-plot --repeat 1 --warmup 0"
     for k in bias_softmax_xent bias_grad_kernel xent_loss_kernel; do
       race_one "c1_$k" "$k" $C1 $C1_SMALL --out "/tmp/s_c1_$k"

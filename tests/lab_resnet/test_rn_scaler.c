@@ -8,7 +8,9 @@
  *    were, and halves the scale; a clean scaled step unscales to the
  *    gradients of the unscaled loss and steps;
  *  - the device-side skip (state in backend memory, no host read) gives the
- *    host-read path's results bit for bit.
+ *    host-read path's results bit for bit;
+ *  - the GPU's Adam bias correction (adam_bias.h, the same code on host and
+ *    device) is 1 - b^t as libm's pow gives it, within one float step.
  * With --trace FILE (one 0 or 1 per line: a step that found inf or not) it
  * prints the state after each update, "step,found_inf,scale,growth_tracker",
  * for docs/grad_scaler_check.py to set against PyTorch's own GradScaler. */
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adam_bias.h"
 #include "cifar.h"
 #include "cs_test.h"
 #include "grad_scaler.h"
@@ -214,11 +217,33 @@ static void test_device_side_skip(void)
     rn_model_free(&dev);
 }
 
+/* b^t by squaring against libm's pow, Adam's two betas, a run's worth of
+ * steps: equal after rounding to float, or one float step apart where the
+ * double results straddle a rounding boundary. */
+static void test_bias_correction(void)
+{
+    const double betas[2] = {0.9, 0.999};
+    long same = 0, steps = 0;
+    float worst = 0.0f;
+    for (int k = 0; k < 2; k++)
+        for (int t = 1; t <= 200000; t++, steps++) {
+            const float got = rn_adam_bias_correction(betas[k], t), want = (float)(1.0 - pow(betas[k], t));
+            same += got == want;
+            if (got != want && fabsf(got - want) > worst) worst = fabsf(got - want);
+            CHECK(got == want || nextafterf(want, got) == got);
+        }
+    printf("Adam's bias correction by squaring: %ld of %ld steps equal to libm's pow after rounding, any other one "
+           "float step apart (largest difference %.3g)\n",
+           same, steps, (double)worst);
+    CHECK(same > steps * 9 / 10);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--trace") == 0) return trace(argv[2]);
     test_rules();
     test_on_the_model();
     test_device_side_skip();
+    test_bias_correction();
     return cs_test_done();
 }
