@@ -116,6 +116,9 @@ static void release_streams_and_events(void)
 extern "C" void rn_nccl_close(rn_group *g)
 {
     if (!g->nccl) return;
+    /* Nothing of this communicator's may still be queued on either stream. */
+    CUDA_CHECK(cudaStreamSynchronize(rn_gpu_stream()));
+    if (side) CUDA_CHECK(cudaStreamSynchronize(side));
     NCCL_CHECK(ncclCommDestroy(*(ncclComm_t *)g->nccl));
     cs_free(g->nccl);
     g->nccl = NULL;

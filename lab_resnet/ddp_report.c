@@ -74,9 +74,15 @@ void rn_ddp_say_rows(const rn_ddp_state *s, int from, int to)
 void rn_ddp_say_profile(const rn_ddp_state *s)
 {
     cs_step(2, "Initial profiling: compute against communication");
-    cs_say("  Rank 0's clock around every step; communication is the time inside MPI's calls (the\n"
-           "  all-reduces, their waits, the buffers' broadcast: the 'ddp' regions of trace.json),\n"
-           "  copies the gradients' trips into and out of the buckets, compute the rest.\n");
+    if (s->lab->on_gpu)
+        cs_say("  Rank 0's clock around every step; communication is NCCL's all-reduces on the compute\n"
+               "  stream and, for overlapped, the compute stream's wait for the side stream (the part the\n"
+               "  overlap left exposed), from CUDA events, with the buffers' broadcast over MPI; copies\n"
+               "  the gradients' trips into and out of the buckets (events too), compute the rest.\n");
+    else
+        cs_say("  Rank 0's clock around every step; communication is the time inside MPI's calls (the\n"
+               "  all-reduces, their waits, the buffers' broadcast: the 'ddp' regions of trace.json),\n"
+               "  copies the gradients' trips into and out of the buckets, compute the rest.\n");
     rn_ddp_say_rows(s, DDP_SINGLE, DDP_BUCKETED);
 }
 
@@ -265,11 +271,16 @@ void rn_ddp_say_lessons(const rn_ddp_state *s)
     say_against(s, DDP_BUCKETED, DDP_BUCKET_VIEW, "the gradients in the buckets against copied there");
     say_against(s, DDP_BUCKET_VIEW, DDP_OVERLAPPED, "buckets started during the backward against after it");
     say_against(s, DDP_OVERLAPPED, DDP_NO_SYNC, "communicating every 4 micro-batches against every one");
-    if (s->world > 1 && s->ran[DDP_BUCKET_VIEW] && s->ran[DDP_OVERLAPPED] &&
-        s->rows[DDP_OVERLAPPED].comm_s >= 0.5 * s->rows[DDP_BUCKET_VIEW].comm_s)
+    const int hid_little = s->world > 1 && s->ran[DDP_BUCKET_VIEW] && s->ran[DDP_OVERLAPPED] &&
+                           s->rows[DDP_OVERLAPPED].comm_s >= 0.5 * s->rows[DDP_BUCKET_VIEW].comm_s;
+    if (hid_little && !s->lab->on_gpu)
         cs_say("    Overlap hid less than half of the communication here: Open MPI has no progress thread,\n"
                "    so a started all-reduce moves only while its rank is inside an MPI call (here each time\n"
                "    the backward completes a gradient); NCCL's kernels on their own stream need no such call.\n");
+    else if (hid_little)
+        cs_say("    Overlap hid less than half of the communication here: the last buckets complete at the\n"
+               "    end of the backward, so their all-reduces have nothing left to hide behind, and NCCL's\n"
+               "    kernels share the SMs with the backward's while they do run beside it.\n");
     if (s->world > 1 && s->ran[DDP_SINGLE] && s->ran[DDP_OVERLAPPED])
         cs_say("  - %d ranks (overlapped) against one rank with the whole machine: %.2fx the images/s.\n"
                "    On one machine the ranks share its cores: data parallelism pays when each rank\n"

@@ -545,27 +545,36 @@ size_t largest_answer_bytes; /* the most conv_work_floats has answered */
 struct work_answer {
     rn_conv_shape s;
     int n, h, w, asked_half;
+    int half; /* the tensors the answered plan ran on (0: float, it fell back) */
     bool find, tensor, nhwc;
     size_t bytes;
 };
 std::vector<work_answer> answers;
 
-/* The most bytes of `work` a plan first made in a call may use: the least
- * answered for the same shape and settings with at least as many images.
+/* The most bytes of `work` a plan first made in a call may use: the latest
+ * answer for the same shape and settings with at least as many images.
  * Such calls bring a smaller batch than the caller asked about (a short
- * last batch), and the caller's `work` holds at least its own answer, one
- * of those; answers for other models (other batches, since shrunk or
- * freed) do not raise it. No answer for this shape: the largest answered
- * at all, the old promise. */
-size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool nhwc)
+ * last batch, an evaluation), and the caller asked for its shapes when it
+ * sized `work` (model.c asks again at every precision change), so the
+ * latest answer is its own; older answers, for other models or other
+ * precisions, neither raise nor lower it (workspace is not monotone in the
+ * batch: the cap rules algorithms out at large ones). *half: that plan's
+ * tensors, which the call keeps (a short batch of a shape that fell back to
+ * float stays float). No answer for this shape: the largest answered at
+ * all, the old promise. */
+size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool nhwc, int *half)
 {
-    size_t least = SIZE_MAX;
-    for (const work_answer &a : answers)
+    *half = half_gemm;
+    for (size_t i = answers.size(); i-- > 0;) {
+        const work_answer &a = answers[i];
         if (a.n >= n && a.h == h && a.w == w && a.find == find && a.nhwc == nhwc && a.tensor == tensor_math &&
             a.asked_half == half_gemm && a.s.cin == s->cin && a.s.cout == s->cout && a.s.k == s->k &&
-            a.s.stride == s->stride && a.s.pad == s->pad && a.bytes < least)
-            least = a.bytes;
-    return least != SIZE_MAX ? least : largest_answer_bytes;
+            a.s.stride == s->stride && a.s.pad == s->pad) {
+            *half = a.half;
+            return a.bytes;
+        }
+    }
+    return largest_answer_bytes;
 }
 
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
@@ -600,6 +609,14 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
     return fallback;
 }
 
+/* The descriptor's math type while cuDNN lists algorithms for the plan
+ * (each chosen one then runs with its own): tensor-op math on half tensors,
+ * the default (TF32 allowed) or FMA on float ones. */
+cudnnMathType_t listing_math(const cudnn_plan &p)
+{
+    return p.half ? CUDNN_TENSOR_OP_MATH : p.tensor ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
 /* cuDNN's lists, best first: from its heuristics (no trial runs, so
  * choosing costs microseconds and touches no data), or, with `find`, from
  * running each candidate once on this GPU and sorting by the time taken
@@ -628,6 +645,7 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
                             b <= limit_bytes;
                  });
 
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p))); /* fits() changed it */
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> bd((size_t)max);
@@ -644,6 +662,7 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
                                  b <= limit_bytes;
                       });
 
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p)));
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> bf((size_t)max);
@@ -734,9 +753,7 @@ void set_descriptors(cudnn_plan &p)
      * flipped), and so is what the CPU backend computes. */
     CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.cd, s->pad, s->pad, s->stride, s->stride, 1, 1,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.half     ? CUDNN_TENSOR_OP_MATH
-                                                  : p.tensor ? CUDNN_DEFAULT_MATH
-                                                             : CUDNN_FMA_MATH));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p)));
     int on = 0, oc = 0, oh = 0, ow = 0;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.cd, p.xd, p.wd, &on, &oc, &oh, &ow));
     if (on != p.n || oc != s->cout || oh != rn_out_size(p.h, s->k, s->stride, s->pad) ||
@@ -772,12 +789,15 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
      * for a query with more workspace than that is not reused for it. */
     const size_t cap = chunk_cap_floats() * sizeof(float);
     size_t limit = cap;
+    int answered_half = half_gemm;
     if (!from_query) {
-        const size_t promised = call_limit(s, n, h, w, find, nhwc);
+        const size_t promised = call_limit(s, n, h, w, find, nhwc, &answered_half);
         if (promised < limit) limit = promised;
     }
     for (const cudnn_plan &q : plans)
-        if (same_shape(q, s, n, h, w, find, nhwc) && (from_query || q.work_bytes <= limit)) return q;
+        if (same_shape(q, s, n, h, w, find, nhwc) &&
+            (from_query || (q.work_bytes <= limit && (answered_half || !q.half))))
+            return q;
 
     cudnn_plan p;
     p.s = *s;
@@ -799,7 +819,7 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
      * step before half tensors. */
     if (p.half) {
         p.cudnn_bytes = 0;
-        if (half_layout_of(p).end > cap) p.half = 0;
+        if (half_layout_of(p).end > limit || !answered_half) p.half = 0; /* limit: the cap, or the promise */
     }
     set_descriptors(p);
     if (!choose_within(p, limit) && p.half) {
@@ -850,13 +870,19 @@ size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
     const cudnn_plan p = get_plan(s, n, h, w, true);
     std::lock_guard<std::mutex> lock(plans_mutex);
     if (p.work_bytes > largest_answer_bytes) largest_answer_bytes = p.work_bytes;
-    const work_answer a = {*s, n, h, w, p.asked_half, p.find, p.tensor, p.nhwc, p.work_bytes};
-    bool known = false; /* the model asks again at every precision change: keep one of each */
-    for (const work_answer &b : answers)
-        known = known || (memcmp(&a.s, &b.s, sizeof a.s) == 0 && a.n == b.n && a.h == b.h && a.w == b.w &&
-                          a.asked_half == b.asked_half && a.find == b.find && a.tensor == b.tensor &&
-                          a.nhwc == b.nhwc && a.bytes == b.bytes);
-    if (!known) answers.push_back(a);
+    const work_answer a = {*s, n, h, w, p.asked_half, p.half, p.find, p.tensor, p.nhwc, p.work_bytes};
+    /* The model asks again at every precision change: one of each kept,
+     * moved to the end (the latest, which call_limit reads first). */
+    for (size_t i = 0; i < answers.size(); i++) {
+        const work_answer &b = answers[i];
+        if (memcmp(&a.s, &b.s, sizeof a.s) == 0 && a.n == b.n && a.h == b.h && a.w == b.w &&
+            a.asked_half == b.asked_half && a.half == b.half && a.find == b.find && a.tensor == b.tensor &&
+            a.nhwc == b.nhwc && a.bytes == b.bytes) {
+            answers.erase(answers.begin() + (ptrdiff_t)i);
+            break;
+        }
+    }
+    answers.push_back(a);
     return (p.work_bytes + sizeof(float) - 1) / sizeof(float);
 }
 

@@ -222,7 +222,7 @@ static void test_device_side_skip(void)
  * double results straddle a rounding boundary. */
 static void test_bias_correction(void)
 {
-    const double betas[2] = {0.9, 0.999};
+    const double betas[2] = {0.9f, 0.999f}; /* the model's float betas, widened as Adam's callers widen them */
     long same = 0, steps = 0;
     float worst = 0.0f;
     for (int k = 0; k < 2; k++)
