@@ -95,18 +95,17 @@ extern "C" void rn_nccl_open(rn_group *g)
     open_comms++;
 }
 
-/* The side stream and the events, once the last communicator is gone. */
+/* The side stream and the events, once the last communicator is gone
+ * (rn_nccl_close has drained both streams). */
 static void release_streams_and_events(void)
 {
     if (side) {
-        CUDA_CHECK(cudaStreamSynchronize(side));
         CUDA_CHECK(cudaStreamDestroy(side));
         CUDA_CHECK(cudaEventDestroy(compute_mark));
         CUDA_CHECK(cudaEventDestroy(side_mark));
         side = NULL;
     }
     for (int i = 0; i < events_made; i++) {
-        CUDA_CHECK(cudaEventSynchronize(calls[i].end));
         CUDA_CHECK(cudaEventDestroy(calls[i].begin));
         CUDA_CHECK(cudaEventDestroy(calls[i].end));
     }

@@ -581,6 +581,31 @@ size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool n
     return largest_answer_bytes;
 }
 
+/* The workspace an algorithm of each direction needs with math type mt
+ * (set on the plan's descriptor), or cuDNN's status when it does not run
+ * so. */
+cudnnStatus_t workspace_of(const cudnn_plan &p, cudnnConvolutionFwdAlgo_t a, cudnnMathType_t mt, size_t *bytes)
+{
+    const cudnnStatus_t st = cudnnSetConvolutionMathType(p.cd, mt);
+    return st != CUDNN_STATUS_SUCCESS
+               ? st
+               : cudnnGetConvolutionForwardWorkspaceSize(cudnn_handle(), p.xd, p.wd, p.cd, p.yd, a, bytes);
+}
+cudnnStatus_t workspace_of(const cudnn_plan &p, cudnnConvolutionBwdDataAlgo_t a, cudnnMathType_t mt, size_t *bytes)
+{
+    const cudnnStatus_t st = cudnnSetConvolutionMathType(p.cd, mt);
+    return st != CUDNN_STATUS_SUCCESS
+               ? st
+               : cudnnGetConvolutionBackwardDataWorkspaceSize(cudnn_handle(), p.wd, p.yd, p.cd, p.xd, a, bytes);
+}
+cudnnStatus_t workspace_of(const cudnn_plan &p, cudnnConvolutionBwdFilterAlgo_t a, cudnnMathType_t mt, size_t *bytes)
+{
+    const cudnnStatus_t st = cudnnSetConvolutionMathType(p.cd, mt);
+    return st != CUDNN_STATUS_SUCCESS
+               ? st
+               : cudnnGetConvolutionBackwardFilterWorkspaceSize(cudnn_handle(), p.xd, p.yd, p.cd, p.wd, a, bytes);
+}
+
 /* The first usable algorithm of cuDNN's list (best first): it runs on this
  * shape, gives the same bits every time, fits in the workspace limit, and
  * in FP32 computes with FMA instructions: the list may also hold
@@ -588,14 +613,15 @@ size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool n
  * FMA math are preferred, then those with the default math, which the
  * descriptor's CUDNN_FMA_MATH still restricts to FMA. With tensor cores
  * allowed, any math type but ALLOW_CONVERSION (it may convert float or
- * bf16 tensors to fp16, where values above 65504 overflow). `fits` asks
- * cuDNN itself whether the algorithm runs with that math type within the
- * limit (an entry listed with the default math may not run with FMA's). None
+ * bf16 tensors to fp16, where values above 65504 overflow). cuDNN itself
+ * is asked whether the algorithm runs with that math type within the limit
+ * (an entry listed with the default math may not run with FMA's). None
  * usable: `fallback`. *math: the math type to run it with. */
-template <typename Perf, typename Algo, typename Fits>
-Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback, bool tensor, cudnnMathType_t *math,
-          bool *usable, Fits fits)
+template <typename Perf, typename Algo>
+Algo pick(const cudnn_plan &plan, const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallback,
+          cudnnMathType_t *math, bool *usable)
 {
+    const bool tensor = plan.tensor;
     const cudnnMathType_t preferred[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < got; ++i) {
@@ -604,7 +630,8 @@ Algo pick(const std::vector<Perf> &perf, int got, size_t limit_bytes, Algo fallb
                 p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION || (!tensor && p.mathType != preferred[m]))
                 continue;
             const cudnnMathType_t run = tensor ? p.mathType : CUDNN_FMA_MATH;
-            if (!fits(p.algo, run)) continue;
+            size_t bytes = 0;
+            if (workspace_of(plan, p.algo, run, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit_bytes) continue;
             *math = run;
             return p.algo;
         }
@@ -640,16 +667,9 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.xd, p.wd, p.cd, p.yd, max, &got, fwd.data()));
-    p.fwd = pick(fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, p.tensor, &p.fwd_math, &usable,
-                 [&](cudnnConvolutionFwdAlgo_t a, cudnnMathType_t mt) {
-                     size_t b = 0;
-                     return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
-                            cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, a, &b) ==
-                                CUDNN_STATUS_SUCCESS &&
-                            b <= limit_bytes;
-                 });
+    p.fwd = pick(p, fwd, got, limit_bytes, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, &p.fwd_math, &usable);
 
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p))); /* fits() changed it */
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p))); /* workspace_of changed it */
     CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max));
     max = max > 0 ? max : 1;
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> bd((size_t)max);
@@ -657,14 +677,7 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.wd, p.yd, p.cd, p.xd, max, &got, bd.data()));
-    p.bwd_data = pick(bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, p.tensor, &p.bwd_data_math, &usable,
-                      [&](cudnnConvolutionBwdDataAlgo_t a, cudnnMathType_t mt) {
-                          size_t b = 0;
-                          return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
-                                 cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, a, &b) ==
-                                     CUDNN_STATUS_SUCCESS &&
-                                 b <= limit_bytes;
-                      });
+    p.bwd_data = pick(p, bd, got, limit_bytes, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, &p.bwd_data_math, &usable);
 
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, listing_math(p)));
     CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max));
@@ -674,23 +687,13 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
         CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
     else
         CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.xd, p.yd, p.cd, p.wd, max, &got, bf.data()));
-    p.bwd_filter = pick(bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, p.tensor, &p.bwd_filter_math,
-                        &usable, [&](cudnnConvolutionBwdFilterAlgo_t a, cudnnMathType_t mt) {
-                            size_t b = 0;
-                            return cudnnSetConvolutionMathType(p.cd, mt) == CUDNN_STATUS_SUCCESS &&
-                                   cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, a, &b) ==
-                                       CUDNN_STATUS_SUCCESS &&
-                                   b <= limit_bytes;
-                        });
+    p.bwd_filter = pick(p, bf, got, limit_bytes, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, &p.bwd_filter_math, &usable);
 
     /* The exact workspace of the three choices, asked for each. */
     size_t a = 0, b = 0, c = 0;
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.fwd_math));
-    CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.xd, p.wd, p.cd, p.yd, p.fwd, &a));
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.wd, p.yd, p.cd, p.xd, p.bwd_data, &b));
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.xd, p.yd, p.cd, p.wd, p.bwd_filter, &c));
+    CUDNN_CHECK(workspace_of(p, p.fwd, p.fwd_math, &a));
+    CUDNN_CHECK(workspace_of(p, p.bwd_data, p.bwd_data_math, &b));
+    CUDNN_CHECK(workspace_of(p, p.bwd_filter, p.bwd_filter_math, &c));
     p.cudnn_bytes = a > b ? a : b;
     if (c > p.cudnn_bytes) p.cudnn_bytes = c;
     return usable;

@@ -197,45 +197,47 @@ __global__ void unpack_kernel(size_t count, const uint16_t *src, float *dst, int
  * walks the images. */
 constexpr int TILE = 32, TILE_ROWS = 8;
 
-__global__ void pack_channels_last_kernel(int n, int c, int hw, const float *__restrict__ src,
-                                          uint16_t *__restrict__ dst, int precision)
+/* Each side of a copy as float: the 16-bit bits widened, or stored. */
+__device__ inline float widen(float v, int)
 {
-    __shared__ float tile[TILE][TILE + 1];
-    const int c0 = blockIdx.y * TILE, p0 = blockIdx.x * TILE;
-    for (int img = blockIdx.z; img < n; img += gridDim.z) {
-        const float *s = src + (size_t)img * c * hw;
-        uint16_t *d = dst + (size_t)img * c * hw;
-        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are channels */
-            const int ch = c0 + i, px = p0 + threadIdx.x;
-            if (ch < c && px < hw) tile[i][threadIdx.x] = s[(size_t)ch * hw + px];
-        }
-        __syncthreads();
-        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are pixels */
-            const int px = p0 + i, ch = c0 + threadIdx.x;
-            if (px < hw && ch < c) d[(size_t)px * c + ch] = bits16_of(tile[threadIdx.x][i], precision);
-        }
-        __syncthreads(); /* the tile is refilled for the next image */
-    }
+    return v;
+}
+__device__ inline float widen(uint16_t h, int precision)
+{
+    return float_of_bits16(h, precision);
+}
+__device__ inline float narrow(float v, float *, int)
+{
+    return v;
+}
+__device__ inline uint16_t narrow(float v, uint16_t *, int precision)
+{
+    return bits16_of(v, precision);
 }
 
-__global__ void unpack_channels_last_kernel(int n, int c, int hw, const uint16_t *__restrict__ src,
-                                            float *__restrict__ dst, int precision)
+/* NCHW float to NHWC 16-bit (to_nhwc) or back: the source's rows are
+ * channels or pixels, the tile read along them and written across. */
+template <typename In, typename Out, bool to_nhwc>
+__global__ void channels_last_kernel(int n, int c, int hw, const In *__restrict__ src, Out *__restrict__ dst,
+                                     int precision)
 {
     __shared__ float tile[TILE][TILE + 1];
     const int c0 = blockIdx.y * TILE, p0 = blockIdx.x * TILE;
+    const int rows = to_nhwc ? c : hw, cols = to_nhwc ? hw : c; /* the source's */
+    const int r0 = to_nhwc ? c0 : p0, k0 = to_nhwc ? p0 : c0;
     for (int img = blockIdx.z; img < n; img += gridDim.z) {
-        const uint16_t *s = src + (size_t)img * c * hw;
-        float *d = dst + (size_t)img * c * hw;
-        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are pixels */
-            const int px = p0 + i, ch = c0 + threadIdx.x;
-            if (px < hw && ch < c) tile[i][threadIdx.x] = float_of_bits16(s[(size_t)px * c + ch], precision);
+        const In *s = src + (size_t)img * c * hw;
+        Out *d = dst + (size_t)img * c * hw;
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* a source row per i */
+            const int r = r0 + i, k = k0 + threadIdx.x;
+            if (r < rows && k < cols) tile[i][threadIdx.x] = widen(s[(size_t)r * cols + k], precision);
         }
         __syncthreads();
-        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* rows are channels */
-            const int ch = c0 + i, px = p0 + threadIdx.x;
-            if (ch < c && px < hw) d[(size_t)ch * hw + px] = tile[threadIdx.x][i];
+        for (int i = threadIdx.y; i < TILE; i += TILE_ROWS) { /* a destination row per i */
+            const int k = k0 + i, r = r0 + threadIdx.x;
+            if (k < cols && r < rows) d[(size_t)k * rows + r] = narrow(tile[threadIdx.x][i], (Out *)nullptr, precision);
         }
-        __syncthreads();
+        __syncthreads(); /* the tile is refilled for the next image */
     }
 }
 
@@ -683,16 +685,16 @@ void rn_gpu_unpack(size_t count, const uint16_t *src, float *dst, int precision)
 void rn_gpu_pack_channels_last(int n, int c, int hw, const float *src, uint16_t *dst, int precision)
 {
     if (n <= 0 || c <= 0 || hw <= 0) return;
-    pack_channels_last_kernel<<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(
-        n, c, hw, src, dst, precision);
+    channels_last_kernel<float, uint16_t, true>
+        <<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(n, c, hw, src, dst, precision);
     CUDA_CHECK_LAUNCH();
 }
 
 void rn_gpu_unpack_channels_last(int n, int c, int hw, const uint16_t *src, float *dst, int precision)
 {
     if (n <= 0 || c <= 0 || hw <= 0) return;
-    unpack_channels_last_kernel<<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(
-        n, c, hw, src, dst, precision);
+    channels_last_kernel<uint16_t, float, false>
+        <<<channels_last_grid(n, c, hw), dim3(TILE, TILE_ROWS), 0, rn_gpu_stream()>>>(n, c, hw, src, dst, precision);
     CUDA_CHECK_LAUNCH();
 }
 
