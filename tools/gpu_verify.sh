@@ -46,14 +46,31 @@ record() {  # record NAME RESULT DETAIL
   [ "$2" = FAIL ] && status=1
   return 0
 }
-# check NAME LOG CMD...: run CMD with its output in LOG, record PASS/FAIL.
+# A device lease is short: GV_DEADLINE (seconds from the start; 0 = none)
+# stops starting checks after it, and each check is cut off at GV_LIMIT
+# seconds or at the deadline (exit 124), whichever comes first.
+GV_DEADLINE=${GV_DEADLINE:-0}
+GV_LIMIT=${GV_LIMIT:-600}
+time_left() {  # seconds a check may take now (0: none)
+  local left=$GV_LIMIT
+  if [ "$GV_DEADLINE" -gt 0 ]; then
+    local d=$((GV_DEADLINE - SECONDS))
+    [ $d -lt $left ] && left=$d
+  fi
+  [ $left -lt 0 ] && left=0
+  echo $left
+}
+# check NAME LOG CMD...: run CMD with its output in LOG, record PASS/FAIL
+# (SKIP when the deadline has passed).
 check() {
   local name=$1 log=$2; shift 2
-  local t0=$SECONDS
-  "$@" >"$log" 2>&1
+  local t0=$SECONDS left
+  left=$(time_left)
+  if [ "$left" -le 5 ]; then record "$name" SKIP "deadline (GV_DEADLINE=$GV_DEADLINE)"; return 1; fi
+  timeout "$left" "$@" >"$log" 2>&1
   local rc=$?
   if [ $rc -eq 0 ]; then record "$name" PASS "$((SECONDS - t0)) s"
-  else record "$name" FAIL "exit $rc, see $(basename "$log")"; fi
+  else record "$name" FAIL "exit $rc$([ $rc -eq 124 ] && echo ' (time limit)'), see $(basename "$log")"; fi
   return $rc
 }
 
@@ -87,6 +104,25 @@ if ls .gpu_deps/*.deb >/dev/null 2>&1; then
   export LD_LIBRARY_PATH=$D/lib/$MA/openblas-openmp:$D/lib/$MA${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fi
 
+# --- cuDNN and NCCL outside the toolkit -----------------------------------
+# CMake looks for them beside CUDA's own headers and libraries. A machine
+# whose cuDNN and NCCL came as Python packages (PyTorch's nvidia-cudnn-cu13,
+# nvidia-nccl-cu13) has them under site-packages/nvidia/ instead, with only
+# versioned libraries (libcudnn.so.9): name the files to CMake, and put their
+# folders on the loader's path (cuDNN opens its engine libraries from there).
+CUDA_INC=$(dirname "$(command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)")/../include
+for pkg in cudnn:cudnn.h:libcudnn.so:CS_CUDNN nccl:nccl.h:libnccl.so:CS_NCCL; do
+  IFS=: read -r name header lib var <<<"$pkg"
+  [ -e "$CUDA_INC/$header" ] && continue
+  dir=$(python3 -c "import nvidia.$name, os; print(list(nvidia.$name.__path__)[0])" 2>/dev/null) || continue
+  [ -e "$dir/include/$header" ] || continue
+  so=$(ls "$dir"/lib/$lib* 2>/dev/null | head -1)
+  [ -n "$so" ] || continue
+  CMAKE_DEPS+=(-D${var}_INCLUDE_DIR=$dir/include -D${var}_LIBRARY=$so)
+  export LD_LIBRARY_PATH=$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "$name from $dir" >>"$LOGS/machine.txt"
+done
+
 # --- build ---------------------------------------------------------------
 if want build; then
   rm -rf "$BUILD"
@@ -103,7 +139,7 @@ if want test || want gputest; then
   # CS_REQUIRE_GPU=1: a GPU test that would skip fails instead (a probe's
   # error on this machine is not "no GPU").
   check "ctest (gpu label)" "$LOGS/ctest_gpu.log" \
-    env CS_REQUIRE_GPU=1 ctest --test-dir "$BUILD" --output-on-failure -L gpu --timeout ${CTEST_TIMEOUT:-600}
+    env CS_REQUIRE_GPU=1 ctest --test-dir "$BUILD" --output-on-failure -L gpu -j${GV_CTEST_J:-4} --timeout ${CTEST_TIMEOUT:-600}
   ngpu=$(grep -cE "Test +#[0-9]+: " "$LOGS/ctest_gpu.log")
   nskip=$(grep -cE "\*\*\*(Skipped|Not Run)" "$LOGS/ctest_gpu.log")
   if [ "$nskip" -eq 0 ] && [ "$ngpu" -gt 0 ]; then record "gpu tests run for real" PASS "$ngpu tests, 0 skipped"
@@ -216,14 +252,51 @@ if want bench; then
   fi
   if [ -x "$LR" ] && bench_of lab; then
     # Both sides train on the same files: lab_resnet's generated set, written
-    # in CIFAR-10's format. PyTorch runs five ways: its step alone on ready
+    # in CIFAR-10's format. LAB_BENCH picks the parts benchmarked (in this
+    # order: the newest first, so a short lease measures them); LAB_BATCHES
+    # bounds the ladders' runs (each row trains that many batches per run).
+    LAB_BENCH=${LAB_BENCH:-amp,compile,baseline,memory,dataloader,profile}
+    LAB_BATCHES=${LAB_BATCHES:-60}
+    lab_of() { [[ ",$LAB_BENCH," == *",$1,"* ]]; }
+    TORCH_BENCH="python3 docs/lab_resnet_pytorch_bench.py --device cuda"
+    LADDER="--device gpu --data /tmp/lr_gen --batches $LAB_BATCHES --eval-batches 10"
+    $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
+    # Part 3: the amp ladder at 224 and 32, cuDNN's 16-bit copies in NHWC
+    # (the default) and NCHW, and PyTorch's autocast (+ GradScaler for fp16)
+    # on the same configuration.
+    for img in ${LAB_AMP_SIZES:-224 32}; do
+      lab_of amp || break
+      check "bench lab_resnet amp ${img}x${img} (GPU)" "$LOGS/bench_lab_amp_$img.log" \
+        $LR amp $LADDER --img-size $img --out "$RES/lab_resnet_amp_$img"
+      cp "$LOGS/bench_lab_amp_$img.log" "$RES/lab_resnet_amp_$img.log" 2>/dev/null
+      alog="$LOGS/bench_lab_torch_amp_$img.log"
+      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "
+        $TORCH_BENCH --img-size $img --steps 50 &&
+        $TORCH_BENCH --img-size $img --steps 50 --tf32 &&
+        $TORCH_BENCH --img-size $img --steps 50 --amp fp16 &&
+        $TORCH_BENCH --img-size $img --steps 50 --amp bf16 &&
+        $TORCH_BENCH --img-size $img --steps 50 --amp fp16 --channels-last"
+      [ -f "$alog" ] && cp "$alog" "$RES/lab_resnet_pytorch_amp_cuda_$img.log" && grep -E "^RESULT" "$alog"
+      [ "$img" = 224 ] && [ "${LAB_NCHW:-1}" = 1 ] && check "bench lab_resnet amp ${img}x${img} NCHW copies (GPU)" \
+        "$LOGS/bench_lab_amp_nchw_$img.log" env RN_CUDNN_LAYOUT=nchw \
+        $LR amp $LADDER --img-size $img --variant fp32,fp16,bf16 --out "$RES/lab_resnet_amp_nchw_$img"
+      cp "$LOGS/bench_lab_amp_nchw_$img.log" "$RES/lab_resnet_amp_nchw_$img.log" 2>/dev/null
+    done
+    # Part 5: eager, fused and the CUDA graph, at 224 and 32.
+    for img in ${LAB_COMPILE_SIZES:-224 32}; do
+      lab_of compile || break
+      check "bench lab_resnet compile ${img}x${img} (GPU)" "$LOGS/bench_lab_compile_$img.log" \
+        $LR compile $LADDER --img-size $img --out "$RES/lab_resnet_compile_$img"
+      cp "$LOGS/bench_lab_compile_$img.log" "$RES/lab_resnet_compile_$img.log" 2>/dev/null
+    done
+    # Part 1 against PyTorch. PyTorch runs five ways: its step alone on ready
     # tensors in float32 (as lab_resnet computes) with cudnn.benchmark on, the
     # same with it off, in channels_last, with TF32 allowed (PyTorch's default
     # for convolutions), and the lab's whole baseline with its DataLoader
     # (num_workers=0, PIL transforms). lab_resnet runs with cuDNN's heuristics
     # and with RN_CUDNN_ALGO=find.
-    $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
-    for img in ${LAB_SIZES:-32 224}; do
+    for img in ${LAB_SIZES:-224 32}; do
+      lab_of baseline || break
       check "bench lab_resnet baseline ${img}x${img}" "$LOGS/bench_lab_$img.log" \
         $LR baseline --device gpu --img-size $img --data /tmp/lr_gen --no-plot --out "$RES/lab_resnet_$img"
       cp "$LOGS/bench_lab_$img.log" "$RES/lab_resnet_$img.log" 2>/dev/null
@@ -233,56 +306,36 @@ if want bench; then
       cp "$LOGS/bench_lab_find_$img.log" "$RES/lab_resnet_find_$img.log" 2>/dev/null
       tlog="$LOGS/bench_lab_torch_$img.log"
       [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch ${img}x${img}" "$tlog" bash -c "
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --no-cudnn-benchmark &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --channels-last &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --tf32 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 100 --data /tmp/lr_gen"
+        $TORCH_BENCH --img-size $img --steps 50 &&
+        $TORCH_BENCH --img-size $img --steps 50 --no-cudnn-benchmark &&
+        $TORCH_BENCH --img-size $img --steps 50 --channels-last &&
+        $TORCH_BENCH --img-size $img --steps 50 --tf32 &&
+        $TORCH_BENCH --img-size $img --steps 100 --data /tmp/lr_gen"
       [ -f "$tlog" ] && cp "$tlog" "$RES/lab_resnet_pytorch_cuda_$img.log" && grep -E "^RESULT" "$tlog"
       grep -E -A2 "throughput|Median batch split" "$LOGS/bench_lab_$img.log" "$LOGS/bench_lab_find_$img.log"
     done
     # Part 4 on the GPU at 224: accumulation, checkpointing, and the largest
     # batch in 16 GiB of device memory.
-    [ "${LAB_MEMORY:-1}" = 1 ] && check "bench lab_resnet memory 224x224 (GPU)" "$LOGS/bench_lab_memory_224.log" \
-      $LR memory --device gpu --img-size 224 --data /tmp/lr_gen --mem-budget 16384 --out "$RES/lab_resnet_memory_224"
+    lab_of memory && check "bench lab_resnet memory 224x224 (GPU)" "$LOGS/bench_lab_memory_224.log" \
+      $LR memory $LADDER --img-size 224 --mem-budget 16384 --out "$RES/lab_resnet_memory_224"
     cp "$LOGS/bench_lab_memory_224.log" "$RES/lab_resnet_memory_224.log" 2>/dev/null
-    # Part 3 on the GPU: the amp ladder at 224 and 32, and PyTorch's
-    # autocast (+ GradScaler for fp16) on the same configuration.
-    for img in 224 32; do
-      [ "${LAB_AMP:-1}" = 1 ] && check "bench lab_resnet amp ${img}x${img} (GPU)" "$LOGS/bench_lab_amp_$img.log" \
-        $LR amp --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_amp_$img"
-      cp "$LOGS/bench_lab_amp_$img.log" "$RES/lab_resnet_amp_$img.log" 2>/dev/null
-      # cuDNN's 16-bit copies NCHW instead of channels last: Part 3 says
-      # which layout the tensor cores ran faster from, from these two runs.
-      [ "${LAB_AMP:-1}" = 1 ] && [ "$img" = 224 ] && check "bench lab_resnet amp ${img}x${img} NCHW copies (GPU)" \
-        "$LOGS/bench_lab_amp_nchw_$img.log" env RN_CUDNN_LAYOUT=nchw \
-        $LR amp --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_amp_nchw_$img"
-      cp "$LOGS/bench_lab_amp_nchw_$img.log" "$RES/lab_resnet_amp_nchw_$img.log" 2>/dev/null
-      alog="$LOGS/bench_lab_torch_amp_$img.log"
-      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --tf32 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp fp16 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp bf16 &&
-        python3 docs/lab_resnet_pytorch_bench.py --device cuda --img-size $img --steps 50 --amp fp16 --channels-last"
-      [ -f "$alog" ] && cp "$alog" "$RES/lab_resnet_pytorch_amp_cuda_$img.log" && grep -E "^RESULT" "$alog"
-    done
-    # The profile at the lab's size: the table of operations and the four answers.
     # Part 2 on the GPU: the sweep and the lab's configurations, 224 and 32.
     for img in 224 32; do
-      [ "${LAB_DATALOADER:-1}" = 1 ] && check "bench lab_resnet dataloader ${img}x${img} (GPU)" \
-        "$LOGS/bench_lab_dataloader_$img.log" \
-        $LR dataloader --device gpu --img-size $img --data /tmp/lr_gen --out "$RES/lab_resnet_dataloader_$img"
+      lab_of dataloader || break
+      check "bench lab_resnet dataloader ${img}x${img} (GPU)" "$LOGS/bench_lab_dataloader_$img.log" \
+        $LR dataloader $LADDER --img-size $img --out "$RES/lab_resnet_dataloader_$img"
       cp "$LOGS/bench_lab_dataloader_$img.log" "$RES/lab_resnet_dataloader_$img.log" 2>/dev/null
     done
-    [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU)" "$LOGS/lab_profile_224.log" \
-      $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_224"
-    [ "${LAB_PROFILE:-1}" = 1 ] && check "lab_resnet profile 224x224 (GPU, find)" "$LOGS/lab_profile_find_224.log" \
-      env RN_CUDNN_ALGO=find $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_find_224"
-    rm -f "$RES/lab_resnet_profile_find_224/baseline_trace.json"
-    cp "$LOGS/lab_profile_find_224.log" "$RES/lab_resnet_profile_find_224.log" 2>/dev/null
-    rm -f "$RES/lab_resnet_profile_224/baseline_trace.json"
-    cp "$LOGS/lab_profile_224.log" "$RES/lab_resnet_profile_224.log" 2>/dev/null
+    # The profile at the lab's size: the table of operations and the four answers.
+    if lab_of profile; then
+      check "lab_resnet profile 224x224 (GPU)" "$LOGS/lab_profile_224.log" \
+        $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_224"
+      check "lab_resnet profile 224x224 (GPU, find)" "$LOGS/lab_profile_find_224.log" \
+        env RN_CUDNN_ALGO=find $LR profile --device gpu --img-size 224 --data /tmp/lr_gen --out "$RES/lab_resnet_profile_find_224"
+      rm -f "$RES"/lab_resnet_profile*_224/baseline_trace.json
+      cp "$LOGS/lab_profile_find_224.log" "$RES/lab_resnet_profile_find_224.log" 2>/dev/null
+      cp "$LOGS/lab_profile_224.log" "$RES/lab_resnet_profile_224.log" 2>/dev/null
+    fi
   fi
   cp "$LOGS/machine.txt" "$RES/gpu_machine.txt"
   pack
