@@ -163,9 +163,17 @@ def autocast_tolerance(model, data, batch, precision, ref, accum=1):
         return 77
     own_step = torch_step(model, data, batch, torch.float32, autocast=(device, dtype), accum=accum)
     own = {key: v[0] for key, v in check_step_csv.compare(own_step, ref).items() if key != "missing"}
+    # A single figure (the loss) can land closer to float64 than the
+    # precision resolves, by luck: on an H200 (2026-12-04) PyTorch's fp16
+    # loss was 4.7e-5 off, a tenth of fp16's unit roundoff, while the
+    # lab's logits were closer than PyTorch's. No measure is asked to be
+    # finer than the precision's unit roundoff (fp16 2^-11, bf16 2^-8).
+    unit = 2.0 ** -11 if precision == "fp16" else 2.0 ** -8
     print(f"PyTorch's own {precision} autocast step ({device}) against its float64 one: " +
-          ", ".join(f"{key} {v:.2e}" for key, v in own.items()) + "; each measure's tolerance is 4 times its own")
-    return {key: 4 * v for key, v in own.items()}
+          ", ".join(f"{key} {v:.2e}" for key, v in own.items()) +
+          f"; each measure's tolerance is 4 times its own, or 4 times {precision}'s unit roundoff "
+          f"({unit:.2e}) where that is larger")
+    return {key: 4 * max(v, unit) for key, v in own.items()}
 
 
 def parse_args():

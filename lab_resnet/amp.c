@@ -104,6 +104,7 @@ static int train_run(void *p)
     rn_lab *lab = r->s->lab;
     if (r->have_last) rn_train_result_free(&r->last);
     rn_train_opts o = {.batches = lab->epoch_batches, .warmup = 0};
+    rn_lab_feed(lab, &o);
     if (r->spec->scaler) o.scaler = &r->scaler;
     o.device_skip = r->spec->device_skip;
     if (o.device_skip) rn_scaler_to_device(&lab->m, &r->scaler);

@@ -246,6 +246,10 @@ static step_time one_step(rn_ddp_state *s, const rn_group *g, rn_grad_sync *sync
     rn_model_adam_step(m);
     m->be->sync(); /* the GPU's step done before the clock is read */
     t.step_s = cs_now() - t0;
+    /* The profiler's GPU phases of this step read now (the step is done:
+     * nothing waits), as the training loop does after each step: a run
+     * would otherwise pile up more than the profiler holds. */
+    m->be->regions_flush();
     rn_sync_collect(sync);
     t.comm_s += sync->comm_s;
     t.copy_s = sync->copy_s;

@@ -104,8 +104,20 @@ int rn_lab_export(rn_lab *lab)
     return rc;
 }
 
+void rn_lab_feed(rn_lab *lab, rn_train_opts *o)
+{
+    const rn_args *a = lab->a;
+    const int pinned = a->pin_memory && lab->on_gpu;
+    if (lab->feed == NULL && a->num_workers > 0)
+        lab->feed = rn_workers_create(&lab->ld, lab->be, a->num_workers, a->prefetch, 1, pinned);
+    o->workers = lab->feed;
+    o->async_copy = lab->feed != NULL && pinned;
+}
+
 void rn_lab_close(rn_lab *lab)
 {
+    rn_workers_destroy(lab->feed);
+    lab->feed = NULL;
     if (lab->have_result) rn_train_result_free(&lab->res);
     if (lab->have_loader) rn_loader_free(&lab->ld);
     if (lab->have_model) rn_model_free(&lab->m);

@@ -14,6 +14,7 @@
 #include "options.h"
 #include "profile.h"
 #include "train.h"
+#include "workers.h"
 
 typedef struct {
     rn_args *a;
@@ -24,6 +25,7 @@ typedef struct {
     rn_model m;
     rn_loader ld;
     int have_model, have_loader, have_result;
+    rn_workers *feed;  /* rn_lab_feed's workers (NULL until first used, or without --num-workers) */
     int epoch_batches; /* the baseline epoch's batches (--batches, or the whole epoch) */
     cs_sysinfo sys;
     rn_profile_answers ans; /* step 2's profile (zero when it did not run) */
@@ -54,6 +56,12 @@ int rn_lab_check_step(rn_lab *lab);
 /* export: the model as ONNX (--onnx), and the reference batch
  * (--onnx-reference). Returns 0 or an exit code. */
 int rn_lab_export(rn_lab *lab);
+/* Where a ladder's runs (Parts 3 to 5) take their batches from: with
+ * --num-workers N, Part 2's loader (N persistent workers; with --pin-memory
+ * on a GPU, pinned staging and the copy on a second stream), made on first
+ * use and kept until rn_lab_close; without it the training thread loads
+ * them, as the lab's baseline does. Sets o->workers and o->async_copy. */
+void rn_lab_feed(rn_lab *lab, rn_train_opts *o);
 void rn_lab_close(rn_lab *lab);
 
 #endif

@@ -104,6 +104,7 @@ static int train_run(void *p)
     rn_lab *lab = r->s->lab;
     if (r->have_last) rn_train_result_free(&r->last);
     rn_train_opts o = {.batches = lab->epoch_batches, .accum_steps = r->spec->accum};
+    rn_lab_feed(lab, &o);
     int rc = rn_train_epoch(&lab->m, &lab->ld, r->epoch, &o, &r->last);
     r->have_last = 1;
     return rc;

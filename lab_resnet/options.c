@@ -61,6 +61,7 @@ static const cs_case_option case_options[] = {
     [OPT_SAVE] = {"save", "FILE", "save the trained weights as safetensors (check-step: the weights it starts from)"},
     [OPT_NUM_WORKERS] = {"num-workers", "N",
                          "data loading threads (0..64; 0 = load in the training thread, the baseline; "
+                         "amp, memory, compile: every row's loader, so the rows time their step, not the loading; "
                          "dataloader: the optimized rows' count instead of the sweep's best)"},
     [OPT_PREFETCH] = {"prefetch-factor", "N", "batches each worker loads ahead (1..64; default 2)"},
     [OPT_PERSISTENT] = {"persistent-workers", NULL, "keep the workers between epochs (baseline; needs --num-workers)"},
@@ -80,7 +81,8 @@ static const cs_case_option case_options[] = {
                   "resnet18 (default, the lab's) or resnet50 (torchvision's Bottleneck blocks; the lab's bonus "
                   "challenge 2), for every subcommand"},
     [OPT_PIN] = {"pin-memory", NULL,
-                 "GPU: page-locked staging and copies overlapping compute (baseline; needs --num-workers)"},
+                 "GPU: page-locked staging and copies overlapping compute (baseline, amp, memory, compile; needs "
+                 "--num-workers)"},
     [OPT_ONNX] = {"onnx", "FILE",
                   "export: write the model's inference graph as ONNX (opset 13); baseline: after training"},
     [OPT_ONNX_REFERENCE] = {"onnx-reference", "FILE",
