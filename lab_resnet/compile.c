@@ -457,8 +457,16 @@ static void lessons(const compile_state *s)
     char t[4][32];
     cs_say("  - Speed: fused against eager, the runs' medians: %s.\n", phrase);
     say_paired("each fused run right after its eager one", &p, wins, s->rounds);
-    cs_say("    The lab expects %.1f-%.1fx from torch.compile: %s.\n", RN_COMPILE_EXPECT_LO, RN_COMPILE_EXPECT_HI,
-           every && p.median >= RN_COMPILE_EXPECT_LO ? "met" : "not met");
+    /* torch.compile is fusion, and on a GPU graph replay too (its
+     * mode="reduce-overhead"): the lab's expectation is set against the
+     * whole of it, the graph row where it ran. */
+    int whole_wins = wins;
+    const cs_stats whole = s->ran[ROW_GRAPH] ? paired(s, ROW_EAGER, ROW_GRAPH, &whole_wins) : p;
+    cs_say("    The lab expects %.1f-%.1fx from torch.compile; %s against eager, round by round: median\n"
+           "    %.2fx, faster in %d of %d rounds: %s.\n",
+           RN_COMPILE_EXPECT_LO, RN_COMPILE_EXPECT_HI, s->ran[ROW_GRAPH] ? "fusion with graph replay" : "fusion",
+           whole.median, whole_wins, s->rounds,
+           whole_wins == s->rounds && whole.median >= RN_COMPILE_EXPECT_LO ? "met" : "not met");
     if (!s->lab->on_gpu)
         cs_say("    On a CPU this project asks fusion for at least %.2fx: %s on this machine.\n", RN_FUSED_CPU_TARGET,
                every && p.median >= RN_FUSED_CPU_TARGET ? "met" : "not met");

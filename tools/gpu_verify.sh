@@ -13,6 +13,14 @@
 # - ncu:      Nsight Compute on the hand-written kernels (SpeedOfLight)
 # - bench:    the GPU benchmarks (results/ in the archive; copied to docs/results/)
 #
+# A device lease is short; these pick and bound the work (all optional):
+#   GV_DEADLINE=S   start no check after S seconds   GV_LIMIT=S  cut each check at S s
+#   GV_ONLY=REGEX   run only the checks whose names match (a rerun of what failed)
+#   BENCH=case03,case01,lab   LAB_BENCH=amp,compile,baseline,memory,dataloader,profile
+#   LAB_BATCHES=N (the ladders' batches per run)   LAB_FEED (their loader options)
+#   LAB_AMP_SIZES, LAB_COMPILE_SIZES, LAB_SIZES (image sides)   LAB_NCHW=0
+#   LAB_TORCH=0 (no PyTorch)   LAB_TORCH_AMP (PyTorch's amp flag sets, '-' none)
+#
 # Logs and results are packed into $OUT/gpu_verify.tgz (default OUT:
 # gpu_verify_out/), with the summary beside it as $OUT/summary.txt; the last
 # thing printed is that summary, one line per check. Exit status: 0 when
@@ -272,7 +280,8 @@ if want bench; then
     # thread (at 224 x 224 that loading took 26 of the 44 ms of an eager
     # batch on an H200's 16-core host, and hid most of what each part changes).
     LAB_FEED=${LAB_FEED:---num-workers 8 --pin-memory}
-    LADDER="--device gpu --data /tmp/lr_gen --batches $LAB_BATCHES --eval-batches 10 $LAB_FEED"
+    ON_GEN="--device gpu --data /tmp/lr_gen --batches $LAB_BATCHES --eval-batches 10"
+    LADDER="$ON_GEN $LAB_FEED"
     $LR --generate /tmp/lr_gen --samples 20000 >"$LOGS/lab_generate.log" 2>&1
     # Part 3: the amp ladder at 224 and 32, cuDNN's 16-bit copies in NHWC
     # (the default) and NCHW, and PyTorch's autocast (+ GradScaler for fp16)
@@ -283,12 +292,13 @@ if want bench; then
         $LR amp $LADDER --img-size $img --out "$RES/lab_resnet_amp_$img"
       cp "$LOGS/bench_lab_amp_$img.log" "$RES/lab_resnet_amp_$img.log" 2>/dev/null
       alog="$LOGS/bench_lab_torch_amp_$img.log"
-      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "
-        $TORCH_BENCH --img-size $img --steps 50 &&
-        $TORCH_BENCH --img-size $img --steps 50 --tf32 &&
-        $TORCH_BENCH --img-size $img --steps 50 --amp fp16 &&
-        $TORCH_BENCH --img-size $img --steps 50 --amp bf16 &&
-        $TORCH_BENCH --img-size $img --steps 50 --amp fp16 --channels-last"
+      # LAB_TORCH_AMP: PyTorch's configurations, each a flag set ('-' for none).
+      torch_runs=""
+      for f in ${LAB_TORCH_AMP:-- --tf32 --amp=fp16 --amp=bf16 --amp=fp16,--channels-last}; do
+        f=${f//,/ }; [ "$f" = - ] && f=""
+        torch_runs+="$TORCH_BENCH --img-size $img --steps 50 ${f//=/ } && "
+      done
+      [ "${LAB_TORCH:-1}" = 1 ] && check "bench lab_resnet PyTorch amp ${img}x${img}" "$alog" bash -c "${torch_runs}true"
       [ -f "$alog" ] && cp "$alog" "$RES/lab_resnet_pytorch_amp_cuda_$img.log" && grep -E "^RESULT" "$alog"
       [ "$img" = 224 ] && [ "${LAB_NCHW:-1}" = 1 ] && check "bench lab_resnet amp ${img}x${img} NCHW copies (GPU)" \
         "$LOGS/bench_lab_amp_nchw_$img.log" env RN_CUDNN_LAYOUT=nchw \
@@ -336,7 +346,7 @@ if want bench; then
     for img in 224 32; do
       lab_of dataloader || break
       check "bench lab_resnet dataloader ${img}x${img} (GPU)" "$LOGS/bench_lab_dataloader_$img.log" \
-        $LR dataloader $LADDER --img-size $img --out "$RES/lab_resnet_dataloader_$img"
+        $LR dataloader $ON_GEN --img-size $img --out "$RES/lab_resnet_dataloader_$img"
       cp "$LOGS/bench_lab_dataloader_$img.log" "$RES/lab_resnet_dataloader_$img.log" 2>/dev/null
     done
     # The profile at the lab's size: the table of operations and the four answers.
