@@ -106,6 +106,14 @@ void rn_chart_dataloader(const char *dir, const rn_dl_row *rows, const int *ran,
 }
 
 /* The rows that ran, in order: their indexes into rows. */
+
+/* A bar's throughput label: whole images per second from 100 up (%.3g
+ * would print 2565 as 2.56e+03), three digits below. */
+static void throughput_note(char *note, size_t size, double images_per_s)
+{
+    snprintf(note, size, images_per_s >= 100.0 ? "%.0f" : "%.3g", images_per_s);
+}
+
 static int rows_that_ran(const int *ran, int nrows, int *idx)
 {
     int n = 0;
@@ -127,7 +135,7 @@ static void chart_amp_panels(const char *dir, const rn_amp_row *rows, const int 
         ips[k] = r->images_per_s;
         mib[k] = (double)r->peak_total / (1024.0 * 1024.0);
         speedup[k] = base / r->rung.timing.time.median;
-        snprintf(notes[0][k], sizeof notes[0][k], "%.3g", ips[k]);
+        throughput_note(notes[0][k], sizeof notes[0][k], ips[k]);
         snprintf(notes[1][k], sizeof notes[1][k], "%.1f", (double)r->peak[RN_ACTIVATIONS] / 1048576.0);
         snprintf(notes[2][k], sizeof notes[2][k], "%.2fx", speedup[k]);
         for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
@@ -204,7 +212,7 @@ static void chart_memory_pair(const char *dir, const char *name, const char *tit
         act[n] = (double)r->peak[RN_ACTIVATIONS] / 1048576.0;
         ips[n] = r->images_per_s;
         snprintf(notes[0][n], sizeof notes[0][n], "%.1f (of %.0f)", act[n], (double)r->peak_total / 1048576.0);
-        snprintf(notes[1][n], sizeof notes[1][n], "%.3g", ips[n]);
+        throughput_note(notes[1][n], sizeof notes[1][n], ips[n]);
         notes_p[0][n] = notes[0][n];
         notes_p[1][n] = notes[1][n];
         n++;
@@ -267,7 +275,7 @@ void rn_chart_compile(const char *dir, const rn_compile_row *rows, const int *ra
         ips[k] = r->images_per_s;
         between[k] = 1e3 * r->between_s;
         speedup[k] = base / r->rung.timing.time.median;
-        snprintf(notes[0][k], sizeof notes[0][k], "%.3g", ips[k]);
+        throughput_note(notes[0][k], sizeof notes[0][k], ips[k]);
         snprintf(notes[1][k], sizeof notes[1][k], "%.2f", between[k]);
         snprintf(notes[2][k], sizeof notes[2][k], "%.3fx", speedup[k]);
         for (int p = 0; p < 3; p++) notes_p[p][k] = notes[p][k];
@@ -303,7 +311,7 @@ void rn_chart_compare(const char *dir, const rn_cmp_run *run)
         mib[n] = r->peak_total / 1048576.0;
         step[n] = prev / t;
         prev = t;
-        snprintf(notes[0][n], sizeof notes[0][n], "%.3g", ips[n]);
+        throughput_note(notes[0][n], sizeof notes[0][n], ips[n]);
         snprintf(notes[1][n], sizeof notes[1][n], "%.2fx", cumulative[n]);
         snprintf(notes[2][n], sizeof notes[2][n], "%.1f", mib[n]);
         snprintf(notes[3][n], sizeof notes[3][n], "%.2fx", step[n]);
