@@ -78,8 +78,9 @@ typedef struct rn_backend {
 
     /* Batch norm over n x c x hw. save_mean and save_invstd (c floats each,
      * 1/sqrt(var + eps)) are written by the training forward and read by
-     * the backward. The backward's dx may be dy (each channel's sums are
-     * taken before any of its dx is written). */
+     * the backward. The forwards' y may be x (each channel's statistics are
+     * taken before any of its y is written, and each y after its x is
+     * read); the backward's dx may be dy (likewise its sums). */
     void (*bn_forward_train)(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
                              float *save_mean, float *save_invstd, float *running_mean, float *running_var,
                              float momentum, float eps);
@@ -87,6 +88,14 @@ typedef struct rn_backend {
                             const float *running_mean, const float *running_var, float eps, float *y);
     void (*bn_backward)(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
+    /* bn_backward with x in Part 3's 16-bit storage (fp16 or bf16 bits of
+     * `precision`, as pack writes them), widened as it is read: the same
+     * arithmetic on the same values as bn_backward on the unpacked floats,
+     * with no float copy of x (a 16-bit model's stem then needs one
+     * stem-sized working buffer, not two). */
+    void (*bn_backward_bits)(int n, int c, int hw, const uint16_t *x, int precision, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                             float *dgamma, float *dbeta);
 
     /* y = max(x, 0) (y may be x); dx = dy where y > 0 (dx may be dy). */
     void (*relu_forward)(size_t count, const float *x, float *y);

@@ -83,6 +83,7 @@ static const rn_backend cpu_backend = {
     .bn_forward_train = rn_cpu_bn_forward_train,
     .bn_forward_eval = rn_cpu_bn_forward_eval,
     .bn_backward = rn_cpu_bn_backward,
+    .bn_backward_bits = rn_cpu_bn_backward_bits,
     .relu_forward = rn_cpu_relu_forward,
     .relu_backward = rn_cpu_relu_backward,
     .add = rn_cpu_add,

@@ -28,6 +28,7 @@ static int omp_get_num_threads(void)
 #include <string.h>
 
 #include "cs_console.h"
+#include "cs_memory.h"
 #include "cs_gemm.h"
 
 #define RN_PAR_MIN 16384 /* elements below which a loop runs on one thread */
@@ -197,25 +198,48 @@ void rn_cpu_bn_backward_coeffs(int n, int hw, int ch, const float *gamma, const 
     k->mu = save_mean[ch];
 }
 
-void rn_cpu_bn_backward_channel(int n, int c, int hw, int ch, const float *x, const float *gamma,
-                                const float *save_mean, const float *save_invstd, const float *dy, float *dx,
-                                float *dgamma, float *dbeta)
+/* One row's dx from the channel's constants (both backwards below). */
+static void row_dx(const rn_bn_dx *k, const float *dy, const float *x, float *dx, int hw)
+{
+    for (int j = 0; j < hw; j++) dx[j] = k->a * dy[j] + k->b * (x[j] - k->mu) + k->d;
+}
+
+/* Row i of channel ch as floats: x's own row, or, with 16-bit x (`bits`),
+ * that row widened into `scratch`. */
+static const float *row_of(const float *x, const uint16_t *bits, int precision, float *scratch, size_t at, int hw)
+{
+    if (!bits) return x + at;
+    rn_unpack((size_t)hw, bits + at, scratch, (rn_precision)precision);
+    return scratch;
+}
+
+/* Channel ch's backward, x as floats or as 16-bit bits (then widened a row
+ * at a time into `scratch`, hw floats, twice: once for the sums, once for
+ * dx). Either way the same rows reach the same arithmetic. */
+static void bn_backward_channel(int n, int c, int hw, int ch, const float *x, const uint16_t *bits, int precision,
+                                float *scratch, const float *gamma, const float *save_mean, const float *save_invstd,
+                                const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     const double mean = save_mean[ch];
     double sum_dy = 0.0, sum_dy_xc = 0.0; /* sum dy, sum dy * (x - mean) */
     for (int i = 0; i < n; i++) {
-        const size_t row = ((size_t)i * c + ch) * hw;
-        row_dy_sums(dy + row, x + row, hw, mean, &sum_dy, &sum_dy_xc);
+        const size_t at = ((size_t)i * c + ch) * hw;
+        row_dy_sums(dy + at, row_of(x, bits, precision, scratch, at, hw), hw, mean, &sum_dy, &sum_dy_xc);
     }
     rn_bn_dx k;
     rn_cpu_bn_backward_coeffs(n, hw, ch, gamma, save_mean, save_invstd, sum_dy, sum_dy_xc, dgamma, dbeta, &k);
     if (dx == NULL) return;
     for (int i = 0; i < n; i++) {
-        const float *xp = x + ((size_t)i * c + ch) * hw;
-        const float *dyp = dy + ((size_t)i * c + ch) * hw;
-        float *dxp = dx + ((size_t)i * c + ch) * hw;
-        for (int j = 0; j < hw; j++) dxp[j] = k.a * dyp[j] + k.b * (xp[j] - k.mu) + k.d;
+        const size_t at = ((size_t)i * c + ch) * hw;
+        row_dx(&k, dy + at, row_of(x, bits, precision, scratch, at, hw), dx + at, hw);
     }
+}
+
+void rn_cpu_bn_backward_channel(int n, int c, int hw, int ch, const float *x, const float *gamma,
+                                const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                                float *dgamma, float *dbeta)
+{
+    bn_backward_channel(n, c, hw, ch, x, NULL, 0, NULL, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
 }
 
 void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
@@ -224,6 +248,21 @@ void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma
 #pragma omp parallel for schedule(static) if ((size_t)n * c * hw > RN_PAR_MIN)
     for (int ch = 0; ch < c; ch++)
         rn_cpu_bn_backward_channel(n, c, hw, ch, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+}
+
+void rn_cpu_bn_backward_bits(int n, int c, int hw, const uint16_t *x, int precision, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                             float *dgamma, float *dbeta)
+{
+#pragma omp parallel if ((size_t)n * c * hw > RN_PAR_MIN)
+    {
+        float *scratch = cs_alloc((size_t)(hw > 0 ? hw : 1) * sizeof(float), "batch norm's widened row");
+#pragma omp for schedule(static)
+        for (int ch = 0; ch < c; ch++)
+            bn_backward_channel(n, c, hw, ch, NULL, x, precision, scratch, gamma, save_mean, save_invstd, dy, dx,
+                                dgamma, dbeta);
+        cs_free(scratch);
+    }
 }
 
 /* ---- elementwise ----------------------------------------------------- */

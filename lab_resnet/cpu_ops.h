@@ -93,6 +93,9 @@ void rn_cpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
                             const float *running_mean, const float *running_var, float eps, float *y);
 void rn_cpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
+void rn_cpu_bn_backward_bits(int n, int c, int hw, const uint16_t *x, int precision, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                             float *dgamma, float *dbeta);
 void rn_cpu_relu_forward(size_t count, const float *x, float *y);
 void rn_cpu_relu_backward(size_t count, const float *y, const float *dy, float *dx);
 void rn_cpu_add(size_t count, const float *a, const float *b, float *y);

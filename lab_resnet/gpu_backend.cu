@@ -238,6 +238,7 @@ void fill_table(void)
     table.bn_forward_train = rn_gpu_bn_forward_train;
     table.bn_forward_eval = rn_gpu_bn_forward_eval;
     table.bn_backward = rn_gpu_bn_backward;
+    table.bn_backward_bits = rn_gpu_bn_backward_bits;
     table.relu_forward = rn_gpu_relu_forward;
     table.relu_backward = rn_gpu_relu_backward;
     table.add = rn_gpu_add;

@@ -90,7 +90,7 @@ __global__ void __launch_bounds__(BN_THREADS)
 }
 
 /* Evaluation: the running statistics, elementwise, one thread per element. */
-__global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restrict__ x,
+__global__ void bn_eval_kernel(size_t total, int c, int hw, const float *x, /* y may be x */
                                const float *__restrict__ gamma, const float *__restrict__ beta,
                                const float *__restrict__ running_mean, const float *__restrict__ running_var, float eps,
                                float *y)
@@ -107,8 +107,15 @@ __global__ void bn_eval_kernel(size_t total, int c, int hw, const float *__restr
  *   dgamma = sum dy * xhat
  *   dx     = gamma * invstd * (dy - dbeta / m - xhat * dgamma / m)
  * The two sums first (one reduction), then dx: x and dy are read twice. */
+/* x as floats, or (Part 3's 16-bit storage) as fp16 or bf16 bits widened
+ * as they are read: T is float or uint16_t, widen() (below) does the rest,
+ * so both read the same values into the same arithmetic. */
+__device__ inline float widen(float v, int);
+__device__ inline float widen(uint16_t h, int precision);
+
+template <typename T>
 __global__ void __launch_bounds__(BN_THREADS)
-    bn_backward_kernel(int n, int c, int hw, const float *__restrict__ x, const float *__restrict__ gamma,
+    bn_backward_kernel(int n, int c, int hw, const T *__restrict__ x, int precision, const float *__restrict__ gamma,
                        const float *__restrict__ save_mean, const float *__restrict__ save_invstd, const float *dy,
                        float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta, int accumulate)
 {
@@ -120,7 +127,7 @@ __global__ void __launch_bounds__(BN_THREADS)
         const size_t e = channel_elem(j, hw, c, ch);
         const double g = dy[e];
         sum_dy += g;
-        sum_dy_xmu += g * (double)(x[e] - mean);
+        sum_dy_xmu += g * (double)(widen(x[e], precision) - mean);
     }
     block_sum2<BN_THREADS>(sum_dy, sum_dy_xmu);
 
@@ -129,7 +136,7 @@ __global__ void __launch_bounds__(BN_THREADS)
     if (dx == NULL) return;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
-        dx[e] = bn_dx(coef, x[e], dy[e], mean, invstd);
+        dx[e] = bn_dx(coef, widen(x[e], precision), dy[e], mean, invstd);
     }
 }
 
@@ -554,8 +561,19 @@ void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_backward");
-    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, save_mean, save_invstd, dy, dx,
+    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, 0, gamma, save_mean, save_invstd, dy, dx,
                                                               dgamma, dbeta, rn_gpu_accumulating());
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_bn_backward_bits(int n, int c, int hw, const uint16_t *x, int precision, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                             float *dgamma, float *dbeta)
+{
+    if (c <= 0 || n <= 0 || hw <= 0) return;
+    check_fits_int((size_t)n * hw, "bn_backward_bits");
+    bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, precision, gamma, save_mean, save_invstd, dy,
+                                                              dx, dgamma, dbeta, rn_gpu_accumulating());
     CUDA_CHECK_LAUNCH();
 }
 

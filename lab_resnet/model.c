@@ -443,20 +443,20 @@ static void lay_out_saved(rn_model *m)
     }
 }
 
-/* The five working buffers (see model.h). The stem's backward needs one
- * stem-sized buffer in fp32 (the max pool's gradient, which bn1's backward
- * overwrites with its own in place) and two under 16-bit storage (its two
- * activations are unpacked in turn into the second), as does its forward
- * then (conv1's output and bn1's in float); the blocks need no more than
- * their largest activation (a quarter of the stem's at 224). */
+/* The five working buffers (see model.h). The stem needs one stem-sized
+ * buffer: its backward, the max pool's gradient, which bn1's backward
+ * overwrites with its own in place; under 16-bit storage its forward too
+ * (conv1's output, then bn1 and the ReLU over it in place: both are kept
+ * in 16 bits, and the backward reads them there: stem_backward). The
+ * blocks need no more than their largest activation (a quarter of the
+ * stem's at 224). */
 static void lay_out_working(rn_model *m)
 {
     for (int i = 0; i < 5; i++)
         if (m->grad[i]) rn_arena_release(m->arena, m->grad[i]);
     size_t block = m->block_floats, stem = m->stem_floats > block ? m->stem_floats : block;
-    int stem_sized = m->precision == RN_FP32 ? 1 : 2;
     for (int i = 0; i < 5; i++) {
-        m->grad_floats[i] = i < stem_sized ? stem : block;
+        m->grad_floats[i] = i == 0 ? stem : block;
         m->grad[i] = act(m, m->grad_floats[i], "activation gradients and working buffers");
     }
 }
@@ -849,7 +849,7 @@ static float *working(const rn_model *m, size_t count, const float *busy1, const
         if (m->grad_floats[i] >= count && g != busy1 && g != busy2 && g != busy3 && g != m->protect) return m->grad[i];
     }
     /* Not reached: at most four are busy (a checkpoint's recompute protects
-     * one, never one of the stem-sized grad[0..1]: see stem_backward). */
+     * one, never the stem-sized grad[0]: see stem_backward). */
     cs_error("internal: no free working buffer of %zu floats", count);
     exit(3);
 }
@@ -1054,8 +1054,9 @@ static void block_forward(rn_model *m, rn_block *b, int train)
 }
 
 /* conv1, bn1, relu, max pool. Under 16-bit storage the stem's two
- * activations take the two stem-sized working buffers (grad[0..1]), the
- * max pool's output any other. */
+ * activations share the one stem-sized working buffer (grad[0]): conv1's
+ * output is kept in 16 bits before bn1 normalises it in place, and the
+ * max pool's output takes any other buffer. */
 static void stem_forward(rn_model *m, int train)
 {
     const rn_backend *be = m->be;
@@ -1076,7 +1077,7 @@ static void stem_forward(rn_model *m, int train)
         be->region_end(r);
         return;
     }
-    hold(m, &m->stem_a, working(m, stem, m->stem_c.f, NULL, NULL));
+    hold(m, &m->stem_a, m->stem_c.f); /* in fp32 stem_a has its own buffer */
     bn_fwd(m, &m->bn1, stem_hw, m->stem_c.f, m->stem_a.f, train);
     relu_keep(m, m->region_names[RN_REGION_FWD_RELU_STEM], &m->stem_a, stem);
     int r = be->region_begin(m->region_names[RN_REGION_FWD_MAXPOOL]);
@@ -1198,7 +1199,7 @@ static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw
 
 /* The four working buffers other than dy, the one the block's input
  * gradient goes to first: grad[4] or grad[3] (so the gradient reaching the
- * stem is never in the stem-sized grad[0..1]: see stem_backward). */
+ * stem is never in the stem-sized grad[0]: see stem_backward). */
 static void scratch_of(const rn_model *m, const float *dy, float **s)
 {
     int k = 0;
@@ -1377,22 +1378,51 @@ void rn_model_backward(rn_model *m)
     be->region_end(top);
 }
 
+/* Under 16-bit storage: the stem's ReLU and max pool backward from the
+ * pooled values (restored into a block-sized buffer: the ReLU's mask at
+ * each window's winner is whether the pooled value is > 0, the only
+ * places the max pool's gradient reaches), then bn1's backward reading
+ * conv1's output in its 16 bits: no stem-sized float copy of either. */
+static void stem_backward_16(rn_model *m, const float *dy, float *d_stem, size_t stem)
+{
+    const rn_backend *be = m->be;
+    size_t pool = (size_t)m->batch * 64 * m->pool_h * m->pool_w;
+    int r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
+    const float *pooled = restore(m, &m->pool, pool, working(m, pool, dy, d_stem, NULL));
+    be->relu_maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, pooled, m->pool_argmax, dy, d_stem);
+    lp_round(m, d_stem, stem); /* overlapping windows add; the mask commutes with rounding */
+    be->region_end(r);
+    rn_bn_layer *b = &m->bn1;
+    r = be->region_begin(b->bwd);
+    be->bn_backward_bits(m->batch, 64, m->stem_h * m->stem_w, m->stem_c.bits, (int)m->precision, b->weight->data,
+                         b->save_mean, b->save_invstd, d_stem, d_stem, b->weight->grad, b->bias->grad);
+    lp_round(m, d_stem, stem);
+    be->region_end(r);
+    grad_done(m, b->weight);
+    grad_done(m, b->bias);
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL); /* the image needs no gradient */
+}
+
 /* dy: the gradient of the max pool's output. Block 0's backward returns it
- * in grad[4] or grad[3] (scratch_of), so the stem-sized grad[0..1] are free
+ * in grad[4] or grad[3] (scratch_of), so the stem-sized grad[0] is free
  * here, and for a checkpoint's recompute of the stem, which protects dy. The stem's
  * gradients: the max pool's into grad[0], then the ReLU's and bn1's over
- * it in place; under 16-bit storage the two activations are unpacked in
- * turn into grad[1] (in fp32 they are read where the forward left them). */
+ * it in place, its activations read where the forward left them (fp32) or
+ * in their 16 bits (stem_backward_16). */
 static void stem_backward(rn_model *m, float *dy)
 {
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
-    if (dy == m->grad[0] || dy == m->grad[1]) {
-        cs_error("internal: the stem's backward found its input gradient in a stem-sized buffer");
+    if (dy == m->grad[0]) {
+        cs_error("internal: the stem's backward found its input gradient in the stem-sized buffer");
         exit(3);
     }
-    float *d_stem = m->grad[0], *x = m->grad[1];
+    float *d_stem = m->grad[0];
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
+    if (m->stem_c.bits) {
+        stem_backward_16(m, dy, d_stem, stem);
+        return;
+    }
     if (fusing_fp32(m, 1) && be->relu_maxpool_backward) {
         /* Fused: the ReLU's mask is where the pooled value is > 0. */
         int r = be->region_begin(m->region_names[RN_REGION_BWD_STEM_FUSED]);
@@ -1407,11 +1437,10 @@ static void stem_backward(rn_model *m, float *dy)
     lp_round(m, d_stem, stem); /* overlapping windows add */
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
-    be->relu_backward(stem, restore(m, &m->stem_a, stem, x), d_stem, d_stem);
+    be->relu_backward(stem, m->stem_a.f, d_stem, d_stem);
     be->region_end(r);
-    /* stem_a is read: x takes stem_c; bn1's gradient goes over its input's. */
-    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, restore(m, &m->stem_c, stem, x), d_stem, d_stem);
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL); /* the image needs no gradient */
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, m->stem_c.f, d_stem, d_stem); /* over its input's gradient */
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);             /* the image needs no gradient */
 }
 
 void rn_model_backward_adding(rn_model *m, int add)

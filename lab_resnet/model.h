@@ -219,9 +219,9 @@ typedef struct {
     int32_t *correct; /* one int: correct predictions of the batch */
     /* Five buffers: the activation gradients in the backward pass, and in
      * the forward the working buffers (bn2's output, 16-bit activations in
-     * float). grad[0] is the stem's size, and so is grad[1] under 16-bit
-     * storage (the stem needs two at once then, one in fp32); the others
-     * hold the largest activation after the stem. */
+     * float). grad[0] is the stem's size (the stem needs one at a time, in
+     * 16-bit storage too: its activations are read in their 16 bits); the
+     * others hold the largest activation after the stem. */
     float *grad[5];
     size_t grad_floats[5];
     size_t stem_floats, block_floats; /* those two sizes, for the prepared batch */

@@ -399,6 +399,42 @@ static void check_bn(int n, int c, int hw)
     float *g_inplace = (float *)dev_copy(dy, count);
     gpu->bn_backward(n, c, hw, g_x, g_gamma, g_sm_ref, g_si_ref, g_inplace, g_inplace, g_dgamma2, g_dbeta2);
     expect_same_bits("backward dx in place", g_dx, g_inplace, count);
+
+    /* The forwards in place (y is x: the 16-bit stem normalises conv1's
+     * output where it lies): the same bits as out of place. */
+    float *g_y2 = (float *)dev_copy(x, count);
+    float *g_rm2 = dev_copy(rm0, (size_t)c), *g_rv2 = dev_copy(rv0, (size_t)c);
+    float *g_sm2 = dev_filled((size_t)c, SENTINEL), *g_si2 = dev_filled((size_t)c, SENTINEL);
+    gpu->bn_forward_train(n, c, hw, g_y2, g_gamma, g_beta, g_y2, g_sm2, g_si2, g_rm2, g_rv2, momentum, eps);
+    expect_same_bits("train forward y in place", g_y, g_y2, count);
+    float *g_ye2 = (float *)dev_copy(x, count);
+    gpu->bn_forward_eval(n, c, hw, g_ye2, g_gamma, g_beta, g_rm_ref, g_rv_ref, eps, g_ye2);
+    expect_same_bits("eval forward y in place", g_y_eval, g_ye2, count);
+
+    /* Part 3: x in 16 bits, widened as read, against the float backward on
+     * the same values (the same bits) and against the CPU's. */
+    const rn_precision lows[2] = {RN_FP16, RN_BF16};
+    for (int k = 0; k < 2; k++) {
+        uint16_t *bits = host_bytes(count * sizeof(uint16_t));
+        float *xr = host_floats(count);
+        rn_pack(count, x, bits, lows[k]);
+        rn_unpack(count, bits, xr, lows[k]);
+        float *dxb_ref = host_filled(count, SENTINEL), *dgb_ref = host_filled((size_t)c, SENTINEL);
+        float *dbb_ref = host_filled((size_t)c, SENTINEL);
+        cpu->bn_backward_bits(n, c, hw, bits, (int)lows[k], gamma, sm_ref, si_ref, dy, dxb_ref, dgb_ref, dbb_ref);
+        const uint16_t *g_bits = dev_copy_bytes(bits, count * sizeof(uint16_t));
+        const float *g_xr = dev_copy(xr, count);
+        float *g_dxf = dev_filled(count, SENTINEL), *g_dxb = dev_filled(count, SENTINEL);
+        float *g_dg = dev_filled((size_t)c, SENTINEL), *g_db = dev_filled((size_t)c, SENTINEL);
+        float *g_dgb = dev_filled((size_t)c, SENTINEL), *g_dbb = dev_filled((size_t)c, SENTINEL);
+        gpu->bn_backward(n, c, hw, g_xr, g_gamma, g_sm_ref, g_si_ref, g_dy, g_dxf, g_dg, g_db);
+        gpu->bn_backward_bits(n, c, hw, g_bits, (int)lows[k], g_gamma, g_sm_ref, g_si_ref, g_dy, g_dxb, g_dgb, g_dbb);
+        expect_same_bits(k == 0 ? "backward from fp16 bits: dx" : "backward from bf16 bits: dx", g_dxf, g_dxb, count);
+        expect_same_bits("  dgamma", g_dg, g_dgb, (size_t)c);
+        expect_same_bits("  dbeta", g_db, g_dbb, (size_t)c);
+        expect_close("  dx against the CPU's", g_dxb, dxb_ref, count);
+        expect_close("  dgamma against the CPU's", g_dgb, dgb_ref, (size_t)c);
+    }
     release_all();
 }
 

@@ -30,6 +30,7 @@
 #include "backend.h"
 #include "cpu_ops.h"
 #include "cs_rng.h"
+#include "precision.h"
 
 #define TOL 1e-5 /* relative to the largest reference value (see above) */
 #define H   1e-5 /* central-difference step, in double */
@@ -429,6 +430,64 @@ static void test_bn(void)
     free(b.y);
     free(b.mean);
     free(b.var);
+}
+
+/* Part 3's batch norm on 16-bit storage: the backward reading x in its
+ * fp16 or bf16 bits gives, bit for bit, what the float backward gives on
+ * the same values unpacked (dx out of place, in place over dy, and none);
+ * the forwards give the same bits in place (y is x) as out of place, which
+ * the 16-bit stem relies on. Rows shorter and longer than the SIMD path's
+ * threshold. */
+static void check_bn_bits(int n, int c, int hw, rn_precision p)
+{
+    const size_t nx = (size_t)n * c * hw;
+    printf("batch norm on %s bits n=%d c=%d hw=%d\n", rn_precision_name(p), n, c, hw);
+    float *x = rand_floats(nx, -2, 3), *gamma = rand_floats(c, 0.5f, 1.5f), *beta = rand_floats(c, -0.5f, 0.5f);
+    float *dy = rand_floats(nx, -1, 1), *rm = rand_floats(c, -0.2f, 0.2f), *rv = rand_floats(c, 0.5f, 1.5f);
+    uint16_t *bits = xmalloc(nx * sizeof(uint16_t));
+    rn_pack(nx, x, bits, p);
+    rn_unpack(nx, bits, x, p); /* x now holds exactly the bits' values */
+    float *y = nan_floats(nx), *sm = nan_floats(c), *si = nan_floats(c), *rm2 = xmalloc(c * sizeof(float));
+    float *rv2 = xmalloc(c * sizeof(float)), *sm2 = nan_floats(c), *si2 = nan_floats(c);
+    memcpy(rm2, rm, c * sizeof(float));
+    memcpy(rv2, rv, c * sizeof(float));
+    B->bn_forward_train(n, c, hw, x, gamma, beta, y, sm, si, rm, rv, 0.1f, 1e-5f);
+    float *inplace = xmalloc(nx * sizeof(float));
+    memcpy(inplace, x, nx * sizeof(float));
+    B->bn_forward_train(n, c, hw, inplace, gamma, beta, inplace, sm2, si2, rm2, rv2, 0.1f, 1e-5f);
+    CHECK(memcmp(inplace, y, nx * sizeof(float)) == 0 && memcmp(sm, sm2, c * sizeof(float)) == 0 &&
+          memcmp(rv, rv2, c * sizeof(float)) == 0);
+    float *ye = nan_floats(nx);
+    B->bn_forward_eval(n, c, hw, x, gamma, beta, rm, rv, 1e-5f, ye);
+    memcpy(inplace, x, nx * sizeof(float));
+    B->bn_forward_eval(n, c, hw, inplace, gamma, beta, rm, rv, 1e-5f, inplace);
+    CHECK(memcmp(inplace, ye, nx * sizeof(float)) == 0);
+
+    float *dx = nan_floats(nx), *dg = nan_floats(c), *db = nan_floats(c);
+    float *dx2 = nan_floats(nx), *dg2 = nan_floats(c), *db2 = nan_floats(c);
+    B->bn_backward(n, c, hw, x, gamma, sm, si, dy, dx, dg, db);
+    B->bn_backward_bits(n, c, hw, bits, (int)p, gamma, sm, si, dy, dx2, dg2, db2);
+    int same = memcmp(dx, dx2, nx * sizeof(float)) == 0 && memcmp(dg, dg2, c * sizeof(float)) == 0 &&
+               memcmp(db, db2, c * sizeof(float)) == 0;
+    memcpy(inplace, dy, nx * sizeof(float));
+    B->bn_backward_bits(n, c, hw, bits, (int)p, gamma, sm, si, inplace, inplace, dg2, db2);
+    same &= memcmp(inplace, dx, nx * sizeof(float)) == 0;
+    float *dg3 = nan_floats(c), *db3 = nan_floats(c);
+    B->bn_backward_bits(n, c, hw, bits, (int)p, gamma, sm, si, dy, NULL, dg3, db3);
+    same &= memcmp(dg3, dg, c * sizeof(float)) == 0 && memcmp(db3, db, c * sizeof(float)) == 0;
+    printf("  backward from the bits: %s\n", same ? "the float backward's bits" : "DIFFERENT");
+    CHECK(same);
+    float *all[] = {x,   gamma,   beta, dy, rm, rv, y,   sm,  si,  rm2, rv2, sm2,
+                    si2, inplace, ye,   dx, dg, db, dx2, dg2, db2, dg3, db3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    free(bits);
+}
+
+static void test_bn_bits(void)
+{
+    check_bn_bits(3, 5, 7, RN_FP16);    /* rows under RN_SIMD_MIN_ROW */
+    check_bn_bits(2, 4, 1031, RN_BF16); /* SIMD rows */
+    check_bn_bits(4, 3, 196, RN_FP16);
 }
 
 /* ---- ReLU and add ---------------------------------------------------------- */
@@ -973,6 +1032,7 @@ int main(void)
     CHECK(strcmp(B->name, "cpu") == 0 && !B->on_device);
     test_conv();
     test_bn();
+    test_bn_bits();
     test_relu_add();
     test_pooling();
     test_fused();
