@@ -163,6 +163,11 @@ BENCH_QUICK=0 run_named lab_resnet_dataloader_224 lab_resnet dataloader --img-si
 run_named lab_resnet_amp lab_resnet amp
 BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
   --variant fp32,fp16,bf16
+# The activations' layout at the GPU benchmark's configuration (224, batch
+# 32): the arena's figures do not depend on the backend, so this is the
+# activation peak a GPU run of this version has (two batches: memory, not speed).
+BENCH_QUICK=0 run_named lab_resnet_amp_224_b32 lab_resnet amp --img-size 224 --batch 32 --batches 2 --samples 64 \
+  --repeat 1 --warmup 0 --variant fp32,bf16 --eval-batches 1
 # lab_resnet Part 4, memory: accumulation and checkpointing, and the largest
 # batch in a budget, at 32 x 32, then at the lab's 224 x 224 (8 batches of
 # 8, so that accum_8 takes one step), where the activations dominate.

@@ -13,14 +13,14 @@ unset arrow
 unset label
 set title 'throughput'
 set ylabel 'images/s'
-set yrange [0:354.98]
+set yrange [0:475.838]
 plot 'amp_comparison.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle
 unset arrow
 unset label
 set title 'the model''s peak memory (above: its activations)'
 set ylabel 'MiB'
-set yrange [0:234.811]
+set yrange [0:233.041]
 plot 'amp_comparison.dat' using 0:4:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:4:5 with labels offset 0,1 notitle
 unset arrow
