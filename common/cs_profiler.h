@@ -19,7 +19,7 @@
 
 #include <stdio.h>
 
-#define CS_PROF_MAX_NAMES  256
+#define CS_PROF_MAX_NAMES  512
 #define CS_PROF_MAX_DEPTH  16
 #define CS_PROF_MAX_EVENTS 200000
 /* Events kept per phase name between two cs_prof_reset (each rung's runs):

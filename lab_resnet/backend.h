@@ -145,6 +145,23 @@ typedef struct rn_backend {
      * exactly), unpack widens them back to float. */
     void (*pack)(size_t count, const float *src, uint16_t *dst, int precision);
     void (*unpack)(size_t count, const uint16_t *src, float *dst, int precision);
+    /* Autocast's rounding of what each layer writes, done by the layer as
+     * it writes: while precision is RN_FP16 or RN_BF16 (RN_FP32: off, the
+     * default) these outputs hold values of that precision, exactly those
+     * round_to would give of the float results -
+     *   conv_forward's and conv_forward_keep's y; every conv backward's dx
+     *     and dweight (dwlive) (while accumulating: the sum, rounded);
+     *   bn_forward_train's, bn_forward_eval's and
+     *     bn_add_relu_forward_train's y;
+     *   bn_backward's, bn_backward_bits' and relu_bn_backward's dx;
+     *   add's y; maxpool_backward's and relu_maxpool_backward's dx
+     * - and nothing else (the stem's fused forward, pooling's forwards, fc,
+     * the loss and the optimizer write float). The GPU's kernels round in
+     * their store, so a 16-bit step saves a pass over each of those tensors;
+     * the CPU rounds each result after the operation (its GEMMs write
+     * float sums), the pass the model made before. The model sets it for
+     * its own passes only (model.c), as grad_accumulate. */
+    void (*round_outputs)(int precision);
     /* Mixed precision's loss scaling (Part 3, grad_scaler.h): x *= alpha;
      * and PyTorch's _amp_foreach_non_finite_check_and_unscale_ on one
      * tensor: x *= inv_scale, and *found_inf (one int32, backend memory)

@@ -138,4 +138,39 @@ void rn_cpu_bn_relu_maxpool_forward_train(int n, int c, int h, int w, int k, int
 void rn_cpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
                                   const int32_t *argmax, const float *dy, float *dx);
 
+/* cpu_round.c: the table's entries under round_outputs (backend.h): each
+ * operation above, its outputs then rounded while the mode is on. */
+void rn_cpu_round_outputs(int precision);
+void rn_cpu_conv_forward_r(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                           float *work);
+void rn_cpu_conv_backward_r(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                            const float *dy, float *dx, float *dweight, float *work);
+void rn_cpu_conv_forward_keep_r(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                float *y, float *work, float *keep);
+void rn_cpu_conv_backward_kept_r(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                 const float *dy, float *dx, float *dweight, float *work, const float *kept);
+void rn_cpu_conv_backward_kept_live_r(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
+                                      const float *dy, float *dx, float *dwlive, float *work, const float *kept);
+void rn_cpu_bn_forward_train_r(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                               float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                               float momentum, float eps);
+void rn_cpu_bn_forward_eval_r(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                              const float *running_mean, const float *running_var, float eps, float *y);
+void rn_cpu_bn_add_relu_forward_train_r(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                                        const float *residual, float *y, float *save_mean, float *save_invstd,
+                                        float *running_mean, float *running_var, float momentum, float eps);
+void rn_cpu_bn_backward_r(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                          const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
+void rn_cpu_bn_backward_bits_r(int n, int c, int hw, const uint16_t *x, int precision, const float *gamma,
+                               const float *save_mean, const float *save_invstd, const float *dy, float *dx,
+                               float *dgamma, float *dbeta);
+void rn_cpu_relu_bn_backward_r(int n, int c, int hw, const float *y, const float *x, const float *gamma,
+                               const float *save_mean, const float *save_invstd, float *dy, float *dx, float *dgamma,
+                               float *dbeta);
+void rn_cpu_add_r(size_t count, const float *a, const float *b, float *y);
+void rn_cpu_maxpool_backward_r(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                               const float *dy, float *dx);
+void rn_cpu_relu_maxpool_backward_r(int n, int c, int h, int w, int k, int stride, int pad, const float *pooled,
+                                    const int32_t *argmax, const float *dy, float *dx);
+
 #endif

@@ -255,6 +255,7 @@ void fill_table(void)
     table.conv_math = rn_gpu_conv_math;
     table.grad_accumulate = rn_gpu_grad_accumulate;
     table.unpack = rn_gpu_unpack;
+    table.round_outputs = rn_gpu_round_outputs;
     table.scale = rn_gpu_scale;
     table.unscale_check = rn_gpu_unscale_check;
     table.scale_by = rn_gpu_scale_by;

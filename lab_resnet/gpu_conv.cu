@@ -918,8 +918,10 @@ void from_copy(const cudnn_plan &p, int n, int c, int hw, const uint16_t *src, f
         rn_gpu_unpack((size_t)n * c * hw, src, dst, p.half);
 }
 
-void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
-                   float *work)
+/* Returns the precision y was widened from (RN_FP16 or RN_BF16: its
+ * values are of that precision already), or 0 when cuDNN wrote float. */
+int cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
+                  float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     const float one = 1.0f, zero = 0.0f;
@@ -927,7 +929,7 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
     if (!p.half) {
         CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, weight, p.cd, p.fwd, work,
                                             p.cudnn_bytes, &zero, p.yd, y));
-        return;
+        return 0;
     }
     const half_layout l = half_layout_of(p);
     uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *yh = half_at(work, l.dy);
@@ -936,12 +938,13 @@ void cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, 
     CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, xh, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
                                         &zero, p.yd, yh));
     from_copy(p, n, s->cout, l.yhw, yh, y);
+    return p.half;
 }
 
 /* The backward on half tensors: dW and dx computed in 16 bits (fp32 sums)
  * and widened, as autocast's convolution gives the half weight copy's
  * gradient; while gradients accumulate, dW is widened into a float scratch
- * and added. */
+ * and added (rn_gpu_add rounds the sum while the outputs are rounded). */
 void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weight, const float *dy, float *dx,
                          float *dweight, float *work)
 {
@@ -970,13 +973,14 @@ void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weigh
     from_copy(p, n, cin, l.xhw, dxh, dx);
 }
 
-void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,
-                    float *dx, float *dweight, float *work)
+/* Returns as cudnn_forward: the precision dx and dweight hold, or 0. */
+int cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, const float *dy,
+                   float *dx, float *dweight, float *work)
 {
     const cudnn_plan p = get_plan(s, n, h, w, false);
     if (p.half) {
         cudnn_backward_half(p, x, weight, dy, dx, dweight, work);
-        return;
+        return p.half;
     }
     const float one = 1.0f, zero = 0.0f;
     /* beta 0: both results are overwritten, as the contract asks (dW's
@@ -988,6 +992,7 @@ void cudnn_backward(const rn_conv_shape *s, int n, int h, int w, const float *x,
     if (dx != NULL)
         CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, weight, p.yd, dy, p.cd, p.bwd_data, work,
                                                  p.cudnn_bytes, &zero, p.xd, dx));
+    return 0;
 }
 
 #endif /* RN_HAVE_CUDNN */
@@ -1021,17 +1026,29 @@ const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
                                   : "im2col + cuBLAS";
 }
 
+/* Part 3's rounding of the outputs (backend.h's round_outputs): a result
+ * widened from 16-bit tensors of the precision asked holds its values
+ * already; a float one (im2col's GEMMs sum into float, and cuDNN's float
+ * fallback) is rounded here, one pass, as the model did before. */
+static void round_unless(int widened_from, float *t, size_t count)
+{
+    const int p = rn_gpu_out_precision();
+    if (t != NULL && p != RN_FP32 && widened_from != p) rn_gpu_round_to(count, t, t, p);
+}
+
 void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight, float *y,
                          float *work)
 {
     if (n <= 0) return;
+    int widened_from = 0;
 #if RN_HAVE_CUDNN
-    if (active_path() == PATH_CUDNN) {
-        cudnn_forward(s, n, h, w, x, weight, y, work);
-        return;
-    }
+    if (active_path() == PATH_CUDNN)
+        widened_from = cudnn_forward(s, n, h, w, x, weight, y, work);
+    else
 #endif
-    im2col_forward(s, n, h, w, x, weight, y, work);
+        im2col_forward(s, n, h, w, x, weight, y, work);
+    const int oh = rn_out_size(h, s->k, s->stride, s->pad), ow = rn_out_size(w, s->k, s->stride, s->pad);
+    round_unless(widened_from, y, (size_t)n * s->cout * oh * ow);
 }
 
 void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const float *x, const float *weight,
@@ -1044,13 +1061,15 @@ void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         if (!rn_gpu_accumulating()) CUDA_CHECK(cudaMemsetAsync(dweight, 0, wsize * sizeof *dweight, rn_gpu_stream()));
         return;
     }
+    int widened_from = 0;
 #if RN_HAVE_CUDNN
-    if (active_path() == PATH_CUDNN) {
-        cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
-        return;
-    }
+    if (active_path() == PATH_CUDNN)
+        widened_from = cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+    else
 #endif
-    im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+        im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+    round_unless(widened_from, dx, (size_t)n * s->cin * h * w);
+    round_unless(widened_from, dweight, (size_t)s->cout * s->cin * s->k * s->k);
 }
 
 /* Part 3: tensor cores for every precision but fp32 (see the top). */

@@ -151,13 +151,13 @@ __device__ __forceinline__ float bn_value(float x, int ch, const float *__restri
  * residual is NULL, one pass, one thread per element. y may be x. */
 __global__ void bn_add_relu_kernel(size_t total, int c, int hw, const float *x, const float *__restrict__ gamma,
                                    const float *__restrict__ beta, const float *__restrict__ mean,
-                                   const float *__restrict__ invstd, const float *residual, float *y)
+                                   const float *__restrict__ invstd, const float *residual, float *y, int out_prec)
 {
     for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((e / (size_t)hw) % (size_t)c);
         float v = bn_value(x[e], ch, gamma, beta, mean, invstd);
         if (residual) v = v + residual[e];
-        y[e] = v > 0.0f ? v : 0.0f;
+        y[e] = rn_stored(v > 0.0f ? v : 0.0f, out_prec);
     }
 }
 
@@ -228,11 +228,11 @@ __global__ void relu_bn_grads_kernel(int c, int chunks, unsigned count, const do
  * mean(dy * xhat)), from the masked dy. dx may be dy. */
 __global__ void bn_dx_kernel(size_t total, int c, int hw, const float *__restrict__ x, const float *__restrict__ mean,
                              const float *__restrict__ invstd, const bn_dx_coef *__restrict__ coef, const float *dy,
-                             float *dx)
+                             float *dx, int out_prec)
 {
     for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((e / (size_t)hw) % (size_t)c);
-        dx[e] = bn_dx(coef[ch], x[e], dy[e], mean[ch], invstd[ch]);
+        dx[e] = rn_stored(bn_dx(coef[ch], x[e], dy[e], mean[ch], invstd[ch]), out_prec);
     }
 }
 
@@ -240,11 +240,12 @@ __global__ void bn_dx_kernel(size_t total, int c, int hw, const float *__restric
  * a window's winner only where the pooled value is > 0. */
 __global__ void relu_pool_backward_kernel(size_t total, int h, int w, int oh, int ow, int k, int stride, int pad,
                                           const float *__restrict__ pooled, const int32_t *__restrict__ argmax,
-                                          const float *__restrict__ dy, float *__restrict__ dx)
+                                          const float *__restrict__ dy, float *__restrict__ dx, int out_prec)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x)
-        dx[i] =
-            pool_gather(i, h, w, oh, ow, k, stride, pad, argmax, dy, [pooled](size_t o) { return pooled[o] > 0.0f; });
+        dx[i] = rn_stored(
+            pool_gather(i, h, w, oh, ow, k, stride, pad, argmax, dy, [pooled](size_t o) { return pooled[o] > 0.0f; }),
+            out_prec);
 }
 
 /* Multi-tensor Adam: up to ADAM_LIST tensors per launch, their pointers in
@@ -314,8 +315,8 @@ void rn_gpu_bn_add_relu_forward_train(int n, int c, int hw, const float *x, cons
     check_channel_fits(n, hw, "bn_add_relu_forward_train");
     bn_statistics(n, c, hw, x, save_mean, save_invstd, running_mean, running_var, momentum, eps);
     const size_t total = (size_t)n * c * hw;
-    bn_add_relu_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, c, hw, x, gamma, beta, save_mean,
-                                                                               save_invstd, residual, y);
+    bn_add_relu_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
+        total, c, hw, x, gamma, beta, save_mean, save_invstd, residual, y, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -337,7 +338,7 @@ void rn_gpu_relu_bn_backward(int n, int c, int hw, const float *y, const float *
     if (dx == NULL) return;
     const size_t total = (size_t)n * c * hw;
     bn_dx_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, c, hw, x, save_mean, save_invstd, coefs,
-                                                                         dy, dx);
+                                                                         dy, dx, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -363,8 +364,8 @@ void rn_gpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride,
     const size_t total = (size_t)n * c * h * w;
     if (dx == NULL || total == 0 || oh <= 0 || ow <= 0) return;
     check_channel_fits(h, w, "relu_maxpool_backward");
-    relu_pool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, h, w, oh, ow, k, stride,
-                                                                                      pad, pooled, argmax, dy, dx);
+    relu_pool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
+        total, h, w, oh, ow, k, stride, pad, pooled, argmax, dy, dx, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 

@@ -12,8 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 extern "C" {
 #include "backend.h" /* rn_conv_shape, rn_out_size */
+#include "precision.h"
 }
 
 /* gpu_backend.cu: the backend's stream, created on first use together with
@@ -69,6 +73,18 @@ void rn_gpu_linear_backward(int n, int in, int out, const float *x, const float 
 void rn_gpu_xent(int n, int classes, const float *logits, const int32_t *labels, float *dlogits, float *loss,
                  int32_t *correct);
 void rn_gpu_round_to(size_t count, const float *src, float *dst, int precision);
+/* backend.h's round_outputs: the precision the layers' outputs are rounded
+ * to as they are stored (RN_FP32: not at all), read by each launcher and
+ * passed to its kernel, which stores rn_stored(value, it). */
+void rn_gpu_round_outputs(int precision);
+int rn_gpu_out_precision(void);
+__device__ __forceinline__ float rn_stored(float v, int precision)
+{
+    /* round_to_kernel's conversions (gpu_layers.cu): the same bits */
+    if (precision == RN_FP16) return __half2float(__float2half_rn(v));
+    if (precision == RN_BF16) return __bfloat162float(__float2bfloat16_rn(v));
+    return v;
+}
 void rn_gpu_conv_math(int precision);
 void rn_gpu_grad_accumulate(int on);
 int rn_gpu_accumulating(void);

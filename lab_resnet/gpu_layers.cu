@@ -64,7 +64,7 @@ __global__ void __launch_bounds__(BN_THREADS)
     bn_train_kernel(int n, int c, int hw, const float *x, const float *__restrict__ gamma,
                     const float *__restrict__ beta, float *y, float *__restrict__ save_mean,
                     float *__restrict__ save_invstd, float *__restrict__ running_mean, float *__restrict__ running_var,
-                    float momentum, float eps)
+                    float momentum, float eps, int out_prec)
 {
     const int ch = blockIdx.x;
     const unsigned count = (unsigned)n * (unsigned)hw;
@@ -85,7 +85,7 @@ __global__ void __launch_bounds__(BN_THREADS)
     const float scale = gamma[ch] * st.invstd, mu = (float)st.mean;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
-        y[e] = fmaf(x[e] - mu, scale, beta[ch]);
+        y[e] = rn_stored(fmaf(x[e] - mu, scale, beta[ch]), out_prec);
     }
 }
 
@@ -93,12 +93,12 @@ __global__ void __launch_bounds__(BN_THREADS)
 __global__ void bn_eval_kernel(size_t total, int c, int hw, const float *x, /* y may be x */
                                const float *__restrict__ gamma, const float *__restrict__ beta,
                                const float *__restrict__ running_mean, const float *__restrict__ running_var, float eps,
-                               float *y)
+                               float *y, int out_prec)
 {
     for (size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x; e < total; e += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((e / (size_t)hw) % (size_t)c);
         const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
-        y[e] = (x[e] - running_mean[ch]) * invstd * gamma[ch] + beta[ch];
+        y[e] = rn_stored((x[e] - running_mean[ch]) * invstd * gamma[ch] + beta[ch], out_prec);
     }
 }
 
@@ -117,7 +117,7 @@ template <typename T>
 __global__ void __launch_bounds__(BN_THREADS)
     bn_backward_kernel(int n, int c, int hw, const T *__restrict__ x, int precision, const float *__restrict__ gamma,
                        const float *__restrict__ save_mean, const float *__restrict__ save_invstd, const float *dy,
-                       float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta, int accumulate)
+                       float *dx, float *__restrict__ dgamma, float *__restrict__ dbeta, int accumulate, int out_prec)
 {
     const int ch = blockIdx.x;
     const unsigned count = (unsigned)n * (unsigned)hw;
@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(BN_THREADS)
     if (dx == NULL) return;
     for (unsigned j = threadIdx.x; j < count; j += BN_THREADS) {
         const size_t e = channel_elem(j, hw, c, ch);
-        dx[e] = bn_dx(coef, widen(x[e], precision), dy[e], mean, invstd);
+        dx[e] = rn_stored(bn_dx(coef, widen(x[e], precision), dy[e], mean, invstd), out_prec);
     }
 }
 
@@ -274,10 +274,10 @@ __global__ void unscale_check_kernel(size_t count, float *x, float inv_scale, in
     }
 }
 
-__global__ void add_kernel(size_t count, const float *a, const float *b, float *y)
+__global__ void add_kernel(size_t count, const float *a, const float *b, float *y, int out_prec)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)
-        y[i] = a[i] + b[i];
+        y[i] = rn_stored(a[i] + b[i], out_prec);
 }
 
 /* ------------------------------------------------------------------------
@@ -301,10 +301,11 @@ __global__ void maxpool_forward_kernel(size_t total, int h, int w, int oh, int o
 
 __global__ void maxpool_backward_kernel(size_t total, int h, int w, int oh, int ow, int k, int stride, int pad,
                                         const int32_t *__restrict__ argmax, const float *__restrict__ dy,
-                                        float *__restrict__ dx)
+                                        float *__restrict__ dx, int out_prec)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x)
-        dx[i] = pool_gather(i, h, w, oh, ow, k, stride, pad, argmax, dy, [](size_t) { return true; });
+        dx[i] =
+            rn_stored(pool_gather(i, h, w, oh, ow, k, stride, pad, argmax, dy, [](size_t) { return true; }), out_prec);
 }
 
 /* ------------------------------------------------------------------------
@@ -528,7 +529,8 @@ void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *
     if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_forward_train");
     bn_train_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, beta, y, save_mean, save_invstd,
-                                                           running_mean, running_var, momentum, eps);
+                                                           running_mean, running_var, momentum, eps,
+                                                           rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -538,7 +540,7 @@ void rn_gpu_bn_forward_eval(int n, int c, int hw, const float *x, const float *g
     const size_t total = (size_t)n * c * hw;
     if (n <= 0 || c <= 0 || hw <= 0) return;
     bn_eval_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, c, hw, x, gamma, beta, running_mean,
-                                                                           running_var, eps, y);
+                                                                           running_var, eps, y, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -556,13 +558,29 @@ int rn_gpu_accumulating(void)
     return accumulate_grads;
 }
 
+/* Part 3's rounding of the layers' outputs (backend.h's round_outputs):
+ * each kernel that writes one takes it as a parameter and stores
+ * rn_stored(value), so the rounding costs no pass of its own. */
+static int out_precision = RN_FP32;
+
+void rn_gpu_round_outputs(int precision)
+{
+    out_precision = precision == RN_FP16 || precision == RN_BF16 ? precision : RN_FP32;
+}
+
+int rn_gpu_out_precision(void)
+{
+    return out_precision;
+}
+
 void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_backward");
     bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, 0, gamma, save_mean, save_invstd, dy, dx,
-                                                              dgamma, dbeta, rn_gpu_accumulating());
+                                                              dgamma, dbeta, rn_gpu_accumulating(),
+                                                              rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -573,7 +591,8 @@ void rn_gpu_bn_backward_bits(int n, int c, int hw, const uint16_t *x, int precis
     if (c <= 0 || n <= 0 || hw <= 0) return;
     check_fits_int((size_t)n * hw, "bn_backward_bits");
     bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, precision, gamma, save_mean, save_invstd, dy,
-                                                              dx, dgamma, dbeta, rn_gpu_accumulating());
+                                                              dx, dgamma, dbeta, rn_gpu_accumulating(),
+                                                              rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -594,7 +613,7 @@ void rn_gpu_relu_backward(size_t count, const float *y, const float *dy, float *
 void rn_gpu_add(size_t count, const float *a, const float *b, float *y)
 {
     if (count == 0) return;
-    add_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, a, b, y);
+    add_kernel<<<rn_grid_for(count), RN_THREADS, 0, rn_gpu_stream()>>>(count, a, b, y, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 
@@ -617,8 +636,8 @@ void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int 
     const size_t total = (size_t)n * c * h * w;
     if (dx == NULL || total == 0 || oh <= 0 || ow <= 0) return;
     check_fits_int((size_t)h * w, "maxpool_backward");
-    maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, h, w, oh, ow, k, stride, pad,
-                                                                                    argmax, dy, dx);
+    maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
+        total, h, w, oh, ow, k, stride, pad, argmax, dy, dx, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
 }
 

@@ -825,6 +825,23 @@ static void lp_round(const rn_model *m, float *x, size_t count)
     if (m->precision != RN_FP32) m->be->round_to(count, x, x, (int)m->precision);
 }
 
+/* An operation's output under fp16/bf16, one backend.h lists under
+ * round_outputs: the backend rounded it as it wrote it (the GPU's kernels
+ * in their store: no pass of its own); a backend without the entry leaves
+ * it to this pass. */
+static void layer_round(const rn_model *m, float *x, size_t count)
+{
+    if (!m->be->round_outputs) lp_round(m, x, count);
+}
+
+/* The backend rounds those outputs to the model's precision during the
+ * model's passes, and only then: another model, or a test, may share the
+ * backend between them. */
+static void rounding(const rn_model *m, int on)
+{
+    if (m->be->round_outputs) m->be->round_outputs(on ? (int)m->precision : (int)RN_FP32);
+}
+
 /* The weights a convolution or fc reads: in fp32 the master weights; under
  * fp16/bf16 autocast's low-precision copy of them, made where it is used
  * (forward and backward) into one scratch buffer rather than kept per
@@ -898,7 +915,7 @@ static void conv_fwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x
         m->be->conv_forward(&c->s, m->batch, h, w, x, weight, y->f, m->work);
     int oh = rn_out_size(h, c->s.k, c->s.stride, c->s.pad), ow = rn_out_size(w, c->s.k, c->s.stride, c->s.pad);
     size_t count = (size_t)m->batch * c->s.cout * oh * ow;
-    lp_round(m, y->f, count);
+    layer_round(m, y->f, count);
     keep(m, y, count);
     m->be->region_end(r);
 }
@@ -917,7 +934,7 @@ static void bn_fwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, float *y
         m->be->bn_forward_eval(m->batch, b->c, hw, x, b->weight->data, b->bias->data, b->running_mean->data,
                                b->running_var->data, m->bn_eps, y);
     }
-    lp_round(m, y, (size_t)m->batch * b->c * hw);
+    layer_round(m, y, (size_t)m->batch * b->c * hw);
     m->be->region_end(r);
 }
 
@@ -966,7 +983,7 @@ static void bn_relu_fwd(rn_model *m, rn_bn_layer *bn, int hw, const float *x, rn
     if (fusing(m, train) && m->be->bn_add_relu_forward_train) {
         size_t count = (size_t)m->batch * bn->c * hw;
         bn_fused_fwd(m, bn, hw, x, NULL, a->f);
-        lp_round(m, a->f, count); /* = the ReLU of the rounded output */
+        layer_round(m, a->f, count); /* = the ReLU of the rounded output */
         keep(m, a, count);
         return;
     }
@@ -1005,7 +1022,7 @@ static void block_tail(rn_model *m, rn_block *b, const float *in, rn_bn_layer *l
     float *out = hold(m, &b->out, last); /* under 16-bit storage: in place of the last bn's output */
     int r = be->region_begin(b->add_fwd);
     be->add(o, last, shortcut, out);
-    lp_round(m, out, o);
+    layer_round(m, out, o);
     be->region_end(r);
     relu_keep(m, b->relu_fwd, &b->out, o);
 }
@@ -1093,6 +1110,7 @@ void rn_model_forward(rn_model *m, int train)
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
     m->keeping = fusing(m, train);
+    rounding(m, 1);
     lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
     stem_forward(m, train);
     for (int i = 0; i < m->nblocks; i++) block_forward(m, &m->blocks[i], train);
@@ -1106,6 +1124,7 @@ void rn_model_forward(rn_model *m, int train)
                        weights_of(m, m->fc_bias, m->lp_bias), m->logits);
     lp_round(m, m->logits, n * RN_CLASSES); /* fc's output; the loss widens it to fp32 */
     be->region_end(r);
+    rounding(m, 0);
     be->region_end(top);
 }
 
@@ -1150,18 +1169,27 @@ static void conv_bwd(rn_model *m, rn_conv_layer *c, int h, int w, const float *x
         if (c->m_live) /* a forward that kept nothing: the dense gradient, gathered */
             m->be->conv_live_copy(&c->s, h, w, c->weight->grad, c->g_live, RN_LIVE_GATHER);
     }
-    if (dx) lp_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
-    lp_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
+    if (dx) layer_round(m, dx, (size_t)m->batch * c->s.cin * h * w);
+    layer_round(m, c->weight->grad, c->weight->count); /* the copy's gradient, then widened */
     m->be->region_end(r);
     grad_done(m, c->weight);
 }
 
-static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const float *x, const float *dy, float *dx)
+/* Batch norm's backward on its input x, a saved activation: under 16-bit
+ * storage read in its 16 bits (bn_backward_bits widens as it reads: the
+ * same arithmetic on the same values, with no float copy of x and no
+ * unpacking pass), else from its float buffer. */
+static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const rn_saved *x, const float *dy, float *dx)
 {
-    int r = m->be->region_begin(b->bwd);
-    m->be->bn_backward(m->batch, b->c, hw, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx, b->weight->grad,
-                       b->bias->grad);
-    lp_round(m, dx, (size_t)m->batch * b->c * hw);
+    const rn_backend *be = m->be;
+    int r = be->region_begin(b->bwd);
+    if (x->bits)
+        be->bn_backward_bits(m->batch, b->c, hw, x->bits, (int)m->precision, b->weight->data, b->save_mean,
+                             b->save_invstd, dy, dx, b->weight->grad, b->bias->grad);
+    else
+        be->bn_backward(m->batch, b->c, hw, x->f, b->weight->data, b->save_mean, b->save_invstd, dy, dx,
+                        b->weight->grad, b->bias->grad);
+    layer_round(m, dx, (size_t)m->batch * b->c * hw);
     m->be->region_end(r);
     grad_done(m, b->weight);
     grad_done(m, b->bias);
@@ -1177,24 +1205,27 @@ static void relu_bwd(rn_model *m, const rn_block *b, size_t count, const float *
 }
 
 /* The gradient dy of a ReLU's output y back through the ReLU and the batch
- * norm b before it (x: b's input), into dx: Part 5's fused pass, or the
- * two. Either way dy is left holding the ReLU's input gradient (dy where
- * y > 0), which a block's shortcut reads after; dx may be dy. */
-static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw, const float *y, const float *x,
-                        float *dy, float *dx)
+ * norm b before it (x: b's input, a saved activation), into dx: Part 5's
+ * fused pass (x unpacked into `work` under 16-bit storage), or the two.
+ * Either way dy is left holding the ReLU's input gradient (dy where y > 0),
+ * which a block's shortcut reads after; dx may be dy. */
+static void relu_bn_bwd(rn_model *m, const rn_block *blk, rn_bn_layer *b, int hw, const float *y, rn_saved *xs,
+                        float *work, float *dy, float *dx)
 {
+    const size_t count = (size_t)m->batch * b->c * hw;
     if (fusing(m, 1) && m->be->relu_bn_backward) {
+        const float *x = restore(m, xs, count, work);
         int r = m->be->region_begin(b->fused_bwd);
         m->be->relu_bn_backward(m->batch, b->c, hw, y, x, b->weight->data, b->save_mean, b->save_invstd, dy, dx,
                                 b->weight->grad, b->bias->grad);
-        lp_round(m, dx, (size_t)m->batch * b->c * hw);
+        layer_round(m, dx, count);
         m->be->region_end(r);
         grad_done(m, b->weight);
         grad_done(m, b->bias);
         return;
     }
-    relu_bwd(m, blk, (size_t)m->batch * b->c * hw, y, dy);
-    bn_bwd(m, b, hw, x, dy, dx);
+    relu_bwd(m, blk, count, y, dy);
+    bn_bwd(m, b, hw, xs, dy, dx);
 }
 
 /* The four working buffers other than dy, the one the block's input
@@ -1216,10 +1247,10 @@ static void block_tail_backward(rn_model *m, rn_block *b, const float *in, const
 {
     const rn_backend *be = m->be;
     int hw = b->h_out * b->w_out;
-    size_t o = (size_t)m->batch * b->cout * hw, in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
+    size_t in_count = (size_t)m->batch * b->cin * b->h_in * b->w_in;
     int r;
     if (b->has_downsample) {
-        bn_bwd(m, &b->ds_bn, hw, restore(m, &b->ds_c, o, dx_short), dy, q);
+        bn_bwd(m, &b->ds_bn, hw, &b->ds_c, dy, q);
         conv_bwd(m, &b->ds_conv, b->h_in, b->w_in, in, q, dx_short);
         r = be->region_begin(b->add_bwd);
         be->add(in_count, dx_main, dx_short, dx_main);
@@ -1227,14 +1258,16 @@ static void block_tail_backward(rn_model *m, rn_block *b, const float *in, const
         r = be->region_begin(b->add_bwd);
         be->add(in_count, dx_main, dy, dx_main); /* identity shortcut */
     }
-    lp_round(m, dx_main, in_count);
+    layer_round(m, dx_main, in_count);
     be->region_end(r);
 }
 
 /* dy: the gradient of the block's output (overwritten); returns the buffer
  * that holds the gradient of its input (one of the scratch buffers, never
- * dy itself). Under 16-bit storage each saved activation is unpacked into
- * whichever scratch buffer is free at that point. */
+ * dy itself). Under 16-bit storage the activations a convolution or a
+ * ReLU's mask reads are unpacked into whichever scratch buffer is free at
+ * that point; batch norm reads its input in its 16 bits (bn_bwd), or, in
+ * Part 5's fused backward, unpacked into the buffer given with it. */
 static float *basic_backward(rn_model *m, rn_block *b, float *dy)
 {
     int hw = b->h_out * b->w_out;
@@ -1246,12 +1279,12 @@ static float *basic_backward(rn_model *m, rn_block *b, float *dy)
 
     /* dy: gradient of b2 + shortcut; q: gradient of c2 */
     const float *out = restore(m, &b->out, o, dx_main);
-    relu_bn_bwd(m, b, &b->bn2, hw, out, restore(m, &b->c2, o, rr), dy, q);
+    relu_bn_bwd(m, b, &b->bn2, hw, out, &b->c2, rr, dy, q);
     const float *a1 = restore(m, &b->a1, o, dx_main);
     conv_bwd(m, &b->conv2, b->h_out, b->w_out, a1, q, rr); /* rr: gradient of a1 */
-    /* c1 into dx_short (free until the shortcut's turn): dx_main holds a1,
-     * which the ReLU's mask reads, under 16-bit storage. */
-    relu_bn_bwd(m, b, &b->bn1, hw, a1, restore(m, &b->c1, o, dx_short), rr, q); /* q: gradient of c1 */
+    /* c1, where unpacked, into dx_short (free until the shortcut's turn):
+     * dx_main holds a1, which the ReLU's mask reads, under 16-bit storage. */
+    relu_bn_bwd(m, b, &b->bn1, hw, a1, &b->c1, dx_short, rr, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1271,14 +1304,15 @@ static float *bottleneck_backward(rn_model *m, rn_block *b, float *dy)
 
     /* dy: gradient of b3 + shortcut; q: gradient of c3 */
     const float *out = restore(m, &b->out, o, dx_main);
-    relu_bn_bwd(m, b, &b->bn3, hw, out, restore(m, &b->c3, o, rr), dy, q);
+    relu_bn_bwd(m, b, &b->bn3, hw, out, &b->c3, rr, dy, q);
     const float *a2 = restore(m, &b->a2, mid_out, dx_main);
     conv_bwd(m, &b->conv3, b->h_out, b->w_out, a2, q, rr); /* rr: gradient of a2 */
-    /* c2 and c1 into dx_short: dx_main holds a2, then a1 (basic_backward). */
-    relu_bn_bwd(m, b, &b->bn2, hw, a2, restore(m, &b->c2, mid_out, dx_short), rr, rr); /* rr: gradient of c2 */
+    /* c2 and c1, where unpacked, into dx_short: dx_main holds a2, then a1
+     * (basic_backward). */
+    relu_bn_bwd(m, b, &b->bn2, hw, a2, &b->c2, dx_short, rr, rr); /* rr: gradient of c2 */
     const float *a1 = restore(m, &b->a1, mid_in, dx_main);
-    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q);                               /* q: gradient of a1 */
-    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, restore(m, &b->c1, mid_in, dx_short), q, q); /* q: gradient of c1 */
+    conv_bwd(m, &b->conv2, b->h_in, b->w_in, a1, rr, q);           /* q: gradient of a1 */
+    relu_bn_bwd(m, b, &b->bn1, hw_in, a1, &b->c1, dx_short, q, q); /* q: gradient of c1 */
     const float *in = restore(m, b->in, in_count, rr);
     conv_bwd(m, &b->conv1, b->h_in, b->w_in, in, q, dx_main);
     block_tail_backward(m, b, in, dy, dx_main, q, dx_short);
@@ -1338,6 +1372,7 @@ void rn_model_backward(rn_model *m)
     const rn_backend *be = m->be;
     size_t n = (size_t)m->batch;
     int top = be->region_begin(m->region_names[RN_REGION_BACKWARD]);
+    rounding(m, 1);
     const rn_block *last = &m->blocks[m->nblocks - 1];
     const int f = m->features;
     int r = be->region_begin(m->region_names[RN_REGION_BWD_FC]);
@@ -1352,6 +1387,7 @@ void rn_model_backward(rn_model *m)
     grad_done(m, m->fc_bias);
     if (m->fault == RN_FAULT_STOPS_AT_FC) {
         inject_stop_at_fc(m);
+        rounding(m, 0);
         be->region_end(top);
         return;
     }
@@ -1375,6 +1411,7 @@ void rn_model_backward(rn_model *m)
         const rn_conv_layer *c = &m->blocks[m->nblocks - 1].conv2;
         zero_on_backend(m, c->weight->grad, c->weight->count / (size_t)c->s.cout);
     }
+    rounding(m, 0);
     be->region_end(top);
 }
 
@@ -1390,17 +1427,10 @@ static void stem_backward_16(rn_model *m, const float *dy, float *d_stem, size_t
     int r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     const float *pooled = restore(m, &m->pool, pool, working(m, pool, dy, d_stem, NULL));
     be->relu_maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, pooled, m->pool_argmax, dy, d_stem);
-    lp_round(m, d_stem, stem); /* overlapping windows add; the mask commutes with rounding */
+    layer_round(m, d_stem, stem); /* overlapping windows add; the mask commutes with rounding */
     be->region_end(r);
-    rn_bn_layer *b = &m->bn1;
-    r = be->region_begin(b->bwd);
-    be->bn_backward_bits(m->batch, 64, m->stem_h * m->stem_w, m->stem_c.bits, (int)m->precision, b->weight->data,
-                         b->save_mean, b->save_invstd, d_stem, d_stem, b->weight->grad, b->bias->grad);
-    lp_round(m, d_stem, stem);
-    be->region_end(r);
-    grad_done(m, b->weight);
-    grad_done(m, b->bias);
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL); /* the image needs no gradient */
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, &m->stem_c, d_stem, d_stem); /* conv1's output in its 16 bits */
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);            /* the image needs no gradient */
 }
 
 /* dy: the gradient of the max pool's output. Block 0's backward returns it
@@ -1428,19 +1458,19 @@ static void stem_backward(rn_model *m, float *dy)
         int r = be->region_begin(m->region_names[RN_REGION_BWD_STEM_FUSED]);
         be->relu_maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool.f, m->pool_argmax, dy, d_stem);
         be->region_end(r);
-        bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, m->stem_c.f, d_stem, d_stem);
+        bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, &m->stem_c, d_stem, d_stem);
         conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);
         return;
     }
     int r = be->region_begin(m->region_names[RN_REGION_BWD_MAXPOOL]);
     be->maxpool_backward(m->batch, 64, m->stem_h, m->stem_w, 3, 2, 1, m->pool_argmax, dy, d_stem);
-    lp_round(m, d_stem, stem); /* overlapping windows add */
+    layer_round(m, d_stem, stem); /* overlapping windows add */
     be->region_end(r);
     r = be->region_begin(m->region_names[RN_REGION_BWD_RELU_STEM]);
     be->relu_backward(stem, m->stem_a.f, d_stem, d_stem);
     be->region_end(r);
-    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, m->stem_c.f, d_stem, d_stem); /* over its input's gradient */
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);             /* the image needs no gradient */
+    bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, &m->stem_c, d_stem, d_stem); /* over its input's gradient */
+    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);            /* the image needs no gradient */
 }
 
 void rn_model_backward_adding(rn_model *m, int add)

@@ -29,6 +29,7 @@
 #include "cs_test.h"
 #include "device_mem.h"
 #include "precision.h"
+#include "rn_round_check.h"
 
 #define TOL      1e-4
 #define SENTINEL 777.0f /* what outputs hold before a call: it must be gone after */
@@ -886,6 +887,13 @@ int main(void)
     check_fused_stem(2, 3, 13, 11);
     check_fused_stem(4, 64, 16, 16);
     check_adam_multi(50, 3);
+    /* Part 3's rounding in the layers' own stores (rn_round_check.h): on
+     * cuDNN's paths (float, and widened from half tensors), then im2col. */
+    CHECK(gpu->round_outputs != NULL);
+    CHECK(rn_check_round_outputs(gpu) == 0);
+    setenv("RN_CONV", "im2col", 1);
+    CHECK(rn_check_round_outputs(gpu) == 0);
+    unsetenv("RN_CONV");
 
     release_all();
     if (gpu->release) gpu->release();
