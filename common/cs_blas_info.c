@@ -8,10 +8,17 @@
  * silently runs with 128-bit SSE instead of 256-bit AVX2 FMAs: several
  * times slower, and no error anywhere. This module finds that out and says
  * so; it never changes the environment or OpenBLAS's settings. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#endif
 #include "cs_blas_info.h"
 #include "cs_blas_threads.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -104,6 +111,25 @@ const char *cs_cpu_isa_word(int *rank)
     return w;
 }
 
+/* The 16-bit multiplies this CPU has: AVX-512 BF16 (vdpbf16ps: pairs of
+ * bf16 products summed into fp32 lanes; asked through GCC, which also
+ * checks the OS saves the AVX-512 state), AVX-512 FP16 and AMX-BF16 (CPUID
+ * leaf 7 EDX bits 23 and 22). */
+static void cpu_16bit(cs_blas_info *b)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    b->cpu_avx512_bf16 = __builtin_cpu_supports("avx512bf16") != 0;
+    unsigned a = 0, bx = 0, c = 0, d = 0;
+    if (__get_cpuid_count(7, 0, &a, &bx, &c, &d)) {
+        b->cpu_avx512_fp16 = b->cpu_rank == 3 && (d >> 23 & 1u);
+        b->cpu_amx_bf16 = (d >> 22 & 1u) != 0;
+    }
+#else
+    (void)b;
+#endif
+}
+
 /* The OPENBLAS_CORETYPE value whose kernels use this CPU's widest SIMD. */
 static const char *suggest_core(int cpu_rank)
 {
@@ -144,6 +170,19 @@ void cs_blas_info_get(cs_blas_info *b)
     b->mismatch = b->core_rank >= 0 && b->cpu_rank >= 0 && b->core_rank < b->cpu_rank;
 
     copy_str(b->env_coretype, sizeof b->env_coretype, getenv("OPENBLAS_CORETYPE"));
+    cpu_16bit(b);
+    /* Looked up, not linked: the same binary reports whichever BLAS build
+     * the loader found (Debian's alternatives switch it under us). */
+    b->blas_bf16_gemm = b->linked && dlsym(RTLD_DEFAULT, "cblas_sbgemm") != NULL;
+}
+
+const char *cs_cpu_16bit_words(const cs_blas_info *b, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s%s%s", b->cpu_avx512_bf16 ? "AVX-512 BF16" : "",
+             b->cpu_avx512_bf16 && (b->cpu_avx512_fp16 || b->cpu_amx_bf16) ? ", " : "",
+             b->cpu_avx512_fp16 ? "AVX-512 FP16" : "", b->cpu_avx512_fp16 && b->cpu_amx_bf16 ? ", " : "",
+             b->cpu_amx_bf16 ? "AMX-BF16" : "");
+    return buf;
 }
 
 /* "SGEMM measured X GFLOP/s, Y% of this machine's estimated peak Z GFLOP/s"

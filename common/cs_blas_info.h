@@ -21,7 +21,17 @@ typedef struct {
     char suggested_core[32]; /* OPENBLAS_CORETYPE value matching the CPU */
     char env_coretype[48];   /* OPENBLAS_CORETYPE as set in the environment, or "" */
     int threads;             /* openblas_get_num_threads() */
+    /* 16-bit arithmetic: what this CPU multiplies in 16 bits (CPUID), and
+     * whether the linked BLAS offers a bf16 GEMM (cblas_sbgemm: OpenBLAS
+     * built with BUILD_BFLOAT16; Debian's 0.3.21 is not). Mixed precision
+     * can only be faster on a CPU where both are there and used. */
+    int cpu_avx512_bf16, cpu_avx512_fp16, cpu_amx_bf16;
+    int blas_bf16_gemm;
 } cs_blas_info;
+
+/* This CPU's 16-bit multiply instructions as words, e.g. "AVX-512 BF16",
+ * "AVX-512 BF16, AVX-512 FP16, AMX-BF16", or "" when it has none. */
+const char *cs_cpu_16bit_words(const cs_blas_info *b, char *buf, size_t n);
 
 void cs_blas_info_get(cs_blas_info *b);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "charts.h"
+#include "cs_blas_info.h"
 #include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_fault.h"
@@ -259,6 +260,41 @@ static int reference_run(amp_state *s)
     return rc;
 }
 
+/* ---- This CPU's 16-bit arithmetic ----------------------------------------------- */
+
+const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
+{
+    cs_blas_info b;
+    cs_blas_info_get(&b);
+    char hw[64];
+    cs_cpu_16bit_words(&b, hw, sizeof hw);
+    if (!hw[0])
+        snprintf(buf, n, "this CPU has no 16-bit multiply instructions");
+    else if (!b.blas_bf16_gemm)
+        snprintf(buf, n, "the BLAS has no bf16 GEMM for this CPU's %s", hw);
+    else
+        snprintf(buf, n, "the lab calls the BLAS's SGEMM, not its bf16 GEMM");
+    return buf;
+}
+
+/* Step 3 on a CPU: what it and the BLAS can multiply in 16 bits, asked at
+ * run time, not assumed (AMD's Zen 4 and Intel's Cooper Lake and later
+ * have AVX-512 BF16; a BLAS needs a bf16 GEMM to use it). */
+static void say_cpu_time_hypothesis(void)
+{
+    cs_blas_info b;
+    cs_blas_info_get(&b);
+    char hw[64];
+    cs_cpu_16bit_words(&b, hw, sizeof hw);
+    cs_say("  Time: 16-bit arithmetic on this CPU: %s; in the BLAS this run uses: %s.\n",
+           hw[0] ? hw : "none (no AVX-512 BF16 or FP16, no AMX)",
+           b.blas_bf16_gemm ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call"
+                            : "no bf16 GEMM (no cblas_sbgemm)");
+    cs_say("  The convolutions are the BLAS's SGEMM, so every product stays fp32, and fp16/bf16 add\n"
+           "  work: rounding each layer's output, and packing and unpacking the saved activations.\n"
+           "  Expect them slower than fp32, for less activation memory.\n");
+}
+
 /* ---- 3. Hypothesis ---------------------------------------------------------------- */
 
 static void hypothesis(const amp_state *s)
@@ -278,10 +314,7 @@ static void hypothesis(const amp_state *s)
                "  half the bytes move through memory; tf32 keeps fp32 tensors and speeds the\n"
                "  convolutions alone. The gain is bounded by the convolutions' share of a step.\n");
     else
-        cs_say("  Time: this CPU has no 16-bit arithmetic the BLAS uses (no AVX-512 BF16, no AMX;\n"
-               "  Debian's OpenBLAS has no bf16 GEMM): every product stays fp32, and fp16/bf16 add\n"
-               "  work: rounding each layer's output, and packing and unpacking the saved\n"
-               "  activations. Expect them slower than fp32, for less activation memory.\n");
+        say_cpu_time_hypothesis();
 }
 
 /* ---- 4 and 5: the rows -------------------------------------------------------------- */
@@ -441,9 +474,10 @@ static void lessons(const amp_state *s)
            100.0 * RN_AMP_MEM_EXPECT_HI, saving >= RN_AMP_MEM_EXPECT_LO ? "met" : "not met");
     if (!s->lab->on_gpu)
         cs_say("  - On this CPU mixed precision is a storage format, not faster arithmetic: the products\n"
-               "    stay fp32, and the 16-bit storage's conversions cost %s per step on top.\n"
-               "    AMP pays where the hardware multiplies 16-bit numbers (tensor cores, AMX).\n",
-               cs_format_time(s->storage_s[best], (char[32]){0}, 32));
+               "    stay fp32 (%s), and the 16-bit storage's\n"
+               "    conversions cost %s per step on top. AMP pays where the products themselves\n"
+               "    are 16-bit: tensor cores, or a CPU's BF16 units through a bf16 GEMM.\n",
+               rn_amp_cpu_fp32_reason((char[128]){0}, 128), cs_format_time(s->storage_s[best], (char[32]){0}, 32));
     if (s->ran[ROW_FP16] && s->rows[ROW_FP16].skipped > 0)
         cs_say("  - GradScaler skipped %ld of fp16's first %ld steps: the initial scale 65536 overflows fp16's\n"
                "    gradients until it has halved enough; those steps leave the weights as they were.\n",

@@ -155,7 +155,7 @@ def amp_best(res):
 
 def amp_why(res):
     gpu = res.system().get("gpu_present")
-    return ("" if gpu else "no GPU here: this CPU has no 16-bit arithmetic the BLAS uses, so AMP only stores "
+    return ("" if gpu else "no GPU here: the convolutions are the BLAS's SGEMM on the CPU, so AMP only stores "
             "16-bit values and multiplies in fp32; ")
 
 

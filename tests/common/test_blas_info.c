@@ -4,6 +4,7 @@
 
 #include "cs_blas_info.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,11 +160,62 @@ static void test_explain(void)
     free(t);
 }
 
+/* The 16-bit arithmetic found: the words for each combination, and, where
+ * Linux lists the CPU's flags, the same answer as /proc/cpuinfo (the kernel
+ * reads CPUID too, and hides what it does not enable). A BLAS that was not
+ * linked offers no bf16 GEMM. */
+static int cpuinfo_flag(const char *flag, int *known)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    *known = 0;
+    if (f == NULL) return 0;
+    char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0) {
+            *known = 1;
+            for (char *t = strtok(strchr(line, ':') ? strchr(line, ':') + 1 : line, " \t\n"); t;
+                 t = strtok(NULL, " \t\n"))
+                found |= strcmp(t, flag) == 0;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+static void test_16bit(void)
+{
+    cs_blas_info b;
+    char buf[96];
+    memset(&b, 0, sizeof b);
+    CHECK(strcmp(cs_cpu_16bit_words(&b, buf, sizeof buf), "") == 0);
+    b.cpu_avx512_bf16 = 1;
+    CHECK(strcmp(cs_cpu_16bit_words(&b, buf, sizeof buf), "AVX-512 BF16") == 0);
+    b.cpu_amx_bf16 = 1;
+    CHECK(strcmp(cs_cpu_16bit_words(&b, buf, sizeof buf), "AVX-512 BF16, AMX-BF16") == 0);
+    b.cpu_avx512_fp16 = 1;
+    CHECK(strcmp(cs_cpu_16bit_words(&b, buf, sizeof buf), "AVX-512 BF16, AVX-512 FP16, AMX-BF16") == 0);
+    b.cpu_avx512_bf16 = 0;
+    CHECK(strcmp(cs_cpu_16bit_words(&b, buf, sizeof buf), "AVX-512 FP16, AMX-BF16") == 0);
+
+    cs_blas_info_get(&b);
+    if (!b.linked) CHECK(!b.blas_bf16_gemm);
+    int known;
+    const int bf16 = cpuinfo_flag("avx512_bf16", &known);
+    if (known) {
+        CHECK(b.cpu_avx512_bf16 == bf16);
+        if (!b.cpu_avx512_bf16) CHECK(strstr(cs_cpu_16bit_words(&b, buf, sizeof buf), "AVX-512 BF16") == NULL);
+    }
+    printf("  16-bit arithmetic here: %s; bf16 GEMM in the BLAS: %s\n",
+           cs_cpu_16bit_words(&b, buf, sizeof buf)[0] ? buf : "none", b.blas_bf16_gemm ? "yes" : "no");
+}
+
 int main(void)
 {
     test_core_table();
     test_cpu_isa();
     test_probe();
     test_explain();
+    test_16bit();
     return cs_test_done();
 }
