@@ -262,15 +262,23 @@ static int reference_run(amp_state *s)
 
 /* ---- This CPU's 16-bit arithmetic ----------------------------------------------- */
 
-const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
+/* What this CPU multiplies in 16 bits, as words into hw ("" when
+ * nothing); returns whether the BLAS loaded has a bf16 GEMM. */
+static int cpu_16bit(char *hw, size_t n)
 {
     cs_blas_info b;
     cs_blas_info_get(&b);
+    cs_cpu_16bit_words(&b, hw, n);
+    return b.blas_bf16_gemm;
+}
+
+const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
+{
     char hw[64];
-    cs_cpu_16bit_words(&b, hw, sizeof hw);
+    const int bf16_gemm = cpu_16bit(hw, sizeof hw);
     if (!hw[0])
         snprintf(buf, n, "this CPU has no 16-bit multiply instructions");
-    else if (!b.blas_bf16_gemm)
+    else if (!bf16_gemm)
         snprintf(buf, n, "the BLAS has no bf16 GEMM for this CPU's %s", hw);
     else
         snprintf(buf, n, "the lab calls the BLAS's SGEMM, not its bf16 GEMM");
@@ -282,14 +290,11 @@ const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
  * have AVX-512 BF16; a BLAS needs a bf16 GEMM to use it). */
 static void say_cpu_time_hypothesis(void)
 {
-    cs_blas_info b;
-    cs_blas_info_get(&b);
     char hw[64];
-    cs_cpu_16bit_words(&b, hw, sizeof hw);
+    const int bf16_gemm = cpu_16bit(hw, sizeof hw);
     cs_say("  Time: 16-bit arithmetic on this CPU: %s; in the BLAS this run uses: %s.\n",
            hw[0] ? hw : "none (no AVX-512 BF16 or FP16, no AMX)",
-           b.blas_bf16_gemm ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call"
-                            : "no bf16 GEMM (no cblas_sbgemm)");
+           bf16_gemm ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call" : "no bf16 GEMM (no cblas_sbgemm)");
     cs_say("  The convolutions are the BLAS's SGEMM, so every product stays fp32, and fp16/bf16 add\n"
            "  work: rounding each layer's output, and packing and unpacking the saved activations.\n"
            "  Expect them slower than fp32, for less activation memory.\n");

@@ -41,6 +41,13 @@ static void rc_free(const rn_backend *be, void *p)
         free(p);
 }
 
+/* Frees each of n buffers (NULLs skipped). */
+static void rc_free_all(const rn_backend *be, float *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) rc_free(be, p[i]);
+}
+
 /* Deterministic values in [lo, hi): most of them not fp16 or bf16 values. */
 static float *rc_values(const rn_backend *be, size_t n, float lo, float hi, uint32_t seed)
 {
@@ -88,79 +95,44 @@ static int rc_differs(const rn_backend *be, const char *what, float *off, const 
 
 /* ---- The operations ------------------------------------------------------ */
 
-/* Convolution forward and backward (dW overwritten, then accumulated). */
-static int rc_conv(const rn_backend *be, rn_precision p, const rn_conv_shape *s, int n, int h, int w)
+/* Convolution forward and backward (dW overwritten, then accumulated), or
+ * with `kept` Part 5's forward that keeps and backward that reads the kept
+ * matrices, where the backend has them (0 failures where it has not). */
+static int rc_conv(const rn_backend *be, rn_precision p, const rn_conv_shape *s, int n, int h, int w, int kept)
 {
+    const size_t keep_floats = kept && be->conv_keep_floats ? be->conv_keep_floats(s, n, h, w) : 0;
+    if (kept && keep_floats == 0) return 0;
     const int oh = rn_out_size(h, s->k, s->stride, s->pad), ow = rn_out_size(w, s->k, s->stride, s->pad);
     const size_t nx = (size_t)n * s->cin * h * w, ny = (size_t)n * s->cout * oh * ow,
                  nw = (size_t)s->cout * s->cin * s->k * s->k;
     float *x = rc_values(be, nx, -1, 1, 1), *wt = rc_values(be, nw, -0.5f, 0.5f, 2), *dy = rc_values(be, ny, -1, 1, 3);
     float *work = rc_alloc(be, be->conv_work_floats(s, n, h, w) * sizeof(float));
-    float *y[2], *dx[2], *dw[2], *acc[2];
-    int bad = 0;
-    for (int on = 0; on < 2; on++) {
-        y[on] = rc_alloc(be, ny * sizeof(float));
-        dx[on] = rc_alloc(be, nx * sizeof(float));
-        dw[on] = rc_alloc(be, nw * sizeof(float));
-        acc[on] = rc_values(be, nw, -0.25f, 0.25f, 4);
-        be->round_outputs(on ? (int)p : RN_FP32);
-        be->conv_forward(s, n, h, w, x, wt, y[on], work);
-        be->conv_backward(s, n, h, w, x, wt, dy, dx[on], dw[on], work);
-        be->grad_accumulate(1);
-        be->conv_backward(s, n, h, w, x, wt, dy, NULL, acc[on], work);
-        be->grad_accumulate(0);
-        be->round_outputs(RN_FP32);
-    }
-    bad += rc_differs(be, "conv_forward y", y[0], y[1], ny, p);
-    bad += rc_differs(be, "conv_backward dx", dx[0], dx[1], nx, p);
-    bad += rc_differs(be, "conv_backward dweight", dw[0], dw[1], nw, p);
-    bad += rc_differs(be, "conv_backward dweight accumulated", acc[0], acc[1], nw, p);
-    for (int on = 0; on < 2; on++) {
-        rc_free(be, y[on]);
-        rc_free(be, dx[on]);
-        rc_free(be, dw[on]);
-        rc_free(be, acc[on]);
-    }
-    rc_free(be, x);
-    rc_free(be, wt);
-    rc_free(be, dy);
-    rc_free(be, work);
-    return bad;
-}
-
-/* Part 5's kept convolution, where the backend has it. */
-static int rc_conv_kept(const rn_backend *be, rn_precision p, const rn_conv_shape *s, int n, int h, int w)
-{
-    if (!be->conv_keep_floats || be->conv_keep_floats(s, n, h, w) == 0) return 0;
-    const int oh = rn_out_size(h, s->k, s->stride, s->pad), ow = rn_out_size(w, s->k, s->stride, s->pad);
-    const size_t nx = (size_t)n * s->cin * h * w, ny = (size_t)n * s->cout * oh * ow,
-                 nw = (size_t)s->cout * s->cin * s->k * s->k;
-    float *x = rc_values(be, nx, -1, 1, 5), *wt = rc_values(be, nw, -0.5f, 0.5f, 6), *dy = rc_values(be, ny, -1, 1, 7);
-    float *work = rc_alloc(be, be->conv_work_floats(s, n, h, w) * sizeof(float));
-    float *keep = rc_alloc(be, be->conv_keep_floats(s, n, h, w) * sizeof(float));
-    float *y[2], *dx[2], *dw[2];
+    float *keep = kept ? rc_alloc(be, keep_floats * sizeof(float)) : NULL;
+    float *y[2], *dx[2], *dw[2], *acc[2] = {NULL, NULL};
     for (int on = 0; on < 2; on++) {
         y[on] = rc_alloc(be, ny * sizeof(float));
         dx[on] = rc_alloc(be, nx * sizeof(float));
         dw[on] = rc_alloc(be, nw * sizeof(float));
         be->round_outputs(on ? (int)p : RN_FP32);
-        be->conv_forward_keep(s, n, h, w, x, wt, y[on], work, keep);
-        be->conv_backward_kept(s, n, h, w, x, wt, dy, dx[on], dw[on], work, keep);
+        if (kept) {
+            be->conv_forward_keep(s, n, h, w, x, wt, y[on], work, keep);
+            be->conv_backward_kept(s, n, h, w, x, wt, dy, dx[on], dw[on], work, keep);
+        } else {
+            be->conv_forward(s, n, h, w, x, wt, y[on], work);
+            be->conv_backward(s, n, h, w, x, wt, dy, dx[on], dw[on], work);
+            acc[on] = rc_values(be, nw, -0.25f, 0.25f, 4);
+            be->grad_accumulate(1);
+            be->conv_backward(s, n, h, w, x, wt, dy, NULL, acc[on], work);
+            be->grad_accumulate(0);
+        }
         be->round_outputs(RN_FP32);
     }
-    int bad = rc_differs(be, "conv_forward_keep y", y[0], y[1], ny, p) +
-              rc_differs(be, "conv_backward_kept dx", dx[0], dx[1], nx, p) +
-              rc_differs(be, "conv_backward_kept dweight", dw[0], dw[1], nw, p);
-    for (int on = 0; on < 2; on++) {
-        rc_free(be, y[on]);
-        rc_free(be, dx[on]);
-        rc_free(be, dw[on]);
-    }
-    rc_free(be, x);
-    rc_free(be, wt);
-    rc_free(be, dy);
-    rc_free(be, work);
-    rc_free(be, keep);
+    int bad = rc_differs(be, kept ? "conv_forward_keep y" : "conv_forward y", y[0], y[1], ny, p) +
+              rc_differs(be, kept ? "conv_backward_kept dx" : "conv_backward dx", dx[0], dx[1], nx, p) +
+              rc_differs(be, kept ? "conv_backward_kept dweight" : "conv_backward dweight", dw[0], dw[1], nw, p);
+    if (!kept) bad += rc_differs(be, "conv_backward dweight accumulated", acc[0], acc[1], nw, p);
+    float *all[] = {x, wt, dy, work, keep, y[0], y[1], dx[0], dx[1], dw[0], dw[1], acc[0], acc[1]};
+    rc_free_all(be, all, sizeof all / sizeof all[0]);
     return bad;
 }
 
@@ -198,7 +170,7 @@ static void rc_bn_make(const rn_backend *be, rc_bn *b, int n, int c, int hw)
 static void rc_bn_free(const rn_backend *be, rc_bn *b)
 {
     float *all[] = {b->x, b->gamma, b->beta, b->rm, b->rv, b->mean, b->invstd, b->dy, b->res, b->relu_y};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) rc_free(be, all[i]);
+    rc_free_all(be, all, sizeof all / sizeof all[0]);
 }
 
 /* Operation `op` of batch norm with the mode on or off, into out (count);
@@ -231,7 +203,7 @@ static void rc_bn_run(const rn_backend *be, const rc_bn *b, int op, float *out, 
     }
     be->round_outputs(RN_FP32);
     float *all[] = {rm, rv, sm, si, dg, db, dy};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) rc_free(be, all[i]);
+    rc_free_all(be, all, sizeof all / sizeof all[0]);
     rc_free(be, bits);
 }
 
@@ -328,10 +300,10 @@ static int rn_check_round_outputs(const rn_backend *be)
         int bad = 0;
         for (int math = 0; math < (be->conv_math ? 2 : 1); math++) {
             if (be->conv_math) be->conv_math(math ? (int)p : RN_FP32);
-            for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) bad += rc_conv(be, p, &convs[i], 3, 11, 9);
+            for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) bad += rc_conv(be, p, &convs[i], 3, 11, 9, 0);
         }
         if (be->conv_math) be->conv_math(RN_FP32);
-        bad += rc_conv_kept(be, p, &convs[0], 3, 11, 9);
+        bad += rc_conv(be, p, &convs[0], 3, 11, 9, 1);
         bad += rc_bn_ops(be, p, 3, 5, 7 * 9);
         bad += rc_pool(be, p, 2, 3, 11, 9);
         bad += rc_writes_rounded(be, p, 1);
