@@ -271,3 +271,12 @@ char *cs_format_time(double seconds, char *buf, size_t len)
     snprintf(buf, len, "%.*f %s", decimals, v, units[u]);
     return buf;
 }
+
+int cs_env_choice(const char *name, const char *usual, const char *other)
+{
+    const char *e = getenv(name);
+    if (e == NULL || *e == '\0' || strcmp(e, usual) == 0) return 0;
+    if (strcmp(e, other) == 0) return 1;
+    fprintf(stderr, "%s: %s=%s: expected %s or %s\n", cs_prog(), name, e, usual, other);
+    exit(2);
+}

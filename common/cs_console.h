@@ -12,6 +12,11 @@ void cs_console_init(const char *prog, int brief);
 const char *cs_prog(void);
 int cs_brief(void);
 
+/* An environment switch with two values: 0 for `usual` (also when unset or
+ * empty), 1 for `other`; anything else exits 2 with a line naming the
+ * variable and the two values. */
+int cs_env_choice(const char *name, const char *usual, const char *other);
+
 /* "\n== 2. Initial profiling ==" (bold on a terminal); nothing when brief. */
 void cs_step(int number, const char *title);
 /* Narration to stdout; nothing when brief. */

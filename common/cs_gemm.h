@@ -37,6 +37,17 @@ int cs_gemm_cblas(int transA, int transB, int M, int N, int K, float alpha, cons
 void cs_gemm_cblas_panels(int panels, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc);
 
+/* The bf16 GEMM (cs_gemm_bf16.c): op(A) and op(B) rounded to bf16 (to
+ * nearest even) as they are packed, their products summed in fp32 by
+ * AVX-512 BF16's vdpbf16ps; C, alpha and beta as above. Not the bits of
+ * an fp32 GEMM on the same values (other summation order; bf16 subnormals
+ * count as zero). Returns 0, or -1 when this CPU or this build has no
+ * AVX-512 BF16 (C untouched). */
+int cs_gemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                 int ldb, float beta, float *C, int ldc);
+/* 1 when cs_gemm_bf16 runs here (x86-64 build, CPU with AVX-512 BF16). */
+int cs_gemm_bf16_available(void);
+
 /* 1 when the CBLAS backend was built in. */
 int cs_gemm_cblas_available(void);
 

@@ -30,9 +30,8 @@
  * the end); each thread runs the five loops on its rectangle with its own
  * packed buffers. */
 #include "cs_gemm.h"
+#include "cs_gemm_grid.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -75,9 +74,7 @@
 #define MC 144
 #define NC 4096
 
-/* Packed buffers are aligned to a cache line (64 bytes), which is also the
- * widest vector, so the kernel's vector loads never split cache lines. */
-#define ALIGN 64
+#define ALIGN CS_GEMM_ALIGN
 
 /* One vector of VLEN floats (a GCC/Clang vector extension): the compiler
  * keeps a local array of these in registers and maps `+` and `*` to the
@@ -240,39 +237,6 @@ static void macro_kernel(int mc, int nc, int kc, float alpha, const float *Ap, c
     }
 }
 
-static int round_up(int x, int m)
-{
-    return (x + m - 1) / m * m;
-}
-
-/* Each thread's packing buffers, kept from one call to the next and grown
- * when a call needs more. Why not malloc and free them in every call: a
- * freed buffer of tens of KiB lets glibc trim its heap, giving the pages
- * back to the kernel, and the next call faults them in again; with 16
- * threads doing that at once the page-table updates serialize and each
- * one interrupts every core (a TLB shootdown). Measured on a 16-vCPU
- * virtual machine: ~6 ms per call at n = 128 and 256 instead of
- * microseconds. The buffers live as long as the thread (OpenMP's pool
- * threads live as long as the program). */
-static _Thread_local float *tl_pack;
-static _Thread_local size_t tl_pack_floats;
-
-static float *thread_pack_buffer(size_t nfloats)
-{
-    if (nfloats <= tl_pack_floats) return tl_pack;
-    size_t bytes = nfloats * sizeof(float);
-    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN; /* aligned_alloc wants a multiple */
-    float *p = aligned_alloc(ALIGN, bytes);
-    if (!p) {
-        fprintf(stderr, "out of memory: asked for %zu bytes for a packed GEMM block\n", bytes);
-        exit(3);
-    }
-    free(tl_pack);
-    tl_pack = p;
-    tl_pack_floats = bytes / sizeof(float);
-    return p;
-}
-
 /* One thread's share: rows [i0, i1) x columns [j0, j1) of C, computed with
  * the five loops on this thread's own packed buffers (Ap: MC x KC,
  * Bp: KC x NC). */
@@ -291,27 +255,6 @@ static void gemm_rectangle(int transA, int transB, int i0, int i1, int j0, int j
                 pack_a(transA, A, lda, ic, pc, mc, kc, Ap);
                 macro_kernel(mc, nc, kc, alpha, Ap, Bp, beta_now, C + (size_t)ic * ldc + jc, ldc);
             }
-        }
-    }
-}
-
-/* Splits C into a grid of rows x cols = nthreads rectangles. Each thread
- * packs the rows of A and the columns of B its rectangle needs, so the
- * packing work in total is K * (M * cols + N * rows): the grid that
- * minimises it is the one whose rectangles are closest to square. */
-static void choose_grid(int M, int N, int nthreads, int *rows, int *cols)
-{
-    *rows = nthreads;
-    *cols = 1;
-    double best = -1.0;
-    for (int c = 1; c <= nthreads; c++) {
-        if (nthreads % c) continue;
-        int r = nthreads / c;
-        double work = (double)M * c + (double)N * r;
-        if (best < 0 || work < best) {
-            best = work;
-            *rows = r;
-            *cols = c;
         }
     }
 }
@@ -352,22 +295,22 @@ void cs_gemm_blocked(int transA, int transB, int M, int N, int K, float alpha, c
         team = omp_get_num_threads(); /* may be fewer than asked for */
 #endif
         int grid_rows, grid_cols;
-        choose_grid(M, N, team, &grid_rows, &grid_cols);
+        cs_gemm_choose_grid(M, N, team, &grid_rows, &grid_cols);
         /* rectangle edges on multiples of MR and NR, so only the last
          * rectangle of each row and column has partial micro-tiles */
-        int h = round_up((M + grid_rows - 1) / grid_rows, MR);
-        int w = round_up((N + grid_cols - 1) / grid_cols, NR);
+        int h = cs_gemm_round_up((M + grid_rows - 1) / grid_rows, MR);
+        int w = cs_gemm_round_up((N + grid_cols - 1) / grid_cols, NR);
         int i0 = (tid / grid_cols) * h, j0 = (tid % grid_cols) * w;
         int i1 = i0 + h < M ? i0 + h : M, j1 = j0 + w < N ? j0 + w : N;
 
         if (i0 < i1 && j0 < j1) {
             int kc_max = K < KC ? K : KC;
-            int nc_max = round_up(j1 - j0 < NC ? j1 - j0 : NC, NR);
-            int mc_max = round_up(i1 - i0 < MC ? i1 - i0 : MC, MR);
+            int nc_max = cs_gemm_round_up(j1 - j0 < NC ? j1 - j0 : NC, NR);
+            int mc_max = cs_gemm_round_up(i1 - i0 < MC ? i1 - i0 : MC, MR);
             /* owned (and so first touched) by the thread that uses them;
              * Bp starts on an ALIGN boundary after Ap */
             size_t a_floats = ((size_t)mc_max * kc_max * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN / sizeof(float);
-            float *Ap = thread_pack_buffer(a_floats + (size_t)kc_max * nc_max);
+            float *Ap = cs_gemm_thread_buffer((a_floats + (size_t)kc_max * nc_max) * sizeof(float));
             float *Bp = Ap + a_floats;
             gemm_rectangle(transA, transB, i0, i1, j0, j1, K, alpha, A, lda, B, ldb, beta, C, ldc, Ap, Bp);
         }

@@ -15,10 +15,12 @@
 #include <string.h>
 
 #include "charts.h"
+#include "cpu_ops.h"
 #include "cs_blas_info.h"
 #include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_fault.h"
+#include "cs_gemm.h"
 #include "cs_memory.h"
 #include "cs_outfile.h"
 #include "cs_profiler.h"
@@ -79,6 +81,7 @@ typedef struct {
     int ran[RN_AMP_ROWS];
     const char *skip[RN_AMP_ROWS];
     double conv_s[RN_AMP_ROWS], storage_s[RN_AMP_ROWS]; /* per step, from the profiler */
+    int bf16_gemm;                                      /* the CPU's bf16 row multiplied in bf16 (cs_gemm_bf16) */
 } amp_state;
 
 /* One row's runs: the scaler they use, and the last run's result. */
@@ -195,6 +198,7 @@ static int run_row(amp_state *s, int i)
     cs_rung_start(&row->rung, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
     row->precision = specs[i].precision;
     rn_model_set_precision(&lab->m, specs[i].precision);
+    if (!lab->on_gpu && i == ROW_BF16) s->bf16_gemm = rn_cpu_conv_bf16_products();
     rn_arena_peaks_reset(lab->m.arena); /* this row's peaks from here */
     amp_run r = {.s = s, .spec = &specs[i]};
     rn_scaler_init(&r.scaler);
@@ -274,30 +278,38 @@ static int cpu_16bit(char *hw, size_t n)
 
 const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
 {
-    char hw[64];
-    const int bf16_gemm = cpu_16bit(hw, sizeof hw);
-    if (!hw[0])
-        snprintf(buf, n, "this CPU has no 16-bit multiply instructions");
-    else if (!bf16_gemm)
-        snprintf(buf, n, "the BLAS has no bf16 GEMM for this CPU's %s", hw);
+    cs_blas_info b;
+    cs_blas_info_get(&b);
+    if (b.cpu_avx512_fp16)
+        snprintf(buf, n, "neither the BLAS nor the lab has an fp16 GEMM for this CPU's AVX-512 FP16");
     else
-        snprintf(buf, n, "the lab calls the BLAS's SGEMM, not its bf16 GEMM");
+        snprintf(buf, n, "no AVX-512 FP16: this CPU has no fp16 multiply instructions");
     return buf;
 }
 
 /* Step 3 on a CPU: what it and the BLAS can multiply in 16 bits, asked at
  * run time, not assumed (AMD's Zen 4 and Intel's Cooper Lake and later
- * have AVX-512 BF16; a BLAS needs a bf16 GEMM to use it). */
+ * have AVX-512 BF16, which the lab's own bf16 GEMM uses). */
 static void say_cpu_time_hypothesis(void)
 {
     char hw[64];
-    const int bf16_gemm = cpu_16bit(hw, sizeof hw);
+    const int blas_bf16 = cpu_16bit(hw, sizeof hw);
     cs_say("  Time: 16-bit arithmetic on this CPU: %s; in the BLAS this run uses: %s.\n",
            hw[0] ? hw : "none (no AVX-512 BF16 or FP16, no AMX)",
-           bf16_gemm ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call" : "no bf16 GEMM (no cblas_sbgemm)");
-    cs_say("  The convolutions are the BLAS's SGEMM, so every product stays fp32, and fp16/bf16 add\n"
-           "  work: rounding each layer's output, and packing and unpacking the saved activations.\n"
-           "  Expect them slower than fp32, for less activation memory.\n");
+           blas_bf16 ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call" : "no bf16 GEMM (no cblas_sbgemm)");
+    if (rn_cpu_bf16_gemm_enabled())
+        cs_say("  bf16's convolutions multiply in AVX-512 BF16: the lab's own bf16 GEMM (vdpbf16ps: two\n"
+               "  bf16 products per fp32 lane per instruction, twice an fp32 FMA's, summed in fp32).\n"
+               "  fp16's stay the BLAS's fp32 SGEMM (%s),\n"
+               "  so fp16 only adds work: rounding each layer's output, and packing and unpacking\n"
+               "  the saved activations. Expect fp16 slower than fp32, and bf16 faster if its GEMM\n"
+               "  gains more than bf16's conversions cost.\n",
+               rn_amp_cpu_fp32_reason((char[128]){0}, 128));
+    else
+        cs_say("  The convolutions are fp32 SGEMM%s, so every product stays fp32, and fp16/bf16\n"
+               "  add work: rounding each layer's output, and packing and unpacking the saved\n"
+               "  activations. Expect them slower than fp32, for less activation memory.\n",
+               cs_gemm_bf16_available() ? " (the lab's bf16 GEMM is off: RN_CPU_BF16_GEMM=off)" : "");
 }
 
 /* ---- 3. Hypothesis ---------------------------------------------------------------- */
@@ -395,6 +407,15 @@ static double activation_saving(const amp_state *s, int i)
     return base > 0 ? 1.0 - (double)s->rows[i].peak[RN_ACTIVATIONS] / base : NAN;
 }
 
+/* What row i's convolutions multiplied in: on the GPU its precision
+ * (tensor cores for tf32, fp16, bf16); on the CPU fp32, except bf16's on
+ * the lab's bf16 GEMM. */
+static const char *conv_products(const amp_state *s, int i)
+{
+    if (s->lab->on_gpu) return rn_precision_name(s->rows[i].precision);
+    return i == ROW_BF16 && s->bf16_gemm ? "bf16" : "fp32";
+}
+
 /* amp.csv: the figures the results table has no column for. */
 static int write_figures(const amp_state *s, const char *dir)
 {
@@ -403,16 +424,17 @@ static int write_figures(const amp_state *s, const char *dir)
     if (cs_outfile_open(&o, cs_path_join(path, sizeof path, dir, "amp.csv")) != 0) return 3;
     fprintf(o.f, "configuration,precision,run_s,images_per_s,speedup,peak_activations,peak_weights,peak_gradients,"
                  "peak_optimizer,peak_workspace,peak_total,activation_saving,conv_s_per_step,storage_s_per_step,"
-                 "skipped_steps,final_scale,train_accuracy,test_accuracy,logits_rel_diff,loss_rel_diff,check\n");
+                 "skipped_steps,final_scale,train_accuracy,test_accuracy,logits_rel_diff,loss_rel_diff,check,"
+                 "conv_products\n");
     for (int i = 0; i < RN_AMP_ROWS; i++) {
         if (!s->ran[i]) continue;
         const rn_amp_row *r = &s->rows[i];
         fprintf(o.f, "%s,%s,%.6f,%.3f,%.4f", rn_amp_rows[i], rn_precision_name(r->precision),
                 r->rung.timing.time.median, r->images_per_s, speedup_over_fp32(s, i));
         for (int c = 0; c < RN_NCATEGORIES; c++) fprintf(o.f, ",%zu", r->peak[c]);
-        fprintf(o.f, ",%zu,%.4f,%.6f,%.6f,%ld,%g,%.4f,%.4f,%.3e,%.3e,%s\n", r->peak_total, activation_saving(s, i),
+        fprintf(o.f, ",%zu,%.4f,%.6f,%.6f,%ld,%g,%.4f,%.4f,%.3e,%.3e,%s,%s\n", r->peak_total, activation_saving(s, i),
                 s->conv_s[i], s->storage_s[i], r->skipped, r->final_scale, r->train_accuracy, r->test_accuracy,
-                r->logits_check.rel_l2, r->loss_rel_diff, cs_check_word(r->rung.check.status));
+                r->logits_check.rel_l2, r->loss_rel_diff, cs_check_word(r->rung.check.status), conv_products(s, i));
     }
     return cs_outfile_commit(&o) != 0 ? 3 : 0;
 }
@@ -453,6 +475,28 @@ static int best_amp_row(const amp_state *s)
     return best;
 }
 
+/* Step 7 on a CPU: which rows multiplied in 16 bits, and what that and
+ * the storage cost. */
+static void cpu_lessons(const amp_state *s)
+{
+    const int bf16 = s->ran[ROW_BF16] && s->bf16_gemm;
+    if (bf16)
+        cs_say("  - bf16's convolutions multiplied in bf16 on this CPU's AVX-512 BF16 (the lab's GEMM):\n"
+               "    %s per step against fp32's %s, %.2fx.\n",
+               cs_format_time(s->conv_s[ROW_BF16], (char[32]){0}, 32),
+               cs_format_time(s->conv_s[ROW_FP32], (char[32]){0}, 32),
+               s->conv_s[ROW_BF16] > 0 ? s->conv_s[ROW_FP32] / s->conv_s[ROW_BF16] : 0.0);
+    const int store = s->ran[ROW_FP16] ? ROW_FP16 : ROW_BF16;
+    if (!s->ran[store] || (store == ROW_BF16 && bf16)) return;
+    cs_say("  - %s is a storage format on this CPU, not faster arithmetic: its products stay fp32\n"
+           "    (%s),\n"
+           "    and its conversions cost %s per step on top. AMP pays where the products themselves\n"
+           "    are 16-bit: tensor cores, or a CPU's BF16 units through a bf16 GEMM%s.\n",
+           rn_amp_rows[store],
+           store == ROW_FP16 ? rn_amp_cpu_fp32_reason((char[128]){0}, 128) : "the lab's bf16 GEMM was not used",
+           cs_format_time(s->storage_s[store], (char[32]){0}, 32), bf16 ? " (bf16 above)" : "");
+}
+
 static void lessons(const amp_state *s)
 {
     cs_step(7, "Key lessons");
@@ -477,12 +521,7 @@ static void lessons(const amp_state *s)
            "    lab expects %.0f-%.0f%% less: %s.\n",
            100.0 * saving, 100.0 * fabs(whole), whole >= 0 ? "lower" : "higher", 100.0 * RN_AMP_MEM_EXPECT_LO,
            100.0 * RN_AMP_MEM_EXPECT_HI, saving >= RN_AMP_MEM_EXPECT_LO ? "met" : "not met");
-    if (!s->lab->on_gpu)
-        cs_say("  - On this CPU mixed precision is a storage format, not faster arithmetic: the products\n"
-               "    stay fp32 (%s), and the 16-bit storage's\n"
-               "    conversions cost %s per step on top. AMP pays where the products themselves\n"
-               "    are 16-bit: tensor cores, or a CPU's BF16 units through a bf16 GEMM.\n",
-               rn_amp_cpu_fp32_reason((char[128]){0}, 128), cs_format_time(s->storage_s[best], (char[32]){0}, 32));
+    if (!s->lab->on_gpu) cpu_lessons(s);
     if (s->ran[ROW_FP16] && s->rows[ROW_FP16].skipped > 0)
         cs_say("  - GradScaler skipped %ld of fp16's first %ld steps: the initial scale 65536 overflows fp16's\n"
                "    gradients until it has halved enough; those steps leave the weights as they were.\n",

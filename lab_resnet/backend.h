@@ -137,8 +137,9 @@ typedef struct rn_backend {
     void (*round_to)(size_t count, const float *src, float *dst, int precision);
     /* The math the convolutions use from now on (rn_precision as int):
      * fp32 exactly (FMA), tf32 (tensor cores, fp32 tensors), or fp16/bf16
-     * (tensor cores on half tensors, fp32 sums). NULL: only fp32 math
-     * (the CPU: fp16/bf16 are then float arithmetic on rounded values). */
+     * (GPU: tensor cores on half tensors, fp32 sums; CPU: bf16 products by
+     * AVX-512 BF16 where the CPU has it, else fp32 products of the rounded
+     * values). NULL: only fp32 math. */
     void (*conv_math)(int precision);
     /* The 16-bit storage of an activation kept for the backward pass:
      * pack writes the fp16 or bf16 bits of src (values round_to gave, so

@@ -97,6 +97,7 @@ static const rn_backend cpu_backend = {
     .xent = rn_cpu_xent,
     .adam = rn_cpu_adam,
     .round_to = rn_cpu_round_to,
+    .conv_math = rn_cpu_conv_math,
     .grad_accumulate = rn_cpu_grad_accumulate,
     .pack = rn_cpu_pack,
     .unpack = rn_cpu_unpack,

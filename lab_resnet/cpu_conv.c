@@ -33,7 +33,9 @@
 
 #include <string.h>
 
+#include "cs_console.h"
 #include "cs_gemm.h"
+#include "precision.h"
 
 /* Below this many floats a copy runs on one thread: starting the team costs
  * more than the copy. */
@@ -146,9 +148,41 @@ size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
     return scratch_floats(s, &p);
 }
 
+/* Part 3: under bf16 the GEMMs multiply in bf16 where the CPU can
+ * (cs_gemm_bf16.c: AVX-512 BF16's vdpbf16ps, fp32 sums), autocast's
+ * numerics in the hardware's own 16-bit arithmetic rather than fp32
+ * products of bf16 values. RN_CPU_BF16_GEMM=off keeps the fp32 SGEMM (bf16
+ * as storage only), to measure what the instruction gives. fp16 has no
+ * such instruction on these CPUs (AVX-512 FP16 is Sapphire Rapids' and
+ * needs a half GEMM no BLAS here has): its products stay fp32. */
+static int bf16_products;
+
+int rn_cpu_bf16_gemm_enabled(void)
+{
+    const int off = cs_env_choice("RN_CPU_BF16_GEMM", "on", "off"); /* read (and checked) on every CPU */
+    return !off && cs_gemm_bf16_available();
+}
+
+/* Called by every rn_model_set_precision, the first at the lab's set-up:
+ * a bad RN_CPU_BF16_GEMM stops the run before any work. */
+void rn_cpu_conv_math(int precision)
+{
+    bf16_products = rn_cpu_bf16_gemm_enabled() && precision == RN_BF16;
+}
+
+int rn_cpu_conv_bf16_products(void)
+{
+    return bf16_products;
+}
+
 const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
 {
     conv_plan p = make_plan(s, n, h, w);
+    if (bf16_products) {
+        if (p.direct) return "1x1 direct + bf16 GEMM (AVX-512 BF16)";
+        if (p.pruned) return "im2col (padding-only taps skipped) + bf16 GEMM (AVX-512 BF16)";
+        return "im2col + bf16 GEMM (AVX-512 BF16)";
+    }
     int blas = cs_gemm_best_cpu() == CS_GEMM_CBLAS;
     if (p.direct) return blas ? "1x1 direct + OpenBLAS SGEMM" : "1x1 direct + blocked SGEMM";
     if (p.pruned)
@@ -160,6 +194,7 @@ const char *rn_cpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
 static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta,
                  float *c, int ldc)
 {
+    if (bf16_products && cs_gemm_bf16(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) == 0) return;
     cs_gemm(cs_gemm_best_cpu(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 

@@ -27,6 +27,13 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
  * the default. For tests, which make chunks happen on tiny shapes; call it
  * before conv_work_floats. */
 size_t rn_cpu_conv_set_chunk_floats(size_t floats);
+/* Part 3 (backend.h's conv_math): under RN_BF16, on a CPU with AVX-512
+ * BF16 and unless RN_CPU_BF16_GEMM=off, the convolutions' GEMMs multiply in
+ * bf16 (cs_gemm_bf16); any other precision, fp32 SGEMM. Whether bf16 would
+ * (exits 2 on a bad RN_CPU_BF16_GEMM), and whether they do now: */
+int rn_cpu_bf16_gemm_enabled(void);
+void rn_cpu_conv_math(int precision);
+int rn_cpu_conv_bf16_products(void);
 /* Part 5: the forward keeps its patch matrices (and layer4's compact
  * weights) in `keep` (keep_floats of them; 0: the shape builds none), and
  * the backward reads them there instead of building them again. */

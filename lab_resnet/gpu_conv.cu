@@ -135,23 +135,11 @@ size_t chunk_cap_floats(void)
 }
 
 #if RN_HAVE_CUDNN
-/* An environment variable with two values: false for `usual` (also when
- * unset or empty), true for `other`; anything else is a usage error. Read
- * at every call, like RN_CONV. */
-bool env_choice(const char *name, const char *usual, const char *other)
-{
-    const char *e = getenv(name);
-    if (e == NULL || *e == '\0' || strcmp(e, usual) == 0) return false;
-    if (strcmp(e, other) == 0) return true;
-    fprintf(stderr, "%s: %s=%s: expected %s or %s\n", cs_prog(), name, e, usual, other);
-    exit(2);
-}
-
 /* How cuDNN's algorithms are chosen: from its heuristics (default, the
  * same every run) or by timing them (RN_CUDNN_ALGO=find). */
 bool cudnn_find_algorithms(void)
 {
-    return env_choice("RN_CUDNN_ALGO", "heuristics", "find");
+    return cs_env_choice("RN_CUDNN_ALGO", "heuristics", "find") != 0;
 }
 
 /* The layout of cuDNN's 16-bit copies (fp16 and bf16 rows): NHWC by
@@ -163,7 +151,7 @@ bool cudnn_find_algorithms(void)
  * assumed: tools/gpu_verify.sh runs the amp ladder both ways. */
 bool cudnn_channels_last(void)
 {
-    return !env_choice("RN_CUDNN_LAYOUT", "nhwc", "nchw");
+    return cs_env_choice("RN_CUDNN_LAYOUT", "nhwc", "nchw") == 0;
 }
 #endif
 

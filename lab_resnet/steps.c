@@ -279,7 +279,7 @@ static void run_gradcheck(rn_lab *lab)
      * than its tolerance (check-step sets the low-precision step against
      * PyTorch's autocast instead). Its fp32 activations are the check's
      * memory, not the training's: the peaks are put back after it. */
-    rn_precision precision = m->precision;
+    rn_precision precision = m->math; /* tf32 is fp32 tensors with TF32 math */
     rn_arena_peaks peaks;
     rn_arena_peaks_get(m->arena, &peaks);
     rn_model_set_precision(m, RN_FP32);

@@ -153,9 +153,18 @@ def amp_best(res):
     return base, min(rows, key=lambda r: float(r["run_s"]))
 
 
-def amp_why(res):
-    gpu = res.system().get("gpu_present")
-    return ("" if gpu else "no GPU here: the convolutions are the BLAS's SGEMM on the CPU, so AMP only stores "
+def amp_why(res, row):
+    """What the row's convolutions multiplied in, on a CPU (amp.csv's
+    conv_products: bf16 on the lab's AVX-512 BF16 GEMM, else fp32)."""
+    if res.system().get("gpu_present") or not row:
+        return ""
+    if row.get("conv_products") == "bf16":
+        fp32 = res.row("lab_resnet_amp", "configuration", "fp32", "amp.csv")
+        gain = (f" ({fmt_time(num(fp32['conv_s_per_step']))} of convolutions per step in fp32, "
+                f"{fmt_time(num(row['conv_s_per_step']))} in bf16)") if fp32 else ""
+        return (f"no GPU here: the convolutions multiply in bf16 on the CPU's AVX-512 BF16 through the lab's "
+                f"own bf16 GEMM{gain}; ")
+    return ("no GPU here: the convolutions are the BLAS's SGEMM on the CPU, so AMP only stores "
             "16-bit values and multiplies in fp32; ")
 
 
@@ -166,7 +175,7 @@ def m_amp_speed(res):
     v, best, _, tie = f
     row = res.row("lab_resnet_amp", "configuration", best["variant"], "amp.csv")
     cost = f"the conversions cost {fmt_time(num(row['storage_s_per_step']))} per step" if row else ""
-    return v, f"{best['variant']} against fp32", amp_why(res) + cost, tie
+    return v, f"{best['variant']} against fp32", amp_why(res, row) + cost, tie
 
 
 def m_amp_memory(res):

@@ -161,6 +161,10 @@ BENCH_QUICK=0 run_named lab_resnet_dataloader_224 lab_resnet dataloader --img-si
 # and bf16 at the lab's 224 x 224 (a few batches of 8), where the
 # activations are most of the memory.
 run_named lab_resnet_amp lab_resnet amp
+# fp32 and bf16 again with the lab's bf16 GEMM turned off: bf16 then only
+# stores 16 bits and multiplies in the fp32 SGEMM, which measures what the
+# CPU's bf16 products (AVX-512 BF16, where it has them) give.
+RN_CPU_BF16_GEMM=off BENCH_QUICK=0 run_named lab_resnet_amp_bf16_off lab_resnet amp --variant fp32,bf16
 BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
   --variant fp32,fp16,bf16
 # The activations' layout at the GPU benchmark's configuration (224, batch

@@ -46,6 +46,17 @@ static inline int cs_test_skip_gpu(const char *why)
     return 77;
 }
 
+/* n floats from malloc (at least one), or exit 3 with a line. */
+static inline float *cs_test_floats(size_t n)
+{
+    float *p = (float *)malloc((n ? n : 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(3);
+    }
+    return p;
+}
+
 static inline int cs_test_done(void)
 {
     printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);

@@ -28,16 +28,6 @@ int openblas_get_num_threads(void);
 
 #define SENTINEL 777.0f
 
-static float *floats(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(3);
-    }
-    return p;
-}
-
 /* Relative L2 error of C against the double-precision product; *pad_ok 0
  * when a padding element changed. */
 static double rel_error(int tA, int tB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
@@ -68,8 +58,8 @@ static int split_case(int panels, int tA, int tB, int M, int N, int K, int pad, 
 {
     int a_rows = tA ? K : M, a_cols = tA ? M : K, b_rows = tB ? N : K, b_cols = tB ? K : N;
     int lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
-    float *A = floats((size_t)a_rows * lda), *B = floats((size_t)b_rows * ldb);
-    float *C = floats((size_t)M * ldc), *C0 = floats((size_t)M * ldc);
+    float *A = cs_test_floats((size_t)a_rows * lda), *B = cs_test_floats((size_t)b_rows * ldb);
+    float *C = cs_test_floats((size_t)M * ldc), *C0 = cs_test_floats((size_t)M * ldc);
     cs_rng_fill_uniform(rng, A, (size_t)a_rows * lda, -1, 1);
     cs_rng_fill_uniform(rng, B, (size_t)b_rows * ldb, -1, 1);
     cs_rng_fill_uniform(rng, C, (size_t)M * ldc, -1, 1);

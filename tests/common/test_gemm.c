@@ -17,16 +17,6 @@ typedef struct {
     int M, N, K, pad;
 } shape;
 
-static float *new_floats(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(3);
-    }
-    return p;
-}
-
 /* Element (i, k) of op(A) and (k, j) of op(B). */
 static float opA(int tA, const float *A, int lda, int i, int k)
 {
@@ -75,10 +65,10 @@ static int test_shape(cs_gemm_backend b, shape s, cs_rng *rng)
                 int a_rows = tA ? s.K : s.M, a_cols = tA ? s.M : s.K;
                 int b_rows = tB ? s.N : s.K, b_cols = tB ? s.K : s.N;
                 int lda = a_cols + s.pad, ldb = b_cols + s.pad, ldc = s.N + s.pad;
-                float *A = new_floats((size_t)a_rows * lda);
-                float *B = new_floats((size_t)b_rows * ldb);
-                float *C = new_floats((size_t)s.M * ldc);
-                float *C0 = new_floats((size_t)s.M * ldc);
+                float *A = cs_test_floats((size_t)a_rows * lda);
+                float *B = cs_test_floats((size_t)b_rows * ldb);
+                float *C = cs_test_floats((size_t)s.M * ldc);
+                float *C0 = cs_test_floats((size_t)s.M * ldc);
                 cs_rng_fill_uniform(rng, A, (size_t)a_rows * lda, -1.0f, 1.0f);
                 cs_rng_fill_uniform(rng, B, (size_t)b_rows * ldb, -1.0f, 1.0f);
                 cs_rng_fill_uniform(rng, C, (size_t)s.M * ldc, -1.0f, 1.0f);

@@ -82,6 +82,15 @@ rn_test(amp_bad_precision --code 2 --stderr-lines 1 --stderr "amp runs every pre
   -- ${LR} amp --precision fp16 --out ${T}/ampbad)
 rn_test(amp_bad_variant --code 2 --stderr-lines 1 --stderr "fp8"
   -- ${LR} amp --variant fp8 --out ${T}/ampbad)
+# The CPU's bf16 GEMM turned off: bf16 is storage only, and says so (on
+# any CPU: without AVX-512 BF16 the same sentence names no switch); a bad
+# value of the switch is a one-line error before any work.
+rn_test(amp_bf16_gemm_off --rm ${T}/ampoff --code 0 --env RN_CPU_BF16_GEMM=off
+  --stdout "The convolutions are fp32 SGEMM" --stdout "bf16 .*PASS" --no-stdout "multiplied in bf16"
+  -- ${LR} amp --quick --device cpu --variant fp32,bf16 --no-plot --out ${T}/ampoff)
+rn_test(bad_cpu_bf16_gemm --rm ${T}/badgemm --code 2 --stderr-lines 1 --env RN_CPU_BF16_GEMM=maybe
+  --stderr "RN_CPU_BF16_GEMM=maybe: expected on or off" --absent ${T}/badgemm/results.csv
+  -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/badgemm)
 
 # Part 4, memory: accumulation and checkpointing from the same weights on
 # the same batches; every row's first loss equals the reference's, one step
