@@ -81,7 +81,11 @@ typedef struct {
     int ran[RN_AMP_ROWS];
     const char *skip[RN_AMP_ROWS];
     double conv_s[RN_AMP_ROWS], storage_s[RN_AMP_ROWS]; /* per step, from the profiler */
-    int bf16_gemm;                                      /* the CPU's bf16 row multiplied in bf16 (cs_gemm_bf16) */
+    /* Each timed round's run of each row, the rows one after another in a
+     * round (time_rows): */
+    double round_s[RN_AMP_ROWS][CS_MAX_REPEATS];
+    int rounds;
+    int bf16_gemm; /* the CPU's bf16 row multiplied in bf16 (cs_gemm_bf16) */
 } amp_state;
 
 /* One row's runs: the scaler they use, and the last run's result. */
@@ -174,7 +178,6 @@ static void record_row(amp_state *s, int i, const amp_run *r)
     rn_amp_row *row = &s->rows[i];
     const rn_train_result *t = &r->last;
     row->images_per_s = t->images / row->rung.timing.time.median;
-    rn_peaks_take(lab->m.arena, row->peak, &row->peak_total);
     row->rung.peak_mem = row->peak_total;
     row->train_accuracy = t->train_accuracy;
     row->steps = t->steps;
@@ -183,36 +186,95 @@ static void record_row(amp_state *s, int i, const amp_run *r)
     row->skipped = r->scaler.skipped;
     row->scaled = r->scaler.steps;
     row->final_scale = specs[i].scaler ? (double)r->scaler.scale : NAN;
-    /* Accuracy on test images after the row's last run, in its precision
-     * (before the check puts the initial weights back). */
-    row->test_accuracy = rn_evaluate(&lab->m, &lab->test, lab->a->img, lab->a->eval_batches);
+    rn_model_set_precision(&lab->m, specs[i].precision); /* the checks in the row's precision */
     row->rung.check = check_row(s, i, r);
     row->loss_rel_diff = cs_compare_f32(t->loss, s->reference_loss, (size_t)t->steps, 1.0).rel_l2;
 }
 
-/* The time and figures of row i. */
-static int run_row(amp_state *s, int i)
+/* One run of row i (its precision set, its weights and scaler put back,
+ * outside the clock), its time in *seconds; a timed one adds the
+ * profiler's split per step and the memory peaks to the row's. */
+static int one_run(amp_state *s, int i, amp_run *r, int timed, double *seconds)
 {
     rn_lab *lab = s->lab;
     rn_amp_row *row = &s->rows[i];
-    cs_rung_start(&row->rung, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
-    row->precision = specs[i].precision;
     rn_model_set_precision(&lab->m, specs[i].precision);
     if (!lab->on_gpu && i == ROW_BF16) s->bf16_gemm = rn_cpu_conv_bf16_products();
-    rn_arena_peaks_reset(lab->m.arena); /* this row's peaks from here */
-    amp_run r = {.s = s, .spec = &specs[i]};
-    rn_scaler_init(&r.scaler);
-    /* The tests' fault: the row trains on another epoch's batches, which
-     * its loss check must catch. */
-    r.epoch = cs_fault_injected(rn_amp_rows[i]) ? 1 : 0;
+    restore_weights(r);
+    rn_arena_peaks_reset(lab->m.arena); /* this run's peaks from here */
     cs_prof_reset();
-    int rc = rn_rung_time_runs(lab, &row->rung, rn_amp_rows[i], restore_weights, train_run, &r);
-    if (rc == 0) {
-        profiled_split(&s->conv_s[i], &s->storage_s[i]);
-        record_row(s, i, &r);
-        s->ran[i] = 1;
+    cs_prof_lane(rn_amp_rows[i]);
+    double t0 = cs_now();
+    int rc = train_run(r);
+    if (lab->on_gpu) lab->be->sync();
+    *seconds = cs_now() - t0;
+    if (rc != 0 || !timed) return rc;
+    double conv, storage;
+    profiled_split(&conv, &storage);
+    s->conv_s[i] += conv, s->storage_s[i] += storage;
+    size_t peak[RN_NCATEGORIES], total;
+    rn_peaks_take(lab->m.arena, peak, &total);
+    for (int c = 0; c < RN_NCATEGORIES; c++)
+        if (peak[c] > row->peak[c]) row->peak[c] = peak[c];
+    if (total > row->peak_total) row->peak_total = total;
+    return 0;
+}
+
+/* The selected rows' runs interleaved (fp32, fp16, ..., bf16, fp32, ...),
+ * as Part 5 does: this machine's speed can drift by 2x within a minute,
+ * more than a precision changes, and runs side by side see the same
+ * drift. --warmup untimed rounds (default 1), then --repeat timed ones
+ * (default 3, 2 with --quick). After its last run a row's weights give its
+ * test accuracy, before the next row starts from the initial ones. */
+static int time_rows(amp_state *s, const int *rows, int n)
+{
+    rn_lab *lab = s->lab;
+    const cs_options *opt = &lab->a->opt;
+    const int warmup = opt->warmup >= 0 ? opt->warmup : 1;
+    int repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
+    if (repeats > CS_MAX_REPEATS) repeats = CS_MAX_REPEATS;
+    amp_run runs[RN_AMP_ROWS];
+    memset(runs, 0, sizeof runs);
+    for (int k = 0; k < n; k++) {
+        const int i = rows[k];
+        cs_rung_start(&s->rows[i].rung, rn_amp_rows[i], lab->on_gpu ? "gpu" : "cpu", specs[i].lesson);
+        s->rows[i].precision = specs[i].precision;
+        runs[k] = (amp_run){.s = s, .spec = &specs[i], .epoch = cs_fault_injected(rn_amp_rows[i]) ? 1 : 0};
+        rn_scaler_init(&runs[k].scaler); /* the tests' fault above: another epoch's batches */
     }
-    if (r.have_last) rn_train_result_free(&r.last);
+    cs_say("  Every row is timed here, the rows' runs alternating (%d untimed, then %d timed rounds)\n"
+           "  so that the machine's drift falls on every row alike; fp32 and tf32 below, the 16-bit\n"
+           "  rows in step 5.\n",
+           warmup, repeats);
+    int rc = 0;
+    for (int w = 0; rc == 0 && w < warmup + repeats; w++) {
+        cs_progress("amp: round %d of %d", w + 1, warmup + repeats);
+        for (int k = 0; rc == 0 && k < n; k++) {
+            const int i = rows[k];
+            double t;
+            rc = one_run(s, i, &runs[k], w >= warmup, &t);
+            if (w >= warmup) s->round_s[i][w - warmup] = t;
+            if (rc == 0 && w == warmup + repeats - 1) /* in its precision, before the next row */
+                s->rows[i].test_accuracy = rn_evaluate(&lab->m, &lab->test, lab->a->img, lab->a->eval_batches);
+        }
+    }
+    cs_progress_done();
+    s->rounds = repeats;
+    for (int k = 0; k < n; k++) {
+        const int i = rows[k];
+        rn_amp_row *row = &s->rows[i];
+        if (rc == 0) {
+            row->rung.timing.time = cs_stats_of(s->round_s[i], repeats);
+            row->rung.timing.repeats = repeats;
+            row->rung.timing.warmup = warmup;
+            row->rung.ran = 1;
+            s->conv_s[i] /= repeats, s->storage_s[i] /= repeats;
+            record_row(s, i, &runs[k]);
+            s->ran[i] = 1;
+        }
+        if (runs[k].have_last) rn_train_result_free(&runs[k].last);
+    }
+    rn_model_set_precision(&lab->m, RN_FP32);
     return rc;
 }
 
@@ -351,17 +413,11 @@ static void print_row(const amp_state *s, int i)
                r->final_scale, r->skipped, r->scaled);
 }
 
-static int run_rows(amp_state *s, const int *todo, int ntodo, int from, int to)
+static void print_rows(const amp_state *s, const int *todo, int ntodo, int from, int to)
 {
-    for (int k = 0; k < ntodo; k++) {
-        int i = todo[k];
-        if (i < from || i >= to) continue;
-        int rc = run_row(s, i);
-        if (rc) return rc;
-        print_row(s, i);
-    }
+    for (int k = 0; k < ntodo; k++)
+        if (todo[k] >= from && todo[k] < to && s->ran[todo[k]]) print_row(s, todo[k]);
     if (from <= ROW_TF32 && ROW_TF32 < to && s->skip[ROW_TF32]) cs_say("  tf32: %s\n", s->skip[ROW_TF32]);
-    return 0;
 }
 
 /* ---- 6. Verification -------------------------------------------------------------- */
@@ -475,6 +531,20 @@ static int best_amp_row(const amp_state *s)
     return best;
 }
 
+/* Row `row` against row `base` round by round: base's time over row's in
+ * each timed round (two runs side by side, the machine's drift shared),
+ * and in how many rounds row was the faster. */
+static cs_stats paired(const amp_state *s, int base, int row, int *wins)
+{
+    double ratio[CS_MAX_REPEATS];
+    *wins = 0;
+    for (int r = 0; r < s->rounds; r++) {
+        ratio[r] = s->round_s[base][r] / s->round_s[row][r];
+        *wins += ratio[r] > 1.0;
+    }
+    return cs_stats_of(ratio, s->rounds);
+}
+
 /* Step 7 on a CPU: which rows multiplied in 16 bits, and what that and
  * the storage cost. */
 static void cpu_lessons(const amp_state *s)
@@ -516,6 +586,11 @@ static void lessons(const amp_state *s)
     cs_say("  - Speed: %s, the fastest of the mixed-precision rows, against fp32: %s (%.2fx). The lab\n"
            "    expects %.1f-%.1fx: %s on this machine.\n",
            rn_amp_rows[best], phrase, x, RN_AMP_EXPECT_LO, RN_AMP_EXPECT_HI, met ? "met" : "not met");
+    int wins = 0;
+    const cs_stats p = paired(s, ROW_FP32, best, &wins);
+    cs_say("    Round by round (each %s run beside fp32's): %.2fx..%.2fx, median %.2fx, faster in %d of\n"
+           "    %d rounds.\n",
+           rn_amp_rows[best], p.min, p.max, p.median, wins, s->rounds);
     double whole = 1.0 - (double)s->rows[best].peak_total / (double)s->rows[ROW_FP32].peak_total;
     cs_say("  - Memory: its peak activations are %.0f%% below fp32's (the whole model's peak %.0f%% %s); the\n"
            "    lab expects %.0f-%.0f%% less: %s.\n",
@@ -551,11 +626,12 @@ int rn_amp(rn_lab *lab)
     cs_prof_enable(1);
     if (rc == 0) {
         cs_step(4, "Investigation: fp32 and tf32");
-        rc = run_rows(&s, todo, ntodo, ROW_FP32, ROW_FP16);
+        rc = time_rows(&s, todo, ntodo);
+        if (rc == 0) print_rows(&s, todo, ntodo, ROW_FP32, ROW_FP16);
     }
     if (rc == 0) {
         cs_step(5, "Optimization: autocast in fp16 (with GradScaler) and bf16");
-        rc = run_rows(&s, todo, ntodo, ROW_FP16, RN_AMP_ROWS);
+        print_rows(&s, todo, ntodo, ROW_FP16, RN_AMP_ROWS);
     }
     if (rc == 0) {
         cs_say("  Peak memory of the model by category, per row:\n");
