@@ -338,7 +338,9 @@ static int cpu_16bit(char *hw, size_t n)
     return b.blas_bf16_gemm;
 }
 
-const char *rn_amp_cpu_fp32_reason(char *buf, size_t n)
+/* Why fp16's products stay fp32 on this CPU, in a few words from what it
+ * has (cs_blas_info). */
+static const char *fp16_fp32_reason(char *buf, size_t n)
 {
     cs_blas_info b;
     cs_blas_info_get(&b);
@@ -366,7 +368,7 @@ static void say_cpu_time_hypothesis(void)
                "  so fp16 only adds work: rounding each layer's output, and packing and unpacking\n"
                "  the saved activations. Expect fp16 slower than fp32, and bf16 faster if its GEMM\n"
                "  gains more than bf16's conversions cost.\n",
-               rn_amp_cpu_fp32_reason((char[128]){0}, 128));
+               fp16_fp32_reason((char[128]){0}, 128));
     else
         cs_say("  The convolutions are fp32 SGEMM%s, so every product stays fp32, and fp16/bf16\n"
                "  add work: rounding each layer's output, and packing and unpacking the saved\n"
@@ -563,7 +565,7 @@ static void cpu_lessons(const amp_state *s)
            "    and its conversions cost %s per step on top. AMP pays where the products themselves\n"
            "    are 16-bit: tensor cores, or a CPU's BF16 units through a bf16 GEMM%s.\n",
            rn_amp_rows[store],
-           store == ROW_FP16 ? rn_amp_cpu_fp32_reason((char[128]){0}, 128) : "the lab's bf16 GEMM was not used",
+           store == ROW_FP16 ? fp16_fp32_reason((char[128]){0}, 128) : "the lab's bf16 GEMM was not used",
            cs_format_time(s->storage_s[store], (char[32]){0}, 32), bf16 ? " (bf16 above)" : "");
 }
 

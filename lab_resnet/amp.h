@@ -36,10 +36,4 @@ typedef struct {
  * failed, or another exit code. */
 int rn_amp(rn_lab *lab);
 
-/* What keeps this CPU's products in fp32 under mixed precision, in a few
- * words from what the CPU and the linked BLAS have (cs_blas_info), e.g.
- * "the BLAS has no bf16 GEMM for this CPU's AVX-512 BF16" (Part 3's
- * lessons and Part 6's report say it). */
-const char *rn_amp_cpu_fp32_reason(char *buf, size_t n);
-
 #endif

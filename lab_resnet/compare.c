@@ -7,9 +7,10 @@
  * report's bottlenecks quote. The checks:
  *  - the first loss (batch 0, initial weights, before any step) against
  *    the same batch's loss through the same network in the row's precision
- *    (fp32, or fp16 for the AMP rows), computed once untimed: exactly on
- *    the CPU (workers, accumulation and fusion change nothing there). Not
- *    against fp32's under fp16: autocast's rounding (1.8e-4 at batch 32,
+ *    (fp32, or autocast's type for the AMP rows: fp16 on a GPU, bf16 on a
+ *    CPU), computed once untimed: exactly on the CPU (workers,
+ *    accumulation and fusion change nothing there). Not against fp32's
+ *    under fp16: autocast's rounding (1.8e-4 at batch 32,
  *    1.2e-3 at batch 8) is too close to another batch's loss (1.7e-2 off)
  *    for a tolerance to tell them apart;
  *  - the loss curve: exactly where the arithmetic is the baseline's (fp32,
@@ -39,15 +40,24 @@ const rn_cmp_spec rn_compare_specs[RN_COMPARE_ROWS] = {
     {"Baseline", "Baseline", 0, 0, 1, 0, 0, "baseline: Part 1's loop, loading in the training thread, fp32"},
     {"+ Optimized DataLoader", "+ DataLoader", 1, 0, 1, 0, 0,
      "dataloader: + worker threads, persistent (pinned memory on a GPU)"},
-    {"+ AMP", NULL, 1, 1, 1, 0, 0, "amp: + autocast fp16 with GradScaler"},
+    {"+ AMP", NULL, 1, 1, 1, 0, 0, "amp: + autocast (GPU: fp16 with GradScaler; CPU: bf16)"},
     {"+ Fusion", NULL, 1, 1, 1, 1, 0, "fused: + Part 5's fused operations"},
     {"+ CUDA Graph", NULL, 1, 1, 1, 1, 1, "graph: + the step replayed as a CUDA graph"},
-    {NULL, "+ AMP", 0, 1, 1, 0, 0, "amp_only: the baseline with autocast fp16 and GradScaler"},
+    {NULL, "+ AMP", 0, 1, 1, 0, 0, "amp_only: the baseline with autocast (fp16 + GradScaler, or bf16)"},
     {NULL, "+ Grad Accum", 0, 0, RN_COMPARE_ACCUM, 0, 0, "accum_only: the baseline, one optimizer step per 4 batches"},
     {NULL, "+ All", 1, 1, RN_COMPARE_ACCUM, 1, 0, "all: DataLoader, AMP, accumulation over 4 batches and fusion"},
 };
 
 enum { ROW_BASELINE, ROW_GRAPH = 4 };
+
+/* AMP as PyTorch's autocast does it by default on the device:
+ * torch.autocast("cuda") is fp16 (with GradScaler), torch.autocast("cpu")
+ * bf16 (no scaler: float32's range), which is also the type a CPU with
+ * AVX-512 BF16 multiplies in (Part 3). */
+rn_precision rn_compare_amp_precision(const rn_lab *lab)
+{
+    return lab->on_gpu ? RN_FP16 : RN_BF16;
+}
 
 /* The loss curve where the arithmetic differs: the training went the same
  * way (Part 3's bound). */
@@ -60,7 +70,7 @@ typedef struct {
     rn_snapshot snap;
     int reference_steps;
     float *reference_loss;
-    float first_loss_fp16; /* the first batch's loss under fp16, untimed */
+    float first_loss_amp; /* the first batch's loss under autocast, untimed */
     rn_train_result reference;
     int have_reference;
 } cmp_state;
@@ -90,7 +100,7 @@ static int train_run(void *p)
     if (r->have_last) rn_train_result_free(&r->last);
     rn_train_opts o = {.batches = lab->epoch_batches, .workers = r->workers, .accum_steps = r->spec->accum};
     o.async_copy = r->workers && lab->on_gpu && lab->be->input_copy != NULL;
-    if (r->spec->amp) o.scaler = &r->scaler;
+    if (r->spec->amp && rn_compare_amp_precision(lab) == RN_FP16) o.scaler = &r->scaler;
     o.graph = r->spec->graph;
     int rc = rn_train_epoch(&lab->m, &lab->ld, r->epoch, &o, &r->last);
     r->have_last = 1;
@@ -108,7 +118,7 @@ static void check_row(cmp_state *s, int i, const rn_train_result *t)
     const rn_cmp_spec *spec = &rn_compare_specs[i];
     rn_cmp_row *row = &s->run->rows[i];
     const int gpu = s->run->lab->on_gpu;
-    const float *first = spec->amp ? &s->first_loss_fp16 : s->reference_loss;
+    const float *first = spec->amp ? &s->first_loss_amp : s->reference_loss;
     /* On a GPU the fused rows' batch norm sums in another order (two
      * stages): their first loss agrees to the curve's tolerance. */
     row->first_check = cs_compare_f32(t->loss, first, t->steps > 0 ? 1 : 0,
@@ -146,7 +156,7 @@ static int run_row(cmp_state *s, int i)
     const rn_cmp_spec *spec = &rn_compare_specs[i];
     rn_cmp_row *row = &s->run->rows[i];
     cs_rung_start(&row->rung, rn_compare_rows[i], lab->on_gpu ? "gpu" : "cpu", spec->lesson);
-    rn_model_set_precision(&lab->m, spec->amp ? RN_FP16 : RN_FP32);
+    rn_model_set_precision(&lab->m, spec->amp ? rn_compare_amp_precision(lab) : RN_FP32);
     rn_model_set_fused(&lab->m, spec->fused);
     rn_arena_peaks_reset(lab->m.arena);
     cmp_one r = {.s = s, .spec = spec};
@@ -169,13 +179,13 @@ static int run_row(cmp_state *s, int i)
 
 /* ---- 2 and 3: the baseline, profiled ------------------------------------------------ */
 
-/* The first batch's loss from the initial weights under fp16 (a training
- * forward and the loss, untimed); the model put back after. */
-static float first_loss_fp16(cmp_state *s)
+/* The first batch's loss from the initial weights under autocast (a
+ * training forward and the loss, untimed); the model put back after. */
+static float first_loss_amp(cmp_state *s)
 {
     rn_model *m = &s->run->lab->m;
     rn_snapshot_restore(m, &s->snap);
-    rn_model_set_precision(m, RN_FP16);
+    rn_model_set_precision(m, rn_compare_amp_precision(s->run->lab));
     rn_lab_load_batch(s->run->lab, 0, 0);
     int prof = cs_prof_enabled();
     cs_prof_enable(0);
@@ -194,7 +204,7 @@ static int reference_run(cmp_state *s)
 {
     rn_lab *lab = s->run->lab;
     cs_step(2, "Initial profiling: the baseline, once, untimed");
-    s->first_loss_fp16 = first_loss_fp16(s);
+    s->first_loss_amp = first_loss_amp(s);
     cs_prof_reset();
     cs_prof_lane("reference");
     rn_train_opts o = {.batches = lab->epoch_batches};

@@ -29,7 +29,7 @@ typedef struct {
     const char *label_lab;       /* its name in the Week 13 table (NULL: not in it) */
     const char *label_profiling; /* its name in the distributed-profiling table (NULL: not in it) */
     int dataloader;              /* the optimized DataLoader: workers (persistent; pinned on a GPU) */
-    int amp;                     /* autocast fp16 with GradScaler */
+    int amp;                     /* autocast in rn_compare_amp_precision's type */
     int accum;                   /* batches per optimizer step */
     int fused;                   /* Part 5's fusions */
     int graph;                   /* the step as a CUDA graph (GPU) */
@@ -64,6 +64,10 @@ typedef struct {
 /* The run: steps 2 to 7 after step1_scenario. Returns 0, 1 when a check
  * failed, or another exit code. */
 int rn_compare(rn_lab *lab);
+
+/* The precision of the AMP rows: PyTorch's autocast default on the device
+ * (fp16 with GradScaler on a GPU, bf16 on a CPU). */
+rn_precision rn_compare_amp_precision(const rn_lab *lab);
 
 /* report.c: optimization_report.md in --out from the run's figures. Returns 0 or 3. */
 int rn_compare_report(const rn_cmp_run *r, const char *dir);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "amp.h"
 #include "cpu_ops.h"
 #include "compare.h"
 #include "cs_console.h"
@@ -181,14 +180,16 @@ static void recommendations(FILE *f, const rn_cmp_run *r)
              step > 0 ? 100.0 * (b->phase_s[RN_PHASE_DATA] + b->phase_s[RN_PHASE_COPY]) / step : 0);
     fprintf(f, "## Production Recommendations\n\n");
     recommend(f, r, ROW_DATALOADER, ROW_BASELINE, "the optimized DataLoader", data_why);
-    char amp_why[320] = "check that the convolutions run on tensor cores (cuDNN, NHWC)", reason[128];
+    char amp_why[320] = "check that the convolutions run on tensor cores (cuDNN, NHWC)";
     if (!r->lab->on_gpu)
-        snprintf(amp_why, sizeof amp_why,
-                 "fp16's products stay fp32 here (%s): fp16 is a storage format, and its conversions cost time%s",
-                 rn_amp_cpu_fp32_reason(reason, sizeof reason),
-                 rn_cpu_bf16_gemm_enabled() ? "; bf16 multiplies in AVX-512 BF16 here (`lab_resnet amp`'s bf16 row)"
-                                            : "");
-    recommend(f, r, ROW_AMP_ONLY, ROW_BASELINE, "mixed precision (fp16 with GradScaler)", amp_why);
+        snprintf(amp_why, sizeof amp_why, "%s",
+                 rn_cpu_bf16_gemm_enabled()
+                     ? "bf16's convolutions multiply in AVX-512 BF16 here, and its conversions and the float layers "
+                       "between them cost the rest"
+                     : "bf16's products stay fp32 here (no AVX-512 BF16 on this CPU, or RN_CPU_BF16_GEMM=off): it is "
+                       "a storage format, and its conversions cost time");
+    recommend(f, r, ROW_AMP_ONLY, ROW_BASELINE,
+              r->lab->on_gpu ? "mixed precision (fp16 with GradScaler)" : "mixed precision (bf16 autocast)", amp_why);
     recommend(f, r, ROW_FUSED, ROW_AMP, "fusion", "the fused operations are a small share of the step");
     if (r->ran[ROW_ACCUM_ONLY] && r->ran[ROW_BASELINE]) {
         char buf[128];
