@@ -201,22 +201,12 @@ static int one_run(amp_state *s, int i, amp_run *r, int timed, double *seconds)
     rn_model_set_precision(&lab->m, specs[i].precision);
     if (!lab->on_gpu && i == ROW_BF16) s->bf16_gemm = rn_cpu_conv_bf16_products();
     restore_weights(r);
-    rn_arena_peaks_reset(lab->m.arena); /* this run's peaks from here */
-    cs_prof_reset();
-    cs_prof_lane(rn_amp_rows[i]);
-    double t0 = cs_now();
-    int rc = train_run(r);
-    if (lab->on_gpu) lab->be->sync();
-    *seconds = cs_now() - t0;
+    const int rc = rn_rung_one_run(lab, rn_amp_rows[i], train_run, r, seconds);
     if (rc != 0 || !timed) return rc;
     double conv, storage;
     profiled_split(&conv, &storage);
     s->conv_s[i] += conv, s->storage_s[i] += storage;
-    size_t peak[RN_NCATEGORIES], total;
-    rn_peaks_take(lab->m.arena, peak, &total);
-    for (int c = 0; c < RN_NCATEGORIES; c++)
-        if (peak[c] > row->peak[c]) row->peak[c] = peak[c];
-    if (total > row->peak_total) row->peak_total = total;
+    rn_peaks_raise(lab->m.arena, row->peak, &row->peak_total);
     return 0;
 }
 

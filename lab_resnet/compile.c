@@ -179,23 +179,13 @@ static int one_run(compile_state *s, int i, compile_run *r, int timed, double *s
     rn_model_set_fused(&lab->m, specs[i].fused);
     r->graph = specs[i].graph;
     restore_weights(r);
-    rn_arena_peaks_reset(lab->m.arena);
-    cs_prof_reset();
-    cs_prof_lane(rn_compile_rows[i]);
-    double t0 = cs_now();
-    int rc = train_run(r);
-    if (lab->on_gpu) lab->be->sync();
-    *seconds = cs_now() - t0;
+    const int rc = rn_rung_one_run(lab, rn_compile_rows[i], train_run, r, seconds);
     rn_model_set_fused(&lab->m, 0);
     if (rc != 0 || !timed) return rc;
     double conv, between, optimizer;
     profiled_split(&conv, &between, &optimizer);
     row->conv_s += conv, row->between_s += between, row->optimizer_s += optimizer;
-    size_t peak[RN_NCATEGORIES], total;
-    rn_peaks_take(lab->m.arena, peak, &total);
-    for (int c = 0; c < RN_NCATEGORIES; c++)
-        if (peak[c] > row->peak[c]) row->peak[c] = peak[c];
-    if (total > row->peak_total) row->peak_total = total;
+    rn_peaks_raise(lab->m.arena, row->peak, &row->peak_total);
     return 0;
 }
 

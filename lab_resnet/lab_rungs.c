@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cs_clock.h"
 #include "cs_console.h"
 #include "cs_memory.h"
 #include "cs_outfile.h"
@@ -62,6 +63,27 @@ void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total)
 {
     for (int c = 0; c < RN_NCATEGORIES; c++) peak[c] = rn_arena_peak(a, (rn_category)c);
     *total = rn_arena_total_peak(a);
+}
+
+int rn_rung_one_run(const rn_lab *lab, const char *name, int (*run)(void *), void *ctx, double *seconds)
+{
+    rn_arena_peaks_reset(lab->m.arena);
+    cs_prof_reset();
+    cs_prof_lane(name);
+    const double t0 = cs_now();
+    const int rc = run(ctx);
+    if (lab->on_gpu) lab->be->sync();
+    *seconds = cs_now() - t0;
+    return rc;
+}
+
+void rn_peaks_raise(const rn_arena *a, size_t *peak, size_t *total)
+{
+    size_t now[RN_NCATEGORIES], now_total;
+    rn_peaks_take(a, now, &now_total);
+    for (int c = 0; c < RN_NCATEGORIES; c++)
+        if (now[c] > peak[c]) peak[c] = now[c];
+    if (now_total > *total) *total = now_total;
 }
 
 double rn_prof_per_step(const char *const *prefixes, int n)

@@ -34,6 +34,15 @@ int rn_report_rows(cs_report *report, const rn_lab *lab, int n, const char *cons
  * peaks were last reset (a row's memory). */
 void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total);
 
+/* One run of a ladder's row whose rounds alternate (Parts 3 and 5): the
+ * profiler and the arena's peaks start afresh (the trace lane named after
+ * the row), run(ctx) is timed on the host clock, the device waited for, in
+ * *seconds. */
+int rn_rung_one_run(const rn_lab *lab, const char *name, int (*run)(void *), void *ctx, double *seconds);
+/* The arena's peaks since the run began, raised into a row's (peak: one
+ * per category, *total their sum's). */
+void rn_peaks_raise(const rn_arena *a, size_t *peak, size_t *total);
+
 /* Seconds per step the profiler saw in the regions whose names start with
  * one of the n `prefixes`, over the steps it saw (its "forward" regions,
  * one per step); 0 before any step. */
