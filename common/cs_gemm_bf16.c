@@ -40,6 +40,7 @@
 #include <omp.h>
 #endif
 
+#include "cs_bf16.h"
 #include "cs_gemm_grid.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -73,21 +74,11 @@ int cs_gemm_bf16_available(void)
 #define MC 144
 #define NC 4096
 
-/* float -> bf16 bits, round to nearest even (a NaN stays a quiet NaN), in
- * the high half of the word; plain integer arithmetic the compiler
- * vectorises over a row. */
-static inline uint32_t bf16_high(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (u | 0x00400000u) & 0xffff0000u;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-}
-
-/* The pair (lo at k = 2p, hi at k = 2p + 1) as one word. */
+/* The pair (lo at k = 2p, hi at k = 2p + 1) as one word, each rounded to
+ * bf16 by the suite's rule (cs_bf16.h). */
 static inline uint32_t pair(float lo, float hi)
 {
-    return bf16_high(hi) | (bf16_high(lo) >> 16);
+    return (uint32_t)cs_f32_to_bf16(hi) << 16 | cs_f32_to_bf16(lo);
 }
 
 /* The pairs of one row of op(A) or one column of op(B) that lies along k

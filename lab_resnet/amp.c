@@ -220,9 +220,8 @@ static int time_rows(amp_state *s, const int *rows, int n)
 {
     rn_lab *lab = s->lab;
     const cs_options *opt = &lab->a->opt;
-    const int warmup = opt->warmup >= 0 ? opt->warmup : 1;
-    int repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
-    if (repeats > CS_MAX_REPEATS) repeats = CS_MAX_REPEATS;
+    int warmup, repeats;
+    rn_rounds_count(opt, 3, &warmup, &repeats);
     amp_run runs[RN_AMP_ROWS];
     memset(runs, 0, sizeof runs);
     for (int k = 0; k < n; k++) {
@@ -254,10 +253,7 @@ static int time_rows(amp_state *s, const int *rows, int n)
         const int i = rows[k];
         rn_amp_row *row = &s->rows[i];
         if (rc == 0) {
-            row->rung.timing.time = cs_stats_of(s->round_s[i], repeats);
-            row->rung.timing.repeats = repeats;
-            row->rung.timing.warmup = warmup;
-            row->rung.ran = 1;
+            rn_rung_from_rounds(&row->rung, s->round_s[i], repeats, warmup);
             s->conv_s[i] /= repeats, s->storage_s[i] /= repeats;
             record_row(s, i, &runs[k]);
             s->ran[i] = 1;
@@ -523,20 +519,6 @@ static int best_amp_row(const amp_state *s)
     return best;
 }
 
-/* Row `row` against row `base` round by round: base's time over row's in
- * each timed round (two runs side by side, the machine's drift shared),
- * and in how many rounds row was the faster. */
-static cs_stats paired(const amp_state *s, int base, int row, int *wins)
-{
-    double ratio[CS_MAX_REPEATS];
-    *wins = 0;
-    for (int r = 0; r < s->rounds; r++) {
-        ratio[r] = s->round_s[base][r] / s->round_s[row][r];
-        *wins += ratio[r] > 1.0;
-    }
-    return cs_stats_of(ratio, s->rounds);
-}
-
 /* Step 7 on a CPU: which rows multiplied in 16 bits, and what that and
  * the storage cost. */
 static void cpu_lessons(const amp_state *s)
@@ -579,7 +561,7 @@ static void lessons(const amp_state *s)
            "    expects %.1f-%.1fx: %s on this machine.\n",
            rn_amp_rows[best], phrase, x, RN_AMP_EXPECT_LO, RN_AMP_EXPECT_HI, met ? "met" : "not met");
     int wins = 0;
-    const cs_stats p = paired(s, ROW_FP32, best, &wins);
+    const cs_stats p = rn_rounds_paired(s->round_s[ROW_FP32], s->round_s[best], s->rounds, &wins);
     cs_say("    Round by round (each %s run beside fp32's): %.2fx..%.2fx, median %.2fx, faster in %d of\n"
            "    %d rounds.\n",
            rn_amp_rows[best], p.min, p.max, p.median, wins, s->rounds);

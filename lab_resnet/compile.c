@@ -197,9 +197,8 @@ static int one_run(compile_state *s, int i, compile_run *r, int timed, double *s
 static int time_rows(compile_state *s, const int *rows, int n)
 {
     const cs_options *opt = &s->lab->a->opt;
-    const int warmup = opt->warmup >= 0 ? opt->warmup : 1;
-    int repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 5;
-    if (repeats > CS_MAX_REPEATS) repeats = CS_MAX_REPEATS;
+    int warmup, repeats;
+    rn_rounds_count(opt, 5, &warmup, &repeats);
     static double samples[RN_COMPILE_ROWS][CS_MAX_REPEATS];
     compile_run runs[RN_COMPILE_ROWS];
     memset(runs, 0, sizeof runs);
@@ -226,10 +225,7 @@ static int time_rows(compile_state *s, const int *rows, int n)
     for (int k = 0; k < n; k++) {
         rn_compile_row *row = &s->rows[rows[k]];
         if (rc == 0) {
-            row->rung.timing.time = cs_stats_of(samples[k], repeats);
-            row->rung.timing.repeats = repeats;
-            row->rung.timing.warmup = warmup;
-            row->rung.ran = 1;
+            rn_rung_from_rounds(&row->rung, samples[k], repeats, warmup);
             row->conv_s /= repeats, row->between_s /= repeats, row->optimizer_s /= repeats;
             record_row(s, rows[k], &runs[k]);
         }
@@ -413,13 +409,7 @@ static int results(compile_state *s)
  * machine drifts more between rounds than the rows differ. */
 static cs_stats paired(const compile_state *s, int base, int row, int *wins)
 {
-    double ratio[CS_MAX_REPEATS];
-    *wins = 0;
-    for (int r = 0; r < s->rounds; r++) {
-        ratio[r] = s->round_s[base][r] / s->round_s[row][r];
-        *wins += ratio[r] > 1.0;
-    }
-    return cs_stats_of(ratio, s->rounds);
+    return rn_rounds_paired(s->round_s[base], s->round_s[row], s->rounds, wins);
 }
 
 static void say_paired(const char *what, const cs_stats *p, int wins, int rounds)

@@ -14,8 +14,7 @@ int rn_rung_time_runs(const rn_lab *lab, cs_rung *rung, const char *name, int (*
 {
     const cs_options *opt = &lab->a->opt;
     cs_run_opts o = cs_run_defaults();
-    o.warmup = opt->warmup >= 0 ? opt->warmup : 1;
-    o.repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : 3;
+    rn_rounds_count(opt, 3, &o.warmup, &o.repeats); /* cs_run caps repeats at CS_MAX_REPEATS too */
     o.min_repeats = o.repeats;
     o.prepare = prepare;
     if (lab->on_gpu) o.sync = lab->be->sync;
@@ -75,6 +74,32 @@ int rn_rung_one_run(const rn_lab *lab, const char *name, int (*run)(void *), voi
     if (lab->on_gpu) lab->be->sync();
     *seconds = cs_now() - t0;
     return rc;
+}
+
+void rn_rounds_count(const cs_options *opt, int usual, int *warmup, int *repeats)
+{
+    *warmup = opt->warmup >= 0 ? opt->warmup : 1;
+    *repeats = opt->repeat > 0 ? opt->repeat : opt->quick ? 2 : usual;
+    if (*repeats > CS_MAX_REPEATS) *repeats = CS_MAX_REPEATS;
+}
+
+void rn_rung_from_rounds(cs_rung *rung, const double *seconds, int repeats, int warmup)
+{
+    rung->timing.time = cs_stats_of(seconds, repeats);
+    rung->timing.repeats = repeats;
+    rung->timing.warmup = warmup;
+    rung->ran = 1;
+}
+
+cs_stats rn_rounds_paired(const double *base_s, const double *row_s, int rounds, int *wins)
+{
+    double ratio[CS_MAX_REPEATS];
+    *wins = 0;
+    for (int r = 0; r < rounds; r++) {
+        ratio[r] = base_s[r] / row_s[r];
+        *wins += ratio[r] > 1.0;
+    }
+    return cs_stats_of(ratio, rounds);
 }
 
 void rn_peaks_raise(const rn_arena *a, size_t *peak, size_t *total)

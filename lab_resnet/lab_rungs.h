@@ -39,6 +39,16 @@ void rn_peaks_take(const rn_arena *a, size_t *peak, size_t *total);
  * the row), run(ctx) is timed on the host clock, the device waited for, in
  * *seconds. */
 int rn_rung_one_run(const rn_lab *lab, const char *name, int (*run)(void *), void *ctx, double *seconds);
+/* Rounds of a ladder whose rows alternate: --warmup untimed ones (default
+ * 1), then --repeat timed ones (default `usual`, 2 with --quick; at most
+ * CS_MAX_REPEATS). */
+void rn_rounds_count(const cs_options *opt, int usual, int *warmup, int *repeats);
+/* A row's timing from its timed rounds' seconds. */
+void rn_rung_from_rounds(cs_rung *rung, const double *seconds, int repeats, int warmup);
+/* Row against base round by round: base's seconds over row's in each
+ * round (two runs side by side share the machine's drift), and in how
+ * many rounds row was the faster. */
+cs_stats rn_rounds_paired(const double *base_s, const double *row_s, int rounds, int *wins);
 /* The arena's peaks since the run began, raised into a row's (peak: one
  * per category, *total their sum's). */
 void rn_peaks_raise(const rn_arena *a, size_t *peak, size_t *total);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "cs_bf16.h"
+
 #ifdef __F16C__
 #include <immintrin.h>
 #endif
@@ -66,12 +68,7 @@ float rn_f16_to_f32(uint16_t h)
 
 uint16_t rn_f32_to_bf16(float f)
 {
-    uint32_t x = bits_of(f);
-    if ((x & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((x >> 16) | 0x40); /* NaN: quiet */
-    /* Adding 0x7FFF, plus 1 when the kept part is odd, carries into the
-     * upper half exactly when the lower half is past (or at, for odd) the
-     * halfway point: round to nearest even; overflow reaches infinity. */
-    return (uint16_t)((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+    return cs_f32_to_bf16(f); /* common/cs_bf16.h: shared with the bf16 GEMM's packers */
 }
 
 float rn_bf16_to_f32(uint16_t h)
