@@ -272,11 +272,22 @@ char *cs_format_time(double seconds, char *buf, size_t len)
     return buf;
 }
 
-int cs_env_choice(const char *name, const char *usual, const char *other)
+int cs_env_pick(const char *name, const char *const *values)
 {
     const char *e = getenv(name);
-    if (e == NULL || *e == '\0' || strcmp(e, usual) == 0) return 0;
-    if (strcmp(e, other) == 0) return 1;
-    fprintf(stderr, "%s: %s=%s: expected %s or %s\n", cs_prog(), name, e, usual, other);
-    exit(2);
+    if (e == NULL || *e == '\0') return 0;
+    char expected[256] = "";
+    for (int i = 0; values[i] != NULL; i++) {
+        if (strcmp(e, values[i]) == 0) return i;
+        const int last = values[i + 1] == NULL;
+        const size_t used = strlen(expected);
+        snprintf(expected + used, sizeof expected - used, "%s%s", i == 0 ? "" : last ? " or " : ", ", values[i]);
+    }
+    cs_die(2, "%s=%s: expected %s", name, e, expected);
+}
+
+int cs_env_choice(const char *name, const char *usual, const char *other)
+{
+    const char *const values[] = {usual, other, NULL};
+    return cs_env_pick(name, values);
 }

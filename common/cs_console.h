@@ -16,6 +16,9 @@ int cs_brief(void);
  * empty), 1 for `other`; anything else exits 2 with a line naming the
  * variable and the two values. */
 int cs_env_choice(const char *name, const char *usual, const char *other);
+/* The same with any number of values (NULL-terminated, the first the
+ * usual one): the index of the one set. */
+int cs_env_pick(const char *name, const char *const *values);
 
 /* "\n== 2. Initial profiling ==" (bold on a terminal); nothing when brief. */
 void cs_step(int number, const char *title);

@@ -68,6 +68,14 @@ static void describe_blas(char *out, size_t len)
                      version, b.core, threads, cs_blas_layer_name(built), cs_blas_library_path());
         else
             snprintf(out, len, "OpenBLAS %s (core %s, %s)", version, b.core, threads);
+        /* OpenBLAS 0.3.21 takes some CPUs it does not know for old ones
+         * (an AVX-512 Xeon for Prescott, SSE3): every fp32 GEMM then runs
+         * at a fraction of the CPU's rate, which any comparison against
+         * it must say. */
+        const size_t used = strlen(out);
+        if (b.mismatch && b.suggested_core[0])
+            snprintf(out + used, len - used, "; its %s kernels on a CPU with %s: OPENBLAS_CORETYPE=%s would match it",
+                     b.core_isa, b.cpu_isa, b.suggested_core);
     } else {
         snprintf(out, len, "CBLAS (%.140s)", b.config[0] ? b.config : "not OpenBLAS");
     }

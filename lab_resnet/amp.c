@@ -331,9 +331,20 @@ static const char *fp16_fp32_reason(char *buf, size_t n)
     cs_blas_info b;
     cs_blas_info_get(&b);
     if (b.cpu_avx512_fp16)
-        snprintf(buf, n, "neither the BLAS nor the lab has an fp16 GEMM for this CPU's AVX-512 FP16");
+        snprintf(buf, n, "AVX-512 FP16 sums in fp16, autocast in fp32");
     else
         snprintf(buf, n, "no AVX-512 FP16: this CPU has no fp16 multiply instructions");
+    return buf;
+}
+
+/* Why bf16's products stayed fp32 on this CPU (cpu_bf16_choice.c). */
+static const char *bf16_gemm_not_used(char *buf, size_t n)
+{
+    char why[192];
+    if (rn_cpu_bf16_gemm_choice()->measured)
+        snprintf(buf, n, "the lab's bf16 GEMM measured slower than the fp32 SGEMM here, step 3");
+    else
+        snprintf(buf, n, "the lab's bf16 GEMM was not used: %s", rn_cpu_bf16_gemm_why(why, sizeof why));
     return buf;
 }
 
@@ -347,19 +358,23 @@ static void say_cpu_time_hypothesis(void)
     cs_say("  Time: 16-bit arithmetic on this CPU: %s; in the BLAS this run uses: %s.\n",
            hw[0] ? hw : "none (no AVX-512 BF16 or FP16, no AMX)",
            blas_bf16 ? "a bf16 GEMM (cblas_sbgemm), which the lab does not call" : "no bf16 GEMM (no cblas_sbgemm)");
+    char why[192];
+    rn_cpu_bf16_gemm_why(why, sizeof why);
     if (rn_cpu_bf16_gemm_enabled())
         cs_say("  bf16's convolutions multiply in AVX-512 BF16: the lab's own bf16 GEMM (vdpbf16ps: two\n"
-               "  bf16 products per fp32 lane per instruction, twice an fp32 FMA's, summed in fp32).\n"
+               "  bf16 products per fp32 lane per instruction, twice an fp32 FMA's, summed in fp32;\n"
+               "  %s).\n"
                "  fp16's stay the BLAS's fp32 SGEMM (%s),\n"
                "  so fp16 only adds work: rounding each layer's output, and packing and unpacking\n"
                "  the saved activations. Expect fp16 slower than fp32, and bf16 faster if its GEMM\n"
                "  gains more than bf16's conversions cost.\n",
-               fp16_fp32_reason((char[128]){0}, 128));
+               why, fp16_fp32_reason((char[128]){0}, 128));
     else
-        cs_say("  The convolutions are fp32 SGEMM%s, so every product stays fp32, and fp16/bf16\n"
-               "  add work: rounding each layer's output, and packing and unpacking the saved\n"
+        cs_say("  The convolutions are fp32 SGEMM, so every product stays fp32; the lab's bf16 GEMM is not\n"
+               "  used: %s.\n"
+               "  fp16/bf16 add work: rounding each layer's output, and packing and unpacking the saved\n"
                "  activations. Expect them slower than fp32, for less activation memory.\n",
-               cs_gemm_bf16_available() ? " (the lab's bf16 GEMM is off: RN_CPU_BF16_GEMM=off)" : "");
+               why);
 }
 
 /* ---- 3. Hypothesis ---------------------------------------------------------------- */
@@ -530,6 +545,13 @@ static void cpu_lessons(const amp_state *s)
                cs_format_time(s->conv_s[ROW_BF16], (char[32]){0}, 32),
                cs_format_time(s->conv_s[ROW_FP32], (char[32]){0}, 32),
                s->conv_s[ROW_BF16] > 0 ? s->conv_s[ROW_FP32] / s->conv_s[ROW_BF16] : 0.0);
+    cs_blas_info b;
+    cs_blas_info_get(&b);
+    if (bf16 && b.mismatch)
+        cs_say("  - fp32's SGEMM ran OpenBLAS's %s kernels (%s), OpenBLAS's own pick for this %s\n"
+               "    CPU: bf16 is set against that fp32. OPENBLAS_CORETYPE=%s gives fp32 kernels for\n"
+               "    this CPU; run again with it before drawing a conclusion about bf16.\n",
+               b.core, b.core_isa, b.cpu_isa, b.suggested_core);
     const int store = s->ran[ROW_FP16] ? ROW_FP16 : ROW_BF16;
     if (!s->ran[store] || (store == ROW_BF16 && bf16)) return;
     cs_say("  - %s is a storage format on this CPU, not faster arithmetic: its products stay fp32\n"
@@ -537,7 +559,7 @@ static void cpu_lessons(const amp_state *s)
            "    and its conversions cost %s per step on top. AMP pays where the products themselves\n"
            "    are 16-bit: tensor cores, or a CPU's BF16 units through a bf16 GEMM%s.\n",
            rn_amp_rows[store],
-           store == ROW_FP16 ? fp16_fp32_reason((char[128]){0}, 128) : "the lab's bf16 GEMM was not used",
+           store == ROW_FP16 ? fp16_fp32_reason((char[128]){0}, 128) : bf16_gemm_not_used((char[224]){0}, 224),
            cs_format_time(s->storage_s[store], (char[32]){0}, 32), bf16 ? " (bf16 above)" : "");
 }
 

@@ -148,26 +148,22 @@ size_t rn_cpu_conv_work_floats(const rn_conv_shape *s, int n, int h, int w)
     return scratch_floats(s, &p);
 }
 
-/* Part 3: under bf16 the GEMMs multiply in bf16 where the CPU can
- * (cs_gemm_bf16.c: AVX-512 BF16's vdpbf16ps, fp32 sums), autocast's
- * numerics in the hardware's own 16-bit arithmetic rather than fp32
- * products of bf16 values. RN_CPU_BF16_GEMM=off keeps the fp32 SGEMM (bf16
- * as storage only), to measure what the instruction gives. fp16 has no
- * such instruction on these CPUs (AVX-512 FP16 is Sapphire Rapids' and
- * needs a half GEMM no BLAS here has): its products stay fp32. */
+/* Part 3: under bf16 the GEMMs multiply in bf16 where that is faster on
+ * this machine (cpu_bf16_choice.c: AVX-512 BF16's vdpbf16ps, fp32 sums,
+ * measured against the fp32 SGEMM), autocast's numerics in the hardware's
+ * own 16-bit arithmetic rather than fp32 products of bf16 values.
+ * RN_CPU_BF16_GEMM=on|off overrides the measurement. fp16 has no such
+ * instruction (AVX-512 FP16 sums its products in fp16, not autocast's
+ * fp32): its products stay fp32. */
 static int bf16_products;
 
-int rn_cpu_bf16_gemm_enabled(void)
-{
-    const int off = cs_env_choice("RN_CPU_BF16_GEMM", "on", "off"); /* read (and checked) on every CPU */
-    return !off && cs_gemm_bf16_available();
-}
-
 /* Called by every rn_model_set_precision, the first at the lab's set-up:
- * a bad RN_CPU_BF16_GEMM stops the run before any work. */
+ * a bad RN_CPU_BF16_GEMM stops the run before any work; the measurement
+ * waits for the first bf16 step. */
 void rn_cpu_conv_math(int precision)
 {
-    bf16_products = rn_cpu_bf16_gemm_enabled() && precision == RN_BF16;
+    rn_cpu_bf16_gemm_check_env();
+    bf16_products = precision == RN_BF16 && rn_cpu_bf16_gemm_enabled();
 }
 
 int rn_cpu_conv_bf16_products(void)

@@ -27,11 +27,28 @@ void rn_cpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
  * the default. For tests, which make chunks happen on tiny shapes; call it
  * before conv_work_floats. */
 size_t rn_cpu_conv_set_chunk_floats(size_t floats);
-/* Part 3 (backend.h's conv_math): under RN_BF16, on a CPU with AVX-512
- * BF16 and unless RN_CPU_BF16_GEMM=off, the convolutions' GEMMs multiply in
- * bf16 (cs_gemm_bf16); any other precision, fp32 SGEMM. Whether bf16 would
- * (exits 2 on a bad RN_CPU_BF16_GEMM), and whether they do now: */
+/* Part 3 (backend.h's conv_math): under RN_BF16 the convolutions' GEMMs
+ * multiply in bf16 (cs_gemm_bf16) where the CPU has AVX-512 BF16 and
+ * RN_CPU_BF16_GEMM says so - auto (default): where the bf16 GEMM measured
+ * faster than the fp32 SGEMM on this machine (cpu_bf16_choice.c); on;
+ * off - and in the fp32 SGEMM otherwise and for every other precision. */
+enum { RN_BF16_GEMM_AUTO, RN_BF16_GEMM_ON, RN_BF16_GEMM_OFF };
+typedef struct {
+    int available;       /* the CPU has AVX-512 BF16 */
+    int mode;            /* RN_BF16_GEMM_*, from RN_CPU_BF16_GEMM */
+    int measured;        /* auto timed both GEMMs: the rates below */
+    double bf16_gflops;  /* the bf16 GEMM on the probe's product */
+    double sgemm_gflops; /* the fp32 SGEMM the convolutions use otherwise */
+    int use;             /* bf16's convolutions use the bf16 GEMM */
+} rn_cpu_bf16_choice;
+/* Exits 2 on a bad RN_CPU_BF16_GEMM (one line naming it). */
+void rn_cpu_bf16_gemm_check_env(void);
+/* The decision, measured at the first call (about 30 ms) and kept. */
+const rn_cpu_bf16_choice *rn_cpu_bf16_gemm_choice(void);
 int rn_cpu_bf16_gemm_enabled(void);
+/* Why, in a few words: the CPU, the switch, or the two measured rates. */
+const char *rn_cpu_bf16_gemm_why(char *buf, size_t n);
+/* Whether the convolutions multiply in bf16 now. */
 void rn_cpu_conv_math(int precision);
 int rn_cpu_conv_bf16_products(void);
 /* Part 5: the forward keeps its patch matrices (and layer4's compact

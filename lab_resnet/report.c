@@ -181,13 +181,15 @@ static void recommendations(FILE *f, const rn_cmp_run *r)
     fprintf(f, "## Production Recommendations\n\n");
     recommend(f, r, ROW_DATALOADER, ROW_BASELINE, "the optimized DataLoader", data_why);
     char amp_why[320] = "check that the convolutions run on tensor cores (cuDNN, NHWC)";
-    if (!r->lab->on_gpu)
-        snprintf(amp_why, sizeof amp_why, "%s",
-                 rn_cpu_bf16_gemm_enabled()
-                     ? "bf16's convolutions multiply in AVX-512 BF16 here, and its conversions and the float layers "
-                       "between them cost the rest"
-                     : "bf16's products stay fp32 here (no AVX-512 BF16 on this CPU, or RN_CPU_BF16_GEMM=off): it is "
-                       "a storage format, and its conversions cost time");
+    if (!r->lab->on_gpu && rn_cpu_bf16_gemm_enabled())
+        snprintf(amp_why, sizeof amp_why,
+                 "bf16's convolutions multiply in AVX-512 BF16 here, and its conversions and the float layers "
+                 "between them cost the rest");
+    else if (!r->lab->on_gpu)
+        snprintf(amp_why, sizeof amp_why,
+                 "bf16's products stay fp32 here (the lab's bf16 GEMM is not used: %s): it is a storage format, "
+                 "and its conversions cost time",
+                 rn_cpu_bf16_gemm_why((char[192]){0}, 192));
     recommend(f, r, ROW_AMP_ONLY, ROW_BASELINE,
               r->lab->on_gpu ? "mixed precision (fp16 with GradScaler)" : "mixed precision (bf16 autocast)", amp_why);
     recommend(f, r, ROW_FUSED, ROW_AMP, "fusion", "the fused operations are a small share of the step");

@@ -15,6 +15,7 @@
 #include "cs_profiler.h"
 #include "cs_report.h"
 #include "charts.h"
+#include "cpu_ops.h"
 #include "grad_scaler.h"
 #include "lab_rungs.h"
 
@@ -77,6 +78,9 @@ void step1_scenario(rn_lab *lab)
            lab->be->conv_algo(&m->conv1.s, a->batch, a->img, a->img),
            lab->be->conv_algo(first->bottleneck ? &first->conv2.s : &first->conv1.s, a->batch, m->pool_h, m->pool_w),
            lab->be->conv_algo(&l2->ds_conv.s, a->batch, l2->h_in, l2->w_in));
+    if (!lab->on_gpu && a->precision == RN_BF16 && rn_cpu_bf16_gemm_choice()->available)
+        cs_say("  bf16 GEMM: %s (%s)\n", rn_cpu_bf16_gemm_enabled() ? "used" : "not used",
+               rn_cpu_bf16_gemm_why((char[192]){0}, 192));
 }
 
 /* ---- 2. Initial profiling --------------------------------------------------------- */

@@ -19,6 +19,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -168,6 +169,20 @@ def amp_why(res, row):
             "16-bit values and multiplies in fp32; ")
 
 
+def slow_blas_caveat(res):
+    """When OpenBLAS ran a core below the CPU (cs_sysinfo's BLAS line then
+    names the one that would match it), fp32's side of a CPU ratio ran on
+    slower kernels than the CPU offers: said even when the claim is met."""
+    if res.system().get("gpu_present"):
+        return ""
+    blas = str(res.system().get("blas", ""))
+    core = re.search(r"core (\S+?),.*OPENBLAS_CORETYPE=(\S+) would match it", blas)
+    if not core:
+        return ""
+    return (f"fp32 ran OpenBLAS's {core.group(1)} kernels, OpenBLAS's own pick for this CPU and below it; "
+            f"lab_resnet_amp_coretype.log has both rows with OPENBLAS_CORETYPE={core.group(2)}")
+
+
 def m_amp_speed(res):
     f = faster(res, "lab_resnet_amp", "fp32", ("fp16", "fp16_device_skip", "bf16"))
     if not f:
@@ -175,7 +190,8 @@ def m_amp_speed(res):
     v, best, _, tie = f
     row = res.row("lab_resnet_amp", "configuration", best["variant"], "amp.csv")
     cost = f"the conversions cost {fmt_time(num(row['storage_s_per_step']))} per step" if row else ""
-    return v, f"{best['variant']} against fp32", amp_why(res, row) + cost, tie
+    caveat = slow_blas_caveat(res)
+    return v, f"{best['variant']} against fp32", amp_why(res, row) + cost + ("; " + caveat if caveat else ""), tie, caveat
 
 
 def m_amp_memory(res):
@@ -328,7 +344,8 @@ def evaluate(res):
         # No measurable difference: the speedup is 1 as far as the spreads
         # tell, whatever the medians' ratio.
         v = verdict(1.0 if tie else value, lo, hi, unit)
-        why = "" if v == "within" else facts
+        caveat = m[4] if len(m) > 4 else ""  # said whatever the verdict
+        why = caveat if v == "within" else facts
         shown = f"{fmt_value(value, unit)} on the medians, within the measured spread" if tie else fmt_value(value, unit)
         out.append(dict(what=what, source=source, lo=lo, hi=hi, unit=unit, value=value,
                         measured=f"{shown} ({of})", verdict=v, why=why))

@@ -165,6 +165,19 @@ run_named lab_resnet_amp lab_resnet amp
 # stores 16 bits and multiplies in the fp32 SGEMM, which measures what the
 # CPU's bf16 products (AVX-512 BF16, where it has them) give.
 RN_CPU_BF16_GEMM=off BENCH_QUICK=0 run_named lab_resnet_amp_bf16_off lab_resnet amp --variant fp32,bf16
+# Where OpenBLAS picked a core below this CPU (0.3.21 takes some AVX-512
+# Xeons for Prescott, SSE3), fp32 and bf16 again with the core that matches
+# it: fp32 at the CPU's own speed, and the bf16 GEMM measured against that
+# SGEMM (the default RN_CPU_BF16_GEMM=auto decides by that measurement).
+amp_core=$("$build/tools/blas_core")
+amp_suggested=$(echo "$amp_core" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
+amp_current=$(echo "$amp_core" | sed -n 's/^core=\([^ ]*\).*/\1/p')
+if [ -n "$amp_suggested" ] && [ "${amp_current,,}" != "${amp_suggested,,}" ]; then
+  OPENBLAS_CORETYPE=$amp_suggested BENCH_QUICK=0 run_named lab_resnet_amp_coretype lab_resnet amp --variant fp32,bf16
+else
+  rm -rf "$out/lab_resnet_amp_coretype"
+  echo "# OpenBLAS's core ${amp_current:-(none)} matches this CPU: no run with another core" > "$out/lab_resnet_amp_coretype.log"
+fi
 BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
   --variant fp32,fp16,bf16
 # The activations' layout at the GPU benchmark's configuration (224, batch

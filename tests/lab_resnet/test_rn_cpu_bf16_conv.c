@@ -1,6 +1,8 @@
 /* Part 3's bf16 products on the CPU (cpu_conv.c): under conv_math(RN_BF16)
- * the convolutions multiply in bf16 (cs_gemm_bf16) exactly where the CPU
- * has AVX-512 BF16, and say so in conv_algo; their forward and backward
+ * and RN_CPU_BF16_GEMM=on the convolutions multiply in bf16 (cs_gemm_bf16)
+ * exactly where the CPU has AVX-512 BF16, and say so in conv_algo; under
+ * auto (the default) exactly where the bf16 GEMM measured faster than the
+ * SGEMM (cpu_bf16_choice.c, its rates reported); their forward and backward
  * agree with the fp32 SGEMM's on the same bf16 values to fp32 summation
  * error (the products are exact either way); RN_CPU_BF16_GEMM=off, fp32 and
  * fp16 give the fp32 SGEMM's bits; a bad RN_CPU_BF16_GEMM is the caller's
@@ -83,9 +85,19 @@ int main(void)
     const int hw = cs_gemm_bf16_available();
 
     CHECK(be->conv_math != NULL);
-    unsetenv("RN_CPU_BF16_GEMM");
+    unsetenv("RN_CPU_BF16_GEMM"); /* auto: measured where there is AVX-512 BF16 */
+    be->conv_math(RN_BF16);
+    const rn_cpu_bf16_choice *auto_choice = rn_cpu_bf16_gemm_choice();
+    CHECK(auto_choice->measured == hw);
+    CHECK(!hw || (auto_choice->bf16_gflops > 0 && auto_choice->sgemm_gflops > 0));
+    CHECK(rn_cpu_conv_bf16_products() == (hw && auto_choice->bf16_gflops > auto_choice->sgemm_gflops));
+    printf("auto: bf16 GEMM %s (%s)\n", rn_cpu_conv_bf16_products() ? "used" : "not used",
+           rn_cpu_bf16_gemm_why((char[192]){0}, 192));
+
+    setenv("RN_CPU_BF16_GEMM", "on", 1); /* the rest checks the bf16 GEMM itself */
     be->conv_math(RN_BF16);
     CHECK(rn_cpu_conv_bf16_products() == hw);
+    CHECK(!rn_cpu_bf16_gemm_choice()->measured);
     CHECK((strstr(be->conv_algo(&shape, N, H, W), "bf16 GEMM") != NULL) == hw);
     be->conv_math(RN_FP16);
     CHECK(!rn_cpu_conv_bf16_products());
@@ -111,6 +123,7 @@ int main(void)
     CHECK(!rn_cpu_conv_bf16_products());
     be->conv_math(RN_FP32);
     unsetenv("RN_CPU_BF16_GEMM");
+    CHECK(rn_cpu_bf16_gemm_choice()->measured == hw); /* measured once, kept */
 
     drop(&fp32);
     drop(&fp16);
