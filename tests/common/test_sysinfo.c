@@ -2,6 +2,7 @@
  * printed lines and the one-liner carry the key facts. */
 #include "cs_test.h"
 
+#include "cs_blas_info.h"
 #include "cs_json.h"
 #include "cs_sysinfo.h"
 
@@ -63,6 +64,13 @@ int main(void)
         CHECK(s.gpu_mem > 0 && s.gpu_sms > 0);
 #ifdef CS_HAVE_CBLAS
     CHECK(strstr(s.blas, "none") == NULL);
+    /* A core below the CPU is named with the one that matches (OpenBLAS
+     * 0.3.21 takes some AVX-512 Xeons for Prescott), and only then. */
+    cs_blas_info b;
+    cs_blas_info_get(&b);
+    char hint[160];
+    snprintf(hint, sizeof hint, "OPENBLAS_CORETYPE=%s would match it", b.suggested_core);
+    CHECK((strstr(s.blas, hint) != NULL) == (b.mismatch && b.suggested_core[0]));
 #else
     CHECK(strcmp(s.blas, "none (built without OpenBLAS)") == 0);
 #endif
