@@ -17,7 +17,7 @@
  *
  * The GPU's cuDNN path defaults to heuristics so that a run's bits never
  * depend on a timing; here the two candidates differ only in the order of
- * fp32 sums (about 1e-7 relative), and the margins seen so far (1.4x-2x
+ * fp32 sums (about 1e-7 relative), and the margins seen so far (1.2x-2.3x
  * either way) leave the choice stable from run to run. A run that must be
  * bit-reproducible sets the switch.
  *
