@@ -158,8 +158,9 @@ int rn_ddp_say_verification(const rn_ddp_state *s)
     cs_step(6, "Verification");
     cs_say("  Per row: every rank's weights hash alike after every step; the\n"
            "  first step's summed gradients (tol. %.0e) and weights (tol. %.0e) against one process\n"
-           "  taking the same shards one after the other, their gradients added (batch norm per\n"
-           "  shard in both: they compute the same thing, in another order of float additions).\n",
+           "  taking the same shards one after the other with a rank's threads, their gradients added\n"
+           "  (batch norm per shard in both: they compute the same thing, in another order of float\n"
+           "  additions).\n",
            RN_DDP_GRAD_TOL, RN_DDP_WEIGHT_TOL);
     int failed = 0;
     for (int i = 0; i < RN_DDP_ROWS; i++) {
