@@ -19,6 +19,18 @@ wall() {  # wall LABEL COMMAND...: COMMAND's status; its wall time appended to r
   awk -v l="$label" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s: %.1f s\n", l, b - a }' >> "$times_tmp"
   return $rc
 }
+# One field (core, suggested, env, layer) of tools/blas_core's line.
+blas_core_field() {
+  "$build/tools/blas_core" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+# The OPENBLAS_CORETYPE that matches this CPU when OpenBLAS runs another
+# core (0.3.21 takes some AVX-512 Xeons for Prescott, SSE3); empty otherwise.
+matching_core() {
+  local core suggested
+  core=$(blas_core_field core)
+  suggested=$(blas_core_field suggested)
+  if [ -n "$suggested" ] && [ "${core,,}" != "${suggested,,}" ]; then echo "$suggested"; fi
+}
 run() {  # run CASE ARGS...: results in $out/CASE, log in $out/CASE.log
   run_named "$1" "$@"
 }
@@ -59,15 +71,13 @@ run case01_training_loop
 torch_py=/usr/bin/python3
 [ -x "$torch_py" ] || torch_py=python3
 case01_peer() {
-  local threads rc=0 info core suggested
+  local threads rc=0 suggested
   threads=$(nproc)
   echo "# PyTorch peer of case01 (docs/case01_pytorch_compare.py), $threads threads"
   "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
-  info=$("$build/tools/blas_core")
-  core=$(echo "$info" | sed -n 's/^core=\([^ ]*\).*/\1/p')
-  suggested=$(echo "$info" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
-  if [ -n "$suggested" ] && [ "${core,,}" != "${suggested,,}" ]; then
-    echo "# the environment's OpenBLAS core is $core; again with OPENBLAS_CORETYPE=$suggested"
+  suggested=$(matching_core)
+  if [ -n "$suggested" ]; then
+    echo "# the environment's OpenBLAS core is $(blas_core_field core); again with OPENBLAS_CORETYPE=$suggested"
     OPENBLAS_CORETYPE=$suggested "$torch_py" docs/case01_pytorch_compare.py --threads "$threads" || rc=1
   fi
   # Debian's PyTorch runs its products on the system's OpenBLAS (pthreads by
@@ -165,18 +175,16 @@ run_named lab_resnet_amp lab_resnet amp
 # stores 16 bits and multiplies in the fp32 SGEMM, which measures what the
 # CPU's bf16 products (AVX-512 BF16, where it has them) give.
 RN_CPU_BF16_GEMM=off BENCH_QUICK=0 run_named lab_resnet_amp_bf16_off lab_resnet amp --variant fp32,bf16
-# Where OpenBLAS picked a core below this CPU (0.3.21 takes some AVX-512
-# Xeons for Prescott, SSE3), fp32 and bf16 again with the core that matches
-# it: fp32 at the CPU's own speed, and the bf16 GEMM measured against that
-# SGEMM (the default RN_CPU_BF16_GEMM=auto decides by that measurement).
-amp_core=$("$build/tools/blas_core")
-amp_suggested=$(echo "$amp_core" | sed -n 's/.*suggested=\([^ ]*\).*/\1/p')
-amp_current=$(echo "$amp_core" | sed -n 's/^core=\([^ ]*\).*/\1/p')
-if [ -n "$amp_suggested" ] && [ "${amp_current,,}" != "${amp_suggested,,}" ]; then
-  OPENBLAS_CORETYPE=$amp_suggested BENCH_QUICK=0 run_named lab_resnet_amp_coretype lab_resnet amp --variant fp32,bf16
+# Where OpenBLAS runs another core than the one matching this CPU, fp32
+# and bf16 again with the matching one: fp32 at the CPU's own speed, and
+# the bf16 GEMM measured against that SGEMM (the default
+# RN_CPU_BF16_GEMM=auto decides by that measurement).
+amp_core=$(matching_core)
+if [ -n "$amp_core" ]; then
+  OPENBLAS_CORETYPE=$amp_core BENCH_QUICK=0 run_named lab_resnet_amp_coretype lab_resnet amp --variant fp32,bf16
 else
   rm -rf "$out/lab_resnet_amp_coretype"
-  echo "# OpenBLAS's core ${amp_current:-(none)} matches this CPU: no run with another core" > "$out/lab_resnet_amp_coretype.log"
+  echo "# OpenBLAS's core $(blas_core_field core) matches this CPU: no run with another core" > "$out/lab_resnet_amp_coretype.log"
 fi
 BENCH_QUICK=0 run_named lab_resnet_amp_224 lab_resnet amp --img-size 224 --batch 8 --batches 4 --samples 512 \
   --variant fp32,fp16,bf16
@@ -274,7 +282,7 @@ fi
 # its own, results under $out/openblas_pthread/ (or openblas_openmp/ when the
 # main build already runs the pthreads one); then one table of both builds
 # against their targets and the PyTorch peers (tools/blas_builds_table.sh).
-main_layer=$("$build/tools/blas_core" | sed -n 's/.*layer=\([^ ]*\).*/\1/p')
+main_layer=$(blas_core_field layer)
 triplet=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 if [ "$main_layer" = pthreads ]; then other=openmp; else other=pthread; fi
 other_lib=/usr/lib/$triplet/openblas-$other/libopenblas.so
