@@ -16,7 +16,7 @@
 # A device lease is short; these pick and bound the work (all optional):
 #   GV_DEADLINE=S   start no check after S seconds   GV_LIMIT=S  cut each check at S s
 #   GV_ONLY=REGEX   run only the checks whose names match (a rerun of what failed)
-#   BENCH=case03,case01,lab   LAB_BENCH=amp,compile,baseline,memory,dataloader,profile
+#   BENCH=case03,case01,lab   LAB_BENCH=amp,compile,compare,baseline,memory,dataloader,profile
 #   LAB_BATCHES=N (the ladders' batches per run)   LAB_FEED (their loader options)
 #   LAB_AMP_SIZES, LAB_COMPILE_SIZES, LAB_SIZES (image sides)   LAB_NCHW=0
 #   LAB_TORCH=0 (no PyTorch)   LAB_TORCH_AMP (PyTorch's amp flag sets, '-' none)
@@ -271,7 +271,7 @@ if want bench; then
     # in CIFAR-10's format. LAB_BENCH picks the parts benchmarked (in this
     # order: the newest first, so a short lease measures them); LAB_BATCHES
     # bounds the ladders' runs (each row trains that many batches per run).
-    LAB_BENCH=${LAB_BENCH:-amp,compile,baseline,memory,dataloader,profile}
+    LAB_BENCH=${LAB_BENCH:-amp,compile,compare,baseline,memory,dataloader,profile}
     LAB_BATCHES=${LAB_BATCHES:-60}
     lab_of() { [[ ",$LAB_BENCH," == *",$1,"* ]]; }
     TORCH_BENCH="python3 docs/lab_resnet_pytorch_bench.py --device cuda"
@@ -312,6 +312,11 @@ if want bench; then
         $LR compile $LADDER --img-size $img --out "$RES/lab_resnet_compile_$img"
       cp "$LOGS/bench_lab_compile_$img.log" "$RES/lab_resnet_compile_$img.log" 2>/dev/null
     done
+    # Part 6 at 224: every part's configuration trained on the same batches,
+    # each row with its own loader (the comparison is of whole runs).
+    lab_of compare && check "bench lab_resnet compare 224x224 (GPU)" "$LOGS/bench_lab_compare_224.log" \
+      $LR compare $ON_GEN --img-size 224 --out "$RES/lab_resnet_compare_224"
+    cp "$LOGS/bench_lab_compare_224.log" "$RES/lab_resnet_compare_224.log" 2>/dev/null
     # Part 1 against PyTorch. PyTorch runs five ways: its step alone on ready
     # tensors in float32 (as lab_resnet computes) with cudnn.benchmark on, the
     # same with it off, in channels_last, with TF32 allowed (PyTorch's default

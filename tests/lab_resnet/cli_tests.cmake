@@ -200,6 +200,17 @@ rn_test(compare_row_fault --rm ${T}/cmpf --code 1 --env CS_FAULT_INJECT=fused
   --stdout "fused +first loss [0-9.e+-]+ .*FAIL" --stdout "amp +first loss [0-9.e+-]+ .*PASS"
   -- ${LR} compare --quick --device cpu --batch 8 --batches 2 --warmup 0 --repeat 1 --variant baseline,amp,fused --no-plot
      --out ${T}/cmpf)
+# The accumulation rows' curves against the baseline trained with the same
+# accumulation (one optimizer step per 4 batches: 2 steps in 8 batches):
+# exactly on the CPU; a row that trained other batches fails.
+rn_test(compare_accum_curve --rm ${T}/cmpa --code 0
+  --stdout "accum_only +first loss 0.00e\\+00 \\(tol. 0\\) +losses 0.00e\\+00 \\(tol. 0\\) +PASS"
+  -- ${LR} compare --quick --device cpu --batch 8 --batches 8 --warmup 0 --repeat 1 --variant baseline,accum_only
+     --no-plot --out ${T}/cmpa)
+rn_test(compare_accum_fault --rm ${T}/cmpaf --code 1 --env CS_FAULT_INJECT=accum_only
+  --stdout "accum_only +first loss [0-9.e+-]+ .*losses [1-9][0-9.e+-]+ .*FAIL"
+  -- ${LR} compare --quick --device cpu --batch 8 --batches 8 --warmup 0 --repeat 1 --variant baseline,accum_only
+     --no-plot --out ${T}/cmpaf)
 rn_test(compare_bad_accum --code 2 --stderr-lines 1 --stderr "--accum-steps: compare sets precision"
   -- ${LR} compare --accum-steps 2 --out ${T}/cmpbad)
 # all: Parts 1 to 6 in order, each in its own folder, ending with the report.
