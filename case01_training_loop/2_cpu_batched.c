@@ -1,6 +1,7 @@
 /* cpu_batched: cpu_slow with ONE change, batching. Each layer is now one
- * matrix-matrix product over the whole batch (through the fastest CPU GEMM
- * built in: OpenBLAS, else the blocked GEMM), forward and backward: a
+ * matrix-matrix product over the whole batch (through the CPU's GEMM,
+ * cs_gemm_best_cpu: OpenBLAS, or the blocked GEMM where it measured
+ * faster or no BLAS was built in), forward and backward: a
  * weight fetched into the cache is used for all 256 samples instead of one,
  * and the per-sample outer products become one product per layer.
  *

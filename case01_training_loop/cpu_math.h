@@ -42,8 +42,8 @@ void c1_batch_metrics(const c1_workload *w, const int32_t *idx, const float *z, 
                       int32_t *correct);
 
 /* The three products of a dense layer y = x W^T over a batch of `rows`
- * (W is out x in, PyTorch's layout), through the fastest CPU GEMM built in
- * (OpenBLAS, else the blocked GEMM):
+ * (W is out x in, PyTorch's layout), through the CPU's GEMM (cs_gemm_best_cpu:
+ * OpenBLAS, or the blocked GEMM where it measured faster or no BLAS was built in):
  *   forward      y  = x W^T      x: rows x in,  y: rows x out
  *   weight grad  gw = dy^T x     dy: rows x out, gw: out x in
  *   input grad   dx = dy W       dx: rows x in

@@ -30,11 +30,6 @@ const char *cs_gemm_backend_name(cs_gemm_backend b)
     }
 }
 
-cs_gemm_backend cs_gemm_best_cpu(void)
-{
-    return cs_gemm_cblas_available() ? CS_GEMM_CBLAS : CS_GEMM_BLOCKED;
-}
-
 /* ---- Float64 reference ------------------------------------------------
  * C = A * B in double, so the float32 results can be checked against a
  * more accurate answer. Blocked so that a BK x BN block of B (128 x 256

@@ -58,8 +58,33 @@ int cs_gemm(cs_gemm_backend b, int transA, int transB, int M, int N, int K, floa
 /* "naive", "blocked", "cblas". */
 const char *cs_gemm_backend_name(cs_gemm_backend b);
 
-/* The fastest CPU backend built in (cblas if available, else blocked). */
+/* The fp32 GEMM the cases' CPU work uses (cs_gemm_choice.c): OpenBLAS
+ * where its kernels match this CPU (or the BLAS is not OpenBLAS); where
+ * OpenBLAS runs kernels below the CPU's SIMD, whichever of it and the
+ * blocked GEMM measured faster on one product, once per process; blocked
+ * without a CBLAS. CS_CPU_GEMM=auto|blas|blocked (auto the default)
+ * overrides; a bad value exits 2 with one line. */
+typedef struct {
+    cs_gemm_backend backend;
+    int measured;                        /* 1: chosen by timing both */
+    int forced;                          /* 1: CS_CPU_GEMM said which */
+    double blocked_gflops, cblas_gflops; /* the probe's rates, when measured */
+    char why[160];                       /* e.g. "the suite's blocked SGEMM, measured faster than ..." */
+} cs_gemm_cpu_pick;
+const cs_gemm_cpu_pick *cs_gemm_cpu_pick_get(void);
 cs_gemm_backend cs_gemm_best_cpu(void);
+/* CS_CPU_GEMM checked now (before the long work): exits 2 when bad. */
+void cs_gemm_cpu_check_env(void);
+
+/* The probe both choices time (this one and lab_resnet's bf16 GEMM): a
+ * layer2 3x3 convolution's forward product at 32 x 32 (128 output
+ * channels, 128 x 9 taps, 1024 output pixels), about 0.3 GFLOP. The two
+ * functions take turns, one untimed and CS_GEMM_PROBE_RUNS timed runs
+ * each; each keeps its fastest. gflops[j] is f_j's rate; returns 0 when
+ * there was no memory for it. f computes C (m x n) = A (m x k) B (k x n). */
+enum { CS_GEMM_PROBE_M = 128, CS_GEMM_PROBE_N = 1024, CS_GEMM_PROBE_K = 1152, CS_GEMM_PROBE_RUNS = 3 };
+typedef void (*cs_gemm_probe_fn)(int m, int n, int k, const float *a, const float *b, float *c);
+int cs_gemm_probe_pair(cs_gemm_probe_fn f0, cs_gemm_probe_fn f1, double gflops[2]);
 
 /* Float64 reference C = A * B (row-major, no transposes, beta = 0),
  * cache-blocked and OpenMP-parallel so references stay cheap to compute. */

@@ -4,6 +4,7 @@
 #include "cs_sysinfo.h"
 
 #include "cs_blas_info.h"
+#include "cs_gemm.h"
 #include "cs_blas_threads.h"
 #include "cs_gpu.h"
 #include "cs_memory.h"
@@ -52,6 +53,7 @@ static void describe_blas(char *out, size_t len)
 {
     cs_blas_info b;
     cs_blas_info_get(&b);
+    cs_gemm_cpu_check_env();
     if (!b.linked) {
         snprintf(out, len, "none (built without OpenBLAS)");
     } else if (b.is_openblas) {
@@ -76,6 +78,12 @@ static void describe_blas(char *out, size_t len)
         if (b.mismatch && b.suggested_core[0])
             snprintf(out + used, len - used, "; its %s kernels on a CPU with %s: OPENBLAS_CORETYPE=%s would match it",
                      b.core_isa, b.cpu_isa, b.suggested_core);
+        /* Which fp32 GEMM the cases then use, where it is not simply OpenBLAS
+         * (measured, or CS_CPU_GEMM): asked here, before any long work, so a
+         * bad CS_CPU_GEMM stops the run at once. */
+        const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_get();
+        const size_t at = strlen(out);
+        if (pick->measured || pick->forced) snprintf(out + at, len - at, "; fp32 GEMMs: %s", pick->why);
     } else {
         snprintf(out, len, "CBLAS (%.140s)", b.config[0] ? b.config : "not OpenBLAS");
     }

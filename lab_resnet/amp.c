@@ -547,7 +547,9 @@ static void cpu_lessons(const amp_state *s)
                s->conv_s[ROW_BF16] > 0 ? s->conv_s[ROW_FP32] / s->conv_s[ROW_BF16] : 0.0);
     cs_blas_info b;
     cs_blas_info_get(&b);
-    if (bf16 && b.mismatch)
+    /* fp32 on OpenBLAS's slow kernels only where they were not measured
+     * slower than the blocked SGEMM (cs_gemm_choice.c) or were forced. */
+    if (bf16 && b.mismatch && cs_gemm_best_cpu() == CS_GEMM_CBLAS)
         cs_say("  - fp32's SGEMM ran OpenBLAS's %s kernels (%s), OpenBLAS's own pick for this %s\n"
                "    CPU: bf16 is set against that fp32. OPENBLAS_CORETYPE=%s gives fp32 kernels for\n"
                "    this CPU; run again with it before drawing a conclusion about bf16.\n",

@@ -4,6 +4,7 @@
 #include "cs_test.h"
 
 #include "cs_ceilings.h"
+#include "cs_blas_info.h"
 #include "cs_gemm.h"
 #include "cs_rng.h"
 
@@ -147,7 +148,25 @@ static void test_dispatch(void)
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_NAIVE), "naive") == 0);
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_BLOCKED), "blocked") == 0);
     CHECK(strcmp(cs_gemm_backend_name(CS_GEMM_CBLAS), "cblas") == 0);
-    CHECK(cs_gemm_best_cpu() == (cs_gemm_cblas_available() ? CS_GEMM_CBLAS : CS_GEMM_BLOCKED));
+    /* The CPU's GEMM: blocked without a CBLAS; OpenBLAS where its kernels
+     * match the CPU (nothing timed); else the faster of the two as the
+     * probe measured them (or as CS_CPU_GEMM says: this test leaves it
+     * unset). */
+    const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_get();
+    CHECK(cs_gemm_best_cpu() == pick->backend);
+    CHECK(!pick->forced && pick->why[0] != '\0');
+    if (!cs_gemm_cblas_available()) {
+        CHECK(pick->backend == CS_GEMM_BLOCKED && !pick->measured);
+    } else {
+        cs_blas_info b;
+        cs_blas_info_get(&b);
+        CHECK(pick->measured == (b.is_openblas && b.mismatch));
+        if (pick->measured)
+            CHECK(pick->blocked_gflops > 0 && pick->cblas_gflops > 0 &&
+                  pick->backend == (pick->blocked_gflops > pick->cblas_gflops ? CS_GEMM_BLOCKED : CS_GEMM_CBLAS));
+        else
+            CHECK(pick->backend == CS_GEMM_CBLAS);
+    }
 
     /* CBLAS through the dispatcher: 0, or -1 with the result computed anyway */
     float A[4] = {1, 2, 3, 4}, B[4] = {5, 6, 7, 8}, C[4] = {0};

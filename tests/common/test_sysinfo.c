@@ -3,6 +3,7 @@
 #include "cs_test.h"
 
 #include "cs_blas_info.h"
+#include "cs_gemm.h"
 #include "cs_json.h"
 #include "cs_sysinfo.h"
 
@@ -71,6 +72,11 @@ int main(void)
     char hint[160];
     snprintf(hint, sizeof hint, "OPENBLAS_CORETYPE=%s would match it", b.suggested_core);
     CHECK((strstr(s.blas, hint) != NULL) == (b.mismatch && b.suggested_core[0]));
+    /* The fp32 GEMM the cases then use is named where it was measured or
+     * set (CS_CPU_GEMM), with the rates it was chosen by. */
+    const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_get();
+    if (b.is_openblas) CHECK((strstr(s.blas, "; fp32 GEMMs: ") != NULL) == (pick->measured || pick->forced));
+    if (pick->measured) CHECK(strstr(s.blas, "GFLOP/s)") != NULL);
 #else
     CHECK(strcmp(s.blas, "none (built without OpenBLAS)") == 0);
 #endif

@@ -91,6 +91,21 @@ rn_test(amp_bf16_gemm_off --rm ${T}/ampoff --code 0 --env RN_CPU_BF16_GEMM=off
 rn_test(bad_cpu_bf16_gemm --rm ${T}/badgemm --code 2 --stderr-lines 1 --env RN_CPU_BF16_GEMM=maybe
   --stderr "RN_CPU_BF16_GEMM=maybe: expected auto, on or off" --absent ${T}/badgemm/results.csv
   -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/badgemm)
+# The fp32 GEMM of the CPU's convolutions (CS_CPU_GEMM, common/cs_gemm_choice.c):
+# set, it is named on the BLAS line and in the convolutions' algorithms; a
+# bad value is a one-line error before any work.
+rn_test(cpu_gemm_blocked --rm ${T}/gemmblk --code 0 --env CS_CPU_GEMM=blocked
+  --stdout "fp32 GEMMs: the suite's blocked SGEMM \\(CS_CPU_GEMM=blocked\\)|built without OpenBLAS"
+  --stdout "Convolutions: conv1 im2col \\+ blocked SGEMM"
+  -- ${LR} baseline --quick --device cpu --batches 2 --no-plot --out ${T}/gemmblk)
+if(CS_HAVE_CBLAS)
+  rn_test(cpu_gemm_blas --rm ${T}/gemmblas --code 0 --env CS_CPU_GEMM=blas
+    --stdout "fp32 GEMMs: OpenBLAS \\(CS_CPU_GEMM=blas\\)" --stdout "Convolutions: conv1 im2col \\+ OpenBLAS SGEMM"
+    -- ${LR} baseline --quick --device cpu --batches 2 --no-plot --out ${T}/gemmblas)
+endif()
+rn_test(bad_cpu_gemm --rm ${T}/badcg --code 2 --stderr-lines 1 --env CS_CPU_GEMM=fastest
+  --stderr "CS_CPU_GEMM=fastest: expected auto, blas or blocked" --absent ${T}/badcg/results.csv
+  -- ${LR} baseline --quick --device cpu --no-plot --out ${T}/badcg)
 
 # Part 4, memory: accumulation and checkpointing from the same weights on
 # the same batches; every row's first loss equals the reference's, one step
