@@ -165,8 +165,8 @@ def amp_why(res, row):
                 f"{fmt_time(num(row['conv_s_per_step']))} in bf16)") if fp32 else ""
         return (f"no GPU here: the convolutions multiply in bf16 on the CPU's AVX-512 BF16 through the lab's "
                 f"own bf16 GEMM{gain}; ")
-    return ("no GPU here: the convolutions are the BLAS's SGEMM on the CPU, so AMP only stores "
-            "16-bit values and multiplies in fp32; ")
+    return ("no GPU here: the convolutions multiply in an fp32 SGEMM on the CPU, so AMP only stores "
+            "16-bit values; ")
 
 
 def slow_blas_caveat(res):
