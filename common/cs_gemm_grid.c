@@ -1,6 +1,7 @@
 /* The thread buffers and the thread grid of the cache-blocked GEMMs. */
 #include "cs_gemm_grid.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,11 +12,23 @@
  * threads doing that at once the page-table updates serialize and each
  * one interrupts every core (a TLB shootdown). Measured on a 16-vCPU
  * virtual machine: ~6 ms per call at n = 128 and 256 instead of
- * microseconds. The buffer lives as long as the thread (OpenMP's pool
- * threads live as long as the program); the float and the bf16 GEMM share
- * it, one call at a time. */
+ * microseconds. The buffer lives as long as the thread; the float and
+ * the bf16 GEMM share it, one call at a time. */
 static _Thread_local void *tl_pack;
 static _Thread_local size_t tl_pack_bytes;
+/* OpenMP does end pool threads: libgomp lets the ones a smaller team does
+ * not need exit (case02's thread sweep, after the CPU GEMM's probe ran on
+ * the full team). The key's destructor frees an exiting thread's buffer. */
+static pthread_key_t pack_key;
+static pthread_once_t pack_key_once = PTHREAD_ONCE_INIT;
+
+static void make_pack_key(void)
+{
+    if (pthread_key_create(&pack_key, free) != 0) {
+        fprintf(stderr, "out of thread-specific keys for the GEMM's packing buffers\n");
+        exit(3);
+    }
+}
 
 void *cs_gemm_thread_buffer(size_t bytes)
 {
@@ -29,6 +42,8 @@ void *cs_gemm_thread_buffer(size_t bytes)
     free(tl_pack);
     tl_pack = p;
     tl_pack_bytes = bytes;
+    pthread_once(&pack_key_once, make_pack_key);
+    pthread_setspecific(pack_key, p);
     return p;
 }
 
