@@ -73,6 +73,11 @@ typedef struct {
 } cs_gemm_cpu_pick;
 const cs_gemm_cpu_pick *cs_gemm_cpu_pick_get(void);
 cs_gemm_backend cs_gemm_best_cpu(void);
+/* The pick if this process has made it, else NULL, without making it:
+ * cs_sysinfo's BLAS line names it only then, so a case that does no GEMM
+ * (case02) pays for no probe. The cases that multiply through
+ * cs_gemm_best_cpu make it before they read the system. */
+const cs_gemm_cpu_pick *cs_gemm_cpu_pick_made(void);
 /* CS_CPU_GEMM checked now (before the long work): exits 2 when bad. */
 void cs_gemm_cpu_check_env(void);
 

@@ -32,6 +32,7 @@ static const char *const modes[] = {"auto", "blas", "blocked", NULL};
 
 static cs_gemm_cpu_pick pick;
 static pthread_once_t pick_once = PTHREAD_ONCE_INIT;
+static _Atomic int pick_made; /* set once `pick` is complete */
 
 static double seconds_of(cs_gemm_probe_fn f, const float *a, const float *b, float *c)
 {
@@ -103,7 +104,7 @@ static void measure(void)
              pick.backend == CS_GEMM_BLOCKED ? g[0] : g[1], pick.backend == CS_GEMM_BLOCKED ? g[1] : g[0]);
 }
 
-static void choose(void)
+static void choose_pick(void)
 {
     const int mode = cs_env_pick("CS_CPU_GEMM", modes);
     if (!cs_gemm_cblas_available()) {
@@ -128,10 +129,21 @@ static void choose(void)
     snprintf(pick.why, sizeof pick.why, "the BLAS (its kernels match this CPU, or it is not OpenBLAS)");
 }
 
+static void choose(void)
+{
+    choose_pick();
+    pick_made = 1;
+}
+
 const cs_gemm_cpu_pick *cs_gemm_cpu_pick_get(void)
 {
     pthread_once(&pick_once, choose);
     return &pick;
+}
+
+const cs_gemm_cpu_pick *cs_gemm_cpu_pick_made(void)
+{
+    return pick_made ? &pick : NULL;
 }
 
 cs_gemm_backend cs_gemm_best_cpu(void)

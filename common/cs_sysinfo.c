@@ -53,7 +53,7 @@ static void describe_blas(char *out, size_t len)
 {
     cs_blas_info b;
     cs_blas_info_get(&b);
-    cs_gemm_cpu_check_env();
+    cs_gemm_cpu_check_env(); /* a bad CS_CPU_GEMM stops any case before its work */
     if (!b.linked) {
         snprintf(out, len, "none (built without OpenBLAS)");
     } else if (b.is_openblas) {
@@ -78,12 +78,11 @@ static void describe_blas(char *out, size_t len)
         if (b.mismatch && b.suggested_core[0])
             snprintf(out + used, len - used, "; its %s kernels on a CPU with %s: OPENBLAS_CORETYPE=%s would match it",
                      b.core_isa, b.cpu_isa, b.suggested_core);
-        /* Which fp32 GEMM the cases then use, where it is not simply OpenBLAS
-         * (measured, or CS_CPU_GEMM): asked here, before any long work, so a
-         * bad CS_CPU_GEMM stops the run at once. */
-        const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_get();
+        /* Which fp32 GEMM the case then uses, where it is not simply OpenBLAS
+         * (measured, or CS_CPU_GEMM), when the case made the choice. */
+        const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_made();
         const size_t at = strlen(out);
-        if (pick->measured || pick->forced) snprintf(out + at, len - at, "; fp32 GEMMs: %s", pick->why);
+        if (pick && (pick->measured || pick->forced)) snprintf(out + at, len - at, "; fp32 GEMMs: %s", pick->why);
     } else {
         snprintf(out, len, "CBLAS (%.140s)", b.config[0] ? b.config : "not OpenBLAS");
     }

@@ -72,11 +72,17 @@ int main(void)
     char hint[160];
     snprintf(hint, sizeof hint, "OPENBLAS_CORETYPE=%s would match it", b.suggested_core);
     CHECK((strstr(s.blas, hint) != NULL) == (b.mismatch && b.suggested_core[0]));
-    /* The fp32 GEMM the cases then use is named where it was measured or
-     * set (CS_CPU_GEMM), with the rates it was chosen by. */
+    /* The fp32 GEMM the cases use is named only once a case has chosen it
+     * (reading the system makes no probe), and then where it was measured
+     * or set (CS_CPU_GEMM), with the rates it was chosen by. */
+    CHECK(cs_gemm_cpu_pick_made() == NULL);
+    CHECK(strstr(s.blas, "; fp32 GEMMs: ") == NULL);
     const cs_gemm_cpu_pick *pick = cs_gemm_cpu_pick_get();
-    if (b.is_openblas) CHECK((strstr(s.blas, "; fp32 GEMMs: ") != NULL) == (pick->measured || pick->forced));
-    if (pick->measured) CHECK(strstr(s.blas, "GFLOP/s)") != NULL);
+    CHECK(cs_gemm_cpu_pick_made() == pick);
+    cs_sysinfo chosen;
+    cs_sysinfo_get(&chosen);
+    if (b.is_openblas) CHECK((strstr(chosen.blas, "; fp32 GEMMs: ") != NULL) == (pick->measured || pick->forced));
+    if (pick->measured) CHECK(strstr(chosen.blas, "GFLOP/s)") != NULL);
 #else
     CHECK(strcmp(s.blas, "none (built without OpenBLAS)") == 0);
 #endif
