@@ -181,8 +181,7 @@ static void record_row(amp_state *s, int i, const amp_run *r)
     row->rung.peak_mem = row->peak_total;
     row->train_accuracy = t->train_accuracy;
     row->steps = t->steps;
-    row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
-    memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
+    row->loss = rn_train_losses_copy(t, "row losses");
     row->skipped = r->scaler.skipped;
     row->scaled = r->scaler.steps;
     row->final_scale = specs[i].scaler ? (double)r->scaler.scale : NAN;
@@ -294,8 +293,7 @@ static int reference_run(amp_state *s)
     int rc = rn_train_epoch(m, &lab->ld, 0, &o, &t);
     if (rc == 0) {
         s->reference_steps = t.steps;
-        s->reference_loss = cs_alloc((size_t)t.steps * sizeof(float), "reference losses");
-        memcpy(s->reference_loss, t.loss, (size_t)t.steps * sizeof(float));
+        s->reference_loss = rn_train_losses_copy(&t, "reference losses");
         double conv, storage, step = rn_phase_total(&t);
         profiled_split(&conv, &storage);
         cs_say("  One fp32 run of %d batches of %d, profiled and untimed: the loss curve every row is\n"

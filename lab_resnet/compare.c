@@ -129,10 +129,11 @@ static void check_row(cmp_state *s, int i, const rn_train_result *t)
                                       !gpu          ? 0.0
                                       : spec->fused ? RN_CMP_GPU_EXACT
                                                     : 1e-6);
-    const float *curve = spec->accum > 1 ? s->accum_loss : s->reference_loss;
+    const int accum = spec->accum > 1;
+    const float *curve = accum ? s->accum_loss : s->reference_loss;
     double curve_tol = spec->amp ? RN_CMP_CURVE_BOUND : gpu ? RN_CMP_GPU_EXACT : 0.0;
     row->curve_check = cs_compare_f32(t->loss, curve, (size_t)t->steps, curve_tol);
-    if (t->steps != (spec->accum > 1 ? s->accum_steps : s->reference_steps)) row->curve_check.status = CS_CHECK_FAIL;
+    if (t->steps != (accum ? s->accum_steps : s->reference_steps)) row->curve_check.status = CS_CHECK_FAIL;
     row->rung.check = cs_check_merge(row->first_check, row->curve_check);
 }
 
@@ -218,8 +219,7 @@ static int reference_run(cmp_state *s)
     if (rc != 0) return rc;
     const rn_train_result *t = &s->reference;
     s->reference_steps = t->steps;
-    s->reference_loss = cs_alloc((size_t)t->steps * sizeof(float), "reference losses");
-    memcpy(s->reference_loss, t->loss, (size_t)t->steps * sizeof(float));
+    s->reference_loss = rn_train_losses_copy(t, "reference losses");
     static const char *const conv[] = {"fwd conv", "bwd conv"};
     double step = rn_phase_total(t), conv_s = rn_prof_per_step(conv, 2);
     char b[4][32];
@@ -259,8 +259,7 @@ static int accum_reference(cmp_state *s, const int *todo, int ntodo)
     rn_snapshot_restore(&lab->m, &s->snap);
     if (rc != 0) return rc;
     s->accum_steps = t.steps;
-    s->accum_loss = cs_alloc((size_t)t.steps * sizeof(float), "accumulation reference losses");
-    memcpy(s->accum_loss, t.loss, (size_t)t.steps * sizeof(float));
+    s->accum_loss = rn_train_losses_copy(&t, "accumulation reference losses");
     rn_train_result_free(&t);
     return 0;
 }

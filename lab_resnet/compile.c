@@ -163,8 +163,7 @@ static void record_row(compile_state *s, int i, const compile_run *r)
     row->rung.peak_mem = row->peak_total;
     row->train_accuracy = t->train_accuracy;
     row->steps = t->steps;
-    row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
-    memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
+    row->loss = rn_train_losses_copy(t, "row losses");
     row->rung.check = check_row(s, i, r);
     s->ran[i] = 1;
 }
@@ -251,8 +250,7 @@ static int reference_run(compile_state *s)
     int rc = rn_train_epoch(m, &lab->ld, 0, &o, &t);
     if (rc == 0) {
         s->reference_steps = t.steps;
-        s->reference_loss = cs_alloc((size_t)t.steps * sizeof(float), "reference losses");
-        memcpy(s->reference_loss, t.loss, (size_t)t.steps * sizeof(float));
+        s->reference_loss = rn_train_losses_copy(&t, "reference losses");
         s->ref_step_s = rn_phase_total(&t);
         profiled_split(&s->ref_conv_s, &s->ref_between_s, &s->ref_optimizer_s);
         double step = s->ref_step_s > 0 ? s->ref_step_s : 1;

@@ -154,8 +154,7 @@ static int reference_run(dl_state *s, rn_train_result *t)
     int rc = rn_train_epoch(&lab->m, &lab->ld, 0, &o, t);
     if (rc) return rc;
     s->reference_steps = t->steps;
-    s->reference_loss = cs_alloc((size_t)t->steps * sizeof(float), "reference losses");
-    memcpy(s->reference_loss, t->loss, (size_t)t->steps * sizeof(float));
+    s->reference_loss = rn_train_losses_copy(t, "reference losses");
     cs_say("  One epoch of %d batches of %d (%d images), every batch loaded in the training\n"
            "  thread, untimed: the reference every row's losses are checked against.\n",
            t->steps, lab->a->batch, t->images);

@@ -188,8 +188,7 @@ static void record_row(mem_state *s, int i, const mem_run *r)
     row->final_loss = t->last_loss;
     static const char *const recompute[] = {"checkpoint recompute"};
     row->recompute_s = rn_prof_per_step(recompute, 1); /* per batch: one forward each */
-    row->loss = cs_alloc((size_t)(t->steps > 0 ? t->steps : 1) * sizeof(float), "row losses");
-    memcpy(row->loss, t->loss, (size_t)t->steps * sizeof(float));
+    row->loss = rn_train_losses_copy(t, "row losses");
     check_row(s, i, t);
 }
 
@@ -264,8 +263,7 @@ static int reference_run(mem_state *s)
     int rc = rn_train_epoch(m, &lab->ld, 0, &o, &t);
     if (rc == 0) {
         s->reference_steps = t.steps;
-        s->reference_loss = cs_alloc((size_t)t.steps * sizeof(float), "reference losses");
-        memcpy(s->reference_loss, t.loss, (size_t)t.steps * sizeof(float));
+        s->reference_loss = rn_train_losses_copy(&t, "reference losses");
         double step = rn_phase_total(&t);
         s->forward_share = step > 0 ? t.phase_mean_s[RN_PHASE_FORWARD] / step : 0;
         size_t act = rn_arena_peak(m->arena, RN_ACTIVATIONS), total = rn_arena_total_peak(m->arena);

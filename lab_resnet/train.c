@@ -331,6 +331,13 @@ out:
     return rc;
 }
 
+float *rn_train_losses_copy(const rn_train_result *r, const char *what)
+{
+    float *loss = cs_alloc((size_t)(r->steps > 0 ? r->steps : 1) * sizeof(float), what);
+    memcpy(loss, r->loss, (size_t)r->steps * sizeof(float));
+    return loss;
+}
+
 void rn_train_result_free(rn_train_result *r)
 {
     cs_free(r->loss);

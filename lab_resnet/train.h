@@ -88,6 +88,9 @@ double rn_data_share(const rn_train_result *r);
  * rn_train_result_free. */
 int rn_train_epoch(rn_model *m, rn_loader *ld, int epoch, const rn_train_opts *o, rn_train_result *r);
 void rn_train_result_free(rn_train_result *r);
+/* A copy of r's per-step losses (at least one float's room), kept after r
+ * is freed: the references and rows the parts check against. */
+float *rn_train_losses_copy(const rn_train_result *r, const char *what);
 
 /* Accuracy in evaluation mode (running statistics) over up to max_batches
  * batches of `data` (0: all), no augmentation: each whole image resized to
