@@ -5,8 +5,10 @@
  * Why: Debian's OpenBLAS 0.3.21 takes some CPUs it does not know for old
  * ones. On an Intel Xeon with AVX-512 (Sapphire Rapids' generation) it
  * runs its Prescott (SSE3) kernels, and its SGEMM reached 26-62 GFLOP/s on
- * the cases' shapes on 2 cores where the suite's blocked SGEMM reached
- * 121-285 (docs/results/blas_threading.md has the runs). The cases do not
+ * ten of the cases' shapes on 2 cores where the suite's blocked SGEMM
+ * reached 121-285 (an ad-hoc run; every case's BLAS line carries its own
+ * probe's two rates, docs/results/blas_threading.md those of make bench's
+ * runs). The cases do not
  * set OPENBLAS_CORETYPE for the user (it may be set on purpose, because
  * OpenBLAS's own choice computes wrong results on some processors); they
  * say what runs, and multiply in whichever of the two measured faster.
