@@ -384,15 +384,28 @@ static void hypothesis(const amp_state *s)
     double saved = (double)rn_model_saved_count(m);
     char b32[32], b16[32];
     cs_step(3, "Hypothesis");
+    /* The GPU keeps the activations between layers in 16 bits too, where
+     * it can (backend.h's act16): the working buffers shrink with them. */
+    const int act16 = lab->be->act16_ok && lab->be->act16_ok(RN_FP16);
     cs_say("  Memory: the activations the backward pass reads again hold %.0f values: %s in fp32,\n"
            "  %s in 16 bits. Weights, gradients and Adam's state stay fp32 (autocast keeps fp32\n"
-           "  master weights), and the working buffers a layer computes in stay float; so the\n"
+           "  master weights), and the working buffers a layer computes in %s; so the\n"
            "  activations shrink, not the whole.\n",
-           saved, cs_format_bytes(saved * 4, b32, sizeof b32), cs_format_bytes(saved * 2, b16, sizeof b16));
-    if (lab->on_gpu)
-        cs_say("  Time: fp16 and bf16 products run on tensor cores at several times fp32's rate, and\n"
-               "  half the bytes move through memory; tf32 keeps fp32 tensors and speeds the\n"
-               "  convolutions alone. The gain is bounded by the convolutions' share of a step.\n");
+           saved, cs_format_bytes(saved * 4, b32, sizeof b32), cs_format_bytes(saved * 2, b16, sizeof b16),
+           act16 ? "are 16-bit too" : "stay float");
+    if (lab->on_gpu && act16)
+        cs_say("  Time: fp16 and bf16 products run on tensor cores at several times fp32's rate. The\n"
+               "  activations stay 16-bit and channels last (NHWC) from layer to layer, as autocast with\n"
+               "  channels_last keeps them: cuDNN reads and writes them as they are, and batch norm,\n"
+               "  ReLU, add and pooling move half fp32's bytes (RN_GPU_ACTIVATIONS=float keeps them\n"
+               "  float NCHW between layers, packed into 16-bit copies for each convolution, to compare).\n"
+               "  tf32 keeps fp32 tensors and speeds the convolutions alone.\n");
+    else if (lab->on_gpu)
+        cs_say("  Time: fp16 and bf16 products run on tensor cores at several times fp32's rate; the\n"
+               "  activations stay float between layers here (RN_GPU_ACTIVATIONS=float, or a path\n"
+               "  without cuDNN's NHWC tensors), packed into 16-bit copies for each convolution.\n"
+               "  tf32 keeps fp32 tensors and speeds the convolutions alone. The gain is bounded by\n"
+               "  the convolutions' share of a step.\n");
     else
         say_cpu_time_hypothesis();
 }

@@ -163,6 +163,24 @@ typedef struct rn_backend {
      * float sums), the pass the model made before. The model sets it for
      * its own passes only (model.c), as grad_accumulate. */
     void (*round_outputs)(int precision);
+    /* Part 3 on the GPU: the activations between layers in 16 bits, channels
+     * last, as autocast with channels_last keeps them (gpu_act16.cu).
+     * act16_ok(precision): whether the backend can for this precision (the
+     * GPU on cuDNN's NHWC path, unless RN_GPU_ACTIVATIONS=float; NULL:
+     * never). While act16(precision) is on (RN_FP16 or RN_BF16; RN_FP32:
+     * off, the default), every activation the layer operations read or
+     * write - the convolutions' x, y, dy and dx, batch norm's x, y, dy and
+     * dx, the ReLU's, add's and max pooling's inputs and outputs, the average
+     * pool's x and dx - holds its n x c x h x w values as fp16 or bf16 bits
+     * in NHWC order ((img * h * w + pixel) * c + channel), behind the same
+     * float pointers: the values round_outputs would give, in half the
+     * bytes, with no widening or packing pass between layers. Weights,
+     * parameter gradients, statistics, the pooled features and everything
+     * else stay float. act16_pack: a float NCHW tensor (the image) into that
+     * form. The model turns it on for its own passes only, as round_outputs. */
+    int (*act16_ok)(int precision);
+    void (*act16)(int precision);
+    void (*act16_pack)(int n, int c, int hw, const float *src, float *dst);
     /* Mixed precision's loss scaling (Part 3, grad_scaler.h): x *= alpha;
      * and PyTorch's _amp_foreach_non_finite_check_and_unscale_ on one
      * tensor: x *= inv_scale, and *found_inf (one int32, backend memory)

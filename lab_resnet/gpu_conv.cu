@@ -491,6 +491,7 @@ struct cudnn_plan {
     int asked_half; /* rn_gpu_conv_math's 16-bit precision when made (the cache's key) */
     int half;       /* the tensors it runs on: RN_FP16 or RN_BF16 (fp32 sums), or 0: float */
     bool nhwc;      /* the 16-bit copies channels last (cudnn_channels_last; a key too) */
+    bool act16;     /* x, y, dy and dx are the model's own 16-bit NHWC tensors (gpu_act16.cu; a key too) */
     /* The math each chosen algorithm runs with, set on the descriptor
      * before its call (cuDNN decides from algorithm and math type together;
      * PyTorch does the same). FP32 plans keep CUDNN_FMA_MATH throughout. */
@@ -514,9 +515,9 @@ std::deque<cudnn_plan> plans;
 /* The plan for this shape, its algorithms chosen the way `find` says. */
 bool same_shape(const cudnn_plan &q, const rn_conv_shape *s, int n, int h, int w, bool find, bool nhwc)
 {
-    return q.find == find && q.tensor == tensor_math && q.asked_half == half_gemm && q.nhwc == nhwc && q.n == n &&
-           q.h == h && q.w == w && q.s.cin == s->cin && q.s.cout == s->cout && q.s.k == s->k &&
-           q.s.stride == s->stride && q.s.pad == s->pad;
+    return q.find == find && q.tensor == tensor_math && q.asked_half == half_gemm && q.nhwc == nhwc &&
+           q.act16 == (rn_gpu_act16_precision() != 0) && q.n == n && q.h == h && q.w == w && q.s.cin == s->cin &&
+           q.s.cout == s->cout && q.s.k == s->k && q.s.stride == s->stride && q.s.pad == s->pad;
 }
 
 /* cuDNN's algorithm enums as words (cudnn_cnn.h), for the report. */
@@ -538,7 +539,7 @@ struct work_answer {
     rn_conv_shape s;
     int n, h, w, asked_half;
     int half; /* the tensors the answered plan ran on (0: float, it fell back) */
-    bool find, tensor, nhwc;
+    bool find, tensor, nhwc, act16;
     size_t bytes;
 };
 std::vector<work_answer> answers;
@@ -559,9 +560,9 @@ size_t call_limit(const rn_conv_shape *s, int n, int h, int w, bool find, bool n
     *half = half_gemm;
     for (size_t i = answers.size(); i-- > 0;) {
         const work_answer &a = answers[i];
-        if (a.n >= n && a.h == h && a.w == w && a.find == find && a.nhwc == nhwc && a.tensor == tensor_math &&
-            a.asked_half == half_gemm && a.s.cin == s->cin && a.s.cout == s->cout && a.s.k == s->k &&
-            a.s.stride == s->stride && a.s.pad == s->pad) {
+        if (a.n >= n && a.h == h && a.w == w && a.find == find && a.nhwc == nhwc &&
+            a.act16 == (rn_gpu_act16_precision() != 0) && a.tensor == tensor_math && a.asked_half == half_gemm &&
+            a.s.cin == s->cin && a.s.cout == s->cout && a.s.k == s->k && a.s.stride == s->stride && a.s.pad == s->pad) {
             *half = a.half;
             return a.bytes;
         }
@@ -692,7 +693,9 @@ bool choose_algorithms(cudnn_plan &p, size_t limit_bytes, bool find)
  * exact both ways, as the model has already rounded every value to the
  * precision. Where each copy lives in `work`, after cuDNN's workspace (each
  * 256-byte aligned): x, w and then y in the forward; x, w, dy, dw and dx in
- * the backward; and a float dW to add from while gradients accumulate. */
+ * the backward; and a float dW to add from while gradients accumulate.
+ * With the activations in 16 bits already (act16) only the weights' copies
+ * are made: x, y, dy and dx take no room. */
 struct half_layout {
     int xhw, khw, yhw;                  /* pixels per image plane of x, w (k * k) and y */
     size_t nx, nw, ny;                  /* the tensors' element counts */
@@ -710,9 +713,10 @@ half_layout half_layout_of(const cudnn_plan &p)
     l.xhw = p.h * p.w;
     l.khw = p.s.k * p.s.k;
     l.yhw = rn_out_size(p.h, p.s.k, p.s.stride, p.s.pad) * rn_out_size(p.w, p.s.k, p.s.stride, p.s.pad);
-    const size_t nx = l.nx = (size_t)p.n * p.s.cin * l.xhw;
+    const size_t acts = p.act16 ? 0 : 1;
+    const size_t nx = l.nx = acts * p.n * p.s.cin * l.xhw;
     const size_t nw = l.nw = (size_t)p.s.cout * p.s.cin * l.khw;
-    const size_t ny = l.ny = (size_t)p.n * p.s.cout * l.yhw;
+    const size_t ny = l.ny = acts * p.n * p.s.cout * l.yhw;
     l.x = align256(p.cudnn_bytes);
     l.w = l.x + align256(nx * 2);
     l.dy = l.w + align256(nw * 2); /* the forward's y too */
@@ -804,6 +808,7 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
     p.tensor = tensor_math;
     p.asked_half = p.half = half_gemm;
     p.nhwc = nhwc;
+    p.act16 = rn_gpu_act16_precision() != 0;
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.xd));
     CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.yd));
     CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.wd));
@@ -823,6 +828,14 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
         set_descriptors(p);
         choose_within(p, limit);
     }
+    /* The model's tensors are 16-bit NHWC: a float plan could not read them. */
+    if (p.act16 && (p.half != rn_gpu_act16_precision() || !p.nhwc)) {
+        fprintf(stderr,
+                "%s: cuDNN: convolution %dx%dx%dx%d (k%d s%d p%d -> %d) has no usable algorithm on 16-bit NHWC "
+                "tensors here; run with RN_GPU_ACTIVATIONS=float\n",
+                cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout);
+        exit(3);
+    }
     /* pick() keeps to the limit, but its fallbacks (nothing on the list fit)
      * do not: their workspace, passed to cuDNN as the size of `work`, could
      * exceed the buffer the caller sized from earlier answers, and cuDNN
@@ -835,7 +848,7 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
                 cs_prog(), n, s->cin, h, w, s->k, s->stride, s->pad, s->cout, p.work_bytes, limit);
         exit(3);
     }
-    snprintf(p.text, sizeof p.text, "cuDNN, %s%s (forward %s, backward data %s, filter %s)",
+    snprintf(p.text, sizeof p.text, "cuDNN, %s%s%s (forward %s, backward data %s, filter %s)",
              p.find ? "timed" : "heuristics",
              p.half == RN_FP16   ? (p.nhwc ? ", fp16 tensors NHWC (tensor cores, fp32 sums)"
                                            : ", fp16 tensors NCHW (tensor cores, fp32 sums)")
@@ -843,8 +856,8 @@ cudnn_plan get_plan(const rn_conv_shape *s, int n, int h, int w, bool from_query
                                            : ", bf16 tensors NCHW (tensor cores, fp32 sums)")
              : p.tensor          ? ", TF32 tensor cores allowed"
                                  : "",
-             algo_name(fwd_names, (int)p.fwd), algo_name(bwd_data_names, (int)p.bwd_data),
-             algo_name(bwd_filter_names, (int)p.bwd_filter));
+             p.act16 ? ", activations kept so" : "", algo_name(fwd_names, (int)p.fwd),
+             algo_name(bwd_data_names, (int)p.bwd_data), algo_name(bwd_filter_names, (int)p.bwd_filter));
     plans.push_back(p);
     return p;
 }
@@ -866,14 +879,14 @@ size_t cudnn_work_floats(const rn_conv_shape *s, int n, int h, int w)
     const cudnn_plan p = get_plan(s, n, h, w, true);
     std::lock_guard<std::mutex> lock(plans_mutex);
     if (p.work_bytes > largest_answer_bytes) largest_answer_bytes = p.work_bytes;
-    const work_answer a = {*s, n, h, w, p.asked_half, p.half, p.find, p.tensor, p.nhwc, p.work_bytes};
+    const work_answer a = {*s, n, h, w, p.asked_half, p.half, p.find, p.tensor, p.nhwc, p.act16, p.work_bytes};
     /* The model asks again at every precision change: one of each kept,
      * moved to the end (the latest, which call_limit reads first). */
     for (size_t i = 0; i < answers.size(); i++) {
         const work_answer &b = answers[i];
         if (memcmp(&a.s, &b.s, sizeof a.s) == 0 && a.n == b.n && a.h == b.h && a.w == b.w &&
             a.asked_half == b.asked_half && a.half == b.half && a.find == b.find && a.tensor == b.tensor &&
-            a.nhwc == b.nhwc && a.bytes == b.bytes) {
+            a.nhwc == b.nhwc && a.act16 == b.act16 && a.bytes == b.bytes) {
             answers.erase(answers.begin() + (ptrdiff_t)i);
             break;
         }
@@ -920,9 +933,15 @@ int cudnn_forward(const rn_conv_shape *s, int n, int h, int w, const float *x, c
         return 0;
     }
     const half_layout l = half_layout_of(p);
-    uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *yh = half_at(work, l.dy);
-    to_copy(p, n, s->cin, l.xhw, x, xh);
+    uint16_t *wh = half_at(work, l.w);
     to_copy(p, s->cout, s->cin, l.khw, weight, wh);
+    if (p.act16) { /* the model's tensors as they are */
+        CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, x, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
+                                            &zero, p.yd, y));
+        return p.half;
+    }
+    uint16_t *xh = half_at(work, l.x), *yh = half_at(work, l.dy);
+    to_copy(p, n, s->cin, l.xhw, x, xh);
     CUDNN_CHECK(cudnnConvolutionForward(cudnn_handle(), &one, p.xd, xh, p.wd, wh, p.cd, p.fwd, work, p.cudnn_bytes,
                                         &zero, p.yd, yh));
     from_copy(p, n, s->cout, l.yhw, yh, y);
@@ -939,10 +958,17 @@ void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weigh
     const half_layout l = half_layout_of(p);
     const int n = p.n, cin = p.s.cin, cout = p.s.cout;
     const float one = 1.0f, zero = 0.0f;
-    uint16_t *xh = half_at(work, l.x), *wh = half_at(work, l.w), *dyh = half_at(work, l.dy);
-    uint16_t *dwh = half_at(work, l.dw), *dxh = half_at(work, l.dx);
-    to_copy(p, n, cin, l.xhw, x, xh);
-    to_copy(p, n, cout, l.yhw, dy, dyh);
+    /* With act16 the model's x, dy and dx are 16-bit NHWC already. */
+    const uint16_t *xh = (const uint16_t *)x, *dyh = (const uint16_t *)dy;
+    uint16_t *wh = half_at(work, l.w), *dwh = half_at(work, l.dw), *dxh = (uint16_t *)dx;
+    if (!p.act16) {
+        uint16_t *xc = half_at(work, l.x), *dyc = half_at(work, l.dy);
+        to_copy(p, n, cin, l.xhw, x, xc);
+        to_copy(p, n, cout, l.yhw, dy, dyc);
+        xh = xc;
+        dyh = dyc;
+        dxh = half_at(work, l.dx);
+    }
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_filter_math));
     CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_handle(), &one, p.xd, xh, p.yd, dyh, p.cd, p.bwd_filter, work,
                                                p.cudnn_bytes, &zero, p.wd, dwh));
@@ -958,7 +984,7 @@ void cudnn_backward_half(const cudnn_plan &p, const float *x, const float *weigh
     CUDNN_CHECK(cudnnSetConvolutionMathType(p.cd, p.bwd_data_math));
     CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn_handle(), &one, p.wd, wh, p.yd, dyh, p.cd, p.bwd_data, work,
                                              p.cudnn_bytes, &zero, p.xd, dxh));
-    from_copy(p, n, cin, l.xhw, dxh, dx);
+    if (!p.act16) from_copy(p, n, cin, l.xhw, dxh, dx);
 }
 
 /* Returns as cudnn_forward: the precision dx and dweight hold, or 0. */
@@ -1014,6 +1040,25 @@ const char *rn_gpu_conv_algo(const rn_conv_shape *s, int n, int h, int w)
                                   : "im2col + cuBLAS";
 }
 
+/* Whether the 16-bit NHWC activations (gpu_act16.cu) can go through the
+ * convolutions: on cuDNN's path with channels-last tensors. */
+int rn_gpu_conv_act16_ok(void)
+{
+#if RN_HAVE_CUDNN
+    return active_path() == PATH_CUDNN && cudnn_channels_last();
+#else
+    return 0;
+#endif
+}
+
+/* The im2col path reads float NCHW tensors only. */
+static void check_not_act16(const char *op)
+{
+    if (rn_gpu_act16_precision() == 0) return;
+    fprintf(stderr, "%s: %s: 16-bit NHWC activations need cuDNN's path (RN_CONV=cudnn)\n", cs_prog(), op);
+    exit(3);
+}
+
 /* Part 3's rounding of the outputs (backend.h's round_outputs): a result
  * widened from 16-bit tensors of the precision asked holds its values
  * already; a float one (im2col's GEMMs sum into float, and cuDNN's float
@@ -1034,7 +1079,11 @@ void rn_gpu_conv_forward(const rn_conv_shape *s, int n, int h, int w, const floa
         widened_from = cudnn_forward(s, n, h, w, x, weight, y, work);
     else
 #endif
+    {
+        check_not_act16("conv_forward");
         im2col_forward(s, n, h, w, x, weight, y, work);
+    }
+    if (rn_gpu_act16_precision()) return; /* cuDNN wrote the 16-bit values */
     const int oh = rn_out_size(h, s->k, s->stride, s->pad), ow = rn_out_size(w, s->k, s->stride, s->pad);
     round_unless(widened_from, y, (size_t)n * s->cout * oh * ow);
 }
@@ -1055,7 +1104,11 @@ void rn_gpu_conv_backward(const rn_conv_shape *s, int n, int h, int w, const flo
         widened_from = cudnn_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
     else
 #endif
+    {
+        check_not_act16("conv_backward");
         im2col_backward(s, n, h, w, x, weight, dy, dx, dweight, work);
+    }
+    if (rn_gpu_act16_precision()) return; /* cuDNN wrote the 16-bit values, dW widened from them */
     round_unless(widened_from, dx, (size_t)n * s->cin * h * w);
     round_unless(widened_from, dweight, (size_t)s->cout * s->cin * s->k * s->k);
 }

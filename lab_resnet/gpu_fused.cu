@@ -392,6 +392,33 @@ void rn_gpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b
     }
 }
 
+double *rn_gpu_bn_partials(int c, int chunks)
+{
+    reserve_scratch(c, chunks);
+    return partials;
+}
+
+const void *rn_gpu_bn_coefs(void)
+{
+    return coefs;
+}
+
+void rn_gpu_bn_stats_from_partials(int c, int chunks, unsigned count, float *save_mean, float *save_invstd,
+                                   float *running_mean, float *running_var, float momentum, float eps)
+{
+    bn_stats_kernel<<<(c + FUSED_THREADS - 1) / FUSED_THREADS, FUSED_THREADS, 0, rn_gpu_stream()>>>(
+        c, chunks, count, partials, save_mean, save_invstd, running_mean, running_var, momentum, eps);
+    CUDA_CHECK_LAUNCH();
+}
+
+void rn_gpu_bn_grads_from_partials(int c, int chunks, unsigned count, const float *gamma, const float *save_invstd,
+                                   float *dgamma, float *dbeta)
+{
+    relu_bn_grads_kernel<<<(c + FUSED_THREADS - 1) / FUSED_THREADS, FUSED_THREADS, 0, rn_gpu_stream()>>>(
+        c, chunks, count, partials, gamma, save_invstd, dgamma, dbeta, coefs, rn_gpu_accumulating());
+    CUDA_CHECK_LAUNCH();
+}
+
 void rn_gpu_fused_release(void)
 {
     if (partials) CUDA_CHECK(cudaFree(partials));

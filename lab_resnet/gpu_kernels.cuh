@@ -85,6 +85,16 @@ __device__ __forceinline__ float rn_stored(float v, int precision)
     if (precision == RN_BF16) return __bfloat162float(__float2bfloat16_rn(v));
     return v;
 }
+/* The 16-bit storage of an activation: its fp16 or bf16 bits (rounded to
+ * nearest, ties to even: rn_stored's values), and back. */
+__device__ __forceinline__ uint16_t bits16_of(float v, int precision)
+{
+    return precision == RN_FP16 ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+__device__ __forceinline__ float float_of_bits16(uint16_t h, int precision)
+{
+    return precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
+}
 void rn_gpu_conv_math(int precision);
 void rn_gpu_grad_accumulate(int on);
 int rn_gpu_accumulating(void);
@@ -121,6 +131,45 @@ void rn_gpu_relu_maxpool_backward(int n, int c, int h, int w, int k, int stride,
                                   const int32_t *argmax, const float *dy, float *dx);
 void rn_gpu_adam_multi(int ntensors, const rn_adam_tensor *ts, float lr, float b1, float b2, float eps, int t);
 void rn_gpu_fused_release(void);
+/* The two-stage batch norm reduction's scratch and stage 2 (gpu_fused.cu),
+ * shared with gpu_act16.cu, whose stage 1 reads channels-last tensors:
+ * rn_gpu_bn_partials makes room for two doubles per (channel, chunk) and
+ * returns them (laid out channel by channel, chunks in order); the stage-2
+ * launchers add a channel's chunks in order into its statistics, or into
+ * its parameter gradients and the coefficients of dx (rn_gpu_bn_coefs: a
+ * bn_dx_coef per channel, gpu_reduce.cuh). */
+double *rn_gpu_bn_partials(int c, int chunks);
+const void *rn_gpu_bn_coefs(void);
+void rn_gpu_bn_stats_from_partials(int c, int chunks, unsigned count, float *save_mean, float *save_invstd,
+                                   float *running_mean, float *running_var, float momentum, float eps);
+void rn_gpu_bn_grads_from_partials(int c, int chunks, unsigned count, const float *gamma, const float *save_invstd,
+                                   float *dgamma, float *dbeta);
+/* gpu_act16.cu: Part 3's activations in 16 bits, channels last (backend.h's
+ * act16 entries). The table's layer entries are the rn_gpu_act_ ones, which
+ * run the 16-bit kernels while the mode is on and the float ones above
+ * otherwise; the rn_gpu_ functions above stay float in every mode (the
+ * convolutions add float weight gradients with rn_gpu_add). */
+int rn_gpu_act16_ok(int precision);
+void rn_gpu_act16(int precision);
+int rn_gpu_act16_precision(void);
+void rn_gpu_act16_pack(int n, int c, int hw, const float *src, float *dst);
+int rn_gpu_conv_act16_ok(void);
+void rn_gpu_act_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
+                                 float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                                 float momentum, float eps);
+void rn_gpu_act_bn_forward_eval(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+                                const float *running_mean, const float *running_var, float eps, float *y);
+void rn_gpu_act_bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *save_mean,
+                            const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta);
+void rn_gpu_act_relu_forward(size_t count, const float *x, float *y);
+void rn_gpu_act_relu_backward(size_t count, const float *y, const float *dy, float *dx);
+void rn_gpu_act_add(size_t count, const float *a, const float *b, float *y);
+void rn_gpu_act_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, const float *x, float *y,
+                                int32_t *argmax);
+void rn_gpu_act_maxpool_backward(int n, int c, int h, int w, int k, int stride, int pad, const int32_t *argmax,
+                                 const float *dy, float *dx);
+void rn_gpu_act_avgpool_forward(int n, int c, int hw, const float *x, float *y);
+void rn_gpu_act_avgpool_backward(int n, int c, int hw, const float *dy, float *dx);
 
 /* gpu_graph.cu: Part 5's CUDA graph (backend.h's graph_* entries);
  * rn_gpu_graph_release frees the graph and cuBLAS's fixed workspace once

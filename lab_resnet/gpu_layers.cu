@@ -171,17 +171,6 @@ __global__ void round_to_kernel(size_t count, const float *src, float *dst, int 
     }
 }
 
-/* The 16-bit storage of a saved activation: its fp16 or bf16 bits, and back. */
-__device__ inline uint16_t bits16_of(float v, int precision)
-{
-    return precision == RN_FP16 ? __half_as_ushort(__float2half_rn(v)) : __bfloat16_as_ushort(__float2bfloat16_rn(v));
-}
-
-__device__ inline float float_of_bits16(uint16_t h, int precision)
-{
-    return precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
-}
-
 __global__ void pack_kernel(size_t count, const float *src, uint16_t *dst, int precision)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count; i += (size_t)gridDim.x * blockDim.x)

@@ -65,6 +65,29 @@ __device__ __forceinline__ void pool_window(int h, int w, int k, int y0, int x0,
     }
 }
 
+/* The gather at input position (iy, ix) of an h x w plane: the sum of
+ * grad(o) over the outputs o = out(oy, ox) whose window covers it, whose
+ * argmax points at it and which pass(o) lets through, in ascending output
+ * order. */
+template <class Out, class Pass, class Grad>
+__device__ __forceinline__ float pool_gather_at(int iy, int ix, int w, int oh, int ow, int k, int stride, int pad,
+                                                const int32_t *__restrict__ argmax, Out out, Pass pass, Grad grad)
+{
+    const int lo_y = iy + pad - k + 1, lo_x = ix + pad - k + 1;
+    const int oy0 = lo_y <= 0 ? 0 : (lo_y + stride - 1) / stride;
+    const int ox0 = lo_x <= 0 ? 0 : (lo_x + stride - 1) / stride;
+    const int oy1 = min((iy + pad) / stride, oh - 1);
+    const int ox1 = min((ix + pad) / stride, ow - 1);
+    const int32_t me = iy * w + ix;
+    float g = 0.0f;
+    for (int oy = oy0; oy <= oy1; ++oy)
+        for (int ox = ox0; ox <= ox1; ++ox) {
+            const size_t o = out(oy, ox);
+            if (argmax[o] == me && pass(o)) g += grad(o);
+        }
+    return g;
+}
+
 /* Input element i's gradient (flat over n x c x h x w): the sum of dy over
  * the outputs whose argmax is i and which pass(o) lets through, in
  * ascending output order (the order a serial scatter adds in, so the sums
@@ -77,21 +100,10 @@ __device__ __forceinline__ float pool_gather(size_t i, int h, int w, int oh, int
     const int ix = (int)(i % w);
     const size_t t = i / w;
     const int iy = (int)(t % h);
-    const size_t plane = t / h;
-    const int lo_y = iy + pad - k + 1, lo_x = ix + pad - k + 1;
-    const int oy0 = lo_y <= 0 ? 0 : (lo_y + stride - 1) / stride;
-    const int ox0 = lo_x <= 0 ? 0 : (lo_x + stride - 1) / stride;
-    const int oy1 = min((iy + pad) / stride, oh - 1);
-    const int ox1 = min((ix + pad) / stride, ow - 1);
-    const int32_t me = iy * w + ix;
-    const size_t out0 = plane * oh * ow;
-    float g = 0.0f;
-    for (int oy = oy0; oy <= oy1; ++oy)
-        for (int ox = ox0; ox <= ox1; ++ox) {
-            const size_t o = out0 + (size_t)oy * ow + ox;
-            if (argmax[o] == me && pass(o)) g += dy[o];
-        }
-    return g;
+    const size_t out0 = (t / h) * oh * ow;
+    return pool_gather_at(
+        iy, ix, w, oh, ow, k, stride, pad, argmax, [=](int oy, int ox) { return out0 + (size_t)oy * ow + ox; }, pass,
+        [=](size_t o) { return dy[o]; });
 }
 
 } /* namespace */

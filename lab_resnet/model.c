@@ -410,6 +410,8 @@ static void release_saved(rn_model *m)
     int k = saved_list(m, list);
     if (m->ckpt_region) rn_arena_release(m->arena, m->ckpt_region);
     m->ckpt_region = NULL;
+    if (m->x16) rn_arena_release(m->arena, m->x16);
+    m->x16 = NULL;
     for (int i = 0; i < k; i++) {
         rn_saved *s = list[i];
         if (!s->shared && s->bits)
@@ -440,6 +442,11 @@ static void lay_out_saved(rn_model *m)
             s->f = act(m, s->count, s->what);
         else
             s->bits = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, s->count * sizeof(uint16_t), s->what);
+        if (m->act16) s->f = (float *)s->bits; /* the layers write and read it in its 16 bits */
+    }
+    if (m->act16) {
+        size_t image = (size_t)m->capacity * 3 * m->img * m->img;
+        m->x16 = rn_arena_bytes_alloc(m->arena, RN_ACTIVATIONS, image * sizeof(uint16_t), "input images (16-bit)");
     }
 }
 
@@ -457,7 +464,10 @@ static void lay_out_working(rn_model *m)
     size_t block = m->block_floats, stem = m->stem_floats > block ? m->stem_floats : block;
     for (int i = 0; i < 5; i++) {
         m->grad_floats[i] = i == 0 ? stem : block;
-        m->grad[i] = act(m, m->grad_floats[i], "activation gradients and working buffers");
+        size_t floats = m->act16 ? (m->grad_floats[i] + 1) / 2 : m->grad_floats[i]; /* act16: 2 bytes a value */
+        size_t features = (size_t)m->capacity * m->features; /* grad[1] holds fc's float input gradient too */
+        if (floats < features) floats = features;
+        m->grad[i] = act(m, floats, "activation gradients and working buffers");
     }
 }
 
@@ -580,10 +590,36 @@ static void lay_out_kept(rn_model *m)
     }
 }
 
+static void size_conv_work(rn_model *m);
+
+/* Whether the activations go between layers in 16 bits (backend.h's
+ * act16): a 16-bit precision on a backend that can, in a step neither
+ * fused (Part 5's kernels read float) nor checkpointed (Part 4's region
+ * and recompute use float working buffers). Returns whether that changed;
+ * the caller lays the buffers out again. */
+static int choose_act16(rn_model *m)
+{
+    const int want =
+        m->precision != RN_FP32 && !m->fused && !m->checkpoint && m->be->act16_ok && m->be->act16_ok((int)m->precision);
+    if (want == m->act16) return 0;
+    m->act16 = want;
+    return 1;
+}
+
+/* The activation buffers again after act16 changed. */
+static void relay_act16(rn_model *m)
+{
+    if (!choose_act16(m) || m->capacity == 0) return;
+    lay_out_saved(m);
+    lay_out_working(m);
+    size_conv_work(m);
+}
+
 void rn_model_set_fused(rn_model *m, int on)
 {
     if (m->fused == (on != 0)) return;
     m->fused = on != 0;
+    relay_act16(m);
     if (m->fused)
         lay_out_kept(m);
     else
@@ -594,7 +630,12 @@ void rn_model_set_checkpoint(rn_model *m, int on)
 {
     if (m->checkpoint == (on != 0)) return; /* the layout is already this one */
     m->checkpoint = on != 0;
+    int relaid = m->capacity > 0 && choose_act16(m);
     if (m->capacity > 0) lay_out_saved(m);
+    if (relaid) {
+        lay_out_working(m);
+        size_conv_work(m);
+    }
     if (m->fused) lay_out_kept(m); /* none while checkpointing: fusion is off then */
 }
 
@@ -680,6 +721,7 @@ void rn_model_prepare(rn_model *m, int batch, int img)
         h = b->h_out;
         w = b->w_out;
     }
+    choose_act16(m);
     lay_out_saved(m);
     m->gap = act(m, n * m->features, "average pool output");
     m->logits = act(m, n * RN_CLASSES, "logits");
@@ -691,6 +733,7 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     lay_out_working(m);
     m->work_floats = work;
     m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
+    if (m->act16) size_conv_work(m); /* no copies of the activations in the scratch */
     if (m->fused) lay_out_kept(m);
 #undef TRACK
 #undef NEED_WORK
@@ -780,10 +823,13 @@ static void size_conv_work(rn_model *m)
     rn_conv_layer *convs[1 + 4 * RN_MAX_BLOCKS];
     int h[1 + 4 * RN_MAX_BLOCKS], w[1 + 4 * RN_MAX_BLOCKS];
     size_t need = 0;
+    /* Asked in the mode the passes will run in (act16: no activation copies). */
+    if (m->be->act16) m->be->act16(m->act16 ? (int)m->precision : (int)RN_FP32);
     for (int i = 0; i < model_convs(m, convs, h, w); i++) {
         size_t f = m->be->conv_work_floats(&convs[i]->s, m->capacity, h[i], w[i]);
         if (f > need) need = f;
     }
+    if (m->be->act16) m->be->act16(RN_FP32);
     if (need == m->work_floats) return;
     if (m->work) rn_arena_release(m->arena, m->work);
     m->work_floats = need;
@@ -797,7 +843,8 @@ void rn_model_set_precision(rn_model *m, rn_precision p)
     if (p == RN_TF32) p = RN_FP32; /* fp32 tensors; the backend's convolutions on TF32 tensor cores */
     if (m->be->conv_math) m->be->conv_math((int)m->math);
     m->precision = p;
-    if (m->capacity > 0 && (was == RN_FP32) != (p == RN_FP32)) {
+    const int act16_changed = choose_act16(m);
+    if (m->capacity > 0 && ((was == RN_FP32) != (p == RN_FP32) || act16_changed)) {
         lay_out_saved(m);
         lay_out_working(m);
     }
@@ -840,6 +887,14 @@ static void layer_round(const rn_model *m, float *x, size_t count)
 static void rounding(const rn_model *m, int on)
 {
     if (m->be->round_outputs) m->be->round_outputs(on ? (int)m->precision : (int)RN_FP32);
+    if (m->be->act16) m->be->act16(on && m->act16 ? (int)m->precision : (int)RN_FP32);
+}
+
+/* The image conv1 reads: the float one, or under act16 its 16-bit NHWC
+ * cast (rn_model_forward makes it). */
+static const float *image_in(const rn_model *m)
+{
+    return m->act16 ? m->x16 : m->x;
 }
 
 /* The weights a convolution or fc reads: in fp32 the master weights; under
@@ -875,7 +930,7 @@ static float *working(const rn_model *m, size_t count, const float *busy1, const
  * the working buffer given. */
 static float *hold(const rn_model *m, rn_saved *s, float *work)
 {
-    if (m->precision != RN_FP32) s->f = work;
+    if (m->precision != RN_FP32 && !m->act16) s->f = work; /* act16: its own 16 bits */
     return s->f;
 }
 
@@ -883,7 +938,7 @@ static float *hold(const rn_model *m, rn_saved *s, float *work)
  * reads. Nothing in fp32. */
 static void keep(const rn_model *m, const rn_saved *s, size_t count)
 {
-    if (!s->bits) return;
+    if (!s->bits || m->act16) return; /* act16: the layer wrote its 16 bits */
     int r = m->be->region_begin(m->region_names[RN_REGION_STORAGE]);
     m->be->pack(count, s->f, s->bits, (int)m->precision);
     m->be->region_end(r);
@@ -893,7 +948,7 @@ static void keep(const rn_model *m, const rn_saved *s, size_t count)
  * (in fp32: its own buffer, as the forward left it). */
 static const float *restore(const rn_model *m, rn_saved *s, size_t count, float *work)
 {
-    if (!s->bits) return s->f;
+    if (!s->bits || m->act16) return s->f; /* act16: read in its 16 bits */
     int r = m->be->region_begin(m->region_names[RN_REGION_STORAGE]);
     m->be->unpack(count, s->bits, work, (int)m->precision);
     m->be->region_end(r);
@@ -1081,7 +1136,7 @@ static void stem_forward(rn_model *m, int train)
     int stem_hw = m->stem_h * m->stem_w;
     size_t stem = n * 64 * stem_hw, pool = n * 64 * m->pool_h * m->pool_w;
     hold(m, &m->stem_c, working(m, stem, NULL, NULL, NULL));
-    conv_fwd(m, &m->conv1, m->img, m->img, m->x, &m->stem_c);
+    conv_fwd(m, &m->conv1, m->img, m->img, image_in(m), &m->stem_c);
     if (fusing_fp32(m, train) && be->bn_relu_maxpool_forward_train) {
         /* Fused: the ReLU's output is never written (stem_a stays unused);
          * the backward finds its mask in the pooled values. */
@@ -1111,7 +1166,10 @@ void rn_model_forward(rn_model *m, int train)
     int top = be->region_begin(m->region_names[RN_REGION_FORWARD]);
     m->keeping = fusing(m, train);
     rounding(m, 1);
-    lp_round(m, m->x, n * 3 * m->img * m->img); /* the image, cast for conv1 */
+    if (m->act16) /* the image, cast for conv1 */
+        be->act16_pack(m->batch, 3, m->img * m->img, m->x, m->x16);
+    else
+        lp_round(m, m->x, n * 3 * m->img * m->img);
     stem_forward(m, train);
     for (int i = 0; i < m->nblocks; i++) block_forward(m, &m->blocks[i], train);
     const rn_block *last = &m->blocks[m->nblocks - 1];
@@ -1183,7 +1241,7 @@ static void bn_bwd(rn_model *m, rn_bn_layer *b, int hw, const rn_saved *x, const
 {
     const rn_backend *be = m->be;
     int r = be->region_begin(b->bwd);
-    if (x->bits)
+    if (x->bits && !m->act16) /* act16: bn_backward reads the 16 bits itself */
         be->bn_backward_bits(m->batch, b->c, hw, x->bits, (int)m->precision, b->weight->data, b->save_mean,
                              b->save_invstd, dy, dx, b->weight->grad, b->bias->grad);
     else
@@ -1393,7 +1451,7 @@ void rn_model_backward(rn_model *m)
     }
     r = be->region_begin(m->region_names[RN_REGION_BWD_AVGPOOL]);
     be->avgpool_backward(m->batch, f, last->h_out * last->w_out, m->grad[1], m->grad[0]);
-    lp_round(m, m->grad[0], n * f * last->h_out * last->w_out);
+    if (!m->act16) lp_round(m, m->grad[0], n * f * last->h_out * last->w_out); /* act16: written in 16 bits */
     be->region_end(r);
     float *dy = m->grad[0];
     int layer = 3;
@@ -1449,7 +1507,7 @@ static void stem_backward(rn_model *m, float *dy)
     }
     float *d_stem = m->grad[0];
     size_t stem = n * 64 * (size_t)(m->stem_h * m->stem_w);
-    if (m->stem_c.bits) {
+    if (m->stem_c.bits && !m->act16) { /* act16: the separate kernels on 16-bit data, below */
         stem_backward_16(m, dy, d_stem, stem);
         return;
     }
@@ -1470,7 +1528,7 @@ static void stem_backward(rn_model *m, float *dy)
     be->relu_backward(stem, m->stem_a.f, d_stem, d_stem);
     be->region_end(r);
     bn_bwd(m, &m->bn1, m->stem_h * m->stem_w, &m->stem_c, d_stem, d_stem); /* over its input's gradient */
-    conv_bwd(m, &m->conv1, m->img, m->img, m->x, d_stem, NULL);            /* the image needs no gradient */
+    conv_bwd(m, &m->conv1, m->img, m->img, image_in(m), d_stem, NULL);     /* the image needs no gradient */
 }
 
 void rn_model_backward_adding(rn_model *m, int add)

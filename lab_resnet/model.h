@@ -108,7 +108,9 @@ typedef struct {
  * buffer. Under fp16 and bf16 (Part 3) it is kept in 16 bits between the
  * passes (`bits`: half the bytes, the memory autocast saves), and `f`
  * points to whichever working buffer holds it in float while a layer
- * reads it: written by the forward, unpacked again by the backward. */
+ * reads it: written by the forward, unpacked again by the backward. With
+ * the GPU's 16-bit activations (rn_model's act16) `f` is `bits`: the layers
+ * write and read it there, as backend.h's act16 says. */
 typedef struct {
     float *f;
     uint16_t *bits;
@@ -190,6 +192,13 @@ typedef struct {
     /* Part 5's fusions (rn_model_set_fused); `keeping`: this training
      * forward keeps the convolutions' patch matrices for the backward. */
     int fused, keeping;
+    /* Part 3 on the GPU (backend.h's act16): the activations between layers
+     * in 16 bits, channels last, wherever the backend can and the step is
+     * neither fused nor checkpointed (those keep float working buffers);
+     * then every activation pointer below holds 16-bit NHWC values, and
+     * x16 is the image cast so for conv1 (its backward reads it too). */
+    int act16;
+    float *x16;
     /* A data-parallel run's listener (ddp_sync.h): told, in the backward
      * pass, as each trainable tensor's gradient is complete, so that its
      * reduction can start while the backward goes on (NULL: none). */
@@ -221,7 +230,8 @@ typedef struct {
      * the forward the working buffers (bn2's output, 16-bit activations in
      * float). grad[0] is the stem's size (the stem needs one at a time, in
      * 16-bit storage too: its activations are read in their 16 bits); the
-     * others hold the largest activation after the stem. */
+     * others hold the largest activation after the stem. grad_floats: the
+     * values each holds (in 16 bits under act16: half the bytes). */
     float *grad[5];
     size_t grad_floats[5];
     size_t stem_floats, block_floats; /* those two sizes, for the prepared batch */
