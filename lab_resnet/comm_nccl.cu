@@ -1,8 +1,8 @@
-/* comm_nccl.h on NCCL (the CUDA toolkit's). NOT YET RUN ON A GPU: written
- * against NCCL's documented API (ncclGetUniqueId, ncclCommInitRank,
- * ncclAllReduce in place on a stream, ncclCommDestroy) and compiled; the
- * sessions that wrote it had no GPU, and the path needs two to mean
- * anything. */
+/* comm_nccl.h on NCCL (the CUDA toolkit's), written against NCCL's
+ * documented API (ncclGetUniqueId, ncclCommInitRank, ncclAllReduce in place
+ * on a stream, ncclCommDestroy). Run on one H200 as a one-rank communicator
+ * (`lab_resnet ddp --quick --device gpu`, docs/results/gpu_h200/): the code
+ * path, not the lesson; no session has had two GPUs to run two ranks. */
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <stdio.h>

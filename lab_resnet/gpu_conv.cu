@@ -44,7 +44,10 @@
  * the model's float tensors packed into 16-bit copies in `work` for each
  * call and the results widened back (exact both ways: the values are
  * already rounded), the copies channels last (NHWC) unless
- * RN_CUDNN_LAYOUT=nchw. NOT YET RUN ON A GPU: compiled with CUDA 13 only.
+ * RN_CUDNN_LAYOUT=nchw. With the model's activations in 16 bits already
+ * (gpu_act16.cu: backend.h's act16) no copy of them is made: cuDNN reads
+ * and writes the model's own NHWC tensors, and only the weights are packed.
+ * Run on an H200 (docs/results/gpu_h200/).
  *
  * Both paths are deterministic: the im2col kernels write each element once
  * (col2im gathers instead of scattering with atomics), and cuDNN's

@@ -69,9 +69,11 @@ void step1_scenario(rn_lab *lab)
     if (a->precision != RN_FP32)
         cs_say("  Precision: %s, autocast's numerics (convolutions and fc on %s copies of the fp32 weights,\n"
                "  activations and gradients rounded to %s, batch norm, the loss and Adam in fp32%s). The\n"
-               "  activations kept for the backward pass are stored in 16 bits, computed on in float.\n",
+               "  activations kept for the backward pass are stored in 16 bits, %s.\n",
                rn_precision_name(a->precision), rn_precision_name(a->precision), rn_precision_name(a->precision),
-               a->precision == RN_FP16 ? "; GradScaler" : "");
+               a->precision == RN_FP16 ? "; GradScaler" : "",
+               m->act16 ? "and every activation between layers\n  is 16-bit channels last (NHWC), computed on as it is"
+                        : "computed on in float");
     /* Why the GPU is not used, when the GPU line below does not say it. */
     if (!lab->dev.run_gpu && lab->dev.want_gpu && cs_devices_why_not(&lab->dev, &lab->sys, NULL))
         cs_say("  GPU not used: %s\n", lab->dev.why);
