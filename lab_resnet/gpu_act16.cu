@@ -18,7 +18,7 @@
  * Layout: an n x c x h x w activation is n x h x w x c, element (img, pixel,
  * channel) at (img * hw + pixel) * c + channel: a pixel's channels are
  * neighbours, which is what cuDNN's tensor-core convolutions read; batch
- * norm's per-channel sums then run across a block's lanes (a warp reads 64
+ * norm's per-channel sums then run across a block's lanes (a warp covers 64
  * consecutive channels of a row) and down its rows.
  *
  * Every function here is a table entry that runs the float kernel
@@ -52,9 +52,12 @@ __device__ __forceinline__ float ld16(const uint16_t *p, size_t e, int prec)
  * Batch norm's sums over channels-last data (stage 1 of gpu_fused.cu's
  * two-stage reduction): block (k, g) takes chunk k of the rows (pixels of
  * the batch) for channels 64 g ... 64 g + 63. Its 256 threads are 32 lanes
- * across the channels (two neighbours each) by 8 down the rows; each sums
- * its share in double (gpu_layers.cu says why), then lane column by lane
- * column the 8 row shares are added in order (no atomics: deterministic).
+ * across the channels (two neighbours each, one walk down the rows per
+ * channel: the even channels' loads, then the odd ones', the second mostly
+ * from cache; reading both in one walk is a tuning left open) by 8 down the
+ * rows; each sums its share in double (gpu_layers.cu says why), then lane
+ * column by lane column the 8 row shares are added in order (no atomics:
+ * deterministic).
  * Forward: sum x and sum x^2; backward: sum dy and sum dy (x - mean).
  * ------------------------------------------------------------------------ */
 constexpr int CL_THREADS = 256, CL_LANES = 32, CL_ROWS = CL_THREADS / CL_LANES, CL_CHANNELS = 2 * CL_LANES;
