@@ -191,8 +191,20 @@ def m_amp_speed(res):
     v, best, _, tie = f
     row = res.row("lab_resnet_amp", "configuration", best["variant"], "amp.csv")
     cost = f"the conversions cost {fmt_time(num(row['storage_s_per_step']))} per step" if row else ""
+    fp32 = res.row("lab_resnet_amp", "configuration", "fp32", "amp.csv")
+    if res.system().get("gpu_present") and row and fp32:
+        cost = (f"the convolutions took {fmt_time(num(row['conv_s_per_step']))} per step against fp32's "
+                f"{fmt_time(num(fp32['conv_s_per_step']))}" +
+                (f", the 16-bit storage {fmt_time(num(row['storage_s_per_step']))}" if sixteen_between(row) is False
+                 else "; the activations stayed 16-bit between layers (no packing pass)"))
     caveat = slow_blas_caveat(res)
     return v, f"{best['variant']} against fp32", amp_why(res, row) + cost + ("; " + caveat if caveat else ""), tie, caveat
+
+
+def sixteen_between(row):
+    """Whether a 16-bit row kept its activations 16-bit between layers (the
+    GPU's act16: no 16-bit storage pass), from its amp.csv row."""
+    return num(row.get("storage_s_per_step")) == 0
 
 
 def m_amp_memory(res):
@@ -201,9 +213,11 @@ def m_amp_memory(res):
         return None
     v = 100 * float(best["activation_saving"])
     whole = 100 * (1 - float(best["peak_total"]) / float(base["peak_total"]))
+    buffers = ("the saved activations and the working buffers halve (16-bit between layers)"
+               if sixteen_between(best) else
+               "the saved activations halve, the float working buffers the layers compute in do not")
     return v, f"{best['configuration']}'s peak activations against fp32's", (
-        f"the saved activations halve, the float working buffers the layers compute in do not; weights, "
-        f"gradients and Adam's state stay fp32 (the whole model's peak {abs(whole):.0f}% "
+        f"{buffers}; weights, gradients and Adam's state stay fp32 (the whole model's peak {abs(whole):.0f}% "
         f"{'lower' if whole >= 0 else 'higher'})")
 
 
@@ -268,7 +282,10 @@ def m_sync(res):
     steps = num(res.config("lab_resnet_amp").get("batches_per_run"))
     saved = (num(base["median_s"]) - num(best["median_s"])) / steps if steps else None
     why = (f"the host's read of the flag (a copy to the host and a wait, every step) cost {fmt_time(saved)} of a "
-           f"{fmt_time(num(base['median_s']) / steps)} step" if gpu and saved else
+           f"{fmt_time(num(base['median_s']) / steps)} step" if gpu and saved and saved > 0 else
+           f"the device-side skip's median step was {fmt_time(-saved)} slower than the host-read one's "
+           f"({fmt_time(num(base['median_s']) / steps)}): the host's read of the flag cost less than the runs' spread"
+           if gpu and saved else
            "" if gpu else "on a CPU the host and the step are the same thread: there is no device to wait for")
     return v, "fp16_device_skip (the skip decided on the device) against fp16 (the host reads the flag)", why, tie
 
@@ -359,14 +376,29 @@ GPU_RUNS = {"lab_resnet_amp": "lab_resnet_amp_224", "lab_resnet_memory": "lab_re
             "lab_resnet_compile": "lab_resnet_compile_224"}
 
 
+def latest_runs(sub):
+    """Each of GPU_RUNS where a GPU folder last recorded it: its newest
+    sessionN/ subfolder holding the run (later leases run the code of their
+    day), else the folder itself."""
+    sessions = sorted((d for d in os.listdir(sub) if re.fullmatch(r"session[0-9]+", d)),
+                      key=lambda d: int(d[len("session"):]), reverse=True)
+    out = {}
+    for key, run in GPU_RUNS.items():
+        out[key] = next((f"{d}/{run}" for d in sessions if os.path.exists(os.path.join(sub, d, run, "results.csv"))),
+                        run)
+    return out
+
+
 def gpu_results(folder):
     """A Results per docs/results/gpu_* folder that holds any of GPU_RUNS."""
     out = []
     for name in sorted(os.listdir(folder)):
         sub = os.path.join(folder, name)
-        if name.startswith("gpu_") and os.path.isdir(sub) and any(
-                os.path.exists(os.path.join(sub, run, "results.csv")) for run in GPU_RUNS.values()):
-            out.append((name, Results(sub, GPU_RUNS)))
+        if not (name.startswith("gpu_") and os.path.isdir(sub)):
+            continue
+        runs = latest_runs(sub)
+        if any(os.path.exists(os.path.join(sub, run, "results.csv")) for run in runs.values()):
+            out.append((name, Results(sub, runs)))
     return out
 
 
@@ -393,7 +425,8 @@ def render_gpu(name, res, results_rel):
         f"## On a GPU ({res.system().get('gpu_name', name)})",
         "",
         f"The lab's parts that `tools/gpu_verify.sh` ran at 224 x 224 on a GPU, from `{results_rel}/{name}/` "
-        f"({', '.join(f'`{GPU_RUNS[k]}`' for k in GPU_RUNS)}; its README says when and how).",
+        f"({', '.join(f'`{res.runs[k]}`' for k in GPU_RUNS)}: each where the folder last recorded it; "
+        "its README says when and how).",
         "",
         f"**Machine:** {machine_line(res.system())}.",
         "",
@@ -405,9 +438,9 @@ def render_gpu(name, res, results_rel):
                      f"{r['verdict']} | {r['why'] or '-'} |")
     # The same part run again in another lease (<run>_run2): its figures
     # beside, so that one lease's luck is not the verdict.
-    again = {k: v + "_run2" for k, v in GPU_RUNS.items() if os.path.isdir(os.path.join(res.folder, v + "_run2"))}
+    again = {k: v + "_run2" for k, v in res.runs.items() if os.path.isdir(os.path.join(res.folder, v + "_run2"))}
     if again:
-        other = Results(res.folder, {**GPU_RUNS, **again})
+        other = Results(res.folder, {**res.runs, **again})
         rows2 = {r["what"]: r for r in gpu_rows(other)}
         redo = [(r, rows2[r["what"]]) for r in rows if r["what"] in rows2 and rows2[r["what"]]["value"] != r["value"]]
         if redo:

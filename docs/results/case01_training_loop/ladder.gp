@@ -11,6 +11,6 @@ set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:2.5]
 set logscale y
-set yrange [74.1798:53649.4]
+set yrange [76.2718:49875.1]
 plot 'ladder.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle

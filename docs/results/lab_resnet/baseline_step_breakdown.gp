@@ -10,6 +10,6 @@ set key off
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:5.5]
-set yrange [0:58.4709]
+set yrange [0:44.6439]
 plot 'baseline_step_breakdown.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle

@@ -13,7 +13,7 @@ unset arrow
 unset label
 set title 'throughput'
 set ylabel 'images/s'
-set yrange [0:13.4579]
+set yrange [0:15.1726]
 plot 'amp_comparison.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle
 unset arrow

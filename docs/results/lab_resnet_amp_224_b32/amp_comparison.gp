@@ -13,7 +13,7 @@ unset arrow
 unset label
 set title 'throughput'
 set ylabel 'images/s'
-set yrange [0:12.4061]
+set yrange [0:14.134]
 plot 'amp_comparison.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle
 unset arrow
@@ -27,7 +27,7 @@ unset arrow
 unset label
 set title 'speedup over fp32'
 set ylabel 'x (median run)'
-set yrange [0:1.18]
+set yrange [0:1.22253]
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "#cc3311"
 set label 'fp32' at graph 0.01, first 1 offset 0,0.8 tc rgb "#cc3311"
 plot 'amp_comparison.dat' using 0:6:xtic(1) with boxes lc rgb "#4477aa" notitle, \

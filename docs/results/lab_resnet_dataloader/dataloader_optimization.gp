@@ -10,7 +10,7 @@ set key off
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:2.5]
-set yrange [0:1.22555]
+set yrange [0:1.15]
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "#cc3311"
 set label 'baseline' at graph 0.01, first 1 offset 0,0.8 tc rgb "#cc3311"
 plot 'dataloader_optimization.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \

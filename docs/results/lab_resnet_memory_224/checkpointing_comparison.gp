@@ -20,7 +20,7 @@ unset arrow
 unset label
 set title 'throughput'
 set ylabel 'images/s'
-set yrange [0:15.3829]
+set yrange [0:13.8433]
 plot 'checkpointing_comparison.dat' using 0:4:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:4:5 with labels offset 0,1 notitle
 unset multiplot

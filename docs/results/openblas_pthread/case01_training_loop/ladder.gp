@@ -11,6 +11,6 @@ set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:2.5]
 set logscale y
-set yrange [72.0812:49449.5]
+set yrange [77.3317:72470]
 plot 'ladder.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle

@@ -11,6 +11,6 @@ set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:2.5]
 set logscale y
-set yrange [4.25501:4231.24]
+set yrange [3.52025:3358.44]
 plot 'variants.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle

@@ -11,6 +11,6 @@ set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xrange [-0.5:9.5]
 set xtics rotate by -30
-set yrange [0:56.8421]
+set yrange [0:39.8299]
 plot 'profile_top_operations.dat' using 0:2:xtic(1) with boxes lc rgb "#4477aa" notitle, \
      '' using 0:2:3 with labels offset 0,1 notitle
