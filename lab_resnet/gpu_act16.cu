@@ -28,10 +28,6 @@
 #include "gpu_pool.cuh"
 #include "gpu_reduce.cuh"
 
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 extern "C" {
 #include "cs_console.h"
 }
@@ -63,13 +59,6 @@ __device__ __forceinline__ float ld16(const uint16_t *p, size_t e, int prec)
 constexpr int CL_THREADS = 256, CL_LANES = 32, CL_ROWS = CL_THREADS / CL_LANES, CL_CHANNELS = 2 * CL_LANES;
 constexpr int CL_MAX_BLOCKS = 512; /* about four per SM on an H100 or H200 */
 
-/* Chunk k of `chunks` over [0, count): [*lo, *hi). */
-__device__ __forceinline__ void rows_of_chunk(unsigned count, int chunks, int k, unsigned *lo, unsigned *hi)
-{
-    *lo = (unsigned)((unsigned long long)count * k / chunks);
-    *hi = (unsigned)((unsigned long long)count * (k + 1) / chunks);
-}
-
 template <bool backward>
 __global__ void __launch_bounds__(CL_THREADS)
     cl_bn_partial_kernel(unsigned rows, int c, int chunks, const uint16_t *__restrict__ x,
@@ -80,7 +69,7 @@ __global__ void __launch_bounds__(CL_THREADS)
     const int k = blockIdx.x, lane = threadIdx.x % CL_LANES, row_lane = threadIdx.x / CL_LANES;
     double a[2] = {0.0, 0.0}, b[2] = {0.0, 0.0};
     unsigned lo, hi;
-    rows_of_chunk(rows, chunks, k, &lo, &hi);
+    chunk_range(rows, chunks, k, &lo, &hi);
     for (int j = 0; j < 2; j++) {
         const int ch = blockIdx.y * CL_CHANNELS + 2 * lane + j;
         if (ch >= c) break;
@@ -252,14 +241,6 @@ __global__ void cl_avgpool_backward_kernel(size_t total, int c, int hw, const fl
     }
 }
 
-void check_rows_fit(size_t rows, const char *op)
-{
-    if (rows > (size_t)INT_MAX) {
-        fprintf(stderr, "%s: %s: %zu rows are more than this kernel indexes (2^31 - 1)\n", cs_prog(), op, rows);
-        exit(2);
-    }
-}
-
 const uint16_t *h16(const float *p)
 {
     return (const uint16_t *)p;
@@ -308,7 +289,7 @@ void rn_gpu_act_bn_forward_train(int n, int c, int hw, const float *x, const flo
     }
     if (n <= 0 || c <= 0 || hw <= 0) return;
     const size_t rows = (size_t)n * hw, total = rows * c;
-    check_rows_fit(rows, "bn_forward_train (16-bit)");
+    rn_gpu_check_fits_int(rows, "bn_forward_train (16-bit)");
     const int chunks = cl_chunks((unsigned)rows, c);
     double *part = rn_gpu_bn_partials(c, chunks);
     const dim3 grid((unsigned)chunks, (unsigned)((c + CL_CHANNELS - 1) / CL_CHANNELS));
@@ -345,7 +326,7 @@ void rn_gpu_act_bn_backward(int n, int c, int hw, const float *x, const float *g
     }
     if (n <= 0 || c <= 0 || hw <= 0) return;
     const size_t rows = (size_t)n * hw, total = rows * c;
-    check_rows_fit(rows, "bn_backward (16-bit)");
+    rn_gpu_check_fits_int(rows, "bn_backward (16-bit)");
     const int chunks = cl_chunks((unsigned)rows, c);
     double *part = rn_gpu_bn_partials(c, chunks);
     const dim3 grid((unsigned)chunks, (unsigned)((c + CL_CHANNELS - 1) / CL_CHANNELS));
@@ -403,7 +384,7 @@ void rn_gpu_act_maxpool_forward(int n, int c, int h, int w, int k, int stride, i
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * oh * ow;
     if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0) return;
-    check_rows_fit((size_t)h * w, "maxpool_forward (16-bit)");
+    rn_gpu_check_fits_int((size_t)h * w, "maxpool_forward (16-bit)");
     cl_maxpool_forward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, c, h, w, oh, ow, k, stride, pad, h16(x), h16(y), argmax, act_prec);
     CUDA_CHECK_LAUNCH();
@@ -419,7 +400,7 @@ void rn_gpu_act_maxpool_backward(int n, int c, int h, int w, int k, int stride, 
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * h * w;
     if (dx == NULL || total == 0 || oh <= 0 || ow <= 0) return;
-    check_rows_fit((size_t)h * w, "maxpool_backward (16-bit)");
+    rn_gpu_check_fits_int((size_t)h * w, "maxpool_backward (16-bit)");
     cl_maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, c, h, w, oh, ow, k, stride, pad, argmax, h16(dy), h16(dx), act_prec);
     CUDA_CHECK_LAUNCH();

@@ -79,13 +79,6 @@ int chunks_for(unsigned count)
     return k ? (int)k : 1;
 }
 
-/* Chunk k of `chunks` over [0, count): [*lo, *hi). */
-__device__ __forceinline__ void chunk_range(unsigned count, int chunks, int k, unsigned *lo, unsigned *hi)
-{
-    *lo = (unsigned)((unsigned long long)count * k / chunks);
-    *hi = (unsigned)((unsigned long long)count * (k + 1) / chunks);
-}
-
 /* The partial sums' layout: two doubles per (channel, chunk), chunks in
  * order. A block's thread 0 writes its chunk's; stage 2 adds a channel's
  * in chunk order (a fixed order: deterministic). */

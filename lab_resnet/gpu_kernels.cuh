@@ -95,6 +95,9 @@ __device__ __forceinline__ float float_of_bits16(uint16_t h, int precision)
 {
     return precision == RN_FP16 ? __half2float(__ushort_as_half(h)) : __bfloat162float(__ushort_as_bfloat16(h));
 }
+/* gpu_layers.cu: exits 2, naming `op`, when count is past what a kernel
+ * indexing with 32-bit integers reaches (2^31 - 1). */
+void rn_gpu_check_fits_int(size_t count, const char *op);
 void rn_gpu_conv_math(int precision);
 void rn_gpu_grad_accumulate(int on);
 int rn_gpu_accumulating(void);

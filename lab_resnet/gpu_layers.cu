@@ -492,11 +492,13 @@ __global__ void scaler_update_kernel(float *scale, int32_t *state, double growth
     rn_scale_update_state(scale, state, growth, backoff, interval);
 }
 
+} /* namespace */
+
 /* The batch-norm and pooling kernels index a channel or a plane with 32-bit
  * integers (argmax is int32; 32-bit division is several times cheaper than
  * 64-bit). ResNet's tensors are far below 2^31 elements per channel; a
  * larger one is a usage error, said so rather than computed wrong. */
-void check_fits_int(size_t count, const char *op)
+void rn_gpu_check_fits_int(size_t count, const char *op)
 {
     if (count > (size_t)INT_MAX) {
         fprintf(stderr,
@@ -507,8 +509,6 @@ void check_fits_int(size_t count, const char *op)
     }
 }
 
-} /* namespace */
-
 /* ---- Launchers: the backend table's entries ----------------------------- */
 
 void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta, float *y,
@@ -516,7 +516,7 @@ void rn_gpu_bn_forward_train(int n, int c, int hw, const float *x, const float *
                              float momentum, float eps)
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
-    check_fits_int((size_t)n * hw, "bn_forward_train");
+    rn_gpu_check_fits_int((size_t)n * hw, "bn_forward_train");
     bn_train_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, gamma, beta, y, save_mean, save_invstd,
                                                            running_mean, running_var, momentum, eps,
                                                            rn_gpu_out_precision());
@@ -566,7 +566,7 @@ void rn_gpu_bn_backward(int n, int c, int hw, const float *x, const float *gamma
                         const float *save_invstd, const float *dy, float *dx, float *dgamma, float *dbeta)
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
-    check_fits_int((size_t)n * hw, "bn_backward");
+    rn_gpu_check_fits_int((size_t)n * hw, "bn_backward");
     bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, 0, gamma, save_mean, save_invstd, dy, dx,
                                                               dgamma, dbeta, rn_gpu_accumulating(),
                                                               rn_gpu_out_precision());
@@ -578,7 +578,7 @@ void rn_gpu_bn_backward_bits(int n, int c, int hw, const uint16_t *x, int precis
                              float *dgamma, float *dbeta)
 {
     if (c <= 0 || n <= 0 || hw <= 0) return;
-    check_fits_int((size_t)n * hw, "bn_backward_bits");
+    rn_gpu_check_fits_int((size_t)n * hw, "bn_backward_bits");
     bn_backward_kernel<<<c, BN_THREADS, 0, rn_gpu_stream()>>>(n, c, hw, x, precision, gamma, save_mean, save_invstd, dy,
                                                               dx, dgamma, dbeta, rn_gpu_accumulating(),
                                                               rn_gpu_out_precision());
@@ -612,7 +612,7 @@ void rn_gpu_maxpool_forward(int n, int c, int h, int w, int k, int stride, int p
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * oh * ow;
     if (n <= 0 || c <= 0 || oh <= 0 || ow <= 0) return;
-    check_fits_int((size_t)h * w, "maxpool_forward");
+    rn_gpu_check_fits_int((size_t)h * w, "maxpool_forward");
     maxpool_forward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(total, h, w, oh, ow, k, stride, pad,
                                                                                    x, y, argmax);
     CUDA_CHECK_LAUNCH();
@@ -624,7 +624,7 @@ void rn_gpu_maxpool_backward(int n, int c, int h, int w, int k, int stride, int 
     const int oh = rn_out_size(h, k, stride, pad), ow = rn_out_size(w, k, stride, pad);
     const size_t total = (size_t)n * c * h * w;
     if (dx == NULL || total == 0 || oh <= 0 || ow <= 0) return;
-    check_fits_int((size_t)h * w, "maxpool_backward");
+    rn_gpu_check_fits_int((size_t)h * w, "maxpool_backward");
     maxpool_backward_kernel<<<rn_grid_for(total), RN_THREADS, 0, rn_gpu_stream()>>>(
         total, h, w, oh, ow, k, stride, pad, argmax, dy, dx, rn_gpu_out_precision());
     CUDA_CHECK_LAUNCH();
@@ -635,7 +635,7 @@ void rn_gpu_avgpool_forward(int n, int c, int hw, const float *x, float *y)
     const size_t rows = (size_t)n * c;
     if (rows == 0 || hw <= 0) return;
     const size_t blocks = (rows + AVG_ROWS_PER_BLOCK - 1) / AVG_ROWS_PER_BLOCK;
-    check_fits_int(blocks, "avgpool_forward (blocks)");
+    rn_gpu_check_fits_int(blocks, "avgpool_forward (blocks)");
     avgpool_forward_kernel<<<(unsigned)blocks, AVG_THREADS, 0, rn_gpu_stream()>>>(rows, hw, x, y);
     CUDA_CHECK_LAUNCH();
 }

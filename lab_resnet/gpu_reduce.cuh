@@ -66,6 +66,13 @@ __device__ __forceinline__ size_t channel_elem(unsigned j, unsigned hw, int c, i
     return ((size_t)img * c + ch) * hw + i;
 }
 
+/* Chunk k (the two-stage reductions of gpu_fused.cu and gpu_act16.cu) of `chunks` over [0, count): [*lo, *hi). */
+__device__ __forceinline__ void chunk_range(unsigned count, int chunks, int k, unsigned *lo, unsigned *hi)
+{
+    *lo = (unsigned)((unsigned long long)count * k / chunks);
+    *hi = (unsigned)((unsigned long long)count * (k + 1) / chunks);
+}
+
 /* A channel's training statistics from its sum and sum of squares over
  * `count` values (one pass, in double: gpu_layers.cu says why): the batch
  * mean, the biased variance it normalises with, 1/sqrt(var + eps). */

@@ -606,13 +606,15 @@ static int choose_act16(rn_model *m)
     return 1;
 }
 
-/* The activation buffers again after act16 changed. */
-static void relay_act16(rn_model *m)
+/* The activation buffers again if act16 changed; returns whether they
+ * were laid out. */
+static int relay_act16(rn_model *m)
 {
-    if (!choose_act16(m) || m->capacity == 0) return;
+    if (!choose_act16(m) || m->capacity == 0) return 0;
     lay_out_saved(m);
     lay_out_working(m);
     size_conv_work(m);
+    return 1;
 }
 
 void rn_model_set_fused(rn_model *m, int on)
@@ -630,29 +632,16 @@ void rn_model_set_checkpoint(rn_model *m, int on)
 {
     if (m->checkpoint == (on != 0)) return; /* the layout is already this one */
     m->checkpoint = on != 0;
-    int relaid = m->capacity > 0 && choose_act16(m);
-    if (m->capacity > 0) lay_out_saved(m);
-    if (relaid) {
-        lay_out_working(m);
-        size_conv_work(m);
-    }
+    if (!relay_act16(m) && m->capacity > 0) lay_out_saved(m);
     if (m->fused) lay_out_kept(m); /* none while checkpointing: fusion is off then */
 }
 
-/* Block b's saved activations sized for `batch` (its input's side set),
- * its convolutions' scratch need into *work; returns its largest
- * activation. */
-static size_t prepare_block(rn_model *m, rn_block *b, int batch, size_t *work)
+/* Block b's saved activations sized for `batch` (its input's side set);
+ * returns its largest activation. */
+static size_t prepare_block(rn_block *b, int batch)
 {
-    const rn_backend *be = m->be;
     size_t n = (size_t)batch, o = n * b->cout * b->h_out * b->w_out;
     size_t most = o;
-    rn_conv_layer *convs[4];
-    int h[4], w[4];
-    for (int k = 0; k < block_convs(b, convs, h, w); k++) {
-        size_t need = be->conv_work_floats(&convs[k]->s, batch, h[k], w[k]);
-        if (need > *work) *work = need;
-    }
     if (b->bottleneck) {
         size_t mid_in = n * b->width * b->h_in * b->w_in, mid_out = n * b->width * b->h_out * b->w_out;
         saved_init(&b->c1, mid_in, "block conv1 output");
@@ -673,7 +662,6 @@ static size_t prepare_block(rn_model *m, rn_block *b, int batch, size_t *work)
 
 void rn_model_prepare(rn_model *m, int batch, int img)
 {
-    const rn_backend *be = m->be;
     m->capacity = batch;
     m->batch = batch;
     m->img = img;
@@ -683,22 +671,16 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->x_slot[0] = m->x;
     m->labels_slot[0] = m->labels;
 
-    size_t max_act = 0, work = 0; /* max_act: the largest activation after the stem */
+    size_t max_act = 0; /* the largest activation after the stem */
 #define TRACK(count)                              \
     do {                                          \
         if ((count) > max_act) max_act = (count); \
-    } while (0)
-#define NEED_WORK(conv, h, w)                                     \
-    do {                                                          \
-        size_t w_ = be->conv_work_floats(&(conv).s, batch, h, w); \
-        if (w_ > work) work = w_;                                 \
     } while (0)
     m->stem_h = rn_out_size(img, 7, 2, 3);
     m->stem_w = m->stem_h;
     size_t stem = n * 64 * m->stem_h * m->stem_w;
     saved_init(&m->stem_c, stem, "conv1 output");
     saved_init(&m->stem_a, stem, "bn1 + relu output");
-    NEED_WORK(m->conv1, img, img);
     m->pool_h = rn_out_size(m->stem_h, 3, 2, 1);
     m->pool_w = m->pool_h;
     size_t pool = n * 64 * m->pool_h * m->pool_w;
@@ -715,7 +697,7 @@ void rn_model_prepare(rn_model *m, int batch, int img)
         b->w_in = w;
         b->h_out = rn_out_size(h, 3, b->stride, 1);
         b->w_out = rn_out_size(w, 3, b->stride, 1);
-        TRACK(prepare_block(m, b, batch, &work));
+        TRACK(prepare_block(b, batch));
         TRACK(n * b->cin * h * w);
         in = &b->out;
         h = b->h_out;
@@ -731,12 +713,9 @@ void rn_model_prepare(rn_model *m, int batch, int img)
     m->stem_floats = stem;
     m->block_floats = max_act;
     lay_out_working(m);
-    m->work_floats = work;
-    m->work = work ? rn_arena_floats(m->arena, RN_WORKSPACE, work, "convolution scratch") : NULL;
-    if (m->act16) size_conv_work(m); /* no copies of the activations in the scratch */
+    size_conv_work(m); /* asked in the mode the passes run in: once, at its size */
     if (m->fused) lay_out_kept(m);
 #undef TRACK
-#undef NEED_WORK
 }
 
 void rn_model_unprepare(rn_model *m)

@@ -195,8 +195,8 @@ def m_amp_speed(res):
     if res.system().get("gpu_present") and row and fp32:
         cost = (f"the convolutions took {fmt_time(num(row['conv_s_per_step']))} per step against fp32's "
                 f"{fmt_time(num(fp32['conv_s_per_step']))}" +
-                (f", the 16-bit storage {fmt_time(num(row['storage_s_per_step']))}" if sixteen_between(row) is False
-                 else "; the activations stayed 16-bit between layers (no packing pass)"))
+                ("; the activations stayed 16-bit between layers (no packing pass)" if sixteen_between(row)
+                 else f", the 16-bit storage {fmt_time(num(row['storage_s_per_step']))}"))
     caveat = slow_blas_caveat(res)
     return v, f"{best['variant']} against fp32", amp_why(res, row) + cost + ("; " + caveat if caveat else ""), tie, caveat
 
